@@ -1,0 +1,173 @@
+/**
+ * The stage configuration contract. Every stage file in `config/stages/` is validated against this
+ * schema at synth time (bin/app.ts) and by the local runner; a bad value fails with the field's path,
+ * the value received and what is allowed.
+ */
+import { z } from 'zod';
+import { BOUNDARY_REGIONS, DATA_BOUNDARIES } from './boundaries';
+
+/** Self-hosted open-weight families this loop may train (ADR section 1). */
+export const SELF_HOSTED_MODEL_FAMILIES = ['qwen3', 'llama4', 'glm5'] as const;
+export type SelfHostedModelFamily = (typeof SELF_HOSTED_MODEL_FAMILIES)[number];
+
+/**
+ * Words that identify a managed closed model. Matched as substrings of the lower-cased family so
+ * that "openai-gpt-4.1" and "bedrock-claude" are both recognised and refused with the ADR's reason.
+ */
+export const MANAGED_MODEL_MARKERS = [
+  'bedrock',
+  'anthropic',
+  'claude',
+  'nova',
+  'titan',
+  'openai',
+  'gpt',
+  'gemini',
+  'vertex',
+  'cohere',
+  'mistral-large',
+] as const;
+
+export const CONFIDENTIALITY_LEVELS = ['public', 'internal', 'customer-confidential', 'internal-only', 'restricted'] as const;
+export type ConfidentialityLevel = (typeof CONFIDENTIALITY_LEVELS)[number];
+
+const awsRegion = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS region code such as eu-central-1');
+const languageCode = z.string().regex(/^[a-z]{2,3}$/, 'must be a lower-case ISO 639 language code such as en or ko');
+
+/** A model family accepted as a training target; refuses managed closed models with the ADR's reason. */
+export const targetModelFamily = z.string().superRefine((value, ctx) => {
+  const lower = value.toLowerCase();
+  const marker = MANAGED_MODEL_MARKERS.find((m) => lower.includes(m));
+  if (marker !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${value}" is a managed closed model (matched "${marker}"); this loop only trains self-hosted open-weight families: ${SELF_HOSTED_MODEL_FAMILIES.join(', ')} (ADR section 1)`,
+    });
+    return;
+  }
+  if (!(SELF_HOSTED_MODEL_FAMILIES as readonly string[]).includes(lower)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${value}" is not a supported self-hosted family; allowed: ${SELF_HOSTED_MODEL_FAMILIES.join(', ')}`,
+    });
+  }
+});
+
+export const targetModelSchema = z.strictObject({
+  /** Short id used in metric dimensions and the lake's `model` partition, e.g. `qwen3-4b`. */
+  id: z.string().regex(/^[a-z0-9][a-z0-9.-]{0,62}$/, 'must be lower-case letters, digits, dots and dashes'),
+  family: targetModelFamily,
+  /**
+   * An internal-only model may learn from internal-only and customer-confidential traces; any other
+   * model learns only from public and internal ones (ADR section 4, confidentiality gate).
+   */
+  internalOnly: z.boolean(),
+});
+export type TargetModel = z.infer<typeof targetModelSchema>;
+
+export const agentSchema = z.strictObject({
+  id: z.string().min(1).max(128),
+  /** Latency the agent promises its users; the reward's latency component is measured against it. */
+  latencySloMs: z.number().int().positive(),
+});
+
+export const piiSchema = z.strictObject({
+  /** Languages Amazon Comprehend DetectPiiEntities scans (it supports only en and es). */
+  comprehendLanguages: z.array(z.enum(['en', 'es'])).min(1),
+  /**
+   * Languages whose traces may be kept after only the structured-PII pattern detector ran. Every other
+   * non-Comprehend language is discarded: names and addresses cannot be found by patterns.
+   */
+  patternOnlyLanguages: z.array(languageCode),
+  /** Language assumed for Latin-script text that declares none (non-Latin scripts are recognised). */
+  undeclaredLanguage: languageCode,
+  /** Entities below this Comprehend confidence are left unmasked. */
+  minScore: z.number().min(0).max(1),
+  /** Attempts per Comprehend call before the traces in it are discarded (throttling, 5xx). */
+  maxAttempts: z.number().int().min(1).max(10),
+  /** Comprehend calls in flight at once from one Lambda invocation (keep at or under the account TPS). */
+  maxConcurrentCalls: z.number().int().min(1).max(50),
+});
+
+export const lakeSchema = z.strictObject({
+  /** Glue database name (a logical name; Glue requires lower case). */
+  databaseName: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'must be lower-case letters, digits and underscores'),
+  /** Days Firehose error output (raw, unmasked records that failed processing) is kept before expiry. */
+  errorOutputRetentionDays: z.number().int().min(1).max(90),
+  /** Days S3 access logs are kept. */
+  accessLogRetentionDays: z.number().int().min(1),
+  /** Firehose -> Iceberg buffering (see docs/decisions.md for why these values). */
+  delivery: z.strictObject({
+    bufferIntervalSeconds: z.number().int().min(0).max(900),
+    bufferSizeMiB: z.number().int().min(1).max(128),
+  }),
+  /** Buffering in front of the gate/score Lambda processor. */
+  processor: z.strictObject({
+    bufferIntervalSeconds: z.number().int().min(0).max(900),
+    bufferSizeMiB: z.number().min(0.2).max(3),
+  }),
+});
+
+export const stageConfigSchema = z.strictObject({
+  stage: z.string().regex(/^[a-z][a-z0-9-]{1,30}$/),
+  /** Optional: pin the account; without it the stacks are environment-agnostic in the account, not the region. */
+  account: z.string().regex(/^\d{12}$/).optional(),
+  region: awsRegion,
+  dataBoundary: z.enum(DATA_BOUNDARIES),
+  /** Production stages retain stateful resources and turn on termination protection. */
+  production: z.boolean(),
+  /** Version of the reward policy in config/reward-policies/ stamped on every lake row. */
+  rewardPolicyVersion: z.string().regex(/^[a-z0-9][a-z0-9.-]*$/),
+  metricsNamespace: z.string().min(1).max(255),
+  targetModels: z.array(targetModelSchema).min(1),
+  agents: z.array(agentSchema),
+  /** Used for agents that are not listed above. */
+  defaultLatencySloMs: z.number().int().positive(),
+  pii: piiSchema,
+  lake: lakeSchema,
+});
+
+export type StageConfig = z.infer<typeof stageConfigSchema>;
+export type PiiConfig = z.infer<typeof piiSchema>;
+export type LakeConfig = z.infer<typeof lakeSchema>;
+
+/** Raised when a stage file does not validate; the message lists every offending field. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Describes what a value was, for error messages that say what was received. */
+function describeReceived(root: unknown, path: readonly PropertyKey[]): string {
+  let cursor: unknown = root;
+  for (const key of path) {
+    if (cursor === null || typeof cursor !== 'object') return 'nothing';
+    cursor = (cursor as Record<PropertyKey, unknown>)[key];
+  }
+  if (cursor === undefined) return 'nothing (the field is missing)';
+  const json = JSON.stringify(cursor);
+  return json === undefined ? String(cursor) : json.length > 80 ? `${json.slice(0, 77)}...` : json;
+}
+
+/** Validates a stage object; throws ConfigError naming each field, the value received and what is allowed. */
+export function parseStageConfig(raw: unknown, source: string): StageConfig {
+  const result = stageConfigSchema.safeParse(raw);
+  if (result.success) {
+    checkBoundaryRegion(result.data, source);
+    return result.data;
+  }
+  const lines = result.error.issues.map((issue) => {
+    const field = issue.path.length > 0 ? issue.path.map(String).join('.') : '(root)';
+    return `  - ${field}: received ${describeReceived(raw, issue.path)}; ${issue.message}`;
+  });
+  throw new ConfigError(`Invalid stage configuration in ${source}:\n${lines.join('\n')}`);
+}
+
+/** A stage must be deployed inside its own data boundary, or the regional gate would be meaningless. */
+function checkBoundaryRegion(config: StageConfig, source: string): void {
+  const allowed = BOUNDARY_REGIONS[config.dataBoundary];
+  if (!allowed.includes(config.region)) {
+    throw new ConfigError(
+      `Invalid stage configuration in ${source}:\n  - region: received "${config.region}"; a stage with dataBoundary ${config.dataBoundary} must deploy to one of ${allowed.join(', ')}`,
+    );
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * The versioned reward policy (config/reward-policies/*.json). Its version is stamped on every lake row
+ * so a dataset can be rebuilt, or a backtest compared, under exactly the policy that scored it.
+ */
+import { z } from 'zod';
+import { FEEDBACK_OUTCOMES } from '../trace';
+
+const unit = z.number().min(0).max(1);
+
+export const rewardPolicySchema = z
+  .strictObject({
+    version: z.string().regex(/^[a-z0-9][a-z0-9.-]*$/),
+    /** The single DRI for reward-policy changes (ADR section 3). */
+    owner: z.string().min(1),
+    description: z.string(),
+    weights: z.strictObject({
+      feedback: unit,
+      errors: unit,
+      latency: unit,
+      groundedness: unit,
+      /** The LLM judge (a later issue); keep 0 until a judge is configured. */
+      judge: unit,
+    }),
+    components: z.strictObject({
+      feedback: z.strictObject({
+        outcomeScores: z.strictObject(Object.fromEntries(FEEDBACK_OUTCOMES.map((o) => [o, unit])) as Record<(typeof FEEDBACK_OUTCOMES)[number], typeof unit>),
+        /** Share of the feedback component taken by the 0-10 quality rating when both are present. */
+        qualityShare: unit,
+      }),
+      errors: z.strictObject({
+        /** Score of a request that ended in an error. */
+        requestErrorScore: unit,
+        /** Subtracted per failed tool call (floored at 0). */
+        toolFailurePenalty: unit,
+      }),
+      latency: z.strictObject({
+        /** Latency at or under this fraction of the SLO scores 1. */
+        fullScoreAtSloFraction: z.number().positive(),
+        /** Latency at or over this multiple of the SLO scores 0; linear in between. */
+        zeroScoreAtSloMultiple: z.number().positive(),
+      }),
+      groundedness: z.strictObject({
+        /** Tokens shorter than this are ignored (articles, particles). */
+        minTokenLength: z.number().int().min(1),
+        /** An answer sentence counts as supported when this share of its tokens occurs in the contexts. */
+        sentenceSupportThreshold: unit,
+      }),
+    }),
+  })
+  .superRefine((policy, ctx) => {
+    const total = Object.values(policy.weights).reduce((a, b) => a + b, 0);
+    if (Math.abs(total - 1) > 1e-9) {
+      ctx.addIssue({ code: 'custom', path: ['weights'], message: `weights must sum to 1, received a sum of ${total}` });
+    }
+    const { fullScoreAtSloFraction, zeroScoreAtSloMultiple } = policy.components.latency;
+    if (zeroScoreAtSloMultiple <= fullScoreAtSloFraction) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['components', 'latency'],
+        message: `zeroScoreAtSloMultiple (${zeroScoreAtSloMultiple}) must exceed fullScoreAtSloFraction (${fullScoreAtSloFraction})`,
+      });
+    }
+  });
+
+export type RewardPolicy = z.infer<typeof rewardPolicySchema>;

@@ -1,0 +1,45 @@
+/**
+ * Ports: the interfaces domain modules depend on. AWS adapters (lambdas/shared/aws/) and local
+ * adapters (local/) implement them; domain code never imports an AWS SDK.
+ */
+
+/** One PII entity found in a text. Offsets count Unicode code points; `endOffset` is exclusive. */
+export interface PiiEntity {
+  readonly type: string;
+  readonly beginOffset: number;
+  readonly endOffset: number;
+  readonly score: number;
+}
+
+/** Languages a PII entity detector scans with its full model (Amazon Comprehend: en, es). */
+export type DetectorLanguage = 'en' | 'es';
+
+/** Finds PII entities in one text of at most `maxTextBytes` UTF-8 bytes. */
+export interface PiiEntityDetector {
+  /** A human-readable name for logs and the lake row's `pii_scanner` column (e.g. `comprehend`). */
+  readonly name: string;
+  /** Largest text one call accepts, in UTF-8 bytes (Comprehend DetectPiiEntities: 100 KB). */
+  readonly maxTextBytes: number;
+  detect(text: string, language: DetectorLanguage): Promise<readonly PiiEntity[]>;
+}
+
+/**
+ * Thrown by a detector adapter for a failure worth retrying with backoff (throttling, 5xx, timeouts).
+ * Any other error is final for that call.
+ */
+export class TransientDetectorError extends Error {
+  override name = 'TransientDetectorError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** Waits; injected so that retries with backoff are testable without real time passing. */
+export type Sleep = (ms: number) => Promise<void>;
+
+/** The LLM judge the next issues add; the reward policy leaves a weight for it (0 until configured). */
+export interface RewardJudge {
+  readonly name: string;
+  /** Scores an answer in [0, 1]; undefined when the judge declines (no opinion). */
+  score(input: { question: string; answer: string; contexts: readonly string[] }): Promise<number | undefined>;
+}
