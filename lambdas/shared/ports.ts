@@ -43,3 +43,8 @@ export interface RewardJudge {
   /** Scores an answer in [0, 1]; undefined when the judge declines (no opinion). */
   score(input: { question: string; answer: string; contexts: readonly string[] }): Promise<number | undefined>;
 }
+
+/** Accepts one feedback row for the lake (Firehose in AWS, a local file locally). */
+export interface FeedbackSink {
+  put(row: object): Promise<void>;
+}

@@ -1,0 +1,94 @@
+/**
+ * The feedback contract (seed 002, ADR-0006): `POST /agents/{agent-id}/feedback` with
+ * `{ request_id, outcome, trace_id?, metadata?: { completion_quality?, latency_ms?, token_count? } }`.
+ * Validated strictly so that nothing free-form (and so no personal data) reaches the lake.
+ */
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { FEEDBACK_OUTCOMES } from '../gate-score/trace';
+
+const id = z
+  .string()
+  .min(1)
+  .max(256)
+  .regex(/^[A-Za-z0-9._:\/@-]+$/, 'may contain only letters, digits and . _ : / @ -');
+
+export const agentIdSchema = id;
+
+export const feedbackBodySchema = z.strictObject({
+  request_id: id,
+  /** Optional: lets the dataset build join by trace id when the producer knows it. */
+  trace_id: id.optional(),
+  outcome: z.enum(FEEDBACK_OUTCOMES),
+  metadata: z
+    .strictObject({
+      completion_quality: z.number().min(0).max(10).optional(),
+      latency_ms: z.number().nonnegative().max(86_400_000).optional(),
+      token_count: z.number().int().nonnegative().optional(),
+    })
+    .optional(),
+});
+
+export type FeedbackBody = z.infer<typeof feedbackBodySchema>;
+
+export interface FeedbackRow {
+  feedback_id: string;
+  agent_id: string;
+  request_id: string;
+  trace_id: string | null;
+  outcome: string;
+  quality: number | null;
+  latency_ms: number | null;
+  token_count: number | null;
+  received_at: number;
+}
+
+/** A validation failure, naming the first wrong field and what was expected. */
+export interface FeedbackValidationError {
+  readonly field: string;
+  readonly message: string;
+}
+
+export type FeedbackParse = { ok: true; body: FeedbackBody } | { ok: false; error: FeedbackValidationError };
+
+/** Parses a request body (text). Never throws. */
+export function parseFeedbackBody(text: string | null | undefined): FeedbackParse {
+  if (text === null || text === undefined || text.trim() === '') {
+    return { ok: false, error: { field: '(body)', message: 'a JSON body is required' } };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { ok: false, error: { field: '(body)', message: 'the body is not valid JSON' } };
+  }
+  const result = feedbackBodySchema.safeParse(json);
+  if (result.success) return { ok: true, body: result.data };
+  const issue = result.error.issues[0];
+  const field = issue === undefined || issue.path.length === 0 ? '(body)' : issue.path.map(String).join('.');
+  const unknownKeys = issue?.code === 'unrecognized_keys' ? ` (${issue.keys.join(', ')})` : '';
+  return { ok: false, error: { field, message: `${issue?.message ?? 'invalid body'}${unknownKeys}` } };
+}
+
+/**
+ * The lake row. `feedback_id` is a hash of the event's content, so a client that retries a POST
+ * produces the same id and the dataset build keeps one row per id, without a dedup table on the hot path.
+ */
+export function feedbackRow(agentId: string, body: FeedbackBody, receivedAt: Date): FeedbackRow {
+  const quality = body.metadata?.completion_quality ?? null;
+  const feedbackId = createHash('sha256')
+    .update(JSON.stringify([agentId, body.request_id, body.trace_id ?? null, body.outcome, quality]))
+    .digest('hex')
+    .slice(0, 32);
+  return {
+    feedback_id: feedbackId,
+    agent_id: agentId,
+    request_id: body.request_id,
+    trace_id: body.trace_id ?? null,
+    outcome: body.outcome,
+    quality,
+    latency_ms: body.metadata?.latency_ms ?? null,
+    token_count: body.metadata?.token_count ?? null,
+    received_at: receivedAt.getTime() * 1000,
+  };
+}

@@ -1,0 +1,122 @@
+/**
+ * What happened to one Firehose batch, aggregated for metrics and the summary log line: counts per
+ * result, per gate and reason, and per model variant and per agent the sums the canary alarms need.
+ * Sums and counts (not means) are published so CloudWatch metric math can compute exact rates over
+ * any period: mean reward = RewardSum / ScoredTraces, misroute rate = MisroutedTraces / RoutedTraces.
+ */
+import { reasonCode, type Discard, type GateName } from './gates/verdict';
+import type { Reward } from './reward/score';
+import type { Trace } from './trace';
+
+export interface QualityTotals {
+  tracesIn: number;
+  kept: number;
+  discarded: number;
+  rewardSum: number;
+  scored: number;
+  groundednessSum: number;
+  groundednessScored: number;
+  misrouted: number;
+  routed: number;
+  errors: number;
+}
+
+export interface VariantKey {
+  readonly model: string;
+  readonly variant: string;
+}
+
+export interface BatchReport {
+  recordsIn: number;
+  /** Ok records written to the traces table. */
+  delivered: number;
+  /** Ok records written to the audit table instead (a gate discarded the trace). */
+  discarded: number;
+  /** ProcessingFailed records (malformed input), by reason code. */
+  failed: number;
+  /** Dropped records: a second copy of a trace id already in this batch. */
+  duplicates: number;
+  readonly failuresByReason: Map<string, number>;
+  /** Key `gate/reason_code`. */
+  readonly discardsByGateReason: Map<string, { gate: GateName; reason: string; count: number }>;
+  /** Key `model/variant`. */
+  readonly byVariant: Map<string, VariantKey & QualityTotals>;
+  readonly byAgent: Map<string, { agent: string } & QualityTotals>;
+}
+
+function emptyTotals(): QualityTotals {
+  return { tracesIn: 0, kept: 0, discarded: 0, rewardSum: 0, scored: 0, groundednessSum: 0, groundednessScored: 0, misrouted: 0, routed: 0, errors: 0 };
+}
+
+export function newBatchReport(recordsIn: number): BatchReport {
+  return {
+    recordsIn,
+    delivered: 0,
+    discarded: 0,
+    failed: 0,
+    duplicates: 0,
+    failuresByReason: new Map(),
+    discardsByGateReason: new Map(),
+    byVariant: new Map(),
+    byAgent: new Map(),
+  };
+}
+
+function totalsFor(report: BatchReport, trace: Trace): QualityTotals[] {
+  const variantKey = `${trace.model.name}/${trace.model.variant}`;
+  let variant = report.byVariant.get(variantKey);
+  if (variant === undefined) {
+    variant = { model: trace.model.name, variant: trace.model.variant, ...emptyTotals() };
+    report.byVariant.set(variantKey, variant);
+  }
+  let agent = report.byAgent.get(trace.agent_id);
+  if (agent === undefined) {
+    agent = { agent: trace.agent_id, ...emptyTotals() };
+    report.byAgent.set(trace.agent_id, agent);
+  }
+  return [variant, agent];
+}
+
+export function countFailure(report: BatchReport, reason: string): void {
+  report.failed += 1;
+  const code = reasonCode(reason);
+  report.failuresByReason.set(code, (report.failuresByReason.get(code) ?? 0) + 1);
+}
+
+export function countDuplicate(report: BatchReport): void {
+  report.duplicates += 1;
+}
+
+/** A well-formed, first-seen trace entered the gates. */
+export function countTraceIn(report: BatchReport, trace: Trace): void {
+  for (const totals of totalsFor(report, trace)) totals.tracesIn += 1;
+}
+
+export function countDiscard(report: BatchReport, trace: Trace, discard: Discard): void {
+  report.discarded += 1;
+  const code = reasonCode(discard.reason);
+  const key = `${discard.gate}/${code}`;
+  const entry = report.discardsByGateReason.get(key);
+  if (entry === undefined) report.discardsByGateReason.set(key, { gate: discard.gate, reason: code, count: 1 });
+  else entry.count += 1;
+  for (const totals of totalsFor(report, trace)) totals.discarded += 1;
+}
+
+/** A trace passed every gate and was scored (quality figures come from kept, masked traces only). */
+export function countKept(report: BatchReport, masked: Trace, reward: Reward): void {
+  report.delivered += 1;
+  for (const totals of totalsFor(report, masked)) {
+    totals.kept += 1;
+    totals.rewardSum += reward.reward;
+    totals.scored += 1;
+    if (reward.components.groundedness !== null) {
+      totals.groundednessSum += reward.components.groundedness;
+      totals.groundednessScored += 1;
+    }
+    if (masked.route?.misrouted !== undefined) {
+      totals.routed += 1;
+      if (masked.route.misrouted) totals.misrouted += 1;
+    }
+    if (masked.error) totals.errors += 1;
+  }
+}

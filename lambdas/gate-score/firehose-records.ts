@@ -1,0 +1,78 @@
+/**
+ * The Firehose data-transformation contract: decoding an input record safely, and the three results a
+ * record can get. Every input record gets exactly one result; a bad record never fails its batch.
+ */
+
+/** One record of a Firehose transformation event (base64 `data`). */
+export interface FirehoseInputRecord {
+  readonly recordId: string;
+  readonly data: string;
+}
+
+/** Where Firehose's Iceberg destination writes an Ok record (Lambda routing via `otfMetadata`). */
+export interface IcebergRoute {
+  readonly destinationDatabaseName: string;
+  readonly destinationTableName: string;
+  readonly operation: 'insert';
+}
+
+export type FirehoseOutputRecord =
+  | { readonly recordId: string; readonly result: 'Ok'; readonly data: string; readonly metadata: { readonly otfMetadata: IcebergRoute } }
+  | { readonly recordId: string; readonly result: 'Dropped' | 'ProcessingFailed'; readonly data: string };
+
+/** Firehose's own limit on one record (1,000 KiB); anything bigger cannot be a genuine record. */
+export const MAX_RECORD_BYTES = 1_024_000;
+/** Deeper JSON than this is hostile or broken; rejecting it before JSON.parse bounds the work. */
+export const MAX_JSON_DEPTH = 64;
+
+export type DecodeResult = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly reason: string };
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Maximum nesting depth of a JSON text, counting only brackets outside strings; stops early past `limit`. */
+export function jsonDepthExceeds(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c /* \ */) i++;
+      else if (c === 0x22 /* " */) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      if (++depth > limit) return true;
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) depth--;
+  }
+  return false;
+}
+
+/**
+ * Decodes one record: base64 -> strict UTF-8 -> bounded JSON. Reasons never quote record content,
+ * because it may hold personal data and reasons are logged.
+ */
+export function decodeRecord(data: string): DecodeResult {
+  const bytes = Buffer.from(data, 'base64');
+  if (bytes.length === 0) return { ok: false, reason: 'empty_record: the record has no data' };
+  if (bytes.length > MAX_RECORD_BYTES) {
+    return { ok: false, reason: `record_too_large: ${bytes.length} bytes, the limit is ${MAX_RECORD_BYTES}` };
+  }
+  let text: string;
+  try {
+    text = strictUtf8.decode(bytes);
+  } catch {
+    return { ok: false, reason: 'invalid_utf8: the record is not valid UTF-8' };
+  }
+  if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) {
+    return { ok: false, reason: `too_deeply_nested: JSON nesting deeper than ${MAX_JSON_DEPTH}` };
+  }
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch {
+    return { ok: false, reason: 'invalid_json: the record is not valid JSON' };
+  }
+}
+
+/** Encodes a lake row as an Ok record routed to one Iceberg table. */
+export function okRecord(recordId: string, row: object, route: IcebergRoute): FirehoseOutputRecord {
+  return { recordId, result: 'Ok', data: Buffer.from(JSON.stringify(row)).toString('base64'), metadata: { otfMetadata: route } };
+}

@@ -1,0 +1,74 @@
+/**
+ * Publishes a batch report as CloudWatch EMF through Powertools Metrics, one EMF document per
+ * dimension set. Per model variant the figures are high-resolution (1 s) because the canary alarms
+ * compare candidate and current variants within seconds; per agent and per gate, standard resolution.
+ */
+import { MetricResolution, MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+
+type Resolution = (typeof MetricResolution)[keyof typeof MetricResolution];
+import type { BatchReport, QualityTotals } from './batch-report';
+
+/** Metric names: a contract with the dashboards and the canary alarms. */
+export const METRIC = {
+  recordsIn: 'RecordsIn',
+  tracesDelivered: 'TracesDelivered',
+  tracesDiscarded: 'TracesDiscarded',
+  recordsFailed: 'RecordsFailed',
+  duplicatesDropped: 'DuplicatesDropped',
+  gateDrops: 'GateDrops',
+  tracesIn: 'TracesIn',
+  tracesKept: 'TracesKept',
+  rewardSum: 'RewardSum',
+  scoredTraces: 'ScoredTraces',
+  groundednessSum: 'GroundednessSum',
+  groundednessScored: 'GroundednessScored',
+  misroutedTraces: 'MisroutedTraces',
+  routedTraces: 'RoutedTraces',
+  errorTraces: 'ErrorTraces',
+} as const;
+
+/** Metric dimension names, also a contract with the alarms. */
+export const DIMENSION = { model: 'Model', variant: 'Variant', agent: 'Agent', gate: 'Gate', reason: 'Reason' } as const;
+
+function addQuality(metrics: Metrics, totals: QualityTotals, resolution: Resolution): void {
+  metrics.addMetric(METRIC.tracesIn, MetricUnit.Count, totals.tracesIn, resolution);
+  metrics.addMetric(METRIC.tracesKept, MetricUnit.Count, totals.kept, resolution);
+  metrics.addMetric(METRIC.rewardSum, MetricUnit.NoUnit, totals.rewardSum, resolution);
+  metrics.addMetric(METRIC.scoredTraces, MetricUnit.Count, totals.scored, resolution);
+  metrics.addMetric(METRIC.groundednessSum, MetricUnit.NoUnit, totals.groundednessSum, resolution);
+  metrics.addMetric(METRIC.groundednessScored, MetricUnit.Count, totals.groundednessScored, resolution);
+  metrics.addMetric(METRIC.misroutedTraces, MetricUnit.Count, totals.misrouted, resolution);
+  metrics.addMetric(METRIC.routedTraces, MetricUnit.Count, totals.routed, resolution);
+  metrics.addMetric(METRIC.errorTraces, MetricUnit.Count, totals.errors, resolution);
+}
+
+/**
+ * Emits the per-variant, per-agent and per-gate documents immediately, and leaves the batch totals in
+ * the buffer for the `logMetrics` middleware to flush with the invocation.
+ */
+export function publishBatchMetrics(metrics: Metrics, report: BatchReport): void {
+  for (const totals of report.byVariant.values()) {
+    metrics.addDimensions({ [DIMENSION.model]: totals.model, [DIMENSION.variant]: totals.variant });
+    addQuality(metrics, totals, MetricResolution.High);
+    metrics.publishStoredMetrics();
+  }
+  for (const totals of report.byAgent.values()) {
+    metrics.addDimensions({ [DIMENSION.agent]: totals.agent });
+    addQuality(metrics, totals, MetricResolution.Standard);
+    metrics.publishStoredMetrics();
+  }
+  const drops = [
+    ...[...report.failuresByReason].map(([reason, count]) => ({ gate: 'schema', reason, count })),
+    ...report.discardsByGateReason.values(),
+  ];
+  for (const drop of drops) {
+    metrics.addDimensions({ [DIMENSION.gate]: drop.gate, [DIMENSION.reason]: drop.reason });
+    metrics.addMetric(METRIC.gateDrops, MetricUnit.Count, drop.count);
+    metrics.publishStoredMetrics();
+  }
+  metrics.addMetric(METRIC.recordsIn, MetricUnit.Count, report.recordsIn);
+  metrics.addMetric(METRIC.tracesDelivered, MetricUnit.Count, report.delivered);
+  metrics.addMetric(METRIC.tracesDiscarded, MetricUnit.Count, report.discarded);
+  metrics.addMetric(METRIC.recordsFailed, MetricUnit.Count, report.failed);
+  metrics.addMetric(METRIC.duplicatesDropped, MetricUnit.Count, report.duplicates);
+}
