@@ -5,8 +5,8 @@
  */
 import { z } from 'zod';
 import { DATA_BOUNDARIES } from '../../config/boundaries';
-import { piiSchema } from '../../config/schema';
-import { rewardPolicySchema } from './reward/policy';
+import { piiSchema, type StageConfig } from '../../config/schema';
+import { rewardPolicySchema, type RewardPolicy } from './reward/policy';
 
 export const gateConfigSchema = z.strictObject({
   stage: z.string().min(1),
@@ -32,4 +32,29 @@ export function parseGateConfig(json: string | undefined): GateConfig {
     throw new Error(`GATE_CONFIG is invalid: ${fields}`);
   }
   return result.data;
+}
+
+/** Table names the gate routes rows to; the lake construct and the local lake use the same names. */
+export interface GateTables {
+  readonly databaseName: string;
+  readonly tracesTable: string;
+  readonly auditTable: string;
+}
+
+/**
+ * Derives the gate's configuration from a stage and its reward policy. The CDK construct serialises
+ * the result into GATE_CONFIG; local mode passes it directly, so both gate with the same settings.
+ */
+export function gateConfigFromStage(stage: StageConfig, rewardPolicy: RewardPolicy, tables: GateTables): GateConfig {
+  return gateConfigSchema.parse({
+    stage: stage.stage,
+    dataBoundary: stage.dataBoundary,
+    databaseName: tables.databaseName,
+    tracesTable: tables.tracesTable,
+    auditTable: tables.auditTable,
+    pii: stage.pii,
+    agentSlosMs: Object.fromEntries(stage.agents.map((a) => [a.id, a.latencySloMs])),
+    defaultLatencySloMs: stage.defaultLatencySloMs,
+    rewardPolicy,
+  });
 }

@@ -132,7 +132,8 @@ export async function processBatch(input: readonly FirehoseInputRecord[], deps: 
         confidentiality: candidate.confidentiality,
         scope: candidate.scope,
         language: scan.language,
-        scanner: scan.scanner,
+        // The detector's own name, so a row scanned by a simulated detector says so.
+        scanner: scan.scanner === 'comprehend' ? deps.detector.name : scan.scanner,
         entitiesMasked: scan.entitiesMasked,
         reward,
       },

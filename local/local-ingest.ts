@@ -1,0 +1,137 @@
+/**
+ * Local mode's ingest path: demo traffic -> Firehose-sized batches -> the gate/score code the Lambda
+ * runs (processBatch) -> the local Parquet lake, with a simulated Amazon Comprehend in place of the
+ * real one. Routing follows the Lambda's own `otfMetadata`, exactly as Firehose would.
+ */
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadStageConfig } from '../config';
+import { readRewardPolicy } from '../config/reward-policies/read';
+import { handleFeedback } from '../lambdas/feedback/handle-feedback';
+import type { BatchReport } from '../lambdas/gate-score/batch-report';
+import type { FirehoseInputRecord } from '../lambdas/gate-score/firehose-records';
+import { gateConfigFromStage } from '../lambdas/gate-score/gate-config';
+import { processBatch, type RecordDiagnostic } from '../lambdas/gate-score/process-batch';
+import { FEEDBACK_TABLE, GATE_AUDIT_TABLE, TRACES_TABLE } from '../lambdas/shared/lake-tables';
+import type { FeedbackSink } from '../lambdas/shared/ports';
+import { generateDemoRecords, type DemoRecord } from './demo-traces';
+import { LocalLake } from './local-lake';
+import { SimulatedComprehendDetector } from './simulated-comprehend';
+
+export interface LocalIngestOptions {
+  readonly stage: string;
+  readonly lakeDir: string;
+  readonly traceCount: number;
+  /** Simulated Comprehend latency per call and account quota (calls per second). */
+  readonly comprehendLatencyMs: number;
+  readonly comprehendTps: number;
+  /** Firehose's processor buffer: records are grouped into batches of at most this many bytes. */
+  readonly batchBytes?: number;
+}
+
+export interface LocalIngestSummary {
+  readonly batches: number;
+  readonly recordsIn: number;
+  readonly delivered: number;
+  readonly discarded: number;
+  readonly failed: number;
+  readonly duplicates: number;
+  readonly comprehendCalls: number;
+  readonly drops: ReadonlyMap<string, number>;
+  readonly failures: ReadonlyMap<string, number>;
+  readonly diagnostics: readonly RecordDiagnostic[];
+  readonly feedbackWritten: number;
+}
+
+/** Splits records into Firehose-like batches bounded by total bytes. */
+export function toBatches(records: readonly DemoRecord[], maxBytes: number): FirehoseInputRecord[][] {
+  const batches: FirehoseInputRecord[][] = [];
+  let current: FirehoseInputRecord[] = [];
+  let bytes = 0;
+  records.forEach((record, i) => {
+    if (current.length > 0 && bytes + record.data.length > maxBytes) {
+      batches.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push({ recordId: `local-${String(i).padStart(6, '0')}`, data: record.data.toString('base64') });
+    bytes += record.data.length;
+  });
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
+
+function addCounts(into: Map<string, number>, from: Iterable<[string, number]>): void {
+  for (const [key, count] of from) into.set(key, (into.get(key) ?? 0) + count);
+}
+
+class LakeFeedbackSink implements FeedbackSink {
+  readonly rows: object[] = [];
+  async put(row: object): Promise<void> {
+    this.rows.push(row);
+  }
+}
+
+export async function runLocalIngest(options: LocalIngestOptions): Promise<LocalIngestSummary> {
+  const stage = loadStageConfig(options.stage);
+  const config = gateConfigFromStage(stage, readRewardPolicy(stage.rewardPolicyVersion), {
+    databaseName: stage.lake.databaseName,
+    tracesTable: TRACES_TABLE.name,
+    auditTable: GATE_AUDIT_TABLE.name,
+  });
+  const detector = new SimulatedComprehendDetector({ latencyMs: options.comprehendLatencyMs, tps: options.comprehendTps });
+  const lake = await LocalLake.open(options.lakeDir);
+  const errorDir = join(options.lakeDir, 'errors');
+  mkdirSync(errorDir, { recursive: true });
+
+  const demo = generateDemoRecords({ count: options.traceCount, boundary: stage.dataBoundary });
+  const batches = toBatches(demo, options.batchBytes ?? stage.lake.processor.bufferSizeMiB * 1024 * 1024);
+  const totals = { recordsIn: 0, delivered: 0, discarded: 0, failed: 0, duplicates: 0 };
+  const drops = new Map<string, number>();
+  const failures = new Map<string, number>();
+  const diagnostics: RecordDiagnostic[] = [];
+
+  try {
+    for (const batch of batches) {
+      const outcome = await processBatch(batch, { config, detector, now: () => new Date() });
+      const byTable = new Map<string, object[]>();
+      for (const record of outcome.records) {
+        if (record.result === 'Ok') {
+          const table = record.metadata.otfMetadata.destinationTableName;
+          const rows = byTable.get(table) ?? [];
+          rows.push(JSON.parse(Buffer.from(record.data, 'base64').toString('utf8')) as object);
+          byTable.set(table, rows);
+        } else if (record.result === 'ProcessingFailed') {
+          // Like Firehose's S3 error output: the raw record, kept apart from the lake.
+          const reason = outcome.diagnostics.find((d) => d.recordId === record.recordId)?.reason;
+          appendFileSync(join(errorDir, 'processing-failed.jsonl'), JSON.stringify({ recordId: record.recordId, reason, rawData: record.data }) + '\n');
+        }
+      }
+      for (const [table, rows] of byTable) await lake.append(table, rows);
+      accumulate(totals, outcome.report);
+      addCounts(drops, [...outcome.report.discardsByGateReason.values()].map((d) => [`${d.gate}/${d.reason}`, d.count] as [string, number]));
+      addCounts(failures, outcome.report.failuresByReason);
+      diagnostics.push(...outcome.diagnostics);
+    }
+
+    // A few feedback events through the same handler code as the API's Lambda.
+    const sink = new LakeFeedbackSink();
+    for (let i = 0; i < Math.min(10, options.traceCount); i++) {
+      const body = JSON.stringify({ request_id: `req-demo-${i}`, trace_id: `demo-${String(i).padStart(5, '0')}`, outcome: i % 4 === 0 ? 'user_rejected' : 'success', metadata: { completion_quality: i % 4 === 0 ? 2 : 8 } });
+      await handleFeedback({ agentId: 'rag-qa-agent', body }, sink, new Date());
+    }
+    await lake.append(FEEDBACK_TABLE.name, sink.rows);
+
+    return { batches: batches.length, ...totals, comprehendCalls: detector.calls, drops, failures, diagnostics, feedbackWritten: sink.rows.length };
+  } finally {
+    lake.close();
+  }
+}
+
+function accumulate(totals: { recordsIn: number; delivered: number; discarded: number; failed: number; duplicates: number }, report: BatchReport): void {
+  totals.recordsIn += report.recordsIn;
+  totals.delivered += report.delivered;
+  totals.discarded += report.discarded;
+  totals.failed += report.failed;
+  totals.duplicates += report.duplicates;
+}
