@@ -5,20 +5,14 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { FEEDBACK_OUTCOMES } from '../gate-score/trace';
+import { FEEDBACK_OUTCOMES, idSchema } from '../gate-score/trace';
 
-const id = z
-  .string()
-  .min(1)
-  .max(256)
-  .regex(/^[A-Za-z0-9._:\/@-]+$/, 'may contain only letters, digits and . _ : / @ -');
-
-export const agentIdSchema = id;
+export const agentIdSchema = idSchema;
 
 export const feedbackBodySchema = z.strictObject({
-  request_id: id,
+  request_id: idSchema,
   /** Optional: lets the dataset build join by trace id when the producer knows it. */
-  trace_id: id.optional(),
+  trace_id: idSchema.optional(),
   outcome: z.enum(FEEDBACK_OUTCOMES),
   metadata: z
     .strictObject({

@@ -22,27 +22,24 @@ export type FirehoseOutputRecord =
 
 /** Firehose's own limit on one record (1,000 KiB); anything bigger cannot be a genuine record. */
 export const MAX_RECORD_BYTES = 1_024_000;
-/** Deeper JSON than this is hostile or broken; rejecting it before JSON.parse bounds the work. */
+/** Deeper JSON than this is hostile or broken; no trace format nests anywhere near it. */
 export const MAX_JSON_DEPTH = 64;
 
 export type DecodeResult = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly reason: string };
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Maximum nesting depth of a JSON text, counting only brackets outside strings; stops early past `limit`. */
-export function jsonDepthExceeds(text: string, limit: number): boolean {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c /* \ */) i++;
-      else if (c === 0x22 /* " */) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
-      if (++depth > limit) return true;
-    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) depth--;
-  }
+/**
+ * True when a parsed JSON value nests deeper than `limit` (`[]` has depth 1). V8's JSON.parse is
+ * iterative, so parsing a hostile document is safe; the recursive code after it (normalisers,
+ * schema validation) is what this bound protects. Walking the parsed value visits a few dozen nodes
+ * per trace, far cheaper than scanning every character of the text.
+ */
+export function nestingExceeds(value: unknown, limit: number, depth = 1): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if (depth > limit) return true;
+  const children = Array.isArray(value) ? value : Object.values(value);
+  for (const child of children) if (nestingExceeds(child, limit, depth + 1)) return true;
   return false;
 }
 
@@ -62,14 +59,16 @@ export function decodeRecord(data: string): DecodeResult {
   } catch {
     return { ok: false, reason: 'invalid_utf8: the record is not valid UTF-8' };
   }
-  if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) {
-    return { ok: false, reason: `too_deeply_nested: JSON nesting deeper than ${MAX_JSON_DEPTH}` };
-  }
+  let value: unknown;
   try {
-    return { ok: true, value: JSON.parse(text) as unknown };
+    value = JSON.parse(text);
   } catch {
     return { ok: false, reason: 'invalid_json: the record is not valid JSON' };
   }
+  if (nestingExceeds(value, MAX_JSON_DEPTH)) {
+    return { ok: false, reason: `too_deeply_nested: JSON nesting deeper than ${MAX_JSON_DEPTH}` };
+  }
+  return { ok: true, value };
 }
 
 /** Encodes a lake row as an Ok record routed to one Iceberg table. */

@@ -13,11 +13,12 @@ import { CONFIDENTIALITY_LEVELS } from '../../config/schema';
 export const MAX_FIELD_CHARS = 200_000;
 
 const text = z.string().max(MAX_FIELD_CHARS);
-const id = z
+/** Identifiers (trace, agent, request ids): bounded, and safe to log, partition on and put in a path. */
+export const idSchema = z
   .string()
   .min(1)
   .max(256)
-  .regex(/^[A-Za-z0-9._:\/@-]+$/, 'may contain only letters, digits and . _ : / @ -');
+  .regex(/^[A-Za-z0-9._:/@-]+$/, 'may contain only letters, digits and . _ : / @ -');
 
 export const FEEDBACK_OUTCOMES = ['success', 'fallback', 'timeout', 'error', 'user_rejected'] as const;
 export type FeedbackOutcome = (typeof FEEDBACK_OUTCOMES)[number];
@@ -49,12 +50,13 @@ export const modelRefSchema = z.strictObject({
 });
 
 export const traceSchema = z.strictObject({
-  trace_id: id,
+  trace_id: idSchema,
   /** ISO-8601 instant, normalised to UTC with milliseconds. */
   timestamp: z.iso.datetime({ offset: true }),
-  agent_id: id,
-  request_id: id.optional(),
-  session_id: id.optional(),
+  agent_id: idSchema,
+  request_id: idSchema.optional(),
+  /** Producers' conversation ids are free-form (Langfuse sessionId, gen_ai.conversation.id); only control characters are refused. */
+  session_id: z.string().min(1).max(256).regex(/^\P{Cc}+$/u, 'must not contain control characters').optional(),
   model: modelRefSchema,
   consent: z.boolean().optional(),
   data_region: z.string().min(1).max(64).optional(),

@@ -1,6 +1,7 @@
 import { FirehoseClient, PutRecordCommand } from '@aws-sdk/client-firehose';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
+import type * as FeedbackHandlerModule from '../../lambdas/feedback/handler';
 import { lambdaContext } from '../helpers/lambda-context';
 
 const firehose = mockClient(FirehoseClient);
@@ -11,7 +12,7 @@ process.env.POWERTOOLS_DEV = 'true';
 
 // Imported after the environment is set: the module reads it at load, as in Lambda.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { handler } = require('../../lambdas/feedback/handler') as typeof import('../../lambdas/feedback/handler');
+const { handler } = require('../../lambdas/feedback/handler') as typeof FeedbackHandlerModule;
 
 function event(agentId: string, body: unknown): APIGatewayProxyEvent {
   return {

@@ -1,6 +1,7 @@
 import { ComprehendClient, DetectPiiEntitiesCommand, type DetectPiiEntitiesCommandInput } from '@aws-sdk/client-comprehend';
 import type { FirehoseTransformationEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
+import type * as GateHandlerModule from '../../lambdas/gate-score/handler';
 import { dev } from '../../config/stages/dev';
 import { readRewardPolicy } from '../../config/reward-policies/read';
 import type { FirehoseOutputRecord } from '../../lambdas/gate-score/firehose-records';
@@ -21,7 +22,7 @@ process.env.POWERTOOLS_DEV = 'true';
 
 // Imported after the environment is set: the module reads GATE_CONFIG at load, as at a cold start.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { handler } = require('../../lambdas/gate-score/handler') as typeof import('../../lambdas/gate-score/handler');
+const { handler } = require('../../lambdas/gate-score/handler') as typeof GateHandlerModule;
 
 jest.spyOn(console, 'log').mockImplementation(() => undefined);
 jest.spyOn(console, 'info').mockImplementation(() => undefined);

@@ -1,4 +1,4 @@
-import { decodeRecord, jsonDepthExceeds, MAX_JSON_DEPTH, MAX_RECORD_BYTES, okRecord } from '../../lambdas/gate-score/firehose-records';
+import { decodeRecord, MAX_JSON_DEPTH, MAX_RECORD_BYTES, nestingExceeds, okRecord } from '../../lambdas/gate-score/firehose-records';
 
 const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64');
 
@@ -30,12 +30,15 @@ describe('decodeRecord', () => {
   });
 });
 
-describe('jsonDepthExceeds', () => {
-  it('ignores brackets inside strings, including escaped quotes', () => {
-    const inString = JSON.stringify({ s: '[[[[[[[[[[\\"[[[[[[' });
-    expect(jsonDepthExceeds(inString, 2)).toBe(false);
-    expect(jsonDepthExceeds('[[[]]]', 2)).toBe(true);
-    expect(jsonDepthExceeds('['.repeat(MAX_JSON_DEPTH) + ']'.repeat(MAX_JSON_DEPTH), MAX_JSON_DEPTH)).toBe(false);
+describe('nestingExceeds', () => {
+  it('measures the nesting of a parsed value, not brackets inside strings', () => {
+    expect(nestingExceeds({ s: '[[[[[[[[[[' }, 1)).toBe(false);
+    expect(nestingExceeds([[[]]], 2)).toBe(true);
+    expect(nestingExceeds([[[]]], 3)).toBe(false);
+    expect(nestingExceeds({ a: [{ b: 1 }] }, 3)).toBe(false);
+    expect(nestingExceeds({ a: [{ b: {} }] }, 3)).toBe(true);
+    expect(nestingExceeds(JSON.parse('['.repeat(MAX_JSON_DEPTH) + ']'.repeat(MAX_JSON_DEPTH)), MAX_JSON_DEPTH)).toBe(false);
+    expect(nestingExceeds('scalar', 0)).toBe(false);
   });
 });
 

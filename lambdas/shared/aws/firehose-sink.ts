@@ -1,4 +1,4 @@
-import { FirehoseClient, PutRecordCommand } from '@aws-sdk/client-firehose';
+import { PutRecordCommand, type FirehoseClient } from '@aws-sdk/client-firehose';
 import type { FeedbackSink } from '../ports';
 
 /** Writes one JSON row to a Firehose Direct PUT stream (the feedback stream -> `feedback` Iceberg table). */

@@ -1,0 +1,119 @@
+/**
+ * `npm run bench -- gate`: the gate/score path measured side by side in one run.
+ *
+ * 1. Comprehend calls per 1,000 traces of ~2 KB: packed (the shipped implementation) vs one call per
+ *    trace (the naive baseline), against the simulated Comprehend.
+ * 2. Wall time per 3 MB Firehose buffer at the configured Comprehend latency and TPS quota, both ways,
+ *    with how many traces each way lost to throttling (discarded after the retries ran out).
+ * 3. CPU throughput of the whole gate path (decode, normalise, gates, pattern PII, masking, reward,
+ *    row encoding) with Comprehend excluded (a detector that answers instantly), traces/s on one core.
+ * 4. The size of each Lambda bundle, built the way the CDK app builds it.
+ *
+ * Figures are printed, not asserted: wall-clock numbers belong in benchmarks, not tests.
+ */
+import { parseArgs } from 'node:util';
+import { dev } from '../config/stages/dev';
+import { readRewardPolicy } from '../config/reward-policies/read';
+import type { FirehoseInputRecord } from '../lambdas/gate-score/firehose-records';
+import { gateConfigFromStage, type GateConfig } from '../lambdas/gate-score/gate-config';
+import { processBatch } from '../lambdas/gate-score/process-batch';
+import type { PiiEntity, PiiEntityDetector } from '../lambdas/shared/ports';
+import { scanAndMaskTraces } from '../lambdas/gate-score/pii/pii-scan';
+import { SimulatedComprehendDetector } from '../local/simulated-comprehend';
+import { lambdaBundleSizes } from './bundle-size';
+import { benchTraceRecords } from './bench-traces';
+import { normalizeRecord } from '../lambdas/gate-score/normalize';
+import { decodeRecord } from '../lambdas/gate-score/firehose-records';
+import type { Trace } from '../lambdas/gate-score/trace';
+
+/** A detector that finds nothing and costs nothing: takes Comprehend out of the CPU measurement. */
+class InstantDetector implements PiiEntityDetector {
+  readonly name = 'instant (comprehend excluded)';
+  readonly maxTextBytes = 100_000;
+  async detect(): Promise<readonly PiiEntity[]> {
+    return [];
+  }
+}
+
+function pad(text: string | number, width: number): string {
+  return String(text).padStart(width);
+}
+
+function traces(records: readonly FirehoseInputRecord[]): Trace[] {
+  return records.map((r) => {
+    const decoded = decodeRecord(r.data);
+    const normalised = decoded.ok ? normalizeRecord(decoded.value) : undefined;
+    if (normalised === undefined || !normalised.ok) throw new Error('bench corpus produced an invalid trace');
+    return normalised.trace;
+  });
+}
+
+async function callsPerThousand(config: GateConfig): Promise<void> {
+  const sample = traces(benchTraceRecords(1000, 2048));
+  const requests = sample.map((trace, i) => ({ key: String(i), trace }));
+  const row: string[] = [];
+  for (const packing of ['per-trace', 'packed'] as const) {
+    const detector = new SimulatedComprehendDetector();
+    await scanAndMaskTraces(requests, { detector, config: config.pii, packing });
+    row.push(`${packing.padEnd(9)} ${pad(detector.calls, 6)} calls`);
+  }
+  console.log('1. Comprehend calls per 1,000 traces of ~2 KB (target <= 25 packed)');
+  for (const line of row) console.log(`   ${line}`);
+}
+
+async function wallTimePerBuffer(config: GateConfig, latencyMs: number, tps: number, bufferMiB: number): Promise<void> {
+  const records = benchTraceRecords(Math.floor((bufferMiB * 1024 * 1024) / 2048), 2048);
+  const bytes = records.reduce((sum, r) => sum + Buffer.byteLength(r.data, 'base64'), 0);
+  console.log(`\n2. Wall time per ${bufferMiB} MB buffer (${records.length} traces, ${(bytes / 1e6).toFixed(2)} MB) against simulated Comprehend: ${latencyMs} ms/call, ${tps} TPS quota (target <= 5 s packed)`);
+  const results: Record<string, number> = {};
+  for (const packing of ['packed', 'per-trace'] as const) {
+    const detector = new SimulatedComprehendDetector({ latencyMs, tps });
+    const requests = traces(records).map((trace, i) => ({ key: String(i), trace }));
+    const started = performance.now();
+    const outcomes = await scanAndMaskTraces(requests, { detector, config: config.pii, packing });
+    const seconds = (performance.now() - started) / 1000;
+    const lost = outcomes.filter((o) => o.status === 'discarded').length;
+    results[packing] = seconds;
+    console.log(`   ${packing.padEnd(9)} ${pad(seconds.toFixed(2), 7)} s  ${pad(detector.calls, 5)} calls (${detector.throttled} throttled)  ${pad(lost, 5)} traces discarded after retries`);
+  }
+  console.log(`   per-trace / packed: ${(results['per-trace']! / results.packed!).toFixed(1)}x the wall time`);
+}
+
+async function cpuThroughput(config: GateConfig, seconds: number): Promise<void> {
+  const batch = benchTraceRecords(1500, 2048);
+  const detector = new InstantDetector();
+  // Warm up the JIT before measuring.
+  for (let i = 0; i < 3; i++) await processBatch(batch, { config, detector, now: () => new Date() });
+  let processed = 0;
+  const startCpu = process.cpuUsage();
+  const started = performance.now();
+  while (performance.now() - started < seconds * 1000) {
+    await processBatch(batch, { config, detector, now: () => new Date() });
+    processed += batch.length;
+  }
+  const cpu = process.cpuUsage(startCpu);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  const wall = (performance.now() - started) / 1000;
+  console.log('\n3. CPU throughput of the gate path, Comprehend excluded (target >= 20,000 traces/s per core)');
+  console.log(`   ${processed} traces of ~2 KB in ${wall.toFixed(2)} s wall, ${cpuSeconds.toFixed(2)} s CPU`);
+  console.log(`   ${pad(Math.round(processed / cpuSeconds).toLocaleString('en-US'), 8)} traces/s per core (per CPU-second; one thread)`);
+}
+
+export async function runGateBench(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      'latency-ms': { type: 'string', default: '50' },
+      tps: { type: 'string', default: '20' },
+      'buffer-mb': { type: 'string', default: '3' },
+      'cpu-seconds': { type: 'string', default: '5' },
+    },
+  });
+  const config = gateConfigFromStage(dev, readRewardPolicy(dev.rewardPolicyVersion), { databaseName: 'bench', tracesTable: 'traces', auditTable: 'gate_audit' });
+  console.log('Gate benchmark (simulated Comprehend: SimulatedComprehendDetector, clearly not the real service)\n');
+  await callsPerThousand(config);
+  await wallTimePerBuffer(config, Number(values['latency-ms']), Number(values.tps), Number(values['buffer-mb']));
+  await cpuThroughput(config, Number(values['cpu-seconds']));
+  console.log('\n4. Lambda bundle sizes (esbuild, ESM, minified, AWS SDK external: the CDK app\'s settings)');
+  for (const { name, bytes } of await lambdaBundleSizes()) console.log(`   ${name.padEnd(12)} ${pad((bytes / 1024).toFixed(1), 8)} KiB`);
+}

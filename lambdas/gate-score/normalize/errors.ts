@@ -1,0 +1,152 @@
+/**
+ * Failure reasons of the normalisers. A reason is `<code>: <detail>`: the code is a small, stable
+ * vocabulary (it becomes a metric dimension, see gates/verdict.ts `reasonCode`), the detail names the
+ * field and what was expected. A detail never contains a field's *value*: records carry personal data,
+ * and reasons end up in logs, metrics and the content-free audit trail.
+ */
+import type { z } from 'zod';
+
+/** Machine codes a normalisation failure can carry; the first word of every `reason`. */
+export const NORMALIZE_ERROR_CODES = [
+  /** The record is not an object of any accepted format. */
+  'unrecognised_format',
+  /** The record carries the markers of more than one format. */
+  'ambiguous_format',
+  /** A required field is absent. */
+  'missing_field',
+  /** A field is present but has the wrong type, range or shape. */
+  'invalid_field',
+  /** The same logical field was given different values in different places. */
+  'conflicting_field',
+  /** An OTLP payload holds spans of more than one trace; one Firehose record carries one trace. */
+  'multiple_traces',
+  /** A defect in the normaliser itself; the record is failed rather than the batch. */
+  'internal_error',
+] as const;
+export type NormalizeErrorCode = (typeof NORMALIZE_ERROR_CODES)[number];
+
+/** Longest reason returned; long enough for a path and an expectation, short enough for a log line. */
+export const MAX_REASON_CHARS = 300;
+
+/**
+ * Thrown inside the format modules to abandon a record with an explained reason. `normalizeRecord`
+ * catches it; it never escapes the public API.
+ */
+export class NormalizeFailure extends Error {
+  override name = 'NormalizeFailure';
+  constructor(
+    readonly code: NormalizeErrorCode,
+    readonly detail: string,
+  ) {
+    super(`${code}: ${detail}`);
+  }
+}
+
+/** Builds the public reason string, truncated to MAX_REASON_CHARS. */
+export function formatReason(code: NormalizeErrorCode, detail: string): string {
+  const reason = `${code}: ${detail}`;
+  return reason.length <= MAX_REASON_CHARS ? reason : `${reason.slice(0, MAX_REASON_CHARS - 3)}...`;
+}
+
+/**
+ * Makes a key taken from the input safe to quote in a reason: keys are structure, not content, but a
+ * hostile producer controls them, so they are cut short and stripped of anything but identifier characters.
+ */
+export function sanitizeKey(key: PropertyKey): string {
+  const raw = typeof key === 'symbol' ? 'symbol' : String(key);
+  const cleaned = raw.replace(/[^A-Za-z0-9._:@/-]/g, '?');
+  return cleaned.length > 48 ? `${cleaned.slice(0, 45)}...` : cleaned;
+}
+
+/** Renders a path such as `input_messages[2].content` from zod-style path segments. */
+export function renderPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const segment of path) {
+    if (typeof segment === 'number') out += `[${segment}]`;
+    else out += out === '' ? sanitizeKey(segment) : `.${sanitizeKey(segment)}`;
+  }
+  return out === '' ? '(root)' : out;
+}
+
+/**
+ * Where each Trace field came from in the source format, keyed by Trace path prefix (`consent`,
+ * `model.family`, `usage`). Used to say "model.family (from metadata.model_family)" in a reason, so a
+ * producer knows which of *their* fields to fix.
+ */
+export type SourceMap = Readonly<Record<string, string>>;
+
+/** What a format module hands to the schema gate: a Trace-shaped object and where its fields came from. */
+export interface Candidate {
+  readonly candidate: Record<string, unknown>;
+  readonly sources: SourceMap;
+}
+
+function sourceFor(path: readonly PropertyKey[], sources: SourceMap): string | undefined {
+  for (let length = path.length; length > 0; length -= 1) {
+    const key = path
+      .slice(0, length)
+      .filter((s) => typeof s !== 'number')
+      .map(String)
+      .join('.');
+    const source = sources[key];
+    if (source !== undefined && Object.prototype.hasOwnProperty.call(sources, key)) return source;
+  }
+  return undefined;
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let cursor: unknown = root;
+  for (const segment of path) {
+    if (cursor === null || typeof cursor !== 'object') return undefined;
+    if (!Object.prototype.hasOwnProperty.call(cursor, segment)) return undefined;
+    cursor = (cursor as Record<PropertyKey, unknown>)[segment];
+  }
+  return cursor;
+}
+
+function unitOf(origin: unknown): string {
+  if (origin === 'string') return ' characters';
+  if (origin === 'array') return ' items';
+  return '';
+}
+
+/** States what a zod issue expected, in our words: zod's own messages may quote long regex patterns. */
+function expectation(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_type':
+      return `expected ${issue.expected}`;
+    case 'invalid_value':
+      return `expected one of ${issue.values.map((v) => String(v)).join(', ')}`;
+    case 'invalid_format':
+      if (issue.format === 'datetime') return 'expected an ISO-8601 date-time with an explicit offset, e.g. 2026-04-19T10:00:00.000Z';
+      // Our own schemas give regexes a human message; zod's default would quote the pattern.
+      return issue.message.startsWith('Invalid') ? `expected the ${issue.format} format` : issue.message;
+    case 'too_big':
+      return `expected at most ${String(issue.maximum)}${unitOf(issue.origin)}`;
+    case 'too_small':
+      return `expected at least ${String(issue.minimum)}${unitOf(issue.origin)}`;
+    case 'unrecognized_keys':
+      return `unrecognised key(s) ${issue.keys.slice(0, 5).map(sanitizeKey).join(', ')}${issue.keys.length > 5 ? ', ...' : ''}`;
+    default:
+      return issue.message;
+  }
+}
+
+/**
+ * Turns the schema gate's zod issues into one reason. The first issue decides the code (missing vs
+ * invalid); up to three issues are described, then a count of the rest.
+ */
+export function reasonFromIssues(issues: readonly z.core.$ZodIssue[], candidate: unknown, sources: SourceMap): string {
+  const first = issues[0];
+  if (first === undefined) return formatReason('invalid_field', '(root): did not validate');
+  const missing = first.code === 'invalid_type' && valueAt(candidate, first.path) === undefined;
+  const parts = issues.slice(0, 3).map((issue) => {
+    const path = renderPath(issue.path);
+    const source = sourceFor(issue.path, sources);
+    const absent = issue.code === 'invalid_type' && valueAt(candidate, issue.path) === undefined;
+    const what = absent ? `required (${expectation(issue)})` : expectation(issue);
+    return source === undefined ? `${path}: ${what}` : `${path} (from ${source}): ${what}`;
+  });
+  const more = issues.length > 3 ? `; (+${issues.length - 3} more)` : '';
+  return formatReason(missing ? 'missing_field' : 'invalid_field', `${parts.join('; ')}${more}`);
+}

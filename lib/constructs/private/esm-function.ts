@@ -1,0 +1,107 @@
+/**
+ * The Lambda conventions every function of this app shares, in one place: local esbuild bundling to a
+ * minified ESM `.mjs` (AWS SDK external, the runtime provides it), Node.js 22 on arm64, active X-Ray
+ * tracing, its own log group with retention, and its own role without managed policies.
+ */
+import * as path from 'node:path';
+import { Validations, type Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+
+/** Repository root, two levels above lib/constructs/private. */
+export const PROJECT_ROOT = path.resolve(__dirname, '..', '..', '..');
+
+/**
+ * ESM bundles have no `require`; some dependencies (Powertools' commons, middy plugins) still call it
+ * for Node built-ins, so the bundle defines one from `import.meta.url`.
+ */
+export const ESM_REQUIRE_BANNER = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
+
+/** Lambda's limit on the total size of a function's environment variables (keys and values). */
+export const LAMBDA_ENV_LIMIT_BYTES = 4096;
+
+/** The pinned runtime (ADR: Node.js 22 LTS, the version the handlers and their tests target). */
+export const FUNCTION_RUNTIME = lambda.Runtime.NODEJS_22_X;
+
+/** Options of {@link createEsmFunction}. */
+export interface EsmFunctionOptions {
+  readonly entry: string;
+  readonly description: string;
+  readonly memorySize: number;
+  readonly timeout: Duration;
+  readonly environment: Readonly<Record<string, string>>;
+  readonly reservedConcurrentExecutions?: number;
+  readonly logRetention: logs.RetentionDays;
+  readonly logRemovalPolicy: RemovalPolicy;
+}
+
+/** What {@link createEsmFunction} creates. */
+export interface EsmFunctionParts {
+  readonly fn: nodejs.NodejsFunction;
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+}
+
+/** Throws when the environment would exceed Lambda's 4 KB limit, naming the size received. */
+export function checkEnvironmentSize(owner: string, environment: Readonly<Record<string, string>>): void {
+  const bytes = Object.entries(environment).reduce((sum, [k, v]) => sum + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+  if (bytes > LAMBDA_ENV_LIMIT_BYTES) {
+    throw new Error(`${owner}: environment variables take ${bytes} bytes; Lambda allows at most ${LAMBDA_ENV_LIMIT_BYTES}`);
+  }
+}
+
+/** Creates a function with the shared conventions. */
+export function createEsmFunction(scope: Construct, options: EsmFunctionOptions): EsmFunctionParts {
+  checkEnvironmentSize(scope.node.path, options.environment);
+
+  const logGroup = new logs.LogGroup(scope, 'LogGroup', {
+    retention: options.logRetention,
+    removalPolicy: options.logRemovalPolicy,
+  });
+
+  // An explicit role keeps AWSLambdaBasicExecutionRole (logs:* on every log group) off the function.
+  const role = new iam.Role(scope, 'Role', {
+    assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    description: options.description,
+  });
+  logGroup.grantWrite(role);
+
+  const fn = new nodejs.NodejsFunction(scope, 'Function', {
+    entry: options.entry,
+    handler: 'handler',
+    projectRoot: PROJECT_ROOT,
+    depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+    runtime: FUNCTION_RUNTIME,
+    architecture: lambda.Architecture.ARM_64,
+    description: options.description,
+    memorySize: options.memorySize,
+    timeout: options.timeout,
+    reservedConcurrentExecutions: options.reservedConcurrentExecutions,
+    tracing: lambda.Tracing.ACTIVE,
+    role,
+    logGroup,
+    environment: { ...options.environment },
+    bundling: {
+      format: nodejs.OutputFormat.ESM,
+      target: 'node22',
+      mainFields: ['module', 'main'],
+      minify: true,
+      // Keeps function and class names in stack traces of a minified bundle.
+      keepNames: true,
+      sourceMap: false,
+      externalModules: ['@aws-sdk/*'],
+      banner: ESM_REQUIRE_BANNER,
+      // esbuild is a local devDependency: bundle here, never in Docker (absent on build machines).
+      forceDockerBundling: false,
+    },
+  });
+
+  Validations.of(fn).acknowledge({
+    id: 'AwsSolutions-L1',
+    reason: 'Node.js 22 is pinned deliberately (ADR, DESIGN.md section 9): the handlers, their tests and the local runner target it; runtime upgrades are a reviewed change, not a drift.',
+  });
+  return { fn, role, logGroup };
+}

@@ -1,0 +1,184 @@
+/**
+ * The gate-and-score Lambda: the Firehose transformation that gates, masks and scores every trace and
+ * routes each output row to its Iceberg table.
+ */
+import * as path from 'node:path';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { DataBoundary } from '../../config/boundaries';
+import type { PiiConfig } from '../../config/schema';
+import { gateConfigSchema, type GateConfig } from '../../lambdas/gate-score/gate-config';
+import type { RewardPolicy } from '../../lambdas/gate-score/reward/policy';
+import { PROJECT_ROOT, createEsmFunction } from './private/esm-function';
+
+/** An agent and the latency it promises (the reward's latency component is measured against it). */
+export interface AgentSlo {
+  /** Agent id as it appears in traces. */
+  readonly id: string;
+  /** Latency SLO in milliseconds. */
+  readonly latencySloMs: number;
+}
+
+/** Properties of {@link TraceGateFunction}. */
+export interface TraceGateFunctionProps {
+  /** Stage name, e.g. `prod-eu`. */
+  readonly stage: string;
+  /** The data boundary this deployment serves; traces from any other boundary are discarded. */
+  readonly dataBoundary: DataBoundary;
+  /** PII scanning settings (Comprehend languages, pattern-only languages, retries, concurrency). */
+  readonly pii: PiiConfig;
+  /** Agents with their latency SLOs. */
+  readonly agents: readonly AgentSlo[];
+  /** SLO for agents not listed in {@link agents}. */
+  readonly defaultLatencySloMs: number;
+  /** The reward policy object (bin/ reads and validates the JSON file; constructs never read files). */
+  readonly rewardPolicy: RewardPolicy;
+  /** Glue database of the lake tables (rows are routed to it with Firehose `otfMetadata`). */
+  readonly databaseName: string;
+  /** Table kept traces are written to. */
+  readonly tracesTable: string;
+  /** Table the content-free audit rows of discarded traces are written to. */
+  readonly auditTable: string;
+  /** CloudWatch namespace of the EMF metrics (POWERTOOLS_METRICS_NAMESPACE). */
+  readonly metricsNamespace: string;
+
+  /**
+   * Powertools service name (POWERTOOLS_SERVICE_NAME), the `service` dimension of every metric.
+   *
+   * @default 'trace-gate'
+   */
+  readonly serviceName?: string;
+
+  /**
+   * The handler module (exports `handler`).
+   *
+   * @default lambdas/gate-score/handler.ts
+   */
+  readonly entry?: string;
+
+  /**
+   * Memory in MiB (CPU scales with it).
+   *
+   * @default 1024
+   */
+  readonly memorySize?: number;
+
+  /**
+   * Invocation timeout; Firehose allows a transformation at most 5 minutes.
+   *
+   * @default Duration.minutes(2)
+   */
+  readonly timeout?: Duration;
+
+  /**
+   * Concurrency reserved for (and capping) the function.
+   *
+   * @default - no reservation: the function draws on the account's unreserved pool
+   */
+  readonly reservedConcurrentExecutions?: number;
+
+  /**
+   * Retention of the function's log group.
+   *
+   * @default logs.RetentionDays.THREE_MONTHS
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * What happens to the log group when the stack is deleted.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly logRemovalPolicy?: RemovalPolicy;
+}
+
+/** Firehose gives a transformation Lambda at most this long. */
+const FIREHOSE_MAX_TIMEOUT = Duration.minutes(5);
+
+/**
+ * The gate/score function, bundled from lambdas/gate-score/handler.ts. Its whole configuration travels
+ * as one JSON environment variable, GATE_CONFIG, validated here against the Lambda's own schema so a
+ * bad stage fails at synth rather than on the first invocation.
+ */
+export class TraceGateFunction extends Construct {
+  /** The function Firehose invokes as its processor. */
+  public readonly function: nodejs.NodejsFunction;
+  /** The function's execution role. */
+  public readonly role: iam.Role;
+  /** The function's log group. */
+  public readonly logGroup: logs.LogGroup;
+  /** The configuration passed as GATE_CONFIG. */
+  public readonly gateConfig: GateConfig;
+
+  constructor(scope: Construct, id: string, props: TraceGateFunctionProps) {
+    super(scope, id);
+
+    const timeout = props.timeout ?? Duration.minutes(2);
+    if (timeout.toSeconds() < 1 || timeout.toSeconds() > FIREHOSE_MAX_TIMEOUT.toSeconds()) {
+      throw new Error(`TraceGateFunction: timeout is ${timeout.toSeconds()} s; Firehose transformations must finish within 1 to ${FIREHOSE_MAX_TIMEOUT.toSeconds()} s`);
+    }
+    const memorySize = props.memorySize ?? 1024;
+    if (!Number.isInteger(memorySize) || memorySize < 128 || memorySize > 10240) {
+      throw new Error(`TraceGateFunction: memorySize is ${memorySize} MiB; expected a whole number from 128 to 10240`);
+    }
+    if (props.reservedConcurrentExecutions !== undefined && (!Number.isInteger(props.reservedConcurrentExecutions) || props.reservedConcurrentExecutions < 1)) {
+      throw new Error(`TraceGateFunction: reservedConcurrentExecutions is ${props.reservedConcurrentExecutions}; expected a positive whole number or none`);
+    }
+    const agentIds = new Set<string>();
+    for (const agent of props.agents) {
+      if (agentIds.has(agent.id)) throw new Error(`TraceGateFunction: agent "${agent.id}" is listed twice; expected unique agent ids`);
+      agentIds.add(agent.id);
+    }
+
+    this.gateConfig = buildGateConfig(props);
+
+    const parts = createEsmFunction(this, {
+      entry: props.entry ?? path.join(PROJECT_ROOT, 'lambdas', 'gate-score', 'handler.ts'),
+      description: `Gates, masks and scores traces for the ${props.stage} trace stream (Firehose transformation)`,
+      memorySize,
+      timeout,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      environment: {
+        GATE_CONFIG: JSON.stringify(this.gateConfig),
+        POWERTOOLS_SERVICE_NAME: props.serviceName ?? 'trace-gate',
+        POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace,
+      },
+      logRetention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
+      logRemovalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
+    });
+    this.function = parts.fn;
+    this.role = parts.role;
+    this.logGroup = parts.logGroup;
+
+    // DetectPiiEntities is a stateless text API: IAM offers no resource to scope it to.
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['comprehend:DetectPiiEntities'], resources: ['*'] }));
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'comprehend:DetectPiiEntities and the X-Ray actions added for active tracing (xray:PutTraceSegments, xray:PutTelemetryRecords) support no resource-level permissions; they are granted on * and nothing else is.',
+    });
+  }
+}
+
+/** GATE_CONFIG, exactly as gateConfigSchema defines it; throws naming every field that does not fit. */
+function buildGateConfig(props: TraceGateFunctionProps): GateConfig {
+  const candidate = {
+    stage: props.stage,
+    dataBoundary: props.dataBoundary,
+    databaseName: props.databaseName,
+    tracesTable: props.tracesTable,
+    auditTable: props.auditTable,
+    pii: props.pii,
+    agentSlosMs: Object.fromEntries(props.agents.map((a) => [a.id, a.latencySloMs])),
+    defaultLatencySloMs: props.defaultLatencySloMs,
+    rewardPolicy: props.rewardPolicy,
+  };
+  const result = gateConfigSchema.safeParse(candidate);
+  if (!result.success) {
+    const fields = result.error.issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new Error(`TraceGateFunction: the gate configuration does not match the GATE_CONFIG contract: ${fields}`);
+  }
+  return result.data;
+}

@@ -1,0 +1,165 @@
+/**
+ * The stateful stack of one stage: the trace lake, the gate/score function, the trace and feedback
+ * delivery streams and the feedback API. Composition only; every decision lives in a construct or in
+ * the typed stage configuration.
+ */
+import { CfnElement, CfnOutput, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import type { Construct, IConstruct } from 'constructs';
+import type { StageConfig } from '../../config/schema';
+import { FEEDBACK_TABLE, GATE_AUDIT_TABLE, TRACES_TABLE } from '../../lambdas/shared/lake-tables';
+import type { RewardPolicy } from '../../lambdas/gate-score/reward/policy';
+import { FeedbackApi } from '../constructs/feedback-api';
+import { IcebergDeliveryStream } from '../constructs/iceberg-delivery-stream';
+import { TraceGateFunction } from '../constructs/trace-gate-function';
+import { TraceLake } from '../constructs/trace-lake';
+
+/** Properties of {@link DataStack}. */
+export interface DataStackProps extends StackProps {
+  /** The validated stage configuration. */
+  readonly config: StageConfig;
+  /** The validated reward policy named by `config.rewardPolicyVersion`. */
+  readonly rewardPolicy: RewardPolicy;
+}
+
+/**
+ * Logical ids of the stateful resources. They are pinned so that moving or renaming constructs can
+ * never make CloudFormation replace (and so empty) the key, the buckets, the catalog or the streams.
+ */
+export const PINNED_LOGICAL_IDS = {
+  lakeKey: 'LakeKey',
+  lakeBucket: 'LakeBucket',
+  accessLogBucket: 'LakeAccessLogBucket',
+  database: 'LakeDatabase',
+  tracesTable: 'LakeTableTraces',
+  gateAuditTable: 'LakeTableGateAudit',
+  feedbackTable: 'LakeTableFeedback',
+  traceStream: 'TraceDeliveryStream',
+  feedbackStream: 'FeedbackDeliveryStream',
+} as const;
+
+/**
+ * Concurrency reserved for the gate function in production. Throughput is bounded by Comprehend
+ * (20 DetectPiiEntities TPS x 100 KB ~ 2 MB/s of text) and by Direct PUT (1-5 MiB/s per stream): at
+ * 3 MB per invocation and up to ~5 s each, 5 concurrent invocations cover it; more would only turn into
+ * Comprehend throttling. See docs/decisions.md.
+ */
+export const GATE_RESERVED_CONCURRENCY = 5;
+
+/** The data stack of one stage. */
+export class DataStack extends Stack {
+  /** KMS key, buckets, Glue database and Iceberg tables. */
+  public readonly lake: TraceLake;
+  /** The gate/score transformation. */
+  public readonly gate: TraceGateFunction;
+  /** Direct PUT stream into `traces` and `gate_audit`, through the gate. */
+  public readonly traceStream: IcebergDeliveryStream;
+  /** Direct PUT stream into `feedback`. */
+  public readonly feedbackStream: IcebergDeliveryStream;
+  /** `POST /agents/{agent-id}/feedback`. */
+  public readonly feedbackApi: FeedbackApi;
+
+  constructor(scope: Construct, id: string, props: DataStackProps) {
+    const { config, rewardPolicy, ...stackProps } = props;
+    super(scope, id, {
+      description: `Self-Improving Agent Loop data stack (${config.stage}, ${config.dataBoundary} boundary): trace lake, Firehose streams, gate/score function, feedback API`,
+      terminationProtection: config.production,
+      ...stackProps,
+    });
+    const logRemovalPolicy = config.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+
+    this.lake = new TraceLake(this, 'Lake', {
+      databaseName: config.lake.databaseName,
+      production: config.production,
+      errorOutputRetentionDays: config.lake.errorOutputRetentionDays,
+      accessLogRetentionDays: config.lake.accessLogRetentionDays,
+    });
+
+    this.gate = new TraceGateFunction(this, 'Gate', {
+      stage: config.stage,
+      dataBoundary: config.dataBoundary,
+      pii: config.pii,
+      agents: config.agents,
+      defaultLatencySloMs: config.defaultLatencySloMs,
+      rewardPolicy,
+      databaseName: config.lake.databaseName,
+      tracesTable: TRACES_TABLE.name,
+      auditTable: GATE_AUDIT_TABLE.name,
+      metricsNamespace: config.metricsNamespace,
+      // Dev accounts often have a 10-execution account limit, under which any reservation fails to deploy.
+      reservedConcurrentExecutions: config.production ? GATE_RESERVED_CONCURRENCY : undefined,
+      logRemovalPolicy,
+    });
+
+    this.traceStream = new IcebergDeliveryStream(this, 'TraceStream', {
+      lake: this.lake,
+      label: 'traces',
+      tableNames: [TRACES_TABLE.name, GATE_AUDIT_TABLE.name],
+      bufferIntervalSeconds: config.lake.delivery.bufferIntervalSeconds,
+      bufferSizeMiB: config.lake.delivery.bufferSizeMiB,
+      processor: {
+        function: this.gate.function,
+        bufferIntervalSeconds: config.lake.processor.bufferIntervalSeconds,
+        bufferSizeMiB: config.lake.processor.bufferSizeMiB,
+      },
+      logRemovalPolicy,
+    });
+
+    this.feedbackStream = new IcebergDeliveryStream(this, 'FeedbackStream', {
+      lake: this.lake,
+      label: 'feedback',
+      tableNames: [FEEDBACK_TABLE.name],
+      bufferIntervalSeconds: config.lake.delivery.bufferIntervalSeconds,
+      bufferSizeMiB: config.lake.delivery.bufferSizeMiB,
+      logRemovalPolicy,
+    });
+
+    this.feedbackApi = new FeedbackApi(this, 'FeedbackApi', {
+      stream: this.feedbackStream,
+      stage: config.stage,
+      metricsNamespace: config.metricsNamespace,
+      logRemovalPolicy,
+    });
+
+    pin(this.lake.key, PINNED_LOGICAL_IDS.lakeKey);
+    pin(this.lake.bucket, PINNED_LOGICAL_IDS.lakeBucket);
+    pin(this.lake.accessLogBucket, PINNED_LOGICAL_IDS.accessLogBucket);
+    pin(this.lake.database, PINNED_LOGICAL_IDS.database);
+    pin(requireTable(this.lake, TRACES_TABLE.name), PINNED_LOGICAL_IDS.tracesTable);
+    pin(requireTable(this.lake, GATE_AUDIT_TABLE.name), PINNED_LOGICAL_IDS.gateAuditTable);
+    pin(requireTable(this.lake, FEEDBACK_TABLE.name), PINNED_LOGICAL_IDS.feedbackTable);
+    pin(this.traceStream.deliveryStream, PINNED_LOGICAL_IDS.traceStream);
+    pin(this.feedbackStream.deliveryStream, PINNED_LOGICAL_IDS.feedbackStream);
+
+    Tags.of(this).add('project', 'self-improving-agent-loop');
+    Tags.of(this).add('stage', config.stage);
+    Tags.of(this).add('data-boundary', config.dataBoundary);
+    // Lets account guardrails (SCPs, backup plans) single out the stateful stack's resources.
+    Tags.of(this).add('stateful', 'true');
+
+    new CfnOutput(this, 'TraceStreamName', {
+      value: this.traceStream.deliveryStreamName,
+      description: 'Firehose stream producers send traces to (PutRecord / PutRecordBatch)',
+    });
+    new CfnOutput(this, 'FeedbackEndpoint', {
+      value: this.feedbackApi.api.urlForPath('/agents/{agent-id}/feedback'),
+      description: 'POST agent feedback here (SigV4, IAM authorization)',
+    });
+    new CfnOutput(this, 'LakeBucketName', { value: this.lake.bucket.bucketName, description: 'Iceberg data (tables/) and error output (errors/)' });
+    new CfnOutput(this, 'LakeDatabaseName', { value: this.lake.database.ref, description: 'Glue database of the Iceberg tables' });
+  }
+}
+
+/** Overrides the logical id of a construct's CloudFormation resource (itself, or its default child). */
+function pin(construct: IConstruct, logicalId: string): void {
+  const element = construct instanceof CfnElement ? construct : construct.node.defaultChild;
+  if (!(element instanceof CfnElement)) {
+    throw new Error(`Cannot pin the logical id of ${construct.node.path}: it has no CloudFormation resource`);
+  }
+  element.overrideLogicalId(logicalId);
+}
+
+function requireTable(lake: TraceLake, name: string): IConstruct {
+  const table = lake.tables[name];
+  if (table === undefined) throw new Error(`The lake declares no "${name}" table; expected ${Object.keys(lake.tables).join(', ')}`);
+  return table;
+}

@@ -1,0 +1,80 @@
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import { loadStageConfig } from '../../config';
+import { PINNED_LOGICAL_IDS } from '../../lib/stacks/data-stack';
+import { STAGE_NAMES, synthesizedStage } from '../helpers/app';
+
+const STATEFUL_TYPES: Record<keyof typeof PINNED_LOGICAL_IDS, string> = {
+  lakeKey: 'AWS::KMS::Key',
+  lakeBucket: 'AWS::S3::Bucket',
+  accessLogBucket: 'AWS::S3::Bucket',
+  database: 'AWS::Glue::Database',
+  tracesTable: 'AWS::Glue::Table',
+  gateAuditTable: 'AWS::Glue::Table',
+  feedbackTable: 'AWS::Glue::Table',
+  traceStream: 'AWS::KinesisFirehose::DeliveryStream',
+  feedbackStream: 'AWS::KinesisFirehose::DeliveryStream',
+};
+
+describe.each(STAGE_NAMES)('data stack of %s', (stage) => {
+  const config = loadStageConfig(stage);
+  const { template, dataStack } = synthesizedStage(stage);
+  const resources = template.toJSON().Resources as Record<string, { Type: string; DeletionPolicy?: string; UpdateReplacePolicy?: string }>;
+
+  test('stateful resources keep their pinned logical ids', () => {
+    for (const [key, logicalId] of Object.entries(PINNED_LOGICAL_IDS)) {
+      expect({ logicalId, type: resources[logicalId]?.Type }).toEqual({ logicalId, type: STATEFUL_TYPES[key as keyof typeof PINNED_LOGICAL_IDS] });
+    }
+    // Nothing stateful escapes pinning: every key, bucket, database and table is one of the pinned ids.
+    const pinned = new Set<string>(Object.values(PINNED_LOGICAL_IDS));
+    for (const [id, r] of Object.entries(resources)) {
+      if (['AWS::KMS::Key', 'AWS::S3::Bucket', 'AWS::Glue::Database', 'AWS::Glue::Table', 'AWS::KinesisFirehose::DeliveryStream'].includes(r.Type)) {
+        expect(pinned.has(id)).toBe(true);
+      }
+    }
+  });
+
+  const expectedPolicy = config.production ? 'Retain' : 'Delete';
+  test(`the key, buckets, database and tables are ${config.production ? 'retained' : 'deleted'} with the stack`, () => {
+    for (const id of ['lakeKey', 'lakeBucket', 'accessLogBucket', 'database', 'tracesTable', 'gateAuditTable', 'feedbackTable'] as const) {
+      const r = resources[PINNED_LOGICAL_IDS[id]]!;
+      expect({ id, DeletionPolicy: r.DeletionPolicy, UpdateReplacePolicy: r.UpdateReplacePolicy }).toEqual({
+        id,
+        DeletionPolicy: expectedPolicy,
+        UpdateReplacePolicy: expectedPolicy,
+      });
+    }
+  });
+
+  test(config.production ? 'buckets are never emptied automatically' : 'buckets are emptied before deletion', () => {
+    const autoDelete = Object.values(resources).filter((r) => r.Type === 'Custom::S3AutoDeleteObjects');
+    expect(autoDelete).toHaveLength(config.production ? 0 : 2);
+  });
+
+  test(`termination protection is ${config.production ? 'on' : 'off'}, region ${config.region}`, () => {
+    expect(dataStack.terminationProtection).toBe(config.production);
+    expect(dataStack.region).toBe(config.region);
+    expect(dataStack.stackName).toBe(`sial-${stage}-data`);
+  });
+
+  test('resources are tagged with project, stage and data boundary', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      Tags: Match.arrayWith([
+        { Key: 'data-boundary', Value: config.dataBoundary },
+        { Key: 'project', Value: 'self-improving-agent-loop' },
+        { Key: 'stage', Value: stage },
+      ]),
+    });
+  });
+
+  test('outputs tell producers where to send traces and feedback', () => {
+    template.hasOutput('TraceStreamName', { Value: { Ref: PINNED_LOGICAL_IDS.traceStream } });
+    template.hasOutput('FeedbackEndpoint', Match.objectLike({}));
+    template.hasOutput('LakeDatabaseName', { Value: { Ref: PINNED_LOGICAL_IDS.database } });
+  });
+
+  test('synthesis raises no warning or error annotation', () => {
+    const annotations = Annotations.fromStack(dataStack);
+    expect(annotations.findWarning('*', Match.anyValue())).toEqual([]);
+    expect(annotations.findError('*', Match.anyValue())).toEqual([]);
+  });
+});

@@ -1,0 +1,108 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import type { Template } from 'aws-cdk-lib/assertions';
+import { loadStageConfig } from '../../config';
+import type { StageConfig } from '../../config/schema';
+import { parseGateConfig } from '../../lambdas/gate-score/gate-config';
+import { TraceGateFunction, type TraceGateFunctionProps } from '../../lib/constructs/trace-gate-function';
+import { GATE_RESERVED_CONCURRENCY } from '../../lib/stacks/data-stack';
+import { STAGE_NAMES, bareApp, dataTemplate, resourcesOfType, rewardPolicyFor } from '../helpers/app';
+
+function gateFunction(template: Template): { id: string; props: Record<string, unknown> } {
+  const fns = resourcesOfType(template, 'AWS::Lambda::Function').filter(([id]) => id.startsWith('GateFunction'));
+  expect(fns).toHaveLength(1);
+  return { id: fns[0]![0], props: fns[0]![1].Properties! };
+}
+
+describe.each(STAGE_NAMES)('gate function in %s', (stage) => {
+  const config = loadStageConfig(stage);
+  const template = dataTemplate(stage);
+  const { props } = gateFunction(template);
+  const env = (props.Environment as { Variables: Record<string, string> }).Variables;
+
+  test('runs the bundled ESM handler on Node.js 22, arm64, with active tracing', () => {
+    expect(props).toMatchObject({
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      TracingConfig: { Mode: 'Active' },
+      MemorySize: 1024,
+      Timeout: 120,
+    });
+  });
+
+  test('GATE_CONFIG parses with the Lambda\'s own parser and carries the stage configuration', () => {
+    const gate = parseGateConfig(env.GATE_CONFIG);
+    expect(gate).toEqual({
+      stage: config.stage,
+      dataBoundary: config.dataBoundary,
+      databaseName: config.lake.databaseName,
+      tracesTable: 'traces',
+      auditTable: 'gate_audit',
+      pii: config.pii,
+      agentSlosMs: Object.fromEntries(config.agents.map((a) => [a.id, a.latencySloMs])),
+      defaultLatencySloMs: config.defaultLatencySloMs,
+      rewardPolicy: rewardPolicyFor(config),
+    });
+  });
+
+  test('Powertools service name and metrics namespace are set', () => {
+    expect(env.POWERTOOLS_SERVICE_NAME).toBe('trace-gate');
+    expect(env.POWERTOOLS_METRICS_NAMESPACE).toBe(config.metricsNamespace);
+  });
+
+  test(config.production ? `reserves ${GATE_RESERVED_CONCURRENCY} concurrent executions` : 'reserves no concurrency (dev accounts)', () => {
+    expect(props.ReservedConcurrentExecutions).toBe(config.production ? GATE_RESERVED_CONCURRENCY : undefined);
+  });
+
+  test('logs to its own log group with a retention', () => {
+    const logGroupRef = (props.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+    const logGroup = template.toJSON().Resources[logGroupRef] as { Type: string; Properties: { RetentionInDays: number } };
+    expect(logGroup.Type).toBe('AWS::Logs::LogGroup');
+    expect(logGroup.Properties.RetentionInDays).toBe(90);
+  });
+
+  test('its role has no managed policy and may call comprehend:DetectPiiEntities', () => {
+    const roleId = (props.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const role = template.toJSON().Resources[roleId] as { Properties: { ManagedPolicyArns?: unknown } };
+    expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    const policy = resourcesOfType(template, 'AWS::IAM::Policy').find(([, p]) => JSON.stringify(p.Properties?.Roles) === JSON.stringify([{ Ref: roleId }]));
+    const statements = (policy![1].Properties!.PolicyDocument as { Statement: Array<{ Action: string | string[]; Resource: unknown }> }).Statement;
+    const wildcard = statements.filter((s) => s.Resource === '*').flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
+    // Only actions without resource-level permissions may be on *.
+    expect(wildcard.sort()).toEqual(['comprehend:DetectPiiEntities', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+  });
+});
+
+describe('TraceGateFunction validation', () => {
+  const config: StageConfig = loadStageConfig('dev');
+  const base: TraceGateFunctionProps = {
+    stage: config.stage,
+    dataBoundary: config.dataBoundary,
+    pii: config.pii,
+    agents: config.agents,
+    defaultLatencySloMs: config.defaultLatencySloMs,
+    rewardPolicy: rewardPolicyFor(config),
+    databaseName: 'lake',
+    tracesTable: 'traces',
+    auditTable: 'gate_audit',
+    metricsNamespace: 'Test',
+  };
+  const build = (props: Partial<TraceGateFunctionProps>) => new TraceGateFunction(new Stack(bareApp(), 'S'), 'Gate', { ...base, ...props });
+
+  test('refuses a timeout longer than Firehose allows a transformation', () => {
+    expect(() => build({ timeout: Duration.minutes(6) })).toThrow('TraceGateFunction: timeout is 360 s; Firehose transformations must finish within 1 to 300 s');
+  });
+
+  test('refuses a configuration that breaks the GATE_CONFIG contract, naming the field', () => {
+    expect(() => build({ tracesTable: '' })).toThrow(/does not match the GATE_CONFIG contract: tracesTable: /);
+  });
+
+  test('refuses an agent listed twice', () => {
+    expect(() => build({ agents: [{ id: 'a', latencySloMs: 1 }, { id: 'a', latencySloMs: 2 }] })).toThrow('agent "a" is listed twice');
+  });
+
+  test('refuses an environment beyond Lambda\'s 4 KB, naming its size', () => {
+    const agents = Array.from({ length: 200 }, (_, i) => ({ id: `agent-with-a-long-name-${i}`, latencySloMs: 1000 }));
+    expect(() => build({ agents })).toThrow(/environment variables take \d+ bytes; Lambda allows at most 4096/);
+  });
+});

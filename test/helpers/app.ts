@@ -1,0 +1,93 @@
+/**
+ * Builds the app the way `cdk synth -c stage=NAME` does (cdk.json's feature flags, the stage file, the
+ * reward policy file), without spawning the CLI. Synthesized templates are cached per stage and mode so
+ * the construct suite synthesizes each stage once.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { loadStageConfig } from '../../config';
+import type { StageConfig } from '../../config/schema';
+import type { RewardPolicy } from '../../lambdas/gate-score/reward/policy';
+import { buildApp, parseRewardPolicy, type BuiltApp } from '../../lib/app';
+
+export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+export const STAGE_NAMES = ['dev', 'prod-eu', 'prod-kr'] as const;
+export type StageName = (typeof STAGE_NAMES)[number];
+
+/** Context from cdk.json, so tests run with the feature flags `cdk synth` uses. */
+export function cdkJsonContext(): Record<string, unknown> {
+  const cdkJson = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> };
+  return { ...(cdkJson.context ?? {}) };
+}
+
+/** The reward policy a stage names, read and validated the way bin/app.ts does. */
+export function rewardPolicyFor(config: StageConfig): RewardPolicy {
+  const source = `config/reward-policies/${config.rewardPolicyVersion}.json`;
+  const raw: unknown = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, source), 'utf8'));
+  return parseRewardPolicy(raw, source, config.rewardPolicyVersion);
+}
+
+/** How a test app is synthesized. */
+export interface TestAppOptions {
+  /**
+   * Real esbuild bundling and CloudFormation's built-in template validation in strict mode (warnings
+   * fail), exactly as `cdk synth`. Off by default: bundling and the validator cost seconds per stage.
+   */
+  readonly strict?: boolean;
+  /** Register the cdk-nag plugin (it then fails synthesis on any unacknowledged finding). */
+  readonly nag?: boolean;
+  /** Replace the stage configuration before building (for negative tests). */
+  readonly config?: StageConfig;
+}
+
+/** Builds (but does not synthesize) the app for a stage. */
+export function buildTestApp(stage: StageName, options: TestAppOptions = {}): BuiltApp {
+  const context: Record<string, unknown> = { ...cdkJsonContext(), stage };
+  if (options.strict === true) {
+    context['@aws-cdk/core:strictCfnValidateErrors'] = true;
+  } else {
+    context['@aws-cdk/core:strictCfnValidateErrors'] = false;
+    // No stack needs bundling: NodejsFunction stages a placeholder instead of running esbuild.
+    context['aws:cdk:bundling-stacks'] = [];
+  }
+  const app = new App({ context, builtinCloudFormationValidation: options.strict === true });
+  const config = options.config ?? loadStageConfig(stage);
+  return buildApp({ app, config, rewardPolicy: rewardPolicyFor(config), nag: options.nag ?? false });
+}
+
+/** A built and synthesized stage, shared by every test of a file. */
+export interface SynthesizedStage extends BuiltApp {
+  readonly template: Template;
+}
+
+const synthesized = new Map<StageName, SynthesizedStage>();
+
+/** The app of a stage (bundling and validators off), built and synthesized once per test file. */
+export function synthesizedStage(stage: StageName): SynthesizedStage {
+  const cached = synthesized.get(stage);
+  if (cached !== undefined) return cached;
+  const built = buildTestApp(stage);
+  const result = { ...built, template: Template.fromStack(built.dataStack) };
+  synthesized.set(stage, result);
+  return result;
+}
+
+/** The data stack template of a stage. */
+export function dataTemplate(stage: StageName): Template {
+  return synthesizedStage(stage).template;
+}
+
+/** Resources of one type as [logicalId, resource] pairs. */
+export function resourcesOfType(template: Template, type: string): Array<[string, { Properties?: Record<string, unknown>; [k: string]: unknown }]> {
+  return Object.entries(template.findResources(type)) as Array<[string, { Properties?: Record<string, unknown> }]>;
+}
+
+/**
+ * A bare app for single-construct tests: no cdk.json flags and no built-in template validator (that
+ * one runs, strict, in test/constructs/strict-synth.test.ts).
+ */
+export function bareApp(): App {
+  return new App({ builtinCloudFormationValidation: false });
+}

@@ -1,0 +1,65 @@
+/**
+ * cdk-nag AwsSolutions over every stage: zero unacknowledged findings, and every acknowledgement
+ * carries a specific reason. The plugin itself is proven to fail synthesis on a finding.
+ */
+import { Stack, Validations, type App } from 'aws-cdk-lib';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { STAGE_NAMES, buildTestApp, type StageName } from './helpers/app';
+
+interface Acknowledgement {
+  readonly path: string;
+  readonly id: string;
+  readonly reason: string;
+}
+
+function acknowledgements(root: IConstruct): Acknowledgement[] {
+  return root.node.findAll().flatMap((c) =>
+    c.node.metadata
+      .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((m) => Object.entries(m.data as Record<string, string>).map(([id, reason]) => ({ path: c.node.path, id, reason }))),
+  );
+}
+
+const built = new Map<StageName, App>();
+function synthesizedWithNag(stage: StageName): App {
+  let app = built.get(stage);
+  if (app === undefined) {
+    app = buildTestApp(stage, { nag: true }).app;
+    // Synthesis runs the aspects that record late acknowledgements, then the registered nag plugin,
+    // which throws on any unacknowledged finding.
+    app.synth();
+    built.set(stage, app);
+  }
+  return app;
+}
+
+describe.each(STAGE_NAMES)('cdk-nag AwsSolutions in %s', (stage) => {
+  test('reports no unacknowledged finding (errors and warnings alike)', () => {
+    const app = synthesizedWithNag(stage);
+    const report = new AwsSolutionsChecks(undefined, { verbose: true }).validateScope(app);
+    const findings = report.violations.flatMap((v) => v.violatingResources.map((r) => `${v.severity} ${v.ruleName} at ${r.constructPath}: ${v.description}`));
+    expect(findings).toEqual([]);
+    expect(report.success).toBe(true);
+  });
+
+  test('every acknowledgement names one rule (wildcards one by one) and gives a specific reason', () => {
+    const acks = acknowledgements(synthesizedWithNag(stage)).filter((a) => a.id.includes('AwsSolutions-'));
+    expect(acks.length).toBeGreaterThan(0);
+    for (const ack of acks) {
+      expect({ ...ack, reasonLength: ack.reason.length >= 60 }).toEqual({ ...ack, reasonLength: true });
+      // An IAM5 acknowledgement always names the finding it covers, never the whole rule.
+      if (ack.id.includes('AwsSolutions-IAM5')) expect(ack.id).toMatch(/AwsSolutions-IAM5\[(Resource|Action)::.+\]$/);
+      if (ack.id.includes('AwsSolutions-IAM4')) expect(ack.id).toMatch(/AwsSolutions-IAM4\[Policy::.+\]$/);
+    }
+    // No rule is waved through for the whole stack or app.
+    expect(acks.filter((a) => !a.path.includes('/'))).toEqual([]);
+  });
+});
+
+test('the registered plugin fails synthesis on an unacknowledged finding', () => {
+  const { app, dataStack } = buildTestApp('dev', { nag: true });
+  new s3.Bucket(Stack.of(dataStack), 'UnloggedBucket');
+  expect(() => app.synth()).toThrow(/AwsSolutions-S1/);
+});

@@ -1,0 +1,185 @@
+import {
+  CHECKSUM_SCORE,
+  UNCHECKED_RRN_SCORE,
+  detectPatternPii,
+  ibanValid,
+  luhnValid,
+  rrnChecksumValid,
+  ssnValid,
+} from '../../lambdas/gate-score/pii/pattern-detector';
+import type { PiiEntity } from '../../lambdas/shared/ports';
+
+/** The text each entity covers, cut by code points (independently of the detector's own conversion). */
+function found(text: string): { type: string; text: string }[] {
+  const codePoints = Array.from(text);
+  return detectPatternPii(text).map((e: PiiEntity) => ({ type: e.type, text: codePoints.slice(e.beginOffset, e.endOffset).join('') }));
+}
+
+function valuesOf(text: string, type: string): string[] {
+  return found(text)
+    .filter((f) => f.type === type)
+    .map((f) => f.text);
+}
+
+describe('checksums', () => {
+  it('Luhn accepts network test numbers and rejects a one-digit change', () => {
+    for (const n of ['4111111111111111', '5555555555554444', '378282246310005', '6011111111111117', '30569309025904', '3530111333300000']) {
+      expect(luhnValid(n)).toBe(true);
+    }
+    expect(luhnValid('4111111111111112')).toBe(false);
+    expect(luhnValid('5555555555554445')).toBe(false);
+    expect(luhnValid('41111111abc')).toBe(false);
+  });
+
+  it('IBAN mod-97 accepts published examples and rejects a changed digit or a bad length', () => {
+    for (const iban of ['DE89370400440532013000', 'GB82WEST12345698765432', 'FR1420041010050500013M02606', 'NL91ABNA0417164300', 'NO9386011117947', 'BE68539007547034', 'DE89 3704 0044 0532 0130 00']) {
+      expect(ibanValid(iban)).toBe(true);
+    }
+    expect(ibanValid('DE89370400440532013001')).toBe(false);
+    expect(ibanValid('GB82WEST12345698765433')).toBe(false);
+    expect(ibanValid('DE8937040044')).toBe(false); // too short
+    expect(ibanValid('de89370400440532013000')).toBe(false); // lower-case country
+  });
+
+  it('RRN check digit: (11 - weighted sum mod 11) mod 10', () => {
+    // 9,0,0,1,0,1,1,2,3,4,5,6 x 2,3,4,5,6,7,8,9,2,3,4,5 = 124; 124 mod 11 = 3; (11 - 3) mod 10 = 8
+    expect(rrnChecksumValid('900101-1234568')).toBe(true);
+    expect(rrnChecksumValid('9001011234568')).toBe(true);
+    expect(rrnChecksumValid('900101-1234567')).toBe(false);
+  });
+
+  it('SSN rules reject never-issued areas, groups and serials', () => {
+    expect(ssnValid('123-45-6789')).toBe(true);
+    expect(ssnValid('899-45-6789')).toBe(true);
+    for (const bad of ['000-12-3456', '666-12-3456', '900-12-3456', '999-12-3456', '123-00-4567', '123-45-0000', '12-345-6789']) {
+      expect(ssnValid(bad)).toBe(false);
+    }
+  });
+});
+
+describe('detectPatternPii', () => {
+  it('finds e-mail addresses without the sentence punctuation around them', () => {
+    expect(valuesOf('Mail john.doe+test@example.co.kr. Thanks', 'EMAIL')).toEqual(['john.doe+test@example.co.kr']);
+    expect(valuesOf('<a.b_c@sub.example.com>, x@y.io', 'EMAIL')).toEqual(['a.b_c@sub.example.com', 'x@y.io']);
+    expect(valuesOf('user@localhost or a@b or @handle', 'EMAIL')).toEqual([]);
+  });
+
+  it('finds international, US and KR phone numbers', () => {
+    const text =
+      'Call +82 10-1234-5678, +1 (555) 234-5678, +4915112345678, (555) 234-5678, 555.234.5678, 1-800-555-0199, ' +
+      '010-9876-5432, 01012345678, 02-123-4567, (031) 987-6543 or 070-1234-5678.';
+    expect(valuesOf(text, 'PHONE')).toEqual([
+      '+82 10-1234-5678',
+      '+1 (555) 234-5678',
+      '+4915112345678',
+      '(555) 234-5678',
+      '555.234.5678',
+      '1-800-555-0199',
+      '010-9876-5432',
+      '01012345678',
+      '02-123-4567',
+      '(031) 987-6543',
+      '070-1234-5678',
+    ]);
+  });
+
+  it('finds KR numbers inside Korean text, where particles follow the digits', () => {
+    expect(valuesOf('제 번호는 010-1234-5678이고 사무실은 02-555-1234입니다', 'PHONE')).toEqual(['010-1234-5678', '02-555-1234']);
+  });
+
+  it('does not take dates, versions, prices or invalid NANP numbers for phones', () => {
+    expect(valuesOf('On 2024-03-15 version 1.2.3 cost $1,234.56; ref 123-456-7890; +3.14', 'PHONE')).toEqual([]);
+  });
+
+  it('drops trailing groups that push an international number past 15 digits', () => {
+    expect(valuesOf('+82 10 1234 5678 2024', 'PHONE')).toEqual(['+82 10 1234 5678']);
+  });
+
+  it('finds Luhn-valid card numbers, grouped or contiguous, and ignores invalid ones', () => {
+    const text = 'Visa 4111 1111 1111 1111, MC 5555-5555-5555-4444, Amex 3782 822463 10005, 6011111111111117; bad 4111 1111 1111 1112';
+    expect(valuesOf(text, 'CREDIT_DEBIT_NUMBER')).toEqual(['4111 1111 1111 1111', '5555-5555-5555-4444', '3782 822463 10005', '6011111111111117']);
+  });
+
+  it('separates a card from digits written after it and from a date before it', () => {
+    expect(valuesOf('paid 2024-01-15 4111 1111 1111 1111 123', 'CREDIT_DEBIT_NUMBER')).toEqual(['4111 1111 1111 1111']);
+  });
+
+  it('does not take numbers glued to letters or starting outside 2-6 for cards', () => {
+    // All three pass Luhn, so only the glue and the first-digit rules can reject them.
+    for (const n of ['4111111111111111', '7111111111111114', '1111111111111117']) expect(luhnValid(n)).toBe(true);
+    expect(valuesOf('id AB4111111111111111 and 7111111111111114 and 1111111111111117', 'CREDIT_DEBIT_NUMBER')).toEqual([]);
+  });
+
+  it('finds IBANs grouped or contiguous, and rejects a wrong check', () => {
+    const text = 'IBAN DE89 3704 0044 0532 0130 00. Also GB82WEST12345698765432 but not DE89370400440532013001.';
+    expect(valuesOf(text, 'INTERNATIONAL_BANK_ACCOUNT_NUMBER')).toEqual(['DE89 3704 0044 0532 0130 00', 'GB82WEST12345698765432']);
+  });
+
+  it('drops a trailing word swallowed as the last IBAN group', () => {
+    // The regex reads "BE68 5390 0754 7034 EUR" as one candidate; mod-97 fails, the retry without " EUR" holds.
+    expect(valuesOf('to BE68 5390 0754 7034 EUR', 'INTERNATIONAL_BANK_ACCOUNT_NUMBER')).toEqual(['BE68 5390 0754 7034']);
+  });
+
+  it('finds KR RRNs: with a valid check digit (score 1) and post-2020 numbers without one (score 0.85)', () => {
+    const text = '주민번호 900101-1234568, 신규 210315-3847261, 붙여쓰기 9001011234568';
+    const rrns = detectPatternPii(text).filter((e) => e.type === 'KR_RRN');
+    expect(rrns.map((e) => Array.from(text).slice(e.beginOffset, e.endOffset).join(''))).toEqual([
+      '900101-1234568',
+      '210315-3847261',
+      '9001011234568',
+    ]);
+    expect(rrns.map((e) => e.score)).toEqual([CHECKSUM_SCORE, UNCHECKED_RRN_SCORE, CHECKSUM_SCORE]);
+  });
+
+  it('rejects RRN-shaped numbers with an impossible date or gender digit', () => {
+    expect(valuesOf('901301-1234567 900230-1234568 900101-9234567 900101-12345678', 'KR_RRN')).toEqual([]);
+  });
+
+  it('finds SSNs in both separator styles and after a cue, never the invalid ones', () => {
+    const text = 'SSN 123-45-6789, spouse 234 56 7890, SSN: 345678901, bad 666-12-3456 000-12-3456 123-45-0000 123-45 6789';
+    expect(valuesOf(text, 'SSN')).toEqual(['123-45-6789', '234 56 7890', '345678901']);
+  });
+
+  it('reports code-point offsets after emoji and Hangul, like Comprehend', () => {
+    const text = '😀👍🏽 안녕 x@y.com';
+    const [email] = detectPatternPii(text);
+    // 😀 = 1, 👍 = 1, 🏽 = 1, space, 안, 녕, space: the e-mail starts at code point 7 (UTF-16 index 10).
+    expect(email).toEqual({ type: 'EMAIL', beginOffset: 7, endOffset: 14, score: expect.any(Number) });
+    expect(text.indexOf('x@y.com')).toBe(10);
+  });
+
+  it('returns entities sorted by start', () => {
+    const entities = detectPatternPii('4111 1111 1111 1111 then a@b.com then 010-1234-5678 then 900101-1234568');
+    const starts = entities.map((e) => e.beginOffset);
+    expect(starts).toEqual([...starts].sort((a, b) => a - b));
+    expect(entities.map((e) => e.type)).toEqual(['CREDIT_DEBIT_NUMBER', 'EMAIL', 'PHONE', 'KR_RRN']);
+  });
+
+  it('returns nothing for text without PII', () => {
+    expect(detectPatternPii('Annual plans can be refunded within 30 days of purchase.')).toEqual([]);
+    expect(detectPatternPii('')).toEqual([]);
+  });
+
+  it('stays linear on inputs built to make backtracking regexes explode (and still finds a planted entity)', () => {
+    const hostile = [
+      'a'.repeat(100_000),
+      'a@'.repeat(50_000),
+      `${'x'.repeat(64)}@${'a.'.repeat(40_000)}`,
+      '1 '.repeat(50_000),
+      '4111 '.repeat(20_000),
+      '+1 '.repeat(30_000),
+      `+${'1'.repeat(100_000)}`,
+      '+82 (0) 1 2 3 '.repeat(6_000),
+      'AB12 '.repeat(20_000),
+      `SSN${' '.repeat(100_000)}`,
+      '900101-'.repeat(14_000),
+      `${'1'.repeat(12)}-`.repeat(8_000),
+    ];
+    for (const text of hostile) {
+      const planted = `${text} reach me at jane@example.com`;
+      // No wall-clock assertion (shared CI machines); a catastrophic pattern would hang here for
+      // minutes and fail the suite's timeout instead.
+      expect(valuesOf(planted, 'EMAIL')).toEqual(['jane@example.com']);
+    }
+  });
+});
