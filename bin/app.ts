@@ -3,35 +3,17 @@
  * CDK entry point: `npx cdk synth -c stage=NAME`. The only place that reads context and files; a bad
  * stage or reward policy stops synthesis with a message naming the field, the value and what is allowed.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { ConfigError, loadStageConfig } from '../config';
-import { buildApp, parseRewardPolicy } from '../lib/app';
-
-const REWARD_POLICY_DIR = path.join(__dirname, '..', 'config', 'reward-policies');
-
-function readRewardPolicy(version: string): { raw: unknown; source: string } {
-  const source = `config/reward-policies/${version}.json`;
-  const file = path.join(REWARD_POLICY_DIR, `${version}.json`);
-  if (!fs.existsSync(file)) {
-    const available = fs.readdirSync(REWARD_POLICY_DIR).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -'.json'.length));
-    throw new ConfigError(`Reward policy "${version}" not found: expected ${source}; available versions: ${available.join(', ') || 'none'}`);
-  }
-  try {
-    return { raw: JSON.parse(fs.readFileSync(file, 'utf8')) as unknown, source };
-  } catch (error) {
-    throw new ConfigError(`Reward policy ${source} is not valid JSON: ${(error as Error).message}`);
-  }
-}
+import { readRewardPolicy } from '../config/reward-policies/read';
+import { buildApp } from '../lib/app';
 
 function main(): void {
   const app = new App();
   const stageContext: unknown = app.node.tryGetContext('stage');
   const stage = typeof stageContext === 'string' ? stageContext : undefined;
   const config = loadStageConfig(stage);
-  const { raw, source } = readRewardPolicy(config.rewardPolicyVersion);
-  const rewardPolicy = parseRewardPolicy(raw, source, config.rewardPolicyVersion);
+  const rewardPolicy = readRewardPolicy(config.rewardPolicyVersion);
   buildApp({ app, config, rewardPolicy });
   app.synth();
 }

@@ -136,8 +136,8 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-/** Describes what a value was, for error messages that say what was received. */
-function describeReceived(root: unknown, path: readonly PropertyKey[]): string {
+/** Describes the value at `path` in `root`, for error messages that say what was received. */
+export function describeReceived(root: unknown, path: readonly PropertyKey[]): string {
   let cursor: unknown = root;
   for (const key of path) {
     if (cursor === null || typeof cursor !== 'object') return 'nothing';

@@ -5,7 +5,7 @@
 import { Validations, type App } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ConfigError, type StageConfig } from '../config/schema';
-import { rewardPolicySchema, type RewardPolicy } from '../lambdas/gate-score/reward/policy';
+import type { RewardPolicy } from '../lambdas/gate-score/reward/policy';
 import { DataStack } from './stacks/data-stack';
 
 /** Inputs of {@link buildApp}. */
@@ -14,7 +14,7 @@ export interface BuildAppProps {
   readonly app: App;
   /** The validated stage configuration (config/index.ts `loadStageConfig`). */
   readonly config: StageConfig;
-  /** The reward policy named by `config.rewardPolicyVersion` ({@link parseRewardPolicy}). */
+  /** The reward policy named by `config.rewardPolicyVersion` (config/reward-policies/read.ts). */
   readonly rewardPolicy: RewardPolicy;
   /**
    * Register the cdk-nag AwsSolutions checks as a validation plugin.
@@ -51,34 +51,4 @@ export function buildApp(props: BuildAppProps): BuiltApp {
   });
   if (props.nag ?? true) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, dataStack };
-}
-
-/**
- * Validates a parsed reward policy file; throws ConfigError naming the file, each field, the value
- * received and what is allowed.
- */
-export function parseRewardPolicy(raw: unknown, source: string, expectedVersion: string): RewardPolicy {
-  const result = rewardPolicySchema.safeParse(raw);
-  if (!result.success) {
-    const lines = result.error.issues.map((issue) => {
-      const field = issue.path.length > 0 ? issue.path.map(String).join('.') : '(root)';
-      return `  - ${field}: received ${describe(raw, issue.path)}; ${issue.message}`;
-    });
-    throw new ConfigError(`Invalid reward policy in ${source}:\n${lines.join('\n')}`);
-  }
-  if (result.data.version !== expectedVersion) {
-    throw new ConfigError(`Invalid reward policy in ${source}:\n  - version: received "${result.data.version}"; expected "${expectedVersion}", the file's name`);
-  }
-  return result.data;
-}
-
-function describe(root: unknown, path: readonly PropertyKey[]): string {
-  let cursor: unknown = root;
-  for (const key of path) {
-    if (cursor === null || typeof cursor !== 'object') return 'nothing';
-    cursor = (cursor as Record<PropertyKey, unknown>)[key];
-  }
-  if (cursor === undefined) return 'nothing (the field is missing)';
-  const json = JSON.stringify(cursor);
-  return json.length > 80 ? `${json.slice(0, 77)}...` : json;
 }

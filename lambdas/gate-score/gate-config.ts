@@ -23,15 +23,20 @@ export const gateConfigSchema = z.strictObject({
 
 export type GateConfig = z.infer<typeof gateConfigSchema>;
 
+/** Validates a candidate gate configuration; throws naming every field that does not fit. */
+function validateGateConfig(candidate: unknown, what: string): GateConfig {
+  const result = gateConfigSchema.safeParse(candidate);
+  if (!result.success) {
+    const fields = result.error.issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new Error(`${what} is invalid: ${fields}`);
+  }
+  return result.data;
+}
+
 /** Parses the GATE_CONFIG JSON; throws with every invalid field named. */
 export function parseGateConfig(json: string | undefined): GateConfig {
   if (json === undefined || json === '') throw new Error('GATE_CONFIG is not set: the construct passes the gate configuration as JSON');
-  const result = gateConfigSchema.safeParse(JSON.parse(json));
-  if (!result.success) {
-    const fields = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new Error(`GATE_CONFIG is invalid: ${fields}`);
-  }
-  return result.data;
+  return validateGateConfig(JSON.parse(json), 'GATE_CONFIG');
 }
 
 /** Table names the gate routes rows to; the lake construct and the local lake use the same names. */
@@ -41,12 +46,18 @@ export interface GateTables {
   readonly auditTable: string;
 }
 
+/** The slice of a stage's configuration the gate reads. */
+export type GateStageSettings = Pick<StageConfig, 'stage' | 'dataBoundary' | 'pii' | 'defaultLatencySloMs'> & {
+  readonly agents: ReadonlyArray<{ readonly id: string; readonly latencySloMs: number }>;
+};
+
 /**
  * Derives the gate's configuration from a stage and its reward policy. The CDK construct serialises
  * the result into GATE_CONFIG; local mode passes it directly, so both gate with the same settings.
+ * Throws naming every field that does not fit the GATE_CONFIG contract.
  */
-export function gateConfigFromStage(stage: StageConfig, rewardPolicy: RewardPolicy, tables: GateTables): GateConfig {
-  return gateConfigSchema.parse({
+export function gateConfigFromStage(stage: GateStageSettings, rewardPolicy: RewardPolicy, tables: GateTables): GateConfig {
+  const candidate = {
     stage: stage.stage,
     dataBoundary: stage.dataBoundary,
     databaseName: tables.databaseName,
@@ -56,5 +67,6 @@ export function gateConfigFromStage(stage: StageConfig, rewardPolicy: RewardPoli
     agentSlosMs: Object.fromEntries(stage.agents.map((a) => [a.id, a.latencySloMs])),
     defaultLatencySloMs: stage.defaultLatencySloMs,
     rewardPolicy,
-  });
+  };
+  return validateGateConfig(candidate, 'The gate configuration');
 }

@@ -10,7 +10,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { DataBoundary } from '../../config/boundaries';
 import type { PiiConfig } from '../../config/schema';
-import { gateConfigSchema, type GateConfig } from '../../lambdas/gate-score/gate-config';
+import { gateConfigFromStage, type GateConfig } from '../../lambdas/gate-score/gate-config';
 import type { RewardPolicy } from '../../lambdas/gate-score/reward/policy';
 import { PROJECT_ROOT, createEsmFunction } from './private/esm-function';
 
@@ -133,7 +133,7 @@ export class TraceGateFunction extends Construct {
       agentIds.add(agent.id);
     }
 
-    this.gateConfig = buildGateConfig(props);
+    this.gateConfig = gateConfigFromStage(props, props.rewardPolicy, props);
 
     const parts = createEsmFunction(this, {
       entry: props.entry ?? path.join(PROJECT_ROOT, 'lambdas', 'gate-score', 'handler.ts'),
@@ -160,25 +160,4 @@ export class TraceGateFunction extends Construct {
       reason: 'comprehend:DetectPiiEntities and the X-Ray actions added for active tracing (xray:PutTraceSegments, xray:PutTelemetryRecords) support no resource-level permissions; they are granted on * and nothing else is.',
     });
   }
-}
-
-/** GATE_CONFIG, exactly as gateConfigSchema defines it; throws naming every field that does not fit. */
-function buildGateConfig(props: TraceGateFunctionProps): GateConfig {
-  const candidate = {
-    stage: props.stage,
-    dataBoundary: props.dataBoundary,
-    databaseName: props.databaseName,
-    tracesTable: props.tracesTable,
-    auditTable: props.auditTable,
-    pii: props.pii,
-    agentSlosMs: Object.fromEntries(props.agents.map((a) => [a.id, a.latencySloMs])),
-    defaultLatencySloMs: props.defaultLatencySloMs,
-    rewardPolicy: props.rewardPolicy,
-  };
-  const result = gateConfigSchema.safeParse(candidate);
-  if (!result.success) {
-    const fields = result.error.issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new Error(`TraceGateFunction: the gate configuration does not match the GATE_CONFIG contract: ${fields}`);
-  }
-  return result.data;
 }

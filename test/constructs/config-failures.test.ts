@@ -10,7 +10,8 @@ import * as path from 'node:path';
 import { ConfigError, loadStageConfig, parseStageConfig } from '../../config';
 import type { StageConfig } from '../../config/schema';
 import { dev } from '../../config/stages/dev';
-import { buildApp, parseRewardPolicy } from '../../lib/app';
+import { parseRewardPolicy } from '../../config/reward-policies/read';
+import { buildApp } from '../../lib/app';
 import { REPO_ROOT, bareApp, rewardPolicyFor } from '../helpers/app';
 
 function clone<T>(value: T): T {

@@ -94,7 +94,7 @@ describe('TraceGateFunction validation', () => {
   });
 
   test('refuses a configuration that breaks the GATE_CONFIG contract, naming the field', () => {
-    expect(() => build({ tracesTable: '' })).toThrow(/does not match the GATE_CONFIG contract: tracesTable: /);
+    expect(() => build({ tracesTable: '' })).toThrow(/The gate configuration is invalid: tracesTable: /);
   });
 
   test('refuses an agent listed twice', () => {

@@ -10,7 +10,8 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { loadStageConfig } from '../../config';
 import type { StageConfig } from '../../config/schema';
 import type { RewardPolicy } from '../../lambdas/gate-score/reward/policy';
-import { buildApp, parseRewardPolicy, type BuiltApp } from '../../lib/app';
+import { parseRewardPolicy } from '../../config/reward-policies/read';
+import { buildApp, type BuiltApp } from '../../lib/app';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const STAGE_NAMES = ['dev', 'prod-eu', 'prod-kr'] as const;
