@@ -9,33 +9,31 @@
  */
 
 const NON_ASCII_WORD_CHAR = /[\p{L}\p{N}\p{M}]/u;
-const SENTENCE_ENDS = new Set(['.', '!', '?', '\n', '。', '！', '？']);
 
-function isWordChar(text: string, i: number, code: number): boolean {
-  if (code < 0x80) return (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a);
+function isWordChar(text: string, i: number): boolean {
+  const code = text.charCodeAt(i);
+  if (code < 0x80) return (code >= 0x30 && code <= 0x39) || (code >= 0x61 && code <= 0x7a) || (code >= 0x41 && code <= 0x5a);
   // Both halves of a surrogate pair count as word characters (astral letters, e.g. CJK Extension B).
   if (code >= 0xd800 && code <= 0xdfff) return true;
   return NON_ASCII_WORD_CHAR.test(text[i] as string);
 }
 
-/**
- * Calls `visit(token, sentenceIndex)` for each lower-cased token of at least `minLength` UTF-16 units,
- * numbering sentences as it goes.
- */
-function forEachToken(text: string, minLength: number, visit: (token: string, sentence: number) => void): void {
+function isSentenceEnd(code: number): boolean {
+  // . ! ? newline, and the full-width 。！？
+  return code === 0x2e || code === 0x21 || code === 0x3f || code === 0x0a || code === 0x3002 || code === 0xff01 || code === 0xff1f;
+}
+
+/** Adds the lower-cased tokens of at least `minLength` UTF-16 units of `text` to `words`. */
+function addTokens(text: string, minLength: number, words: Set<string>): void {
+  const lower = text.toLowerCase();
   let start = -1;
-  let sentence = 0;
-  for (let i = 0; i <= text.length; i++) {
-    const code = i < text.length ? text.charCodeAt(i) : 0x20;
-    if (isWordChar(text, i, code)) {
+  for (let i = 0; i <= lower.length; i++) {
+    if (i < lower.length && isWordChar(lower, i)) {
       if (start === -1) start = i;
-      continue;
-    }
-    if (start !== -1) {
-      if (i - start >= minLength) visit(text.slice(start, i).toLowerCase(), sentence);
+    } else if (start !== -1) {
+      if (i - start >= minLength) words.add(lower.slice(start, i));
       start = -1;
     }
-    if (i < text.length && SENTENCE_ENDS.has(text[i] as string)) sentence += 1;
   }
 }
 
@@ -50,20 +48,38 @@ export interface GroundednessSettings {
  */
 export function estimateGroundedness(answer: string, contexts: readonly string[], settings: GroundednessSettings): number | undefined {
   if (contexts.length === 0) return undefined;
+  const { minTokenLength, sentenceSupportThreshold } = settings;
   const contextWords = new Set<string>();
-  for (const context of contexts) forEachToken(context, settings.minTokenLength, (token) => contextWords.add(token));
+  for (const context of contexts) addTokens(context, minTokenLength, contextWords);
   if (contextWords.size === 0) return undefined;
 
-  // Per sentence: [content words, of which present in the contexts].
-  const counts = new Map<number, [number, number]>();
-  forEachToken(answer, settings.minTokenLength, (token, sentence) => {
-    const entry = counts.get(sentence) ?? [0, 0];
-    entry[0] += 1;
-    if (contextWords.has(token)) entry[1] += 1;
-    counts.set(sentence, entry);
-  });
-  if (counts.size === 0) return undefined;
+  const lower = answer.toLowerCase();
+  let sentences = 0;
   let supported = 0;
-  for (const [words, present] of counts.values()) if (present / words >= settings.sentenceSupportThreshold) supported += 1;
-  return supported / counts.size;
+  let words = 0;
+  let present = 0;
+  let start = -1;
+  for (let i = 0; i <= lower.length; i++) {
+    const atEnd = i === lower.length;
+    if (!atEnd && isWordChar(lower, i)) {
+      if (start === -1) start = i;
+      continue;
+    }
+    if (start !== -1) {
+      if (i - start >= minTokenLength) {
+        words += 1;
+        if (contextWords.has(lower.slice(start, i))) present += 1;
+      }
+      start = -1;
+    }
+    if (atEnd || isSentenceEnd(lower.charCodeAt(i))) {
+      if (words > 0) {
+        sentences += 1;
+        if (present / words >= sentenceSupportThreshold) supported += 1;
+      }
+      words = 0;
+      present = 0;
+    }
+  }
+  return sentences === 0 ? undefined : supported / sentences;
 }
