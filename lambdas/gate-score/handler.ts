@@ -17,11 +17,12 @@ import { publishBatchMetrics } from './publish-metrics';
 
 // Fail at cold start, not per record: a misconfigured gate must not gate anything.
 const config = parseGateConfig(process.env.GATE_CONFIG);
+const knownAgents: ReadonlySet<string> = new Set(Object.keys(config.agentSlosMs));
 const detector = new ComprehendPiiDetector(tracer.captureAWSv3Client(createComprehendClient()));
 
 async function gateAndScore(event: FirehoseTransformationEvent): Promise<{ records: FirehoseOutputRecord[] }> {
   const outcome = await processBatch(event.records, { config, detector, now: () => new Date() });
-  publishBatchMetrics(metrics, outcome.report);
+  publishBatchMetrics(metrics, outcome.report, knownAgents);
   const { report } = outcome;
   logger.info('batch gated', {
     recordsIn: report.recordsIn,

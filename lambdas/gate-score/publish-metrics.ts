@@ -42,18 +42,34 @@ function addQuality(metrics: Metrics, totals: QualityTotals, resolution: Resolut
   metrics.addMetric(METRIC.errorTraces, MetricUnit.Count, totals.errors, resolution);
 }
 
+/** The `Agent` dimension of agents the stage does not list: trace producers choose agent ids, and
+ * every distinct dimension value is a billed custom metric, so unlisted ones share one series. */
+export const UNLISTED_AGENT = 'unlisted';
+
+/** Sums per-agent totals, folding agents outside `knownAgents` into {@link UNLISTED_AGENT}. */
+export function agentTotals(report: BatchReport, knownAgents: ReadonlySet<string>): Map<string, QualityTotals> {
+  const merged = new Map<string, QualityTotals>();
+  for (const { agent, ...totals } of report.byAgent.values()) {
+    const key = knownAgents.has(agent) ? agent : UNLISTED_AGENT;
+    const into = merged.get(key);
+    if (into === undefined) merged.set(key, { ...totals });
+    else for (const name of Object.keys(totals) as Array<keyof QualityTotals>) into[name] += totals[name];
+  }
+  return merged;
+}
+
 /**
  * Emits the per-variant, per-agent and per-gate documents immediately, and leaves the batch totals in
  * the buffer for the `logMetrics` middleware to flush with the invocation.
  */
-export function publishBatchMetrics(metrics: Metrics, report: BatchReport): void {
+export function publishBatchMetrics(metrics: Metrics, report: BatchReport, knownAgents: ReadonlySet<string>): void {
   for (const totals of report.byVariant.values()) {
     metrics.addDimensions({ [DIMENSION.model]: totals.model, [DIMENSION.variant]: totals.variant });
     addQuality(metrics, totals, MetricResolution.High);
     metrics.publishStoredMetrics();
   }
-  for (const totals of report.byAgent.values()) {
-    metrics.addDimensions({ [DIMENSION.agent]: totals.agent });
+  for (const [agent, totals] of agentTotals(report, knownAgents)) {
+    metrics.addDimensions({ [DIMENSION.agent]: agent });
     addQuality(metrics, totals, MetricResolution.Standard);
     metrics.publishStoredMetrics();
   }

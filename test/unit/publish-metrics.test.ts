@@ -1,0 +1,52 @@
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { countKept, countTraceIn, newBatchReport, countDiscard, countFailure } from '../../lambdas/gate-score/batch-report';
+import { agentTotals, publishBatchMetrics, UNLISTED_AGENT } from '../../lambdas/gate-score/publish-metrics';
+import type { Reward } from '../../lambdas/gate-score/reward/score';
+import { makeTrace } from '../helpers/trace-factory';
+
+const reward = (value: number, groundedness: number | null): Reward => ({
+  reward: value,
+  policyVersion: 'v1',
+  components: { feedback: null, errors: 1, latency: 1, groundedness, judge: null },
+});
+
+function sampleReport() {
+  const report = newBatchReport(5);
+  const current = makeTrace({ agent_id: 'rag-qa-agent', route: { tier: 'm', misrouted: true } });
+  const candidate = makeTrace({ agent_id: 'made-up-agent-1', model: { family: 'qwen3', name: 'qwen3-4b', version: '2', variant: 'candidate' } });
+  const other = makeTrace({ agent_id: 'made-up-agent-2' });
+  for (const t of [current, candidate, other]) countTraceIn(report, t);
+  countKept(report, current, reward(0.8, 0.9));
+  countKept(report, candidate, reward(0.4, null));
+  countDiscard(report, other, { gate: 'consent', reason: 'missing_consent: none' });
+  countFailure(report, 'invalid_json: the record is not valid JSON');
+  return report;
+}
+
+describe('metrics of a batch', () => {
+  it('folds agents the stage does not list into one series', () => {
+    const totals = agentTotals(sampleReport(), new Set(['rag-qa-agent']));
+    expect([...totals.keys()].sort()).toEqual(['rag-qa-agent', UNLISTED_AGENT]);
+    expect(totals.get(UNLISTED_AGENT)).toEqual(expect.objectContaining({ tracesIn: 2, kept: 1, discarded: 1, rewardSum: 0.4 }));
+  });
+
+  it('emits per-variant sums at high resolution and per-gate drops, as EMF', () => {
+    const lines: string[] = [];
+    const spy = jest.spyOn(console, 'log').mockImplementation((line: string) => void lines.push(line));
+    // Dev mode writes EMF through the global console (spied here); it disables metrics unless told not to.
+    process.env.POWERTOOLS_DEV = 'true';
+    process.env.POWERTOOLS_METRICS_DISABLED = 'false';
+    const metrics = new Metrics({ namespace: 'Test', serviceName: 'gate' });
+    publishBatchMetrics(metrics, sampleReport(), new Set(['rag-qa-agent']));
+    metrics.publishStoredMetrics();
+    spy.mockRestore();
+    const docs = lines.map((l) => JSON.parse(l) as Record<string, unknown> & { _aws: { CloudWatchMetrics: Array<{ Metrics: Array<{ Name: string; StorageResolution?: number }> }> } });
+    const current = docs.find((d) => d.Variant === 'current');
+    expect(current).toEqual(expect.objectContaining({ Model: 'qwen3-4b', TracesKept: 1, RewardSum: 0.8, GroundednessSum: 0.9, MisroutedTraces: 1, RoutedTraces: 1 }));
+    expect(current?._aws.CloudWatchMetrics[0]?.Metrics.every((m) => m.StorageResolution === 1)).toBe(true);
+    expect(docs.find((d) => d.Gate === 'consent')).toEqual(expect.objectContaining({ Reason: 'missing_consent', GateDrops: 1 }));
+    expect(docs.find((d) => d.Gate === 'schema')).toEqual(expect.objectContaining({ Reason: 'invalid_json', GateDrops: 1 }));
+    expect(docs.find((d) => 'RecordsIn' in d)).toEqual(expect.objectContaining({ RecordsIn: 5, TracesDelivered: 2, TracesDiscarded: 1, RecordsFailed: 1 }));
+    expect(docs.some((d) => d.Agent === 'made-up-agent-1')).toBe(false);
+  });
+});
