@@ -108,6 +108,91 @@ export const lakeSchema = z.strictObject({
   }),
 });
 
+const cronExpression = z.string().regex(/^(cron|rate)\(.+\)$/, 'must be an EventBridge Scheduler expression such as cron(0 3 ? * MON *)');
+const email = z.string().regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'must be an e-mail address');
+
+/** Dataset eligibility before a training run is even proposed (seed 003). */
+export const eligibilitySchema = z.strictObject({
+  /** Positive feedback events (outcome success) needed in the window. */
+  minPositiveFeedback: z.number().int().nonnegative(),
+  positiveFeedbackWindowDays: z.number().int().positive(),
+  /** Kept traces with a reward at or above `highQualityReward` needed in the window. */
+  minHighQualityTraces: z.number().int().nonnegative(),
+  highQualityReward: z.number().min(0).max(1),
+  /** No training of the same model within this many days. */
+  cooldownDays: z.number().int().nonnegative(),
+});
+
+/** The monthly GPU-hour guardrail (ADR section 5). */
+export const gpuBudgetSchema = z.strictObject({
+  /** GPU-hours per stage and calendar month (UTC) before a FinOps approval is required. */
+  monthlyCeilingGpuHours: z.number().positive(),
+  /** Alarm when the month's usage passes this share of the ceiling. */
+  alarmAtFraction: z.number().gt(0).lt(1),
+});
+
+/** Training capacity and the job (DESIGN.md section 4: capacity is per stage). */
+export const trainingSchema = z.strictObject({
+  /** Batch instance types; one node, all its GPUs (multi-node jobs cannot use Spot). */
+  instanceTypes: z.array(z.string().regex(/^[a-z0-9]+\.[a-z0-9]+$/)).min(1),
+  gpusPerJob: z.number().int().min(1).max(8),
+  vcpusPerJob: z.number().int().positive(),
+  memoryMiBPerJob: z.number().int().positive(),
+  /** Largest spot capacity the Spot compute environment may scale to, in vCPUs. */
+  maxSpotVcpus: z.number().int().positive(),
+  /** An on-demand environment after Spot in the queue order; 0 vCPUs means none. */
+  onDemandFallbackMaxVcpus: z.number().int().nonnegative(),
+  /** Hours one training job may run; the estimate for the budget is this x gpusPerJob. */
+  maxJobHours: z.number().positive().max(168),
+  /** Batch attempts: Spot reclaims (`Host EC2*`) are retried, application errors are not. */
+  attempts: z.number().int().min(1).max(10),
+  algorithm: z.enum(['grpo', 'dpo']),
+  hyperparameters: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+  /** The training image: built from training/ (an image asset) or an existing image URI. */
+  image: z.discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('asset') }),
+    z.strictObject({ kind: z.literal('uri'), uri: z.string().min(1) }),
+  ]),
+  /** Where the base weights of each target model live (S3 URI), by target model id. */
+  baseModelUris: z.record(z.string(), z.string().regex(/^s3:\/\/[a-z0-9.-]+\/.+/, 'must be an s3:// URI')),
+  /** Existing network for the compute environments; without it the stack creates an isolated VPC. */
+  network: z
+    .strictObject({
+      vpcId: z.string().regex(/^vpc-[0-9a-f]+$/),
+      availabilityZones: z.array(z.string()).min(1),
+      privateSubnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]+$/)).min(1),
+    })
+    .optional(),
+});
+
+/** The eval gate (seed 001: faithfulness >= 0.85; ADR numbers: no metric worse than production by > 1 point). */
+export const evalGateSchema = z.strictObject({
+  minFaithfulness: z.number().min(0).max(1),
+  /** Largest drop of any metric against production, in points (0.01 = 1 point). */
+  maxRegression: z.number().min(0).max(1),
+});
+
+export const approvalsSchema = z.strictObject({
+  /** How long an approval link and its task token stay valid. */
+  expiryHours: z.number().positive().max(24 * 14),
+  /** Who receives training and deploy approval e-mails. */
+  approverEmails: z.array(email),
+  /** Who receives FinOps approval e-mails (budget ceiling). */
+  finopsEmails: z.array(email),
+  /** Who receives pipeline notifications (not eligible, failures, registered). */
+  notificationEmails: z.array(email),
+});
+
+export const schedulesSchema = z.strictObject({
+  /** Daily dataset build (builds and checks eligibility, never trains). */
+  datasetBuild: cronExpression,
+  /** Weekly training request: only *requests* approval (ADR: training is a manual trigger). */
+  trainingRequest: cronExpression,
+  /** Schedules are created disabled when false (e.g. a fresh dev stage). */
+  enabled: z.boolean(),
+  timezone: z.string().min(1),
+});
+
 export const stageConfigSchema = z.strictObject({
   stage: z.string().regex(/^[a-z][a-z0-9-]{1,30}$/),
   /** Optional: pin the account; without it the stacks are environment-agnostic in the account, not the region. */
@@ -125,11 +210,25 @@ export const stageConfigSchema = z.strictObject({
   defaultLatencySloMs: z.number().int().positive(),
   pii: piiSchema,
   lake: lakeSchema,
+  eligibility: eligibilitySchema,
+  gpuBudget: gpuBudgetSchema,
+  training: trainingSchema,
+  evalGate: evalGateSchema,
+  approvals: approvalsSchema,
+  schedules: schedulesSchema,
+  /** Approved model versions per family the registry keeps deployable (ADR section 6: 3). */
+  retainApprovedModelVersions: z.number().int().min(3),
 });
 
 export type StageConfig = z.infer<typeof stageConfigSchema>;
 export type PiiConfig = z.infer<typeof piiSchema>;
 export type LakeConfig = z.infer<typeof lakeSchema>;
+export type EligibilityConfig = z.infer<typeof eligibilitySchema>;
+export type GpuBudgetConfig = z.infer<typeof gpuBudgetSchema>;
+export type TrainingConfig = z.infer<typeof trainingSchema>;
+export type EvalGateConfig = z.infer<typeof evalGateSchema>;
+export type ApprovalsConfig = z.infer<typeof approvalsSchema>;
+export type SchedulesConfig = z.infer<typeof schedulesSchema>;
 
 /** Raised when a stage file does not validate; the message lists every offending field. */
 export class ConfigError extends Error {
@@ -153,6 +252,7 @@ export function parseStageConfig(raw: unknown, source: string): StageConfig {
   const result = stageConfigSchema.safeParse(raw);
   if (result.success) {
     checkBoundaryRegion(result.data, source);
+    checkBaseModels(result.data, source);
     return result.data;
   }
   const lines = result.error.issues.map((issue) => {
@@ -168,6 +268,16 @@ function checkBoundaryRegion(config: StageConfig, source: string): void {
   if (!allowed.includes(config.region)) {
     throw new ConfigError(
       `Invalid stage configuration in ${source}:\n  - region: received "${config.region}"; a stage with dataBoundary ${config.dataBoundary} must deploy to one of ${allowed.join(', ')}`,
+    );
+  }
+}
+
+/** Every target model needs base weights to start training from. */
+function checkBaseModels(config: StageConfig, source: string): void {
+  const missing = config.targetModels.filter((m) => config.training.baseModelUris[m.id] === undefined).map((m) => m.id);
+  if (missing.length > 0) {
+    throw new ConfigError(
+      `Invalid stage configuration in ${source}:\n  - training.baseModelUris: received no entry for ${missing.join(', ')}; every target model id needs an s3:// URI of its base weights`,
     );
   }
 }

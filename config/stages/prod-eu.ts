@@ -1,3 +1,4 @@
+import { ADR_ELIGIBILITY, ADR_EVAL_GATE, ADR_GPU_BUDGET, ADR_RETAIN_APPROVED_MODEL_VERSIONS, P5EN_SPOT_TRAINING } from '../adr-defaults';
 import type { StageConfig } from '../schema';
 
 /** Production in the EU data boundary (GDPR): Frankfurt, resources retained. */
@@ -30,4 +31,19 @@ export const prodEu: StageConfig = {
     delivery: { bufferIntervalSeconds: 300, bufferSizeMiB: 128 },
     processor: { bufferIntervalSeconds: 10, bufferSizeMiB: 3 },
   },
+  eligibility: ADR_ELIGIBILITY,
+  gpuBudget: ADR_GPU_BUDGET,
+  training: {
+    ...P5EN_SPOT_TRAINING,
+    // Spot p5en capacity is scarce in this region: fall back to one on-demand node after Spot.
+    onDemandFallbackMaxVcpus: 192,
+    baseModelUris: {
+      'qwen3-4b': 's3://sial-prod-eu-models/base/qwen3-4b/',
+      'llama4-scout': 's3://sial-prod-eu-models/base/llama4-scout/',
+    },
+  },
+  evalGate: ADR_EVAL_GATE,
+  approvals: { expiryHours: 72, approverEmails: ['ml-approvers@example.com'], finopsEmails: ['finops@example.com'], notificationEmails: ['ml-platform@example.com'] },
+  schedules: { datasetBuild: 'cron(0 2 * * ? *)', trainingRequest: 'cron(0 3 ? * MON *)', enabled: true, timezone: 'Europe/Berlin' },
+  retainApprovedModelVersions: ADR_RETAIN_APPROVED_MODEL_VERSIONS,
 };

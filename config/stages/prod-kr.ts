@@ -1,3 +1,4 @@
+import { ADR_ELIGIBILITY, ADR_EVAL_GATE, ADR_GPU_BUDGET, ADR_RETAIN_APPROVED_MODEL_VERSIONS, P5EN_SPOT_TRAINING } from '../adr-defaults';
 import type { StageConfig } from '../schema';
 
 /** Production in the KR data boundary (PIPA): Seoul, resources retained. */
@@ -28,4 +29,18 @@ export const prodKr: StageConfig = {
     delivery: { bufferIntervalSeconds: 300, bufferSizeMiB: 128 },
     processor: { bufferIntervalSeconds: 10, bufferSizeMiB: 3 },
   },
+  eligibility: ADR_ELIGIBILITY,
+  gpuBudget: ADR_GPU_BUDGET,
+  training: {
+    ...P5EN_SPOT_TRAINING,
+    // Spot p5en capacity is scarce in this region: fall back to one on-demand node after Spot.
+    onDemandFallbackMaxVcpus: 192,
+    baseModelUris: {
+      'qwen3-4b-ko': 's3://sial-prod-kr-models/base/qwen3-4b-ko/',
+    },
+  },
+  evalGate: ADR_EVAL_GATE,
+  approvals: { expiryHours: 72, approverEmails: ['ml-approvers@example.com'], finopsEmails: ['finops@example.com'], notificationEmails: ['ml-platform@example.com'] },
+  schedules: { datasetBuild: 'cron(0 2 * * ? *)', trainingRequest: 'cron(0 3 ? * MON *)', enabled: true, timezone: 'Asia/Seoul' },
+  retainApprovedModelVersions: ADR_RETAIN_APPROVED_MODEL_VERSIONS,
 };
