@@ -1,0 +1,193 @@
+/**
+ * The training pipeline's data contracts: the execution input and what each Task state reads and
+ * writes. The state machine (stepfunctions/training-pipeline.ts) places each result at the ResultPath
+ * named in its comment; the Lambdas validate their input with these schemas, and the local engine
+ * and the tests use the same types. JSONPath only (DESIGN.md section 9): no variables.
+ */
+import { z } from 'zod';
+import { DATA_BOUNDARIES } from '../../config/boundaries';
+
+const isoInstant = z.iso.datetime({ offset: true });
+const s3Uri = z.string().regex(/^s3:\/\/[a-z0-9.-]+\/.*/, 'must be an s3:// URI');
+const id = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/);
+
+/** StartExecution input (schedules, the CLI, the console). */
+export const pipelineInputSchema = z.strictObject({
+  /** `dataset-only` builds the dataset and stops (the daily schedule); `train` goes on to approvals. */
+  mode: z.enum(['train', 'dataset-only']).default('train'),
+  targetModelId: z.string().min(1).max(64),
+  /** Optional cross-check: when given it must be the target model's family. */
+  modelFamily: z.string().min(1).max(64).optional(),
+  algorithm: z.enum(['grpo', 'dpo']).optional(),
+  /** Who or what asked: `scheduler:weekly`, an e-mail, an IAM principal. */
+  requestedBy: z.string().min(1).max(256),
+  reason: z.string().max(1000).optional(),
+});
+export type PipelineInput = z.infer<typeof pipelineInputSchema>;
+
+/** Where a run keeps its artifacts (all under the stage's artifact bucket, prefix `runs/<runId>/`). */
+export const runUrisSchema = z.strictObject({
+  datasetPrefix: s3Uri,
+  output: s3Uri,
+  checkpoints: s3Uri,
+  evalOutput: s3Uri,
+  /** metrics.json written by the eval job. */
+  metrics: s3Uri,
+});
+
+/** `Validate request` -> `$.request`. Input: `{ input: $, executionName: $$.Execution.Name }`. */
+export const validatedRequestSchema = z.strictObject({
+  runId: id,
+  mode: z.enum(['train', 'dataset-only']),
+  stage: z.string(),
+  boundary: z.enum(DATA_BOUNDARIES),
+  targetModelId: z.string(),
+  modelFamily: z.string(),
+  /** Whether the target may learn from internal-only / customer-confidential rows. */
+  internalOnly: z.boolean(),
+  algorithm: z.enum(['grpo', 'dpo']),
+  baseModelUri: s3Uri,
+  requestedBy: z.string(),
+  reason: z.string().optional(),
+  requestedAt: isoInstant,
+  uris: runUrisSchema,
+});
+export type ValidatedRequest = z.infer<typeof validatedRequestSchema>;
+
+/** `Build dataset` -> `$.dataset` (also written as manifest.json next to the data). Input: `{ request: $.request }`. */
+export const datasetManifestSchema = z.strictObject({
+  datasetId: id,
+  boundary: z.enum(DATA_BOUNDARIES),
+  targetModelId: z.string(),
+  rewardPolicyVersion: z.string(),
+  createdAt: isoInstant,
+  /** Inclusive window of trace timestamps the dataset was built from. */
+  window: z.strictObject({ from: isoInstant, to: isoInstant }),
+  manifestUri: s3Uri,
+  grpoUri: s3Uri,
+  dpoUri: s3Uri,
+  /** One trace id per line: every trace whose content is in the dataset (erasure lineage). */
+  traceIdsUri: s3Uri,
+  /** sha256 over the GRPO JSONL, then the DPO JSONL, then the trace-id list, hex. */
+  contentSha256: z.string().regex(/^[0-9a-f]{64}$/),
+  counts: z.strictObject({
+    tracesUsed: z.number().int().nonnegative(),
+    grpoGroups: z.number().int().nonnegative(),
+    grpoCompletions: z.number().int().nonnegative(),
+    dpoPairs: z.number().int().nonnegative(),
+    /** gate_audit rows in the window, per gate: what the gates kept out. */
+    discardedByGate: z.record(z.string(), z.number().int().nonnegative()),
+  }),
+  /** Figures the eligibility check reads (seed 003). */
+  eligibility: z.strictObject({
+    positiveFeedback: z.number().int().nonnegative(),
+    positiveFeedbackWindowDays: z.number().int().positive(),
+    highQualityTraces: z.number().int().nonnegative(),
+    highQualityReward: z.number(),
+  }),
+});
+export type DatasetManifest = z.infer<typeof datasetManifestSchema>;
+
+/** `Check eligibility` -> `$.eligibility`. Input: `{ request: $.request, dataset: $.dataset }`. */
+export const eligibilityResultSchema = z.strictObject({
+  eligible: z.boolean(),
+  /** Empty when eligible; otherwise each unmet rule in words (for the notification). */
+  reasons: z.array(z.string()),
+  figures: z.strictObject({
+    positiveFeedback: z.number().int(),
+    minPositiveFeedback: z.number().int(),
+    highQualityTraces: z.number().int(),
+    minHighQualityTraces: z.number().int(),
+    lastTrainedAt: isoInstant.nullable(),
+    cooldownDays: z.number().int(),
+  }),
+});
+export type EligibilityResult = z.infer<typeof eligibilityResultSchema>;
+
+/** `Check GPU budget` -> `$.budget`. Input: `{ request: $.request }`. */
+export const budgetCheckSchema = z.strictObject({
+  /** Calendar month (UTC) of the ledger entry, `YYYY-MM`. */
+  month: z.string().regex(/^\d{4}-\d{2}$/),
+  usedGpuHours: z.number().nonnegative(),
+  estimateGpuHours: z.number().nonnegative(),
+  ceilingGpuHours: z.number().positive(),
+  withinBudget: z.boolean(),
+  remainingGpuHours: z.number(),
+  /** Batch attempt timeout: the configured maximum, shortened so a run within budget cannot cross the ceiling. */
+  jobTimeoutSeconds: z.number().int().positive(),
+});
+export type BudgetCheck = z.infer<typeof budgetCheckSchema>;
+
+export const APPROVAL_KINDS = ['train', 'finops', 'deploy-stage'] as const;
+export type ApprovalKind = (typeof APPROVAL_KINDS)[number];
+
+/**
+ * `Prepare training approval` -> `$.approval` (and `Prepare FinOps approval` -> `$.finopsApproval`).
+ * Input: `{ kind, request: $.request, summary: {...}, executionArn: $$.Execution.Id }`.
+ * The page URL sits in the next state's input, so an operator finds it in the console.
+ */
+export const approvalRefSchema = z.strictObject({
+  approvalId: id,
+  kind: z.enum(APPROVAL_KINDS),
+  /** The approval page; carries a signature and expiry, never the task token. */
+  approvalUrl: z.string().url(),
+  expiresAt: isoInstant,
+});
+export type ApprovalRef = z.infer<typeof approvalRefSchema>;
+
+/**
+ * What SendTaskSuccess returns to `Request ... approval` (ResultPath `$.trainingApproval` /
+ * `$.finopsDecision`). A rejection is SendTaskFailure with error `ApprovalRejected` and this shape,
+ * with `decision: 'rejected'`, as JSON in the cause.
+ */
+export const approvalDecisionSchema = z.strictObject({
+  approvalId: id,
+  decision: z.enum(['approved', 'rejected']),
+  approver: z.string().min(1),
+  comment: z.string().max(2000).optional(),
+  decidedAt: isoInstant,
+  via: z.enum(['page', 'cli']),
+});
+export type ApprovalDecision = z.infer<typeof approvalDecisionSchema>;
+
+/** `Record GPU hours` -> `$.gpuUsage`. Input: `{ request, budget, job: $.trainJob }` or `{ request, budget, error: $.trainError }`. */
+export const gpuUsageSchema = z.strictObject({
+  runId: id,
+  month: z.string().regex(/^\d{4}-\d{2}$/),
+  attempts: z.number().int().nonnegative(),
+  /** Sum over attempts of (stoppedAt - startedAt) x GPUs, in hours. */
+  gpuHours: z.number().nonnegative(),
+  /** The month's total after this run was added. */
+  monthUsedGpuHours: z.number().nonnegative(),
+});
+export type GpuUsage = z.infer<typeof gpuUsageSchema>;
+
+/** The eval job's metrics.json (training job contract): every metric in [0, 1], higher is better. */
+export const evalMetricsSchema = z.strictObject({
+  faithfulness: z.number().min(0).max(1),
+  metrics: z.record(z.string(), z.number().min(0).max(1)),
+  goldenSetVersion: z.string().min(1),
+  examples: z.number().int().positive(),
+});
+export type EvalMetrics = z.infer<typeof evalMetricsSchema>;
+
+/** `Check eval gate` -> `$.evalGate`. Input: `{ request: $.request }`. A failure throws `EvalGateFailed`. */
+export const evalGateResultSchema = z.strictObject({
+  passed: z.literal(true),
+  candidate: evalMetricsSchema,
+  /** The production model's metrics, or null for the first model of a family. */
+  production: evalMetricsSchema.nullable(),
+  productionModelPackageArn: z.string().nullable(),
+});
+export type EvalGateResult = z.infer<typeof evalGateResultSchema>;
+
+/** `Register model` -> `$.registration`. Input: `{ request, dataset, evalGate, trainingApproval }`. */
+export const registrationSchema = z.strictObject({
+  modelPackageGroupName: z.string(),
+  modelPackageArn: z.string(),
+  modelPackageVersion: z.number().int().positive(),
+  approvalStatus: z.literal('PendingManualApproval'),
+  /** Approved versions the retention rule protects (the newest N, never deleted). */
+  protectedApprovedVersions: z.array(z.string()),
+});
+export type Registration = z.infer<typeof registrationSchema>;

@@ -1,0 +1,19 @@
+/**
+ * Ports shared by the pipeline's Lambdas. Each area keeps its own narrower ports next to it (approvals,
+ * ledger, registry, SQL); these are the ones several steps use.
+ */
+
+/** Reads and writes objects by s3:// URI (S3 in AWS, a folder locally). */
+export interface ObjectStore {
+  putText(uri: string, body: string, contentType?: string): Promise<void>;
+  /** undefined when the object does not exist. */
+  getText(uri: string): Promise<string | undefined>;
+}
+
+/** Sends a human-readable notification to a topic (SNS e-mail in AWS, the console and a file locally). */
+export interface Notifier {
+  publish(topic: 'approvals' | 'finops' | 'notifications', subject: string, message: string): Promise<void>;
+}
+
+/** The current time; injected so that expiry and month boundaries are testable. */
+export type Clock = () => Date;

@@ -1,0 +1,99 @@
+/**
+ * What the training pipeline's Lambdas need from the stage configuration, passed by the constructs as
+ * one JSON environment variable (PIPELINE_SETTINGS) and validated at cold start. Resource names
+ * (buckets, tables, topics, the signing secret) travel as their own variables, named in
+ * PIPELINE_ENV below; constructs set them with grant* next to them.
+ */
+import { z } from 'zod';
+import { DATA_BOUNDARIES } from '../../config/boundaries';
+import { approvalsSchema, eligibilitySchema, evalGateSchema, gpuBudgetSchema, targetModelSchema, trainingSchema, type StageConfig } from '../../config/schema';
+
+export const pipelineSettingsSchema = z.strictObject({
+  stage: z.string().min(1),
+  boundary: z.enum(DATA_BOUNDARIES),
+  rewardPolicyVersion: z.string().min(1),
+  targetModels: z.array(targetModelSchema).min(1),
+  eligibility: eligibilitySchema,
+  gpuBudget: gpuBudgetSchema,
+  training: trainingSchema.pick({ gpusPerJob: true, maxJobHours: true, algorithm: true, hyperparameters: true, baseModelUris: true }),
+  evalGate: evalGateSchema,
+  approvalExpiryHours: approvalsSchema.shape.expiryHours,
+  retainApprovedModelVersions: z.number().int().min(3),
+  lake: z.strictObject({
+    databaseName: z.string().min(1),
+    tracesTable: z.string().min(1),
+    auditTable: z.string().min(1),
+    feedbackTable: z.string().min(1),
+  }),
+  /** SageMaker model package group per model family. */
+  modelPackageGroups: z.record(z.string(), z.string().min(1)),
+});
+export type PipelineSettings = z.infer<typeof pipelineSettingsSchema>;
+
+/** Environment variable names the pipeline's constructs set and its Lambdas read. */
+export const PIPELINE_ENV = {
+  settings: 'PIPELINE_SETTINGS',
+  artifactBucket: 'ARTIFACT_BUCKET',
+  athenaWorkGroup: 'ATHENA_WORKGROUP',
+  ledgerTable: 'LEDGER_TABLE',
+  approvalsTable: 'APPROVALS_TABLE',
+  signingSecretArn: 'APPROVAL_SIGNING_SECRET_ARN',
+  approvalPageBaseUrl: 'APPROVAL_PAGE_BASE_URL',
+  approvalsTopicArn: 'APPROVALS_TOPIC_ARN',
+  finopsTopicArn: 'FINOPS_TOPIC_ARN',
+  notificationsTopicArn: 'NOTIFICATIONS_TOPIC_ARN',
+} as const;
+
+/** Model package group name of a family in a stage (no physical names elsewhere: this one is a contract). */
+export function modelPackageGroupName(stage: string, family: string): string {
+  return `sial-${stage}-${family}`;
+}
+
+/** Derives the settings from a stage; throws naming every field that does not fit. */
+export function pipelineSettingsFromStage(stage: StageConfig, lake: PipelineSettings['lake']): PipelineSettings {
+  const families = [...new Set(stage.targetModels.map((m) => m.family))];
+  const candidate = {
+    stage: stage.stage,
+    boundary: stage.dataBoundary,
+    rewardPolicyVersion: stage.rewardPolicyVersion,
+    targetModels: stage.targetModels,
+    eligibility: stage.eligibility,
+    gpuBudget: stage.gpuBudget,
+    training: {
+      gpusPerJob: stage.training.gpusPerJob,
+      maxJobHours: stage.training.maxJobHours,
+      algorithm: stage.training.algorithm,
+      hyperparameters: stage.training.hyperparameters,
+      baseModelUris: stage.training.baseModelUris,
+    },
+    evalGate: stage.evalGate,
+    approvalExpiryHours: stage.approvals.expiryHours,
+    retainApprovedModelVersions: stage.retainApprovedModelVersions,
+    lake,
+    modelPackageGroups: Object.fromEntries(families.map((f) => [f, modelPackageGroupName(stage.stage, f)])),
+  };
+  return parseSettings(candidate, 'The pipeline settings');
+}
+
+function parseSettings(candidate: unknown, what: string): PipelineSettings {
+  const result = pipelineSettingsSchema.safeParse(candidate);
+  if (!result.success) {
+    const fields = result.error.issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new Error(`${what} is invalid: ${fields}`);
+  }
+  return result.data;
+}
+
+/** Reads PIPELINE_SETTINGS at cold start. */
+export function pipelineSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): PipelineSettings {
+  const json = env[PIPELINE_ENV.settings];
+  if (json === undefined || json === '') throw new Error(`${PIPELINE_ENV.settings} is not set: the construct passes the pipeline settings as JSON`);
+  return parseSettings(JSON.parse(json), PIPELINE_ENV.settings);
+}
+
+/** Reads a required resource variable, naming it when it is missing. */
+export function requiredEnv(name: string, env: NodeJS.ProcessEnv = process.env): string {
+  const value = env[name];
+  if (value === undefined || value === '') throw new Error(`${name} is not set: the construct passes it`);
+  return value;
+}

@@ -1,0 +1,48 @@
+/**
+ * State names of the training pipeline. They are a contract: the local engine overrides Task states by
+ * name, the graph test walks them, and operators read them in the console. Rename only with all three.
+ */
+export const TRAINING_STATES = {
+  validateRequest: 'Validate request',
+  buildDataset: 'Build dataset',
+  datasetOnly: 'Dataset only?',
+  datasetBuilt: 'Dataset built',
+  checkEligibility: 'Check eligibility',
+  eligible: 'Eligible?',
+  notifyNotEligible: 'Notify not eligible',
+  notEligible: 'Not eligible',
+  checkGpuBudget: 'Check GPU budget',
+  withinBudget: 'Within budget?',
+  prepareFinopsApproval: 'Prepare FinOps approval',
+  requestFinopsApproval: 'Request FinOps approval',
+  notifyFinopsRejected: 'Notify FinOps rejection',
+  finopsRejected: 'Stopped by FinOps',
+  prepareTrainingApproval: 'Prepare training approval',
+  requestTrainingApproval: 'Request training approval',
+  notifyTrainingRejected: 'Notify training rejection',
+  trainingRejected: 'Training rejected',
+  notifyApprovalExpired: 'Notify approval expired',
+  approvalExpired: 'Approval expired',
+  train: 'Train',
+  recordGpuHours: 'Record GPU hours',
+  recordGpuHoursAfterFailure: 'Record GPU hours of failed run',
+  evaluate: 'Evaluate',
+  checkEvalGate: 'Check eval gate',
+  registerModel: 'Register model',
+  notifyRegistered: 'Notify registered',
+  handOverToRollout: 'Hand over to canary rollout',
+  notifyFailure: 'Notify failure',
+  failed: 'Pipeline failed',
+} as const;
+
+export type TrainingStateName = (typeof TRAINING_STATES)[keyof typeof TRAINING_STATES];
+
+/** Errors the pipeline's Lambdas throw on purpose; Catch clauses and tests match on these names. */
+export const PIPELINE_ERRORS = {
+  /** Validate request: a managed closed model or a model the stage does not list (ADR section 1). */
+  requestRefused: 'RequestRefused',
+  /** A human rejected an approval (training, FinOps or a deploy stage). */
+  approvalRejected: 'ApprovalRejected',
+  /** The eval gate failed; the cause carries the metrics. */
+  evalGateFailed: 'EvalGateFailed',
+} as const;
