@@ -7,7 +7,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBResultReader, type DuckDBValue } from '@duckdb/node-api';
 import { LAKE_TABLES, type IcebergField, type IcebergType, type LakeTableDefinition } from '../lambdas/shared/lake-tables';
 
 function duckType(type: IcebergType): string {
@@ -76,6 +76,22 @@ export class LocalLake {
 
   /** Runs a query in which `traces`, `gate_audit` and `feedback` name the lake's tables. */
   async query(sql: string): Promise<Record<string, unknown>[]> {
+    const reader = await this.run(sql);
+    return reader.getRowObjectsJson() as Record<string, unknown>[];
+  }
+
+  /**
+   * Like `query`, with `?` parameters bound by DuckDB (a prepared statement: values never become SQL
+   * text), returning the reader so that callers can map values by column type.
+   */
+  async run(sql: string, params: readonly DuckDBValue[] = []): Promise<DuckDBResultReader> {
+    await this.defineViews();
+    // Without parameters the statement runs unprepared, exactly as `query` always ran it.
+    return this.connection.runAndReadAll(sql, params.length > 0 ? [...params] : undefined);
+  }
+
+  /** (Re)creates the views over the Parquet files, so that files appended since are seen. */
+  private async defineViews(): Promise<void> {
     for (const table of LAKE_TABLES) {
       const files = quote(join(this.tableDir(table.name), '**', '*.parquet'));
       try {
@@ -83,13 +99,12 @@ export class LocalLake {
           `CREATE OR REPLACE TEMP VIEW ${table.name} AS SELECT * FROM read_parquet(${files}, hive_partitioning = true, union_by_name = true)`,
         );
       } catch {
-        // No files yet: an empty view with the table's columns, so queries still run.
-        const empty = table.fields.map((f) => `NULL::${duckType(f.type)} AS "${f.name}"`).join(', ');
+        // No files yet: an empty view with the table's columns, so queries still run. Timestamps are
+        // TIMESTAMP here, as in the Parquet files (duckType's BIGINT is only the staged JSON's form).
+        const empty = table.fields.map((f) => `NULL::${f.type === 'timestamp' ? 'TIMESTAMP' : duckType(f.type)} AS "${f.name}"`).join(', ');
         await this.connection.run(`CREATE OR REPLACE TEMP VIEW ${table.name} AS SELECT * FROM (SELECT ${empty}) WHERE false`);
       }
     }
-    const reader = await this.connection.runAndReadAll(sql);
-    return reader.getRowObjectsJson() as Record<string, unknown>[];
   }
 
   close(): void {

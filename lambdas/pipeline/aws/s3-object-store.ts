@@ -1,0 +1,38 @@
+/**
+ * The AWS adapter of the pipeline's ObjectStore port: S3 objects addressed by s3:// URI. Objects are
+ * encrypted by the bucket's default encryption (the artifact bucket's KMS key), so no encryption
+ * headers are sent here: one place, the bucket, decides.
+ */
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { ObjectStore } from '../ports';
+import { parseS3Uri } from './s3-uri';
+
+/** Error names S3 gives a GetObject of a key that does not exist. */
+const MISSING_OBJECT_ERRORS: ReadonlySet<string> = new Set(['NoSuchKey', 'NotFound']);
+
+/** Reads and writes UTF-8 text objects in S3. */
+export class S3ObjectStore implements ObjectStore {
+  constructor(private readonly client: S3Client) {}
+
+  async putText(uri: string, body: string, contentType = 'application/json'): Promise<void> {
+    const { bucket, key } = parseS3Uri(uri);
+    await this.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
+  }
+
+  /**
+   * Returns the object's text, or undefined when the key does not exist. Any other failure (access
+   * denied, throttling) is rethrown: "missing" must never be confused with "could not read", or an
+   * eval gate would treat an unreadable baseline like a first model.
+   */
+  async getText(uri: string): Promise<string | undefined> {
+    const { bucket, key } = parseS3Uri(uri);
+    try {
+      const response = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      if (response.Body === undefined) return '';
+      return await response.Body.transformToString('utf-8');
+    } catch (error) {
+      if (error instanceof Error && MISSING_OBJECT_ERRORS.has(error.name)) return undefined;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,168 @@
+/**
+ * The AWS adapter of the GPU ledger and of TrainingHistory: one DynamoDB table (partition key `pk`,
+ * sort key `sk`, both strings), items
+ *
+ * | item | pk | sk | attributes |
+ * |---|---|---|---|
+ * | month total | `STAGE#<stage>` | `MONTH#YYYY-MM` | usedGpuHours (ADD), runCount (ADD), updatedAt |
+ * | run | `STAGE#<stage>` | `RUN#<runId>` | the GpuRunRecord, written once |
+ * | last trained | `MODELS` | `MODEL#<targetModelId>` | lastTrainedAt (ISO), lastRunId, stage |
+ *
+ * A run is booked in one transaction: the run item with `attribute_not_exists(pk)` plus an ADD on each
+ * month it used. A retried Lambda's transaction fails on the condition and adds nothing, and a crash
+ * can never leave a run item without its hours (or hours without the item that prevents a recount).
+ * Last-trained items sit under their own partition because TrainingHistory is asked by model id alone;
+ * every deployment (stage) has its own table, so model ids cannot collide.
+ */
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { retryWithBackoff } from '../../shared/retry';
+import type { Sleep } from '../../shared/ports';
+import { gpuRunRecordSchema, roundGpuHours, type GpuLedger, type GpuRunRecord, type LedgerMonth, type RecordRunOutcome } from './ledger';
+import type { TrainingHistory } from '../eligibility/training-history';
+
+/** Key of an item in the ledger table. */
+export interface LedgerKey {
+  readonly pk: string;
+  readonly sk: string;
+}
+
+/** The ledger's key layout (exported for the construct's documentation and for tests). */
+export const LEDGER_KEYS = {
+  month: (stage: string, month: LedgerMonth): LedgerKey => ({ pk: `STAGE#${stage}`, sk: `MONTH#${month}` }),
+  run: (stage: string, runId: string): LedgerKey => ({ pk: `STAGE#${stage}`, sk: `RUN#${runId}` }),
+  model: (targetModelId: string): LedgerKey => ({ pk: 'MODELS', sk: `MODEL#${targetModelId}` }),
+};
+
+/** Tuning of DynamoDbLedger; the defaults suit a Lambda. */
+export interface DynamoDbLedgerOptions {
+  /** Attempts of a booking transaction cancelled by a conflicting write or throttling. @default 4 */
+  readonly maxAttempts?: number;
+  /** @default setTimeout */
+  readonly sleep?: Sleep;
+}
+
+/** The GPU-hour ledger and training history in DynamoDB. */
+export class DynamoDbLedger implements GpuLedger, TrainingHistory {
+  private readonly maxAttempts: number;
+  private readonly sleep: Sleep;
+
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    options: DynamoDbLedgerOptions = {},
+  ) {
+    this.maxAttempts = options.maxAttempts ?? 4;
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  }
+
+  async monthUsage(stage: string, month: LedgerMonth): Promise<number> {
+    // Strongly consistent: the budget check must see a run booked a moment ago.
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: LEDGER_KEYS.month(stage, month), ConsistentRead: true }));
+    const used = Item?.usedGpuHours;
+    return typeof used === 'number' ? roundGpuHours(used) : 0;
+  }
+
+  async recordRun(run: GpuRunRecord): Promise<RecordRunOutcome> {
+    const record = gpuRunRecordSchema.parse(run);
+    const now = record.recordedAt;
+    const monthUpdates = Object.entries(record.gpuHoursByMonth)
+      .filter(([, hours]) => hours > 0)
+      .map(([month, hours]) => ({
+        Update: {
+          TableName: this.tableName,
+          Key: LEDGER_KEYS.month(record.stage, month),
+          UpdateExpression: 'ADD usedGpuHours :hours, runCount :one SET updatedAt = :now',
+          ExpressionAttributeValues: { ':hours': hours, ':one': 1, ':now': now },
+        },
+      }));
+    const transaction = new TransactWriteCommand({
+      TransactItems: [
+        {
+          Put: {
+            TableName: this.tableName,
+            Item: { ...LEDGER_KEYS.run(record.stage, record.runId), type: 'run', ...withoutUndefined(record) },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+        ...monthUpdates,
+      ],
+    });
+    try {
+      // Two runs booked at the same moment touch the same month item; DynamoDB cancels one of the
+      // transactions (TransactionConflict) instead of queueing it, and the SDK does not retry that.
+      await retryWithBackoff(() => this.client.send(transaction), {
+        maxAttempts: this.maxAttempts,
+        baseDelayMs: 100,
+        maxDelayMs: 1_000,
+        isRetryable: isTransientCancellation,
+        sleep: this.sleep,
+      });
+    } catch (error) {
+      if (!isRunAlreadyBooked(error)) throw error;
+      const stored = await this.storedRun(record.stage, record.runId);
+      return { recorded: false, run: stored, monthUsedGpuHours: await this.monthUsage(stored.stage, stored.month) };
+    }
+    return { recorded: true, run: record, monthUsedGpuHours: await this.monthUsage(record.stage, record.month) };
+  }
+
+  async markTrained(targetModelId: string, at: Date, runId: string): Promise<void> {
+    const iso = at.toISOString();
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: LEDGER_KEYS.model(targetModelId),
+          UpdateExpression: 'SET lastTrainedAt = :at, lastRunId = :run, targetModelId = :model',
+          // ISO-8601 UTC strings of one format order like the instants they name.
+          ConditionExpression: 'attribute_not_exists(lastTrainedAt) OR lastTrainedAt < :at',
+          ExpressionAttributeValues: { ':at': iso, ':run': runId, ':model': targetModelId },
+        }),
+      );
+    } catch (error) {
+      // A newer (or the same) training is already recorded: moving the time back would shorten a cooldown.
+      if (error instanceof ConditionalCheckFailedException || (error instanceof Error && error.name === 'ConditionalCheckFailedException')) return;
+      throw error;
+    }
+  }
+
+  async lastTrainedAt(targetModelId: string): Promise<Date | undefined> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: LEDGER_KEYS.model(targetModelId), ConsistentRead: true }));
+    const value = Item?.lastTrainedAt;
+    if (typeof value !== 'string') return undefined;
+    const at = new Date(value);
+    if (Number.isNaN(at.getTime())) throw new Error(`the ledger's lastTrainedAt of ${targetModelId} is not a date: "${value}"`);
+    return at;
+  }
+
+  private async storedRun(stage: string, runId: string): Promise<GpuRunRecord> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: LEDGER_KEYS.run(stage, runId), ConsistentRead: true }));
+    if (Item === undefined) throw new Error(`run ${runId} was reported as already booked but its ledger item cannot be read`);
+    const { pk: _pk, sk: _sk, type: _type, ...fields } = Item;
+    return gpuRunRecordSchema.parse(fields);
+  }
+}
+
+function cancellationCodes(error: unknown): string[] | undefined {
+  const cancelled = error instanceof TransactionCanceledException || (error instanceof Error && error.name === 'TransactionCanceledException');
+  if (!cancelled) return undefined;
+  return ((error as TransactionCanceledException).CancellationReasons ?? []).map((r) => r.Code ?? 'None');
+}
+
+/** A cancellation worth another attempt: a conflicting write or throttling, and not the run condition. */
+function isTransientCancellation(error: unknown): boolean {
+  const codes = cancellationCodes(error);
+  if (codes === undefined || codes[0] === 'ConditionalCheckFailed') return false;
+  return codes.some((code) => code === 'TransactionConflict' || code === 'ThrottlingError' || code === 'ProvisionedThroughputExceeded');
+}
+
+/** True when a booking transaction was cancelled because the run item already exists. */
+function isRunAlreadyBooked(error: unknown): boolean {
+  // The run item is the first item of the transaction, so its condition is the first reason.
+  return cancellationCodes(error)?.[0] === 'ConditionalCheckFailed';
+}
+
+/** DynamoDB cannot store `undefined`; optional fields that are absent are left out of the item. */
+function withoutUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

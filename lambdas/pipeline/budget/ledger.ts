@@ -1,0 +1,74 @@
+/**
+ * The GPU-hour ledger port (ADR section 5: a monthly GPU-hour ceiling per stage). The ledger holds
+ * month totals, one record per training run (written once, so a retried Lambda cannot count a run
+ * twice) and, per target model, when it last trained (the eligibility cooldown reads it).
+ * DynamoDbLedger is the AWS adapter; InMemoryLedger serves tests and local mode.
+ */
+import { z } from 'zod';
+
+/** Calendar month in UTC, `YYYY-MM`: the ledger's unit of account. */
+export type LedgerMonth = string;
+
+/** The UTC calendar month of an instant. */
+export function utcMonth(at: Date): LedgerMonth {
+  return at.toISOString().slice(0, 7);
+}
+
+/** Ledger figures are kept to a millionth of a GPU-hour (3.6 ms of one GPU); finer digits are float noise. */
+export function roundGpuHours(hours: number): number {
+  return Math.round(hours * 1e6) / 1e6;
+}
+
+/** How a run's GPU-hours were established. */
+export const GPU_HOURS_SOURCES = [
+  /** Summed over the Batch job's attempts (StartedAt..StoppedAt). */
+  'batch-attempts',
+  /** The job never started (the SubmitJob call itself failed): nothing ran. */
+  'not-started',
+  /** The job's usage could not be read (e.g. the task timed out in Step Functions): the budget estimate was charged. */
+  'estimate',
+] as const;
+
+/** One training run's entry in the ledger. */
+export const gpuRunRecordSchema = z.strictObject({
+  stage: z.string().min(1),
+  runId: z.string().min(1),
+  targetModelId: z.string().min(1),
+  /** The month the run ended in; GpuUsage.month. */
+  month: z.string().regex(/^\d{4}-\d{2}$/),
+  gpuHours: z.number().nonnegative(),
+  /** The same hours split by the UTC month they were used in (a run can cross midnight at month end). */
+  gpuHoursByMonth: z.record(z.string().regex(/^\d{4}-\d{2}$/), z.number().nonnegative()),
+  attempts: z.number().int().nonnegative(),
+  /** Attempts that ended because the Spot instance was reclaimed (`Host EC2*`). */
+  spotReclaims: z.number().int().nonnegative(),
+  jobStatus: z.enum(['SUCCEEDED', 'FAILED', 'NOT_STARTED', 'UNKNOWN']),
+  source: z.enum(GPU_HOURS_SOURCES),
+  gpusPerJob: z.number().int().positive(),
+  jobId: z.string().optional(),
+  recordedAt: z.iso.datetime({ offset: true }),
+});
+export type GpuRunRecord = z.infer<typeof gpuRunRecordSchema>;
+
+/** What recording a run did. */
+export interface RecordRunOutcome {
+  /** False when the run was already in the ledger (a retry): nothing was added the second time. */
+  readonly recorded: boolean;
+  /** The run as the ledger holds it (the first write's values on a retry). */
+  readonly run: GpuRunRecord;
+  /** The total of `run.month` after the run was added. */
+  readonly monthUsedGpuHours: number;
+}
+
+/** Reads and writes the GPU-hour ledger of a deployment. */
+export interface GpuLedger {
+  /** GPU-hours used by a stage in a month (0 when nothing was recorded). */
+  monthUsage(stage: string, month: LedgerMonth): Promise<number>;
+  /**
+   * Adds a run's hours to each month it used, exactly once per (stage, runId): the run record and the
+   * month totals change together or not at all, and a second call for the same run changes nothing.
+   */
+  recordRun(run: GpuRunRecord): Promise<RecordRunOutcome>;
+  /** Records that a target model finished training at `at`; never moves the time backwards. */
+  markTrained(targetModelId: string, at: Date, runId: string): Promise<void>;
+}

@@ -1,0 +1,50 @@
+/**
+ * `Record GPU hours` / `Record GPU hours of failed run` Lambda: `{ request, budget, job }` or
+ * `{ request, budget, error }` -> GpuUsage (ResultPath `$.gpuUsage`). Books the run once, whether the
+ * job succeeded or failed, and publishes the month's usage for the 80 % alarm.
+ * Needs PIPELINE_SETTINGS and LEDGER_TABLE (dynamodb:GetItem, PutItem, UpdateItem on the table; the
+ * transaction needs no permission of its own).
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import middy from '@middy/core';
+import type { GpuUsage } from '../contracts';
+import { PIPELINE_ENV, pipelineSettingsFromEnv, requiredEnv } from '../settings';
+import { logger, metrics, tracer } from '../../shared/powertools';
+import { publishBudgetMetrics } from './budget-metrics';
+import { DynamoDbLedger } from './dynamodb-ledger';
+import { recordGpuHours, recordGpuHoursEventSchema } from './record-gpu-hours';
+
+const settings = pipelineSettingsFromEnv();
+const ledger = new DynamoDbLedger(DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient({}))), requiredEnv(PIPELINE_ENV.ledgerTable));
+
+async function record(event: unknown): Promise<GpuUsage> {
+  const parsed = recordGpuHoursEventSchema.parse(event);
+  const result = await recordGpuHours(parsed, { ledger, gpusPerJob: settings.training.gpusPerJob, now: new Date() });
+  const { run, outcome } = result;
+  if (outcome.kind !== 'job') logger.warn('GPU usage not measured from the Batch job', { runId: run.runId, error: outcome.error, source: run.source, gpuHours: run.gpuHours });
+  logger.info(result.recorded ? 'GPU hours booked' : 'GPU hours already booked for this run; nothing added', {
+    runId: run.runId,
+    jobStatus: run.jobStatus,
+    attempts: run.attempts,
+    spotReclaims: run.spotReclaims,
+    gpuHours: run.gpuHours,
+    gpuHoursByMonth: run.gpuHoursByMonth,
+    monthUsedGpuHours: result.usage.monthUsedGpuHours,
+  });
+  publishBudgetMetrics(metrics, {
+    stage: settings.stage,
+    usedGpuHours: result.usage.monthUsedGpuHours,
+    ceilingGpuHours: settings.gpuBudget.monthlyCeilingGpuHours,
+    ...(result.recorded ? { runGpuHours: run.gpuHours } : {}),
+  });
+  return result.usage;
+}
+
+export const handler = middy(record)
+  .use(captureLambdaHandler(tracer))
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics));

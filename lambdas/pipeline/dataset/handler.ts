@@ -1,0 +1,59 @@
+/**
+ * `Build dataset` Lambda: `{ request: $.request }` -> DatasetManifest (ResultPath `$.dataset`).
+ * Queries the lake with Athena and writes the dataset under the run's dataset prefix in S3.
+ * Needs PIPELINE_SETTINGS, ATHENA_WORKGROUP and SIAL_SQL_DIR (the construct copies sql/ into the bundle),
+ * plus Athena, Glue and lake-bucket read access and write access to the artifact bucket.
+ */
+import { AthenaClient } from '@aws-sdk/client-athena';
+import { S3Client } from '@aws-sdk/client-s3';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import middy from '@middy/core';
+import { z } from 'zod';
+import { validatedRequestSchema, type DatasetManifest } from '../contracts';
+import { PIPELINE_ENV, pipelineSettingsFromEnv, requiredEnv } from '../settings';
+import { S3ObjectStore } from '../aws/s3-object-store';
+import { logger, metrics, tracer } from '../../shared/powertools';
+import { AthenaSqlEngine } from './athena-sql-engine';
+import { buildDataset } from './build-dataset';
+
+// Read once per execution environment: a misconfigured function fails at cold start, before any run.
+const settings = pipelineSettingsFromEnv();
+const sql = new AthenaSqlEngine(tracer.captureAWSv3Client(new AthenaClient({})), {
+  workGroup: requiredEnv(PIPELINE_ENV.athenaWorkGroup),
+  database: settings.lake.databaseName,
+  tables: { traces: settings.lake.tracesTable, gate_audit: settings.lake.auditTable, feedback: settings.lake.feedbackTable },
+  // Stop a query well before the function's own timeout, so it is never left scanning unobserved.
+  timeoutMs: 10 * 60 * 1000,
+  onQueryCompleted: (info) => logger.info('athena query completed', { ...info }),
+});
+const store = new S3ObjectStore(tracer.captureAWSv3Client(new S3Client({})));
+const eventSchema = z.strictObject({ request: validatedRequestSchema });
+
+async function buildDatasetStep(event: unknown): Promise<DatasetManifest> {
+  const parsed = eventSchema.safeParse(event);
+  if (!parsed.success) throw new Error(`Build dataset: invalid input: ${z.prettifyError(parsed.error)}`);
+  const { request } = parsed.data;
+  const manifest = await buildDataset(request, { sql, store, settings, clock: () => new Date() });
+  // Counts and ids only: the dataset's content never reaches the logs.
+  logger.info('dataset built', {
+    runId: request.runId,
+    datasetId: manifest.datasetId,
+    manifestUri: manifest.manifestUri,
+    contentSha256: manifest.contentSha256,
+    window: manifest.window,
+    counts: manifest.counts,
+    eligibility: manifest.eligibility,
+  });
+  metrics.addMetric('DatasetTracesUsed', MetricUnit.Count, manifest.counts.tracesUsed);
+  metrics.addMetric('DatasetGrpoGroups', MetricUnit.Count, manifest.counts.grpoGroups);
+  metrics.addMetric('DatasetDpoPairs', MetricUnit.Count, manifest.counts.dpoPairs);
+  return manifest;
+}
+
+export const handler = middy(buildDatasetStep)
+  .use(captureLambdaHandler(tracer, { captureResponse: false }))
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics));

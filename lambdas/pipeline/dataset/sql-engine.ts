@@ -1,0 +1,38 @@
+/**
+ * The SQL port of the dataset build: run one query with positional `?` parameters and get its rows as
+ * plain objects. Athena implements it in AWS (athena-sql-engine.ts), DuckDB over the local lake in local
+ * mode (local/pipeline/duckdb-sql-engine.ts); the query text is the same (sql/*.sql), apart from the
+ * named placeholders each adapter substitutes (sql-template.ts).
+ */
+
+/** A value bound to a `?` parameter. Bound by the engine, never spliced into the SQL by our code. */
+export type SqlParam = string | number | boolean;
+
+/**
+ * A value in a result row. Both adapters map engine types the same way: integers and floating point to
+ * `number` (an integer outside the safe range is an error), booleans to `boolean`, text, decimals and dates
+ * to `string`, timestamps to an ISO 8601 UTC string, NULL to `null`. Arrays, maps and rows are refused:
+ * a query returns them as JSON text (`{{json_format}}`), because Athena cannot return them parseably.
+ */
+export type SqlValue = string | number | boolean | null;
+
+/** One result row, by column name. */
+export type SqlRow = Readonly<Record<string, SqlValue>>;
+
+/** A query file: its name (for errors and logs) and its text, with `{{placeholders}}`. */
+export interface SqlQuery {
+  readonly name: string;
+  readonly template: string;
+}
+
+/** Runs read-only queries against the lake. */
+export interface SqlEngine {
+  /** For logs and errors: `athena`, `duckdb`. */
+  readonly name: string;
+  /**
+   * Runs the query after substituting this engine's placeholders; `params` bind the `?` markers in order
+   * of appearance.
+   * @throws Error when the number of params differs from the `?` markers, a placeholder is unknown, or the query fails.
+   */
+  query(query: SqlQuery, params: readonly SqlParam[]): Promise<SqlRow[]>;
+}

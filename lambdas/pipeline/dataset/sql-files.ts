@@ -1,0 +1,40 @@
+/**
+ * Loads the dataset build's query files. In a Lambda bundle the construct copies sql/ next to the
+ * bundle and sets SIAL_SQL_DIR; from source (tests, local mode) the folder next to this module is read.
+ * Bundled ESM has no `__dirname`, hence the guard: there SIAL_SQL_DIR is required.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { SqlQuery } from './sql-engine';
+
+/** The environment variable naming the folder that holds the query files. */
+export const SQL_DIR_ENV = 'SIAL_SQL_DIR';
+
+/** Every query file; a fixed list, so a name can never walk out of the folder. */
+export const SQL_FILES = ['training-completions', 'eligibility-figures', 'gate-discards'] as const;
+export type SqlFileName = (typeof SQL_FILES)[number];
+
+/** The folder the query files are read from. */
+export function sqlDir(env: NodeJS.ProcessEnv = process.env): string {
+  const fromEnv = env[SQL_DIR_ENV];
+  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+  if (typeof __dirname === 'undefined') {
+    throw new Error(`${SQL_DIR_ENV} is not set and this bundle has no __dirname: the construct copies sql/ into the bundle and sets ${SQL_DIR_ENV}`);
+  }
+  return join(__dirname, 'sql');
+}
+
+// Files are read once per execution environment; they never change under a running function.
+const cache = new Map<string, SqlQuery>();
+
+/** Reads `sql/<name>.sql`. */
+export function loadSql(name: SqlFileName, env: NodeJS.ProcessEnv = process.env): SqlQuery {
+  if (!(SQL_FILES as readonly string[]).includes(name)) throw new Error(`unknown query file "${name}"; known: ${SQL_FILES.join(', ')}`);
+  const path = join(sqlDir(env), `${name}.sql`);
+  let query = cache.get(path);
+  if (query === undefined) {
+    query = { name, template: readFileSync(path, 'utf8') };
+    cache.set(path, query);
+  }
+  return query;
+}

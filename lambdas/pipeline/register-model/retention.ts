@@ -1,0 +1,28 @@
+/**
+ * Retention (ADR section 6): the last N approved model versions stay deployable, so a canary can roll
+ * back to any of them. This module only *chooses* them; nothing in the pipeline deletes a model
+ * version, and the registry port has no delete.
+ */
+import { MODEL_METADATA, type RegisteredModelPackage } from './model-registry';
+
+/** Packages registered without a target model id (by hand) are kept together under this key. */
+export const UNLABELLED_TARGET = '(no targetModelId)';
+
+/**
+ * The approved versions to protect: the newest `keep` approved versions of each target model in the
+ * group (by version number, which the registry assigns in creation order), newest first. A family's
+ * group holds every target model of that family (e.g. `qwen3-4b` and `qwen3-4b-internal`), and each
+ * must keep its own rollback targets: counting the group as one would let a busy model push the
+ * other's last approved versions out.
+ */
+export function protectedApprovedVersions(packages: readonly RegisteredModelPackage[], keep: number): RegisteredModelPackage[] {
+  if (!Number.isInteger(keep) || keep < 1) throw new RangeError(`keep must be an integer >= 1; received ${String(keep)}`);
+  const byTarget = new Map<string, RegisteredModelPackage[]>();
+  for (const pkg of packages) {
+    if (pkg.approvalStatus !== 'Approved') continue;
+    const target = pkg.metadata[MODEL_METADATA.targetModelId] ?? UNLABELLED_TARGET;
+    byTarget.set(target, [...(byTarget.get(target) ?? []), pkg]);
+  }
+  const chosen = [...byTarget.values()].flatMap((group) => [...group].sort((a, b) => b.version - a.version).slice(0, keep));
+  return chosen.sort((a, b) => b.version - a.version);
+}

@@ -1,0 +1,97 @@
+/**
+ * Runs an Amazon States Language definition on this machine with aws-local-stepfunctions, every Task
+ * state overridden by a local handler chosen by state name. The definition is the one rendered from
+ * the synthesized CloudFormation template, so local runs and tests exercise the real state machine.
+ */
+import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+
+// aws-local-stepfunctions 3.x calls Promise.withResolvers, which Node.js 20 lacks; without it every
+// Task fails with a TypeError that a Catch then hides (DESIGN.md section 9).
+type WithResolvers = <T>() => { promise: Promise<T>; resolve: (value: T | PromiseLike<T>) => void; reject: (reason?: unknown) => void };
+const promiseStatics = Promise as unknown as { withResolvers?: WithResolvers };
+if (typeof promiseStatics.withResolvers !== 'function') {
+  promiseStatics.withResolvers = <T>() => {
+    let resolve!: (value: T | PromiseLike<T>) => void;
+    let reject!: (reason?: unknown) => void;
+    const promise = new Promise<T>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    return { promise, resolve, reject };
+  };
+}
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** A local stand-in for one Task state: receives the state's effective input (after Parameters). */
+export type LocalTaskHandler = (input: Json) => Promise<Json>;
+
+/** An error a local handler throws to fail its state with a States-language error name. */
+export class LocalTaskError extends Error {
+  constructor(errorName: string, cause: string) {
+    super(cause);
+    this.name = errorName;
+  }
+}
+
+export interface AslRunResult {
+  readonly status: 'SUCCEEDED' | 'FAILED';
+  readonly output?: Json;
+  /** Error name and cause of a failed execution (from the Fail state or the uncaught error). */
+  readonly error?: string;
+  readonly cause?: string;
+  /** State names in the order they were entered. */
+  readonly visited: readonly string[];
+}
+
+export interface AslRunOptions {
+  readonly handlers: Readonly<Record<string, LocalTaskHandler>>;
+  /** Execution name; becomes `$$.Execution.Name` (the pipeline derives the run id from it). */
+  readonly executionName: string;
+  /** Retry pauses are skipped locally (milliseconds per retried state; default 0 for every state). */
+  readonly retryIntervalMs?: number;
+}
+
+/** Task state names of a definition, at the top level (the pipeline has no Map or Parallel states). */
+export function taskStateNames(definition: StateMachineDefinition): string[] {
+  const states = (definition as unknown as { States: Record<string, { Type: string }> }).States;
+  return Object.entries(states)
+    .filter(([, state]) => state.Type === 'Task')
+    .map(([name]) => name);
+}
+
+/** Executes `definition` with `input`; every Task must have a handler, so nothing reaches AWS. */
+export async function runAsl(definition: StateMachineDefinition, input: Json, options: AslRunOptions): Promise<AslRunResult> {
+  const tasks = taskStateNames(definition);
+  const missing = tasks.filter((name) => options.handlers[name] === undefined);
+  if (missing.length > 0) throw new Error(`No local handler for Task state(s): ${missing.join(', ')}`);
+
+  const machine = new StateMachine(definition, { validationOptions: { checkArn: false, checkPaths: false } });
+  const startTime = new Date().toISOString();
+  const execution = machine.run(input, {
+    overrides: {
+      taskResourceLocalHandlers: options.handlers as Record<string, (input: unknown) => Promise<never>>,
+      retryIntervalOverrides: Object.fromEntries(tasks.map((name) => [name, options.retryIntervalMs ?? 0])),
+    },
+    context: {
+      Execution: { Id: `arn:aws:states:local:000000000000:execution:sial:${options.executionName}`, Name: options.executionName, Input: input, StartTime: startTime },
+      // Token-waiting states read $$.Task.Token; local overrides wait on the approval id instead.
+      Task: { Token: `local-task-token:${options.executionName}` },
+    },
+  });
+
+  const visited: string[] = [];
+  let failure: { error: string; cause: string } | undefined;
+  let output: Json | undefined;
+  for await (const event of execution.eventLogs) {
+    if (event.type === 'StateEntered') visited.push(event.state.name);
+    else if (event.type === 'ExecutionSucceeded') output = event.output as Json;
+    else if (event.type === 'ExecutionFailed') failure = { error: event.Error, cause: typeof event.Cause === 'string' ? event.Cause : JSON.stringify(event.Cause) };
+  }
+  try {
+    await execution.result;
+  } catch (error) {
+    failure ??= { error: (error as Error).name, cause: (error as Error).message };
+  }
+  return failure === undefined ? { status: 'SUCCEEDED', output, visited } : { status: 'FAILED', error: failure.error, cause: failure.cause, visited };
+}

@@ -1,0 +1,51 @@
+/**
+ * ObjectStore on the local file system: `s3://bucket/key` lives at `<rootDir>/bucket/key`, so local mode
+ * writes datasets, manifests and metrics where an operator can open them.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve, sep, isAbsolute } from 'node:path';
+import type { ObjectStore } from '../../lambdas/pipeline/ports';
+
+const S3_URI = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.+)$/;
+
+/** ObjectStore over a folder. */
+export class FsObjectStore implements ObjectStore {
+  private readonly root: string;
+
+  constructor(rootDir: string) {
+    this.root = resolve(rootDir);
+  }
+
+  /**
+   * The file an s3:// URI maps to.
+   * @throws Error for anything but `s3://bucket/key`, a key ending in `/`, or a key that would leave the bucket's folder (`..`).
+   */
+  pathOf(uri: string): string {
+    const match = S3_URI.exec(uri);
+    if (match === null) throw new Error(`"${uri}" is not an s3://bucket/key URI`);
+    const [, bucket, key] = match as unknown as [string, string, string];
+    if (key.endsWith('/')) throw new Error(`"${uri}" names a prefix, not an object`);
+    const bucketDir = join(this.root, bucket);
+    const path = resolve(bucketDir, key);
+    const inside = relative(bucketDir, path);
+    if (inside === '' || inside.startsWith(`..${sep}`) || inside === '..' || isAbsolute(inside)) {
+      throw new Error(`"${uri}" resolves outside its bucket folder`);
+    }
+    return path;
+  }
+
+  async putText(uri: string, body: string, _contentType?: string): Promise<void> {
+    const path = this.pathOf(uri);
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, body, 'utf8');
+  }
+
+  async getText(uri: string): Promise<string | undefined> {
+    try {
+      return await readFile(this.pathOf(uri), 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+}

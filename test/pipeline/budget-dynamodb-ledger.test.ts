@@ -1,0 +1,146 @@
+import { ConditionalCheckFailedException, DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { DynamoDbLedger, LEDGER_KEYS } from '../../lambdas/pipeline/budget/dynamodb-ledger';
+import type { GpuRunRecord } from '../../lambdas/pipeline/budget/ledger';
+
+const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
+const ddb = mockClient(DynamoDBDocumentClient);
+const sleeps: number[] = [];
+const ledger = new DynamoDbLedger(documentClient, 'ledger-table', { sleep: async (ms) => void sleeps.push(ms) });
+
+const run: GpuRunRecord = {
+  stage: 'dev',
+  runId: 'run-1',
+  targetModelId: 'qwen3-4b',
+  month: '2026-05',
+  gpuHours: 24,
+  gpuHoursByMonth: { '2026-04': 16, '2026-05': 8 },
+  attempts: 2,
+  spotReclaims: 1,
+  jobStatus: 'SUCCEEDED',
+  source: 'batch-attempts',
+  gpusPerJob: 8,
+  jobId: '4f1c',
+  recordedAt: '2026-05-01T00:31:00.000Z',
+};
+
+function cancelled(...codes: string[]): TransactionCanceledException {
+  return new TransactionCanceledException({ message: `Transaction cancelled, please refer cancellation reasons for specific reasons [${codes.join(', ')}]`, $metadata: {}, CancellationReasons: codes.map((Code) => ({ Code })) });
+}
+
+beforeEach(() => {
+  ddb.reset();
+  sleeps.length = 0;
+});
+
+describe('DynamoDbLedger.recordRun', () => {
+  it('writes the run item with a not-exists condition and ADDs each month in one transaction', async () => {
+    ddb.on(TransactWriteCommand).resolves({});
+    ddb.on(GetCommand, { Key: LEDGER_KEYS.month('dev', '2026-05') }).resolves({ Item: { usedGpuHours: 58 } });
+    const outcome = await ledger.recordRun(run);
+    expect(outcome).toEqual({ recorded: true, run, monthUsedGpuHours: 58 });
+
+    const [call] = ddb.commandCalls(TransactWriteCommand);
+    const items = call!.args[0].input.TransactItems!;
+    expect(items).toHaveLength(3);
+    expect(items[0]!.Put).toEqual({
+      TableName: 'ledger-table',
+      Item: { pk: 'STAGE#dev', sk: 'RUN#run-1', type: 'run', ...run },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    });
+    expect(items.slice(1).map((i) => i.Update)).toEqual([
+      {
+        TableName: 'ledger-table',
+        Key: { pk: 'STAGE#dev', sk: 'MONTH#2026-04' },
+        UpdateExpression: 'ADD usedGpuHours :hours, runCount :one SET updatedAt = :now',
+        ExpressionAttributeValues: { ':hours': 16, ':one': 1, ':now': '2026-05-01T00:31:00.000Z' },
+      },
+      {
+        TableName: 'ledger-table',
+        Key: { pk: 'STAGE#dev', sk: 'MONTH#2026-05' },
+        UpdateExpression: 'ADD usedGpuHours :hours, runCount :one SET updatedAt = :now',
+        ExpressionAttributeValues: { ':hours': 8, ':one': 1, ':now': '2026-05-01T00:31:00.000Z' },
+      },
+    ]);
+    // The month total is read strongly consistent, so it includes the hours just added.
+    expect(ddb.commandCalls(GetCommand)[0]!.args[0].input).toEqual({ TableName: 'ledger-table', Key: { pk: 'STAGE#dev', sk: 'MONTH#2026-05' }, ConsistentRead: true });
+  });
+
+  it('leaves an absent optional field out of the item (DynamoDB cannot store undefined)', async () => {
+    ddb.on(TransactWriteCommand).resolves({});
+    ddb.on(GetCommand).resolves({});
+    const { jobId: _jobId, ...withoutJob } = run;
+    await ledger.recordRun({ ...withoutJob, gpuHours: 0, gpuHoursByMonth: {}, jobStatus: 'NOT_STARTED', source: 'not-started', attempts: 0, spotReclaims: 0 });
+    const items = ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
+    expect(items).toHaveLength(1);
+    expect(Object.keys(items[0]!.Put!.Item!)).not.toContain('jobId');
+  });
+
+  it('adds nothing for a run already booked (a retried Lambda) and returns the stored booking', async () => {
+    const stored = { ...run, gpuHours: 20, gpuHoursByMonth: { '2026-05': 20 }, recordedAt: '2026-05-01T00:30:00.000Z' };
+    ddb.on(TransactWriteCommand).rejects(cancelled('ConditionalCheckFailed', 'None', 'None'));
+    ddb.on(GetCommand, { Key: LEDGER_KEYS.run('dev', 'run-1') }).resolves({ Item: { pk: 'STAGE#dev', sk: 'RUN#run-1', type: 'run', ...stored } });
+    ddb.on(GetCommand, { Key: LEDGER_KEYS.month('dev', '2026-05') }).resolves({ Item: { usedGpuHours: 70 } });
+    const outcome = await ledger.recordRun(run);
+    expect(outcome).toEqual({ recorded: false, run: stored, monthUsedGpuHours: 70 });
+    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(1);
+    expect(ddb.commandCalls(UpdateCommand)).toHaveLength(0);
+  });
+
+  it('retries a transaction cancelled by a conflicting write, then books once', async () => {
+    ddb.on(TransactWriteCommand).rejectsOnce(cancelled('None', 'TransactionConflict', 'None')).resolves({});
+    ddb.on(GetCommand).resolves({ Item: { usedGpuHours: 8 } });
+    const outcome = await ledger.recordRun(run);
+    expect(outcome.recorded).toBe(true);
+    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(2);
+    expect(sleeps).toHaveLength(1);
+  });
+
+  it('surfaces other failures instead of reporting the run as booked', async () => {
+    ddb.on(TransactWriteCommand).rejects(new Error('AccessDeniedException'));
+    await expect(ledger.recordRun(run)).rejects.toThrow('AccessDeniedException');
+  });
+
+  it('refuses a malformed run before writing anything', async () => {
+    await expect(ledger.recordRun({ ...run, gpuHours: -1 })).rejects.toThrow();
+    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
+  });
+});
+
+describe('DynamoDbLedger reads', () => {
+  it('reads a month total strongly consistent, 0 when there is none', async () => {
+    ddb.on(GetCommand, { Key: LEDGER_KEYS.month('dev', '2026-05') }).resolves({ Item: { pk: 'STAGE#dev', sk: 'MONTH#2026-05', usedGpuHours: 123.4567891 } });
+    ddb.on(GetCommand, { Key: LEDGER_KEYS.month('dev', '2026-06') }).resolves({});
+    expect(await ledger.monthUsage('dev', '2026-05')).toBe(123.456789);
+    expect(await ledger.monthUsage('dev', '2026-06')).toBe(0);
+    expect(ddb.commandCalls(GetCommand).every((c) => c.args[0].input.ConsistentRead === true)).toBe(true);
+  });
+
+  it('answers TrainingHistory.lastTrainedAt from the model item', async () => {
+    ddb.on(GetCommand, { Key: { pk: 'MODELS', sk: 'MODEL#qwen3-4b' } }).resolves({ Item: { lastTrainedAt: '2026-05-04T12:45:00.000Z', lastRunId: 'run-1' } });
+    ddb.on(GetCommand, { Key: { pk: 'MODELS', sk: 'MODEL#never' } }).resolves({});
+    expect(await ledger.lastTrainedAt('qwen3-4b')).toEqual(new Date('2026-05-04T12:45:00.000Z'));
+    expect(await ledger.lastTrainedAt('never')).toBeUndefined();
+  });
+});
+
+describe('DynamoDbLedger.markTrained', () => {
+  it('sets last-trained only if it moves forward', async () => {
+    ddb.on(UpdateCommand).resolves({});
+    await ledger.markTrained('qwen3-4b', new Date('2026-05-04T12:45:00Z'), 'run-1');
+    expect(ddb.commandCalls(UpdateCommand)[0]!.args[0].input).toEqual({
+      TableName: 'ledger-table',
+      Key: { pk: 'MODELS', sk: 'MODEL#qwen3-4b' },
+      UpdateExpression: 'SET lastTrainedAt = :at, lastRunId = :run, targetModelId = :model',
+      ConditionExpression: 'attribute_not_exists(lastTrainedAt) OR lastTrainedAt < :at',
+      ExpressionAttributeValues: { ':at': '2026-05-04T12:45:00.000Z', ':run': 'run-1', ':model': 'qwen3-4b' },
+    });
+  });
+
+  it('treats a newer recorded training as success, and rethrows anything else', async () => {
+    ddb.on(UpdateCommand).rejectsOnce(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} })).rejectsOnce(new Error('ThrottlingException'));
+    await expect(ledger.markTrained('qwen3-4b', new Date('2026-05-01T00:00:00Z'), 'run-0')).resolves.toBeUndefined();
+    await expect(ledger.markTrained('qwen3-4b', new Date('2026-05-01T00:00:00Z'), 'run-0')).rejects.toThrow('ThrottlingException');
+  });
+});

@@ -1,0 +1,116 @@
+import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { dev } from '../../config/stages/dev';
+import type * as CheckHandlerModule from '../../lambdas/pipeline/budget/check-handler';
+import type * as RecordHandlerModule from '../../lambdas/pipeline/budget/record-handler';
+import { BUDGET_METRIC } from '../../lambdas/pipeline/budget/budget-metrics';
+import { assessBudget } from '../../lambdas/pipeline/budget/check-budget';
+import { pipelineSettingsFromStage } from '../../lambdas/pipeline/settings';
+import { validateRequest } from '../../lambdas/pipeline/validate-request/validate-request';
+import { lambdaContext } from '../helpers/lambda-context';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+const settings = pipelineSettingsFromStage(dev, { databaseName: 'sial_dev', tracesTable: 'traces', auditTable: 'gate_audit', feedbackTable: 'feedback' });
+process.env.PIPELINE_SETTINGS = JSON.stringify(settings);
+process.env.LEDGER_TABLE = 'ledger-table';
+process.env.POWERTOOLS_METRICS_NAMESPACE = 'SialTest';
+process.env.POWERTOOLS_TRACE_ENABLED = 'false';
+process.env.POWERTOOLS_DEV = 'true';
+// Dev mode turns metrics off unless this says otherwise; the test reads the EMF the handlers print.
+process.env.POWERTOOLS_METRICS_DISABLED = 'false';
+
+// Imported after the environment is set: the modules read it at load, as in Lambda.
+/* eslint-disable @typescript-eslint/no-require-imports */
+const check = (require('../../lambdas/pipeline/budget/check-handler') as typeof CheckHandlerModule).handler;
+const record = (require('../../lambdas/pipeline/budget/record-handler') as typeof RecordHandlerModule).handler;
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+const request = validateRequest({ input: { targetModelId: 'qwen3-4b', requestedBy: 'test' }, executionName: 'run-7' }, { settings, artifactBucket: 'sial-dev-artifacts', now: new Date() });
+const printed: string[] = [];
+
+/** The EMF documents printed during a test. */
+function emfDocuments(): Array<Record<string, unknown> & { _aws: { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string }> }> } }> {
+  return printed.flatMap((line) => {
+    try {
+      const doc = JSON.parse(line) as Record<string, unknown>;
+      return '_aws' in doc ? [doc as never] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+beforeEach(() => {
+  ddb.reset();
+  printed.length = 0;
+  jest.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void printed.push(args.map(String).join(' ')));
+  jest.spyOn(console, 'info').mockImplementation(() => undefined);
+  jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+  jest.spyOn(console, 'debug').mockImplementation(() => undefined);
+});
+afterEach(() => jest.restoreAllMocks());
+
+describe('Check GPU budget handler', () => {
+  it('reads the current month and publishes the usage with the Stage dimension alone', async () => {
+    ddb.on(GetCommand).resolves({ Item: { usedGpuHours: 84 } });
+    const result = await check({ request }, lambdaContext('check-gpu-budget'));
+    expect(result).toEqual(expect.objectContaining({ usedGpuHours: 84, estimateGpuHours: 16, ceilingGpuHours: 100, withinBudget: true, remainingGpuHours: 16 }));
+    const key = ddb.commandCalls(GetCommand)[0]!.args[0].input.Key;
+    expect(key).toEqual({ pk: 'STAGE#dev', sk: `MONTH#${new Date().toISOString().slice(0, 7)}` });
+
+    const budgetDocs = emfDocuments().filter((d) => d._aws.CloudWatchMetrics[0]!.Metrics.some((m) => m.Name === BUDGET_METRIC.usedFraction));
+    expect(budgetDocs).toHaveLength(1);
+    const doc = budgetDocs[0]!;
+    expect(doc._aws.CloudWatchMetrics[0]!.Namespace).toBe('SialTest');
+    expect(doc._aws.CloudWatchMetrics[0]!.Dimensions).toEqual([['Stage']]);
+    expect(doc.Stage).toBe('dev');
+    expect(doc[BUDGET_METRIC.usedFraction]).toBeCloseTo(0.84);
+    const hoursDoc = emfDocuments().find((d) => d._aws.CloudWatchMetrics[0]!.Metrics.some((m) => m.Name === BUDGET_METRIC.usedGpuHours));
+    expect(hoursDoc?.[BUDGET_METRIC.usedGpuHours]).toBe(84);
+  });
+
+  it('rejects an event without a valid request', async () => {
+    await expect(check({ request: { runId: 'x' } }, lambdaContext('check-gpu-budget'))).rejects.toThrow();
+    expect(ddb.commandCalls(GetCommand)).toHaveLength(0);
+  });
+});
+
+describe('Record GPU hours handler', () => {
+  const budget = assessBudget('2026-05', 10, settings);
+
+  it('books a failed job from the caught error and returns GpuUsage', async () => {
+    const cause = JSON.stringify({
+      Attempts: [
+        { Container: { Reason: 'Host terminated' }, StartedAt: Date.parse('2026-05-04T10:00:00Z'), StatusReason: 'Host EC2 (instance i-0abc) terminated.', StoppedAt: Date.parse('2026-05-04T10:45:00Z') },
+        { Container: { ExitCode: 69 }, StartedAt: Date.parse('2026-05-04T11:00:00Z'), StatusReason: 'Essential container in task exited', StoppedAt: Date.parse('2026-05-04T11:15:00Z') },
+      ],
+      JobId: 'job-9',
+      JobName: 'run-7',
+      Status: 'FAILED',
+      StatusReason: 'Essential container in task exited',
+    });
+    ddb.on(TransactWriteCommand).resolves({});
+    ddb.on(GetCommand).resolves({ Item: { usedGpuHours: 18 } });
+    const usage = await record({ request, budget, error: { Error: 'States.TaskFailed', Cause: cause } }, lambdaContext('record-gpu-hours'));
+    expect(usage).toEqual({ runId: 'run-7', month: '2026-05', attempts: 2, gpuHours: 8, monthUsedGpuHours: 18 });
+    // A failed job trained no model: the cooldown is not started.
+    expect(ddb.commandCalls(UpdateCommand)).toHaveLength(0);
+    const runDoc = emfDocuments().find((d) => d._aws.CloudWatchMetrics[0]!.Metrics.some((m) => m.Name === BUDGET_METRIC.runGpuHours));
+    expect(runDoc?.[BUDGET_METRIC.runGpuHours]).toBe(8);
+  });
+
+  it('marks the model trained after a succeeded job', async () => {
+    ddb.on(TransactWriteCommand).resolves({});
+    ddb.on(GetCommand).resolves({ Item: { usedGpuHours: 4 } });
+    ddb.on(UpdateCommand).resolves({});
+    const job = { JobId: 'job-10', Status: 'SUCCEEDED', Attempts: [{ StartedAt: Date.parse('2026-05-05T10:00:00Z'), StoppedAt: Date.parse('2026-05-05T10:30:00Z'), StatusReason: 'Essential container in task exited', Container: { ExitCode: 0 } }] };
+    const usage = await record({ request, budget, job }, lambdaContext('record-gpu-hours'));
+    expect(usage).toEqual(expect.objectContaining({ gpuHours: 4, attempts: 1 }));
+    expect(ddb.commandCalls(UpdateCommand)[0]!.args[0].input.ExpressionAttributeValues).toEqual(expect.objectContaining({ ':at': '2026-05-05T10:30:00.000Z', ':model': 'qwen3-4b' }));
+  });
+
+  it('refuses an event with both a job and an error', async () => {
+    await expect(record({ request, budget, job: {}, error: { Error: 'x' } }, lambdaContext('record-gpu-hours'))).rejects.toThrow(/exactly one of/);
+    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
+  });
+});
