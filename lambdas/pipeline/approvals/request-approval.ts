@@ -1,0 +1,67 @@
+/**
+ * `Request ... approval` (a `lambda:invoke.waitForTaskToken` task, payload `{ taskToken, approvalId }`):
+ * attaches the task token to the pending record, then sends the one e-mail with the page link. The
+ * execution then waits until a human decides (SendTaskSuccess / SendTaskFailure) or the state's
+ * TimeoutSeconds, equal to the approval's expiry, times the task out (States.Timeout).
+ *
+ * Order: token first, e-mail second. A human can only decide once a token is attached, so sending
+ * the e-mail first could invite a click that cannot be honoured yet. If the e-mail fails, the Lambda
+ * fails, Step Functions retries the state with a new token, and the new token replaces the old one
+ * (allowed until the e-mail went out; see transitions.ts).
+ */
+import { z } from 'zod';
+import type { Clock, Notifier } from '../ports';
+import { approvalIdSchema, approvalStatus, isDecided } from './approval-record';
+import { approvalEmail, topicFor } from './approval-email';
+import type { ApprovalLinkSigner } from './signer';
+import type { ApprovalStore } from './store';
+
+export const requestApprovalInputSchema = z.strictObject({
+  /** `$$.Task.Token`. Bounded only loosely: Step Functions decides its length. */
+  taskToken: z.string().min(1).max(8192),
+  approvalId: approvalIdSchema,
+});
+export type RequestApprovalInput = z.infer<typeof requestApprovalInputSchema>;
+
+export interface RequestApprovalDeps {
+  readonly store: ApprovalStore;
+  readonly signer: ApprovalLinkSigner;
+  readonly notifier: Notifier;
+  readonly clock: Clock;
+  readonly pageBaseUrl: string;
+}
+
+/** The approval cannot take a token: it is unknown, decided, expired, or its e-mail already went out. */
+export class ApprovalNotRequestable extends Error {
+  override name = 'ApprovalNotRequestable';
+}
+
+/** What was done, for the Lambda's log (the Lambda's return value is not used by a waitForTaskToken task). */
+export interface RequestApprovalResult {
+  readonly approvalId: string;
+  readonly topic: 'approvals' | 'finops';
+  readonly expiresAt: string;
+  /** False only when a decision arrived before the e-mail could go out. */
+  readonly notified: boolean;
+}
+
+/** Attaches the token and sends the e-mail; throws {@link ApprovalNotRequestable} when the record refuses the token. */
+export async function requestApproval(input: RequestApprovalInput, deps: RequestApprovalDeps): Promise<RequestApprovalResult> {
+  const { approvalId, taskToken } = input;
+  const attached = await deps.store.attachToken(approvalId, taskToken, deps.clock());
+  const record = await deps.store.get(approvalId);
+  if (record === undefined) throw new ApprovalNotRequestable(`Approval ${approvalId} does not exist`);
+  if (!attached) {
+    const status = approvalStatus(record, deps.clock());
+    const why = status !== 'pending' ? `it is ${status}` : 'its e-mail was already sent for an earlier attempt';
+    throw new ApprovalNotRequestable(`Approval ${approvalId} cannot be requested: ${why}`);
+  }
+  // Someone with the console link decided between the two reads: the decision already went to this
+  // token, so asking by e-mail would only confuse.
+  if (isDecided(record)) return { approvalId, topic: topicFor(record.kind), expiresAt: record.expiresAt, notified: false };
+  const approvalUrl = await deps.signer.url(deps.pageBaseUrl, approvalId, new Date(record.expiresAt));
+  const email = approvalEmail(record, approvalUrl);
+  await deps.notifier.publish(email.topic, email.subject, email.message);
+  await deps.store.markNotified(approvalId, deps.clock());
+  return { approvalId, topic: email.topic, expiresAt: record.expiresAt, notified: true };
+}

@@ -1,0 +1,96 @@
+/**
+ * Approval links: `<base>/approvals/<id>?exp=<epoch seconds>&sig=<HMAC>`. The signature is
+ * HMAC-SHA256 over a versioned, purpose-bound string of the id and the expiry, base64url without
+ * padding. It makes a link unforgeable and its expiry untamperable; it carries no secret of its own,
+ * and never the task token (the token stays in the record). Single use is the store's job.
+ *
+ * Verification order matters: a bad signature is refused before anything else is looked at, so a
+ * forged or tampered link learns nothing (not even whether the id exists); only an authentic link is
+ * told that it expired.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+/** The signing keys: the current one signs, any of them verifies (so a rotation does not void links in flight). */
+export interface SigningKeys {
+  readonly current: Buffer;
+  readonly previous: readonly Buffer[];
+}
+
+/** Where the keys come from (Secrets Manager in AWS, a local file locally). */
+export interface SigningKeyProvider {
+  keys(): Promise<SigningKeys>;
+}
+
+/** Shortest key accepted: 32 bytes matches HMAC-SHA256's output size. */
+export const MIN_SIGNING_KEY_BYTES = 32;
+
+/** Domain separation: a signature made for approval links can never be valid for anything else. */
+const PURPOSE = 'sial-approval-link:v1';
+const SIGNATURE_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+const EXP_PATTERN = /^[0-9]{1,12}$/;
+
+/** The two query parameters of a link (and the hidden fields of its form). */
+export interface LinkParams {
+  readonly exp: string;
+  readonly sig: string;
+}
+
+export type LinkCheck = { readonly ok: true; readonly expiresAt: Date } | { readonly ok: false; readonly reason: 'forged' | 'expired'; readonly expiresAt?: Date };
+
+function hmac(key: Buffer, approvalId: string, exp: string): Buffer {
+  return createHmac('sha256', key).update(`${PURPOSE}\n${approvalId}\n${exp}`, 'utf8').digest();
+}
+
+/** Whole seconds: the link carries seconds, so the record's expiry is truncated to match it exactly. */
+export function linkExpiry(expiresAt: Date): string {
+  return String(Math.floor(expiresAt.getTime() / 1000));
+}
+
+/** Signs and verifies approval links with keys from a {@link SigningKeyProvider}. */
+export class ApprovalLinkSigner {
+  constructor(private readonly keyProvider: SigningKeyProvider) {}
+
+  /** The query parameters for a link to `approvalId` that stops working at `expiresAt`. */
+  async sign(approvalId: string, expiresAt: Date): Promise<LinkParams> {
+    const { current } = await this.keyProvider.keys();
+    const exp = linkExpiry(expiresAt);
+    return { exp, sig: hmac(current, approvalId, exp).toString('base64url') };
+  }
+
+  /** The full link: `<base>/approvals/<id>?exp=..&sig=..`. */
+  async url(pageBaseUrl: string, approvalId: string, expiresAt: Date): Promise<string> {
+    const { exp, sig } = await this.sign(approvalId, expiresAt);
+    const base = pageBaseUrl.replace(/\/+$/, '');
+    return `${base}/approvals/${encodeURIComponent(approvalId)}?exp=${exp}&sig=${sig}`;
+  }
+
+  /**
+   * Checks a link's parameters: `forged` for a missing, malformed or wrong signature (or a tampered
+   * expiry, which breaks the signature), `expired` for an authentic link at or past its expiry.
+   * Every key is compared, in constant time, so timing reveals neither the key nor which key matched.
+   */
+  async verify(approvalId: string, params: Partial<LinkParams>, now: Date): Promise<LinkCheck> {
+    const { exp, sig } = params;
+    if (exp === undefined || sig === undefined || !EXP_PATTERN.test(exp) || !SIGNATURE_PATTERN.test(sig)) return { ok: false, reason: 'forged' };
+    // Compared as text, not decoded bytes: the last base64url character carries two spare bits, and
+    // decoding would accept four spellings of one signature. Both sides are 43 ASCII bytes.
+    const given = Buffer.from(sig, 'ascii');
+    const { current, previous } = await this.keyProvider.keys();
+    let match = false;
+    for (const key of [current, ...previous]) {
+      const expected = Buffer.from(hmac(key, approvalId, exp).toString('base64url'), 'ascii');
+      // No early exit: every key is compared whatever matched before.
+      match = timingSafeEqual(given, expected) || match;
+    }
+    if (!match) return { ok: false, reason: 'forged' };
+    const expiresAt = new Date(Number(exp) * 1000);
+    if (now.getTime() >= expiresAt.getTime()) return { ok: false, reason: 'expired', expiresAt };
+    return { ok: true, expiresAt };
+  }
+}
+
+/** Checks a key's length; a short key is a configuration error, not something to sign with. */
+export function checkSigningKey(key: Buffer, where: string): Buffer {
+  if (key.length < MIN_SIGNING_KEY_BYTES) throw new Error(`The approval signing key in ${where} is ${key.length} bytes; at least ${MIN_SIGNING_KEY_BYTES} are required`);
+  return key;
+}
