@@ -27,6 +27,8 @@ export interface LocalIngestOptions {
   readonly comprehendTps: number;
   /** Firehose's processor buffer: records are grouped into batches of at most this many bytes. */
   readonly batchBytes?: number;
+  /** The clock stamped on rows and feedback; the demo traces start a day before it. Default: now. */
+  readonly clock?: () => Date;
 }
 
 export interface LocalIngestSummary {
@@ -84,7 +86,8 @@ export async function runLocalIngest(options: LocalIngestOptions): Promise<Local
   const errorDir = join(options.lakeDir, 'errors');
   mkdirSync(errorDir, { recursive: true });
 
-  const demo = generateDemoRecords({ count: options.traceCount, boundary: stage.dataBoundary });
+  const clock = options.clock ?? (() => new Date());
+  const demo = generateDemoRecords({ count: options.traceCount, boundary: stage.dataBoundary, start: new Date(clock().getTime() - 24 * 3_600_000) });
   const batches = toBatches(demo, options.batchBytes ?? stage.lake.processor.bufferSizeMiB * 1024 * 1024);
   const totals = { recordsIn: 0, delivered: 0, discarded: 0, failed: 0, duplicates: 0 };
   const drops = new Map<string, number>();
@@ -93,7 +96,7 @@ export async function runLocalIngest(options: LocalIngestOptions): Promise<Local
 
   try {
     for (const batch of batches) {
-      const outcome = await processBatch(batch, { config, detector, now: () => new Date() });
+      const outcome = await processBatch(batch, { config, detector, now: clock });
       const byTable = new Map<string, object[]>();
       for (const record of outcome.records) {
         if (record.result === 'Ok') {
@@ -118,7 +121,7 @@ export async function runLocalIngest(options: LocalIngestOptions): Promise<Local
     const sink = new LakeFeedbackSink();
     for (let i = 0; i < Math.min(10, options.traceCount); i++) {
       const body = JSON.stringify({ request_id: `req-demo-${i}`, trace_id: `demo-${String(i).padStart(5, '0')}`, outcome: i % 4 === 0 ? 'user_rejected' : 'success', metadata: { completion_quality: i % 4 === 0 ? 2 : 8 } });
-      await handleFeedback({ agentId: 'rag-qa-agent', body }, sink, new Date());
+      await handleFeedback({ agentId: 'rag-qa-agent', body }, sink, clock());
     }
     await lake.append(FEEDBACK_TABLE.name, sink.rows);
 

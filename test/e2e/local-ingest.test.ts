@@ -12,7 +12,7 @@ describe('local mode: ingest into the local lake', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'sial-lake-'));
-    summary = await runLocalIngest({ stage: 'dev', lakeDir: dir, traceCount: 250, comprehendLatencyMs: 0, comprehendTps: 1000 });
+    summary = await runLocalIngest({ stage: 'dev', lakeDir: dir, traceCount: 250, comprehendLatencyMs: 0, comprehendTps: 1000, clock: () => new Date('2026-11-21T09:00:00.000Z') });
     lake = await LocalLake.open(dir);
   });
 

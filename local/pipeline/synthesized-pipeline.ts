@@ -1,0 +1,59 @@
+/**
+ * The training pipeline exactly as `cdk synth -c stage=NAME` produces it: the app is built in-process
+ * with cdk.json's feature flags (bundling off: local mode runs the handlers' domain code, not their
+ * bundles), and the state machine's ASL is rendered from the loop stack's template. Local mode and
+ * the state-machine tests execute this definition, never a hand-written copy.
+ */
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import type { StateMachineDefinition } from 'aws-local-stepfunctions';
+import { readRewardPolicy } from '../../config/reward-policies/read';
+import type { StageConfig } from '../../config/schema';
+import { buildApp, loopStackName } from '../../lib/app';
+import { renderAsl, stateMachineLogicalIds, type AslDefinition } from '../../stepfunctions/render-asl';
+import type { SimulatedJobDefinition, BatchRetryRule } from './simulated-batch';
+
+const REPO_ROOT = resolve(__dirname, '..', '..');
+
+export interface SynthesizedPipeline {
+  readonly definition: AslDefinition;
+  /** Retry strategy of a Batch job definition, by the placeholder ARN the ASL names it with. */
+  readonly jobDefinition: (arnOrName: string) => SimulatedJobDefinition;
+}
+
+interface TemplateResource {
+  readonly Type: string;
+  readonly Properties?: { readonly RetryStrategy?: { readonly Attempts?: number; readonly EvaluateOnExit?: BatchRetryRule[] } };
+}
+
+/** Synthesizes the stage's app and returns the training pipeline's definition and job definitions. */
+export function synthesizePipeline(config: StageConfig): SynthesizedPipeline {
+  const cdkJson = JSON.parse(readFileSync(join(REPO_ROOT, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> };
+  const app = new App({
+    context: { ...(cdkJson.context ?? {}), stage: config.stage, 'aws:cdk:bundling-stacks': [] },
+    outdir: undefined,
+  });
+  buildApp({ app, config, rewardPolicy: readRewardPolicy(config.rewardPolicyVersion), nag: false });
+  const template = app.synth().getStackByName(loopStackName(config.stage)).template as { Resources: Record<string, TemplateResource> };
+  const machines = stateMachineLogicalIds(template);
+  const pipelineId = machines.find((id) => id.includes('TrainingPipeline')) ?? machines[0];
+  if (pipelineId === undefined) throw new Error(`The ${loopStackName(config.stage)} template has no state machine`);
+  const definition = renderAsl(template, pipelineId);
+
+  const jobDefinitions = Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::Batch::JobDefinition');
+  return {
+    definition,
+    jobDefinition(arnOrName: string): SimulatedJobDefinition {
+      const match = jobDefinitions.find(([id]) => arnOrName.includes(id));
+      if (match === undefined) throw new Error(`No job definition in the template matches "${arnOrName}"`);
+      const retry = match[1].Properties?.RetryStrategy;
+      return { attempts: retry?.Attempts ?? 1, evaluateOnExit: retry?.EvaluateOnExit ?? [] };
+    },
+  };
+}
+
+/** The rendered definition as aws-local-stepfunctions types it. */
+export function asStateMachineDefinition(definition: AslDefinition): StateMachineDefinition {
+  return definition as unknown as StateMachineDefinition;
+}

@@ -1,0 +1,287 @@
+/**
+ * The training pipeline EXECUTED: the ASL rendered from the synthesized template runs in
+ * aws-local-stepfunctions, every Task overridden by name with the domain code its Lambda runs, over a
+ * local lake filled by the real ingest path, with a simulated Batch and a scripted approver.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadStageConfig } from '../../config';
+import { InMemoryLedger } from '../../lambdas/pipeline/budget/in-memory-ledger';
+import type { EvalMetrics, PipelineInput } from '../../lambdas/pipeline/contracts';
+import { pipelineSettingsFromStage } from '../../lambdas/pipeline/settings';
+import { FEEDBACK_TABLE, GATE_AUDIT_TABLE, TRACES_TABLE } from '../../lambdas/shared/lake-tables';
+import { runLocalIngest } from '../../local/local-ingest';
+import { LocalLake } from '../../local/local-lake';
+import { ConsoleNotifier } from '../../local/pipeline/console-notifier';
+import { FsObjectStore } from '../../local/pipeline/fs-object-store';
+import { startLocalApprovals, type LocalApprovals } from '../../local/pipeline/local-approval-runtime';
+import { LocalModelRegistry } from '../../local/pipeline/local-model-registry';
+import { runLocalPipeline, type LocalPipelineEnvironment, type LocalPipelineRun } from '../../local/pipeline/local-pipeline';
+import { startScriptedApprover, type ScriptedDecision } from '../../local/pipeline/scripted-approver';
+import type { SimulatedBatchScenario } from '../../local/pipeline/simulated-batch';
+import { synthesizePipeline } from '../../local/pipeline/synthesized-pipeline';
+import { TRAINING_STATES as S } from '../../stepfunctions/training-pipeline-states';
+import type { ApprovalKind } from '../../lambdas/pipeline/contracts';
+
+const NOW = new Date('2026-11-21T09:00:00.000Z');
+const clock = () => NOW;
+const stage = loadStageConfig('dev');
+const settings = pipelineSettingsFromStage(stage, {
+  databaseName: stage.lake.databaseName,
+  tracesTable: TRACES_TABLE.name,
+  auditTable: GATE_AUDIT_TABLE.name,
+  feedbackTable: FEEDBACK_TABLE.name,
+});
+const pipeline = synthesizePipeline(stage);
+
+const GOOD_EVAL: EvalMetrics = { faithfulness: 0.91, metrics: { answer_relevance: 0.88, context_precision: 0.8 }, goldenSetVersion: 'golden-v1', examples: 200 };
+const SUCCESS: SimulatedBatchScenario = { trainAttempts: ['success'], attemptHours: 1.5, totalSteps: 500, checkpointEvery: 50, evalMetrics: GOOD_EVAL };
+const TRAIN: PipelineInput = { mode: 'train', targetModelId: 'qwen3-4b', requestedBy: 'test@example.com' };
+
+let root: string;
+let lakeDir: string;
+let lake: LocalLake;
+let runCounter = 0;
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'sial-sfn-'));
+  lakeDir = join(root, 'lake');
+  await runLocalIngest({ stage: 'dev', lakeDir, traceCount: 1500, comprehendLatencyMs: 0, comprehendTps: 10_000, clock });
+  lake = await LocalLake.open(lakeDir);
+}, 120_000);
+
+afterAll(() => {
+  lake.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+interface Harness {
+  readonly env: LocalPipelineEnvironment;
+  readonly approvals: LocalApprovals;
+  readonly notifier: ConsoleNotifier;
+  readonly ledger: InMemoryLedger;
+  close(): Promise<void>;
+}
+
+async function harness(options: { ledger?: InMemoryLedger; approvalTimeoutMs?: number; lakeOverride?: LocalLake } = {}): Promise<Harness> {
+  const dir = join(root, `run-${++runCounter}`);
+  const notifier = new ConsoleNotifier({ print: () => undefined, clock });
+  const approvals = await startLocalApprovals({ dir: join(dir, 'approvals'), expiryHours: stage.approvals.expiryHours, notifier, clock });
+  const ledger = options.ledger ?? new InMemoryLedger();
+  const env: LocalPipelineEnvironment = {
+    stage,
+    settings,
+    pipeline,
+    lake: options.lakeOverride ?? lake,
+    store: new FsObjectStore(join(dir, 'objects')),
+    ledger,
+    registry: new LocalModelRegistry(join(dir, 'registry.json'), clock),
+    notifier,
+    approvals,
+    clock,
+    ...(options.approvalTimeoutMs !== undefined ? { approvalTimeoutMs: options.approvalTimeoutMs } : {}),
+  };
+  return { env, approvals, notifier, ledger, close: () => approvals.close() };
+}
+
+async function run(
+  h: Harness,
+  script: Partial<Record<ApprovalKind, ScriptedDecision>>,
+  scenario: SimulatedBatchScenario = SUCCESS,
+  input: PipelineInput = TRAIN,
+): Promise<LocalPipelineRun> {
+  const approver = startScriptedApprover(h.approvals, script, { clock, pollMs: 10 });
+  try {
+    return await runLocalPipeline(h.env, input, `exec-${runCounter}`, scenario);
+  } finally {
+    approver.stop();
+  }
+}
+
+function subjects(h: Harness): string[] {
+  return h.notifier.sent.map((n) => n.subject);
+}
+
+describe('training pipeline, executed locally on the synthesized definition', () => {
+  it('approved -> trained -> evaluated -> registered, handed over to the rollout', async () => {
+    const h = await harness();
+    try {
+      const result = await run(h, { train: 'approve' });
+      expect(result.status).toBe('SUCCEEDED');
+      expect(result.visited).toEqual([
+        S.validateRequest,
+        S.buildDataset,
+        S.datasetOnly,
+        S.checkEligibility,
+        S.eligible,
+        S.checkGpuBudget,
+        S.withinBudget,
+        S.prepareTrainingApproval,
+        S.requestTrainingApproval,
+        S.train,
+        S.recordGpuHours,
+        S.evaluate,
+        S.checkEvalGate,
+        S.registerModel,
+        S.notifyRegistered,
+        S.handOverToRollout,
+      ]);
+      // The hand-over's output is the registration the canary rollout starts from.
+      const registration = result.output as { approvalStatus: string; modelPackageArn: string };
+      expect(registration.approvalStatus).toBe('PendingManualApproval');
+      expect(registration.modelPackageArn).toMatch(/model-package\/sial-dev-qwen3\/1$/);
+      const [approval] = await h.approvals.store.listPending({ now: NOW });
+      expect(approval).toBeUndefined(); // decided, so no longer pending
+      expect(result.batch.jobs.map((j) => [j.mode, j.status])).toEqual([
+        ['train', 'SUCCEEDED'],
+        ['eval', 'SUCCEEDED'],
+      ]);
+      const [run1] = h.ledger.bookedRuns();
+      expect(run1?.gpuHours).toBeCloseTo(1.5 * stage.training.gpusPerJob);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('dataset-only mode builds the dataset and stops before any approval', async () => {
+    const h = await harness();
+    try {
+      const result = await run(h, {}, SUCCESS, { ...TRAIN, mode: 'dataset-only' });
+      expect(result.status).toBe('SUCCEEDED');
+      expect(result.visited).toEqual([S.validateRequest, S.buildDataset, S.datasetOnly, S.datasetBuilt]);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('a rejected training approval ends the run without training, and says so', async () => {
+    const h = await harness();
+    try {
+      const result = await run(h, { train: 'reject' });
+      expect(result.status).toBe('SUCCEEDED');
+      expect(result.visited.slice(-3)).toEqual([S.requestTrainingApproval, S.notifyTrainingRejected, S.trainingRejected]);
+      expect(result.visited).not.toContain(S.train);
+      expect(result.batch.jobs).toHaveLength(0);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('an approval nobody decides times out cleanly', async () => {
+    const h = await harness({ approvalTimeoutMs: 200 });
+    try {
+      const result = await run(h, { train: 'ignore' });
+      expect(result.status).toBe('SUCCEEDED');
+      expect(result.visited.slice(-3)).toEqual([S.requestTrainingApproval, S.notifyApprovalExpired, S.approvalExpired]);
+      expect(result.visited).not.toContain(S.train);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('an ineligible dataset (model trained within the cooldown) ends successfully with the reason and a notification', async () => {
+    const ledger = new InMemoryLedger();
+    await ledger.markTrained(TRAIN.targetModelId, new Date(NOW.getTime() - 2 * 86_400_000), 'earlier-run');
+    const h = await harness({ ledger });
+    try {
+      const result = await run(h, { train: 'approve' });
+      expect(result.status).toBe('SUCCEEDED');
+      expect(result.visited.slice(-3)).toEqual([S.eligible, S.notifyNotEligible, S.notEligible]);
+      // The execution's output is the eligibility verdict, reasons included.
+      const eligibility = result.output as { eligible: boolean; reasons: string[] };
+      expect(eligibility.eligible).toBe(false);
+      expect(eligibility.reasons.join(' ')).toMatch(/7 days|cooldown/i);
+      expect(subjects(h).length).toBe(1);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('over budget: FinOps approves, then training is approved and runs', async () => {
+    const ledger = new InMemoryLedger();
+    ledger.seedMonth(stage.stage, '2026-11', stage.gpuBudget.monthlyCeilingGpuHours - 5);
+    const h = await harness({ ledger });
+    try {
+      const result = await run(h, { finops: 'approve', train: 'approve' });
+      expect(result.status).toBe('SUCCEEDED');
+      expect(result.visited).toEqual(expect.arrayContaining([S.withinBudget, S.prepareFinopsApproval, S.requestFinopsApproval, S.prepareTrainingApproval, S.requestTrainingApproval, S.train, S.registerModel]));
+      expect(result.visited.indexOf(S.requestFinopsApproval)).toBeLessThan(result.visited.indexOf(S.requestTrainingApproval));
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('over budget: FinOps rejects and nothing trains', async () => {
+    const ledger = new InMemoryLedger();
+    ledger.seedMonth(stage.stage, '2026-11', stage.gpuBudget.monthlyCeilingGpuHours - 5);
+    const h = await harness({ ledger });
+    try {
+      const result = await run(h, { finops: 'reject', train: 'approve' });
+      expect(result.status).toBe('SUCCEEDED');
+      expect(result.visited.slice(-3)).toEqual([S.requestFinopsApproval, S.notifyFinopsRejected, S.finopsRejected]);
+      expect(result.visited).not.toContain(S.requestTrainingApproval);
+      expect(result.batch.jobs).toHaveLength(0);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('a Spot reclaim is retried by the job definition and attempt 2 resumes from the checkpoint', async () => {
+    const h = await harness();
+    try {
+      const result = await run(h, { train: 'approve' }, { ...SUCCESS, trainAttempts: ['spot-reclaim', 'success'] });
+      expect(result.status).toBe('SUCCEEDED');
+      const train = result.batch.jobs.find((j) => j.mode === 'train');
+      expect(train?.attemptEnvironments.map((e) => e.AWS_BATCH_JOB_ATTEMPT)).toEqual(['1', '2']);
+      expect(train?.resumedFromSteps).toEqual([0, 250]);
+      const [booked] = h.ledger.bookedRuns();
+      // Both attempts burned GPU time: the reclaimed half attempt and the full second one.
+      expect(booked?.gpuHours).toBeCloseTo((0.75 + 1.5) * stage.training.gpusPerJob);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('an application error is not retried: the run fails, its GPU hours are still booked, and a notification goes out', async () => {
+    const h = await harness();
+    try {
+      const result = await run(h, { train: 'approve' }, { ...SUCCESS, trainAttempts: ['app-error', 'success'] });
+      expect(result.status).toBe('FAILED');
+      expect(result.visited.slice(-4)).toEqual([S.train, S.recordGpuHoursAfterFailure, S.notifyFailure, S.failed]);
+      expect(result.batch.jobs[0]?.attemptEnvironments).toHaveLength(1);
+      expect(h.ledger.bookedRuns()).toHaveLength(1);
+      expect(result.error).toBe('States.TaskFailed');
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('a failed eval gate ends the execution with the metrics in the error', async () => {
+    const h = await harness();
+    try {
+      const result = await run(h, { train: 'approve' }, { ...SUCCESS, evalMetrics: { ...GOOD_EVAL, faithfulness: 0.7 } });
+      expect(result.status).toBe('FAILED');
+      expect(result.error).toBe('EvalGateFailed');
+      expect(result.cause).toContain('0.7');
+      expect(result.visited).not.toContain(S.registerModel);
+      expect(result.visited.slice(-3)).toEqual([S.checkEvalGate, S.notifyFailure, S.failed]);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('a managed closed model is refused at the first state', async () => {
+    const h = await harness();
+    try {
+      const result = await run(h, { train: 'approve' }, SUCCESS, { ...TRAIN, targetModelId: 'qwen3-4b', modelFamily: 'openai-gpt-4.1' });
+      expect(result.status).toBe('FAILED');
+      expect(result.error).toBe('RequestRefused');
+      expect(result.cause).toMatch(/managed closed model/);
+      expect(result.visited[0]).toBe(S.validateRequest);
+      expect(result.visited).not.toContain(S.buildDataset);
+    } finally {
+      await h.close();
+    }
+  });
+});
