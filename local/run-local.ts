@@ -1,15 +1,18 @@
 /**
- * `npm run local`: the loop on this machine, no AWS account. Today it runs the ingest half (demo
- * traffic through the gate/score code into a local Parquet lake) and prints what each gate did and
- * what landed; the training and rollout halves join as they are built.
+ * `npm run local`: the loop on this machine, no AWS account. Ingest (demo traffic through the
+ * gate/score code into a local Parquet lake), then the training pipeline (the synthesized state
+ * machine on aws-local-stepfunctions) up to a registered candidate, waiting for your approval.
  *
- *   npm run local -- [--stage dev] [--traces 500] [--lake-dir .local-lake] [--keep]
+ *   npm run local -- [--stage dev] [--traces 1500] [--lake-dir .local-lake] [--keep]
+ *                    [--auto-approve] [--approval-wait 600] [--model qwen3-4b] [--skip-training]
  */
 import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { join } from 'node:path';
 import { runLocalIngest } from './local-ingest';
 import { LocalLake } from './local-lake';
+import { runLocalTraining } from './local-training';
 
 function table(rows: Record<string, unknown>[]): string {
   if (rows.length === 0) return '  (none)';
@@ -24,9 +27,13 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       stage: { type: 'string', default: 'dev' },
-      traces: { type: 'string', default: '500' },
+      traces: { type: 'string', default: '1500' },
       'lake-dir': { type: 'string', default: '.local-lake' },
       keep: { type: 'boolean', default: false },
+      'auto-approve': { type: 'boolean', default: false },
+      'approval-wait': { type: 'string', default: '600' },
+      model: { type: 'string', default: 'qwen3-4b' },
+      'skip-training': { type: 'boolean', default: false },
     },
   });
   const lakeDir = resolve(values['lake-dir']);
@@ -73,6 +80,28 @@ async function main(): Promise<void> {
   } finally {
     lake.close();
   }
+  if (values['skip-training']) return;
+
+  const approvalWait = Number.parseInt(values['approval-wait'], 10);
+  if (!Number.isInteger(approvalWait) || approvalWait < 1) throw new Error(`--approval-wait must be a positive number of seconds, received "${values['approval-wait']}"`);
+  console.log('\nTraining pipeline: the synthesized state machine on aws-local-stepfunctions');
+  console.log('  AWS Batch p5en Spot: [SIMULATED] SimulatedBatch (no container, no GPU; one Spot reclaim, then resume from the checkpoint)');
+  console.log(`  Approvals: ${values['auto-approve'] ? '[SIMULATED] scripted approver (--auto-approve)' : 'yours, on the local page or the CLI'}\n`);
+  const { run } = await runLocalTraining({
+    stage: values.stage,
+    lakeDir,
+    stateDir: join(lakeDir, 'state'),
+    targetModelId: values.model,
+    autoApprove: values['auto-approve'],
+    approvalWaitSeconds: approvalWait,
+  });
+  console.log(`\nStates: ${run.visited.join(' -> ')}`);
+  for (const job of run.batch.jobs) {
+    const resumed = job.mode === 'train' ? `, starting from steps ${job.resumedFromSteps.join(', ')}` : '';
+    console.log(`  [SIMULATED] Batch ${job.mode} job ${job.jobName}: ${job.status} after ${job.attemptEnvironments.length} attempt(s)${resumed}`);
+  }
+  if (run.status === 'SUCCEEDED') console.log(`Pipeline succeeded: ${JSON.stringify(run.output)}`);
+  else console.log(`Pipeline failed: ${run.error}: ${run.cause}`);
 }
 
 main().catch((error: unknown) => {

@@ -4,6 +4,7 @@
  */
 import { Stack, Validations, type App } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { STAGE_NAMES, buildTestApp, type StageName } from './helpers/app';
@@ -56,10 +57,26 @@ describe.each(STAGE_NAMES)('cdk-nag AwsSolutions in %s', (stage) => {
     // No rule is waved through for the whole stack or app.
     expect(acks.filter((a) => !a.path.includes('/'))).toEqual([]);
   });
+
+  test('both stacks of the stage are checked: the loop stack carries its own acknowledgements', () => {
+    const app = synthesizedWithNag(stage);
+    const stacks = app.node.children.filter((c): c is Stack => c instanceof Stack).map((c) => c.stackName);
+    expect(stacks.sort()).toEqual([`sial-${stage}-data`, `sial-${stage}-loop`]);
+    const loopAcks = acknowledgements(app).filter((a) => a.path.startsWith(`sial-${stage}-loop/`)).map((a) => a.id.replace(/^Annotation::/i, ''));
+    // The approval page is deliberately not IAM-authorized; the reason is recorded, not hidden.
+    expect(loopAcks).toEqual(expect.arrayContaining(['AwsSolutions-APIG4', 'AwsSolutions-COG4', 'AwsSolutions-SMG4']));
+  });
 });
 
 test('the registered plugin fails synthesis on an unacknowledged finding', () => {
   const { app, dataStack } = buildTestApp('dev', { nag: true });
   new s3.Bucket(Stack.of(dataStack), 'UnloggedBucket');
   expect(() => app.synth()).toThrow(/AwsSolutions-S1/);
+});
+
+test('the plugin also fails synthesis on a finding in the loop stack', () => {
+  const { app, loopStack } = buildTestApp('dev', { nag: true });
+  // Neither encrypted nor TLS-only: SNS3 (AwsSolutions waives TLS-only for encrypted topics).
+  new sns.Topic(loopStack, 'PlainTopic');
+  expect(() => app.synth()).toThrow(/AwsSolutions-SNS3/);
 });

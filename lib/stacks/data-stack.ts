@@ -1,6 +1,7 @@
 /**
  * The stateful stack of one stage: the trace lake, the gate/score function, the trace and feedback
- * delivery streams and the feedback API. Composition only; every decision lives in a construct or in
+ * delivery streams, the feedback API, and the training pipeline's stateful parts (artifact bucket,
+ * GPU-hour ledger, approvals table, model package groups). Composition only; every decision lives in a construct or in
  * the typed stage configuration.
  */
 import { CfnElement, CfnOutput, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
@@ -8,8 +9,12 @@ import type { Construct, IConstruct } from 'constructs';
 import type { StageConfig } from '../../config/schema';
 import { FEEDBACK_TABLE, GATE_AUDIT_TABLE, TRACES_TABLE } from '../../lambdas/shared/lake-tables';
 import type { RewardPolicy } from '../../lambdas/gate-score/reward/policy';
+import { LEDGER_KEYS } from '../../lambdas/pipeline/budget/dynamodb-ledger';
+import { ArtifactStore } from '../constructs/artifact-store';
 import { FeedbackApi } from '../constructs/feedback-api';
 import { IcebergDeliveryStream } from '../constructs/iceberg-delivery-stream';
+import { ModelRegistry } from '../constructs/model-registry';
+import { PipelineTables } from '../constructs/pipeline-tables';
 import { TraceGateFunction } from '../constructs/trace-gate-function';
 import { TraceLake } from '../constructs/trace-lake';
 
@@ -35,7 +40,19 @@ export const PINNED_LOGICAL_IDS = {
   feedbackTable: 'LakeTableFeedback',
   traceStream: 'TraceDeliveryStream',
   feedbackStream: 'FeedbackDeliveryStream',
+  artifactBucket: 'ArtifactBucket',
+  gpuLedgerTable: 'GpuLedgerTable',
+  approvalsTable: 'ApprovalsTable',
 } as const;
+
+/** Pinned logical id of a family's model package group, e.g. `ModelPackageGroupQwen3`. */
+export function modelPackageGroupLogicalId(family: string): string {
+  return `ModelPackageGroup${family
+    .split(/[^A-Za-z0-9]+/)
+    .filter((part) => part !== '')
+    .map((part) => `${part.charAt(0).toUpperCase()}${part.slice(1)}`)
+    .join('')}`;
+}
 
 /**
  * Concurrency reserved for the gate function in production. Throughput is bounded by Comprehend
@@ -57,11 +74,17 @@ export class DataStack extends Stack {
   public readonly feedbackStream: IcebergDeliveryStream;
   /** `POST /agents/{agent-id}/feedback`. */
   public readonly feedbackApi: FeedbackApi;
+  /** The training pipeline's artifact bucket: datasets (lineage), checkpoints, models, eval output. */
+  public readonly artifacts: ArtifactStore;
+  /** The GPU-hour ledger and the approval records. */
+  public readonly pipelineTables: PipelineTables;
+  /** One SageMaker model package group per target model family. */
+  public readonly modelRegistry: ModelRegistry;
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
     const { config, rewardPolicy, ...stackProps } = props;
     super(scope, id, {
-      description: `Self-Improving Agent Loop data stack (${config.stage}, ${config.dataBoundary} boundary): trace lake, Firehose streams, gate/score function, feedback API`,
+      description: `Self-Improving Agent Loop data stack (${config.stage}, ${config.dataBoundary} boundary): trace lake, Firehose streams, gate/score function, feedback API, pipeline artifacts, ledger, approvals, model registry`,
       terminationProtection: config.production,
       ...stackProps,
     });
@@ -120,6 +143,24 @@ export class DataStack extends Stack {
       logRemovalPolicy,
     });
 
+    // The training pipeline's stateful parts: datasets are lineage, the ledger and approvals are audit
+    // evidence, the registry records which model may serve. All encrypted with the lake key.
+    this.artifacts = new ArtifactStore(this, 'Artifacts', {
+      key: this.lake.key,
+      accessLogBucket: this.lake.accessLogBucket,
+      production: config.production,
+    });
+    this.pipelineTables = new PipelineTables(this, 'PipelineTables', {
+      key: this.lake.key,
+      production: config.production,
+      ledgerKeys: ledgerKeySchema(),
+    });
+    this.modelRegistry = new ModelRegistry(this, 'ModelRegistry', {
+      stage: config.stage,
+      families: [...new Set(config.targetModels.map((m) => m.family))],
+      production: config.production,
+    });
+
     pin(this.lake.key, PINNED_LOGICAL_IDS.lakeKey);
     pin(this.lake.bucket, PINNED_LOGICAL_IDS.lakeBucket);
     pin(this.lake.accessLogBucket, PINNED_LOGICAL_IDS.accessLogBucket);
@@ -129,6 +170,10 @@ export class DataStack extends Stack {
     pin(requireTable(this.lake, FEEDBACK_TABLE.name), PINNED_LOGICAL_IDS.feedbackTable);
     pin(this.traceStream.deliveryStream, PINNED_LOGICAL_IDS.traceStream);
     pin(this.feedbackStream.deliveryStream, PINNED_LOGICAL_IDS.feedbackStream);
+    pin(this.artifacts.bucket, PINNED_LOGICAL_IDS.artifactBucket);
+    pin(this.pipelineTables.ledgerTable, PINNED_LOGICAL_IDS.gpuLedgerTable);
+    pin(this.pipelineTables.approvalsTable, PINNED_LOGICAL_IDS.approvalsTable);
+    for (const [family, group] of Object.entries(this.modelRegistry.groups)) pin(group, modelPackageGroupLogicalId(family));
 
     Tags.of(this).add('project', 'self-improving-agent-loop');
     Tags.of(this).add('stage', config.stage);
@@ -146,7 +191,20 @@ export class DataStack extends Stack {
     });
     new CfnOutput(this, 'LakeBucketName', { value: this.lake.bucket.bucketName, description: 'Iceberg data (tables/) and error output (errors/)' });
     new CfnOutput(this, 'LakeDatabaseName', { value: this.lake.database.ref, description: 'Glue database of the Iceberg tables' });
+    new CfnOutput(this, 'ArtifactBucketName', { value: this.artifacts.bucket.bucketName, description: 'Training pipeline artifacts: runs/<runId>/ (dataset, checkpoints, model, eval), golden-sets/' });
   }
+}
+
+/**
+ * The ledger's key attributes, read off the budget Lambdas' own key builder (a month item's key), so
+ * the table and the code that reads it cannot disagree: `pk` and `sk`, both strings.
+ */
+function ledgerKeySchema(): { partitionKey: string; sortKey: string } {
+  const [partitionKey, sortKey, ...rest] = Object.keys(LEDGER_KEYS.month('stage', '2000-01'));
+  if (partitionKey === undefined || sortKey === undefined || rest.length > 0) {
+    throw new Error(`The GPU ledger key has attributes ${Object.keys(LEDGER_KEYS.month('stage', '2000-01')).join(', ')}; expected a partition and a sort key`);
+  }
+  return { partitionKey, sortKey };
 }
 
 /** Overrides the logical id of a construct's CloudFormation resource (itself, or its default child). */

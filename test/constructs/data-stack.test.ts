@@ -1,6 +1,6 @@
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { loadStageConfig } from '../../config';
-import { PINNED_LOGICAL_IDS } from '../../lib/stacks/data-stack';
+import { PINNED_LOGICAL_IDS, modelPackageGroupLogicalId } from '../../lib/stacks/data-stack';
 import { STAGE_NAMES, synthesizedStage } from '../helpers/app';
 
 const STATEFUL_TYPES: Record<keyof typeof PINNED_LOGICAL_IDS, string> = {
@@ -13,6 +13,9 @@ const STATEFUL_TYPES: Record<keyof typeof PINNED_LOGICAL_IDS, string> = {
   feedbackTable: 'AWS::Glue::Table',
   traceStream: 'AWS::KinesisFirehose::DeliveryStream',
   feedbackStream: 'AWS::KinesisFirehose::DeliveryStream',
+  artifactBucket: 'AWS::S3::Bucket',
+  gpuLedgerTable: 'AWS::DynamoDB::Table',
+  approvalsTable: 'AWS::DynamoDB::Table',
 };
 
 describe.each(STAGE_NAMES)('data stack of %s', (stage) => {
@@ -24,18 +27,27 @@ describe.each(STAGE_NAMES)('data stack of %s', (stage) => {
     for (const [key, logicalId] of Object.entries(PINNED_LOGICAL_IDS)) {
       expect({ logicalId, type: resources[logicalId]?.Type }).toEqual({ logicalId, type: STATEFUL_TYPES[key as keyof typeof PINNED_LOGICAL_IDS] });
     }
-    // Nothing stateful escapes pinning: every key, bucket, database and table is one of the pinned ids.
-    const pinned = new Set<string>(Object.values(PINNED_LOGICAL_IDS));
+    const families = [...new Set(config.targetModels.map((m) => m.family))];
+    for (const family of families) expect(resources[modelPackageGroupLogicalId(family)]?.Type).toBe('AWS::SageMaker::ModelPackageGroup');
+    // Nothing stateful escapes pinning: every key, bucket, database, table, stream and group is pinned.
+    const pinned = new Set<string>([...Object.values(PINNED_LOGICAL_IDS), ...families.map(modelPackageGroupLogicalId)]);
+    const statefulTypes = [
+      'AWS::KMS::Key',
+      'AWS::S3::Bucket',
+      'AWS::Glue::Database',
+      'AWS::Glue::Table',
+      'AWS::KinesisFirehose::DeliveryStream',
+      'AWS::DynamoDB::Table',
+      'AWS::SageMaker::ModelPackageGroup',
+    ];
     for (const [id, r] of Object.entries(resources)) {
-      if (['AWS::KMS::Key', 'AWS::S3::Bucket', 'AWS::Glue::Database', 'AWS::Glue::Table', 'AWS::KinesisFirehose::DeliveryStream'].includes(r.Type)) {
-        expect(pinned.has(id)).toBe(true);
-      }
+      if (statefulTypes.includes(r.Type)) expect({ id, pinned: pinned.has(id) }).toEqual({ id, pinned: true });
     }
   });
 
   const expectedPolicy = config.production ? 'Retain' : 'Delete';
   test(`the key, buckets, database and tables are ${config.production ? 'retained' : 'deleted'} with the stack`, () => {
-    for (const id of ['lakeKey', 'lakeBucket', 'accessLogBucket', 'database', 'tracesTable', 'gateAuditTable', 'feedbackTable'] as const) {
+    for (const id of ['lakeKey', 'lakeBucket', 'accessLogBucket', 'database', 'tracesTable', 'gateAuditTable', 'feedbackTable', 'artifactBucket', 'gpuLedgerTable', 'approvalsTable'] as const) {
       const r = resources[PINNED_LOGICAL_IDS[id]]!;
       expect({ id, DeletionPolicy: r.DeletionPolicy, UpdateReplacePolicy: r.UpdateReplacePolicy }).toEqual({
         id,
@@ -47,7 +59,8 @@ describe.each(STAGE_NAMES)('data stack of %s', (stage) => {
 
   test(config.production ? 'buckets are never emptied automatically' : 'buckets are emptied before deletion', () => {
     const autoDelete = Object.values(resources).filter((r) => r.Type === 'Custom::S3AutoDeleteObjects');
-    expect(autoDelete).toHaveLength(config.production ? 0 : 2);
+    // Lake, access-log and artifact buckets.
+    expect(autoDelete).toHaveLength(config.production ? 0 : 3);
   });
 
   test(`termination protection is ${config.production ? 'on' : 'off'}, region ${config.region}`, () => {

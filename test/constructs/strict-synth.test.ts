@@ -1,16 +1,36 @@
 /**
- * The one synthesis that runs like `cdk synth` in full: real esbuild bundling, CloudFormation's
- * built-in template validation in strict mode (a warning fails), and the cdk-nag plugin. Every other
- * construct test switches these off for speed.
+ * The one synthesis that runs like `cdk synth` in full, for both stacks of every stage: real esbuild
+ * bundling, CloudFormation's built-in template validation in strict mode (a warning fails), and the
+ * cdk-nag plugin. Every other construct test switches these off for speed.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ESM_REQUIRE_BANNER } from '../../lib/constructs/private/esm-function';
-import { STAGE_NAMES, buildTestApp } from '../helpers/app';
+import { DATASET_SQL_COPY, PIPELINE_HANDLER_ENTRIES } from '../../lib/constructs/training-pipeline';
+import { REPO_ROOT, STAGE_NAMES, buildTestApp } from '../helpers/app';
+
+type FunctionResource = { Type: string; Properties: { Code?: { S3Key?: string }; Handler?: string } };
+
+/** The bundle folder of a function in the cloud assembly. */
+function bundleDir(assemblyDir: string, fn: FunctionResource): string {
+  return path.join(assemblyDir, `asset.${fn.Properties.Code!.S3Key!.replace(/\.zip$/, '')}`);
+}
+
+/** Checks a bundle; `sdkClient` is the ESM import of the SDK client it must leave external, if it uses one. */
+function checkBundle(id: string, dir: string, sdkClient?: RegExp): void {
+  const bundle = fs.readFileSync(path.join(dir, 'index.mjs'), 'utf8');
+  expect({ id, banner: bundle.startsWith(ESM_REQUIRE_BANNER) }).toEqual({ id, banner: true });
+  // Minified: long lines (thousands of characters on average), not one line per source statement.
+  expect({ id, minified: bundle.length / bundle.split('\n').length > 2000 }).toEqual({ id, minified: true });
+  // The AWS SDK stays external (the runtime provides it) and is imported, ESM style.
+  if (sdkClient !== undefined) expect({ id, sdkImported: sdkClient.test(bundle) }).toEqual({ id, sdkImported: true });
+  expect(bundle).not.toMatch(/@aws-sdk\/client-[a-z-]+\/dist-cjs/);
+  expect(bundle).toMatch(/export\s*\{[^}]*handler[^}]*\}/);
+}
 
 test('every stage synthesizes under strict CloudFormation validation with real ESM bundles', () => {
   for (const stage of STAGE_NAMES) {
-    const { app, dataStack } = buildTestApp(stage, { strict: true, nag: true });
+    const { app, dataStack, loopStack } = buildTestApp(stage, { strict: true, nag: true });
     expect(app.node.tryGetContext('@aws-cdk/core:strictCfnValidateErrors')).toBe(true);
     expect(app.node.tryGetContext('aws:cdk:bundling-stacks')).toBeUndefined();
 
@@ -20,21 +40,33 @@ test('every stage synthesizes under strict CloudFormation validation with real E
     const report = JSON.parse(fs.readFileSync(path.join(assembly.directory, 'validation-report.json'), 'utf8')) as { pluginReports: unknown[] };
     expect(report.pluginReports).toEqual([]);
 
-    const resources = artifact.template.Resources as Record<string, { Type: string; Properties: { Code?: { S3Key?: string }; Handler?: string } }>;
+    const resources = artifact.template.Resources as Record<string, FunctionResource>;
     const functions = Object.entries(resources).filter(([id, r]) => r.Type === 'AWS::Lambda::Function' && /^(GateFunction|FeedbackApiFunction)/.test(id));
     expect(functions).toHaveLength(2);
     for (const [id, fn] of functions) {
-      const hash = fn.Properties.Code!.S3Key!.replace(/\.zip$/, '');
-      const assetDir = path.join(assembly.directory, `asset.${hash}`);
+      const assetDir = bundleDir(assembly.directory, fn);
       expect({ id, files: fs.readdirSync(assetDir) }).toEqual({ id, files: ['index.mjs'] });
-      const bundle = fs.readFileSync(path.join(assetDir, 'index.mjs'), 'utf8');
-      expect(bundle.startsWith(ESM_REQUIRE_BANNER)).toBe(true);
-      // Minified: long lines (thousands of characters on average), not one line per source statement.
-      expect(bundle.length / bundle.split('\n').length).toBeGreaterThan(2000);
-      // The AWS SDK stays external (the runtime provides it) and is imported, ESM style.
-      expect(bundle).toMatch(/from\s*"@aws-sdk\/client-(comprehend|firehose)"/);
-      expect(bundle).not.toContain('@aws-sdk/client-comprehend/dist-cjs');
-      expect(bundle).toMatch(/export\s*\{[^}]*handler[^}]*\}/);
+      checkBundle(id, assetDir, /from\s*"@aws-sdk\/client-(comprehend|firehose)"/);
+    }
+
+    // The loop stack: the nine pipeline functions and the approval page, each its own ESM bundle.
+    const loopResources = assembly.getStackArtifact(loopStack.artifactId).template.Resources as Record<string, FunctionResource>;
+    const loopFunctions = Object.entries(loopResources).filter(([id, r]) => r.Type === 'AWS::Lambda::Function' && /^(Pipeline[A-Za-z]+|Approvals)Function[0-9A-F]{8}$/.test(id));
+    expect(loopFunctions).toHaveLength(Object.keys(PIPELINE_HANDLER_ENTRIES).length + 1);
+    for (const [id, fn] of loopFunctions) {
+      const assetDir = bundleDir(assembly.directory, fn);
+      // Validate request calls no AWS API; every other function imports its SDK clients from the runtime.
+      checkBundle(id, assetDir, id.startsWith('PipelineValidateRequestFunction') ? undefined : /from\s*"@aws-sdk\/(client-[a-z-]+|lib-dynamodb)"/);
+      const files = fs.readdirSync(assetDir).sort();
+      if (id.startsWith('PipelineBuildDatasetFunction')) {
+        // The query files travel with the bundle, at sql/ (SIAL_SQL_DIR=/var/task/sql).
+        const sqlSource = fs.readdirSync(path.join(REPO_ROOT, DATASET_SQL_COPY.from)).sort();
+        expect(files).toEqual(['index.mjs', 'sql']);
+        expect(fs.readdirSync(path.join(assetDir, 'sql')).sort()).toEqual(sqlSource);
+        expect(sqlSource.length).toBeGreaterThan(0);
+      } else {
+        expect({ id, files }).toEqual({ id, files: ['index.mjs'] });
+      }
     }
   }
 });

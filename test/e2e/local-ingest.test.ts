@@ -75,13 +75,16 @@ describe('local mode: ingest into the local lake', () => {
 });
 
 describe('npm run local', () => {
-  it('runs from the command line and labels the simulated parts', () => {
+  it('runs the whole local loop from the command line, labelling the simulated parts', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sial-cli-'));
     try {
-      const output = execFileSync('npx', ['tsx', 'local/run-local.ts', '--traces', '60', '--lake-dir', dir], { encoding: 'utf8', cwd: join(__dirname, '..', '..') });
+      const output = execFileSync('npx', ['tsx', 'local/run-local.ts', '--lake-dir', dir, '--auto-approve'], { encoding: 'utf8', cwd: join(__dirname, '..', '..') });
       expect(output).toContain('[SIMULATED] Amazon Comprehend');
       expect(output).toMatch(/delivered to traces: \d+/);
       expect(output).toContain('Lake partitions of traces');
+      expect(output).toContain('[SIMULATED] scripted approver');
+      expect(output).toMatch(/\[SIMULATED\] Batch train job .*: SUCCEEDED after 2 attempt\(s\), starting from steps 0, 250/);
+      expect(output).toContain('Pipeline succeeded');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

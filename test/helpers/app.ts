@@ -1,7 +1,7 @@
 /**
  * Builds the app the way `cdk synth -c stage=NAME` does (cdk.json's feature flags, the stage file, the
  * reward policy file), without spawning the CLI. Synthesized templates are cached per stage and mode so
- * the construct suite synthesizes each stage once.
+ * the construct suite synthesizes each stage once (both stacks come from the same synthesis).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -60,7 +60,10 @@ export function buildTestApp(stage: StageName, options: TestAppOptions = {}): Bu
 
 /** A built and synthesized stage, shared by every test of a file. */
 export interface SynthesizedStage extends BuiltApp {
+  /** The data stack's template. */
   readonly template: Template;
+  /** The loop stack's template (same synthesis). */
+  readonly loopTemplate: Template;
 }
 
 const synthesized = new Map<StageName, SynthesizedStage>();
@@ -70,7 +73,7 @@ export function synthesizedStage(stage: StageName): SynthesizedStage {
   const cached = synthesized.get(stage);
   if (cached !== undefined) return cached;
   const built = buildTestApp(stage);
-  const result = { ...built, template: Template.fromStack(built.dataStack) };
+  const result = { ...built, template: Template.fromStack(built.dataStack), loopTemplate: Template.fromStack(built.loopStack) };
   synthesized.set(stage, result);
   return result;
 }
@@ -80,9 +83,39 @@ export function dataTemplate(stage: StageName): Template {
   return synthesizedStage(stage).template;
 }
 
+/** The loop stack template of a stage. */
+export function loopTemplate(stage: StageName): Template {
+  return synthesizedStage(stage).loopTemplate;
+}
+
 /** Resources of one type as [logicalId, resource] pairs. */
 export function resourcesOfType(template: Template, type: string): Array<[string, { Properties?: Record<string, unknown>; [k: string]: unknown }]> {
   return Object.entries(template.findResources(type)) as Array<[string, { Properties?: Record<string, unknown> }]>;
+}
+
+/** An IAM policy statement as synthesized. */
+export interface SynthesizedStatement {
+  readonly Effect: string;
+  readonly Action: string | string[];
+  readonly Resource: unknown;
+  readonly Condition?: unknown;
+}
+
+/** Every statement of every AWS::IAM::Policy attached to the role `roleLogicalId` (default and standalone policies). */
+export function statementsOfRole(template: Template, roleLogicalId: string): SynthesizedStatement[] {
+  return resourcesOfType(template, 'AWS::IAM::Policy')
+    .filter(([, p]) => ((p.Properties?.Roles as unknown[] | undefined) ?? []).some((r) => JSON.stringify(r) === JSON.stringify({ Ref: roleLogicalId })))
+    .flatMap(([, p]) => (p.Properties!.PolicyDocument as { Statement: SynthesizedStatement[] }).Statement);
+}
+
+/** The actions of a statement as a list. */
+export function actionsOf(statement: SynthesizedStatement): string[] {
+  return ([] as string[]).concat(statement.Action);
+}
+
+/** The resources of a statement as a list. */
+export function resourcesOf(statement: SynthesizedStatement): unknown[] {
+  return ([] as unknown[]).concat(statement.Resource);
 }
 
 /**

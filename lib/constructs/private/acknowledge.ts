@@ -44,3 +44,48 @@ export function acknowledgeWildcardResource(
     new LateAcknowledgement(target, () => `AwsSolutions-IAM5[Resource::<${finalLogicalId(referenced)}.${attribute}>${suffix}]`, reason),
   );
 }
+
+/**
+ * The string cdk-nag names a resolved CloudFormation value by (its `flattenCfnReference`): `Fn::Join`
+ * parts joined, `Fn::GetAtt` as `<Id.Attr>`, `Ref` as `<Id>`, `Fn::ImportValue` as the export name.
+ */
+export function nagFlatten(value: unknown): string {
+  if (value === undefined) return '';
+  if (typeof value === 'string') return value.replace(/\$\{/g, '<').replace(/\}/g, '>');
+  if (value !== null && typeof value === 'object') {
+    const node = value as Record<string, unknown>;
+    if (node['Fn::Join'] !== undefined) {
+      const [delimiter, items] = node['Fn::Join'] as [string, unknown[]];
+      return items.map(nagFlatten).join(delimiter);
+    }
+    if (node['Fn::Sub'] !== undefined) return nagFlatten(node['Fn::Sub']);
+    if (node['Fn::GetAtt'] !== undefined) {
+      const [resource, attribute] = node['Fn::GetAtt'] as [unknown, unknown];
+      return `<${nagFlatten(resource)}.${nagFlatten(attribute)}>`;
+    }
+    if (node['Fn::ImportValue'] !== undefined) return nagFlatten(node['Fn::ImportValue']);
+    if (node.Ref !== undefined) return `<${nagFlatten(node.Ref)}>`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * Acknowledges the `AwsSolutions-IAM5` finding for one wildcard resource on `target` (a role, or a
+ * construct holding policies), given as the same token the grant used, e.g.
+ * `bucket.arnForObjects('runs/*')`. The finding's text is only known after cross-stack references are
+ * resolved (an import of another stack's export reads as the export's name), so it is computed in a
+ * validation hook, which runs after reference resolution and before the validation plugins.
+ */
+export function acknowledgeWildcardResourceToken(target: IConstruct, resource: string, reason: string): void {
+  let recorded = false;
+  target.node.addValidation({
+    validate: () => {
+      if (!recorded) {
+        recorded = true;
+        const flat = nagFlatten(Stack.of(target).resolve(resource));
+        Validations.of(target).acknowledge({ id: `AwsSolutions-IAM5[Resource::${flat}]`, reason });
+      }
+      return [];
+    },
+  });
+}

@@ -36,6 +36,33 @@ export interface EsmFunctionOptions {
   readonly reservedConcurrentExecutions?: number;
   readonly logRetention: logs.RetentionDays;
   readonly logRemovalPolicy: RemovalPolicy;
+  /**
+   * Folders copied into the bundle after esbuild ran (files the code reads at run time, e.g. SQL).
+   *
+   * @default - the bundle holds index.mjs only
+   */
+  readonly copyIntoBundle?: readonly BundleCopy[];
+}
+
+/** A folder of the repository copied into a function's bundle. */
+export interface BundleCopy {
+  /** Folder relative to the repository root, e.g. `lambdas/pipeline/dataset/sql`. */
+  readonly from: string;
+  /** Folder relative to the bundle root (`/var/task` at run time), e.g. `sql`. */
+  readonly to: string;
+}
+
+const RELATIVE_FOLDER = /^(?!\/)(?!.*\.\.)[A-Za-z0-9._/-]+$/;
+
+/** The afterBundling commands that copy `copies` into the output directory (run by bash on the build machine). */
+export function bundleCopyCommands(copies: readonly BundleCopy[], inputDir: string, outputDir: string): string[] {
+  return copies.flatMap((copy) => {
+    for (const folder of [copy.from, copy.to]) {
+      if (!RELATIVE_FOLDER.test(folder)) throw new Error(`copyIntoBundle: "${folder}" is not a plain relative folder (letters, digits, . _ - /, no "..")`);
+    }
+    const target = path.posix.join(outputDir, copy.to);
+    return [`mkdir -p "${target}"`, `cp -R "${path.posix.join(inputDir, copy.from)}/." "${target}/"`];
+  });
 }
 
 /** What {@link createEsmFunction} creates. */
@@ -56,6 +83,8 @@ export function checkEnvironmentSize(owner: string, environment: Readonly<Record
 /** Creates a function with the shared conventions. */
 export function createEsmFunction(scope: Construct, options: EsmFunctionOptions): EsmFunctionParts {
   checkEnvironmentSize(scope.node.path, options.environment);
+  // Fails at construction, not only when bundling runs (tests synthesize with bundling off).
+  bundleCopyCommands(options.copyIntoBundle ?? [], '/input', '/output');
 
   const logGroup = new logs.LogGroup(scope, 'LogGroup', {
     retention: options.logRetention,
@@ -96,6 +125,15 @@ export function createEsmFunction(scope: Construct, options: EsmFunctionOptions)
       banner: ESM_REQUIRE_BANNER,
       // esbuild is a local devDependency: bundle here, never in Docker (absent on build machines).
       forceDockerBundling: false,
+      ...(options.copyIntoBundle === undefined || options.copyIntoBundle.length === 0
+        ? {}
+        : {
+            commandHooks: {
+              beforeBundling: () => [],
+              beforeInstall: () => [],
+              afterBundling: (inputDir: string, outputDir: string) => bundleCopyCommands(options.copyIntoBundle ?? [], inputDir, outputDir),
+            },
+          }),
     },
   });
 

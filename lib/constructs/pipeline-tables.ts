@@ -1,0 +1,96 @@
+/**
+ * The training pipeline's durable records: the GPU-hour ledger (what each stage spent per month, the
+ * FinOps evidence) and the approvals (who decided what, when; the task token while a run waits). Both
+ * are stateful and live in the data stack; the loop stack's functions receive them as props.
+ */
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import { Construct } from 'constructs';
+import { APPROVALS_TABLE_SCHEMA } from '../../lambdas/pipeline/approvals/approval-record';
+
+/** Key schema of a table (attribute names of type string). */
+export interface TableKeySchema {
+  readonly partitionKey: string;
+  readonly sortKey?: string;
+}
+
+/** Properties of {@link PipelineTables}. */
+export interface PipelineTablesProps {
+  /** Customer managed key both tables are encrypted with. */
+  readonly key: kms.IKey;
+  /** Production tables are retained, deletion-protected and survive the stack; other stages delete them. */
+  readonly production: boolean;
+  /** Key schema of the GPU-hour ledger, as the budget Lambdas read and write it. */
+  readonly ledgerKeys: TableKeySchema;
+
+  /**
+   * Key schema, TTL attribute and waiting index of the approvals table, as the approvals Lambdas use them.
+   *
+   * @default APPROVALS_TABLE_SCHEMA (lambdas/pipeline/approvals/approval-record.ts)
+   */
+  readonly approvalsSchema?: typeof APPROVALS_TABLE_SCHEMA;
+}
+
+const ATTRIBUTE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,254}$/;
+
+/**
+ * Two on-demand tables, SSE-KMS with the given key and point-in-time recovery. The approvals table
+ * expires records through DynamoDB TTL (attribute `ttl`, set by the Lambdas well after expiry so that
+ * decisions stay auditable) and has the sparse `waiting-by-stage` index the CLI lists pending
+ * approvals from.
+ */
+export class PipelineTables extends Construct {
+  /** GPU-hours per stage and month, and per run. */
+  public readonly ledgerTable: dynamodb.Table;
+  /** Approval records. */
+  public readonly approvalsTable: dynamodb.Table;
+  /** Name of the approvals table's waiting index. */
+  public readonly approvalsWaitingIndexName: string;
+
+  constructor(scope: Construct, id: string, props: PipelineTablesProps) {
+    super(scope, id);
+    const approvals = props.approvalsSchema ?? APPROVALS_TABLE_SCHEMA;
+    for (const [what, name] of [
+      ['ledgerKeys.partitionKey', props.ledgerKeys.partitionKey],
+      ['ledgerKeys.sortKey', props.ledgerKeys.sortKey],
+      ['approvalsSchema.partitionKey', approvals.partitionKey],
+      ['approvalsSchema.ttlAttribute', approvals.ttlAttribute],
+      ['approvalsSchema.waitingIndex.partitionKey', approvals.waitingIndex.partitionKey],
+      ['approvalsSchema.waitingIndex.sortKey', approvals.waitingIndex.sortKey],
+    ] as const) {
+      if (name !== undefined && !ATTRIBUTE_NAME.test(name)) {
+        throw new Error(`PipelineTables: ${what} is "${name}"; expected a DynamoDB attribute name (letters, digits, underscores)`);
+      }
+    }
+
+    const common = {
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: props.key,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // A production ledger or approval history is audit evidence: never deleted by a stack operation.
+      deletionProtection: props.production,
+      removalPolicy: props.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    } as const;
+
+    this.ledgerTable = new dynamodb.Table(this, 'Ledger', {
+      ...common,
+      partitionKey: { name: props.ledgerKeys.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: props.ledgerKeys.sortKey === undefined ? undefined : { name: props.ledgerKeys.sortKey, type: dynamodb.AttributeType.STRING },
+    });
+
+    this.approvalsTable = new dynamodb.Table(this, 'Approvals', {
+      ...common,
+      partitionKey: { name: approvals.partitionKey, type: dynamodb.AttributeType.STRING },
+      timeToLiveAttribute: approvals.ttlAttribute,
+    });
+    this.approvalsWaitingIndexName = approvals.waitingIndex.name;
+    this.approvalsTable.addGlobalSecondaryIndex({
+      indexName: approvals.waitingIndex.name,
+      partitionKey: { name: approvals.waitingIndex.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: approvals.waitingIndex.sortKey, type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.ALL,
+    });
+  }
+}

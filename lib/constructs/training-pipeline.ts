@@ -1,0 +1,400 @@
+/**
+ * The training pipeline: its Lambda functions (each with PIPELINE_SETTINGS, only the resource variables
+ * it reads and only the grants it uses), the Athena workgroup of the dataset build, the Standard state
+ * machine built from stepfunctions/training-pipeline.ts, and the EventBridge Scheduler schedules that
+ * start it (daily dataset build, weekly training request).
+ */
+import * as path from 'node:path';
+import { Duration, RemovalPolicy, Stack, TimeZone, Validations, type CfnElement } from 'aws-cdk-lib';
+import * as athena from 'aws-cdk-lib/aws-athena';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import type { SchedulesConfig } from '../../config/schema';
+import { REGISTER_MODEL_ENV } from '../../lambdas/pipeline/register-model/register-model';
+import { PIPELINE_ENV, type PipelineSettings } from '../../lambdas/pipeline/settings';
+import { SQL_DIR_ENV } from '../../lambdas/pipeline/dataset/sql-files';
+import { buildTrainingPipelineDefinition, type TrainingPipelineFunctions } from '../../stepfunctions/training-pipeline';
+import type { Approvals } from './approvals';
+import type { ArtifactStore } from './artifact-store';
+import type { GpuBudget } from './gpu-budget';
+import type { ModelRegistry } from './model-registry';
+import { PROJECT_ROOT, createEsmFunction, type BundleCopy } from './private/esm-function';
+import { acknowledgeWildcardResource, acknowledgeWildcardResourceToken } from './private/acknowledge';
+import type { TraceLake } from './trace-lake';
+import type { TrainingCompute } from './training-compute';
+
+/** Step key of each pipeline function (the state machine's dependency names). */
+export type PipelineStep = keyof TrainingPipelineFunctions;
+
+/** Where each function's handler lives, relative to the repository root. */
+export const PIPELINE_HANDLER_ENTRIES: Readonly<Record<PipelineStep, string>> = {
+  validateRequest: 'lambdas/pipeline/validate-request/handler.ts',
+  buildDataset: 'lambdas/pipeline/dataset/handler.ts',
+  checkEligibility: 'lambdas/pipeline/eligibility/handler.ts',
+  checkGpuBudget: 'lambdas/pipeline/budget/check-handler.ts',
+  recordGpuHours: 'lambdas/pipeline/budget/record-handler.ts',
+  prepareApproval: 'lambdas/pipeline/approvals/prepare-handler.ts',
+  requestApproval: 'lambdas/pipeline/approvals/request-handler.ts',
+  checkEvalGate: 'lambdas/pipeline/eval-gate/handler.ts',
+  registerModel: 'lambdas/pipeline/register-model/handler.ts',
+};
+
+/** The dataset build's query files, copied into its bundle at `sql/` (read through SIAL_SQL_DIR). */
+export const DATASET_SQL_COPY: BundleCopy = { from: 'lambdas/pipeline/dataset/sql', to: 'sql' };
+/** Where the query files are at run time. */
+export const DATASET_SQL_DIR = '/var/task/sql';
+
+/** Properties of {@link TrainingPipeline}. */
+export interface TrainingPipelineProps {
+  /** Stage name, used in descriptions, subjects and the Athena workgroup name. */
+  readonly stage: string;
+  /** The validated PIPELINE_SETTINGS (lambdas/pipeline/settings.ts `pipelineSettingsFromStage`). */
+  readonly settings: PipelineSettings;
+  /** CloudWatch namespace of the functions' EMF metrics (the budget alarm watches it). */
+  readonly metricsNamespace: string;
+  /** The trace lake (data stack): the dataset build reads its Iceberg tables through Athena. */
+  readonly lake: TraceLake;
+  /** The artifact bucket (data stack): datasets, runs, query results. */
+  readonly artifacts: ArtifactStore;
+  /** The model package groups (data stack). */
+  readonly registry: ModelRegistry;
+  /** Ledger access and the budget alarm. */
+  readonly budget: GpuBudget;
+  /** Approval records, signing secret, topics and the page API. */
+  readonly approvals: Approvals;
+  /** Batch queue and job definitions. */
+  readonly compute: TrainingCompute;
+  /** When and whether the schedules run (`config.schedules`). */
+  readonly schedules: SchedulesConfig;
+  /** The serving container image registered with each model package (SERVING_IMAGE_URI). */
+  readonly servingImageUri: string;
+
+  /**
+   * Handler modules by step, relative to the repository root.
+   *
+   * @default PIPELINE_HANDLER_ENTRIES
+   */
+  readonly handlerEntries?: Partial<Record<PipelineStep, string>>;
+
+  /**
+   * Retention of the function and state machine log groups.
+   *
+   * @default logs.RetentionDays.ONE_YEAR (the execution log is the pipeline's audit trail)
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * What happens to the log groups when the stack is deleted.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly logRemovalPolicy?: RemovalPolicy;
+}
+
+interface FunctionSpec {
+  readonly description: string;
+  readonly memorySize: number;
+  readonly timeout: Duration;
+  readonly environment: Readonly<Record<string, string>>;
+  readonly copyIntoBundle?: readonly BundleCopy[];
+}
+
+/**
+ * Nine functions, one Athena workgroup, the state machine (Standard, X-Ray, execution log level ALL
+ * without execution data) and 2 schedules per target model.
+ */
+export class TrainingPipeline extends Construct {
+  /** The functions by step. */
+  public readonly functions: Readonly<Record<PipelineStep, nodejs.NodejsFunction>>;
+  /** Their execution roles by step. */
+  public readonly roles: Readonly<Record<PipelineStep, iam.Role>>;
+  /** The dataset build's workgroup (engine v3, enforced encrypted result location). */
+  public readonly workGroup: athena.CfnWorkGroup;
+  /** The training pipeline. */
+  public readonly stateMachine: sfn.StateMachine;
+  /** Execution log of the state machine. */
+  public readonly stateMachineLogGroup: logs.LogGroup;
+  /** The role EventBridge Scheduler starts executions with. */
+  public readonly schedulerRole: iam.Role;
+  /** Daily dataset-only runs, by target model id. */
+  public readonly datasetSchedules: Readonly<Record<string, scheduler.Schedule>>;
+  /** Weekly training requests, by target model id. */
+  public readonly trainingSchedules: Readonly<Record<string, scheduler.Schedule>>;
+
+  constructor(scope: Construct, id: string, props: TrainingPipelineProps) {
+    super(scope, id);
+    const { settings, approvals, artifacts, budget, compute, registry, lake } = props;
+    if (settings.stage !== props.stage) throw new Error(`TrainingPipeline: settings are for stage "${settings.stage}" but the stage is "${props.stage}"`);
+    if (!/^[0-9]{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\/[a-z0-9._/-]+(:[A-Za-z0-9._-]+|@sha256:[0-9a-f]{64})$/.test(props.servingImageUri)) {
+      throw new Error(`TrainingPipeline: servingImageUri "${props.servingImageUri}" is not an ECR image URI (account.dkr.ecr.region.amazonaws.com/repository:tag); SageMaker serves model packages from ECR`);
+    }
+    const stack = Stack.of(this);
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
+    const logRemovalPolicy = props.logRemovalPolicy ?? RemovalPolicy.RETAIN;
+    const settingsJson = JSON.stringify(settings);
+
+    this.workGroup = new athena.CfnWorkGroup(this, 'WorkGroup', {
+      // A workgroup needs a name; one per stage, account and region.
+      name: `sial-${props.stage}-dataset-build`,
+      description: `Dataset build of the ${props.stage} training pipeline (Iceberg tables of ${lake.databaseName})`,
+      recursiveDeleteOption: true,
+      state: 'ENABLED',
+      workGroupConfiguration: {
+        // Queries cannot pick another (unencrypted) result location.
+        enforceWorkGroupConfiguration: true,
+        publishCloudWatchMetricsEnabled: true,
+        engineVersion: { selectedEngineVersion: 'Athena engine version 3' },
+        resultConfiguration: {
+          outputLocation: artifacts.uriOf(artifacts.queryResultsPrefix),
+          encryptionConfiguration: { encryptionOption: 'SSE_KMS', kmsKey: artifacts.key.keyArn },
+        },
+      },
+    });
+    const workGroupArn = stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: this.workGroup.name });
+
+    const common = { [PIPELINE_ENV.settings]: settingsJson, POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace };
+    const specs: Record<PipelineStep, FunctionSpec> = {
+      validateRequest: {
+        description: 'Validate request: refuses managed models and unknown targets, derives the run id and URIs',
+        memorySize: 256,
+        timeout: Duration.seconds(10),
+        environment: { ...common, [PIPELINE_ENV.artifactBucket]: artifacts.bucket.bucketName, POWERTOOLS_SERVICE_NAME: 'pipeline-validate-request' },
+      },
+      buildDataset: {
+        description: 'Build dataset: Athena over the Iceberg lake, GRPO groups and DPO pairs as JSONL with a manifest',
+        // Rows are assembled in memory and hashed; Athena queries may run for minutes (the handler stops them at 10).
+        memorySize: 2048,
+        timeout: Duration.minutes(15),
+        environment: {
+          ...common,
+          [PIPELINE_ENV.athenaWorkGroup]: this.workGroup.name,
+          [SQL_DIR_ENV]: DATASET_SQL_DIR,
+          POWERTOOLS_SERVICE_NAME: 'pipeline-build-dataset',
+        },
+        copyIntoBundle: [DATASET_SQL_COPY],
+      },
+      checkEligibility: {
+        description: 'Check eligibility: positive feedback, high-quality traces, training cooldown',
+        memorySize: 256,
+        timeout: Duration.seconds(30),
+        environment: { ...common, [PIPELINE_ENV.ledgerTable]: budget.ledgerTable.tableName, POWERTOOLS_SERVICE_NAME: 'pipeline-check-eligibility' },
+      },
+      checkGpuBudget: {
+        description: "Check GPU budget: the month's GPU-hours plus this run's estimate against the ceiling",
+        memorySize: 256,
+        timeout: Duration.seconds(30),
+        environment: { ...common, [PIPELINE_ENV.ledgerTable]: budget.ledgerTable.tableName, POWERTOOLS_SERVICE_NAME: 'pipeline-check-gpu-budget' },
+      },
+      recordGpuHours: {
+        description: "Record GPU hours: books a run's actual GPU-hours once, whether it succeeded or failed",
+        memorySize: 256,
+        timeout: Duration.seconds(30),
+        environment: { ...common, [PIPELINE_ENV.ledgerTable]: budget.ledgerTable.tableName, POWERTOOLS_SERVICE_NAME: 'pipeline-record-gpu-hours' },
+      },
+      prepareApproval: {
+        description: 'Prepare approval: creates the pending approval record and its signed page link',
+        memorySize: 256,
+        timeout: Duration.seconds(30),
+        environment: {
+          ...common,
+          [PIPELINE_ENV.approvalsTable]: approvals.table.tableName,
+          [PIPELINE_ENV.signingSecretArn]: approvals.signingSecret.secretArn,
+          [PIPELINE_ENV.approvalPageBaseUrl]: approvals.pageBaseUrl,
+          POWERTOOLS_SERVICE_NAME: 'pipeline-prepare-approval',
+        },
+      },
+      requestApproval: {
+        description: 'Request approval: stores the task token with the record and e-mails the approvers once',
+        memorySize: 256,
+        timeout: Duration.seconds(30),
+        environment: {
+          ...common,
+          [PIPELINE_ENV.approvalsTable]: approvals.table.tableName,
+          [PIPELINE_ENV.signingSecretArn]: approvals.signingSecret.secretArn,
+          [PIPELINE_ENV.approvalPageBaseUrl]: approvals.pageBaseUrl,
+          [PIPELINE_ENV.approvalsTopicArn]: approvals.approvalsTopic.topicArn,
+          [PIPELINE_ENV.finopsTopicArn]: approvals.finopsTopic.topicArn,
+          POWERTOOLS_SERVICE_NAME: 'pipeline-request-approval',
+        },
+      },
+      checkEvalGate: {
+        description: "Check eval gate: faithfulness floor and no regression against production's metrics",
+        memorySize: 512,
+        timeout: Duration.seconds(60),
+        environment: { ...common, POWERTOOLS_SERVICE_NAME: 'pipeline-check-eval-gate' },
+      },
+      registerModel: {
+        description: 'Register model: a model package pending manual approval, metrics attached',
+        memorySize: 256,
+        timeout: Duration.seconds(60),
+        environment: { ...common, [REGISTER_MODEL_ENV.servingImageUri]: props.servingImageUri, POWERTOOLS_SERVICE_NAME: 'pipeline-register-model' },
+      },
+    };
+
+    const entries = { ...PIPELINE_HANDLER_ENTRIES, ...props.handlerEntries };
+    const functions = {} as Record<PipelineStep, nodejs.NodejsFunction>;
+    const roles = {} as Record<PipelineStep, iam.Role>;
+    for (const step of Object.keys(specs) as PipelineStep[]) {
+      const spec = specs[step];
+      const parts = createEsmFunction(new Construct(this, functionId(step)), {
+        entry: path.join(PROJECT_ROOT, entries[step]),
+        description: `${props.stage}: ${spec.description}`,
+        memorySize: spec.memorySize,
+        timeout: spec.timeout,
+        environment: spec.environment,
+        copyIntoBundle: spec.copyIntoBundle,
+        logRetention,
+        logRemovalPolicy,
+      });
+      functions[step] = parts.fn;
+      roles[step] = parts.role;
+      Validations.of(parts.role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: step === 'checkEvalGate' || step === 'registerModel'
+          ? 'sagemaker:ListModelPackages and the X-Ray actions added for active tracing (xray:PutTraceSegments, xray:PutTelemetryRecords) support no resource-level permissions; nothing else is on *.'
+          : 'Only the X-Ray actions added for active tracing (xray:PutTraceSegments, xray:PutTelemetryRecords) are on *: X-Ray supports no resource-level permissions.',
+      });
+    }
+    this.functions = functions;
+    this.roles = roles;
+
+    // Build dataset: Athena in its workgroup, Glue and S3 reads of the lake tables, the run's output.
+    iam.Grant.addToPrincipal({
+      grantee: roles.buildDataset,
+      actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StopQueryExecution', 'athena:GetWorkGroup'],
+      resourceArns: [workGroupArn],
+    });
+    const tableNames = [settings.lake.tracesTable, settings.lake.auditTable, settings.lake.feedbackTable];
+    iam.Grant.addToPrincipal({
+      grantee: roles.buildDataset,
+      actions: ['glue:GetDatabase', 'glue:GetTable'],
+      resourceArns: [lake.catalogArn, lake.databaseArn, ...tableNames.map((t) => lake.tableArn(t))],
+    });
+    iam.Grant.addToPrincipal({ grantee: roles.buildDataset, actions: ['s3:GetBucketLocation', 's3:ListBucket'], resourceArns: [lake.bucket.bucketArn] });
+    for (const table of tableNames) {
+      const objects = lake.bucket.arnForObjects(`${lake.tablesPrefix}${table}/*`);
+      iam.Grant.addToPrincipal({ grantee: roles.buildDataset, actions: ['s3:GetObject'], resourceArns: [objects] });
+      acknowledgeWildcardResourceToken(roles.buildDataset, objects, `Read-only on the ${table} Iceberg table's data and metadata files, which Firehose commits under generated names.`);
+    }
+    lake.key.grantDecrypt(roles.buildDataset);
+    artifacts.grantWrite(roles.buildDataset, artifacts.runsPrefix);
+    // Athena writes and reads query results with the caller's permissions.
+    artifacts.grantRead(roles.buildDataset, artifacts.queryResultsPrefix);
+    artifacts.grantWrite(roles.buildDataset, artifacts.queryResultsPrefix);
+
+    budget.grantRead(roles.checkEligibility);
+    budget.grantRead(roles.checkGpuBudget);
+    budget.grantRecord(roles.recordGpuHours);
+
+    approvals.grantRecordAccess(roles.prepareApproval, ['dynamodb:PutItem']);
+    approvals.signingSecret.grantRead(roles.prepareApproval);
+    approvals.grantRecordAccess(roles.requestApproval, ['dynamodb:GetItem', 'dynamodb:UpdateItem']);
+    approvals.signingSecret.grantRead(roles.requestApproval);
+    approvals.grantPublish(approvals.approvalsTopic, roles.requestApproval);
+    approvals.grantPublish(approvals.finopsTopic, roles.requestApproval);
+
+    // Eval gate: this run's metrics.json and production's (another run's) under runs/, and the registry.
+    artifacts.grantRead(roles.checkEvalGate, artifacts.runsPrefix);
+    registry.grantRead(roles.checkEvalGate);
+    registry.grantRegister(roles.registerModel);
+
+    const definition = buildTrainingPipelineDefinition(this, {
+      stage: props.stage,
+      functions,
+      jobQueue: compute.jobQueue,
+      trainJobDefinition: compute.trainJobDefinition,
+      evalJobDefinition: compute.evalJobDefinition,
+      notificationsTopic: approvals.notificationsTopic,
+      approvalTimeout: Duration.seconds(Math.ceil(settings.approvalExpiryHours * 3600)),
+      hyperparameters: props.settings.training.hyperparameters,
+      goldenSetsUri: artifacts.uriOf(artifacts.goldenSetsPrefix),
+    });
+
+    this.stateMachineLogGroup = new logs.LogGroup(this, 'StateMachineLogs', { retention: logRetention, removalPolicy: logRemovalPolicy });
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      comment: `Self-Improving Agent Loop ${props.stage}: dataset, eligibility, GPU budget, approvals, Batch training, eval gate, registry`,
+      definitionBody: sfn.DefinitionBody.fromChainable(definition.chain),
+      tracingEnabled: true,
+      // Every event, without inputs and outputs: states carry signed approval links (bearer credentials)
+      // and task tokens, which must not be readable by everyone who can read logs.
+      logs: { destination: this.stateMachineLogGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+    });
+    // The SNS tasks publish to a KMS-encrypted topic.
+    approvals.grantPublish(approvals.notificationsTopic, this.stateMachine);
+    approvals.grantTaskDecisions(this.stateMachine);
+
+    const smRole = this.stateMachine.role;
+    Validations.of(smRole).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'On * only what has no resource-level permissions: batch:DescribeJobs (following .sync jobs), the CloudWatch Logs delivery actions of execution logging, and the X-Ray actions of tracing.',
+    });
+    acknowledgeWildcardResourceToken(
+      smRole,
+      stack.formatArn({ service: 'batch', resource: 'job', resourceName: '*' }),
+      'batch:TerminateJob on jobs: job ids exist only at run time; it lets a stopped execution stop the GPU node it started.',
+    );
+    for (const step of Object.keys(functions) as PipelineStep[]) {
+      acknowledgeWildcardResource(
+        smRole,
+        functions[step].node.defaultChild as CfnElement,
+        'Arn',
+        ':*',
+        `lambda:InvokeFunction on the versions and aliases of the ${step} function (function-arn:*), as the invoke task grants it; no other function is reachable.`,
+      );
+    }
+
+    this.schedulerRole = new iam.Role(this, 'SchedulerRole', {
+      description: `EventBridge Scheduler: starts ${props.stage} training pipeline executions`,
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: {
+          StringEquals: {
+            'aws:SourceAccount': stack.account,
+            'aws:SourceArn': stack.formatArn({ service: 'scheduler', resource: 'schedule-group', resourceName: 'default' }),
+          },
+        },
+      }),
+    });
+    const timeZone = TimeZone.of(props.schedules.timezone);
+    const datasetSchedules: Record<string, scheduler.Schedule> = {};
+    const trainingSchedules: Record<string, scheduler.Schedule> = {};
+    for (const model of settings.targetModels) {
+      const start = (input: Record<string, string>): schedulerTargets.StepFunctionsStartExecution =>
+        new schedulerTargets.StepFunctionsStartExecution(this.stateMachine, {
+          role: this.schedulerRole,
+          input: scheduler.ScheduleTargetInput.fromObject(input),
+          retryAttempts: 3,
+          maxEventAge: Duration.hours(1),
+        });
+      datasetSchedules[model.id] = new scheduler.Schedule(this, `DatasetBuild-${model.id}`, {
+        description: `${props.stage}: daily dataset build for ${model.id} (dataset only, never trains)`,
+        schedule: scheduler.ScheduleExpression.expression(props.schedules.datasetBuild, timeZone),
+        enabled: props.schedules.enabled,
+        target: start({ mode: 'dataset-only', targetModelId: model.id, requestedBy: 'scheduler:daily-dataset-build' }),
+      });
+      trainingSchedules[model.id] = new scheduler.Schedule(this, `TrainingRequest-${model.id}`, {
+        description: `${props.stage}: weekly training request for ${model.id} (only asks for approval)`,
+        schedule: scheduler.ScheduleExpression.expression(props.schedules.trainingRequest, timeZone),
+        enabled: props.schedules.enabled,
+        target: start({
+          mode: 'train',
+          targetModelId: model.id,
+          requestedBy: 'scheduler:weekly-training-request',
+          reason: 'Weekly training request: trains only after a human approves',
+        }),
+      });
+    }
+    this.datasetSchedules = datasetSchedules;
+    this.trainingSchedules = trainingSchedules;
+  }
+}
+
+function functionId(step: PipelineStep): string {
+  return `${step.charAt(0).toUpperCase()}${step.slice(1)}`;
+}

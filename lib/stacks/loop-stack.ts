@@ -1,0 +1,180 @@
+/**
+ * The stateless stack of one stage: the training pipeline (functions, state machine, schedules), its
+ * Batch GPU capacity, the approvals page and topics, and the GPU budget alarm. Everything stateful it
+ * uses (lake, artifact bucket, ledger and approvals tables, model package groups) is passed in from the
+ * data stack as constructs; CDK turns those references into stack exports.
+ */
+import * as path from 'node:path';
+import { CfnOutput, CrossStackReferences, Fn, ReferenceStrength, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import type { Construct } from 'constructs';
+import type { StageConfig, TrainingConfig } from '../../config/schema';
+import { FEEDBACK_TABLE, GATE_AUDIT_TABLE, TRACES_TABLE } from '../../lambdas/shared/lake-tables';
+import { pipelineSettingsFromStage, type PipelineSettings } from '../../lambdas/pipeline/settings';
+import { Approvals } from '../constructs/approvals';
+import type { ArtifactStore } from '../constructs/artifact-store';
+import { GpuBudget } from '../constructs/gpu-budget';
+import type { ModelRegistry } from '../constructs/model-registry';
+import type { PipelineTables } from '../constructs/pipeline-tables';
+import { PROJECT_ROOT } from '../constructs/private/esm-function';
+import type { TraceLake } from '../constructs/trace-lake';
+import { TrainingCompute } from '../constructs/training-compute';
+import { TrainingPipeline } from '../constructs/training-pipeline';
+
+/** Properties of {@link LoopStack}. */
+export interface LoopStackProps extends StackProps {
+  /** The validated stage configuration. */
+  readonly config: StageConfig;
+  /** The trace lake (data stack). */
+  readonly lake: TraceLake;
+  /** The artifact bucket (data stack). */
+  readonly artifacts: ArtifactStore;
+  /** Ledger and approvals tables (data stack). */
+  readonly pipelineTables: PipelineTables;
+  /** Model package groups (data stack). */
+  readonly modelRegistry: ModelRegistry;
+
+  /**
+   * Folder of the trainer image built as an asset when `training.image.kind` is `asset`.
+   *
+   * @default <repository>/training
+   */
+  readonly trainingImageDirectory?: string;
+
+  /**
+   * Serving container registered with every model package (SERVING_IMAGE_URI of Register model).
+   *
+   * @default the SageMaker LMI (vLLM) deep learning container of the stage's region, {@link defaultServingImageUri}
+   */
+  readonly servingImageUri?: string;
+}
+
+/** Availability zones of the training VPC: always from `Fn::GetAZs`, so no context lookup ever runs. */
+export const TRAINING_AZ_COUNT = 3;
+
+/** Account of the AWS deep learning containers in commercial regions. */
+const DLC_ACCOUNT = '763104351884';
+/** SageMaker Large Model Inference container (vLLM backend) tag; a reviewed bump, like the Lambda runtime. */
+export const DEFAULT_SERVING_IMAGE_TAG = 'djl-inference:0.33.0-lmi15.0.0-cu128';
+
+/** The LMI serving container of a region. */
+export function defaultServingImageUri(region: string): string {
+  return `${DLC_ACCOUNT}.dkr.ecr.${region}.amazonaws.com/${DEFAULT_SERVING_IMAGE_TAG}`;
+}
+
+/** The trainer image of a stage: the asset built from `directory`, or the configured URI. */
+export function trainingImage(scope: Construct, image: TrainingConfig['image'], directory: string): ecs.ContainerImage {
+  if (image.kind === 'asset') {
+    // p5en/p5/g-family instances are x86_64; synth only stages the folder, `cdk deploy` builds it.
+    return ecs.ContainerImage.fromAsset(directory, { platform: ecrAssets.Platform.LINUX_AMD64 });
+  }
+  // An ECR image is pulled with the execution role's grant; anything else is pulled as a public image.
+  const ecrUri = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/([a-z0-9._/-]+?)(?::([A-Za-z0-9._-]+)|@(sha256:[0-9a-f]{64}))?$/.exec(image.uri);
+  if (ecrUri === null) return ecs.ContainerImage.fromRegistry(image.uri);
+  const [, account, region, repositoryName, tag, digest] = ecrUri;
+  const stack = Stack.of(scope);
+  const repository = ecr.Repository.fromRepositoryAttributes(scope, 'TrainingImageRepository', {
+    repositoryName: repositoryName!,
+    repositoryArn: `arn:${stack.partition}:ecr:${region}:${account}:repository/${repositoryName}`,
+  });
+  return ecs.ContainerImage.fromEcrRepository(repository, digest ?? tag ?? 'latest');
+}
+
+/** The loop stack of one stage. */
+export class LoopStack extends Stack {
+  /** PIPELINE_SETTINGS of every pipeline function. */
+  public readonly pipelineSettings: PipelineSettings;
+  /** VPC, Batch environments, queue, job definitions. */
+  public readonly compute: TrainingCompute;
+  /** Signing secret, topics, approval page API. */
+  public readonly approvals: Approvals;
+  /** Ledger access and the 80 % alarm. */
+  public readonly budget: GpuBudget;
+  /** Functions, state machine, schedules. */
+  public readonly pipeline: TrainingPipeline;
+
+  constructor(scope: Construct, id: string, props: LoopStackProps) {
+    const { config, lake, artifacts, pipelineTables, modelRegistry, trainingImageDirectory, servingImageUri, ...stackProps } = props;
+    super(scope, id, {
+      description: `Self-Improving Agent Loop loop stack (${config.stage}, ${config.dataBoundary} boundary): training pipeline, Batch GPU capacity, approvals, GPU budget`,
+      ...stackProps,
+    });
+    // Strong (Export/ImportValue): the data stack cannot drop a table, bucket or group this stack uses.
+    CrossStackReferences.of(this).consume(ReferenceStrength.STRONG);
+    // Stateless: nothing here holds data that outlives a redeploy, but logs are audit evidence in production.
+    const logRemovalPolicy = config.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+
+    this.pipelineSettings = pipelineSettingsFromStage(config, {
+      databaseName: lake.databaseName,
+      tracesTable: TRACES_TABLE.name,
+      auditTable: GATE_AUDIT_TABLE.name,
+      feedbackTable: FEEDBACK_TABLE.name,
+    });
+    const registryNames = JSON.stringify(Object.entries(modelRegistry.groupNames).sort());
+    const settingsNames = JSON.stringify(Object.entries(this.pipelineSettings.modelPackageGroups).sort());
+    if (registryNames !== settingsNames) {
+      throw new Error(`LoopStack: the model registry has groups ${registryNames} but the pipeline settings name ${settingsNames}; both must come from the same target models`);
+    }
+
+    this.compute = new TrainingCompute(this, 'TrainingCompute', {
+      stage: config.stage,
+      training: config.training,
+      image: trainingImage(this, config.training.image, trainingImageDirectory ?? path.join(PROJECT_ROOT, 'training')),
+      artifacts,
+      network: config.training.network,
+      maxAzs: TRAINING_AZ_COUNT,
+      logRemovalPolicy,
+    });
+
+    this.approvals = new Approvals(this, 'Approvals', {
+      stage: config.stage,
+      table: pipelineTables.approvalsTable,
+      approverEmails: config.approvals.approverEmails,
+      finopsEmails: config.approvals.finopsEmails,
+      notificationEmails: config.approvals.notificationEmails,
+      metricsNamespace: config.metricsNamespace,
+      logRemovalPolicy,
+    });
+
+    this.budget = new GpuBudget(this, 'GpuBudget', {
+      stage: config.stage,
+      gpuBudget: config.gpuBudget,
+      ledgerTable: pipelineTables.ledgerTable,
+      metricsNamespace: config.metricsNamespace,
+      alarmTopic: this.approvals.finopsTopic,
+    });
+
+    this.pipeline = new TrainingPipeline(this, 'Pipeline', {
+      stage: config.stage,
+      settings: this.pipelineSettings,
+      metricsNamespace: config.metricsNamespace,
+      lake,
+      artifacts,
+      registry: modelRegistry,
+      budget: this.budget,
+      approvals: this.approvals,
+      compute: this.compute,
+      schedules: config.schedules,
+      servingImageUri: servingImageUri ?? defaultServingImageUri(config.region),
+      logRemovalPolicy,
+    });
+
+    Tags.of(this).add('project', 'self-improving-agent-loop');
+    Tags.of(this).add('stage', config.stage);
+    Tags.of(this).add('data-boundary', config.dataBoundary);
+
+    new CfnOutput(this, 'StateMachineArn', { value: this.pipeline.stateMachine.stateMachineArn, description: 'Training pipeline: start executions here (console, CLI, schedules)' });
+    new CfnOutput(this, 'ApprovalPageBaseUrl', { value: this.approvals.pageBaseUrl, description: 'Approval links start with this URL (<base>approvals/<id>?exp=..&sig=..)' });
+    new CfnOutput(this, 'JobQueueArn', { value: this.compute.jobQueue.jobQueueArn, description: 'Batch queue of the training and eval jobs' });
+  }
+
+  /**
+   * Availability zones as `Fn::GetAZs` tokens, whatever the stack's environment: with a pinned account
+   * CDK would otherwise look them up in the account (DESIGN.md section 9: no context lookups).
+   */
+  override get availabilityZones(): string[] {
+    return Array.from({ length: TRAINING_AZ_COUNT }, (_, i) => Fn.select(i, Fn.getAzs()));
+  }
+}

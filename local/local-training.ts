@@ -1,0 +1,97 @@
+/**
+ * Local mode's training half: the synthesized training pipeline run on the local lake
+ * (local/pipeline/local-pipeline.ts), with approvals on a page served on 127.0.0.1 and in the CLI,
+ * and a SIMULATED Batch whose default scenario includes a Spot reclaim so the resume path shows.
+ */
+import { join } from 'node:path';
+import { loadStageConfig } from '../config';
+import { InMemoryLedger } from '../lambdas/pipeline/budget/in-memory-ledger';
+import type { PipelineInput } from '../lambdas/pipeline/contracts';
+import { pipelineSettingsFromStage } from '../lambdas/pipeline/settings';
+import { FEEDBACK_TABLE, GATE_AUDIT_TABLE, TRACES_TABLE } from '../lambdas/shared/lake-tables';
+import { LocalLake } from './local-lake';
+import { ConsoleNotifier } from './pipeline/console-notifier';
+import { FsObjectStore } from './pipeline/fs-object-store';
+import { startLocalApprovals } from './pipeline/local-approval-runtime';
+import { LocalModelRegistry } from './pipeline/local-model-registry';
+import { runLocalPipeline, type LocalPipelineRun } from './pipeline/local-pipeline';
+import { startScriptedApprover } from './pipeline/scripted-approver';
+import type { SimulatedBatchScenario } from './pipeline/simulated-batch';
+import { synthesizePipeline } from './pipeline/synthesized-pipeline';
+
+/** The default simulated run: one Spot reclaim, then success; an eval that passes the gate. */
+export const DEFAULT_LOCAL_SCENARIO: SimulatedBatchScenario = {
+  trainAttempts: ['spot-reclaim', 'success'],
+  attemptHours: 1.5,
+  totalSteps: 500,
+  checkpointEvery: 50,
+  evalMetrics: { faithfulness: 0.9, metrics: { answer_relevance: 0.87, context_precision: 0.82 }, goldenSetVersion: 'local-golden-v1', examples: 200 },
+};
+
+export interface LocalTrainingOptions {
+  readonly stage: string;
+  readonly lakeDir: string;
+  /** Where approvals, the registry, notifications and run artifacts live. */
+  readonly stateDir: string;
+  readonly targetModelId: string;
+  /** A scripted, clearly labelled approver decides instead of a person. */
+  readonly autoApprove: boolean;
+  /** How long to wait for a person's decision before the approval times out locally. */
+  readonly approvalWaitSeconds: number;
+  readonly scenario?: SimulatedBatchScenario;
+  readonly print?: (line: string) => void;
+}
+
+export interface LocalTrainingResult {
+  readonly run: LocalPipelineRun;
+  readonly approvalsDir: string;
+}
+
+export async function runLocalTraining(options: LocalTrainingOptions): Promise<LocalTrainingResult> {
+  const print = options.print ?? ((line: string) => console.log(line));
+  const stage = loadStageConfig(options.stage);
+  const settings = pipelineSettingsFromStage(stage, {
+    databaseName: stage.lake.databaseName,
+    tracesTable: TRACES_TABLE.name,
+    auditTable: GATE_AUDIT_TABLE.name,
+    feedbackTable: FEEDBACK_TABLE.name,
+  });
+  const approvalsDir = join(options.stateDir, 'approvals');
+  const notifier = new ConsoleNotifier({ file: join(options.stateDir, 'notifications.jsonl'), print: (text) => print(`[local e-mail] ${text}`) });
+  const approvals = await startLocalApprovals({ dir: approvalsDir, expiryHours: stage.approvals.expiryHours, notifier });
+  const lake = await LocalLake.open(options.lakeDir);
+  const approver = options.autoApprove ? startScriptedApprover(approvals, { train: 'approve', finops: 'approve' }) : undefined;
+  if (!options.autoApprove) {
+    print(`Approvals wait for you: open the link in the [local e-mail] below, or run`);
+    print(`  npx tsx bin/sial.ts approvals list --local ${approvalsDir}`);
+    print(`  npx tsx bin/sial.ts approvals approve <ID> --local ${approvalsDir}`);
+    print(`(waiting up to ${options.approvalWaitSeconds} s per approval; rerun with --auto-approve to let a scripted approver decide)\n`);
+  }
+  try {
+    const input: PipelineInput = { mode: 'train', targetModelId: options.targetModelId, requestedBy: 'local:npm-run-local' };
+    const run = await runLocalPipeline(
+      {
+        stage,
+        settings,
+        pipeline: synthesizePipeline(stage),
+        lake,
+        store: new FsObjectStore(join(options.stateDir, 'objects')),
+        // A fresh ledger each run: local mode does not carry GPU-hours or cooldowns between runs.
+        ledger: new InMemoryLedger(),
+        registry: new LocalModelRegistry(join(options.stateDir, 'model-registry.json')),
+        notifier,
+        approvals,
+        clock: () => new Date(),
+        approvalTimeoutMs: options.approvalWaitSeconds * 1000,
+      },
+      input,
+      `local-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}`,
+      options.scenario ?? DEFAULT_LOCAL_SCENARIO,
+    );
+    return { run, approvalsDir };
+  } finally {
+    approver?.stop();
+    await approvals.close();
+    lake.close();
+  }
+}

@@ -1,0 +1,430 @@
+/**
+ * The training pipeline's Standard workflow as typed CDK chainable builders (JSONPath only: the local
+ * engine, aws-local-stepfunctions 3.x, silently ignores JSONata, Assign and variables). It takes its
+ * dependencies (functions, the Batch queue and job definitions, the notification topic, settings)
+ * and creates no AWS resource itself: only the states.
+ *
+ * Data flow (each Task's ResultPath is the one lambdas/pipeline/contracts.ts names):
+ *   $.request (Validate request) -> $.dataset -> $.eligibility -> $.budget
+ *   -> [$.finopsApproval -> $.finopsDecision] -> $.approval -> $.trainingApproval
+ *   -> $.trainJob -> $.gpuUsage -> $.evalJob -> $.evalGate -> $.registration
+ * Every caught error lands at $.error ({ Error, Cause }), which `Notify failure` reports and
+ * `Pipeline failed` ends the execution with (ErrorPath / CausePath); a branch that ends cleanly keeps
+ * its error elsewhere ($.rejection, $.approvalExpiry, ...), so $.error only ever means "failed".
+ */
+import { Duration, Stack } from 'aws-cdk-lib';
+import type * as batch from 'aws-cdk-lib/aws-batch';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import type { Construct } from 'constructs';
+import { MODEL_ARTIFACT_FILE } from '../lambdas/pipeline/register-model/register-model';
+import { PIPELINE_ERRORS, TRAINING_STATES } from './training-pipeline-states';
+
+/** The pipeline's Lambda functions, one per step (the record function serves both record states). */
+export interface TrainingPipelineFunctions {
+  /** lambdas/pipeline/validate-request/handler.ts */
+  readonly validateRequest: lambda.IFunction;
+  /** lambdas/pipeline/dataset/handler.ts */
+  readonly buildDataset: lambda.IFunction;
+  /** lambdas/pipeline/eligibility/handler.ts */
+  readonly checkEligibility: lambda.IFunction;
+  /** lambdas/pipeline/budget/check-handler.ts */
+  readonly checkGpuBudget: lambda.IFunction;
+  /** lambdas/pipeline/budget/record-handler.ts (after success and after failure) */
+  readonly recordGpuHours: lambda.IFunction;
+  /** lambdas/pipeline/approvals/prepare-handler.ts (training and FinOps) */
+  readonly prepareApproval: lambda.IFunction;
+  /** lambdas/pipeline/approvals/request-handler.ts (training and FinOps, waits for the task token) */
+  readonly requestApproval: lambda.IFunction;
+  /** lambdas/pipeline/eval-gate/handler.ts */
+  readonly checkEvalGate: lambda.IFunction;
+  /** lambdas/pipeline/register-model/handler.ts */
+  readonly registerModel: lambda.IFunction;
+}
+
+/** Dependencies of {@link buildTrainingPipelineDefinition}. */
+export interface TrainingPipelineDefinitionProps {
+  /** Stage name, shown in notification subjects. */
+  readonly stage: string;
+  readonly functions: TrainingPipelineFunctions;
+  /** The queue both Batch jobs are submitted to. */
+  readonly jobQueue: batch.IJobQueue;
+  /** Training job (SIAL_MODE=train). */
+  readonly trainJobDefinition: batch.IJobDefinition;
+  /** Eval job (SIAL_MODE=eval). */
+  readonly evalJobDefinition: batch.IJobDefinition;
+  /** Where the pipeline's own notifications go (not eligible, rejected, expired, failed, registered). */
+  readonly notificationsTopic: sns.ITopic;
+  /** How long a human has to decide an approval; the task-token states time out after it. */
+  readonly approvalTimeout: Duration;
+  /** Trainer hyper-parameters (`config.training.hyperparameters`), passed as SIAL_HYPERPARAMETERS JSON. */
+  readonly hyperparameters: Readonly<Record<string, string | number | boolean>>;
+  /** `s3://` prefix of the eval golden sets, ending in `/`; the eval job reads `<prefix><targetModelId>/` (SIAL_GOLDEN_SET_URI). */
+  readonly goldenSetsUri: string;
+}
+
+/** What {@link buildTrainingPipelineDefinition} returns: the chain and the states a caller may need. */
+export interface TrainingPipelineDefinition {
+  /** The whole workflow, from `Validate request`. */
+  readonly chain: sfn.IChainable;
+  /** The Batch tasks, whose IAM statements are scoped to the given queue and job definitions. */
+  readonly trainTask: tasks.BatchSubmitJob;
+  readonly evalTask: tasks.BatchSubmitJob;
+}
+
+/** Transient Lambda invoke errors worth a retry (the function itself did not fail). */
+export const LAMBDA_TRANSIENT_ERRORS = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+  'Lambda.ClientExecutionTimeoutException',
+] as const;
+
+/**
+ * Batch errors retried: throttling and SDK-level failures of SubmitJob. `Batch.ServerException` is not
+ * retried: SubmitJob has no idempotency token, so a retry after an ambiguous 5xx could start a second
+ * GPU node behind the pipeline's back. `States.TaskFailed` (the job failed) is never retried here; the
+ * job definition's retry strategy already retried Spot reclaims.
+ */
+export const BATCH_TRANSIENT_ERRORS = ['Batch.AWSBatchException', 'Batch.TooManyRequestsException'] as const;
+
+/** Transient SNS publish errors (throttling, KMS throttling, internal errors). */
+export const SNS_TRANSIENT_ERRORS = ['SNS.ThrottledException', 'SNS.KMSThrottlingException', 'SNS.InternalErrorException'] as const;
+
+/** Where every caught failure is placed (read by `Notify failure` and `Pipeline failed`). */
+export const ERROR_PATH = '$.error';
+
+/** BatchSubmitJob's JSONPath props with the queue and job definition as constructs instead of ARNs. */
+type ScopedBatchSubmitJobProps = Omit<tasks.BatchSubmitJobJsonPathProps, 'jobQueueArn' | 'jobDefinitionArn'> & {
+  readonly jobQueue: batch.IJobQueue;
+  readonly jobDefinition: batch.IJobDefinition;
+};
+
+/**
+ * BatchSubmitJob whose IAM statements name the queue and the job definition (CDK's default allows
+ * SubmitJob on every job definition of the account), and add what `.sync` needs to stop the job when
+ * the execution is stopped (TerminateJob) and to follow it (DescribeJobs, the managed event rule).
+ */
+class ScopedBatchSubmitJob extends tasks.BatchSubmitJob {
+  protected declare readonly taskPolicies: iam.PolicyStatement[];
+
+  constructor(scope: Construct, id: string, props: ScopedBatchSubmitJobProps) {
+    const { jobQueue, jobDefinition, ...submitProps } = props;
+    super(scope, id, { ...submitProps, jobQueueArn: jobQueue.jobQueueArn, jobDefinitionArn: jobDefinition.jobDefinitionArn });
+    const stack = Stack.of(this);
+    this.taskPolicies = [
+      new iam.PolicyStatement({ actions: ['batch:SubmitJob'], resources: [jobQueue.jobQueueArn, jobDefinition.jobDefinitionArn] }),
+      // Job ids exist only at run time; TerminateJob lets a stopped execution stop its GPU node.
+      new iam.PolicyStatement({ actions: ['batch:TerminateJob'], resources: [stack.formatArn({ service: 'batch', resource: 'job', resourceName: '*' })] }),
+      // DescribeJobs supports no resource-level permissions.
+      new iam.PolicyStatement({ actions: ['batch:DescribeJobs'], resources: ['*'] }),
+      new iam.PolicyStatement({
+        actions: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
+        resources: [stack.formatArn({ service: 'events', resource: 'rule', resourceName: 'StepFunctionsGetEventsForBatchJobsRule' })],
+      }),
+    ];
+  }
+}
+
+const J = sfn.JsonPath;
+
+/**
+ * SIAL_DATASET_URI: `$.dataset.grpoUri` for GRPO, `$.dataset.dpoUri` for DPO, chosen in JSONPath
+ * without a Choice state (state names are a contract) and without variables (the local engine ignores
+ * them). Splitting the algorithm name on "r" gives ["g", "po"] for `grpo` and ["dpo"] for `dpo`; one
+ * less than that length indexes [dpoUri, grpoUri]. The algorithm enum (contracts.ts) has exactly these
+ * two values; the definition test executes the expression for every value of that enum, so adding a
+ * third algorithm fails it until this expression learns the new one.
+ */
+function datasetUriOfAlgorithm(): string {
+  const index = J.mathAdd(J.arrayLength(J.stringSplit(J.stringAt('$.request.algorithm'), 'r')) as unknown as number, -1);
+  return J.arrayGetItem(J.array(J.stringAt('$.dataset.dpoUri'), J.stringAt('$.dataset.grpoUri')), index as unknown as number);
+}
+
+/** Builds the workflow's states in `scope` and returns the chain from `Validate request`. */
+export function buildTrainingPipelineDefinition(scope: Construct, props: TrainingPipelineDefinitionProps): TrainingPipelineDefinition {
+  const timeoutSeconds = props.approvalTimeout.toSeconds();
+  if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 60) {
+    throw new Error(`Training pipeline: approvalTimeout is ${timeoutSeconds} s; expected whole seconds, at least 60`);
+  }
+  const { functions: fn, stage } = props;
+  const subject = (what: string): string => `[sial ${stage}] ${what}`;
+
+  const invoke = (id: string, lambdaFunction: lambda.IFunction, payload: Record<string, unknown>, resultPath: string): tasks.LambdaInvoke => {
+    const task = new tasks.LambdaInvoke(scope, id, {
+      lambdaFunction,
+      // The function's return value is the state's result: ResultPaths hold the contract objects.
+      payloadResponseOnly: true,
+      payload: sfn.TaskInput.fromObject(payload),
+      resultPath,
+      retryOnServiceExceptions: false,
+    });
+    task.addRetry({ errors: [...LAMBDA_TRANSIENT_ERRORS], interval: Duration.seconds(2), maxAttempts: 6, backoffRate: 2 });
+    return task;
+  };
+  const notify = (id: string, what: string, message: string): tasks.SnsPublish => {
+    const task = new tasks.SnsPublish(scope, id, {
+      topic: props.notificationsTopic,
+      subject: subject(what),
+      message: sfn.TaskInput.fromText(message),
+      // Keep the state's data: a notification is a side effect, what follows still needs $.error etc.
+      resultPath: J.DISCARD,
+    });
+    task.addRetry({ errors: [...SNS_TRANSIENT_ERRORS], interval: Duration.seconds(2), maxAttempts: 4, backoffRate: 2 });
+    return task;
+  };
+  const awaitApproval = (id: string, approvalPath: string, resultPath: string): tasks.LambdaInvoke => {
+    const task = new tasks.LambdaInvoke(scope, id, {
+      lambdaFunction: fn.requestApproval,
+      integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+      // The token goes to the function (and on to the approvals table) only; the page link it e-mails
+      // is already in this state's input ($.approval / $.finopsApproval), for operators in the console.
+      payload: sfn.TaskInput.fromObject({ taskToken: J.taskToken, approvalId: J.stringAt(`${approvalPath}.approvalId`) }),
+      taskTimeout: sfn.Timeout.duration(props.approvalTimeout),
+      resultPath,
+      retryOnServiceExceptions: false,
+    });
+    task.addRetry({ errors: [...LAMBDA_TRANSIENT_ERRORS], interval: Duration.seconds(2), maxAttempts: 6, backoffRate: 2 });
+    return task;
+  };
+
+  // Terminal states.
+  const failed = new sfn.Fail(scope, TRAINING_STATES.failed, {
+    comment: 'Ends the execution with the error that stopped it (RequestRefused, EvalGateFailed, a Batch failure, ...)',
+    errorPath: `${ERROR_PATH}.Error`,
+    causePath: `${ERROR_PATH}.Cause`,
+  });
+  const notifyFailure = notify(
+    TRAINING_STATES.notifyFailure,
+    'training pipeline failed',
+    J.format('Execution {} of the {} training pipeline failed.\n\nError: {}\nCause: {}', J.executionName, stage, J.stringAt(`${ERROR_PATH}.Error`), J.stringAt(`${ERROR_PATH}.Cause`)),
+  );
+  // If even the failure notice cannot be sent, still end with the original error ($.error is kept).
+  notifyFailure.addCatch(failed, { errors: [sfn.Errors.ALL], resultPath: '$.notifyError' });
+  notifyFailure.next(failed);
+  const onFailure = (task: tasks.LambdaInvoke | tasks.SnsPublish | tasks.BatchSubmitJob): void => {
+    task.addCatch(notifyFailure, { errors: [sfn.Errors.ALL], resultPath: ERROR_PATH });
+  };
+
+  const datasetBuilt = new sfn.Succeed(scope, TRAINING_STATES.datasetBuilt, { comment: 'Dataset-only run (daily schedule): the manifest is the output', outputPath: '$.dataset' });
+  const notEligible = new sfn.Succeed(scope, TRAINING_STATES.notEligible, { comment: 'Not eligible for training: the reasons are the output', outputPath: '$.eligibility' });
+  const finopsRejected = new sfn.Succeed(scope, TRAINING_STATES.finopsRejected, { comment: 'FinOps declined to lift the GPU-hour ceiling for this run' });
+  const trainingRejected = new sfn.Succeed(scope, TRAINING_STATES.trainingRejected, { comment: 'An approver rejected the training run' });
+  const approvalExpired = new sfn.Succeed(scope, TRAINING_STATES.approvalExpired, { comment: 'Nobody decided before the approval expired' });
+
+  // 1. Validate request: a refusal (managed model, unknown target) ends the run at once with its reason.
+  const validateRequest = invoke(TRAINING_STATES.validateRequest, fn.validateRequest, { input: J.entirePayload, executionName: J.executionName }, '$.request');
+  validateRequest.addCatch(notifyFailure, { errors: [PIPELINE_ERRORS.requestRefused], resultPath: ERROR_PATH });
+  onFailure(validateRequest);
+
+  // 2. Build dataset; a dataset-only run (the daily schedule) ends here.
+  const buildDataset = invoke(TRAINING_STATES.buildDataset, fn.buildDataset, { request: J.objectAt('$.request') }, '$.dataset');
+  onFailure(buildDataset);
+  const datasetOnly = new sfn.Choice(scope, TRAINING_STATES.datasetOnly);
+
+  // 3. Eligibility (seed 003).
+  const checkEligibility = invoke(TRAINING_STATES.checkEligibility, fn.checkEligibility, { request: J.objectAt('$.request'), dataset: J.objectAt('$.dataset') }, '$.eligibility');
+  onFailure(checkEligibility);
+  const eligible = new sfn.Choice(scope, TRAINING_STATES.eligible);
+  const notifyNotEligible = notify(
+    TRAINING_STATES.notifyNotEligible,
+    'training not eligible',
+    J.format(
+      'Run {} for {} will not train: the dataset is not eligible.\n\nReasons: {}\nFigures: {}\nExecution: {}',
+      J.stringAt('$.request.runId'),
+      J.stringAt('$.request.targetModelId'),
+      J.jsonToString(J.listAt('$.eligibility.reasons')),
+      J.jsonToString(J.objectAt('$.eligibility.figures')),
+      J.executionId,
+    ),
+  );
+  onFailure(notifyNotEligible);
+  notifyNotEligible.next(notEligible);
+
+  // 4. GPU budget; over the ceiling needs a FinOps approval first.
+  const checkGpuBudget = invoke(TRAINING_STATES.checkGpuBudget, fn.checkGpuBudget, { request: J.objectAt('$.request') }, '$.budget');
+  onFailure(checkGpuBudget);
+  const withinBudget = new sfn.Choice(scope, TRAINING_STATES.withinBudget);
+
+  const approvalSummary = (kind: 'train' | 'finops'): Record<string, unknown> => ({
+    // Order is display order (the page and the e-mail list it as given).
+    ...(kind === 'finops' ? { gpuBudget: J.objectAt('$.budget') } : {}),
+    targetModelId: J.stringAt('$.request.targetModelId'),
+    modelFamily: J.stringAt('$.request.modelFamily'),
+    algorithm: J.stringAt('$.request.algorithm'),
+    requestedBy: J.stringAt('$.request.requestedBy'),
+    requestedAt: J.stringAt('$.request.requestedAt'),
+    datasetId: J.stringAt('$.dataset.datasetId'),
+    rewardPolicyVersion: J.stringAt('$.dataset.rewardPolicyVersion'),
+    datasetCounts: J.objectAt('$.dataset.counts'),
+    eligibility: J.objectAt('$.eligibility.figures'),
+    ...(kind === 'train' ? { gpuBudget: J.objectAt('$.budget') } : {}),
+  });
+  const prepareInput = (kind: 'train' | 'finops'): Record<string, unknown> => ({
+    kind,
+    request: J.objectAt('$.request'),
+    summary: approvalSummary(kind),
+    executionArn: J.executionId,
+  });
+
+  const prepareFinops = invoke(TRAINING_STATES.prepareFinopsApproval, fn.prepareApproval, prepareInput('finops'), '$.finopsApproval');
+  onFailure(prepareFinops);
+  const requestFinops = awaitApproval(TRAINING_STATES.requestFinopsApproval, '$.finopsApproval', '$.finopsDecision');
+  const notifyFinopsRejected = notify(
+    TRAINING_STATES.notifyFinopsRejected,
+    'FinOps rejected a training run',
+    J.format('FinOps rejected the GPU budget exception for run {} ({}). Nothing was trained.\n\nDecision: {}', J.stringAt('$.request.runId'), J.stringAt('$.request.targetModelId'), J.stringAt('$.rejection.Cause')),
+  );
+  onFailure(notifyFinopsRejected);
+  notifyFinopsRejected.next(finopsRejected);
+
+  const notifyApprovalExpired = notify(
+    TRAINING_STATES.notifyApprovalExpired,
+    'approval expired',
+    J.format('Nobody decided an approval for run {} ({}) in time; the run stopped without training. Start a new execution to ask again.\n\nExecution: {}', J.stringAt('$.request.runId'), J.stringAt('$.request.targetModelId'), J.executionId),
+  );
+  onFailure(notifyApprovalExpired);
+  notifyApprovalExpired.next(approvalExpired);
+
+  requestFinops.addCatch(notifyFinopsRejected, { errors: [PIPELINE_ERRORS.approvalRejected], resultPath: '$.rejection' });
+  requestFinops.addCatch(notifyApprovalExpired, { errors: [sfn.Errors.TIMEOUT], resultPath: '$.approvalExpiry' });
+  onFailure(requestFinops);
+
+  // 5. Training approval (always, within budget or after FinOps approved).
+  const prepareTraining = invoke(TRAINING_STATES.prepareTrainingApproval, fn.prepareApproval, prepareInput('train'), '$.approval');
+  onFailure(prepareTraining);
+  const requestTraining = awaitApproval(TRAINING_STATES.requestTrainingApproval, '$.approval', '$.trainingApproval');
+  const notifyTrainingRejected = notify(
+    TRAINING_STATES.notifyTrainingRejected,
+    'training run rejected',
+    J.format('Training run {} ({}) was rejected. Nothing was trained.\n\nDecision: {}', J.stringAt('$.request.runId'), J.stringAt('$.request.targetModelId'), J.stringAt('$.rejection.Cause')),
+  );
+  onFailure(notifyTrainingRejected);
+  notifyTrainingRejected.next(trainingRejected);
+  requestTraining.addCatch(notifyTrainingRejected, { errors: [PIPELINE_ERRORS.approvalRejected], resultPath: '$.rejection' });
+  requestTraining.addCatch(notifyApprovalExpired, { errors: [sfn.Errors.TIMEOUT], resultPath: '$.approvalExpiry' });
+  onFailure(requestTraining);
+
+  // 6. Train on Batch (.sync), with the job contract of training/README.md.
+  const trainTask = new ScopedBatchSubmitJob(scope, TRAINING_STATES.train, {
+    jobQueue: props.jobQueue,
+    jobDefinition: props.trainJobDefinition,
+    jobName: J.format('train-{}', J.stringAt('$.request.runId')),
+    containerOverrides: {
+      environment: {
+        SIAL_MODE: 'train',
+        SIAL_RUN_ID: J.stringAt('$.request.runId'),
+        SIAL_TARGET_MODEL_ID: J.stringAt('$.request.targetModelId'),
+        SIAL_ALGORITHM: J.stringAt('$.request.algorithm'),
+        SIAL_DATASET_URI: datasetUriOfAlgorithm(),
+        SIAL_MANIFEST_URI: J.stringAt('$.dataset.manifestUri'),
+        SIAL_BASE_MODEL_URI: J.stringAt('$.request.baseModelUri'),
+        SIAL_OUTPUT_URI: J.stringAt('$.request.uris.output'),
+        SIAL_CHECKPOINT_URI: J.stringAt('$.request.uris.checkpoints'),
+        SIAL_HYPERPARAMETERS: JSON.stringify(props.hyperparameters),
+      },
+    },
+    // Rendered as Timeout.AttemptDurationSeconds.$: each attempt ends before the budget could be crossed.
+    taskTimeout: sfn.Timeout.at('$.budget.jobTimeoutSeconds'),
+    resultPath: '$.trainJob',
+  });
+  trainTask.addRetry({ errors: [...BATCH_TRANSIENT_ERRORS], interval: Duration.seconds(10), maxAttempts: 4, backoffRate: 2 });
+
+  // 7. Book the GPU-hours, after success or after failure.
+  const recordGpuHours = invoke(
+    TRAINING_STATES.recordGpuHours,
+    fn.recordGpuHours,
+    { request: J.objectAt('$.request'), budget: J.objectAt('$.budget'), job: J.objectAt('$.trainJob') },
+    '$.gpuUsage',
+  );
+  onFailure(recordGpuHours);
+  const recordFailedRun = invoke(
+    TRAINING_STATES.recordGpuHoursAfterFailure,
+    fn.recordGpuHours,
+    { request: J.objectAt('$.request'), budget: J.objectAt('$.budget'), error: J.objectAt(ERROR_PATH) },
+    '$.gpuUsage',
+  );
+  // Keep the training error at $.error: it is what the run failed with, not the booking problem.
+  recordFailedRun.addCatch(notifyFailure, { errors: [sfn.Errors.ALL], resultPath: '$.recordError' });
+  recordFailedRun.next(notifyFailure);
+  trainTask.addCatch(recordFailedRun, { errors: [sfn.Errors.ALL], resultPath: ERROR_PATH });
+
+  // 8. Evaluate on the golden set, then the gate.
+  const evalTask = new ScopedBatchSubmitJob(scope, TRAINING_STATES.evaluate, {
+    jobQueue: props.jobQueue,
+    jobDefinition: props.evalJobDefinition,
+    jobName: J.format('eval-{}', J.stringAt('$.request.runId')),
+    containerOverrides: {
+      environment: {
+        SIAL_MODE: 'eval',
+        SIAL_RUN_ID: J.stringAt('$.request.runId'),
+        SIAL_TARGET_MODEL_ID: J.stringAt('$.request.targetModelId'),
+        SIAL_MODEL_URI: J.format(`{}${MODEL_ARTIFACT_FILE}`, J.stringAt('$.request.uris.output')),
+        SIAL_GOLDEN_SET_URI: J.format(`${props.goldenSetsUri}{}/`, J.stringAt('$.request.targetModelId')),
+        SIAL_OUTPUT_URI: J.stringAt('$.request.uris.evalOutput'),
+        SIAL_METRICS_URI: J.stringAt('$.request.uris.metrics'),
+      },
+    },
+    resultPath: '$.evalJob',
+  });
+  evalTask.addRetry({ errors: [...BATCH_TRANSIENT_ERRORS], interval: Duration.seconds(10), maxAttempts: 4, backoffRate: 2 });
+  onFailure(evalTask);
+
+  const checkEvalGate = invoke(TRAINING_STATES.checkEvalGate, fn.checkEvalGate, { request: J.objectAt('$.request') }, '$.evalGate');
+  // EvalGateFailed carries the metrics in its cause; the Fail state ends the execution with it.
+  checkEvalGate.addCatch(notifyFailure, { errors: [PIPELINE_ERRORS.evalGateFailed], resultPath: ERROR_PATH });
+  onFailure(checkEvalGate);
+
+  // 9. Register (pending manual approval) and tell everyone.
+  const registerModel = invoke(
+    TRAINING_STATES.registerModel,
+    fn.registerModel,
+    { request: J.objectAt('$.request'), dataset: J.objectAt('$.dataset'), evalGate: J.objectAt('$.evalGate'), trainingApproval: J.objectAt('$.trainingApproval') },
+    '$.registration',
+  );
+  onFailure(registerModel);
+  const notifyRegistered = notify(
+    TRAINING_STATES.notifyRegistered,
+    'candidate model registered',
+    J.format(
+      'Run {} trained {} and passed the eval gate. Registered as {} (version {}), pending approval for rollout.\n\nExecution: {}',
+      J.stringAt('$.request.runId'),
+      J.stringAt('$.request.targetModelId'),
+      J.stringAt('$.registration.modelPackageArn'),
+      J.jsonToString(J.objectAt('$.registration.modelPackageVersion')),
+      J.executionId,
+    ),
+  );
+  onFailure(notifyRegistered);
+
+  // 10. The canary rollout (next issue) replaces this state; its output is the registration.
+  const handOver = new sfn.Pass(scope, TRAINING_STATES.handOverToRollout, {
+    comment: 'Placeholder for the canary rollout, which starts behind its own approval',
+    outputPath: '$.registration',
+  });
+
+  const chain = sfn.Chain.start(validateRequest)
+    .next(buildDataset)
+    .next(
+      datasetOnly
+        .when(sfn.Condition.stringEquals('$.request.mode', 'dataset-only'), datasetBuilt)
+        .otherwise(
+          checkEligibility.next(
+            eligible
+              .when(sfn.Condition.booleanEquals('$.eligibility.eligible', true), checkGpuBudget.next(withinBudget))
+              .otherwise(notifyNotEligible),
+          ),
+        ),
+    );
+
+  const trainingApprovalChain = prepareTraining.next(requestTraining).next(trainTask).next(recordGpuHours).next(evalTask).next(checkEvalGate).next(registerModel).next(notifyRegistered).next(handOver);
+  withinBudget
+    .when(sfn.Condition.booleanEquals('$.budget.withinBudget', true), trainingApprovalChain)
+    .otherwise(prepareFinops.next(requestFinops).next(prepareTraining));
+
+  return { chain, trainTask, evalTask };
+}

@@ -1,0 +1,323 @@
+/**
+ * The training pipeline's ASL as `cdk synth` renders it (stepfunctions/render-asl.ts over the loop
+ * stack template): the state names of the contract, JSONPath only, every Task retried and caught,
+ * inputs and ResultPaths as lambdas/pipeline/contracts.ts names them, the job contract of
+ * training/README.md, and a few executions on aws-local-stepfunctions that pin the wiring of the
+ * error and dataset paths. The full path matrix runs in the state-machine tests.
+ */
+import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import { loadStageConfig } from '../../config';
+import { approvalTimeoutSeconds } from '../../lambdas/pipeline/approvals/prepare-approval';
+import { validatedRequestSchema } from '../../lambdas/pipeline/contracts';
+import { PIPELINE_ERRORS, TRAINING_STATES } from '../../stepfunctions/training-pipeline-states';
+import { allStateNames, renderAsl, stateMachineLogicalIds, type AslDefinition, type AslState } from '../../stepfunctions/render-asl';
+import { STAGE_NAMES, loopTemplate } from '../helpers/app';
+
+// aws-local-stepfunctions 3.x calls Promise.withResolvers, which Node.js 20 lacks (DESIGN.md section 9).
+const promiseStatics = Promise as unknown as { withResolvers?: () => unknown };
+promiseStatics.withResolvers ??= () => {
+  let resolve: unknown;
+  let reject: unknown;
+  const promise = new Promise((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+};
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type Catcher = { ErrorEquals: string[]; Next: string; ResultPath?: string };
+type Retrier = { ErrorEquals: string[]; MaxAttempts?: number };
+
+function render(stage: (typeof STAGE_NAMES)[number]): AslDefinition {
+  const template = loopTemplate(stage).toJSON();
+  const ids = stateMachineLogicalIds(template);
+  expect(ids).toHaveLength(1);
+  return renderAsl(template, ids[0]!);
+}
+
+function state(asl: AslDefinition, name: string): AslState & Record<string, unknown> {
+  const found = asl.States[name];
+  if (found === undefined) throw new Error(`no state "${name}"`);
+  return found as AslState & Record<string, unknown>;
+}
+
+function environment(asl: AslDefinition, name: string): Record<string, string> {
+  const env = (state(asl, name).Parameters as { ContainerOverrides: { Environment: Array<{ Name: string; Value?: string; 'Value.$'?: string }> } }).ContainerOverrides.Environment;
+  return Object.fromEntries(env.map((e) => [e.Name, e.Value ?? `(path) ${e['Value.$']}`]));
+}
+
+/** Every key anywhere in a JSON value. */
+function keysDeep(value: unknown, out: string[] = []): string[] {
+  if (Array.isArray(value)) value.forEach((v) => keysDeep(v, out));
+  else if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      out.push(k);
+      keysDeep(v, out);
+    }
+  }
+  return out;
+}
+
+const TASK_RESULT_PATHS: Record<string, string> = {
+  [TRAINING_STATES.validateRequest]: '$.request',
+  [TRAINING_STATES.buildDataset]: '$.dataset',
+  [TRAINING_STATES.checkEligibility]: '$.eligibility',
+  [TRAINING_STATES.checkGpuBudget]: '$.budget',
+  [TRAINING_STATES.prepareFinopsApproval]: '$.finopsApproval',
+  [TRAINING_STATES.requestFinopsApproval]: '$.finopsDecision',
+  [TRAINING_STATES.prepareTrainingApproval]: '$.approval',
+  [TRAINING_STATES.requestTrainingApproval]: '$.trainingApproval',
+  [TRAINING_STATES.train]: '$.trainJob',
+  [TRAINING_STATES.recordGpuHours]: '$.gpuUsage',
+  [TRAINING_STATES.recordGpuHoursAfterFailure]: '$.gpuUsage',
+  [TRAINING_STATES.evaluate]: '$.evalJob',
+  [TRAINING_STATES.checkEvalGate]: '$.evalGate',
+  [TRAINING_STATES.registerModel]: '$.registration',
+};
+
+describe.each(STAGE_NAMES)('training pipeline ASL of %s', (stage) => {
+  const config = loadStageConfig(stage);
+  const asl = render(stage);
+
+  test('has exactly the contract state names, starting at Validate request', () => {
+    expect(allStateNames(asl).sort()).toEqual(Object.values(TRAINING_STATES).sort());
+    expect(asl.StartAt).toBe(TRAINING_STATES.validateRequest);
+  });
+
+  test('is JSONPath only: no JSONata, no Assign or variables, no Distributed Map', () => {
+    const keys = new Set(keysDeep(asl));
+    for (const forbidden of ['Assign', 'Arguments', 'Output', 'Variables', 'QueryLanguage', 'ItemProcessor', 'ItemReader', 'ResultWriter']) {
+      expect({ key: forbidden, present: keys.has(forbidden) }).toEqual({ key: forbidden, present: false });
+    }
+    expect(JSON.stringify(asl)).not.toContain('{%');
+    expect(Object.values(asl.States).map((s) => s.Type)).not.toContain('Map');
+  });
+
+  test('every Task retries transient errors and catches everything else on a path to a notification', () => {
+    for (const [name, s] of Object.entries(asl.States).filter(([, st]) => st.Type === 'Task')) {
+      const retries = (s.Retry as Retrier[] | undefined) ?? [];
+      const catches = (s.Catch as Catcher[] | undefined) ?? [];
+      expect({ name, retries: retries.length > 0 }).toEqual({ name, retries: true });
+      expect({ name, retriesEverything: retries.some((r) => r.ErrorEquals.includes('States.ALL') || r.ErrorEquals.includes('States.TaskFailed')) }).toEqual({ name, retriesEverything: false });
+      const all = catches.find((c) => c.ErrorEquals.includes('States.ALL'));
+      expect({ name, catchesAll: all !== undefined }).toEqual({ name, catchesAll: true });
+      const allowedTargets: Record<string, string> = {
+        [TRAINING_STATES.train]: TRAINING_STATES.recordGpuHoursAfterFailure,
+        [TRAINING_STATES.notifyFailure]: TRAINING_STATES.failed,
+      };
+      expect({ name, next: all!.Next }).toEqual({ name, next: allowedTargets[name] ?? TRAINING_STATES.notifyFailure });
+    }
+    // The failure notice ends in the Fail state that carries the original error.
+    expect(state(asl, TRAINING_STATES.notifyFailure)).toMatchObject({ Next: TRAINING_STATES.failed, ResultPath: null });
+    expect(state(asl, TRAINING_STATES.failed)).toEqual(expect.objectContaining({ Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' }));
+  });
+
+  test('Lambda inputs and ResultPaths are the ones contracts.ts names; results are the payload itself', () => {
+    for (const [name, resultPath] of Object.entries(TASK_RESULT_PATHS)) expect({ name, resultPath: state(asl, name).ResultPath }).toEqual({ name, resultPath });
+    expect(state(asl, TRAINING_STATES.validateRequest).Parameters).toEqual({ 'input.$': '$', 'executionName.$': '$$.Execution.Name' });
+    expect(state(asl, TRAINING_STATES.buildDataset).Parameters).toEqual({ 'request.$': '$.request' });
+    expect(state(asl, TRAINING_STATES.checkEligibility).Parameters).toEqual({ 'request.$': '$.request', 'dataset.$': '$.dataset' });
+    expect(state(asl, TRAINING_STATES.checkGpuBudget).Parameters).toEqual({ 'request.$': '$.request' });
+    expect(state(asl, TRAINING_STATES.recordGpuHours).Parameters).toEqual({ 'request.$': '$.request', 'budget.$': '$.budget', 'job.$': '$.trainJob' });
+    expect(state(asl, TRAINING_STATES.recordGpuHoursAfterFailure).Parameters).toEqual({ 'request.$': '$.request', 'budget.$': '$.budget', 'error.$': '$.error' });
+    expect(state(asl, TRAINING_STATES.checkEvalGate).Parameters).toEqual({ 'request.$': '$.request' });
+    expect(state(asl, TRAINING_STATES.registerModel).Parameters).toEqual({ 'request.$': '$.request', 'dataset.$': '$.dataset', 'evalGate.$': '$.evalGate', 'trainingApproval.$': '$.trainingApproval' });
+    for (const [kind, name] of [
+      ['train', TRAINING_STATES.prepareTrainingApproval],
+      ['finops', TRAINING_STATES.prepareFinopsApproval],
+    ] as const) {
+      expect(state(asl, name).Parameters).toMatchObject({ kind, 'request.$': '$.request', 'executionArn.$': '$$.Execution.Id', summary: expect.objectContaining({ 'gpuBudget.$': '$.budget', 'datasetCounts.$': '$.dataset.counts' }) });
+    }
+    // payloadResponseOnly: the Resource is the function itself, so no Payload wrapper.
+    for (const name of [TRAINING_STATES.validateRequest, TRAINING_STATES.buildDataset, TRAINING_STATES.registerModel]) {
+      expect(String(state(asl, name).Resource)).toMatch(/^arn:aws:lambda:[a-z0-9-]+:\d{12}:function:/);
+    }
+  });
+
+  test(`approval states wait for the task token ${config.approvals.expiryHours} h, carry no token but in the payload, and end cleanly on rejection or expiry`, () => {
+    for (const [name, refPath, rejected] of [
+      [TRAINING_STATES.requestTrainingApproval, '$.approval', TRAINING_STATES.notifyTrainingRejected],
+      [TRAINING_STATES.requestFinopsApproval, '$.finopsApproval', TRAINING_STATES.notifyFinopsRejected],
+    ] as const) {
+      const s = state(asl, name);
+      expect(s).toMatchObject({
+        Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+        TimeoutSeconds: approvalTimeoutSeconds(config.approvals.expiryHours),
+        Parameters: { Payload: { 'taskToken.$': '$$.Task.Token', 'approvalId.$': `${refPath}.approvalId` } },
+      });
+      const catches = s.Catch as Catcher[];
+      expect(catches.slice(0, 2)).toEqual([
+        { ErrorEquals: [PIPELINE_ERRORS.approvalRejected], ResultPath: '$.rejection', Next: rejected },
+        { ErrorEquals: ['States.Timeout'], ResultPath: '$.approvalExpiry', Next: TRAINING_STATES.notifyApprovalExpired },
+      ]);
+    }
+    expect(state(asl, TRAINING_STATES.notifyApprovalExpired).Next).toBe(TRAINING_STATES.approvalExpired);
+    expect(state(asl, TRAINING_STATES.approvalExpired).Type).toBe('Succeed');
+    expect(state(asl, TRAINING_STATES.trainingRejected).Type).toBe('Succeed');
+    expect(state(asl, TRAINING_STATES.finopsRejected).Type).toBe('Succeed');
+    // No state other than the two request states ever sees the token.
+    const withToken = Object.entries(asl.States).filter(([, s]) => JSON.stringify(s).includes('$$.Task.Token')).map(([n]) => n);
+    expect(withToken.sort()).toEqual([TRAINING_STATES.requestFinopsApproval, TRAINING_STATES.requestTrainingApproval].sort());
+  });
+
+  test('Train: Batch .sync with the job contract of training/README.md and the attempt timeout from the budget', () => {
+    const train = state(asl, TRAINING_STATES.train);
+    expect(train).toMatchObject({
+      Resource: 'arn:aws:states:::batch:submitJob.sync',
+      Parameters: { 'JobName.$': "States.Format('train-{}', $.request.runId)", Timeout: { 'AttemptDurationSeconds.$': '$.budget.jobTimeoutSeconds' } },
+    });
+    // The state itself has no timeout of its own: each attempt is bounded by Batch.
+    expect(train.TimeoutSeconds).toBeUndefined();
+    const env = environment(asl, TRAINING_STATES.train);
+    expect(Object.keys(env).sort()).toEqual(
+      ['SIAL_MODE', 'SIAL_RUN_ID', 'SIAL_TARGET_MODEL_ID', 'SIAL_ALGORITHM', 'SIAL_DATASET_URI', 'SIAL_MANIFEST_URI', 'SIAL_BASE_MODEL_URI', 'SIAL_OUTPUT_URI', 'SIAL_CHECKPOINT_URI', 'SIAL_HYPERPARAMETERS'].sort(),
+    );
+    expect(env).toMatchObject({ SIAL_MODE: 'train', SIAL_OUTPUT_URI: '(path) $.request.uris.output', SIAL_CHECKPOINT_URI: '(path) $.request.uris.checkpoints' });
+    expect(JSON.parse(env.SIAL_HYPERPARAMETERS!)).toEqual(config.training.hyperparameters);
+    const retries = train.Retry as Retrier[];
+    expect(retries.flatMap((r) => r.ErrorEquals)).not.toContain('States.TaskFailed');
+  });
+
+  test('Evaluate: the eval job with the model, the golden set of the target and the metrics.json location', () => {
+    const env = environment(asl, TRAINING_STATES.evaluate);
+    expect(Object.keys(env).sort()).toEqual(['SIAL_MODE', 'SIAL_RUN_ID', 'SIAL_TARGET_MODEL_ID', 'SIAL_MODEL_URI', 'SIAL_GOLDEN_SET_URI', 'SIAL_OUTPUT_URI', 'SIAL_METRICS_URI'].sort());
+    expect(env).toMatchObject({
+      SIAL_MODE: 'eval',
+      SIAL_MODEL_URI: "(path) States.Format('{}model.tar.gz', $.request.uris.output)",
+      SIAL_OUTPUT_URI: '(path) $.request.uris.evalOutput',
+      SIAL_METRICS_URI: '(path) $.request.uris.metrics',
+    });
+    expect(env.SIAL_GOLDEN_SET_URI).toMatch(/^\(path\) States\.Format\('s3:\/\/[a-z0-9-]+\/golden-sets\/\{\}\/', \$\.request\.targetModelId\)$/);
+    expect(state(asl, TRAINING_STATES.checkEvalGate).Catch).toContainEqual({ ErrorEquals: [PIPELINE_ERRORS.evalGateFailed], ResultPath: '$.error', Next: TRAINING_STATES.notifyFailure });
+  });
+});
+
+/** Runs `asl` locally with a stub per Task state; returns the outcome and the states entered. */
+async function execute(
+  asl: AslDefinition,
+  input: Json,
+  stubs: Record<string, (input: Json) => Json | Error>,
+): Promise<{ status: 'SUCCEEDED' | 'FAILED'; error?: string; cause?: string; output?: Json; visited: string[]; inputs: Record<string, Json> }> {
+  const inputs: Record<string, Json> = {};
+  const handlers = Object.fromEntries(
+    Object.entries(asl.States)
+      .filter(([, s]) => s.Type === 'Task')
+      .map(([name]) => [
+        name,
+        async (taskInput: Json): Promise<Json> => {
+          inputs[name] = taskInput;
+          const stub = stubs[name];
+          if (stub === undefined) throw new Error(`unexpected Task "${name}"`);
+          const result = stub(taskInput);
+          if (result instanceof Error) throw result;
+          return result;
+        },
+      ]),
+  );
+  const machine = new StateMachine(asl as unknown as StateMachineDefinition, { validationOptions: { checkArn: false, checkPaths: false } });
+  const execution = machine.run(input as never, {
+    overrides: {
+      taskResourceLocalHandlers: handlers as never,
+      retryIntervalOverrides: Object.fromEntries(Object.keys(asl.States).map((n) => [n, 0])),
+    },
+    context: { Execution: { Id: 'arn:aws:states:local:000000000000:execution:sial:run-1', Name: 'run-1' }, Task: { Token: 'local-token' } },
+  });
+  const visited: string[] = [];
+  let failure: { error: string; cause: string } | undefined;
+  let output: Json | undefined;
+  for await (const event of execution.eventLogs) {
+    if (event.type === 'StateEntered') visited.push(event.state.name);
+    else if (event.type === 'ExecutionSucceeded') output = event.output as Json;
+    else if (event.type === 'ExecutionFailed') failure = { error: event.Error, cause: String(event.Cause) };
+  }
+  await execution.result.catch(() => undefined);
+  return failure === undefined ? { status: 'SUCCEEDED', output, visited, inputs } : { status: 'FAILED', ...failure, visited, inputs };
+}
+
+function named(name: string, message: string): Error {
+  const error = new Error(message);
+  error.name = name;
+  return error;
+}
+
+describe('training pipeline ASL executed locally (dev)', () => {
+  const asl = render('dev');
+  const request = (algorithm: 'grpo' | 'dpo'): Json => ({
+    runId: 'run-1',
+    mode: 'train',
+    stage: 'dev',
+    boundary: 'US',
+    targetModelId: 'qwen3-4b',
+    modelFamily: 'qwen3',
+    internalOnly: false,
+    algorithm,
+    baseModelUri: 's3://models/base/qwen3-4b/',
+    requestedBy: 'tester',
+    requestedAt: '2025-01-06T03:00:00Z',
+    uris: { datasetPrefix: 's3://art/runs/run-1/dataset/', output: 's3://art/runs/run-1/output/', checkpoints: 's3://art/runs/run-1/checkpoints/', evalOutput: 's3://art/runs/run-1/eval/', metrics: 's3://art/runs/run-1/eval/metrics.json' },
+  });
+  const ok = (algorithm: 'grpo' | 'dpo'): Record<string, (input: Json) => Json | Error> => ({
+    [TRAINING_STATES.validateRequest]: () => request(algorithm),
+    [TRAINING_STATES.buildDataset]: () => ({ datasetId: 'ds-1', grpoUri: 's3://art/runs/run-1/dataset/grpo.jsonl', dpoUri: 's3://art/runs/run-1/dataset/dpo.jsonl', manifestUri: 's3://art/runs/run-1/dataset/manifest.json', rewardPolicyVersion: 'v1', counts: { tracesUsed: 120 } }),
+    [TRAINING_STATES.checkEligibility]: () => ({ eligible: true, reasons: [], figures: { positiveFeedback: 140 } }),
+    [TRAINING_STATES.checkGpuBudget]: () => ({ withinBudget: true, jobTimeoutSeconds: 7200 }),
+    [TRAINING_STATES.prepareTrainingApproval]: () => ({ approvalId: 'train-1', kind: 'train', approvalUrl: 'https://x/approvals/train-1?exp=1&sig=s', expiresAt: '2025-01-09T03:00:00Z' }),
+    [TRAINING_STATES.requestTrainingApproval]: () => ({ approvalId: 'train-1', decision: 'approved', approver: 'ana', decidedAt: '2025-01-06T04:00:00Z', via: 'page' }),
+    [TRAINING_STATES.train]: () => ({ JobId: 'job-1', Status: 'SUCCEEDED', Attempts: [] }),
+    [TRAINING_STATES.recordGpuHours]: () => ({ runId: 'run-1', gpuHours: 16 }),
+    [TRAINING_STATES.evaluate]: () => ({ JobId: 'job-2', Status: 'SUCCEEDED' }),
+    [TRAINING_STATES.checkEvalGate]: () => ({ passed: true }),
+    [TRAINING_STATES.registerModel]: () => ({ modelPackageArn: 'arn:aws:sagemaker:us-east-1:000000000000:model-package/sial-dev-qwen3/4', modelPackageVersion: 4 }),
+    [TRAINING_STATES.notifyRegistered]: () => ({}),
+    [TRAINING_STATES.notifyFailure]: () => ({}),
+    [TRAINING_STATES.recordGpuHoursAfterFailure]: () => ({ runId: 'run-1', gpuHours: 3 }),
+    [TRAINING_STATES.notifyTrainingRejected]: () => ({}),
+  });
+
+  // Every algorithm of the contract: a new one must also get its own dataset file through SIAL_DATASET_URI.
+  test.each(validatedRequestSchema.shape.algorithm.options)("%s: an approved run registers a model; the trainer gets that algorithm's dataset; the registration is the output", async (algorithm) => {
+    const run = await execute(asl, { mode: 'train', targetModelId: 'qwen3-4b', requestedBy: 'tester' }, ok(algorithm));
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.visited.at(-1)).toBe(TRAINING_STATES.handOverToRollout);
+    expect(run.output).toEqual({ modelPackageArn: expect.stringContaining('model-package/sial-dev-qwen3/4'), modelPackageVersion: 4 });
+    const env = (run.inputs[TRAINING_STATES.train] as { ContainerOverrides: { Environment: Array<{ Name: string; Value: string }> } }).ContainerOverrides.Environment;
+    const byName = Object.fromEntries(env.map((e) => [e.Name, e.Value]));
+    expect(byName.SIAL_DATASET_URI).toBe(`s3://art/runs/run-1/dataset/${algorithm}.jsonl`);
+    expect(byName.SIAL_ALGORITHM).toBe(algorithm);
+    expect((run.inputs[TRAINING_STATES.train] as { Timeout: unknown }).Timeout).toEqual({ AttemptDurationSeconds: 7200 });
+    const message = (run.inputs[TRAINING_STATES.notifyRegistered] as { Message: string }).Message;
+    expect(message).toContain('version 4');
+  });
+
+  test('a refused request ends the run at once with RequestRefused and its reason, after the failure notice', async () => {
+    const run = await execute(asl, { mode: 'train', targetModelId: 'gpt-4.1', requestedBy: 'tester' }, {
+      ...ok('grpo'),
+      [TRAINING_STATES.validateRequest]: () => named(PIPELINE_ERRORS.requestRefused, '"gpt-4.1" is a managed closed model'),
+    });
+    expect(run).toMatchObject({ status: 'FAILED', error: PIPELINE_ERRORS.requestRefused, cause: '"gpt-4.1" is a managed closed model' });
+    expect(run.visited).toEqual([TRAINING_STATES.validateRequest, TRAINING_STATES.notifyFailure, TRAINING_STATES.failed]);
+  });
+
+  test('a failed training job books its GPU hours, notifies and fails with the job error (not the booking)', async () => {
+    const run = await execute(asl, { mode: 'train', targetModelId: 'qwen3-4b', requestedBy: 'tester' }, {
+      ...ok('grpo'),
+      [TRAINING_STATES.train]: () => named('States.TaskFailed', '{"Status":"FAILED","StatusReason":"Essential container in task exited"}'),
+      [TRAINING_STATES.recordGpuHoursAfterFailure]: () => named('Lambda.Unknown', 'the ledger is unreachable'),
+    });
+    expect(run).toMatchObject({ status: 'FAILED', error: 'States.TaskFailed' });
+    expect(run.visited.slice(-3)).toEqual([TRAINING_STATES.recordGpuHoursAfterFailure, TRAINING_STATES.notifyFailure, TRAINING_STATES.failed]);
+    expect(run.inputs[TRAINING_STATES.recordGpuHoursAfterFailure]).toMatchObject({ error: { Error: 'States.TaskFailed' }, budget: { jobTimeoutSeconds: 7200 } });
+  });
+
+  test('a rejected training approval ends successfully at Training rejected without training', async () => {
+    const run = await execute(asl, { mode: 'train', targetModelId: 'qwen3-4b', requestedBy: 'tester' }, {
+      ...ok('grpo'),
+      [TRAINING_STATES.requestTrainingApproval]: () => named(PIPELINE_ERRORS.approvalRejected, '{"decision":"rejected","approver":"ana","comment":"not this week"}'),
+    });
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.visited.slice(-2)).toEqual([TRAINING_STATES.notifyTrainingRejected, TRAINING_STATES.trainingRejected]);
+    expect(run.visited).not.toContain(TRAINING_STATES.train);
+    expect((run.inputs[TRAINING_STATES.notifyTrainingRejected] as { Message: string }).Message).toContain('not this week');
+  });
+});

@@ -1,0 +1,233 @@
+/**
+ * The pipeline's functions (environment and grants per function), the state machine's configuration
+ * and IAM scoped per integration, the Athena workgroup, and the schedules.
+ */
+import type { Template } from 'aws-cdk-lib/assertions';
+import { loadStageConfig } from '../../config';
+import { REGISTER_MODEL_ENV } from '../../lambdas/pipeline/register-model/register-model';
+import { PIPELINE_ENV, pipelineSettingsFromEnv, type PipelineSettings } from '../../lambdas/pipeline/settings';
+import { SQL_DIR_ENV } from '../../lambdas/pipeline/dataset/sql-files';
+import { bundleCopyCommands } from '../../lib/constructs/private/esm-function';
+import { PIPELINE_HANDLER_ENTRIES, type PipelineStep } from '../../lib/constructs/training-pipeline';
+import { PINNED_LOGICAL_IDS } from '../../lib/stacks/data-stack';
+import { STAGE_NAMES, actionsOf, loopTemplate, resourcesOf, resourcesOfType, statementsOfRole, synthesizedStage, type SynthesizedStatement } from '../helpers/app';
+
+type Fn = { Properties: { Environment: { Variables: Record<string, unknown> }; Role: { 'Fn::GetAtt': [string, string] }; Timeout: number; MemorySize: number } };
+
+/** Function logical ids are `Pipeline<Step>Function<hash>`. */
+function pipelineFunction(template: Template, step: PipelineStep): [string, Fn] {
+  const prefix = `Pipeline${step.charAt(0).toUpperCase()}${step.slice(1)}Function`;
+  const found = resourcesOfType(template, 'AWS::Lambda::Function').filter(([id]) => id.startsWith(prefix) && /^[A-Za-z]+Function[0-9A-F]{8}$/.test(id));
+  expect(found.map(([id]) => id)).toHaveLength(1);
+  return found[0] as unknown as [string, Fn];
+}
+
+/** Statements of a step's role, without the log-group and X-Ray statements every function has. */
+function grantsOf(template: Template, step: PipelineStep): SynthesizedStatement[] {
+  const roleId = pipelineFunction(template, step)[1].Properties.Role['Fn::GetAtt'][0];
+  return statementsOfRole(template, roleId).filter((s) => !actionsOf(s).every((a) => a.startsWith('logs:') || a.startsWith('xray:')));
+}
+
+function actionSet(statements: readonly SynthesizedStatement[], service: string): string[] {
+  return [...new Set(statements.flatMap(actionsOf).filter((a) => a.startsWith(`${service}:`)))].sort();
+}
+
+const COMMON_ENV = [PIPELINE_ENV.settings, 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME'];
+const EXPECTED_ENV: Record<PipelineStep, string[]> = {
+  validateRequest: [...COMMON_ENV, PIPELINE_ENV.artifactBucket],
+  buildDataset: [...COMMON_ENV, PIPELINE_ENV.athenaWorkGroup, SQL_DIR_ENV],
+  checkEligibility: [...COMMON_ENV, PIPELINE_ENV.ledgerTable],
+  checkGpuBudget: [...COMMON_ENV, PIPELINE_ENV.ledgerTable],
+  recordGpuHours: [...COMMON_ENV, PIPELINE_ENV.ledgerTable],
+  prepareApproval: [...COMMON_ENV, PIPELINE_ENV.approvalsTable, PIPELINE_ENV.signingSecretArn, PIPELINE_ENV.approvalPageBaseUrl],
+  requestApproval: [...COMMON_ENV, PIPELINE_ENV.approvalsTable, PIPELINE_ENV.signingSecretArn, PIPELINE_ENV.approvalPageBaseUrl, PIPELINE_ENV.approvalsTopicArn, PIPELINE_ENV.finopsTopicArn],
+  checkEvalGate: [...COMMON_ENV],
+  registerModel: [...COMMON_ENV, REGISTER_MODEL_ENV.servingImageUri],
+};
+
+describe.each(STAGE_NAMES)('training pipeline of %s', (stage) => {
+  const config = loadStageConfig(stage);
+  const template = loopTemplate(stage);
+  const { loopStack } = synthesizedStage(stage);
+  const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>;
+  const [machineId, machine] = resourcesOfType(template, 'AWS::StepFunctions::StateMachine')[0]!;
+  const machineRoleId = (machine.Properties!.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+  const id = (type: string, prefix: string): string => resourcesOfType(template, type).find(([rid]) => rid.startsWith(prefix))![0];
+
+  test.each(Object.keys(EXPECTED_ENV) as PipelineStep[])('%s gets exactly the variables it reads', (step) => {
+    const env = pipelineFunction(template, step)[1].Properties.Environment.Variables;
+    expect(Object.keys(env).sort()).toEqual([...EXPECTED_ENV[step]].sort());
+  });
+
+  test('PIPELINE_SETTINGS is the stage, parsed back by the Lambdas\' own reader', () => {
+    const env = pipelineFunction(template, 'checkGpuBudget')[1].Properties.Environment.Variables;
+    const settings: PipelineSettings = pipelineSettingsFromEnv({ [PIPELINE_ENV.settings]: env[PIPELINE_ENV.settings] as string });
+    expect(settings).toEqual(loopStack.pipelineSettings);
+    expect(settings).toMatchObject({ stage, boundary: config.dataBoundary, gpuBudget: config.gpuBudget, approvalExpiryHours: config.approvals.expiryHours });
+    expect(settings.lake).toEqual({ databaseName: config.lake.databaseName, tracesTable: 'traces', auditTable: 'gate_audit', feedbackTable: 'feedback' });
+  });
+
+  test('the dataset build reads its SQL from the copy in its bundle and is given 15 minutes', () => {
+    const [, fn] = pipelineFunction(template, 'buildDataset');
+    expect(fn.Properties.Environment.Variables[SQL_DIR_ENV]).toBe('/var/task/sql');
+    expect(fn.Properties).toMatchObject({ Timeout: 900, MemorySize: 2048 });
+    expect(PIPELINE_HANDLER_ENTRIES.buildDataset).toBe('lambdas/pipeline/dataset/handler.ts');
+  });
+
+  test('validate request calls no AWS API: no grant beyond logs and X-Ray', () => {
+    expect(grantsOf(template, 'validateRequest')).toEqual([]);
+  });
+
+  test('build dataset: Athena in its workgroup, Glue and S3 reads of the three lake tables, writes under runs/ and athena-results/', () => {
+    const grants = grantsOf(template, 'buildDataset');
+    const workGroup = id('AWS::Athena::WorkGroup', 'PipelineWorkGroup');
+    const athena = grants.filter((s) => actionsOf(s).some((a) => a.startsWith('athena:')));
+    expect(athena).toHaveLength(1);
+    expect(JSON.stringify(athena[0]!.Resource)).toContain(`:workgroup/sial-${stage}-dataset-build`);
+    expect((resources[workGroup]!.Properties as { Name: string }).Name).toBe(`sial-${stage}-dataset-build`);
+    const glue = grants.filter((s) => actionsOf(s).some((a) => a.startsWith('glue:')));
+    expect(actionSet(glue, 'glue')).toEqual(['glue:GetDatabase', 'glue:GetTable']);
+    const glueResources = JSON.stringify(glue.flatMap(resourcesOf));
+    for (const table of ['traces', 'gate_audit', 'feedback']) expect(glueResources).toContain(`:table/${config.lake.databaseName}/${table}`);
+    expect(actionSet(grants, 'glue')).not.toContain('glue:UpdateTable');
+    const lakeReads = JSON.stringify(grants.filter((s) => JSON.stringify(s.Resource).includes('LakeBucket')));
+    for (const table of ['traces', 'gate_audit', 'feedback']) expect(lakeReads).toContain(`/tables/${table}/*`);
+    expect(lakeReads).not.toMatch(/s3:PutObject|s3:DeleteObject/);
+    const artifactWrites = JSON.stringify(grants.filter((s) => actionsOf(s).includes('s3:PutObject')).flatMap(resourcesOf));
+    expect(artifactWrites).toContain('/runs/*');
+    expect(artifactWrites).toContain('/athena-results/*');
+    expect(actionSet(grants, 'dynamodb')).toEqual([]);
+  });
+
+  test('the workgroup enforces an SSE-KMS result location in the artifact bucket on engine v3', () => {
+    expect(resources[id('AWS::Athena::WorkGroup', 'PipelineWorkGroup')]!.Properties.WorkGroupConfiguration).toMatchObject({
+      EnforceWorkGroupConfiguration: true,
+      EngineVersion: { SelectedEngineVersion: 'Athena engine version 3' },
+      ResultConfiguration: {
+        EncryptionConfiguration: { EncryptionOption: 'SSE_KMS' },
+        OutputLocation: { 'Fn::Join': ['', ['s3://', { 'Fn::ImportValue': expect.stringContaining('ArtifactBucket') }, '/athena-results/']] },
+      },
+    });
+  });
+
+  test('the ledger: read for eligibility and the budget check, book-keeping writes for the record step only', () => {
+    for (const step of ['checkEligibility', 'checkGpuBudget'] as const) {
+      const grants = grantsOf(template, step);
+      expect({ step, actions: actionSet(grants, 'dynamodb') }).toEqual({ step, actions: ['dynamodb:GetItem'] });
+      expect(JSON.stringify(grants.filter((s) => actionsOf(s).includes('dynamodb:GetItem')))).toContain('GpuLedgerTable');
+    }
+    expect(actionSet(grantsOf(template, 'recordGpuHours'), 'dynamodb')).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+  });
+
+  test('approvals: prepare only creates records; request updates them and publishes to the approver and FinOps topics', () => {
+    const prepare = grantsOf(template, 'prepareApproval');
+    expect(actionSet(prepare, 'dynamodb')).toEqual(['dynamodb:PutItem']);
+    expect(actionSet(prepare, 'secretsmanager')).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+    expect(actionSet(prepare, 'sns')).toEqual([]);
+    const request = grantsOf(template, 'requestApproval');
+    expect(actionSet(request, 'dynamodb')).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
+    const publish = request.filter((s) => actionsOf(s).includes('sns:Publish'));
+    expect(publish.flatMap(resourcesOf).map((r) => (r as { Ref: string }).Ref.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(['ApprovalsApprovalsTopic', 'ApprovalsFinopsTopic']);
+    expect(actionSet(request, 'kms')).toEqual(['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey']);
+  });
+
+  test('eval gate reads runs/ and the registry; register model creates packages in the stage\'s groups only', () => {
+    const gate = grantsOf(template, 'checkEvalGate');
+    expect(actionSet(gate, 's3')).toEqual(['s3:GetBucketLocation', 's3:GetObject', 's3:ListBucket']);
+    expect(actionSet(gate, 'sagemaker')).toEqual(['sagemaker:DescribeModelPackage', 'sagemaker:DescribeModelPackageGroup', 'sagemaker:ListModelPackages']);
+    const register = grantsOf(template, 'registerModel');
+    const create = register.filter((s) => actionsOf(s).includes('sagemaker:CreateModelPackage'));
+    expect(create).toHaveLength(1);
+    const families = [...new Set(config.targetModels.map((m) => m.family))];
+    const created = JSON.stringify(create[0]!.Resource);
+    for (const family of families) expect(created).toContain(`:model-package/sial-${stage}-${family}/*`);
+    expect(actionSet(register, 's3')).toEqual([]);
+  });
+
+  test('the state machine: Standard, X-Ray, every event logged without execution data', () => {
+    expect(machine.Properties).toMatchObject({
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: false },
+    });
+  });
+
+  test('the state machine role invokes only the pipeline functions, submits only to this queue and job definitions, publishes only notifications', () => {
+    const statements = statementsOfRole(template, machineRoleId);
+    const invoked = statements.filter((s) => actionsOf(s).includes('lambda:InvokeFunction')).flatMap(resourcesOf);
+    const functionIds = new Set(invoked.map((r) => JSON.stringify(r).match(/"(Pipeline[A-Za-z]+Function[0-9A-F]{8})"/)?.[1]));
+    expect([...functionIds].sort()).toEqual((Object.keys(EXPECTED_ENV) as PipelineStep[]).map((step) => pipelineFunction(template, step)[0]).sort());
+
+    const submit = statements.filter((s) => actionsOf(s).includes('batch:SubmitJob'));
+    const queue = id('AWS::Batch::JobQueue', 'TrainingComputeJobQueue');
+    const trainDef = id('AWS::Batch::JobDefinition', 'TrainingComputeTrainJobDefinition');
+    const evalDef = id('AWS::Batch::JobDefinition', 'TrainingComputeEvalJobDefinition');
+    const submitted = submit.flatMap(resourcesOf).map((r) => JSON.stringify(r));
+    expect([...new Set(submitted)].sort()).toEqual(
+      [
+        JSON.stringify({ 'Fn::GetAtt': [queue, 'JobQueueArn'] }),
+        JSON.stringify({ Ref: trainDef }),
+        JSON.stringify({ Ref: evalDef }),
+      ].sort(),
+    );
+    expect(JSON.stringify(statements)).not.toContain('job-definition/*');
+    expect(statements.filter((s) => actionsOf(s).includes('batch:TerminateJob')).flatMap(resourcesOf)).toEqual([
+      { 'Fn::Join': ['', [`arn:aws:batch:${config.region}:`, { Ref: 'AWS::AccountId' }, ':job/*']] },
+    ]);
+    const published = statements.filter((s) => actionsOf(s).includes('sns:Publish')).flatMap(resourcesOf);
+    expect(published.map((r) => (r as { Ref: string }).Ref.replace(/[0-9A-F]{8}$/, ''))).toEqual(['ApprovalsNotificationsTopic']);
+    expect(statements.flatMap(actionsOf).filter((a) => a.startsWith('states:') || a.startsWith('dynamodb:') || a.startsWith('s3:'))).toEqual([]);
+  });
+
+  test('schedules: a daily dataset build and a weekly training request per target model, in the stage time zone', () => {
+    const schedules = resourcesOfType(template, 'AWS::Scheduler::Schedule').map(([, s]) => s.Properties!);
+    expect(schedules).toHaveLength(config.targetModels.length * 2);
+    const schedulerRole = id('AWS::IAM::Role', 'PipelineSchedulerRole');
+    for (const model of config.targetModels) {
+      for (const [expression, input] of [
+        [config.schedules.datasetBuild, { mode: 'dataset-only', targetModelId: model.id, requestedBy: 'scheduler:daily-dataset-build' }],
+        [config.schedules.trainingRequest, { mode: 'train', targetModelId: model.id, requestedBy: 'scheduler:weekly-training-request', reason: expect.any(String) }],
+      ] as const) {
+        const match = schedules.find((s) => s.ScheduleExpression === expression && JSON.parse((s.Target as { Input: string }).Input).targetModelId === model.id && JSON.parse((s.Target as { Input: string }).Input).mode === input.mode);
+        expect(match).toMatchObject({
+          ScheduleExpressionTimezone: config.schedules.timezone,
+          State: config.schedules.enabled ? 'ENABLED' : 'DISABLED',
+          FlexibleTimeWindow: { Mode: 'OFF' },
+          Target: { Arn: { Ref: machineId }, RoleArn: { 'Fn::GetAtt': [schedulerRole, 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 3 } },
+        });
+        expect(JSON.parse((match!.Target as { Input: string }).Input)).toEqual(input);
+      }
+    }
+  });
+
+  test('the scheduler role is trusted by this account\'s schedules only and may start this state machine only', () => {
+    const roleId = id('AWS::IAM::Role', 'PipelineSchedulerRole');
+    expect(resources[roleId]!.Properties.AssumeRolePolicyDocument).toMatchObject({
+      Statement: [
+        {
+          Action: 'sts:AssumeRole',
+          Principal: { Service: 'scheduler.amazonaws.com' },
+          Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' }, 'aws:SourceArn': expect.anything() } },
+        },
+      ],
+    });
+    expect(statementsOfRole(template, roleId)).toEqual([{ Effect: 'Allow', Action: 'states:StartExecution', Resource: { Ref: machineId } }]);
+  });
+
+  test('nothing in the loop stack is stateful: no bucket, table or model package group of its own', () => {
+    for (const type of ['AWS::S3::Bucket', 'AWS::DynamoDB::Table', 'AWS::DynamoDB::GlobalTable', 'AWS::SageMaker::ModelPackageGroup']) {
+      expect({ type, count: resourcesOfType(template, type).length }).toEqual({ type, count: 0 });
+    }
+    // The tables and buckets it uses are the data stack's pinned ones, imported.
+    expect(JSON.stringify(template.toJSON())).toContain(PINNED_LOGICAL_IDS.approvalsTable);
+  });
+});
+
+test('bundle copies are plain relative folders, copied with their contents', () => {
+  expect(bundleCopyCommands([{ from: 'lambdas/pipeline/dataset/sql', to: 'sql' }], '/repo', '/out')).toEqual([
+    'mkdir -p "/out/sql"',
+    'cp -R "/repo/lambdas/pipeline/dataset/sql/." "/out/sql/"',
+  ]);
+  expect(() => bundleCopyCommands([{ from: '../secrets', to: 'sql' }], '/repo', '/out')).toThrow('copyIntoBundle: "../secrets" is not a plain relative folder');
+  expect(() => bundleCopyCommands([{ from: 'sql', to: '/etc' }], '/repo', '/out')).toThrow('copyIntoBundle: "/etc" is not a plain relative folder');
+});
