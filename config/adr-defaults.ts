@@ -23,7 +23,7 @@ export const ADR_EVAL_GATE: EvalGateConfig = { minFaithfulness: 0.85, maxRegress
 export const ADR_RETAIN_APPROVED_MODEL_VERSIONS = 3;
 
 /** One p5en.48xlarge (8 x H200) on Spot, single node: multi-node Batch jobs cannot use Spot. */
-export const P5EN_SPOT_TRAINING: Omit<TrainingConfig, 'baseModelUris'> = {
+export const P5EN_SPOT_TRAINING: Omit<TrainingConfig, 'baseModelUris' | 'servingImageUri'> = {
   instanceTypes: ['p5en.48xlarge'],
   gpusPerJob: 8,
   vcpusPerJob: 192,

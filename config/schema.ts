@@ -153,6 +153,13 @@ export const trainingSchema = z.strictObject({
     z.strictObject({ kind: z.literal('asset') }),
     z.strictObject({ kind: z.literal('uri'), uri: z.string().min(1) }),
   ]),
+  /**
+   * The serving container registered with every model package (SageMaker serves packages from ECR).
+   * Pin the image and tag your team validated for the target families; bumping it is a reviewed change.
+   */
+  servingImageUri: z
+    .string()
+    .regex(/^[0-9]{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\/[a-z0-9._/-]+(:[A-Za-z0-9._-]+|@sha256:[0-9a-f]{64})$/, 'must be an ECR image URI (account.dkr.ecr.region.amazonaws.com/repository:tag)'),
   /** Where the base weights of each target model live (S3 URI), by target model id. */
   baseModelUris: z.record(z.string(), z.string().regex(/^s3:\/\/[a-z0-9.-]+\/.+/, 'must be an s3:// URI')),
   /** Existing network for the compute environments; without it the stack creates an isolated VPC. */
@@ -184,7 +191,7 @@ export const approvalsSchema = z.strictObject({
 });
 
 export const schedulesSchema = z.strictObject({
-  /** Daily dataset build (builds and checks eligibility, never trains). */
+  /** Daily dataset build (mode dataset-only: builds the dataset and stops; never requests approval). */
   datasetBuild: cronExpression,
   /** Weekly training request: only *requests* approval (ADR: training is a manual trigger). */
   trainingRequest: cronExpression,

@@ -39,6 +39,8 @@ export const dev: StageConfig = {
     ...P5EN_SPOT_TRAINING,
     // Dev trains on Spot only, and smaller runs: a dev stage should never spend real GPU budget by accident.
     maxJobHours: 2,
+    // SageMaker Large Model Inference (vLLM) container of the region; verify the tag before the first deploy.
+    servingImageUri: '763104351884.dkr.ecr.us-east-1.amazonaws.com/djl-inference:0.33.0-lmi15.0.0-cu128',
     baseModelUris: {
       'qwen3-4b': 's3://sial-dev-models-us-east-1/base/qwen3-4b/',
       'qwen3-4b-internal': 's3://sial-dev-models-us-east-1/base/qwen3-4b-internal/',

@@ -37,6 +37,8 @@ export const prodEu: StageConfig = {
     ...P5EN_SPOT_TRAINING,
     // Spot p5en capacity is scarce in this region: fall back to one on-demand node after Spot.
     onDemandFallbackMaxVcpus: 192,
+    // SageMaker Large Model Inference (vLLM) container of the region; verify the tag before the first deploy.
+    servingImageUri: '763104351884.dkr.ecr.eu-central-1.amazonaws.com/djl-inference:0.33.0-lmi15.0.0-cu128',
     baseModelUris: {
       'qwen3-4b': 's3://sial-prod-eu-models/base/qwen3-4b/',
       'llama4-scout': 's3://sial-prod-eu-models/base/llama4-scout/',

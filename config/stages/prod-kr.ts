@@ -35,6 +35,8 @@ export const prodKr: StageConfig = {
     ...P5EN_SPOT_TRAINING,
     // Spot p5en capacity is scarce in this region: fall back to one on-demand node after Spot.
     onDemandFallbackMaxVcpus: 192,
+    // SageMaker Large Model Inference (vLLM) container of the region; verify the tag before the first deploy.
+    servingImageUri: '763104351884.dkr.ecr.ap-northeast-2.amazonaws.com/djl-inference:0.33.0-lmi15.0.0-cu128',
     baseModelUris: {
       'qwen3-4b-ko': 's3://sial-prod-kr-models/base/qwen3-4b-ko/',
     },

@@ -150,7 +150,7 @@ export const approvalDecisionSchema = z.strictObject({
 });
 export type ApprovalDecision = z.infer<typeof approvalDecisionSchema>;
 
-/** `Record GPU hours` -> `$.gpuUsage`. Input: `{ request, budget, job: $.trainJob }` or `{ request, budget, error: $.trainError }`. */
+/** `Record GPU hours` -> `$.gpuUsage`. Input: `{ request, budget, job: $.trainJob }` or `{ request, budget, error: $.error }` (every caught failure lands at `$.error`). */
 export const gpuUsageSchema = z.strictObject({
   runId: id,
   month: z.string().regex(/^\d{4}-\d{2}$/),

@@ -42,27 +42,11 @@ export interface LoopStackProps extends StackProps {
    * @default <repository>/training
    */
   readonly trainingImageDirectory?: string;
-
-  /**
-   * Serving container registered with every model package (SERVING_IMAGE_URI of Register model).
-   *
-   * @default the SageMaker LMI (vLLM) deep learning container of the stage's region, {@link defaultServingImageUri}
-   */
-  readonly servingImageUri?: string;
 }
 
 /** Availability zones of the training VPC: always from `Fn::GetAZs`, so no context lookup ever runs. */
 export const TRAINING_AZ_COUNT = 3;
 
-/** Account of the AWS deep learning containers in commercial regions. */
-const DLC_ACCOUNT = '763104351884';
-/** SageMaker Large Model Inference container (vLLM backend) tag; a reviewed bump, like the Lambda runtime. */
-export const DEFAULT_SERVING_IMAGE_TAG = 'djl-inference:0.33.0-lmi15.0.0-cu128';
-
-/** The LMI serving container of a region. */
-export function defaultServingImageUri(region: string): string {
-  return `${DLC_ACCOUNT}.dkr.ecr.${region}.amazonaws.com/${DEFAULT_SERVING_IMAGE_TAG}`;
-}
 
 /** The trainer image of a stage: the asset built from `directory`, or the configured URI. */
 export function trainingImage(scope: Construct, image: TrainingConfig['image'], directory: string): ecs.ContainerImage {
@@ -96,7 +80,7 @@ export class LoopStack extends Stack {
   public readonly pipeline: TrainingPipeline;
 
   constructor(scope: Construct, id: string, props: LoopStackProps) {
-    const { config, lake, artifacts, pipelineTables, modelRegistry, trainingImageDirectory, servingImageUri, ...stackProps } = props;
+    const { config, lake, artifacts, pipelineTables, modelRegistry, trainingImageDirectory, ...stackProps } = props;
     super(scope, id, {
       description: `Self-Improving Agent Loop loop stack (${config.stage}, ${config.dataBoundary} boundary): training pipeline, Batch GPU capacity, approvals, GPU budget`,
       ...stackProps,
@@ -157,7 +141,7 @@ export class LoopStack extends Stack {
       approvals: this.approvals,
       compute: this.compute,
       schedules: config.schedules,
-      servingImageUri: servingImageUri ?? defaultServingImageUri(config.region),
+      servingImageUri: config.training.servingImageUri,
       logRemovalPolicy,
     });
 

@@ -9,7 +9,7 @@ import { taskErrorSchema, trainJobOutcome, type TrainJobOutcome } from './batch-
 import { gpuHoursByMonth, totalGpuHours } from './gpu-hours';
 import { roundGpuHours, utcMonth, type GpuLedger, type GpuRunRecord } from './ledger';
 
-/** `{ request, budget, job: $.trainJob }` or `{ request, budget, error: $.trainError }`. */
+/** `{ request, budget, job: $.trainJob }` or `{ request, budget, error: $.error }`. */
 export const recordGpuHoursEventSchema = z
   .object({
     request: validatedRequestSchema,
