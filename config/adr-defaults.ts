@@ -2,7 +2,7 @@
  * The numbers the ADRs agreed (DESIGN.md section 4), as defaults each stage file spreads and may
  * override. Changing one here changes every stage that does not override it.
  */
-import type { EligibilityConfig, EvalGateConfig, GpuBudgetConfig, TrainingConfig } from './schema';
+import type { CanaryConfig, EligibilityConfig, EvalGateConfig, GpuBudgetConfig, TrainingConfig } from './schema';
 
 /** Seed 003: >= 100 positive feedback in 30 days, >= 50 high-quality traces, no training in 7 days. */
 export const ADR_ELIGIBILITY: EligibilityConfig = {
@@ -35,4 +35,25 @@ export const P5EN_SPOT_TRAINING: Omit<TrainingConfig, 'baseModelUris' | 'serving
   algorithm: 'grpo',
   hyperparameters: { learning_rate: 1e-6, num_generations: 8, max_steps: 500 },
   image: { kind: 'asset' },
+};
+
+/**
+ * ADR sections 5-6: 10 % -> 50 % -> 100 %, roll back on faithfulness -5 points or misroute +10 points;
+ * the drill's bound is 5 minutes, our target 90 s. High-resolution 10 s periods, 2 of 3 breaching.
+ */
+export const ADR_CANARY: CanaryConfig = {
+  stepsPercent: [10, 50, 100],
+  bakeSeconds: 1800,
+  checkIntervalSeconds: 10,
+  alarms: {
+    faithfulnessDrop: 0.05,
+    misrouteRise: 0.1,
+    maxErrorRate: 0.05,
+    maxMeanLatencyMs: 5000,
+    periodSeconds: 10,
+    evaluationPeriods: 3,
+    datapointsToAlarm: 2,
+    minTracesPerPeriod: 5,
+  },
+  gameDay: { enabled: false, schedule: 'cron(0 10 ? * WED#1 *)', maxRollbackSeconds: 300, targetRollbackSeconds: 90 },
 };

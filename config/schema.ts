@@ -53,6 +53,36 @@ export const targetModelFamily = z.string().superRefine((value, ctx) => {
   }
 });
 
+/**
+ * Where a model serves and how its canary moves traffic (issue 4). SageMaker: the candidate becomes a
+ * second production variant of the serving endpoint and steps set variant weights. EKS: steps patch
+ * the weights of a Gateway API HTTPRoute's two backendRefs through the Step Functions eks:call
+ * integration.
+ */
+export const rolloutTargetSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('sagemaker'),
+    /** The existing serving endpoint (created by the serving team; the loop only adds and weighs variants). */
+    endpointName: z.string().regex(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/),
+    /** Instance type and count of the candidate variant. */
+    instanceType: z.string().regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/),
+    initialInstanceCount: z.number().int().positive(),
+  }),
+  z.strictObject({
+    kind: z.literal('eks'),
+    clusterName: z.string().min(1),
+    /** Cluster API endpoint and CA, as eks:call needs them (no lookups at synth time). */
+    clusterEndpoint: z.string().regex(/^https:\/\/.+/),
+    certificateAuthority: z.string().min(1),
+    namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/),
+    /** The Gateway API HTTPRoute whose two backendRefs carry current and candidate traffic. */
+    httpRouteName: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/),
+    currentBackend: z.string().min(1),
+    candidateBackend: z.string().min(1),
+  }),
+]);
+export type RolloutTarget = z.infer<typeof rolloutTargetSchema>;
+
 export const targetModelSchema = z.strictObject({
   /** Short id used in metric dimensions and the lake's `model` partition, e.g. `qwen3-4b`. */
   id: z.string().regex(/^[a-z0-9][a-z0-9.-]{0,62}$/, 'must be lower-case letters, digits, dots and dashes'),
@@ -62,8 +92,59 @@ export const targetModelSchema = z.strictObject({
    * model learns only from public and internal ones (ADR section 4, confidentiality gate).
    */
   internalOnly: z.boolean(),
+  /** Where the model serves and how its canary moves traffic. */
+  rollout: rolloutTargetSchema,
 });
 export type TargetModel = z.infer<typeof targetModelSchema>;
+
+/** Canary rollout and alarm rollback (ADR sections 5-6; DESIGN.md section 4). */
+export const canarySchema = z
+  .strictObject({
+    /** Candidate traffic per step, in percent, ending at 100; each step after the first needs its own approval. */
+    stepsPercent: z.array(z.number().int().min(1).max(100)).min(1),
+    /** How long each step is watched before the next approval is requested. */
+    bakeSeconds: z.number().int().min(60),
+    /** How often the bake loop checks the alarm and the rollback record. */
+    checkIntervalSeconds: z.number().int().min(1).max(300),
+    alarms: z.strictObject({
+      /** Roll back when the candidate's faithfulness is this many points (0.05 = 5) below the current version's. */
+      faithfulnessDrop: z.number().gt(0).max(1),
+      /** Roll back when the candidate's misroute rate is this many points above the current version's. */
+      misrouteRise: z.number().gt(0).max(1),
+      /** Candidate error rate (errors / traces) that rolls back on its own. */
+      maxErrorRate: z.number().gt(0).max(1),
+      /** Candidate mean latency (ms) that rolls back on its own. */
+      maxMeanLatencyMs: z.number().positive(),
+      /** Metric period; 10 s or 30 s use the gate's high-resolution metrics, else a multiple of 60. */
+      periodSeconds: z.number().int().positive(),
+      evaluationPeriods: z.number().int().positive(),
+      datapointsToAlarm: z.number().int().positive(),
+      /** Fewer candidate traces than this in a period are not enough evidence to judge quality. */
+      minTracesPerPeriod: z.number().int().nonnegative(),
+    }),
+    gameDay: z.strictObject({
+      /** The game-day schedule is created disabled unless this is true. */
+      enabled: z.boolean(),
+      schedule: z.string().regex(/^(cron|rate)\(.+\)$/),
+      /** The drill fails if breach -> verified rollback takes longer (ADR section 6: 5 minutes). */
+      maxRollbackSeconds: z.number().int().positive(),
+      /** Our own target, reported beside the bound. */
+      targetRollbackSeconds: z.number().int().positive(),
+    }),
+  })
+  .superRefine((canary, ctx) => {
+    const steps = canary.stepsPercent;
+    if (steps[steps.length - 1] !== 100) ctx.addIssue({ code: 'custom', path: ['stepsPercent'], message: `the last step must be 100, received ${JSON.stringify(steps)}` });
+    if (steps.some((p, i) => i > 0 && p <= (steps[i - 1] ?? 0))) ctx.addIssue({ code: 'custom', path: ['stepsPercent'], message: `steps must increase, received ${JSON.stringify(steps)}` });
+    const { periodSeconds } = canary.alarms;
+    if (![10, 30].includes(periodSeconds) && periodSeconds % 60 !== 0) {
+      ctx.addIssue({ code: 'custom', path: ['alarms', 'periodSeconds'], message: `CloudWatch periods are 10, 30 or a multiple of 60 seconds, received ${periodSeconds}` });
+    }
+    if (canary.alarms.datapointsToAlarm > canary.alarms.evaluationPeriods) {
+      ctx.addIssue({ code: 'custom', path: ['alarms', 'datapointsToAlarm'], message: 'must not exceed evaluationPeriods' });
+    }
+  });
+export type CanaryConfig = z.infer<typeof canarySchema>;
 
 export const agentSchema = z.strictObject({
   id: z.string().min(1).max(128),
@@ -223,6 +304,7 @@ export const stageConfigSchema = z.strictObject({
   evalGate: evalGateSchema,
   approvals: approvalsSchema,
   schedules: schedulesSchema,
+  canary: canarySchema,
   /** Approved model versions per family the registry keeps deployable (ADR section 6: 3). */
   retainApprovedModelVersions: z.number().int().min(3),
 });

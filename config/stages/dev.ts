@@ -1,4 +1,4 @@
-import { ADR_ELIGIBILITY, ADR_EVAL_GATE, ADR_GPU_BUDGET, ADR_RETAIN_APPROVED_MODEL_VERSIONS, P5EN_SPOT_TRAINING } from '../adr-defaults';
+import { ADR_CANARY, ADR_ELIGIBILITY, ADR_EVAL_GATE, ADR_GPU_BUDGET, ADR_RETAIN_APPROVED_MODEL_VERSIONS, P5EN_SPOT_TRAINING } from '../adr-defaults';
 import type { StageConfig } from '../schema';
 
 /** Development stage: US boundary, resources destroyed with the stack, small buffers for fast feedback. */
@@ -10,8 +10,8 @@ export const dev: StageConfig = {
   rewardPolicyVersion: 'v1',
   metricsNamespace: 'SelfImprovingAgentLoop',
   targetModels: [
-    { id: 'qwen3-4b', family: 'qwen3', internalOnly: false },
-    { id: 'qwen3-4b-internal', family: 'qwen3', internalOnly: true },
+    { id: 'qwen3-4b', family: 'qwen3', internalOnly: false, rollout: { kind: 'sagemaker', endpointName: 'sial-dev-qwen3-4b', instanceType: 'ml.g6e.2xlarge', initialInstanceCount: 1 } },
+    { id: 'qwen3-4b-internal', family: 'qwen3', internalOnly: true, rollout: { kind: 'eks', clusterName: 'serving-dev', clusterEndpoint: 'https://EXAMPLE0000000000000000000000000.gr7.us-east-1.eks.amazonaws.com', certificateAuthority: 'LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t', namespace: 'llm-serving', httpRouteName: 'qwen3-4b-internal', currentBackend: 'qwen3-4b-internal-current', candidateBackend: 'qwen3-4b-internal-candidate' } },
   ],
   agents: [
     { id: 'rag-qa-agent', latencySloMs: 2000 },
@@ -49,5 +49,6 @@ export const dev: StageConfig = {
   evalGate: ADR_EVAL_GATE,
   approvals: { expiryHours: 72, approverEmails: ['ml-approvers@example.com'], finopsEmails: ['finops@example.com'], notificationEmails: ['ml-platform@example.com'] },
   schedules: { datasetBuild: 'cron(0 2 * * ? *)', trainingRequest: 'cron(0 3 ? * MON *)', enabled: false, timezone: 'UTC' },
+  canary: ADR_CANARY,
   retainApprovedModelVersions: ADR_RETAIN_APPROVED_MODEL_VERSIONS,
 };

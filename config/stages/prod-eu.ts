@@ -1,4 +1,4 @@
-import { ADR_ELIGIBILITY, ADR_EVAL_GATE, ADR_GPU_BUDGET, ADR_RETAIN_APPROVED_MODEL_VERSIONS, P5EN_SPOT_TRAINING } from '../adr-defaults';
+import { ADR_CANARY, ADR_ELIGIBILITY, ADR_EVAL_GATE, ADR_GPU_BUDGET, ADR_RETAIN_APPROVED_MODEL_VERSIONS, P5EN_SPOT_TRAINING } from '../adr-defaults';
 import type { StageConfig } from '../schema';
 
 /** Production in the EU data boundary (GDPR): Frankfurt, resources retained. */
@@ -10,8 +10,8 @@ export const prodEu: StageConfig = {
   rewardPolicyVersion: 'v1',
   metricsNamespace: 'SelfImprovingAgentLoop',
   targetModels: [
-    { id: 'qwen3-4b', family: 'qwen3', internalOnly: false },
-    { id: 'llama4-scout', family: 'llama4', internalOnly: true },
+    { id: 'qwen3-4b', family: 'qwen3', internalOnly: false, rollout: { kind: 'sagemaker', endpointName: 'sial-prod-eu-qwen3-4b', instanceType: 'ml.g6e.2xlarge', initialInstanceCount: 1 } },
+    { id: 'llama4-scout', family: 'llama4', internalOnly: true, rollout: { kind: 'eks', clusterName: 'serving-prod-eu', clusterEndpoint: 'https://EXAMPLE0000000000000000000000000.gr7.eu-central-1.eks.amazonaws.com', certificateAuthority: 'LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t', namespace: 'llm-serving', httpRouteName: 'llama4-scout', currentBackend: 'llama4-scout-current', candidateBackend: 'llama4-scout-candidate' } },
   ],
   agents: [{ id: 'rag-qa-agent', latencySloMs: 2000 }],
   defaultLatencySloMs: 3000,
@@ -47,5 +47,6 @@ export const prodEu: StageConfig = {
   evalGate: ADR_EVAL_GATE,
   approvals: { expiryHours: 72, approverEmails: ['ml-approvers@example.com'], finopsEmails: ['finops@example.com'], notificationEmails: ['ml-platform@example.com'] },
   schedules: { datasetBuild: 'cron(0 2 * * ? *)', trainingRequest: 'cron(0 3 ? * MON *)', enabled: true, timezone: 'Europe/Berlin' },
+  canary: ADR_CANARY,
   retainApprovedModelVersions: ADR_RETAIN_APPROVED_MODEL_VERSIONS,
 };

@@ -1,4 +1,4 @@
-import { ADR_ELIGIBILITY, ADR_EVAL_GATE, ADR_GPU_BUDGET, ADR_RETAIN_APPROVED_MODEL_VERSIONS, P5EN_SPOT_TRAINING } from '../adr-defaults';
+import { ADR_CANARY, ADR_ELIGIBILITY, ADR_EVAL_GATE, ADR_GPU_BUDGET, ADR_RETAIN_APPROVED_MODEL_VERSIONS, P5EN_SPOT_TRAINING } from '../adr-defaults';
 import type { StageConfig } from '../schema';
 
 /** Production in the KR data boundary (PIPA): Seoul, resources retained. */
@@ -9,7 +9,7 @@ export const prodKr: StageConfig = {
   production: true,
   rewardPolicyVersion: 'v1',
   metricsNamespace: 'SelfImprovingAgentLoop',
-  targetModels: [{ id: 'qwen3-4b-ko', family: 'qwen3', internalOnly: false }],
+  targetModels: [{ id: 'qwen3-4b-ko', family: 'qwen3', internalOnly: false, rollout: { kind: 'sagemaker', endpointName: 'sial-prod-kr-qwen3-4b-ko', instanceType: 'ml.g6e.2xlarge', initialInstanceCount: 1 } }],
   agents: [{ id: 'rag-qa-agent', latencySloMs: 2000 }],
   defaultLatencySloMs: 3000,
   pii: {
@@ -44,5 +44,6 @@ export const prodKr: StageConfig = {
   evalGate: ADR_EVAL_GATE,
   approvals: { expiryHours: 72, approverEmails: ['ml-approvers@example.com'], finopsEmails: ['finops@example.com'], notificationEmails: ['ml-platform@example.com'] },
   schedules: { datasetBuild: 'cron(0 2 * * ? *)', trainingRequest: 'cron(0 3 ? * MON *)', enabled: true, timezone: 'Asia/Seoul' },
+  canary: ADR_CANARY,
   retainApprovedModelVersions: ADR_RETAIN_APPROVED_MODEL_VERSIONS,
 };
