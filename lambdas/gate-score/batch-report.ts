@@ -2,7 +2,8 @@
  * What happened to one Firehose batch, aggregated for metrics and the summary log line: counts per
  * result, per gate and reason, and per model variant and per agent the sums the canary alarms need.
  * Sums and counts (not means) are published so CloudWatch metric math can compute exact rates over
- * any period: mean reward = RewardSum / ScoredTraces, misroute rate = MisroutedTraces / RoutedTraces.
+ * any period: mean reward = RewardSum / ScoredTraces, misroute rate = MisroutedTraces / RoutedTraces,
+ * mean latency = LatencyMsSum / LatencyMeasured.
  */
 import { reasonCode, type Discard, type GateName } from './gates/verdict';
 import type { Reward } from './reward/score';
@@ -19,6 +20,9 @@ export interface QualityTotals {
   misrouted: number;
   routed: number;
   errors: number;
+  /** Sum and count of latencies of kept traces that report one: mean latency = sum / count. */
+  latencyMsSum: number;
+  latencyMeasured: number;
 }
 
 export interface VariantKey {
@@ -45,7 +49,7 @@ export interface BatchReport {
 }
 
 function emptyTotals(): QualityTotals {
-  return { tracesIn: 0, kept: 0, discarded: 0, rewardSum: 0, scored: 0, groundednessSum: 0, groundednessScored: 0, misrouted: 0, routed: 0, errors: 0 };
+  return { tracesIn: 0, kept: 0, discarded: 0, rewardSum: 0, scored: 0, groundednessSum: 0, groundednessScored: 0, misrouted: 0, routed: 0, errors: 0, latencyMsSum: 0, latencyMeasured: 0 };
 }
 
 export function newBatchReport(recordsIn: number): BatchReport {
@@ -118,5 +122,9 @@ export function countKept(report: BatchReport, masked: Trace, reward: Reward): v
       if (masked.route.misrouted) totals.misrouted += 1;
     }
     if (masked.error) totals.errors += 1;
+    if (masked.latency_ms !== undefined) {
+      totals.latencyMsSum += masked.latency_ms;
+      totals.latencyMeasured += 1;
+    }
   }
 }

@@ -25,6 +25,8 @@ export const METRIC = {
   misroutedTraces: 'MisroutedTraces',
   routedTraces: 'RoutedTraces',
   errorTraces: 'ErrorTraces',
+  latencyMsSum: 'LatencyMsSum',
+  latencyMeasured: 'LatencyMeasured',
 } as const;
 
 /** Metric dimension names, also a contract with the alarms. */
@@ -40,6 +42,8 @@ function addQuality(metrics: Metrics, totals: QualityTotals, resolution: Resolut
   metrics.addMetric(METRIC.misroutedTraces, MetricUnit.Count, totals.misrouted, resolution);
   metrics.addMetric(METRIC.routedTraces, MetricUnit.Count, totals.routed, resolution);
   metrics.addMetric(METRIC.errorTraces, MetricUnit.Count, totals.errors, resolution);
+  metrics.addMetric(METRIC.latencyMsSum, MetricUnit.Milliseconds, totals.latencyMsSum, resolution);
+  metrics.addMetric(METRIC.latencyMeasured, MetricUnit.Count, totals.latencyMeasured, resolution);
 }
 
 /** The `Agent` dimension of agents the stage does not list: trace producers choose agent ids, and

@@ -42,7 +42,7 @@ describe('metrics of a batch', () => {
     spy.mockRestore();
     const docs = lines.map((l) => JSON.parse(l) as Record<string, unknown> & { _aws: { CloudWatchMetrics: Array<{ Metrics: Array<{ Name: string; StorageResolution?: number }> }> } });
     const current = docs.find((d) => d.Variant === 'current');
-    expect(current).toEqual(expect.objectContaining({ Model: 'qwen3-4b', TracesKept: 1, RewardSum: 0.8, GroundednessSum: 0.9, MisroutedTraces: 1, RoutedTraces: 1 }));
+    expect(current).toEqual(expect.objectContaining({ Model: 'qwen3-4b', TracesKept: 1, RewardSum: 0.8, GroundednessSum: 0.9, MisroutedTraces: 1, RoutedTraces: 1, LatencyMsSum: 800, LatencyMeasured: 1 }));
     expect(current?._aws.CloudWatchMetrics[0]?.Metrics.every((m) => m.StorageResolution === 1)).toBe(true);
     expect(docs.find((d) => d.Gate === 'consent')).toEqual(expect.objectContaining({ Reason: 'missing_consent', GateDrops: 1 }));
     expect(docs.find((d) => d.Gate === 'schema')).toEqual(expect.objectContaining({ Reason: 'invalid_json', GateDrops: 1 }));
