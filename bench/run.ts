@@ -3,9 +3,11 @@
  * side by side in one run; they are never part of `npm test`.
  */
 import { runGateBench } from './gate-bench';
+import { runRollbackBench } from './rollback-bench';
 
 const BENCHES: Record<string, (argv: string[]) => Promise<void>> = {
   gate: runGateBench,
+  rollback: runRollbackBench,
 };
 
 async function main(): Promise<void> {

@@ -342,6 +342,7 @@ export function parseStageConfig(raw: unknown, source: string): StageConfig {
   if (result.success) {
     checkBoundaryRegion(result.data, source);
     checkBaseModels(result.data, source);
+    checkCanaryEvidence(result.data, source);
     return result.data;
   }
   const lines = result.error.issues.map((issue) => {
@@ -367,6 +368,21 @@ function checkBaseModels(config: StageConfig, source: string): void {
   if (missing.length > 0) {
     throw new ConfigError(
       `Invalid stage configuration in ${source}:\n  - training.baseModelUris: received no entry for ${missing.join(', ')}; every target model id needs an s3:// URI of its base weights`,
+    );
+  }
+}
+
+/**
+ * The gate publishes per-variant metrics once per Firehose processor buffer; with a buffer longer than
+ * the alarm period most periods hold no data, count as not breaching, and the canary alarm can never
+ * reach M of N (local/rollout/rollback-simulation.ts shows it).
+ */
+function checkCanaryEvidence(config: StageConfig, source: string): void {
+  const buffer = config.lake.processor.bufferIntervalSeconds;
+  const period = config.canary.alarms.periodSeconds;
+  if (buffer > period) {
+    throw new ConfigError(
+      `Invalid stage configuration in ${source}:\n  - lake.processor.bufferIntervalSeconds: received ${buffer}; it must not exceed canary.alarms.periodSeconds (${period}), or most alarm periods hold no metrics and the canary alarm cannot fire`,
     );
   }
 }

@@ -1,0 +1,30 @@
+import { ADR_CANARY } from '../../config/adr-defaults';
+import { ConfigError, parseStageConfig } from '../../config/schema';
+import { dev } from '../../config/stages/dev';
+
+const parse = (raw: unknown) => () => parseStageConfig(raw, 'test');
+
+describe('stage configuration cross-checks', () => {
+  it('refuses a processor buffer longer than the canary alarm period, naming both', () => {
+    const raw = { ...dev, lake: { ...dev.lake, processor: { ...dev.lake.processor, bufferIntervalSeconds: 60 } } };
+    expect(parse(raw)).toThrow(ConfigError);
+    expect(parse(raw)).toThrow(/lake\.processor\.bufferIntervalSeconds: received 60; it must not exceed canary\.alarms\.periodSeconds \(10\)/);
+  });
+
+  it('refuses canary steps that do not end at 100 or do not increase', () => {
+    expect(parse({ ...dev, canary: { ...ADR_CANARY, stepsPercent: [10, 50] } })).toThrow(/canary\.stepsPercent: received \[10,50\]; the last step must be 100/);
+    expect(parse({ ...dev, canary: { ...ADR_CANARY, stepsPercent: [50, 10, 100] } })).toThrow(/steps must increase/);
+  });
+
+  it('refuses an alarm period CloudWatch does not offer', () => {
+    expect(parse({ ...dev, canary: { ...ADR_CANARY, alarms: { ...ADR_CANARY.alarms, periodSeconds: 45 } } })).toThrow(/canary\.alarms\.periodSeconds: received 45; CloudWatch periods are 10, 30 or a multiple of 60/);
+  });
+
+  it('refuses a target model without base weights', () => {
+    expect(parse({ ...dev, training: { ...dev.training, baseModelUris: {} } })).toThrow(/training\.baseModelUris: received no entry for qwen3-4b, qwen3-4b-internal/);
+  });
+
+  it('refuses a serving image outside ECR', () => {
+    expect(parse({ ...dev, training: { ...dev.training, servingImageUri: 'docker.io/vllm/vllm-openai:latest' } })).toThrow(/training\.servingImageUri: received "docker\.io\/vllm\/vllm-openai:latest"; must be an ECR image URI/);
+  });
+});
