@@ -64,6 +64,11 @@ export interface TrainingPipelineDefinitionProps {
   readonly hyperparameters: Readonly<Record<string, string | number | boolean>>;
   /** `s3://` prefix of the eval golden sets, ending in `/`; the eval job reads `<prefix><targetModelId>/` (SIAL_GOLDEN_SET_URI). */
   readonly goldenSetsUri: string;
+  /**
+   * The canary rollout the last state starts for a registered model (fire-and-forget: the rollout asks
+   * for its own deploy approval).
+   */
+  readonly rolloutStateMachine: sfn.IStateMachine;
 }
 
 /** What {@link buildTrainingPipelineDefinition} returns: the chain and the states a caller may need. */
@@ -73,6 +78,8 @@ export interface TrainingPipelineDefinition {
   /** The Batch tasks, whose IAM statements are scoped to the given queue and job definitions. */
   readonly trainTask: tasks.BatchSubmitJob;
   readonly evalTask: tasks.BatchSubmitJob;
+  /** `Hand over to canary rollout`: StartExecution of the rollout state machine, scoped to it. */
+  readonly handOverTask: tasks.StepFunctionsStartExecution;
 }
 
 /** Transient Lambda invoke errors worth a retry (the function itself did not fail). */
@@ -94,6 +101,9 @@ export const BATCH_TRANSIENT_ERRORS = ['Batch.AWSBatchException', 'Batch.TooMany
 
 /** Transient SNS publish errors (throttling, KMS throttling, internal errors). */
 export const SNS_TRANSIENT_ERRORS = ['SNS.ThrottledException', 'SNS.KMSThrottlingException', 'SNS.InternalErrorException'] as const;
+
+/** StartExecution errors retried: the account's open-execution quota (documented as transient). */
+export const START_EXECUTION_TRANSIENT_ERRORS = ['StepFunctions.ExecutionLimitExceeded'] as const;
 
 /** Where every caught failure is placed (read by `Notify failure` and `Pipeline failed`). */
 export const ERROR_PATH = '$.error';
@@ -206,7 +216,7 @@ export function buildTrainingPipelineDefinition(scope: Construct, props: Trainin
   // If even the failure notice cannot be sent, still end with the original error ($.error is kept).
   notifyFailure.addCatch(failed, { errors: [sfn.Errors.ALL], resultPath: '$.notifyError' });
   notifyFailure.next(failed);
-  const onFailure = (task: tasks.LambdaInvoke | tasks.SnsPublish | tasks.BatchSubmitJob): void => {
+  const onFailure = (task: tasks.LambdaInvoke | tasks.SnsPublish | tasks.BatchSubmitJob | tasks.StepFunctionsStartExecution): void => {
     task.addCatch(notifyFailure, { errors: [sfn.Errors.ALL], resultPath: ERROR_PATH });
   };
 
@@ -401,11 +411,26 @@ export function buildTrainingPipelineDefinition(scope: Construct, props: Trainin
   );
   onFailure(notifyRegistered);
 
-  // 10. The canary rollout (next issue) replaces this state; its output is the registration.
-  const handOver = new sfn.Pass(scope, TRAINING_STATES.handOverToRollout, {
-    comment: 'Placeholder for the canary rollout, which starts behind its own approval',
+  // 10. Start the canary rollout and end: the rollout runs on its own, behind its own deploy approval,
+  // for days if need be. Its execution name is this execution's, so a retried StartExecution (same name,
+  // same input) returns the execution already started instead of a second rollout. The output stays the
+  // registration.
+  const handOver = new tasks.StepFunctionsStartExecution(scope, TRAINING_STATES.handOverToRollout, {
+    stateMachine: props.rolloutStateMachine,
+    integrationPattern: sfn.IntegrationPattern.REQUEST_RESPONSE,
+    name: J.executionName,
+    // Exactly lambdas/rollout/contracts.ts rolloutInputSchema (strict: no extra keys).
+    input: sfn.TaskInput.fromObject({
+      targetModelId: J.stringAt('$.request.targetModelId'),
+      modelPackageArn: J.stringAt('$.registration.modelPackageArn'),
+      modelPackageVersion: J.numberAt('$.registration.modelPackageVersion'),
+      requestedBy: J.format('training-pipeline:{}', J.executionName),
+    }),
+    resultPath: J.DISCARD,
     outputPath: '$.registration',
   });
+  handOver.addRetry({ errors: [...START_EXECUTION_TRANSIENT_ERRORS], interval: Duration.seconds(5), maxAttempts: 4, backoffRate: 2 });
+  onFailure(handOver);
 
   const chain = sfn.Chain.start(validateRequest)
     .next(buildDataset)
@@ -426,5 +451,5 @@ export function buildTrainingPipelineDefinition(scope: Construct, props: Trainin
     .when(sfn.Condition.booleanEquals('$.budget.withinBudget', true), trainingApprovalChain)
     .otherwise(prepareFinops.next(requestFinops).next(prepareTraining));
 
-  return { chain, trainTask, evalTask };
+  return { chain, trainTask, evalTask, handOverTask: handOver };
 }

@@ -3,10 +3,12 @@
  * carries a specific reason. The plugin itself is proven to fail synthesis on a finding.
  */
 import { Stack, Validations, type App } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
+import { loadStageConfig } from '../config';
 import { STAGE_NAMES, buildTestApp, type StageName } from './helpers/app';
 
 interface Acknowledgement {
@@ -66,6 +68,28 @@ describe.each(STAGE_NAMES)('cdk-nag AwsSolutions in %s', (stage) => {
     // The approval page is deliberately not IAM-authorized; the reason is recorded, not hidden.
     expect(loopAcks).toEqual(expect.arrayContaining(['AwsSolutions-APIG4', 'AwsSolutions-COG4', 'AwsSolutions-SMG4']));
   });
+
+  test('the canary rollout acknowledges its wildcards one by one, on the role that holds each', () => {
+    const rolloutAcks = acknowledgements(synthesizedWithNag(stage)).filter((a) => a.path.startsWith(`sial-${stage}-loop/Rollout/`));
+    const ids = (role: string): string[] => rolloutAcks.filter((a) => a.path === `sial-${stage}-loop/Rollout/${role}`).map((a) => a.id.replace(/^Annotation::/i, ''));
+    // Every function role: X-Ray (and, for Validate, ListModelPackages) only.
+    expect(ids('RollBack/Role')).toEqual(['AwsSolutions-IAM5[Resource::*]']);
+    // Deploying a variant: the configurations and models a rollout names at run time, the packages it reads.
+    const config = loadStageConfig(stage);
+    const deploy = ids('DeployCandidate/Role');
+    if (config.targetModels.some((m) => m.rollout.kind === 'sagemaker')) {
+      expect(deploy).toEqual(expect.arrayContaining([expect.stringMatching(/^AwsSolutions-IAM5\[Resource::arn:aws:sagemaker:[a-z0-9-]+:<AWS::AccountId>:endpoint-config\/\*\]$/)]));
+      expect(deploy.filter((id) => /:model\/[a-z0-9.-]+-v\*\]$/.test(id))).toHaveLength(config.targetModels.filter((m) => m.rollout.kind === 'sagemaker').length);
+    }
+    // The state machines: each invoked function's versions, by name.
+    expect(ids('StateMachine/Role').filter((id) => id.endsWith('.Arn>:*]')).length).toBeGreaterThanOrEqual(11);
+  });
+});
+
+test('the plugin fails synthesis on an unacknowledged wildcard in the canary rollout', () => {
+  const { app, loopStack } = buildTestApp('dev', { nag: true });
+  loopStack.rollout.stateMachine.addToRolePolicy(new iam.PolicyStatement({ actions: ['sagemaker:UpdateEndpointWeightsAndCapacities'], resources: ['arn:aws:sagemaker:us-east-1:123456789012:endpoint/*'] }));
+  expect(() => app.synth()).toThrow(/AwsSolutions-IAM5/);
 });
 
 test('the registered plugin fails synthesis on an unacknowledged finding', () => {

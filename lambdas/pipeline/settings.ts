@@ -1,12 +1,13 @@
 /**
- * What the training pipeline's Lambdas need from the stage configuration, passed by the constructs as
- * one JSON environment variable (PIPELINE_SETTINGS) and validated at cold start. Resource names
- * (buckets, tables, topics, the signing secret) travel as their own variables, named in
- * PIPELINE_ENV below; constructs set them with grant* next to them.
+ * What the training pipeline's and the canary rollout's Lambdas need from the stage configuration,
+ * passed by the constructs as one JSON environment variable (PIPELINE_SETTINGS) and validated at cold
+ * start. Resource names (buckets, tables, topics, the signing secret) travel as their own variables,
+ * named in PIPELINE_ENV below (and ROLLOUT_ENV in lambdas/rollout/env.ts); constructs set them with
+ * grant* next to them.
  */
 import { z } from 'zod';
 import { DATA_BOUNDARIES } from '../../config/boundaries';
-import { approvalsSchema, eligibilitySchema, evalGateSchema, gpuBudgetSchema, targetModelSchema, trainingSchema, type StageConfig } from '../../config/schema';
+import { approvalsSchema, canarySchema, eligibilitySchema, evalGateSchema, gpuBudgetSchema, targetModelSchema, trainingSchema, type StageConfig } from '../../config/schema';
 
 export const pipelineSettingsSchema = z.strictObject({
   stage: z.string().min(1),
@@ -27,6 +28,11 @@ export const pipelineSettingsSchema = z.strictObject({
   }),
   /** SageMaker model package group per model family. */
   modelPackageGroups: z.record(z.string(), z.string().min(1)),
+  /**
+   * The canary rollout and alarm rollback (issue 4): steps, bake, check interval, alarm thresholds and the
+   * game-day bound. Each target model's `rollout` (SageMaker endpoint or EKS HTTPRoute) is in targetModels.
+   */
+  canary: canarySchema,
 });
 export type PipelineSettings = z.infer<typeof pipelineSettingsSchema>;
 
@@ -47,6 +53,20 @@ export const PIPELINE_ENV = {
 /** Model package group name of a family in a stage (no physical names elsewhere: this one is a contract). */
 export function modelPackageGroupName(stage: string, family: string): string {
   return `sial-${stage}-${family}`;
+}
+
+/**
+ * Name of the composite canary alarm of a target model in a stage. A contract like the package group's
+ * name: the rollout plan carries it, the alarm rollback Lambda maps an alarm back to its model with
+ * {@link targetModelOfCanaryAlarm}, and a game day forces it into ALARM by name.
+ */
+export function canaryAlarmName(stage: string, targetModelId: string): string {
+  return `sial-${stage}-${targetModelId}-canary`;
+}
+
+/** The target model whose canary alarm this is, or undefined for any other alarm. */
+export function targetModelOfCanaryAlarm(alarmName: string, settings: Pick<PipelineSettings, 'stage' | 'targetModels'>): string | undefined {
+  return settings.targetModels.find((m) => canaryAlarmName(settings.stage, m.id) === alarmName)?.id;
 }
 
 /** Derives the settings from a stage; throws naming every field that does not fit. */
@@ -71,6 +91,7 @@ export function pipelineSettingsFromStage(stage: StageConfig, lake: PipelineSett
     retainApprovedModelVersions: stage.retainApprovedModelVersions,
     lake,
     modelPackageGroups: Object.fromEntries(families.map((f) => [f, modelPackageGroupName(stage.stage, f)])),
+    canary: stage.canary,
   };
   return parseSettings(candidate, 'The pipeline settings');
 }

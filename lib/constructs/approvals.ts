@@ -111,6 +111,8 @@ export class Approvals extends Construct {
   public readonly logGroup: logs.LogGroup;
   /** Base URL approval links start with (`<base>/approvals/<id>?exp=..&sig=..`); APPROVAL_PAGE_BASE_URL. */
   public readonly pageBaseUrl: string;
+  /** The page's SendTask* policy, once a state machine waits for approvals (one statement, every state machine). */
+  private taskDecisions?: { readonly policy: iam.Policy; readonly statement: iam.PolicyStatement };
 
   constructor(scope: Construct, id: string, props: ApprovalsProps) {
     super(scope, id);
@@ -299,12 +301,16 @@ export class Approvals extends Construct {
   /**
    * Lets the page function complete tasks of `stateMachine` (SendTaskSuccess / SendTaskFailure). A
    * policy of its own, not the role's default policy: the state machine depends on functions whose
-   * environment holds this API's URL, and the function must not wait for the state machine.
+   * environment holds this API's URL, and the function must not wait for the state machine. Every
+   * state machine that waits for these approvals (training, canary rollout) is added to the one policy.
    */
   public grantTaskDecisions(stateMachine: sfn.IStateMachine): iam.Policy {
-    return new iam.Policy(this, 'TaskDecisionsPolicy', {
-      roles: [this.role],
-      statements: [new iam.PolicyStatement({ actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resources: [stateMachine.stateMachineArn] })],
-    });
+    if (this.taskDecisions === undefined) {
+      const statement = new iam.PolicyStatement({ actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resources: [stateMachine.stateMachineArn] });
+      this.taskDecisions = { policy: new iam.Policy(this, 'TaskDecisionsPolicy', { roles: [this.role], statements: [statement] }), statement };
+    } else {
+      this.taskDecisions.statement.addResources(stateMachine.stateMachineArn);
+    }
+    return this.taskDecisions.policy;
   }
 }

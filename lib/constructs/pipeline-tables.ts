@@ -1,7 +1,9 @@
 /**
- * The training pipeline's durable records: the GPU-hour ledger (what each stage spent per month, the
- * FinOps evidence) and the approvals (who decided what, when; the task token while a run waits). Both
- * are stateful and live in the data stack; the loop stack's functions receive them as props.
+ * The loop's durable records: the GPU-hour ledger (what each stage spent per month, the FinOps
+ * evidence), the approvals (who decided what, when; the task token while a run waits) and the
+ * deployments (which version serves each target model, which stay deployable, the active rollout and
+ * every rollback record). All are stateful and live in the data stack; the loop stack's functions
+ * receive them as props.
  */
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -25,6 +27,13 @@ export interface PipelineTablesProps {
   readonly ledgerKeys: TableKeySchema;
 
   /**
+   * Key schema of the deployments table, as the rollout's DeploymentStore adapter reads and writes it.
+   *
+   * @default { partitionKey: 'pk', sortKey: 'sk' }
+   */
+  readonly deploymentKeys?: TableKeySchema;
+
+  /**
    * Key schema, TTL attribute and waiting index of the approvals table, as the approvals Lambdas use them.
    *
    * @default APPROVALS_TABLE_SCHEMA (lambdas/pipeline/approvals/approval-record.ts)
@@ -34,8 +43,11 @@ export interface PipelineTablesProps {
 
 const ATTRIBUTE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,254}$/;
 
+/** Key schema of the deployments table unless the caller names another. */
+export const DEFAULT_DEPLOYMENT_KEYS: TableKeySchema = { partitionKey: 'pk', sortKey: 'sk' };
+
 /**
- * Two on-demand tables, SSE-KMS with the given key and point-in-time recovery. The approvals table
+ * Three on-demand tables, SSE-KMS with the given key and point-in-time recovery. The approvals table
  * expires records through DynamoDB TTL (attribute `ttl`, set by the Lambdas well after expiry so that
  * decisions stay auditable) and has the sparse `waiting-by-stage` index the CLI lists pending
  * approvals from.
@@ -47,13 +59,21 @@ export class PipelineTables extends Construct {
   public readonly approvalsTable: dynamodb.Table;
   /** Name of the approvals table's waiting index. */
   public readonly approvalsWaitingIndexName: string;
+  /**
+   * Deployment state per target model (current version, the deployable versions kept for rollback, the
+   * active rollout) and rollback records: what the rollout, the alarm rollback and game days agree on.
+   */
+  public readonly deploymentsTable: dynamodb.Table;
 
   constructor(scope: Construct, id: string, props: PipelineTablesProps) {
     super(scope, id);
     const approvals = props.approvalsSchema ?? APPROVALS_TABLE_SCHEMA;
+    const deployments = props.deploymentKeys ?? DEFAULT_DEPLOYMENT_KEYS;
     for (const [what, name] of [
       ['ledgerKeys.partitionKey', props.ledgerKeys.partitionKey],
       ['ledgerKeys.sortKey', props.ledgerKeys.sortKey],
+      ['deploymentKeys.partitionKey', deployments.partitionKey],
+      ['deploymentKeys.sortKey', deployments.sortKey],
       ['approvalsSchema.partitionKey', approvals.partitionKey],
       ['approvalsSchema.ttlAttribute', approvals.ttlAttribute],
       ['approvalsSchema.waitingIndex.partitionKey', approvals.waitingIndex.partitionKey],
@@ -69,7 +89,7 @@ export class PipelineTables extends Construct {
       encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
       encryptionKey: props.key,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      // A production ledger or approval history is audit evidence: never deleted by a stack operation.
+      // A production ledger, approval or deployment history is audit evidence: never deleted by a stack operation.
       deletionProtection: props.production,
       removalPolicy: props.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     } as const;
@@ -91,6 +111,14 @@ export class PipelineTables extends Construct {
       partitionKey: { name: approvals.waitingIndex.partitionKey, type: dynamodb.AttributeType.STRING },
       sortKey: { name: approvals.waitingIndex.sortKey, type: dynamodb.AttributeType.STRING },
       projectionType: dynamodb.ProjectionType.ALL,
+    });
+
+    // Rollback records and the current-version pointer decide what serves production: recoverable to any
+    // second of the last 35 days, like the other records.
+    this.deploymentsTable = new dynamodb.Table(this, 'Deployments', {
+      ...common,
+      partitionKey: { name: deployments.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: deployments.sortKey === undefined ? undefined : { name: deployments.sortKey, type: dynamodb.AttributeType.STRING },
     });
   }
 }

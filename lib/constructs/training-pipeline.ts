@@ -2,7 +2,7 @@
  * The training pipeline: its Lambda functions (each with PIPELINE_SETTINGS, only the resource variables
  * it reads and only the grants it uses), the Athena workgroup of the dataset build, the Standard state
  * machine built from stepfunctions/training-pipeline.ts, and the EventBridge Scheduler schedules that
- * start it (daily dataset build, weekly training request).
+ * start it (daily dataset build, weekly training request). Its last state starts the canary rollout.
  */
 import * as path from 'node:path';
 import { Duration, RemovalPolicy, Stack, TimeZone, Validations, type CfnElement } from 'aws-cdk-lib';
@@ -73,6 +73,11 @@ export interface TrainingPipelineProps {
   readonly schedules: SchedulesConfig;
   /** The serving container image registered with each model package (SERVING_IMAGE_URI). */
   readonly servingImageUri: string;
+  /**
+   * The canary rollout state machine `Hand over to canary rollout` starts for a registered model
+   * (states:StartExecution on exactly this state machine).
+   */
+  readonly rolloutStateMachine: sfn.IStateMachine;
 
   /**
    * Handler modules by step, relative to the repository root.
@@ -313,6 +318,7 @@ export class TrainingPipeline extends Construct {
       approvalTimeout: Duration.seconds(Math.ceil(settings.approvalExpiryHours * 3600)),
       hyperparameters: props.settings.training.hyperparameters,
       goldenSetsUri: artifacts.uriOf(artifacts.goldenSetsPrefix),
+      rolloutStateMachine: props.rolloutStateMachine,
     });
 
     this.stateMachineLogGroup = new logs.LogGroup(this, 'StateMachineLogs', { retention: logRetention, removalPolicy: logRemovalPolicy });

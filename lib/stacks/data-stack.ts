@@ -1,8 +1,8 @@
 /**
  * The stateful stack of one stage: the trace lake, the gate/score function, the trace and feedback
- * delivery streams, the feedback API, and the training pipeline's stateful parts (artifact bucket,
- * GPU-hour ledger, approvals table, model package groups). Composition only; every decision lives in a construct or in
- * the typed stage configuration.
+ * delivery streams, the feedback API, and the loop's stateful parts (artifact bucket, GPU-hour ledger,
+ * approvals and deployments tables, model package groups). Composition only; every decision lives in a
+ * construct or in the typed stage configuration.
  */
 import { CfnElement, CfnOutput, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import type { Construct, IConstruct } from 'constructs';
@@ -43,6 +43,7 @@ export const PINNED_LOGICAL_IDS = {
   artifactBucket: 'ArtifactBucket',
   gpuLedgerTable: 'GpuLedgerTable',
   approvalsTable: 'ApprovalsTable',
+  deploymentsTable: 'DeploymentsTable',
 } as const;
 
 /** Pinned logical id of a family's model package group, e.g. `ModelPackageGroupQwen3`. */
@@ -84,7 +85,7 @@ export class DataStack extends Stack {
   constructor(scope: Construct, id: string, props: DataStackProps) {
     const { config, rewardPolicy, ...stackProps } = props;
     super(scope, id, {
-      description: `Self-Improving Agent Loop data stack (${config.stage}, ${config.dataBoundary} boundary): trace lake, Firehose streams, gate/score function, feedback API, pipeline artifacts, ledger, approvals, model registry`,
+      description: `Self-Improving Agent Loop data stack (${config.stage}, ${config.dataBoundary} boundary): trace lake, Firehose streams, gate/score function, feedback API, pipeline artifacts, ledger, approvals, deployments, model registry`,
       terminationProtection: config.production,
       ...stackProps,
     });
@@ -173,6 +174,7 @@ export class DataStack extends Stack {
     pin(this.artifacts.bucket, PINNED_LOGICAL_IDS.artifactBucket);
     pin(this.pipelineTables.ledgerTable, PINNED_LOGICAL_IDS.gpuLedgerTable);
     pin(this.pipelineTables.approvalsTable, PINNED_LOGICAL_IDS.approvalsTable);
+    pin(this.pipelineTables.deploymentsTable, PINNED_LOGICAL_IDS.deploymentsTable);
     for (const [family, group] of Object.entries(this.modelRegistry.groups)) pin(group, modelPackageGroupLogicalId(family));
 
     Tags.of(this).add('project', 'self-improving-agent-loop');

@@ -1,20 +1,24 @@
 /**
  * The stateless stack of one stage: the training pipeline (functions, state machine, schedules), its
- * Batch GPU capacity, the approvals page and topics, and the GPU budget alarm. Everything stateful it
- * uses (lake, artifact bucket, ledger and approvals tables, model package groups) is passed in from the
- * data stack as constructs; CDK turns those references into stack exports.
+ * Batch GPU capacity, the approvals page and topics, the GPU budget alarm, and the canary rollout (its
+ * alarms, functions, rollout and game-day state machines, alarm rollback). Everything stateful it uses
+ * (lake, artifact bucket, ledger, approvals and deployments tables, model package groups) is passed in
+ * from the data stack as constructs; CDK turns those references into stack exports.
  */
 import * as path from 'node:path';
-import { CfnOutput, CrossStackReferences, Fn, ReferenceStrength, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, CrossStackReferences, Fn, Lazy, ReferenceStrength, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import type { StageConfig, TrainingConfig } from '../../config/schema';
 import { FEEDBACK_TABLE, GATE_AUDIT_TABLE, TRACES_TABLE } from '../../lambdas/shared/lake-tables';
 import { pipelineSettingsFromStage, type PipelineSettings } from '../../lambdas/pipeline/settings';
 import { Approvals } from '../constructs/approvals';
 import type { ArtifactStore } from '../constructs/artifact-store';
+import { CanaryAlarms } from '../constructs/canary-alarms';
+import { CanaryRollout } from '../constructs/canary-rollout';
 import { GpuBudget } from '../constructs/gpu-budget';
 import type { ModelRegistry } from '../constructs/model-registry';
 import type { PipelineTables } from '../constructs/pipeline-tables';
@@ -78,11 +82,15 @@ export class LoopStack extends Stack {
   public readonly budget: GpuBudget;
   /** Functions, state machine, schedules. */
   public readonly pipeline: TrainingPipeline;
+  /** The canary alarms of the stage's target models. */
+  public readonly canaryAlarms: CanaryAlarms;
+  /** Rollout functions, the rollout and game-day state machines, the alarm rollback and drill schedules. */
+  public readonly rollout: CanaryRollout;
 
   constructor(scope: Construct, id: string, props: LoopStackProps) {
     const { config, lake, artifacts, pipelineTables, modelRegistry, trainingImageDirectory, ...stackProps } = props;
     super(scope, id, {
-      description: `Self-Improving Agent Loop loop stack (${config.stage}, ${config.dataBoundary} boundary): training pipeline, Batch GPU capacity, approvals, GPU budget`,
+      description: `Self-Improving Agent Loop loop stack (${config.stage}, ${config.dataBoundary} boundary): training pipeline, Batch GPU capacity, approvals, GPU budget, canary rollout`,
       ...stackProps,
     });
     // Strong (Export/ImportValue): the data stack cannot drop a table, bucket or group this stack uses.
@@ -130,6 +138,16 @@ export class LoopStack extends Stack {
       alarmTopic: this.approvals.finopsTopic,
     });
 
+    // The rollout reuses the pipeline's approval functions, and the pipeline's last state starts the
+    // rollout: each needs the other while it is built. The pipeline gets the rollout state machine as a
+    // reference whose ARN is produced at synthesis, once the rollout exists; CloudFormation sees a plain
+    // Ref and no cycle, since nothing of the rollout refers to the pipeline's state machine.
+    const rolloutStateMachineRef = sfn.StateMachine.fromStateMachineArn(
+      this,
+      'RolloutStateMachineRef',
+      Lazy.string({ produce: () => this.rollout.stateMachine.stateMachineArn }),
+    );
+
     this.pipeline = new TrainingPipeline(this, 'Pipeline', {
       stage: config.stage,
       settings: this.pipelineSettings,
@@ -142,6 +160,28 @@ export class LoopStack extends Stack {
       compute: this.compute,
       schedules: config.schedules,
       servingImageUri: config.training.servingImageUri,
+      rolloutStateMachine: rolloutStateMachineRef,
+      logRemovalPolicy,
+    });
+
+    this.canaryAlarms = new CanaryAlarms(this, 'CanaryAlarms', {
+      stage: config.stage,
+      metricsNamespace: config.metricsNamespace,
+      targetModelIds: config.targetModels.map((m) => m.id),
+      alarms: config.canary.alarms,
+    });
+    this.rollout = new CanaryRollout(this, 'Rollout', {
+      stage: config.stage,
+      settings: this.pipelineSettings,
+      metricsNamespace: config.metricsNamespace,
+      deploymentsTable: pipelineTables.deploymentsTable,
+      registry: modelRegistry,
+      artifacts,
+      approvals: this.approvals,
+      approvalFunctions: { prepare: this.pipeline.functions.prepareApproval, request: this.pipeline.functions.requestApproval },
+      alarms: this.canaryAlarms,
+      servingImageUri: config.training.servingImageUri,
+      timezone: config.schedules.timezone,
       logRemovalPolicy,
     });
 
@@ -152,6 +192,16 @@ export class LoopStack extends Stack {
     new CfnOutput(this, 'StateMachineArn', { value: this.pipeline.stateMachine.stateMachineArn, description: 'Training pipeline: start executions here (console, CLI, schedules)' });
     new CfnOutput(this, 'ApprovalPageBaseUrl', { value: this.approvals.pageBaseUrl, description: 'Approval links start with this URL (<base>approvals/<id>?exp=..&sig=..)' });
     new CfnOutput(this, 'JobQueueArn', { value: this.compute.jobQueue.jobQueueArn, description: 'Batch queue of the training and eval jobs' });
+    new CfnOutput(this, 'RolloutStateMachineArn', { value: this.rollout.stateMachine.stateMachineArn, description: 'Canary rollout: started by the training pipeline for each registered model, or by hand' });
+    new CfnOutput(this, 'GameDayStateMachineArn', { value: this.rollout.gameDayStateMachine.stateMachineArn, description: 'Game-day drill: start with { "targetModelId", "requestedBy" }' });
+    const eksTargets = config.targetModels.flatMap((m) => (m.rollout.kind === 'eks' ? [m.rollout] : []));
+    if (eksTargets.length > 0) {
+      // What each EKS cluster must grant before a rollout can move its traffic (docs/decisions.md).
+      new CfnOutput(this, 'EksAccessPrincipals', {
+        value: Fn.join(' ', this.rollout.eksClusterPrincipals.map((r) => r.roleArn)),
+        description: `Give each of these roles an EKS access entry on ${[...new Set(eksTargets.map((t) => t.clusterName))].join(', ')} (Kubernetes group sial-canary-rollout), and bind that group to a Role allowing get and patch on httproutes.gateway.networking.k8s.io ${eksTargets.map((t) => `${t.namespace}/${t.httpRouteName}`).join(', ')}. The cluster endpoint must be public (Step Functions eks:call).`,
+      });
+    }
   }
 
   /**

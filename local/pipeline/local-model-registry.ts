@@ -3,7 +3,7 @@
  * Registry, behind the same ModelRegistry port. Versions are numbered per group from 1, ARNs use the
  * `local` region and a zero account so nobody mistakes them for real ones, and a ClientToken-style
  * idempotency token returns the version it first created. Approving a version (the human step in
- * SageMaker Studio or the rollout's approval) is `setApprovalStatus`, which is not part of the port.
+ * SageMaker Studio, or the rollout's `Promote candidate`) is `setApprovalStatus` of the ModelApprover port.
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -11,6 +11,7 @@ import { z } from 'zod';
 import {
   MODEL_APPROVAL_STATUSES,
   type ModelApprovalStatus,
+  type ModelApprover,
   type ModelRegistry,
   type NewModelPackage,
   type RegisteredModelPackage,
@@ -43,7 +44,7 @@ export function localModelPackageArn(groupName: string, version: number): string
   return `arn:aws:sagemaker:local:000000000000:model-package/${groupName}/${version}`;
 }
 
-export class LocalModelRegistry implements ModelRegistry {
+export class LocalModelRegistry implements ModelRegistry, ModelApprover {
   /** @param file the registry's JSON file (created on first write). */
   constructor(
     private readonly file: string,
@@ -80,7 +81,7 @@ export class LocalModelRegistry implements ModelRegistry {
     return { arn: stored.arn, version };
   }
 
-  /** Approves or rejects a version, as a human would in the registry (local mode's deploy approval). */
+  /** Approves or rejects a version, as a human would in the registry or the rollout's promotion does. */
   async setApprovalStatus(arn: string, status: ModelApprovalStatus, by: string): Promise<void> {
     const state = this.read();
     const target = state.packages.find((p) => p.arn === arn);

@@ -55,6 +55,8 @@ export interface LocalPipelineEnvironment {
 
 export interface LocalPipelineRun extends AslRunResult {
   readonly batch: SimulatedBatch;
+  /** What `Hand over to canary rollout` started: the rollout's execution name and input. */
+  readonly handedOver?: { readonly name: string; readonly input: Json };
 }
 
 /** A Lambda task's payload: the input itself, or `Payload` of a `lambda:invoke` integration. */
@@ -66,7 +68,7 @@ function payloadOf(input: Json): unknown {
 const asJson = (value: unknown): Json => JSON.parse(JSON.stringify(value)) as Json;
 
 /** Overrides for every Task state, by state name. */
-function handlersFor(env: LocalPipelineEnvironment, batch: SimulatedBatch): Record<string, LocalTaskHandler> {
+function handlersFor(env: LocalPipelineEnvironment, batch: SimulatedBatch, onHandOver: (name: string, input: Json) => void): Record<string, LocalTaskHandler> {
   const { settings, store, ledger, registry, approvals, clock } = env;
   const wait = env.approvalTimeoutMs === undefined ? {} : { timeoutMs: env.approvalTimeoutMs };
   const sql = new DuckDbSqlEngine(env.lake);
@@ -101,6 +103,13 @@ function handlersFor(env: LocalPipelineEnvironment, batch: SimulatedBatch): Reco
       return (await checkEvalGate(request, { store, registry, settings })).result;
     }),
     [TRAINING_STATES.registerModel]: lambda((payload) => registerModel(registerModelEventSchema.parse(payload), { registry, settings, servingImageUri: LOCAL_SERVING_IMAGE })),
+    // states:startExecution of the rollout: recorded; local mode runs the rollout as its own execution.
+    [TRAINING_STATES.handOverToRollout]: async (input) => {
+      const { Name, Input } = input as { Name?: string; Input?: Json };
+      const name = Name ?? `rollout-${Date.now()}`;
+      onHandOver(name, Input ?? null);
+      return { ExecutionArn: `arn:aws:states:local:000000000000:execution:rollout:${name}`, StartDate: clock().toISOString() };
+    },
   };
   // Every SNS publish state notifies locally (Notify not eligible, ... rejection, failure, registered).
   for (const [name, state] of Object.entries(env.pipeline.definition.States)) {
@@ -112,9 +121,10 @@ function handlersFor(env: LocalPipelineEnvironment, batch: SimulatedBatch): Reco
 /** Runs one execution of the training pipeline locally. */
 export async function runLocalPipeline(env: LocalPipelineEnvironment, input: PipelineInput, executionName: string, scenario: SimulatedBatchScenario): Promise<LocalPipelineRun> {
   const batch = new SimulatedBatch(env.store, env.pipeline.jobDefinition, scenario, env.clock);
+  let handedOver: LocalPipelineRun['handedOver'];
   const result = await runAsl(asStateMachineDefinition(env.pipeline.definition), asJson(input), {
     executionName,
-    handlers: handlersFor(env, batch),
+    handlers: handlersFor(env, batch, (name, started) => (handedOver = { name, input: started })),
   });
-  return { ...result, batch };
+  return { ...result, batch, ...(handedOver !== undefined ? { handedOver } : {}) };
 }

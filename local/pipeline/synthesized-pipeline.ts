@@ -17,7 +17,11 @@ import type { SimulatedJobDefinition, BatchRetryRule } from './simulated-batch';
 const REPO_ROOT = resolve(__dirname, '..', '..');
 
 export interface SynthesizedPipeline {
+  /** The training pipeline. */
   readonly definition: AslDefinition;
+  /** The canary rollout and the game-day drill. */
+  readonly rollout: AslDefinition;
+  readonly gameDay: AslDefinition;
   /** Retry strategy of a Batch job definition, by the placeholder ARN the ASL names it with. */
   readonly jobDefinition: (arnOrName: string) => SimulatedJobDefinition;
 }
@@ -37,13 +41,17 @@ export function synthesizePipeline(config: StageConfig): SynthesizedPipeline {
   buildApp({ app, config, rewardPolicy: readRewardPolicy(config.rewardPolicyVersion), nag: false });
   const template = app.synth().getStackByName(loopStackName(config.stage)).template as { Resources: Record<string, TemplateResource> };
   const machines = stateMachineLogicalIds(template);
-  const pipelineId = machines.find((id) => id.includes('TrainingPipeline')) ?? machines[0];
-  if (pipelineId === undefined) throw new Error(`The ${loopStackName(config.stage)} template has no state machine`);
-  const definition = renderAsl(template, pipelineId);
+  const render = (prefix: string): AslDefinition => {
+    const logicalId = machines.find((id) => id.startsWith(prefix));
+    if (logicalId === undefined) throw new Error(`The ${loopStackName(config.stage)} template has no state machine ${prefix}*; found ${machines.join(', ')}`);
+    return renderAsl(template, logicalId);
+  };
 
   const jobDefinitions = Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::Batch::JobDefinition');
   return {
-    definition,
+    definition: render('PipelineStateMachine'),
+    rollout: render('RolloutStateMachine'),
+    gameDay: render('RolloutGameDayStateMachine'),
     jobDefinition(arnOrName: string): SimulatedJobDefinition {
       const match = jobDefinitions.find(([id]) => arnOrName.includes(id));
       if (match === undefined) throw new Error(`No job definition in the template matches "${arnOrName}"`);

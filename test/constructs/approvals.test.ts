@@ -108,7 +108,7 @@ describe.each(STAGE_NAMES)('approvals of %s', (stage) => {
     expect(resourcesOfType(template, 'AWS::ApiGateway::Account')).toEqual([]);
   });
 
-  test('the page function reads the approvals table and the secret, and completes tasks of this state machine only', () => {
+  test('the page function reads the approvals table and the secret, and completes tasks of the state machines that wait for approvals only', () => {
     const [, fn] = resourcesOfType(template, 'AWS::Lambda::Function').find(([id]) => id.startsWith('ApprovalsFunction'))!;
     const env = (fn.Properties!.Environment as { Variables: Record<string, unknown> }).Variables;
     expect(Object.keys(env).sort()).toEqual([PIPELINE_ENV.signingSecretArn, PIPELINE_ENV.approvalsTable, 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME'].sort());
@@ -119,7 +119,9 @@ describe.each(STAGE_NAMES)('approvals of %s', (stage) => {
     expect(JSON.stringify(dynamo.flatMap(resourcesOf))).toContain('ApprovalsTable');
     const states = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('states:')));
     const [machineId] = only(template, 'AWS::StepFunctions::StateMachine', 'PipelineStateMachine');
-    expect(states).toEqual([{ Effect: 'Allow', Action: ['states:SendTaskFailure', 'states:SendTaskSuccess'], Resource: { Ref: machineId } }]);
+    const [rolloutId] = only(template, 'AWS::StepFunctions::StateMachine', 'RolloutStateMachine');
+    // Training and FinOps approvals, and the canary rollout's step approvals: one statement.
+    expect(states).toEqual([{ Effect: 'Allow', Action: ['states:SendTaskFailure', 'states:SendTaskSuccess'], Resource: [{ Ref: machineId }, { Ref: rolloutId }] }]);
     expect(statements.flatMap(actionsOf).filter((a) => a.startsWith('sns:'))).toEqual([]);
   });
 });

@@ -16,6 +16,7 @@ const STATEFUL_TYPES: Record<keyof typeof PINNED_LOGICAL_IDS, string> = {
   artifactBucket: 'AWS::S3::Bucket',
   gpuLedgerTable: 'AWS::DynamoDB::Table',
   approvalsTable: 'AWS::DynamoDB::Table',
+  deploymentsTable: 'AWS::DynamoDB::Table',
 };
 
 describe.each(STAGE_NAMES)('data stack of %s', (stage) => {
@@ -47,7 +48,7 @@ describe.each(STAGE_NAMES)('data stack of %s', (stage) => {
 
   const expectedPolicy = config.production ? 'Retain' : 'Delete';
   test(`the key, buckets, database and tables are ${config.production ? 'retained' : 'deleted'} with the stack`, () => {
-    for (const id of ['lakeKey', 'lakeBucket', 'accessLogBucket', 'database', 'tracesTable', 'gateAuditTable', 'feedbackTable', 'artifactBucket', 'gpuLedgerTable', 'approvalsTable'] as const) {
+    for (const id of ['lakeKey', 'lakeBucket', 'accessLogBucket', 'database', 'tracesTable', 'gateAuditTable', 'feedbackTable', 'artifactBucket', 'gpuLedgerTable', 'approvalsTable', 'deploymentsTable'] as const) {
       const r = resources[PINNED_LOGICAL_IDS[id]]!;
       expect({ id, DeletionPolicy: r.DeletionPolicy, UpdateReplacePolicy: r.UpdateReplacePolicy }).toEqual({
         id,

@@ -31,7 +31,8 @@ type Retrier = { ErrorEquals: string[]; MaxAttempts?: number };
 
 function render(stage: (typeof STAGE_NAMES)[number]): AslDefinition {
   const template = loopTemplate(stage).toJSON();
-  const ids = stateMachineLogicalIds(template);
+  // The loop stack also holds the canary rollout and game-day state machines.
+  const ids = stateMachineLogicalIds(template).filter((id) => /^PipelineStateMachine[0-9A-F]{8}$/.test(id));
   expect(ids).toHaveLength(1);
   return renderAsl(template, ids[0]!);
 }
@@ -273,6 +274,7 @@ describe('training pipeline ASL executed locally (dev)', () => {
     [TRAINING_STATES.notifyFailure]: () => ({}),
     [TRAINING_STATES.recordGpuHoursAfterFailure]: () => ({ runId: 'run-1', gpuHours: 3 }),
     [TRAINING_STATES.notifyTrainingRejected]: () => ({}),
+    [TRAINING_STATES.handOverToRollout]: () => ({ ExecutionArn: 'arn:aws:states:local:000000000000:execution:rollout:run-1', StartDate: '2025-01-06T10:00:00Z' }),
   });
 
   // Every algorithm of the contract: a new one must also get its own dataset file through SIAL_DATASET_URI.
@@ -288,6 +290,12 @@ describe('training pipeline ASL executed locally (dev)', () => {
     expect((run.inputs[TRAINING_STATES.train] as { Timeout: unknown }).Timeout).toEqual({ AttemptDurationSeconds: 7200 });
     const message = (run.inputs[TRAINING_STATES.notifyRegistered] as { Message: string }).Message;
     expect(message).toContain('version 4');
+    // The hand-over starts the rollout with exactly its input contract, named after this run.
+    expect(run.inputs[TRAINING_STATES.handOverToRollout]).toEqual({
+      StateMachineArn: expect.stringMatching(/:stateMachine:RolloutStateMachine[0-9A-F]{8}$/),
+      Name: 'run-1',
+      Input: { targetModelId: 'qwen3-4b', modelPackageArn: expect.stringContaining('model-package/sial-dev-qwen3/4'), modelPackageVersion: 4, requestedBy: 'training-pipeline:run-1' },
+    });
   });
 
   test('a refused request ends the run at once with RequestRefused and its reason, after the failure notice', async () => {

@@ -50,7 +50,9 @@ describe.each(STAGE_NAMES)('training pipeline of %s', (stage) => {
   const template = loopTemplate(stage);
   const { loopStack } = synthesizedStage(stage);
   const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>;
-  const [machineId, machine] = resourcesOfType(template, 'AWS::StepFunctions::StateMachine')[0]!;
+  // The loop stack also holds the canary rollout and game-day state machines.
+  const [machineId, machine] = resourcesOfType(template, 'AWS::StepFunctions::StateMachine').find(([mid]) => /^PipelineStateMachine[0-9A-F]{8}$/.test(mid))!;
+  const [rolloutMachineId] = resourcesOfType(template, 'AWS::StepFunctions::StateMachine').find(([mid]) => /^RolloutStateMachine[0-9A-F]{8}$/.test(mid))!;
   const machineRoleId = (machine.Properties!.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
   const id = (type: string, prefix: string): string => resourcesOfType(template, type).find(([rid]) => rid.startsWith(prefix))![0];
 
@@ -176,11 +178,13 @@ describe.each(STAGE_NAMES)('training pipeline of %s', (stage) => {
     ]);
     const published = statements.filter((s) => actionsOf(s).includes('sns:Publish')).flatMap(resourcesOf);
     expect(published.map((r) => (r as { Ref: string }).Ref.replace(/[0-9A-F]{8}$/, ''))).toEqual(['ApprovalsNotificationsTopic']);
-    expect(statements.flatMap(actionsOf).filter((a) => a.startsWith('states:') || a.startsWith('dynamodb:') || a.startsWith('s3:'))).toEqual([]);
+    // The hand-over starts the canary rollout, and nothing else.
+    expect(statements.filter((s) => actionsOf(s).some((a) => a.startsWith('states:')))).toEqual([{ Effect: 'Allow', Action: 'states:StartExecution', Resource: { Ref: rolloutMachineId } }]);
+    expect(statements.flatMap(actionsOf).filter((a) => a.startsWith('dynamodb:') || a.startsWith('s3:'))).toEqual([]);
   });
 
   test('schedules: a daily dataset build and a weekly training request per target model, in the stage time zone', () => {
-    const schedules = resourcesOfType(template, 'AWS::Scheduler::Schedule').map(([, s]) => s.Properties!);
+    const schedules = resourcesOfType(template, 'AWS::Scheduler::Schedule').filter(([sid]) => sid.startsWith('Pipeline')).map(([, s]) => s.Properties!);
     expect(schedules).toHaveLength(config.targetModels.length * 2);
     const schedulerRole = id('AWS::IAM::Role', 'PipelineSchedulerRole');
     for (const model of config.targetModels) {

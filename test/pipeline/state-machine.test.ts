@@ -133,6 +133,8 @@ describe('training pipeline, executed locally on the synthesized definition', ()
       expect(registration.modelPackageArn).toMatch(/model-package\/sial-dev-qwen3\/1$/);
       const [approval] = await h.approvals.store.listPending({ now: NOW });
       expect(approval).toBeUndefined(); // decided, so no longer pending
+      // The rollout starts as its own execution, behind its own deploy approval.
+      expect(result.handedOver?.input).toEqual({ targetModelId: 'qwen3-4b', modelPackageArn: registration.modelPackageArn, modelPackageVersion: 1, requestedBy: expect.stringMatching(/^training-pipeline:/) });
       expect(result.batch.jobs.map((j) => [j.mode, j.status])).toEqual([
         ['train', 'SUCCEEDED'],
         ['eval', 'SUCCEEDED'],

@@ -12,10 +12,16 @@ import { approvalSummarySchema, ttlFor, type ApprovalRecord } from './approval-r
 import type { ApprovalLinkSigner } from './signer';
 import type { ApprovalStore } from './store';
 
+/**
+ * What an approval needs of the run it gates: the training pipeline passes its whole `$.request`, the
+ * canary rollout `{ runId: rolloutId, stage, targetModelId, requestedBy }`. Other fields are dropped.
+ */
+export const approvalRequestSchema = z.object(validatedRequestSchema.pick({ runId: true, stage: true, targetModelId: true, requestedBy: true, reason: true }).shape);
+
 /** The Lambda's input: `{ kind, request: $.request, summary: {...}, executionArn: $$.Execution.Id }`. */
 export const prepareApprovalInputSchema = z.strictObject({
   kind: z.enum(APPROVAL_KINDS),
-  request: validatedRequestSchema,
+  request: approvalRequestSchema,
   summary: approvalSummarySchema,
   executionArn: z.string().min(1).max(2048),
 });

@@ -6,11 +6,12 @@
 import {
   CreateModelPackageCommand,
   DescribeModelPackageCommand,
+  UpdateModelPackageCommand,
   paginateListModelPackages,
   type ModelPackageSummary,
   type SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
-import { MODEL_APPROVAL_STATUSES, versionFromArn, type ModelApprovalStatus, type ModelRegistry, type NewModelPackage, type RegisteredModelPackage } from '../register-model/model-registry';
+import { MODEL_APPROVAL_STATUSES, versionFromArn, type ModelApprovalStatus, type ModelApprover, type ModelRegistry, type NewModelPackage, type RegisteredModelPackage } from '../register-model/model-registry';
 
 /** DescribeModelPackage calls in flight at once while listing (SageMaker's describe APIs throttle early). */
 const DESCRIBE_CONCURRENCY = 4;
@@ -18,6 +19,14 @@ const DESCRIBE_CONCURRENCY = 4;
 function approvalStatus(value: string | undefined, arn: string): ModelApprovalStatus {
   if ((MODEL_APPROVAL_STATUSES as readonly string[]).includes(value ?? '')) return value as ModelApprovalStatus;
   throw new Error(`model package ${arn} has an unexpected approval status "${String(value)}"`);
+}
+
+/** SageMaker ApprovalDescription: at most 1,024 characters. */
+const APPROVAL_DESCRIPTION_MAX = 1024;
+
+/** The approval description written with a status: who or what decided, cut to SageMaker's limit. */
+export function approvalDescription(status: ModelApprovalStatus, by: string): string {
+  return `${status} by ${by}`.slice(0, APPROVAL_DESCRIPTION_MAX);
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight, keeping the order of `items`. */
@@ -34,8 +43,8 @@ async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T
   return results;
 }
 
-/** SageMaker Model Registry behind the ModelRegistry port. */
-export class SageMakerModelRegistry implements ModelRegistry {
+/** SageMaker Model Registry behind the ModelRegistry and ModelApprover ports. */
+export class SageMakerModelRegistry implements ModelRegistry, ModelApprover {
   constructor(private readonly client: SageMakerClient) {}
 
   async listPackages(groupName: string, filter: { readonly approvalStatus?: ModelApprovalStatus } = {}): Promise<RegisteredModelPackage[]> {
@@ -67,6 +76,16 @@ export class SageMakerModelRegistry implements ModelRegistry {
     const arn = response.ModelPackageArn;
     if (arn === undefined) throw new Error(`CreateModelPackage in ${pkg.groupName} returned no ModelPackageArn`);
     return { arn, version: versionFromArn(arn) };
+  }
+
+  async setApprovalStatus(arn: string, status: ModelApprovalStatus, by: string): Promise<void> {
+    await this.client.send(
+      new UpdateModelPackageCommand({
+        ModelPackageArn: arn,
+        ModelApprovalStatus: status,
+        ApprovalDescription: approvalDescription(status, by),
+      }),
+    );
   }
 
   private async describe(summary: ModelPackageSummary, groupName: string): Promise<RegisteredModelPackage> {

@@ -2,7 +2,9 @@
  * The model registry port: SageMaker Model Registry in AWS (lambdas/pipeline/aws/sagemaker-model-registry.ts),
  * a JSON file locally (local/pipeline/local-model-registry.ts). It can list and create model packages
  * and nothing else: there is no delete, so no step can remove a version retention protects (ADR
- * section 6), and approval is a human's act in the registry or the rollout's approval, not the pipeline's.
+ * section 6). Approval is {@link ModelApprover}'s: the training pipeline never approves; the canary
+ * rollout's `Promote candidate` does, after a human approved every traffic step and the candidate
+ * served 100 % through its bake.
  */
 
 export const MODEL_APPROVAL_STATUSES = ['PendingManualApproval', 'Approved', 'Rejected'] as const;
@@ -59,6 +61,19 @@ export interface ModelRegistry {
   listPackages(groupName: string, filter?: { readonly approvalStatus?: ModelApprovalStatus }): Promise<RegisteredModelPackage[]>;
   /** Registers a version with status PendingManualApproval; returns its ARN and version number. */
   createPackage(pkg: NewModelPackage): Promise<{ arn: string; version: number }>;
+}
+
+/**
+ * The registry's approval write, a port of its own so that the training pipeline's steps cannot even
+ * see it: only `Promote candidate` depends on it. Both adapters implement it next to ModelRegistry.
+ */
+export interface ModelApprover {
+  /**
+   * Sets a version's approval status (SageMaker UpdateModelPackage), recording who or what decided in
+   * the approval description. Setting the status a version already has is not an error, so a retried
+   * promotion is harmless.
+   */
+  setApprovalStatus(arn: string, status: ModelApprovalStatus, by: string): Promise<void>;
 }
 
 /**

@@ -1,0 +1,182 @@
+/**
+ * DynamoDB adapter of the DeploymentStore port. One table per stage (partition key `pk`, sort key
+ * `sk`, both strings; no TTL, no index), items:
+ *
+ * | item | pk | sk | attributes |
+ * |---|---|---|---|
+ * | deployment | `MODEL#<targetModelId>` | `DEPLOYMENT` | targetModelId, current, deployable (newest first), revision, updatedAt, promotedBy |
+ * | active rollout | `MODEL#<targetModelId>` | `ACTIVE_ROLLOUT` | rolloutId, plan (the RolloutPlan), since |
+ * | rollback | `ROLLOUT#<rolloutId>` | `ROLLBACK` | the RollbackRecord |
+ *
+ * Races are settled by conditions, never by reading first: a rollback is written with
+ * `attribute_not_exists(pk)` (the state machine and the alarm Lambda may both roll back at once; the
+ * first wins and the other reads what it wrote), the active rollout with `attribute_not_exists(pk) OR
+ * rolloutId = :id`, a promotion with `revision = :read` (optimistic: a concurrent promotion fails the
+ * condition and is then told apart from a retry of itself), a seed with `attribute_not_exists(pk)`.
+ * All reads are strongly consistent: the alarm Lambda must see a rollout that started a second ago.
+ */
+import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { errorName } from '../../pipeline/approvals/aws/error-name';
+import { rollbackRecordSchema, rolloutPlanSchema, type RollbackRecord, type RolloutPlan, type ServingVersion } from '../contracts';
+import { deploymentStateSchema, isSamePromotion, promotedState, seededState } from '../deployment-state';
+import { PromotionConflict } from '../errors';
+import type { ActiveRolloutClaim, DeploymentState, DeploymentStore, PromoteRequest, RecordRollbackOutcome } from '../ports';
+
+/** Key of an item in the deployments table. */
+export interface DeploymentKey {
+  readonly pk: string;
+  readonly sk: string;
+}
+
+/** The table's key layout (exported for the construct's documentation and for tests). */
+export const DEPLOYMENT_KEYS = {
+  deployment: (targetModelId: string): DeploymentKey => ({ pk: `MODEL#${targetModelId}`, sk: 'DEPLOYMENT' }),
+  activeRollout: (targetModelId: string): DeploymentKey => ({ pk: `MODEL#${targetModelId}`, sk: 'ACTIVE_ROLLOUT' }),
+  rollback: (rolloutId: string): DeploymentKey => ({ pk: `ROLLOUT#${rolloutId}`, sk: 'ROLLBACK' }),
+};
+
+function isConditionFailure(error: unknown): boolean {
+  return errorName(error) === 'ConditionalCheckFailedException';
+}
+
+/** The item without its keys and type marker. */
+function fieldsOf(item: Record<string, unknown>): Record<string, unknown> {
+  const { pk: _pk, sk: _sk, type: _type, ...fields } = item;
+  return fields;
+}
+
+/** DynamoDB cannot store `undefined`; optional fields that are absent are left out. */
+function withoutUndefined<T extends object>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
+export class DynamoDbDeploymentStore implements DeploymentStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async getCurrent(targetModelId: string): Promise<DeploymentState | undefined> {
+    const item = await this.get(DEPLOYMENT_KEYS.deployment(targetModelId));
+    return item === undefined ? undefined : deploymentStateSchema.parse(fieldsOf(item));
+  }
+
+  async seedCurrent(targetModelId: string, version: ServingVersion, at: Date): Promise<DeploymentState> {
+    const state = seededState(targetModelId, version, at);
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...DEPLOYMENT_KEYS.deployment(targetModelId), type: 'deployment', ...withoutUndefined(state) },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (error) {
+      if (isConditionFailure(error)) throw new Error(`${targetModelId} already has a current version; a seed only records the first one (later versions come by promotion)`);
+      throw error;
+    }
+    return state;
+  }
+
+  async promote(request: PromoteRequest): Promise<DeploymentState> {
+    const before = await this.getCurrent(request.targetModelId);
+    const after = promotedState(before, request);
+    if (after === before) return after;
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...DEPLOYMENT_KEYS.deployment(request.targetModelId), type: 'deployment', ...withoutUndefined(after) },
+          ConditionExpression: 'revision = :read',
+          ExpressionAttributeValues: { ':read': before?.revision ?? -1 },
+        }),
+      );
+      return after;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      // Someone wrote between our read and our write: a retry of this very promotion is success,
+      // anything else is a conflict the rollout must not paper over.
+      const now = await this.getCurrent(request.targetModelId);
+      if (now !== undefined && isSamePromotion(now, request)) return now;
+      throw new PromotionConflict(
+        `${request.targetModelId} changed while rollout ${request.rolloutId} was promoting (now ${now?.current.modelPackageArn ?? 'nothing'}, by ${now?.promotedBy ?? '?'})`,
+      );
+    }
+  }
+
+  async recordRollback(record: RollbackRecord): Promise<RecordRollbackOutcome> {
+    const parsed = rollbackRecordSchema.parse(record);
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...DEPLOYMENT_KEYS.rollback(parsed.rolloutId), type: 'rollback', ...withoutUndefined(parsed) },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return { recorded: true, record: parsed };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const stored = await this.getRollback(parsed.rolloutId);
+      if (stored === undefined) throw new Error(`the rollback of ${parsed.rolloutId} was reported as already recorded but cannot be read`);
+      return { recorded: false, record: stored };
+    }
+  }
+
+  async getRollback(rolloutId: string): Promise<RollbackRecord | undefined> {
+    const item = await this.get(DEPLOYMENT_KEYS.rollback(rolloutId));
+    return item === undefined ? undefined : rollbackRecordSchema.parse(fieldsOf(item));
+  }
+
+  async setActiveRollout(targetModelId: string, plan: RolloutPlan): Promise<ActiveRolloutClaim> {
+    return this.claim(targetModelId, rolloutPlanSchema.parse(plan), 2);
+  }
+
+  private async claim(targetModelId: string, parsed: RolloutPlan, attempts: number): Promise<ActiveRolloutClaim> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...DEPLOYMENT_KEYS.activeRollout(targetModelId), type: 'active-rollout', rolloutId: parsed.rolloutId, plan: withoutUndefined(parsed), since: parsed.startedAt },
+          ConditionExpression: 'attribute_not_exists(pk) OR rolloutId = :id',
+          ExpressionAttributeValues: { ':id': parsed.rolloutId },
+        }),
+      );
+      return { acquired: true, active: parsed };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const active = await this.getActiveRollout(targetModelId);
+      // Cleared between our write and our read: the model is free, so try once more.
+      if (active === undefined && attempts > 1) return this.claim(targetModelId, parsed, attempts - 1);
+      if (active === undefined) throw new Error(`the active rollout of ${targetModelId} changed twice while ${parsed.rolloutId} tried to claim it`);
+      return { acquired: false, active };
+    }
+  }
+
+  async getActiveRollout(targetModelId: string): Promise<RolloutPlan | undefined> {
+    const item = await this.get(DEPLOYMENT_KEYS.activeRollout(targetModelId));
+    return item === undefined ? undefined : rolloutPlanSchema.parse(item.plan);
+  }
+
+  async clearActiveRollout(targetModelId: string, rolloutId: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: DEPLOYMENT_KEYS.activeRollout(targetModelId),
+          ConditionExpression: 'rolloutId = :id',
+          ExpressionAttributeValues: { ':id': rolloutId },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  private async get(key: DeploymentKey): Promise<Record<string, unknown> | undefined> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
+    return Item;
+  }
+}

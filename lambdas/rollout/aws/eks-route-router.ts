@@ -1,0 +1,75 @@
+/**
+ * EKS adapter of the TrafficRouter port: reads and patches the Gateway API HTTPRoute through the
+ * cluster's Kubernetes API, as the rollback Lambdas do (the state machine's own steps use the eks:call
+ * integration with the same merge patch, lambdas/rollout/eks/http-route.ts).
+ *
+ * What the cluster needs: an access entry (or aws-auth mapping) for the Lambda's role bound to a role
+ * that may `get` and `patch` `httproutes.gateway.networking.k8s.io` in the route's namespace; the
+ * Lambda needs network reach to the cluster's endpoint and IAM permission for nothing else (the token
+ * is signed with its own credentials; sts:GetCallerIdentity needs no permission).
+ */
+import type { RolloutTarget } from '../../../config/schema';
+import type { RolloutPlan, TrafficWeights } from '../contracts';
+import { TrafficTargetBusy } from '../errors';
+import { MERGE_PATCH_CONTENT_TYPE, backendsOf, httpRoutePath, routeFromCallResult, routeWeights, routeWeightsMergePatch, type EksTarget } from '../eks/http-route';
+import type { TrafficRouter } from '../ports';
+import { EksTokenSource, type CredentialProvider } from './eks-token';
+import { KubernetesApi, KubernetesApiError, type HttpsTransport } from './kubernetes-api';
+
+function eksTarget(target: RolloutTarget): EksTarget {
+  if (target.kind !== 'eks') throw new Error(`the EKS route router was given a ${target.kind} target`);
+  return target;
+}
+
+/** How the router reaches clusters. */
+export interface EksRouteRouterOptions {
+  /** The Lambda's region (its STS endpoint signs the tokens). */
+  readonly region: string;
+  readonly credentials: CredentialProvider;
+  readonly transport?: HttpsTransport;
+  readonly clock?: () => Date;
+}
+
+export class EksRouteRouter implements TrafficRouter {
+  private readonly clients = new Map<string, KubernetesApi>();
+
+  constructor(private readonly options: EksRouteRouterOptions) {}
+
+  async readWeights(target: RolloutTarget, plan: RolloutPlan): Promise<TrafficWeights> {
+    const eks = eksTarget(target);
+    const route = routeFromCallResult(await this.api(eks).get(httpRoutePath(eks)));
+    return routeWeights(route, backendsOf(plan));
+  }
+
+  async setWeights(target: RolloutTarget, plan: RolloutPlan, weights: TrafficWeights): Promise<void> {
+    const eks = eksTarget(target);
+    const api = this.api(eks);
+    const path = httpRoutePath(eks);
+    const route = routeFromCallResult(await api.get(path));
+    try {
+      await api.patch(path, routeWeightsMergePatch(route, backendsOf(plan), weights), MERGE_PATCH_CONTENT_TYPE);
+    } catch (error) {
+      // 409: the route changed between our read and our patch (the state machine patching at the same
+      // moment); read it again and retry rather than overwrite what we have not seen.
+      if (error instanceof KubernetesApiError && error.status === 409) throw new TrafficTargetBusy(`HTTPRoute ${eks.namespace}/${eks.httpRouteName} changed while it was being patched: ${error.message}`);
+      throw error;
+    }
+  }
+
+  /** One client per cluster, each with its own token (a token names one cluster). */
+  private api(target: EksTarget): KubernetesApi {
+    const key = `${target.clusterName}\n${target.clusterEndpoint}`;
+    let api = this.clients.get(key);
+    if (api === undefined) {
+      const tokens = new EksTokenSource({ clusterName: target.clusterName, region: this.options.region, credentials: this.options.credentials }, this.options.clock);
+      api = new KubernetesApi({
+        endpoint: target.clusterEndpoint,
+        certificateAuthority: target.certificateAuthority,
+        token: () => tokens.token(),
+        ...(this.options.transport === undefined ? {} : { transport: this.options.transport }),
+      });
+      this.clients.set(key, api);
+    }
+    return api;
+  }
+}

@@ -1,0 +1,188 @@
+/**
+ * `Validate rollout`, the canary's first state: turns the execution input (the registration the
+ * training pipeline handed over) into the rollout's plan, or refuses it, and marks the rollout as the
+ * model's active one so that the alarm rollback Lambda knows whom to roll back from the first second.
+ *
+ * What "current" is: the deployment store's current version of the model. The loop cannot know what
+ * the serving team deployed before its first rollout, so a model without one is refused with the
+ * command that records it (docs/decisions.md, "Rollout and rollback"); after that, every promotion
+ * updates it.
+ */
+import { z } from 'zod';
+import { targetModelFamily, type TargetModel } from '../../../config/schema';
+import type { ModelRegistry } from '../../pipeline/register-model/model-registry';
+import { MODEL_METADATA } from '../../pipeline/register-model/model-registry';
+import type { Clock } from '../../pipeline/ports';
+import { canaryAlarmName, type PipelineSettings } from '../../pipeline/settings';
+import { runIdFromExecutionName } from '../../pipeline/validate-request/run-id';
+import { rolloutInputSchema, rolloutPlanSchema, type RolloutInput, type RolloutPlan, type ServingVersion } from '../contracts';
+import { RolloutRefused } from '../errors';
+import type { DeploymentState, DeploymentStore } from '../ports';
+import { variantNameFor } from '../sagemaker/variants';
+
+/** What the state passes in: `{ input: $, executionName: $$.Execution.Name }`. */
+export const validateRolloutEventSchema = z.object({
+  input: z.unknown(),
+  executionName: z.string().min(1).max(256),
+});
+
+export interface ValidateRolloutDeps {
+  readonly settings: Pick<PipelineSettings, 'stage' | 'targetModels' | 'modelPackageGroups' | 'canary'>;
+  readonly registry: Pick<ModelRegistry, 'listPackages'>;
+  readonly store: Pick<DeploymentStore, 'getCurrent' | 'setActiveRollout'>;
+  readonly clock: Clock;
+}
+
+const ALLOWED_INPUT_FIELDS = Object.keys(rolloutInputSchema.shape).join(', ');
+
+/** How an operator records the version that serves a model before its first rollout. */
+export function seedHint(model: TargetModel): string {
+  const servingName = model.rollout.kind === 'sagemaker' ? `the name of the endpoint's variant that serves it (${model.rollout.endpointName})` : `the backend that serves it (${model.rollout.currentBackend})`;
+  return `record the version that serves it now (its model package ARN and ${servingName}) with DeploymentStore.seedCurrent, as docs/decisions.md "Rollout and rollback" describes`;
+}
+
+/**
+ * The stage's target model of that id, re-checked against the scope rule.
+ *
+ * @throws RolloutRefused for an unknown model or a managed family.
+ */
+export function findModel(targetModelId: string, settings: Pick<PipelineSettings, 'stage' | 'targetModels'>): TargetModel {
+  const model = settings.targetModels.find((m) => m.id === targetModelId);
+  if (model === undefined) {
+    throw new RolloutRefused(`targetModelId: unknown target model "${targetModelId}"; stage ${settings.stage} rolls out only: ${settings.targetModels.map((m) => m.id).join(', ')}`);
+  }
+  // The scope rule (ADR section 1) is checked again at run time, as the training pipeline's first state does.
+  const family = targetModelFamily.safeParse(model.family);
+  if (!family.success) throw new RolloutRefused(`target model "${model.id}": ${family.error.issues.map((i) => i.message).join('; ')}`);
+  return model;
+}
+
+/** `arn:aws:sagemaker:<region>:<account>:model-package/<group>/<version>` -> group and version. */
+function packageCoordinates(arn: string): { group: string; version: number } | undefined {
+  const match = /^arn:aws[a-z-]*:sagemaker:[^:]*:[^:]*:model-package\/([^/]+)\/(\d+)$/.exec(arn);
+  return match === null ? undefined : { group: match[1]!, version: Number(match[2]) };
+}
+
+/** Refuses a package that is not a version of the model's group, is rejected, or was registered for another model. */
+async function checkPackage(input: RolloutInput, model: TargetModel, deps: ValidateRolloutDeps): Promise<void> {
+  const group = deps.settings.modelPackageGroups[model.family];
+  if (group === undefined) throw new Error(`no model package group is configured for family "${model.family}" in stage ${deps.settings.stage}`);
+  const coordinates = packageCoordinates(input.modelPackageArn);
+  if (coordinates === undefined) throw new RolloutRefused(`modelPackageArn "${input.modelPackageArn}" is not a versioned SageMaker model package ARN (.../model-package/<group>/<version>)`);
+  if (coordinates.group !== group) throw new RolloutRefused(`model package ${input.modelPackageArn} is in group ${coordinates.group}, not in ${group}, the group of ${model.id}`);
+  if (coordinates.version !== input.modelPackageVersion) {
+    throw new RolloutRefused(`modelPackageVersion ${input.modelPackageVersion} does not match the version in the ARN (${coordinates.version})`);
+  }
+  const registered = (await deps.registry.listPackages(group)).find((p) => p.arn === input.modelPackageArn);
+  if (registered === undefined) throw new RolloutRefused(`model package ${input.modelPackageArn} is not registered in ${group}`);
+  if (registered.approvalStatus === 'Rejected') throw new RolloutRefused(`model package ${input.modelPackageArn} is Rejected in the registry; a rejected version is never rolled out`);
+  const registeredFor = registered.metadata[MODEL_METADATA.targetModelId];
+  if (registeredFor !== undefined && registeredFor !== model.id) {
+    throw new RolloutRefused(`model package ${input.modelPackageArn} was trained for ${registeredFor}, not for ${model.id}`);
+  }
+}
+
+/**
+ * Where the candidate serves: a new variant on SageMaker; on EKS the backend that does not serve now.
+ *
+ * @throws RolloutRefused when that would be where the current version serves.
+ */
+export function candidateServingName(model: TargetModel, deployment: DeploymentState, version: number): string {
+  const target = model.rollout;
+  if (target.kind === 'sagemaker') {
+    const name = variantNameFor(model.id, version);
+    if (name === deployment.current.servingName) throw new RolloutRefused(`variant ${name} already serves ${model.id} as its current version`);
+    return name;
+  }
+  const backends = [target.currentBackend, target.candidateBackend];
+  if (!backends.includes(deployment.current.servingName)) {
+    throw new RolloutRefused(
+      `the current version of ${model.id} serves from backend ${deployment.current.servingName}, which is neither ${target.currentBackend} nor ${target.candidateBackend} of HTTPRoute ${target.namespace}/${target.httpRouteName}; fix the configuration or the deployment store`,
+    );
+  }
+  // The two backends swap roles with every promotion: the candidate goes to the idle one.
+  return deployment.current.servingName === target.currentBackend ? target.candidateBackend : target.currentBackend;
+}
+
+/**
+ * Validates the input and builds the plan (ResultPath `$.rollout`); marks it as the model's active rollout.
+ *
+ * @throws RolloutRefused for an invalid input, an unknown or managed model, a package outside the
+ *   model's group, a model without a recorded current version, a candidate that already is current, or
+ *   another rollout of the same model in progress.
+ * @throws Error for wiring faults (no execution name, no package group).
+ */
+export async function validateRollout(event: unknown, deps: ValidateRolloutDeps): Promise<RolloutPlan> {
+  const envelope = validateRolloutEventSchema.safeParse(event);
+  if (!envelope.success) throw new Error(`Validate rollout expects { input, executionName } from the state machine: ${envelope.error.message}`);
+  const parsed = rolloutInputSchema.safeParse(envelope.data.input);
+  if (!parsed.success) {
+    const fields = parsed.error.issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new RolloutRefused(`the execution input is invalid: ${fields}. Allowed fields: ${ALLOWED_INPUT_FIELDS}`);
+  }
+  const input = parsed.data;
+  const { settings } = deps;
+  const model = findModel(input.targetModelId, settings);
+  await checkPackage(input, model, deps);
+
+  const deployment = await deps.store.getCurrent(model.id);
+  if (deployment === undefined) throw new RolloutRefused(`${model.id} has no current version in the deployment store; ${seedHint(model)}`);
+  if (deployment.current.modelPackageArn === input.modelPackageArn) {
+    throw new RolloutRefused(`model package ${input.modelPackageArn} already is the current version of ${model.id}`);
+  }
+  const candidate: ServingVersion = {
+    modelPackageArn: input.modelPackageArn,
+    modelPackageVersion: input.modelPackageVersion,
+    servingName: candidateServingName(model, deployment, input.modelPackageVersion),
+  };
+  const plan = buildPlan({ settings, model, current: deployment.current, candidate, executionName: envelope.data.executionName, requestedBy: input.requestedBy, now: deps.clock() });
+  return claimModel(deps.store, plan);
+}
+
+/** What a plan is made of besides the stage's canary settings. */
+export interface PlanParts {
+  readonly settings: Pick<PipelineSettings, 'stage' | 'canary'>;
+  readonly model: TargetModel;
+  readonly current: ServingVersion;
+  readonly candidate: ServingVersion;
+  readonly executionName: string;
+  readonly requestedBy: string;
+  readonly now: Date;
+}
+
+/** The plan: the rollout id from the execution name, steps and bake from the canary settings, the model's alarm. */
+export function buildPlan(parts: PlanParts): RolloutPlan {
+  const { settings, model } = parts;
+  const { canary } = settings;
+  return rolloutPlanSchema.parse({
+    rolloutId: runIdFromExecutionName(parts.executionName),
+    stage: settings.stage,
+    targetModelId: model.id,
+    modelFamily: model.family,
+    target: model.rollout,
+    current: parts.current,
+    candidate: parts.candidate,
+    stepsPercent: canary.stepsPercent,
+    bakeSeconds: canary.bakeSeconds,
+    checkIntervalSeconds: canary.checkIntervalSeconds,
+    alarmName: canaryAlarmName(settings.stage, model.id),
+    requestedBy: parts.requestedBy,
+    startedAt: parts.now.toISOString(),
+  });
+}
+
+/**
+ * Marks the plan as its model's active rollout.
+ *
+ * @throws RolloutRefused when another rollout of the model is in progress.
+ */
+export async function claimModel(store: Pick<DeploymentStore, 'setActiveRollout'>, plan: RolloutPlan): Promise<RolloutPlan> {
+  const claim = await store.setActiveRollout(plan.targetModelId, plan);
+  if (!claim.acquired) {
+    throw new RolloutRefused(
+      `rollout ${claim.active.rolloutId} of ${plan.targetModelId} (package version ${claim.active.candidate.modelPackageVersion}, started ${claim.active.startedAt} by ${claim.active.requestedBy}) is still in progress; one rollout per model at a time`,
+    );
+  }
+  // A retried Validate (same execution, so the same rollout id) claims again and gets its own plan back.
+  return claim.active;
+}

@@ -1,0 +1,57 @@
+/**
+ * An in-memory deployments table behind aws-sdk-client-mock's DynamoDBDocumentClient mock, for tests that
+ * need the table to behave: conditions race (two rollbacks at once) and must fail like DynamoDB does.
+ * Each condition the adapter sends is evaluated as written; an unknown one fails the test loudly.
+ */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClientResolvedConfig, type ServiceInputTypes, type ServiceOutputTypes } from '@aws-sdk/lib-dynamodb';
+import type { AwsStub } from 'aws-sdk-client-mock';
+
+type Item = Record<string, unknown>;
+type Values = Record<string, unknown>;
+type Stub = AwsStub<ServiceInputTypes, ServiceOutputTypes, DynamoDBDocumentClientResolvedConfig>;
+
+const CONDITIONS: Record<string, (item: Item | undefined, values: Values) => boolean> = {
+  'attribute_not_exists(pk)': (item) => item === undefined,
+  'attribute_not_exists(pk) OR rolloutId = :id': (item, v) => item === undefined || item.rolloutId === v[':id'],
+  'revision = :read': (item, v) => item !== undefined && item.revision === v[':read'],
+  'rolloutId = :id': (item, v) => item !== undefined && item.rolloutId === v[':id'],
+};
+
+function failed(): ConditionalCheckFailedException {
+  return new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+}
+
+function keyOf(key: { pk?: unknown; sk?: unknown }): string {
+  return `${String(key.pk)}|${String(key.sk)}`;
+}
+
+function check(condition: string | undefined, item: Item | undefined, values: Values | undefined): void {
+  if (condition === undefined) return;
+  const rule = CONDITIONS[condition];
+  if (rule === undefined) throw new Error(`fake deployments table: unknown condition ${condition}`);
+  if (!rule(item, values ?? {})) throw failed();
+}
+
+/** Installs the table on the mock; returns its items by `pk|sk`. */
+export function fakeDeploymentsTable(ddb: Stub): Map<string, Item> {
+  const items = new Map<string, Item>();
+  ddb.on(GetCommand).callsFake((input: { Key: { pk: string; sk: string }; ConsistentRead?: boolean }) => {
+    if (input.ConsistentRead !== true) throw new Error('fake deployments table: every read must be strongly consistent');
+    const item = items.get(keyOf(input.Key));
+    return item === undefined ? {} : { Item: structuredClone(item) };
+  });
+  ddb.on(PutCommand).callsFake((input: { Item: Item; ConditionExpression?: string; ExpressionAttributeValues?: Values }) => {
+    const key = keyOf(input.Item);
+    check(input.ConditionExpression, items.get(key), input.ExpressionAttributeValues);
+    items.set(key, structuredClone(input.Item));
+    return {};
+  });
+  ddb.on(DeleteCommand).callsFake((input: { Key: { pk: string; sk: string }; ConditionExpression?: string; ExpressionAttributeValues?: Values }) => {
+    const key = keyOf(input.Key);
+    check(input.ConditionExpression, items.get(key), input.ExpressionAttributeValues);
+    items.delete(key);
+    return {};
+  });
+  return items;
+}
