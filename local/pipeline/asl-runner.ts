@@ -67,11 +67,16 @@ export async function runAsl(definition: StateMachineDefinition, input: Json, op
   if (missing.length > 0) throw new Error(`No local handler for Task state(s): ${missing.join(', ')}`);
 
   const machine = new StateMachine(definition, { validationOptions: { checkArn: false, checkPaths: false } });
+  // Wait states pass at once locally; handlers that model time (a virtual clock) advance it themselves.
+  const waits = Object.entries((definition as unknown as { States: Record<string, { Type: string }> }).States)
+    .filter(([, state]) => state.Type === 'Wait')
+    .map(([name]) => name);
   const startTime = new Date().toISOString();
   const execution = machine.run(input, {
     overrides: {
       taskResourceLocalHandlers: options.handlers as Record<string, (input: unknown) => Promise<never>>,
       retryIntervalOverrides: Object.fromEntries(tasks.map((name) => [name, options.retryIntervalMs ?? 0])),
+      waitTimeOverrides: Object.fromEntries(waits.map((name) => [name, 0])),
     },
     context: {
       Execution: { Id: `arn:aws:states:local:000000000000:execution:sial:${options.executionName}`, Name: options.executionName, Input: input, StartTime: startTime },

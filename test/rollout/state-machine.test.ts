@@ -1,0 +1,264 @@
+/**
+ * The canary rollout EXECUTED: the ASL rendered from the synthesized template runs in
+ * aws-local-stepfunctions on a virtual clock, every Task overridden by name with the domain code its
+ * Lambda runs, against a simulated SageMaker endpoint and a simulated HTTPRoute. Whatever happens,
+ * the run must end with 100 % of the traffic on the previous version unless the candidate is promoted.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadStageConfig } from '../../config';
+import type { EksTarget } from '../../lambdas/rollout/eks/http-route';
+import type { TargetModel } from '../../config/schema';
+import { canaryAlarmName, modelPackageGroupName, pipelineSettingsFromStage } from '../../lambdas/pipeline/settings';
+import type { ApprovalKind } from '../../lambdas/pipeline/contracts';
+import type { RolloutInput, ServingVersion, TrafficWeights } from '../../lambdas/rollout/contracts';
+import { variantNameFor } from '../../lambdas/rollout/sagemaker/variants';
+import { FEEDBACK_TABLE, GATE_AUDIT_TABLE, TRACES_TABLE } from '../../lambdas/shared/lake-tables';
+import { LocalTaskError } from '../../local/pipeline/asl-runner';
+import { ConsoleNotifier } from '../../local/pipeline/console-notifier';
+import { startLocalApprovals, type LocalApprovals } from '../../local/pipeline/local-approval-runtime';
+import { LocalModelRegistry } from '../../local/pipeline/local-model-registry';
+import { startScriptedApprover, type ScriptedDecision } from '../../local/pipeline/scripted-approver';
+import { synthesizePipeline } from '../../local/pipeline/synthesized-pipeline';
+import { LocalAlarmReader } from '../../local/rollout/local-alarm-reader';
+import { LocalDeploymentStore } from '../../local/rollout/local-deployment-store';
+import { runLocalRollout, VirtualClock, type LocalRolloutEnvironment, type LocalRolloutHooks } from '../../local/rollout/local-rollout';
+import { SimulatedHttpRoute } from '../../local/rollout/simulated-http-route';
+import { SimulatedSageMakerEndpoint } from '../../local/rollout/simulated-sagemaker-endpoint';
+import { ROLLOUT_STATES as R } from '../../stepfunctions/canary-rollout-states';
+
+const stage = loadStageConfig('dev');
+const settings = pipelineSettingsFromStage(stage, { databaseName: 'sial_dev', tracesTable: TRACES_TABLE.name, auditTable: GATE_AUDIT_TABLE.name, feedbackTable: FEEDBACK_TABLE.name });
+const pipeline = synthesizePipeline(stage);
+const SAGEMAKER = stage.targetModels.find((m) => m.rollout.kind === 'sagemaker')!;
+const EKS = stage.targetModels.find((m) => m.rollout.kind === 'eks')!;
+
+let root: string;
+let counter = 0;
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'sial-rollout-'));
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+interface Harness {
+  readonly env: LocalRolloutEnvironment;
+  readonly input: RolloutInput;
+  readonly current: ServingVersion;
+  readonly approvals: LocalApprovals;
+  readonly notifier: ConsoleNotifier;
+  /** The traffic split as the simulated endpoint or route serves it now. */
+  weights(): Promise<TrafficWeights>;
+  close(): Promise<void>;
+}
+
+/** A model already serving v1 (approved), and v2 registered as the candidate. */
+async function harness(model: TargetModel, options: { approvalTimeoutMs?: number } = {}): Promise<Harness> {
+  const dir = join(root, `run-${++counter}`);
+  const clock = new VirtualClock(new Date('2026-11-21T10:00:00.000Z'));
+  const registry = new LocalModelRegistry(join(dir, 'registry.json'), clock.now);
+  const group = modelPackageGroupName(stage.stage, model.family);
+  const register = async (version: number) => {
+    const pkg = await registry.createPackage({
+      groupName: group,
+      description: `v${version}`,
+      servingImageUri: stage.training.servingImageUri,
+      modelDataUrl: `s3://artifacts/runs/r${version}/model.tar.gz`,
+      metricsUri: `s3://artifacts/runs/r${version}/metrics.json`,
+      metadata: { targetModelId: model.id },
+      idempotencyToken: `${model.id}-${version}`,
+    });
+    return pkg;
+  };
+  const v1 = await register(1);
+  await registry.setApprovalStatus(v1.arn, 'Approved', 'test');
+  const v2 = await register(2);
+
+  const rollout = model.rollout;
+  const currentName = rollout.kind === 'sagemaker' ? variantNameFor(model.id, 1) : (rollout as EksTarget).currentBackend;
+  const current: ServingVersion = { modelPackageArn: v1.arn, modelPackageVersion: 1, servingName: currentName };
+  const store = new LocalDeploymentStore();
+  await store.seedCurrent(model.id, current, clock.now());
+
+  const endpoints = new Map<string, SimulatedSageMakerEndpoint>();
+  const routes = new Map<string, SimulatedHttpRoute>();
+  if (rollout.kind === 'sagemaker') endpoints.set(rollout.endpointName, new SimulatedSageMakerEndpoint({ endpointName: rollout.endpointName, variants: [{ name: currentName, weight: 1 }], clock: clock.now }));
+  else routes.set(rollout.httpRouteName, new SimulatedHttpRoute({ target: rollout, clock: clock.now }));
+
+  const alarms = new LocalAlarmReader(clock.now);
+  alarms.set(canaryAlarmName(stage.stage, model.id), 'OK', 'healthy', clock.now());
+  const notifier = new ConsoleNotifier({ print: () => undefined, clock: clock.now });
+  const approvals = await startLocalApprovals({ dir: join(dir, 'approvals'), expiryHours: stage.approvals.expiryHours, notifier, clock: clock.now });
+  const env: LocalRolloutEnvironment = {
+    stage,
+    settings,
+    pipeline,
+    clock,
+    store,
+    registry,
+    alarms,
+    approvals,
+    notifier,
+    endpoints,
+    routes,
+    ...(options.approvalTimeoutMs !== undefined ? { approvalTimeoutMs: options.approvalTimeoutMs } : {}),
+  };
+  const plan = { current, candidate: { modelPackageArn: v2.arn, modelPackageVersion: 2, servingName: 'unused' } };
+  return {
+    env,
+    input: { targetModelId: model.id, modelPackageArn: v2.arn, modelPackageVersion: 2, requestedBy: 'test@example.com' },
+    current,
+    approvals,
+    notifier,
+    weights: async () => {
+      // Read the split by the serving names: whatever serves besides `current` is the candidate.
+      if (rollout.kind === 'sagemaker') {
+        const described = endpoints.get(rollout.endpointName)!.describeEndpoint({ EndpointName: rollout.endpointName });
+        const total = described.ProductionVariants.reduce((sum, v) => sum + v.CurrentWeight, 0);
+        const currentShare = described.ProductionVariants.filter((v) => v.VariantName === plan.current.servingName).reduce((sum, v) => sum + v.CurrentWeight, 0);
+        const currentPercent = Math.round((currentShare / total) * 100);
+        return { currentPercent, candidatePercent: 100 - currentPercent };
+      }
+      const route = routes.get(rollout.httpRouteName)!.current();
+      const refs = (route.spec.rules ?? []).flatMap((r) => r.backendRefs ?? []);
+      const total = refs.reduce((sum, b) => sum + (b.weight ?? 1), 0);
+      const currentShare = refs.filter((b) => b.name === plan.current.servingName).reduce((sum, b) => sum + (b.weight ?? 1), 0);
+      const currentPercent = Math.round((currentShare / total) * 100);
+      return { currentPercent, candidatePercent: 100 - currentPercent };
+    },
+    close: () => approvals.close(),
+  };
+}
+
+async function run(h: Harness, script: Partial<Record<ApprovalKind, ScriptedDecision>>, hooks: LocalRolloutHooks = {}) {
+  const approver = startScriptedApprover(h.approvals, script, { clock: h.env.clock.now, pollMs: 5 });
+  try {
+    return await runLocalRollout(h.env, h.input, `rollout-${counter}`, hooks);
+  } finally {
+    approver.stop();
+  }
+}
+
+describe.each([
+  ['SageMaker', SAGEMAKER],
+  ['EKS', EKS],
+])('canary rollout on %s, executed on the synthesized definition', (_label, model) => {
+  it('approved and healthy at every step: 10 % -> 50 % -> 100 %, then promoted', async () => {
+    const h = await harness(model);
+    try {
+      const result = await run(h, { 'deploy-stage': 'approve' });
+      expect([result.status, result.error, result.cause]).toEqual(['SUCCEEDED', undefined, undefined]);
+      expect(result.visited.at(-1)).toBe(R.promoted);
+      expect(result.visited.filter((s) => s === R.requestStepApproval)).toHaveLength(stage.canary.stepsPercent.length);
+      expect(await h.weights()).toEqual({ currentPercent: 0, candidatePercent: 100 });
+      const deployed = await h.env.store.getCurrent(model.id);
+      expect(deployed?.current.modelPackageVersion).toBe(2);
+      expect(deployed?.deployable.map((v) => v.modelPackageVersion)).toContain(1);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it.each([
+    [0, 10],
+    [1, 50],
+  ])('the canary alarm at step %i (%i %%) rolls back to 100 %% current, verified', async (stepIndex) => {
+    const h = await harness(model);
+    try {
+      const result = await run(h, { 'deploy-stage': 'approve' }, {
+        beforeCheckCanary: async (step, controls) => {
+          if (step.index === stepIndex) await controls.breach(model.id, 'faithfulness of the candidate 8 points below current (simulated)');
+        },
+      });
+      expect(result.status).toBe('FAILED');
+      expect(result.error).toBe('RolledBack');
+      expect(result.cause).toMatch(/faithfulness|alarm/i);
+      expect(result.visited.slice(-2)).toEqual([R.notifyRolledBack, R.rolledBack]);
+      expect(result.visited).not.toContain(R.promote);
+      expect(await h.weights()).toEqual({ currentPercent: 100, candidatePercent: 0 });
+      const record = (await h.env.store.getRollback(`rollout-${counter}`))!;
+      expect(record.by).toBe('alarm-lambda');
+      expect(record.breachAt).not.toBeNull();
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('a rejected step approval puts traffic back on the current version and ends as rejected', async () => {
+    const h = await harness(model);
+    let approvalsSeen = 0;
+    try {
+      // Approve the first step (10 %), reject the second (50 %).
+      const decider = setInterval(async () => {
+        for (const record of await h.approvals.store.listPending({ now: h.env.clock.now() })) {
+          if (record.taskToken === undefined) continue;
+          approvalsSeen += 1;
+          const { decideApproval } = await import('../../lambdas/pipeline/approvals/decide');
+          await decideApproval(
+            { approvalId: record.approvalId, decision: approvalsSeen === 1 ? 'approved' : 'rejected', approver: 'test', comment: 'not yet', via: 'cli' },
+            { store: h.approvals.store, callbacks: h.approvals.callbacks, clock: h.env.clock.now },
+          );
+        }
+      }, 5);
+      const result = await runLocalRollout(h.env, h.input, `rollout-${counter}`);
+      clearInterval(decider);
+      expect(result.status).toBe('SUCCEEDED');
+      expect(result.visited.slice(-2)).toEqual([R.notifyRejected, R.rejected]);
+      expect(await h.weights()).toEqual({ currentPercent: 100, candidatePercent: 0 });
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('weights that silently do not take fail verification and roll back', async () => {
+    const h = await harness(model);
+    try {
+      const endpoint = h.env.endpoints.values().next().value;
+      const route = h.env.routes.values().next().value;
+      if (endpoint !== undefined) endpoint.silentlyIgnoreWeightUpdates = true;
+      if (route !== undefined) route.silentlyIgnorePatches = true;
+      const result = await run(h, { 'deploy-stage': 'approve' });
+      expect(result.status).toBe('FAILED');
+      expect(result.visited).toContain(R.rollBack);
+      expect(result.cause ?? '').toMatch(/WeightsNotApplied|not applied|expected/i);
+      if (endpoint !== undefined) endpoint.silentlyIgnoreWeightUpdates = false;
+      if (route !== undefined) route.silentlyIgnorePatches = false;
+      expect(await h.weights()).toEqual({ currentPercent: 100, candidatePercent: 0 });
+    } finally {
+      await h.close();
+    }
+  });
+
+  // Every Task on this target's path except Roll back itself (whose failure cannot promise the outcome)
+  // and the notifications (they run after traffic is settled).
+  const otherTargetStates: readonly string[] =
+    model.rollout.kind === 'sagemaker' ? [R.readRoute, R.patchRouteWeights, R.verifyRouteWeights] : [R.deployCandidateVariant, R.checkEndpointStatus, R.setSageMakerWeights, R.verifySageMakerWeights];
+  const taskStates = Object.entries(pipeline.rollout.States)
+    .filter(([name, state]) => state.Type === 'Task' && name !== R.rollBack && !String(state.Resource).includes(':sns:publish') && !otherTargetStates.includes(name))
+    .map(([name]) => name);
+
+  it('injects failures into every Task state on the path (the list is not empty or stale)', () => {
+    expect(taskStates.length).toBeGreaterThanOrEqual(model.rollout.kind === 'sagemaker' ? 10 : 9);
+    expect(taskStates).toEqual(expect.arrayContaining([R.validateRollout, R.prepareStepApproval, R.requestStepApproval, R.checkCanary, R.advanceStep, R.promote]));
+  });
+
+  it.each(taskStates)('a failure injected at "%s" ends with 100 %% of the traffic on the previous version', async (failing) => {
+    const h = await harness(model);
+    try {
+      const result = await run(h, { 'deploy-stage': 'approve' }, {
+        overrides: {
+          [failing]: async () => {
+            throw new LocalTaskError('Injected.Failure', `failure injected at ${failing}`);
+          },
+        },
+      });
+      expect(result.visited).toContain(failing);
+      expect(result.visited).not.toContain(R.promoted);
+      expect(result.status).toBe('FAILED');
+      expect(await h.weights()).toEqual({ currentPercent: 100, candidatePercent: 0 });
+      expect((await h.env.store.getCurrent(model.id))?.current.modelPackageVersion).toBe(1);
+    } finally {
+      await h.close();
+    }
+  });
+});
