@@ -126,5 +126,5 @@ export async function runGateBench(argv: string[]): Promise<void> {
   await wallTimePerBuffer(config, Number(values['latency-ms']), Number(values.tps), Number(values['buffer-mb']));
   await cpuThroughput(config, Number(values['cpu-seconds']));
   console.log('\n4. Lambda bundle sizes (esbuild, ESM, minified, AWS SDK external: the CDK app\'s settings)');
-  for (const { name, bytes } of await lambdaBundleSizes()) console.log(`   ${name.padEnd(12)} ${pad((bytes / 1024).toFixed(1), 8)} KiB`);
+  for (const { name, bytes } of await lambdaBundleSizes()) console.log(`   ${name.padEnd(44)} ${pad((bytes / 1024).toFixed(1), 8)} KiB`);
 }
