@@ -18,6 +18,8 @@ import { runLocalPipeline, type LocalPipelineRun } from './pipeline/local-pipeli
 import { startScriptedApprover } from './pipeline/scripted-approver';
 import type { SimulatedBatchScenario } from './pipeline/simulated-batch';
 import { synthesizePipeline } from './pipeline/synthesized-pipeline';
+import type { AslRunResult } from './pipeline/asl-runner';
+import { runLocalRolloutStage, seedLocalProduction } from './local-rollout-run';
 
 /** The default simulated run: one Spot reclaim, then success; an eval that passes the gate. */
 export const DEFAULT_LOCAL_SCENARIO: SimulatedBatchScenario = {
@@ -44,6 +46,8 @@ export interface LocalTrainingOptions {
 
 export interface LocalTrainingResult {
   readonly run: LocalPipelineRun;
+  /** The canary rollout the pipeline handed over, when it got that far. */
+  readonly rollout?: AslRunResult;
   readonly approvalsDir: string;
 }
 
@@ -60,7 +64,11 @@ export async function runLocalTraining(options: LocalTrainingOptions): Promise<L
   const notifier = new ConsoleNotifier({ file: join(options.stateDir, 'notifications.jsonl'), print: (text) => print(`[local e-mail] ${text}`) });
   const approvals = await startLocalApprovals({ dir: approvalsDir, expiryHours: stage.approvals.expiryHours, notifier });
   const lake = await LocalLake.open(options.lakeDir);
-  const approver = options.autoApprove ? startScriptedApprover(approvals, { train: 'approve', finops: 'approve' }) : undefined;
+  const approver = options.autoApprove ? startScriptedApprover(approvals, { train: 'approve', finops: 'approve', 'deploy-stage': 'approve' }) : undefined;
+  const model = stage.targetModels.find((m) => m.id === options.targetModelId);
+  if (model === undefined) throw new Error(`--model ${options.targetModelId} is not a target model of stage ${stage.stage}: ${stage.targetModels.map((m) => m.id).join(', ')}`);
+  const store = new FsObjectStore(join(options.stateDir, 'objects'));
+  const registry = new LocalModelRegistry(join(options.stateDir, 'model-registry.json'));
   if (!options.autoApprove) {
     print(`Approvals wait for you: open the link in the [local e-mail] below, or run`);
     print(`  npx tsx bin/sial.ts approvals list --local ${approvalsDir}`);
@@ -68,17 +76,20 @@ export async function runLocalTraining(options: LocalTrainingOptions): Promise<L
     print(`(waiting up to ${options.approvalWaitSeconds} s per approval; rerun with --auto-approve to let a scripted approver decide)\n`);
   }
   try {
+    // What serves before the first run: the eval gate's baseline and the rollout's current version.
+    await seedLocalProduction({ stage, model, stateDir: options.stateDir, registry, store, now: new Date() });
+    const pipeline = synthesizePipeline(stage);
     const input: PipelineInput = { mode: 'train', targetModelId: options.targetModelId, requestedBy: 'local:npm-run-local' };
     const run = await runLocalPipeline(
       {
         stage,
         settings,
-        pipeline: synthesizePipeline(stage),
+        pipeline,
         lake,
-        store: new FsObjectStore(join(options.stateDir, 'objects')),
+        store,
         // A fresh ledger each run: local mode does not carry GPU-hours or cooldowns between runs.
         ledger: new InMemoryLedger(),
-        registry: new LocalModelRegistry(join(options.stateDir, 'model-registry.json')),
+        registry,
         notifier,
         approvals,
         clock: () => new Date(),
@@ -88,7 +99,23 @@ export async function runLocalTraining(options: LocalTrainingOptions): Promise<L
       `local-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}`,
       options.scenario ?? DEFAULT_LOCAL_SCENARIO,
     );
-    return { run, approvalsDir };
+    if (run.status !== 'SUCCEEDED' || run.handedOver === undefined) return { run, approvalsDir };
+    print(`\nCanary rollout ${run.handedOver.name}: steps ${stage.canary.stepsPercent.join(' % -> ')} %, each behind its own approval, on a [SIMULATED] ${model.rollout.kind} target (virtual clock)`);
+    const rollout = await runLocalRolloutStage({
+      stage,
+      settings,
+      pipeline,
+      model,
+      stateDir: options.stateDir,
+      registry,
+      approvals,
+      notifier,
+      input: run.handedOver.input,
+      executionName: run.handedOver.name,
+      approvalTimeoutMs: options.approvalWaitSeconds * 1000,
+      print,
+    });
+    return { run, rollout, approvalsDir };
   } finally {
     approver?.stop();
     await approvals.close();

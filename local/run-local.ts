@@ -1,7 +1,8 @@
 /**
  * `npm run local`: the loop on this machine, no AWS account. Ingest (demo traffic through the
- * gate/score code into a local Parquet lake), then the training pipeline (the synthesized state
- * machine on aws-local-stepfunctions) up to a registered candidate, waiting for your approval.
+ * gate/score code into a local Parquet lake), the training pipeline (the synthesized state machine
+ * on aws-local-stepfunctions) up to a registered candidate, then its canary rollout on a simulated
+ * target; every approval waits for you (or a scripted approver with --auto-approve).
  *
  *   npm run local -- [--stage dev] [--traces 1500] [--lake-dir .local-lake] [--keep]
  *                    [--auto-approve] [--approval-wait 600] [--model qwen3-4b] [--skip-training]
@@ -13,6 +14,7 @@ import { join } from 'node:path';
 import { runLocalIngest } from './local-ingest';
 import { LocalLake } from './local-lake';
 import { runLocalTraining } from './local-training';
+import { collapseStates } from './state-trail';
 
 function table(rows: Record<string, unknown>[]): string {
   if (rows.length === 0) return '  (none)';
@@ -87,7 +89,7 @@ async function main(): Promise<void> {
   console.log('\nTraining pipeline: the synthesized state machine on aws-local-stepfunctions');
   console.log('  AWS Batch p5en Spot: [SIMULATED] SimulatedBatch (no container, no GPU; one Spot reclaim, then resume from the checkpoint)');
   console.log(`  Approvals: ${values['auto-approve'] ? '[SIMULATED] scripted approver (--auto-approve)' : 'yours, on the local page or the CLI'}\n`);
-  const { run } = await runLocalTraining({
+  const { run, rollout } = await runLocalTraining({
     stage: values.stage,
     lakeDir,
     stateDir: join(lakeDir, 'state'),
@@ -102,6 +104,11 @@ async function main(): Promise<void> {
   }
   if (run.status === 'SUCCEEDED') console.log(`Pipeline succeeded: ${JSON.stringify(run.output)}`);
   else console.log(`Pipeline failed: ${run.error}: ${run.cause}`);
+  if (rollout !== undefined) {
+    console.log(`\nRollout states: ${collapseStates(rollout.visited)}`);
+    if (rollout.status === 'SUCCEEDED') console.log(`Rollout ended: ${rollout.visited.at(-1)} ${JSON.stringify(rollout.output)}`);
+    else console.log(`Rollout ended: ${rollout.error}: ${rollout.cause}`);
+  }
 }
 
 main().catch((error: unknown) => {

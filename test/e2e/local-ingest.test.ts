@@ -85,6 +85,9 @@ describe('npm run local', () => {
       expect(output).toContain('[SIMULATED] scripted approver');
       expect(output).toMatch(/\[SIMULATED\] Batch train job .*: SUCCEEDED after 2 attempt\(s\), starting from steps 0, 250/);
       expect(output).toContain('Pipeline succeeded');
+      // The handed-over canary rollout runs on the simulated endpoint, step by step, to promotion.
+      expect(output).toMatch(/\[SIMULATED\] .*SageMaker endpoint .*weights now .*=10\b/);
+      expect(output).toContain('Rollout ended: Promoted');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
