@@ -76,7 +76,7 @@ export interface LocalRolloutHooks {
 
 export interface LocalRolloutControls {
   /** Puts the model's canary alarm in ALARM and delivers the state change to the alarm-rollback code. */
-  breach(targetModelId: string, reason: string): Promise<void>;
+  breach(targetModelId: string, reason: string): Promise<unknown>;
 }
 
 const asJson = (value: unknown): Json => JSON.parse(JSON.stringify(value ?? null)) as Json;
@@ -100,12 +100,12 @@ export function localTrafficRouter(env: Pick<LocalRolloutEnvironment, 'endpoints
 }
 
 /** Delivers a canary alarm's state change to the alarm-rollback code, like the EventBridge rule. */
-export async function deliverAlarm(env: LocalRolloutEnvironment, targetModelId: string, reason: string, settle: SettleOptions): Promise<void> {
+export async function deliverAlarm(env: LocalRolloutEnvironment, targetModelId: string, reason: string, settle: SettleOptions): Promise<Awaited<ReturnType<typeof rollbackOnAlarm>>> {
   const alarmName = canaryAlarmName(env.settings.stage, targetModelId);
   const at = env.clock.now();
   env.alarms.set(alarmName, 'ALARM', reason, at);
   const cloudWatchTime = at.toISOString().replace('Z', '+0000');
-  await rollbackOnAlarm(
+  return rollbackOnAlarm(
     {
       version: '0',
       id: `local-${at.getTime()}`,

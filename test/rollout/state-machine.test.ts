@@ -26,7 +26,8 @@ import { LocalDeploymentStore } from '../../local/rollout/local-deployment-store
 import { runLocalRollout, VirtualClock, type LocalRolloutEnvironment, type LocalRolloutHooks } from '../../local/rollout/local-rollout';
 import { SimulatedHttpRoute } from '../../local/rollout/simulated-http-route';
 import { SimulatedSageMakerEndpoint } from '../../local/rollout/simulated-sagemaker-endpoint';
-import { ROLLOUT_STATES as R } from '../../stepfunctions/canary-rollout-states';
+import { GAME_DAY_STATES as G, ROLLOUT_STATES as R } from '../../stepfunctions/canary-rollout-states';
+import { runLocalGameDay } from '../../local/rollout/local-game-day';
 
 const stage = loadStageConfig('dev');
 const settings = pipelineSettingsFromStage(stage, { databaseName: 'sial_dev', tracesTable: TRACES_TABLE.name, auditTable: GATE_AUDIT_TABLE.name, feedbackTable: FEEDBACK_TABLE.name });
@@ -257,6 +258,42 @@ describe.each([
       expect(result.status).toBe('FAILED');
       expect(await h.weights()).toEqual({ currentPercent: 100, candidatePercent: 0 });
       expect((await h.env.store.getCurrent(model.id))?.current.modelPackageVersion).toBe(1);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe.each([
+  ['SageMaker', SAGEMAKER],
+  ['EKS', EKS],
+])('game-day drill on %s, executed on the synthesized definition', (_label, model) => {
+  it('breaches the canary alarm, is rolled back by the alarm path, and measures it within the bound', async () => {
+    const h = await harness(model);
+    try {
+      const result = await runLocalGameDay(h.env, model.id, `drill-${counter}`);
+      expect([result.status, result.error]).toEqual(['SUCCEEDED', undefined]);
+      expect(result.visited).toEqual(expect.arrayContaining([G.startDrill, G.setSelfCanary, G.breachAlarm, G.checkRollback, G.recordDrill, G.drillPassed]));
+      const drill = (result.output as { drill?: { rollbackSeconds: number; by: string } }).drill ?? (result.output as { rollbackSeconds: number; by: string });
+      expect(drill.by).toBe('alarm-lambda');
+      expect(drill.rollbackSeconds).toBeGreaterThan(0);
+      expect(drill.rollbackSeconds).toBeLessThanOrEqual(stage.canary.gameDay.maxRollbackSeconds);
+      expect(await h.weights()).toEqual({ currentPercent: 100, candidatePercent: 0 });
+      // The drill released the model: a real rollout may start.
+      expect(await h.env.store.getActiveRollout(model.id)).toBeUndefined();
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('fails the drill when the rollback takes longer than the bound', async () => {
+    const h = await harness(model);
+    try {
+      const strict = { ...stage, canary: { ...stage.canary, gameDay: { ...stage.canary.gameDay, maxRollbackSeconds: 1, targetRollbackSeconds: 1 } } };
+      const result = await runLocalGameDay({ ...h.env, stage: strict }, model.id, `drill-${counter}`);
+      expect(result.status).toBe('FAILED');
+      expect(result.visited.at(-1)).toBe(G.drillFailed);
+      expect(await h.weights()).toEqual({ currentPercent: 100, candidatePercent: 0 });
     } finally {
       await h.close();
     }

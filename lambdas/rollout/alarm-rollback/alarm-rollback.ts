@@ -90,7 +90,9 @@ export async function rollbackOnAlarm(event: unknown, deps: AlarmRollbackDeps): 
   // Promoted in the moment between its last check and this event: the rollout is over and its plan's
   // "current" is now the previous version. Moving traffic is then a decision for a human, not for a rollback.
   const [deployment, existing] = await Promise.all([deps.store.getCurrent(targetModelId), deps.store.getRollback(plan.rolloutId)]);
-  if (deployment !== undefined && deployment.current.modelPackageArn === plan.candidate.modelPackageArn) {
+  // A game-day drill is a self canary (candidate = current package on a drill variant): never "promoted".
+  const selfCanary = plan.candidate.modelPackageArn === plan.current.modelPackageArn;
+  if (!selfCanary && deployment !== undefined && deployment.current.modelPackageArn === plan.candidate.modelPackageArn) {
     await deps.notifier.publish(
       'notifications',
       `Canary alarm after promotion of ${targetModelId}: no automatic rollback`,
