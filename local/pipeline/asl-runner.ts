@@ -3,23 +3,8 @@
  * state overridden by a local handler chosen by state name. The definition is the one rendered from
  * the synthesized CloudFormation template, so local runs and tests exercise the real state machine.
  */
+import './promise-with-resolvers';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
-
-// aws-local-stepfunctions 3.x calls Promise.withResolvers, which Node.js 20 lacks; without it every
-// Task fails with a TypeError that a Catch then hides (DESIGN.md section 9).
-type WithResolvers = <T>() => { promise: Promise<T>; resolve: (value: T | PromiseLike<T>) => void; reject: (reason?: unknown) => void };
-const promiseStatics = Promise as unknown as { withResolvers?: WithResolvers };
-if (typeof promiseStatics.withResolvers !== 'function') {
-  promiseStatics.withResolvers = <T>() => {
-    let resolve!: (value: T | PromiseLike<T>) => void;
-    let reject!: (reason?: unknown) => void;
-    const promise = new Promise<T>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    return { promise, resolve, reject };
-  };
-}
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 

@@ -4,20 +4,10 @@
  * and each Task's effective input. For the construct tests' wiring checks; the full path matrix with
  * the real handlers runs in test/rollout and test/pipeline.
  */
+import '../../local/pipeline/promise-with-resolvers';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { AslDefinition } from '../../stepfunctions/render-asl';
 
-// aws-local-stepfunctions 3.x calls Promise.withResolvers, which Node.js 20 lacks (DESIGN.md section 9).
-const promiseStatics = Promise as unknown as { withResolvers?: () => unknown };
-promiseStatics.withResolvers ??= () => {
-  let resolve: unknown;
-  let reject: unknown;
-  const promise = new Promise((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-};
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 

@@ -5,6 +5,7 @@
  * training/README.md, and a few executions on aws-local-stepfunctions that pin the wiring of the
  * error and dataset paths. The full path matrix runs in the state-machine tests.
  */
+import '../../local/pipeline/promise-with-resolvers';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { loadStageConfig } from '../../config';
 import { approvalTimeoutSeconds } from '../../lambdas/pipeline/approvals/prepare-approval';
@@ -13,17 +14,6 @@ import { PIPELINE_ERRORS, TRAINING_STATES } from '../../stepfunctions/training-p
 import { allStateNames, renderAsl, stateMachineLogicalIds, type AslDefinition, type AslState } from '../../stepfunctions/render-asl';
 import { STAGE_NAMES, loopTemplate } from '../helpers/app';
 
-// aws-local-stepfunctions 3.x calls Promise.withResolvers, which Node.js 20 lacks (DESIGN.md section 9).
-const promiseStatics = Promise as unknown as { withResolvers?: () => unknown };
-promiseStatics.withResolvers ??= () => {
-  let resolve: unknown;
-  let reject: unknown;
-  const promise = new Promise((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-};
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type Catcher = { ErrorEquals: string[]; Next: string; ResultPath?: string };
