@@ -17,6 +17,7 @@ export const ROLLOUT_STATES = {
   verifySageMakerWeights: 'Verify SageMaker weights',
   patchRouteWeights: 'Patch HTTPRoute weights',
   readRoute: 'Read HTTPRoute',
+  planRoutePatch: 'Plan HTTPRoute patch',
   verifyRouteWeights: 'Verify HTTPRoute weights',
   waitBake: 'Bake',
   checkCanary: 'Check canary',

@@ -10,8 +10,9 @@
  *   Next step: the first time (progress null) -> Advance step -> $.progress (index 0)
  *   Prepare step approval -> $.stepApproval; Request step approval -> $.stepDecision
  *   SageMaker: Set SageMaker weights (aws-sdk) -> Verify SageMaker weights -> $.verified
- *   EKS: Read HTTPRoute (eks:call GET) -> $.route; Patch HTTPRoute weights (eks:call PATCH, a merge
- *        patch of the rule as read) -> $.route (the route as stored) -> Verify HTTPRoute weights -> $.verified
+ *   EKS: Read HTTPRoute (eks:call GET) -> $.route; Plan HTTPRoute patch -> $.routePatch (every rule as
+ *        read, the two backends weighed); Patch HTTPRoute weights (eks:call PATCH, that merge patch)
+ *        -> $.route (the route as stored) -> Verify HTTPRoute weights -> $.verified
  *   Bake -> Check canary -> $.check -> Canary healthy? -> Advance step -> $.progress -> Next step ...
  *   done -> Promote candidate -> $.promotion -> Notify promoted -> Promoted
  *
@@ -56,6 +57,8 @@ export interface CanaryRolloutFunctions {
   readonly requestApproval: lambda.IFunction;
   /** lambdas/rollout/verify-weights: DescribeEndpoint until the step's split serves -> `$.verified`. */
   readonly verifySageMakerWeights: lambda.IFunction;
+  /** lambdas/rollout/route-patch: the route as `Read HTTPRoute` returned it -> the merge patch (`$.routePatch`). */
+  readonly planRoutePatch: lambda.IFunction;
   /** lambdas/rollout/verify-weights: the route as `Read HTTPRoute` returned it -> `$.verified`. */
   readonly verifyRouteWeights: lambda.IFunction;
   /** lambdas/rollout/check-canary: alarm state and rollback record -> `$.check`. */
@@ -351,8 +354,8 @@ export function buildCanaryRolloutDefinition(scope: Construct, props: CanaryRoll
   });
   const routePath = J.format(HTTP_ROUTE_PATH_FORMAT, J.stringAt('$.rollout.target.namespace'), J.stringAt('$.rollout.target.httpRouteName'));
   // The route is read first: a JSON merge patch (RFC 7386) replaces arrays whole, so a patch of the
-  // backend weights must carry the rule it rewrites, and only the route as it is can say what that
-  // rule holds (its matches, the backends' port). See docs/decisions.md "Canary rollout infrastructure".
+  // backend weights must carry every rule as it is (matches, filters, other rules, the backends' port).
+  // See docs/decisions.md "HTTPRoute patches".
   const readRoute = new tasks.EksCall(scope, S.readRoute, {
     cluster,
     httpMethod: tasks.HttpMethods.GET,
@@ -363,31 +366,19 @@ export function buildCanaryRolloutDefinition(scope: Construct, props: CanaryRoll
   });
   readRoute.addRetry({ errors: [...EKS_TRANSIENT_ERRORS], interval: Duration.seconds(2), maxAttempts: 5, backoffRate: 2 });
   onFailure(readRoute);
-  const ruleAsRead = '$.route.ResponseBody.spec.rules[0]';
+  // The merge patch is computed from the route as read (lambdas/rollout/route-patch): every rule kept
+  // with its matches and filters, the rules that name either backend weighed. A JSONPath state cannot
+  // rewrite one weight inside `spec.rules`.
+  const planPatch = invoke(S.planRoutePatch, fn.planRoutePatch, { ...planAndStep, route: J.objectAt('$.route') }, '$.routePatch');
+  onFailure(planPatch);
   const patchRoute = new tasks.EksCall(scope, S.patchRouteWeights, {
     cluster,
     httpMethod: tasks.HttpMethods.PATCH,
-    httpPath: routePath,
-    // The merge patch, in JSONPath from $.progress and the route as read: the route's first rule becomes
-    // that rule's matches with exactly the two backends, weighted (the Service port as read; Gateway API
-    // requires one on every Service backendRef and defaults `matches`, so both are always there).
-    // Hostnames and parentRefs are untouched. `metadata.resourceVersion` is a precondition: a route
-    // changed since it was read (by the alarm Lambda's rollback, say) answers 409 instead of being
-    // overwritten, and the retries then give up into `Roll back`.
-    requestBody: sfn.TaskInput.fromObject({
-      metadata: { resourceVersion: J.stringAt('$.route.ResponseBody.metadata.resourceVersion') },
-      spec: {
-        rules: [
-          {
-            matches: J.listAt(`${ruleAsRead}.matches`),
-            backendRefs: [
-              { name: J.stringAt('$.rollout.current.servingName'), port: J.numberAt(`${ruleAsRead}.backendRefs[0].port`), weight: J.numberAt('$.progress.currentPercent') },
-              { name: J.stringAt('$.rollout.candidate.servingName'), port: J.numberAt(`${ruleAsRead}.backendRefs[0].port`), weight: J.numberAt('$.progress.candidatePercent') },
-            ],
-          },
-        ],
-      },
-    }),
+    httpPath: J.stringAt('$.routePatch.Path'),
+    // `metadata.resourceVersion` in the planned patch is a precondition: a route changed since it was
+    // read (by the alarm Lambda's rollback, say) answers 409 instead of being overwritten, and the
+    // retries then give up into `Roll back`. Hostnames and parentRefs are untouched.
+    requestBody: sfn.TaskInput.fromJsonPathAt('$.routePatch.RequestBody'),
     // The API server answers with the route as stored after the patch: what Verify checks.
     resultSelector: { ResponseBody: J.objectAt('$.ResponseBody') },
     resultPath: '$.route',
@@ -447,7 +438,8 @@ export function buildCanaryRolloutDefinition(scope: Construct, props: CanaryRoll
     .otherwise(rollBack);
   setSageMakerWeights.next(verifySageMaker);
   verifySageMaker.next(bake);
-  readRoute.next(patchRoute);
+  readRoute.next(planPatch);
+  planPatch.next(patchRoute);
   patchRoute.next(verifyRoute);
   verifyRoute.next(bake);
   bake.next(checkCanary);

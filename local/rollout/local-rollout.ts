@@ -16,6 +16,7 @@ import type { RolloutInput } from '../../lambdas/rollout/contracts';
 import { checkEndpoint, deployCandidate } from '../../lambdas/rollout/deploy-variant/candidate-variant';
 import type { TrafficRouter } from '../../lambdas/rollout/ports';
 import { promote, promoteEventSchema } from '../../lambdas/rollout/promote/promote';
+import { planRoutePatch } from '../../lambdas/rollout/route-patch/plan-route-patch';
 import { rollBack, rollBackEventSchema } from '../../lambdas/rollout/roll-back/roll-back';
 import type { SettleOptions } from '../../lambdas/rollout/traffic/settle';
 import { validateRollout } from '../../lambdas/rollout/validate-rollout/validate-rollout';
@@ -161,6 +162,7 @@ function handlersFor(env: LocalRolloutEnvironment, hooks: LocalRolloutHooks): Re
     [R.verifySageMakerWeights]: lambda((payload) => verifyWeights(verifyWeightsEventSchema.parse(payload), { router, store, settle, clock: clock.now })),
     // eks:call GET / PATCH on the simulated route.
     [R.readRoute]: async (input) => asJson(routeFor(env, input).call(input as never)),
+    [R.planRoutePatch]: lambda((payload) => planRoutePatch(payload)),
     [R.patchRouteWeights]: async (input) => asJson(routeFor(env, input).call(input as never)),
     [R.verifyRouteWeights]: lambda((payload) => verifyWeights(verifyWeightsEventSchema.parse(payload), { router, store, settle, clock: clock.now })),
     [R.checkCanary]: lambda(async (payload) => {

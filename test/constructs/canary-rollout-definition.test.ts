@@ -9,6 +9,7 @@ import { loadStageConfig } from '../../config';
 import { approvalTimeoutSeconds } from '../../lambdas/pipeline/approvals/prepare-approval';
 import { advanceStep, advanceStepEventSchema } from '../../lambdas/rollout/advance-step/advance-step';
 import { rollbackRecordSchema, rolloutPlanSchema, type RolloutPlan } from '../../lambdas/rollout/contracts';
+import { planRoutePatch } from '../../lambdas/rollout/route-patch/plan-route-patch';
 import { DRILL_SIGNAL } from '../../lib/constructs/canary-alarms';
 import { EKS_TRANSIENT_ERRORS, HTTP_ROUTE_PATH_FORMAT, REJECTION_ERRORS, SAGEMAKER_TRANSIENT_ERRORS } from '../../stepfunctions/canary-rollout';
 import { GAME_DAY_STATES, ROLLOUT_ERRORS, ROLLOUT_STATES } from '../../stepfunctions/canary-rollout-states';
@@ -95,6 +96,7 @@ describe.each(STAGE_NAMES)('canary rollout ASL of %s', (stage) => {
       [S.checkEndpointStatus]: [{ 'rollout.$': '$.rollout' }, '$.endpoint'],
       [S.advanceStep]: [plan, '$.progress'],
       [S.verifySageMakerWeights]: [plan, '$.verified'],
+      [S.planRoutePatch]: [{ ...plan, 'route.$': '$.route' }, '$.routePatch'],
       [S.verifyRouteWeights]: [{ ...plan, 'route.$': '$.route' }, '$.verified'],
       [S.checkCanary]: [{ ...plan, 'verified.$': '$.verified' }, '$.check'],
       [S.promote]: [plan, '$.promotion'],
@@ -157,7 +159,7 @@ describe.each(STAGE_NAMES)('canary rollout ASL of %s', (stage) => {
     expect((state(asl, S.setSageMakerWeights).Retry as Retrier[])[0]!.ErrorEquals).toEqual([...SAGEMAKER_TRANSIENT_ERRORS]);
   });
 
-  test('EKS: Read HTTPRoute and Patch HTTPRoute weights are eks:call on the plan\'s cluster and route; the merge patch is built in JSONPath', () => {
+  test('EKS: Read HTTPRoute and Patch HTTPRoute weights are eks:call on the plan\'s cluster and route; the merge patch is the one Plan HTTPRoute patch computed', () => {
     const cluster = { 'ClusterName.$': '$.rollout.target.clusterName', 'CertificateAuthority.$': '$.rollout.target.certificateAuthority', 'Endpoint.$': '$.rollout.target.clusterEndpoint' };
     const path = `States.Format('${HTTP_ROUTE_PATH_FORMAT}', $.rollout.target.namespace, $.rollout.target.httpRouteName)`;
     expect(state(asl, S.readRoute)).toMatchObject({
@@ -165,34 +167,19 @@ describe.each(STAGE_NAMES)('canary rollout ASL of %s', (stage) => {
       Parameters: { ...cluster, Method: 'GET', 'Path.$': path },
       ResultSelector: { 'ResponseBody.$': '$.ResponseBody' },
       ResultPath: '$.route',
-      Next: S.patchRouteWeights,
+      Next: S.planRoutePatch,
     });
-    const rule = '$.route.ResponseBody.spec.rules[0]';
-    expect(state(asl, S.patchRouteWeights)).toMatchObject({
-      Resource: 'arn:aws:states:::eks:call',
-      Parameters: {
-        ...cluster,
-        Method: 'PATCH',
-        'Path.$': path,
-        RequestBody: {
-          metadata: { 'resourceVersion.$': '$.route.ResponseBody.metadata.resourceVersion' },
-          spec: {
-            rules: [
-              {
-                'matches.$': `${rule}.matches`,
-                backendRefs: [
-                  { 'name.$': '$.rollout.current.servingName', 'port.$': `${rule}.backendRefs[0].port`, 'weight.$': '$.progress.currentPercent' },
-                  { 'name.$': '$.rollout.candidate.servingName', 'port.$': `${rule}.backendRefs[0].port`, 'weight.$': '$.progress.candidatePercent' },
-                ],
-              },
-            ],
-          },
-        },
-      },
-      ResultSelector: { 'ResponseBody.$': '$.ResponseBody' },
-      ResultPath: '$.route',
-      Next: S.verifyRouteWeights,
-    });
+    expect(state(asl, S.planRoutePatch).Next).toBe(S.patchRouteWeights);
+    // Every rule as read (matches, filters, other rules) is in the planned body: nothing built in JSONPath.
+    expect(state(asl, S.patchRouteWeights)).toEqual(
+      expect.objectContaining({
+        Resource: 'arn:aws:states:::eks:call',
+        Parameters: { ...cluster, Method: 'PATCH', 'Path.$': '$.routePatch.Path', 'RequestBody.$': '$.routePatch.RequestBody' },
+        ResultSelector: { 'ResponseBody.$': '$.ResponseBody' },
+        ResultPath: '$.route',
+        Next: S.verifyRouteWeights,
+      }),
+    );
     // A 409 is the resourceVersion precondition failing: never retried with the same precondition.
     for (const name of [S.readRoute, S.patchRouteWeights]) {
       const retried = (state(asl, name).Retry as Retrier[]).flatMap((r) => r.ErrorEquals);
@@ -321,6 +308,7 @@ function passing(kind: 'sagemaker' | 'eks'): Record<string, TaskStub> {
     [S.setSageMakerWeights]: () => ({ EndpointArn: 'arn:aws:sagemaker:us-east-1:000000000000:endpoint/sial-dev-qwen3-4b' }),
     [S.verifySageMakerWeights]: (input) => ({ expected: progressOf(input), observed: progressOf(input), verifiedAt: '2026-05-04T10:06:00.000Z' }),
     [S.readRoute]: () => ROUTE([100, 0]),
+    [S.planRoutePatch]: (input) => planRoutePatch(input) as unknown as Json,
     [S.patchRouteWeights]: (input) => {
       const refs = (input as { RequestBody: { spec: { rules: Array<{ backendRefs: Array<{ weight: number }> }> } } }).RequestBody.spec.rules[0]!.backendRefs;
       return ROUTE([refs[0]!.weight, refs[1]!.weight]);
@@ -337,7 +325,7 @@ function passing(kind: 'sagemaker' | 'eks'): Record<string, TaskStub> {
 }
 
 function traffic(kind: 'sagemaker' | 'eks'): string[] {
-  return kind === 'sagemaker' ? [S.setSageMakerWeights, S.verifySageMakerWeights] : [S.readRoute, S.patchRouteWeights, S.verifyRouteWeights];
+  return kind === 'sagemaker' ? [S.setSageMakerWeights, S.verifySageMakerWeights] : [S.readRoute, S.planRoutePatch, S.patchRouteWeights, S.verifyRouteWeights];
 }
 
 describe('canary rollout executed locally (dev)', () => {
@@ -416,7 +404,7 @@ describe('canary rollout executed locally (dev)', () => {
   // A failure at any Task ends in Roll back (Validate: nothing deployed yet, straight to the notice).
   const FAILING: Array<[string, 'sagemaker' | 'eks']> = [
     ...[S.deployCandidateVariant, S.checkEndpointStatus, S.advanceStep, S.prepareStepApproval, S.requestStepApproval, S.setSageMakerWeights, S.verifySageMakerWeights, S.checkCanary, S.promote].map((s) => [s, 'sagemaker'] as [string, 'sagemaker']),
-    ...[S.readRoute, S.patchRouteWeights, S.verifyRouteWeights].map((s) => [s, 'eks'] as [string, 'eks']),
+    ...[S.readRoute, S.planRoutePatch, S.patchRouteWeights, S.verifyRouteWeights].map((s) => [s, 'eks'] as [string, 'eks']),
   ];
   test.each(FAILING)('a failure at %s (%s) rolls back, notifies and ends RolledBack', async (failing, kind) => {
     const run = await execute(rolloutAsl, INPUT, { ...passing(kind), [failing]: () => named('Injected.Failure', `injected at ${failing}`) });

@@ -76,8 +76,8 @@ test('every stage synthesizes under strict CloudFormation validation with real E
     for (const [id, fn] of rolloutFunctions) {
       const assetDir = bundleDir(assembly.directory, fn);
       expect({ id, files: fs.readdirSync(assetDir) }).toEqual({ id, files: ['index.mjs'] });
-      // Advance step is pure; the others reach AWS through SDK clients the runtime provides.
-      checkBundle(id, assetDir, id.startsWith('RolloutAdvanceStepFunction') ? undefined : /from\s*"@aws-sdk\/(client-[a-z-]+|lib-dynamodb)"/);
+      // Advance step and Plan HTTPRoute patch are pure; the others reach AWS through SDK clients the runtime provides.
+      checkBundle(id, assetDir, /^Rollout(AdvanceStep|PlanRoutePatch)Function/.test(id) ? undefined : /from\s*"@aws-sdk\/(client-[a-z-]+|lib-dynamodb)"/);
     }
   }
 });

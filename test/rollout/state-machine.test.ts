@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadStageConfig } from '../../config';
-import type { EksTarget } from '../../lambdas/rollout/eks/http-route';
+import type { EksTarget, HttpRoute } from '../../lambdas/rollout/eks/http-route';
 import type { TargetModel } from '../../config/schema';
 import { canaryAlarmName, modelPackageGroupName, pipelineSettingsFromStage } from '../../lambdas/pipeline/settings';
 import type { ApprovalKind } from '../../lambdas/pipeline/contracts';
@@ -24,7 +24,7 @@ import { synthesizePipeline } from '../../local/pipeline/synthesized-pipeline';
 import { LocalAlarmReader } from '../../local/rollout/local-alarm-reader';
 import { LocalDeploymentStore } from '../../local/rollout/local-deployment-store';
 import { runLocalRollout, VirtualClock, type LocalRolloutEnvironment, type LocalRolloutHooks } from '../../local/rollout/local-rollout';
-import { SimulatedHttpRoute } from '../../local/rollout/simulated-http-route';
+import { SimulatedHttpRoute, initialRoute } from '../../local/rollout/simulated-http-route';
 import { SimulatedSageMakerEndpoint } from '../../local/rollout/simulated-sagemaker-endpoint';
 import { GAME_DAY_STATES as G, ROLLOUT_STATES as R } from '../../stepfunctions/canary-rollout-states';
 import { runLocalGameDay } from '../../local/rollout/local-game-day';
@@ -54,7 +54,7 @@ interface Harness {
 }
 
 /** A model already serving v1 (approved), and v2 registered as the candidate. */
-async function harness(model: TargetModel, options: { approvalTimeoutMs?: number } = {}): Promise<Harness> {
+async function harness(model: TargetModel, options: { approvalTimeoutMs?: number; route?: (target: EksTarget) => HttpRoute } = {}): Promise<Harness> {
   const dir = join(root, `run-${++counter}`);
   const clock = new VirtualClock(new Date('2026-11-21T10:00:00.000Z'));
   const registry = new LocalModelRegistry(join(dir, 'registry.json'), clock.now);
@@ -84,7 +84,7 @@ async function harness(model: TargetModel, options: { approvalTimeoutMs?: number
   const endpoints = new Map<string, SimulatedSageMakerEndpoint>();
   const routes = new Map<string, SimulatedHttpRoute>();
   if (rollout.kind === 'sagemaker') endpoints.set(rollout.endpointName, new SimulatedSageMakerEndpoint({ endpointName: rollout.endpointName, variants: [{ name: currentName, weight: 1 }], clock: clock.now }));
-  else routes.set(rollout.httpRouteName, new SimulatedHttpRoute({ target: rollout, clock: clock.now }));
+  else routes.set(rollout.httpRouteName, new SimulatedHttpRoute({ target: rollout, clock: clock.now, ...(options.route !== undefined ? { route: options.route(rollout) } : {}) }));
 
   const alarms = new LocalAlarmReader(clock.now);
   alarms.set(canaryAlarmName(stage.stage, model.id), 'OK', 'healthy', clock.now());
@@ -121,7 +121,8 @@ async function harness(model: TargetModel, options: { approvalTimeoutMs?: number
         return { currentPercent, candidatePercent: 100 - currentPercent };
       }
       const route = routes.get(rollout.httpRouteName)!.current();
-      const refs = (route.spec.rules ?? []).flatMap((r) => r.backendRefs ?? []);
+      // Only the rollout's two backends: a rule that routes elsewhere is not part of the split.
+      const refs = (route.spec.rules ?? []).flatMap((r) => r.backendRefs ?? []).filter((b) => b.name === rollout.currentBackend || b.name === rollout.candidateBackend);
       const total = refs.reduce((sum, b) => sum + (b.weight ?? 1), 0);
       const currentShare = refs.filter((b) => b.name === plan.current.servingName).reduce((sum, b) => sum + (b.weight ?? 1), 0);
       const currentPercent = Math.round((currentShare / total) * 100);
@@ -139,6 +140,31 @@ async function run(h: Harness, script: Partial<Record<ApprovalKind, ScriptedDeci
     approver.stop();
   }
 }
+
+it('EKS: a full rollout keeps the route\'s filters and its other rules (the planned merge patch carries every rule)', async () => {
+  // The default route plus a filter on the weighed rule and a second rule that routes elsewhere.
+  const withMore = (target: EksTarget): HttpRoute => {
+    const route = initialRoute(target);
+    const [weighed] = route.spec.rules ?? [];
+    const filter = { type: 'RequestHeaderModifier', requestHeaderModifier: { add: [{ name: 'x-canary', value: 'sial' }] } };
+    const other = { matches: [{ path: { type: 'PathPrefix', value: '/docs' } }], backendRefs: [{ name: 'docs-site', port: 80 }] };
+    return { ...route, spec: { ...route.spec, rules: [{ ...weighed, filters: [filter] }, other] } } as HttpRoute;
+  };
+  const h = await harness(EKS, { route: withMore });
+  try {
+    const result = await run(h, { 'deploy-stage': 'approve' });
+    expect([result.status, result.visited.at(-1)]).toEqual(['SUCCEEDED', R.promoted]);
+    expect(result.visited).toContain(R.planRoutePatch);
+    expect(await h.weights()).toEqual({ currentPercent: 0, candidatePercent: 100 });
+    const target = EKS.rollout as EksTarget;
+    const rules = h.env.routes.get(target.httpRouteName)!.current().spec.rules ?? [];
+    expect(rules).toHaveLength(2);
+    expect(rules[0]).toMatchObject({ matches: [{ path: { type: 'PathPrefix', value: '/v1' } }], filters: [{ type: 'RequestHeaderModifier' }] });
+    expect(rules[1]).toEqual({ matches: [{ path: { type: 'PathPrefix', value: '/docs' } }], backendRefs: [{ name: 'docs-site', port: 80 }] });
+  } finally {
+    await h.close();
+  }
+});
 
 describe.each([
   ['SageMaker', SAGEMAKER],
@@ -233,7 +259,7 @@ describe.each([
   // Every Task on this target's path except Roll back itself (whose failure cannot promise the outcome)
   // and the notifications (they run after traffic is settled).
   const otherTargetStates: readonly string[] =
-    model.rollout.kind === 'sagemaker' ? [R.readRoute, R.patchRouteWeights, R.verifyRouteWeights] : [R.deployCandidateVariant, R.checkEndpointStatus, R.setSageMakerWeights, R.verifySageMakerWeights];
+    model.rollout.kind === 'sagemaker' ? [R.readRoute, R.planRoutePatch, R.patchRouteWeights, R.verifyRouteWeights] : [R.deployCandidateVariant, R.checkEndpointStatus, R.setSageMakerWeights, R.verifySageMakerWeights];
   const taskStates = Object.entries(pipeline.rollout.States)
     .filter(([name, state]) => state.Type === 'Task' && name !== R.rollBack && !String(state.Resource).includes(':sns:publish') && !otherTargetStates.includes(name))
     .map(([name]) => name);
