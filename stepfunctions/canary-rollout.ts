@@ -40,7 +40,8 @@ import type { Construct } from 'constructs';
 import { rollbackRecordSchema } from '../lambdas/rollout/contracts';
 import { ROLLOUT_LAMBDA_ERRORS } from '../lambdas/rollout/errors';
 import { ROLLOUT_ERRORS, ROLLOUT_STATES } from './canary-rollout-states';
-import { LAMBDA_TRANSIENT_ERRORS, SNS_TRANSIENT_ERRORS } from './training-pipeline';
+import { awaitApprovalDecision, invokeForResult } from './lambda-tasks';
+import { SNS_TRANSIENT_ERRORS } from './training-pipeline';
 import { PIPELINE_ERRORS } from './training-pipeline-states';
 
 /** The rollout's Lambda functions (the approval pair is the training pipeline's, shared). */
@@ -147,19 +148,8 @@ export function buildCanaryRolloutDefinition(scope: Construct, props: CanaryRoll
   const { functions: fn, stage } = props;
   const S = ROLLOUT_STATES;
 
-  const invoke = (id: string, lambdaFunction: lambda.IFunction, payload: Record<string, unknown>, resultPath: string | undefined, extra: Partial<tasks.LambdaInvokeProps> = {}): tasks.LambdaInvoke => {
-    const task = new tasks.LambdaInvoke(scope, id, {
-      lambdaFunction,
-      // The function's return value is the state's result: ResultPaths hold the contract objects.
-      payloadResponseOnly: true,
-      payload: sfn.TaskInput.fromObject(payload),
-      resultPath,
-      retryOnServiceExceptions: false,
-      ...extra,
-    });
-    task.addRetry({ errors: [...LAMBDA_TRANSIENT_ERRORS], interval: Duration.seconds(2), maxAttempts: 6, backoffRate: 2 });
-    return task;
-  };
+  const invoke = (id: string, lambdaFunction: lambda.IFunction, payload: Record<string, unknown>, resultPath: string | undefined, extra: Partial<tasks.LambdaInvokeProps> = {}): tasks.LambdaInvoke =>
+    invokeForResult(scope, id, lambdaFunction, payload, resultPath, extra);
   const notify = (id: string, subject: string, message: string): tasks.SnsPublish => {
     const task = new tasks.SnsPublish(scope, id, {
       topic: props.notificationsTopic,
@@ -309,16 +299,12 @@ export function buildCanaryRolloutDefinition(scope: Construct, props: CanaryRoll
     '$.stepApproval',
   );
   onFailure(prepareApproval);
-  const requestApproval = new tasks.LambdaInvoke(scope, S.requestStepApproval, {
-    lambdaFunction: fn.requestApproval,
-    integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
-    // The token goes to the function (and on to the approvals table) only; the page link is in $.stepApproval.
-    payload: sfn.TaskInput.fromObject({ taskToken: J.taskToken, approvalId: J.stringAt('$.stepApproval.approvalId') }),
-    taskTimeout: sfn.Timeout.duration(props.approvalTimeout),
+  const requestApproval = awaitApprovalDecision(scope, S.requestStepApproval, {
+    requestApproval: fn.requestApproval,
+    approvalPath: '$.stepApproval',
+    timeout: props.approvalTimeout,
     resultPath: '$.stepDecision',
-    retryOnServiceExceptions: false,
   });
-  requestApproval.addRetry({ errors: [...LAMBDA_TRANSIENT_ERRORS], interval: Duration.seconds(2), maxAttempts: 6, backoffRate: 2 });
   // ApprovalRejected and States.Timeout land at $.error too: Roll back records them as the reason, and
   // Next step tells them apart from failures by their names (REJECTION_ERRORS).
   requestApproval.addCatch(rollBack, { errors: [...REJECTION_ERRORS], resultPath: ROLLOUT_ERROR_PATH });

@@ -21,12 +21,12 @@
 import { Duration } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import type * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import { ROLLOUT_LAMBDA_ERRORS } from '../lambdas/rollout/errors';
 import { ScopedCallAwsService } from './canary-rollout';
 import { GAME_DAY_STATES } from './canary-rollout-states';
-import { LAMBDA_TRANSIENT_ERRORS } from './training-pipeline';
+import { invokeForResult } from './lambda-tasks';
 
 /** The drill's Lambda functions. */
 export interface GameDayFunctions {
@@ -94,18 +94,8 @@ export function buildGameDayDefinition(scope: Construct, props: GameDayDefinitio
   const { functions: fn } = props;
   const S = GAME_DAY_STATES;
 
-  const invoke = (id: string, lambdaFunction: lambda.IFunction, payload: Record<string, unknown>, resultPath: string, extra: Partial<tasks.LambdaInvokeProps> = {}): tasks.LambdaInvoke => {
-    const task = new tasks.LambdaInvoke(scope, id, {
-      lambdaFunction,
-      payloadResponseOnly: true,
-      payload: sfn.TaskInput.fromObject(payload),
-      resultPath,
-      retryOnServiceExceptions: false,
-      ...extra,
-    });
-    task.addRetry({ errors: [...LAMBDA_TRANSIENT_ERRORS], interval: Duration.seconds(2), maxAttempts: 6, backoffRate: 2 });
-    return task;
-  };
+  const invoke = (id: string, lambdaFunction: lambda.IFunction, payload: Record<string, unknown>, resultPath: string, extra: Partial<tasks.LambdaInvokeProps> = {}): tasks.LambdaInvoke =>
+    invokeForResult(scope, id, lambdaFunction, payload, resultPath, extra);
 
   const passed = new sfn.Succeed(scope, S.drillPassed, { comment: 'Breach to verified 100 % current within maxRollbackSeconds', outputPath: DRILL_PATH });
   const failed = new sfn.Fail(scope, S.drillFailed, {

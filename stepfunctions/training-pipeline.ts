@@ -22,6 +22,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import { MODEL_ARTIFACT_FILE } from '../lambdas/pipeline/register-model/register-model';
 import { PIPELINE_ERRORS, TRAINING_STATES } from './training-pipeline-states';
+import { awaitApprovalDecision, invokeForResult } from './lambda-tasks';
 
 /** The pipeline's Lambda functions, one per step (the record function serves both record states). */
 export interface TrainingPipelineFunctions {
@@ -82,14 +83,7 @@ export interface TrainingPipelineDefinition {
   readonly handOverTask: tasks.StepFunctionsStartExecution;
 }
 
-/** Transient Lambda invoke errors worth a retry (the function itself did not fail). */
-export const LAMBDA_TRANSIENT_ERRORS = [
-  'Lambda.ServiceException',
-  'Lambda.AWSLambdaException',
-  'Lambda.SdkClientException',
-  'Lambda.TooManyRequestsException',
-  'Lambda.ClientExecutionTimeoutException',
-] as const;
+export { LAMBDA_TRANSIENT_ERRORS } from './lambda-tasks';
 
 /**
  * Batch errors retried: throttling and SDK-level failures of SubmitJob. `Batch.ServerException` is not
@@ -164,18 +158,8 @@ export function buildTrainingPipelineDefinition(scope: Construct, props: Trainin
   const { functions: fn, stage } = props;
   const subject = (what: string): string => `[sial ${stage}] ${what}`;
 
-  const invoke = (id: string, lambdaFunction: lambda.IFunction, payload: Record<string, unknown>, resultPath: string): tasks.LambdaInvoke => {
-    const task = new tasks.LambdaInvoke(scope, id, {
-      lambdaFunction,
-      // The function's return value is the state's result: ResultPaths hold the contract objects.
-      payloadResponseOnly: true,
-      payload: sfn.TaskInput.fromObject(payload),
-      resultPath,
-      retryOnServiceExceptions: false,
-    });
-    task.addRetry({ errors: [...LAMBDA_TRANSIENT_ERRORS], interval: Duration.seconds(2), maxAttempts: 6, backoffRate: 2 });
-    return task;
-  };
+  const invoke = (id: string, lambdaFunction: lambda.IFunction, payload: Record<string, unknown>, resultPath: string): tasks.LambdaInvoke =>
+    invokeForResult(scope, id, lambdaFunction, payload, resultPath);
   const notify = (id: string, what: string, message: string): tasks.SnsPublish => {
     const task = new tasks.SnsPublish(scope, id, {
       topic: props.notificationsTopic,
@@ -187,20 +171,8 @@ export function buildTrainingPipelineDefinition(scope: Construct, props: Trainin
     task.addRetry({ errors: [...SNS_TRANSIENT_ERRORS], interval: Duration.seconds(2), maxAttempts: 4, backoffRate: 2 });
     return task;
   };
-  const awaitApproval = (id: string, approvalPath: string, resultPath: string): tasks.LambdaInvoke => {
-    const task = new tasks.LambdaInvoke(scope, id, {
-      lambdaFunction: fn.requestApproval,
-      integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
-      // The token goes to the function (and on to the approvals table) only; the page link it e-mails
-      // is already in this state's input ($.approval / $.finopsApproval), for operators in the console.
-      payload: sfn.TaskInput.fromObject({ taskToken: J.taskToken, approvalId: J.stringAt(`${approvalPath}.approvalId`) }),
-      taskTimeout: sfn.Timeout.duration(props.approvalTimeout),
-      resultPath,
-      retryOnServiceExceptions: false,
-    });
-    task.addRetry({ errors: [...LAMBDA_TRANSIENT_ERRORS], interval: Duration.seconds(2), maxAttempts: 6, backoffRate: 2 });
-    return task;
-  };
+  const awaitApproval = (id: string, approvalPath: string, resultPath: string): tasks.LambdaInvoke =>
+    awaitApprovalDecision(scope, id, { requestApproval: fn.requestApproval, approvalPath, timeout: props.approvalTimeout, resultPath });
 
   // Terminal states.
   const failed = new sfn.Fail(scope, TRAINING_STATES.failed, {
