@@ -117,7 +117,10 @@ export async function runLocalTraining(options: LocalTrainingOptions): Promise<L
     });
     return { run, rollout, approvalsDir };
   } finally {
-    approver?.stop();
+    if (approver !== undefined) {
+      await approver.stop();
+      for (const failure of approver.failures) print(`[scripted approver] could not decide: ${failure.message}`);
+    }
     await approvals.close();
     lake.close();
   }

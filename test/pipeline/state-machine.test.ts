@@ -95,7 +95,7 @@ async function run(
   try {
     return await runLocalPipeline(h.env, input, `exec-${runCounter}`, scenario);
   } finally {
-    approver.stop();
+    await approver.stop();
   }
 }
 

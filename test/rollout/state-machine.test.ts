@@ -137,7 +137,7 @@ async function run(h: Harness, script: Partial<Record<ApprovalKind, ScriptedDeci
   try {
     return await runLocalRollout(h.env, h.input, `rollout-${counter}`, hooks);
   } finally {
-    approver.stop();
+    await approver.stop();
   }
 }
 
