@@ -1,0 +1,169 @@
+/**
+ * The approval page in a real browser (headless Chromium driven by playwright-core): what the HTTP
+ * tests cannot show. The page's Content-Security-Policy must not block its own style or its form
+ * (`form-action 'self'` with a relative action), `required` must stop an unnamed decision in the
+ * browser, and a person clicking Approve / Reject must reach the waiting task.
+ *
+ * CI installs Debian's `chromium-headless-shell` (.ci/run). On a developer machine without a Chromium
+ * the suite is skipped with a note; with CI=true a missing browser fails it instead.
+ */
+import { existsSync } from 'node:fs';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { approvalDecisionSchema, type ApprovalRef } from '../../lambdas/pipeline/contracts';
+import { startLocalApprovals, type LocalApprovals } from '../../local/pipeline/local-approval-runtime';
+import { settleLocalTask, type LocalTaskOutcome } from '../../local/pipeline/local-task-callbacks';
+import { RecordingNotifier, prepareInput, tempDir } from '../pipeline/approvals/helpers';
+
+/** The browser APIs the assertions read, typed here so the Node-only tsconfig stays free of DOM globals. */
+interface BrowserWindow {
+  getComputedStyle(element: unknown): { color: string };
+}
+interface FormField {
+  validity: { valueMissing: boolean };
+}
+
+const CHROMIUM_CANDIDATES = [process.env.SIAL_CHROMIUM, '/usr/bin/chromium-headless-shell', '/usr/bin/chromium', '/usr/bin/chromium-browser'];
+const chromiumPath = CHROMIUM_CANDIDATES.find((path): path is string => path !== undefined && path !== '' && existsSync(path));
+
+if (chromiumPath === undefined) {
+  if (process.env.CI === 'true') {
+    it('has a Chromium to drive (CI installs chromium-headless-shell)', () => {
+      throw new Error(`No Chromium found at ${CHROMIUM_CANDIDATES.filter(Boolean).join(', ')}; set SIAL_CHROMIUM or apt-get install chromium-headless-shell`);
+    });
+  } else {
+    console.warn('approval-page-browser: no Chromium on this machine (apt-get install chromium-headless-shell, or set SIAL_CHROMIUM); skipped');
+  }
+}
+
+const describeInBrowser = chromiumPath === undefined ? describe.skip : describe;
+
+describeInBrowser('approval page in headless Chromium', () => {
+  let browser: Browser;
+  let dir: string;
+  let cleanup: () => void;
+  let approvals: LocalApprovals;
+  let notifier: RecordingNotifier;
+  let page: Page;
+  /** What the browser reported that a person would not see: CSP refusals, script errors, failed loads. */
+  let problems: string[];
+  /** Ends the waits a test leaves open (an undecided approval) before its directory is removed. */
+  let stopWaiting: AbortController;
+  let waits: Array<Promise<unknown>>;
+
+  beforeAll(async () => {
+    browser = await chromium.launch({ executablePath: chromiumPath!, args: ['--no-sandbox'] });
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  beforeEach(async () => {
+    ({ dir, cleanup } = tempDir());
+    notifier = new RecordingNotifier();
+    approvals = await startLocalApprovals({ dir, expiryHours: 72, notifier });
+    page = await browser.newPage();
+    stopWaiting = new AbortController();
+    waits = [];
+    problems = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error' || message.type() === 'warning') problems.push(`console ${message.type()}: ${message.text()}`);
+    });
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    page.on('requestfailed', (request) => problems.push(`request failed: ${request.url()} ${request.failure()?.errorText ?? ''}`));
+  });
+  afterEach(async () => {
+    stopWaiting.abort(new Error('test over'));
+    await Promise.allSettled(waits);
+    await page.close();
+    await approvals.close();
+    cleanup();
+  });
+
+  /** Prepares and requests an approval; resolves the link from the e-mail and the wait for a decision. */
+  async function requestApproval(kind: 'train' | 'finops' = 'train'): Promise<{ ref: ApprovalRef; link: string; waiting: Promise<LocalTaskOutcome> }> {
+    const ref = await approvals.prepare(prepareInput(kind));
+    const waiting = approvals.requestAndWait({ approvalId: ref.approvalId }, { signal: stopWaiting.signal });
+    waits.push(waiting);
+    for (let i = 0; notifier.sent.length === 0; i += 1) {
+      if (i > 500) throw new Error('the approval e-mail was never sent');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const link = /^http:\/\/127\.0\.0\.1:\d+\/approvals\/\S+$/m.exec(notifier.sent[0]!.message)?.[0];
+    if (link === undefined) throw new Error(`no approval link in the e-mail:\n${notifier.sent[0]!.message}`);
+    return { ref, link, waiting };
+  }
+
+  it('opens the e-mailed link, shows the request styled under its CSP, and an Approve click reaches the waiting task', async () => {
+    const { ref, link, waiting } = await requestApproval();
+    const response = await page.goto(link);
+    expect(response?.status()).toBe(200);
+    await expect(page.title()).resolves.toBe('Approve training run for qwen3-4b?');
+    // The inline style is allowed by its hash: a refused style would leave the buttons unstyled.
+    const approveColour = await page.locator('button.approve').evaluate((button) => (globalThis as unknown as BrowserWindow).getComputedStyle(button).color);
+    expect(approveColour).toBe('rgb(255, 255, 255)');
+    await expect(approvals.store.get(ref.approvalId)).resolves.toMatchObject({ status: 'pending' });
+
+    await page.fill('#approver', 'Jane Doe');
+    await page.fill('#comment', 'Dataset counts look right');
+    await Promise.all([page.waitForURL((url) => !url.search.includes('sig=')), page.click('button.approve')]);
+    await expect(page.locator('h1').textContent()).resolves.toBe('Approved');
+
+    const decision = approvalDecisionSchema.parse(settleLocalTask(await waiting));
+    expect(decision).toMatchObject({ approvalId: ref.approvalId, decision: 'approved', approver: 'Jane Doe', comment: 'Dataset counts look right', via: 'page' });
+    await expect(approvals.store.get(ref.approvalId)).resolves.toMatchObject({ status: 'approved', userAgent: expect.stringContaining('HeadlessChrome') });
+    expect(problems).toEqual([]);
+  });
+
+  it('the browser refuses a decision without a name (required field) and nothing is recorded', async () => {
+    const { ref, link } = await requestApproval();
+    await page.goto(link);
+    await page.click('button.approve');
+    // No navigation happened: the form is still there and the browser marks the field invalid.
+    await expect(page.locator('#approver').evaluate((input) => (input as unknown as FormField).validity.valueMissing)).resolves.toBe(true);
+    await expect(page.title()).resolves.toBe('Approve training run for qwen3-4b?');
+    await expect(approvals.store.get(ref.approvalId)).resolves.toMatchObject({ status: 'pending' });
+    expect(problems).toEqual([]);
+  });
+
+  it('a Reject click with a comment fails the waiting task; reopening the link shows the decision, not a form', async () => {
+    const { ref, link, waiting } = await requestApproval('finops');
+    await page.goto(link);
+    await page.fill('#approver', 'Fin Ops');
+    await page.fill('#comment', 'Over the quarter budget');
+    await Promise.all([page.waitForURL((url) => !url.search.includes('sig=')), page.click('button.reject')]);
+    await expect(page.locator('h1').textContent()).resolves.toBe('Rejected');
+    const outcome = await waiting;
+    expect(() => settleLocalTask(outcome)).toThrow(expect.objectContaining({ name: 'ApprovalRejected', message: expect.stringContaining('Over the quarter budget') }));
+
+    // Single use: the same link now only tells what was decided.
+    await page.goto(link);
+    await expect(page.locator('h1').textContent()).resolves.toBe('Already rejected');
+    await expect(page.locator('form').count()).resolves.toBe(0);
+    await expect(approvals.store.get(ref.approvalId)).resolves.toMatchObject({ status: 'rejected', approver: 'Fin Ops' });
+    expect(problems).toEqual([]);
+  });
+
+  it('two approvers with the page open: the second submission is refused with 409, the first decision stands; Back shows the decision', async () => {
+    const { ref, link, waiting } = await requestApproval();
+    const second = await browser.newPage();
+    try {
+      await Promise.all([page.goto(link), second.goto(link)]);
+      await page.fill('#approver', 'First Approver');
+      await Promise.all([page.waitForURL((url) => !url.search.includes('sig=')), page.click('button.approve')]);
+      await waiting;
+
+      await second.fill('#approver', 'Second Thoughts');
+      const [late] = await Promise.all([second.waitForResponse((r) => r.request().method() === 'POST'), second.click('button.reject')]);
+      expect(late.status()).toBe(409);
+      await expect(second.locator('h1').textContent()).resolves.toBe('Already approved');
+      await expect(approvals.store.get(ref.approvalId)).resolves.toMatchObject({ status: 'approved', approver: 'First Approver' });
+
+      // The page is no-store: Back fetches it again, and it now shows the decision instead of the form.
+      await page.goBack();
+      await expect(page.locator('h1').textContent()).resolves.toBe('Already approved');
+      await expect(page.locator('form').count()).resolves.toBe(0);
+      expect(problems).toEqual([]);
+    } finally {
+      await second.close();
+    }
+  });
+});
