@@ -31,6 +31,8 @@ export const P5EN_SPOT_TRAINING: Omit<TrainingConfig, 'baseModelUris' | 'serving
   maxSpotVcpus: 192,
   onDemandFallbackMaxVcpus: 0,
   maxJobHours: 12,
+  // Golden-set inference and scoring on the same node shape; bounded so its GPU-hours fit the estimate.
+  maxEvalJobHours: 2,
   attempts: 3,
   algorithm: 'grpo',
   hyperparameters: { learning_rate: 1e-6, num_generations: 8, max_steps: 500 },

@@ -70,10 +70,12 @@ export const rolloutTargetSchema = z.discriminatedUnion('kind', [
   }),
   z.strictObject({
     kind: z.literal('eks'),
-    clusterName: z.string().min(1),
-    /** Cluster API endpoint and CA, as eks:call needs them (no lookups at synth time). */
-    clusterEndpoint: z.string().regex(/^https:\/\/.+/),
-    certificateAuthority: z.string().min(1),
+    /**
+     * The EKS cluster (same account and region). Its API endpoint and CA are read from EKS
+     * (DescribeCluster) when a rollout starts and by the rollback Lambdas, never configured: they cannot
+     * go stale, and a CA (about 1.5 KB) would otherwise ride in every Lambda's 4 KB environment.
+     */
+    clusterName: z.string().regex(/^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/, 'must be an EKS cluster name (letters, digits, - and _, at most 100)'),
     namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/),
     /** The Gateway API HTTPRoute whose two backendRefs carry current and candidate traffic. */
     httpRouteName: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/),
@@ -225,6 +227,11 @@ export const trainingSchema = z.strictObject({
   onDemandFallbackMaxVcpus: z.number().int().nonnegative(),
   /** Hours one training job may run; the estimate for the budget is this x gpusPerJob. */
   maxJobHours: z.number().positive().max(168),
+  /**
+   * Hours one eval attempt may run: the eval job definition's timeout, and (x gpusPerJob) the eval job's
+   * part of the budget estimate. One value for both, so the budget cannot assume less than Batch allows.
+   */
+  maxEvalJobHours: z.number().positive().max(168),
   /** Batch attempts: Spot reclaims (`Host EC2*`) are retried, application errors are not. */
   attempts: z.number().int().min(1).max(10),
   algorithm: z.enum(['grpo', 'dpo']),

@@ -4,7 +4,6 @@
  * rollout of the candidate the training pipeline handed over, on a virtual clock against a simulated
  * SageMaker endpoint or HTTPRoute.
  */
-import { join } from 'node:path';
 import type { StageConfig, TargetModel } from '../config/schema';
 import type { EvalMetrics } from '../lambdas/pipeline/contracts';
 import type { Notifier } from '../lambdas/pipeline/ports';
@@ -18,18 +17,13 @@ import type { LocalModelRegistry } from './pipeline/local-model-registry';
 import { LOCAL_ARTIFACT_BUCKET, LOCAL_SERVING_IMAGE } from './pipeline/local-pipeline';
 import type { SynthesizedPipeline } from './pipeline/synthesized-pipeline';
 import { LocalAlarmReader } from './rollout/local-alarm-reader';
-import { LocalDeploymentStore } from './rollout/local-deployment-store';
+import { LocalDeploymentStore, localDeploymentsFile } from './rollout/local-deployment-store';
 import { runLocalRollout, VirtualClock } from './rollout/local-rollout';
 import { SimulatedHttpRoute } from './rollout/simulated-http-route';
 import { SimulatedSageMakerEndpoint } from './rollout/simulated-sagemaker-endpoint';
 
 /** The simulated production model's eval metrics: the eval gate's baseline for the first candidate. */
 export const LOCAL_BASE_METRICS: EvalMetrics = { faithfulness: 0.87, metrics: { answer_relevance: 0.86, context_precision: 0.8 }, goldenSetVersion: 'local-golden-v1', examples: 200 };
-
-/** The deployments file of a local state directory. */
-export function localDeploymentsFile(stateDir: string): string {
-  return join(stateDir, 'deployments.json');
-}
 
 /** The name the current version serves under: the endpoint variant or the route backend. */
 function servingNameOf(model: TargetModel, version: number): string {

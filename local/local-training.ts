@@ -13,7 +13,7 @@ import { LocalLake } from './local-lake';
 import { ConsoleNotifier } from './pipeline/console-notifier';
 import { FsObjectStore } from './pipeline/fs-object-store';
 import { startLocalApprovals } from './pipeline/local-approval-runtime';
-import { LocalModelRegistry } from './pipeline/local-model-registry';
+import { LocalModelRegistry, localModelRegistryFile } from './pipeline/local-model-registry';
 import { runLocalPipeline, type LocalPipelineRun } from './pipeline/local-pipeline';
 import { startScriptedApprover } from './pipeline/scripted-approver';
 import type { SimulatedBatchScenario } from './pipeline/simulated-batch';
@@ -68,7 +68,7 @@ export async function runLocalTraining(options: LocalTrainingOptions): Promise<L
   const model = stage.targetModels.find((m) => m.id === options.targetModelId);
   if (model === undefined) throw new Error(`--model ${options.targetModelId} is not a target model of stage ${stage.stage}: ${stage.targetModels.map((m) => m.id).join(', ')}`);
   const store = new FsObjectStore(join(options.stateDir, 'objects'));
-  const registry = new LocalModelRegistry(join(options.stateDir, 'model-registry.json'));
+  const registry = new LocalModelRegistry(localModelRegistryFile(options.stateDir));
   if (!options.autoApprove) {
     print(`Approvals wait for you: open the link in the [local e-mail] below, or run`);
     print(`  npx tsx bin/sial.ts approvals list --local ${approvalsDir}`);
@@ -80,6 +80,8 @@ export async function runLocalTraining(options: LocalTrainingOptions): Promise<L
     await seedLocalProduction({ stage, model, stateDir: options.stateDir, registry, store, now: new Date() });
     const pipeline = synthesizePipeline(stage);
     const input: PipelineInput = { mode: 'train', targetModelId: options.targetModelId, requestedBy: 'local:npm-run-local' };
+    // A fresh ledger each run: local mode does not carry GPU-hours or cooldowns between runs.
+    const ledger = new InMemoryLedger();
     const run = await runLocalPipeline(
       {
         stage,
@@ -87,8 +89,7 @@ export async function runLocalTraining(options: LocalTrainingOptions): Promise<L
         pipeline,
         lake,
         store,
-        // A fresh ledger each run: local mode does not carry GPU-hours or cooldowns between runs.
-        ledger: new InMemoryLedger(),
+        ledger,
         registry,
         notifier,
         approvals,
@@ -99,6 +100,7 @@ export async function runLocalTraining(options: LocalTrainingOptions): Promise<L
       `local-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}`,
       options.scenario ?? DEFAULT_LOCAL_SCENARIO,
     );
+    await printGpuBookings(ledger, stage.stage, stage.gpuBudget.monthlyCeilingGpuHours, print);
     if (run.status !== 'SUCCEEDED' || run.handedOver === undefined) return { run, approvalsDir };
     print(`\nCanary rollout ${run.handedOver.name}: steps ${stage.canary.stepsPercent.join(' % -> ')} %, each behind its own approval, on a [SIMULATED] ${model.rollout.kind} target (virtual clock)`);
     const rollout = await runLocalRolloutStage({
@@ -124,4 +126,16 @@ export async function runLocalTraining(options: LocalTrainingOptions): Promise<L
     await approvals.close();
     lake.close();
   }
+}
+
+/** What the run booked in the (in-memory) GPU ledger: one line per GPU job, training and eval, then the month. */
+async function printGpuBookings(ledger: InMemoryLedger, stage: string, ceilingGpuHours: number, print: (line: string) => void): Promise<void> {
+  const booked = ledger.bookedRuns();
+  if (booked.length === 0) return;
+  print('');
+  for (const job of booked) {
+    print(`[local GPU ledger] ${job.jobKind} job of ${job.runId}: ${job.gpuHours} GPU-h booked (${job.jobStatus}, ${job.attempts} attempt(s), ${job.spotReclaims} Spot reclaim(s))`);
+  }
+  const month = booked[booked.length - 1]!.month;
+  print(`[local GPU ledger] ${stage} ${month}: ${await ledger.monthUsage(stage, month)} of ${ceilingGpuHours} GPU-h used`);
 }

@@ -6,6 +6,7 @@ export const ROLLOUT_STATES = {
   validateRollout: 'Validate rollout',
   deployTarget: 'Deploy target?',
   deployCandidateVariant: 'Deploy candidate variant',
+  describeCluster: 'Describe EKS cluster',
   waitForEndpoint: 'Wait for endpoint',
   checkEndpointStatus: 'Check endpoint status',
   endpointInService: 'Endpoint in service?',

@@ -86,6 +86,11 @@ export interface CanaryRolloutDefinitionProps {
    * Empty when the stage has none: the state then has no permission at all.
    */
   readonly sageMakerEndpointArns: readonly string[];
+  /**
+   * ARNs of the EKS clusters `Describe EKS cluster` may read (the stage's EKS targets). Empty when the
+   * stage has none: the state then has no permission at all.
+   */
+  readonly eksClusterArns: readonly string[];
 
   /**
    * Pause between endpoint status checks while the candidate variant is deployed.
@@ -119,6 +124,9 @@ export const SAGEMAKER_TRANSIENT_ERRORS = ['SageMaker.SageMakerException', 'Sage
  * same precondition cannot succeed.
  */
 export const EKS_TRANSIENT_ERRORS = ['EKS.429', 'EKS.500', 'EKS.502', 'EKS.503', 'EKS.504'] as const;
+
+/** Errors of the `aws-sdk:eks:describeCluster` task worth a retry (SDK integrations spell the service `Eks`). */
+export const EKS_API_TRANSIENT_ERRORS = ['Eks.ServerException', 'Eks.ServiceUnavailableException', 'Eks.ThrottlingException'] as const;
 
 /** The Gateway API path of the plan's HTTPRoute, built from `$.rollout.target`. */
 export const HTTP_ROUTE_PATH_FORMAT = '/apis/gateway.networking.k8s.io/v1/namespaces/{}/httproutes/{}';
@@ -332,11 +340,24 @@ export function buildCanaryRolloutDefinition(scope: Construct, props: CanaryRoll
   const verifySageMaker = invoke(S.verifySageMakerWeights, fn.verifySageMakerWeights, planAndStep, '$.verified');
   onFailure(verifySageMaker);
 
+  // Where the plan's cluster serves its API and its CA, read from EKS once per rollout: eks:call needs
+  // both, and configuring them would let them go stale (docs/decisions.md "EKS cluster connection").
+  const describeCluster = new ScopedCallAwsService(scope, S.describeCluster, {
+    service: 'eks',
+    action: 'describeCluster',
+    iamAction: 'eks:DescribeCluster',
+    iamResources: [...props.eksClusterArns],
+    parameters: { Name: J.stringAt('$.rollout.target.clusterName') },
+    resultSelector: { endpoint: J.stringAt('$.Cluster.Endpoint'), certificateAuthority: J.stringAt('$.Cluster.CertificateAuthority.Data') },
+    resultPath: '$.cluster',
+  });
+  describeCluster.addRetry({ errors: [...EKS_API_TRANSIENT_ERRORS], interval: Duration.seconds(2), maxAttempts: 5, backoffRate: 2 });
+  onFailure(describeCluster);
   // The cluster of the plan's target, as JSONPath: one state serves every EKS target of the stage.
   const cluster = eks.Cluster.fromClusterAttributes(scope, 'RolloutTargetCluster', {
     clusterName: J.stringAt('$.rollout.target.clusterName'),
-    clusterEndpoint: J.stringAt('$.rollout.target.clusterEndpoint'),
-    clusterCertificateAuthorityData: J.stringAt('$.rollout.target.certificateAuthority'),
+    clusterEndpoint: J.stringAt('$.cluster.endpoint'),
+    clusterCertificateAuthorityData: J.stringAt('$.cluster.certificateAuthority'),
   });
   const routePath = J.format(HTTP_ROUTE_PATH_FORMAT, J.stringAt('$.rollout.target.namespace'), J.stringAt('$.rollout.target.httpRouteName'));
   // The route is read first: a JSON merge patch (RFC 7386) replaces arrays whole, so a patch of the
@@ -387,10 +408,11 @@ export function buildCanaryRolloutDefinition(scope: Construct, props: CanaryRoll
   // Wiring.
   deployTarget
     .when(sfn.Condition.stringEquals('$.rollout.target.kind', 'sagemaker'), deployCandidate)
-    .when(sfn.Condition.stringEquals('$.rollout.target.kind', 'eks'), nextStep)
+    .when(sfn.Condition.stringEquals('$.rollout.target.kind', 'eks'), describeCluster)
     // A target kind this definition does not know: nothing was deployed, but end the same way.
     .otherwise(rollBack);
   deployCandidate.next(waitForEndpoint);
+  describeCluster.next(nextStep);
   waitForEndpoint.next(checkEndpoint);
   checkEndpoint.next(endpointInService);
   endpointInService
@@ -452,6 +474,11 @@ export class ScopedCallAwsService extends tasks.CallAwsService {
     const action = props.iamAction ?? `${props.service}:${props.action}`;
     this.taskPolicies = props.iamResources.length === 0 ? [] : [new iam.PolicyStatement({ actions: [action], resources: [...props.iamResources] }), ...(props.additionalIamStatements ?? [])];
   }
+}
+
+/** The ARN of an EKS cluster of this stack's account and region. */
+export function eksClusterArn(scope: Construct, clusterName: string): string {
+  return Stack.of(scope).formatArn({ service: 'eks', resource: 'cluster', resourceName: clusterName });
 }
 
 /** The ARN of a SageMaker endpoint (SageMaker writes resource names lower-case in ARNs). */

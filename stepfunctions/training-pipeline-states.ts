@@ -27,6 +27,8 @@ export const TRAINING_STATES = {
   recordGpuHours: 'Record GPU hours',
   recordGpuHoursAfterFailure: 'Record GPU hours of failed run',
   evaluate: 'Evaluate',
+  recordEvalGpuHours: 'Record eval GPU hours',
+  recordEvalGpuHoursAfterFailure: 'Record GPU hours of failed eval',
   checkEvalGate: 'Check eval gate',
   registerModel: 'Register model',
   notifyRegistered: 'Notify registered',

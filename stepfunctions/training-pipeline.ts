@@ -7,7 +7,7 @@
  * Data flow (each Task's ResultPath is the one lambdas/pipeline/contracts.ts names):
  *   $.request (Validate request) -> $.dataset -> $.eligibility -> $.budget
  *   -> [$.finopsApproval -> $.finopsDecision] -> $.approval -> $.trainingApproval
- *   -> $.trainJob -> $.gpuUsage -> $.evalJob -> $.evalGate -> $.registration
+ *   -> $.trainJob -> $.gpuUsage -> $.evalJob -> $.evalGpuUsage -> $.evalGate -> $.registration
  * Every caught error lands at $.error ({ Error, Cause }), which `Notify failure` reports and
  * `Pipeline failed` ends the execution with (ErrorPath / CausePath); a branch that ends cleanly keeps
  * its error elsewhere ($.rejection, $.approvalExpiry, ...), so $.error only ever means "failed".
@@ -21,10 +21,11 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import { MODEL_ARTIFACT_FILE } from '../lambdas/pipeline/register-model/register-model';
-import { PIPELINE_ERRORS, TRAINING_STATES } from './training-pipeline-states';
+import type { GpuJobKind } from '../lambdas/pipeline/contracts';
+import { PIPELINE_ERRORS, TRAINING_STATES, type TrainingStateName } from './training-pipeline-states';
 import { awaitApprovalDecision, invokeForResult } from './lambda-tasks';
 
-/** The pipeline's Lambda functions, one per step (the record function serves both record states). */
+/** The pipeline's Lambda functions, one per step (the record function serves the four booking states). */
 export interface TrainingPipelineFunctions {
   /** lambdas/pipeline/validate-request/handler.ts */
   readonly validateRequest: lambda.IFunction;
@@ -34,7 +35,7 @@ export interface TrainingPipelineFunctions {
   readonly checkEligibility: lambda.IFunction;
   /** lambdas/pipeline/budget/check-handler.ts */
   readonly checkGpuBudget: lambda.IFunction;
-  /** lambdas/pipeline/budget/record-handler.ts (after success and after failure) */
+  /** lambdas/pipeline/budget/record-handler.ts (training and eval job, after success and after failure) */
   readonly recordGpuHours: lambda.IFunction;
   /** lambdas/pipeline/approvals/prepare-handler.ts (training and FinOps) */
   readonly prepareApproval: lambda.IFunction;
@@ -149,6 +150,39 @@ function datasetUriOfAlgorithm(): string {
   return J.arrayGetItem(J.array(J.stringAt('$.dataset.dpoUri'), J.stringAt('$.dataset.grpoUri')), index as unknown as number);
 }
 
+/** The booking states of one GPU job of a run, where they read the job's result and where GpuUsage goes. */
+interface GpuBooking {
+  readonly succeeded: TrainingStateName;
+  readonly failed: TrainingStateName;
+  readonly jobPath: string;
+  readonly resultPath: string;
+}
+
+const GPU_BOOKINGS: Readonly<Record<GpuJobKind, GpuBooking>> = {
+  train: { succeeded: TRAINING_STATES.recordGpuHours, failed: TRAINING_STATES.recordGpuHoursAfterFailure, jobPath: '$.trainJob', resultPath: '$.gpuUsage' },
+  eval: { succeeded: TRAINING_STATES.recordEvalGpuHours, failed: TRAINING_STATES.recordEvalGpuHoursAfterFailure, jobPath: '$.evalJob', resultPath: '$.evalGpuUsage' },
+};
+
+/**
+ * Books the GPU-hours of `jobTask`'s Batch job whether it succeeded or failed, with the record function
+ * (`jobKind` tells it which of the run's ledger items to write). Returns the success state to chain on;
+ * the job's Catch-all goes to the failure state, which keeps the job's error at $.error and goes on to
+ * `failure` even when the booking itself fails.
+ */
+function bookGpuHours(scope: Construct, jobKind: GpuJobKind, jobTask: tasks.BatchSubmitJob, recordFunction: lambda.IFunction, failure: sfn.IChainable): tasks.LambdaInvoke {
+  const { succeeded, failed, jobPath, resultPath } = GPU_BOOKINGS[jobKind];
+  const common = { jobKind, request: J.objectAt('$.request'), budget: J.objectAt('$.budget') };
+  const afterSuccess = invokeForResult(scope, succeeded, recordFunction, { ...common, job: J.objectAt(jobPath) }, resultPath);
+  // A booking that fails after a good job fails the run like any other step (the one error path).
+  afterSuccess.addCatch(failure, { errors: [sfn.Errors.ALL], resultPath: ERROR_PATH });
+  const afterFailure = invokeForResult(scope, failed, recordFunction, { ...common, error: J.objectAt(ERROR_PATH) }, resultPath);
+  // Keep the job's error at $.error: it is what the run failed with, not the booking problem.
+  afterFailure.addCatch(failure, { errors: [sfn.Errors.ALL], resultPath: '$.recordError' });
+  afterFailure.next(failure);
+  jobTask.addCatch(afterFailure, { errors: [sfn.Errors.ALL], resultPath: ERROR_PATH });
+  return afterSuccess;
+}
+
 /** Builds the workflow's states in `scope` and returns the chain from `Validate request`. */
 export function buildTrainingPipelineDefinition(scope: Construct, props: TrainingPipelineDefinitionProps): TrainingPipelineDefinition {
   const timeoutSeconds = props.approvalTimeout.toSeconds();
@@ -188,7 +222,7 @@ export function buildTrainingPipelineDefinition(scope: Construct, props: Trainin
   // If even the failure notice cannot be sent, still end with the original error ($.error is kept).
   notifyFailure.addCatch(failed, { errors: [sfn.Errors.ALL], resultPath: '$.notifyError' });
   notifyFailure.next(failed);
-  const onFailure = (task: tasks.LambdaInvoke | tasks.SnsPublish | tasks.BatchSubmitJob | tasks.StepFunctionsStartExecution): void => {
+  const onFailure = (task: tasks.LambdaInvoke | tasks.SnsPublish | tasks.StepFunctionsStartExecution): void => {
     task.addCatch(notifyFailure, { errors: [sfn.Errors.ALL], resultPath: ERROR_PATH });
   };
 
@@ -316,24 +350,8 @@ export function buildTrainingPipelineDefinition(scope: Construct, props: Trainin
   });
   trainTask.addRetry({ errors: [...BATCH_TRANSIENT_ERRORS], interval: Duration.seconds(10), maxAttempts: 4, backoffRate: 2 });
 
-  // 7. Book the GPU-hours, after success or after failure.
-  const recordGpuHours = invoke(
-    TRAINING_STATES.recordGpuHours,
-    fn.recordGpuHours,
-    { request: J.objectAt('$.request'), budget: J.objectAt('$.budget'), job: J.objectAt('$.trainJob') },
-    '$.gpuUsage',
-  );
-  onFailure(recordGpuHours);
-  const recordFailedRun = invoke(
-    TRAINING_STATES.recordGpuHoursAfterFailure,
-    fn.recordGpuHours,
-    { request: J.objectAt('$.request'), budget: J.objectAt('$.budget'), error: J.objectAt(ERROR_PATH) },
-    '$.gpuUsage',
-  );
-  // Keep the training error at $.error: it is what the run failed with, not the booking problem.
-  recordFailedRun.addCatch(notifyFailure, { errors: [sfn.Errors.ALL], resultPath: '$.recordError' });
-  recordFailedRun.next(notifyFailure);
-  trainTask.addCatch(recordFailedRun, { errors: [sfn.Errors.ALL], resultPath: ERROR_PATH });
+  // 7. Book the training job's GPU-hours, after success or after failure.
+  const bookTrain = bookGpuHours(scope, 'train', trainTask, fn.recordGpuHours, notifyFailure);
 
   // 8. Evaluate on the golden set, then the gate.
   const evalTask = new ScopedBatchSubmitJob(scope, TRAINING_STATES.evaluate, {
@@ -354,7 +372,8 @@ export function buildTrainingPipelineDefinition(scope: Construct, props: Trainin
     resultPath: '$.evalJob',
   });
   evalTask.addRetry({ errors: [...BATCH_TRANSIENT_ERRORS], interval: Duration.seconds(10), maxAttempts: 4, backoffRate: 2 });
-  onFailure(evalTask);
+  // The eval job holds the same GPUs: its hours are booked too, as the run's second ledger item.
+  const bookEval = bookGpuHours(scope, 'eval', evalTask, fn.recordGpuHours, notifyFailure);
 
   const checkEvalGate = invoke(TRAINING_STATES.checkEvalGate, fn.checkEvalGate, { request: J.objectAt('$.request') }, '$.evalGate');
   // EvalGateFailed carries the metrics in its cause; the Fail state ends the execution with it.
@@ -418,7 +437,16 @@ export function buildTrainingPipelineDefinition(scope: Construct, props: Trainin
         ),
     );
 
-  const trainingApprovalChain = prepareTraining.next(requestTraining).next(trainTask).next(recordGpuHours).next(evalTask).next(checkEvalGate).next(registerModel).next(notifyRegistered).next(handOver);
+  const trainingApprovalChain = prepareTraining
+    .next(requestTraining)
+    .next(trainTask)
+    .next(bookTrain)
+    .next(evalTask)
+    .next(bookEval)
+    .next(checkEvalGate)
+    .next(registerModel)
+    .next(notifyRegistered)
+    .next(handOver);
   withinBudget
     .when(sfn.Condition.booleanEquals('$.budget.withinBudget', true), trainingApprovalChain)
     .otherwise(prepareFinops.next(requestFinops).next(prepareTraining));

@@ -3,13 +3,12 @@
  * IAM as the authentication (the caller's AWS credentials; the approver recorded is the caller's
  * principal ARN) or, with `--local DIR`, against local mode's store.
  */
-import { parseArgs } from 'node:util';
 import { loadStageConfig } from '../../config';
 import { approvalStatus, kindLabel, type ApprovalRecord } from '../../lambdas/pipeline/approvals/approval-record';
 import { decideApproval, DecisionNotDelivered, type DecideOutcome } from '../../lambdas/pipeline/approvals/decide';
 import { utc } from '../../lambdas/pipeline/approvals/summary-text';
 import { awsBackend as defaultAwsBackend, localBackend, type ApprovalBackend, type AwsBackendOptions } from './approvals-backend';
-import { EXIT, isParseArgsError, UsageError, type CliCommand, type CliContext } from './command';
+import { EXIT, parseCommandLine, UsageError, type CliCommand, type CliContext, type ParsedCommandLine } from './command';
 import { formatTable } from './table';
 
 /** The environment variable that names the approvals table when `--table` is not given. */
@@ -38,7 +37,7 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+type Values = ParsedCommandLine<typeof OPTIONS>['values'];
 
 function remaining(expiresAt: string, now: Date): string {
   const minutes = Math.max(0, Math.floor((Date.parse(expiresAt) - now.getTime()) / 60_000));
@@ -134,18 +133,9 @@ export function createApprovalsCommand(aws: (options: AwsBackendOptions) => Appr
     summary: 'list pending approvals, approve or reject one (AWS with your IAM identity, or --local DIR)',
     usage: USAGE,
     async run(args, context) {
-      let parsed: { values: Values; positionals: string[] };
-      try {
-        parsed = parseArgs({ args: [...args], options: OPTIONS, allowPositionals: true, strict: true });
-      } catch (error) {
-        if (isParseArgsError(error)) throw new UsageError((error as Error).message);
-        throw error;
-      }
+      const parsed = parseCommandLine(args, OPTIONS, USAGE, context);
+      if (parsed === undefined) return EXIT.ok;
       const { values, positionals } = parsed;
-      if (values.help === true) {
-        context.io.out(USAGE);
-        return EXIT.ok;
-      }
       const [action, id, ...extra] = positionals;
       if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
       if (action === 'list') {

@@ -3,6 +3,7 @@
  * module exporting one {@link CliCommand}; main.ts lists them, so adding `sial pipeline start` or
  * `sial rollback` is a new module plus one line there.
  */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 /** Output streams, injected so commands are testable without a terminal. */
 export interface CliIo {
@@ -39,4 +40,31 @@ export class UsageError extends Error {
 export function isParseArgsError(error: unknown): boolean {
   const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
   return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS');
+}
+
+/** What a command's options look like to node:util parseArgs. */
+export type CliOptions = NonNullable<ParseArgsConfig['options']>;
+
+/** A command line parsed by {@link parseCommandLine}: option values and positionals. */
+export type ParsedCommandLine<O extends CliOptions> = ReturnType<typeof parseArgs<{ options: O; allowPositionals: true; strict: true }>>;
+
+/**
+ * Parses a command's words strictly (unknown options refused, positionals allowed), or answers its
+ * `--help`: undefined when the usage was printed and the command is done.
+ *
+ * @throws UsageError for a wrong command line.
+ */
+export function parseCommandLine<O extends CliOptions>(args: readonly string[], options: O, usage: string, context: CliContext): ParsedCommandLine<O> | undefined {
+  let parsed: ParsedCommandLine<O>;
+  try {
+    parsed = parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
+  } catch (error) {
+    if (isParseArgsError(error)) throw new UsageError((error as Error).message);
+    throw error;
+  }
+  if ((parsed.values as { help?: unknown }).help === true) {
+    context.io.out(usage);
+    return undefined;
+  }
+  return parsed;
 }

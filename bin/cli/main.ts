@@ -3,9 +3,10 @@
  */
 import { approvalsCommand } from './approvals';
 import { EXIT, UsageError, type CliCommand, type CliContext } from './command';
+import { rolloutCommand } from './rollout';
 
 /** Every command; a new one is a module exporting a CliCommand, added here. */
-export const COMMANDS: readonly CliCommand[] = [approvalsCommand];
+export const COMMANDS: readonly CliCommand[] = [approvalsCommand, rolloutCommand];
 
 function help(commands: readonly CliCommand[]): string[] {
   const width = Math.max(...commands.map((c) => c.name.length));

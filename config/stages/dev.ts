@@ -11,7 +11,7 @@ export const dev: StageConfig = {
   metricsNamespace: 'SelfImprovingAgentLoop',
   targetModels: [
     { id: 'qwen3-4b', family: 'qwen3', internalOnly: false, rollout: { kind: 'sagemaker', endpointName: 'sial-dev-qwen3-4b', instanceType: 'ml.g6e.2xlarge', initialInstanceCount: 1 } },
-    { id: 'qwen3-4b-internal', family: 'qwen3', internalOnly: true, rollout: { kind: 'eks', clusterName: 'serving-dev', clusterEndpoint: 'https://EXAMPLE0000000000000000000000000.gr7.us-east-1.eks.amazonaws.com', certificateAuthority: 'LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t', namespace: 'llm-serving', httpRouteName: 'qwen3-4b-internal', currentBackend: 'qwen3-4b-internal-current', candidateBackend: 'qwen3-4b-internal-candidate' } },
+    { id: 'qwen3-4b-internal', family: 'qwen3', internalOnly: true, rollout: { kind: 'eks', clusterName: 'serving-dev', namespace: 'llm-serving', httpRouteName: 'qwen3-4b-internal', currentBackend: 'qwen3-4b-internal-current', candidateBackend: 'qwen3-4b-internal-candidate' } },
   ],
   agents: [
     { id: 'rag-qa-agent', latencySloMs: 2000 },
@@ -39,6 +39,7 @@ export const dev: StageConfig = {
     ...P5EN_SPOT_TRAINING,
     // Dev trains on Spot only, and smaller runs: a dev stage should never spend real GPU budget by accident.
     maxJobHours: 2,
+    maxEvalJobHours: 1,
     // SageMaker Large Model Inference (vLLM) container of the region; verify the tag before the first deploy.
     servingImageUri: '763104351884.dkr.ecr.us-east-1.amazonaws.com/djl-inference:0.33.0-lmi15.0.0-cu128',
     baseModelUris: {

@@ -11,7 +11,7 @@ export const prodEu: StageConfig = {
   metricsNamespace: 'SelfImprovingAgentLoop',
   targetModels: [
     { id: 'qwen3-4b', family: 'qwen3', internalOnly: false, rollout: { kind: 'sagemaker', endpointName: 'sial-prod-eu-qwen3-4b', instanceType: 'ml.g6e.2xlarge', initialInstanceCount: 1 } },
-    { id: 'llama4-scout', family: 'llama4', internalOnly: true, rollout: { kind: 'eks', clusterName: 'serving-prod-eu', clusterEndpoint: 'https://EXAMPLE0000000000000000000000000.gr7.eu-central-1.eks.amazonaws.com', certificateAuthority: 'LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t', namespace: 'llm-serving', httpRouteName: 'llama4-scout', currentBackend: 'llama4-scout-current', candidateBackend: 'llama4-scout-candidate' } },
+    { id: 'llama4-scout', family: 'llama4', internalOnly: true, rollout: { kind: 'eks', clusterName: 'serving-prod-eu', namespace: 'llm-serving', httpRouteName: 'llama4-scout', currentBackend: 'llama4-scout-current', candidateBackend: 'llama4-scout-candidate' } },
   ],
   agents: [{ id: 'rag-qa-agent', latencySloMs: 2000 }],
   defaultLatencySloMs: 3000,

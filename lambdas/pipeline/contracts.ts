@@ -109,7 +109,12 @@ export const budgetCheckSchema = z.strictObject({
   /** Calendar month (UTC) of the ledger entry, `YYYY-MM`. */
   month: z.string().regex(/^\d{4}-\d{2}$/),
   usedGpuHours: z.number().nonnegative(),
+  /** The whole run's upper bound: the training job's plus the eval job's (what `withinBudget` compares). */
   estimateGpuHours: z.number().nonnegative(),
+  /** The training job's share of the estimate: maxJobHours x gpusPerJob. */
+  trainEstimateGpuHours: z.number().nonnegative(),
+  /** The eval job's share of the estimate: maxEvalJobHours x gpusPerJob. */
+  evalEstimateGpuHours: z.number().nonnegative(),
   ceilingGpuHours: z.number().positive(),
   withinBudget: z.boolean(),
   remainingGpuHours: z.number(),
@@ -150,14 +155,24 @@ export const approvalDecisionSchema = z.strictObject({
 });
 export type ApprovalDecision = z.infer<typeof approvalDecisionSchema>;
 
-/** `Record GPU hours` -> `$.gpuUsage`. Input: `{ request, budget, job: $.trainJob }` or `{ request, budget, error: $.error }` (every caught failure lands at `$.error`). */
+/** The Batch jobs of a run that hold GPUs, each booked in the GPU ledger as its own item. */
+export const GPU_JOB_KINDS = ['train', 'eval'] as const;
+export type GpuJobKind = (typeof GPU_JOB_KINDS)[number];
+
+/**
+ * `Record GPU hours` -> `$.gpuUsage` and `Record eval GPU hours` -> `$.evalGpuUsage`. Input:
+ * `{ jobKind, request, budget, job: $.trainJob | $.evalJob }`, or `{ jobKind, request, budget, error: $.error }`
+ * from the failure states (every caught failure lands at `$.error`).
+ */
 export const gpuUsageSchema = z.strictObject({
   runId: id,
+  /** Which of the run's jobs these hours are. */
+  jobKind: z.enum(GPU_JOB_KINDS),
   month: z.string().regex(/^\d{4}-\d{2}$/),
   attempts: z.number().int().nonnegative(),
-  /** Sum over attempts of (stoppedAt - startedAt) x GPUs, in hours. */
+  /** Sum over the job's attempts of (stoppedAt - startedAt) x GPUs, in hours. */
   gpuHours: z.number().nonnegative(),
-  /** The month's total after this run was added. */
+  /** The month's total after this job was added. */
   monthUsedGpuHours: z.number().nonnegative(),
 });
 export type GpuUsage = z.infer<typeof gpuUsageSchema>;

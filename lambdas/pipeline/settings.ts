@@ -16,7 +16,7 @@ export const pipelineSettingsSchema = z.strictObject({
   targetModels: z.array(targetModelSchema).min(1),
   eligibility: eligibilitySchema,
   gpuBudget: gpuBudgetSchema,
-  training: trainingSchema.pick({ gpusPerJob: true, maxJobHours: true, algorithm: true, hyperparameters: true, baseModelUris: true }),
+  training: trainingSchema.pick({ gpusPerJob: true, maxJobHours: true, maxEvalJobHours: true, algorithm: true, hyperparameters: true, baseModelUris: true }),
   evalGate: evalGateSchema,
   approvalExpiryHours: approvalsSchema.shape.expiryHours,
   retainApprovedModelVersions: z.number().int().min(3),
@@ -82,6 +82,7 @@ export function pipelineSettingsFromStage(stage: StageConfig, lake: PipelineSett
     training: {
       gpusPerJob: stage.training.gpusPerJob,
       maxJobHours: stage.training.maxJobHours,
+      maxEvalJobHours: stage.training.maxEvalJobHours,
       algorithm: stage.training.algorithm,
       hyperparameters: stage.training.hyperparameters,
       baseModelUris: stage.training.baseModelUris,

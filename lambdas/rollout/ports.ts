@@ -86,6 +86,14 @@ export interface DeploymentStore {
    */
   seedCurrent(targetModelId: string, version: ServingVersion, at: Date): Promise<DeploymentState>;
   /**
+   * Replaces a recorded current version that is wrong (an operator's correction, `sial rollout seed
+   * --force`): writes what a seed writes (`version` current and the only deployable one, promoted by
+   * `seed`) at the next revision, and only if the stored revision still is `expectedRevision`.
+   *
+   * @throws Error when the model has no state, or it changed since the caller read `expectedRevision`.
+   */
+  reseedCurrent(targetModelId: string, version: ServingVersion, at: Date, expectedRevision: number): Promise<DeploymentState>;
+  /**
    * Makes `request.next` current and keeps the previous versions deployable (newest first, `keep` in
    * all). A retry of the same promotion returns the stored state.
    *
@@ -97,6 +105,11 @@ export interface DeploymentStore {
   recordRollback(record: RollbackRecord): Promise<RecordRollbackOutcome>;
   /** A rollout's rollback record, if it was rolled back. Strongly consistent. */
   getRollback(rolloutId: string): Promise<RollbackRecord | undefined>;
+  /**
+   * The model's most recent rollback (latest `verifiedAt`), if it ever had one. Rollbacks are kept by
+   * rollout, not by model, so this reads every rollback record: for operators, never on a rollout's path.
+   */
+  latestRollback(targetModelId: string): Promise<RollbackRecord | undefined>;
   /**
    * Marks `plan` as the model's active rollout, so the alarm Lambda knows whom to roll back. Acquired when
    * no rollout is active or this same rollout is (a retry); otherwise the other rollout's plan is returned.

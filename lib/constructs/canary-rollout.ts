@@ -22,7 +22,7 @@ import type { RolloutTarget } from '../../config/schema';
 import { approvalTimeoutSeconds } from '../../lambdas/pipeline/approvals/prepare-approval';
 import type { PipelineSettings } from '../../lambdas/pipeline/settings';
 import { ROLLOUT_ENV } from '../../lambdas/rollout/env';
-import { buildCanaryRolloutDefinition, sageMakerEndpointArn, type CanaryRolloutFunctions } from '../../stepfunctions/canary-rollout';
+import { buildCanaryRolloutDefinition, eksClusterArn, sageMakerEndpointArn, type CanaryRolloutFunctions } from '../../stepfunctions/canary-rollout';
 import { buildGameDayDefinition, type GameDayFunctions } from '../../stepfunctions/game-day';
 import type { Approvals } from './approvals';
 import type { ArtifactStore } from './artifact-store';
@@ -170,6 +170,7 @@ export class CanaryRollout extends Construct {
     const sageMakerTargets = settings.targetModels.flatMap((m) => (m.rollout.kind === 'sagemaker' ? [{ modelId: m.id, target: m.rollout }] : [])) as Array<{ modelId: string; target: SageMakerTarget }>;
     const eksTargets = settings.targetModels.flatMap((m) => (m.rollout.kind === 'eks' ? [{ modelId: m.id, target: m.rollout }] : [])) as Array<{ modelId: string; target: EksTarget }>;
     const endpointArns = [...new Set(sageMakerTargets.map((t) => t.target.endpointName))].map((name) => sageMakerEndpointArn(this, name));
+    const clusterArns = [...new Set(eksTargets.map((t) => t.target.clusterName))].map((name) => eksClusterArn(this, name));
 
     // The role SageMaker runs candidate models with: the serving image and the run's model artifacts.
     this.sageMakerExecutionRole = new iam.Role(this, 'SageMakerExecutionRole', {
@@ -300,6 +301,13 @@ export class CanaryRollout extends Construct {
       for (const step of ['deployCandidate', 'setSelfCanary'] as const) this.grantVariantDeployment(roles[step], sageMakerTargets, endpointArns, registry);
     }
 
+    // EKS: the functions that move traffic themselves find each cluster's API and CA with DescribeCluster.
+    if (eksTargets.length > 0) {
+      for (const step of ['rollBack', 'alarmRollback', 'setSelfCanary'] as const) {
+        iam.Grant.addToPrincipal({ grantee: roles[step], actions: ['eks:DescribeCluster'], resourceArns: clusterArns });
+      }
+    }
+
     // The rollout state machine.
     const definition = buildCanaryRolloutDefinition(this, {
       stage: props.stage,
@@ -320,6 +328,7 @@ export class CanaryRollout extends Construct {
       notificationsTopic: approvals.notificationsTopic,
       approvalTimeout: Duration.seconds(approvalTimeoutSeconds(settings.approvalExpiryHours)),
       sageMakerEndpointArns: endpointArns,
+      eksClusterArns: clusterArns,
     });
     this.stateMachineLogGroup = new logs.LogGroup(this, 'StateMachineLogs', { retention: logRetention, removalPolicy: logRemovalPolicy });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {

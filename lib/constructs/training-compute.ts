@@ -29,7 +29,16 @@ export interface TrainingComputeProps {
   /** Capacity, job shape and retry settings of the stage (`config.training`). */
   readonly training: Pick<
     TrainingConfig,
-    'instanceTypes' | 'gpusPerJob' | 'vcpusPerJob' | 'memoryMiBPerJob' | 'maxSpotVcpus' | 'onDemandFallbackMaxVcpus' | 'maxJobHours' | 'attempts' | 'baseModelUris'
+    | 'instanceTypes'
+    | 'gpusPerJob'
+    | 'vcpusPerJob'
+    | 'memoryMiBPerJob'
+    | 'maxSpotVcpus'
+    | 'onDemandFallbackMaxVcpus'
+    | 'maxJobHours'
+    | 'maxEvalJobHours'
+    | 'attempts'
+    | 'baseModelUris'
   >;
   /** The trainer image (built from training/ as an asset, or an existing image). */
   readonly image: ecs.ContainerImage;
@@ -49,13 +58,6 @@ export interface TrainingComputeProps {
    * @default 3
    */
   readonly maxAzs?: number;
-
-  /**
-   * Upper bound of one eval attempt (golden-set inference and scoring).
-   *
-   * @default Duration.hours(2)
-   */
-  readonly evalTimeout?: Duration;
 
   /**
    * Root volume of each instance: the image, the base weights and the checkpoints being written.
@@ -345,7 +347,9 @@ export class TrainingCompute extends Construct {
       container: container('EvalContainer', this.evalJobRole, 'eval'),
       retryAttempts: training.attempts,
       retryStrategies,
-      timeout: props.evalTimeout ?? Duration.hours(2),
+      // Golden-set inference and scoring. The budget check charges this same bound for the eval job
+      // (training.maxEvalJobHours x gpusPerJob), so it is config, never a construct-only override.
+      timeout: Duration.hours(training.maxEvalJobHours),
       propagateTags: true,
     });
   }
@@ -411,8 +415,11 @@ function validate(props: TrainingComputeProps): void {
   if (!Number.isInteger(t.attempts) || t.attempts < 1 || t.attempts > 10) {
     throw new Error(`TrainingCompute: training.attempts is ${t.attempts}; Batch allows 1 to 10 attempts`);
   }
-  if (!(t.maxJobHours > 0) || t.maxJobHours * 3600 < 60) {
-    throw new Error(`TrainingCompute: training.maxJobHours is ${t.maxJobHours}; Batch needs an attempt timeout of at least 60 seconds`);
+  for (const [name, hours] of [
+    ['maxJobHours', t.maxJobHours],
+    ['maxEvalJobHours', t.maxEvalJobHours],
+  ] as const) {
+    if (!(hours > 0) || hours * 3600 < 60) throw new Error(`TrainingCompute: training.${name} is ${hours}; Batch needs an attempt timeout of at least 60 seconds`);
   }
   if (Object.keys(t.baseModelUris).length === 0) throw new Error('TrainingCompute: training.baseModelUris is empty; expected the base weights of every target model');
   for (const uri of Object.values(t.baseModelUris)) parseS3Uri(uri);

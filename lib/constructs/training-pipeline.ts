@@ -196,7 +196,7 @@ export class TrainingPipeline extends Construct {
         environment: { ...common, [PIPELINE_ENV.ledgerTable]: budget.ledgerTable.tableName, POWERTOOLS_SERVICE_NAME: 'pipeline-check-gpu-budget' },
       },
       recordGpuHours: {
-        description: "Record GPU hours: books a run's actual GPU-hours once, whether it succeeded or failed",
+        description: "Record GPU hours: books the actual GPU-hours of a run's training and eval jobs, each once, succeeded or failed",
         memorySize: 256,
         timeout: Duration.seconds(30),
         environment: { ...common, [PIPELINE_ENV.ledgerTable]: budget.ledgerTable.tableName, POWERTOOLS_SERVICE_NAME: 'pipeline-record-gpu-hours' },
@@ -294,6 +294,9 @@ export class TrainingPipeline extends Construct {
 
     budget.grantRead(roles.checkEligibility);
     budget.grantRead(roles.checkGpuBudget);
+    // One function books both jobs of a run (jobKind in its input): the eval booking needs exactly the
+    // training booking's actions (conditional put of its item, ADD to the months), so a second function
+    // would hold the same grant.
     budget.grantRecord(roles.recordGpuHours);
 
     approvals.grantRecordAccess(roles.prepareApproval, ['dynamodb:PutItem']);

@@ -6,7 +6,7 @@
  * SageMaker Studio, or the rollout's `Promote candidate`) is `setApprovalStatus` of the ModelApprover port.
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import {
   MODEL_APPROVAL_STATUSES,
@@ -42,6 +42,11 @@ type RegistryFile = z.infer<typeof registryFileSchema>;
 /** The ARN a local package gets: shaped like SageMaker's so the same parsing works, and plainly local. */
 export function localModelPackageArn(groupName: string, version: number): string {
   return `arn:aws:sagemaker:local:000000000000:model-package/${groupName}/${version}`;
+}
+
+/** The registry file of a local state directory (`npm run local` keeps it there; the CLI reads it). */
+export function localModelRegistryFile(stateDir: string): string {
+  return join(stateDir, 'model-registry.json');
 }
 
 export class LocalModelRegistry implements ModelRegistry, ModelApprover {

@@ -98,6 +98,8 @@ function handlersFor(env: LocalPipelineEnvironment, batch: SimulatedBatch, onHan
     [TRAINING_STATES.evaluate]: submit,
     [TRAINING_STATES.recordGpuHours]: record,
     [TRAINING_STATES.recordGpuHoursAfterFailure]: record,
+    [TRAINING_STATES.recordEvalGpuHours]: record,
+    [TRAINING_STATES.recordEvalGpuHoursAfterFailure]: record,
     [TRAINING_STATES.checkEvalGate]: lambda(async (payload) => {
       const request = validatedRequestSchema.parse((payload as { request: unknown }).request);
       return (await checkEvalGate(request, { store, registry, settings })).result;

@@ -1,11 +1,12 @@
 /**
  * A SIMULATED AWS Batch for local mode and tests: it runs no container and no GPU. It plays a
- * configured scenario (Spot reclaims, an application error, success) against the job definition's
- * own retry strategy (attempts and evaluateOnExit rules read from the synthesized template), keeps
- * checkpoints in the local object store so a retried attempt resumes from the newest one, writes
- * placeholder artifacts and the eval metrics, and answers like Step Functions' `submitJob.sync`:
- * the DescribeJobs job description (PascalCase), or a `States.TaskFailed` error whose cause is it.
- * Times are simulated (no waiting): each attempt "runs" for the scenario's hours.
+ * configured scenario for the training and the eval job (Spot reclaims, an application error, success)
+ * against the job definition's own retry strategy (attempts and evaluateOnExit rules read from the
+ * synthesized template), keeps checkpoints in the local object store so a retried training attempt
+ * resumes from the newest one, writes placeholder artifacts and the eval metrics, and answers like
+ * Step Functions' `submitJob.sync`: the DescribeJobs job description (PascalCase), or a
+ * `States.TaskFailed` error whose cause is it. Times are simulated (no waiting): each attempt "runs"
+ * for the scenario's hours.
  */
 import type { EvalMetrics } from '../../lambdas/pipeline/contracts';
 import type { ObjectStore } from '../../lambdas/pipeline/ports';
@@ -37,12 +38,36 @@ export interface SimulatedBatchScenario {
   readonly checkpointEvery: number;
   /** What the eval job writes to metrics.json. */
   readonly evalMetrics: EvalMetrics;
+  /** Outcome of each eval attempt in turn; the last one repeats. @default ['success'] */
+  readonly evalAttempts?: readonly AttemptOutcome[];
+  /** Simulated hours one eval attempt runs (a reclaimed attempt runs half of it). @default 0.25 */
+  readonly evalAttemptHours?: number;
+}
+
+/** What one simulated attempt did. */
+interface AttemptResult {
+  readonly succeeded: boolean;
+  readonly hours: number;
+  readonly statusReason: string;
+  readonly reason: string;
+  readonly exitCode: number | undefined;
 }
 
 /** The statusReason AWS Batch gives an attempt whose Spot instance was reclaimed. */
 export const SPOT_RECLAIM_REASON = 'Host EC2 (instance i-0simulated0000001) terminated.';
 const APP_ERROR_REASON = 'Essential container in task exited';
 const TIMEOUT_REASON = 'Job attempt duration exceeded timeout';
+/** Simulated hours an attempt that fails with an application error runs. */
+const APP_ERROR_HOURS = 0.1;
+const DEFAULT_EVAL_HOURS = 0.25;
+
+/** An attempt that exits with an application error: Batch's retry rules end the job. */
+const APP_ERROR: AttemptResult = { succeeded: false, hours: APP_ERROR_HOURS, statusReason: APP_ERROR_REASON, reason: 'Error: simulated application failure (exit 1)', exitCode: 1 };
+
+/** An attempt whose Spot instance was reclaimed after `hours`: Batch's retry rules retry it. */
+function spotReclaimed(hours: number): AttemptResult {
+  return { succeeded: false, hours, statusReason: SPOT_RECLAIM_REASON, reason: 'Host terminated', exitCode: undefined };
+}
 
 /** Batch's glob: `*` only at the end, matching any suffix; otherwise exact. */
 function globMatches(pattern: string | undefined, value: string): boolean {
@@ -112,7 +137,7 @@ export class SimulatedBatch {
     for (let attempt = 1; attempt <= definition.attempts; attempt++) {
       const attemptEnv = { ...env, AWS_BATCH_JOB_ATTEMPT: String(attempt), AWS_BATCH_JOB_ID: jobId };
       environments.push(attemptEnv);
-      const outcome = mode === 'eval' ? await this.runEval(attemptEnv) : await this.runTrainAttempt(attempt, attemptEnv, input.Timeout?.AttemptDurationSeconds, resumedFrom);
+      const outcome = mode === 'eval' ? await this.runEvalAttempt(attempt, attemptEnv) : await this.runTrainAttempt(attempt, attemptEnv, input.Timeout?.AttemptDurationSeconds, resumedFrom);
       const startedAt = time;
       time += outcome.hours * 3_600_000;
       attempts.push({
@@ -149,30 +174,22 @@ export class SimulatedBatch {
     return description;
   }
 
-  private outcomeOf(attempt: number): AttemptOutcome {
-    const outcomes = this.scenario.trainAttempts;
+  private static outcomeOf(outcomes: readonly AttemptOutcome[], attempt: number): AttemptOutcome {
     return outcomes[Math.min(attempt - 1, outcomes.length - 1)] ?? 'success';
   }
 
-  private async runTrainAttempt(
-    attempt: number,
-    env: Record<string, string>,
-    timeoutSeconds: number | undefined,
-    resumedFrom: number[],
-  ): Promise<{ succeeded: boolean; hours: number; statusReason: string; reason: string; exitCode: number | undefined }> {
+  private async runTrainAttempt(attempt: number, env: Record<string, string>, timeoutSeconds: number | undefined, resumedFrom: number[]): Promise<AttemptResult> {
     const checkpoints = requireEnv(env, 'SIAL_CHECKPOINT_URI');
     const pointer = await this.store.getText(`${checkpoints}latest.json`);
     const startStep = pointer === undefined ? 0 : (JSON.parse(pointer) as { step: number }).step;
     resumedFrom.push(startStep);
-    const outcome = this.outcomeOf(attempt);
+    const outcome = SimulatedBatch.outcomeOf(this.scenario.trainAttempts, attempt);
     const { attemptHours, totalSteps, checkpointEvery } = this.scenario;
 
     if (timeoutSeconds !== undefined && attemptHours * 3600 > timeoutSeconds) {
       return { succeeded: false, hours: timeoutSeconds / 3600, statusReason: TIMEOUT_REASON, reason: TIMEOUT_REASON, exitCode: undefined };
     }
-    if (outcome === 'app-error') {
-      return { succeeded: false, hours: 0.1, statusReason: APP_ERROR_REASON, reason: 'Error: simulated application failure (exit 1)', exitCode: 1 };
-    }
+    if (outcome === 'app-error') return APP_ERROR;
     const endStep = outcome === 'spot-reclaim' ? Math.min(totalSteps, startStep + Math.floor((totalSteps - startStep) / 2)) : totalSteps;
     const lastCheckpoint = endStep - (endStep % checkpointEvery);
     if (lastCheckpoint > startStep) {
@@ -180,7 +197,7 @@ export class SimulatedBatch {
       await this.store.putText(`${checkpoints}latest.json`, JSON.stringify({ step: lastCheckpoint }));
     }
     const hours = outcome === 'spot-reclaim' ? attemptHours / 2 : attemptHours;
-    if (outcome === 'spot-reclaim') return { succeeded: false, hours, statusReason: SPOT_RECLAIM_REASON, reason: 'Host terminated', exitCode: undefined };
+    if (outcome === 'spot-reclaim') return spotReclaimed(hours);
 
     const output = requireEnv(env, 'SIAL_OUTPUT_URI');
     await this.store.putText(`${output}model.tar.gz`, 'SIMULATED model artifacts: no weights were trained in local mode\n');
@@ -191,11 +208,17 @@ export class SimulatedBatch {
     return { succeeded: true, hours, statusReason: 'Essential container in task exited', reason: 'exit 0', exitCode: 0 };
   }
 
-  private async runEval(env: Record<string, string>): Promise<{ succeeded: boolean; hours: number; statusReason: string; reason: string; exitCode: number | undefined }> {
+  /** An eval attempt starts over (it keeps no checkpoint) and writes metrics.json only when it succeeds. */
+  private async runEvalAttempt(attempt: number, env: Record<string, string>): Promise<AttemptResult> {
+    const outcome = SimulatedBatch.outcomeOf(this.scenario.evalAttempts ?? ['success'], attempt);
+    const hours = this.scenario.evalAttemptHours ?? DEFAULT_EVAL_HOURS;
+    if (outcome === 'app-error') return APP_ERROR;
+    if (outcome === 'spot-reclaim') return spotReclaimed(hours / 2);
     await this.store.putText(requireEnv(env, 'SIAL_METRICS_URI'), JSON.stringify(this.scenario.evalMetrics, null, 2));
-    return { succeeded: true, hours: 0.25, statusReason: 'Essential container in task exited', reason: 'exit 0', exitCode: 0 };
+    return { succeeded: true, hours, statusReason: 'Essential container in task exited', reason: 'exit 0', exitCode: 0 };
   }
 }
+
 
 function requireEnv(env: Record<string, string>, name: string): string {
   const value = env[name];

@@ -5,7 +5,7 @@
  * functions the DynamoDB adapter uses (lambdas/rollout/deployment-state.ts).
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { rollbackRecordSchema, rolloutPlanSchema, type RollbackRecord, type RolloutPlan, type ServingVersion } from '../../lambdas/rollout/contracts';
 import { deploymentStateSchema, promotedState, seededState } from '../../lambdas/rollout/deployment-state';
@@ -18,6 +18,14 @@ const storeFileSchema = z.strictObject({
   rollbacks: z.record(z.string(), rollbackRecordSchema),
 });
 type StoreFile = z.infer<typeof storeFileSchema>;
+
+/**
+ * The store's file in a local state directory: `npm run local` keeps it in `<lake-dir>/state/`, and
+ * `sial rollout --local DIR` reads it there.
+ */
+export function localDeploymentsFile(stateDir: string): string {
+  return join(stateDir, 'deployments.json');
+}
 
 function empty(): StoreFile {
   return { local: 'local deployment store: not DynamoDB', deployments: {}, activeRollouts: {}, rollbacks: {} };
@@ -50,6 +58,19 @@ export class LocalDeploymentStore implements DeploymentStore {
     return copy(seeded);
   }
 
+  async reseedCurrent(targetModelId: string, version: ServingVersion, at: Date, expectedRevision: number): Promise<DeploymentState> {
+    const before = this.state.deployments[targetModelId];
+    if (before?.revision !== expectedRevision) {
+      throw new Error(
+        `${targetModelId} changed before its current version could be replaced (revision ${expectedRevision} was read; now ${before === undefined ? 'no state' : `revision ${before.revision}, ${before.current.modelPackageArn} by ${before.promotedBy}`}); nothing was written`,
+      );
+    }
+    const reseeded = { ...seededState(targetModelId, copy(version), at), revision: expectedRevision + 1 };
+    this.state.deployments[targetModelId] = deploymentStateSchema.parse(reseeded);
+    this.save();
+    return copy(reseeded);
+  }
+
   async promote(request: PromoteRequest): Promise<DeploymentState> {
     const before = this.state.deployments[request.targetModelId];
     const after = promotedState(before === undefined ? undefined : copy(before), copy(request));
@@ -69,6 +90,11 @@ export class LocalDeploymentStore implements DeploymentStore {
 
   async getRollback(rolloutId: string): Promise<RollbackRecord | undefined> {
     return copy(this.state.rollbacks[rolloutId]);
+  }
+
+  async latestRollback(targetModelId: string): Promise<RollbackRecord | undefined> {
+    const records = Object.values(this.state.rollbacks).filter((r) => r.targetModelId === targetModelId);
+    return copy(records.reduce<RollbackRecord | undefined>((latest, r) => (latest === undefined || Date.parse(r.verifiedAt) > Date.parse(latest.verifiedAt) ? r : latest), undefined));
   }
 
   async setActiveRollout(targetModelId: string, plan: RolloutPlan): Promise<ActiveRolloutClaim> {

@@ -29,6 +29,7 @@ import { settleLocalTask } from '../pipeline/local-task-callbacks';
 import { asStateMachineDefinition, type SynthesizedPipeline } from '../pipeline/synthesized-pipeline';
 import type { LocalAlarmReader } from './local-alarm-reader';
 import type { LocalDeploymentStore } from './local-deployment-store';
+import { checkSimulatedClusterConnection, describeSimulatedCluster } from './simulated-eks-cluster';
 import type { SimulatedHttpRoute } from './simulated-http-route';
 import type { SimulatedSageMakerEndpoint } from './simulated-sagemaker-endpoint';
 
@@ -160,7 +161,8 @@ function handlersFor(env: LocalRolloutEnvironment, hooks: LocalRolloutHooks): Re
       return { EndpointArn: `arn:aws:sagemaker:local:000000000000:endpoint/${EndpointName}` };
     },
     [R.verifySageMakerWeights]: lambda((payload) => verifyWeights(verifyWeightsEventSchema.parse(payload), { router, store, settle, clock: clock.now })),
-    // eks:call GET / PATCH on the simulated route.
+    // aws-sdk:eks:describeCluster, then eks:call GET / PATCH on the simulated route of that cluster.
+    [R.describeCluster]: async (input) => asJson(describeSimulatedCluster(input)),
     [R.readRoute]: async (input) => asJson(routeFor(env, input).call(input as never)),
     [R.planRoutePatch]: lambda((payload) => planRoutePatch(payload)),
     [R.patchRouteWeights]: async (input) => asJson(routeFor(env, input).call(input as never)),
@@ -189,6 +191,7 @@ function waitSeconds(env: LocalRolloutEnvironment, state: string): number {
 }
 
 function routeFor(env: LocalRolloutEnvironment, input: Json): SimulatedHttpRoute {
+  checkSimulatedClusterConnection(input);
   const path = String((input as { Path?: unknown }).Path ?? '');
   const name = path.split('/').pop() ?? '';
   const route = env.routes.get(name);

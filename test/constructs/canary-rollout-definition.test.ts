@@ -11,7 +11,7 @@ import { advanceStep, advanceStepEventSchema } from '../../lambdas/rollout/advan
 import { rollbackRecordSchema, rolloutPlanSchema, type RolloutPlan } from '../../lambdas/rollout/contracts';
 import { planRoutePatch } from '../../lambdas/rollout/route-patch/plan-route-patch';
 import { DRILL_SIGNAL } from '../../lib/constructs/canary-alarms';
-import { EKS_TRANSIENT_ERRORS, HTTP_ROUTE_PATH_FORMAT, REJECTION_ERRORS, SAGEMAKER_TRANSIENT_ERRORS } from '../../stepfunctions/canary-rollout';
+import { EKS_API_TRANSIENT_ERRORS, EKS_TRANSIENT_ERRORS, HTTP_ROUTE_PATH_FORMAT, REJECTION_ERRORS, SAGEMAKER_TRANSIENT_ERRORS } from '../../stepfunctions/canary-rollout';
 import { GAME_DAY_STATES, ROLLOUT_ERRORS, ROLLOUT_STATES } from '../../stepfunctions/canary-rollout-states';
 import { DRILL_TOO_SLOW_ERROR } from '../../stepfunctions/game-day';
 import { PIPELINE_ERRORS } from '../../stepfunctions/training-pipeline-states';
@@ -160,7 +160,8 @@ describe.each(STAGE_NAMES)('canary rollout ASL of %s', (stage) => {
   });
 
   test('EKS: Read HTTPRoute and Patch HTTPRoute weights are eks:call on the plan\'s cluster and route; the merge patch is the one Plan HTTPRoute patch computed', () => {
-    const cluster = { 'ClusterName.$': '$.rollout.target.clusterName', 'CertificateAuthority.$': '$.rollout.target.certificateAuthority', 'Endpoint.$': '$.rollout.target.clusterEndpoint' };
+    // Endpoint and CA come from `Describe EKS cluster` ($.cluster), never from configuration.
+    const cluster = { 'ClusterName.$': '$.rollout.target.clusterName', 'CertificateAuthority.$': '$.cluster.certificateAuthority', 'Endpoint.$': '$.cluster.endpoint' };
     const path = `States.Format('${HTTP_ROUTE_PATH_FORMAT}', $.rollout.target.namespace, $.rollout.target.httpRouteName)`;
     expect(state(asl, S.readRoute)).toMatchObject({
       Resource: 'arn:aws:states:::eks:call',
@@ -186,6 +187,19 @@ describe.each(STAGE_NAMES)('canary rollout ASL of %s', (stage) => {
       expect(retried).toEqual([...EKS_TRANSIENT_ERRORS]);
       expect(retried).not.toContain('EKS.409');
     }
+  });
+
+  test('EKS: Describe EKS cluster reads the plan\'s cluster once, before the first step, and a failure rolls back', () => {
+    expect(state(asl, S.deployTarget).Choices).toContainEqual({ Variable: '$.rollout.target.kind', StringEquals: 'eks', Next: S.describeCluster });
+    expect(state(asl, S.describeCluster)).toMatchObject({
+      Resource: 'arn:aws:states:::aws-sdk:eks:describeCluster',
+      Parameters: { 'Name.$': '$.rollout.target.clusterName' },
+      ResultSelector: { 'endpoint.$': '$.Cluster.Endpoint', 'certificateAuthority.$': '$.Cluster.CertificateAuthority.Data' },
+      ResultPath: '$.cluster',
+      Next: S.nextStep,
+    });
+    expect((state(asl, S.describeCluster).Retry as Retrier[]).flatMap((r) => r.ErrorEquals)).toEqual([...EKS_API_TRANSIENT_ERRORS]);
+    expect(state(asl, S.describeCluster).Catch).toEqual([expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: S.rollBack })]);
   });
 
   test('bake loop: Wait checkIntervalSeconds from the plan, Check canary, then roll back, advance or bake again', () => {
@@ -307,6 +321,7 @@ function passing(kind: 'sagemaker' | 'eks'): Record<string, TaskStub> {
     [S.requestStepApproval]: () => ({ approvalId: 'deploy-stage-1', decision: 'approved', approver: 'ana', decidedAt: '2026-05-04T10:05:00Z', via: 'page' }),
     [S.setSageMakerWeights]: () => ({ EndpointArn: 'arn:aws:sagemaker:us-east-1:000000000000:endpoint/sial-dev-qwen3-4b' }),
     [S.verifySageMakerWeights]: (input) => ({ expected: progressOf(input), observed: progressOf(input), verifiedAt: '2026-05-04T10:06:00.000Z' }),
+    [S.describeCluster]: (input) => ({ Cluster: { Name: (input as { Name: string }).Name, Endpoint: 'https://example.eks.amazonaws.com', CertificateAuthority: { Data: 'Q0E=' } } }),
     [S.readRoute]: () => ROUTE([100, 0]),
     [S.planRoutePatch]: (input) => planRoutePatch(input) as unknown as Json,
     [S.patchRouteWeights]: (input) => {
@@ -332,7 +347,7 @@ describe('canary rollout executed locally (dev)', () => {
   test.each(['sagemaker', 'eks'] as const)('%s: every step approved and baked -> promoted; weights follow the steps', async (kind) => {
     const run = await execute(rolloutAsl, INPUT, passing(kind));
     expect(run.status).toBe('SUCCEEDED');
-    const deploy = kind === 'sagemaker' ? [S.deployCandidateVariant, S.waitForEndpoint, S.checkEndpointStatus, S.endpointInService, S.waitForEndpoint, S.checkEndpointStatus, S.endpointInService] : [];
+    const deploy = kind === 'sagemaker' ? [S.deployCandidateVariant, S.waitForEndpoint, S.checkEndpointStatus, S.endpointInService, S.waitForEndpoint, S.checkEndpointStatus, S.endpointInService] : [S.describeCluster];
     const step = [S.prepareStepApproval, S.requestStepApproval, S.trafficTarget, ...traffic(kind), S.waitBake, S.checkCanary, S.canaryHealthy, S.waitBake, S.checkCanary, S.canaryHealthy, S.advanceStep, S.nextStep];
     expect(run.visited).toEqual([
       S.validateRollout,
@@ -404,7 +419,7 @@ describe('canary rollout executed locally (dev)', () => {
   // A failure at any Task ends in Roll back (Validate: nothing deployed yet, straight to the notice).
   const FAILING: Array<[string, 'sagemaker' | 'eks']> = [
     ...[S.deployCandidateVariant, S.checkEndpointStatus, S.advanceStep, S.prepareStepApproval, S.requestStepApproval, S.setSageMakerWeights, S.verifySageMakerWeights, S.checkCanary, S.promote].map((s) => [s, 'sagemaker'] as [string, 'sagemaker']),
-    ...[S.readRoute, S.planRoutePatch, S.patchRouteWeights, S.verifyRouteWeights].map((s) => [s, 'eks'] as [string, 'eks']),
+    ...[S.describeCluster, S.readRoute, S.planRoutePatch, S.patchRouteWeights, S.verifyRouteWeights].map((s) => [s, 'eks'] as [string, 'eks']),
   ];
   test.each(FAILING)('a failure at %s (%s) rolls back, notifies and ends RolledBack', async (failing, kind) => {
     const run = await execute(rolloutAsl, INPUT, { ...passing(kind), [failing]: () => named('Injected.Failure', `injected at ${failing}`) });

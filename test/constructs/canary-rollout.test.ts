@@ -53,6 +53,10 @@ function sageMakerArn(region: string, resource: string): string {
   return JSON.stringify({ 'Fn::Join': ['', [`arn:aws:sagemaker:${region}:`, { Ref: 'AWS::AccountId' }, `:${resource}`]] });
 }
 
+function eksClusterArn(region: string, clusterName: string): string {
+  return JSON.stringify({ 'Fn::Join': ['', [`arn:aws:eks:${region}:`, { Ref: 'AWS::AccountId' }, `:cluster/${clusterName}`]] });
+}
+
 const COMMON = [PIPELINE_ENV.settings, 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME'];
 const TABLE = [...COMMON, ROLLOUT_ENV.deploymentsTable];
 const EXPECTED_ENV: Record<RolloutStep, string[]> = {
@@ -101,6 +105,7 @@ describe.each(STAGE_NAMES)('canary rollout of %s', (stage) => {
   const roleOf = (m: Resource): string => (m.Properties.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
   const endpoints = [...new Set(config.targetModels.flatMap((m) => (m.rollout.kind === 'sagemaker' ? [m.rollout.endpointName] : [])))];
   const endpointArns = endpoints.map((e) => sageMakerArn(config.region, `endpoint/${e.toLowerCase()}`)).sort();
+  const clusterArns = [...new Set(config.targetModels.flatMap((m) => (m.rollout.kind === 'eks' ? [m.rollout.clusterName] : [])))].map((c) => eksClusterArn(config.region, c)).sort();
   const steps = Object.keys(EXPECTED_ENV) as RolloutStep[];
 
   test.each(steps)('%s gets exactly the variables it reads', (step) => {
@@ -205,8 +210,20 @@ describe.each(STAGE_NAMES)('canary rollout of %s', (stage) => {
     expect(statements.flatMap(actionsOf).filter((a) => a.startsWith('sagemaker:'))).toEqual(endpoints.length > 0 ? ['sagemaker:UpdateEndpointWeightsAndCapacities'] : []);
     const published = statements.filter((s) => actionsOf(s).includes('sns:Publish')).flatMap(resourcesOf);
     expect(published.map((r) => (r as { Ref: string }).Ref.replace(/[0-9A-F]{8}$/, ''))).toEqual(['ApprovalsNotificationsTopic']);
-    // eks:call is authorized by the cluster's access entry, not by IAM; nothing else is granted.
-    expect(statements.flatMap(actionsOf).filter((a) => /^(eks|states|dynamodb|cloudwatch|iam):/.test(a))).toEqual([]);
+    // eks:call is authorized by the cluster's access entry, not by IAM: IAM only lets it describe the
+    // configured clusters (where their API is, and its CA); nothing else is granted.
+    expect(resourcesFor(statements, 'eks:DescribeCluster')).toEqual(clusterArns);
+    expect(statements.flatMap(actionsOf).filter((a) => /^(eks|states|dynamodb|cloudwatch|iam):/.test(a))).toEqual(clusterArns.length > 0 ? ['eks:DescribeCluster'] : []);
+  });
+
+  test('EKS: only the functions that move traffic themselves may describe the configured clusters, and nothing else of EKS', () => {
+    const movers = ['rollBack', 'alarmRollback', 'setSelfCanary'] as const;
+    for (const step of steps) {
+      const statements = grantsOf(template, step);
+      const expected = clusterArns.length > 0 && (movers as readonly string[]).includes(step) ? clusterArns : [];
+      expect({ step, described: resourcesFor(statements, 'eks:DescribeCluster') }).toEqual({ step, described: expected });
+      expect({ step, eks: actionSet(statements, 'eks') }).toEqual({ step, eks: expected.length > 0 ? ['eks:DescribeCluster'] : [] });
+    }
   });
 
   test(`the game-day role may set only the models' ${DRILL_SIGNAL} child alarms and invoke only the drill functions`, () => {

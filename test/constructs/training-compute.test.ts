@@ -102,10 +102,11 @@ describe.each(STAGE_NAMES)('training compute of %s', (stage) => {
     });
   });
 
-  test('eval job: same shape and retry strategy, its own role and a 2-hour attempt timeout', () => {
+  test(`eval job: same shape and retry strategy, its own role and the ${config.training.maxEvalJobHours}-hour attempt timeout the budget check charges`, () => {
     expect(evaluation[1].Properties).toMatchObject({
       RetryStrategy: (train[1].Properties as { RetryStrategy: unknown }).RetryStrategy,
-      Timeout: { AttemptDurationSeconds: 7200 },
+      // The same setting the budget estimate reads (training.maxEvalJobHours): the two cannot disagree.
+      Timeout: { AttemptDurationSeconds: config.training.maxEvalJobHours * 3600 },
       ContainerProperties: { Environment: [{ Name: 'SIAL_MODE', Value: 'eval' }, { Name: 'SIAL_STAGE', Value: stage }] },
     });
     const roleOf = (def: [string, Resource]): { 'Fn::GetAtt': [string, string] } => (def[1].Properties.ContainerProperties as { JobRoleArn: { 'Fn::GetAtt': [string, string] } }).JobRoleArn;
@@ -220,6 +221,16 @@ describe('TrainingCompute on its own', () => {
     expect(() => new TrainingCompute(s2, 'C', props(s2, { onDemandFallbackMaxVcpus: 96 }))).toThrow('exceeds onDemandFallbackMaxVcpus 96');
     const s3s = stack();
     expect(() => new TrainingCompute(s3s, 'C', props(s3s, { instanceTypes: ['m7i.48xlarge'] }))).toThrow('instance type "m7i.48xlarge" is not a known GPU type');
+  });
+
+  test('takes the eval attempt timeout from training.maxEvalJobHours, and refuses one Batch cannot enforce', () => {
+    const s = stack();
+    new TrainingCompute(s, 'Compute', props(s, { maxEvalJobHours: 0.5 }));
+    Template.fromStack(s).hasResourceProperties('AWS::Batch::JobDefinition', { ContainerProperties: { Environment: [{ Name: 'SIAL_MODE', Value: 'eval' }, { Name: 'SIAL_STAGE', Value: 't' }] }, Timeout: { AttemptDurationSeconds: 1800 } });
+    const s2 = stack();
+    expect(() => new TrainingCompute(s2, 'C', props(s2, { maxEvalJobHours: 0.01 }))).toThrow(
+      'TrainingCompute: training.maxEvalJobHours is 0.01; Batch needs an attempt timeout of at least 60 seconds',
+    );
   });
 
   test('refuses a network whose zones and subnets do not pair up', () => {

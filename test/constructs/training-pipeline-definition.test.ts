@@ -63,6 +63,8 @@ const TASK_RESULT_PATHS: Record<string, string> = {
   [TRAINING_STATES.recordGpuHours]: '$.gpuUsage',
   [TRAINING_STATES.recordGpuHoursAfterFailure]: '$.gpuUsage',
   [TRAINING_STATES.evaluate]: '$.evalJob',
+  [TRAINING_STATES.recordEvalGpuHours]: '$.evalGpuUsage',
+  [TRAINING_STATES.recordEvalGpuHoursAfterFailure]: '$.evalGpuUsage',
   [TRAINING_STATES.checkEvalGate]: '$.evalGate',
   [TRAINING_STATES.registerModel]: '$.registration',
 };
@@ -93,8 +95,10 @@ describe.each(STAGE_NAMES)('training pipeline ASL of %s', (stage) => {
       expect({ name, retriesEverything: retries.some((r) => r.ErrorEquals.includes('States.ALL') || r.ErrorEquals.includes('States.TaskFailed')) }).toEqual({ name, retriesEverything: false });
       const all = catches.find((c) => c.ErrorEquals.includes('States.ALL'));
       expect({ name, catchesAll: all !== undefined }).toEqual({ name, catchesAll: true });
+      // A failed Batch job books its GPU-hours first; the booking then notifies.
       const allowedTargets: Record<string, string> = {
         [TRAINING_STATES.train]: TRAINING_STATES.recordGpuHoursAfterFailure,
+        [TRAINING_STATES.evaluate]: TRAINING_STATES.recordEvalGpuHoursAfterFailure,
         [TRAINING_STATES.notifyFailure]: TRAINING_STATES.failed,
       };
       expect({ name, next: all!.Next }).toEqual({ name, next: allowedTargets[name] ?? TRAINING_STATES.notifyFailure });
@@ -110,8 +114,10 @@ describe.each(STAGE_NAMES)('training pipeline ASL of %s', (stage) => {
     expect(state(asl, TRAINING_STATES.buildDataset).Parameters).toEqual({ 'request.$': '$.request' });
     expect(state(asl, TRAINING_STATES.checkEligibility).Parameters).toEqual({ 'request.$': '$.request', 'dataset.$': '$.dataset' });
     expect(state(asl, TRAINING_STATES.checkGpuBudget).Parameters).toEqual({ 'request.$': '$.request' });
-    expect(state(asl, TRAINING_STATES.recordGpuHours).Parameters).toEqual({ 'request.$': '$.request', 'budget.$': '$.budget', 'job.$': '$.trainJob' });
-    expect(state(asl, TRAINING_STATES.recordGpuHoursAfterFailure).Parameters).toEqual({ 'request.$': '$.request', 'budget.$': '$.budget', 'error.$': '$.error' });
+    expect(state(asl, TRAINING_STATES.recordGpuHours).Parameters).toEqual({ jobKind: 'train', 'request.$': '$.request', 'budget.$': '$.budget', 'job.$': '$.trainJob' });
+    expect(state(asl, TRAINING_STATES.recordGpuHoursAfterFailure).Parameters).toEqual({ jobKind: 'train', 'request.$': '$.request', 'budget.$': '$.budget', 'error.$': '$.error' });
+    expect(state(asl, TRAINING_STATES.recordEvalGpuHours).Parameters).toEqual({ jobKind: 'eval', 'request.$': '$.request', 'budget.$': '$.budget', 'job.$': '$.evalJob' });
+    expect(state(asl, TRAINING_STATES.recordEvalGpuHoursAfterFailure).Parameters).toEqual({ jobKind: 'eval', 'request.$': '$.request', 'budget.$': '$.budget', 'error.$': '$.error' });
     expect(state(asl, TRAINING_STATES.checkEvalGate).Parameters).toEqual({ 'request.$': '$.request' });
     expect(state(asl, TRAINING_STATES.registerModel).Parameters).toEqual({ 'request.$': '$.request', 'dataset.$': '$.dataset', 'evalGate.$': '$.evalGate', 'trainingApproval.$': '$.trainingApproval' });
     for (const [kind, name] of [
@@ -258,6 +264,8 @@ describe('training pipeline ASL executed locally (dev)', () => {
     [TRAINING_STATES.train]: () => ({ JobId: 'job-1', Status: 'SUCCEEDED', Attempts: [] }),
     [TRAINING_STATES.recordGpuHours]: () => ({ runId: 'run-1', gpuHours: 16 }),
     [TRAINING_STATES.evaluate]: () => ({ JobId: 'job-2', Status: 'SUCCEEDED' }),
+    [TRAINING_STATES.recordEvalGpuHours]: () => ({ runId: 'run-1', jobKind: 'eval', gpuHours: 4 }),
+    [TRAINING_STATES.recordEvalGpuHoursAfterFailure]: () => ({ runId: 'run-1', jobKind: 'eval', gpuHours: 2 }),
     [TRAINING_STATES.checkEvalGate]: () => ({ passed: true }),
     [TRAINING_STATES.registerModel]: () => ({ modelPackageArn: 'arn:aws:sagemaker:us-east-1:000000000000:model-package/sial-dev-qwen3/4', modelPackageVersion: 4 }),
     [TRAINING_STATES.notifyRegistered]: () => ({}),
@@ -306,6 +314,32 @@ describe('training pipeline ASL executed locally (dev)', () => {
     expect(run).toMatchObject({ status: 'FAILED', error: 'States.TaskFailed' });
     expect(run.visited.slice(-3)).toEqual([TRAINING_STATES.recordGpuHoursAfterFailure, TRAINING_STATES.notifyFailure, TRAINING_STATES.failed]);
     expect(run.inputs[TRAINING_STATES.recordGpuHoursAfterFailure]).toMatchObject({ error: { Error: 'States.TaskFailed' }, budget: { jobTimeoutSeconds: 7200 } });
+  });
+
+  test('a failed eval job books its GPU hours, notifies and fails with the eval error (not the booking)', async () => {
+    const run = await execute(asl, { mode: 'train', targetModelId: 'qwen3-4b', requestedBy: 'tester' }, {
+      ...ok('grpo'),
+      [TRAINING_STATES.evaluate]: () => named('States.TaskFailed', '{"Status":"FAILED","StatusReason":"Essential container in task exited"}'),
+      [TRAINING_STATES.recordEvalGpuHoursAfterFailure]: () => named('Lambda.Unknown', 'the ledger is unreachable'),
+    });
+    expect(run).toMatchObject({ status: 'FAILED', error: 'States.TaskFailed', cause: expect.stringContaining('Essential container') });
+    expect(run.visited.slice(-5)).toEqual([
+      TRAINING_STATES.recordGpuHours,
+      TRAINING_STATES.evaluate,
+      TRAINING_STATES.recordEvalGpuHoursAfterFailure,
+      TRAINING_STATES.notifyFailure,
+      TRAINING_STATES.failed,
+    ]);
+    expect(run.inputs[TRAINING_STATES.recordEvalGpuHoursAfterFailure]).toMatchObject({ jobKind: 'eval', error: { Error: 'States.TaskFailed' }, budget: { jobTimeoutSeconds: 7200 } });
+    expect(run.visited).not.toContain(TRAINING_STATES.checkEvalGate);
+  });
+
+  test('a succeeded eval job is booked before the gate reads its metrics', async () => {
+    const run = await execute(asl, { mode: 'train', targetModelId: 'qwen3-4b', requestedBy: 'tester' }, ok('grpo'));
+    const at = (name: string) => run.visited.indexOf(name);
+    expect(at(TRAINING_STATES.evaluate) + 1).toBe(at(TRAINING_STATES.recordEvalGpuHours));
+    expect(at(TRAINING_STATES.recordEvalGpuHours) + 1).toBe(at(TRAINING_STATES.checkEvalGate));
+    expect(run.inputs[TRAINING_STATES.recordEvalGpuHours]).toMatchObject({ jobKind: 'eval', job: { JobId: 'job-2', Status: 'SUCCEEDED' } });
   });
 
   test('a rejected training approval ends successfully at Training rejected without training', async () => {

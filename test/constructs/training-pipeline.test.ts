@@ -10,6 +10,8 @@ import { SQL_DIR_ENV } from '../../lambdas/pipeline/dataset/sql-files';
 import { bundleCopyCommands } from '../../lib/constructs/private/esm-function';
 import { PIPELINE_HANDLER_ENTRIES, type PipelineStep } from '../../lib/constructs/training-pipeline';
 import { PINNED_LOGICAL_IDS } from '../../lib/stacks/data-stack';
+import { renderAsl } from '../../stepfunctions/render-asl';
+import { TRAINING_STATES } from '../../stepfunctions/training-pipeline-states';
 import { STAGE_NAMES, actionsOf, loopTemplate, resourcesOf, resourcesOfType, statementsOfRole, synthesizedStage, type SynthesizedStatement } from '../helpers/app';
 
 type Fn = { Properties: { Environment: { Variables: Record<string, unknown> }; Role: { 'Fn::GetAtt': [string, string] }; Timeout: number; MemorySize: number } };
@@ -119,6 +121,18 @@ describe.each(STAGE_NAMES)('training pipeline of %s', (stage) => {
       expect(JSON.stringify(grants.filter((s) => actionsOf(s).includes('dynamodb:GetItem')))).toContain('GpuLedgerTable');
     }
     expect(actionSet(grantsOf(template, 'recordGpuHours'), 'dynamodb')).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+  });
+
+  test("all four booking states (training and eval job, success and failure) invoke the record function, whose only grants are the ledger booking and the ledger's key", () => {
+    const asl = renderAsl(template.toJSON(), machineId);
+    const [recordId] = pipelineFunction(template, 'recordGpuHours');
+    const bookings = [TRAINING_STATES.recordGpuHours, TRAINING_STATES.recordGpuHoursAfterFailure, TRAINING_STATES.recordEvalGpuHours, TRAINING_STATES.recordEvalGpuHoursAfterFailure];
+    for (const name of bookings) expect({ name, resource: asl.States[name]?.Resource }).toEqual({ name, resource: expect.stringMatching(new RegExp(`:${recordId}$`)) });
+    const grants = grantsOf(template, 'recordGpuHours');
+    expect([...new Set(grants.flatMap(actionsOf).map((a) => a.split(':')[0]))].sort()).toEqual(['dynamodb', 'kms']);
+    const ledgerStatements = grants.filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
+    expect(ledgerStatements.flatMap(resourcesOf).map((r) => JSON.stringify(r))).toEqual([expect.stringContaining('GpuLedgerTable')]);
+    expect(actionSet(grants, 'kms')).toEqual(['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey']);
   });
 
   test('approvals: prepare only creates records; request updates them and publishes to the approver and FinOps topics', () => {

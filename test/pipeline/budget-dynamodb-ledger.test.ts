@@ -12,6 +12,7 @@ const ledger = new DynamoDbLedger(documentClient, 'ledger-table', { sleep: async
 const run: GpuRunRecord = {
   stage: 'dev',
   runId: 'run-1',
+  jobKind: 'train',
   targetModelId: 'qwen3-4b',
   month: '2026-05',
   gpuHours: 24,
@@ -80,12 +81,41 @@ describe('DynamoDbLedger.recordRun', () => {
   it('adds nothing for a run already booked (a retried Lambda) and returns the stored booking', async () => {
     const stored = { ...run, gpuHours: 20, gpuHoursByMonth: { '2026-05': 20 }, recordedAt: '2026-05-01T00:30:00.000Z' };
     ddb.on(TransactWriteCommand).rejects(cancelled('ConditionalCheckFailed', 'None', 'None'));
-    ddb.on(GetCommand, { Key: LEDGER_KEYS.run('dev', 'run-1') }).resolves({ Item: { pk: 'STAGE#dev', sk: 'RUN#run-1', type: 'run', ...stored } });
+    ddb.on(GetCommand, { Key: LEDGER_KEYS.run('dev', 'run-1', 'train') }).resolves({ Item: { pk: 'STAGE#dev', sk: 'RUN#run-1', type: 'run', ...stored } });
     ddb.on(GetCommand, { Key: LEDGER_KEYS.month('dev', '2026-05') }).resolves({ Item: { usedGpuHours: 70 } });
     const outcome = await ledger.recordRun(run);
     expect(outcome).toEqual({ recorded: false, run: stored, monthUsedGpuHours: 70 });
     expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(1);
     expect(ddb.commandCalls(UpdateCommand)).toHaveLength(0);
+  });
+
+  it("books a run's eval job as its own item, adding its hours but not another run to the months", async () => {
+    ddb.on(TransactWriteCommand).resolves({});
+    ddb.on(GetCommand).resolves({ Item: { usedGpuHours: 62 } });
+    const evalJob: GpuRunRecord = { ...run, jobKind: 'eval', gpuHours: 4, gpuHoursByMonth: { '2026-05': 4 }, attempts: 1, spotReclaims: 0, jobId: 'e7a2' };
+    await ledger.recordRun(evalJob);
+    const [put, ...months] = ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
+    // Its own key next to the training job's RUN#run-1, under the same not-exists condition.
+    expect(put!.Put).toMatchObject({ Item: { pk: 'STAGE#dev', sk: 'RUN#run-1#EVAL', jobKind: 'eval' }, ConditionExpression: 'attribute_not_exists(pk)' });
+    expect(months.map((m) => [m.Update!.Key, m.Update!.UpdateExpression, m.Update!.ExpressionAttributeValues])).toEqual([
+      [{ pk: 'STAGE#dev', sk: 'MONTH#2026-05' }, 'ADD usedGpuHours :hours SET updatedAt = :now', { ':hours': 4, ':now': '2026-05-01T00:31:00.000Z' }],
+    ]);
+  });
+
+  it('returns the stored eval booking on a retry, read from the eval key, not the training one', async () => {
+    const evalJob: GpuRunRecord = { ...run, jobKind: 'eval', gpuHours: 4, gpuHoursByMonth: { '2026-05': 4 } };
+    ddb.on(TransactWriteCommand).rejects(cancelled('ConditionalCheckFailed', 'None'));
+    ddb.on(GetCommand, { Key: LEDGER_KEYS.run('dev', 'run-1', 'eval') }).resolves({ Item: { pk: 'STAGE#dev', sk: 'RUN#run-1#EVAL', type: 'run', ...evalJob } });
+    ddb.on(GetCommand, { Key: LEDGER_KEYS.month('dev', '2026-05') }).resolves({ Item: { usedGpuHours: 70 } });
+    expect(await ledger.recordRun(evalJob)).toEqual({ recorded: false, run: evalJob, monthUsedGpuHours: 70 });
+  });
+
+  it('reads a training item booked before eval jobs were booked (no jobKind) as a training job', async () => {
+    const { jobKind: _kind, ...olderItem } = run;
+    ddb.on(TransactWriteCommand).rejects(cancelled('ConditionalCheckFailed', 'None', 'None'));
+    ddb.on(GetCommand, { Key: LEDGER_KEYS.run('dev', 'run-1', 'train') }).resolves({ Item: { pk: 'STAGE#dev', sk: 'RUN#run-1', type: 'run', ...olderItem } });
+    ddb.on(GetCommand, { Key: LEDGER_KEYS.month('dev', '2026-05') }).resolves({ Item: { usedGpuHours: 70 } });
+    expect((await ledger.recordRun(run)).run).toEqual(run);
   });
 
   it('retries a transaction cancelled by a conflicting write, then books once', async () => {

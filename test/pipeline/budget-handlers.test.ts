@@ -51,10 +51,13 @@ beforeEach(() => {
 afterEach(() => jest.restoreAllMocks());
 
 describe('Check GPU budget handler', () => {
-  it('reads the current month and publishes the usage with the Stage dimension alone', async () => {
-    ddb.on(GetCommand).resolves({ Item: { usedGpuHours: 84 } });
+  it('reads the current month, estimates both GPU jobs and publishes the usage with the Stage dimension alone', async () => {
+    ddb.on(GetCommand).resolves({ Item: { usedGpuHours: 76 } });
     const result = await check({ request }, lambdaContext('check-gpu-budget'));
-    expect(result).toEqual(expect.objectContaining({ usedGpuHours: 84, estimateGpuHours: 16, ceilingGpuHours: 100, withinBudget: true, remainingGpuHours: 16 }));
+    // dev: (2 h training + 1 h eval) x 8 GPUs, landing exactly on the 100 GPU-h ceiling.
+    expect(result).toEqual(
+      expect.objectContaining({ usedGpuHours: 76, estimateGpuHours: 24, trainEstimateGpuHours: 16, evalEstimateGpuHours: 8, ceilingGpuHours: 100, withinBudget: true, remainingGpuHours: 24 }),
+    );
     const key = ddb.commandCalls(GetCommand)[0]!.args[0].input.Key;
     expect(key).toEqual({ pk: 'STAGE#dev', sk: `MONTH#${new Date().toISOString().slice(0, 7)}` });
 
@@ -64,9 +67,9 @@ describe('Check GPU budget handler', () => {
     expect(doc._aws.CloudWatchMetrics[0]!.Namespace).toBe('SialTest');
     expect(doc._aws.CloudWatchMetrics[0]!.Dimensions).toEqual([['Stage']]);
     expect(doc.Stage).toBe('dev');
-    expect(doc[BUDGET_METRIC.usedFraction]).toBeCloseTo(0.84);
+    expect(doc[BUDGET_METRIC.usedFraction]).toBeCloseTo(0.76);
     const hoursDoc = emfDocuments().find((d) => d._aws.CloudWatchMetrics[0]!.Metrics.some((m) => m.Name === BUDGET_METRIC.usedGpuHours));
-    expect(hoursDoc?.[BUDGET_METRIC.usedGpuHours]).toBe(84);
+    expect(hoursDoc?.[BUDGET_METRIC.usedGpuHours]).toBe(76);
   });
 
   it('rejects an event without a valid request', async () => {
@@ -91,8 +94,8 @@ describe('Record GPU hours handler', () => {
     });
     ddb.on(TransactWriteCommand).resolves({});
     ddb.on(GetCommand).resolves({ Item: { usedGpuHours: 18 } });
-    const usage = await record({ request, budget, error: { Error: 'States.TaskFailed', Cause: cause } }, lambdaContext('record-gpu-hours'));
-    expect(usage).toEqual({ runId: 'run-7', month: '2026-05', attempts: 2, gpuHours: 8, monthUsedGpuHours: 18 });
+    const usage = await record({ jobKind: 'train', request, budget, error: { Error: 'States.TaskFailed', Cause: cause } }, lambdaContext('record-gpu-hours'));
+    expect(usage).toEqual({ runId: 'run-7', jobKind: 'train', month: '2026-05', attempts: 2, gpuHours: 8, monthUsedGpuHours: 18 });
     // A failed job trained no model: the cooldown is not started.
     expect(ddb.commandCalls(UpdateCommand)).toHaveLength(0);
     const runDoc = emfDocuments().find((d) => d._aws.CloudWatchMetrics[0]!.Metrics.some((m) => m.Name === BUDGET_METRIC.runGpuHours));
@@ -104,9 +107,23 @@ describe('Record GPU hours handler', () => {
     ddb.on(GetCommand).resolves({ Item: { usedGpuHours: 4 } });
     ddb.on(UpdateCommand).resolves({});
     const job = { JobId: 'job-10', Status: 'SUCCEEDED', Attempts: [{ StartedAt: Date.parse('2026-05-05T10:00:00Z'), StoppedAt: Date.parse('2026-05-05T10:30:00Z'), StatusReason: 'Essential container in task exited', Container: { ExitCode: 0 } }] };
-    const usage = await record({ request, budget, job }, lambdaContext('record-gpu-hours'));
+    const usage = await record({ jobKind: 'train', request, budget, job }, lambdaContext('record-gpu-hours'));
     expect(usage).toEqual(expect.objectContaining({ gpuHours: 4, attempts: 1 }));
     expect(ddb.commandCalls(UpdateCommand)[0]!.args[0].input.ExpressionAttributeValues).toEqual(expect.objectContaining({ ':at': '2026-05-05T10:30:00.000Z', ':model': 'qwen3-4b' }));
+  });
+
+  it("books a succeeded eval job under the run's eval key and leaves last trained alone", async () => {
+    ddb.on(TransactWriteCommand).resolves({});
+    ddb.on(GetCommand).resolves({ Item: { usedGpuHours: 12 } });
+    const job = { JobId: 'job-11', Status: 'SUCCEEDED', Attempts: [{ StartedAt: Date.parse('2026-05-05T11:00:00Z'), StoppedAt: Date.parse('2026-05-05T11:15:00Z'), StatusReason: 'Essential container in task exited', Container: { ExitCode: 0 } }] };
+    const usage = await record({ jobKind: 'eval', request, budget, job }, lambdaContext('record-gpu-hours'));
+    expect(usage).toEqual({ runId: 'run-7', jobKind: 'eval', month: '2026-05', attempts: 1, gpuHours: 2, monthUsedGpuHours: 12 });
+    const put = ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems![0]!.Put!;
+    expect(put.Item).toEqual(expect.objectContaining({ pk: 'STAGE#dev', sk: 'RUN#run-7#EVAL', jobKind: 'eval', jobId: 'job-11' }));
+    // An eval job trains nothing: no last-trained update, so the cooldown is the training job's.
+    expect(ddb.commandCalls(UpdateCommand)).toHaveLength(0);
+    const runDoc = emfDocuments().find((d) => d._aws.CloudWatchMetrics[0]!.Metrics.some((m) => m.Name === BUDGET_METRIC.runGpuHours));
+    expect(runDoc?.[BUDGET_METRIC.runGpuHours]).toBe(2);
   });
 
   it('refuses an event with both a job and an error', async () => {

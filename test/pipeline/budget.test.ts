@@ -1,19 +1,19 @@
 import { dev } from '../../config/stages/dev';
 import type { BudgetCheck, ValidatedRequest } from '../../lambdas/pipeline/contracts';
 import { gpuUsageSchema } from '../../lambdas/pipeline/contracts';
-import { attemptSpans, batchJobDescriptionSchema, trainJobOutcome } from '../../lambdas/pipeline/budget/batch-job';
+import { attemptSpans, batchJobDescriptionSchema, batchJobOutcome } from '../../lambdas/pipeline/budget/batch-job';
 import { assessBudget, checkGpuBudget, MIN_JOB_TIMEOUT_SECONDS } from '../../lambdas/pipeline/budget/check-budget';
 import { gpuHoursByMonth } from '../../lambdas/pipeline/budget/gpu-hours';
 import { InMemoryLedger } from '../../lambdas/pipeline/budget/in-memory-ledger';
 import { utcMonth } from '../../lambdas/pipeline/budget/ledger';
-import { recordGpuHours, recordGpuHoursEventSchema } from '../../lambdas/pipeline/budget/record-gpu-hours';
+import { recordGpuHours, recordGpuHoursEventSchema, type RecordGpuHoursEvent } from '../../lambdas/pipeline/budget/record-gpu-hours';
 import { pipelineSettingsFromStage } from '../../lambdas/pipeline/settings';
 import { validateRequest } from '../../lambdas/pipeline/validate-request/validate-request';
 
 const settings = pipelineSettingsFromStage(dev, { databaseName: 'sial_dev', tracesTable: 'traces', auditTable: 'gate_audit', feedbackTable: 'feedback' });
-const rules = (ceiling: number, maxJobHours = 12, gpusPerJob = 8) => ({
+const rules = (ceiling: number, maxJobHours = 12, gpusPerJob = 8, maxEvalJobHours = 2) => ({
   gpuBudget: { monthlyCeilingGpuHours: ceiling, alarmAtFraction: 0.8 },
-  training: { maxJobHours, gpusPerJob },
+  training: { maxJobHours, maxEvalJobHours, gpusPerJob },
 });
 const HOUR = 3_600_000;
 const at = (iso: string) => Date.parse(iso);
@@ -62,11 +62,13 @@ function request(runId = 'run-1'): ValidatedRequest {
 const budget: BudgetCheck = assessBudget('2026-05', 0, settings);
 
 describe('assessBudget', () => {
-  it('estimates maxJobHours x gpusPerJob and is within budget when used + estimate stays under the ceiling', () => {
+  it('estimates both GPU jobs, (maxJobHours + maxEvalJobHours) x gpusPerJob, and is within budget when used + estimate stays under the ceiling', () => {
     expect(assessBudget('2026-05', 500, rules(1000))).toEqual({
       month: '2026-05',
       usedGpuHours: 500,
-      estimateGpuHours: 96,
+      estimateGpuHours: 112,
+      trainEstimateGpuHours: 96,
+      evalEstimateGpuHours: 16,
       ceilingGpuHours: 1000,
       withinBudget: true,
       remainingGpuHours: 500,
@@ -74,15 +76,26 @@ describe('assessBudget', () => {
     });
   });
 
+  it('is over budget when the training job would fit but the eval job would cross the ceiling', () => {
+    const check = assessBudget('2026-05', 900, rules(1000));
+    expect(900 + check.trainEstimateGpuHours).toBeLessThanOrEqual(1000);
+    expect(check).toEqual(expect.objectContaining({ withinBudget: false, estimateGpuHours: 112 }));
+  });
+
+  it('takes the eval bound from its own setting, not from the training maximum', () => {
+    expect(assessBudget('2026-05', 0, rules(1000, 12, 8, 0.5))).toEqual(expect.objectContaining({ trainEstimateGpuHours: 96, evalEstimateGpuHours: 4, estimateGpuHours: 100 }));
+    expect(assessBudget('2026-05', 0, rules(1000, 12, 4, 3))).toEqual(expect.objectContaining({ trainEstimateGpuHours: 48, evalEstimateGpuHours: 12, estimateGpuHours: 60 }));
+  });
+
   it('is within budget exactly at the ceiling, and not one GPU-second above it', () => {
-    expect(assessBudget('2026-05', 904, rules(1000)).withinBudget).toBe(true);
-    expect(assessBudget('2026-05', 904.0003, rules(1000)).withinBudget).toBe(false);
+    expect(assessBudget('2026-05', 888, rules(1000)).withinBudget).toBe(true);
+    expect(assessBudget('2026-05', 888.0003, rules(1000)).withinBudget).toBe(false);
   });
 
   it('is not fooled by floating-point sums of booked hours', () => {
     // 0.1 + 0.2 style noise must not push a run that fits exactly over the ceiling.
-    const used = [903.7, 0.1, 0.2].reduce((a, b) => a + b, 0);
-    expect(used + 96).toBeGreaterThan(1000);
+    const used = [887.7, 0.1, 0.2].reduce((a, b) => a + b, 0);
+    expect(used + 112).toBeGreaterThan(1000);
     expect(assessBudget('2026-05', used, rules(1000)).withinBudget).toBe(true);
   });
 
@@ -92,11 +105,11 @@ describe('assessBudget', () => {
     expect(assessBudget('2026-05', 1200, rules(1000)).remainingGpuHours).toBe(-200);
   });
 
-  it('never hands out a timeout above what the remaining hours pay for when within budget', () => {
-    for (const used of [0, 250, 903.5, 904]) {
+  it('never hands out a training timeout above what the remaining hours pay for, after the eval job\'s bound, when within budget', () => {
+    for (const used of [0, 250, 887.5, 888]) {
       const check = assessBudget('2026-05', used, rules(1000));
       expect(check.withinBudget).toBe(true);
-      expect(check.jobTimeoutSeconds).toBeLessThanOrEqual(Math.floor((check.remainingGpuHours / 8) * 3600));
+      expect(check.jobTimeoutSeconds).toBeLessThanOrEqual(Math.floor(((check.remainingGpuHours - check.evalEstimateGpuHours) / 8) * 3600));
       expect(check.jobTimeoutSeconds).toBeGreaterThanOrEqual(MIN_JOB_TIMEOUT_SECONDS);
     }
   });
@@ -121,10 +134,10 @@ describe('checkGpuBudget', () => {
   });
 });
 
-describe('trainJobOutcome', () => {
+describe('batchJobOutcome', () => {
   it('reads a succeeded job from the Train result', () => {
     const job = jobDescription('SUCCEEDED', [{ start: '2026-05-04T10:00:00Z', stop: '2026-05-04T11:30:00Z', reason: EXITED, exitCode: 0 }]);
-    const outcome = trainJobOutcome({ job }, Date.now());
+    const outcome = batchJobOutcome({ job }, Date.now());
     expect(outcome).toEqual({
       kind: 'job',
       status: 'SUCCEEDED',
@@ -140,7 +153,7 @@ describe('trainJobOutcome', () => {
       { start: '2026-05-04T10:00:00Z', stop: '2026-05-04T12:00:00Z', reason: SPOT },
       { start: '2026-05-04T12:10:00Z', stop: '2026-05-04T12:20:00Z', reason: EXITED, exitCode: 1 },
     ]);
-    const outcome = trainJobOutcome({ error: { Error: 'States.TaskFailed', Cause: JSON.stringify(job) } }, Date.now());
+    const outcome = batchJobOutcome({ error: { Error: 'States.TaskFailed', Cause: JSON.stringify(job) } }, Date.now());
     expect(outcome.kind).toBe('job');
     if (outcome.kind !== 'job') return;
     expect(outcome.status).toBe('FAILED');
@@ -150,7 +163,7 @@ describe('trainJobOutcome', () => {
   });
 
   it('knows a refused SubmitJob (Batch.* error, plain-text cause) started nothing', () => {
-    expect(trainJobOutcome({ error: { Error: 'Batch.ClientException', Cause: 'JobQueue sial-train not found (Service: Batch; Status Code: 400)' } }, 0)).toEqual({
+    expect(batchJobOutcome({ error: { Error: 'Batch.ClientException', Cause: 'JobQueue sial-train not found (Service: Batch; Status Code: 400)' } }, 0)).toEqual({
       kind: 'not-started',
       error: 'Batch.ClientException',
       cause: 'JobQueue sial-train not found (Service: Batch; Status Code: 400)',
@@ -158,12 +171,12 @@ describe('trainJobOutcome', () => {
   });
 
   it('calls a timeout without a job description unknown', () => {
-    expect(trainJobOutcome({ error: { Error: 'States.Timeout' } }, 0)).toEqual({ kind: 'unknown', error: 'States.Timeout' });
-    expect(trainJobOutcome({ error: { Error: 'States.TaskFailed', Cause: '{"not":"a job"}' } }, 0).kind).toBe('unknown');
+    expect(batchJobOutcome({ error: { Error: 'States.Timeout' } }, 0)).toEqual({ kind: 'unknown', error: 'States.Timeout' });
+    expect(batchJobOutcome({ error: { Error: 'States.TaskFailed', Cause: '{"not":"a job"}' } }, 0).kind).toBe('unknown');
   });
 
   it('refuses a Train result that is not a job description', () => {
-    expect(() => trainJobOutcome({ job: { Payload: {} } }, 0)).toThrow(/not a Batch job description: Status/);
+    expect(() => batchJobOutcome({ job: { Payload: {} } }, 0)).toThrow(/not a Batch job description: Status/);
   });
 
   it('skips attempts that never started and charges an unfinished attempt up to the job stop, else now', () => {
@@ -199,6 +212,13 @@ describe('gpuHoursByMonth', () => {
 
 describe('recordGpuHours', () => {
   const deps = (ledger: InMemoryLedger, now = new Date('2026-05-04T14:00:00Z')) => ({ ledger, gpusPerJob: 8, now });
+  /** The booking states' input: the training job's (`Record GPU hours*`) unless told otherwise. */
+  const event = (fields: { job?: unknown; error?: RecordGpuHoursEvent['error'] }, runId = 'run-1', jobKind: RecordGpuHoursEvent['jobKind'] = 'train'): RecordGpuHoursEvent => ({
+    jobKind,
+    request: request(runId),
+    budget,
+    ...fields,
+  });
 
   it('books every attempt of a job that succeeded after a Spot reclaim and marks the model trained', async () => {
     const ledger = new InMemoryLedger();
@@ -207,17 +227,17 @@ describe('recordGpuHours', () => {
       { start: '2026-05-04T10:00:00Z', stop: '2026-05-04T11:00:00Z', reason: SPOT },
       { start: '2026-05-04T11:15:00Z', stop: '2026-05-04T12:45:00Z', reason: EXITED, exitCode: 0 },
     ]);
-    const result = await recordGpuHours({ request: request(), budget, job }, deps(ledger));
-    expect(gpuUsageSchema.parse(result.usage)).toEqual({ runId: 'run-1', month: '2026-05', attempts: 2, gpuHours: 20, monthUsedGpuHours: 50 });
-    expect(result.run).toEqual(expect.objectContaining({ spotReclaims: 1, jobStatus: 'SUCCEEDED', source: 'batch-attempts', jobId: '4f1c' }));
+    const result = await recordGpuHours(event({ job }), deps(ledger));
+    expect(gpuUsageSchema.parse(result.usage)).toEqual({ runId: 'run-1', jobKind: 'train', month: '2026-05', attempts: 2, gpuHours: 20, monthUsedGpuHours: 50 });
+    expect(result.run).toEqual(expect.objectContaining({ jobKind: 'train', spotReclaims: 1, jobStatus: 'SUCCEEDED', source: 'batch-attempts', jobId: '4f1c' }));
     expect(await ledger.lastTrainedAt('qwen3-4b')).toEqual(new Date('2026-05-04T12:45:00Z'));
   });
 
   it('books a failed job from its error Cause and does not start the cooldown', async () => {
     const ledger = new InMemoryLedger();
     const job = jobDescription('FAILED', [{ start: '2026-05-04T10:00:00Z', stop: '2026-05-04T10:30:00Z', reason: EXITED, exitCode: 69 }]);
-    const result = await recordGpuHours({ request: request(), budget, error: { Error: 'States.TaskFailed', Cause: JSON.stringify(job) } }, deps(ledger));
-    expect(result.usage).toEqual({ runId: 'run-1', month: '2026-05', attempts: 1, gpuHours: 4, monthUsedGpuHours: 4 });
+    const result = await recordGpuHours(event({ error: { Error: 'States.TaskFailed', Cause: JSON.stringify(job) } }), deps(ledger));
+    expect(result.usage).toEqual({ runId: 'run-1', jobKind: 'train', month: '2026-05', attempts: 1, gpuHours: 4, monthUsedGpuHours: 4 });
     expect(result.run.jobStatus).toBe('FAILED');
     expect(await ledger.lastTrainedAt('qwen3-4b')).toBeUndefined();
   });
@@ -225,8 +245,8 @@ describe('recordGpuHours', () => {
   it('is idempotent: a retried invocation books nothing more and returns the first booking', async () => {
     const ledger = new InMemoryLedger();
     const job = jobDescription('SUCCEEDED', [{ start: '2026-05-04T10:00:00Z', stop: '2026-05-04T11:00:00Z', reason: EXITED, exitCode: 0 }]);
-    const first = await recordGpuHours({ request: request(), budget, job }, deps(ledger));
-    const retry = await recordGpuHours({ request: request(), budget, job }, deps(ledger, new Date('2026-05-04T14:05:00Z')));
+    const first = await recordGpuHours(event({ job }), deps(ledger));
+    const retry = await recordGpuHours(event({ job }), deps(ledger, new Date('2026-05-04T14:05:00Z')));
     expect(first.recorded).toBe(true);
     expect(retry.recorded).toBe(false);
     expect(retry.usage).toEqual(first.usage);
@@ -237,35 +257,115 @@ describe('recordGpuHours', () => {
   it('books each month its share of a run that crossed the month boundary, and reports the month it ended in', async () => {
     const ledger = new InMemoryLedger();
     const job = jobDescription('SUCCEEDED', [{ start: '2026-04-30T23:00:00Z', stop: '2026-05-01T00:30:00Z', reason: EXITED, exitCode: 0 }]);
-    const result = await recordGpuHours({ request: request(), budget, job }, deps(ledger, new Date('2026-05-01T00:31:00Z')));
+    const result = await recordGpuHours(event({ job }), deps(ledger, new Date('2026-05-01T00:31:00Z')));
     expect(result.run.gpuHoursByMonth).toEqual({ '2026-04': 8, '2026-05': 4 });
     expect(result.usage).toEqual(expect.objectContaining({ month: '2026-05', gpuHours: 12, monthUsedGpuHours: 4 }));
     expect(await ledger.monthUsage('dev', '2026-04')).toBe(8);
   });
 
-  it('books nothing for a job that was never created, and the estimate when usage is unknown', async () => {
+  it("books nothing for a job that was never created, and the training job's share of the estimate when usage is unknown", async () => {
     const ledger = new InMemoryLedger();
-    const notStarted = await recordGpuHours({ request: request('run-a'), budget, error: { Error: 'Batch.ClientException', Cause: 'queue not found' } }, deps(ledger));
+    const notStarted = await recordGpuHours(event({ error: { Error: 'Batch.ClientException', Cause: 'queue not found' } }, 'run-a'), deps(ledger));
     expect(notStarted.usage).toEqual(expect.objectContaining({ gpuHours: 0, attempts: 0 }));
     expect(notStarted.run.source).toBe('not-started');
-    const unknown = await recordGpuHours({ request: request('run-b'), budget, error: { Error: 'States.Timeout' } }, deps(ledger));
-    expect(unknown.run).toEqual(expect.objectContaining({ source: 'estimate', gpuHours: budget.estimateGpuHours, jobStatus: 'UNKNOWN' }));
-    expect(await ledger.monthUsage('dev', '2026-05')).toBe(budget.estimateGpuHours);
+    const unknown = await recordGpuHours(event({ error: { Error: 'States.Timeout' } }, 'run-b'), deps(ledger));
+    // The whole estimate also holds the eval job's bound, which is booked (or charged) on its own.
+    expect(budget.estimateGpuHours).toBeGreaterThan(budget.trainEstimateGpuHours);
+    expect(unknown.run).toEqual(expect.objectContaining({ source: 'estimate', gpuHours: budget.trainEstimateGpuHours, jobStatus: 'UNKNOWN' }));
+    expect(await ledger.monthUsage('dev', '2026-05')).toBe(budget.trainEstimateGpuHours);
   });
 
   it('never moves last-trained backwards when runs are booked out of order', async () => {
     const ledger = new InMemoryLedger();
     const later = jobDescription('SUCCEEDED', [{ start: '2026-05-10T10:00:00Z', stop: '2026-05-10T11:00:00Z', reason: EXITED, exitCode: 0 }]);
     const earlier = jobDescription('SUCCEEDED', [{ start: '2026-05-03T10:00:00Z', stop: '2026-05-03T11:00:00Z', reason: EXITED, exitCode: 0 }]);
-    await recordGpuHours({ request: request('run-late'), budget, job: later }, deps(ledger));
-    await recordGpuHours({ request: request('run-early'), budget, job: earlier }, deps(ledger));
+    await recordGpuHours(event({ job: later }, 'run-late'), deps(ledger));
+    await recordGpuHours(event({ job: earlier }, 'run-early'), deps(ledger));
     expect(await ledger.lastTrainedAt('qwen3-4b')).toEqual(new Date('2026-05-10T11:00:00Z'));
   });
 
   it('accepts exactly one of job and error', () => {
-    const base = { request: request(), budget };
+    const base = { jobKind: 'eval', request: request(), budget };
     expect(recordGpuHoursEventSchema.safeParse({ ...base }).success).toBe(false);
     expect(recordGpuHoursEventSchema.safeParse({ ...base, job: {}, error: { Error: 'x' } }).success).toBe(false);
     expect(recordGpuHoursEventSchema.safeParse({ ...base, error: { Error: 'States.TaskFailed', Cause: '{}' } }).success).toBe(true);
+    expect(recordGpuHoursEventSchema.safeParse({ ...base, jobKind: 'serve', error: { Error: 'x' } }).success).toBe(false);
+  });
+
+  it('books the training job of an execution started before eval jobs were booked (no jobKind, no split of the estimate)', async () => {
+    const ledger = new InMemoryLedger();
+    const { trainEstimateGpuHours: _train, evalEstimateGpuHours: _eval, ...olderBudget } = budget;
+    const older = recordGpuHoursEventSchema.parse({ request: request(), budget: { ...olderBudget, estimateGpuHours: 16 }, error: { Error: 'States.Timeout' } });
+    expect(older.jobKind).toBe('train');
+    const result = await recordGpuHours(older, deps(ledger));
+    // That definition's estimate was the training job's alone: it is what the job was allowed.
+    expect(result.run).toEqual(expect.objectContaining({ jobKind: 'train', source: 'estimate', gpuHours: 16 }));
+  });
+});
+
+describe('recordGpuHours of the eval job', () => {
+  const deps = (ledger: InMemoryLedger, now = new Date('2026-05-04T16:00:00Z')) => ({ ledger, gpusPerJob: 8, now });
+  const evalEvent = (fields: { job?: unknown; error?: RecordGpuHoursEvent['error'] }): RecordGpuHoursEvent => ({ jobKind: 'eval', request: request(), budget, ...fields });
+  const trainEvent = (job: unknown): RecordGpuHoursEvent => ({ jobKind: 'train', request: request(), budget, job });
+  const trained = jobDescription('SUCCEEDED', [{ start: '2026-05-04T10:00:00Z', stop: '2026-05-04T12:00:00Z', reason: EXITED, exitCode: 0 }]);
+  const evaluated = jobDescription('SUCCEEDED', [{ start: '2026-05-04T12:10:00Z', stop: '2026-05-04T12:40:00Z', reason: EXITED, exitCode: 0 }]);
+
+  it('books a succeeded eval job as its own item next to the training job, and the month holds both', async () => {
+    const ledger = new InMemoryLedger();
+    await recordGpuHours(trainEvent(trained), deps(ledger));
+    const result = await recordGpuHours(evalEvent({ job: evaluated }), deps(ledger));
+    expect(gpuUsageSchema.parse(result.usage)).toEqual({ runId: 'run-1', jobKind: 'eval', month: '2026-05', attempts: 1, gpuHours: 4, monthUsedGpuHours: 20 });
+    expect(result.recorded).toBe(true);
+    expect(ledger.bookedRuns().map((r) => [r.runId, r.jobKind, r.gpuHours])).toEqual([
+      ['run-1', 'train', 16],
+      ['run-1', 'eval', 4],
+    ]);
+  });
+
+  it('never marks the model trained: the cooldown runs from the training job, and an eval alone starts none', async () => {
+    const evalOnly = new InMemoryLedger();
+    await recordGpuHours(evalEvent({ job: evaluated }), deps(evalOnly));
+    expect(await evalOnly.lastTrainedAt('qwen3-4b')).toBeUndefined();
+
+    const both = new InMemoryLedger();
+    await recordGpuHours(trainEvent(trained), deps(both));
+    await recordGpuHours(evalEvent({ job: evaluated }), deps(both));
+    expect(await both.lastTrainedAt('qwen3-4b')).toEqual(new Date('2026-05-04T12:00:00Z'));
+  });
+
+  it('books every attempt of a failed eval job from the caught error, Spot reclaim included', async () => {
+    const ledger = new InMemoryLedger();
+    const failed = jobDescription('FAILED', [
+      { start: '2026-05-04T12:10:00Z', stop: '2026-05-04T12:25:00Z', reason: SPOT },
+      { start: '2026-05-04T12:30:00Z', stop: '2026-05-04T12:45:00Z', reason: EXITED, exitCode: 1 },
+    ]);
+    const result = await recordGpuHours(evalEvent({ error: { Error: 'States.TaskFailed', Cause: JSON.stringify(failed) } }), deps(ledger));
+    expect(result.usage).toEqual({ runId: 'run-1', jobKind: 'eval', month: '2026-05', attempts: 2, gpuHours: 4, monthUsedGpuHours: 4 });
+    expect(result.run).toEqual(expect.objectContaining({ jobKind: 'eval', jobStatus: 'FAILED', spotReclaims: 1, source: 'batch-attempts' }));
+    expect(await ledger.lastTrainedAt('qwen3-4b')).toBeUndefined();
+  });
+
+  it('books 0 h for an eval job that was never created, and the eval share of the estimate when usage is unknown', async () => {
+    const ledger = new InMemoryLedger();
+    const notStarted = await recordGpuHours(evalEvent({ error: { Error: 'Batch.ClientException', Cause: 'job definition not found' } }), deps(ledger));
+    expect(notStarted.run).toEqual(expect.objectContaining({ jobKind: 'eval', gpuHours: 0, attempts: 0, jobStatus: 'NOT_STARTED', source: 'not-started' }));
+    expect(await ledger.monthUsage('dev', '2026-05')).toBe(0);
+
+    const other = new InMemoryLedger();
+    const unknown = await recordGpuHours(evalEvent({ error: { Error: 'States.Runtime' } }), deps(other));
+    expect(unknown.run).toEqual(expect.objectContaining({ jobKind: 'eval', source: 'estimate', gpuHours: budget.evalEstimateGpuHours, jobStatus: 'UNKNOWN' }));
+  });
+
+  it('is idempotent per job: retried bookings of both jobs add nothing and return the first figures', async () => {
+    const ledger = new InMemoryLedger();
+    const train = await recordGpuHours(trainEvent(trained), deps(ledger));
+    const evaluation = await recordGpuHours(evalEvent({ job: evaluated }), deps(ledger));
+    const trainRetry = await recordGpuHours(trainEvent(trained), deps(ledger, new Date('2026-05-04T16:05:00Z')));
+    const evalRetry = await recordGpuHours(evalEvent({ job: evaluated }), deps(ledger, new Date('2026-05-04T16:05:00Z')));
+    expect([train.recorded, evaluation.recorded, trainRetry.recorded, evalRetry.recorded]).toEqual([true, true, false, false]);
+    expect(evalRetry.usage).toEqual(evaluation.usage);
+    expect(trainRetry.usage.jobKind).toBe('train');
+    expect(ledger.bookedRuns()).toHaveLength(2);
+    expect(await ledger.monthUsage('dev', '2026-05')).toBe(20);
   });
 });

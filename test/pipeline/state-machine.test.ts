@@ -122,6 +122,7 @@ describe('training pipeline, executed locally on the synthesized definition', ()
         S.train,
         S.recordGpuHours,
         S.evaluate,
+        S.recordEvalGpuHours,
         S.checkEvalGate,
         S.registerModel,
         S.notifyRegistered,
@@ -139,8 +140,16 @@ describe('training pipeline, executed locally on the synthesized definition', ()
         ['train', 'SUCCEEDED'],
         ['eval', 'SUCCEEDED'],
       ]);
-      const [run1] = h.ledger.bookedRuns();
-      expect(run1?.gpuHours).toBeCloseTo(1.5 * stage.training.gpusPerJob);
+      // Two ledger items for the run: its training job and its eval job (0.25 h simulated by default).
+      expect(h.ledger.bookedRuns().map((r) => ({ runId: r.runId, jobKind: r.jobKind, jobStatus: r.jobStatus }))).toEqual([
+        { runId: expect.any(String), jobKind: 'train', jobStatus: 'SUCCEEDED' },
+        { runId: expect.any(String), jobKind: 'eval', jobStatus: 'SUCCEEDED' },
+      ]);
+      const [train, evaluation] = h.ledger.bookedRuns();
+      expect(evaluation?.runId).toBe(train?.runId);
+      expect(train?.gpuHours).toBeCloseTo(1.5 * stage.training.gpusPerJob);
+      expect(evaluation?.gpuHours).toBeCloseTo(0.25 * stage.training.gpusPerJob);
+      expect(await h.ledger.monthUsage(stage.stage, train!.month)).toBeCloseTo(1.75 * stage.training.gpusPerJob);
     } finally {
       await h.close();
     }
@@ -254,6 +263,28 @@ describe('training pipeline, executed locally on the synthesized definition', ()
       expect(result.batch.jobs[0]?.attemptEnvironments).toHaveLength(1);
       expect(h.ledger.bookedRuns()).toHaveLength(1);
       expect(result.error).toBe('States.TaskFailed');
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('a failed eval job books its GPU hours (every attempt), keeps the training cooldown, and ends in Pipeline failed with the eval error', async () => {
+    const h = await harness();
+    try {
+      const result = await run(h, { train: 'approve' }, { ...SUCCESS, evalAttempts: ['spot-reclaim', 'app-error'], evalAttemptHours: 0.5 });
+      expect(result.status).toBe('FAILED');
+      expect(result.visited.slice(-6)).toEqual([S.train, S.recordGpuHours, S.evaluate, S.recordEvalGpuHoursAfterFailure, S.notifyFailure, S.failed]);
+      // The error is the eval job's own (its job description), not anything from the booking.
+      expect(result.error).toBe('States.TaskFailed');
+      expect(JSON.parse(result.cause ?? '{}')).toMatchObject({ JobName: expect.stringMatching(/^eval-/), Status: 'FAILED' });
+      const evaluation = h.ledger.bookedRuns().find((r) => r.jobKind === 'eval');
+      // A reclaimed half attempt (0.25 h), retried, then an application error (0.1 h).
+      expect(evaluation).toMatchObject({ jobStatus: 'FAILED', attempts: 2, spotReclaims: 1, source: 'batch-attempts' });
+      expect(evaluation?.gpuHours).toBeCloseTo((0.25 + 0.1) * stage.training.gpusPerJob);
+      expect(h.ledger.bookedRuns().map((r) => r.jobKind)).toEqual(['train', 'eval']);
+      // The training job succeeded, so the model did train: the cooldown comes from it, not from the eval.
+      expect(await h.ledger.lastTrainedAt(TRAIN.targetModelId)).toEqual(new Date(NOW.getTime() + 1.5 * 3_600_000));
+      expect(subjects(h).some((subject) => /failed/.test(subject))).toBe(true);
     } finally {
       await h.close();
     }

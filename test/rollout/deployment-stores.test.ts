@@ -51,6 +51,29 @@ describe.each(adapters)('%s', (_name, make) => {
     await expect(store.seedCurrent(MODEL, version(2, 'x'), at)).rejects.toThrow('already has a current version');
   });
 
+  it('replaces a current version only at the revision it was read at, as a seed at the next revision', async () => {
+    await expect(store.reseedCurrent(MODEL, version(2, 'AllTraffic'), at, 0)).rejects.toThrow(`${MODEL} changed before its current version could be replaced (revision 0 was read; now no state)`);
+    await store.seedCurrent(MODEL, version(1, 'AllTraffic'), at);
+    await store.promote({ targetModelId: MODEL, expectedCurrentArn: version(1, '').modelPackageArn, next: version(2, 'qwen3-4b-v2'), keep: 3, rolloutId: 'rollout-2', at });
+    const later = new Date('2026-05-05T08:00:00.000Z');
+    await expect(store.reseedCurrent(MODEL, version(7, 'AllTraffic'), later, 0)).rejects.toThrow(`(revision 0 was read; now revision 1, ${version(2, '').modelPackageArn} by rollout-2); nothing was written`);
+    expect((await store.getCurrent(MODEL))?.current).toEqual(version(2, 'qwen3-4b-v2'));
+    const replaced = await store.reseedCurrent(MODEL, version(7, 'AllTraffic'), later, 1);
+    expect(replaced).toEqual({ targetModelId: MODEL, current: version(7, 'AllTraffic'), deployable: [version(7, 'AllTraffic')], revision: 2, updatedAt: later.toISOString(), promotedBy: 'seed' });
+    expect(await store.getCurrent(MODEL)).toEqual(replaced);
+  });
+
+  it("finds a model's latest rollback by the time it was verified, ignoring other models'", async () => {
+    expect(await store.latestRollback(MODEL)).toBeUndefined();
+    const older = { ...rollback('alarm-lambda', 'older'), rolloutId: 'rollout-a', verifiedAt: '2026-05-01T10:00:00.000Z' };
+    const newer = { ...rollback('state-machine', 'newer'), rolloutId: 'rollout-b', verifiedAt: '2026-05-03T10:00:00.000Z' };
+    const otherModel = { ...rollback('alarm-lambda', 'other'), rolloutId: 'rollout-c', targetModelId: 'other-model', verifiedAt: '2026-05-04T10:00:00.000Z' };
+    for (const record of [newer, otherModel, older]) await store.recordRollback(record);
+    await store.seedCurrent(MODEL, version(1, 'AllTraffic'), at);
+    expect(await store.latestRollback(MODEL)).toEqual(newer);
+    expect(await store.latestRollback('other-model')).toEqual(otherModel);
+  });
+
   it('promotes, keeping the last 3 versions deployable, newest first', async () => {
     await store.seedCurrent(MODEL, version(1, 'AllTraffic'), at);
     for (const v of [2, 3, 4, 5]) {

@@ -1,3 +1,6 @@
+import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
+import { mockClient } from 'aws-sdk-client-mock';
+import { describeEksClusterWith, type DescribeEksCluster } from '../../lambdas/rollout/aws/eks-cluster-connection';
 import { EksRouteRouter } from '../../lambdas/rollout/aws/eks-route-router';
 import { presignedUrlOfToken } from '../../lambdas/rollout/aws/eks-token';
 import { KubernetesApi, nodeHttpsTransport, type HttpsRequest, type HttpsResponse } from '../../lambdas/rollout/aws/kubernetes-api';
@@ -8,6 +11,18 @@ import { EKS_TARGET, VirtualClock, eksPlan, sageMakerPlan } from './helpers';
 
 const credentials = async () => ({ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' });
 const CA_PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+const ENDPOINT = 'https://EXAMPLE0000000000000000000000000.gr7.us-east-1.eks.amazonaws.com';
+const CA_BASE64 = Buffer.from(CA_PEM).toString('base64');
+
+/** A DescribeCluster that answers from a table and counts its calls. */
+function clusterDirectory(): { describeCluster: DescribeEksCluster; lookups: string[] } {
+  const lookups: string[] = [];
+  const describeCluster: DescribeEksCluster = async (name) => {
+    lookups.push(name);
+    return { endpoint: ENDPOINT, certificateAuthority: CA_BASE64 };
+  };
+  return { describeCluster, lookups };
+}
 
 /** A transport that answers from a SIMULATED route and records every request. */
 function clusterTransport(route: SimulatedHttpRoute): { transport: (r: HttpsRequest) => Promise<HttpsResponse>; requests: HttpsRequest[] } {
@@ -29,17 +44,18 @@ function clusterTransport(route: SimulatedHttpRoute): { transport: (r: HttpsRequ
 describe('EksRouteRouter', () => {
   const clock = new VirtualClock();
   const plan = eksPlan();
-  // The dev config's CA is base64 of a PEM header: enough for the client's format check.
-  const target = { ...EKS_TARGET, certificateAuthority: Buffer.from(CA_PEM).toString('base64') };
+  const target = EKS_TARGET;
 
   it('reads the route through the Kubernetes API with an EKS bearer token and the cluster CA', async () => {
     const route = new SimulatedHttpRoute({ target, clock: clock.now });
     const { transport, requests } = clusterTransport(route);
-    const router = new EksRouteRouter({ region: 'us-east-1', credentials, transport, clock: clock.now });
+    const { describeCluster, lookups } = clusterDirectory();
+    const router = new EksRouteRouter({ region: 'us-east-1', credentials, describeCluster, transport, clock: clock.now });
     expect(await router.readWeights(target, plan)).toEqual({ currentPercent: 100, candidatePercent: 0 });
+    expect(lookups).toEqual([EKS_TARGET.clusterName]);
     const [get] = requests;
     expect(get!.method).toBe('GET');
-    expect(get!.url).toBe(new URL(httpRoutePath(EKS_TARGET), EKS_TARGET.clusterEndpoint).toString());
+    expect(get!.url).toBe(new URL(httpRoutePath(EKS_TARGET), ENDPOINT).toString());
     expect(get!.ca).toBe(CA_PEM);
     const bearer = get!.headers.authorization!;
     expect(bearer).toMatch(/^Bearer k8s-aws-v1\./);
@@ -49,14 +65,16 @@ describe('EksRouteRouter', () => {
   it('patches the weights with a JSON merge patch carrying the resourceVersion it read', async () => {
     const route = new SimulatedHttpRoute({ target, clock: clock.now });
     const { transport, requests } = clusterTransport(route);
-    const router = new EksRouteRouter({ region: 'us-east-1', credentials, transport, clock: clock.now });
+    const { describeCluster, lookups } = clusterDirectory();
+    const router = new EksRouteRouter({ region: 'us-east-1', credentials, describeCluster, transport, clock: clock.now });
     await router.setWeights(target, plan, { currentPercent: 90, candidatePercent: 10 });
     const patch = requests.find((r) => r.method === 'PATCH')!;
     expect(patch.headers['content-type']).toBe('application/merge-patch+json');
     expect(JSON.parse(patch.body!)).toEqual(expect.objectContaining({ metadata: { resourceVersion: '1' } }));
     expect(routeWeights(route.current(), backendsOf(plan))).toEqual({ currentPercent: 90, candidatePercent: 10 });
-    // One token for both calls: tokens are reused, not minted per request.
+    // One token for both calls and one cluster lookup: neither is repeated per request.
     expect(new Set(requests.map((r) => r.headers.authorization)).size).toBe(1);
+    expect(lookups).toEqual([EKS_TARGET.clusterName]);
   });
 
   it('turns a 409 Conflict (the route changed since it was read) into TrafficTargetBusy', async () => {
@@ -67,14 +85,14 @@ describe('EksRouteRouter', () => {
       if (request.method === 'PATCH') route.call({ Method: 'PATCH', Path: httpRoutePath(EKS_TARGET), RequestBody: { metadata: { labels: { touched: 'yes' } } } });
       return base(request);
     };
-    const router = new EksRouteRouter({ region: 'us-east-1', credentials, transport, clock: clock.now });
+    const router = new EksRouteRouter({ region: 'us-east-1', credentials, describeCluster: clusterDirectory().describeCluster, transport, clock: clock.now });
     await expect(router.setWeights(target, plan, { currentPercent: 100, candidatePercent: 0 })).rejects.toBeInstanceOf(TrafficTargetBusy);
   });
 
   it('reports an API error with its status and reason', async () => {
     const api = new KubernetesApi({
-      endpoint: EKS_TARGET.clusterEndpoint,
-      certificateAuthority: target.certificateAuthority,
+      endpoint: ENDPOINT,
+      certificateAuthority: CA_BASE64,
       token: async () => 'k8s-aws-v1.x',
       transport: async () => ({ status: 403, body: JSON.stringify({ kind: 'Status', reason: 'Forbidden', message: 'httproutes is forbidden: User "sial-rollback" cannot patch resource' }) }),
     });
@@ -87,8 +105,38 @@ describe('EksRouteRouter', () => {
   });
 
   it('is refused a SageMaker target', async () => {
-    const router = new EksRouteRouter({ region: 'us-east-1', credentials });
+    const router = new EksRouteRouter({ region: 'us-east-1', credentials, describeCluster: clusterDirectory().describeCluster });
     const sm = sageMakerPlan();
     await expect(router.readWeights(sm.target, sm)).rejects.toThrow('was given a sagemaker target');
+  });
+
+  it('asks EKS again after a failed cluster lookup instead of keeping the failure', async () => {
+    const route = new SimulatedHttpRoute({ target, clock: clock.now });
+    const { transport } = clusterTransport(route);
+    let calls = 0;
+    const describeCluster: DescribeEksCluster = async () => {
+      calls += 1;
+      if (calls === 1) throw new Error('ThrottlingException: Rate exceeded');
+      return { endpoint: ENDPOINT, certificateAuthority: CA_BASE64 };
+    };
+    const router = new EksRouteRouter({ region: 'us-east-1', credentials, describeCluster, transport, clock: clock.now });
+    await expect(router.readWeights(target, plan)).rejects.toThrow('Rate exceeded');
+    await expect(router.readWeights(target, plan)).resolves.toEqual({ currentPercent: 100, candidatePercent: 0 });
+    expect(calls).toBe(2);
+  });
+});
+
+describe('describeEksClusterWith (EKS DescribeCluster)', () => {
+  const eks = mockClient(EKSClient);
+  beforeEach(() => eks.reset());
+
+  it('returns the endpoint and the base64 CA of the named cluster', async () => {
+    eks.on(DescribeClusterCommand, { name: 'serving-dev' }).resolves({ cluster: { name: 'serving-dev', status: 'ACTIVE', endpoint: ENDPOINT, certificateAuthority: { data: CA_BASE64 } } });
+    await expect(describeEksClusterWith(new EKSClient({ region: 'us-east-1' }))('serving-dev')).resolves.toEqual({ endpoint: ENDPOINT, certificateAuthority: CA_BASE64 });
+  });
+
+  it('refuses a cluster that has no endpoint yet, naming it and its status', async () => {
+    eks.on(DescribeClusterCommand).resolves({ cluster: { name: 'serving-dev', status: 'CREATING' } });
+    await expect(describeEksClusterWith(new EKSClient({ region: 'us-east-1' }))('serving-dev')).rejects.toThrow('EKS cluster serving-dev (status CREATING) reports no API endpoint or certificate authority yet');
   });
 });

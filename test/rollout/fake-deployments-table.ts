@@ -4,7 +4,7 @@
  * Each condition the adapter sends is evaluated as written; an unknown one fails the test loudly.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClientResolvedConfig, type ServiceInputTypes, type ServiceOutputTypes } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, ScanCommand, type DynamoDBDocumentClientResolvedConfig, type ServiceInputTypes, type ServiceOutputTypes } from '@aws-sdk/lib-dynamodb';
 import type { AwsStub } from 'aws-sdk-client-mock';
 
 type Item = Record<string, unknown>;
@@ -52,6 +52,19 @@ export function fakeDeploymentsTable(ddb: Stub): Map<string, Item> {
     check(input.ConditionExpression, items.get(key), input.ExpressionAttributeValues);
     items.delete(key);
     return {};
+  });
+  // One page per item, so the adapter's paging is exercised too.
+  ddb.on(ScanCommand).callsFake((input: { FilterExpression?: string; ExpressionAttributeValues?: Values; ExclusiveStartKey?: { pk: string; sk: string }; ConsistentRead?: boolean }) => {
+    if (input.ConsistentRead !== true) throw new Error('fake deployments table: every read must be strongly consistent');
+    if (input.FilterExpression !== 'sk = :sk AND targetModelId = :model') throw new Error(`fake deployments table: unknown filter ${String(input.FilterExpression)}`);
+    const keys = [...items.keys()].sort();
+    const start = input.ExclusiveStartKey === undefined ? 0 : keys.indexOf(keyOf(input.ExclusiveStartKey)) + 1;
+    const key = keys[start];
+    if (key === undefined) return { Items: [] };
+    const item = items.get(key)!;
+    const v = input.ExpressionAttributeValues ?? {};
+    const matches = item.sk === v[':sk'] && item.targetModelId === v[':model'];
+    return { Items: matches ? [structuredClone(item)] : [], ...(start + 1 < keys.length ? { LastEvaluatedKey: { pk: item.pk, sk: item.sk } } : {}) };
   });
   return items;
 }

@@ -259,14 +259,15 @@ describe.each([
   // Every Task on this target's path except Roll back itself (whose failure cannot promise the outcome)
   // and the notifications (they run after traffic is settled).
   const otherTargetStates: readonly string[] =
-    model.rollout.kind === 'sagemaker' ? [R.readRoute, R.planRoutePatch, R.patchRouteWeights, R.verifyRouteWeights] : [R.deployCandidateVariant, R.checkEndpointStatus, R.setSageMakerWeights, R.verifySageMakerWeights];
+    model.rollout.kind === 'sagemaker' ? [R.describeCluster, R.readRoute, R.planRoutePatch, R.patchRouteWeights, R.verifyRouteWeights] : [R.deployCandidateVariant, R.checkEndpointStatus, R.setSageMakerWeights, R.verifySageMakerWeights];
   const taskStates = Object.entries(pipeline.rollout.States)
     .filter(([name, state]) => state.Type === 'Task' && name !== R.rollBack && !String(state.Resource).includes(':sns:publish') && !otherTargetStates.includes(name))
     .map(([name]) => name);
 
   it('injects failures into every Task state on the path (the list is not empty or stale)', () => {
-    expect(taskStates.length).toBeGreaterThanOrEqual(model.rollout.kind === 'sagemaker' ? 10 : 9);
+    expect(taskStates.length).toBeGreaterThanOrEqual(10);
     expect(taskStates).toEqual(expect.arrayContaining([R.validateRollout, R.prepareStepApproval, R.requestStepApproval, R.checkCanary, R.advanceStep, R.promote]));
+    if (model.rollout.kind === 'eks') expect(taskStates).toContain(R.describeCluster);
   });
 
   it.each(taskStates)('a failure injected at "%s" ends with 100 %% of the traffic on the previous version', async (failing) => {

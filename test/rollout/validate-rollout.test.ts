@@ -86,7 +86,7 @@ describe('validateRollout', () => {
     ['a rejected package', () => input({ modelPackageArn: arns[3], modelPackageVersion: 4 }), 'is Rejected in the registry'],
     ["another model's package", () => input({ modelPackageArn: arns[2], modelPackageVersion: 3 }), 'was trained for qwen3-4b-internal, not for qwen3-4b'],
     ['the current version again', () => input({ modelPackageArn: arns[0], modelPackageVersion: 1 }), 'already is the current version of qwen3-4b'],
-    ['a model without a recorded current version', () => input({ targetModelId: EKS_MODEL.id, modelPackageArn: arns[2], modelPackageVersion: 3 }), /qwen3-4b-internal has no current version in the deployment store; record the version that serves it now/],
+    ['a model without a recorded current version', () => input({ targetModelId: EKS_MODEL.id, modelPackageArn: arns[2], modelPackageVersion: 3 }), /qwen3-4b-internal has no current version in the deployment store; record the version that serves it now with: sial rollout seed --model qwen3-4b-internal --version <N> \(it serves from qwen3-4b-internal-current/],
   ];
 
   it.each(refusals)('refuses %s', async (_what, make, message) => {

@@ -24,6 +24,12 @@ describe('stage configuration cross-checks', () => {
     expect(parse({ ...dev, training: { ...dev.training, baseModelUris: {} } })).toThrow(/training\.baseModelUris: received no entry for qwen3-4b, qwen3-4b-internal/);
   });
 
+  it('refuses a stage without a positive eval job bound (the budget estimate and the eval timeout read it)', () => {
+    const { maxEvalJobHours: _bound, ...withoutBound } = dev.training;
+    expect(parse({ ...dev, training: withoutBound })).toThrow(/training\.maxEvalJobHours: received nothing \(the field is missing\)/);
+    expect(parse({ ...dev, training: { ...dev.training, maxEvalJobHours: 0 } })).toThrow(/training\.maxEvalJobHours: received 0; /);
+  });
+
   it('refuses a serving image outside ECR', () => {
     expect(parse({ ...dev, training: { ...dev.training, servingImageUri: 'docker.io/vllm/vllm-openai:latest' } })).toThrow(/training\.servingImageUri: received "docker\.io\/vllm\/vllm-openai:latest"; must be an ECR image URI/);
   });

@@ -48,8 +48,8 @@ export interface AttemptSpan {
   readonly exitCode?: number;
 }
 
-/** What a training job did, as far as the GPU ledger is concerned. */
-export type TrainJobOutcome =
+/** What a Batch job (training or eval) did, as far as the GPU ledger is concerned. */
+export type BatchJobOutcome =
   | {
       readonly kind: 'job';
       readonly status: 'SUCCEEDED' | 'FAILED';
@@ -89,7 +89,7 @@ export function attemptSpans(job: BatchJobDescription, now: number): AttemptSpan
   return spans;
 }
 
-function fromDescription(job: BatchJobDescription, now: number): TrainJobOutcome {
+function fromDescription(job: BatchJobDescription, now: number): BatchJobOutcome {
   return {
     kind: 'job',
     status: job.Status === 'SUCCEEDED' ? 'SUCCEEDED' : 'FAILED',
@@ -113,20 +113,20 @@ function parseCause(cause: string | undefined): BatchJobDescription | undefined 
 }
 
 /**
- * Reads a training job's outcome from the `Train` state's result (`job`) or its caught error
- * (`error`). Exactly one of them is expected.
+ * Reads a Batch job's outcome from its state's result (`job`: `Train` or `Evaluate`) or its caught
+ * error (`error`). Exactly one of them is expected.
  *
  * @throws Error when `job` is present but is not a Batch job description (a wiring mistake).
  */
-export function trainJobOutcome(input: { job?: unknown; error?: TaskError }, now: number): TrainJobOutcome {
+export function batchJobOutcome(input: { job?: unknown; error?: TaskError }, now: number): BatchJobOutcome {
   if (input.job !== undefined) {
     const parsed = batchJobDescriptionSchema.safeParse(input.job);
     if (!parsed.success) {
-      throw new Error(`the Train result is not a Batch job description: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+      throw new Error(`the Batch task result is not a Batch job description: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
     }
     return fromDescription(parsed.data, now);
   }
-  if (input.error === undefined) throw new Error('Record GPU hours needs the Train result (`job`) or its caught error (`error`)');
+  if (input.error === undefined) throw new Error('Booking GPU hours needs the Batch task result (`job`) or its caught error (`error`)');
   const description = parseCause(input.error.Cause);
   if (description !== undefined) return fromDescription(description, now);
   const base = { error: input.error.Error, ...(input.error.Cause === undefined ? {} : { cause: input.error.Cause }) };

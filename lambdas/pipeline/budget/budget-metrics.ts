@@ -17,7 +17,7 @@ export const BUDGET_METRIC = {
   usedGpuHours: 'GpuHoursUsed',
   /** The ceiling in GPU-hours, so a dashboard can draw the line. */
   ceilingGpuHours: 'GpuHoursCeiling',
-  /** GPU-hours of one run as it is booked (record step only). */
+  /** GPU-hours of one job of a run (training or eval) as it is booked (record steps only). */
   runGpuHours: 'RunGpuHours',
 } as const;
 
@@ -29,7 +29,7 @@ export interface BudgetFigures {
   readonly stage: string;
   readonly usedGpuHours: number;
   readonly ceilingGpuHours: number;
-  /** Set by the record step: the run just booked. */
+  /** Set by the record steps: the job just booked. */
   readonly runGpuHours?: number;
 }
 

@@ -4,13 +4,16 @@
  *
  * | item | pk | sk | attributes |
  * |---|---|---|---|
- * | month total | `STAGE#<stage>` | `MONTH#YYYY-MM` | usedGpuHours (ADD), runCount (ADD), updatedAt |
- * | run | `STAGE#<stage>` | `RUN#<runId>` | the GpuRunRecord, written once |
+ * | month total | `STAGE#<stage>` | `MONTH#YYYY-MM` | usedGpuHours (ADD), runCount (ADD, training jobs only), updatedAt |
+ * | training job | `STAGE#<stage>` | `RUN#<runId>` | the GpuRunRecord (jobKind train), written once |
+ * | eval job | `STAGE#<stage>` | `RUN#<runId>#EVAL` | the GpuRunRecord (jobKind eval), written once |
  * | last trained | `MODELS` | `MODEL#<targetModelId>` | lastTrainedAt (ISO), lastRunId, stage |
  *
- * A run is booked in one transaction: the run item with `attribute_not_exists(pk)` plus an ADD on each
+ * A job is booked in one transaction: its item with `attribute_not_exists(pk)` plus an ADD on each
  * month it used. A retried Lambda's transaction fails on the condition and adds nothing, and a crash
- * can never leave a run item without its hours (or hours without the item that prevents a recount).
+ * can never leave a job item without its hours (or hours without the item that prevents a recount).
+ * The training job keeps the key it had before eval jobs were booked, so a booking retried across that
+ * change still finds its item; run ids never contain `#`, so no run's key can be another's eval key.
  * Last-trained items sit under their own partition because TrainingHistory is asked by model id alone;
  * every deployment (stage) has its own table, so model ids cannot collide.
  */
@@ -18,6 +21,7 @@ import { ConditionalCheckFailedException, TransactionCanceledException } from '@
 import { GetCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { retryWithBackoff } from '../../shared/retry';
 import type { Sleep } from '../../shared/ports';
+import type { GpuJobKind } from '../contracts';
 import { gpuRunRecordSchema, roundGpuHours, type GpuLedger, type GpuRunRecord, type LedgerMonth, type RecordRunOutcome } from './ledger';
 import type { TrainingHistory } from '../eligibility/training-history';
 
@@ -30,7 +34,7 @@ export interface LedgerKey {
 /** The ledger's key layout (exported for the construct's documentation and for tests). */
 export const LEDGER_KEYS = {
   month: (stage: string, month: LedgerMonth): LedgerKey => ({ pk: `STAGE#${stage}`, sk: `MONTH#${month}` }),
-  run: (stage: string, runId: string): LedgerKey => ({ pk: `STAGE#${stage}`, sk: `RUN#${runId}` }),
+  run: (stage: string, runId: string, jobKind: GpuJobKind): LedgerKey => ({ pk: `STAGE#${stage}`, sk: jobKind === 'train' ? `RUN#${runId}` : `RUN#${runId}#EVAL` }),
   model: (targetModelId: string): LedgerKey => ({ pk: 'MODELS', sk: `MODEL#${targetModelId}` }),
 };
 
@@ -66,14 +70,16 @@ export class DynamoDbLedger implements GpuLedger, TrainingHistory {
   async recordRun(run: GpuRunRecord): Promise<RecordRunOutcome> {
     const record = gpuRunRecordSchema.parse(run);
     const now = record.recordedAt;
+    // runCount counts runs, and a run's eval job belongs to a run its training job already counted.
+    const counts = record.jobKind === 'train';
     const monthUpdates = Object.entries(record.gpuHoursByMonth)
       .filter(([, hours]) => hours > 0)
       .map(([month, hours]) => ({
         Update: {
           TableName: this.tableName,
           Key: LEDGER_KEYS.month(record.stage, month),
-          UpdateExpression: 'ADD usedGpuHours :hours, runCount :one SET updatedAt = :now',
-          ExpressionAttributeValues: { ':hours': hours, ':one': 1, ':now': now },
+          UpdateExpression: counts ? 'ADD usedGpuHours :hours, runCount :one SET updatedAt = :now' : 'ADD usedGpuHours :hours SET updatedAt = :now',
+          ExpressionAttributeValues: { ':hours': hours, ':now': now, ...(counts ? { ':one': 1 } : {}) },
         },
       }));
     const transaction = new TransactWriteCommand({
@@ -81,7 +87,7 @@ export class DynamoDbLedger implements GpuLedger, TrainingHistory {
         {
           Put: {
             TableName: this.tableName,
-            Item: { ...LEDGER_KEYS.run(record.stage, record.runId), type: 'run', ...withoutUndefined(record) },
+            Item: { ...LEDGER_KEYS.run(record.stage, record.runId, record.jobKind), type: 'run', ...withoutUndefined(record) },
             ConditionExpression: 'attribute_not_exists(pk)',
           },
         },
@@ -100,7 +106,7 @@ export class DynamoDbLedger implements GpuLedger, TrainingHistory {
       });
     } catch (error) {
       if (!isRunAlreadyBooked(error)) throw error;
-      const stored = await this.storedRun(record.stage, record.runId);
+      const stored = await this.storedRun(record.stage, record.runId, record.jobKind);
       return { recorded: false, run: stored, monthUsedGpuHours: await this.monthUsage(stored.stage, stored.month) };
     }
     return { recorded: true, run: record, monthUsedGpuHours: await this.monthUsage(record.stage, record.month) };
@@ -135,9 +141,9 @@ export class DynamoDbLedger implements GpuLedger, TrainingHistory {
     return at;
   }
 
-  private async storedRun(stage: string, runId: string): Promise<GpuRunRecord> {
-    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: LEDGER_KEYS.run(stage, runId), ConsistentRead: true }));
-    if (Item === undefined) throw new Error(`run ${runId} was reported as already booked but its ledger item cannot be read`);
+  private async storedRun(stage: string, runId: string, jobKind: GpuJobKind): Promise<GpuRunRecord> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: LEDGER_KEYS.run(stage, runId, jobKind), ConsistentRead: true }));
+    if (Item === undefined) throw new Error(`the ${jobKind} job of run ${runId} was reported as already booked but its ledger item cannot be read`);
     const { pk: _pk, sk: _sk, type: _type, ...fields } = Item;
     return gpuRunRecordSchema.parse(fields);
   }
@@ -156,9 +162,9 @@ function isTransientCancellation(error: unknown): boolean {
   return codes.some((code) => code === 'TransactionConflict' || code === 'ThrottlingError' || code === 'ProvisionedThroughputExceeded');
 }
 
-/** True when a booking transaction was cancelled because the run item already exists. */
+/** True when a booking transaction was cancelled because the job's item already exists. */
 function isRunAlreadyBooked(error: unknown): boolean {
-  // The run item is the first item of the transaction, so its condition is the first reason.
+  // The job's item is the first item of the transaction, so its condition is the first reason.
   return cancellationCodes(error)?.[0] === 'ConditionalCheckFailed';
 }
 

@@ -1,6 +1,6 @@
 /**
- * A GPU ledger held in memory, with the same semantics as DynamoDbLedger (a run is booked once,
- * last-trained never moves backwards). For domain tests without mocks and for local mode, which can
+ * A GPU ledger held in memory, with the same semantics as DynamoDbLedger (each job of a run is booked
+ * once, last-trained never moves backwards). For domain tests without mocks and for local mode, which can
  * seed it with a month's usage to play the over-budget path.
  */
 import { gpuRunRecordSchema, roundGpuHours, type GpuLedger, type GpuRunRecord, type LedgerMonth, type RecordRunOutcome } from './ledger';
@@ -16,7 +16,7 @@ export class InMemoryLedger implements GpuLedger, TrainingHistory {
     this.months.set(`${stage}|${month}`, roundGpuHours(usedGpuHours));
   }
 
-  /** Every run booked so far, in booking order. */
+  /** Every job booked so far (training and eval), in booking order. */
   bookedRuns(): GpuRunRecord[] {
     return [...this.runs.values()];
   }
@@ -27,7 +27,7 @@ export class InMemoryLedger implements GpuLedger, TrainingHistory {
 
   async recordRun(run: GpuRunRecord): Promise<RecordRunOutcome> {
     const record = gpuRunRecordSchema.parse(run);
-    const key = `${record.stage}|${record.runId}`;
+    const key = `${record.stage}|${record.runId}|${record.jobKind}`;
     const existing = this.runs.get(key);
     if (existing !== undefined) {
       return { recorded: false, run: existing, monthUsedGpuHours: await this.monthUsage(existing.stage, existing.month) };

@@ -1,10 +1,12 @@
 /**
  * The GPU-hour ledger port (ADR section 5: a monthly GPU-hour ceiling per stage). The ledger holds
- * month totals, one record per training run (written once, so a retried Lambda cannot count a run
- * twice) and, per target model, when it last trained (the eligibility cooldown reads it).
- * DynamoDbLedger is the AWS adapter; InMemoryLedger serves tests and local mode.
+ * month totals, one record per GPU job of a run (its training job and its eval job, each written once,
+ * so a retried Lambda cannot count a job twice) and, per target model, when it last trained (the
+ * eligibility cooldown reads it). DynamoDbLedger is the AWS adapter; InMemoryLedger serves tests and
+ * local mode.
  */
 import { z } from 'zod';
+import { GPU_JOB_KINDS } from '../contracts';
 
 /** Calendar month in UTC, `YYYY-MM`: the ledger's unit of account. */
 export type LedgerMonth = string;
@@ -29,15 +31,17 @@ export const GPU_HOURS_SOURCES = [
   'estimate',
 ] as const;
 
-/** One training run's entry in the ledger. */
+/** One GPU job of a run (its training or its eval job) as the ledger holds it. */
 export const gpuRunRecordSchema = z.strictObject({
   stage: z.string().min(1),
   runId: z.string().min(1),
+  /** Items booked before eval jobs were booked have no kind: they are all training jobs. */
+  jobKind: z.enum(GPU_JOB_KINDS).default('train'),
   targetModelId: z.string().min(1),
-  /** The month the run ended in; GpuUsage.month. */
+  /** The month the job ended in; GpuUsage.month. */
   month: z.string().regex(/^\d{4}-\d{2}$/),
   gpuHours: z.number().nonnegative(),
-  /** The same hours split by the UTC month they were used in (a run can cross midnight at month end). */
+  /** The same hours split by the UTC month they were used in (a job can cross midnight at month end). */
   gpuHoursByMonth: z.record(z.string().regex(/^\d{4}-\d{2}$/), z.number().nonnegative()),
   attempts: z.number().int().nonnegative(),
   /** Attempts that ended because the Spot instance was reclaimed (`Host EC2*`). */
@@ -50,13 +54,13 @@ export const gpuRunRecordSchema = z.strictObject({
 });
 export type GpuRunRecord = z.infer<typeof gpuRunRecordSchema>;
 
-/** What recording a run did. */
+/** What recording a job did. */
 export interface RecordRunOutcome {
-  /** False when the run was already in the ledger (a retry): nothing was added the second time. */
+  /** False when the job was already in the ledger (a retry): nothing was added the second time. */
   readonly recorded: boolean;
-  /** The run as the ledger holds it (the first write's values on a retry). */
+  /** The job as the ledger holds it (the first write's values on a retry). */
   readonly run: GpuRunRecord;
-  /** The total of `run.month` after the run was added. */
+  /** The total of `run.month` after the job was added. */
   readonly monthUsedGpuHours: number;
 }
 
@@ -65,8 +69,9 @@ export interface GpuLedger {
   /** GPU-hours used by a stage in a month (0 when nothing was recorded). */
   monthUsage(stage: string, month: LedgerMonth): Promise<number>;
   /**
-   * Adds a run's hours to each month it used, exactly once per (stage, runId): the run record and the
-   * month totals change together or not at all, and a second call for the same run changes nothing.
+   * Adds a job's hours to each month it used, exactly once per (stage, runId, jobKind): the job's record
+   * and the month totals change together or not at all, and a second call for the same job changes
+   * nothing. A run's training and eval jobs are two records.
    */
   recordRun(run: GpuRunRecord): Promise<RecordRunOutcome>;
   /** Records that a target model finished training at `at`; never moves the time backwards. */

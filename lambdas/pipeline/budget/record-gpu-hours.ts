@@ -1,28 +1,38 @@
 /**
- * `Record GPU hours` (after Train succeeds) and `Record GPU hours of failed run` (from Train's Catch):
- * books the run's actual GPU-hours in the ledger whether the job succeeded or failed, once per run,
- * and marks the target model as trained when a model was produced.
+ * `Record GPU hours` / `Record GPU hours of failed run` (the training job, from Train's result or Catch)
+ * and `Record eval GPU hours` / `Record GPU hours of failed eval` (the eval job, from Evaluate's): books
+ * a job's actual GPU-hours in the ledger whether it succeeded or failed, once per run and job kind, and
+ * marks the target model as trained when its training job produced a model.
  */
 import { z } from 'zod';
-import { budgetCheckSchema, validatedRequestSchema, type GpuUsage } from '../contracts';
-import { taskErrorSchema, trainJobOutcome, type TrainJobOutcome } from './batch-job';
+import { budgetCheckSchema, GPU_JOB_KINDS, validatedRequestSchema, type GpuJobKind, type GpuUsage } from '../contracts';
+import { batchJobOutcome, taskErrorSchema, type BatchJobOutcome } from './batch-job';
 import { gpuHoursByMonth, totalGpuHours } from './gpu-hours';
 import { roundGpuHours, utcMonth, type GpuLedger, type GpuRunRecord } from './ledger';
 
-/** `{ request, budget, job: $.trainJob }` or `{ request, budget, error: $.error }`. */
+/**
+ * `$.budget` as this step reads it. A check made before eval jobs were booked has no split of the
+ * estimate, and its estimate was the training job's alone; an execution started on that definition
+ * still calls this function (the new code) for its training job after a deploy.
+ */
+const bookedBudgetSchema = budgetCheckSchema.partial({ trainEstimateGpuHours: true, evalEstimateGpuHours: true });
+
+/** `{ jobKind, request, budget, job: $.trainJob | $.evalJob }` or `{ jobKind, request, budget, error: $.error }`. */
 export const recordGpuHoursEventSchema = z
   .object({
+    /** Absent only in executions started before eval jobs were booked, which book their training job alone. */
+    jobKind: z.enum(GPU_JOB_KINDS).default('train'),
     request: validatedRequestSchema,
-    budget: budgetCheckSchema,
+    budget: bookedBudgetSchema,
     job: z.unknown().optional(),
     error: taskErrorSchema.optional(),
   })
-  .refine((e) => (e.job === undefined) !== (e.error === undefined), { message: 'exactly one of `job` (the Train result) and `error` (its caught error) is expected' });
+  .refine((e) => (e.job === undefined) !== (e.error === undefined), { message: 'exactly one of `job` (the Batch task result) and `error` (its caught error) is expected' });
 export type RecordGpuHoursEvent = z.infer<typeof recordGpuHoursEventSchema>;
 
 export interface RecordGpuHoursDeps {
   readonly ledger: GpuLedger;
-  /** GPUs one training job holds (settings.training.gpusPerJob). */
+  /** GPUs one job holds (settings.training.gpusPerJob; the eval job definition reserves the same). */
   readonly gpusPerJob: number;
   readonly now: Date;
 }
@@ -31,13 +41,20 @@ export interface RecordGpuHoursDeps {
 export interface RecordGpuHoursResult {
   readonly usage: GpuUsage;
   readonly run: GpuRunRecord;
-  readonly outcome: TrainJobOutcome;
-  /** False when the run was already in the ledger (a retried invocation). */
+  readonly outcome: BatchJobOutcome;
+  /** False when the job was already in the ledger (a retried invocation). */
   readonly recorded: boolean;
 }
 
-function runRecord(event: RecordGpuHoursEvent, outcome: TrainJobOutcome, gpus: number, now: Date): GpuRunRecord {
-  const common = { stage: event.request.stage, runId: event.request.runId, targetModelId: event.request.targetModelId, gpusPerJob: gpus, recordedAt: now.toISOString() };
+/** What a job was allowed to use, charged when its usage cannot be read. Without a split, the whole estimate: never under-count. */
+function allowedGpuHours(budget: RecordGpuHoursEvent['budget'], jobKind: GpuJobKind): number {
+  const share: Record<GpuJobKind, number | undefined> = { train: budget.trainEstimateGpuHours, eval: budget.evalEstimateGpuHours };
+  return roundGpuHours(share[jobKind] ?? budget.estimateGpuHours);
+}
+
+function runRecord(event: RecordGpuHoursEvent, outcome: BatchJobOutcome, gpus: number, now: Date): GpuRunRecord {
+  const { request } = event;
+  const common = { stage: request.stage, runId: request.runId, jobKind: event.jobKind, targetModelId: request.targetModelId, gpusPerJob: gpus, recordedAt: now.toISOString() };
   if (outcome.kind === 'job') {
     const byMonth = gpuHoursByMonth(outcome.spans, gpus);
     const lastStop = outcome.spans.reduce<number | undefined>((latest, s) => (latest === undefined || s.stoppedAt > latest ? s.stoppedAt : latest), undefined);
@@ -57,28 +74,29 @@ function runRecord(event: RecordGpuHoursEvent, outcome: TrainJobOutcome, gpus: n
   if (outcome.kind === 'not-started') {
     return { ...common, month, gpuHours: 0, gpuHoursByMonth: {}, attempts: 0, spotReclaims: 0, jobStatus: 'NOT_STARTED', source: 'not-started' };
   }
-  // Usage unknown (e.g. States.Timeout): charge what the run was allowed to use rather than nothing.
+  // Usage unknown (e.g. States.Timeout): charge what the job was allowed to use rather than nothing.
   // A guardrail that under-counts is no guardrail; FinOps can correct the ledger from the Batch console.
-  const estimate = roundGpuHours(event.budget.estimateGpuHours);
+  const estimate = allowedGpuHours(event.budget, event.jobKind);
   return { ...common, month, gpuHours: estimate, gpuHoursByMonth: estimate > 0 ? { [month]: estimate } : {}, attempts: 0, spotReclaims: 0, jobStatus: 'UNKNOWN', source: 'estimate' };
 }
 
 /**
- * Books a run's GPU-hours and returns GpuUsage. A retry with the same run id books nothing more and
- * returns the first booking's figures. The target model counts as trained (eligibility cooldown) only
- * when its job succeeded: a failed job produced no model, and blocking a fixed re-run for the cooldown
- * would only delay it; its GPU-hours are counted all the same.
+ * Books a job's GPU-hours and returns GpuUsage. A retry with the same run id and job kind books nothing
+ * more and returns the first booking's figures; the training and the eval job of one run are two
+ * bookings. The target model counts as trained (eligibility cooldown) only when its training job
+ * succeeded: a failed job produced no model, and blocking a fixed re-run for the cooldown would only
+ * delay it; an eval job trains nothing. Their GPU-hours are counted all the same.
  */
 export async function recordGpuHours(event: RecordGpuHoursEvent, deps: RecordGpuHoursDeps): Promise<RecordGpuHoursResult> {
-  const outcome = trainJobOutcome(event, deps.now.getTime());
+  const outcome = batchJobOutcome(event, deps.now.getTime());
   const candidate = runRecord(event, outcome, deps.gpusPerJob, deps.now);
   const { recorded, run, monthUsedGpuHours } = await deps.ledger.recordRun(candidate);
-  if (run.jobStatus === 'SUCCEEDED') {
+  if (run.jobKind === 'train' && run.jobStatus === 'SUCCEEDED') {
     const endedAt = outcome.kind === 'job' && outcome.spans.length > 0 ? new Date(Math.max(...outcome.spans.map((s) => s.stoppedAt))) : deps.now;
     await deps.ledger.markTrained(run.targetModelId, endedAt, run.runId);
   }
   return {
-    usage: { runId: run.runId, month: run.month, attempts: run.attempts, gpuHours: run.gpuHours, monthUsedGpuHours },
+    usage: { runId: run.runId, jobKind: run.jobKind, month: run.month, attempts: run.attempts, gpuHours: run.gpuHours, monthUsedGpuHours },
     run,
     outcome,
     recorded,

@@ -1,7 +1,8 @@
 /**
- * `Record GPU hours` / `Record GPU hours of failed run` Lambda: `{ request, budget, job }` or
- * `{ request, budget, error }` -> GpuUsage (ResultPath `$.gpuUsage`). Books the run once, whether the
- * job succeeded or failed, and publishes the month's usage for the 80 % alarm.
+ * The four booking states' Lambda (`Record GPU hours`, `Record GPU hours of failed run`, `Record eval
+ * GPU hours`, `Record GPU hours of failed eval`): `{ jobKind, request, budget, job }` or
+ * `{ jobKind, request, budget, error }` -> GpuUsage (ResultPath `$.gpuUsage` / `$.evalGpuUsage`). Books
+ * each job of a run once, whether it succeeded or failed, and publishes the month's usage for the 80 % alarm.
  * Needs PIPELINE_SETTINGS and LEDGER_TABLE (dynamodb:GetItem, PutItem, UpdateItem on the table; the
  * transaction needs no permission of its own).
  */
@@ -25,9 +26,10 @@ async function record(event: unknown): Promise<GpuUsage> {
   const parsed = recordGpuHoursEventSchema.parse(event);
   const result = await recordGpuHours(parsed, { ledger, gpusPerJob: settings.training.gpusPerJob, now: new Date() });
   const { run, outcome } = result;
-  if (outcome.kind !== 'job') logger.warn('GPU usage not measured from the Batch job', { runId: run.runId, error: outcome.error, source: run.source, gpuHours: run.gpuHours });
-  logger.info(result.recorded ? 'GPU hours booked' : 'GPU hours already booked for this run; nothing added', {
+  if (outcome.kind !== 'job') logger.warn('GPU usage not measured from the Batch job', { runId: run.runId, jobKind: run.jobKind, error: outcome.error, source: run.source, gpuHours: run.gpuHours });
+  logger.info(result.recorded ? 'GPU hours booked' : 'GPU hours already booked for this job of the run; nothing added', {
     runId: run.runId,
+    jobKind: run.jobKind,
     jobStatus: run.jobStatus,
     attempts: run.attempts,
     spotReclaims: run.spotReclaims,

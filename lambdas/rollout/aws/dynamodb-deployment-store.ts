@@ -12,10 +12,11 @@
  * `attribute_not_exists(pk)` (the state machine and the alarm Lambda may both roll back at once; the
  * first wins and the other reads what it wrote), the active rollout with `attribute_not_exists(pk) OR
  * rolloutId = :id`, a promotion with `revision = :read` (optimistic: a concurrent promotion fails the
- * condition and is then told apart from a retry of itself), a seed with `attribute_not_exists(pk)`.
- * All reads are strongly consistent: the alarm Lambda must see a rollout that started a second ago.
+ * condition and is then told apart from a retry of itself), a seed with `attribute_not_exists(pk)`, an
+ * operator's correction of a seed with `revision = :read`. All reads are strongly consistent: the alarm
+ * Lambda must see a rollout that started a second ago.
  */
-import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { errorName } from '../../pipeline/approvals/aws/error-name';
 import { rollbackRecordSchema, rolloutPlanSchema, type RollbackRecord, type RolloutPlan, type ServingVersion } from '../contracts';
 import { deploymentStateSchema, isSamePromotion, promotedState, seededState } from '../deployment-state';
@@ -63,44 +64,50 @@ export class DynamoDbDeploymentStore implements DeploymentStore {
 
   async seedCurrent(targetModelId: string, version: ServingVersion, at: Date): Promise<DeploymentState> {
     const state = seededState(targetModelId, version, at);
-    try {
-      await this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { ...DEPLOYMENT_KEYS.deployment(targetModelId), type: 'deployment', ...withoutUndefined(state) },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-    } catch (error) {
-      if (isConditionFailure(error)) throw new Error(`${targetModelId} already has a current version; a seed only records the first one (later versions come by promotion)`);
-      throw error;
+    if (!(await this.putDeployment(state, 'attribute_not_exists(pk)'))) {
+      throw new Error(`${targetModelId} already has a current version; a seed only records the first one (later versions come by promotion)`);
     }
     return state;
+  }
+
+  async reseedCurrent(targetModelId: string, version: ServingVersion, at: Date, expectedRevision: number): Promise<DeploymentState> {
+    const state = { ...seededState(targetModelId, version, at), revision: expectedRevision + 1 };
+    if (await this.putDeployment(state, 'revision = :read', { ':read': expectedRevision })) return state;
+    const now = await this.getCurrent(targetModelId);
+    throw new Error(
+      `${targetModelId} changed before its current version could be replaced (revision ${expectedRevision} was read; now ${now === undefined ? 'no state' : `revision ${now.revision}, ${now.current.modelPackageArn} by ${now.promotedBy}`}); nothing was written`,
+    );
   }
 
   async promote(request: PromoteRequest): Promise<DeploymentState> {
     const before = await this.getCurrent(request.targetModelId);
     const after = promotedState(before, request);
     if (after === before) return after;
+    if (await this.putDeployment(after, 'revision = :read', { ':read': before?.revision ?? -1 })) return after;
+    // Someone wrote between our read and our write: a retry of this very promotion is success,
+    // anything else is a conflict the rollout must not paper over.
+    const now = await this.getCurrent(request.targetModelId);
+    if (now !== undefined && isSamePromotion(now, request)) return now;
+    throw new PromotionConflict(
+      `${request.targetModelId} changed while rollout ${request.rolloutId} was promoting (now ${now?.current.modelPackageArn ?? 'nothing'}, by ${now?.promotedBy ?? '?'})`,
+    );
+  }
+
+  /** Writes the model's deployment item if `condition` holds; false when it did not. */
+  private async putDeployment(state: DeploymentState, condition: string, values?: Record<string, unknown>): Promise<boolean> {
     try {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...DEPLOYMENT_KEYS.deployment(request.targetModelId), type: 'deployment', ...withoutUndefined(after) },
-          ConditionExpression: 'revision = :read',
-          ExpressionAttributeValues: { ':read': before?.revision ?? -1 },
+          Item: { ...DEPLOYMENT_KEYS.deployment(state.targetModelId), type: 'deployment', ...withoutUndefined(state) },
+          ConditionExpression: condition,
+          ...(values === undefined ? {} : { ExpressionAttributeValues: values }),
         }),
       );
-      return after;
+      return true;
     } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      // Someone wrote between our read and our write: a retry of this very promotion is success,
-      // anything else is a conflict the rollout must not paper over.
-      const now = await this.getCurrent(request.targetModelId);
-      if (now !== undefined && isSamePromotion(now, request)) return now;
-      throw new PromotionConflict(
-        `${request.targetModelId} changed while rollout ${request.rolloutId} was promoting (now ${now?.current.modelPackageArn ?? 'nothing'}, by ${now?.promotedBy ?? '?'})`,
-      );
+      if (isConditionFailure(error)) return false;
+      throw error;
     }
   }
 
@@ -126,6 +133,28 @@ export class DynamoDbDeploymentStore implements DeploymentStore {
   async getRollback(rolloutId: string): Promise<RollbackRecord | undefined> {
     const item = await this.get(DEPLOYMENT_KEYS.rollback(rolloutId));
     return item === undefined ? undefined : rollbackRecordSchema.parse(fieldsOf(item));
+  }
+
+  async latestRollback(targetModelId: string): Promise<RollbackRecord | undefined> {
+    let latest: RollbackRecord | undefined;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          ConsistentRead: true,
+          FilterExpression: 'sk = :sk AND targetModelId = :model',
+          ExpressionAttributeValues: { ':sk': DEPLOYMENT_KEYS.rollback('').sk, ':model': targetModelId },
+          ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        const record = rollbackRecordSchema.parse(fieldsOf(item));
+        if (latest === undefined || Date.parse(record.verifiedAt) > Date.parse(latest.verifiedAt)) latest = record;
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return latest;
   }
 
   async setActiveRollout(targetModelId: string, plan: RolloutPlan): Promise<ActiveRolloutClaim> {

@@ -5,14 +5,16 @@
  *
  * What the cluster needs: an access entry (or aws-auth mapping) for the Lambda's role bound to a role
  * that may `get` and `patch` `httproutes.gateway.networking.k8s.io` in the route's namespace; the
- * Lambda needs network reach to the cluster's endpoint and IAM permission for nothing else (the token
- * is signed with its own credentials; sts:GetCallerIdentity needs no permission).
+ * Lambda needs network reach to the cluster's endpoint and IAM permission only for eks:DescribeCluster
+ * (where the API is and its CA; the token is signed with its own credentials, and
+ * sts:GetCallerIdentity needs no permission).
  */
 import type { RolloutTarget } from '../../../config/schema';
 import type { RolloutPlan, TrafficWeights } from '../contracts';
 import { TrafficTargetBusy } from '../errors';
 import { MERGE_PATCH_CONTENT_TYPE, backendsOf, httpRoutePath, routeFromCallResult, routeWeights, routeWeightsMergePatch, type EksTarget } from '../eks/http-route';
 import type { TrafficRouter } from '../ports';
+import type { DescribeEksCluster } from './eks-cluster-connection';
 import { EksTokenSource, type CredentialProvider } from './eks-token';
 import { KubernetesApi, KubernetesApiError, type HttpsTransport } from './kubernetes-api';
 
@@ -26,24 +28,26 @@ export interface EksRouteRouterOptions {
   /** The Lambda's region (its STS endpoint signs the tokens). */
   readonly region: string;
   readonly credentials: CredentialProvider;
+  /** Where each cluster's API is and its CA (EKS DescribeCluster), looked up once per cluster. */
+  readonly describeCluster: DescribeEksCluster;
   readonly transport?: HttpsTransport;
   readonly clock?: () => Date;
 }
 
 export class EksRouteRouter implements TrafficRouter {
-  private readonly clients = new Map<string, KubernetesApi>();
+  private readonly clients = new Map<string, Promise<KubernetesApi>>();
 
   constructor(private readonly options: EksRouteRouterOptions) {}
 
   async readWeights(target: RolloutTarget, plan: RolloutPlan): Promise<TrafficWeights> {
     const eks = eksTarget(target);
-    const route = routeFromCallResult(await this.api(eks).get(httpRoutePath(eks)));
+    const route = routeFromCallResult(await (await this.api(eks)).get(httpRoutePath(eks)));
     return routeWeights(route, backendsOf(plan));
   }
 
   async setWeights(target: RolloutTarget, plan: RolloutPlan, weights: TrafficWeights): Promise<void> {
     const eks = eksTarget(target);
-    const api = this.api(eks);
+    const api = await this.api(eks);
     const path = httpRoutePath(eks);
     const route = routeFromCallResult(await api.get(path));
     try {
@@ -56,20 +60,28 @@ export class EksRouteRouter implements TrafficRouter {
     }
   }
 
-  /** One client per cluster, each with its own token (a token names one cluster). */
-  private api(target: EksTarget): KubernetesApi {
-    const key = `${target.clusterName}\n${target.clusterEndpoint}`;
-    let api = this.clients.get(key);
+  /**
+   * One client per cluster, each with its own token (a token names one cluster). A failed lookup is
+   * not kept, so the next call (the rollback's retry) asks EKS again.
+   */
+  private api(target: EksTarget): Promise<KubernetesApi> {
+    let api = this.clients.get(target.clusterName);
     if (api === undefined) {
-      const tokens = new EksTokenSource({ clusterName: target.clusterName, region: this.options.region, credentials: this.options.credentials }, this.options.clock);
-      api = new KubernetesApi({
-        endpoint: target.clusterEndpoint,
-        certificateAuthority: target.certificateAuthority,
-        token: () => tokens.token(),
-        ...(this.options.transport === undefined ? {} : { transport: this.options.transport }),
-      });
-      this.clients.set(key, api);
+      api = this.connect(target.clusterName);
+      this.clients.set(target.clusterName, api);
+      api.catch(() => this.clients.delete(target.clusterName));
     }
     return api;
+  }
+
+  private async connect(clusterName: string): Promise<KubernetesApi> {
+    const { endpoint, certificateAuthority } = await this.options.describeCluster(clusterName);
+    const tokens = new EksTokenSource({ clusterName, region: this.options.region, credentials: this.options.credentials }, this.options.clock);
+    return new KubernetesApi({
+      endpoint,
+      certificateAuthority,
+      token: () => tokens.token(),
+      ...(this.options.transport === undefined ? {} : { transport: this.options.transport }),
+    });
   }
 }

@@ -5,6 +5,7 @@
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EKSClient } from '@aws-sdk/client-eks';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { STSClient } from '@aws-sdk/client-sts';
@@ -18,6 +19,7 @@ import type { TrafficRouter } from '../ports';
 import { DispatchingTrafficRouter, type RoutersByKind } from '../traffic/dispatching-router';
 import { CloudWatchAlarmReader } from './cloudwatch-alarm-reader';
 import { DynamoDbDeploymentStore } from './dynamodb-deployment-store';
+import { describeEksClusterWith } from './eks-cluster-connection';
 import { EksRouteRouter } from './eks-route-router';
 import { SageMakerTrafficRouter } from './sagemaker-traffic-router';
 
@@ -33,12 +35,14 @@ export function sageMakerRouterFromEnv(options: { readonly deploys: boolean }, e
 }
 
 /**
- * HTTPRoutes through the clusters' Kubernetes API. Tokens are signed with the function's own
- * credentials (the SDK's provider chain, as the STS client resolves it) for the function's region.
+ * HTTPRoutes through the clusters' Kubernetes API, found with EKS DescribeCluster. Tokens are signed
+ * with the function's own credentials (the SDK's provider chain, as the STS client resolves it) for the
+ * function's region.
  */
 export function eksRouterFromEnv(env: NodeJS.ProcessEnv = process.env): EksRouteRouter {
   const sts = new STSClient({});
-  return new EksRouteRouter({ region: requiredEnv('AWS_REGION', env), credentials: () => sts.config.credentials() });
+  const describeCluster = describeEksClusterWith(tracer.captureAWSv3Client(new EKSClient({})));
+  return new EksRouteRouter({ region: requiredEnv('AWS_REGION', env), credentials: () => sts.config.credentials(), describeCluster });
 }
 
 /** A router for every target kind the stage's models use. */

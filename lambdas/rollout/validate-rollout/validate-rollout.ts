@@ -35,10 +35,10 @@ export interface ValidateRolloutDeps {
 
 const ALLOWED_INPUT_FIELDS = Object.keys(rolloutInputSchema.shape).join(', ');
 
-/** How an operator records the version that serves a model before its first rollout. */
+/** How an operator records the version that serves a model before its first rollout (bin/cli/rollout.ts). */
 export function seedHint(model: TargetModel): string {
-  const servingName = model.rollout.kind === 'sagemaker' ? `the name of the endpoint's variant that serves it (${model.rollout.endpointName})` : `the backend that serves it (${model.rollout.currentBackend})`;
-  return `record the version that serves it now (its model package ARN and ${servingName}) with DeploymentStore.seedCurrent, as docs/decisions.md "Rollout and rollback" describes`;
+  const servingName = model.rollout.kind === 'sagemaker' ? ` --serving-name <the variant of ${model.rollout.endpointName} that serves it>` : ` (it serves from ${model.rollout.currentBackend} unless --serving-name says otherwise)`;
+  return `record the version that serves it now with: sial rollout seed --model ${model.id} --version <N>${servingName}`;
 }
 
 /**
