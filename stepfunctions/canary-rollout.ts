@@ -253,7 +253,8 @@ export function buildCanaryRolloutDefinition(scope: Construct, props: CanaryRoll
   // later states read are created here, as null, so no JSONPath ever points at a missing field (that
   // would be States.Runtime, which no Catch sees). No ResultPath: the default, `$`, is the replacement
   // (aws-local-stepfunctions 3 mishandles an explicit `"ResultPath": "$"`).
-  const validate = invoke(S.validateRollout, fn.validateRollout, { input: J.entirePayload, executionName: J.executionName }, undefined, {
+  // The execution's ARN goes into the plan and the claim, so `sial rollout release` can ask about it.
+  const validate = invoke(S.validateRollout, fn.validateRollout, { input: J.entirePayload, executionName: J.executionName, executionArn: J.executionId }, undefined, {
     resultSelector: { rollout: J.entirePayload, progress: JSON_NULL, check: JSON_NULL, error: JSON_NULL },
   });
   validate.addCatch(notifyRolledBack, { errors: [sfn.Errors.ALL], resultPath: '$.rollback' });

@@ -107,7 +107,8 @@ export function buildGameDayDefinition(scope: Construct, props: GameDayDefinitio
     task.addCatch(failed, { errors: [sfn.Errors.ALL], resultPath: DRILL_PATH });
   };
 
-  const startDrill = invoke(S.startDrill, fn.startDrill, { input: J.entirePayload, executionName: J.executionName }, '$.rollout');
+  // As in the rollout, the claim records the execution's ARN for `sial rollout release`.
+  const startDrill = invoke(S.startDrill, fn.startDrill, { input: J.entirePayload, executionName: J.executionName, executionArn: J.executionId }, '$.rollout');
   onFailure(startDrill);
   const rolloutId = { rolloutId: J.stringAt('$.rollout.rolloutId') };
 

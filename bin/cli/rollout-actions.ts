@@ -46,21 +46,27 @@ export function isStateMachineArn(arn: string): boolean {
   return STATE_MACHINE_ARN.test(arn);
 }
 
+/** The execution to ask Step Functions about; `derived` says how, when the claim does not record it. */
+type ClaimExecutionArn = { readonly arn: string; readonly derived?: string } | { readonly missing: string };
+
 /**
- * The ARN of the execution that holds the claim: `--execution`, or the claiming state machine's
- * execution named by the rollout id (a rollout id is its execution's name whenever that name was
- * already safe as an id, which Step Functions' default names are).
+ * The ARN of the execution that holds the claim: `--execution`, else the one the claim records. A claim
+ * written before claims recorded it names only its rollout id, which is its execution's name whenever
+ * that name was already safe as an id (Step Functions' default names are): for those, the ARN is
+ * derived from the claiming state machine's.
  */
-function claimExecutionArn(claim: RolloutPlan, machines: ClaimingStateMachines, explicit: string | undefined): { arn: string } | { missing: string } {
+function claimExecutionArn(claim: RolloutPlan, machines: ClaimingStateMachines, explicit: string | undefined): ClaimExecutionArn {
   if (explicit !== undefined) return { arn: explicit };
+  if (claim.executionArn !== undefined) return { arn: claim.executionArn };
   const drill = isDrill(claim);
   const machine = drill ? machines.gameDay : machines.rollout;
+  const flag = drill ? '--game-day-state-machine' : '--state-machine';
   const match = machine === undefined ? null : STATE_MACHINE_ARN.exec(machine);
   if (match === null) {
-    const how = drill ? '--game-day-state-machine ARN (stack output GameDayStateMachineArn)' : '--state-machine ARN (stack output RolloutStateMachineArn)';
-    return { missing: `execution ${claim.rolloutId} of the ${drill ? 'game-day' : 'rollout'} state machine; name that state machine with ${how} or its environment variable, or the execution with --execution ARN` };
+    const how = `${flag} ARN (stack output ${drill ? 'GameDayStateMachineArn' : 'RolloutStateMachineArn'})`;
+    return { missing: `the claim does not record its execution (it was written before claims did): execution ${claim.rolloutId} of the ${drill ? 'game-day' : 'rollout'} state machine; name that state machine with ${how} or its environment variable, or the execution with --execution ARN` };
   }
-  return { arn: `${match[1]}:execution:${match[2]}:${claim.rolloutId}` };
+  return { arn: `${match[1]}:execution:${match[2]}:${claim.rolloutId}`, derived: `derived from ${flag} ${machine}: the claim was written before claims recorded their execution` };
 }
 
 function describeExecution(state: ExecutionState): string {
@@ -79,11 +85,12 @@ function lastOutcome(current: DeploymentState | undefined, rollback: RollbackRec
 }
 
 /** What status can say of the execution holding `claim`: its state, or why it cannot be read (never a failure of status). */
-async function claimExecution(claim: RolloutPlan, backend: RolloutBackend, explicit: string | undefined): Promise<ExecutionState | { readonly unknown: string }> {
-  if (backend.executions === undefined) return { unknown: `${claim.rolloutId} on the local engine, which keeps no execution state: it has ended unless npm run local is still running on this directory` };
+async function claimExecution(claim: RolloutPlan, backend: RolloutBackend, explicit: string | undefined): Promise<(ExecutionState | { readonly unknown: string }) & { readonly note?: string }> {
+  if (backend.executions === undefined) return { unknown: `${claim.executionArn ?? claim.rolloutId} on the local engine, which keeps no execution state: it has ended unless npm run local is still running on this directory` };
   const resolved = claimExecutionArn(claim, backend.stateMachines, explicit);
   if ('missing' in resolved) return { unknown: resolved.missing };
-  return backend.executions.describe(resolved.arn).catch((error: unknown) => ({ unknown: `${resolved.arn}: cannot be read (${(error as Error).message})` }));
+  const state = await backend.executions.describe(resolved.arn).catch((error: unknown) => ({ unknown: `${resolved.arn}: cannot be read (${(error as Error).message})` }));
+  return resolved.derived === undefined ? state : { ...state, note: resolved.derived };
 }
 
 export interface ActionOptions {
@@ -100,7 +107,8 @@ export async function rolloutStatus({ stage, model, backend, context }: ActionOp
   const execution = claim === undefined ? undefined : await claimExecution(claim, backend, options.execution);
   const outcome = lastOutcome(current, rollback);
   if (options.json) {
-    const view = { stage: stage.stage, targetModelId: model.id, target: model.rollout.kind, current: current ?? null, activeRollout: claim === undefined ? null : { rolloutId: claim.rolloutId, since: claim.startedAt, requestedBy: claim.requestedBy, candidate: claim.candidate, execution: execution ?? null }, lastRollback: rollback ?? null, lastOutcome: outcome ?? null };
+    const active = claim === undefined ? null : { rolloutId: claim.rolloutId, executionArn: claim.executionArn ?? null, since: claim.startedAt, requestedBy: claim.requestedBy, candidate: claim.candidate, execution: execution ?? null };
+    const view = { stage: stage.stage, targetModelId: model.id, target: model.rollout.kind, current: current ?? null, activeRollout: active, lastRollback: rollback ?? null, lastOutcome: outcome ?? null };
     context.io.out(JSON.stringify(view, null, 2));
     return EXIT.ok;
   }
@@ -111,7 +119,7 @@ export async function rolloutStatus({ stage, model, backend, context }: ActionOp
   if (claim === undefined) out('  active rollout: none');
   else {
     out(`  active rollout: ${claim.rolloutId}${isDrill(claim) ? ' (game-day drill)' : ''} since ${utc(claim.startedAt)}, requested by ${claim.requestedBy}; candidate ${describeVersion(claim.candidate)}`);
-    if (execution !== undefined) out(`  execution:      ${'unknown' in execution ? execution.unknown : describeExecution(execution)}`);
+    if (execution !== undefined) out(`  execution:      ${'unknown' in execution ? execution.unknown : describeExecution(execution)}${execution.note === undefined ? '' : ` (${execution.note})`}`);
   }
   out(`  last outcome:   ${outcome ?? 'none recorded'}`);
   return EXIT.ok;
@@ -148,11 +156,11 @@ export async function rolloutSeed({ stage, model, backend, context }: ActionOpti
 }
 
 /** Why an execution's state allows no release, or undefined when it allows one. */
-function refusal(claim: RolloutPlan, state: ExecutionState, force: boolean): string | undefined {
+function refusal(claim: RolloutPlan, state: ExecutionState, force: boolean, derived: boolean): string | undefined {
   if (!state.found) {
-    return force
-      ? undefined
-      : `there is no execution ${state.arn} (Step Functions keeps a finished execution 90 days; or the claim came from another state machine: name it with --execution ARN). If you are sure nothing runs for rollout ${claim.rolloutId}, release with --force.`;
+    // A derived ARN may name the wrong state machine; a recorded one names the execution that claimed.
+    const otherMachine = derived ? '; or the claim came from another state machine: name it with --execution ARN' : '';
+    return force ? undefined : `there is no execution ${state.arn} (Step Functions keeps a finished execution 90 days${otherMachine}). If you are sure nothing runs for rollout ${claim.rolloutId}, release with --force.`;
   }
   const runId = runIdFromExecutionName(state.name);
   if (runId !== claim.rolloutId) return `execution ${state.arn} is rollout ${runId}, not ${claim.rolloutId}, which holds the claim; nothing was released.`;
@@ -175,6 +183,7 @@ export async function rolloutRelease({ model, backend, context }: ActionOptions,
     return EXIT.ok;
   }
   let how: string;
+  let note: string | undefined;
   if (backend.executions === undefined) {
     if (!options.force) {
       err(`Rollout ${claim.rolloutId} holds ${model.id} since ${utc(claim.startedAt)}. Local mode cannot tell whether it still runs: the local engine runs inside npm run local and keeps no execution state.`);
@@ -188,10 +197,12 @@ export async function rolloutRelease({ model, backend, context }: ActionOptions,
       err(`Rollout ${claim.rolloutId} holds ${model.id}; to release it the CLI must see that its execution no longer runs: ${resolved.missing}.`);
       return EXIT.failed;
     }
+    note = resolved.derived;
     const state = await backend.executions.describe(resolved.arn);
-    const refused = refusal(claim, state, options.force);
+    const refused = refusal(claim, state, options.force, note !== undefined);
     if (refused !== undefined) {
       err(`Not released: ${refused}`);
+      if (note !== undefined) err(`The execution's ARN was ${note}.`);
       return EXIT.failed;
     }
     how = state.found ? describeExecution(state) : `${state.arn}: not found; released with --force`;
@@ -207,5 +218,6 @@ export async function rolloutRelease({ model, backend, context }: ActionOptions,
   if (current?.promotedBy === claim.rolloutId) out(`The rollout had promoted its candidate: ${describeVersion(current.current)} is current.`);
   else if (rollback !== undefined) out(`Its rollback was recorded: 100 % current verified at ${utc(rollback.verifiedAt)} by ${rollback.by} (${rollback.reason}).`);
   else out(`No rollback was recorded for it: the candidate, ${describeVersion(claim.candidate)}, may still get traffic. Check the weights; to move everything back to ${claim.current.servingName} by hand, see ${MANUAL_ROLLBACK_DOC}.`);
+  if (note !== undefined) out(`The execution's ARN was ${note}.`);
   return EXIT.ok;
 }

@@ -28,7 +28,10 @@ export interface ExecutionReader {
   describe(executionArn: string): Promise<ExecutionState>;
 }
 
-/** The state machines whose executions claim a model: a canary rollout, or a game-day drill. */
+/**
+ * The state machines whose executions claim a model: a canary rollout, or a game-day drill. Needed only
+ * for a claim written before claims recorded their execution's ARN: its ARN is derived from these.
+ */
 export interface ClaimingStateMachines {
   /** Stack output `RolloutStateMachineArn`. */
   readonly rollout?: string;

@@ -7,6 +7,7 @@
 import { loadStageConfig, type StageConfig } from '../../config';
 import type { TargetModel } from '../../config/schema';
 import { errorName } from '../../lambdas/pipeline/approvals/aws/error-name';
+import { EXECUTION_ARN } from '../../lambdas/rollout/contracts';
 import { findModel } from '../../lambdas/rollout/validate-rollout/validate-rollout';
 import { EXIT, parseCommandLine, UsageError, type CliCommand, type CliContext, type ParsedCommandLine } from './command';
 import { isStateMachineArn, rolloutRelease, rolloutSeed, rolloutStatus, type ActionOptions } from './rollout-actions';
@@ -17,6 +18,7 @@ import { SeedRefused } from './rollout-version';
 export const ROLLOUT_ENV = {
   stage: 'SIAL_STAGE',
   table: 'SIAL_DEPLOYMENTS_TABLE',
+  /** These two only serve claims that do not record their execution (written before claims did). */
   rolloutStateMachine: 'SIAL_ROLLOUT_STATE_MACHINE',
   gameDayStateMachine: 'SIAL_GAME_DAY_STATE_MACHINE',
 } as const;
@@ -25,7 +27,7 @@ export const ROLLOUT_ENV = {
 const LOCAL_DEFAULT_STAGE = 'dev';
 
 const USAGE = `usage:
-  sial rollout status  --model ID [--json]
+  sial rollout status  --model ID [--json] [--execution ARN]
   sial rollout seed    --model ID (--version N | --package-arn ARN) [--serving-name NAME] [--force]
   sial rollout release --model ID [--execution ARN] [--force]
 
@@ -36,21 +38,21 @@ seed     records the version that serves before the model's first rollout: a reg
          the endpoint's production variant (SageMaker; required) or one of the HTTPRoute's two
          backends (EKS; default: the configured currentBackend). --force replaces a recorded version
          (never while a rollout holds the model).
-release  removes the claim of a rollout whose execution no longer runs (a stopped execution leaves it).
-         A RUNNING execution is never released. --force releases when the execution's state cannot be
-         read: always in local mode, in AWS only when the execution no longer exists. Traffic weights
-         are never touched.
+release  removes the claim of a rollout whose execution no longer runs (a stopped execution leaves it);
+         the claim names that execution. A RUNNING execution is never released. --force releases when
+         the execution's state cannot be read: always in local mode, in AWS only when the execution no
+         longer exists. Traffic weights are never touched.
 
 where:
   --stage S        the stage in config/stages (default: $${ROLLOUT_ENV.stage}; with --local: ${LOCAL_DEFAULT_STAGE})
   --local DIR      use local mode's store in DIR (the state directory: <lake-dir>/state) instead of AWS
   --table NAME     the stage's deployments table (default: $${ROLLOUT_ENV.table})
   --region R       its region (default: the stage's)
-  --state-machine ARN           the rollout state machine, stack output RolloutStateMachineArn
-                                (default: $${ROLLOUT_ENV.rolloutStateMachine})
-  --game-day-state-machine ARN  the game-day state machine, stack output GameDayStateMachineArn
-                                (default: $${ROLLOUT_ENV.gameDayStateMachine})
-  --execution ARN  the execution holding the claim, when it cannot be derived from the state machine
+  --execution ARN  check this execution instead of the one the claim names
+  --state-machine ARN, --game-day-state-machine ARN
+                   only for a claim written before claims named their execution: the rollout or the
+                   game-day state machine whose execution it is (stack outputs RolloutStateMachineArn,
+                   GameDayStateMachineArn; default: $${ROLLOUT_ENV.rolloutStateMachine}, $${ROLLOUT_ENV.gameDayStateMachine})
 
 In AWS your credentials act: dynamodb GetItem, PutItem, DeleteItem and Scan on the table, kms Decrypt,
 Encrypt and GenerateDataKey on its key (the lake key), sagemaker ListModelPackages and
@@ -127,7 +129,7 @@ function backendFor(action: Action, values: Values, stage: StageConfig, context:
   if (tableName === undefined) throw new UsageError(`name the stage's deployments table with --table NAME or $${ROLLOUT_ENV.table} (the data stack's DeploymentsTable), or use --local DIR`);
   const rollout = stateMachineArn('--state-machine', nonEmpty(values['state-machine']) ?? nonEmpty(context.env[ROLLOUT_ENV.rolloutStateMachine]));
   const gameDay = stateMachineArn('--game-day-state-machine', nonEmpty(values['game-day-state-machine']) ?? nonEmpty(context.env[ROLLOUT_ENV.gameDayStateMachine]));
-  if (values.execution !== undefined && !/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[^:]+:[^:]+$/.test(values.execution)) {
+  if (values.execution !== undefined && !EXECUTION_ARN.test(values.execution)) {
     throw new UsageError(`--execution must be an execution ARN (arn:aws:states:<region>:<account>:execution:<state machine>:<name>); received "${values.execution}"`);
   }
   return aws({ tableName, region: values.region ?? stage.region, stateMachines: { ...(rollout !== undefined ? { rollout } : {}), ...(gameDay !== undefined ? { gameDay } : {}) } });

@@ -10,6 +10,19 @@ import { rolloutTargetSchema } from '../../config/schema';
 const isoInstant = z.iso.datetime({ offset: true });
 const id = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/);
 
+/**
+ * A Standard workflow's execution ARN, `arn:aws:states:<region>:<account>:execution:<state machine>:<name>`
+ * (the local engine's `$$.Execution.Id` has region `local`). Names exclude `:` and whitespace, so the
+ * last field is the execution name.
+ */
+export const EXECUTION_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[^:\s]+:[^:\s]+$/;
+export const executionArnSchema = z.string().regex(EXECUTION_ARN, 'must be a Step Functions execution ARN (arn:aws:states:<region>:<account>:execution:<state machine>:<name>)');
+
+/** The execution name in an execution ARN (its last field). */
+export function executionNameOf(executionArn: string): string {
+  return executionArn.slice(executionArn.lastIndexOf(':') + 1);
+}
+
 /** StartExecution input: the registration the training pipeline handed over, and who asked. */
 export const rolloutInputSchema = z.strictObject({
   targetModelId: z.string().min(1).max(64),
@@ -28,9 +41,18 @@ export const servingVersionSchema = z.strictObject({
 });
 export type ServingVersion = z.infer<typeof servingVersionSchema>;
 
-/** `Validate rollout` -> `$.rollout`. Input: `{ input: $, executionName: $$.Execution.Name }`. */
+/**
+ * `Validate rollout` -> `$.rollout`. Input: `{ input: $, executionName: $$.Execution.Name, executionArn:
+ * $$.Execution.Id }`.
+ */
 export const rolloutPlanSchema = z.strictObject({
   rolloutId: id,
+  /**
+   * The execution that runs the rollout (or drill), so `sial rollout release` can ask Step Functions
+   * about it without being told which state machine. Optional: plans and claims written before it was
+   * recorded still parse; for those the CLI derives the ARN from the state machine's.
+   */
+  executionArn: executionArnSchema.optional(),
   stage: z.string(),
   targetModelId: z.string(),
   modelFamily: z.string(),

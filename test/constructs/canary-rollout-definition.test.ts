@@ -9,7 +9,9 @@ import { loadStageConfig } from '../../config';
 import { approvalTimeoutSeconds } from '../../lambdas/pipeline/approvals/prepare-approval';
 import { advanceStep, advanceStepEventSchema } from '../../lambdas/rollout/advance-step/advance-step';
 import { rollbackRecordSchema, rolloutPlanSchema, type RolloutPlan } from '../../lambdas/rollout/contracts';
+import { startDrillEventSchema } from '../../lambdas/rollout/game-day/start-drill';
 import { planRoutePatch } from '../../lambdas/rollout/route-patch/plan-route-patch';
+import { validateRolloutEventSchema } from '../../lambdas/rollout/validate-rollout/validate-rollout';
 import { DRILL_SIGNAL } from '../../lib/constructs/canary-alarms';
 import { EKS_API_TRANSIENT_ERRORS, EKS_TRANSIENT_ERRORS, HTTP_ROUTE_PATH_FORMAT, REJECTION_ERRORS, SAGEMAKER_TRANSIENT_ERRORS } from '../../stepfunctions/canary-rollout';
 import { GAME_DAY_STATES, ROLLOUT_ERRORS, ROLLOUT_STATES } from '../../stepfunctions/canary-rollout-states';
@@ -91,7 +93,8 @@ describe.each(STAGE_NAMES)('canary rollout ASL of %s', (stage) => {
     const plan = { 'rollout.$': '$.rollout', 'progress.$': '$.progress' };
     const expected: Record<string, [Record<string, unknown>, string]> = {
       // No ResultPath: the plan (selected below) replaces the input.
-      [S.validateRollout]: [{ 'input.$': '$', 'executionName.$': '$$.Execution.Name' }, undefined as unknown as string],
+      // The execution's ARN goes into the plan and so into the claim: `sial rollout release` reads it there.
+      [S.validateRollout]: [{ 'input.$': '$', 'executionName.$': '$$.Execution.Name', 'executionArn.$': '$$.Execution.Id' }, undefined as unknown as string],
       [S.deployCandidateVariant]: [{ 'rollout.$': '$.rollout' }, '$.deployment'],
       [S.checkEndpointStatus]: [{ 'rollout.$': '$.rollout' }, '$.endpoint'],
       [S.advanceStep]: [plan, '$.progress'],
@@ -254,6 +257,8 @@ describe.each(STAGE_NAMES)('game-day ASL of %s', (stage) => {
     });
     expect(state(asl, G.rollbackVerified)).toEqual({ Type: 'Choice', Choices: [{ Variable: '$.drillRollback.rolledBack', BooleanEquals: true, Next: G.recordDrill }], Default: G.waitForRollback });
     expect(state(asl, G.checkRollback).Parameters).toEqual({ 'rolloutId.$': '$.rollout.rolloutId' });
+    // Like Validate rollout, Start drill claims the model with its execution's ARN.
+    expect(state(asl, G.startDrill)).toMatchObject({ Parameters: { 'input.$': '$', 'executionName.$': '$$.Execution.Name', 'executionArn.$': '$$.Execution.Id' }, ResultPath: '$.rollout' });
     expect(state(asl, G.recordDrill)).toMatchObject({ Parameters: { 'rolloutId.$': '$.rollout.rolloutId' }, ResultPath: '$.drill', ResultSelector: { Error: DRILL_TOO_SLOW_ERROR, 'Cause.$': '$.summary', 'withinBound.$': '$.withinBound' } });
   });
 });
@@ -363,6 +368,8 @@ describe('canary rollout executed locally (dev)', () => {
     ]);
     expect(run.visited).not.toContain(S.rollBack);
     expect(run.output).toMatchObject({ approvedModelPackageArn: expect.stringContaining('/4') });
+    // What the state passes is what the Lambda accepts: this execution's name and ARN.
+    expect(validateRolloutEventSchema.parse(run.inputs[S.validateRollout])).toMatchObject({ input: INPUT, executionName: 'run-1', executionArn: expect.stringMatching(/:execution:[^:]+:run-1$/) });
     if (kind === 'sagemaker') {
       expect(run.inputs[S.setSageMakerWeights]).toEqual({
         EndpointName: sageMakerModel.rollout.kind === 'sagemaker' ? sageMakerModel.rollout.endpointName : '',
@@ -492,6 +499,7 @@ describe('game day executed locally (dev)', () => {
     const run = await execute(gameDayAsl, DRILL_INPUT, stubs(true), 'drill-1');
     expect(run.status).toBe('SUCCEEDED');
     expect(run.visited).toEqual([G.startDrill, G.setSelfCanary, G.breachAlarm, ...[1, 2, 3].flatMap(() => [G.waitForRollback, G.checkRollback, G.rollbackVerified]), G.recordDrill, G.withinBound, G.drillPassed]);
+    expect(startDrillEventSchema.parse(run.inputs[G.startDrill])).toMatchObject({ input: DRILL_INPUT, executionName: 'drill-1', executionArn: expect.stringMatching(/:execution:[^:]+:drill-1$/) });
     expect(run.inputs[G.breachAlarm]).toEqual({ AlarmName: `sial-dev-${sageMakerModel.id}-canary-${DRILL_SIGNAL}`, StateValue: 'ALARM', StateReason: expect.stringContaining('drill-1') });
     expect(run.output).toMatchObject({ rollbackSeconds: 72, withinBound: true });
   });

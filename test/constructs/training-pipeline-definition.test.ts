@@ -5,17 +5,14 @@
  * training/README.md, and a few executions on aws-local-stepfunctions that pin the wiring of the
  * error and dataset paths. The full path matrix runs in the state-machine tests.
  */
-import '../../local/pipeline/promise-with-resolvers';
-import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { loadStageConfig } from '../../config';
 import { approvalTimeoutSeconds } from '../../lambdas/pipeline/approvals/prepare-approval';
 import { validatedRequestSchema } from '../../lambdas/pipeline/contracts';
 import { PIPELINE_ERRORS, TRAINING_STATES } from '../../stepfunctions/training-pipeline-states';
 import { allStateNames, renderAsl, stateMachineLogicalIds, type AslDefinition, type AslState } from '../../stepfunctions/render-asl';
 import { STAGE_NAMES, loopTemplate } from '../helpers/app';
+import { execute, keysDeep, named, type Json, type TaskStub } from './asl-execution';
 
-
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type Catcher = { ErrorEquals: string[]; Next: string; ResultPath?: string };
 type Retrier = { ErrorEquals: string[]; MaxAttempts?: number };
 
@@ -36,18 +33,6 @@ function state(asl: AslDefinition, name: string): AslState & Record<string, unkn
 function environment(asl: AslDefinition, name: string): Record<string, string> {
   const env = (state(asl, name).Parameters as { ContainerOverrides: { Environment: Array<{ Name: string; Value?: string; 'Value.$'?: string }> } }).ContainerOverrides.Environment;
   return Object.fromEntries(env.map((e) => [e.Name, e.Value ?? `(path) ${e['Value.$']}`]));
-}
-
-/** Every key anywhere in a JSON value. */
-function keysDeep(value: unknown, out: string[] = []): string[] {
-  if (Array.isArray(value)) value.forEach((v) => keysDeep(v, out));
-  else if (value !== null && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) {
-      out.push(k);
-      keysDeep(v, out);
-    }
-  }
-  return out;
 }
 
 const TASK_RESULT_PATHS: Record<string, string> = {
@@ -190,54 +175,6 @@ describe.each(STAGE_NAMES)('training pipeline ASL of %s', (stage) => {
   });
 });
 
-/** Runs `asl` locally with a stub per Task state; returns the outcome and the states entered. */
-async function execute(
-  asl: AslDefinition,
-  input: Json,
-  stubs: Record<string, (input: Json) => Json | Error>,
-): Promise<{ status: 'SUCCEEDED' | 'FAILED'; error?: string; cause?: string; output?: Json; visited: string[]; inputs: Record<string, Json> }> {
-  const inputs: Record<string, Json> = {};
-  const handlers = Object.fromEntries(
-    Object.entries(asl.States)
-      .filter(([, s]) => s.Type === 'Task')
-      .map(([name]) => [
-        name,
-        async (taskInput: Json): Promise<Json> => {
-          inputs[name] = taskInput;
-          const stub = stubs[name];
-          if (stub === undefined) throw new Error(`unexpected Task "${name}"`);
-          const result = stub(taskInput);
-          if (result instanceof Error) throw result;
-          return result;
-        },
-      ]),
-  );
-  const machine = new StateMachine(asl as unknown as StateMachineDefinition, { validationOptions: { checkArn: false, checkPaths: false } });
-  const execution = machine.run(input as never, {
-    overrides: {
-      taskResourceLocalHandlers: handlers as never,
-      retryIntervalOverrides: Object.fromEntries(Object.keys(asl.States).map((n) => [n, 0])),
-    },
-    context: { Execution: { Id: 'arn:aws:states:local:000000000000:execution:sial:run-1', Name: 'run-1' }, Task: { Token: 'local-token' } },
-  });
-  const visited: string[] = [];
-  let failure: { error: string; cause: string } | undefined;
-  let output: Json | undefined;
-  for await (const event of execution.eventLogs) {
-    if (event.type === 'StateEntered') visited.push(event.state.name);
-    else if (event.type === 'ExecutionSucceeded') output = event.output as Json;
-    else if (event.type === 'ExecutionFailed') failure = { error: event.Error, cause: String(event.Cause) };
-  }
-  await execution.result.catch(() => undefined);
-  return failure === undefined ? { status: 'SUCCEEDED', output, visited, inputs } : { status: 'FAILED', ...failure, visited, inputs };
-}
-
-function named(name: string, message: string): Error {
-  const error = new Error(message);
-  error.name = name;
-  return error;
-}
-
 describe('training pipeline ASL executed locally (dev)', () => {
   const asl = render('dev');
   const request = (algorithm: 'grpo' | 'dpo'): Json => ({
@@ -254,7 +191,7 @@ describe('training pipeline ASL executed locally (dev)', () => {
     requestedAt: '2025-01-06T03:00:00Z',
     uris: { datasetPrefix: 's3://art/runs/run-1/dataset/', output: 's3://art/runs/run-1/output/', checkpoints: 's3://art/runs/run-1/checkpoints/', evalOutput: 's3://art/runs/run-1/eval/', metrics: 's3://art/runs/run-1/eval/metrics.json' },
   });
-  const ok = (algorithm: 'grpo' | 'dpo'): Record<string, (input: Json) => Json | Error> => ({
+  const ok = (algorithm: 'grpo' | 'dpo'): Record<string, TaskStub> => ({
     [TRAINING_STATES.validateRequest]: () => request(algorithm),
     [TRAINING_STATES.buildDataset]: () => ({ datasetId: 'ds-1', grpoUri: 's3://art/runs/run-1/dataset/grpo.jsonl', dpoUri: 's3://art/runs/run-1/dataset/dpo.jsonl', manifestUri: 's3://art/runs/run-1/dataset/manifest.json', rewardPolicyVersion: 'v1', counts: { tracesUsed: 120 } }),
     [TRAINING_STATES.checkEligibility]: () => ({ eligible: true, reasons: [], figures: { positiveFeedback: 140 } }),

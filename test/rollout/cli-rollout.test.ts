@@ -19,14 +19,14 @@ import { DEPLOYMENT_KEYS, DynamoDbDeploymentStore } from '../../lambdas/rollout/
 import { LocalModelRegistry } from '../../local/pipeline/local-model-registry';
 import { localDeploymentsFile, LocalDeploymentStore } from '../../local/rollout/local-deployment-store';
 import { fakeDeploymentsTable } from './fake-deployments-table';
-import { EKS_MODEL, EKS_TARGET, GROUP, packageArn, sageMakerPlan, SAGEMAKER_MODEL, version } from './helpers';
+import { EKS_MODEL, EKS_TARGET, executionArnOf, GAME_DAY_MACHINE, GROUP, packageArn, ROLLOUT_MACHINE, sageMakerPlan, SAGEMAKER_MODEL, version } from './helpers';
 
 const NOW = new Date('2026-05-04T12:00:00.000Z');
 const SEEDED_AT = new Date('2026-05-01T09:00:00.000Z');
 const TABLE = 'sial-dev-DeploymentsTable';
-const ROLLOUT_SM = 'arn:aws:states:us-east-1:123456789012:stateMachine:sial-dev-rollout';
-const GAME_DAY_SM = 'arn:aws:states:us-east-1:123456789012:stateMachine:sial-dev-game-day';
-const executionOf = (machine: string, name: string) => `${machine.replace(':stateMachine:', ':execution:')}:${name}`;
+const ROLLOUT_SM = ROLLOUT_MACHINE;
+const GAME_DAY_SM = GAME_DAY_MACHINE;
+const executionOf = (machine: string, name: string) => executionArnOf(name, machine);
 const MODEL = SAGEMAKER_MODEL.id;
 
 function cli(commandEnv: NodeJS.ProcessEnv, aws?: (options: AwsRolloutBackendOptions) => ReturnType<typeof awsRolloutBackend>) {
@@ -44,7 +44,13 @@ describe('sial rollout in AWS', () => {
   let items: Map<string, Record<string, unknown>>;
   let store: DynamoDbDeploymentStore;
   let seen: AwsRolloutBackendOptions[];
-  const env = { [ROLLOUT_ENV.stage]: 'dev', [ROLLOUT_ENV.table]: TABLE, [ROLLOUT_ENV.rolloutStateMachine]: ROLLOUT_SM, [ROLLOUT_ENV.gameDayStateMachine]: GAME_DAY_SM };
+  // What an operator exports: the state machines are not needed while claims name their execution.
+  const env = { [ROLLOUT_ENV.stage]: 'dev', [ROLLOUT_ENV.table]: TABLE };
+  /** A claim as Validate rollout writes it now: with its execution's ARN. */
+  const claimed = (overrides: Parameters<typeof sageMakerPlan>[0] = {}, machine = ROLLOUT_SM) => {
+    const plan = sageMakerPlan(overrides);
+    return sageMakerPlan({ ...overrides, executionArn: executionOf(machine, plan.rolloutId) });
+  };
 
   /** Versions 1-5 of the qwen3 group: 2 Rejected, 4 registered outside the pipeline (no metadata), 5 for the other model. */
   function registry(): void {
@@ -74,8 +80,8 @@ describe('sial rollout in AWS', () => {
     seen = [];
   });
 
-  const command = () =>
-    cli(env, (options) => {
+  const command = (commandEnv: NodeJS.ProcessEnv = env) =>
+    cli(commandEnv, (options) => {
       seen.push(options);
       return awsRolloutBackend({ ...options, dynamoDb: new DynamoDBClient({ region: options.region }), sfn: new SFNClient({ region: options.region }), sageMaker: new SageMakerClient({ region: options.region }) });
     });
@@ -84,7 +90,7 @@ describe('sial rollout in AWS', () => {
     it('records a registered version with attribute_not_exists(pk), in the stage table and region', async () => {
       const c = command();
       expect(await c.run('rollout', 'seed', '--model', MODEL, '--version', '3', '--serving-name', 'AllTraffic')).toBe(0);
-      expect(seen).toEqual([{ tableName: TABLE, region: 'us-east-1', stateMachines: { rollout: ROLLOUT_SM, gameDay: GAME_DAY_SM } }]);
+      expect(seen).toEqual([{ tableName: TABLE, region: 'us-east-1', stateMachines: {} }]);
       const put = ddb.commandCalls(PutCommand)[0]!.args[0].input;
       expect(put).toMatchObject({ TableName: TABLE, ConditionExpression: 'attribute_not_exists(pk)' });
       expect(put.Item).toEqual({ pk: `MODEL#${MODEL}`, sk: 'DEPLOYMENT', type: 'deployment', targetModelId: MODEL, current: version(3, 'AllTraffic'), deployable: [version(3, 'AllTraffic')], revision: 0, updatedAt: NOW.toISOString(), promotedBy: 'seed' });
@@ -166,7 +172,7 @@ describe('sial rollout in AWS', () => {
   describe('release', () => {
     beforeEach(async () => {
       await store.seedCurrent(MODEL, version(3, 'AllTraffic'), SEEDED_AT);
-      await store.setActiveRollout(MODEL, sageMakerPlan());
+      await store.setActiveRollout(MODEL, claimed());
       ddb.resetHistory();
     });
 
@@ -203,7 +209,7 @@ describe('sial rollout in AWS', () => {
     });
 
     it('reports a claim that changed between the check and the delete (ConditionalCheckFailed)', async () => {
-      const newer = sageMakerPlan({ rolloutId: 'rollout-2', startedAt: '2026-05-04T11:59:00.000Z' });
+      const newer = claimed({ rolloutId: 'rollout-2', startedAt: '2026-05-04T11:59:00.000Z' });
       sfn.on(DescribeExecutionCommand).callsFake(async () => {
         // Another execution released the model and claimed it while the CLI was asking Step Functions.
         await store.clearActiveRollout(MODEL, 'rollout-1');
@@ -223,6 +229,8 @@ describe('sial rollout in AWS', () => {
       expect(await c.run('rollout', 'release', '--model', MODEL)).toBe(1);
       expect(c.err[0]).toContain(`there is no execution ${executionOf(ROLLOUT_SM, 'rollout-1')}`);
       expect(c.err[0]).toContain('release with --force');
+      // The claim recorded this ARN itself: no other state machine to suspect.
+      expect(c.err[0]).not.toContain('another state machine');
       expect(items.has(claimKey)).toBe(true);
       expect(await c.run('rollout', 'release', '--model', MODEL, '--force')).toBe(0);
       expect(c.out[0]).toContain('not found; released with --force');
@@ -238,20 +246,73 @@ describe('sial rollout in AWS', () => {
       expect(items.has(claimKey)).toBe(true);
     });
 
-    it("looks up a game-day drill's execution on the game-day state machine", async () => {
+    it("asks about a game-day drill's execution as its claim names it", async () => {
       await store.clearActiveRollout(MODEL, 'rollout-1');
-      await store.setActiveRollout(MODEL, sageMakerPlan({ rolloutId: 'drill-1', candidate: version(3, 'qwen3-4b-v3-drill') }));
+      await store.setActiveRollout(MODEL, claimed({ rolloutId: 'drill-1', candidate: version(3, 'qwen3-4b-v3-drill') }, GAME_DAY_SM));
       execution('drill-1', 'TIMED_OUT', GAME_DAY_SM);
-      expect(await command().run('rollout', 'release', '--model', MODEL)).toBe(0);
+      const c = command();
+      expect(await c.run('rollout', 'release', '--model', MODEL)).toBe(0);
       expect(sfn.commandCalls(DescribeExecutionCommand)[0]!.args[0].input.executionArn).toBe(executionOf(GAME_DAY_SM, 'drill-1'));
+      expect(c.text()).not.toContain('derived');
     });
 
-    it('cannot check the execution without the state machine, and says which one to name', async () => {
-      const c = cli({ [ROLLOUT_ENV.table]: TABLE }, (options) => awsRolloutBackend({ ...options, dynamoDb: new DynamoDBClient({ region: options.region }), sfn: new SFNClient({ region: options.region }) }));
-      expect(await c.run('rollout', 'release', '--model', MODEL, '--stage', 'dev')).toBe(1);
-      expect(c.err[0]).toContain('name that state machine with --state-machine ARN (stack output RolloutStateMachineArn)');
-      expect(sfn.commandCalls(DescribeExecutionCommand)).toHaveLength(0);
-      expect(items.has(claimKey)).toBe(true);
+    it('uses the claimed execution even when a state machine is named (it would name another)', async () => {
+      execution('rollout-1', 'ABORTED');
+      const other = 'arn:aws:states:us-east-1:123456789012:stateMachine:sial-dev-other';
+      expect(await command({ ...env, [ROLLOUT_ENV.rolloutStateMachine]: other }).run('rollout', 'release', '--model', MODEL)).toBe(0);
+      expect(sfn.commandCalls(DescribeExecutionCommand)[0]!.args[0].input.executionArn).toBe(executionOf(ROLLOUT_SM, 'rollout-1'));
+    });
+
+    describe('a claim written before claims recorded their execution', () => {
+      const legacyEnv = { ...env, [ROLLOUT_ENV.rolloutStateMachine]: ROLLOUT_SM, [ROLLOUT_ENV.gameDayStateMachine]: GAME_DAY_SM };
+      beforeEach(async () => {
+        await store.clearActiveRollout(MODEL, 'rollout-1');
+        await store.setActiveRollout(MODEL, sageMakerPlan());
+      });
+
+      it('derives the execution from the rollout state machine, and says so', async () => {
+        execution('rollout-1', 'ABORTED');
+        const c = command(legacyEnv);
+        expect(await c.run('rollout', 'release', '--model', MODEL)).toBe(0);
+        expect(sfn.commandCalls(DescribeExecutionCommand)[0]!.args[0].input.executionArn).toBe(executionOf(ROLLOUT_SM, 'rollout-1'));
+        expect(c.out[0]).toBe(`Released ${MODEL} from rollout rollout-1 (execution ${executionOf(ROLLOUT_SM, 'rollout-1')}: ABORTED since 2026-05-04 11:00 UTC).`);
+        expect(c.out.at(-1)).toBe(`The execution's ARN was derived from --state-machine ${ROLLOUT_SM}: the claim was written before claims recorded their execution.`);
+        expect(items.has(claimKey)).toBe(false);
+      });
+
+      it("derives a drill's from the game-day state machine", async () => {
+        await store.clearActiveRollout(MODEL, 'rollout-1');
+        await store.setActiveRollout(MODEL, sageMakerPlan({ rolloutId: 'drill-1', candidate: version(3, 'qwen3-4b-v3-drill') }));
+        execution('drill-1', 'TIMED_OUT', GAME_DAY_SM);
+        expect(await command(legacyEnv).run('rollout', 'release', '--model', MODEL)).toBe(0);
+        expect(sfn.commandCalls(DescribeExecutionCommand)[0]!.args[0].input.executionArn).toBe(executionOf(GAME_DAY_SM, 'drill-1'));
+      });
+
+      it('suspects another state machine when the derived execution does not exist', async () => {
+        sfn.on(DescribeExecutionCommand).rejects(new ExecutionDoesNotExist({ message: 'Execution Does Not Exist', $metadata: {} }));
+        const c = command(legacyEnv);
+        expect(await c.run('rollout', 'release', '--model', MODEL)).toBe(1);
+        expect(c.err[0]).toContain('or the claim came from another state machine: name it with --execution ARN');
+        expect(c.err[1]).toBe(`The execution's ARN was derived from --state-machine ${ROLLOUT_SM}: the claim was written before claims recorded their execution.`);
+        expect(items.has(claimKey)).toBe(true);
+      });
+
+      it('cannot check the execution without the state machine, and says which one to name', async () => {
+        const c = command();
+        expect(await c.run('rollout', 'release', '--model', MODEL)).toBe(1);
+        expect(c.err[0]).toContain('the claim does not record its execution (it was written before claims did)');
+        expect(c.err[0]).toContain('name that state machine with --state-machine ARN (stack output RolloutStateMachineArn)');
+        expect(sfn.commandCalls(DescribeExecutionCommand)).toHaveLength(0);
+        expect(items.has(claimKey)).toBe(true);
+      });
+
+      it('takes the execution from --execution instead', async () => {
+        execution('rollout-1', 'FAILED');
+        const c = command();
+        expect(await c.run('rollout', 'release', '--model', MODEL, '--execution', executionOf(ROLLOUT_SM, 'rollout-1'))).toBe(0);
+        expect(sfn.commandCalls(DescribeExecutionCommand)[0]!.args[0].input.executionArn).toBe(executionOf(ROLLOUT_SM, 'rollout-1'));
+        expect(c.text()).not.toContain('derived');
+      });
     });
   });
 
@@ -259,7 +320,7 @@ describe('sial rollout in AWS', () => {
     it('prints the current version, the claim with its execution, and the last outcome', async () => {
       await store.seedCurrent(MODEL, version(3, 'AllTraffic'), SEEDED_AT);
       await store.recordRollback({ rolloutId: 'rollout-0', targetModelId: MODEL, reason: 'canary faithfulness', by: 'alarm-lambda', breachAt: null, verifiedAt: '2026-05-02T08:00:00.000Z', weights: { currentPercent: 100, candidatePercent: 0 } });
-      await store.setActiveRollout(MODEL, sageMakerPlan());
+      await store.setActiveRollout(MODEL, claimed());
       execution('rollout-1', 'RUNNING');
       const c = command();
       expect(await c.run('rollout', 'status', '--model', MODEL)).toBe(0);
@@ -271,18 +332,31 @@ describe('sial rollout in AWS', () => {
         `  execution:      ${executionOf(ROLLOUT_SM, 'rollout-1')}: RUNNING`,
         '  last outcome:   rolled back: rollout rollout-0 by alarm-lambda, 100 % current verified at 2026-05-02 08:00 UTC: canary faithfulness',
       ]);
+      const json = command();
+      expect(await json.run('rollout', 'status', '--model', MODEL, '--json')).toBe(0);
+      const view = JSON.parse(json.out.join('\n')) as { activeRollout: { rolloutId: string; executionArn: string | null; execution: { arn: string; status: string } } };
+      expect(view.activeRollout).toMatchObject({ rolloutId: 'rollout-1', executionArn: executionOf(ROLLOUT_SM, 'rollout-1'), execution: { arn: executionOf(ROLLOUT_SM, 'rollout-1'), status: 'RUNNING' } });
     });
 
     it('still prints the records when the execution cannot be read, and says why', async () => {
       await store.seedCurrent(MODEL, version(3, 'AllTraffic'), SEEDED_AT);
-      await store.setActiveRollout(MODEL, sageMakerPlan());
+      await store.setActiveRollout(MODEL, claimed());
       sfn.on(DescribeExecutionCommand).rejects(Object.assign(new Error('User is not authorized to perform: states:DescribeExecution'), { name: 'AccessDeniedException', $metadata: {} }));
       const c = command();
       expect(await c.run('rollout', 'status', '--model', MODEL)).toBe(0);
       expect(c.out[4]).toBe(`  execution:      ${executionOf(ROLLOUT_SM, 'rollout-1')}: cannot be read (User is not authorized to perform: states:DescribeExecution)`);
-      const noMachine = cli({ [ROLLOUT_ENV.stage]: 'dev', [ROLLOUT_ENV.table]: TABLE }, (options) => awsRolloutBackend({ ...options, dynamoDb: new DynamoDBClient({ region: options.region }), sfn: new SFNClient({ region: options.region }) }));
+    });
+
+    it('derives the execution of a claim that does not record it, says so, or says what to name', async () => {
+      await store.seedCurrent(MODEL, version(3, 'AllTraffic'), SEEDED_AT);
+      await store.setActiveRollout(MODEL, sageMakerPlan());
+      execution('rollout-1', 'RUNNING');
+      const legacy = command({ ...env, [ROLLOUT_ENV.rolloutStateMachine]: ROLLOUT_SM });
+      expect(await legacy.run('rollout', 'status', '--model', MODEL)).toBe(0);
+      expect(legacy.out[4]).toBe(`  execution:      ${executionOf(ROLLOUT_SM, 'rollout-1')}: RUNNING (derived from --state-machine ${ROLLOUT_SM}: the claim was written before claims recorded their execution)`);
+      const noMachine = command();
       expect(await noMachine.run('rollout', 'status', '--model', MODEL)).toBe(0);
-      expect(noMachine.out[4]).toContain('  execution:      execution rollout-1 of the rollout state machine; name that state machine with --state-machine ARN');
+      expect(noMachine.out[4]).toContain('  execution:      the claim does not record its execution (it was written before claims did): execution rollout-1 of the rollout state machine; name that state machine with --state-machine ARN');
     });
 
     it('says what is missing for a model never seeded, and --json carries the same facts', async () => {

@@ -5,7 +5,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEPLOYMENT_KEYS, DynamoDbDeploymentStore } from '../../lambdas/rollout/aws/dynamodb-deployment-store';
@@ -15,7 +15,7 @@ import { PromotionConflict } from '../../lambdas/rollout/errors';
 import type { DeploymentStore } from '../../lambdas/rollout/ports';
 import { LocalDeploymentStore } from '../../local/rollout/local-deployment-store';
 import { fakeDeploymentsTable } from './fake-deployments-table';
-import { sageMakerPlan, version } from './helpers';
+import { executionArnOf, ROLLOUT_MACHINE, sageMakerPlan, version } from './helpers';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const at = new Date('2026-05-04T10:00:00.000Z');
@@ -121,6 +121,15 @@ describe.each(adapters)('%s', (_name, make) => {
     expect(await store.getActiveRollout(MODEL)).toBeUndefined();
     expect((await store.setActiveRollout(MODEL, other)).acquired).toBe(true);
   });
+
+  it("keeps the claiming execution's ARN with the claim, and refuses one that is not an execution ARN", async () => {
+    const plan = sageMakerPlan({ executionArn: executionArnOf('rollout-1') });
+    await store.setActiveRollout(MODEL, plan);
+    expect((await store.getActiveRollout(MODEL))?.executionArn).toBe(executionArnOf('rollout-1'));
+    const machine = { ...sageMakerPlan({ rolloutId: 'rollout-2' }), executionArn: ROLLOUT_MACHINE };
+    await expect(store.setActiveRollout('other-model', machine)).rejects.toThrow('must be a Step Functions execution ARN');
+    expect(await store.getActiveRollout('other-model')).toBeUndefined();
+  });
 });
 
 describe('DynamoDbDeploymentStore items', () => {
@@ -137,6 +146,17 @@ describe('DynamoDbDeploymentStore items', () => {
     expect(put.args[0].input).toEqual(expect.objectContaining({ TableName: 'deployments', ConditionExpression: 'attribute_not_exists(pk)' }));
     expect(ddb.commandCalls(GetCommand).every((c) => c.args[0].input.ConsistentRead === true)).toBe(true);
   });
+
+  it('reads a claim written before claims recorded their execution ARN', async () => {
+    ddb.reset();
+    const items = fakeDeploymentsTable(ddb);
+    const { executionArn: _none, ...old } = sageMakerPlan();
+    items.set(`MODEL#${MODEL}|ACTIVE_ROLLOUT`, { ...DEPLOYMENT_KEYS.activeRollout(MODEL), type: 'active-rollout', rolloutId: old.rolloutId, plan: old, since: old.startedAt });
+    const store = new DynamoDbDeploymentStore(DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })), 'deployments');
+    const claim = await store.getActiveRollout(MODEL);
+    expect(claim).toEqual(old);
+    expect(claim).not.toHaveProperty('executionArn');
+  });
 });
 
 describe('LocalDeploymentStore file', () => {
@@ -147,6 +167,10 @@ describe('LocalDeploymentStore file', () => {
       await new LocalDeploymentStore(file).seedCurrent(MODEL, version(1, 'AllTraffic'), at);
       expect(JSON.parse(readFileSync(file, 'utf8')).local).toBe('local deployment store: not DynamoDB');
       expect((await new LocalDeploymentStore(file).getCurrent(MODEL))?.current).toEqual(version(1, 'AllTraffic'));
+      // A file an older version wrote: its claim has no execution ARN, and still reads.
+      const { executionArn: _none, ...old } = sageMakerPlan();
+      writeFileSync(file, JSON.stringify({ local: 'local deployment store: not DynamoDB', deployments: {}, activeRollouts: { [MODEL]: old }, rollbacks: {} }));
+      expect(await new LocalDeploymentStore(file).getActiveRollout(MODEL)).toEqual(old);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

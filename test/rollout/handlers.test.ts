@@ -26,7 +26,7 @@ import { SimulatedHttpRoute } from '../../local/rollout/simulated-http-route';
 import { SimulatedSageMakerEndpoint } from '../../local/rollout/simulated-sagemaker-endpoint';
 import { lambdaContext } from '../helpers/lambda-context';
 import { fakeDeploymentsTable } from './fake-deployments-table';
-import { EKS_TARGET, eksPlan, packageArn, sageMakerPlan, settings } from './helpers';
+import { EKS_TARGET, eksPlan, executionArnOf, executionContext, GAME_DAY_MACHINE, packageArn, sageMakerPlan, settings } from './helpers';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const sagemaker = mockClient(SageMakerClient);
@@ -83,9 +83,10 @@ describe('rollout handlers', () => {
     sagemaker.on(DescribeModelPackageCommand).resolves({ ModelPackageName: 'sial-dev-qwen3', ModelPackageArn: arn, ModelApprovalStatus: 'PendingManualApproval', CreationTime: new Date(), CustomerMetadataProperties: { [MODEL_METADATA.targetModelId]: 'qwen3-4b' } });
     await store.seedCurrent('qwen3-4b', { modelPackageArn: packageArn(3), modelPackageVersion: 3, servingName: 'AllTraffic' }, new Date());
 
-    const plan = (await validate({ input: { targetModelId: 'qwen3-4b', modelPackageArn: arn, modelPackageVersion: 4, requestedBy: 'me' }, executionName: 'exec-1' }, ctx)) as ReturnType<typeof sageMakerPlan>;
+    const plan = (await validate({ input: { targetModelId: 'qwen3-4b', modelPackageArn: arn, modelPackageVersion: 4, requestedBy: 'me' }, ...executionContext('exec-1') }, ctx)) as ReturnType<typeof sageMakerPlan>;
     expect(plan.candidate.servingName).toBe('qwen3-4b-v4');
-    await expect(validate({ input: { targetModelId: 'nope', modelPackageArn: arn, modelPackageVersion: 4, requestedBy: 'me' }, executionName: 'exec-2' }, ctx)).rejects.toHaveProperty('name', 'RolloutRefused');
+    expect((await store.getActiveRollout('qwen3-4b'))?.executionArn).toBe(executionArnOf('exec-1'));
+    await expect(validate({ input: { targetModelId: 'nope', modelPackageArn: arn, modelPackageVersion: 4, requestedBy: 'me' }, ...executionContext('exec-2') }, ctx)).rejects.toHaveProperty('name', 'RolloutRefused');
 
     // SageMaker adds the candidate variant through the simulated endpoint's deploy path.
     sagemaker.on(DescribeEndpointConfigCommand).resolves({ EndpointConfigName: 'sial-dev-qwen3-4b-initial', EndpointConfigArn: 'a', CreationTime: new Date(), ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'm', InstanceType: 'ml.g6e.2xlarge', InitialInstanceCount: 1 }] });
@@ -127,10 +128,11 @@ describe('rollout handlers', () => {
     expect(planned.Path).toContain('/httproutes/');
 
     await store.seedCurrent('qwen3-4b', { modelPackageArn: packageArn(3), modelPackageVersion: 3, servingName: 'AllTraffic' }, new Date());
-    expect(await drillStart({ input: { targetModelId: 'qwen3-4b', requestedBy: 'gameday@example.com' }, executionName: 'drill-1' }, ctx)).toEqual(expect.objectContaining({ rolloutId: 'drill-1', candidate: expect.objectContaining({ servingName: 'qwen3-4b-v3-drill' }) }));
-    const drill = (await drillStart({ input: { targetModelId: 'qwen3-4b' }, executionName: 'drill-2' }, ctx).catch((e: unknown) => e)) as Error;
+    expect(await drillStart({ input: { targetModelId: 'qwen3-4b', requestedBy: 'gameday@example.com' }, ...executionContext('drill-1', GAME_DAY_MACHINE) }, ctx)).toEqual(expect.objectContaining({ rolloutId: 'drill-1', candidate: expect.objectContaining({ servingName: 'qwen3-4b-v3-drill' }) }));
+    const drill = (await drillStart({ input: { targetModelId: 'qwen3-4b' }, ...executionContext('drill-2', GAME_DAY_MACHINE) }, ctx).catch((e: unknown) => e)) as Error;
     expect(drill.name).toBe('RolloutRefused'); // drill-1 holds the model
     const drillPlan = await store.getActiveRollout('qwen3-4b');
+    expect(drillPlan?.executionArn).toBe(executionArnOf('drill-1', GAME_DAY_MACHINE));
     sagemaker.on(DescribeEndpointConfigCommand).resolves({ EndpointConfigName: 'c', EndpointConfigArn: 'a', CreationTime: new Date(), ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'm', InstanceType: 'ml.g6e.2xlarge', InitialInstanceCount: 1 }] });
     sagemaker.on(CreateModelCommand).resolves({});
     sagemaker.on(CreateEndpointConfigCommand).resolves({});

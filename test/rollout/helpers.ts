@@ -26,6 +26,20 @@ export function version(v: number, servingName: string): ServingVersion {
   return { modelPackageArn: packageArn(v), modelPackageVersion: v, servingName };
 }
 
+/** The dev stage's two state machines whose executions claim a model, as their ARNs name them. */
+export const ROLLOUT_MACHINE = 'arn:aws:states:us-east-1:123456789012:stateMachine:sial-dev-rollout';
+export const GAME_DAY_MACHINE = 'arn:aws:states:us-east-1:123456789012:stateMachine:sial-dev-game-day';
+
+/** The ARN of execution `name` of `machine`. */
+export function executionArnOf(name: string, machine = ROLLOUT_MACHINE): string {
+  return `${machine.replace(':stateMachine:', ':execution:')}:${name}`;
+}
+
+/** `executionName` and `executionArn` as a state passes them (`$$.Execution.Name`, `$$.Execution.Id`). */
+export function executionContext(name: string, machine = ROLLOUT_MACHINE): { executionName: string; executionArn: string } {
+  return { executionName: name, executionArn: executionArnOf(name, machine) };
+}
+
 /** A plan as Validate rollout makes it, for the SageMaker model (current v3 on `AllTraffic`, candidate v4). */
 export function sageMakerPlan(overrides: Partial<RolloutPlan> = {}): RolloutPlan {
   return rolloutPlanSchema.parse({

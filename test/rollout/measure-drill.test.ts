@@ -8,7 +8,7 @@ import { isLoopVariant } from '../../lambdas/rollout/sagemaker/variants';
 import { LocalDeploymentStore } from '../../local/rollout/local-deployment-store';
 import { SimulatedHttpRoute } from '../../local/rollout/simulated-http-route';
 import { SimulatedSageMakerEndpoint } from '../../local/rollout/simulated-sagemaker-endpoint';
-import { EKS_MODEL, EKS_TARGET, VirtualClock, eksPlan, packageArn, settings } from './helpers';
+import { EKS_MODEL, EKS_TARGET, VirtualClock, eksPlan, executionArnOf, executionContext, GAME_DAY_MACHINE, packageArn, settings } from './helpers';
 
 function record(overrides: Partial<RollbackRecord> = {}): RollbackRecord {
   return {
@@ -74,22 +74,37 @@ describe('startDrill (self canary)', () => {
     const store = new LocalDeploymentStore();
     const now = new Date('2026-05-06T10:00:00.000Z');
     await store.seedCurrent('qwen3-4b', { modelPackageArn: packageArn(3), modelPackageVersion: 3, servingName: 'qwen3-4b-v3' }, now);
-    const plan = await startDrill({ input: { targetModelId: 'qwen3-4b' }, executionName: 'game-day-2026-05-06' }, { settings, store, clock: () => now });
+    const plan = await startDrill({ input: { targetModelId: 'qwen3-4b' }, ...executionContext('game-day-2026-05-06', GAME_DAY_MACHINE) }, { settings, store, clock: () => now });
     expect(plan.current).toEqual({ modelPackageArn: packageArn(3), modelPackageVersion: 3, servingName: 'qwen3-4b-v3' });
     expect(plan.candidate).toEqual({ modelPackageArn: packageArn(3), modelPackageVersion: 3, servingName: 'qwen3-4b-v3-drill' });
     expect(plan.requestedBy).toBe('game-day schedule');
     expect(plan.alarmName).toBe('sial-dev-qwen3-4b-canary');
+    expect(plan.executionArn).toBe(executionArnOf('game-day-2026-05-06', GAME_DAY_MACHINE));
     expect(await store.getActiveRollout('qwen3-4b')).toEqual(plan);
     expect(isLoopVariant('qwen3-4b-v3-drill', 'qwen3-4b')).toBe(true);
-    await expect(startDrill({ input: { targetModelId: 'qwen3-4b' }, executionName: 'another' }, { settings, store, clock: () => now })).rejects.toHaveProperty('name', 'RolloutRefused');
+    await expect(startDrill({ input: { targetModelId: 'qwen3-4b' }, ...executionContext('another', GAME_DAY_MACHINE) }, { settings, store, clock: () => now })).rejects.toHaveProperty('name', 'RolloutRefused');
+  });
+
+  it('tells a wiring fault (an ARN of another execution) from an invalid drill input', async () => {
+    const store = new LocalDeploymentStore();
+    const now = new Date('2026-05-06T10:00:00.000Z');
+    await store.seedCurrent('qwen3-4b', { modelPackageArn: packageArn(3), modelPackageVersion: 3, servingName: 'qwen3-4b-v3' }, now);
+    const deps = { settings, store, clock: () => now };
+    const unwired = startDrill({ input: { targetModelId: 'qwen3-4b' }, executionName: 'drill', executionArn: executionArnOf('another-drill', GAME_DAY_MACHINE) }, deps);
+    await expect(unwired).rejects.toThrow('Start drill expects { input, executionName, executionArn } from the state machine: executionArn');
+    await expect(unwired).rejects.toHaveProperty('name', 'Error');
+    const invalid = startDrill({ input: { targetModelId: '' }, ...executionContext('drill', GAME_DAY_MACHINE) }, deps);
+    await expect(invalid).rejects.toThrow('the drill input is invalid: input.targetModelId');
+    await expect(invalid).rejects.toHaveProperty('name', 'RolloutRefused');
+    expect(await store.getActiveRollout('qwen3-4b')).toBeUndefined();
   });
 
   it('uses the idle backend on EKS, and refuses a model without a current version', async () => {
     const store = new LocalDeploymentStore();
     const now = new Date('2026-05-06T10:00:00.000Z');
-    await expect(startDrill({ input: { targetModelId: EKS_MODEL.id }, executionName: 'd' }, { settings, store, clock: () => now })).rejects.toThrow('has no current version');
+    await expect(startDrill({ input: { targetModelId: EKS_MODEL.id }, ...executionContext('d', GAME_DAY_MACHINE) }, { settings, store, clock: () => now })).rejects.toThrow('has no current version');
     await store.seedCurrent(EKS_MODEL.id, { modelPackageArn: packageArn(3), modelPackageVersion: 3, servingName: EKS_TARGET.currentBackend }, now);
-    expect((await startDrill({ input: { targetModelId: EKS_MODEL.id }, executionName: 'd' }, { settings, store, clock: () => now })).candidate.servingName).toBe(EKS_TARGET.candidateBackend);
+    expect((await startDrill({ input: { targetModelId: EKS_MODEL.id }, ...executionContext('d', GAME_DAY_MACHINE) }, { settings, store, clock: () => now })).candidate.servingName).toBe(EKS_TARGET.candidateBackend);
   });
 });
 
@@ -98,7 +113,7 @@ describe('setSelfCanary', () => {
     const clock = new VirtualClock();
     const store = new LocalDeploymentStore();
     await store.seedCurrent('qwen3-4b', { modelPackageArn: packageArn(3), modelPackageVersion: 3, servingName: 'qwen3-4b-v3' }, clock.now());
-    const plan = await startDrill({ input: { targetModelId: 'qwen3-4b' }, executionName: 'drill' }, { settings, store, clock: clock.now });
+    const plan = await startDrill({ input: { targetModelId: 'qwen3-4b' }, ...executionContext('drill', GAME_DAY_MACHINE) }, { settings, store, clock: clock.now });
     const endpoint = new SimulatedSageMakerEndpoint({ endpointName: 'sial-dev-qwen3-4b', variants: [{ name: 'qwen3-4b-v3', weight: 1 }], clock: clock.now, deploySeconds: 240, weightUpdateSeconds: 20 });
     const deps = { router: endpoint, deployer: endpoint, settle: clock.settle() };
     await expect(setSelfCanary({ rollout: plan }, deps)).rejects.toBeInstanceOf(TrafficTargetBusy);
@@ -123,7 +138,7 @@ describe('setSelfCanary', () => {
     const clock = new VirtualClock();
     const store = new LocalDeploymentStore();
     await store.seedCurrent('qwen3-4b', { modelPackageArn: packageArn(3), modelPackageVersion: 3, servingName: 'qwen3-4b-v3' }, clock.now());
-    const plan = await startDrill({ input: { targetModelId: 'qwen3-4b' }, executionName: 'drill' }, { settings, store, clock: clock.now });
+    const plan = await startDrill({ input: { targetModelId: 'qwen3-4b' }, ...executionContext('drill', GAME_DAY_MACHINE) }, { settings, store, clock: clock.now });
     const endpoint = new SimulatedSageMakerEndpoint({ endpointName: 'sial-dev-qwen3-4b', variants: [{ name: 'qwen3-4b-v3', weight: 1 }], clock: clock.now, deploySeconds: 60 });
     endpoint.failNextDeploy = true;
     await expect(setSelfCanary({ rollout: plan }, { router: endpoint, deployer: endpoint, settle: clock.settle() })).rejects.toBeInstanceOf(TrafficTargetBusy);
@@ -137,7 +152,7 @@ describe('measureDrill releases the model', () => {
     const store = new LocalDeploymentStore();
     const now = new Date('2026-05-06T10:00:00.000Z');
     await store.seedCurrent('qwen3-4b', { modelPackageArn: packageArn(3), modelPackageVersion: 3, servingName: 'qwen3-4b-v3' }, now);
-    const plan = await startDrill({ input: { targetModelId: 'qwen3-4b' }, executionName: 'game-day-2026-05-06' }, { settings, store, clock: () => now });
+    const plan = await startDrill({ input: { targetModelId: 'qwen3-4b' }, ...executionContext('game-day-2026-05-06', GAME_DAY_MACHINE) }, { settings, store, clock: () => now });
     await store.recordRollback(record({ rolloutId: plan.rolloutId }));
     await measureDrill({ rolloutId: plan.rolloutId }, { store, gameDay });
     expect(await store.getActiveRollout('qwen3-4b')).toBeUndefined();

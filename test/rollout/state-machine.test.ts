@@ -12,7 +12,7 @@ import type { EksTarget, HttpRoute } from '../../lambdas/rollout/eks/http-route'
 import type { TargetModel } from '../../config/schema';
 import { canaryAlarmName, modelPackageGroupName, pipelineSettingsFromStage } from '../../lambdas/pipeline/settings';
 import type { ApprovalKind } from '../../lambdas/pipeline/contracts';
-import type { RolloutInput, ServingVersion, TrafficWeights } from '../../lambdas/rollout/contracts';
+import { EXECUTION_ARN, type RolloutInput, type RolloutPlan, type ServingVersion, type TrafficWeights } from '../../lambdas/rollout/contracts';
 import { variantNameFor } from '../../lambdas/rollout/sagemaker/variants';
 import { FEEDBACK_TABLE, GATE_AUDIT_TABLE, TRACES_TABLE } from '../../lambdas/shared/lake-tables';
 import { LocalTaskError } from '../../local/pipeline/asl-runner';
@@ -192,11 +192,16 @@ describe.each([
   ])('the canary alarm at step %i (%i %%) rolls back to 100 %% current, verified', async (stepIndex) => {
     const h = await harness(model);
     try {
+      let claim: RolloutPlan | undefined;
       const result = await run(h, { 'deploy-stage': 'approve' }, {
         beforeCheckCanary: async (step, controls) => {
+          claim ??= await h.env.store.getActiveRollout(model.id);
           if (step.index === stepIndex) await controls.breach(model.id, 'faithfulness of the candidate 8 points below current (simulated)');
         },
       });
+      // The claim names the local engine's execution ($$.Execution.Id), as Step Functions' would.
+      expect(claim?.executionArn).toMatch(EXECUTION_ARN);
+      expect(claim?.executionArn).toMatch(new RegExp(`:execution:[^:]+:rollout-${counter}$`));
       expect(result.status).toBe('FAILED');
       expect(result.error).toBe('RolledBack');
       expect(result.cause).toMatch(/faithfulness|alarm/i);

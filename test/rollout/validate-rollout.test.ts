@@ -6,7 +6,7 @@ import { ROLLOUT_LAMBDA_ERRORS } from '../../lambdas/rollout/errors';
 import { validateRollout, type ValidateRolloutDeps } from '../../lambdas/rollout/validate-rollout/validate-rollout';
 import { LocalDeploymentStore } from '../../local/rollout/local-deployment-store';
 import { LocalModelRegistry } from '../../local/pipeline/local-model-registry';
-import { EKS_MODEL, EKS_TARGET, GROUP, SAGEMAKER_MODEL, settings, version } from './helpers';
+import { EKS_MODEL, EKS_TARGET, executionArnOf, executionContext, GROUP, SAGEMAKER_MODEL, settings, version } from './helpers';
 
 const now = new Date('2026-05-04T10:00:00.000Z');
 let dir: string;
@@ -48,9 +48,10 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('validateRollout', () => {
   it('plans a SageMaker rollout from the store, the package and the canary config, and claims the model', async () => {
-    const plan = await validateRollout({ input: input(), executionName: 'deploy-qwen3-4b-v2' }, deps());
+    const plan = await validateRollout({ input: input(), ...executionContext('deploy-qwen3-4b-v2') }, deps());
     expect(plan).toEqual({
       rolloutId: 'deploy-qwen3-4b-v2',
+      executionArn: executionArnOf('deploy-qwen3-4b-v2'),
       stage: 'dev',
       targetModelId: 'qwen3-4b',
       modelFamily: 'qwen3',
@@ -64,14 +65,15 @@ describe('validateRollout', () => {
       requestedBy: 'ml-approver@example.com',
       startedAt: now.toISOString(),
     });
+    // The claim names the execution, so `sial rollout release` needs no state machine ARN to check it.
     expect(await store.getActiveRollout('qwen3-4b')).toEqual(plan);
     // A retried Validate (same execution) gets its plan again.
-    expect((await validateRollout({ input: input(), executionName: 'deploy-qwen3-4b-v2' }, deps())).rolloutId).toBe('deploy-qwen3-4b-v2');
+    expect((await validateRollout({ input: input(), ...executionContext('deploy-qwen3-4b-v2') }, deps())).rolloutId).toBe('deploy-qwen3-4b-v2');
   });
 
   it('sends an EKS candidate to the backend that does not serve now (the two swap with every promotion)', async () => {
     await store.seedCurrent(EKS_MODEL.id, { modelPackageArn: arns[0]!, modelPackageVersion: 1, servingName: EKS_TARGET.candidateBackend }, now);
-    const plan = await validateRollout({ input: input({ targetModelId: EKS_MODEL.id, modelPackageArn: arns[2], modelPackageVersion: 3 }), executionName: 'eks-1' }, deps());
+    const plan = await validateRollout({ input: input({ targetModelId: EKS_MODEL.id, modelPackageArn: arns[2], modelPackageVersion: 3 }), ...executionContext('eks-1') }, deps());
     expect(plan.current.servingName).toBe(EKS_TARGET.candidateBackend);
     expect(plan.candidate.servingName).toBe(EKS_TARGET.currentBackend);
     expect(plan.alarmName).toBe('sial-dev-qwen3-4b-internal-canary');
@@ -90,23 +92,37 @@ describe('validateRollout', () => {
   ];
 
   it.each(refusals)('refuses %s', async (_what, make, message) => {
-    const attempt = validateRollout({ input: make(), executionName: 'x' }, deps());
+    const attempt = validateRollout({ input: make(), ...executionContext('x') }, deps());
     await expect(attempt).rejects.toThrow(message);
     await expect(attempt).rejects.toHaveProperty('name', ROLLOUT_LAMBDA_ERRORS.rolloutRefused);
     expect(await store.getActiveRollout(SAGEMAKER_MODEL.id)).toBeUndefined();
   });
 
+  it('still validates an execution started on the definition before claims recorded the ARN; its claim has none', async () => {
+    const plan = await validateRollout({ input: input(), executionName: 'deploy-qwen3-4b-v2' }, deps());
+    expect(plan.executionArn).toBeUndefined();
+    expect(plan.rolloutId).toBe('deploy-qwen3-4b-v2');
+    expect((await store.getActiveRollout(SAGEMAKER_MODEL.id))?.executionArn).toBeUndefined();
+  });
+
   it('refuses a second rollout of a model while one is in progress', async () => {
-    await validateRollout({ input: input(), executionName: 'first' }, deps());
-    await expect(validateRollout({ input: input(), executionName: 'second' }, deps())).rejects.toThrow('rollout first of qwen3-4b (package version 2, started 2026-05-04T10:00:00.000Z by ml-approver@example.com) is still in progress');
+    await validateRollout({ input: input(), ...executionContext('first') }, deps());
+    await expect(validateRollout({ input: input(), ...executionContext('second') }, deps())).rejects.toThrow('rollout first of qwen3-4b (package version 2, started 2026-05-04T10:00:00.000Z by ml-approver@example.com) is still in progress');
   });
 
   it('refuses an EKS model whose recorded backend is not one of the route backends', async () => {
     await store.seedCurrent(EKS_MODEL.id, version(1, 'somewhere-else'), now);
-    await expect(validateRollout({ input: input({ targetModelId: EKS_MODEL.id, modelPackageArn: arns[2], modelPackageVersion: 3 }), executionName: 'x' }, deps())).rejects.toThrow('serves from backend somewhere-else');
+    await expect(validateRollout({ input: input({ targetModelId: EKS_MODEL.id, modelPackageArn: arns[2], modelPackageVersion: 3 }), ...executionContext('x') }, deps())).rejects.toThrow('serves from backend somewhere-else');
   });
 
-  it('needs the state machine envelope', async () => {
-    await expect(validateRollout(input(), deps())).rejects.toThrow('Validate rollout expects { input, executionName }');
+  it('needs the state machine envelope, with the ARN of the execution it names', async () => {
+    await expect(validateRollout(input(), deps())).rejects.toThrow('Validate rollout expects { input, executionName, executionArn }');
+    const other = { input: input(), executionName: 'x', executionArn: executionArnOf('y') };
+    await expect(validateRollout(other, deps())).rejects.toThrow(`${executionArnOf('y')} is not the ARN of execution x`);
+    const notAnArn = { input: input(), executionName: 'x', executionArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:sial-dev-rollout' };
+    await expect(validateRollout(notAnArn, deps())).rejects.toThrow('must be a Step Functions execution ARN');
+    // Wiring faults are not refusals: nothing was claimed.
+    await expect(validateRollout(other, deps())).rejects.not.toHaveProperty('name', ROLLOUT_LAMBDA_ERRORS.rolloutRefused);
+    expect(await store.getActiveRollout(SAGEMAKER_MODEL.id)).toBeUndefined();
   });
 });

@@ -5,7 +5,7 @@
  * | item | pk | sk | attributes |
  * |---|---|---|---|
  * | deployment | `MODEL#<targetModelId>` | `DEPLOYMENT` | targetModelId, current, deployable (newest first), revision, updatedAt, promotedBy |
- * | active rollout | `MODEL#<targetModelId>` | `ACTIVE_ROLLOUT` | rolloutId, plan (the RolloutPlan), since |
+ * | active rollout | `MODEL#<targetModelId>` | `ACTIVE_ROLLOUT` | rolloutId, plan (the RolloutPlan, with its execution's ARN in `plan.executionArn` unless written before that was recorded), since |
  * | rollback | `ROLLOUT#<rolloutId>` | `ROLLBACK` | the RollbackRecord |
  *
  * Races are settled by conditions, never by reading first: a rollback is written with

@@ -13,16 +13,18 @@ import type { RolloutPlan } from '../contracts';
 import { RolloutRefused } from '../errors';
 import type { DeploymentStore } from '../ports';
 import { drillVariantNameFor } from '../sagemaker/variants';
-import { buildPlan, candidateServingName, claimModel, findModel, seedHint } from '../validate-rollout/validate-rollout';
+import { buildPlan, candidateServingName, claimModel, executionFields, findModel, sameExecution, seedHint } from '../validate-rollout/validate-rollout';
 
-/** `{ input: $ ({ targetModelId, requestedBy? }), executionName: $$.Execution.Name }`. */
-export const startDrillEventSchema = z.object({
-  input: z.object({
-    targetModelId: z.string().min(1).max(64),
-    requestedBy: z.string().min(1).max(256).default('game-day schedule'),
-  }),
-  executionName: z.string().min(1).max(256),
-});
+/** `{ input: $ ({ targetModelId, requestedBy? }), executionName: $$.Execution.Name, executionArn: $$.Execution.Id }`. */
+export const startDrillEventSchema = z
+  .object({
+    input: z.object({
+      targetModelId: z.string().min(1).max(64),
+      requestedBy: z.string().min(1).max(256).default('game-day schedule'),
+    }),
+    ...executionFields,
+  })
+  .superRefine(sameExecution);
 
 export interface StartDrillDeps {
   readonly settings: Pick<PipelineSettings, 'stage' | 'targetModels' | 'canary'>;
@@ -33,12 +35,20 @@ export interface StartDrillDeps {
 /**
  * The drill's plan (candidate = current version), claimed as the model's active rollout.
  *
- * @throws RolloutRefused for an unknown model, one without a current version, or one with a rollout in progress.
+ * @throws RolloutRefused for an invalid input, an unknown model, one without a current version, or one with a
+ *   rollout in progress.
+ * @throws Error for wiring faults (no execution name or ARN, or ones of two executions).
  */
 export async function startDrill(event: unknown, deps: StartDrillDeps): Promise<RolloutPlan> {
   const parsed = startDrillEventSchema.safeParse(event);
-  if (!parsed.success) throw new RolloutRefused(`the drill input is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
-  const { input, executionName } = parsed.data;
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    // Only `input` is the operator's (or the schedule's); the rest comes from the state machine, and a
+    // fault there is a wiring fault, not a refusal.
+    if (parsed.error.issues.every((i) => i.path[0] === 'input')) throw new RolloutRefused(`the drill input is invalid: ${issues}`);
+    throw new Error(`Start drill expects { input, executionName, executionArn } from the state machine: ${issues}`);
+  }
+  const { input, executionName, executionArn } = parsed.data;
   const { targetModelId, requestedBy } = input;
   const model = findModel(targetModelId, deps.settings);
   const deployment = await deps.store.getCurrent(model.id);
@@ -46,6 +56,6 @@ export async function startDrill(event: unknown, deps: StartDrillDeps): Promise<
   const { current } = deployment;
   const servingName = model.rollout.kind === 'sagemaker' ? drillVariantNameFor(model.id, current.modelPackageVersion) : candidateServingName(model, deployment, current.modelPackageVersion);
   const candidate = { ...current, servingName };
-  const plan = buildPlan({ settings: deps.settings, model, current, candidate, executionName, requestedBy, now: deps.clock() });
+  const plan = buildPlan({ settings: deps.settings, model, current, candidate, executionName, executionArn, requestedBy, now: deps.clock() });
   return claimModel(deps.store, plan);
 }

@@ -1,7 +1,8 @@
 /**
- * Game day `Start drill` Lambda: `{ targetModelId, requestedBy?, executionName: $$.Execution.Name }` ->
- * RolloutPlan of a self-canary (ResultPath `$.rollout`); throws `RolloutRefused` when the model cannot
- * be drilled now. Env: PIPELINE_SETTINGS, DEPLOYMENTS_TABLE. IAM: dynamodb:GetItem and PutItem.
+ * Game day `Start drill` Lambda: `{ input: { targetModelId, requestedBy? }, executionName:
+ * $$.Execution.Name, executionArn: $$.Execution.Id }` -> RolloutPlan of a self-canary (ResultPath
+ * `$.rollout`); throws `RolloutRefused` when the model cannot be drilled now. Env: PIPELINE_SETTINGS,
+ * DEPLOYMENTS_TABLE. IAM: dynamodb:GetItem and PutItem.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';

@@ -1,6 +1,6 @@
 /**
- * `Validate rollout` Lambda: `{ input: $, executionName: $$.Execution.Name }` -> RolloutPlan (ResultPath
- * `$.rollout`); throws `RolloutRefused` for a rollout the stage will not run.
+ * `Validate rollout` Lambda: `{ input: $, executionName: $$.Execution.Name, executionArn: $$.Execution.Id }`
+ * -> RolloutPlan (ResultPath `$.rollout`); throws `RolloutRefused` for a rollout the stage will not run.
  * Env: PIPELINE_SETTINGS, DEPLOYMENTS_TABLE. IAM: sagemaker:ListModelPackages and DescribeModelPackage
  * on the model package groups; dynamodb:GetItem and PutItem on the deployments table.
  */

@@ -15,16 +15,34 @@ import { MODEL_METADATA } from '../../pipeline/register-model/model-registry';
 import type { Clock } from '../../pipeline/ports';
 import { canaryAlarmName, type PipelineSettings } from '../../pipeline/settings';
 import { runIdFromExecutionName } from '../../pipeline/validate-request/run-id';
-import { rolloutInputSchema, rolloutPlanSchema, type RolloutInput, type RolloutPlan, type ServingVersion } from '../contracts';
+import { executionArnSchema, executionNameOf, rolloutInputSchema, rolloutPlanSchema, type RolloutInput, type RolloutPlan, type ServingVersion } from '../contracts';
 import { RolloutRefused } from '../errors';
 import type { DeploymentState, DeploymentStore } from '../ports';
 import { variantNameFor } from '../sagemaker/variants';
 
-/** What the state passes in: `{ input: $, executionName: $$.Execution.Name }`. */
-export const validateRolloutEventSchema = z.object({
-  input: z.unknown(),
+/**
+ * The execution as a state names it: `executionName: $$.Execution.Name, executionArn: $$.Execution.Id`.
+ * The ARN is optional only for an execution started on the definition before claims recorded it, which
+ * calls this code while a deploy updates the functions before the state machine; its claim then has
+ * no ARN, and `sial rollout release` derives one (docs/decisions.md).
+ */
+export const executionFields = {
   executionName: z.string().min(1).max(256),
-});
+  executionArn: executionArnSchema.optional(),
+};
+
+/**
+ * The name and the ARN must be one execution's: the rollout id comes from the name and the claim records
+ * the ARN, and `sial rollout release` checks one against the other.
+ */
+export function sameExecution(event: { readonly executionName: string; readonly executionArn?: string | undefined }, context: z.RefinementCtx): void {
+  if (event.executionArn !== undefined && executionNameOf(event.executionArn) !== event.executionName) {
+    context.addIssue({ code: 'custom', path: ['executionArn'], message: `${event.executionArn} is not the ARN of execution ${event.executionName}` });
+  }
+}
+
+/** What the state passes in: `{ input: $, executionName: $$.Execution.Name, executionArn: $$.Execution.Id }`. */
+export const validateRolloutEventSchema = z.object({ input: z.unknown(), ...executionFields }).superRefine(sameExecution);
 
 export interface ValidateRolloutDeps {
   readonly settings: Pick<PipelineSettings, 'stage' | 'targetModels' | 'modelPackageGroups' | 'canary'>;
@@ -110,11 +128,11 @@ export function candidateServingName(model: TargetModel, deployment: DeploymentS
  * @throws RolloutRefused for an invalid input, an unknown or managed model, a package outside the
  *   model's group, a model without a recorded current version, a candidate that already is current, or
  *   another rollout of the same model in progress.
- * @throws Error for wiring faults (no execution name, no package group).
+ * @throws Error for wiring faults (no execution name or ARN, or ones of two executions; no package group).
  */
 export async function validateRollout(event: unknown, deps: ValidateRolloutDeps): Promise<RolloutPlan> {
   const envelope = validateRolloutEventSchema.safeParse(event);
-  if (!envelope.success) throw new Error(`Validate rollout expects { input, executionName } from the state machine: ${envelope.error.message}`);
+  if (!envelope.success) throw new Error(`Validate rollout expects { input, executionName, executionArn } from the state machine: ${envelope.error.message}`);
   const parsed = rolloutInputSchema.safeParse(envelope.data.input);
   if (!parsed.success) {
     const fields = parsed.error.issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`).join('; ');
@@ -135,7 +153,8 @@ export async function validateRollout(event: unknown, deps: ValidateRolloutDeps)
     modelPackageVersion: input.modelPackageVersion,
     servingName: candidateServingName(model, deployment, input.modelPackageVersion),
   };
-  const plan = buildPlan({ settings, model, current: deployment.current, candidate, executionName: envelope.data.executionName, requestedBy: input.requestedBy, now: deps.clock() });
+  const { executionName, executionArn } = envelope.data;
+  const plan = buildPlan({ settings, model, current: deployment.current, candidate, executionName, executionArn, requestedBy: input.requestedBy, now: deps.clock() });
   return claimModel(deps.store, plan);
 }
 
@@ -146,16 +165,19 @@ export interface PlanParts {
   readonly current: ServingVersion;
   readonly candidate: ServingVersion;
   readonly executionName: string;
+  /** Recorded in the plan, and so in the claim, for `sial rollout release` (absent: see executionFields). */
+  readonly executionArn?: string | undefined;
   readonly requestedBy: string;
   readonly now: Date;
 }
 
-/** The plan: the rollout id from the execution name, steps and bake from the canary settings, the model's alarm. */
+/** The plan: the rollout id from the execution name, its execution's ARN, steps and bake from the canary settings, the model's alarm. */
 export function buildPlan(parts: PlanParts): RolloutPlan {
   const { settings, model } = parts;
   const { canary } = settings;
   return rolloutPlanSchema.parse({
     rolloutId: runIdFromExecutionName(parts.executionName),
+    ...(parts.executionArn === undefined ? {} : { executionArn: parts.executionArn }),
     stage: settings.stage,
     targetModelId: model.id,
     modelFamily: model.family,

@@ -1,0 +1,57 @@
+/**
+ * runAsl on small hand-written definitions: the contract local mode and the construct tests'
+ * execute() rely on (states entered, output, a Fail state's or an uncaught error's name and cause,
+ * Waits and retry pauses skipped, the execution name in the context, no Task left to reach AWS).
+ */
+import type { StateMachineDefinition } from 'aws-local-stepfunctions';
+import { LocalTaskError, runAsl, taskStateNames } from '../../local/pipeline/asl-runner';
+
+const definition = (states: Record<string, unknown>, startAt = Object.keys(states)[0]!): StateMachineDefinition =>
+  ({ StartAt: startAt, States: states }) as unknown as StateMachineDefinition;
+
+const LAMBDA = 'arn:aws:lambda:us-east-1:000000000000:function:f';
+
+describe('runAsl', () => {
+  test('succeeds with the last output, in the order states were entered; a Wait of an hour passes at once', async () => {
+    const asl = definition({
+      Name: { Type: 'Task', Resource: LAMBDA, Parameters: { 'name.$': '$$.Execution.Name', 'n.$': '$.n' }, ResultPath: '$.named', Next: 'Pause' },
+      Pause: { Type: 'Wait', Seconds: 3600, Next: 'Done' },
+      Done: { Type: 'Succeed' },
+    });
+    const seen: unknown[] = [];
+    const started = Date.now();
+    const run = await runAsl(asl, { n: 1 }, { executionName: 'run-7', handlers: { Name: async (input) => (seen.push(input), 'ok') } });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(run).toEqual({ status: 'SUCCEEDED', output: { n: 1, named: 'ok' }, visited: ['Name', 'Pause', 'Done'] });
+    expect(seen).toEqual([{ name: 'run-7', n: 1 }]);
+  });
+
+  test('a Fail state fails the run with its Error and Cause', async () => {
+    const asl = definition({ Stop: { Type: 'Fail', Error: 'Refused', Cause: 'not today' } });
+    expect(await runAsl(asl, {}, { executionName: 'run-1', handlers: {} })).toEqual({ status: 'FAILED', error: 'Refused', cause: 'not today', visited: ['Stop'] });
+  });
+
+  test('an uncaught handler error fails the run with its name and message, after the retries (without their pauses)', async () => {
+    const asl = definition({
+      Flaky: { Type: 'Task', Resource: LAMBDA, Retry: [{ ErrorEquals: ['Transient'], IntervalSeconds: 3600, MaxAttempts: 2 }], End: true },
+    });
+    let calls = 0;
+    const run = await runAsl(asl, {}, {
+      executionName: 'run-1',
+      handlers: {
+        Flaky: async () => {
+          calls += 1;
+          throw new LocalTaskError('Transient', `attempt ${calls}`);
+        },
+      },
+    });
+    expect(run).toEqual({ status: 'FAILED', error: 'Transient', cause: 'attempt 3', visited: ['Flaky'] });
+    expect(calls).toBe(3);
+  });
+
+  test('refuses to start when a Task state has no handler, naming it', async () => {
+    const asl = definition({ A: { Type: 'Task', Resource: LAMBDA, Next: 'B' }, B: { Type: 'Task', Resource: LAMBDA, End: true } });
+    expect(taskStateNames(asl)).toEqual(['A', 'B']);
+    await expect(runAsl(asl, {}, { executionName: 'run-1', handlers: { A: async () => null } })).rejects.toThrow('No local handler for Task state(s): B');
+  });
+});
