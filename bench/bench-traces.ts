@@ -1,6 +1,7 @@
 /**
  * Benchmark traffic: native-format traces of a target size that all pass the local gates (consent,
- * US region, English), so every one reaches the PII scan, with personal data in about a third.
+ * US region, English), so every one reaches the PII scan, with personal data in about a third. Half
+ * declare no language, as Langfuse and OTLP exports usually do, so the language is read from the text.
  */
 import type { FirehoseInputRecord } from '../lambdas/gate-score/firehose-records';
 import { seededRandom } from '../local/demo-traces';
@@ -33,7 +34,7 @@ export function benchTraceRecords(count: number, bytes: number): FirehoseInputRe
       consent: true,
       data_region: 'us-east-1',
       confidentiality: 'internal',
-      language: 'en',
+      ...(i % 2 === 0 ? { language: 'en' } : {}),
       input_messages: [{ role: 'user', content: `${PII[i % PII.length]} ${words(random, 200)}?` }],
       retrieved_contexts: [''],
       output: '',

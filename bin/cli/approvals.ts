@@ -21,7 +21,8 @@ const USAGE = `usage:
 
 where:
   --local DIR    use local mode's store in DIR instead of AWS
-  --table NAME   the stage's approvals table (default: $${APPROVALS_TABLE_ENV})
+  --table NAME   the stage's approvals table: stack output ApprovalsTableName of sial-<stage>-data
+                 (default: $${APPROVALS_TABLE_ENV})
   --region R     its region (default: the stage's region with --stage, else the AWS SDK's default)
   --stage S      list only stage S's approvals (and take its region from config/stages)
 
@@ -120,7 +121,7 @@ function backendFor(values: Values, context: CliContext, aws: (options: AwsBacke
   }
   const tableName = values.table ?? context.env[APPROVALS_TABLE_ENV];
   if (tableName === undefined || tableName === '') {
-    throw new UsageError(`name the stage's approvals table with --table NAME or $${APPROVALS_TABLE_ENV} (the data stack's approvals table), or use --local DIR`);
+    throw new UsageError(`name the stage's approvals table with --table NAME or $${APPROVALS_TABLE_ENV} (stack output ApprovalsTableName of sial-<stage>-data), or use --local DIR`);
   }
   const region = values.region ?? (values.stage !== undefined ? loadStageConfig(values.stage).region : undefined);
   return aws({ tableName, ...(region !== undefined ? { region } : {}) });

@@ -46,7 +46,8 @@ release  removes the claim of a rollout whose execution no longer runs (a stoppe
 where:
   --stage S        the stage in config/stages (default: $${ROLLOUT_ENV.stage}; with --local: ${LOCAL_DEFAULT_STAGE})
   --local DIR      use local mode's store in DIR (the state directory: <lake-dir>/state) instead of AWS
-  --table NAME     the stage's deployments table (default: $${ROLLOUT_ENV.table})
+  --table NAME     the stage's deployments table: stack output DeploymentsTableName of
+                   sial-<stage>-data (default: $${ROLLOUT_ENV.table})
   --region R       its region (default: the stage's)
   --execution ARN  check this execution instead of the one the claim names
   --state-machine ARN, --game-day-state-machine ARN
@@ -126,7 +127,7 @@ function backendFor(action: Action, values: Values, stage: StageConfig, context:
     return localRolloutBackend(values.local, action !== 'seed');
   }
   const tableName = nonEmpty(values.table) ?? nonEmpty(context.env[ROLLOUT_ENV.table]);
-  if (tableName === undefined) throw new UsageError(`name the stage's deployments table with --table NAME or $${ROLLOUT_ENV.table} (the data stack's DeploymentsTable), or use --local DIR`);
+  if (tableName === undefined) throw new UsageError(`name the stage's deployments table with --table NAME or $${ROLLOUT_ENV.table} (stack output DeploymentsTableName of sial-<stage>-data), or use --local DIR`);
   const rollout = stateMachineArn('--state-machine', nonEmpty(values['state-machine']) ?? nonEmpty(context.env[ROLLOUT_ENV.rolloutStateMachine]));
   const gameDay = stateMachineArn('--game-day-state-machine', nonEmpty(values['game-day-state-machine']) ?? nonEmpty(context.env[ROLLOUT_ENV.gameDayStateMachine]));
   if (values.execution !== undefined && !EXECUTION_ARN.test(values.execution)) {

@@ -17,7 +17,8 @@ export const prodEu: StageConfig = {
   defaultLatencySloMs: 3000,
   pii: {
     comprehendLanguages: ['en', 'es'],
-    // German and French traces are discarded: patterns alone cannot find names and addresses.
+    // German and French traces (declared, or recognised by their words) are discarded: patterns alone
+    // cannot find names and addresses.
     patternOnlyLanguages: [],
     undeclaredLanguage: 'en',
     minScore: 0.5,

@@ -144,12 +144,14 @@ export class Approvals extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
       pendingWindow: Duration.days(7),
     });
-    // CloudWatch alarms (the GPU budget alarm) publish to an encrypted topic with this key.
+    // CloudWatch alarms (the GPU budget alarm) publish to an encrypted topic with this key; only on
+    // behalf of this account's alarms (confused deputy), like the topic policies below.
     this.key.addToResourcePolicy(
       new iam.PolicyStatement({
         principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
       }),
     );
 

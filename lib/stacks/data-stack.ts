@@ -194,6 +194,19 @@ export class DataStack extends Stack {
     new CfnOutput(this, 'LakeBucketName', { value: this.lake.bucket.bucketName, description: 'Iceberg data (tables/) and error output (errors/)' });
     new CfnOutput(this, 'LakeDatabaseName', { value: this.lake.database.ref, description: 'Glue database of the Iceberg tables' });
     new CfnOutput(this, 'ArtifactBucketName', { value: this.artifacts.bucket.bucketName, description: 'Training pipeline artifacts: runs/<runId>/ (dataset, checkpoints, model, eval), golden-sets/' });
+    // The tables have generated names; operators reach them through these outputs (README, Operations).
+    new CfnOutput(this, 'ApprovalsTableName', {
+      value: this.pipelineTables.approvalsTable.tableName,
+      description: 'Approval records: `sial approvals --table` (or $SIAL_APPROVALS_TABLE)',
+    });
+    new CfnOutput(this, 'DeploymentsTableName', {
+      value: this.pipelineTables.deploymentsTable.tableName,
+      description: 'Current version, rollout claims and rollback records per target model: `sial rollout --table` (or $SIAL_DEPLOYMENTS_TABLE)',
+    });
+    new CfnOutput(this, 'GpuLedgerTableName', {
+      value: this.pipelineTables.ledgerTable.tableName,
+      description: "GPU-hours per stage and month (the budget's ledger; FinOps reads and corrects it here)",
+    });
   }
 }
 

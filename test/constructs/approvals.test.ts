@@ -64,8 +64,16 @@ describe.each(STAGE_NAMES)('approvals of %s', (stage) => {
         ]),
       },
     });
-    const keyPolicy = resources[keyId]!.Properties.KeyPolicy as { Statement: Array<{ Principal: unknown; Action: unknown }> };
-    expect(keyPolicy.Statement).toContainEqual(expect.objectContaining({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'] }));
+    const keyPolicy = resources[keyId]!.Properties.KeyPolicy as { Statement: Array<{ Principal: unknown; Action: unknown; Condition?: unknown }> };
+    // Only on behalf of this account's alarms (confused deputy): the one statement for CloudWatch carries the condition.
+    expect(keyPolicy.Statement.filter((st) => JSON.stringify(st.Principal).includes('cloudwatch.amazonaws.com'))).toEqual([
+      expect.objectContaining({
+        Effect: 'Allow',
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+      }),
+    ]);
   });
 
   test('the signing secret is 64 generated alphanumerics, encrypted with the approvals key', () => {
@@ -174,6 +182,15 @@ describe('Approvals and GpuBudget validation', () => {
     const s = new Stack(bareApp(), 'S');
     const approvals = new Approvals(s, 'A', { ...base, table: table(s) });
     expect(() => approvals.grantPublish(new sns.Topic(s, 'Other'), approvals.role)).toThrow('is not one of this construct\'s topics');
+  });
+
+  test("CloudWatch may use the approvals key only for the stack's own account, pinned or not", () => {
+    const s = new Stack(bareApp(), 'S', { env: { account: '111122223333', region: 'eu-central-1' } });
+    const approvals = new Approvals(s, 'A', { ...base, table: table(s) });
+    const statements = (s.resolve((approvals.key.node.defaultChild as kms.CfnKey).keyPolicy) as { Statement: Array<{ Principal: unknown; Condition?: unknown }> }).Statement;
+    expect(statements.filter((st) => JSON.stringify(st.Principal).includes('cloudwatch.amazonaws.com')).map((st) => st.Condition)).toEqual([
+      { StringEquals: { 'aws:SourceAccount': '111122223333' } },
+    ]);
   });
 
   test('GpuBudget refuses an alarm fraction outside (0, 1)', () => {

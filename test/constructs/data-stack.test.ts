@@ -1,5 +1,7 @@
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { loadStageConfig } from '../../config';
+import { APPROVALS_TABLE_ENV, approvalsCommand } from '../../bin/cli/approvals';
+import { ROLLOUT_ENV, rolloutCommand } from '../../bin/cli/rollout';
 import { PINNED_LOGICAL_IDS, modelPackageGroupLogicalId } from '../../lib/stacks/data-stack';
 import { STAGE_NAMES, synthesizedStage } from '../helpers/app';
 
@@ -84,6 +86,15 @@ describe.each(STAGE_NAMES)('data stack of %s', (stage) => {
     template.hasOutput('TraceStreamName', { Value: { Ref: PINNED_LOGICAL_IDS.traceStream } });
     template.hasOutput('FeedbackEndpoint', Match.objectLike({}));
     template.hasOutput('LakeDatabaseName', { Value: { Ref: PINNED_LOGICAL_IDS.database } });
+  });
+
+  test('outputs name the tables operators use, and say which CLI option or variable takes them', () => {
+    template.hasOutput('ApprovalsTableName', { Value: { Ref: PINNED_LOGICAL_IDS.approvalsTable }, Description: Match.stringLikeRegexp(`sial approvals --table.*\\$${APPROVALS_TABLE_ENV}`) });
+    template.hasOutput('DeploymentsTableName', { Value: { Ref: PINNED_LOGICAL_IDS.deploymentsTable }, Description: Match.stringLikeRegexp(`sial rollout --table.*\\$${ROLLOUT_ENV.table}`) });
+    template.hasOutput('GpuLedgerTableName', { Value: { Ref: PINNED_LOGICAL_IDS.gpuLedgerTable }, Description: Match.stringLikeRegexp('GPU-hours') });
+    // The CLIs point operators at these outputs by name.
+    expect(approvalsCommand.usage).toContain('stack output ApprovalsTableName of sial-<stage>-data');
+    expect(rolloutCommand.usage).toMatch(/stack output DeploymentsTableName of\s+sial-<stage>-data/);
   });
 
   test('synthesis raises no warning or error annotation', () => {

@@ -78,12 +78,20 @@ describe('resolveTraceLanguage', () => {
     expect(resolveTraceLanguage(undeclared('Какова политика возврата?'), config)).toBe('ru');
   });
 
-  it('uses the stage default for undeclared Latin-script text', () => {
-    expect(resolveLanguageDetailed(undeclared('Wie lange gilt das Rückgaberecht?'), { undeclaredLanguage: 'de' })).toEqual({
+  it('reads undeclared Latin-script text by its function words: German is German, not the English default', () => {
+    expect(resolveLanguageDetailed(undeclared('Wie lange gilt das Rückgaberecht für meine Bestellung?', 'Das Rückgaberecht gilt 30 Tage, wie in den Bedingungen.'), config)).toEqual({
       language: 'de',
-      source: 'default',
+      source: 'words',
     });
-    expect(resolveTraceLanguage(undeclared('What is the refund window?'), config)).toBe('en');
+    expect(resolveLanguageDetailed(undeclared('What is the refund window for my order?', 'The refund window is 30 days from the delivery date.'), config)).toEqual({
+      language: 'en',
+      source: 'words',
+    });
+  });
+
+  it('uses the stage default for undeclared Latin-script text whose words do not decide', () => {
+    expect(resolveLanguageDetailed(undeclared('Rückgaberecht?', 'Dreißig Tage.'), { undeclaredLanguage: 'de' })).toEqual({ language: 'de', source: 'default' });
+    expect(resolveTraceLanguage(undeclared('Refund window?'), config)).toBe('en');
   });
 
   it('reads the conversation before the system prompt and contexts', () => {

@@ -123,6 +123,19 @@ describe('scanAndMaskTraces: routing by language', () => {
     expect(masked(outcomes[0])).toMatchObject({ language: 'en', scanner: 'comprehend' });
     expect(masked(outcomes[1])).toMatchObject({ language: 'ko', scanner: 'pattern' });
   });
+
+  it('discards undeclared German by its words instead of scanning it as the English default; its text never reaches the detector', async () => {
+    const german = makeTrace({
+      input_messages: [{ role: 'user', content: 'Hallo, ich bin Jana Schmidt und meine Bestellung ist noch nicht da. Können Sie mir bitte sagen, wie der Status ist?' }],
+      output: 'Die Bestellung ist unterwegs und kommt morgen an.',
+      retrieved_contexts: [],
+    });
+    delete german.language;
+    const detector = new FakeDetector();
+    const [outcome] = await scanAndMaskTraces(requests([german]), { detector, config, sleep });
+    expect(outcome).toEqual({ key: 'rec-0', status: 'discarded', reason: 'unsupported_language: de' });
+    expect(detector.calls).toEqual([]);
+  });
 });
 
 describe('scanAndMaskTraces: what is masked', () => {

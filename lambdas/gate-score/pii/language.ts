@@ -9,8 +9,9 @@
  *    Korean conversation that quotes an English product name is Korean, and the reverse is English.
  *    Han, Kana and Hangul are counted together against other scripts, then told apart: any Kana
  *    makes it Japanese (Japanese mixes Kana and Han), any Hangul Korean, Han alone Chinese.
- * 3. Otherwise (Latin script, or no letters at all) the stage's `undeclaredLanguage`. Latin script
- *    alone cannot tell English from German; the stage decides what undeclared Latin text is.
+ * 3. Latin script: the language its function words point to (latin-language.ts), so undeclared
+ *    German is routed as German (discarded unless allowed), never scanned as English.
+ * 4. Otherwise (words that do not decide, or no letters at all) the stage's `undeclaredLanguage`.
  *
  * The script is read from the conversation first (user, assistant and tool messages, then the
  * output): system prompts and retrieved documents are often in another language than the user's,
@@ -20,6 +21,7 @@
  */
 import type { PiiConfig } from '../../../config/schema';
 import type { Trace } from '../trace';
+import { guessLatinLanguage } from './latin-language';
 
 /** How many UTF-16 units of text the script check looks at. */
 export const SCRIPT_SAMPLE_CHARS = 2_000;
@@ -65,7 +67,7 @@ const SCRIPT_LANGUAGE: Readonly<Record<Exclude<Script, 'latin' | 'cjk'>, string>
 };
 
 /** Where the resolved language came from (for logs and tests). */
-export type LanguageSource = 'declared' | 'script' | 'default';
+export type LanguageSource = 'declared' | 'script' | 'words' | 'default';
 
 /** A resolved language and its source. */
 export interface ResolvedLanguage {
@@ -183,13 +185,19 @@ export function resolveLanguageDetailed(trace: Trace, config: Pick<PiiConfig, 'u
   if (trace.language !== undefined && trace.language.length > 0) {
     return { language: primaryLanguage(trace.language), source: 'declared' };
   }
-  let script = classifyScript(conversationSample(trace));
-  if (script.letters === 0) script = classifyScript(supportingSample(trace));
+  let sample = conversationSample(trace);
+  let script = classifyScript(sample);
+  if (script.letters === 0) {
+    sample = supportingSample(trace);
+    script = classifyScript(sample);
+  }
   if (script.language !== undefined) return { language: script.language, source: 'script' };
+  const byWords = script.letters > 0 ? guessLatinLanguage(sample) : undefined;
+  if (byWords !== undefined) return { language: byWords, source: 'words' };
   return { language: config.undeclaredLanguage, source: 'default' };
 }
 
-/** Resolves a trace's language: declared, else by script, else the stage's `undeclaredLanguage`. */
+/** Resolves a trace's language: declared, else by script, else by function words, else the stage's `undeclaredLanguage`. */
 export function resolveTraceLanguage(trace: Trace, config: Pick<PiiConfig, 'undeclaredLanguage'>): string {
   return resolveLanguageDetailed(trace, config).language;
 }

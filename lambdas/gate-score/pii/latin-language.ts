@@ -1,0 +1,96 @@
+/**
+ * Tells common Latin-script languages apart by their function words, for traces that declare no
+ * language. Pure and cheap (one pass over a bounded sample, set lookups).
+ *
+ * Why: the script alone cannot tell English from German, and scanning German text as English misses
+ * the names and addresses Comprehend would only find in a language it reads. A trace whose words say
+ * German is therefore routed as German (discarded unless the stage allows it), not as the stage's
+ * `undeclaredLanguage`. Only when the words do not decide (short text, names, code, a language not
+ * listed here) does the stage default apply.
+ *
+ * Function words make up a large share of any running text and differ between these languages; a
+ * handful shared by two languages (`de`, `la`, `in`, `que`) counts for both and decides nothing.
+ */
+
+/** The most frequent short function words of each language (lower case, written as in the language). */
+export const FUNCTION_WORDS: Readonly<Record<string, readonly string[]>> = {
+  en: ['the', 'and', 'is', 'are', 'of', 'to', 'that', 'it', 'you', 'for', 'with', 'this', 'was', 'have', 'has', 'not', 'be', 'what', 'can', 'how', 'my', 'your', 'will', 'would', 'please', 'there', 'which', 'from', 'an', 'does', 'i'],
+  de: ['der', 'die', 'das', 'und', 'ist', 'nicht', 'ich', 'sie', 'es', 'ein', 'eine', 'mit', 'zu', 'den', 'von', 'auf', 'für', 'wie', 'bitte', 'auch', 'sich', 'dem', 'wir', 'haben', 'kann', 'mein', 'meine', 'ihr', 'ihre', 'noch', 'wird', 'oder'],
+  fr: ['le', 'la', 'les', 'et', 'est', 'des', 'une', 'un', 'pour', 'que', 'qui', 'dans', 'pas', 'vous', 'je', 'ne', 'sur', 'avec', 'ce', 'il', 'mon', 'votre', 'du', 'au', 'sont', 'mais', 'nous', 'cette', 'peux', 'comment'],
+  es: ['el', 'la', 'los', 'las', 'y', 'es', 'que', 'en', 'un', 'una', 'por', 'para', 'con', 'no', 'se', 'del', 'mi', 'su', 'como', 'está', 'qué', 'cómo', 'puedo', 'pero', 'hay', 'muy', 'este', 'esta', 'lo'],
+  it: ['il', 'di', 'che', 'è', 'la', 'per', 'un', 'una', 'non', 'sono', 'con', 'del', 'della', 'mi', 'come', 'ho', 'questo', 'anche', 'ma', 'gli', 'nel', 'alla', 'posso', 'perché', 'mio', 'sei'],
+  pt: ['o', 'os', 'as', 'e', 'é', 'que', 'do', 'da', 'em', 'um', 'uma', 'para', 'com', 'não', 'meu', 'minha', 'você', 'por', 'como', 'está', 'mas', 'ao', 'dos', 'das', 'seu', 'sua', 'posso'],
+  nl: ['de', 'het', 'een', 'en', 'is', 'van', 'ik', 'niet', 'dat', 'op', 'te', 'met', 'voor', 'zijn', 'je', 'wat', 'hoe', 'mijn', 'kan', 'ook', 'maar', 'wij', 'jullie', 'deze', 'naar'],
+  sv: ['och', 'att', 'det', 'är', 'som', 'en', 'på', 'för', 'med', 'inte', 'jag', 'har', 'av', 'till', 'den', 'om', 'vad', 'hur', 'min', 'kan', 'också', 'eller', 'vi'],
+  pl: ['i', 'w', 'nie', 'na', 'się', 'jest', 'to', 'że', 'z', 'do', 'jak', 'co', 'ale', 'po', 'czy', 'mój', 'moje', 'jestem', 'proszę', 'dla', 'tak', 'mam'],
+};
+
+/** How many UTF-16 units of text the guess reads. */
+export const WORD_SAMPLE_CHARS = 1_000;
+/** Fewest function-word hits that can decide. */
+export const MIN_HITS = 4;
+/** The winner needs this many times the runner-up's hits. */
+export const MIN_LEAD = 1.5;
+/** Hits after which a lead of twice MIN_LEAD settles it: the rest of the sample cannot overturn it in practice, and reading it costs CPU on every trace. */
+const SETTLED_HITS = 10;
+
+const LANGUAGES_OF_WORD: ReadonlyMap<string, readonly string[]> = (() => {
+  const map = new Map<string, string[]>();
+  for (const [language, words] of Object.entries(FUNCTION_WORDS)) {
+    for (const word of words) map.set(word, [...(map.get(word) ?? []), language]);
+  }
+  return map;
+})();
+
+/** Word characters: ASCII letters, Latin-1 and Latin Extended letters (not the two math signs). */
+function isWordChar(u: number): boolean {
+  if (u < 0x80) return (u >= 0x61 && u <= 0x7a) || (u >= 0x41 && u <= 0x5a);
+  return (u >= 0xc0 && u <= 0x024f && u !== 0xd7 && u !== 0xf7) || (u >= 0x1e00 && u <= 0x1eff);
+}
+
+/**
+ * The language a Latin-script sample's function words point to, or undefined when they do not
+ * decide (fewer than MIN_HITS, or no lead of MIN_LEAD over the runner-up).
+ */
+export function guessLatinLanguage(sample: string): string | undefined {
+  // Lower-cased once: the words are looked up as slices of it.
+  const text = (sample.length > WORD_SAMPLE_CHARS ? sample.slice(0, WORD_SAMPLE_CHARS) : sample).toLowerCase();
+  const hits = new Map<string, number>();
+  let start = -1;
+  for (let i = 0; i <= text.length; i += 1) {
+    if (i < text.length && isWordChar(text.charCodeAt(i))) {
+      if (start < 0) start = i;
+      continue;
+    }
+    // Function words are short: a longer token is never one and is not looked up.
+    if (start >= 0 && i - start <= 8) {
+      const languages = LANGUAGES_OF_WORD.get(text.slice(start, i));
+      if (languages !== undefined) {
+        for (const language of languages) hits.set(language, (hits.get(language) ?? 0) + 1);
+        const leader = ranking(hits);
+        if (leader.bestHits >= SETTLED_HITS && leader.bestHits >= leader.runnerUp * MIN_LEAD * 2) return leader.best;
+      }
+    }
+    start = -1;
+  }
+  const { best, bestHits, runnerUp } = ranking(hits);
+  if (best === undefined || bestHits < MIN_HITS || bestHits < runnerUp * MIN_LEAD) return undefined;
+  return best;
+}
+
+/** The language with most hits, its hits, and the runner-up's. */
+function ranking(hits: ReadonlyMap<string, number>): { best: string | undefined; bestHits: number; runnerUp: number } {
+  let best: string | undefined;
+  let bestHits = 0;
+  let runnerUp = 0;
+  for (const [language, count] of hits) {
+    if (count > bestHits) {
+      runnerUp = bestHits;
+      best = language;
+      bestHits = count;
+    } else if (count > runnerUp) {
+      runnerUp = count;
+    }
+  }
+  return { best, bestHits, runnerUp };
+}
