@@ -43,6 +43,10 @@ export interface BatchReport {
   readonly failuresByReason: Map<string, number>;
   /** Key `gate/reason_code`. */
   readonly discardsByGateReason: Map<string, { gate: GateName; reason: string; count: number }>;
+  /** Key `model/variant/gate`: which gate drops a variant's traces (reasons are per gate above). */
+  readonly discardsByVariantGate: Map<string, VariantKey & { gate: GateName; count: number }>;
+  /** Key `agent/gate`. */
+  readonly discardsByAgentGate: Map<string, { agent: string; gate: GateName; count: number }>;
   /** Key `model/variant`. */
   readonly byVariant: Map<string, VariantKey & QualityTotals>;
   readonly byAgent: Map<string, { agent: string } & QualityTotals>;
@@ -61,6 +65,8 @@ export function newBatchReport(recordsIn: number): BatchReport {
     duplicates: 0,
     failuresByReason: new Map(),
     discardsByGateReason: new Map(),
+    discardsByVariantGate: new Map(),
+    discardsByAgentGate: new Map(),
     byVariant: new Map(),
     byAgent: new Map(),
   };
@@ -104,6 +110,15 @@ export function countDiscard(report: BatchReport, trace: Trace, discard: Discard
   if (entry === undefined) report.discardsByGateReason.set(key, { gate: discard.gate, reason: code, count: 1 });
   else entry.count += 1;
   for (const totals of totalsFor(report, trace)) totals.discarded += 1;
+  const { name: model, variant } = trace.model;
+  increment(report.discardsByVariantGate, `${model}/${variant}/${discard.gate}`, { model, variant, gate: discard.gate });
+  increment(report.discardsByAgentGate, `${trace.agent_id}/${discard.gate}`, { agent: trace.agent_id, gate: discard.gate });
+}
+
+function increment<T extends object>(counts: Map<string, T & { count: number }>, key: string, fields: T): void {
+  const entry = counts.get(key);
+  if (entry === undefined) counts.set(key, { ...fields, count: 1 });
+  else entry.count += 1;
 }
 
 /** A trace passed every gate and was scored (quality figures come from kept, masked traces only). */

@@ -35,6 +35,7 @@ export const DIMENSION = { model: 'Model', variant: 'Variant', agent: 'Agent', g
 function addQuality(metrics: Metrics, totals: QualityTotals, resolution: Resolution): void {
   metrics.addMetric(METRIC.tracesIn, MetricUnit.Count, totals.tracesIn, resolution);
   metrics.addMetric(METRIC.tracesKept, MetricUnit.Count, totals.kept, resolution);
+  metrics.addMetric(METRIC.tracesDiscarded, MetricUnit.Count, totals.discarded, resolution);
   metrics.addMetric(METRIC.rewardSum, MetricUnit.NoUnit, totals.rewardSum, resolution);
   metrics.addMetric(METRIC.scoredTraces, MetricUnit.Count, totals.scored, resolution);
   metrics.addMetric(METRIC.groundednessSum, MetricUnit.NoUnit, totals.groundednessSum, resolution);
@@ -62,6 +63,16 @@ export function agentTotals(report: BatchReport, knownAgents: ReadonlySet<string
   return merged;
 }
 
+/** Drops per agent and gate (key `agent\ngate`), agents outside `knownAgents` folded into {@link UNLISTED_AGENT}. */
+export function agentGateDrops(report: BatchReport, knownAgents: ReadonlySet<string>): Map<string, number> {
+  const merged = new Map<string, number>();
+  for (const { agent, gate, count } of report.discardsByAgentGate.values()) {
+    const key = `${knownAgents.has(agent) ? agent : UNLISTED_AGENT}\n${gate}`;
+    merged.set(key, (merged.get(key) ?? 0) + count);
+  }
+  return merged;
+}
+
 /**
  * Emits the per-variant, per-agent and per-gate documents immediately, and leaves the batch totals in
  * the buffer for the `logMetrics` middleware to flush with the invocation.
@@ -84,6 +95,18 @@ export function publishBatchMetrics(metrics: Metrics, report: BatchReport, known
   for (const drop of drops) {
     metrics.addDimensions({ [DIMENSION.gate]: drop.gate, [DIMENSION.reason]: drop.reason });
     metrics.addMetric(METRIC.gateDrops, MetricUnit.Count, drop.count);
+    metrics.publishStoredMetrics();
+  }
+  // Which gate drops whose traces: per model variant, and per agent (unlisted agents folded as above).
+  for (const drop of report.discardsByVariantGate.values()) {
+    metrics.addDimensions({ [DIMENSION.model]: drop.model, [DIMENSION.variant]: drop.variant, [DIMENSION.gate]: drop.gate });
+    metrics.addMetric(METRIC.gateDrops, MetricUnit.Count, drop.count);
+    metrics.publishStoredMetrics();
+  }
+  for (const [key, count] of agentGateDrops(report, knownAgents)) {
+    const [agent, gate] = key.split('\n') as [string, string];
+    metrics.addDimensions({ [DIMENSION.agent]: agent, [DIMENSION.gate]: gate });
+    metrics.addMetric(METRIC.gateDrops, MetricUnit.Count, count);
     metrics.publishStoredMetrics();
   }
   metrics.addMetric(METRIC.recordsIn, MetricUnit.Count, report.recordsIn);

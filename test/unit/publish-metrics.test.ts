@@ -46,6 +46,11 @@ describe('metrics of a batch', () => {
     expect(current?._aws.CloudWatchMetrics[0]?.Metrics.every((m) => m.StorageResolution === 1)).toBe(true);
     expect(docs.find((d) => d.Gate === 'consent')).toEqual(expect.objectContaining({ Reason: 'missing_consent', GateDrops: 1 }));
     expect(docs.find((d) => d.Gate === 'schema')).toEqual(expect.objectContaining({ Reason: 'invalid_json', GateDrops: 1 }));
+    // Which gate drops whose traces: per variant and per agent (the unlisted agent folded).
+    expect(docs.find((d) => d.Gate === 'consent' && d.Variant === 'current')).toEqual(expect.objectContaining({ Model: 'qwen3-4b', GateDrops: 1 }));
+    expect(docs.find((d) => d.Gate === 'consent' && d.Agent === UNLISTED_AGENT)).toEqual(expect.objectContaining({ GateDrops: 1 }));
+    expect(docs.filter((d) => d.Gate === 'consent' && 'Agent' in d).map((d) => d.Agent)).toEqual([UNLISTED_AGENT]);
+    expect(current).toEqual(expect.objectContaining({ TracesDiscarded: 1 }));
     expect(docs.find((d) => 'RecordsIn' in d)).toEqual(expect.objectContaining({ RecordsIn: 5, TracesDelivered: 2, TracesDiscarded: 1, RecordsFailed: 1 }));
     expect(docs.some((d) => d.Agent === 'made-up-agent-1')).toBe(false);
   });
