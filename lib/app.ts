@@ -66,6 +66,7 @@ export function buildApp(props: BuildAppProps): BuiltApp {
     artifacts: dataStack.artifacts,
     pipelineTables: dataStack.pipelineTables,
     modelRegistry: dataStack.modelRegistry,
+    traceStream: dataStack.traceStream,
     trainingImageDirectory: props.trainingImageDirectory,
   });
   // Implied by the cross-stack references already; explicit because the loop stack's API stage also

@@ -22,7 +22,7 @@ const detector = new ComprehendPiiDetector(tracer.captureAWSv3Client(createCompr
 
 async function gateAndScore(event: FirehoseTransformationEvent): Promise<{ records: FirehoseOutputRecord[] }> {
   const outcome = await processBatch(event.records, { config, detector, now: () => new Date() });
-  publishBatchMetrics(metrics, outcome.report, knownAgents);
+  publishBatchMetrics(metrics, outcome.report, knownAgents, config.stage);
   const { report } = outcome;
   logger.info('batch gated', {
     recordsIn: report.recordsIn,

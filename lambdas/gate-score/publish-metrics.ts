@@ -30,7 +30,7 @@ export const METRIC = {
 } as const;
 
 /** Metric dimension names, also a contract with the alarms. */
-export const DIMENSION = { model: 'Model', variant: 'Variant', agent: 'Agent', gate: 'Gate', reason: 'Reason' } as const;
+export const DIMENSION = { model: 'Model', variant: 'Variant', agent: 'Agent', gate: 'Gate', reason: 'Reason', stage: 'Stage' } as const;
 
 function addQuality(metrics: Metrics, totals: QualityTotals, resolution: Resolution): void {
   metrics.addMetric(METRIC.tracesIn, MetricUnit.Count, totals.tracesIn, resolution);
@@ -77,7 +77,11 @@ export function agentGateDrops(report: BatchReport, knownAgents: ReadonlySet<str
  * Emits the per-variant, per-agent and per-gate documents immediately, and leaves the batch totals in
  * the buffer for the `logMetrics` middleware to flush with the invocation.
  */
-export function publishBatchMetrics(metrics: Metrics, report: BatchReport, knownAgents: ReadonlySet<string>): void {
+export function publishBatchMetrics(metrics: Metrics, report: BatchReport, knownAgents: ReadonlySet<string>, stage: string): void {
+  // Powertools adds `service` to every document by default. The canary alarms and the dashboard read
+  // exactly `Model` x `Variant` (and the other sets below): a series with `service` added is another
+  // series, and the alarms would never see a datapoint.
+  metrics.clearDefaultDimensions();
   for (const totals of report.byVariant.values()) {
     metrics.addDimensions({ [DIMENSION.model]: totals.model, [DIMENSION.variant]: totals.variant });
     addQuality(metrics, totals, MetricResolution.High);
@@ -109,6 +113,8 @@ export function publishBatchMetrics(metrics: Metrics, report: BatchReport, known
     metrics.addMetric(METRIC.gateDrops, MetricUnit.Count, count);
     metrics.publishStoredMetrics();
   }
+  // The batch totals, flushed by the logMetrics middleware: one series per stage.
+  metrics.addDimensions({ [DIMENSION.stage]: stage });
   metrics.addMetric(METRIC.recordsIn, MetricUnit.Count, report.recordsIn);
   metrics.addMetric(METRIC.tracesDelivered, MetricUnit.Count, report.delivered);
   metrics.addMetric(METRIC.tracesDiscarded, MetricUnit.Count, report.discarded);

@@ -72,6 +72,9 @@ export class CanaryAlarms extends Construct {
   public readonly models: Readonly<Record<string, ModelCanaryAlarms>>;
   /** Composite alarm names by target model id (what the rollout plan's `alarmName` holds). */
   public readonly compositeAlarmNames: Readonly<Record<string, string>>;
+  /** The period of every alarm and of its metrics (`canary.alarms.periodSeconds`). */
+  public readonly period: Duration;
+  private readonly metricsNamespace: string;
 
   constructor(scope: Construct, id: string, props: CanaryAlarmsProps) {
     super(scope, id);
@@ -105,19 +108,13 @@ export class CanaryAlarms extends Construct {
     if (invalid.length > 0) throw new Error(`CanaryAlarms: target model id ${invalid.map((m) => JSON.stringify(m)).join(', ')} is not a lower-case id (letters, digits, dots, dashes)`);
 
     const period = Duration.seconds(a.periodSeconds);
+    this.period = period;
+    this.metricsNamespace = props.metricsNamespace;
     const models: Record<string, ModelCanaryAlarms> = {};
     const names: Record<string, string> = {};
     for (const modelId of props.targetModelIds) {
       const construct = new Construct(this, modelId);
-      const metric = (metricName: string, variant: keyof typeof CANARY_VARIANTS): cloudwatch.Metric =>
-        new cloudwatch.Metric({
-          namespace: props.metricsNamespace,
-          metricName,
-          dimensionsMap: { [DIMENSION.model]: modelId, [DIMENSION.variant]: CANARY_VARIANTS[variant] },
-          // Sums and counts: rates over any period are exact (sum of numerators / sum of denominators).
-          statistic: cloudwatch.Stats.SUM,
-          period,
-        });
+      const metric = (metricName: string, variant: keyof typeof CANARY_VARIANTS): cloudwatch.Metric => this.variantMetric(modelId, metricName, variant);
       const alarm = (signal: CanarySignal, description: string, expression: cloudwatch.MathExpression, threshold: number, operator: cloudwatch.ComparisonOperator): cloudwatch.Alarm =>
         new cloudwatch.Alarm(construct, signal, {
           alarmName: canarySignalAlarmName(props.stage, modelId, signal),
@@ -209,6 +206,22 @@ export class CanaryAlarms extends Construct {
     }
     this.models = models;
     this.compositeAlarmNames = names;
+  }
+
+  /**
+   * One of the gate's per-variant metrics as the alarms read it: `Model` and `Variant` dimensions,
+   * statistic Sum, the alarms' period. The dashboard graphs the variant the alarms do not compare
+   * (the current version's error rate and latency) through this, so both read the same series.
+   */
+  public variantMetric(modelId: string, metricName: string, variant: keyof typeof CANARY_VARIANTS): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: this.metricsNamespace,
+      metricName,
+      dimensionsMap: { [DIMENSION.model]: modelId, [DIMENSION.variant]: CANARY_VARIANTS[variant] },
+      // Sums and counts: rates over any period are exact (sum of numerators / sum of denominators).
+      statistic: cloudwatch.Stats.SUM,
+      period: this.period,
+    });
   }
 
   /** The composite alarms' ARNs (the EventBridge rule's resources, DescribeAlarms grants). */

@@ -1,9 +1,10 @@
 /**
  * The stateless stack of one stage: the training pipeline (functions, state machine, schedules), its
  * Batch GPU capacity, the approvals page and topics, the GPU budget alarm, and the canary rollout (its
- * alarms, functions, rollout and game-day state machines, alarm rollback). Everything stateful it uses
- * (lake, artifact bucket, ledger, approvals and deployments tables, model package groups) is passed in
- * from the data stack as constructs; CDK turns those references into stack exports.
+ * alarms, functions, rollout and game-day state machines, alarm rollback), and the stage's dashboard.
+ * Everything stateful it uses (lake, trace stream, artifact bucket, ledger, approvals and deployments
+ * tables, model package groups) is passed in from the data stack as constructs; CDK turns those
+ * references into stack exports.
  */
 import * as path from 'node:path';
 import { CfnOutput, CrossStackReferences, Fn, Lazy, ReferenceStrength, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
@@ -20,7 +21,9 @@ import type { ArtifactStore } from '../constructs/artifact-store';
 import { CanaryAlarms } from '../constructs/canary-alarms';
 import { CanaryRollout } from '../constructs/canary-rollout';
 import { GpuBudget } from '../constructs/gpu-budget';
+import type { IcebergDeliveryStream } from '../constructs/iceberg-delivery-stream';
 import type { ModelRegistry } from '../constructs/model-registry';
+import { Observability } from '../constructs/observability';
 import type { PipelineTables } from '../constructs/pipeline-tables';
 import { PROJECT_ROOT } from '../constructs/private/esm-function';
 import type { TraceLake } from '../constructs/trace-lake';
@@ -39,6 +42,8 @@ export interface LoopStackProps extends StackProps {
   readonly pipelineTables: PipelineTables;
   /** Model package groups (data stack). */
   readonly modelRegistry: ModelRegistry;
+  /** The trace delivery stream (data stack): the dashboard graphs its delivery. */
+  readonly traceStream: IcebergDeliveryStream;
 
   /**
    * Folder of the trainer image built as an asset when `training.image.kind` is `asset`.
@@ -86,11 +91,13 @@ export class LoopStack extends Stack {
   public readonly canaryAlarms: CanaryAlarms;
   /** Rollout functions, the rollout and game-day state machines, the alarm rollback and drill schedules. */
   public readonly rollout: CanaryRollout;
+  /** The stage's CloudWatch dashboard. */
+  public readonly observability: Observability;
 
   constructor(scope: Construct, id: string, props: LoopStackProps) {
-    const { config, lake, artifacts, pipelineTables, modelRegistry, trainingImageDirectory, ...stackProps } = props;
+    const { config, lake, artifacts, pipelineTables, modelRegistry, traceStream, trainingImageDirectory, ...stackProps } = props;
     super(scope, id, {
-      description: `Self-Improving Agent Loop loop stack (${config.stage}, ${config.dataBoundary} boundary): training pipeline, Batch GPU capacity, approvals, GPU budget, canary rollout`,
+      description: `Self-Improving Agent Loop loop stack (${config.stage}, ${config.dataBoundary} boundary): training pipeline, Batch GPU capacity, approvals, GPU budget, canary rollout, dashboard`,
       ...stackProps,
     });
     // Strong (Export/ImportValue): the data stack cannot drop a table, bucket or group this stack uses.
@@ -185,6 +192,17 @@ export class LoopStack extends Stack {
       logRemovalPolicy,
     });
 
+    this.observability = new Observability(this, 'Observability', {
+      stage: config.stage,
+      metricsNamespace: config.metricsNamespace,
+      targetModelIds: config.targetModels.map((m) => m.id),
+      canary: config.canary,
+      canaryAlarms: this.canaryAlarms,
+      budget: this.budget,
+      stateMachines: { trainingPipeline: this.pipeline.stateMachine, rollout: this.rollout.stateMachine, gameDay: this.rollout.gameDayStateMachine },
+      traceDeliveryStreamName: traceStream.deliveryStreamName,
+    });
+
     Tags.of(this).add('project', 'self-improving-agent-loop');
     Tags.of(this).add('stage', config.stage);
     Tags.of(this).add('data-boundary', config.dataBoundary);
@@ -194,6 +212,7 @@ export class LoopStack extends Stack {
     new CfnOutput(this, 'JobQueueArn', { value: this.compute.jobQueue.jobQueueArn, description: 'Batch queue of the training and eval jobs' });
     new CfnOutput(this, 'RolloutStateMachineArn', { value: this.rollout.stateMachine.stateMachineArn, description: 'Canary rollout: started by the training pipeline for each registered model, or by hand' });
     new CfnOutput(this, 'GameDayStateMachineArn', { value: this.rollout.gameDayStateMachine.stateMachineArn, description: 'Game-day drill: start with { "targetModelId", "requestedBy" }' });
+    new CfnOutput(this, 'DashboardUrl', { value: this.observability.dashboardUrl, description: `CloudWatch dashboard ${this.observability.dashboardName}: canary alarms and signals per model, ingest, pipeline executions, GPU budget, rollback seconds` });
     const eksTargets = config.targetModels.flatMap((m) => (m.rollout.kind === 'eks' ? [m.rollout] : []));
     if (eksTargets.length > 0) {
       // What each EKS cluster must grant before a rollout can move its traffic (docs/decisions.md).

@@ -101,6 +101,7 @@ describe('trainer image', () => {
           artifacts: dataStack.artifacts,
           pipelineTables: dataStack.pipelineTables,
           modelRegistry: dataStack.modelRegistry,
+          traceStream: dataStack.traceStream,
         }),
     ).toThrow('TrainingPipeline: servingImageUri "docker.io/vllm/vllm-openai:latest" is not an ECR image URI');
   });

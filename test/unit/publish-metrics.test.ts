@@ -37,10 +37,10 @@ describe('metrics of a batch', () => {
     process.env.POWERTOOLS_DEV = 'true';
     process.env.POWERTOOLS_METRICS_DISABLED = 'false';
     const metrics = new Metrics({ namespace: 'Test', serviceName: 'gate' });
-    publishBatchMetrics(metrics, sampleReport(), new Set(['rag-qa-agent']));
+    publishBatchMetrics(metrics, sampleReport(), new Set(['rag-qa-agent']), 'dev');
     metrics.publishStoredMetrics();
     spy.mockRestore();
-    const docs = lines.map((l) => JSON.parse(l) as Record<string, unknown> & { _aws: { CloudWatchMetrics: Array<{ Metrics: Array<{ Name: string; StorageResolution?: number }> }> } });
+    const docs = lines.map((l) => JSON.parse(l) as Record<string, unknown> & { _aws: { CloudWatchMetrics: Array<{ Dimensions: string[][]; Metrics: Array<{ Name: string; StorageResolution?: number }> }> } });
     const current = docs.find((d) => d.Variant === 'current');
     expect(current).toEqual(expect.objectContaining({ Model: 'qwen3-4b', TracesKept: 1, RewardSum: 0.8, GroundednessSum: 0.9, MisroutedTraces: 1, RoutedTraces: 1, LatencyMsSum: 800, LatencyMeasured: 1 }));
     expect(current?._aws.CloudWatchMetrics[0]?.Metrics.every((m) => m.StorageResolution === 1)).toBe(true);
@@ -51,7 +51,10 @@ describe('metrics of a batch', () => {
     expect(docs.find((d) => d.Gate === 'consent' && d.Agent === UNLISTED_AGENT)).toEqual(expect.objectContaining({ GateDrops: 1 }));
     expect(docs.filter((d) => d.Gate === 'consent' && 'Agent' in d).map((d) => d.Agent)).toEqual([UNLISTED_AGENT]);
     expect(current).toEqual(expect.objectContaining({ TracesDiscarded: 1 }));
-    expect(docs.find((d) => 'RecordsIn' in d)).toEqual(expect.objectContaining({ RecordsIn: 5, TracesDelivered: 2, TracesDiscarded: 1, RecordsFailed: 1 }));
+    expect(docs.find((d) => 'RecordsIn' in d)).toEqual(expect.objectContaining({ Stage: 'dev', RecordsIn: 5, TracesDelivered: 2, TracesDiscarded: 1, RecordsFailed: 1 }));
     expect(docs.some((d) => d.Agent === 'made-up-agent-1')).toBe(false);
+    // Exactly the dimension sets the canary alarms and the dashboard read: no default `service`.
+    const dimensionSets = new Set(docs.flatMap((d) => d._aws.CloudWatchMetrics.flatMap((m) => m.Dimensions.map((set) => set.join(' x ')))));
+    expect([...dimensionSets].sort()).toEqual(['Stage', 'Agent', 'Agent x Gate', 'Gate x Reason', 'Model x Variant', 'Model x Variant x Gate'].sort());
   });
 });
