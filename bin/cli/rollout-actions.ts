@@ -184,6 +184,7 @@ export async function rolloutRelease({ model, backend, context }: ActionOptions,
   }
   let how: string;
   let note: string | undefined;
+  let redrivableArn: string | undefined;
   if (backend.executions === undefined) {
     if (!options.force) {
       err(`Rollout ${claim.rolloutId} holds ${model.id} since ${utc(claim.startedAt)}. Local mode cannot tell whether it still runs: the local engine runs inside npm run local and keeps no execution state.`);
@@ -206,6 +207,7 @@ export async function rolloutRelease({ model, backend, context }: ActionOptions,
       return EXIT.failed;
     }
     how = state.found ? describeExecution(state) : `${state.arn}: not found; released with --force`;
+    if (state.found && state.redrivable === true) redrivableArn = state.arn;
   }
   const [rollback, current] = await Promise.all([store.getRollback(claim.rolloutId), store.getCurrent(model.id)]);
   if (!(await store.clearActiveRollout(model.id, claim.rolloutId))) {
@@ -218,6 +220,10 @@ export async function rolloutRelease({ model, backend, context }: ActionOptions,
   if (current?.promotedBy === claim.rolloutId) out(`The rollout had promoted its candidate: ${describeVersion(current.current)} is current.`);
   else if (rollback !== undefined) out(`Its rollback was recorded: 100 % current verified at ${utc(rollback.verifiedAt)} by ${rollback.by} (${rollback.reason}).`);
   else out(`No rollback was recorded for it: the candidate, ${describeVersion(claim.candidate)}, may still get traffic. Check the weights; to move everything back to ${claim.current.servingName} by hand, see ${MANUAL_ROLLBACK_DOC}.`);
+  if (redrivableArn !== undefined) {
+    // A redriven execution would move traffic again with no claim, so the alarm Lambda would not know it.
+    out(`Do not redrive ${redrivableArn}: Step Functions still allows it, and a redriven rollout would move traffic without a claim, unseen by the alarm rollback. Start a new rollout instead.`);
+  }
   if (note !== undefined) out(`The execution's ARN was ${note}.`);
   return EXIT.ok;
 }

@@ -20,7 +20,7 @@ import { localDeploymentsFile, LocalDeploymentStore } from '../../local/rollout/
 
 /** A Step Functions execution as DescribeExecution reports it, or `found: false` for none of that ARN. */
 export type ExecutionState =
-  | { readonly found: true; readonly arn: string; readonly name: string; readonly status: string; readonly startDate?: Date; readonly stopDate?: Date }
+  | { readonly found: true; readonly arn: string; readonly name: string; readonly status: string; readonly startDate?: Date; readonly stopDate?: Date; readonly redrivable?: boolean }
   | { readonly found: false; readonly arn: string };
 
 /** Reads an execution's status (Step Functions DescribeExecution). */
@@ -90,6 +90,7 @@ export class SfnExecutionReader implements ExecutionReader {
         status: out.status ?? 'UNKNOWN',
         ...(out.startDate === undefined ? {} : { startDate: out.startDate }),
         ...(out.stopDate === undefined ? {} : { stopDate: out.stopDate }),
+        ...(out.redriveStatus === undefined ? {} : { redrivable: out.redriveStatus === 'REDRIVABLE' }),
       };
     } catch (error) {
       if (errorName(error) === 'ExecutionDoesNotExist') return { found: false, arn: executionArn };

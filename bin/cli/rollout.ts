@@ -55,7 +55,7 @@ where:
                    game-day state machine whose execution it is (stack outputs RolloutStateMachineArn,
                    GameDayStateMachineArn; default: $${ROLLOUT_ENV.rolloutStateMachine}, $${ROLLOUT_ENV.gameDayStateMachine})
 
-In AWS your credentials act: dynamodb GetItem, PutItem, DeleteItem and Scan on the table, kms Decrypt,
+In AWS your credentials act: dynamodb GetItem, PutItem, DeleteItem, ConditionCheckItem and Scan on the table, kms Decrypt,
 Encrypt and GenerateDataKey on its key (the lake key), sagemaker ListModelPackages and
 DescribeModelPackage (seed), states DescribeExecution (status, release).`;
 

@@ -59,6 +59,8 @@ export class LocalDeploymentStore implements DeploymentStore {
   }
 
   async reseedCurrent(targetModelId: string, version: ServingVersion, at: Date, expectedRevision: number): Promise<DeploymentState> {
+    const claim = this.state.activeRollouts[targetModelId];
+    if (claim !== undefined) throw new Error(`rollout ${claim.rolloutId} holds ${targetModelId} (since ${claim.startedAt}); its current version cannot be replaced now; nothing was written`);
     const before = this.state.deployments[targetModelId];
     if (before?.revision !== expectedRevision) {
       throw new Error(

@@ -6,7 +6,7 @@
 import { DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import { DescribeModelPackageCommand, ListModelPackagesCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { DescribeExecutionCommand, ExecutionDoesNotExist, SFNClient, type ExecutionStatus } from '@aws-sdk/client-sfn';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -64,8 +64,15 @@ describe('sial rollout in AWS', () => {
     });
   }
 
-  function execution(name: string, status: ExecutionStatus, machine = ROLLOUT_SM): void {
-    sfn.on(DescribeExecutionCommand).resolves({ executionArn: executionOf(machine, name), name, status, startDate: SEEDED_AT, ...(status === 'RUNNING' ? {} : { stopDate: new Date('2026-05-04T11:00:00.000Z') }) });
+  function execution(name: string, status: ExecutionStatus, machine = ROLLOUT_SM, redriveStatus?: 'REDRIVABLE' | 'NOT_REDRIVABLE'): void {
+    sfn.on(DescribeExecutionCommand).resolves({
+      executionArn: executionOf(machine, name),
+      name,
+      status,
+      startDate: SEEDED_AT,
+      ...(status === 'RUNNING' ? {} : { stopDate: new Date('2026-05-04T11:00:00.000Z') }),
+      ...(redriveStatus === undefined ? {} : { redriveStatus }),
+    });
   }
 
   const claimKey = `${DEPLOYMENT_KEYS.activeRollout(MODEL).pk}|ACTIVE_ROLLOUT`;
@@ -129,8 +136,10 @@ describe('sial rollout in AWS', () => {
       ddb.resetHistory();
       const c = command();
       expect(await c.run('rollout', 'seed', '--model', MODEL, '--version', '1', '--serving-name', 'AllTraffic', '--force')).toBe(0);
-      const put = ddb.commandCalls(PutCommand)[0]!.args[0].input;
-      expect(put).toMatchObject({ ConditionExpression: 'revision = :read', ExpressionAttributeValues: { ':read': 0 } });
+      // One transaction: the revision read, and no claim on the model at the moment of the write.
+      const [claimCheck, put] = ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
+      expect(claimCheck!.ConditionCheck).toMatchObject({ Key: { pk: `MODEL#${MODEL}`, sk: 'ACTIVE_ROLLOUT' }, ConditionExpression: 'attribute_not_exists(pk)' });
+      expect(put!.Put).toMatchObject({ ConditionExpression: 'revision = :read', ExpressionAttributeValues: { ':read': 0 } });
       expect(await store.getCurrent(MODEL)).toMatchObject({ current: version(1, 'AllTraffic'), revision: 1, promotedBy: 'seed' });
       expect(c.out[1]).toBe(`It replaces version 1 (${packageArn(1)}) serving as WrongVariant; seeded at 2026-05-01 09:00 UTC, revision 0.`);
     });
@@ -197,6 +206,19 @@ describe('sial rollout in AWS', () => {
       expect(c.out[1]).toBe('Traffic weights are unchanged: release only removes the claim, it moves no traffic on the SageMaker endpoint sial-dev-qwen3-4b.');
       expect(c.out[2]).toContain(`No rollback was recorded for it: the candidate, version 4 (${packageArn(4)}) serving as qwen3-4b-v4, may still get traffic. Check the weights; to move everything back to AllTraffic by hand, see`);
       expect(c.out[2]).toContain('README.md, "Operations", "Roll back by hand"');
+    });
+
+    it('warns not to redrive an execution Step Functions could still redrive, and only then', async () => {
+      execution('rollout-1', 'ABORTED', ROLLOUT_SM, 'REDRIVABLE');
+      const c = command();
+      expect(await c.run('rollout', 'release', '--model', MODEL)).toBe(0);
+      expect(c.out.at(-1)).toBe(`Do not redrive ${executionOf(ROLLOUT_SM, 'rollout-1')}: Step Functions still allows it, and a redriven rollout would move traffic without a claim, unseen by the alarm rollback. Start a new rollout instead.`);
+
+      await store.setActiveRollout(MODEL, claimed());
+      execution('rollout-1', 'ABORTED', ROLLOUT_SM, 'NOT_REDRIVABLE');
+      const later = command();
+      expect(await later.run('rollout', 'release', '--model', MODEL)).toBe(0);
+      expect(later.out.some((line) => line.startsWith('Do not redrive'))).toBe(false);
     });
 
     it("says so when the rollout's rollback was recorded", async () => {

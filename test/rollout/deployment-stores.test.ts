@@ -63,6 +63,14 @@ describe.each(adapters)('%s', (_name, make) => {
     expect(await store.getCurrent(MODEL)).toEqual(replaced);
   });
 
+  it('never replaces the current version while a rollout holds the model (a claim taken after the read)', async () => {
+    const seeded = await store.seedCurrent(MODEL, version(1, 'AllTraffic'), at);
+    const plan = sageMakerPlan({ targetModelId: MODEL });
+    expect((await store.setActiveRollout(MODEL, plan)).acquired).toBe(true);
+    await expect(store.reseedCurrent(MODEL, version(7, 'AllTraffic'), at, seeded.revision)).rejects.toThrow(`rollout ${plan.rolloutId} holds ${MODEL}`);
+    expect(await store.getCurrent(MODEL)).toEqual(seeded);
+  });
+
   it("finds a model's latest rollback by the time it was verified, ignoring other models'", async () => {
     expect(await store.latestRollback(MODEL)).toBeUndefined();
     const older = { ...rollback('alarm-lambda', 'older'), rolloutId: 'rollout-a', verifiedAt: '2026-05-01T10:00:00.000Z' };

@@ -126,6 +126,32 @@ describe('EksRouteRouter', () => {
   });
 });
 
+it('describes the cluster again after a failure below HTTP (a recreated cluster has a new endpoint and CA), not after an API error', async () => {
+  const clock = new VirtualClock();
+  const plan = eksPlan();
+  const route = new SimulatedHttpRoute({ target: EKS_TARGET, clock: clock.now });
+  const { transport: answering } = clusterTransport(route);
+  let failNext: 'tls' | 'forbidden' | undefined;
+  const transport = async (request: HttpsRequest): Promise<HttpsResponse> => {
+    const failure = failNext;
+    failNext = undefined;
+    if (failure === 'tls') throw new Error('unable to verify the first certificate');
+    if (failure === 'forbidden') return { status: 403, body: JSON.stringify({ kind: 'Status', reason: 'Forbidden', message: 'no' }) };
+    return answering(request);
+  };
+  const { describeCluster, lookups } = clusterDirectory();
+  const router = new EksRouteRouter({ region: 'us-east-1', credentials, describeCluster, transport, clock: clock.now });
+  await router.readWeights(EKS_TARGET, plan);
+  failNext = 'forbidden';
+  await expect(router.readWeights(EKS_TARGET, plan)).rejects.toThrow('HTTP 403');
+  await router.readWeights(EKS_TARGET, plan);
+  expect(lookups).toHaveLength(1);
+  failNext = 'tls';
+  await expect(router.readWeights(EKS_TARGET, plan)).rejects.toThrow('unable to verify');
+  await expect(router.readWeights(EKS_TARGET, plan)).resolves.toEqual({ currentPercent: 100, candidatePercent: 0 });
+  expect(lookups).toHaveLength(2);
+});
+
 describe('describeEksClusterWith (EKS DescribeCluster)', () => {
   const eks = mockClient(EKSClient);
   beforeEach(() => eks.reset());

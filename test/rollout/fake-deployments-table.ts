@@ -3,8 +3,8 @@
  * need the table to behave: conditions race (two rollbacks at once) and must fail like DynamoDB does.
  * Each condition the adapter sends is evaluated as written; an unknown one fails the test loudly.
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, ScanCommand, type DynamoDBDocumentClientResolvedConfig, type ServiceInputTypes, type ServiceOutputTypes } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, ScanCommand, TransactWriteCommand, type DynamoDBDocumentClientResolvedConfig, type ServiceInputTypes, type ServiceOutputTypes } from '@aws-sdk/lib-dynamodb';
 import type { AwsStub } from 'aws-sdk-client-mock';
 
 type Item = Record<string, unknown>;
@@ -53,7 +53,22 @@ export function fakeDeploymentsTable(ddb: Stub): Map<string, Item> {
     items.delete(key);
     return {};
   });
-  // One page per item, so the adapter's paging is exercised too.
+  // All conditions are checked before anything is written, and one failure cancels the whole transaction.
+  ddb.on(TransactWriteCommand).callsFake((input: { TransactItems: Array<{ ConditionCheck?: { Key: Item; ConditionExpression: string; ExpressionAttributeValues?: Values }; Put?: { Item: Item; ConditionExpression?: string; ExpressionAttributeValues?: Values } }> }) => {
+    try {
+      for (const op of input.TransactItems) {
+        if (op.ConditionCheck !== undefined) check(op.ConditionCheck.ConditionExpression, items.get(keyOf(op.ConditionCheck.Key)), op.ConditionCheck.ExpressionAttributeValues);
+        else if (op.Put !== undefined) check(op.Put.ConditionExpression, items.get(keyOf(op.Put.Item)), op.Put.ExpressionAttributeValues);
+        else throw new Error('fake deployments table: only ConditionCheck and Put are supported in a transaction');
+      }
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw new TransactionCanceledException({ message: 'Transaction cancelled', $metadata: {} });
+      throw error;
+    }
+    for (const op of input.TransactItems) if (op.Put !== undefined) items.set(keyOf(op.Put.Item), structuredClone(op.Put.Item));
+    return {};
+  });
+    // One page per item, so the adapter's paging is exercised too.
   ddb.on(ScanCommand).callsFake((input: { FilterExpression?: string; ExpressionAttributeValues?: Values; ExclusiveStartKey?: { pk: string; sk: string }; ConsistentRead?: boolean }) => {
     if (input.ConsistentRead !== true) throw new Error('fake deployments table: every read must be strongly consistent');
     if (input.FilterExpression !== 'sk = :sk AND targetModelId = :model') throw new Error(`fake deployments table: unknown filter ${String(input.FilterExpression)}`);

@@ -3,8 +3,8 @@
  * of the canary alarms (state ALARM). Rolls the model's active rollout back to 100 % current at once,
  * verifies, records, publishes RollbackSeconds and notifies.
  * Env: PIPELINE_SETTINGS, DEPLOYMENTS_TABLE, NOTIFICATIONS_TOPIC_ARN, TRAFFIC_SETTLE_TIMEOUT_SECONDS
- * (optional; timeout 5 minutes). IAM: as `Roll back` (SageMaker describe and weights, EKS cluster
- * access, dynamodb:GetItem and PutItem) plus sns:Publish on the notifications topic.
+ * (optional; timeout 5 minutes). IAM: as `Roll back` (SageMaker describe and weights, EKS DescribeCluster and
+ * cluster access, dynamodb:GetItem and PutItem) plus sns:Publish on the notifications topic.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';

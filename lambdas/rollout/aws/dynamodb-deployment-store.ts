@@ -16,7 +16,7 @@
  * operator's correction of a seed with `revision = :read`. All reads are strongly consistent: the alarm
  * Lambda must see a rollout that started a second ago.
  */
-import { DeleteCommand, GetCommand, PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, ScanCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { errorName } from '../../pipeline/approvals/aws/error-name';
 import { rollbackRecordSchema, rolloutPlanSchema, type RollbackRecord, type RolloutPlan, type ServingVersion } from '../contracts';
 import { deploymentStateSchema, isSamePromotion, promotedState, seededState } from '../deployment-state';
@@ -72,7 +72,31 @@ export class DynamoDbDeploymentStore implements DeploymentStore {
 
   async reseedCurrent(targetModelId: string, version: ServingVersion, at: Date, expectedRevision: number): Promise<DeploymentState> {
     const state = { ...seededState(targetModelId, version, at), revision: expectedRevision + 1 };
-    if (await this.putDeployment(state, 'revision = :read', { ':read': expectedRevision })) return state;
+    try {
+      // One transaction: the record is replaced only while no rollout holds the model. A claim taken
+      // between the caller's read and this write would otherwise plan its rollback to a record that
+      // is about to change.
+      await this.client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { ConditionCheck: { TableName: this.tableName, Key: DEPLOYMENT_KEYS.activeRollout(targetModelId), ConditionExpression: 'attribute_not_exists(pk)' } },
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: { ...DEPLOYMENT_KEYS.deployment(targetModelId), type: 'deployment', ...withoutUndefined(state) },
+                ConditionExpression: 'revision = :read',
+                ExpressionAttributeValues: { ':read': expectedRevision },
+              },
+            },
+          ],
+        }),
+      );
+      return state;
+    } catch (error) {
+      if (errorName(error) !== 'TransactionCanceledException') throw error;
+    }
+    const claim = await this.getActiveRollout(targetModelId);
+    if (claim !== undefined) throw new Error(`rollout ${claim.rolloutId} holds ${targetModelId} (since ${claim.startedAt}); its current version cannot be replaced now; nothing was written`);
     const now = await this.getCurrent(targetModelId);
     throw new Error(
       `${targetModelId} changed before its current version could be replaced (revision ${expectedRevision} was read; now ${now === undefined ? 'no state' : `revision ${now.revision}, ${now.current.modelPackageArn} by ${now.promotedBy}`}); nothing was written`,

@@ -41,21 +41,36 @@ export class EksRouteRouter implements TrafficRouter {
 
   async readWeights(target: RolloutTarget, plan: RolloutPlan): Promise<TrafficWeights> {
     const eks = eksTarget(target);
-    const route = routeFromCallResult(await (await this.api(eks)).get(httpRoutePath(eks)));
-    return routeWeights(route, backendsOf(plan));
+    return this.withCluster(eks, async (api) => routeWeights(routeFromCallResult(await api.get(httpRoutePath(eks))), backendsOf(plan)));
   }
 
   async setWeights(target: RolloutTarget, plan: RolloutPlan, weights: TrafficWeights): Promise<void> {
     const eks = eksTarget(target);
-    const api = await this.api(eks);
-    const path = httpRoutePath(eks);
-    const route = routeFromCallResult(await api.get(path));
+    await this.withCluster(eks, async (api) => {
+      const path = httpRoutePath(eks);
+      const route = routeFromCallResult(await api.get(path));
+      try {
+        await api.patch(path, routeWeightsMergePatch(route, backendsOf(plan), weights), MERGE_PATCH_CONTENT_TYPE);
+      } catch (error) {
+        // 409: the route changed between our read and our patch (the state machine patching at the same
+        // moment); read it again and retry rather than overwrite what we have not seen.
+        if (error instanceof KubernetesApiError && error.status === 409) throw new TrafficTargetBusy(`HTTPRoute ${eks.namespace}/${eks.httpRouteName} changed while it was being patched: ${error.message}`);
+        throw error;
+      }
+    });
+  }
+
+  /**
+   * Runs `work` with the cluster's client. A failure below HTTP (connection refused, TLS, timeout)
+   * forgets the client, so the next call describes the cluster again: a recreated cluster has a new
+   * endpoint and CA, and a warm rollback function must not keep trying the old ones.
+   */
+  private async withCluster<T>(target: EksTarget, work: (api: KubernetesApi) => Promise<T>): Promise<T> {
+    const api = await this.api(target);
     try {
-      await api.patch(path, routeWeightsMergePatch(route, backendsOf(plan), weights), MERGE_PATCH_CONTENT_TYPE);
+      return await work(api);
     } catch (error) {
-      // 409: the route changed between our read and our patch (the state machine patching at the same
-      // moment); read it again and retry rather than overwrite what we have not seen.
-      if (error instanceof KubernetesApiError && error.status === 409) throw new TrafficTargetBusy(`HTTPRoute ${eks.namespace}/${eks.httpRouteName} changed while it was being patched: ${error.message}`);
+      if (!(error instanceof KubernetesApiError) && !(error instanceof TrafficTargetBusy)) this.clients.delete(target.clusterName);
       throw error;
     }
   }

@@ -74,9 +74,9 @@ export class KubernetesApiError extends Error {
 
 /** Where the cluster is and how to authenticate. */
 export interface KubernetesApiOptions {
-  /** `https://...eks.amazonaws.com` (rolloutTarget.clusterEndpoint). */
+  /** `https://...eks.amazonaws.com`, as EKS DescribeCluster reports it (eks-cluster-connection.ts). */
   readonly endpoint: string;
-  /** Base64 of the CA's PEM, as EKS DescribeCluster and kubeconfig give it (rolloutTarget.certificateAuthority). */
+  /** Base64 of the CA's PEM, as EKS DescribeCluster and kubeconfig give it. */
   readonly certificateAuthority: string;
   /** A bearer token for each request (EksTokenSource#token). */
   readonly token: () => Promise<string>;

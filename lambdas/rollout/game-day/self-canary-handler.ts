@@ -3,7 +3,7 @@
  * `TrafficTargetBusy` while the SageMaker drill variant deploys (retry every 30 s).
  * Env: PIPELINE_SETTINGS, SAGEMAKER_EXECUTION_ROLE_ARN, TRAFFIC_SETTLE_TIMEOUT_SECONDS (optional;
  * timeout 5 minutes). IAM: as `Deploy candidate variant` plus sagemaker:UpdateEndpointWeightsAndCapacities;
- * for EKS models the cluster access of the rollback Lambdas (get and patch httproutes).
+ * for EKS models what the rollback Lambdas have (eks:DescribeCluster, get and patch httproutes).
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';

@@ -3,8 +3,8 @@
  * Env: PIPELINE_SETTINGS, DEPLOYMENTS_TABLE, TRAFFIC_SETTLE_TIMEOUT_SECONDS (optional; timeout 5
  * minutes). IAM: sagemaker:DescribeEndpoint and UpdateEndpointWeightsAndCapacities on the endpoints;
  * cloudwatch:DescribeAlarms; dynamodb:GetItem, PutItem, DeleteItem on the deployments table; for EKS
- * models network reach to the cluster endpoint and a cluster access entry allowing get and patch of
- * httproutes.gateway.networking.k8s.io in the route's namespace.
+ * models eks:DescribeCluster on the cluster, network reach to its endpoint and a cluster access entry
+ * allowing get and patch of httproutes.gateway.networking.k8s.io in the route's namespace.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
