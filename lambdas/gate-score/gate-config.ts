@@ -17,6 +17,8 @@ export const gateConfigSchema = z.strictObject({
   auditTable: z.string().min(1),
   pii: piiSchema,
   agentSlosMs: z.record(z.string(), z.number().int().positive()),
+  /** The stage's target model ids: their metric series are their own, other models share one. */
+  targetModelIds: z.array(z.string().min(1)).min(1),
   defaultLatencySloMs: z.number().int().positive(),
   rewardPolicy: rewardPolicySchema,
 });
@@ -49,6 +51,7 @@ export interface GateTables {
 /** The slice of a stage's configuration the gate reads. */
 export type GateStageSettings = Pick<StageConfig, 'stage' | 'dataBoundary' | 'pii' | 'defaultLatencySloMs'> & {
   readonly agents: ReadonlyArray<{ readonly id: string; readonly latencySloMs: number }>;
+  readonly targetModels: ReadonlyArray<{ readonly id: string }>;
 };
 
 /**
@@ -65,6 +68,7 @@ export function gateConfigFromStage(stage: GateStageSettings, rewardPolicy: Rewa
     auditTable: tables.auditTable,
     pii: stage.pii,
     agentSlosMs: Object.fromEntries(stage.agents.map((a) => [a.id, a.latencySloMs])),
+    targetModelIds: stage.targetModels.map((m) => m.id),
     defaultLatencySloMs: stage.defaultLatencySloMs,
     rewardPolicy,
   };

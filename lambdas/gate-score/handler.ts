@@ -17,12 +17,12 @@ import { publishBatchMetrics } from './publish-metrics';
 
 // Fail at cold start, not per record: a misconfigured gate must not gate anything.
 const config = parseGateConfig(process.env.GATE_CONFIG);
-const knownAgents: ReadonlySet<string> = new Set(Object.keys(config.agentSlosMs));
+const known = { agents: new Set(Object.keys(config.agentSlosMs)), targetModels: new Set(config.targetModelIds) };
 const detector = new ComprehendPiiDetector(tracer.captureAWSv3Client(createComprehendClient()));
 
 async function gateAndScore(event: FirehoseTransformationEvent): Promise<{ records: FirehoseOutputRecord[] }> {
   const outcome = await processBatch(event.records, { config, detector, now: () => new Date() });
-  publishBatchMetrics(metrics, outcome.report, knownAgents, config.stage);
+  publishBatchMetrics(metrics, outcome.report, known, config.stage);
   const { report } = outcome;
   logger.info('batch gated', {
     recordsIn: report.recordsIn,

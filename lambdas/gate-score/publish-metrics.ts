@@ -29,6 +29,12 @@ export const METRIC = {
   latencyMeasured: 'LatencyMeasured',
 } as const;
 
+/** The `Variant` dimension values the canary alarms compare; serving tags every trace with one of them. */
+export const CANARY_VARIANTS = { current: 'current', candidate: 'candidate' } as const;
+
+/** The `Variant` of traces tagged with any other variant: one shared series (cardinality, as for agents). */
+export const OTHER_VARIANT = 'other';
+
 /** Metric dimension names, also a contract with the alarms. */
 export const DIMENSION = { model: 'Model', variant: 'Variant', agent: 'Agent', gate: 'Gate', reason: 'Reason', stage: 'Stage' } as const;
 
@@ -51,6 +57,28 @@ function addQuality(metrics: Metrics, totals: QualityTotals, resolution: Resolut
  * every distinct dimension value is a billed custom metric, so unlisted ones share one series. */
 export const UNLISTED_AGENT = 'unlisted';
 
+/** The `Model` of traces of models the stage does not train (the same reason): one shared series. */
+export const UNLISTED_MODEL = 'unlisted';
+
+/** The metric series a trace's model and variant fall into: the stage's target models and the canary's two variants as they are, any other value folded. */
+export function variantSeries(model: string, variant: string, targetModels: ReadonlySet<string>): { model: string; variant: string } {
+  const variants: readonly string[] = Object.values(CANARY_VARIANTS);
+  return { model: targetModels.has(model) ? model : UNLISTED_MODEL, variant: variants.includes(variant) ? variant : OTHER_VARIANT };
+}
+
+/** Sums per-variant totals by the series they fall into ({@link variantSeries}). */
+export function variantTotals(report: BatchReport, targetModels: ReadonlySet<string>): Map<string, { model: string; variant: string } & QualityTotals> {
+  const merged = new Map<string, { model: string; variant: string } & QualityTotals>();
+  for (const { model, variant, ...totals } of report.byVariant.values()) {
+    const series = variantSeries(model, variant, targetModels);
+    const key = `${series.model}/${series.variant}`;
+    const into = merged.get(key);
+    if (into === undefined) merged.set(key, { ...series, ...totals });
+    else for (const name of Object.keys(totals) as Array<keyof QualityTotals>) into[name] += totals[name];
+  }
+  return merged;
+}
+
 /** Sums per-agent totals, folding agents outside `knownAgents` into {@link UNLISTED_AGENT}. */
 export function agentTotals(report: BatchReport, knownAgents: ReadonlySet<string>): Map<string, QualityTotals> {
   const merged = new Map<string, QualityTotals>();
@@ -59,6 +87,17 @@ export function agentTotals(report: BatchReport, knownAgents: ReadonlySet<string
     const into = merged.get(key);
     if (into === undefined) merged.set(key, { ...totals });
     else for (const name of Object.keys(totals) as Array<keyof QualityTotals>) into[name] += totals[name];
+  }
+  return merged;
+}
+
+/** Drops per model variant series and gate (key `model\nvariant\ngate`, folded by {@link variantSeries}). */
+export function variantGateDrops(report: BatchReport, targetModels: ReadonlySet<string>): Map<string, number> {
+  const merged = new Map<string, number>();
+  for (const { model, variant, gate, count } of report.discardsByVariantGate.values()) {
+    const series = variantSeries(model, variant, targetModels);
+    const key = `${series.model}\n${series.variant}\n${gate}`;
+    merged.set(key, (merged.get(key) ?? 0) + count);
   }
   return merged;
 }
@@ -77,17 +116,17 @@ export function agentGateDrops(report: BatchReport, knownAgents: ReadonlySet<str
  * Emits the per-variant, per-agent and per-gate documents immediately, and leaves the batch totals in
  * the buffer for the `logMetrics` middleware to flush with the invocation.
  */
-export function publishBatchMetrics(metrics: Metrics, report: BatchReport, knownAgents: ReadonlySet<string>, stage: string): void {
+export function publishBatchMetrics(metrics: Metrics, report: BatchReport, known: { readonly agents: ReadonlySet<string>; readonly targetModels: ReadonlySet<string> }, stage: string): void {
   // Powertools adds `service` to every document by default. The canary alarms and the dashboard read
   // exactly `Model` x `Variant` (and the other sets below): a series with `service` added is another
   // series, and the alarms would never see a datapoint.
   metrics.clearDefaultDimensions();
-  for (const totals of report.byVariant.values()) {
+  for (const totals of variantTotals(report, known.targetModels).values()) {
     metrics.addDimensions({ [DIMENSION.model]: totals.model, [DIMENSION.variant]: totals.variant });
     addQuality(metrics, totals, MetricResolution.High);
     metrics.publishStoredMetrics();
   }
-  for (const [agent, totals] of agentTotals(report, knownAgents)) {
+  for (const [agent, totals] of agentTotals(report, known.agents)) {
     metrics.addDimensions({ [DIMENSION.agent]: agent });
     addQuality(metrics, totals, MetricResolution.Standard);
     metrics.publishStoredMetrics();
@@ -102,12 +141,13 @@ export function publishBatchMetrics(metrics: Metrics, report: BatchReport, known
     metrics.publishStoredMetrics();
   }
   // Which gate drops whose traces: per model variant, and per agent (unlisted agents folded as above).
-  for (const drop of report.discardsByVariantGate.values()) {
-    metrics.addDimensions({ [DIMENSION.model]: drop.model, [DIMENSION.variant]: drop.variant, [DIMENSION.gate]: drop.gate });
-    metrics.addMetric(METRIC.gateDrops, MetricUnit.Count, drop.count);
+  for (const [key, count] of variantGateDrops(report, known.targetModels)) {
+    const [model, variant, gate] = key.split('\n') as [string, string, string];
+    metrics.addDimensions({ [DIMENSION.model]: model, [DIMENSION.variant]: variant, [DIMENSION.gate]: gate });
+    metrics.addMetric(METRIC.gateDrops, MetricUnit.Count, count);
     metrics.publishStoredMetrics();
   }
-  for (const [key, count] of agentGateDrops(report, knownAgents)) {
+  for (const [key, count] of agentGateDrops(report, known.agents)) {
     const [agent, gate] = key.split('\n') as [string, string];
     metrics.addDimensions({ [DIMENSION.agent]: agent, [DIMENSION.gate]: gate });
     metrics.addMetric(METRIC.gateDrops, MetricUnit.Count, count);

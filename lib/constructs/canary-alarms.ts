@@ -14,11 +14,10 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { CanaryConfig } from '../../config/schema';
-import { DIMENSION, METRIC } from '../../lambdas/gate-score/publish-metrics';
+import { CANARY_VARIANTS, DIMENSION, METRIC } from '../../lambdas/gate-score/publish-metrics';
 import { canaryAlarmName } from '../../lambdas/pipeline/settings';
 
-/** The `Variant` dimension values the alarms compare; serving tags every trace with one of them. */
-export const CANARY_VARIANTS = { current: 'current', candidate: 'candidate' } as const;
+export { CANARY_VARIANTS };
 
 /** The four signals of a canary alarm, by key (also the suffix of each child alarm's name). */
 export const CANARY_SIGNALS = ['faithfulness', 'misroute', 'errors', 'latency'] as const;

@@ -32,6 +32,8 @@ export interface TraceGateFunctionProps {
   readonly pii: PiiConfig;
   /** Agents with their latency SLOs. */
   readonly agents: readonly AgentSlo[];
+  /** The stage's target models: their metric series are their own, other models share one. */
+  readonly targetModels: ReadonlyArray<{ readonly id: string }>;
   /** SLO for agents not listed in {@link agents}. */
   readonly defaultLatencySloMs: number;
   /** The reward policy object (bin/ reads and validates the JSON file; constructs never read files). */

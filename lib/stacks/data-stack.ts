@@ -103,6 +103,7 @@ export class DataStack extends Stack {
       dataBoundary: config.dataBoundary,
       pii: config.pii,
       agents: config.agents,
+      targetModels: config.targetModels,
       defaultLatencySloMs: config.defaultLatencySloMs,
       rewardPolicy,
       databaseName: config.lake.databaseName,

@@ -511,7 +511,7 @@ function publishGateBatch(metrics: Metrics, modelId: string, stage: string): voi
   countKept(report, candidate, reward(0.6, 0.7));
   countDiscard(report, dropped, { gate: 'consent', reason: 'missing_consent: none' });
   countFailure(report, 'invalid_json: the record is not valid JSON');
-  publishBatchMetrics(metrics, report, new Set([current.agent_id]), stage);
+  publishBatchMetrics(metrics, report, { agents: new Set([current.agent_id]), targetModels: new Set([modelId]) }, stage);
   // The batch totals: what the handler's logMetrics middleware flushes at the end of the invocation.
   metrics.publishStoredMetrics();
 }

@@ -40,6 +40,7 @@ describe.each(STAGE_NAMES)('gate function in %s', (stage) => {
       auditTable: 'gate_audit',
       pii: config.pii,
       agentSlosMs: Object.fromEntries(config.agents.map((a) => [a.id, a.latencySloMs])),
+      targetModelIds: config.targetModels.map((m) => m.id),
       defaultLatencySloMs: config.defaultLatencySloMs,
       rewardPolicy: rewardPolicyFor(config),
     });
@@ -80,6 +81,7 @@ describe('TraceGateFunction validation', () => {
     dataBoundary: config.dataBoundary,
     pii: config.pii,
     agents: config.agents,
+    targetModels: config.targetModels,
     defaultLatencySloMs: config.defaultLatencySloMs,
     rewardPolicy: rewardPolicyFor(config),
     databaseName: 'lake',

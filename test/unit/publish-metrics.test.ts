@@ -1,6 +1,6 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { countKept, countTraceIn, newBatchReport, countDiscard, countFailure } from '../../lambdas/gate-score/batch-report';
-import { agentTotals, publishBatchMetrics, UNLISTED_AGENT } from '../../lambdas/gate-score/publish-metrics';
+import { agentTotals, CANARY_VARIANTS, OTHER_VARIANT, publishBatchMetrics, UNLISTED_AGENT, UNLISTED_MODEL, variantGateDrops, variantTotals } from '../../lambdas/gate-score/publish-metrics';
 import type { Reward } from '../../lambdas/gate-score/reward/score';
 import { makeTrace } from '../helpers/trace-factory';
 
@@ -24,6 +24,20 @@ function sampleReport() {
 }
 
 describe('metrics of a batch', () => {
+  it('folds models the stage does not train and variants other than current and candidate into shared series', () => {
+    const report = newBatchReport(3);
+    const foreign = makeTrace({ model: { family: 'qwen3', name: 'someone-elses-model', version: '1', variant: 'current' } });
+    const shadow = makeTrace({ model: { family: 'qwen3', name: 'qwen3-4b', version: '1', variant: 'shadow-7' } });
+    const own = makeTrace({ model: { family: 'qwen3', name: 'qwen3-4b', version: '1', variant: 'candidate' } });
+    for (const t of [foreign, shadow, own]) countTraceIn(report, t);
+    countDiscard(report, foreign, { gate: 'region', reason: 'outside_boundary: eu' });
+    countDiscard(report, shadow, { gate: 'consent', reason: 'missing_consent: none' });
+    countKept(report, own, reward(0.5, 0.5));
+    const targetModels = new Set(['qwen3-4b']);
+    expect([...variantTotals(report, targetModels).keys()].sort()).toEqual([`qwen3-4b/${CANARY_VARIANTS.candidate}`, `qwen3-4b/${OTHER_VARIANT}`, `${UNLISTED_MODEL}/${CANARY_VARIANTS.current}`].sort());
+    expect([...variantGateDrops(report, targetModels)].sort()).toEqual([[`qwen3-4b\n${OTHER_VARIANT}\nconsent`, 1], [`${UNLISTED_MODEL}\n${CANARY_VARIANTS.current}\nregion`, 1]].sort());
+  });
+
   it('folds agents the stage does not list into one series', () => {
     const totals = agentTotals(sampleReport(), new Set(['rag-qa-agent']));
     expect([...totals.keys()].sort()).toEqual(['rag-qa-agent', UNLISTED_AGENT]);
@@ -37,7 +51,7 @@ describe('metrics of a batch', () => {
     process.env.POWERTOOLS_DEV = 'true';
     process.env.POWERTOOLS_METRICS_DISABLED = 'false';
     const metrics = new Metrics({ namespace: 'Test', serviceName: 'gate' });
-    publishBatchMetrics(metrics, sampleReport(), new Set(['rag-qa-agent']), 'dev');
+    publishBatchMetrics(metrics, sampleReport(), { agents: new Set(['rag-qa-agent']), targetModels: new Set(['qwen3-4b']) }, 'dev');
     metrics.publishStoredMetrics();
     spy.mockRestore();
     const docs = lines.map((l) => JSON.parse(l) as Record<string, unknown> & { _aws: { CloudWatchMetrics: Array<{ Dimensions: string[][]; Metrics: Array<{ Name: string; StorageResolution?: number }> }> } });
