@@ -183,3 +183,71 @@ describe('detectPatternPii', () => {
     }
   });
 });
+
+describe('detectPatternPii: written variants of structured PII', () => {
+  it.each([
+    ['full-width digits and dashes', '전화 ０１０－１２３４－５６７８ 주세요', 'PHONE', '０１０－１２３４－５６７８'],
+    ['no-break spaces in a card', 'card 4111\u00a01111\u202f1111\u00a01111 now', 'CREDIT_DEBIT_NUMBER', '4111\u00a01111\u202f1111\u00a01111'],
+    ['a card grouped with dots', 'card 4111.1111.1111.1111 ok', 'CREDIT_DEBIT_NUMBER', '4111.1111.1111.1111'],
+    ['a card split over lines', 'card 4111 1111\n1111 1111 ok', 'CREDIT_DEBIT_NUMBER', '4111 1111\n1111 1111'],
+    ['a lower-case IBAN', 'iban de89 3704 0044 0532 0130 00 ok', 'INTERNATIONAL_BANK_ACCOUNT_NUMBER', 'de89 3704 0044 0532 0130 00'],
+    ['a dash-grouped IBAN', 'iban DE89-3704-0044-0532-0130-00 ok', 'INTERNATIONAL_BANK_ACCOUNT_NUMBER', 'DE89-3704-0044-0532-0130-00'],
+    ['a UK mobile without separators', 'ring 07911123456 today', 'PHONE', '07911123456'],
+    ['a 0044 international prefix', 'ring 0044 20 7946 0958 today', 'PHONE', '0044 20 7946 0958'],
+    ['a UK national number', 'ring 020 7946 0958 today', 'PHONE', '020 7946 0958'],
+    ['a US number without separators', 'ring 4155552671 today', 'PHONE', '4155552671'],
+    ['a number after a cue word', 'my phone: 555 0123 4567 thanks', 'PHONE', '555 0123 4567'],
+    ['an SSN with dots', 'ssn 123.45.6789', 'SSN', '123.45.6789'],
+    ['an RRN with spaced dashes', 'rrn 900101 - 1234568', 'KR_RRN', '900101 - 1234568'],
+    ['an RRN with an en dash', 'rrn 900101\u20131234568', 'KR_RRN', '900101\u20131234568'],
+    ['a URL-encoded e-mail', 'go /?email=john%40example.com&x=1', 'EMAIL', 'john%40example.com'],
+    ['a URL-encoded phone', 'go /?phone=%2B14155552671&x=1', 'PHONE', '%2B14155552671'],
+    ['an internationalised domain', 'mail user@bücher.de please', 'EMAIL', 'user@bücher.de'],
+    ['an internationalised address', 'mail 用户@例子.广告 please', 'EMAIL', '用户@例子.广告'],
+  ])('%s', (_name, text, type, expected) => {
+    expect(valuesOf(text, type)).toEqual([expected]);
+  });
+});
+
+describe('detectPatternPii: deliberate evasions', () => {
+  it.each([
+    ['zero-width characters in an e-mail', 'j\u200bohn@exa\u200dmple.com'],
+    ['a soft hyphen and a word joiner', 'jo\u00adhn@exam\u2060ple.com'],
+    ['a Cyrillic look-alike in the domain', 'john@ex\u0430mple.com'],
+    ['a Greek look-alike in the domain', 'john@exampl\u03b5.c\u03bfm'],
+    ['a full-width at sign', 'john\uff20example.com'],
+    ['a decimal character reference', 'john&#64;example.com'],
+    ['a hexadecimal character reference', 'john&#x40;example.com'],
+    ['a named character reference', 'john&commat;example&period;com'],
+    ['a backslash-u escape', 'john\\u0040example.com'],
+    ['spelled-out words', 'john dot smith at example dot com'],
+    ['bracketed words', 'john[at]example[dot]com'],
+    ['parenthesised at', 'jane (at) example.org'],
+    ['a newline after the at sign', 'john@\nexample.com'],
+    ['a lone surrogate next to the at sign', 'john\ud800@example.com'],
+    ['a NUL next to the at sign', 'john\u0000@example.com'],
+  ])('%s', (_name, value) => {
+    expect(valuesOf(`write to ${value} today`, 'EMAIL')).toEqual([value]);
+  });
+
+  it('finds a card number with zero-width characters inside', () => {
+    const card = '4111\u200b1111 1111\ufeff 1111';
+    expect(valuesOf(`paid with ${card} yesterday`, 'CREDIT_DEBIT_NUMBER')).toEqual([card]);
+  });
+
+  it('covers combining marks written on the last character of a value', () => {
+    expect(valuesOf('mail a@b.com\u0301 now', 'EMAIL')).toEqual(['a@b.com\u0301']);
+  });
+
+  it('leaves prose, ids and hashes alone', () => {
+    for (const text of [
+      'look at main.py and meet at noon',
+      'hotel room 1234567 on floor 3',
+      'trace ab12f3c4d5e6f7a8b9c0d1e2f3a4b5c6 and trace-20260419-0001',
+      'epoch 1713520800 and version 01.02.2024',
+      'the cat sat at the mat. Dot points follow',
+    ]) {
+      expect(found(text)).toEqual([]);
+    }
+  });
+});

@@ -1,35 +1,49 @@
 /**
- * Structured-PII detector for any language: e-mail addresses, phone numbers (international, KR and
- * US formats), payment card numbers (Luhn), IBANs (mod-97), Korean resident registration numbers
- * and US social security numbers. Pure and synchronous.
+ * Structured-PII detector for any language: e-mail addresses, phone numbers, payment card numbers
+ * (Luhn), IBANs (mod-97), Korean resident registration numbers and US social security numbers. Pure
+ * and synchronous.
  *
- * It is the only scanner for pattern-only languages (e.g. Korean in prod-kr) and runs next to
- * Comprehend for en/es as defence in depth (Comprehend has no KR RRN type). Entity types use
- * Comprehend's names where one exists, so both feed the same masker; offsets are code points with an
- * exclusive end, like Comprehend's.
+ * It reads a text's skeleton (skeleton.ts), never the raw text: full-width digits, invisible
+ * characters, look-alike letters, odd spaces and dashes, HTML/percent/backslash escapes are undone
+ * there, so the patterns below only deal with ASCII spellings, and every finding is mapped back to the
+ * exact original characters.
+ *
+ * It is the only scanner for pattern-only languages and runs next to the entity detector everywhere
+ * else as defence in depth (Comprehend has no KR RRN type). Entity types use Comprehend's names where
+ * one exists, so both feed the same masker; offsets are code points with an exclusive end, like
+ * Comprehend's.
  *
  * Speed and safety: every regex is compiled once at module load and is linear in its input. Each
  * quantifier is either bounded or followed by a token it cannot also match, so no input makes the
- * engine try exponentially (or quadratically) many ways; e-mails are found from each `@` outwards
- * instead of with a regex whose local part would rescan long words. Checksums and value rules run
- * only on the few candidates the regexes yield.
+ * engine try exponentially (or quadratically) many ways; e-mails are found from each `@` (or spelled
+ * `at`) outwards instead of with a regex whose local part would rescan long words. Checksums and
+ * value rules run only on the few candidates the regexes yield.
  *
  * Decisions (documented in the functions below):
- * - Cards: 13-19 digits, first digit 2-6 (every major network), written contiguously or in groups
- *   of 3-6 digits that start with a 4-digit group and share one separator; Luhn must hold.
- * - KR RRN: `YYMMDD-GNNNNNN` with a real calendar date and G in 1-8. Since October 2020 the last six
- *   digits of new RRNs are no longer computed, so the old check digit does not hold for them: a
- *   number that fails the checksum is still reported (score 0.85), one that passes scores 1.0.
- * - US SSN: `AAA-GG-SSSS` (or spaces; or nine digits right after an "SSN" cue) with the SSA's
+ * - Separators: a space, tab, line break, dash or dot between digit groups (a number split over
+ *   lines is one number).
+ * - E-mails: internationalised local parts and domains; one space or line break around the `@`;
+ *   spelled-out forms ("john dot smith at example dot com", `[at]`, `(at)`), where a bare "at" needs a
+ *   spelled dot or a common e-mail top-level domain, so "look at main.py" stays prose.
+ * - Cards: 13-19 digits, first digit 2-6 (every major network), written contiguously, in groups of
+ *   3-6 digits that start with a 4-digit group and share one kind of separator, or as one run of
+ *   irregular groups; Luhn must hold.
+ * - KR RRN: `YYMMDD-GNNNNNN` with a real calendar date and G in 1-8, dash, dot or spaces between.
+ *   Since October 2020 the last six digits of new RRNs are no longer computed, so the old check digit
+ *   does not hold for them: a number that fails the checksum is still reported (score 0.85), one that
+ *   passes scores 1.0.
+ * - US SSN: `AAA-GG-SSSS` (or spaces or dots; or nine digits right after an "SSN" cue) with the SSA's
  *   never-issued rules: area not 000, 666 or 900-999, group not 00, serial not 0000.
- * - IBAN: country letters, check digits and 11-30 alphanumerics (15-34 in total, grouped by 4 or
- *   not); the ISO 13616 mod-97 check must hold. The per-country length table is not used: mod-97
- *   already rejects 96 % of random candidates, and a missing table row would be a silent miss.
- * - Phones: `+` and 8-15 digits in groups (E.164), NANP numbers with separators, KR mobile
- *   (01X, also without separators) and KR landline numbers with separators.
+ * - IBAN: country letters, check digits and 11-30 alphanumerics (15-34 in total, grouped by 4 with
+ *   spaces, dashes or dots, or not); the ISO 13616 mod-97 check must hold. Written in capitals, that
+ *   is all (a missing country row would be a silent miss); in any other case the country's registered
+ *   length must also match, since lower-case hashes and ids have the same shape.
+ * - Phones: `+` or `00` and 8-15 digits (E.164); NANP numbers with separators or as ten digits;
+ *   national numbers with a trunk 0 (9-12 digits, separated or not: UK, KR, FR, DE, JP forms); KR
+ *   mobiles; and any 7-15 digits right after a word that names a phone number.
  */
 import type { PiiEntity } from '../../shared/ports';
-import { hasSurrogates, utf16OffsetsToCodePoints } from './unicode';
+import { buildSkeleton, entitiesInOriginal, type SkeletonEntity } from './skeleton';
 
 /** Entity types this detector reports. */
 export const PATTERN_PII_TYPES = {
@@ -50,11 +64,36 @@ export const UNCHECKED_RRN_SCORE = 0.85;
 
 // --- e-mail ---------------------------------------------------------------------------------------
 
-/** Domain after the `@`: labels and a letters-only TLD; sticky, so it is tried at one position only. */
-const EMAIL_DOMAIN = /(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,24}(?![A-Za-z0-9-])/y;
+/**
+ * A dot between domain labels: `.`, or spelled out (` dot `, `[dot]`, `(dot)`, `{dot}`, `<dot>`), any case.
+ * The skeleton has already turned dot look-alikes into `.`.
+ */
+const DOT_TOKEN = String.raw`(?:\.|[ \t]*[\[({<][ \t]*[dD][oO][tT][ \t]*[\])}>][ \t]*|[ \t]+[dD][oO][tT][ \t]+)`;
+const SPELLED_DOT = /[[({<][ \t]*[dD][oO][tT][ \t]*[\])}>]|[ \t][dD][oO][tT][ \t]/;
+/**
+ * Domain after the `@`: labels of letters (any script: internationalised domains), digits and `-`,
+ * and a letters-only (or punycode) top-level label. Sticky, so it is tried at one position only.
+ */
+const EMAIL_DOMAIN = new RegExp(String.raw`(?:[\p{L}\p{N}-]{1,63}${DOT_TOKEN}){1,8}(?:\p{L}{2,24}|xn--[a-z0-9-]{1,59})(?![\p{L}\p{N}-])`, 'uy');
+/** The `at` of a spelled-out address: bracketed (`[at]`, `(AT)`) or a bare word between spaces. */
+const AT_WORD = /[ \t\n]*[[({<][ \t]*[aA][tT][ \t]*[\])}>][ \t\n]*|[ \t\n]+[aA][tT][ \t\n]+/g;
+/** The local part before a spelled-out `at`: words joined by dot tokens, anchored at the end of its window. */
+const SPELLED_LOCAL = new RegExp(String.raw`(?:[\p{L}\p{N}_%+-]{1,64}${DOT_TOKEN}){0,6}[\p{L}\p{N}_%+-]{1,64}$`, 'u');
+/** How far back a spelled local part is looked for. */
+const SPELLED_LOCAL_WINDOW = 160;
+/**
+ * Top-level domains common enough in e-mail that "name at example.com" (a bare `at`, real dots) is read
+ * as an address. Elsewhere a bare `at` needs a spelled dot, so "look at main.py" stays prose.
+ */
+const EMAIL_TLDS = new Set(
+  'com net org edu gov mil int info biz io co me us uk de fr es it nl be ch at se no dk fi pl pt ie kr jp cn tw hk sg in au nz ca br mx ar eu ru ua cz'.split(' '),
+);
 const MAX_LOCAL_PART = 64;
+const NON_ASCII_WORD = /^[\p{L}\p{N}\p{M}]$/u;
 
-function isEmailLocalUnit(unit: number): boolean {
+function isEmailLocalUnit(text: string, index: number): boolean {
+  const unit = text.charCodeAt(index);
+  if (unit >= 0x80) return NON_ASCII_WORD.test(text.charAt(index)); // internationalised local parts
   return (
     (unit >= 0x61 && unit <= 0x7a) || // a-z
     (unit >= 0x41 && unit <= 0x5a) || // A-Z
@@ -67,19 +106,31 @@ function isEmailLocalUnit(unit: number): boolean {
   );
 }
 
+/** Length of one whitespace separator at `index` (0 when none): a space, tab, newline or CRLF. */
+function whitespaceAt(text: string, index: number): number {
+  const unit = text.charCodeAt(index);
+  if (unit === 0x20 || unit === 0x09 || unit === 0x0a) return 1;
+  if (unit === 0x0d) return text.charCodeAt(index + 1) === 0x0a ? 2 : 1;
+  return 0;
+}
+
 function findEmails(text: string, out: Raw[]): void {
   let at = text.indexOf('@');
   while (at !== -1) {
-    let start = at;
+    // One line break or space on either side of the `@` does not stop an address ("john@\nexample.com").
+    let localEnd = at;
+    if (at >= 2 && whitespaceAt(text, at - 1) === 1 && isEmailLocalUnit(text, at - 2)) localEnd = at - 1;
+    if (at >= 3 && text.charCodeAt(at - 1) === 0x0a && text.charCodeAt(at - 2) === 0x0d && isEmailLocalUnit(text, at - 3)) localEnd = at - 2;
+    let start = localEnd;
     // Walk left over the local part; the cap keeps a long run of word characters from costing more
     // than 64 steps per `@`.
-    while (start > 0 && at - start < MAX_LOCAL_PART && isEmailLocalUnit(text.charCodeAt(start - 1))) start -= 1;
-    while (start < at && text.charCodeAt(start) === 0x2e) start += 1; // a local part cannot start with '.'
-    if (start < at) {
-      EMAIL_DOMAIN.lastIndex = at + 1;
+    while (start > 0 && localEnd - start < MAX_LOCAL_PART && isEmailLocalUnit(text, start - 1)) start -= 1;
+    while (start < localEnd && text.charCodeAt(start) === 0x2e) start += 1; // a local part cannot start with '.'
+    if (start < localEnd) {
+      EMAIL_DOMAIN.lastIndex = at + 1 + whitespaceAt(text, at + 1);
       const domain = EMAIL_DOMAIN.exec(text);
       if (domain !== null) {
-        const end = at + 1 + domain[0].length;
+        const end = EMAIL_DOMAIN.lastIndex;
         out.push({ type: PATTERN_PII_TYPES.email, start, end, score: FORMAT_SCORE });
         at = text.indexOf('@', end);
         continue;
@@ -87,9 +138,48 @@ function findEmails(text: string, out: Raw[]): void {
     }
     at = text.indexOf('@', at + 1);
   }
+  findSpelledEmails(text, out);
+}
+
+/**
+ * "john dot smith at example dot com", "john[at]example[dot]com", "jane (at) example.org": an `at`
+ * word standing for `@`. Accepted when the `at` is bracketed, when any dot is spelled out, or when the
+ * top-level domain is a common e-mail one; otherwise a bare "at" is prose. Each candidate `at` costs
+ * one sticky match; the local part is searched only behind an `at` that has a domain after it.
+ */
+function findSpelledEmails(text: string, out: Raw[]): void {
+  AT_WORD.lastIndex = 0;
+  for (let m = AT_WORD.exec(text); m !== null; m = AT_WORD.exec(text)) {
+    const atStart = m.index;
+    const atEnd = atStart + m[0].length;
+    EMAIL_DOMAIN.lastIndex = atEnd;
+    const domain = EMAIL_DOMAIN.exec(text);
+    if (domain === null) {
+      // The trailing whitespace of a bare `at` may be the leading whitespace of the next one.
+      AT_WORD.lastIndex = Math.max(atStart + 1, atEnd - 1);
+      continue;
+    }
+    const windowStart = Math.max(0, atStart - SPELLED_LOCAL_WINDOW);
+    const local = SPELLED_LOCAL.exec(text.slice(windowStart, atStart));
+    if (local === null) continue;
+    const bracketed = /[[({<]/.test(m[0]);
+    const spelledDot = SPELLED_DOT.test(domain[0]) || SPELLED_DOT.test(local[0]);
+    const tld = domain[0].slice(domain[0].search(/[\p{L}]+$/u)).toLowerCase();
+    if (!bracketed && !spelledDot && !EMAIL_TLDS.has(tld)) continue;
+    let start = windowStart + local.index;
+    if (start > 0 && isEmailLocalUnit(text, start - 1)) continue; // the window cut a longer word
+    while (text.charCodeAt(start) === 0x2e) start += 1;
+    out.push({ type: PATTERN_PII_TYPES.email, start, end: EMAIL_DOMAIN.lastIndex, score: FORMAT_SCORE });
+    AT_WORD.lastIndex = EMAIL_DOMAIN.lastIndex;
+  }
 }
 
 // --- phones ---------------------------------------------------------------------------------------
+
+/** One separator inside a number: a space, tab, line break, dot or dash (the skeleton made every look-alike one of these). */
+const SEP = String.raw`(?:\r\n|[ \t\n.\-])`;
+/** An international prefix: `+`, or the `00` dialled instead of it in most of the world. */
+const INTL = String.raw`(?:\+|00(?=[1-9]))`;
 
 /**
  * One pass for every phone format. Each alternative is a fixed sequence of bounded digit groups
@@ -98,51 +188,87 @@ function findEmails(text: string, out: Raw[]): void {
  */
 const PHONE = new RegExp(
   [
-    '(?<![\\w+.\\-])(?:',
-    // International (E.164): +CC, optional "(0)" / "(area)", then separated groups; or +CC and 7-14 digits unseparated.
-    '\\+[1-9]\\d{0,3}(?:[ .\\-]?\\(\\d{1,4}\\))?(?:[ .\\-]\\d{1,12}){1,6}',
-    '|\\+[1-9]\\d{7,14}',
-    // NANP: optional 1, area code and exchange both starting 2-9, separators required.
-    '|(?:1[ .\\-]?)?(?:\\([2-9]\\d{2}\\)[ .\\-]?|[2-9]\\d{2}[ .\\-])[2-9]\\d{2}[ .\\-]\\d{4}',
-    // KR mobile: 010/011/016/017/018/019, separators optional (01012345678 is common).
-    '|01[016789][ .\\-]?\\d{3,4}[ .\\-]?\\d{4}',
-    // KR landline: 02 (Seoul), 031-064 regional, 070 VoIP; separators required.
-    '|(?:\\(0(?:2|[3-6][1-5]|70)\\) ?|0(?:2|[3-6][1-5]|70)[ .\\-])\\d{3,4}[ .\\-]\\d{4}',
-    ')(?![\\w\\-]|\\.\\d)',
+    String.raw`(?<![\w+.\-])(?:`,
+    // International (E.164): +CC or 00CC, optional "(0)" / "(area)", then separated groups; or 7-14 digits unseparated.
+    String.raw`${INTL}[1-9]\d{0,3}(?:${SEP}?\(\d{1,4}\))?(?:${SEP}\d{1,12}){1,6}`,
+    String.raw`|${INTL}[1-9]\d{7,14}`,
+    // NANP: optional 1, area code and exchange both starting 2-9; separated, or ten digits written together.
+    String.raw`|(?:1${SEP}?)?(?:\([2-9]\d{2}\)${SEP}?|[2-9]\d{2}${SEP})[2-9]\d{2}${SEP}\d{4}`,
+    String.raw`|1?[2-9]\d{2}[2-9]\d{6}`,
+    // National numbers with a trunk 0 (UK 020 / 07xxx, FR 06 12 .., DE 030 .., KR 010 / 02, JP 03 ..):
+    // separated groups, "(0xx)" area codes, or 10-11 digits written together.
+    String.raw`|0\d{1,4}(?:${SEP}\d{2,4}){1,4}`,
+    String.raw`|\(0\d{1,4}\)${SEP}?\d{3,4}(?:${SEP}\d{2,4}){1,2}`,
+    String.raw`|0[1-9]\d{8,9}`,
+    // KR mobile (010/011/016-019) with separators optional between any groups ("010-12345678").
+    String.raw`|01[016789]${SEP}?\d{3,4}${SEP}?\d{4}`,
+    String.raw`)(?![\w\-]|\.\d)`,
   ].join(''),
   'g',
 );
 
+/**
+ * A number right after a word that says it is one ("phone", "tel", "WhatsApp", "전화", "móvil", ...):
+ * any 7-15 digits in groups, whatever the national format. Bounded gaps keep it linear.
+ */
+const CUED_PHONE = new RegExp(
+  String.raw`(?<!\p{L})(?:phone|tel|telephone|mobile|cell|whatsapp|signal|sms|fax|call me|text me|contact number|tel\u00e9fono|telefono|m\u00f3vil|celular|telefon|handy|t\u00e9l\u00e9phone|portable|\uc804\ud654|\ud734\ub300\ud3f0|\ud578\ub4dc\ud3f0|\uc5f0\ub77d\ucc98|\ubc88\ud638)[^0-9+\n]{0,16}((?:\+|\b)\d(?:${SEP}?\(?\d\)?){6,16})(?![\w\-]|\.\d)`,
+  'giu',
+);
+
 const MAX_E164_DIGITS = 15;
 const MIN_INTERNATIONAL_DIGITS = 8;
+const MIN_NATIONAL_DIGITS = 9;
+const MAX_NATIONAL_DIGITS = 12;
+const MIN_CUED_DIGITS = 7;
 
 function findPhones(text: string, out: Raw[]): void {
   PHONE.lastIndex = 0;
   for (let m = PHONE.exec(text); m !== null; m = PHONE.exec(text)) {
     let value = m[0];
-    if (value.charCodeAt(0) === 0x2b /* + */) {
+    const first = value.charCodeAt(0);
+    const international = first === 0x2b /* + */ || value.startsWith('00');
+    if (international) {
+      const prefixDigits = first === 0x2b ? 0 : 2;
       // Trailing groups can belong to the next number ("+82 10 1234 5678 2024"): drop whole groups
       // until the E.164 maximum holds, then require a plausible minimum.
-      while (countDigits(value) > MAX_E164_DIGITS) {
-        const cut = Math.max(value.lastIndexOf(' '), value.lastIndexOf('-'), value.lastIndexOf('.'));
+      while (countDigits(value) - prefixDigits > MAX_E164_DIGITS) {
+        const cut = lastSeparator(value);
         if (cut <= 0) break;
         value = value.slice(0, cut);
       }
-      const digits = countDigits(value);
+      const digits = countDigits(value) - prefixDigits;
       if (digits < MIN_INTERNATIONAL_DIGITS || digits > MAX_E164_DIGITS) continue;
+    } else if (first === 0x30 /* 0 */ || (first === 0x28 /* ( */ && value.charCodeAt(1) === 0x30)) {
+      // A trunk-0 national number: its digit count is what tells it from a date or a version.
+      const digits = countDigits(value);
+      if (digits < MIN_NATIONAL_DIGITS || digits > MAX_NATIONAL_DIGITS) continue;
     }
     out.push({ type: PATTERN_PII_TYPES.phone, start: m.index, end: m.index + value.length, score: FORMAT_SCORE });
   }
+  CUED_PHONE.lastIndex = 0;
+  for (let m = CUED_PHONE.exec(text); m !== null; m = CUED_PHONE.exec(text)) {
+    const number = m[1] ?? '';
+    const digits = countDigits(number);
+    if (digits < MIN_CUED_DIGITS || digits > MAX_E164_DIGITS) continue;
+    const end = m.index + m[0].length;
+    out.push({ type: PATTERN_PII_TYPES.phone, start: end - number.length, end, score: FORMAT_SCORE });
+  }
+}
+
+function lastSeparator(value: string): number {
+  return Math.max(value.lastIndexOf(' '), value.lastIndexOf('-'), value.lastIndexOf('.'), value.lastIndexOf('\n'), value.lastIndexOf('\t'));
 }
 
 // --- payment cards ---------------------------------------------------------------------------------
 
 /**
- * A maximal run of at least 13 digits joined by single spaces or dashes. Each repetition consumes
- * exactly one digit, so a run can be matched only one way; runs too short for a card fail after at
- * most 13 steps without allocating a match (most numbers in prose are short).
+ * A maximal run of at least 13 digits joined by single separators (space, tab, line break, dash or
+ * dot). Each repetition consumes exactly one digit, so a run can be matched only one way; runs too
+ * short for a card fail after at most 13 steps without allocating a match (most numbers in prose are
+ * short).
  */
-const DIGIT_RUN = /\d(?:[ -]?\d){12,}/g;
+const DIGIT_RUN = /\d(?:(?:\r\n|[ \t\n.-])?\d){12,}/g;
 const GROUP = /\d+/g;
 
 function findCards(text: string, out: Raw[]): void {
@@ -157,6 +283,14 @@ function findCards(text: string, out: Raw[]): void {
     GROUP.lastIndex = 0;
     for (let g = GROUP.exec(value); g !== null; g = GROUP.exec(value)) groups.push({ start: g.index, end: g.index + g[0].length });
 
+    // Irregular grouping ("41111111 1111 1111", a zero-width character removed from between two
+    // groups): a whole run of 13-19 digits that holds a valid card number is one.
+    const allDigits = value.replace(/\D/g, '');
+    const first = allDigits.charCodeAt(0);
+    if (allDigits.length >= 13 && allDigits.length <= 19 && first >= 0x32 && first <= 0x36 && groups.length > 1 && luhnValid(allDigits)) {
+      out.push({ type: PATTERN_PII_TYPES.card, start: runStart, end: runStart + value.length, score: CHECKSUM_SCORE });
+      continue;
+    }
     let i = 0;
     while (i < groups.length) {
       const found = longestCardFrom(value, groups, i);
@@ -186,19 +320,27 @@ function longestCardFrom(
   }
   if (firstLength !== 4) return undefined;
 
-  const separator = value.charCodeAt(first.end);
+  const separator = separatorClass(value.charCodeAt(first.end));
   let digits = value.slice(first.start, first.end);
   let best: { start: number; end: number; nextGroup: number } | undefined;
   for (let j = i + 1; j < groups.length; j += 1) {
     const group = groups[j];
     if (group === undefined) break;
     const length = group.end - group.start;
-    if (length < 3 || length > 6 || value.charCodeAt(group.start - 1) !== separator) break;
+    if (length < 3 || length > 6 || separatorClass(value.charCodeAt(group.start - 1)) !== separator) break;
     digits += value.slice(group.start, group.end);
     if (digits.length > 19) break;
     if (digits.length >= 13 && luhnValid(digits)) best = { start: first.start, end: group.end, nextGroup: j + 1 };
   }
   return best;
+}
+
+/** Groups of one card share a separator: whitespace of any kind (a line break included), a dash, or a dot. */
+function separatorClass(unit: number): 'space' | 'dash' | 'dot' | 'other' {
+  if (unit === 0x20 || unit === 0x09 || unit === 0x0a || unit === 0x0d) return 'space';
+  if (unit === 0x2d) return 'dash';
+  if (unit === 0x2e) return 'dot';
+  return 'other';
 }
 
 /** Luhn (mod 10) check over a string of ASCII digits. */
@@ -220,10 +362,27 @@ export function luhnValid(digits: string): boolean {
 
 // --- IBAN -----------------------------------------------------------------------------------------
 
-/** Country, check digits, then groups of four (optionally space-separated) and a short last group. */
-const IBAN = /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?(?![A-Za-z0-9])/g;
+/**
+ * Country, check digits, then groups of four (optionally separated by a space, dash or dot) and a short
+ * last group; any case (producers lower-case them, "de89 3704 ...").
+ */
+const IBAN = /(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?:[ .-]?[A-Za-z0-9]{4}){2,7}(?:[ .-]?[A-Za-z0-9]{1,4})?(?![A-Za-z0-9])/g;
 const MIN_IBAN_LENGTH = 15;
 const MAX_IBAN_LENGTH = 34;
+/**
+ * IBAN length by country (ISO 13616 registry). Used only for candidates not written in capitals: a
+ * lower-case token of the right shape is as often a hash or an id, and mod-97 alone would take one
+ * in 97 of those for an IBAN. Capitalised candidates need only mod-97, so a country missing here is
+ * never a silent miss for the usual spelling.
+ */
+const IBAN_LENGTHS: Readonly<Record<string, number>> = {
+  AD: 24, AE: 23, AL: 28, AT: 20, AZ: 28, BA: 20, BE: 16, BG: 22, BH: 22, BI: 27, BR: 29, BY: 28, CH: 21, CR: 22, CY: 28,
+  CZ: 24, DE: 22, DJ: 27, DK: 18, DO: 28, EE: 20, EG: 29, ES: 24, FI: 18, FK: 18, FO: 18, FR: 27, GB: 22, GE: 22, GI: 23,
+  GL: 18, GR: 27, GT: 28, HN: 28, HR: 21, HU: 28, IE: 22, IL: 23, IQ: 23, IS: 26, IT: 27, JO: 30, KW: 30, KZ: 20, LB: 28,
+  LC: 32, LI: 21, LT: 20, LU: 20, LV: 21, LY: 25, MC: 27, MD: 24, ME: 22, MK: 19, MN: 20, MR: 27, MT: 31, MU: 30, NI: 28,
+  NL: 18, NO: 15, OM: 23, PK: 24, PL: 28, PS: 29, PT: 25, QA: 29, RO: 24, RS: 22, RU: 33, SA: 24, SC: 31, SD: 18, SE: 24,
+  SI: 19, SK: 24, SM: 27, SO: 23, ST: 25, SV: 28, TL: 23, TN: 24, TR: 26, UA: 29, VA: 22, VG: 24, XK: 20, YE: 30,
+};
 
 function findIbans(text: string, out: Raw[]): void {
   IBAN.lastIndex = 0;
@@ -232,15 +391,23 @@ function findIbans(text: string, out: Raw[]): void {
     // A following word of 1-4 capitals/digits can be swallowed as the last group: retry without
     // trailing groups before giving up.
     for (;;) {
-      if (ibanValid(value)) {
+      if (ibanCandidateValid(value)) {
         out.push({ type: PATTERN_PII_TYPES.iban, start: m.index, end: m.index + value.length, score: CHECKSUM_SCORE });
         break;
       }
-      const cut = value.lastIndexOf(' ');
+      const cut = Math.max(value.lastIndexOf(' '), value.lastIndexOf('-'), value.lastIndexOf('.'));
       if (cut <= 4) break;
       value = value.slice(0, cut);
     }
   }
+}
+
+/** mod-97 for a capitalised candidate; mod-97 and the country's registered length for any other. */
+function ibanCandidateValid(candidate: string): boolean {
+  const compact = candidate.replace(/[ .-]/g, '');
+  const upper = compact.toUpperCase();
+  if (upper !== compact && IBAN_LENGTHS[upper.slice(0, 2)] !== upper.length) return false;
+  return ibanValid(upper);
 }
 
 /** ISO 13616 check: 15-34 characters (spaces ignored), country letters, check digits, mod 97 = 1. */
@@ -260,7 +427,8 @@ export function ibanValid(candidate: string): boolean {
 
 // --- KR RRN ---------------------------------------------------------------------------------------
 
-const RRN = /(?<![\w-])(\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])[- ]?([1-8])(\d{6})(?![\w-]|\.\d)/g;
+/** `YYMMDD-GNNNNNN`; the separator may be a dash (any width, after the skeleton), a dot, or spaces around either. */
+const RRN = /(?<![\w-])(\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?: ?[-.] ?| )?([1-8])(\d{6})(?![\w-]|\.\d)/g;
 const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const;
 const RRN_WEIGHTS = [2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5] as const;
 
@@ -297,8 +465,8 @@ export function rrnChecksumValid(rrn: string): boolean {
 
 // --- US SSN ---------------------------------------------------------------------------------------
 
-/** `AAA-GG-SSSS` or `AAA GG SSSS` (the same separator twice). */
-const SSN = /(?<![\w-])(\d{3})([- ])(\d{2})\2(\d{4})(?![\w-]|\.\d)/g;
+/** `AAA-GG-SSSS`, `AAA GG SSSS` or `AAA.GG.SSSS` (the same separator twice). */
+const SSN = /(?<![\w.-])(\d{3})([- .])(\d{2})\2(\d{4})(?![\w-]|\.\d)/g;
 /** Nine digits right after an explicit cue; bounded gaps keep it linear. */
 const SSN_CUED = /\b(?:ssn|social security (?:number|no\.?))[ \t]{0,3}(?:#|:|=|is)?[ \t]{0,3}(\d{9})(?!\d)/gi;
 
@@ -359,37 +527,38 @@ function countDigits(value: string): number {
 }
 
 /**
- * Finds structured PII in one text. Entities are sorted by start offset (then by detection order:
- * e-mail, RRN, SSN, IBAN, card, phone, which the masker uses to name a span two patterns found
- * with the same length). Offsets are code points, end exclusive. Overlapping findings of different
- * types are all returned; the masker merges them.
+ * Finds structured PII in a skeleton's text (see skeleton.ts). Findings are UTF-16 ranges of that
+ * text, sorted by start (then by detection order: e-mail, RRN, SSN, IBAN, card, phone, which the
+ * masker uses to name a span two patterns found with the same length). Overlapping findings of
+ * different types are all returned; the masker merges them.
+ */
+export function findPatternPii(skeletonText: string): SkeletonEntity[] {
+  const raw: Raw[] = [];
+  findEmails(skeletonText, raw);
+  // Every other type contains digits; most sentences do not.
+  if (ANY_DIGIT.test(skeletonText)) {
+    findRrns(skeletonText, raw);
+    findSsns(skeletonText, raw);
+    findIbans(skeletonText, raw);
+    findCards(skeletonText, raw);
+    findPhones(skeletonText, raw);
+  }
+  raw.sort((a, b) => a.start - b.start);
+  // Two rules can find the same number (a cued phone that is also well-formed): report it once.
+  const unique = raw.filter((r, k) => {
+    const previous = raw[k - 1];
+    return previous === undefined || previous.start !== r.start || previous.end !== r.end || previous.type !== r.type;
+  });
+  return unique.map((r) => ({ type: r.type, beginOffset: r.start, endOffset: r.end, score: r.score }));
+}
+
+/**
+ * Finds structured PII in one text, read through its skeleton, so full-width digits, invisible
+ * characters, look-alike letters and escapes hide nothing. Offsets are code points of the original
+ * text, end exclusive (Comprehend's convention), sorted by start.
  */
 export function detectPatternPii(text: string): PiiEntity[] {
-  const raw: Raw[] = [];
-  findEmails(text, raw);
-  // Every other type contains digits; most sentences do not.
-  if (ANY_DIGIT.test(text)) {
-    findRrns(text, raw);
-    findSsns(text, raw);
-    findIbans(text, raw);
-    findCards(text, raw);
-    findPhones(text, raw);
-  }
-  if (raw.length === 0) return [];
-  raw.sort((a, b) => a.start - b.start);
-
-  if (!hasSurrogates(text)) {
-    return raw.map((r) => ({ type: r.type, beginOffset: r.start, endOffset: r.end, score: r.score }));
-  }
-  // Convert UTF-16 indices to code points in one walk: sort all boundaries, convert, look up.
-  const boundaries = [...new Set(raw.flatMap((r) => [r.start, r.end]))].sort((a, b) => a - b);
-  const converted = utf16OffsetsToCodePoints(text, boundaries);
-  const toCodePoint = new Map<number, number>();
-  boundaries.forEach((b, k) => toCodePoint.set(b, converted[k] ?? b));
-  return raw.map((r) => ({
-    type: r.type,
-    beginOffset: toCodePoint.get(r.start) ?? r.start,
-    endOffset: toCodePoint.get(r.end) ?? r.end,
-    score: r.score,
-  }));
+  const skeleton = buildSkeleton(text);
+  const found = findPatternPii(skeleton.text);
+  return found.length === 0 ? [] : entitiesInOriginal(skeleton, found, 'utf16');
 }

@@ -20,12 +20,13 @@
  */
 import type { PiiConfig } from '../../../config/schema';
 import { retryWithBackoff } from '../../shared/retry';
-import { TransientDetectorError, type DetectorLanguage, type PiiEntityDetector, type Sleep } from '../../shared/ports';
+import { TransientDetectorError, type DetectorLanguage, type PiiEntity, type PiiEntityDetector, type Sleep } from '../../shared/ports';
 import type { Trace } from '../trace';
 import { resolveTraceLanguage } from './language';
-import { maskText, type MaskSpan } from './masker';
+import { maskText } from './masker';
 import { mapPackEntities, packSegments, type Pack } from './packer';
-import { detectPatternPii } from './pattern-detector';
+import { findPatternPii } from './pattern-detector';
+import { buildSkeleton, entitiesInOriginal, type Skeleton } from './skeleton';
 import { traceTexts, withTraceTexts } from './trace-text';
 
 /** One trace to scan; `key` comes back on its outcome (e.g. the Firehose record id). */
@@ -85,7 +86,10 @@ interface Work {
   readonly language: string;
   readonly scanner: 'comprehend' | 'pattern';
   readonly texts: string[];
-  readonly spans: MaskSpan[][];
+  /** What the detectors read of each text (skeleton.ts): normalised, with a map back to the original. */
+  readonly skeletons: Skeleton[];
+  /** The detector's findings per text, in code points of that text's skeleton. */
+  readonly spans: PiiEntity[][];
   failure?: string;
 }
 
@@ -128,7 +132,8 @@ export async function scanAndMaskTraces(requests: readonly PiiScanRequest[], dep
         return;
       }
       const texts = traceTexts(request.trace);
-      const work: Work = { index, key: request.key, trace: request.trace, language, scanner, texts, spans: texts.map(() => []) };
+      const skeletons = texts.map(buildSkeleton);
+      const work: Work = { index, key: request.key, trace: request.trace, language, scanner, texts, skeletons, spans: texts.map(() => []) };
       works.push(work);
       if (scanner === 'comprehend') {
         const group = byLanguage.get(language as DetectorLanguage) ?? [];
@@ -173,7 +178,7 @@ export async function scanAndMaskTraces(requests: readonly PiiScanRequest[], dep
         const owner = call.owners[found.segment];
         const spans = owner?.work.spans[owner.field];
         if (spans === undefined) throw new Error(`pack segment ${found.segment} has no owner`);
-        spans.push({ type: found.type, beginOffset: found.beginOffset, endOffset: found.endOffset });
+        spans.push({ type: found.type, beginOffset: found.beginOffset, endOffset: found.endOffset, score: found.score });
       }
     } catch (error) {
       const reason = failureReason(error);
@@ -205,8 +210,8 @@ function planCalls(language: DetectorLanguage, group: readonly Work[], maxBytes:
     const segments: string[] = [];
     const owners: Owner[] = [];
     for (const work of batch) {
-      work.texts.forEach((text, field) => {
-        segments.push(text);
+      work.skeletons.forEach((skeleton, field) => {
+        segments.push(skeleton.text);
         owners.push({ work, field });
       });
     }
@@ -225,13 +230,21 @@ function ownerOf(owners: readonly Owner[], segment: number): Owner {
   return owner;
 }
 
-/** Masks a scanned trace (Comprehend spans plus pattern findings), or reports its failure. */
+/**
+ * Masks a scanned trace (detector spans plus pattern findings, both found in the skeleton and mapped
+ * back to the original text), or reports its failure.
+ */
 function finish(work: Work): PiiScanOutcome {
   if (work.failure !== undefined) return { key: work.key, status: 'discarded', reason: work.failure };
   try {
     let entitiesMasked = 0;
     const masked = work.texts.map((text, field) => {
-      const spans: MaskSpan[] = [...(work.spans[field] ?? []), ...detectPatternPii(text)];
+      const skeleton = work.skeletons[field];
+      if (skeleton === undefined) throw new Error(`text ${field} has no skeleton`);
+      const spans = [
+        ...entitiesInOriginal(skeleton, work.spans[field] ?? [], 'codePoints'),
+        ...entitiesInOriginal(skeleton, findPatternPii(skeleton.text), 'utf16'),
+      ];
       const result = maskText(text, spans);
       entitiesMasked += result.masked;
       return result.text;
