@@ -1,0 +1,33 @@
+import { dev } from '../config/stages/dev';
+import { readRewardPolicy } from '../config/reward-policies/read';
+import { gateConfigFromStage } from '../lambdas/gate-score/gate-config';
+import { processBatch } from '../lambdas/gate-score/process-batch';
+import { decodeRecord, okRecord } from '../lambdas/gate-score/firehose-records';
+import { normalizeRecord } from '../lambdas/gate-score/normalize';
+import { scanAndMaskTraces } from '../lambdas/gate-score/pii/pii-scan';
+import { scoreTrace } from '../lambdas/gate-score/reward/score';
+import { buildSkeleton } from '../lambdas/gate-score/pii/skeleton';
+import { findPatternPii } from '../lambdas/gate-score/pii/pattern-detector';
+import { traceTexts } from '../lambdas/gate-score/pii/trace-text';
+import { resolveTraceLanguage } from '../lambdas/gate-score/pii/language';
+import { traceSchema } from '../lambdas/gate-score/trace';
+import { benchTraceRecords } from './bench-traces';
+const config = gateConfigFromStage(dev, readRewardPolicy(dev.rewardPolicyVersion), { databaseName: 'bench', tracesTable: 'traces', auditTable: 'gate_audit' });
+const detector = { name: 'instant', maxTextBytes: 100000, detect: async () => [] };
+const batch = benchTraceRecords(1500, 2048);
+const decoded = batch.map(r => (decodeRecord(r.data) as any).value);
+const traces = decoded.map(v => (normalizeRecord(v) as any).trace);
+function time(name: string, fn: () => void, reps = 8) { fn(); const t = process.hrtime.bigint(); for (let k = 0; k < reps; k++) fn(); const us = Number(process.hrtime.bigint() - t) / 1000 / reps / batch.length; console.log(name.padEnd(28), us.toFixed(2), 'us/trace'); }
+(async () => {
+  time('floor', () => { for (const r of batch) Buffer.from(JSON.stringify(JSON.parse(Buffer.from(r.data, 'base64').toString('utf8')))).toString('base64'); });
+  time('decodeRecord', () => { for (const r of batch) decodeRecord(r.data); });
+  time('normalizeRecord', () => { for (const v of decoded) normalizeRecord(v); });
+  time('  zod traceSchema', () => { for (const t of traces) traceSchema.safeParse(t); });
+  time('language', () => { for (const t of traces) resolveTraceLanguage(t, config.pii); });
+  time('skeleton', () => { for (const t of traces) for (const x of traceTexts(t)) buildSkeleton(x); });
+  time('patterns', () => { for (const t of traces) for (const x of traceTexts(t)) findPatternPii(x); });
+  time('score', () => { for (const t of traces) scoreTrace(t, config.rewardPolicy, 2000); });
+  time('okRecord(trace)', () => { for (const t of traces) okRecord('r', t, { destinationDatabaseName: 'a', destinationTableName: 'b', operation: 'insert' }); });
+  let t0 = process.hrtime.bigint(); for (let k = 0; k < 4; k++) await scanAndMaskTraces(traces.map((trace, i) => ({ key: String(i), trace })), { detector, config: config.pii }); console.log('scanAndMask'.padEnd(28), (Number(process.hrtime.bigint() - t0) / 1000 / 4 / batch.length).toFixed(2));
+  t0 = process.hrtime.bigint(); for (let k = 0; k < 4; k++) await processBatch(batch, { config, detector, now: () => new Date() }); console.log('processBatch'.padEnd(28), (Number(process.hrtime.bigint() - t0) / 1000 / 4 / batch.length).toFixed(2));
+})();
