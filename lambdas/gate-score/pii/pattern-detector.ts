@@ -75,8 +75,13 @@ const SPELLED_DOT = /[[({<][ \t]*[dD][oO][tT][ \t]*[\])}>]|[ \t][dD][oO][tT][ \t
  * and a letters-only (or punycode) top-level label. Sticky, so it is tried at one position only.
  */
 const EMAIL_DOMAIN = new RegExp(String.raw`(?:[\p{L}\p{N}-]{1,63}${DOT_TOKEN}){1,8}(?:\p{L}{2,24}|xn--[a-z0-9-]{1,59})(?![\p{L}\p{N}-])`, 'uy');
-/** The `at` of a spelled-out address: bracketed (`[at]`, `(AT)`) or a bare word between spaces. */
-const AT_WORD = /[ \t\n]*[[({<][ \t]*[aA][tT][ \t]*[\])}>][ \t\n]*|[ \t\n]+[aA][tT][ \t\n]+/g;
+/**
+ * The `at` of a spelled-out address: bracketed (`[at]`, `(AT)`) or a bare word between whitespace.
+ * The surrounding whitespace is taken by the caller: a pattern that started with it would be tried at
+ * every position of the text.
+ */
+const BRACKETED_AT = /[[({<][ \t]*[aA][tT][ \t]*[\])}>]/g;
+const BARE_AT = /[ \t\r\n][aA][tT][ \t\r\n]/g;
 /** The local part before a spelled-out `at`: words joined by dot tokens, anchored at the end of its window. */
 const SPELLED_LOCAL = new RegExp(String.raw`(?:[\p{L}\p{N}_%+-]{1,64}${DOT_TOKEN}){0,6}[\p{L}\p{N}_%+-]{1,64}$`, 'u');
 /** How far back a spelled local part is looked for. */
@@ -106,12 +111,22 @@ function isEmailLocalUnit(text: string, index: number): boolean {
   );
 }
 
-/** Length of one whitespace separator at `index` (0 when none): a space, tab, newline or CRLF. */
+/** Length of the run of spaces, tabs and line breaks starting at `index`, up to three (0 when none). */
 function whitespaceAt(text: string, index: number): number {
-  const unit = text.charCodeAt(index);
-  if (unit === 0x20 || unit === 0x09 || unit === 0x0a) return 1;
-  if (unit === 0x0d) return text.charCodeAt(index + 1) === 0x0a ? 2 : 1;
-  return 0;
+  let length = 0;
+  while (length < 3 && isAsciiWhitespace(text.charCodeAt(index + length))) length += 1;
+  return length;
+}
+
+/** Length of the run of spaces, tabs and line breaks ending just before `index`, up to three. */
+function whitespaceBefore(text: string, index: number): number {
+  let length = 0;
+  while (length < 3 && index - length > 0 && isAsciiWhitespace(text.charCodeAt(index - length - 1))) length += 1;
+  return length;
+}
+
+function isAsciiWhitespace(unit: number): boolean {
+  return unit === 0x20 || unit === 0x09 || unit === 0x0a || unit === 0x0d;
 }
 
 function findEmails(text: string, out: Raw[]): void {
@@ -120,7 +135,6 @@ function findEmails(text: string, out: Raw[]): void {
     // One line break or space on either side of the `@` does not stop an address ("john@\nexample.com").
     let localEnd = at;
     if (at >= 2 && whitespaceAt(text, at - 1) === 1 && isEmailLocalUnit(text, at - 2)) localEnd = at - 1;
-    if (at >= 3 && text.charCodeAt(at - 1) === 0x0a && text.charCodeAt(at - 2) === 0x0d && isEmailLocalUnit(text, at - 3)) localEnd = at - 2;
     let start = localEnd;
     // Walk left over the local part; the cap keeps a long run of word characters from costing more
     // than 64 steps per `@`.
@@ -148,21 +162,27 @@ function findEmails(text: string, out: Raw[]): void {
  * one sticky match; the local part is searched only behind an `at` that has a domain after it.
  */
 function findSpelledEmails(text: string, out: Raw[]): void {
-  AT_WORD.lastIndex = 0;
-  for (let m = AT_WORD.exec(text); m !== null; m = AT_WORD.exec(text)) {
-    const atStart = m.index;
-    const atEnd = atStart + m[0].length;
+  findSpelledEmailsAt(text, BRACKETED_AT, 0, out);
+  findSpelledEmailsAt(text, BARE_AT, 1, out);
+}
+
+/** Candidates of one `at` pattern; `inner` is how much whitespace the pattern itself takes on each side. */
+function findSpelledEmailsAt(text: string, pattern: RegExp, inner: number, out: Raw[]): void {
+  pattern.lastIndex = 0;
+  for (let m = pattern.exec(text); m !== null; m = pattern.exec(text)) {
+    const wordStart = m.index + inner;
+    const wordEnd = m.index + m[0].length - inner;
+    const atStart = wordStart - whitespaceBefore(text, wordStart);
+    const atEnd = wordEnd + whitespaceAt(text, wordEnd);
+    // A bare `at` shares its trailing whitespace with whatever follows ("at at").
+    if (inner > 0) pattern.lastIndex = wordEnd;
     EMAIL_DOMAIN.lastIndex = atEnd;
     const domain = EMAIL_DOMAIN.exec(text);
-    if (domain === null) {
-      // The trailing whitespace of a bare `at` may be the leading whitespace of the next one.
-      AT_WORD.lastIndex = Math.max(atStart + 1, atEnd - 1);
-      continue;
-    }
+    if (domain === null) continue;
     const windowStart = Math.max(0, atStart - SPELLED_LOCAL_WINDOW);
     const local = SPELLED_LOCAL.exec(text.slice(windowStart, atStart));
     if (local === null) continue;
-    const bracketed = /[[({<]/.test(m[0]);
+    const bracketed = inner === 0;
     const spelledDot = SPELLED_DOT.test(domain[0]) || SPELLED_DOT.test(local[0]);
     const tld = domain[0].slice(domain[0].search(/[\p{L}]+$/u)).toLowerCase();
     if (!bracketed && !spelledDot && !EMAIL_TLDS.has(tld)) continue;
@@ -170,14 +190,17 @@ function findSpelledEmails(text: string, out: Raw[]): void {
     if (start > 0 && isEmailLocalUnit(text, start - 1)) continue; // the window cut a longer word
     while (text.charCodeAt(start) === 0x2e) start += 1;
     out.push({ type: PATTERN_PII_TYPES.email, start, end: EMAIL_DOMAIN.lastIndex, score: FORMAT_SCORE });
-    AT_WORD.lastIndex = EMAIL_DOMAIN.lastIndex;
+    pattern.lastIndex = EMAIL_DOMAIN.lastIndex;
   }
 }
 
 // --- phones ---------------------------------------------------------------------------------------
 
-/** One separator inside a number: a space, tab, line break, dot or dash (the skeleton made every look-alike one of these). */
-const SEP = String.raw`(?:\r\n|[ \t\n.\-])`;
+/**
+ * One separator inside a number: up to three spaces, tabs or line breaks, a dot or a dash (the skeleton
+ * made every look-alike one of these).
+ */
+const SEP = String.raw`(?:[ \t\r\n]{1,3}|[.\-])`;
 /** An international prefix: `+`, or the `00` dialled instead of it in most of the world. */
 const INTL = String.raw`(?:\+|00(?=[1-9]))`;
 
@@ -263,12 +286,12 @@ function lastSeparator(value: string): number {
 // --- payment cards ---------------------------------------------------------------------------------
 
 /**
- * A maximal run of at least 13 digits joined by single separators (space, tab, line break, dash or
- * dot). Each repetition consumes exactly one digit, so a run can be matched only one way; runs too
+ * A maximal run of at least 13 digits joined by single separators (up to three spaces, tabs or line
+ * breaks, a dash or a dot). Each repetition consumes exactly one digit, so a run can be matched only one way; runs too
  * short for a card fail after at most 13 steps without allocating a match (most numbers in prose are
  * short).
  */
-const DIGIT_RUN = /\d(?:(?:\r\n|[ \t\n.-])?\d){12,}/g;
+const DIGIT_RUN = /\d(?:(?:[ \t\r\n]{1,3}|[.-])?\d){12,}/g;
 const GROUP = /\d+/g;
 
 function findCards(text: string, out: Raw[]): void {

@@ -12,8 +12,8 @@
  *   selectors, combining marks, control characters, NUL and lone surrogates are dropped;
  * - **look-alike letters**: Cyrillic and Greek letters that render as Latin ones (`exаmple.com` with a
  *   Cyrillic `а`) are folded to the Latin letter;
- * - **separators**: every Unicode space (NBSP, narrow NBSP, ideographic space, ...) becomes a space and
- *   any run of two or more whitespace characters one space; dash look-alikes (U+2010-U+2015, minus
+ * - **separators**: every Unicode space (NBSP, narrow NBSP, ideographic space, ...) becomes a space
+ *   (detectors accept a few spaces, tabs or line breaks between digit groups); dash look-alikes (U+2010-U+2015, minus
  *   sign, full-width hyphen) become `-`; dot look-alikes (ideographic full stop, middle dot) become `.`;
  * - **escapes**: HTML character references (`&#64;`, `&#x40;`, `&commat;`), percent-encoding
  *   (`john%40example.com` in a query string, UTF-8 sequences included) and backslash escapes
@@ -52,13 +52,13 @@ export interface Skeleton {
 
 /**
  * Everything that can start an edit: an HTML character reference, a run of percent-encoded bytes, a
- * backslash escape, a run of two or more whitespace characters, or a run of characters outside
- * printable ASCII and ASCII whitespace (processed code point by code point).
+ * backslash escape, or a run of characters outside printable ASCII and ASCII whitespace (processed
+ * code point by code point).
  */
 const SPECIAL =
-  /&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z]{2,8});|(?:%[0-9A-Fa-f]{2})+|\\(?:u\{[0-9A-Fa-f]{1,6}\}|u[0-9A-Fa-f]{4}(?:\\u[0-9A-Fa-f]{4})?|x[0-9A-Fa-f]{2})|[\t\n\r ]{2,}|[^\t\n\r\x20-\x7e]+/g;
+  /&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z]{2,8});|(?:%[0-9A-Fa-f]{2})+|\\(?:u\{[0-9A-Fa-f]{1,6}\}|u[0-9A-Fa-f]{4}(?:\\u[0-9A-Fa-f]{4})?|x[0-9A-Fa-f]{2})|[^\t\n\r\x20-\x7e]+/g;
 /** Quick test for the characters SPECIAL starts with; without any, the text is its own skeleton. */
-const ANY_SPECIAL = /[^\t\n\r\x20-\x24\x27-\x5b\x5d-\x7e]|[\t\n\r ]{2}/;
+const ANY_SPECIAL = /[^\t\n\r\x20-\x24\x27-\x5b\x5d-\x7e]/;
 
 /** Named references worth decoding: the ones used to write an address or a number without its symbols. */
 const NAMED_REFERENCES: Readonly<Record<string, string>> = {
@@ -229,11 +229,6 @@ export function buildSkeleton(original: string): Skeleton {
       const decoded = decodeEscape(match);
       if (decoded !== undefined) edit(start, start + match.length, foldString(decoded));
       else SPECIAL.lastIndex = start + 1; // not an escape we know: let its tail be scanned on its own
-      continue;
-    }
-    if (first === 0x20 || first === 0x09 || first === 0x0a || first === 0x0d) {
-      // A whitespace run; `\r\n` alone is one line break and stays as written.
-      if (match !== '\r\n') edit(start, start + match.length, ' ');
       continue;
     }
     // A run of other characters: fold each code point, editing only those that change.

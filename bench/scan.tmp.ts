@@ -1,0 +1,11 @@
+import { dev } from '../config/stages/dev';
+import { readRewardPolicy } from '../config/reward-policies/read';
+import { gateConfigFromStage } from '../lambdas/gate-score/gate-config';
+import { decodeRecord } from '../lambdas/gate-score/firehose-records';
+import { normalizeRecord } from '../lambdas/gate-score/normalize';
+import { scanAndMaskTraces } from '../lambdas/gate-score/pii/pii-scan';
+import { benchTraceRecords } from './bench-traces';
+const config = gateConfigFromStage(dev, readRewardPolicy(dev.rewardPolicyVersion), { databaseName: 'bench', tracesTable: 'traces', auditTable: 'gate_audit' });
+const detector = { name: 'instant', maxTextBytes: 100000, detect: async () => [] };
+const traces = benchTraceRecords(1500, 2048).map(r => (normalizeRecord((decodeRecord(r.data) as any).value) as any).trace);
+(async () => { for (let k = 0; k < 30; k++) await scanAndMaskTraces(traces.map((trace, i) => ({ key: String(i), trace })), { detector, config: config.pii }); })();
