@@ -22,6 +22,7 @@
 import type { PiiConfig } from '../../../config/schema';
 import type { Trace } from '../trace';
 import { guessLatinLanguage } from './latin-language';
+import { utf8ByteLength } from './unicode';
 
 /** How many UTF-16 units of text the script check looks at. */
 export const SCRIPT_SAMPLE_CHARS = 2_000;
@@ -89,8 +90,13 @@ export function detectScriptLanguage(sample: string): string | undefined {
   return classifyScript(sample).language;
 }
 
-/** The language a sample's script implies (undefined for Latin) and how many letters it has. */
+const ASCII_LETTER = /[A-Za-z]/;
+
+/** The language a sample's script implies (undefined for Latin) and a count of its letters (for ASCII, 1 when it has any: only none versus some matters). */
 function classifyScript(sample: string): { language: string | undefined; letters: number } {
+  // Pure ASCII (one native length check): Latin script or no letters; counting them would cost a
+  // loop over the sample on most traces. Only "any letters at all" matters to the caller.
+  if (utf8ByteLength(sample) === sample.length) return { language: undefined, letters: ASCII_LETTER.test(sample) ? 1 : 0 };
   const counts: Record<Script, number> = { latin: 0, cjk: 0, cyrillic: 0, arabic: 0, hebrew: 0, greek: 0, thai: 0, devanagari: 0 };
   let hangul = 0;
   let kana = 0;

@@ -75,13 +75,8 @@ const SPELLED_DOT = /[[({<][ \t]*[dD][oO][tT][ \t]*[\])}>]|[ \t][dD][oO][tT][ \t
  * and a letters-only (or punycode) top-level label. Sticky, so it is tried at one position only.
  */
 const EMAIL_DOMAIN = new RegExp(String.raw`(?:[\p{L}\p{N}-]{1,63}${DOT_TOKEN}){1,8}(?:\p{L}{2,24}|xn--[a-z0-9-]{1,59})(?![\p{L}\p{N}-])`, 'uy');
-/**
- * The `at` of a spelled-out address: bracketed (`[at]`, `(AT)`) or a bare word between whitespace.
- * The surrounding whitespace is taken by the caller: a pattern that started with it would be tried at
- * every position of the text.
- */
-const BRACKETED_AT = /[[({<][ \t]*[aA][tT][ \t]*[\])}>]/g;
-const BARE_AT = /[ \t\r\n][aA][tT][ \t\r\n]/g;
+/** The four spellings of the word `at`, found with native substring search (far cheaper than a regex scan). */
+const AT_SPELLINGS = ['at', 'AT', 'At', 'aT'] as const;
 /** The local part before a spelled-out `at`: words joined by dot tokens, anchored at the end of its window. */
 const SPELLED_LOCAL = new RegExp(String.raw`(?:[\p{L}\p{N}_%+-]{1,64}${DOT_TOKEN}){0,6}[\p{L}\p{N}_%+-]{1,64}$`, 'u');
 /** How far back a spelled local part is looked for. */
@@ -162,36 +157,65 @@ function findEmails(text: string, out: Raw[]): void {
  * one sticky match; the local part is searched only behind an `at` that has a domain after it.
  */
 function findSpelledEmails(text: string, out: Raw[]): void {
-  findSpelledEmailsAt(text, BRACKETED_AT, 0, out);
-  findSpelledEmailsAt(text, BARE_AT, 1, out);
+  for (const spelling of AT_SPELLINGS) {
+    let resume = 0;
+    for (let p = text.indexOf(spelling); p !== -1; p = text.indexOf(spelling, Math.max(p + 2, resume))) {
+      const found = spelledEmailAt(text, p);
+      if (found === undefined) continue;
+      out.push(found);
+      resume = found.end;
+    }
+  }
 }
 
-/** Candidates of one `at` pattern; `inner` is how much whitespace the pattern itself takes on each side. */
-function findSpelledEmailsAt(text: string, pattern: RegExp, inner: number, out: Raw[]): void {
-  pattern.lastIndex = 0;
-  for (let m = pattern.exec(text); m !== null; m = pattern.exec(text)) {
-    const wordStart = m.index + inner;
-    const wordEnd = m.index + m[0].length - inner;
-    const atStart = wordStart - whitespaceBefore(text, wordStart);
-    const atEnd = wordEnd + whitespaceAt(text, wordEnd);
-    // A bare `at` shares its trailing whitespace with whatever follows ("at at").
-    if (inner > 0) pattern.lastIndex = wordEnd;
-    EMAIL_DOMAIN.lastIndex = atEnd;
-    const domain = EMAIL_DOMAIN.exec(text);
-    if (domain === null) continue;
-    const windowStart = Math.max(0, atStart - SPELLED_LOCAL_WINDOW);
-    const local = SPELLED_LOCAL.exec(text.slice(windowStart, atStart));
-    if (local === null) continue;
-    const bracketed = inner === 0;
-    const spelledDot = SPELLED_DOT.test(domain[0]) || SPELLED_DOT.test(local[0]);
-    const tld = domain[0].slice(domain[0].search(/[\p{L}]+$/u)).toLowerCase();
-    if (!bracketed && !spelledDot && !EMAIL_TLDS.has(tld)) continue;
-    let start = windowStart + local.index;
-    if (start > 0 && isEmailLocalUnit(text, start - 1)) continue; // the window cut a longer word
-    while (text.charCodeAt(start) === 0x2e) start += 1;
-    out.push({ type: PATTERN_PII_TYPES.email, start, end: EMAIL_DOMAIN.lastIndex, score: FORMAT_SCORE });
-    pattern.lastIndex = EMAIL_DOMAIN.lastIndex;
+/** Opening and closing brackets around a spelled `at` ("[at]", "(at)", "{at}", "<at>"). */
+function isOpenBracket(unit: number): boolean {
+  return unit === 0x5b || unit === 0x28 || unit === 0x7b || unit === 0x3c;
+}
+function isCloseBracket(unit: number): boolean {
+  return unit === 0x5d || unit === 0x29 || unit === 0x7d || unit === 0x3e;
+}
+
+/** Index past spaces and tabs from `index` in direction `step` (bounded: brackets hold at most a few). */
+function skipBlanks(text: string, index: number, step: 1 | -1): number {
+  let i = index;
+  for (let n = 0; n < 3; n += 1) {
+    const unit = text.charCodeAt(i);
+    if (unit !== 0x20 && unit !== 0x09) break;
+    i += step;
   }
+  return i;
+}
+
+/** The spelled-out address whose `at` word starts at `p`, if it is one. */
+function spelledEmailAt(text: string, p: number): Raw | undefined {
+  const before = skipBlanks(text, p - 1, -1);
+  const after = skipBlanks(text, p + 2, 1);
+  const bracketed = isOpenBracket(text.charCodeAt(before)) && isCloseBracket(text.charCodeAt(after));
+  let atStart: number;
+  let atEnd: number;
+  if (bracketed) {
+    atStart = before - whitespaceBefore(text, before);
+    atEnd = after + 1 + whitespaceAt(text, after + 1);
+  } else {
+    // A bare word: whitespace on both sides.
+    if (!isAsciiWhitespace(text.charCodeAt(p - 1)) || !isAsciiWhitespace(text.charCodeAt(p + 2))) return undefined;
+    atStart = p - whitespaceBefore(text, p);
+    atEnd = p + 2 + whitespaceAt(text, p + 2);
+  }
+  EMAIL_DOMAIN.lastIndex = atEnd;
+  const domain = EMAIL_DOMAIN.exec(text);
+  if (domain === null) return undefined;
+  const windowStart = Math.max(0, atStart - SPELLED_LOCAL_WINDOW);
+  const local = SPELLED_LOCAL.exec(text.slice(windowStart, atStart));
+  if (local === null) return undefined;
+  const spelledDot = SPELLED_DOT.test(domain[0]) || SPELLED_DOT.test(local[0]);
+  const tld = domain[0].slice(domain[0].search(/[\p{L}]+$/u)).toLowerCase();
+  if (!bracketed && !spelledDot && !EMAIL_TLDS.has(tld)) return undefined;
+  let start = windowStart + local.index;
+  if (start > 0 && isEmailLocalUnit(text, start - 1)) return undefined; // the window cut a longer word
+  while (text.charCodeAt(start) === 0x2e) start += 1;
+  return { type: PATTERN_PII_TYPES.email, start, end: EMAIL_DOMAIN.lastIndex, score: FORMAT_SCORE };
 }
 
 // --- phones ---------------------------------------------------------------------------------------
