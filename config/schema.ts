@@ -154,23 +154,133 @@ export const agentSchema = z.strictObject({
   latencySloMs: z.number().int().positive(),
 });
 
-export const piiSchema = z.strictObject({
-  /** Languages Amazon Comprehend DetectPiiEntities scans (it supports only en and es). */
-  comprehendLanguages: z.array(z.enum(['en', 'es'])).min(1),
-  /**
-   * Languages whose traces may be kept after only the structured-PII pattern detector ran. Every other
-   * non-Comprehend language is discarded: names and addresses cannot be found by patterns.
-   */
-  patternOnlyLanguages: z.array(languageCode),
-  /** Language assumed for Latin-script text that declares none (non-Latin scripts are recognised). */
-  undeclaredLanguage: languageCode,
-  /** Entities below this Comprehend confidence are left unmasked. */
-  minScore: z.number().min(0).max(1),
-  /** Attempts per Comprehend call before the traces in it are discarded (throttling, 5xx). */
-  maxAttempts: z.number().int().min(1).max(10),
-  /** Comprehend calls in flight at once from one Lambda invocation (keep at or under the account TPS). */
-  maxConcurrentCalls: z.number().int().min(1).max(50),
+/** A SageMaker endpoint name, as SageMaker accepts it. */
+const SAGEMAKER_ENDPOINT_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
+/** A SageMaker endpoint ARN: partition, region, account and name as capture groups. */
+const SAGEMAKER_ENDPOINT_ARN = /^arn:(aws[a-z-]*):sagemaker:([a-z]{2}(?:-gov)?-[a-z]+-\d):(\d{12}):endpoint\/([a-zA-Z0-9](?:-*[a-zA-Z0-9]){0,62})$/;
+
+/** The parts of a SageMaker endpoint reference given as a name or an ARN. */
+export interface SageMakerEndpointRef {
+  readonly name: string;
+  /** Only when the reference is an ARN. */
+  readonly region?: string;
+  readonly account?: string;
+}
+
+/**
+ * Reads an entity detector's `endpoint` (a name, or an ARN). The gate always invokes the endpoint by
+ * name in its own region and account; an ARN is accepted only to be checked against the stage.
+ *
+ * @throws Error when the value is neither
+ */
+export function parseSageMakerEndpoint(endpoint: string): SageMakerEndpointRef {
+  if (SAGEMAKER_ENDPOINT_NAME.test(endpoint)) return { name: endpoint };
+  const arn = SAGEMAKER_ENDPOINT_ARN.exec(endpoint);
+  if (arn === null) throw new Error(`"${endpoint}" is neither a SageMaker endpoint name nor an endpoint ARN`);
+  return { name: arn[4] ?? '', region: arn[2] ?? '', account: arn[3] ?? '' };
+}
+
+/**
+ * A named-entity detector for one language that Comprehend does not read: a self-hosted
+ * token-classification model (Hugging Face inference toolkit) on a SageMaker real-time endpoint of the
+ * stage's own account and region. Its findings are unioned with the pattern detector's.
+ */
+export const entityDetectorSchema = z
+  .strictObject({
+    kind: z.literal('sagemaker-endpoint'),
+    /** The endpoint's name; an ARN is accepted only if it names the stage's region and pinned account. */
+    endpoint: z.string().refine((v) => SAGEMAKER_ENDPOINT_NAME.test(v) || SAGEMAKER_ENDPOINT_ARN.test(v), 'must be a SageMaker endpoint name or endpoint ARN'),
+    /** Entities under this model score are left unmasked. */
+    minScore: z.number().min(0).max(1),
+    /**
+     * Largest text of one model input, in UTF-8 bytes: longer texts are split with an overlap. Keep it
+     * within the model's window (e.g. 512 tokens), or set `stride`, since the pipeline otherwise
+     * silently reads only the beginning of a longer input.
+     */
+    maxTextBytes: z.number().int().min(256).max(100_000),
+    /** Most inputs in one InvokeEndpoint call. */
+    maxBatchTexts: z.number().int().min(1).max(256),
+    /** Most UTF-8 bytes of all inputs of one call (the endpoint takes at most 6 MB per request). */
+    maxBatchBytes: z.number().int().min(256).max(1_000_000),
+    /**
+     * Sent as the pipeline's `stride`: an input longer than the model's window is read in overlapping
+     * windows instead of being cut. Needs a fast tokenizer on the endpoint.
+     */
+    stride: z.number().int().min(1).max(256).optional(),
+    /**
+     * Masker types for the model's entity groups, added to the built-in map (PER, PS -> NAME; LOC, LC
+     * -> ADDRESS); e.g. `{ OG: 'ORGANIZATION' }` to mask organisations too.
+     */
+    entityTypes: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,31}$/, 'must be an entity group such as PER or OG'), z.string().regex(/^[A-Z][A-Z0-9_]{0,39}$/, 'must be an upper-case type such as NAME')).optional(),
+  })
+  .superRefine((d, ctx) => {
+    if (d.maxBatchBytes < d.maxTextBytes) {
+      ctx.addIssue({ code: 'custom', path: ['maxBatchBytes'], message: `must be at least maxTextBytes (${d.maxTextBytes}), or no input fits a call` });
+    }
+  });
+export type EntityDetectorConfig = z.infer<typeof entityDetectorSchema>;
+
+const nonBlank = z.string().max(500).regex(/\S/, 'must not be empty');
+
+/**
+ * An explicit, attributable acceptance that traces of one language are kept after the structured-PII
+ * pattern detector alone (and Comprehend over their Latin-script passages), so names and addresses
+ * written in that language are not masked. Who accepted it, where it is recorded, and why.
+ */
+export const patternOnlyRiskAcceptanceSchema = z.strictObject({
+  language: languageCode,
+  /** The accountable person or role (e.g. the data protection officer of the boundary). */
+  acceptedBy: nonBlank,
+  /** Where the decision is recorded (ticket, DPIA, minutes). */
+  reference: nonBlank,
+  /** Why the residual risk is acceptable. */
+  reason: nonBlank,
 });
+export type PatternOnlyRiskAcceptance = z.infer<typeof patternOnlyRiskAcceptanceSchema>;
+
+export const piiSchema = z
+  .strictObject({
+    /** Languages Amazon Comprehend DetectPiiEntities scans (it supports only en and es). */
+    comprehendLanguages: z.array(z.enum(['en', 'es'])).min(1),
+    /** A named-entity detector per language Comprehend does not read, by language code (e.g. `ko`). */
+    entityDetectors: z.record(languageCode, entityDetectorSchema),
+    /**
+     * Languages whose traces may be kept without a named-entity detector, each with its risk
+     * acceptance. Every other language without a detector is discarded: patterns cannot find names and
+     * addresses.
+     */
+    patternOnlyRiskAcceptances: z.array(patternOnlyRiskAcceptanceSchema),
+    /** Replaced by `patternOnlyRiskAcceptances`; refused so that an old stage file cannot pass unnoticed. */
+    patternOnlyLanguages: z
+      .never({ error: 'replaced by patternOnlyRiskAcceptances (language, acceptedBy, reference, reason), or configure entityDetectors for the language' })
+      .optional(),
+    /** Language assumed for Latin-script text that declares none (non-Latin scripts are recognised). */
+    undeclaredLanguage: languageCode,
+    /** Entities below this Comprehend confidence are left unmasked. */
+    minScore: z.number().min(0).max(1),
+    /** Attempts per detector call before the traces in it are discarded (throttling, 5xx). */
+    maxAttempts: z.number().int().min(1).max(10),
+    /** Detector calls in flight at once from one Lambda invocation (keep at or under the account TPS). */
+    maxConcurrentCalls: z.number().int().min(1).max(50),
+  })
+  .superRefine((pii, ctx) => {
+    const comprehend = new Set<string>(pii.comprehendLanguages);
+    for (const language of Object.keys(pii.entityDetectors)) {
+      if (comprehend.has(language)) {
+        ctx.addIssue({ code: 'custom', path: ['entityDetectors', language], message: `${language} is a Comprehend language; an entity detector is for languages Comprehend does not read` });
+      }
+    }
+    const accepted = new Set<string>();
+    pii.patternOnlyRiskAcceptances.forEach((acceptance, i) => {
+      const { language } = acceptance;
+      let problem: string | undefined;
+      if (comprehend.has(language)) problem = `${language} is a Comprehend language; it needs no pattern-only acceptance`;
+      else if (pii.entityDetectors[language] !== undefined) problem = `${language} has an entity detector; a pattern-only acceptance would be dead and misleading`;
+      else if (accepted.has(language)) problem = `${language} is accepted twice; keep one acceptance per language`;
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', path: ['patternOnlyRiskAcceptances', i, 'language'], message: problem });
+      accepted.add(language);
+    });
+  });
 
 export const lakeSchema = z.strictObject({
   /** Glue database name (a logical name; Glue requires lower case). */
@@ -350,6 +460,7 @@ export function parseStageConfig(raw: unknown, source: string): StageConfig {
     checkBoundaryRegion(result.data, source);
     checkBaseModels(result.data, source);
     checkCanaryEvidence(result.data, source);
+    checkEntityDetectorEndpoints(result.data, source);
     return result.data;
   }
   const lines = result.error.issues.map((issue) => {
@@ -392,4 +503,25 @@ function checkCanaryEvidence(config: StageConfig, source: string): void {
       `Invalid stage configuration in ${source}:\n  - lake.processor.bufferIntervalSeconds: received ${buffer}; it must not exceed canary.alarms.periodSeconds (${period}), or most alarm periods hold no metrics and the canary alarm cannot fire`,
     );
   }
+}
+
+/**
+ * An entity detector's endpoint is invoked by the gate in the stage's own region and account, so that
+ * trace text never leaves the boundary the stage serves: an ARN naming another region or account is
+ * refused, and an ARN in a stage without a pinned account cannot be checked (give the name instead).
+ */
+function checkEntityDetectorEndpoints(config: StageConfig, source: string): void {
+  const problems: string[] = [];
+  for (const [language, detector] of Object.entries(config.pii.entityDetectors)) {
+    const ref = parseSageMakerEndpoint(detector.endpoint);
+    const field = `pii.entityDetectors.${language}.endpoint`;
+    if (ref.region !== undefined && ref.region !== config.region) {
+      problems.push(`${field}: received "${detector.endpoint}"; the endpoint must be in the stage's region ${config.region}`);
+    } else if (ref.account !== undefined && config.account === undefined) {
+      problems.push(`${field}: received "${detector.endpoint}"; the stage pins no account, so an ARN's account cannot be checked: give the endpoint name`);
+    } else if (ref.account !== undefined && ref.account !== config.account) {
+      problems.push(`${field}: received "${detector.endpoint}"; the endpoint must be in the stage's account ${config.account ?? ''}`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(`Invalid stage configuration in ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
 }

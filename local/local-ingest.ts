@@ -1,7 +1,8 @@
 /**
  * Local mode's ingest path: demo traffic -> Firehose-sized batches -> the gate/score code the Lambda
  * runs (processBatch) -> the local Parquet lake, with a simulated Amazon Comprehend in place of the
- * real one. Routing follows the Lambda's own `otfMetadata`, exactly as Firehose would.
+ * real one, and a simulated Korean named-entity endpoint where the stage configures one. Routing
+ * follows the Lambda's own `otfMetadata`, exactly as Firehose would.
  */
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,10 +14,12 @@ import type { FirehoseInputRecord } from '../lambdas/gate-score/firehose-records
 import { gateConfigFromStage } from '../lambdas/gate-score/gate-config';
 import { processBatch, type RecordDiagnostic } from '../lambdas/gate-score/process-batch';
 import { FEEDBACK_TABLE, GATE_AUDIT_TABLE, TRACES_TABLE } from '../lambdas/shared/lake-tables';
+import { withLanguageDetectors } from '../lambdas/shared/language-detectors';
 import type { FeedbackSink } from '../lambdas/shared/ports';
 import { generateDemoRecords, type DemoRecord } from './demo-traces';
 import { LocalLake } from './local-lake';
 import { SimulatedComprehendDetector } from './simulated-comprehend';
+import { simulatedEntityDetectors } from './simulated-korean-ner';
 
 export interface LocalIngestOptions {
   readonly stage: string;
@@ -39,6 +42,8 @@ export interface LocalIngestSummary {
   readonly failed: number;
   readonly duplicates: number;
   readonly comprehendCalls: number;
+  /** Calls to the simulated entity detectors (Korean named-entity endpoint), by language. */
+  readonly entityDetectorCalls: ReadonlyMap<string, number>;
   readonly drops: ReadonlyMap<string, number>;
   readonly failures: ReadonlyMap<string, number>;
   readonly diagnostics: readonly RecordDiagnostic[];
@@ -81,7 +86,9 @@ export async function runLocalIngest(options: LocalIngestOptions): Promise<Local
     tracesTable: TRACES_TABLE.name,
     auditTable: GATE_AUDIT_TABLE.name,
   });
-  const detector = new SimulatedComprehendDetector({ latencyMs: options.comprehendLatencyMs, tps: options.comprehendTps });
+  const comprehend = new SimulatedComprehendDetector({ latencyMs: options.comprehendLatencyMs, tps: options.comprehendTps });
+  const entityDetectors = simulatedEntityDetectors(stage.pii);
+  const detector = withLanguageDetectors(comprehend, entityDetectors);
   const lake = await LocalLake.open(options.lakeDir);
   const errorDir = join(options.lakeDir, 'errors');
   mkdirSync(errorDir, { recursive: true });
@@ -125,7 +132,8 @@ export async function runLocalIngest(options: LocalIngestOptions): Promise<Local
     }
     await lake.append(FEEDBACK_TABLE.name, sink.rows);
 
-    return { batches: batches.length, ...totals, comprehendCalls: detector.calls, drops, failures, diagnostics, feedbackWritten: sink.rows.length };
+    const entityDetectorCalls = new Map(Object.entries(entityDetectors).map(([language, ner]) => [language, ner.calls]));
+    return { batches: batches.length, ...totals, comprehendCalls: comprehend.calls, entityDetectorCalls, drops, failures, diagnostics, feedbackWritten: sink.rows.length };
   } finally {
     lake.close();
   }

@@ -49,6 +49,9 @@ async function main(): Promise<void> {
 
   const summary = await runLocalIngest({ stage: values.stage, lakeDir, traceCount, comprehendLatencyMs: 20, comprehendTps: 20 });
   console.log(`Ingest: ${summary.recordsIn} records in ${summary.batches} Firehose-sized batch(es), ${summary.comprehendCalls} simulated Comprehend call(s)`);
+  for (const [language, calls] of summary.entityDetectorCalls) {
+    console.log(`  [SIMULATED] ${language} named-entity endpoint (SimulatedKoreanNerDetector: surname + honorific names, province-first addresses): ${calls} call(s)`);
+  }
   console.log(`  delivered to traces: ${summary.delivered}`);
   console.log(`  discarded by a gate (audited in gate_audit): ${summary.discarded}`);
   console.log(`  malformed (ProcessingFailed -> ${lakeDir}/errors): ${summary.failed}`);

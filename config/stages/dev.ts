@@ -20,7 +20,8 @@ export const dev: StageConfig = {
   defaultLatencySloMs: 3000,
   pii: {
     comprehendLanguages: ['en', 'es'],
-    patternOnlyLanguages: [],
+    entityDetectors: {},
+    patternOnlyRiskAcceptances: [],
     undeclaredLanguage: 'en',
     minScore: 0.5,
     maxAttempts: 5,

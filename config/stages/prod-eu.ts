@@ -19,7 +19,8 @@ export const prodEu: StageConfig = {
     comprehendLanguages: ['en', 'es'],
     // German and French traces (declared, or recognised by their words) are discarded: patterns alone
     // cannot find names and addresses.
-    patternOnlyLanguages: [],
+    entityDetectors: {},
+    patternOnlyRiskAcceptances: [],
     undeclaredLanguage: 'en',
     minScore: 0.5,
     maxAttempts: 5,

@@ -14,9 +14,24 @@ export const prodKr: StageConfig = {
   defaultLatencySloMs: 3000,
   pii: {
     comprehendLanguages: ['en', 'es'],
-    // Korean is not scanned by Comprehend. This stage accepts the structured-PII pattern detector
-    // (RRN, phones, cards, emails) for Korean traces, a decision recorded in docs/decisions.md.
-    patternOnlyLanguages: ['ko'],
+    // Comprehend does not read Korean: a self-hosted Korean named-entity model finds names and
+    // addresses, the pattern detector the structured numbers, Comprehend the Latin-script passages.
+    // The endpoint is deployed by the serving team in this account and region; until it answers,
+    // Korean traces are discarded (pii_scan_failed), never kept on patterns alone.
+    entityDetectors: {
+      ko: {
+        kind: 'sagemaker-endpoint',
+        endpoint: 'sial-prod-kr-pii-ner-ko',
+        minScore: 0.5,
+        // About 500 Hangul syllables: inside a 512-token window for Korean prose; `stride` covers
+        // inputs that tokenise denser (digits, symbols) instead of letting the pipeline cut them.
+        maxTextBytes: 1_500,
+        stride: 32,
+        maxBatchTexts: 32,
+        maxBatchBytes: 48_000,
+      },
+    },
+    patternOnlyRiskAcceptances: [],
     undeclaredLanguage: 'en',
     minScore: 0.5,
     maxAttempts: 5,

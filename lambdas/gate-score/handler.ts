@@ -9,6 +9,8 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { FirehoseTransformationEvent } from 'aws-lambda';
 import { ComprehendPiiDetector, createComprehendClient } from '../shared/aws/comprehend-detector';
+import { createEntityDetectors, createSageMakerRuntimeClient } from '../shared/aws/sagemaker-ner-detector';
+import { withLanguageDetectors } from '../shared/language-detectors';
 import { logger, metrics, tracer } from '../shared/powertools';
 import type { FirehoseOutputRecord } from './firehose-records';
 import { parseGateConfig } from './gate-config';
@@ -18,7 +20,11 @@ import { publishBatchMetrics } from './publish-metrics';
 // Fail at cold start, not per record: a misconfigured gate must not gate anything.
 const config = parseGateConfig(process.env.GATE_CONFIG);
 const known = { agents: new Set(Object.keys(config.agentSlosMs)), targetModels: new Set(config.targetModelIds) };
-const detector = new ComprehendPiiDetector(tracer.captureAWSv3Client(createComprehendClient()));
+// The stage's named-entity endpoints (e.g. Korean) ride beside Comprehend; a stage without any
+// builds no SageMaker client.
+const entityDetectors =
+  Object.keys(config.pii.entityDetectors).length > 0 ? createEntityDetectors(config.pii, tracer.captureAWSv3Client(createSageMakerRuntimeClient())) : {};
+const detector = withLanguageDetectors(new ComprehendPiiDetector(tracer.captureAWSv3Client(createComprehendClient())), entityDetectors);
 
 async function gateAndScore(event: FirehoseTransformationEvent): Promise<{ records: FirehoseOutputRecord[] }> {
   const outcome = await processBatch(event.records, { config, detector, now: () => new Date() });

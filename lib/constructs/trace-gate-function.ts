@@ -3,13 +3,13 @@
  * routes each output row to its Iceberg table.
  */
 import * as path from 'node:path';
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { DataBoundary } from '../../config/boundaries';
-import type { PiiConfig } from '../../config/schema';
+import { parseSageMakerEndpoint, type PiiConfig } from '../../config/schema';
 import { gateConfigFromStage, type GateConfig } from '../../lambdas/gate-score/gate-config';
 import type { RewardPolicy } from '../../lambdas/gate-score/reward/policy';
 import { PROJECT_ROOT, createEsmFunction } from './private/esm-function';
@@ -28,7 +28,10 @@ export interface TraceGateFunctionProps {
   readonly stage: string;
   /** The data boundary this deployment serves; traces from any other boundary are discarded. */
   readonly dataBoundary: DataBoundary;
-  /** PII scanning settings (Comprehend languages, pattern-only languages, retries, concurrency). */
+  /**
+   * PII scanning settings (Comprehend languages, entity detector endpoints, pattern-only risk
+   * acceptances, retries, concurrency). The function may invoke exactly the entity detector endpoints.
+   */
   readonly pii: PiiConfig;
   /** Agents with their latency SLOs. */
   readonly agents: readonly AgentSlo[];
@@ -114,6 +117,8 @@ export class TraceGateFunction extends Construct {
   public readonly logGroup: logs.LogGroup;
   /** The configuration passed as GATE_CONFIG. */
   public readonly gateConfig: GateConfig;
+  /** ARNs of the named-entity endpoints the function may invoke (empty when the stage configures none). */
+  public readonly entityDetectorEndpointArns: readonly string[];
 
   constructor(scope: Construct, id: string, props: TraceGateFunctionProps) {
     super(scope, id);
@@ -161,5 +166,16 @@ export class TraceGateFunction extends Construct {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'comprehend:DetectPiiEntities and the X-Ray actions added for active tracing (xray:PutTraceSegments, xray:PutTelemetryRecords) support no resource-level permissions; they are granted on * and nothing else is.',
     });
+
+    // The named-entity endpoints are deployed by the serving team, not by this stack, so their ARNs
+    // are formed here, in the stack's own account and region (where config validation holds them).
+    // SageMaker lower-cases names in ARNs, and IAM compares them as written.
+    const endpointNames = new Set(Object.values(props.pii.entityDetectors).map((detector) => parseSageMakerEndpoint(detector.endpoint).name.toLowerCase()));
+    this.entityDetectorEndpointArns = [...endpointNames]
+      .sort()
+      .map((name) => Stack.of(this).formatArn({ service: 'sagemaker', resource: 'endpoint', resourceName: name }));
+    if (this.entityDetectorEndpointArns.length > 0) {
+      this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sagemaker:InvokeEndpoint'], resources: [...this.entityDetectorEndpointArns] }));
+    }
   }
 }

@@ -1,11 +1,11 @@
 import { Duration, Stack } from 'aws-cdk-lib';
-import type { Template } from 'aws-cdk-lib/assertions';
+import { Template } from 'aws-cdk-lib/assertions';
 import { loadStageConfig } from '../../config';
 import type { StageConfig } from '../../config/schema';
 import { parseGateConfig } from '../../lambdas/gate-score/gate-config';
 import { TraceGateFunction, type TraceGateFunctionProps } from '../../lib/constructs/trace-gate-function';
 import { GATE_RESERVED_CONCURRENCY } from '../../lib/stacks/data-stack';
-import { STAGE_NAMES, bareApp, dataTemplate, resourcesOfType, rewardPolicyFor } from '../helpers/app';
+import { STAGE_NAMES, actionsOf, bareApp, dataTemplate, resourcesOf, resourcesOfType, rewardPolicyFor, statementsOfRole, type SynthesizedStatement } from '../helpers/app';
 
 function gateFunction(template: Template): { id: string; props: Record<string, unknown> } {
   const fns = resourcesOfType(template, 'AWS::Lambda::Function').filter(([id]) => id.startsWith('GateFunction'));
@@ -106,5 +106,57 @@ describe('TraceGateFunction validation', () => {
   test('refuses an environment beyond Lambda\'s 4 KB, naming its size', () => {
     const agents = Array.from({ length: 200 }, (_, i) => ({ id: `agent-with-a-long-name-${i}`, latencySloMs: 1000 }));
     expect(() => build({ agents })).toThrow(/environment variables take \d+ bytes; Lambda allows at most 4096/);
+  });
+});
+
+describe('TraceGateFunction: named-entity endpoints', () => {
+  /** The statements of the gate role that mention SageMaker. */
+  function sageMakerStatements(template: Template): SynthesizedStatement[] {
+    const { props } = gateFunction(template);
+    const roleId = (props.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    return statementsOfRole(template, roleId).filter((s) => actionsOf(s).some((a) => a.startsWith('sagemaker:')));
+  }
+
+  test('prod-kr may invoke exactly its Korean endpoint, by its ARN in the stage region and account', () => {
+    const statements = sageMakerStatements(dataTemplate('prod-kr'));
+    expect(statements).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'sagemaker:InvokeEndpoint',
+        Resource: { 'Fn::Join': ['', ['arn:aws:sagemaker:ap-northeast-2:', { Ref: 'AWS::AccountId' }, ':endpoint/sial-prod-kr-pii-ner-ko']] },
+      },
+    ]);
+  });
+
+  test.each(['dev', 'prod-eu'] as const)('%s configures no entity detector and gets no SageMaker permission', (stage) => {
+    expect(sageMakerStatements(dataTemplate(stage))).toEqual([]);
+  });
+
+  test('grants each configured endpoint by its own lower-cased ARN (SageMaker lower-cases names in ARNs), never a wildcard', () => {
+    const config = loadStageConfig('prod-kr');
+    const ner = config.pii.entityDetectors.ko!;
+    const stack = new Stack(bareApp(), 'S', { env: { region: 'ap-northeast-2', account: '123456789012' } });
+    const gate = new TraceGateFunction(stack, 'Gate', {
+      stage: config.stage,
+      dataBoundary: config.dataBoundary,
+      pii: { ...config.pii, entityDetectors: { ko: { ...ner, endpoint: 'arn:aws:sagemaker:ap-northeast-2:123456789012:endpoint/NER-Ko' }, ja: { ...ner, endpoint: 'ner-ja' } } },
+      agents: config.agents,
+      targetModels: config.targetModels,
+      defaultLatencySloMs: config.defaultLatencySloMs,
+      rewardPolicy: rewardPolicyFor(config),
+      databaseName: 'lake',
+      tracesTable: 'traces',
+      auditTable: 'gate_audit',
+      metricsNamespace: 'Test',
+    });
+    const expected = ['arn:aws:sagemaker:ap-northeast-2:123456789012:endpoint/ner-ja', 'arn:aws:sagemaker:ap-northeast-2:123456789012:endpoint/ner-ko'];
+    expect(gate.entityDetectorEndpointArns.map((arn) => stack.resolve(arn))).toEqual(
+      expected.map((arn) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, arn.slice('arn:aws'.length)]] })),
+    );
+    const statements = sageMakerStatements(Template.fromStack(stack));
+    expect(statements).toHaveLength(1);
+    expect(actionsOf(statements[0]!)).toEqual(['sagemaker:InvokeEndpoint']);
+    expect(resourcesOf(statements[0]!)).toEqual(gate.entityDetectorEndpointArns.map((arn) => stack.resolve(arn)));
+    expect(JSON.stringify(statements)).not.toContain('*');
   });
 });

@@ -15,7 +15,8 @@ import { makeTrace } from '../helpers/trace-factory';
 
 const config: PiiConfig = {
   comprehendLanguages: ['en', 'es'],
-  patternOnlyLanguages: [],
+  entityDetectors: {},
+  patternOnlyRiskAcceptances: [],
   undeclaredLanguage: 'en',
   minScore: 0.5,
   maxAttempts: 1,

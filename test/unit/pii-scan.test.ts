@@ -48,9 +48,12 @@ class FakeDetector implements PiiEntityDetector {
   }
 }
 
+const KO_ACCEPTANCE = { language: 'ko', acceptedBy: 'dpo-kr@example.com', reference: 'RISK-1', reason: 'test: pattern-only scanning of Korean' };
+
 const config: PiiConfig = {
   comprehendLanguages: ['en', 'es'],
-  patternOnlyLanguages: ['ko'],
+  entityDetectors: {},
+  patternOnlyRiskAcceptances: [KO_ACCEPTANCE],
   undeclaredLanguage: 'en',
   minScore: 0.5,
   maxAttempts: 3,
@@ -108,9 +111,9 @@ describe('scanAndMaskTraces: routing by language', () => {
     expect(detector.calls.some((c) => c.text.includes('010-1234-5678') || c.text.includes('承知'))).toBe(false);
   });
 
-  it('discards a language that is neither Comprehend nor pattern-only, even if patterns could scan it', async () => {
+  it('discards a language with neither an entity detector nor a pattern-only acceptance, even if patterns could scan it', async () => {
     const trace = makeTrace({ language: 'ko', output: '010-1234-5678' });
-    const [outcome] = await scanAndMaskTraces(requests([trace]), { detector: new FakeDetector(), config: { ...config, patternOnlyLanguages: [] }, sleep });
+    const [outcome] = await scanAndMaskTraces(requests([trace]), { detector: new FakeDetector(), config: { ...config, patternOnlyRiskAcceptances: [] }, sleep });
     expect(outcome).toEqual({ key: 'rec-0', status: 'discarded', reason: 'unsupported_language: ko' });
   });
 
@@ -232,12 +235,13 @@ describe('scanAndMaskTraces: failures are fail-closed', () => {
     const detector = new FakeDetector(() => {
       throw new TransientDetectorError('ThrottlingException: Rate exceeded');
     });
-    const traces = [englishTrace(), englishTrace('Carlos Ruiz here'), makeTrace({ language: 'ko', output: '010-1234-5678' })];
+    const korean = makeTrace({ language: 'ko', input_messages: [{ role: 'user', content: '전화번호요' }], retrieved_contexts: [], output: '010-1234-5678' });
+    const traces = [englishTrace(), englishTrace('Carlos Ruiz here'), korean];
     const outcomes = await scanAndMaskTraces(requests(traces), { detector, config, sleep });
     expect(detector.calls).toHaveLength(config.maxAttempts);
     expect(outcomes[0]).toEqual({ key: 'rec-0', status: 'discarded', reason: 'pii_scan_failed: TransientDetectorError: ThrottlingException: Rate exceeded' });
     expect(outcomes[1]).toMatchObject({ status: 'discarded' });
-    // The pattern-only trace did not depend on the detector.
+    // The pattern-only trace without Latin-script text did not depend on the detector.
     expect(masked(outcomes[2]).trace.output).toBe('[PHONE]');
     const serialised = JSON.stringify(outcomes);
     expect(serialised).not.toContain('Jane Doe');

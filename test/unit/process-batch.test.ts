@@ -5,7 +5,9 @@ import type { FirehoseInputRecord } from '../../lambdas/gate-score/firehose-reco
 import { gateConfigFromStage } from '../../lambdas/gate-score/gate-config';
 import { processBatch } from '../../lambdas/gate-score/process-batch';
 import type { StageConfig } from '../../config/schema';
+import { withLanguageDetectors } from '../../lambdas/shared/language-detectors';
 import { SimulatedComprehendDetector } from '../../local/simulated-comprehend';
+import { simulatedEntityDetectors } from '../../local/simulated-korean-ner';
 import { hostileCorpus } from '../helpers/hostile-corpus';
 import { makeTrace } from '../helpers/trace-factory';
 
@@ -48,19 +50,28 @@ describe('processBatch over the hostile corpus', () => {
 });
 
 describe('processBatch per stage', () => {
-  it('keeps Korean traces in prod-kr, where pattern-only scanning is allowed for Korean, and masks the RRN', async () => {
+  it('keeps Korean traces in prod-kr through its Korean entity detector, and masks the name and the RRN', async () => {
     const trace = makeTrace({
       data_region: 'ap-northeast-2',
       language: 'ko',
-      input_messages: [{ role: 'user', content: '제 주민등록번호는 900101-1234568 이고 전화는 010-1234-5678 입니다.' }],
+      input_messages: [{ role: 'user', content: '제 이름은 김민수이고 주민등록번호는 900101-1234568 이고 전화는 010-1234-5678 입니다.' }],
+      retrieved_contexts: [],
+      output: '확인했습니다.',
     });
-    const outcome = await processBatch(records([Buffer.from(JSON.stringify(trace))]), { config: configFor(prodKr), detector: new SimulatedComprehendDetector(), now });
+    const detector = withLanguageDetectors(new SimulatedComprehendDetector(), simulatedEntityDetectors(prodKr.pii));
+    const outcome = await processBatch(records([Buffer.from(JSON.stringify(trace))]), { config: configFor(prodKr), detector, now });
     const record = outcome.records[0]!;
     expect(record.result).toBe('Ok');
     const row = JSON.parse(Buffer.from(record.data, 'base64').toString('utf8'));
-    expect(row.pii_scanner).toBe('pattern');
-    expect(row.input_messages[0].content).not.toMatch(/900101|010-1234/);
+    expect(row.pii_scanner).toBe('korean-ner-simulated');
+    expect(row.input_messages[0].content).toBe('제 이름은 [NAME]이고 주민등록번호는 [KR_RRN] 이고 전화는 [PHONE] 입니다.');
     expect(row.data_boundary).toBe('KR');
+  });
+
+  it('discards Korean traces in prod-kr when its entity detector is not wired, rather than keep them on patterns', async () => {
+    const trace = makeTrace({ data_region: 'ap-northeast-2', language: 'ko', input_messages: [{ role: 'user', content: '전화는 010-1234-5678 입니다.' }] });
+    const outcome = await processBatch(records([Buffer.from(JSON.stringify(trace))]), { config: configFor(prodKr), detector: new SimulatedComprehendDetector(), now });
+    expect(outcome.diagnostics[0]?.reason).toBe('pii: pii_scan_failed: no entity detector is wired for ko');
   });
 
   it('stamps the simulated detector name on rows it scanned, so local rows say they were simulated', async () => {

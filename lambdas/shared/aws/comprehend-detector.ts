@@ -21,6 +21,7 @@ import {
   type PiiEntity as ComprehendPiiEntity,
 } from '@aws-sdk/client-comprehend';
 import { TransientDetectorError, type DetectorLanguage, type PiiEntity, type PiiEntityDetector } from '../ports';
+import { isTransientAwsError } from './transient-errors';
 
 /** DetectPiiEntities' largest `Text`, in UTF-8 bytes (see the module comment for the reading of "100 KB"). */
 export const COMPREHEND_MAX_TEXT_BYTES = 100_000;
@@ -46,17 +47,6 @@ const TRANSIENT_ERROR_NAMES: ReadonlySet<string> = new Set([
   'TimeoutError',
 ]);
 
-/** Node socket errors of a connection that failed or was dropped, not of a bad request. */
-const TRANSIENT_NETWORK_CODES: ReadonlySet<string> = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EAI_AGAIN',
-  'ENETUNREACH',
-  'EHOSTUNREACH',
-]);
-
 /**
  * A Comprehend client for the detector: SDK retries off (the gate owns retrying, see the module
  * comment) and explicit timeouts. Extra config (region, credentials, endpoint) is merged in; a
@@ -80,20 +70,7 @@ export function createComprehendClient(config: ComprehendClientConfig = {}): Com
  * an error the SDK marked retryable, or a dropped connection.
  */
 export function isTransientComprehendError(error: unknown): boolean {
-  if (error === null || typeof error !== 'object') return false;
-  const e = error as {
-    name?: unknown;
-    code?: unknown;
-    $fault?: unknown;
-    $retryable?: unknown;
-    $metadata?: { httpStatusCode?: unknown };
-  };
-  if (typeof e.name === 'string' && TRANSIENT_ERROR_NAMES.has(e.name)) return true;
-  if (typeof e.code === 'string' && (TRANSIENT_ERROR_NAMES.has(e.code) || TRANSIENT_NETWORK_CODES.has(e.code))) return true;
-  if (e.$retryable !== undefined && e.$retryable !== null) return true;
-  const status = e.$metadata?.httpStatusCode;
-  if (typeof status === 'number' && (status === 429 || status >= 500)) return true;
-  return e.$fault === 'server';
+  return isTransientAwsError(error, TRANSIENT_ERROR_NAMES);
 }
 
 /** Amazon Comprehend DetectPiiEntities behind the PiiEntityDetector port. */
