@@ -2,6 +2,9 @@
  * The Firehose data-transformation contract: decoding an input record safely, and the three results a
  * record can get. Every input record gets exactly one result; a bad record never fails its batch.
  */
+import { formatReason } from './normalize/errors';
+import { describeDuplicate } from './normalize/values';
+import { parseStrictJson } from './strict-json';
 
 /** One record of a Firehose transformation event (base64 `data`). */
 export interface FirehoseInputRecord {
@@ -22,7 +25,11 @@ export type FirehoseOutputRecord =
 
 /** Firehose's own limit on one record (1,000 KiB); anything bigger cannot be a genuine record. */
 export const MAX_RECORD_BYTES = 1_024_000;
-/** Deeper JSON than this is hostile or broken; no trace format nests anywhere near it. */
+/**
+ * Deeper JSON than this is hostile or broken; no trace format nests anywhere near it. V8's JSON.parse
+ * is iterative, so parsing a hostile document is safe; the recursive code after it (normalisers,
+ * schema validation) is what this bound protects.
+ */
 export const MAX_JSON_DEPTH = 64;
 
 export type DecodeResult = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly reason: string };
@@ -30,22 +37,9 @@ export type DecodeResult = { readonly ok: true; readonly value: unknown } | { re
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
- * True when a parsed JSON value nests deeper than `limit` (`[]` has depth 1). V8's JSON.parse is
- * iterative, so parsing a hostile document is safe; the recursive code after it (normalisers,
- * schema validation) is what this bound protects. Walking the parsed value visits a few dozen nodes
- * per trace, far cheaper than scanning every character of the text.
- */
-export function nestingExceeds(value: unknown, limit: number, depth = 1): boolean {
-  if (value === null || typeof value !== 'object') return false;
-  if (depth > limit) return true;
-  const children = Array.isArray(value) ? value : Object.values(value);
-  for (const child of children) if (nestingExceeds(child, limit, depth + 1)) return true;
-  return false;
-}
-
-/**
- * Decodes one record: base64 -> strict UTF-8 -> bounded JSON. Reasons never quote record content,
- * because it may hold personal data and reasons are logged.
+ * Decodes one record: base64 -> strict UTF-8 -> bounded JSON in which no object repeats a member
+ * name (strict-json.ts). Reasons never quote record content, nor a key that is not one of the
+ * project's own names, because either may hold personal data and reasons are logged.
  */
 export function decodeRecord(data: string): DecodeResult {
   const bytes = Buffer.from(data, 'base64');
@@ -59,16 +53,17 @@ export function decodeRecord(data: string): DecodeResult {
   } catch {
     return { ok: false, reason: 'invalid_utf8: the record is not valid UTF-8' };
   }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return { ok: false, reason: 'invalid_json: the record is not valid JSON' };
+  const parsed = parseStrictJson(text, MAX_JSON_DEPTH);
+  if (parsed.ok) return { ok: true, value: parsed.value };
+  switch (parsed.problem) {
+    case 'invalid_json':
+      return { ok: false, reason: 'invalid_json: the record is not valid JSON' };
+    case 'too_deeply_nested':
+      return { ok: false, reason: `too_deeply_nested: JSON nesting deeper than ${MAX_JSON_DEPTH}` };
+    case 'duplicate_member':
+      // JSON.parse would keep the last value: `{"consent": false, ..., "consent": true}` would read as consented.
+      return { ok: false, reason: formatReason('duplicate_key', describeDuplicate(parsed.duplicate, 'the record')) };
   }
-  if (nestingExceeds(value, MAX_JSON_DEPTH)) {
-    return { ok: false, reason: `too_deeply_nested: JSON nesting deeper than ${MAX_JSON_DEPTH}` };
-  }
-  return { ok: true, value };
 }
 
 /** Encodes a lake row as an Ok record routed to one Iceberg table. */

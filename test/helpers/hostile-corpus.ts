@@ -141,6 +141,30 @@ export function hostileCorpus(): HostileRecord[] {
   add('__proto__ in langfuse metadata', json({ id: 'lf-x', timestamp: '2026-11-20T10:00:00Z', observations: [], metadata: JSON.parse('{"__proto__":{"polluted":true}}') }), 'failed');
   add('__proto__ in otlp attributes', json({ resourceSpans: [{ resource: { attributes: [{ key: '__proto__', value: { stringValue: 'x' } }] }, scopeSpans: [] }] }), 'failed');
 
+  // Repeated member names: JSON.parse keeps the last value, so each must fail rather than be read.
+  const validText = (): string => JSON.stringify(validTraceJson());
+  const repeat = (anchor: string, extra: string): Buffer => raw(validText().replace(anchor, `${extra}${anchor}`));
+  add('consent given twice (false, then true)', repeat('"consent":true', '"consent":false,'), 'failed', 'duplicate_key');
+  add('consent given twice, the second escaped', repeat('"consent":true', '"cons\\u0065nt":false,'), 'failed', 'duplicate_key');
+  add('data_region given twice', repeat('"data_region":', '"data_region":"eu-west-1",'), 'failed', 'duplicate_key');
+  add('confidentiality given twice', repeat('"confidentiality":', '"confidentiality":"restricted",'), 'failed', 'duplicate_key');
+  add('a key repeated deep in a message', repeat('"role":"user"', '"role":"system",'), 'failed', 'duplicate_key');
+  add('__proto__ given twice', raw(validText().replace('{', '{"__proto__":{"polluted":1},"__proto__":{"polluted":2},')), 'failed', 'duplicate_key');
+  add('an e-mail key repeated', raw(validText().replace('{', '{"x":{"jane.doe@example.com":1,"jane.doe@example.com":2},')), 'failed', 'duplicate_key');
+  add('an e-mail as an unknown key', json(validTraceJson({ 'jane.doe@example.com': true } as Record<string, unknown>)), 'failed', 'invalid_field');
+  add(
+    'consent given twice in Langfuse metadata sent as JSON text',
+    json({ id: 'lf-dup', timestamp: '2026-11-20T10:00:00Z', observations: [], metadata: '{"consent": false, "consent": true}' }),
+    'failed',
+    'duplicate_key',
+  );
+  add(
+    'an OTLP attribute giving its value twice',
+    raw('{"resourceSpans":[{"resource":{"attributes":[{"key":"sial.consent","value":{"boolValue":false},"value":{"boolValue":true}}]},"scopeSpans":[]}]}'),
+    'failed',
+    'duplicate_key',
+  );
+
   // Well-formed but governed out: content-free audit rows.
   add('missing consent', json(validTraceJson({ consent: undefined })), 'audit:consent', 'missing_consent');
   add('consent false', json(validTraceJson({ consent: false })), 'audit:consent', 'consent_withheld');

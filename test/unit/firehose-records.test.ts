@@ -1,4 +1,4 @@
-import { decodeRecord, MAX_JSON_DEPTH, MAX_RECORD_BYTES, nestingExceeds, okRecord } from '../../lambdas/gate-score/firehose-records';
+import { decodeRecord, MAX_JSON_DEPTH, MAX_RECORD_BYTES, okRecord } from '../../lambdas/gate-score/firehose-records';
 
 const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64');
 
@@ -30,15 +30,23 @@ describe('decodeRecord', () => {
   });
 });
 
-describe('nestingExceeds', () => {
-  it('measures the nesting of a parsed value, not brackets inside strings', () => {
-    expect(nestingExceeds({ s: '[[[[[[[[[[' }, 1)).toBe(false);
-    expect(nestingExceeds([[[]]], 2)).toBe(true);
-    expect(nestingExceeds([[[]]], 3)).toBe(false);
-    expect(nestingExceeds({ a: [{ b: 1 }] }, 3)).toBe(false);
-    expect(nestingExceeds({ a: [{ b: {} }] }, 3)).toBe(true);
-    expect(nestingExceeds(JSON.parse('['.repeat(MAX_JSON_DEPTH) + ']'.repeat(MAX_JSON_DEPTH)), MAX_JSON_DEPTH)).toBe(false);
-    expect(nestingExceeds('scalar', 0)).toBe(false);
+describe('the nesting bound', () => {
+  it('measures the nesting of the parsed value, not brackets inside strings', () => {
+    expect(decodeRecord(b64(JSON.stringify({ s: '['.repeat(200) })))).toEqual({ ok: true, value: { s: '['.repeat(200) } });
+    const atLimit = '['.repeat(MAX_JSON_DEPTH) + ']'.repeat(MAX_JSON_DEPTH);
+    expect(decodeRecord(b64(atLimit)).ok).toBe(true);
+    expect(decodeRecord(b64(`[${atLimit}]`))).toEqual({ ok: false, reason: `too_deeply_nested: JSON nesting deeper than ${MAX_JSON_DEPTH}` });
+  });
+});
+
+describe('repeated member names', () => {
+  it('refuses a record that gives a member name twice, naming the key only when it is ours', () => {
+    expect(decodeRecord(b64('{"trace_id":"x","consent":false,"consent":true}'))).toEqual({
+      ok: false,
+      reason: 'duplicate_key: the record gives the member name consent twice; a JSON object must not repeat a member name',
+    });
+    const planted = decodeRecord(b64('{"trace_id":"x","extra":{"jane.doe@example.com":1,"jane.doe@example.com":2}}'));
+    expect(planted).toEqual({ ok: false, reason: 'duplicate_key: the record gives a member name twice in ?; a JSON object must not repeat a member name' });
   });
 });
 

@@ -2,9 +2,12 @@
  * Failure reasons of the normalisers. A reason is `<code>: <detail>`: the code is a small, stable
  * vocabulary (it becomes a metric dimension, see gates/verdict.ts `reasonCode`), the detail names the
  * field and what was expected. A detail never contains a field's *value*: records carry personal data,
- * and reasons end up in logs, metrics and the content-free audit trail.
+ * and reasons end up in logs, metrics and the content-free audit trail. Nor does it contain a *key*
+ * taken from the record unless the key is one of the project's own names (vocabulary.ts): a producer
+ * controls its keys, and a key can be an e-mail address or a name.
  */
 import type { z } from 'zod';
+import { describeUnrecognisedKeys, keyForReason } from './vocabulary';
 
 /** Machine codes a normalisation failure can carry; the first word of every `reason`. */
 export const NORMALIZE_ERROR_CODES = [
@@ -18,6 +21,8 @@ export const NORMALIZE_ERROR_CODES = [
   'invalid_field',
   /** The same logical field was given different values in different places. */
   'conflicting_field',
+  /** A JSON object gives the same member name twice (in the record, or in JSON text inside a field). */
+  'duplicate_key',
   /** An OTLP payload holds spans of more than one trace; one Firehose record carries one trace. */
   'multiple_traces',
   /** A defect in the normaliser itself; the record is failed rather than the batch. */
@@ -49,21 +54,14 @@ export function formatReason(code: NormalizeErrorCode, detail: string): string {
 }
 
 /**
- * Makes a key taken from the input safe to quote in a reason: keys are structure, not content, but a
- * hostile producer controls them, so they are cut short and stripped of anything but identifier characters.
+ * Renders a path such as `input_messages[2].content` from zod-style path segments. A key that is not
+ * one of the project's own names is shown as `?`.
  */
-export function sanitizeKey(key: PropertyKey): string {
-  const raw = typeof key === 'symbol' ? 'symbol' : String(key);
-  const cleaned = raw.replace(/[^A-Za-z0-9._:@/-]/g, '?');
-  return cleaned.length > 48 ? `${cleaned.slice(0, 45)}...` : cleaned;
-}
-
-/** Renders a path such as `input_messages[2].content` from zod-style path segments. */
 export function renderPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const segment of path) {
     if (typeof segment === 'number') out += `[${segment}]`;
-    else out += out === '' ? sanitizeKey(segment) : `.${sanitizeKey(segment)}`;
+    else out += out === '' ? keyForReason(segment) : `.${keyForReason(segment)}`;
   }
   return out === '' ? '(root)' : out;
 }
@@ -126,9 +124,10 @@ function expectation(issue: z.core.$ZodIssue): string {
     case 'too_small':
       return `expected at least ${String(issue.minimum)}${unitOf(issue.origin)}`;
     case 'unrecognized_keys':
-      return `unrecognised key(s) ${issue.keys.slice(0, 5).map(sanitizeKey).join(', ')}${issue.keys.length > 5 ? ', ...' : ''}`;
+      return describeUnrecognisedKeys(issue.keys);
     default:
-      return issue.message;
+      // Not zod's message: a custom or future one could quote input. The code is zod's own word.
+      return `did not validate (${issue.code})`;
   }
 }
 

@@ -1,8 +1,14 @@
 /**
  * Governance and identity fields that the Langfuse and OTLP formats do not standardise (consent, data
  * region, confidentiality, model family/version/variant, route, ...). Each is read from a small list
- * of accepted keys; when several of them are present they must agree, otherwise the record is
- * rejected as `conflicting_field` (a trace with two consent values must never be guessed at).
+ * of accepted keys, and from every level that can carry it (a Langfuse trace and its observations; an
+ * OTLP resource, scope, span and span event). Values found in several places are combined so that a
+ * disagreement can never resolve to the permissive value:
+ *   - consent: every statement must say true; a single false anywhere makes the trace non-consented
+ *     (the consent gate then discards it, and no copy of its content is kept);
+ *   - confidentiality: the most restrictive level stated anywhere wins;
+ *   - everything else (data region, model, agent, ...): all values must agree, otherwise the record is
+ *     refused as `conflicting_field`; nothing else has an order that makes one value the safe one.
  */
 import { CONFIDENTIALITY_LEVELS, SELF_HOSTED_MODEL_FAMILIES, type ConfidentialityLevel } from '../../../config/schema';
 import { FEEDBACK_OUTCOMES, type FeedbackOutcome } from '../trace';
@@ -33,6 +39,36 @@ export function agreedValue<T>(field: string, found: readonly Found[], parse: Fi
     }
   }
   return agreed === undefined ? undefined : { value: agreed.value, source: agreed.source };
+}
+
+/**
+ * Consent across every place that states it: false when any statement is false, true when all are
+ * true, undefined when none is present. Every value must still parse (a `"yes"` is refused, not read).
+ */
+export function combinedConsent(found: readonly Found[]): { value: boolean; source: string } | undefined {
+  let result: { value: boolean; source: string } | undefined;
+  for (const item of found) {
+    if (item.value === undefined || item.value === null) continue;
+    const value = parseBoolean(item.value, item.source);
+    if (result === undefined || (result.value && !value)) result = { value, source: item.source };
+  }
+  return result;
+}
+
+/**
+ * Confidentiality across every place that states it: the most restrictive level, in the order of
+ * CONFIDENTIALITY_LEVELS (public < internal < customer-confidential < internal-only < restricted).
+ * A span or an observation may raise a deployment's default level; none can lower another's.
+ */
+export function strictestConfidentiality(found: readonly Found[]): { value: ConfidentialityLevel; source: string } | undefined {
+  let result: { value: ConfidentialityLevel; source: string; rank: number } | undefined;
+  for (const item of found) {
+    if (item.value === undefined || item.value === null) continue;
+    const value = parseConfidentiality(item.value, item.source);
+    const rank = CONFIDENTIALITY_LEVELS.indexOf(value);
+    if (result === undefined || rank > result.rank) result = { value, source: item.source, rank };
+  }
+  return result === undefined ? undefined : { value: result.value, source: result.source };
 }
 
 /**

@@ -4,21 +4,24 @@
  * sessionId, userId, metadata, tags, latency in seconds, totalCost, observations[], scores[]).
  *
  * Langfuse standardises the conversation but not our governance fields, so those come from the
- * trace's `metadata` (docs/trace-formats.md has the full mapping table). The API returns `null` for
- * unset fields; null is treated as absent throughout.
+ * trace's `metadata` (docs/trace-formats.md has the full mapping table); consent, data region and
+ * confidentiality are also read from each observation's `metadata`, and combined with the trace's as
+ * governance.ts describes. The API returns `null` for unset fields; null is treated as absent
+ * throughout, and `-1` for a metric it did not compute (a request whose `fields` leave out `metrics`).
  */
 import type { Message, ToolCall } from '../trace';
 import { NormalizeFailure, type Candidate } from './errors';
 import {
   agreedValue,
+  combinedConsent,
   inferModelFamily,
   parseBoolean,
-  parseConfidentiality,
   parseFamily,
   parseLanguage,
   parseNumber,
   parseOutcome,
   parseText,
+  strictestConfidentiality,
   type FieldParser,
   type Found,
 } from './governance';
@@ -37,6 +40,7 @@ import {
   stringifyValue,
   type JsonObject,
 } from './values';
+import { camelCase } from './vocabulary';
 
 /** Most observations read from one trace; a 1 MiB Firehose record cannot meaningfully hold more. */
 const MAX_OBSERVATIONS = 10_000;
@@ -49,6 +53,9 @@ const MAX_TAGS = 1_000;
  * failed tool is scored separately) and do not make the request an error.
  */
 const REQUEST_LEVEL_TYPES = new Set(['GENERATION', 'AGENT', 'CHAIN', 'SPAN']);
+
+/** Score data types that carry a rating; TEXT (a comment) and CORRECTION (an edited output) do not. */
+const RATING_DATA_TYPES = new Set(['NUMERIC', 'BOOLEAN', 'CATEGORICAL']);
 
 /** Score names read as user feedback; see docs/trace-formats.md. */
 export const LANGFUSE_FEEDBACK_SCORE = 'user_feedback';
@@ -63,6 +70,8 @@ interface Observation {
   readonly endMs: number | undefined;
   readonly raw: JsonObject;
   readonly level: string | undefined;
+  /** The observation's metadata when it is an object (or JSON text holding one); governance keys may be there. */
+  readonly metadata: JsonObject;
 }
 
 /** True when the record has Langfuse's trace markers: an `id` and an `observations` list. */
@@ -76,10 +85,24 @@ function readMetadata(record: JsonObject): JsonObject {
   if (value === undefined || value === null) return {};
   if (isObject(value)) return value;
   if (typeof value === 'string') {
-    const parsed = parseJsonText(value);
+    const parsed = parseJsonText(value, 'metadata');
     if (isObject(parsed)) return parsed;
   }
   throw new NormalizeFailure('invalid_field', 'metadata: expected an object (our governance keys live there)');
+}
+
+/**
+ * An observation's metadata, for its governance keys only. Langfuse metadata "can be any JSON" and SDKs
+ * put anything there, so a list or a number is no error here; it simply states no governance field.
+ */
+function observationMetadata(item: JsonObject, path: string): JsonObject {
+  const value = own(item, 'metadata');
+  if (isObject(value)) return value;
+  if (typeof value === 'string') {
+    const parsed = parseJsonText(value, `${path}.metadata`);
+    if (isObject(parsed)) return parsed;
+  }
+  return {};
 }
 
 /** snake_case and camelCase spellings of a metadata key: the same name, so accepting both is unambiguous. */
@@ -87,7 +110,7 @@ const spellingCache = new Map<string, readonly string[]>();
 function spellings(snake: string): readonly string[] {
   let cached = spellingCache.get(snake);
   if (cached === undefined) {
-    const camel = snake.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+    const camel = camelCase(snake);
     cached = camel === snake ? [snake] : [snake, camel];
     spellingCache.set(snake, cached);
   }
@@ -95,7 +118,28 @@ function spellings(snake: string): readonly string[] {
 }
 
 function fromMetadata(metadata: JsonObject, ...names: string[]): Found[] {
-  return names.flatMap(spellings).map((key) => ({ value: own(metadata, key), source: `metadata.${key}` }));
+  return fromMetadataAt(metadata, 'metadata', names);
+}
+
+function fromMetadataAt(metadata: JsonObject, prefix: string, names: readonly string[]): Found[] {
+  return names.flatMap(spellings).map((key) => ({ value: own(metadata, key), source: `${prefix}.${key}` }));
+}
+
+/** A governance field as stated by the trace's metadata and by every observation's metadata. */
+function atEveryLevel(metadata: JsonObject, observations: readonly Observation[], ...names: string[]): Found[] {
+  return [...fromMetadata(metadata, ...names), ...observations.flatMap((o) => fromMetadataAt(o.metadata, `${o.path}.metadata`, names))];
+}
+
+/**
+ * A metric Langfuse computes (latency, costs, token counts). `-1` is the public API's "not computed"
+ * (what it returns when a request's `fields` leave out `metrics`): unknown, like an absent value. Any
+ * other negative number is refused.
+ */
+function metric(object: JsonObject, key: string, path: string): number | undefined {
+  const value = optionalNumber(object, key, path);
+  if (value === -1) return undefined;
+  if (value !== undefined && value < 0) throw new NormalizeFailure('invalid_field', `${path}: expected a non-negative number (-1 is read as not computed)`);
+  return value;
 }
 
 function metadataValue<T>(metadata: JsonObject, field: string, parse: FieldParser<T>, ...names: string[]): T | undefined {
@@ -138,6 +182,7 @@ function readObservations(record: JsonObject): Observation[] {
       endMs,
       raw: item,
       level: optionalString(item, 'level', `${path}.level`)?.toUpperCase(),
+      metadata: observationMetadata(item, path),
     };
   });
 }
@@ -163,7 +208,7 @@ function byStart(a: Observation, b: Observation): number {
 function inputMessages(value: unknown, path: string, unwrapped = false): Message[] | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value === 'string') {
-    const parsed = unwrapped ? undefined : parseJsonText(value);
+    const parsed = unwrapped ? undefined : parseJsonText(value, path);
     return parsed === undefined ? [{ role: 'user', content: value }] : inputMessages(parsed, path, true);
   }
   if (Array.isArray(value) && value.length > 0 && value.every(isMessageLike)) return normaliseMessages(value, path);
@@ -184,7 +229,7 @@ function outputText(value: unknown, path: string, unwrapped = false): string | u
   if (value === undefined || value === null) return undefined;
   if (typeof value === 'string') {
     // Only unwrap JSON that is a message; a model may legitimately answer with JSON.
-    const parsed = unwrapped ? undefined : parseJsonText(value);
+    const parsed = unwrapped ? undefined : parseJsonText(value, path);
     return parsed !== undefined && (isMessageLike(parsed) || (Array.isArray(parsed) && parsed.length > 0 && parsed.every(isMessageLike))) ? outputText(parsed, path, true) : value;
   }
   if (Array.isArray(value) && value.length > 0 && value.every(isMessageLike)) {
@@ -227,7 +272,7 @@ function tokens(obs: Observation, key: 'input' | 'output'): number | undefined {
     const container = own(obs.raw, field);
     if (container === undefined || container === null) continue;
     if (!isObject(container)) throw new NormalizeFailure('invalid_field', `${obs.path}.${field}: expected an object`);
-    const value = optionalNumber(container, key, `${obs.path}.${field}.${key}`);
+    const value = metric(container, key, `${obs.path}.${field}.${key}`);
     if (value !== undefined) return value;
   }
   return undefined;
@@ -242,10 +287,10 @@ function sum(values: ReadonlyArray<number | undefined>): number | undefined {
 function observationCost(obs: Observation): number | undefined {
   const details = own(obs.raw, 'costDetails');
   if (isObject(details)) {
-    const total = optionalNumber(details, 'total', `${obs.path}.costDetails.total`);
+    const total = metric(details, 'total', `${obs.path}.costDetails.total`);
     if (total !== undefined) return total;
   }
-  return optionalNumber(obs.raw, 'calculatedTotalCost', `${obs.path}.calculatedTotalCost`);
+  return metric(obs.raw, 'calculatedTotalCost', `${obs.path}.calculatedTotalCost`);
 }
 
 interface ScoreValue {
@@ -269,6 +314,10 @@ function latestScores(record: JsonObject): Map<string, ScoreValue> {
     const name = optionalString(item, 'name', `${path}.name`);
     if (name !== LANGFUSE_FEEDBACK_SCORE && name !== LANGFUSE_QUALITY_SCORE) return;
     if (optionalString(item, 'source', `${path}.source`)?.toUpperCase() === 'EVAL') return;
+    // A TEXT score is a comment and a CORRECTION an edited output: neither is a rating, so neither is
+    // read, nor replaces an earlier rating as the latest one. No dataType (older exports) is read by value.
+    const dataType = own(item, 'dataType');
+    if (dataType !== undefined && dataType !== null && !(typeof dataType === 'string' && RATING_DATA_TYPES.has(dataType.toUpperCase()))) return;
     const at = optionalInstantMs(own(item, 'timestamp'), `${path}.timestamp`) ?? Number.NEGATIVE_INFINITY;
     const previous = latest.get(name);
     if (previous === undefined || at >= previous.at) {
@@ -313,7 +362,9 @@ export function normaliseLangfuse(record: JsonObject): Candidate {
   const answer = generations[generations.length - 1];
   const modelName = answer === undefined ? undefined : optionalString(answer.raw, 'model', `${answer.path}.model`);
 
-  const consent = agreedValue('consent', [...fromMetadata(metadata, 'consent', 'user_consent'), ...consentFromTags(record)], parseBoolean);
+  const consent = combinedConsent([...atEveryLevel(metadata, observations, 'consent', 'user_consent'), ...consentFromTags(record)]);
+  const dataRegion = agreedValue('data_region', atEveryLevel(metadata, observations, 'data_region'), parseText);
+  const confidentiality = strictestConfidentiality(atEveryLevel(metadata, observations, 'confidentiality'));
   const family = metadataValue(metadata, 'model.family', parseFamily, 'model_family') ?? (modelName === undefined ? undefined : inferModelFamily(modelName));
   const tier = metadataValue(metadata, 'route.tier', parseText, 'route_tier');
   const misrouted = metadataValue(metadata, 'route.misrouted', parseBoolean, 'misrouted');
@@ -327,7 +378,7 @@ export function normaliseLangfuse(record: JsonObject): Candidate {
   const contexts = observations.filter((o) => o.type === 'RETRIEVER').flatMap((o) => documentTexts(own(o.raw, 'output'), `${o.path}.output`));
   const toolCalls = observations.filter((o) => o.type === 'TOOL').map(toolCall);
 
-  const latencySeconds = optionalNumber(record, 'latency', 'latency');
+  const latencySeconds = metric(record, 'latency', 'latency');
   const starts = observations.map((o) => o.startMs).filter((v): v is number => v !== undefined);
   const ends = observations.map((o) => o.endMs).filter((v): v is number => v !== undefined);
   // Older API versions omit `latency` on the single-trace view; the observations still bound it.
@@ -338,7 +389,7 @@ export function normaliseLangfuse(record: JsonObject): Candidate {
   const outputTokens = sum(generations.map((g) => tokens(g, 'output')));
   // Langfuse reports 0 when it has no price for the model (usual for self-hosted ones): unknown, not free.
   const positive = (value: number | undefined): number | undefined => (value !== undefined && value > 0 ? value : undefined);
-  const cost = positive(optionalNumber(record, 'totalCost', 'totalCost')) ?? positive(sum(observations.map(observationCost)));
+  const cost = positive(metric(record, 'totalCost', 'totalCost')) ?? positive(sum(observations.map(observationCost)));
   const userFeedback = feedback(record);
 
   const candidate: Record<string, unknown> = {
@@ -354,8 +405,8 @@ export function normaliseLangfuse(record: JsonObject): Candidate {
       variant: metadataValue(metadata, 'model.variant', parseText, 'model_variant'),
     },
     ...optional('consent', consent?.value),
-    ...optional('data_region', metadataValue(metadata, 'data_region', parseText, 'data_region')),
-    ...optional('confidentiality', metadataValue(metadata, 'confidentiality', parseConfidentiality, 'confidentiality')),
+    ...optional('data_region', dataRegion?.value),
+    ...optional('confidentiality', confidentiality?.value),
     ...optional('language', metadataValue(metadata, 'language', parseLanguage, 'language')),
     input_messages: messages,
     retrieved_contexts: contexts,
@@ -385,8 +436,8 @@ export function normaliseLangfuse(record: JsonObject): Candidate {
       'model.version': 'metadata.model_version',
       'model.variant': 'metadata.model_variant',
       consent: consent?.source ?? 'metadata.consent',
-      data_region: 'metadata.data_region',
-      confidentiality: 'metadata.confidentiality',
+      data_region: dataRegion?.source ?? 'metadata.data_region',
+      confidentiality: confidentiality?.source ?? 'metadata.confidentiality',
       language: 'metadata.language',
       input_messages: 'the last GENERATION input, else input',
       retrieved_contexts: 'RETRIEVER observation outputs',

@@ -116,7 +116,7 @@ export function normaliseMessages(list: readonly unknown[], path: string): Messa
 export function documentTexts(value: unknown, path: string, unwrapped = false): string[] {
   if (value === undefined || value === null) return [];
   if (typeof value === 'string') {
-    const parsed = unwrapped ? undefined : parseJsonText(value);
+    const parsed = unwrapped ? undefined : parseJsonText(value, path);
     return parsed === undefined ? [value] : documentTexts(parsed, path, true);
   }
   if (isObject(value)) {

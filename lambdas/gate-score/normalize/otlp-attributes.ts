@@ -7,7 +7,8 @@
  * Decoded maps are `Map`s and decoded kvlists are null-prototype objects, so an attribute or kvlist key
  * named `__proto__` or `constructor` is stored as data and can never reach Object.prototype.
  */
-import { NormalizeFailure, sanitizeKey } from './errors';
+import { NormalizeFailure } from './errors';
+import { isKnownKey } from './vocabulary';
 import { isObject, own, type JsonObject } from './values';
 
 /** A decoded attribute value. */
@@ -100,17 +101,26 @@ export function decodeAnyValue(value: unknown, path: LazyPath, depth = 0, root: 
       const out = Object.create(null) as Record<string, AttributeValue>;
       entries(raw, () => `${path()}.kvlistValue`, 'values').forEach((entry, i) => {
         const entryPath = (): string => `${path()}.kvlistValue.values[${i}]`;
-        if (!isObject(entry) || typeof own(entry, 'key') !== 'string') throw new NormalizeFailure('invalid_field', `${entryPath()}: expected {key, value}`);
-        out[own(entry, 'key') as string] = decodeAnyValue(own(entry, 'value'), () => `${entryPath()}.value`, depth + 1, root);
+        const key = isObject(entry) ? own(entry, 'key') : undefined;
+        if (typeof key !== 'string') throw new NormalizeFailure('invalid_field', `${entryPath()}: expected {key, value}`);
+        // A kvlist is a map: a repeated key would silently keep its last value, as a repeated JSON member would.
+        if (Object.prototype.hasOwnProperty.call(out, key)) throw new NormalizeFailure('duplicate_key', `${entryPath()}: repeats ${keyNamed(key)} of an earlier entry`);
+        out[key] = decodeAnyValue(own(entry as JsonObject, 'value'), () => `${entryPath()}.value`, depth + 1, root);
       });
       return out;
     }
   }
 }
 
+/** "the key sial.consent" for one of our keys; "the key" for any other, which is the producer's text. */
+function keyNamed(key: string): string {
+  return isKnownKey(key) ? `the key ${key}` : 'the key';
+}
+
 /**
  * Decodes an attribute list (`[{key, value}]`) into a Map. A repeated key is refused: OTLP requires
  * unique keys, and two values for e.g. `sial.consent` on one span could only be guessed between.
+ * Reasons locate an attribute by its key when the key is ours and by its position otherwise.
  */
 export function decodeAttributes(list: unknown, path: string): Map<string, AttributeValue> {
   const map = new Map<string, AttributeValue>();
@@ -121,8 +131,8 @@ export function decodeAttributes(list: unknown, path: string): Map<string, Attri
     if (!isObject(item)) throw new NormalizeFailure('invalid_field', `${path}[${i}]: expected {key, value}`);
     const key = own(item, 'key');
     if (typeof key !== 'string' || key === '') throw new NormalizeFailure('invalid_field', `${path}[${i}].key: expected a non-empty string`);
-    if (map.has(key)) throw new NormalizeFailure('invalid_field', `${path}: attribute ${sanitizeKey(key)} appears more than once`);
-    map.set(key, decodeAnyValue(own(item, 'value'), () => `${path}[${sanitizeKey(key)}].value`));
+    if (map.has(key)) throw new NormalizeFailure('duplicate_key', `${path}[${i}]: repeats ${keyNamed(key)} of an earlier attribute`);
+    map.set(key, decodeAnyValue(own(item, 'value'), () => `${path}[${isKnownKey(key) ? key : i}].value`));
   });
   return map;
 }

@@ -12,26 +12,30 @@
  *   - `execute_tool` spans: tool calls, failed when the span status is ERROR or `error.type` is set;
  *   - `retrieval` spans: `gen_ai.retrieval.documents` with content;
  *   - `invoke_agent` spans: `gen_ai.agent.id`, and the conversation when no inference span has one.
- * Governance fields come from `sial.*` attributes on the resource or any span; they must agree.
+ * Governance fields come from `sial.*` attributes on the resource, the instrumentation scope, any span
+ * or any span event; values found in several places are combined as governance.ts describes (consent:
+ * any false wins; confidentiality: the most restrictive wins; anything else must agree).
  */
 import type { Message, ToolCall } from '../trace';
 import { NormalizeFailure, type Candidate } from './errors';
 import {
   agreedValue,
+  combinedConsent,
   inferModelFamily,
   parseBoolean,
-  parseConfidentiality,
   parseFamily,
   parseLanguage,
   parseNumber,
   parseOutcome,
   parseText,
+  strictestConfidentiality,
   type FieldParser,
   type Found,
 } from './governance';
 import { documentTexts, messageText, normaliseMessages, normaliseRole, partsText } from './messages';
 import { decodeAttributes, type AttributeValue } from './otlp-attributes';
 import { isObject, optional, optionalArray, own, parseJsonText, roundMs, stringifyValue, type JsonObject } from './values';
+import { SIAL_ATTRIBUTES } from './vocabulary';
 
 /** Most spans read from one payload. */
 const MAX_SPANS = 10_000;
@@ -39,24 +43,7 @@ const MAX_EVENTS = 10_000;
 /** Latest instant a Trace timestamp can express (year 9999). */
 const MAX_EPOCH_MS = 253_402_300_799_999;
 
-/** Attribute keys of our own governance namespace (not part of any OTel convention). */
-export const SIAL_ATTRIBUTES = {
-  consent: 'sial.consent',
-  dataRegion: 'sial.data_region',
-  confidentiality: 'sial.confidentiality',
-  agentId: 'sial.agent.id',
-  requestId: 'sial.request.id',
-  modelFamily: 'sial.model.family',
-  modelVersion: 'sial.model.version',
-  modelVariant: 'sial.model.variant',
-  language: 'sial.language',
-  routeTier: 'sial.route.tier',
-  routeMisrouted: 'sial.route.misrouted',
-  feedbackOutcome: 'sial.feedback.outcome',
-  feedbackQuality: 'sial.feedback.quality',
-  costUsd: 'sial.usage.cost_usd',
-  retrievedContexts: 'sial.retrieved_contexts',
-} as const;
+export { SIAL_ATTRIBUTES } from './vocabulary';
 
 const INFERENCE_OPERATIONS = new Set(['chat', 'text_completion', 'generate_content']);
 /** Span events of semconv <= 1.36 that each carry one message, and the role each implies. */
@@ -90,7 +77,8 @@ interface Span {
   depth: number;
 }
 
-interface Resource {
+/** A resource or an instrumentation scope: attributes that hold for every span under it. */
+interface AttributeHolder {
   readonly path: string;
   readonly attributes: Map<string, AttributeValue>;
 }
@@ -181,10 +169,11 @@ function readSpan(item: unknown, index: number, path: string): Span {
   };
 }
 
-function readPayload(record: JsonObject): { spans: Span[]; resources: Resource[] } {
+function readPayload(record: JsonObject): { spans: Span[]; resources: AttributeHolder[]; scopes: AttributeHolder[] } {
   const resourceSpans = optionalArray(record, 'resourceSpans', 'resourceSpans', MAX_SPANS) ?? [];
   const spans: Span[] = [];
-  const resources: Resource[] = [];
+  const resources: AttributeHolder[] = [];
+  const scopes: AttributeHolder[] = [];
   resourceSpans.forEach((rs, r) => {
     const rsPath = `resourceSpans[${r}]`;
     if (!isObject(rs)) throw new NormalizeFailure('invalid_field', `${rsPath}: expected an object`);
@@ -198,6 +187,9 @@ function readPayload(record: JsonObject): { spans: Span[]; resources: Resource[]
     scopeSpans.forEach((ss, s) => {
       const ssPath = `${rsPath}.scopeSpans[${s}]`;
       if (!isObject(ss)) throw new NormalizeFailure('invalid_field', `${ssPath}: expected an object`);
+      const scope = own(ss, 'scope');
+      if (scope !== undefined && scope !== null && !isObject(scope)) throw new NormalizeFailure('invalid_field', `${ssPath}.scope: expected an object`);
+      if (isObject(scope)) scopes.push({ path: `${ssPath}.scope`, attributes: decodeAttributes(own(scope, 'attributes'), `${ssPath}.scope.attributes`) });
       const list = optionalArray(ss, 'spans', `${ssPath}.spans`, MAX_SPANS) ?? [];
       list.forEach((item, i) => {
         if (spans.length >= MAX_SPANS) throw new NormalizeFailure('invalid_field', `resourceSpans: expected at most ${MAX_SPANS} spans in one record`);
@@ -206,7 +198,7 @@ function readPayload(record: JsonObject): { spans: Span[]; resources: Resource[]
     });
   });
   if (spans.length === 0) throw new NormalizeFailure('missing_field', 'resourceSpans[].scopeSpans[].spans: expected at least one span');
-  return { spans, resources };
+  return { spans, resources, scopes };
 }
 
 /** Depth of each span below its root, following parent links within the payload; cycles are refused. */
@@ -242,9 +234,9 @@ function isInference(span: Span): boolean {
 }
 
 /** Attribute values recorded either structured (AnyValue arrays/kvlists) or as a JSON string. */
-function structured(value: unknown): unknown {
+function structured(value: unknown, path: string): unknown {
   if (typeof value !== 'string') return value;
-  return parseJsonText(value) ?? value;
+  return parseJsonText(value, path) ?? value;
 }
 
 function attributePath(span: Span, key: string): string {
@@ -257,7 +249,7 @@ function eventBody(event: SpanEvent): Record<string, unknown> {
   for (const [key, value] of event.attributes) body[key] = value;
   const content = event.attributes.get('gen_ai.event.content');
   if (typeof content === 'string') {
-    const parsed = parseJsonText(content);
+    const parsed = parseJsonText(content, `${event.path}.attributes[gen_ai.event.content]`);
     if (isObject(parsed)) for (const key of Object.keys(parsed)) body[key] = parsed[key];
     else body.content = content;
   }
@@ -268,8 +260,8 @@ function eventBody(event: SpanEvent): Record<string, unknown> {
 function systemInstructions(span: Span): string | undefined {
   const raw = span.attributes.get('gen_ai.system_instructions');
   if (raw === undefined || raw === null) return undefined;
-  const value = structured(raw);
   const path = attributePath(span, 'gen_ai.system_instructions');
+  const value = structured(raw, path);
   if (typeof value === 'string') return value;
   if (Array.isArray(value)) return partsText(value, path) ?? '';
   throw new NormalizeFailure('invalid_field', `${path}: expected a list of parts or text`);
@@ -280,7 +272,7 @@ function spanInputMessages(span: Span): Message[] | undefined {
   const raw = span.attributes.get('gen_ai.input.messages');
   if (raw !== undefined && raw !== null) {
     const path = attributePath(span, 'gen_ai.input.messages');
-    const value = structured(raw);
+    const value = structured(raw, path);
     if (!Array.isArray(value)) throw new NormalizeFailure('invalid_field', `${path}: expected a JSON list of {role, parts} messages`);
     const messages = normaliseMessages(value, path);
     const system = systemInstructions(span);
@@ -298,8 +290,8 @@ function spanInputMessages(span: Span): Message[] | undefined {
         content: messageText(body, event.path) ?? '',
       });
     } else if (event.name === 'gen_ai.content.prompt') {
-      const prompt = structured(event.attributes.get('gen_ai.prompt'));
       const path = `${event.path}.attributes[gen_ai.prompt]`;
+      const prompt = structured(event.attributes.get('gen_ai.prompt'), path);
       if (Array.isArray(prompt)) fromEvents.push(...normaliseMessages(prompt, path));
       else if (typeof prompt === 'string') fromEvents.push({ role: 'user', content: prompt });
       else throw new NormalizeFailure('invalid_field', `${path}: expected a JSON list of messages or text`);
@@ -319,7 +311,7 @@ function spanOutputText(span: Span): string | undefined {
   const raw = span.attributes.get('gen_ai.output.messages');
   if (raw !== undefined && raw !== null) {
     const path = attributePath(span, 'gen_ai.output.messages');
-    const value = structured(raw);
+    const value = structured(raw, path);
     if (!Array.isArray(value)) throw new NormalizeFailure('invalid_field', `${path}: expected a JSON list of {role, parts} messages`);
     const first: unknown = value[0];
     if (first === undefined) return undefined;
@@ -333,14 +325,14 @@ function spanOutputText(span: Span): string | undefined {
     .sort((a, b) => choiceIndex(a.body) - choiceIndex(b.body));
   const choice = choices[0];
   if (choice !== undefined) {
-    const message = structured(choice.body.message);
+    const message = structured(choice.body.message, `${choice.event.path}.message`);
     if (isObject(message)) return messageText(message, `${choice.event.path}.message`) ?? '';
     return messageText(choice.body, choice.event.path) ?? '';
   }
   const completion = span.events.find((e) => e.name === 'gen_ai.content.completion');
   if (completion !== undefined) {
-    const value = structured(completion.attributes.get('gen_ai.completion'));
     const path = `${completion.path}.attributes[gen_ai.completion]`;
+    const value = structured(completion.attributes.get('gen_ai.completion'), path);
     if (typeof value === 'string') return value;
     if (Array.isArray(value)) return normaliseMessages(value, path).find((m) => m.role === 'assistant')?.content ?? '';
     throw new NormalizeFailure('invalid_field', `${path}: expected a JSON list of messages or text`);
@@ -352,10 +344,12 @@ function toolCall(span: Span): ToolCall {
   const declared = span.attributes.get('gen_ai.tool.name');
   const name = typeof declared === 'string' && declared.trim() !== '' ? declared : span.name.replace(/^execute_tool\s+/, '');
   if (name.trim() === '') throw new NormalizeFailure('missing_field', `${attributePath(span, 'gen_ai.tool.name')}: required on an execute_tool span`);
-  const result = stringifyValue(structured(span.attributes.get('gen_ai.tool.call.result')), attributePath(span, 'gen_ai.tool.call.result')) ?? (span.failed ? span.statusMessage : undefined);
+  const resultPath = attributePath(span, 'gen_ai.tool.call.result');
+  const argumentsPath = attributePath(span, 'gen_ai.tool.call.arguments');
+  const result = stringifyValue(structured(span.attributes.get('gen_ai.tool.call.result'), resultPath), resultPath) ?? (span.failed ? span.statusMessage : undefined);
   return {
     name,
-    arguments: stringifyValue(structured(span.attributes.get('gen_ai.tool.call.arguments')), attributePath(span, 'gen_ai.tool.call.arguments')) ?? '',
+    arguments: stringifyValue(structured(span.attributes.get('gen_ai.tool.call.arguments'), argumentsPath), argumentsPath) ?? '',
     ...(result !== undefined ? { result } : {}),
     status: span.failed ? 'error' : 'ok',
   };
@@ -377,7 +371,7 @@ function tokenSum(spans: readonly Span[], keys: readonly string[]): number | und
 
 /** Normalises one OTLP/JSON export to a Trace candidate for the schema gate. */
 export function normaliseOtlp(record: JsonObject): Candidate {
-  const { spans, resources } = readPayload(record);
+  const { spans, resources, scopes } = readPayload(record);
   const traceIds = new Set(spans.map((s) => s.traceId));
   if (traceIds.size > 1) {
     throw new NormalizeFailure('multiple_traces', `the spans belong to ${traceIds.size} different traceIds; send one trace per Firehose record`);
@@ -386,16 +380,20 @@ export function normaliseOtlp(record: JsonObject): Candidate {
   const ordered = [...spans].sort(chronological);
   const outer = [...spans].sort(outermostFirst);
 
-  /** Every value of one of our attributes, on the resources and on every span: they must agree. */
+  /** Every value of one of our attributes: on the resources, the scopes, every span and every span event. */
   const everywhere = (key: string): Found[] => {
     const found: Found[] = [];
-    for (const r of resources) {
-      const value = r.attributes.get(key);
-      if (value !== undefined && value !== null) found.push({ value, source: `${r.path}.attributes[${key}]` });
+    for (const holder of [...resources, ...scopes]) {
+      const value = holder.attributes.get(key);
+      if (value !== undefined && value !== null) found.push({ value, source: `${holder.path}.attributes[${key}]` });
     }
     for (const s of spans) {
       const value = s.attributes.get(key);
       if (value !== undefined && value !== null) found.push({ value, source: attributePath(s, key) });
+      for (const event of s.events) {
+        const onEvent = event.attributes.get(key);
+        if (onEvent !== undefined && onEvent !== null) found.push({ value: onEvent, source: `${event.path}.attributes[${key}]` });
+      }
     }
     return found;
   };
@@ -448,8 +446,14 @@ export function normaliseOtlp(record: JsonObject): Candidate {
   const contexts = [
     ...ordered
       .filter((s) => s.operation === 'retrieval')
-      .flatMap((s) => documentTexts(structured(s.attributes.get('gen_ai.retrieval.documents')), attributePath(s, 'gen_ai.retrieval.documents'))),
-    ...ordered.flatMap((s) => documentTexts(structured(s.attributes.get(SIAL_ATTRIBUTES.retrievedContexts)), attributePath(s, SIAL_ATTRIBUTES.retrievedContexts))),
+      .flatMap((s) => {
+        const path = attributePath(s, 'gen_ai.retrieval.documents');
+        return documentTexts(structured(s.attributes.get('gen_ai.retrieval.documents'), path), path);
+      }),
+    ...ordered.flatMap((s) => {
+      const path = attributePath(s, SIAL_ATTRIBUTES.retrievedContexts);
+      return documentTexts(structured(s.attributes.get(SIAL_ATTRIBUTES.retrievedContexts), path), path);
+    }),
   ];
   const toolCalls = ordered.filter((s) => s.operation === 'execute_tool').map(toolCall);
 
@@ -468,7 +472,9 @@ export function normaliseOtlp(record: JsonObject): Candidate {
   const inputTokens = tokenSum(inference, ['gen_ai.usage.input_tokens', 'gen_ai.usage.prompt_tokens']);
   const outputTokens = tokenSum(inference, ['gen_ai.usage.output_tokens', 'gen_ai.usage.completion_tokens']);
   const cost = agreed('usage.cost_usd', SIAL_ATTRIBUTES.costUsd, parseNumber);
-  const consent = agreedValue('consent', everywhere(SIAL_ATTRIBUTES.consent), parseBoolean);
+  const consent = combinedConsent(everywhere(SIAL_ATTRIBUTES.consent));
+  const dataRegion = agreedValue('data_region', everywhere(SIAL_ATTRIBUTES.dataRegion), parseText);
+  const confidentiality = strictestConfidentiality(everywhere(SIAL_ATTRIBUTES.confidentiality));
 
   const candidate: Record<string, unknown> = {
     trace_id: [...traceIds][0],
@@ -483,8 +489,8 @@ export function normaliseOtlp(record: JsonObject): Candidate {
       variant: agreed('model.variant', SIAL_ATTRIBUTES.modelVariant, parseText),
     },
     ...optional('consent', consent?.value),
-    ...optional('data_region', agreed('data_region', SIAL_ATTRIBUTES.dataRegion, parseText)),
-    ...optional('confidentiality', agreed('confidentiality', SIAL_ATTRIBUTES.confidentiality, parseConfidentiality)),
+    ...optional('data_region', dataRegion?.value),
+    ...optional('confidentiality', confidentiality?.value),
     ...optional('language', agreed('language', SIAL_ATTRIBUTES.language, parseLanguage)),
     input_messages: messages,
     retrieved_contexts: contexts,
@@ -514,8 +520,8 @@ export function normaliseOtlp(record: JsonObject): Candidate {
       'model.version': `attribute ${SIAL_ATTRIBUTES.modelVersion}`,
       'model.variant': `attribute ${SIAL_ATTRIBUTES.modelVariant}`,
       consent: consent?.source ?? `attribute ${SIAL_ATTRIBUTES.consent}`,
-      data_region: `attribute ${SIAL_ATTRIBUTES.dataRegion}`,
-      confidentiality: `attribute ${SIAL_ATTRIBUTES.confidentiality}`,
+      data_region: dataRegion?.source ?? `attribute ${SIAL_ATTRIBUTES.dataRegion}`,
+      confidentiality: confidentiality?.source ?? `attribute ${SIAL_ATTRIBUTES.confidentiality}`,
       language: `attribute ${SIAL_ATTRIBUTES.language}`,
       input_messages: 'gen_ai.input.messages of the last inference span',
       retrieved_contexts: 'gen_ai.retrieval.documents of retrieval spans',

@@ -4,7 +4,9 @@
  * every recursion is depth-bounded, so deep nesting fails with a reason instead of a stack overflow.
  */
 import { z } from 'zod';
-import { NormalizeFailure } from './errors';
+import { parseStrictJson, type DuplicateMember } from '../strict-json';
+import { NormalizeFailure, renderPath } from './errors';
+import { isKnownKey } from './vocabulary';
 
 /** Deepest nesting the normalisers walk into (message parts, attribute values, tool arguments). */
 export const MAX_NESTING = 64;
@@ -81,19 +83,25 @@ export function stringifyValue(value: unknown, path: string): string | undefined
 
 /**
  * Parses a string that should hold JSON (OTel attributes recorded as JSON strings, Langfuse fields
- * ingested through its OTel endpoint). Returns undefined when it is not JSON, so callers decide whether
- * plain text is acceptable there.
+ * ingested through its OTel endpoint). Returns undefined when it is not JSON, or nests deeper than
+ * MAX_NESTING, so callers decide whether plain text is acceptable there. JSON that repeats a member
+ * name is refused outright (`duplicate_key`), exactly as in the record itself: read as text, its
+ * repeated `consent` would still be one value short of what the producer sent.
  */
-export function parseJsonText(text: string): unknown {
+export function parseJsonText(text: string, path: string): unknown {
   const trimmed = text.trim();
   if (!(trimmed.startsWith('{') || trimmed.startsWith('['))) return undefined;
-  try {
-    const parsed: unknown = JSON.parse(trimmed);
-    // A JSON string can be arbitrarily deep even when the record around it was not.
-    return nestsDeeperThan(parsed, MAX_NESTING) ? undefined : parsed;
-  } catch {
-    return undefined;
-  }
+  const parsed = parseStrictJson(trimmed, MAX_NESTING);
+  if (parsed.ok) return parsed.value;
+  if (parsed.problem === 'duplicate_member') throw new NormalizeFailure('duplicate_key', `${path}: ${describeDuplicate(parsed.duplicate, 'its JSON text')}`);
+  return undefined;
+}
+
+/** "the JSON text gives consent twice in metadata": the name only when it is ours, the path with `?` for the others. */
+export function describeDuplicate(duplicate: DuplicateMember, what: string): string {
+  const name = isKnownKey(duplicate.name) ? `the member name ${duplicate.name}` : 'a member name';
+  const where = duplicate.path.length === 0 ? '' : ` in ${renderPath(duplicate.path)}`;
+  return `${what} gives ${name} twice${where}; a JSON object must not repeat a member name`;
 }
 
 const isoWithOffset = z.iso.datetime({ offset: true });
