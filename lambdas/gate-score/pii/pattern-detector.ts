@@ -303,6 +303,7 @@ function findPhones(text: string, out: Raw[]): void {
   }
 }
 
+/** Index of the last separator in a matched number, where a trailing group can be cut off. */
 function lastSeparator(value: string): number {
   return Math.max(value.lastIndexOf(' '), value.lastIndexOf('-'), value.lastIndexOf('.'), value.lastIndexOf('\n'), value.lastIndexOf('\t'));
 }
@@ -410,10 +411,10 @@ export function luhnValid(digits: string): boolean {
 // --- IBAN -----------------------------------------------------------------------------------------
 
 /**
- * Country, check digits, then groups of four (optionally separated by a space, dash or dot) and a short
- * last group; any case (producers lower-case them, "de89 3704 ...").
+ * Country, check digits, then groups of four (optionally separated by a dash, a dot, or up to three
+ * spaces, tabs or line breaks) and a short last group; any case (producers lower-case them, "de89 3704 ...").
  */
-const IBAN = /(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?:[ .-]?[A-Za-z0-9]{4}){2,7}(?:[ .-]?[A-Za-z0-9]{1,4})?(?![A-Za-z0-9])/g;
+const IBAN = /(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?:(?:[ \t\r\n]{1,3}|[.-])?[A-Za-z0-9]{4}){2,7}(?:(?:[ \t\r\n]{1,3}|[.-])?[A-Za-z0-9]{1,4})?(?![A-Za-z0-9])/g;
 const MIN_IBAN_LENGTH = 15;
 const MAX_IBAN_LENGTH = 34;
 /**
@@ -442,7 +443,7 @@ function findIbans(text: string, out: Raw[]): void {
         out.push({ type: PATTERN_PII_TYPES.iban, start: m.index, end: m.index + value.length, score: CHECKSUM_SCORE });
         break;
       }
-      const cut = Math.max(value.lastIndexOf(' '), value.lastIndexOf('-'), value.lastIndexOf('.'));
+      const cut = lastSeparator(value);
       if (cut <= 4) break;
       value = value.slice(0, cut);
     }
@@ -451,7 +452,7 @@ function findIbans(text: string, out: Raw[]): void {
 
 /** mod-97 for a capitalised candidate; mod-97 and the country's registered length for any other. */
 function ibanCandidateValid(candidate: string): boolean {
-  const compact = candidate.replace(/[ .-]/g, '');
+  const compact = candidate.replace(/[ \t\r\n.-]/g, '');
   const upper = compact.toUpperCase();
   if (upper !== compact && IBAN_LENGTHS[upper.slice(0, 2)] !== upper.length) return false;
   return ibanValid(upper);
@@ -475,7 +476,7 @@ export function ibanValid(candidate: string): boolean {
 // --- KR RRN ---------------------------------------------------------------------------------------
 
 /** `YYMMDD-GNNNNNN`; the separator may be a dash (any width, after the skeleton), a dot, or spaces around either. */
-const RRN = /(?<![\w-])(\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?: ?[-.] ?| )?([1-8])(\d{6})(?![\w-]|\.\d)/g;
+const RRN = /(?<![\w-])(\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?:[ \t]{0,3}[-.][ \t]{0,3}|[ \t]{1,3})?([1-8])(\d{6})(?![\w-]|\.\d)/g;
 const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const;
 const RRN_WEIGHTS = [2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5] as const;
 

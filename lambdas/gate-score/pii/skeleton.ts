@@ -17,7 +17,8 @@
  *   sign, full-width hyphen) become `-`; dot look-alikes (ideographic full stop, middle dot) become `.`;
  * - **escapes**: HTML character references (`&#64;`, `&#x40;`, `&commat;`), percent-encoding
  *   (`john%40example.com` in a query string, UTF-8 sequences included) and backslash escapes
- *   (`\u0040`, `\x40`, `\u{40}`) are decoded.
+ *   (`\u0040`, `\x40`, `\u{40}`, and JSON's `\n`, `\t`, `\"`, ..., however many times the backslash was
+ *   doubled by nested JSON encoding) are decoded.
  *
  * Spelled-out forms ("john dot smith at example dot com") are left to the e-mail finder, which knows
  * where an `at` can be an `@`.
@@ -56,7 +57,7 @@ export interface Skeleton {
  * code point by code point).
  */
 const SPECIAL =
-  /&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z]{2,8});|(?:%[0-9A-Fa-f]{2})+|\\(?:u\{[0-9A-Fa-f]{1,6}\}|u[0-9A-Fa-f]{4}(?:\\u[0-9A-Fa-f]{4})?|x[0-9A-Fa-f]{2})|[^\t\n\r\x20-\x7e]+/g;
+  /&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z]{2,8});|(?:%[0-9A-Fa-f]{2})+|\\+(?:u\{[0-9A-Fa-f]{1,6}\}|u[0-9A-Fa-f]{4}(?:\\+u[0-9A-Fa-f]{4})?|x[0-9A-Fa-f]{2}|[nrtbf"/])|[^\t\n\r\x20-\x7e]+/g;
 /** Quick test for the characters SPECIAL starts with; without any, the text is its own skeleton. */
 const ANY_SPECIAL = /[^\t\n\r\x20-\x24\x27-\x5b\x5d-\x7e]/;
 
@@ -174,6 +175,12 @@ function foldString(text: string): string {
 
 const utf8Lenient = new TextDecoder('utf-8');
 
+/**
+ * JSON's one-letter escapes, as they appear in tool payloads kept as JSON text: a line break written
+ * `\n` still separates the groups of a number, so it reads as whitespace.
+ */
+const JSON_SIMPLE_ESCAPES: Readonly<Record<string, string>> = { n: ' ', r: ' ', t: ' ', b: ' ', f: ' ', '"': '"', '/': '/' };
+
 /** The decoded text of one SPECIAL match that is an escape, or undefined when it is not one. */
 function decodeEscape(match: string): string | undefined {
   const first = match.charCodeAt(0);
@@ -189,10 +196,14 @@ function decodeEscape(match: string): string | undefined {
     return utf8Lenient.decode(bytes);
   }
   if (first === 0x5c /* \ */) {
-    if (match.startsWith('\\u{')) return codePointText(Number.parseInt(match.slice(3, -1), 16));
-    if (match.startsWith('\\x')) return codePointText(Number.parseInt(match.slice(2), 16));
+    // Text that was JSON-encoded more than once doubles its backslashes: `\\u0040` is still an `@`.
+    const escape = match.replace(/^\\+/, '\\');
+    const simple = JSON_SIMPLE_ESCAPES[escape.charAt(1)];
+    if (simple !== undefined) return simple;
+    if (escape.startsWith('\\u{')) return codePointText(Number.parseInt(escape.slice(3, -1), 16));
+    if (escape.startsWith('\\x')) return codePointText(Number.parseInt(escape.slice(2), 16));
     // \uXXXX, or a surrogate pair written as two escapes.
-    const units = match.split('\\u').filter((u) => u !== '').map((u) => Number.parseInt(u, 16));
+    const units = escape.split(/\\+u/).filter((u) => u !== '').map((u) => Number.parseInt(u, 16));
     return String.fromCharCode(...units);
   }
   return undefined;
