@@ -8,6 +8,9 @@ import type { StageConfig } from '../../config/schema';
 import { SimulatedComprehendDetector } from '../../local/simulated-comprehend';
 import { hostileCorpus } from '../helpers/hostile-corpus';
 import { makeTrace } from '../helpers/trace-factory';
+import { testPseudonymiser } from '../helpers/pseudonymiser';
+import { PLANTED_VALUES, plantedRecords } from '../helpers/planted-identifiers';
+import type { PiiEntityDetector } from '../../lambdas/shared/ports';
 
 const tables = { databaseName: 'db', tracesTable: 'traces', auditTable: 'gate_audit' };
 const configFor = (stage: StageConfig) => gateConfigFromStage(stage, readRewardPolicy('v1'), tables);
@@ -22,7 +25,7 @@ describe('processBatch over the hostile corpus', () => {
 
   it('explains every record that is not delivered, with the expected reason code', async () => {
     const detector = new SimulatedComprehendDetector();
-    const outcome = await processBatch(records(corpus.map((c) => c.data)), { config: configFor(dev), detector, now });
+    const outcome = await processBatch(records(corpus.map((c) => c.data)), { config: configFor(dev), detector, pseudonymiser: testPseudonymiser, now });
     corpus.forEach((hostile, i) => {
       const diagnostic = outcome.diagnostics.find((d) => d.recordId === `r${i}`);
       expect([hostile.name, typeof diagnostic?.reason]).toEqual([hostile.name, 'string']);
@@ -35,7 +38,7 @@ describe('processBatch over the hostile corpus', () => {
   });
 
   it('counts every record exactly once, per result and per reason', async () => {
-    const outcome = await processBatch(records(corpus.map((c) => c.data)), { config: configFor(dev), detector: new SimulatedComprehendDetector(), now });
+    const outcome = await processBatch(records(corpus.map((c) => c.data)), { config: configFor(dev), detector: new SimulatedComprehendDetector(), pseudonymiser: testPseudonymiser, now });
     const { report } = outcome;
     expect(report.recordsIn).toBe(corpus.length);
     expect(report.delivered + report.discarded + report.failed + report.duplicates).toBe(corpus.length);
@@ -54,7 +57,7 @@ describe('processBatch per stage', () => {
       language: 'ko',
       input_messages: [{ role: 'user', content: '제 주민등록번호는 900101-1234568 이고 전화는 010-1234-5678 입니다.' }],
     });
-    const outcome = await processBatch(records([Buffer.from(JSON.stringify(trace))]), { config: configFor(prodKr), detector: new SimulatedComprehendDetector(), now });
+    const outcome = await processBatch(records([Buffer.from(JSON.stringify(trace))]), { config: configFor(prodKr), detector: new SimulatedComprehendDetector(), pseudonymiser: testPseudonymiser, now });
     const record = outcome.records[0]!;
     expect(record.result).toBe('Ok');
     const row = JSON.parse(Buffer.from(record.data, 'base64').toString('utf8'));
@@ -64,14 +67,57 @@ describe('processBatch per stage', () => {
   });
 
   it('stamps the simulated detector name on rows it scanned, so local rows say they were simulated', async () => {
-    const outcome = await processBatch(records([Buffer.from(JSON.stringify(makeTrace()))]), { config: configFor(dev), detector: new SimulatedComprehendDetector(), now });
+    const outcome = await processBatch(records([Buffer.from(JSON.stringify(makeTrace()))]), { config: configFor(dev), detector: new SimulatedComprehendDetector(), pseudonymiser: testPseudonymiser, now });
     const row = JSON.parse(Buffer.from(outcome.records[0]!.data, 'base64').toString('utf8'));
     expect(row.pii_scanner).toBe('comprehend-simulated');
   });
 
   it('gives an empty batch an empty result', async () => {
-    const outcome = await processBatch([], { config: configFor(dev), detector: new SimulatedComprehendDetector(), now });
+    const outcome = await processBatch([], { config: configFor(dev), detector: new SimulatedComprehendDetector(), pseudonymiser: testPseudonymiser, now });
     expect(outcome.records).toEqual([]);
     expect(outcome.report.recordsIn).toBe(0);
+  });
+});
+
+describe('processBatch and personal values in identifiers', () => {
+  const planted = plantedRecords();
+
+  it('lets no planted value into a row, a diagnostic or a metric key, and pseudonymises sessions', async () => {
+    const outcome = await processBatch(records(planted.map((p) => p.data)), { config: configFor(dev), detector: new SimulatedComprehendDetector(), pseudonymiser: testPseudonymiser, now });
+    const rows = outcome.records.filter((r) => r.result === 'Ok').map((r) => Buffer.from(r.data, 'base64').toString('utf8'));
+    const { report } = outcome;
+    const metricKeys = [
+      ...report.failuresByReason.keys(),
+      ...report.discardsByGateReason.keys(),
+      ...report.discardsByVariantGate.keys(),
+      ...report.discardsByAgentGate.keys(),
+      ...report.byVariant.keys(),
+      ...report.byAgent.keys(),
+    ];
+    const surfaces = { rows: rows.join('\n'), diagnostics: JSON.stringify(outcome.diagnostics), metrics: metricKeys.join('\n') };
+    for (const { needles } of PLANTED_VALUES) {
+      for (const needle of needles) {
+        for (const [surface, text] of Object.entries(surfaces)) expect([needle, surface, text.includes(needle)]).toEqual([needle, surface, false]);
+      }
+    }
+    const sessions = rows.map((row) => (JSON.parse(row) as { session_id?: unknown }).session_id).filter((s) => s !== undefined);
+    expect(sessions.length).toBeGreaterThan(0);
+    for (const session of sessions) expect(session).toMatch(/^hmac-sha256:[0-9a-f]{64}$/);
+    expect(report.failed).toBe(planted.filter((p) => p.target !== 'session_id' && p.target !== 'none').length);
+  });
+
+  it('writes only the error name of a scanner failure whose message quotes the text it was sent', async () => {
+    const quoting: PiiEntityDetector = {
+      name: 'quoting',
+      maxTextBytes: 100_000,
+      detect: async (text) => {
+        throw Object.assign(new Error(`Value '${text}' failed to satisfy constraint`), { name: 'ValidationException' });
+      },
+    };
+    const trace = makeTrace({ output: 'Reach Jane Doe at jane.doe@example.com or +1 415 555 0123.' });
+    const outcome = await processBatch(records([Buffer.from(JSON.stringify(trace))]), { config: configFor(dev), detector: quoting, pseudonymiser: testPseudonymiser, now });
+    const audit = JSON.parse(Buffer.from(outcome.records[0]!.data, 'base64').toString('utf8')) as Record<string, unknown>;
+    expect(audit.reason).toBe('pii_scan_failed: ValidationException');
+    expect(JSON.stringify(outcome.diagnostics)).not.toMatch(/Jane|jane\.doe|555/);
   });
 });
