@@ -26,6 +26,7 @@ import type { Discard } from './gates/verdict';
 import { auditRow, traceRow } from './lake-rows';
 import { normalizeRecord } from './normalize';
 import { scanAndMaskTraces, type PiiScanRequest } from './pii/pii-scan';
+import { IDENTIFIER_RULES, identifierViolation } from './identifiers';
 import { safeReason } from './reasons';
 import { RowGuardError } from './row-guard';
 import { scoreTrace } from './reward/score';
@@ -68,6 +69,14 @@ interface Candidate {
   readonly scope: TrainingScope;
 }
 
+/**
+ * The trace id as diagnostics may carry it: the schema gate validated it already, and this checks it
+ * again at the point where it leaves for the log, like every other value that leaves.
+ */
+function loggable(traceId: string | undefined): { traceId?: string } {
+  return traceId !== undefined && identifierViolation(IDENTIFIER_RULES['trace-id'], traceId) === undefined ? { traceId } : {};
+}
+
 /** Runs the cheap local gates in order; the first that discards decides the reason. */
 function localGates(trace: Trace, config: GateConfig): Discard | { confidentiality: ConfidentialityLevel; scope: TrainingScope } {
   const region = checkRegion(trace, config.dataBoundary);
@@ -96,7 +105,7 @@ export async function processBatch(input: readonly FirehoseInputRecord[], deps: 
     const safe = safeReason(reason);
     countFailure(report, safe);
     output[index] = { recordId: record.recordId, result: 'ProcessingFailed', data: record.data };
-    diagnostics.push({ recordId: record.recordId, ...(traceId === undefined ? {} : { traceId }), result: 'ProcessingFailed', reason: `schema: ${safe}` });
+    diagnostics.push({ recordId: record.recordId, ...loggable(traceId), result: 'ProcessingFailed', reason: `schema: ${safe}` });
   };
 
   const discard = (index: number, record: FirehoseInputRecord, trace: Trace, found: Discard): void => {
@@ -110,7 +119,7 @@ export async function processBatch(input: readonly FirehoseInputRecord[], deps: 
     }
     countDiscard(report, trace, verdict);
     output[index] = okRecord(record.recordId, row, auditRoute);
-    diagnostics.push({ recordId: record.recordId, traceId: trace.trace_id, result: 'Ok', table: config.auditTable, reason: `${verdict.gate}: ${verdict.reason}` });
+    diagnostics.push({ recordId: record.recordId, ...loggable(trace.trace_id), result: 'Ok', table: config.auditTable, reason: `${verdict.gate}: ${verdict.reason}` });
   };
 
   input.forEach((record, index) => {
@@ -123,7 +132,7 @@ export async function processBatch(input: readonly FirehoseInputRecord[], deps: 
     if (seen.has(trace.trace_id)) {
       countDuplicate(report);
       output[index] = { recordId: record.recordId, result: 'Dropped', data: record.data };
-      diagnostics.push({ recordId: record.recordId, traceId: trace.trace_id, result: 'Dropped', reason: 'duplicate: trace id already in this batch' });
+      diagnostics.push({ recordId: record.recordId, ...loggable(trace.trace_id), result: 'Dropped', reason: 'duplicate: trace id already in this batch' });
       return;
     }
     seen.add(trace.trace_id);
@@ -175,7 +184,7 @@ export async function processBatch(input: readonly FirehoseInputRecord[], deps: 
     }
     countKept(report, scan.trace, reward);
     output[index] = okRecord(record.recordId, row, tracesRoute);
-    diagnostics.push({ recordId: record.recordId, traceId: scan.trace.trace_id, result: 'Ok', table: config.tracesTable });
+    diagnostics.push({ recordId: record.recordId, ...loggable(scan.trace.trace_id), result: 'Ok', table: config.tracesTable });
   });
 
   const records = output.map((record, index) => {

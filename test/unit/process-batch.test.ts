@@ -121,3 +121,16 @@ describe('processBatch and personal values in identifiers', () => {
     expect(JSON.stringify(outcome.diagnostics)).not.toMatch(/Jane|jane\.doe|555/);
   });
 });
+
+describe('processBatch and the row guard', () => {
+  it('fails a record whose row would hold a value its column does not allow, naming the column only', async () => {
+    const detector = new SimulatedComprehendDetector();
+    Object.defineProperty(detector, 'name', { value: 'scanner of jane.doe@example.com' });
+    const outcome = await processBatch(records([Buffer.from(JSON.stringify(makeTrace({ trace_id: 'tr-guarded' })))]), { config: configFor(dev), detector, pseudonymiser: testPseudonymiser, now });
+    expect(outcome.records[0]?.result).toBe('ProcessingFailed');
+    expect(outcome.diagnostics).toEqual([
+      { recordId: 'r0', traceId: 'tr-guarded', result: 'ProcessingFailed', reason: 'schema: unsafe_column: traces.pii_scanner failed its vocabulary rule; the record was not written' },
+    ]);
+    expect(outcome.report.failuresByReason.get('unsafe_column')).toBe(1);
+  });
+});
