@@ -17,6 +17,7 @@ import { readRewardPolicy } from '../config/reward-policies/read';
 import type { FirehoseInputRecord } from '../lambdas/gate-score/firehose-records';
 import { gateConfigFromStage, type GateConfig } from '../lambdas/gate-score/gate-config';
 import { processBatch } from '../lambdas/gate-score/process-batch';
+import { createPseudonymiser } from '../lambdas/shared/pseudonymisation';
 import type { PiiEntity, PiiEntityDetector } from '../lambdas/shared/ports';
 import { scanAndMaskTraces } from '../lambdas/gate-score/pii/pii-scan';
 import { SimulatedComprehendDetector } from '../local/simulated-comprehend';
@@ -97,12 +98,14 @@ async function tracesPerCpuSecond(batchSize: number, seconds: number, pass: () =
 async function cpuThroughput(config: GateConfig, seconds: number): Promise<void> {
   const batch = benchTraceRecords(1500, 2048);
   const detector = new InstantDetector();
+  // A fixed bench key: pseudonyms are part of the measured path, the key's origin is not.
+  const pseudonymiser = createPseudonymiser(Buffer.alloc(32, 7));
   // The floor: only what any Firehose transformation must do (decode base64 JSON, encode it back).
   const floor = await tracesPerCpuSecond(batch.length, seconds, async () => {
     for (const record of batch) Buffer.from(JSON.stringify(JSON.parse(Buffer.from(record.data, 'base64').toString('utf8')))).toString('base64');
   });
   const gate = await tracesPerCpuSecond(batch.length, seconds, async () => {
-    await processBatch(batch, { config, detector, now: () => new Date() });
+    await processBatch(batch, { config, detector, pseudonymiser, now: () => new Date() });
   });
   console.log('\n3. CPU throughput, Comprehend excluded (target >= 20,000 traces/s per core; one thread, per CPU-second incl. GC)');
   console.log(`   decode + re-encode only (floor) ${pad(Math.round(floor.perSecond).toLocaleString('en-US'), 9)} traces/s`);

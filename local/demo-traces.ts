@@ -2,7 +2,8 @@
  * Deterministic demo traffic for local mode: realistic RAG traces in the native format with personal
  * data in the text, a mix of consent, regions, confidentiality and languages so every gate has work,
  * two serving variants (the candidate answers less faithfully), feedback on some traces, and a few
- * malformed and duplicate records. Seeded, so every run produces the same batch.
+ * malformed and duplicate records. Session ids are what messaging channels send (a WhatsApp number
+ * for some), so the local lake shows them pseudonymised. Seeded, so every run produces the same batch.
  */
 import type { DataBoundary } from '../config/boundaries';
 import { BOUNDARY_REGIONS } from '../config/boundaries';
@@ -110,6 +111,8 @@ export function generateDemoRecords(options: DemoOptions): DemoRecord[] {
       timestamp: new Date(start.getTime() + i * 7_000).toISOString(),
       agent_id: pick(random, ['rag-qa-agent', 'rag-qa-agent', 'code-reviewer', 'support-bot']),
       request_id: `req-demo-${i}`,
+      // Not drawn from `random`, so the rest of the batch is the same as without session ids.
+      session_id: i % 3 === 0 ? `whatsapp:+1415555${String(1000 + Math.floor(i / 3) % 100)}` : `web-session-${Math.floor(i / 4)}`,
       model: {
         family: 'qwen3',
         name: 'qwen3-4b',

@@ -16,8 +16,10 @@ import { processBatch, type RecordDiagnostic } from '../lambdas/gate-score/proce
 import { FEEDBACK_TABLE, GATE_AUDIT_TABLE, TRACES_TABLE } from '../lambdas/shared/lake-tables';
 import { withLanguageDetectors } from '../lambdas/shared/language-detectors';
 import type { FeedbackSink } from '../lambdas/shared/ports';
+import { createPseudonymiser } from '../lambdas/shared/pseudonymisation';
 import { generateDemoRecords, type DemoRecord } from './demo-traces';
 import { LocalLake } from './local-lake';
+import { LocalPseudonymisationKeyProvider } from './local-pseudonymisation-key';
 import { SimulatedComprehendDetector } from './simulated-comprehend';
 import { simulatedEntityDetectors } from './simulated-korean-ner';
 
@@ -89,6 +91,8 @@ export async function runLocalIngest(options: LocalIngestOptions): Promise<Local
   const comprehend = new SimulatedComprehendDetector({ latencyMs: options.comprehendLatencyMs, tps: options.comprehendTps });
   const entityDetectors = simulatedEntityDetectors(stage.pii);
   const detector = withLanguageDetectors(comprehend, entityDetectors);
+  // The local lake's own key, generated on first use in the lake directory (labelled local).
+  const pseudonymiser = createPseudonymiser(await new LocalPseudonymisationKeyProvider(options.lakeDir).key());
   const lake = await LocalLake.open(options.lakeDir);
   const errorDir = join(options.lakeDir, 'errors');
   mkdirSync(errorDir, { recursive: true });
@@ -103,7 +107,7 @@ export async function runLocalIngest(options: LocalIngestOptions): Promise<Local
 
   try {
     for (const batch of batches) {
-      const outcome = await processBatch(batch, { config, detector, now: clock });
+      const outcome = await processBatch(batch, { config, detector, pseudonymiser, now: clock });
       const byTable = new Map<string, object[]>();
       for (const record of outcome.records) {
         if (record.result === 'Ok') {

@@ -69,6 +69,12 @@ describe.each(STAGE_NAMES)('cdk-nag AwsSolutions in %s', (stage) => {
     expect(loopAcks).toEqual(expect.arrayContaining(['AwsSolutions-APIG4', 'AwsSolutions-COG4', 'AwsSolutions-SMG4']));
   });
 
+  test('the pseudonymisation key is the only secret of the data stack, and it says why it is not rotated', () => {
+    const dataAcks = acknowledgements(synthesizedWithNag(stage)).filter((a) => a.path.startsWith(`sial-${stage}-data/`) && a.id.replace(/^Annotation::/i, '') === 'AwsSolutions-SMG4');
+    expect(dataAcks.map((a) => a.path)).toEqual([`sial-${stage}-data/PseudonymisationKey/Secret`]);
+    expect(dataAcks[0]?.reason).toMatch(/breaking joins/);
+  });
+
   test('the canary rollout acknowledges its wildcards one by one, on the role that holds each', () => {
     const rolloutAcks = acknowledgements(synthesizedWithNag(stage)).filter((a) => a.path.startsWith(`sial-${stage}-loop/Rollout/`));
     const ids = (role: string): string[] => rolloutAcks.filter((a) => a.path === `sial-${stage}-loop/Rollout/${role}`).map((a) => a.id.replace(/^Annotation::/i, ''));

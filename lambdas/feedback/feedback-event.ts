@@ -5,14 +5,17 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { FEEDBACK_OUTCOMES, idSchema } from '../gate-score/trace';
+import { guardRow } from '../gate-score/row-guard';
+import { FEEDBACK_OUTCOMES, agentIdSchema, requestIdSchema, traceIdSchema } from '../gate-score/trace';
+import { FEEDBACK_TABLE } from '../shared/lake-tables';
 
-export const agentIdSchema = idSchema;
+/** The agent id of the path: the same rule as a trace's agent id, so feedback joins traces. */
+export { agentIdSchema };
 
 export const feedbackBodySchema = z.strictObject({
-  request_id: idSchema,
+  request_id: requestIdSchema,
   /** Optional: lets the dataset build join by trace id when the producer knows it. */
-  trace_id: idSchema.optional(),
+  trace_id: traceIdSchema.optional(),
   outcome: z.enum(FEEDBACK_OUTCOMES),
   metadata: z
     .strictObject({
@@ -65,7 +68,8 @@ export function parseFeedbackBody(text: string | null | undefined): FeedbackPars
 }
 
 /**
- * The lake row. `feedback_id` is a hash of the event's content, so a client that retries a POST
+ * The lake row, checked column by column against the table definition (throws RowGuardError, a
+ * defect, if a validated body could still produce a column it must not). `feedback_id` is a hash of the event's content, so a client that retries a POST
  * produces the same id and the dataset build keeps one row per id, without a dedup table on the hot path.
  */
 export function feedbackRow(agentId: string, body: FeedbackBody, receivedAt: Date): FeedbackRow {
@@ -74,7 +78,7 @@ export function feedbackRow(agentId: string, body: FeedbackBody, receivedAt: Dat
     .update(JSON.stringify([agentId, body.request_id, body.trace_id ?? null, body.outcome, quality]))
     .digest('hex')
     .slice(0, 32);
-  return {
+  const row: FeedbackRow = {
     feedback_id: feedbackId,
     agent_id: agentId,
     request_id: body.request_id,
@@ -85,4 +89,6 @@ export function feedbackRow(agentId: string, body: FeedbackBody, receivedAt: Dat
     token_count: body.metadata?.token_count ?? null,
     received_at: receivedAt.getTime() * 1000,
   };
+  guardRow(FEEDBACK_TABLE, row);
+  return row;
 }

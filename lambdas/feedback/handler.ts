@@ -31,6 +31,7 @@ async function feedback(event: APIGatewayProxyEvent): Promise<APIGatewayProxyRes
 }
 
 export const handler = middy(feedback)
-  .use(captureLambdaHandler(tracer))
-  .use(injectLambdaContext(logger))
+  // Neither the request nor the response is recorded: an error response names the client's unknown keys.
+  .use(captureLambdaHandler(tracer, { captureResponse: false }))
+  .use(injectLambdaContext(logger, { logEvent: false }))
   .use(logMetrics(metrics));

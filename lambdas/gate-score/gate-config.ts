@@ -8,6 +8,14 @@ import { DATA_BOUNDARIES } from '../../config/boundaries';
 import { piiSchema, type StageConfig } from '../../config/schema';
 import { rewardPolicySchema, type RewardPolicy } from './reward/policy';
 
+/** The gate function's environment variables: the construct sets them, the handler reads them. */
+export const GATE_ENV = {
+  /** The gate configuration as JSON ({@link gateConfigSchema}). */
+  config: 'GATE_CONFIG',
+  /** ARN of the Secrets Manager secret that holds the stage's pseudonymisation key. */
+  pseudonymisationKeySecretArn: 'PSEUDONYMISATION_KEY_SECRET_ARN',
+} as const;
+
 export const gateConfigSchema = z.strictObject({
   stage: z.string().min(1),
   dataBoundary: z.enum(DATA_BOUNDARIES),

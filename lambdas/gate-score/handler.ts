@@ -2,32 +2,46 @@
  * Firehose data-transformation Lambda: gates and scores a batch of traces (process-batch.ts) and
  * routes each record to the `traces` or `gate_audit` Iceberg table. Thin on purpose: configuration,
  * clients and Powertools are set up once per execution environment; the work is in the domain modules.
+ *
+ * The pseudonymisation key is read from Secrets Manager when the environment starts and kept; an
+ * invocation waits for it, and fails (Firehose retries the batch) while it cannot be read: nothing is
+ * gated without it. The log carries counts, validated ids and checked reasons only, never the event.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { FirehoseTransformationEvent } from 'aws-lambda';
 import { ComprehendPiiDetector, createComprehendClient } from '../shared/aws/comprehend-detector';
 import { createEntityDetectors, createSageMakerRuntimeClient } from '../shared/aws/sagemaker-ner-detector';
 import { withLanguageDetectors } from '../shared/language-detectors';
+import { SecretsManagerPseudonymisationKeyProvider } from '../shared/aws/secrets-manager-pseudonymisation-key';
 import { logger, metrics, tracer } from '../shared/powertools';
+import { createPseudonymiser, type Pseudonymiser } from '../shared/pseudonymisation';
 import type { FirehoseOutputRecord } from './firehose-records';
-import { parseGateConfig } from './gate-config';
+import { GATE_ENV, parseGateConfig } from './gate-config';
 import { processBatch } from './process-batch';
 import { publishBatchMetrics } from './publish-metrics';
 
 // Fail at cold start, not per record: a misconfigured gate must not gate anything.
-const config = parseGateConfig(process.env.GATE_CONFIG);
+const config = parseGateConfig(process.env[GATE_ENV.config]);
 const known = { agents: new Set(Object.keys(config.agentSlosMs)), targetModels: new Set(config.targetModelIds) };
 // The stage's named-entity endpoints (e.g. Korean) ride beside Comprehend; a stage without any
 // builds no SageMaker client.
 const entityDetectors =
   Object.keys(config.pii.entityDetectors).length > 0 ? createEntityDetectors(config.pii, tracer.captureAWSv3Client(createSageMakerRuntimeClient())) : {};
 const detector = withLanguageDetectors(new ComprehendPiiDetector(tracer.captureAWSv3Client(createComprehendClient())), entityDetectors);
+const keySecretArn = process.env[GATE_ENV.pseudonymisationKeySecretArn];
+if (!keySecretArn) throw new Error(`${GATE_ENV.pseudonymisationKeySecretArn} is not set: the construct passes the pseudonymisation key secret's ARN`);
+const keyProvider = new SecretsManagerPseudonymisationKeyProvider(tracer.captureAWSv3Client(new SecretsManagerClient({})), keySecretArn);
+// Started during the cold start; the first invocation awaits it (a failure surfaces there, and is retried).
+keyProvider.key().catch(() => undefined);
+let pseudonymiser: Pseudonymiser | undefined;
 
 async function gateAndScore(event: FirehoseTransformationEvent): Promise<{ records: FirehoseOutputRecord[] }> {
-  const outcome = await processBatch(event.records, { config, detector, now: () => new Date() });
+  pseudonymiser ??= createPseudonymiser(await keyProvider.key());
+  const outcome = await processBatch(event.records, { config, detector, pseudonymiser, now: () => new Date() });
   publishBatchMetrics(metrics, outcome.report, known, config.stage);
   const { report } = outcome;
   logger.info('batch gated', {
@@ -38,7 +52,7 @@ async function gateAndScore(event: FirehoseTransformationEvent): Promise<{ recor
     duplicates: report.duplicates,
     rewardPolicyVersion: config.rewardPolicy.version,
   });
-  // Ids and reasons only: record content may hold personal data and never reaches the logs.
+  // Validated ids and checked reasons only: record content may hold personal data and never reaches the logs.
   for (const d of outcome.diagnostics) {
     if (d.reason !== undefined) logger.info('record not delivered to traces', { recordId: d.recordId, traceId: d.traceId, result: d.result, reason: d.reason });
   }
@@ -47,5 +61,6 @@ async function gateAndScore(event: FirehoseTransformationEvent): Promise<{ recor
 
 export const handler = middy(gateAndScore)
   .use(captureLambdaHandler(tracer, { captureResponse: false }))
-  .use(injectLambdaContext(logger))
+  // Never the event, whatever POWERTOOLS_LOGGER_LOG_EVENT says: records are raw, unmasked traces.
+  .use(injectLambdaContext(logger, { logEvent: false }))
   .use(logMetrics(metrics));

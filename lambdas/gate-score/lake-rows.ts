@@ -2,12 +2,18 @@
  * Builds the rows Firehose writes into the Iceberg tables (see lambdas/shared/lake-tables.ts for the
  * column definitions; a unit test keeps the two in step). Timestamps are epoch microseconds, which is
  * what Firehose's Iceberg destination expects for timestamp columns.
+ *
+ * Both builders check the finished row against its table definition (row-guard.ts) and throw
+ * RowGuardError rather than return a row with a column that holds what it must not.
  */
 import type { DataBoundary } from '../../config/boundaries';
 import type { ConfidentialityLevel } from '../../config/schema';
 import type { TrainingScope } from './gates/confidentiality-gate';
 import type { Discard } from './gates/verdict';
+import { GATE_AUDIT_TABLE, TRACES_TABLE } from '../shared/lake-tables';
+import type { Pseudonym } from '../shared/pseudonymisation';
 import type { Reward, RewardComponents } from './reward/score';
+import { guardRow } from './row-guard';
 import type { Message, ToolCall, Trace, TraceFormat } from './trace';
 
 /** Milliseconds since the epoch -> microseconds. */
@@ -20,7 +26,8 @@ export interface TraceLakeRow {
   ts: number;
   agent_id: string;
   request_id: string | null;
-  session_id: string | null;
+  /** The keyed pseudonym of the producer's session id, never the id itself. */
+  session_id: Pseudonym | null;
   model: string;
   model_family: string;
   model_version: string;
@@ -65,7 +72,10 @@ export interface GateAuditRow {
 
 /** Everything known about a kept trace once it has passed every gate and been scored. */
 export interface KeptTrace {
+  /** The masked trace. Its `session_id`, if any, is ignored: only {@link session} is written. */
   readonly masked: Trace;
+  /** The pseudonym of the trace's session id (process-batch.ts computes it right after normalisation). */
+  readonly session: Pseudonym | null;
   readonly format: TraceFormat;
   readonly boundary: DataBoundary;
   readonly confidentiality: ConfidentialityLevel;
@@ -76,15 +86,19 @@ export interface KeptTrace {
   readonly reward: Reward;
 }
 
-/** The lake row of a kept trace. Only called after the consent gate, hence `consent: true`. */
+/**
+ * The lake row of a kept trace. Only called after the consent gate, hence `consent: true`.
+ *
+ * @throws RowGuardError when a column would hold what its definition does not allow
+ */
 export function traceRow(kept: KeptTrace, gatedAt: Date): TraceLakeRow {
   const t = kept.masked;
-  return {
+  const row: TraceLakeRow = {
     trace_id: t.trace_id,
     ts: toEpochMicros(new Date(t.timestamp)),
     agent_id: t.agent_id,
     request_id: t.request_id ?? null,
-    session_id: t.session_id ?? null,
+    session_id: kept.session,
     model: t.model.name,
     model_family: t.model.family,
     model_version: t.model.version,
@@ -116,11 +130,18 @@ export function traceRow(kept: KeptTrace, gatedAt: Date): TraceLakeRow {
     source_format: kept.format,
     gated_at: toEpochMicros(gatedAt),
   };
+  guardRow(TRACES_TABLE, row);
+  return row;
 }
 
-/** The content-free audit row of a discarded trace: ids, gate, reason and time, nothing the user wrote. */
+/**
+ * The content-free audit row of a discarded trace: ids, gate, reason and time, nothing the user wrote.
+ *
+ * @throws RowGuardError when a column would hold what its definition does not allow (e.g. a reason
+ *   that did not pass `safeReason`)
+ */
 export function auditRow(trace: Trace, discard: Discard, boundary: DataBoundary, at: Date): GateAuditRow {
-  return {
+  const row: GateAuditRow = {
     trace_id: trace.trace_id,
     gate: discard.gate,
     reason: discard.reason,
@@ -129,4 +150,6 @@ export function auditRow(trace: Trace, discard: Discard, boundary: DataBoundary,
     model: trace.model.name,
     data_boundary: boundary,
   };
+  guardRow(GATE_AUDIT_TABLE, row);
+  return row;
 }

@@ -6,8 +6,16 @@
  *   repeat of a trace id        -> Dropped (the first copy is the one written)
  *   discarded by a gate         -> Ok, routed to `gate_audit` as a content-free row
  *   kept                        -> Ok, routed to `traces` as a masked, scored row
+ *
+ * What leaves this function never carries text that skipped the PII checks:
+ * - identifiers were validated by the schema gate (identifiers.ts) before any row exists;
+ * - a producer's session id is replaced by its keyed pseudonym right after normalisation, before the
+ *   gates, the scan, the rows or the diagnostics see the trace;
+ * - every reason (audit column, metric dimension, diagnostic) passes `safeReason`;
+ * - every row is checked column by column against its table definition (row-guard.ts) as it is built.
  */
 import type { PiiEntityDetector, Sleep } from '../shared/ports';
+import type { Pseudonym, Pseudonymiser } from '../shared/pseudonymisation';
 import { countDiscard, countDuplicate, countFailure, countKept, countTraceIn, newBatchReport, type BatchReport } from './batch-report';
 import { decodeRecord, okRecord, type FirehoseInputRecord, type FirehoseOutputRecord, type IcebergRoute } from './firehose-records';
 import type { GateConfig } from './gate-config';
@@ -18,6 +26,9 @@ import type { Discard } from './gates/verdict';
 import { auditRow, traceRow } from './lake-rows';
 import { normalizeRecord } from './normalize';
 import { scanAndMaskTraces, type PiiScanRequest } from './pii/pii-scan';
+import { IDENTIFIER_RULES, identifierViolation } from './identifiers';
+import { safeReason } from './reasons';
+import { RowGuardError } from './row-guard';
 import { scoreTrace } from './reward/score';
 import type { Trace, TraceFormat } from './trace';
 import type { ConfidentialityLevel } from '../../config/schema';
@@ -25,12 +36,14 @@ import type { ConfidentialityLevel } from '../../config/schema';
 export interface GateDependencies {
   readonly config: GateConfig;
   readonly detector: PiiEntityDetector;
+  /** Keyed pseudonyms under the stage's pseudonymisation key (session ids). */
+  readonly pseudonymiser: Pseudonymiser;
   /** The clock stamped on rows (`gated_at`, `discarded_at`). */
   readonly now: () => Date;
   readonly sleep?: Sleep;
 }
 
-/** Per-record diagnostics for logs: never content, only ids and reasons. */
+/** Per-record diagnostics for logs: never content, only validated ids and checked reasons. */
 export interface RecordDiagnostic {
   readonly recordId: string;
   readonly traceId?: string;
@@ -47,11 +60,21 @@ export interface BatchOutcome {
 
 interface Candidate {
   readonly index: number;
-  readonly recordId: string;
+  readonly record: FirehoseInputRecord;
   readonly trace: Trace;
+  /** The pseudonym of the producer's session id; the raw id is not kept anywhere. */
+  readonly session: Pseudonym | null;
   readonly format: TraceFormat;
   readonly confidentiality: ConfidentialityLevel;
   readonly scope: TrainingScope;
+}
+
+/**
+ * The trace id as diagnostics may carry it: the schema gate validated it already, and this checks it
+ * again at the point where it leaves for the log, like every other value that leaves.
+ */
+function loggable(traceId: string | undefined): { traceId?: string } {
+  return traceId !== undefined && identifierViolation(IDENTIFIER_RULES['trace-id'], traceId) === undefined ? { traceId } : {};
 }
 
 /** Runs the cheap local gates in order; the first that discards decides the reason. */
@@ -77,70 +100,91 @@ export async function processBatch(input: readonly FirehoseInputRecord[], deps: 
   const tracesRoute: IcebergRoute = { destinationDatabaseName: config.databaseName, destinationTableName: config.tracesTable, operation: 'insert' };
   const auditRoute: IcebergRoute = { destinationDatabaseName: config.databaseName, destinationTableName: config.auditTable, operation: 'insert' };
 
-  const discard = (index: number, recordId: string, trace: Trace, verdict: Discard): void => {
+  /** A record that cannot be written: counted, logged with a checked reason, kept raw by Firehose only. */
+  const fail = (index: number, record: FirehoseInputRecord, reason: string, traceId?: string): void => {
+    const safe = safeReason(reason);
+    countFailure(report, safe);
+    output[index] = { recordId: record.recordId, result: 'ProcessingFailed', data: record.data };
+    diagnostics.push({ recordId: record.recordId, ...loggable(traceId), result: 'ProcessingFailed', reason: `schema: ${safe}` });
+  };
+
+  const discard = (index: number, record: FirehoseInputRecord, trace: Trace, found: Discard): void => {
+    const verdict: Discard = { gate: found.gate, reason: safeReason(found.reason) };
+    let row;
+    try {
+      row = auditRow(trace, verdict, config.dataBoundary, now);
+    } catch (error) {
+      if (error instanceof RowGuardError) return fail(index, record, error.reason, trace.trace_id);
+      throw error;
+    }
     countDiscard(report, trace, verdict);
-    output[index] = okRecord(recordId, auditRow(trace, verdict, config.dataBoundary, now), auditRoute);
-    diagnostics.push({ recordId, traceId: trace.trace_id, result: 'Ok', table: config.auditTable, reason: `${verdict.gate}: ${verdict.reason}` });
+    output[index] = okRecord(record.recordId, row, auditRoute);
+    diagnostics.push({ recordId: record.recordId, ...loggable(trace.trace_id), result: 'Ok', table: config.auditTable, reason: `${verdict.gate}: ${verdict.reason}` });
   };
 
   input.forEach((record, index) => {
     const decoded = decodeRecord(record.data);
     const normalised = decoded.ok ? normalizeRecord(decoded.value) : { ok: false as const, reason: decoded.reason };
-    if (!normalised.ok) {
-      countFailure(report, normalised.reason);
-      output[index] = { recordId: record.recordId, result: 'ProcessingFailed', data: record.data };
-      diagnostics.push({ recordId: record.recordId, result: 'ProcessingFailed', reason: `schema: ${normalised.reason}` });
-      return;
-    }
-    const trace = normalised.trace;
+    if (!normalised.ok) return fail(index, record, normalised.reason);
+    // The raw session id goes no further than this line: only its pseudonym travels with the trace.
+    const { session_id: sessionId, ...trace } = normalised.trace;
+    const session = sessionId === undefined ? null : deps.pseudonymiser.pseudonymise('session', sessionId);
     if (seen.has(trace.trace_id)) {
       countDuplicate(report);
       output[index] = { recordId: record.recordId, result: 'Dropped', data: record.data };
-      diagnostics.push({ recordId: record.recordId, traceId: trace.trace_id, result: 'Dropped', reason: 'duplicate: trace id already in this batch' });
+      diagnostics.push({ recordId: record.recordId, ...loggable(trace.trace_id), result: 'Dropped', reason: 'duplicate: trace id already in this batch' });
       return;
     }
     seen.add(trace.trace_id);
     countTraceIn(report, trace);
     const verdict = localGates(trace, config);
-    if ('gate' in verdict) discard(index, record.recordId, trace, verdict);
-    else candidates.push({ index, recordId: record.recordId, trace, format: normalised.format, ...verdict });
+    if ('gate' in verdict) discard(index, record, trace, verdict);
+    else candidates.push({ index, record, trace, session, format: normalised.format, ...verdict });
   });
 
   // PII last: only traces every cheaper gate kept are sent to the scanner (less cost, less data in flight).
-  const requests: PiiScanRequest[] = candidates.map((c) => ({ key: c.recordId, trace: c.trace }));
+  const requests: PiiScanRequest[] = candidates.map((c) => ({ key: c.record.recordId, trace: c.trace }));
   const scans = await scanAndMaskTraces(requests, { detector: deps.detector, config: config.pii, ...(deps.sleep ? { sleep: deps.sleep } : {}) });
 
   candidates.forEach((candidate, i) => {
+    const { index, record } = candidate;
     const scan = scans[i];
-    if (scan === undefined || scan.key !== candidate.recordId) {
+    if (scan === undefined || scan.key !== record.recordId) {
       // The scanner broke its one-outcome-per-request contract: fail closed for this trace.
-      discard(candidate.index, candidate.recordId, candidate.trace, { gate: 'pii', reason: 'pii_scan_failed: no scan outcome for this trace' });
+      discard(index, record, candidate.trace, { gate: 'pii', reason: 'pii_scan_failed: no scan outcome for this trace' });
       return;
     }
     if (scan.status === 'discarded') {
-      discard(candidate.index, candidate.recordId, candidate.trace, { gate: 'pii', reason: scan.reason });
+      discard(index, record, candidate.trace, { gate: 'pii', reason: scan.reason });
       return;
     }
     const sloMs = config.agentSlosMs[scan.trace.agent_id] ?? config.defaultLatencySloMs;
     const reward = scoreTrace(scan.trace, config.rewardPolicy, sloMs);
+    let row;
+    try {
+      row = traceRow(
+        {
+          masked: scan.trace,
+          session: candidate.session,
+          format: candidate.format,
+          boundary: config.dataBoundary,
+          confidentiality: candidate.confidentiality,
+          scope: candidate.scope,
+          language: scan.language,
+          // The detector's own name, so a row scanned by a simulated detector says so.
+          scanner: scan.scanner === 'comprehend' ? deps.detector.name : scan.scanner,
+          entitiesMasked: scan.entitiesMasked,
+          reward,
+        },
+        now,
+      );
+    } catch (error) {
+      if (error instanceof RowGuardError) return fail(index, record, error.reason, scan.trace.trace_id);
+      throw error;
+    }
     countKept(report, scan.trace, reward);
-    const row = traceRow(
-      {
-        masked: scan.trace,
-        format: candidate.format,
-        boundary: config.dataBoundary,
-        confidentiality: candidate.confidentiality,
-        scope: candidate.scope,
-        language: scan.language,
-        // The detector's own name, so a row scanned by a simulated detector says so.
-        scanner: scan.scanner === 'comprehend' ? deps.detector.name : scan.scanner,
-        entitiesMasked: scan.entitiesMasked,
-        reward,
-      },
-      now,
-    );
-    output[candidate.index] = okRecord(candidate.recordId, row, tracesRoute);
-    diagnostics.push({ recordId: candidate.recordId, traceId: scan.trace.trace_id, result: 'Ok', table: config.tracesTable });
+    output[index] = okRecord(record.recordId, row, tracesRoute);
+    diagnostics.push({ recordId: record.recordId, ...loggable(scan.trace.trace_id), result: 'Ok', table: config.tracesTable });
   });
 
   const records = output.map((record, index) => {

@@ -8,17 +8,22 @@
  */
 import { z } from 'zod';
 import { CONFIDENTIALITY_LEVELS } from '../../config/schema';
+import { identifierSchema } from './identifiers';
 
 /** Longest text accepted in one field; bigger fields are a schema failure, not a silent truncation. */
 export const MAX_FIELD_CHARS = 200_000;
 
 const text = z.string().max(MAX_FIELD_CHARS);
-/** Identifiers (trace, agent, request ids): bounded, and safe to log, partition on and put in a path. */
-export const idSchema = z
-  .string()
-  .min(1)
-  .max(256)
-  .regex(/^[A-Za-z0-9._:/@-]+$/, 'may contain only letters, digits and . _ : / @ -');
+/**
+ * Identifiers are written, partitioned on and logged as they are, so each has a strict rule
+ * (identifiers.ts): allowed characters, a length bound, and no structured personal data in it.
+ */
+export const traceIdSchema = identifierSchema('trace-id');
+export const requestIdSchema = identifierSchema('request-id');
+export const agentIdSchema = identifierSchema('agent-id');
+
+/** Longest producer session id accepted; it is stored only as a keyed pseudonym. */
+export const MAX_SESSION_ID_CHARS = 256;
 
 export const FEEDBACK_OUTCOMES = ['success', 'fallback', 'timeout', 'error', 'user_rejected'] as const;
 export type FeedbackOutcome = (typeof FEEDBACK_OUTCOMES)[number];
@@ -29,7 +34,7 @@ export const messageSchema = z.strictObject({
 });
 
 export const toolCallSchema = z.strictObject({
-  name: z.string().min(1).max(256),
+  name: identifierSchema('tool-name'),
   arguments: text,
   result: text.optional(),
   status: z.enum(['ok', 'error']),
@@ -42,27 +47,31 @@ export const feedbackSchema = z.strictObject({
 });
 
 export const modelRefSchema = z.strictObject({
-  family: z.string().min(1).max(64),
-  name: z.string().min(1).max(128),
-  version: z.string().min(1).max(128),
+  family: identifierSchema('model-family'),
+  name: identifierSchema('model-name'),
+  version: identifierSchema('model-version'),
   /** Serving variant, e.g. `current` or `candidate`: the canary alarms compare variants. */
-  variant: z.string().min(1).max(64),
+  variant: identifierSchema('model-variant'),
 });
 
 export const traceSchema = z.strictObject({
-  trace_id: idSchema,
+  trace_id: traceIdSchema,
   /** ISO-8601 instant, normalised to UTC with milliseconds. */
   timestamp: z.iso.datetime({ offset: true }),
-  agent_id: idSchema,
-  request_id: idSchema.optional(),
-  /** Producers' conversation ids are free-form (Langfuse sessionId, gen_ai.conversation.id); only control characters are refused. */
-  session_id: z.string().min(1).max(256).regex(/^\P{Cc}+$/u, 'must not contain control characters').optional(),
+  agent_id: agentIdSchema,
+  request_id: requestIdSchema.optional(),
+  /**
+   * Producers' conversation ids are free-form (Langfuse sessionId, gen_ai.conversation.id) and often
+   * personal (a phone number, a user handle): only control characters are refused here, and the gate
+   * replaces the value with its keyed pseudonym before anything is scanned, written or logged.
+   */
+  session_id: z.string().min(1).max(MAX_SESSION_ID_CHARS).regex(/^\P{Cc}+$/u, 'must not contain control characters').optional(),
   model: modelRefSchema,
   consent: z.boolean().optional(),
-  data_region: z.string().min(1).max(64).optional(),
+  data_region: identifierSchema('data-region').optional(),
   confidentiality: z.enum(CONFIDENTIALITY_LEVELS).optional(),
-  /** ISO 639 language of the conversation, when the producer declares it. */
-  language: z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/).optional(),
+  /** BCP 47 language of the conversation (language, script, region at most), when the producer declares it. */
+  language: identifierSchema('language').optional(),
   input_messages: z.array(messageSchema).max(500),
   retrieved_contexts: z.array(text).max(200),
   output: text,
@@ -79,7 +88,7 @@ export const traceSchema = z.strictObject({
   /** Cascade-routing tier that served the request, and whether the router later judged it misrouted. */
   route: z
     .strictObject({
-      tier: z.string().min(1).max(64).optional(),
+      tier: identifierSchema('route-tier').optional(),
       misrouted: z.boolean().optional(),
     })
     .optional(),

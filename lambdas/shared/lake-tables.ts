@@ -5,6 +5,11 @@
  * add new ones with the next free id.
  *
  * Timestamp columns are written by Firehose from epoch *microseconds* (Firehose's Iceberg contract).
+ *
+ * Every string column declares what it may hold (`content`): text that went through the PII scan, an
+ * identifier under a named rule, a keyed pseudonym, a value of the project's own vocabulary, or a
+ * gate reason. The row builders check each string against its class before a row leaves the
+ * function, and a unit test keeps every string column classified.
  */
 
 export type IcebergPrimitive = 'string' | 'boolean' | 'int' | 'long' | 'double' | 'timestamp';
@@ -23,13 +28,51 @@ export interface IcebergStructType {
 
 export type IcebergType = IcebergPrimitive | IcebergListType | IcebergStructType;
 
+/** The identifier rules (lambdas/gate-score/identifiers.ts holds each rule's characters and length). */
+export type IdentifierRuleName =
+  | 'trace-id'
+  | 'request-id'
+  | 'agent-id'
+  | 'model-family'
+  | 'model-name'
+  | 'model-version'
+  | 'model-variant'
+  | 'tool-name'
+  | 'route-tier'
+  | 'data-region'
+  | 'language';
+
+/**
+ * What a string column may hold:
+ * - `masked-text`: free text that went through the PII scan and was masked;
+ * - `identifier`: a producer's or our identifier, validated by its rule (characters, length, no
+ *   structured PII);
+ * - `pseudonym`: a keyed pseudonym (`hmac-sha256:<hex>`), never the value it stands for;
+ * - `vocabulary`: one of the project's own values (an enum, a configured name, a digest);
+ * - `reason`: a gate reason, `<code>: <detail>` in the project's words.
+ */
+export type ColumnContent =
+  | { readonly kind: 'masked-text' }
+  | { readonly kind: 'identifier'; readonly rule: IdentifierRuleName }
+  | { readonly kind: 'pseudonym' }
+  | { readonly kind: 'vocabulary' }
+  | { readonly kind: 'reason' };
+
 export interface IcebergField {
   readonly id: number;
   readonly name: string;
   readonly type: IcebergType;
   readonly required: boolean;
   readonly doc?: string;
+  /** What a string column (or a list of strings) may hold; see {@link ColumnContent}. */
+  readonly content?: ColumnContent;
 }
+
+const maskedText: ColumnContent = { kind: 'masked-text' };
+const pseudonym: ColumnContent = { kind: 'pseudonym' };
+const vocabulary: ColumnContent = { kind: 'vocabulary' };
+const reason: ColumnContent = { kind: 'reason' };
+const identifier = (rule: IdentifierRuleName): ColumnContent => ({ kind: 'identifier', rule });
 
 export interface IcebergPartitionField {
   readonly sourceName: string;
@@ -51,18 +94,18 @@ export interface LakeTableDefinition {
 const messageStruct: IcebergStructType = {
   type: 'struct',
   fields: [
-    { id: 101, name: 'role', type: 'string', required: true },
-    { id: 102, name: 'content', type: 'string', required: true },
+    { id: 101, name: 'role', type: 'string', required: true, content: vocabulary },
+    { id: 102, name: 'content', type: 'string', required: true, content: maskedText },
   ],
 };
 
 const toolCallStruct: IcebergStructType = {
   type: 'struct',
   fields: [
-    { id: 111, name: 'name', type: 'string', required: true },
-    { id: 112, name: 'arguments', type: 'string', required: true },
-    { id: 113, name: 'result', type: 'string', required: false },
-    { id: 114, name: 'status', type: 'string', required: true },
+    { id: 111, name: 'name', type: 'string', required: true, content: identifier('tool-name') },
+    { id: 112, name: 'arguments', type: 'string', required: true, content: maskedText },
+    { id: 113, name: 'result', type: 'string', required: false, content: maskedText },
+    { id: 114, name: 'status', type: 'string', required: true, content: vocabulary },
   ],
 };
 
@@ -82,40 +125,40 @@ export const TRACES_TABLE: LakeTableDefinition = {
   name: 'traces',
   description: 'Masked production traces that passed every gate, with reward components and the reward policy version',
   fields: [
-    { id: 1, name: 'trace_id', type: 'string', required: true },
+    { id: 1, name: 'trace_id', type: 'string', required: true, content: identifier('trace-id') },
     { id: 2, name: 'ts', type: 'timestamp', required: true, doc: 'trace start, UTC' },
-    { id: 3, name: 'agent_id', type: 'string', required: true },
-    { id: 4, name: 'request_id', type: 'string', required: false, doc: 'joins feedback events' },
-    { id: 5, name: 'session_id', type: 'string', required: false },
-    { id: 6, name: 'model', type: 'string', required: true, doc: 'model name; a partition column' },
-    { id: 7, name: 'model_family', type: 'string', required: true },
-    { id: 8, name: 'model_version', type: 'string', required: true },
-    { id: 9, name: 'model_variant', type: 'string', required: true },
+    { id: 3, name: 'agent_id', type: 'string', required: true, content: identifier('agent-id') },
+    { id: 4, name: 'request_id', type: 'string', required: false, doc: 'joins feedback events', content: identifier('request-id') },
+    { id: 5, name: 'session_id', type: 'string', required: false, content: pseudonym },
+    { id: 6, name: 'model', type: 'string', required: true, doc: 'model name; a partition column', content: identifier('model-name') },
+    { id: 7, name: 'model_family', type: 'string', required: true, content: identifier('model-family') },
+    { id: 8, name: 'model_version', type: 'string', required: true, content: identifier('model-version') },
+    { id: 9, name: 'model_variant', type: 'string', required: true, content: identifier('model-variant') },
     { id: 10, name: 'consent', type: 'boolean', required: true, doc: 'always true here: the consent gate discards the rest' },
-    { id: 11, name: 'data_region', type: 'string', required: true },
-    { id: 12, name: 'data_boundary', type: 'string', required: true },
-    { id: 13, name: 'confidentiality', type: 'string', required: true },
-    { id: 14, name: 'training_scope', type: 'string', required: true, doc: 'all-models | internal-only-models' },
-    { id: 15, name: 'language', type: 'string', required: true },
+    { id: 11, name: 'data_region', type: 'string', required: true, content: identifier('data-region') },
+    { id: 12, name: 'data_boundary', type: 'string', required: true, content: vocabulary },
+    { id: 13, name: 'confidentiality', type: 'string', required: true, content: vocabulary },
+    { id: 14, name: 'training_scope', type: 'string', required: true, doc: 'all-models | internal-only-models', content: vocabulary },
+    { id: 15, name: 'language', type: 'string', required: true, content: identifier('language') },
     { id: 16, name: 'input_messages', type: { type: 'list', elementId: 100, element: messageStruct, elementRequired: true }, required: true },
-    { id: 17, name: 'retrieved_contexts', type: { type: 'list', elementId: 103, element: 'string', elementRequired: true }, required: true },
-    { id: 18, name: 'output', type: 'string', required: true },
+    { id: 17, name: 'retrieved_contexts', type: { type: 'list', elementId: 103, element: 'string', elementRequired: true }, required: true, content: maskedText },
+    { id: 18, name: 'output', type: 'string', required: true, content: maskedText },
     { id: 19, name: 'tool_calls', type: { type: 'list', elementId: 110, element: toolCallStruct, elementRequired: true }, required: true },
-    { id: 20, name: 'feedback_outcome', type: 'string', required: false },
+    { id: 20, name: 'feedback_outcome', type: 'string', required: false, content: vocabulary },
     { id: 21, name: 'feedback_quality', type: 'double', required: false },
     { id: 22, name: 'error', type: 'boolean', required: true },
     { id: 23, name: 'latency_ms', type: 'double', required: false },
     { id: 24, name: 'input_tokens', type: 'long', required: false },
     { id: 25, name: 'output_tokens', type: 'long', required: false },
     { id: 26, name: 'cost_usd', type: 'double', required: false },
-    { id: 27, name: 'route_tier', type: 'string', required: false },
+    { id: 27, name: 'route_tier', type: 'string', required: false, content: identifier('route-tier') },
     { id: 28, name: 'misrouted', type: 'boolean', required: false },
-    { id: 29, name: 'pii_scanner', type: 'string', required: true, doc: 'comprehend | pattern' },
+    { id: 29, name: 'pii_scanner', type: 'string', required: true, doc: 'what read the text: comprehend, pattern, or an entity detector, plus +comprehend for Latin runs', content: vocabulary },
     { id: 30, name: 'pii_entities_masked', type: 'int', required: true },
     { id: 31, name: 'reward', type: 'double', required: true, doc: '0..1 under reward_policy_version' },
     { id: 32, name: 'reward_components', type: rewardComponentsStruct, required: true },
-    { id: 33, name: 'reward_policy_version', type: 'string', required: true },
-    { id: 34, name: 'source_format', type: 'string', required: true, doc: 'native | langfuse | otlp' },
+    { id: 33, name: 'reward_policy_version', type: 'string', required: true, content: vocabulary },
+    { id: 34, name: 'source_format', type: 'string', required: true, doc: 'native | langfuse | otlp', content: vocabulary },
     { id: 35, name: 'gated_at', type: 'timestamp', required: true },
   ],
   partitions: [
@@ -131,13 +174,13 @@ export const GATE_AUDIT_TABLE: LakeTableDefinition = {
   name: 'gate_audit',
   description: 'One content-free row per discarded trace: trace id, gate, reason, time',
   fields: [
-    { id: 1, name: 'trace_id', type: 'string', required: true },
-    { id: 2, name: 'gate', type: 'string', required: true },
-    { id: 3, name: 'reason', type: 'string', required: true },
+    { id: 1, name: 'trace_id', type: 'string', required: true, content: identifier('trace-id') },
+    { id: 2, name: 'gate', type: 'string', required: true, content: vocabulary },
+    { id: 3, name: 'reason', type: 'string', required: true, content: reason },
     { id: 4, name: 'discarded_at', type: 'timestamp', required: true },
-    { id: 5, name: 'agent_id', type: 'string', required: false },
-    { id: 6, name: 'model', type: 'string', required: false },
-    { id: 7, name: 'data_boundary', type: 'string', required: true, doc: 'the boundary of the stage that discarded it' },
+    { id: 5, name: 'agent_id', type: 'string', required: false, content: identifier('agent-id') },
+    { id: 6, name: 'model', type: 'string', required: false, content: identifier('model-name') },
+    { id: 7, name: 'data_boundary', type: 'string', required: true, doc: 'the boundary of the stage that discarded it', content: vocabulary },
   ],
   partitions: [{ sourceName: 'discarded_at', transform: 'day', name: 'discarded_day', fieldId: 1000 }],
   sortBy: ['gate', 'discarded_at'],
@@ -148,11 +191,11 @@ export const FEEDBACK_TABLE: LakeTableDefinition = {
   name: 'feedback',
   description: 'Agent feedback events (seed 002 outcomes), joinable to traces by request_id or trace_id',
   fields: [
-    { id: 1, name: 'feedback_id', type: 'string', required: true },
-    { id: 2, name: 'agent_id', type: 'string', required: true },
-    { id: 3, name: 'request_id', type: 'string', required: true },
-    { id: 4, name: 'trace_id', type: 'string', required: false },
-    { id: 5, name: 'outcome', type: 'string', required: true },
+    { id: 1, name: 'feedback_id', type: 'string', required: true, content: vocabulary },
+    { id: 2, name: 'agent_id', type: 'string', required: true, content: identifier('agent-id') },
+    { id: 3, name: 'request_id', type: 'string', required: true, content: identifier('request-id') },
+    { id: 4, name: 'trace_id', type: 'string', required: false, content: identifier('trace-id') },
+    { id: 5, name: 'outcome', type: 'string', required: true, content: vocabulary },
     { id: 6, name: 'quality', type: 'double', required: false, doc: '0-10' },
     { id: 7, name: 'latency_ms', type: 'double', required: false },
     { id: 8, name: 'token_count', type: 'long', required: false },

@@ -70,6 +70,18 @@ export interface RewardJudge {
   score(input: { question: string; answer: string; contexts: readonly string[] }): Promise<number | undefined>;
 }
 
+/**
+ * The stage's pseudonymisation key: the secret behind every keyed pseudonym in the lake (producers'
+ * session ids; data subjects' user ids). Secrets Manager in AWS, a local file locally.
+ */
+export interface PseudonymisationKeyProvider {
+  /**
+   * The key bytes (at least 32). Rejects when the key cannot be read: a caller must then process
+   * nothing rather than write values it could not pseudonymise.
+   */
+  key(): Promise<Uint8Array>;
+}
+
 /** Accepts one feedback row for the lake (Firehose in AWS, a local file locally). */
 export interface FeedbackSink {
   put(row: object): Promise<void>;

@@ -7,10 +7,11 @@ import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { DataBoundary } from '../../config/boundaries';
 import { parseSageMakerEndpoint, type PiiConfig } from '../../config/schema';
-import { gateConfigFromStage, type GateConfig } from '../../lambdas/gate-score/gate-config';
+import { GATE_ENV, gateConfigFromStage, type GateConfig } from '../../lambdas/gate-score/gate-config';
 import type { RewardPolicy } from '../../lambdas/gate-score/reward/policy';
 import { PROJECT_ROOT, createEsmFunction } from './private/esm-function';
 
@@ -49,6 +50,11 @@ export interface TraceGateFunctionProps {
   readonly auditTable: string;
   /** CloudWatch namespace of the EMF metrics (POWERTOOLS_METRICS_NAMESPACE). */
   readonly metricsNamespace: string;
+  /**
+   * The stage's pseudonymisation key (see PseudonymisationKey). The function reads it once per
+   * execution environment and stores session ids only as keyed pseudonyms; it gates nothing without it.
+   */
+  readonly pseudonymisationKey: secretsmanager.ISecret;
 
   /**
    * Powertools service name (POWERTOOLS_SERVICE_NAME), the `service` dimension of every metric.
@@ -106,7 +112,8 @@ const FIREHOSE_MAX_TIMEOUT = Duration.minutes(5);
 /**
  * The gate/score function, bundled from lambdas/gate-score/handler.ts. Its whole configuration travels
  * as one JSON environment variable, GATE_CONFIG, validated here against the Lambda's own schema so a
- * bad stage fails at synth rather than on the first invocation.
+ * bad stage fails at synth rather than on the first invocation. It may read the pseudonymisation key
+ * (PSEUDONYMISATION_KEY_SECRET_ARN), and nothing else of Secrets Manager.
  */
 export class TraceGateFunction extends Construct {
   /** The function Firehose invokes as its processor. */
@@ -149,7 +156,8 @@ export class TraceGateFunction extends Construct {
       timeout,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       environment: {
-        GATE_CONFIG: JSON.stringify(this.gateConfig),
+        [GATE_ENV.config]: JSON.stringify(this.gateConfig),
+        [GATE_ENV.pseudonymisationKeySecretArn]: props.pseudonymisationKey.secretArn,
         POWERTOOLS_SERVICE_NAME: props.serviceName ?? 'trace-gate',
         POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace,
       },
@@ -159,6 +167,8 @@ export class TraceGateFunction extends Construct {
     this.function = parts.fn;
     this.role = parts.role;
     this.logGroup = parts.logGroup;
+
+    props.pseudonymisationKey.grantRead(this.role);
 
     // DetectPiiEntities is a stateless text API: IAM offers no resource to scope it to.
     this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['comprehend:DetectPiiEntities'], resources: ['*'] }));

@@ -1,5 +1,5 @@
 /**
- * The stateful stack of one stage: the trace lake, the gate/score function, the trace and feedback
+ * The stateful stack of one stage: the trace lake and its pseudonymisation key, the gate/score function, the trace and feedback
  * delivery streams, the feedback API, and the loop's stateful parts (artifact bucket, GPU-hour ledger,
  * approvals and deployments tables, model package groups). Composition only; every decision lives in a
  * construct or in the typed stage configuration.
@@ -15,6 +15,7 @@ import { FeedbackApi } from '../constructs/feedback-api';
 import { IcebergDeliveryStream } from '../constructs/iceberg-delivery-stream';
 import { ModelRegistry } from '../constructs/model-registry';
 import { PipelineTables } from '../constructs/pipeline-tables';
+import { PseudonymisationKey } from '../constructs/pseudonymisation-key';
 import { TraceGateFunction } from '../constructs/trace-gate-function';
 import { TraceLake } from '../constructs/trace-lake';
 
@@ -32,6 +33,7 @@ export interface DataStackProps extends StackProps {
  */
 export const PINNED_LOGICAL_IDS = {
   lakeKey: 'LakeKey',
+  pseudonymisationKey: 'PseudonymisationKey',
   lakeBucket: 'LakeBucket',
   accessLogBucket: 'LakeAccessLogBucket',
   database: 'LakeDatabase',
@@ -67,6 +69,8 @@ export const GATE_RESERVED_CONCURRENCY = 5;
 export class DataStack extends Stack {
   /** KMS key, buckets, Glue database and Iceberg tables. */
   public readonly lake: TraceLake;
+  /** The key of the lake's keyed pseudonyms (session ids, data-subject ids). */
+  public readonly pseudonymisationKey: PseudonymisationKey;
   /** The gate/score transformation. */
   public readonly gate: TraceGateFunction;
   /** Direct PUT stream into `traces` and `gate_audit`, through the gate. */
@@ -98,6 +102,12 @@ export class DataStack extends Stack {
       accessLogRetentionDays: config.lake.accessLogRetentionDays,
     });
 
+    this.pseudonymisationKey = new PseudonymisationKey(this, 'PseudonymisationKey', {
+      stage: config.stage,
+      encryptionKey: this.lake.key,
+      removalPolicy: config.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+
     this.gate = new TraceGateFunction(this, 'Gate', {
       stage: config.stage,
       dataBoundary: config.dataBoundary,
@@ -110,6 +120,7 @@ export class DataStack extends Stack {
       tracesTable: TRACES_TABLE.name,
       auditTable: GATE_AUDIT_TABLE.name,
       metricsNamespace: config.metricsNamespace,
+      pseudonymisationKey: this.pseudonymisationKey.secret,
       // Dev accounts often have a 10-execution account limit, under which any reservation fails to deploy.
       reservedConcurrentExecutions: config.production ? GATE_RESERVED_CONCURRENCY : undefined,
       logRemovalPolicy,
@@ -164,6 +175,7 @@ export class DataStack extends Stack {
     });
 
     pin(this.lake.key, PINNED_LOGICAL_IDS.lakeKey);
+    pin(this.pseudonymisationKey.secret, PINNED_LOGICAL_IDS.pseudonymisationKey);
     pin(this.lake.bucket, PINNED_LOGICAL_IDS.lakeBucket);
     pin(this.lake.accessLogBucket, PINNED_LOGICAL_IDS.accessLogBucket);
     pin(this.lake.database, PINNED_LOGICAL_IDS.database);

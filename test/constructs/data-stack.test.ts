@@ -7,6 +7,7 @@ import { STAGE_NAMES, synthesizedStage } from '../helpers/app';
 
 const STATEFUL_TYPES: Record<keyof typeof PINNED_LOGICAL_IDS, string> = {
   lakeKey: 'AWS::KMS::Key',
+  pseudonymisationKey: 'AWS::SecretsManager::Secret',
   lakeBucket: 'AWS::S3::Bucket',
   accessLogBucket: 'AWS::S3::Bucket',
   database: 'AWS::Glue::Database',
@@ -36,6 +37,7 @@ describe.each(STAGE_NAMES)('data stack of %s', (stage) => {
     const pinned = new Set<string>([...Object.values(PINNED_LOGICAL_IDS), ...families.map(modelPackageGroupLogicalId)]);
     const statefulTypes = [
       'AWS::KMS::Key',
+      'AWS::SecretsManager::Secret',
       'AWS::S3::Bucket',
       'AWS::Glue::Database',
       'AWS::Glue::Table',
@@ -50,7 +52,7 @@ describe.each(STAGE_NAMES)('data stack of %s', (stage) => {
 
   const expectedPolicy = config.production ? 'Retain' : 'Delete';
   test(`the key, buckets, database and tables are ${config.production ? 'retained' : 'deleted'} with the stack`, () => {
-    for (const id of ['lakeKey', 'lakeBucket', 'accessLogBucket', 'database', 'tracesTable', 'gateAuditTable', 'feedbackTable', 'artifactBucket', 'gpuLedgerTable', 'approvalsTable', 'deploymentsTable'] as const) {
+    for (const id of ['lakeKey', 'pseudonymisationKey', 'lakeBucket', 'accessLogBucket', 'database', 'tracesTable', 'gateAuditTable', 'feedbackTable', 'artifactBucket', 'gpuLedgerTable', 'approvalsTable', 'deploymentsTable'] as const) {
       const r = resources[PINNED_LOGICAL_IDS[id]]!;
       expect({ id, DeletionPolicy: r.DeletionPolicy, UpdateReplacePolicy: r.UpdateReplacePolicy }).toEqual({
         id,
@@ -64,6 +66,16 @@ describe.each(STAGE_NAMES)('data stack of %s', (stage) => {
     const autoDelete = Object.values(resources).filter((r) => r.Type === 'Custom::S3AutoDeleteObjects');
     // Lake, access-log and artifact buckets.
     expect(autoDelete).toHaveLength(config.production ? 0 : 3);
+  });
+
+  test('generates the pseudonymisation key in Secrets Manager, encrypted with the lake key, with no physical name', () => {
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      KmsKeyId: { 'Fn::GetAtt': [PINNED_LOGICAL_IDS.lakeKey, 'Arn'] },
+      GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true, IncludeSpace: false },
+      Name: Match.absent(),
+    });
+    // Not rotated: a new key would change every pseudonym in the lake.
+    expect(Object.values(resources).filter((r) => r.Type === 'AWS::SecretsManager::RotationSchedule')).toEqual([]);
   });
 
   test(`termination protection is ${config.production ? 'on' : 'off'}, region ${config.region}`, () => {

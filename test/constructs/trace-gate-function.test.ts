@@ -1,10 +1,11 @@
 import { Duration, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { loadStageConfig } from '../../config';
 import type { StageConfig } from '../../config/schema';
 import { parseGateConfig } from '../../lambdas/gate-score/gate-config';
 import { TraceGateFunction, type TraceGateFunctionProps } from '../../lib/constructs/trace-gate-function';
-import { GATE_RESERVED_CONCURRENCY } from '../../lib/stacks/data-stack';
+import { GATE_RESERVED_CONCURRENCY, PINNED_LOGICAL_IDS } from '../../lib/stacks/data-stack';
 import { STAGE_NAMES, actionsOf, bareApp, dataTemplate, resourcesOf, resourcesOfType, rewardPolicyFor, statementsOfRole, type SynthesizedStatement } from '../helpers/app';
 
 function gateFunction(template: Template): { id: string; props: Record<string, unknown> } {
@@ -51,6 +52,33 @@ describe.each(STAGE_NAMES)('gate function in %s', (stage) => {
     expect(env.POWERTOOLS_METRICS_NAMESPACE).toBe(config.metricsNamespace);
   });
 
+  test('is told where the pseudonymisation key is, and may read it (and decrypt it through Secrets Manager only)', () => {
+    expect(env.PSEUDONYMISATION_KEY_SECRET_ARN).toEqual({ Ref: PINNED_LOGICAL_IDS.pseudonymisationKey });
+    const roleId = (props.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: roleId }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          { Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'], Effect: 'Allow', Resource: { Ref: PINNED_LOGICAL_IDS.pseudonymisationKey } },
+        ]),
+      },
+    });
+    // The lake key lets the role decrypt only through Secrets Manager (a key-policy statement).
+    template.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          {
+            Action: 'kms:Decrypt',
+            Condition: { StringEquals: { 'kms:ViaService': `secretsmanager.${config.region}.amazonaws.com` } },
+            Effect: 'Allow',
+            Principal: { AWS: { 'Fn::GetAtt': [roleId, 'Arn'] } },
+            Resource: '*',
+          },
+        ]),
+      },
+    });
+  });
+
   test(config.production ? `reserves ${GATE_RESERVED_CONCURRENCY} concurrent executions` : 'reserves no concurrency (dev accounts)', () => {
     expect(props.ReservedConcurrentExecutions).toBe(config.production ? GATE_RESERVED_CONCURRENCY : undefined);
   });
@@ -76,7 +104,7 @@ describe.each(STAGE_NAMES)('gate function in %s', (stage) => {
 
 describe('TraceGateFunction validation', () => {
   const config: StageConfig = loadStageConfig('dev');
-  const base: TraceGateFunctionProps = {
+  const base: Omit<TraceGateFunctionProps, 'pseudonymisationKey'> = {
     stage: config.stage,
     dataBoundary: config.dataBoundary,
     pii: config.pii,
@@ -89,7 +117,10 @@ describe('TraceGateFunction validation', () => {
     auditTable: 'gate_audit',
     metricsNamespace: 'Test',
   };
-  const build = (props: Partial<TraceGateFunctionProps>) => new TraceGateFunction(new Stack(bareApp(), 'S'), 'Gate', { ...base, ...props });
+  const build = (props: Partial<Omit<TraceGateFunctionProps, 'pseudonymisationKey'>>) => {
+    const stack = new Stack(bareApp(), 'S');
+    return new TraceGateFunction(stack, 'Gate', { ...base, pseudonymisationKey: new secretsmanager.Secret(stack, 'Key'), ...props });
+  };
 
   test('refuses a timeout longer than Firehose allows a transformation', () => {
     expect(() => build({ timeout: Duration.minutes(6) })).toThrow('TraceGateFunction: timeout is 360 s; Firehose transformations must finish within 1 to 300 s');
@@ -148,6 +179,7 @@ describe('TraceGateFunction: named-entity endpoints', () => {
       tracesTable: 'traces',
       auditTable: 'gate_audit',
       metricsNamespace: 'Test',
+      pseudonymisationKey: new secretsmanager.Secret(stack, 'Key'),
     });
     const expected = ['arn:aws:sagemaker:ap-northeast-2:123456789012:endpoint/ner-ja', 'arn:aws:sagemaker:ap-northeast-2:123456789012:endpoint/ner-ko'];
     expect(gate.entityDetectorEndpointArns.map((arn) => stack.resolve(arn))).toEqual(

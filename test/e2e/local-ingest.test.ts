@@ -53,6 +53,17 @@ describe('local mode: ingest into the local lake', () => {
     expect(masked?.n).toBeGreaterThan(0);
   });
 
+  it('stores session ids only as keyed pseudonyms, under the lake directory\'s local key', async () => {
+    const [sessions] = await lake.query(
+      `SELECT count(session_id)::INTEGER AS n, count(*) FILTER (WHERE NOT regexp_matches(session_id, '^hmac-sha256:[0-9a-f]{64}$'))::INTEGER AS raw FROM traces`,
+    );
+    expect(sessions?.n).toBe(summary.delivered);
+    expect(sessions?.raw).toBe(0);
+    const [leaks] = await lake.query("SELECT count(*)::INTEGER AS n FROM traces WHERE to_json(traces)::VARCHAR LIKE '%whatsapp%' OR to_json(traces)::VARCHAR LIKE '%415555%'");
+    expect(leaks?.n).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'pseudonymisation-key.local.json'), 'utf8'))).toEqual(expect.objectContaining({ label: 'local' }));
+  });
+
   it('stamps the reward policy version and keeps rewards in [0, 1]', async () => {
     const [stats] = await lake.query('SELECT min(reward) AS lo, max(reward) AS hi, count(DISTINCT reward_policy_version)::INTEGER AS versions, any_value(reward_policy_version) AS version FROM traces');
     expect(stats).toEqual(expect.objectContaining({ versions: 1, version: 'v1' }));

@@ -1,4 +1,5 @@
 import { ComprehendClient, DetectPiiEntitiesCommand, type DetectPiiEntitiesCommandInput } from '@aws-sdk/client-comprehend';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { FirehoseTransformationEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import type * as GateHandlerModule from '../../lambdas/gate-score/handler';
@@ -11,6 +12,9 @@ import { lambdaContext } from '../helpers/lambda-context';
 import { makeTrace } from '../helpers/trace-factory';
 
 const comprehend = mockClient(ComprehendClient);
+const secrets = mockClient(SecretsManagerClient);
+secrets.on(GetSecretValueCommand).resolves({ SecretString: 'k'.repeat(64) });
+process.env.PSEUDONYMISATION_KEY_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:pseudonymisation-AbCdEf';
 process.env.GATE_CONFIG = JSON.stringify(
   gateConfigFromStage(dev, readRewardPolicy('v1'), { databaseName: 'sial_dev', tracesTable: 'traces', auditTable: 'gate_audit' }),
 );

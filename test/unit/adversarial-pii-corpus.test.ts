@@ -41,6 +41,11 @@ import {
 } from '../helpers/adversarial-pii-corpus';
 import { lambdaContext } from '../helpers/lambda-context';
 import { findLeaks, leafHolds, leavesOf, needleOf, normaliseForMatch, type Leaf, type Needle } from '../helpers/planted-value-matcher';
+import { testPseudonymiser } from '../helpers/pseudonymiser';
+import { withLanguageDetectors } from '../../lambdas/shared/language-detectors';
+import type * as SecretsManagerSdk from '@aws-sdk/client-secrets-manager';
+import type * as SageMakerRuntimeSdk from '@aws-sdk/client-sagemaker-runtime';
+import { SimulatedKoreanNerDetector, simulatedEntityDetectors } from '../../local/simulated-korean-ner';
 
 process.env.POWERTOOLS_METRICS_NAMESPACE = 'Test';
 process.env.POWERTOOLS_SERVICE_NAME = 'gate-score';
@@ -95,15 +100,42 @@ async function simulatedDetectPii(input: ComprehendSdk.DetectPiiEntitiesCommandI
   };
 }
 
-/** Loads the handler as a cold start with the stage's GATE_CONFIG, its own Comprehend client mocked. */
+/** The simulated Korean endpoint behind the real SageMaker adapter: the toolkit's answer, code-point offsets. */
+const koreanNer = new SimulatedKoreanNerDetector();
+async function simulatedInvokeEndpoint(input: SageMakerRuntimeSdk.InvokeEndpointCommandInput): Promise<SageMakerRuntimeSdk.InvokeEndpointCommandOutput> {
+  const { inputs } = JSON.parse(new TextDecoder().decode(input.Body as Uint8Array)) as { inputs: string[] };
+  const found = await koreanNer.detectBatch(inputs, 'ko');
+  const answer = found.map((entities, k) => {
+    const codePoints = Array.from(inputs[k] ?? '');
+    return entities.map((e) => ({
+      entity_group: e.type === 'NAME' ? 'PS' : 'LC',
+      score: e.score,
+      word: codePoints.slice(e.beginOffset, e.endOffset).join(''),
+      start: e.beginOffset,
+      end: e.endOffset,
+    }));
+  });
+  return { $metadata: { httpStatusCode: 200 }, Body: new TextEncoder().encode(JSON.stringify(answer)) as SageMakerRuntimeSdk.InvokeEndpointCommandOutput['Body'] };
+}
+
+/**
+ * Loads the handler as a cold start with the stage's GATE_CONFIG, its own clients mocked: Comprehend
+ * and the Korean endpoint by their simulations, Secrets Manager with a test pseudonymisation key.
+ */
 function loadHandler(stage: CorpusStage): Handler {
   process.env.GATE_CONFIG = JSON.stringify(configFor(stage));
+  process.env.PSEUDONYMISATION_KEY_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:pseudonymisation-key';
   let handler: Handler | undefined;
   jest.isolateModules(() => {
     // The isolated registry has its own copy of the SDK: mock that copy, the one the handler uses.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    /* eslint-disable @typescript-eslint/no-require-imports */
     const sdk = require('@aws-sdk/client-comprehend') as typeof ComprehendSdk;
     mockClient(sdk.ComprehendClient).on(sdk.DetectPiiEntitiesCommand).callsFake(simulatedDetectPii);
+    const secrets = require('@aws-sdk/client-secrets-manager') as typeof SecretsManagerSdk;
+    mockClient(secrets.SecretsManagerClient).on(secrets.GetSecretValueCommand).resolves({ SecretString: 'adversarial-corpus-test-key-0123456789abcdefghijklmnop' });
+    const runtime = require('@aws-sdk/client-sagemaker-runtime') as typeof SageMakerRuntimeSdk;
+    mockClient(runtime.SageMakerRuntimeClient).on(runtime.InvokeEndpointCommand).callsFake(simulatedInvokeEndpoint);
+    /* eslint-enable @typescript-eslint/no-require-imports */
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     handler = (require('../../lambdas/gate-score/handler') as typeof GateHandlerModule).handler as unknown as Handler;
   });
@@ -169,7 +201,9 @@ async function runStage(stage: CorpusStage, records: readonly AdversarialRecord[
   const slots = batchOf(stage, records);
   const input = slots.map((slot, i) => ({ recordId: `${stage}-${i}`, data: slot.data.toString('base64') }));
 
-  const outcome = await processBatch(input, { config: configFor(stage), detector: new SimulatedComprehendDetector(), now });
+  // The stage's entity detectors (prod-kr's Korean endpoint) ride beside Comprehend, simulated as in local mode.
+  const detector = withLanguageDetectors(new SimulatedComprehendDetector(), simulatedEntityDetectors(configFor(stage).pii));
+  const outcome = await processBatch(input, { config: configFor(stage), detector, pseudonymiser: testPseudonymiser, now });
   const { report } = outcome;
   const reportJson = JSON.parse(JSON.stringify(report, (_k, v: unknown) => (v instanceof Map ? Object.fromEntries(v) : v))) as unknown;
   const direct: Run = {
@@ -362,7 +396,7 @@ describe('the leak matcher', () => {
     });
     const outcome = await processBatch(
       inputs.map((data, i) => ({ recordId: `c${i}`, data: data.toString('base64') })),
-      { config: configFor('dev'), detector: new SimulatedComprehendDetector(), now },
+      { config: configFor('dev'), detector: new SimulatedComprehendDetector(), pseudonymiser: testPseudonymiser, now },
     );
     outcome.records.forEach((result, i) => {
       const needlesHere = planted[i] ?? [];

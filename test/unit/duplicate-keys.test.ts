@@ -15,6 +15,7 @@ import { MAX_REASON_CHARS, normalizeRecord } from '../../lambdas/gate-score/norm
 import { processBatch } from '../../lambdas/gate-score/process-batch';
 import { SimulatedComprehendDetector } from '../../local/simulated-comprehend';
 import { makeTrace } from '../helpers/trace-factory';
+import { testPseudonymiser } from '../helpers/pseudonymiser';
 
 const FIXTURES = join(__dirname, '..', 'fixtures');
 const fixtureText = (format: string, name: string): string => JSON.stringify(JSON.parse(readFileSync(join(FIXTURES, format, name), 'utf8')));
@@ -191,7 +192,7 @@ describe('duplicate member names in a batch', () => {
     const config = gateConfigFromStage(dev, readRewardPolicy('v1'), { databaseName: 'db', tracesTable: 'traces', auditTable: 'gate_audit' });
     const outcome = await processBatch(
       texts.map((t, i) => ({ recordId: `r${i}`, data: Buffer.from(t).toString('base64') })),
-      { config, detector: new SimulatedComprehendDetector(), now: () => new Date('2026-11-21T12:00:00.000Z') },
+      { config, detector: new SimulatedComprehendDetector(), pseudonymiser: testPseudonymiser, now: () => new Date('2026-11-21T12:00:00.000Z') },
     );
     expect(outcome.records.map((r) => [r.recordId, r.result])).toEqual([
       ['r0', 'Ok'],

@@ -14,6 +14,7 @@ import { normalizeRecord, type NormalizeResult } from '../../lambdas/gate-score/
 import { processBatch } from '../../lambdas/gate-score/process-batch';
 import type { Trace } from '../../lambdas/gate-score/trace';
 import { SimulatedComprehendDetector } from '../../local/simulated-comprehend';
+import { testPseudonymiser } from '../helpers/pseudonymiser';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests reach deep into fixtures to change one field at a time
 type FixtureJson = Record<string, any>;
@@ -200,7 +201,7 @@ describe('a withheld consent at one level, end to end', () => {
     const config = gateConfigFromStage(dev, readRewardPolicy('v1'), { databaseName: 'db', tracesTable: 'traces', auditTable: 'gate_audit' });
     const outcome = await processBatch(
       [record, span].map((r, i) => ({ recordId: `r${i}`, data: Buffer.from(JSON.stringify(r)).toString('base64') })),
-      { config, detector: new SimulatedComprehendDetector(), now: () => new Date('2026-11-21T12:00:00.000Z') },
+      { config, detector: new SimulatedComprehendDetector(), pseudonymiser: testPseudonymiser, now: () => new Date('2026-11-21T12:00:00.000Z') },
     );
     for (const output of outcome.records) {
       expect(output.result).toBe('Ok');

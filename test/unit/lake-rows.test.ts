@@ -18,6 +18,7 @@ describe('lake rows match the Iceberg table definitions', () => {
   const row = traceRow(
     {
       masked: trace,
+      session: null,
       format: 'native',
       boundary: 'US',
       confidentiality: 'internal',

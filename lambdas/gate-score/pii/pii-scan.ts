@@ -27,8 +27,8 @@
  * Failure: a call that fails with TransientDetectorError is retried with full-jitter backoff up to
  * `config.maxAttempts` attempts; a call that still fails, fails with another error, or answers with
  * entity offsets that cannot be placed discards every trace that has text in it
- * (`pii_scan_failed: <error>`), and only those. A trace is only ever returned masked after every call
- * covering it succeeded; there is no path that returns a trace unmasked.
+ * (`pii_scan_failed: <error name>`), and only those. A trace is only ever returned masked after every
+ * call covering it succeeded; there is no path that returns a trace unmasked.
  */
 import type { PiiConfig } from '../../../config/schema';
 import { retryWithBackoff } from '../../shared/retry';
@@ -93,9 +93,6 @@ export interface PiiScanDependencies {
 
 /** Default backoff: first wait up to 200 ms, doubling, capped at 3 s. */
 export const DEFAULT_PII_BACKOFF: PiiScanBackoff = { baseDelayMs: 200, maxDelayMs: 3_000 };
-
-/** Longest error text kept in a discard reason (reasons go to the audit table and metrics). */
-const MAX_REASON_ERROR_CHARS = 160;
 
 const defaultSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -392,14 +389,23 @@ function finish(work: Work): PiiScanOutcome {
   }
 }
 
-/** `pii_scan_failed: <name>: <message>`, one line, bounded: reasons are stored and counted. */
+/** An error's name when it is a plain identifier (an SDK exception class, RangeError, ...). */
+const ERROR_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+
+function errorName(error: unknown): string | undefined {
+  const name = typeof error === 'object' && error !== null ? (error as { name?: unknown }).name : undefined;
+  return typeof name === 'string' && ERROR_NAME.test(name) ? name : undefined;
+}
+
+/**
+ * `pii_scan_failed: <ErrorName>` (and the name of its cause, for a wrapped SDK error): names only,
+ * never the message. An SDK validation error can quote the text it was sent, and reasons are stored,
+ * counted and logged.
+ */
 function failureReason(error: unknown): string {
-  let text: string;
-  if (error instanceof Error) text = error.message.startsWith(error.name) ? error.message : `${error.name}: ${error.message}`;
-  else text = String(error);
-  text = text.replace(/\s+/g, ' ').trim();
-  if (text.length > MAX_REASON_ERROR_CHARS) text = `${text.slice(0, MAX_REASON_ERROR_CHARS - 3)}...`;
-  return `pii_scan_failed: ${text}`;
+  const name = errorName(error) ?? 'UnnamedError';
+  const cause = errorName(typeof error === 'object' && error !== null ? (error as { cause?: unknown }).cause : undefined);
+  return `pii_scan_failed: ${name}${cause === undefined ? '' : ` (${cause})`}`;
 }
 
 /** Runs `task` over the items with at most `limit` in flight; `task` must not reject. */

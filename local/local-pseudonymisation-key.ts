@@ -1,0 +1,57 @@
+/**
+ * The local PseudonymisationKeyProvider: a random key kept in `<lake dir>/pseudonymisation-key.local.json`
+ * (mode 0600), created on first use. The file says what it is: a key for local runs only, so that
+ * pseudonyms in a local lake are never mistaken for a stage's. Every local process that opens the
+ * same lake directory gets the same key, so local pseudonyms stay joinable across runs with `--keep`.
+ */
+import { randomBytes } from 'node:crypto';
+import { link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { PseudonymisationKeyProvider } from '../lambdas/shared/ports';
+import { checkPseudonymisationKey } from '../lambdas/shared/pseudonymisation';
+
+export const LOCAL_PSEUDONYMISATION_KEY_FILE = 'pseudonymisation-key.local.json';
+
+const keyFileSchema = z.strictObject({
+  label: z.literal('local'),
+  note: z.string(),
+  /** base64url of the key bytes. */
+  key: z.string().regex(/^[A-Za-z0-9_-]+$/),
+});
+
+/** Reads (or creates) the local pseudonymisation key once per instance. */
+export class LocalPseudonymisationKeyProvider implements PseudonymisationKeyProvider {
+  private keyPromise: Promise<Uint8Array> | undefined;
+
+  constructor(readonly lakeDir: string) {}
+
+  key(): Promise<Uint8Array> {
+    this.keyPromise ??= this.load();
+    return this.keyPromise;
+  }
+
+  private async load(): Promise<Uint8Array> {
+    const path = join(this.lakeDir, LOCAL_PSEUDONYMISATION_KEY_FILE);
+    await mkdir(this.lakeDir, { recursive: true });
+    const content = {
+      label: 'local',
+      note: 'Pseudonymisation key of this local lake only (local mode). Stages use their own key in Secrets Manager.',
+      key: randomBytes(32).toString('base64url'),
+    };
+    // Written whole to a temp file, then hard-linked into place: `link` fails if the key exists, so
+    // two processes starting together agree on one key, and neither can read a half-written one.
+    const temp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+    await writeFile(temp, `${JSON.stringify(content, null, 2)}\n`, { mode: 0o600 });
+    try {
+      await link(temp, path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    } finally {
+      await rm(temp, { force: true });
+    }
+    const parsed = keyFileSchema.safeParse(JSON.parse(await readFile(path, 'utf8')));
+    if (!parsed.success) throw new Error(`${path} is not a local pseudonymisation key file; delete it to have a new one generated`);
+    return checkPseudonymisationKey(Buffer.from(parsed.data.key, 'base64url'), path);
+  }
+}
