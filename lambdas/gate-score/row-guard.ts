@@ -7,8 +7,7 @@
  */
 import type { ColumnContent, IcebergField, IcebergType, LakeTableDefinition } from '../shared/lake-tables';
 import { isPseudonym } from '../shared/pseudonymisation';
-import { IDENTIFIER_RULES, identifierViolation } from './identifiers';
-import { detectPatternPii } from './pii/pattern-detector';
+import { IDENTIFIER_RULES, holdsStructuredPii, identifierViolation } from './identifiers';
 import { isSafeReason } from './reasons';
 
 /** Values of the project's own vocabulary (enums, configured names, digests, scanner names joined by `+`): short labels. */
@@ -45,7 +44,7 @@ function allowed(content: ColumnContent, value: string): boolean {
     case 'pseudonym':
       return isPseudonym(value);
     case 'vocabulary':
-      return VOCABULARY.test(value) && detectPatternPii(value).length === 0;
+      return VOCABULARY.test(value) && !holdsStructuredPii(value);
     case 'reason':
       return isSafeReason(value);
   }

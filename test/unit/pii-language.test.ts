@@ -124,3 +124,28 @@ describe('resolveTraceLanguage', () => {
     expect(resolveTraceLanguage(trace, config)).toBe('ko');
   });
 });
+
+describe('resolveTraceLanguage: a declaration the text contradicts', () => {
+  const settings = { undeclaredLanguage: 'en', comprehendLanguages: ['en', 'es'] as ('en' | 'es')[] };
+  const declared = (language: string, content: string) =>
+    makeTrace({ language, input_messages: [{ role: 'user', content }], output: content, retrieved_contexts: [] });
+
+  it('reads Hangul declared as English as Korean (an English model finds no Korean names)', () => {
+    expect(resolveLanguageDetailed(declared('en', '제 이름은 김민수이고 환불 규정이 궁금합니다'), settings)).toEqual({ language: 'ko', source: 'script' });
+  });
+
+  it('reads German declared as English as German, by its function words', () => {
+    const german = 'Wie lange gilt das Rückgaberecht für meine Bestellung? Ich habe sie nicht mit der Post bekommen und es ist auch noch nicht da.';
+    expect(resolveLanguageDetailed(declared('en', german), settings)).toEqual({ language: 'de', source: 'words' });
+  });
+
+  it('never turns a declared language no model reads into one that is read', () => {
+    const english = 'What is the refund window for my annual plan? Please tell me how it works and what I can do.';
+    expect(resolveLanguageDetailed(declared('ja', english), settings)).toEqual({ language: 'ja', source: 'declared' });
+  });
+
+  it('keeps a declaration the text agrees with, or that short text cannot contradict', () => {
+    expect(resolveLanguageDetailed(declared('en', 'What is the refund window for my annual plan? Tell me how it works.'), settings)).toEqual({ language: 'en', source: 'declared' });
+    expect(resolveLanguageDetailed(declared('es', 'Hola'), settings)).toEqual({ language: 'es', source: 'declared' });
+  });
+});

@@ -151,8 +151,11 @@ function disguise(value: string, choices: readonly { form: number; insert: numbe
   return out;
 }
 
-/** Filler: words that hold no digits, no `@` and no word the e-mail finder reads ("at", "dot"), with noise of their own. */
-const FILLER_WORDS = ['the', 'order', 'shipped', 'please', 'refund', 'account', 'weekly', 'review', 'gracias', 'por', 'favor', '배송', '감사합니다', 'café', 'naïve', '😀', '—'];
+/**
+ * Filler: words that hold no digits, no `@`, no word the e-mail finder reads ("at", "dot") and no
+ * function word that would make the text read as another language, with noise of their own.
+ */
+const FILLER_WORDS = ['the', 'order', 'shipped', 'please', 'refund', 'account', 'weekly', 'review', 'gracias', 'pedido', 'entrega', '배송', '감사합니다', 'café', 'naïve', '😀', '—'];
 const filler = fc
   .array(fc.tuple(fc.constantFrom(...FILLER_WORDS), fc.constantFrom(' ', ' ', '\n', '\u00a0', ' \u200b', '  ')), { minLength: 0, maxLength: 12 })
   .map((words) => words.map(([w, s]) => w + s).join(''));

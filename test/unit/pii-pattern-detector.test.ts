@@ -251,3 +251,10 @@ describe('detectPatternPii: deliberate evasions', () => {
     }
   });
 });
+
+describe('detectPatternPii: mainland China mobiles', () => {
+  it('finds them written together or grouped 3-4-4, not other eleven-digit numbers', () => {
+    expect(valuesOf('call 13800138000 or 139 1234 5678', 'PHONE')).toEqual(['13800138000', '139 1234 5678']);
+    expect(valuesOf('order 12800138000 shipped', 'PHONE')).toEqual([]);
+  });
+});

@@ -201,20 +201,20 @@ describe('scanAndMaskTraces: Korean traces with an entity detector', () => {
     });
     expect(outcomes.filter((o) => o.status === 'discarded').length).toBeGreaterThan(0);
     expect(outcomes.filter((o) => o.status === 'masked').length).toBeGreaterThan(0);
-    expect(outcomes.find((o) => o.status === 'discarded')).toMatchObject({ reason: 'pii_scan_failed: Error: ModelError: the model failed' });
+    expect(outcomes.find((o) => o.status === 'discarded')).toMatchObject({ reason: 'pii_scan_failed: Error' });
   });
 
   it('discards a Korean trace whose Latin runs could not be scanned, even if its own detector succeeded', async () => {
     const comprehend = new FakeComprehend(() => new TransientDetectorError('ThrottlingException: Rate exceeded'));
     const [outcome] = await scanAndMaskTraces(requests([koreanTrace()]), { detector: withLanguageDetectors(comprehend, { ko: new FakeKoreanNer() }), config: withNer, sleep });
     expect(comprehend.calls).toHaveLength(withNer.maxAttempts);
-    expect(outcome).toEqual({ key: 'rec-0', status: 'discarded', reason: 'pii_scan_failed: TransientDetectorError: ThrottlingException: Rate exceeded' });
+    expect(outcome).toEqual({ key: 'rec-0', status: 'discarded', reason: 'pii_scan_failed: TransientDetectorError' });
   });
 
   it('discards when a batch answer has the wrong number of lists', async () => {
     const ner = new FakeKoreanNer(undefined, undefined, () => []);
     const [outcome] = await scanAndMaskTraces(requests([koreanTrace()]), { detector: withLanguageDetectors(new FakeComprehend(), { ko: ner }), config: withNer, sleep });
-    expect(outcome).toMatchObject({ status: 'discarded', reason: 'pii_scan_failed: TypeError: fake-ner returned 0 entity lists for 1 inputs' });
+    expect(outcome).toMatchObject({ status: 'discarded', reason: 'pii_scan_failed: TypeError' });
   });
 
   it('works with the simulated Comprehend and the simulated Korean endpoint together', async () => {

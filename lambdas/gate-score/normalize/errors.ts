@@ -8,6 +8,7 @@
  */
 import type { z } from 'zod';
 import { describeUnrecognisedKeys, keyForReason } from './vocabulary';
+import { PERSONAL_DATA_RULE } from '../identifiers';
 
 /** Machine codes a normalisation failure can carry; the first word of every `reason`. */
 export const NORMALIZE_ERROR_CODES = [
@@ -108,6 +109,9 @@ function unitOf(origin: unknown): string {
   return '';
 }
 
+/** The messages of the trace schema's own refinements: fixed text, safe to pass through. */
+const OWN_CUSTOM_MESSAGES: ReadonlySet<string> = new Set([PERSONAL_DATA_RULE]);
+
 /** States what a zod issue expected, in our words: zod's own messages may quote long regex patterns. */
 function expectation(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
@@ -125,8 +129,11 @@ function expectation(issue: z.core.$ZodIssue): string {
       return `expected at least ${String(issue.minimum)}${unitOf(issue.origin)}`;
     case 'unrecognized_keys':
       return describeUnrecognisedKeys(issue.keys);
+    case 'custom':
+      // Our own refinements' messages are fixed text; any other could quote input.
+      return OWN_CUSTOM_MESSAGES.has(issue.message) ? issue.message : `did not validate (${issue.code})`;
     default:
-      // Not zod's message: a custom or future one could quote input. The code is zod's own word.
+      // Not zod's message: a future one could quote input. The code is zod's own word.
       return `did not validate (${issue.code})`;
   }
 }

@@ -4,7 +4,9 @@
  *
  * 1. The declared `language` tag, reduced to its primary subtag ("en-US" -> "en", "zh-Hant" -> "zh");
  *    common ISO 639-2/3 codes are folded to their 639-1 form ("kor" -> "ko") so that config lists of
- *    two-letter codes match.
+ *    two-letter codes match. A declaration the text contradicts (another script; for a declared
+ *    Comprehend language, Latin function words that clearly point to another language) is overruled
+ *    by the text, since the language decides which model looks for names.
  * 2. Otherwise the script of a sample of the text: the script with the most letters wins, so a
  *    Korean conversation that quotes an English product name is Korean, and the reverse is English.
  *    Han, Kana and Hangul are counted together against other scripts, then told apart: any Kana
@@ -187,10 +189,8 @@ export function supportingSample(trace: Trace, maxChars: number = SCRIPT_SAMPLE_
 }
 
 /** Resolves a trace's language and says where it came from (see the module comment). */
-export function resolveLanguageDetailed(trace: Trace, config: Pick<PiiConfig, 'undeclaredLanguage'>): ResolvedLanguage {
-  if (trace.language !== undefined && trace.language.length > 0) {
-    return { language: primaryLanguage(trace.language), source: 'declared' };
-  }
+export function resolveLanguageDetailed(trace: Trace, config: LanguageSettings): ResolvedLanguage {
+  if (trace.language !== undefined && trace.language.length > 0) return checkedDeclaration(trace, primaryLanguage(trace.language), config);
   let sample = conversationSample(trace);
   let script = classifyScript(sample);
   if (script.letters === 0) {
@@ -203,7 +203,30 @@ export function resolveLanguageDetailed(trace: Trace, config: Pick<PiiConfig, 'u
   return { language: config.undeclaredLanguage, source: 'default' };
 }
 
+/** What language resolution reads from the stage's PII settings. */
+export type LanguageSettings = Pick<PiiConfig, 'undeclaredLanguage'> & Partial<Pick<PiiConfig, 'comprehendLanguages'>>;
+
+/**
+ * A declared language, overruled where the text contradicts it in the direction that reads more
+ * carefully: a trace declared `en` but written in Hangul, or in German, would otherwise be read by an
+ * English model, which finds no names in it. A non-Latin script that dominates the conversation
+ * overrules any declaration; Latin function words that clearly point elsewhere (the bar used for
+ * undeclared text) overrule only a declared Comprehend language. A declared language that no model
+ * reads is never overruled into one that is read (discarding stays the outcome).
+ */
+function checkedDeclaration(trace: Trace, declared: string, settings: LanguageSettings): ResolvedLanguage {
+  const sample = conversationSample(trace);
+  const script = classifyScript(sample);
+  if (script.language !== undefined && script.language !== declared) return { language: script.language, source: 'script' };
+  const comprehendDeclared = (settings.comprehendLanguages as readonly string[] | undefined)?.includes(declared) ?? false;
+  if (comprehendDeclared && script.language === undefined && script.letters > 0) {
+    const byWords = guessLatinLanguage(sample);
+    if (byWords !== undefined && byWords !== declared) return { language: byWords, source: 'words' };
+  }
+  return { language: declared, source: 'declared' };
+}
+
 /** Resolves a trace's language: declared, else by script, else by function words, else the stage's `undeclaredLanguage`. */
-export function resolveTraceLanguage(trace: Trace, config: Pick<PiiConfig, 'undeclaredLanguage'>): string {
+export function resolveTraceLanguage(trace: Trace, config: LanguageSettings): string {
   return resolveLanguageDetailed(trace, config).language;
 }

@@ -34,13 +34,14 @@
  *   passes scores 1.0.
  * - US SSN: `AAA-GG-SSSS` (or spaces or dots; or nine digits right after an "SSN" cue) with the SSA's
  *   never-issued rules: area not 000, 666 or 900-999, group not 00, serial not 0000.
- * - IBAN: country letters, check digits and 11-30 alphanumerics (15-34 in total, grouped by 4 with
- *   spaces, dashes or dots, or not); the ISO 13616 mod-97 check must hold. Written in capitals, that
- *   is all (a missing country row would be a silent miss); in any other case the country's registered
- *   length must also match, since lower-case hashes and ids have the same shape.
+ * - IBAN: country letters, check digits and 11-30 alphanumerics (15-34 in total), grouped uniformly by
+ *   4 with spaces, dashes or dots, or not at all; the ISO 13616 mod-97 check must hold, and so must
+ *   the country's registered length where the table has the country. A country missing from the
+ *   table is accepted in capitals on mod-97 alone (never a silent miss for the usual spelling);
+ *   lower-case candidates need the table, since hashes and ids share the shape.
  * - Phones: `+` or `00` and 8-15 digits (E.164); NANP numbers with separators or as ten digits;
  *   national numbers with a trunk 0 (9-12 digits, separated or not: UK, KR, FR, DE, JP forms); KR
- *   mobiles; and any 7-15 digits right after a word that names a phone number.
+ *   and mainland China mobiles; and any 7-15 digits right after a word that names a phone number.
  */
 import type { PiiEntity } from '../../shared/ports';
 import { buildSkeleton, entitiesInOriginal, type SkeletonEntity } from './skeleton';
@@ -247,6 +248,8 @@ const PHONE = new RegExp(
     String.raw`|0\d{1,4}(?:${SEP}\d{2,4}){1,4}`,
     String.raw`|\(0\d{1,4}\)${SEP}?\d{3,4}(?:${SEP}\d{2,4}){1,2}`,
     String.raw`|0[1-9]\d{8,9}`,
+    // Mainland China mobiles: 1[3-9]X, eleven digits, written together or as 3-4-4.
+    String.raw`|1[3-9]\d(?:${SEP}?\d{4}){2}`,
     // KR mobile (010/011/016-019) with separators optional between any groups ("010-12345678").
     String.raw`|01[016789]${SEP}?\d{3,4}${SEP}?\d{4}`,
     String.raw`)(?![\w\-]|\.\d)`,
@@ -332,10 +335,13 @@ function findCards(text: string, out: Raw[]): void {
     for (let g = GROUP.exec(value); g !== null; g = GROUP.exec(value)) groups.push({ start: g.index, end: g.index + g[0].length });
 
     // Irregular grouping ("41111111 1111 1111", a zero-width character removed from between two
-    // groups): a whole run of 13-19 digits that holds a valid card number is one.
+    // groups): a whole whitespace-separated run of 13-19 digits that holds a valid card number is one.
     const allDigits = value.replace(/\D/g, '');
     const first = allDigits.charCodeAt(0);
-    if (allDigits.length >= 13 && allDigits.length <= 19 && first >= 0x32 && first <= 0x36 && groups.length > 1 && luhnValid(allDigits)) {
+    // Whitespace-separated runs only: dashed digit groups of this shape are ids (the digits-only head
+    // of a UUID), not cards.
+    const spaced = !value.includes('-') && !value.includes('.');
+    if (spaced && allDigits.length >= 13 && allDigits.length <= 19 && first >= 0x32 && first <= 0x36 && groups.length > 1 && luhnValid(allDigits)) {
       out.push({ type: PATTERN_PII_TYPES.card, start: runStart, end: runStart + value.length, score: CHECKSUM_SCORE });
       continue;
     }
@@ -450,12 +456,31 @@ function findIbans(text: string, out: Raw[]): void {
   }
 }
 
-/** mod-97 for a capitalised candidate; mod-97 and the country's registered length for any other. */
+/**
+ * An IBAN as people write it: grouped uniformly (groups of four with one kind of separator, the last
+ * shorter) or not at all; the country's registered length where the table has the country (always
+ * for a candidate not in capitals); mod-97. Uniform grouping and the length keep UUIDs and hex ids,
+ * which share the alphabet, from passing on the one-in-97 chance of mod-97.
+ */
 function ibanCandidateValid(candidate: string): boolean {
+  if (!uniformlyGrouped(candidate)) return false;
   const compact = candidate.replace(/[ \t\r\n.-]/g, '');
   const upper = compact.toUpperCase();
-  if (upper !== compact && IBAN_LENGTHS[upper.slice(0, 2)] !== upper.length) return false;
+  const registered = IBAN_LENGTHS[upper.slice(0, 2)];
+  if (registered !== undefined ? registered !== upper.length : upper !== compact) return false;
   return ibanValid(upper);
+}
+
+const IBAN_SEPARATOR = /[ \t\r\n]{1,3}|[.-]/g;
+
+/** True when the candidate has no separators, or groups of four joined by one kind of separator. */
+function uniformlyGrouped(candidate: string): boolean {
+  const separators = candidate.match(IBAN_SEPARATOR);
+  if (separators === null) return true;
+  const kind = separatorClass(separators[0]?.charCodeAt(0) ?? 0);
+  if (!separators.every((s) => separatorClass(s.charCodeAt(0)) === kind)) return false;
+  const groups = candidate.split(IBAN_SEPARATOR);
+  return groups.every((group, k) => (k === groups.length - 1 ? group.length >= 1 && group.length <= 4 : group.length === 4));
 }
 
 /** ISO 13616 check: 15-34 characters (spaces ignored), country letters, check digits, mod 97 = 1. */
