@@ -242,7 +242,7 @@ describe('the PII gate over the SageMaker adapter', () => {
     sagemaker.on(InvokeEndpointCommand).rejects(serviceError(ModelNotReadyException, 429));
     const outcomes = await scan([koreanTrace(1)]);
     expect(sagemaker.commandCalls(InvokeEndpointCommand)).toHaveLength(config.maxAttempts);
-    expect(outcomes).toEqual([{ key: 'rec-0', status: 'discarded', reason: 'pii_scan_failed: TransientDetectorError: ModelNotReadyException: ModelNotReadyException (test)' }]);
+    expect(outcomes).toEqual([{ key: 'rec-0', status: 'discarded', reason: 'pii_scan_failed: TransientDetectorError (ModelNotReadyException)' }]);
   });
 
   it('discards only the traces with text in the one call of several that failed', async () => {
@@ -269,6 +269,6 @@ describe('the PII gate over the SageMaker adapter', () => {
       answer(inputsOf(input).map(() => [{ entity_group: 'PS', score: 0.9, word: '김민수', start: 0, end: 9_999 }])),
     );
     const [outcome] = await scan([koreanTrace(1)]);
-    expect(outcome).toMatchObject({ status: 'discarded', reason: expect.stringMatching(/^pii_scan_failed: TokenClassificationResponseError: input 0, entity 0: offsets \[0, 9999\) are outside/) });
+    expect(outcome).toMatchObject({ status: 'discarded', reason: 'pii_scan_failed: TokenClassificationResponseError' });
   });
 });
