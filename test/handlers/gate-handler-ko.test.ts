@@ -19,9 +19,12 @@ import type { FirehoseOutputRecord } from '../../lambdas/gate-score/firehose-rec
 import { gateConfigFromStage } from '../../lambdas/gate-score/gate-config';
 import { lambdaContext } from '../helpers/lambda-context';
 import { makeTrace } from '../helpers/trace-factory';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 
 const comprehend = mockClient(ComprehendClient);
 const sagemaker = mockClient(SageMakerRuntimeClient);
+mockClient(SecretsManagerClient).on(GetSecretValueCommand).resolves({ SecretString: 'korean-gate-test-pseudonymisation-key-0123456789abcdef' });
+process.env.PSEUDONYMISATION_KEY_SECRET_ARN = 'arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:pseudonymisation-key';
 process.env.GATE_CONFIG = JSON.stringify(
   gateConfigFromStage(prodKr, readRewardPolicy('v1'), { databaseName: 'sial_prod_kr', tracesTable: 'traces', auditTable: 'gate_audit' }),
 );
@@ -144,7 +147,7 @@ describe('gate handler with a Korean named-entity endpoint', () => {
     expect(sagemaker.commandCalls(InvokeEndpointCommand)).toHaveLength(1);
     expect(results.map(tableOf)).toEqual(['gate_audit', 'traces']);
     const audit = rowOf(results[0]);
-    expect(audit).toEqual(expect.objectContaining({ gate: 'pii', reason: expect.stringMatching(/^pii_scan_failed: ValidationError: /) }));
+    expect(audit).toEqual(expect.objectContaining({ gate: 'pii', reason: 'pii_scan_failed: ValidationError' }));
     expect(JSON.stringify(audit)).not.toMatch(/김민수|John Smith/);
   });
 });
