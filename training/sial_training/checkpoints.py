@@ -15,7 +15,6 @@ from .store import ObjectStore, download_prefix, join_uri, upload_folder
 POINTER = "latest.json"
 #: Written last inside a checkpoint folder: a checkpoint without it was cut short (never chosen).
 COMPLETE_MARKER = "sial-checkpoint.json"
-_STEP = re.compile(r'^\s*\{\s*"step"\s*:\s*(\d+)\s*\}\s*$')
 
 
 def step_prefix(checkpoint_uri: str, step: int) -> str:
@@ -33,10 +32,14 @@ def parse_pointer(body: bytes) -> int:
         are both worse than a human looking.
     """
     text = body.decode("utf-8", errors="replace")
-    match = _STEP.match(text)
-    if match is None:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = None
+    step = value.get("step") if isinstance(value, dict) else None
+    if not isinstance(step, int) or isinstance(step, bool) or step < 0:
         raise JobError(DATA, f'the checkpoint pointer is not {{"step": <N>}}: {text[:200]!r}')
-    return int(match.group(1))
+    return step
 
 
 def format_pointer(step: int) -> bytes:
