@@ -241,6 +241,9 @@ def run_train(job: TrainJob, store: ObjectStore, workdir: Path, *, judge: Judge 
         log.warning("interrupted at step %s of %s: checkpoint published, exiting %s so a retried attempt resumes", state.global_step, job.hyperparameters.max_steps, INTERRUPTED)
         return INTERRUPTED
 
+    if not trainer.is_world_process_zero():
+        return OK  # one process per GPU: rank 0 writes the outputs
+
     losses = train_log.series("loss")
     if not losses or not all_finite(losses):
         from ..exit_codes import SOFTWARE, JobError
@@ -268,6 +271,8 @@ def run_train(job: TrainJob, store: ObjectStore, workdir: Path, *, judge: Judge 
         rewards=book,
         policy_version=policy.version if policy is not None else None,
     )
+    loss_type = getattr(trainer.args, "loss_type", None)
+    metrics["lossType"] = loss_type if isinstance(loss_type, str) else list(loss_type or [])
     store.put_bytes(join_uri(job.output_uri, "metrics.json"), (json.dumps(metrics, indent=2) + "\n").encode("utf-8"))
     hours = gpu_hours.account(time.monotonic() - started, gpus, job.attempt, previous_wall)
     store.put_bytes(join_uri(job.output_uri, "gpu-hours.json"), (json.dumps(hours.to_json()) + "\n").encode("utf-8"))
