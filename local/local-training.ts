@@ -27,7 +27,7 @@ export const DEFAULT_LOCAL_SCENARIO: SimulatedBatchScenario = {
   attemptHours: 1.5,
   totalSteps: 500,
   checkpointEvery: 50,
-  evalMetrics: { faithfulness: 0.9, metrics: { answer_relevance: 0.87, context_precision: 0.82 }, goldenSetVersion: 'local-golden-v1', examples: 200 },
+  evalMetrics: { faithfulness: 0.9, metrics: { answer_relevance: 0.87, context_precision: 0.82 }, goldenSetVersion: 'local-golden-v1', examples: 200, meanAnswerChars: 190 },
 };
 
 export interface LocalTrainingOptions {

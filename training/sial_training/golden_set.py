@@ -105,3 +105,39 @@ def golden_meta(jsonl: bytes, version: str, description: str, created_at: str) -
     """The golden.json of a golden.jsonl (what `sial golden-set` writes)."""
     examples = sum(1 for line in jsonl.decode("utf-8").splitlines() if line.strip())
     return (json.dumps({"version": version, "sha256": sha256_hex(jsonl), "examples": examples, "createdAt": created_at, "description": description}, indent=2) + "\n").encode("utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m sial_training.golden_set SRC.jsonl --version V [--description D] --out DIR``
+
+    Checks every line of SRC against the golden-set format and writes DIR/golden.jsonl and DIR/golden.json
+    (version, sha256, count). Upload DIR to ``s3://<artifact bucket>/golden-sets/<targetModelId>/``; a
+    changed set needs a new version, because the eval gate compares only runs on the same version.
+    """
+    import argparse
+    import datetime
+    from pathlib import Path
+
+    parser = argparse.ArgumentParser(prog="python -m sial_training.golden_set", description=main.__doc__)
+    parser.add_argument("source", type=Path)
+    parser.add_argument("--version", required=True)
+    parser.add_argument("--description", default="")
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+    body = args.source.read_bytes()
+    created = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    meta = golden_meta(body, args.version, args.description, created)
+    try:
+        parsed = parse_golden_set(body, meta)
+    except JobError as error:
+        print(error)
+        return error.code
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / GOLDEN_FILE).write_bytes(body)
+    (args.out / GOLDEN_META).write_bytes(meta)
+    print(f"golden set {parsed.version}: {len(parsed.examples)} examples, sha256 {parsed.sha256} -> {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
