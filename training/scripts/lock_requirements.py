@@ -18,10 +18,10 @@ from pathlib import Path
 REQUIREMENTS = Path(__file__).resolve().parent.parent / "requirements"
 
 # The image's platform: the resolver must pick wheels for the container, not for the machine it runs on.
-# The image's platform: the resolver must pick wheels for the container (glibc 2.35, x86_64, CPython
+# The image's platform: the resolver must pick wheels for the container (Debian 12: glibc 2.36, x86_64, CPython
 # 3.11), not for the machine it runs on. pip matches platform tags exactly, so every manylinux level up
 # to the image's glibc is listed.
-IMAGE_GLIBC_MINOR = 35
+IMAGE_GLIBC_MINOR = 36
 IMAGE_PLATFORM_ARGS = [
     *(arg for minor in range(17, IMAGE_GLIBC_MINOR + 1) for arg in ("--platform", f"manylinux_2_{minor}_x86_64")),
     "--platform", "manylinux2014_x86_64",
