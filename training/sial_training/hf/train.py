@@ -120,7 +120,6 @@ def _common_args(hp: Hyperparameters, output_dir: Path, cuda: bool) -> dict[str,
         "use_cpu": not cuda,
         "report_to": "none",
         "disable_tqdm": True,
-        "include_num_input_tokens_seen": "non_padding",
         "dataloader_num_workers": 0,
     }
 
@@ -193,7 +192,8 @@ def build_trainer(job: TrainJob, records: Sequence[GrpoRecord] | Sequence[DpoRec
         for r in records
         if isinstance(r, DpoRecord)
     ]
-    config = DPOConfig(**_common_args(hp, output_dir, cuda), beta=hp.beta, max_length=hp.max_prompt_length + hp.max_completion_length)
+    # GRPO logs its own token count (num_tokens); DPO's comes from the Trainer's input counter.
+    config = DPOConfig(**_common_args(hp, output_dir, cuda), include_num_input_tokens_seen="non_padding", beta=hp.beta, max_length=hp.max_prompt_length + hp.max_completion_length)
     return DPOTrainer(model=model, args=config, train_dataset=Dataset.from_list(rows), processing_class=tokenizer, callbacks=callbacks, peft_config=_lora(hp))
 
 
