@@ -79,7 +79,7 @@ class Hyperparameters:
                 ok = isinstance(value, int) and not isinstance(value, bool) and value >= floor
             else:
                 ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0
-                value = float(value) if ok else value  # type: ignore[arg-type]
+                value = float(value) if ok else value
             if not ok:
                 problems.append(f"SIAL_HYPERPARAMETERS.{name} must be {type(default).__name__} (positive); received {value!r}")
                 continue

@@ -99,7 +99,7 @@ def _reward(value: Any, where: str, problems: list[str]) -> float:
 
 
 def _lines(text: str) -> list[tuple[int, Mapping[str, Any]]]:
-    out = []
+    out: list[tuple[int, Mapping[str, Any]]] = []
     for number, raw in enumerate(text.splitlines(), start=1):
         if not raw.strip():
             continue
