@@ -110,3 +110,16 @@ def _weights(root: Path) -> list[float]:
     with tarfile.open(root / f"{RUN}output/model.tar.gz".removeprefix("s3://")) as tar:
         tensors = load(tar.extractfile("model.safetensors").read())  # type: ignore[union-attr]
     return [float(v) for name in sorted(tensors) for v in tensors[name].ravel()[:64]]
+
+
+def test_dpo_with_lora_writes_merged_weights(store: Path, tmp_path: Path) -> None:
+    manifest = write_dataset(store)
+    hp = {**HYPERPARAMETERS, "max_steps": 2, "lora": True, "lora_r": 4, "lora_alpha": 8}
+    result = run_entrypoint(train_env(store, "dpo", hp, manifest), tmp_path / "work")
+    assert result.code == 0, result.stdout[-4000:]
+    with tarfile.open(store / f"{RUN}output/model.tar.gz".removeprefix("s3://")) as tar:
+        names = set(tar.getnames())
+        info = json.load(tar.extractfile("sial-model.json"))  # type: ignore[arg-type]
+    # Plain weights a server loads without peft: no adapter files.
+    assert "model.safetensors" in names and not any("adapter" in n for n in names)
+    assert info["lora"] is True and info["merged"] is True
