@@ -4,10 +4,12 @@
  */
 import { runGateBench } from './gate-bench';
 import { runRollbackBench } from './rollback-bench';
+import { runTrainerBench } from './trainer-bench';
 
 const BENCHES: Record<string, (argv: string[]) => Promise<void>> = {
   gate: runGateBench,
   rollback: runRollbackBench,
+  trainer: runTrainerBench,
 };
 
 async function main(): Promise<void> {

@@ -17,7 +17,7 @@ export const ADR_ELIGIBILITY: EligibilityConfig = {
 export const ADR_GPU_BUDGET: GpuBudgetConfig = { monthlyCeilingGpuHours: 1000, alarmAtFraction: 0.8 };
 
 /** Seed 001 / ADR: faithfulness >= 0.85 and no metric worse than production by more than 1 point. */
-export const ADR_EVAL_GATE: EvalGateConfig = { minFaithfulness: 0.85, maxRegression: 0.01 };
+export const ADR_EVAL_GATE: EvalGateConfig = { minFaithfulness: 0.85, maxRegression: 0.01, maxAnswerLengthRatio: 1.3 };
 
 /** ADR section 6: the last 3 approved model versions stay deployable. */
 export const ADR_RETAIN_APPROVED_MODEL_VERSIONS = 3;

@@ -375,6 +375,11 @@ export const evalGateSchema = z.strictObject({
   minFaithfulness: z.number().min(0).max(1),
   /** Largest drop of any metric against production, in points (0.01 = 1 point). */
   maxRegression: z.number().min(0).max(1),
+  /**
+   * Largest candidate / production ratio of the mean answer length on the golden set. Longer answers are
+   * the cheapest way for GRPO to raise a reward, so a candidate much wordier than production is refused.
+   */
+  maxAnswerLengthRatio: z.number().gt(1).max(10),
 });
 
 export const approvalsSchema = z.strictObject({

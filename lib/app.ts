@@ -67,6 +67,7 @@ export function buildApp(props: BuildAppProps): BuiltApp {
     pipelineTables: dataStack.pipelineTables,
     modelRegistry: dataStack.modelRegistry,
     traceStream: dataStack.traceStream,
+    rewardPolicy,
     trainingImageDirectory: props.trainingImageDirectory,
   });
   // Implied by the cross-stack references already; explicit because the loop stack's API stage also

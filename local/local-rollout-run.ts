@@ -23,7 +23,7 @@ import { SimulatedHttpRoute } from './rollout/simulated-http-route';
 import { SimulatedSageMakerEndpoint } from './rollout/simulated-sagemaker-endpoint';
 
 /** The simulated production model's eval metrics: the eval gate's baseline for the first candidate. */
-export const LOCAL_BASE_METRICS: EvalMetrics = { faithfulness: 0.87, metrics: { answer_relevance: 0.86, context_precision: 0.8 }, goldenSetVersion: 'local-golden-v1', examples: 200 };
+export const LOCAL_BASE_METRICS: EvalMetrics = { faithfulness: 0.87, metrics: { answer_relevance: 0.86, context_precision: 0.8 }, goldenSetVersion: 'local-golden-v1', examples: 200, meanAnswerChars: 180 };
 
 /** The name the current version serves under: the endpoint variant or the route backend. */
 function servingNameOf(model: TargetModel, version: number): string {

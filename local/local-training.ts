@@ -18,6 +18,8 @@ import { runLocalPipeline, type LocalPipelineRun } from './pipeline/local-pipeli
 import { startScriptedApprover } from './pipeline/scripted-approver';
 import type { SimulatedBatchScenario } from './pipeline/simulated-batch';
 import { synthesizePipeline } from './pipeline/synthesized-pipeline';
+import { RealBatch, ensurePythonEnvironment } from './pipeline/real-batch';
+import { readRewardPolicy } from '../config/reward-policies/read';
 import type { AslRunResult } from './pipeline/asl-runner';
 import { runLocalRolloutStage, seedLocalProduction } from './local-rollout-run';
 
@@ -27,7 +29,7 @@ export const DEFAULT_LOCAL_SCENARIO: SimulatedBatchScenario = {
   attemptHours: 1.5,
   totalSteps: 500,
   checkpointEvery: 50,
-  evalMetrics: { faithfulness: 0.9, metrics: { answer_relevance: 0.87, context_precision: 0.82 }, goldenSetVersion: 'local-golden-v1', examples: 200 },
+  evalMetrics: { faithfulness: 0.9, metrics: { answer_relevance: 0.87, context_precision: 0.82 }, goldenSetVersion: 'local-golden-v1', examples: 200, meanAnswerChars: 190 },
 };
 
 export interface LocalTrainingOptions {
@@ -41,6 +43,11 @@ export interface LocalTrainingOptions {
   /** How long to wait for a person's decision before the approval times out locally. */
   readonly approvalWaitSeconds: number;
   readonly scenario?: SimulatedBatchScenario;
+  /**
+   * `simulated` (default): SimulatedBatch plays the scenario. `real`: the training image's entrypoint runs the
+   * real trainer and evaluator on CPU with a tiny model (.venv, created on first use).
+   */
+  readonly trainer?: 'simulated' | 'real';
   readonly print?: (line: string) => void;
 }
 
@@ -67,8 +74,14 @@ export async function runLocalTraining(options: LocalTrainingOptions): Promise<L
   const approver = options.autoApprove ? startScriptedApprover(approvals, { train: 'approve', finops: 'approve', 'deploy-stage': 'approve' }) : undefined;
   const model = stage.targetModels.find((m) => m.id === options.targetModelId);
   if (model === undefined) throw new Error(`--model ${options.targetModelId} is not a target model of stage ${stage.stage}: ${stage.targetModels.map((m) => m.id).join(', ')}`);
-  const store = new FsObjectStore(join(options.stateDir, 'objects'));
+  const storeRoot = join(options.stateDir, 'objects');
+  const store = new FsObjectStore(storeRoot);
+  const realBatch =
+    options.trainer === 'real'
+      ? new RealBatch({ store, storeRoot, definitions: (ref) => pipeline.jobDefinition(ref), rewardPolicy: readRewardPolicy(stage.rewardPolicyVersion), workDir: join(options.stateDir, 'trainer'), print, python: ensurePythonEnvironment(print) })
+      : undefined;
   const registry = new LocalModelRegistry(localModelRegistryFile(options.stateDir));
+  const pipeline = synthesizePipeline(stage);
   if (!options.autoApprove) {
     print(`Approvals wait for you: open the link in the [local e-mail] below, or run`);
     print(`  npx tsx bin/sial.ts approvals list --local ${approvalsDir}`);
@@ -78,7 +91,6 @@ export async function runLocalTraining(options: LocalTrainingOptions): Promise<L
   try {
     // What serves before the first run: the eval gate's baseline and the rollout's current version.
     await seedLocalProduction({ stage, model, stateDir: options.stateDir, registry, store, now: new Date() });
-    const pipeline = synthesizePipeline(stage);
     const input: PipelineInput = { mode: 'train', targetModelId: options.targetModelId, requestedBy: 'local:npm-run-local' };
     // A fresh ledger each run: local mode does not carry GPU-hours or cooldowns between runs.
     const ledger = new InMemoryLedger();
@@ -99,6 +111,7 @@ export async function runLocalTraining(options: LocalTrainingOptions): Promise<L
       input,
       `local-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}`,
       options.scenario ?? DEFAULT_LOCAL_SCENARIO,
+      realBatch,
     );
     await printGpuBookings(ledger, stage.stage, stage.gpuBudget.monthlyCeilingGpuHours, print);
     if (run.status !== 'SUCCEEDED' || run.handedOver === undefined) return { run, approvalsDir };

@@ -6,6 +6,7 @@
  *
  *   npm run local -- [--stage dev] [--traces 1500] [--lake-dir .local-lake] [--keep]
  *                    [--auto-approve] [--approval-wait 600] [--model qwen3-4b] [--skip-training]
+ *                    [--trainer simulated|real]
  */
 import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -36,9 +37,12 @@ async function main(): Promise<void> {
       'approval-wait': { type: 'string', default: '600' },
       model: { type: 'string', default: 'qwen3-4b' },
       'skip-training': { type: 'boolean', default: false },
+      trainer: { type: 'string', default: 'simulated' },
     },
   });
   const lakeDir = resolve(values['lake-dir']);
+  const trainer = values.trainer;
+  if (trainer !== 'simulated' && trainer !== 'real') throw new Error(`--trainer must be simulated or real, received "${trainer}"`);
   const traceCount = Number.parseInt(values.traces, 10);
   if (!Number.isInteger(traceCount) || traceCount < 1) throw new Error(`--traces must be a positive integer, received "${values.traces}"`);
   if (!values.keep) rmSync(lakeDir, { recursive: true, force: true });
@@ -90,7 +94,11 @@ async function main(): Promise<void> {
   const approvalWait = Number.parseInt(values['approval-wait'], 10);
   if (!Number.isInteger(approvalWait) || approvalWait < 1) throw new Error(`--approval-wait must be a positive number of seconds, received "${values['approval-wait']}"`);
   console.log('\nTraining pipeline: the synthesized state machine on aws-local-stepfunctions');
-  console.log('  AWS Batch p5en Spot: [SIMULATED] SimulatedBatch (no container, no GPU; one Spot reclaim, then resume from the checkpoint)');
+  console.log(
+    trainer === 'real'
+      ? '  AWS Batch p5en Spot: [REAL TRAINER, local CPU] the training image\'s entrypoint runs the reference GRPO/DPO trainer and evaluator on a tiny model built here (no GPU, a few steps)'
+      : '  AWS Batch p5en Spot: [SIMULATED] SimulatedBatch (no container, no GPU; one Spot reclaim, then resume from the checkpoint)',
+  );
   console.log(`  Approvals: ${values['auto-approve'] ? '[SIMULATED] scripted approver (--auto-approve)' : 'yours, on the local page or the CLI'}\n`);
   const { run, rollout } = await runLocalTraining({
     stage: values.stage,
@@ -99,14 +107,20 @@ async function main(): Promise<void> {
     targetModelId: values.model,
     autoApprove: values['auto-approve'],
     approvalWaitSeconds: approvalWait,
+    trainer,
   });
   console.log(`\nStates: ${run.visited.join(' -> ')}`);
   for (const job of run.batch.jobs) {
     const resumed = job.mode === 'train' ? `, starting from steps ${job.resumedFromSteps.join(', ')}` : '';
-    console.log(`  [SIMULATED] Batch ${job.mode} job ${job.jobName}: ${job.status} after ${job.attemptEnvironments.length} attempt(s)${resumed}`);
+    const label = trainer === 'real' ? '[REAL TRAINER, local CPU]' : '[SIMULATED]';
+    console.log(`  ${label} Batch ${job.mode} job ${job.jobName}: ${job.status} after ${job.attemptEnvironments.length} attempt(s)${resumed}`);
   }
-  if (run.status === 'SUCCEEDED') console.log(`Pipeline succeeded: ${JSON.stringify(run.output)}`);
-  else console.log(`Pipeline failed: ${run.error}: ${run.cause}`);
+  const ran = trainer === 'real' ? 'the real trainer and evaluator (tiny model, CPU)' : 'the simulated Batch (no model trained)';
+  if (run.status === 'SUCCEEDED') console.log(`Pipeline succeeded with ${ran}: ${JSON.stringify(run.output)}`);
+  else console.log(`Pipeline failed with ${ran}: ${run.error}: ${run.cause}`);
+  if (trainer === 'real' && run.error === 'EvalGateFailed') {
+    console.log('  (Expected: a tiny model trained for a few steps on CPU cannot reach the gate\'s faithfulness floor. The run really trained and evaluated it; the gate refused it, as it should.)');
+  }
   if (rollout !== undefined) {
     console.log(`\nRollout states: ${collapseStates(rollout.visited)}`);
     if (rollout.status === 'SUCCEEDED') console.log(`Rollout ended: ${rollout.visited.at(-1)} ${JSON.stringify(rollout.output)}`);

@@ -367,6 +367,8 @@ export function buildTrainingPipelineDefinition(scope: Construct, props: Trainin
         SIAL_GOLDEN_SET_URI: J.format(`${props.goldenSetsUri}{}/`, J.stringAt('$.request.targetModelId')),
         SIAL_OUTPUT_URI: J.stringAt('$.request.uris.evalOutput'),
         SIAL_METRICS_URI: J.stringAt('$.request.uris.metrics'),
+        // The same caps as training (prompt and answer lengths) for the golden-set answers.
+        SIAL_HYPERPARAMETERS: JSON.stringify(props.hyperparameters),
       },
     },
     resultPath: '$.evalJob',

@@ -1,18 +1,14 @@
 #!/usr/bin/env bash
-# Entrypoint of the training image: the job contract of DESIGN.md section 3, documented in
-# training/README.md. It validates the job's environment (every problem at once), chooses the
-# checkpoint a retried attempt resumes from, and then hands over to the trainer.
-#
-# The reference GRPO/DPO trainer is a later issue. Until it is in the image this script stops after
-# validation and checkpoint selection with EXIT_TRAINER_NOT_IN_IMAGE and says so: a placeholder that
-# fails loudly, never a fake success that would let a pipeline register a model nobody trained.
+# Entrypoint of the training image: the job contract documented in training/README.md. It validates the
+# job's environment (every problem at once), chooses the checkpoint a retried attempt resumes from, and
+# then hands over to the trainer (`python -m sial_training`, the reference GRPO/DPO trainer and
+# evaluator), which replaces this shell so that it receives SIGTERM itself.
 set -euo pipefail
 
 # Exit codes (sysexits.h meanings). Batch retries only Spot reclaims (status reason `Host EC2*`);
 # every code below is an application error that ends the job, so the code tells the operator why.
 readonly EXIT_CONTRACT=64            # EX_USAGE: the job's environment breaks the contract
 readonly EXIT_CHECKPOINT_INVALID=65  # EX_DATAERR: the checkpoint pointer exists but is unreadable
-readonly EXIT_TRAINER_NOT_IN_IMAGE=69 # EX_UNAVAILABLE: no trainer in this image yet
 readonly EXIT_IMAGE_BROKEN=70        # EX_SOFTWARE: a tool this script needs is missing from the image
 readonly EXIT_STORAGE=74             # EX_IOERR: S3 could not be read
 
@@ -91,6 +87,19 @@ validate_eval() {
   if [[ -n "$metrics" && "$metrics" != *.json ]]; then problem "SIAL_METRICS_URI must name a .json object; received \"$metrics\""; fi
 }
 
+# read_object URI: the object's body on stdout. S3 through the AWS CLI; in local mode and tests
+# (SIAL_OBJECT_STORE_ROOT set) s3://bucket/key is the file <root>/bucket/key, the trainer's own layout.
+read_object() {
+  local uri=$1
+  if [[ -n "${SIAL_OBJECT_STORE_ROOT:-}" ]]; then
+    local path="$SIAL_OBJECT_STORE_ROOT/${uri#s3://}"
+    if [[ -f "$path" ]]; then cat "$path"; return 0; fi
+    echo "An error occurred (404): Key ${uri} does not exist" >&2
+    return 1
+  fi
+  aws s3 cp "$uri" -
+}
+
 # Prints the checkpoint directory to resume from, or nothing. The trainer writes each checkpoint to
 # <SIAL_CHECKPOINT_URI>step-<N>/ and only then overwrites <SIAL_CHECKPOINT_URI>latest.json with
 # {"step": N}: a single-object PUT is atomic, so the pointer never names a half-uploaded checkpoint,
@@ -98,7 +107,7 @@ validate_eval() {
 select_checkpoint() {
   local pointer_uri="${SIAL_CHECKPOINT_URI}latest.json" pointer stderr_file rc=0
   stderr_file=$(mktemp)
-  pointer=$(aws s3 cp "$pointer_uri" - 2>"$stderr_file") || rc=$?
+  pointer=$(read_object "$pointer_uri" 2>"$stderr_file") || rc=$?
   if ((rc != 0)); then
     local err
     err=$(<"$stderr_file")
@@ -140,7 +149,9 @@ main() {
 
   local resume_from=''
   if [[ "$SIAL_MODE" == train ]]; then
-    command -v aws >/dev/null 2>&1 || fail "$EXIT_IMAGE_BROKEN" "the AWS CLI is not in this image; rebuild it from training/Dockerfile"
+    if [[ -z "${SIAL_OBJECT_STORE_ROOT:-}" ]]; then
+      command -v aws >/dev/null 2>&1 || fail "$EXIT_IMAGE_BROKEN" "the AWS CLI is not in this image; rebuild it from training/Dockerfile"
+    fi
     if ((attempt > 1)); then
       # select_checkpoint runs in a subshell: pass its failure (and exit code) on.
       resume_from=$(select_checkpoint) || exit $?
@@ -155,8 +166,19 @@ main() {
   fi
   export SIAL_RESUME_FROM="$resume_from"
 
+  export AWS_BATCH_JOB_ATTEMPT="$attempt"
   log "contract valid: mode=$SIAL_MODE run=$SIAL_RUN_ID attempt=$attempt${SIAL_ALGORITHM:+ algorithm=$SIAL_ALGORITHM}${resume_from:+ resume=$resume_from}"
-  fail "$EXIT_TRAINER_NOT_IN_IMAGE" "SIAL_TRAINER_NOT_IN_IMAGE: the reference GRPO/DPO trainer is not in this image yet (training/README.md, \"Status\"). The job contract was validated and the resume point chosen, but no model was trained and no metrics were written."
+
+  # The trainer: the image's Python (SIAL_PYTHON overrides it, e.g. the repository's .venv locally).
+  local python=${SIAL_PYTHON:-python3}
+  command -v "$python" >/dev/null 2>&1 || fail "$EXIT_IMAGE_BROKEN" "the trainer's Python ($python) is not in this image; rebuild it from training/Dockerfile"
+  # One process per GPU when the node has several (p5en: 8); the trainer publishes from rank 0 only.
+  local gpus=0
+  if command -v nvidia-smi >/dev/null 2>&1; then gpus=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU ' || true); fi
+  if [[ "$SIAL_MODE" == train && "$gpus" -gt 1 ]]; then
+    exec "$python" -m torch.distributed.run --standalone --nproc_per_node="$gpus" -m sial_training
+  fi
+  exec "$python" -m sial_training
 }
 
 main "$@"

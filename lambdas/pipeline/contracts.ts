@@ -177,12 +177,20 @@ export const gpuUsageSchema = z.strictObject({
 });
 export type GpuUsage = z.infer<typeof gpuUsageSchema>;
 
-/** The eval job's metrics.json (training job contract): every metric in [0, 1], higher is better. */
-export const evalMetricsSchema = z.strictObject({
+const metricValues = {
   faithfulness: z.number().min(0).max(1),
   metrics: z.record(z.string(), z.number().min(0).max(1)),
+  /** Mean answer length on the golden set, in characters (code points): the length-inflation rule. */
+  meanAnswerChars: z.number().nonnegative().optional(),
+};
+
+/** The eval job's metrics.json (training job contract): every metric in [0, 1], higher is better. */
+export const evalMetricsSchema = z.strictObject({
+  ...metricValues,
   goldenSetVersion: z.string().min(1),
   examples: z.number().int().positive(),
+  /** The production version's answers to the same golden set in the same eval run, when the job had one. */
+  production: z.strictObject({ ...metricValues, modelUri: z.string() }).optional(),
 });
 export type EvalMetrics = z.infer<typeof evalMetricsSchema>;
 

@@ -11,6 +11,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { TrainingConfig } from '../../config/schema';
+import type { RewardPolicy } from '../../lambdas/gate-score/reward/policy';
 import type { ArtifactStore } from './artifact-store';
 import { acknowledgeWildcardResourceToken } from './private/acknowledge';
 
@@ -44,6 +45,14 @@ export interface TrainingComputeProps {
   readonly image: ecs.ContainerImage;
   /** Where datasets are read and runs are written (`runs/<runId>/`). */
   readonly artifacts: ArtifactStore;
+
+  /**
+   * The stage's reward policy, given to both jobs as SIAL_REWARD_POLICY (JSON): the GRPO reward and the
+   * evaluator's scores apply its `generation` rules.
+   *
+   * @default - none: GRPO and eval jobs then stop with exit 64 naming the missing variable
+   */
+  readonly rewardPolicy?: RewardPolicy;
 
   /**
    * Run in this network instead of creating an isolated VPC.
@@ -332,7 +341,11 @@ export class TrainingCompute extends Construct {
           initProcessEnabled: true,
         }),
         // The state machine adds the run's URIs; the mode makes a job definition's purpose unambiguous.
-        environment: { SIAL_MODE: mode, SIAL_STAGE: props.stage },
+        environment: {
+          SIAL_MODE: mode,
+          SIAL_STAGE: props.stage,
+          ...(props.rewardPolicy === undefined ? {} : { SIAL_REWARD_POLICY: JSON.stringify(props.rewardPolicy) }),
+        },
       });
 
     this.trainJobDefinition = new batch.EcsJobDefinition(this, 'TrainJobDefinition', {

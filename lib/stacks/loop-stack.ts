@@ -14,6 +14,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import type { StageConfig, TrainingConfig } from '../../config/schema';
+import type { RewardPolicy } from '../../lambdas/gate-score/reward/policy';
 import { FEEDBACK_TABLE, GATE_AUDIT_TABLE, TRACES_TABLE } from '../../lambdas/shared/lake-tables';
 import { pipelineSettingsFromStage, type PipelineSettings } from '../../lambdas/pipeline/settings';
 import { Approvals } from '../constructs/approvals';
@@ -44,6 +45,13 @@ export interface LoopStackProps extends StackProps {
   readonly modelRegistry: ModelRegistry;
   /** The trace delivery stream (data stack): the dashboard graphs its delivery. */
   readonly traceStream: IcebergDeliveryStream;
+
+  /**
+   * The stage's reward policy: the training and eval jobs score generated answers with it.
+   *
+   * @default - none (GRPO and eval jobs stop with exit 64)
+   */
+  readonly rewardPolicy?: RewardPolicy;
 
   /**
    * Folder of the trainer image built as an asset when `training.image.kind` is `asset`.
@@ -122,6 +130,7 @@ export class LoopStack extends Stack {
       training: config.training,
       image: trainingImage(this, config.training.image, trainingImageDirectory ?? path.join(PROJECT_ROOT, 'training')),
       artifacts,
+      rewardPolicy: props.rewardPolicy,
       network: config.training.network,
       maxAzs: TRAINING_AZ_COUNT,
       logRemovalPolicy,

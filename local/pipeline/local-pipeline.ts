@@ -24,7 +24,7 @@ import type { FsObjectStore } from './fs-object-store';
 import { settleLocalTask } from './local-task-callbacks';
 import type { LocalApprovals } from './local-approval-runtime';
 import type { LocalModelRegistry } from './local-model-registry';
-import { SimulatedBatch, type SimulatedBatchScenario } from './simulated-batch';
+import { SimulatedBatch, type LocalBatch, type SimulatedBatchScenario } from './simulated-batch';
 import { asStateMachineDefinition, type SynthesizedPipeline } from './synthesized-pipeline';
 
 /** The artifact bucket's name locally (a folder under the object store's root). */
@@ -54,7 +54,7 @@ export interface LocalPipelineEnvironment {
 }
 
 export interface LocalPipelineRun extends AslRunResult {
-  readonly batch: SimulatedBatch;
+  readonly batch: LocalBatch;
   /** What `Hand over to canary rollout` started: the rollout's execution name and input. */
   readonly handedOver?: { readonly name: string; readonly input: Json };
 }
@@ -68,7 +68,7 @@ function payloadOf(input: Json): unknown {
 const asJson = (value: unknown): Json => JSON.parse(JSON.stringify(value)) as Json;
 
 /** Overrides for every Task state, by state name. */
-function handlersFor(env: LocalPipelineEnvironment, batch: SimulatedBatch, onHandOver: (name: string, input: Json) => void): Record<string, LocalTaskHandler> {
+function handlersFor(env: LocalPipelineEnvironment, batch: LocalBatch, onHandOver: (name: string, input: Json) => void): Record<string, LocalTaskHandler> {
   const { settings, store, ledger, registry, approvals, clock } = env;
   const wait = env.approvalTimeoutMs === undefined ? {} : { timeoutMs: env.approvalTimeoutMs };
   const sql = new DuckDbSqlEngine(env.lake);
@@ -78,7 +78,7 @@ function handlersFor(env: LocalPipelineEnvironment, batch: SimulatedBatch, onHan
     await env.notifier.publish('notifications', Subject ?? '(no subject)', Message ?? '');
     return { MessageId: `local-${Date.now()}` };
   };
-  const submit: LocalTaskHandler = async (input) => asJson(await batch.submitJob(input as unknown as Parameters<SimulatedBatch['submitJob']>[0]));
+  const submit: LocalTaskHandler = async (input) => asJson(await batch.submitJob(input as unknown as Parameters<LocalBatch['submitJob']>[0]));
   const record = lambda(async (payload) => (await recordGpuHours(recordGpuHoursEventSchema.parse(payload), { ledger, gpusPerJob: settings.training.gpusPerJob, now: clock() })).usage);
   const handlers: Record<string, LocalTaskHandler> = {
     [TRAINING_STATES.validateRequest]: lambda((payload) => validateRequest(payload, { settings, artifactBucket: LOCAL_ARTIFACT_BUCKET, now: clock() })),
@@ -120,9 +120,9 @@ function handlersFor(env: LocalPipelineEnvironment, batch: SimulatedBatch, onHan
   return handlers;
 }
 
-/** Runs one execution of the training pipeline locally. */
-export async function runLocalPipeline(env: LocalPipelineEnvironment, input: PipelineInput, executionName: string, scenario: SimulatedBatchScenario): Promise<LocalPipelineRun> {
-  const batch = new SimulatedBatch(env.store, env.pipeline.jobDefinition, scenario, env.clock);
+/** Runs one execution of the training pipeline locally: on the simulated Batch, or on `batch` when given (the real trainer). */
+export async function runLocalPipeline(env: LocalPipelineEnvironment, input: PipelineInput, executionName: string, scenario: SimulatedBatchScenario, realBatch?: LocalBatch): Promise<LocalPipelineRun> {
+  const batch = realBatch ?? new SimulatedBatch(env.store, env.pipeline.jobDefinition, scenario, env.clock);
   let handedOver: LocalPipelineRun['handedOver'];
   const result = await runAsl(asStateMachineDefinition(env.pipeline.definition), asJson(input), {
     executionName,

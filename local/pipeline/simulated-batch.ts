@@ -86,7 +86,13 @@ export function shouldRetry(rules: readonly BatchRetryRule[], attempt: { statusR
   return true;
 }
 
-interface SubmitJobInput {
+/** What the local pipeline needs of a Batch: `submitJob.sync`, and a record of the jobs it ran. */
+export interface LocalBatch {
+  readonly jobs: SimulatedJobRecord[];
+  submitJob(input: SubmitJobInput): Promise<Record<string, unknown>>;
+}
+
+export interface SubmitJobInput {
   readonly JobDefinition: string;
   readonly JobName: string;
   readonly JobQueue: string;
@@ -110,7 +116,7 @@ export interface SimulatedJobRecord {
   readonly status: 'SUCCEEDED' | 'FAILED';
 }
 
-export class SimulatedBatch {
+export class SimulatedBatch implements LocalBatch {
   /** Every job submitted, for tests and the local report. */
   readonly jobs: SimulatedJobRecord[] = [];
   private sequence = 0;

@@ -12,6 +12,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { loadStageConfig } from '../../config';
 import { P5EN_SPOT_TRAINING } from '../../config/adr-defaults';
+import { readRewardPolicy } from '../../config/reward-policies/read';
 import { ArtifactStore } from '../../lib/constructs/artifact-store';
 import { TrainingCompute, type TrainingComputeProps } from '../../lib/constructs/training-compute';
 import { PINNED_LOGICAL_IDS } from '../../lib/stacks/data-stack';
@@ -90,6 +91,8 @@ describe.each(STAGE_NAMES)('training compute of %s', (stage) => {
         Environment: [
           { Name: 'SIAL_MODE', Value: 'train' },
           { Name: 'SIAL_STAGE', Value: stage },
+          // The stage's reward policy: GRPO rewards and eval scores apply its generation rules.
+          { Name: 'SIAL_REWARD_POLICY', Value: JSON.stringify(readRewardPolicy(config.rewardPolicyVersion)) },
         ],
         LinuxParameters: { SharedMemorySize: 65536, InitProcessEnabled: true },
       },
@@ -107,7 +110,13 @@ describe.each(STAGE_NAMES)('training compute of %s', (stage) => {
       RetryStrategy: (train[1].Properties as { RetryStrategy: unknown }).RetryStrategy,
       // The same setting the budget estimate reads (training.maxEvalJobHours): the two cannot disagree.
       Timeout: { AttemptDurationSeconds: config.training.maxEvalJobHours * 3600 },
-      ContainerProperties: { Environment: [{ Name: 'SIAL_MODE', Value: 'eval' }, { Name: 'SIAL_STAGE', Value: stage }] },
+      ContainerProperties: {
+        Environment: [
+          { Name: 'SIAL_MODE', Value: 'eval' },
+          { Name: 'SIAL_STAGE', Value: stage },
+          { Name: 'SIAL_REWARD_POLICY', Value: JSON.stringify(readRewardPolicy(config.rewardPolicyVersion)) },
+        ],
+      },
     });
     const roleOf = (def: [string, Resource]): { 'Fn::GetAtt': [string, string] } => (def[1].Properties.ContainerProperties as { JobRoleArn: { 'Fn::GetAtt': [string, string] } }).JobRoleArn;
     expect(roleOf(evaluation)).not.toEqual(roleOf(train));

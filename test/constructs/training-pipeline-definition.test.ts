@@ -163,7 +163,9 @@ describe.each(STAGE_NAMES)('training pipeline ASL of %s', (stage) => {
 
   test('Evaluate: the eval job with the model, the golden set of the target and the metrics.json location', () => {
     const env = environment(asl, TRAINING_STATES.evaluate);
-    expect(Object.keys(env).sort()).toEqual(['SIAL_MODE', 'SIAL_RUN_ID', 'SIAL_TARGET_MODEL_ID', 'SIAL_MODEL_URI', 'SIAL_GOLDEN_SET_URI', 'SIAL_OUTPUT_URI', 'SIAL_METRICS_URI'].sort());
+    expect(Object.keys(env).sort()).toEqual(
+      ['SIAL_MODE', 'SIAL_RUN_ID', 'SIAL_TARGET_MODEL_ID', 'SIAL_MODEL_URI', 'SIAL_GOLDEN_SET_URI', 'SIAL_OUTPUT_URI', 'SIAL_METRICS_URI', 'SIAL_HYPERPARAMETERS'].sort(),
+    );
     expect(env).toMatchObject({
       SIAL_MODE: 'eval',
       SIAL_MODEL_URI: "(path) States.Format('{}model.tar.gz', $.request.uris.output)",

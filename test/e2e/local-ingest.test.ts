@@ -103,4 +103,20 @@ describe('npm run local', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('runs the real trainer and evaluator through the same state machine with --trainer real, and says so', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sial-cli-real-'));
+    try {
+      const output = execFileSync('npx', ['tsx', 'local/run-local.ts', '--lake-dir', dir, '--auto-approve', '--trainer', 'real'], { encoding: 'utf8', cwd: join(__dirname, '..', '..') });
+      expect(output).toContain('[REAL TRAINER, local CPU]');
+      expect(output).not.toContain('[SIMULATED] SimulatedBatch');
+      expect(output).toMatch(/\[real trainer\] train job .* attempt 1: exit 0/);
+      expect(output).toMatch(/\[REAL TRAINER, local CPU\] Batch train job .*: SUCCEEDED/);
+      expect(output).toMatch(/\[REAL TRAINER, local CPU\] Batch eval job .*: SUCCEEDED/);
+      // A tiny model cannot pass the faithfulness floor: the real metrics reach the gate, which refuses them.
+      expect(output).toContain('Pipeline failed with the real trainer and evaluator (tiny model, CPU): EvalGateFailed');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 600_000);
 });

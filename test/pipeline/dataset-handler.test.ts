@@ -76,6 +76,7 @@ beforeEach(() => {
   const completion: Array<[string, string]> = [
     ['agent_id', 'varchar'],
     ['prompt_json', 'varchar'],
+    ['contexts_json', 'varchar'],
     ['trace_id', 'varchar'],
     ['output', 'varchar'],
     ['reward', 'double'],
@@ -84,8 +85,8 @@ beforeEach(() => {
   ];
   athena.on(GetQueryResultsCommand, { QueryExecutionId: 'qe-completions' }).resolves(
     results(completion, [
-      ['rag-qa-agent', '["Wie kündige ich?"]', 't-2', 'Bitte im Portal.', '0.9', '2', 'chosen'],
-      ['rag-qa-agent', '["Wie kündige ich?"]', 't-1', 'Keine Ahnung.', '0.2', '2', 'rejected'],
+      ['rag-qa-agent', '[["user","Wie kündige ich?"]]', '["Kündigung im Kundenportal."]', 't-2', 'Bitte im Portal.', '0.9', '2', 'chosen'],
+      ['rag-qa-agent', '[["user","Wie kündige ich?"]]', '["Kündigung im Kundenportal."]', 't-1', 'Keine Ahnung.', '0.2', '2', 'rejected'],
     ]),
   );
   athena.on(GetQueryResultsCommand, { QueryExecutionId: 'qe-figures' }).resolves(

@@ -129,9 +129,11 @@ const TRACES: TraceLakeRow[] = [
   trace('g1-policy-v0', { messages: REFUND, reward: 0.01, policy: 'v0', feedback: 'success' }),
   trace('g1-old', { messages: REFUND, reward: 0.0, at: '2026-10-01T00:00:00.000Z', feedback: 'success' }),
   trace('g1-future', { messages: REFUND, reward: 0.0, at: '2026-11-21T00:00:00.000Z', feedback: 'success' }),
-  // G2: the same user messages under different system prompts are one prompt; gap 0.15: no pair.
+  // G2: a whole conversation (system prompt, earlier turns) is the prompt; gap 0.15: no pair.
   trace('g2-a', { messages: PASSWORD_A, reward: 0.8 }),
-  trace('g2-b', { messages: PASSWORD_B, reward: 0.65 }),
+  trace('g2-b', { messages: PASSWORD_A, reward: 0.65 }),
+  // The same user messages under another system prompt are another prompt: a group of one, so in no file.
+  trace('g2-other-system', { messages: PASSWORD_B, reward: 0.1 }),
   // G3: gap of exactly the minimum (0.7 - 0.5 is 0.19999999999999996 in doubles): a pair.
   trace('g3-hi', { agent: 'code-reviewer', messages: [user('Review this diff')], reward: 0.7 }),
   trace('g3-lo', { agent: 'code-reviewer', messages: [user('Review this diff')], reward: 0.5 }),
@@ -272,8 +274,8 @@ describe('buildDataset on the local lake (DuckDB, the same SQL as Athena)', () =
     expect(pairOf(internal, 'g1-internal')).toEqual(expect.objectContaining({ chosen_trace_id: 'g1-internal', rejected_trace_id: 'g1-worst' }));
   });
 
-  it('groups completions by agent and user messages, with at least two per group', () => {
-    const groups = general.grpo.map((g) => ({ agent: g.agent_id, prompt: g.prompt.map((m) => m.content), ids: g.completions.map((c) => c.trace_id) }));
+  it('groups completions by agent and whole conversation, with at least two per group', () => {
+    const groups = general.grpo.map((g) => ({ agent: g.agent_id, prompt: g.prompt.filter((m) => m.role === 'user').map((m) => m.content), ids: g.completions.map((c) => c.trace_id) }));
     expect(groups).toEqual(
       expect.arrayContaining([
         { agent: 'rag-qa-agent', prompt: ['What is our refund policy?'], ids: ['g1-best', 'g1-mid', 'g1-worst'] },
@@ -286,9 +288,11 @@ describe('buildDataset on the local lake (DuckDB, the same SQL as Athena)', () =
     );
     expect(groups).toHaveLength(6);
     expect(general.grpo.every((g) => g.completions.length >= 2)).toBe(true);
-    // Prompts are the user messages as chat messages; completions carry their reward and trace id.
+    // Prompts are the whole conversation as chat messages, contexts beside them; completions carry their reward and trace id.
     const g1 = groupOf(general, 'g1-best')!;
     expect(g1.prompt).toEqual([{ role: 'user', content: 'What is our refund policy?' }]);
+    expect(groupOf(general, 'g2-a')!.prompt).toEqual(PASSWORD_A);
+    expect(general.traceIds).not.toContain('g2-other-system');
     expect(g1.completions[0]).toEqual({ trace_id: 'g1-best', reward: 0.9, completion: [{ role: 'assistant', content: 'answer of g1-best' }] });
     expect(general.manifest.counts).toEqual(expect.objectContaining({ grpoGroups: 6, grpoCompletions: 14 }));
   });
@@ -307,6 +311,7 @@ describe('buildDataset on the local lake (DuckDB, the same SQL as Athena)', () =
       group_id: groupOf(general, 'g1-best')!.group_id,
       agent_id: 'rag-qa-agent',
       prompt: [{ role: 'user', content: 'What is our refund policy?' }],
+      contexts: [],
       chosen: [{ role: 'assistant', content: 'answer of g1-best' }],
       rejected: [{ role: 'assistant', content: 'answer of g1-worst' }],
       chosen_trace_id: 'g1-best',

@@ -18,7 +18,7 @@ import { LocalModelRegistry } from '../../local/pipeline/local-model-registry';
 import { lambdaContext } from '../helpers/lambda-context';
 
 const settings = pipelineSettingsFromStage(dev, { databaseName: 'sial_dev', tracesTable: 'traces', auditTable: 'gate_audit', feedbackTable: 'feedback' });
-const rules = { minFaithfulness: 0.85, maxRegression: 0.01 };
+const rules = { minFaithfulness: 0.85, maxRegression: 0.01, maxAnswerLengthRatio: 1.3 };
 const GROUP = 'sial-dev-qwen3';
 
 function metrics(faithfulness: number, others: Record<string, number> = {}, goldenSetVersion = 'golden-v3'): EvalMetrics {
@@ -74,17 +74,46 @@ describe('judgeMetrics', () => {
   it('compares only metrics present in both, and notes the rest', () => {
     const verdict = judgeMetrics(metrics(0.9, { new_metric: 0.1 }), metrics(0.9, { retired_metric: 0.99 }), rules);
     expect(verdict.failures).toEqual([]);
-    expect(verdict.notes).toEqual(['production reports metrics the candidate does not: retired_metric (not compared)']);
+    expect(verdict.notes).toContain('production reports metrics the candidate does not: retired_metric (not compared)');
   });
 
-  it('applies only the floor to the first model of a target', () => {
+  it("refuses a candidate whose mean answer length exceeds 1.3x production's (length inflation)", () => {
+    const withLength = (faithfulness: number, chars: number): EvalMetrics => ({ ...metrics(faithfulness), meanAnswerChars: chars });
+    expect(judgeMetrics(withLength(0.9, 130), withLength(0.9, 100), rules).failures).toEqual([]);
+    const verdict = judgeMetrics(withLength(0.9, 131), withLength(0.9, 100), rules);
+    expect(verdict.failures).toEqual([
+      {
+        rule: 'answer-length',
+        metric: 'meanAnswerChars',
+        candidate: 131,
+        production: 100,
+        limit: 130,
+        message: "mean answer length 131.0 characters is 1.31x production's 100.0 (registered metrics; at most 1.3x allowed)",
+      },
+    ]);
+  });
+
+  it("prefers production's answers from the same eval run, and applies the rule to a target's first model too", () => {
+    const candidate: EvalMetrics = { ...metrics(0.9), meanAnswerChars: 200, production: { faithfulness: 0.9, metrics: {}, meanAnswerChars: 100, modelUri: 's3://b/prod/model.tar.gz' } };
+    expect(judgeMetrics(candidate, { ...metrics(0.9), meanAnswerChars: 190 }, rules).failures.map((f) => f.message)).toEqual([
+      "mean answer length 200.0 characters is 2.00x production's 100.0 (answers in this eval run; at most 1.3x allowed)",
+    ]);
+    expect(judgeMetrics(candidate, null, rules).failures.map((f) => f.rule)).toEqual(['answer-length']);
+  });
+
+  it('fails a candidate that reports no length when production has one, and notes when neither side can be compared', () => {
+    expect(judgeMetrics(metrics(0.9), { ...metrics(0.9), meanAnswerChars: 100 }, rules).failures.map((f) => f.rule)).toEqual(['answer-length']);
+    expect(judgeMetrics(metrics(0.9), metrics(0.9), rules).notes).toContain("production's mean answer length is unknown: the length rule did not apply");
+  });
+
+  it('applies only the floor (and the length rule) to the first model of a target', () => {
     const verdict = judgeMetrics(metrics(0.86), null, rules);
     expect(verdict.failures).toEqual([]);
-    expect(verdict.notes[0]).toMatch(/no approved production model/);
+    expect(verdict.notes.join('\n')).toMatch(/no approved production model/);
   });
 
   it('notes golden sets that differ', () => {
-    expect(judgeMetrics(metrics(0.9, {}, 'golden-v4'), metrics(0.9), rules).notes[0]).toMatch(/golden sets differ \(candidate golden-v4, production golden-v3\)/);
+    expect(judgeMetrics(metrics(0.9, {}, 'golden-v4'), metrics(0.9), rules).notes.join('\n')).toMatch(/golden sets differ \(candidate golden-v4, production golden-v3\)/);
   });
 });
 

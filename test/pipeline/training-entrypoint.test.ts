@@ -1,6 +1,7 @@
 /**
  * The training image's entrypoint, run under bash without Docker: a fake `aws` on PATH serves S3 from
- * a temporary folder and logs every call.
+ * a temporary folder and logs every call, and a fake trainer (SIAL_PYTHON) records what it was handed.
+ * The real trainer behind it is trained for real by training/tests (pytest).
  */
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
@@ -34,6 +35,12 @@ echo "fake aws: unsupported call: $*" >&2
 exit 2
 `;
 
+// Records its arguments and the contract variables it was handed, then exits FAKE_TRAINER_EXIT.
+const FAKE_TRAINER = `#!/usr/bin/env bash
+{ echo "args=$*"; echo "attempt=$AWS_BATCH_JOB_ATTEMPT"; echo "resume=$SIAL_RESUME_FROM"; echo "mode=$SIAL_MODE"; } > "$FAKE_TRAINER_LOG"
+exit "\${FAKE_TRAINER_EXIT:-0}"
+`;
+
 const RUN = 's3://sial-dev-artifacts/runs/run-42/';
 const TRAIN_ENV = {
   SIAL_MODE: 'train',
@@ -59,6 +66,7 @@ let dir: string;
 let s3Root: string;
 let awsLog: string;
 let binDir: string;
+let trainerLog: string;
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'sial-entrypoint-'));
@@ -68,7 +76,21 @@ beforeEach(() => {
   mkdirSync(binDir);
   writeFileSync(join(binDir, 'aws'), FAKE_AWS);
   chmodSync(join(binDir, 'aws'), 0o755);
+  writeFileSync(join(binDir, 'fake-trainer'), FAKE_TRAINER);
+  chmodSync(join(binDir, 'fake-trainer'), 0o755);
+  trainerLog = join(dir, 'trainer.log');
 });
+
+/** What the fake trainer was handed, or undefined when the entrypoint never started it. */
+function handedOver(): Record<string, string> | undefined {
+  if (!existsSync(trainerLog)) return undefined;
+  return Object.fromEntries(
+    readFileSync(trainerLog, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+  );
+}
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 function putObject(uri: string, body: string): void {
@@ -79,28 +101,49 @@ function putObject(uri: string, body: string): void {
 
 function run(env: Record<string, string | undefined>, path = `${binDir}:${JQ_DIR}:/usr/bin:/bin`) {
   const clean = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)) as Record<string, string>;
-  const result = spawnSync(BASH, [ENTRYPOINT], { env: { PATH: path, FAKE_S3_ROOT: s3Root, FAKE_AWS_LOG: awsLog, ...clean }, encoding: 'utf8' });
+  const result = spawnSync(BASH, [ENTRYPOINT], {
+    env: { PATH: path, FAKE_S3_ROOT: s3Root, FAKE_AWS_LOG: awsLog, SIAL_PYTHON: join(binDir, 'fake-trainer'), FAKE_TRAINER_LOG: trainerLog, ...clean },
+    encoding: 'utf8',
+  });
   const awsCalls = existsSync(awsLog) ? readFileSync(awsLog, 'utf8').trim().split('\n') : [];
   return { code: result.status, stdout: result.stdout, stderr: result.stderr, awsCalls };
 }
 
-describe('training entrypoint: the placeholder', () => {
-  it('validates a train job, starts attempt 1 from the base model, then exits 69 saying the trainer is not in the image', () => {
+describe('training entrypoint: hand-over to the trainer', () => {
+  it('validates a train job, starts attempt 1 from the base model, and hands over to the trainer', () => {
     const result = run({ ...TRAIN_ENV, AWS_BATCH_JOB_ATTEMPT: '1' });
-    expect(result.code).toBe(69);
+    expect(result.code).toBe(0);
     expect(result.stdout).toContain('attempt 1 of run run-42 starts from the base model s3://sial-dev-models-us-east-1/base/qwen3-4b/');
     expect(result.stdout).toContain('contract valid: mode=train run=run-42 attempt=1 algorithm=grpo');
-    expect(result.stderr).toContain('SIAL_TRAINER_NOT_IN_IMAGE: the reference GRPO/DPO trainer is not in this image yet');
-    expect(result.stderr).toContain('no model was trained');
+    expect(handedOver()).toEqual({ args: '-m sial_training', attempt: '1', resume: '', mode: 'train' });
     // Attempt 1 never looks for checkpoints.
     expect(result.awsCalls).toEqual([]);
   });
 
-  it('validates an eval job and exits 69 without writing metrics', () => {
+  it("passes the trainer's exit code on as the job's (75: interrupted after a checkpoint)", () => {
+    const result = run({ ...TRAIN_ENV, FAKE_TRAINER_EXIT: '75' });
+    expect(result.code).toBe(75);
+  });
+
+  it('validates an eval job and hands it over without looking for checkpoints', () => {
     const result = run(EVAL_ENV);
-    expect(result.code).toBe(69);
+    expect(result.code).toBe(0);
     expect(result.stdout).toContain('contract valid: mode=eval run=run-42 attempt=1');
-    expect(existsSync(join(s3Root, 'sial-dev-artifacts/runs/run-42/eval/metrics.json'))).toBe(false);
+    expect(handedOver()).toEqual(expect.objectContaining({ mode: 'eval', resume: '' }));
+    expect(result.awsCalls).toEqual([]);
+  });
+
+  it('reads the pointer from a local object store folder without the AWS CLI (local mode)', () => {
+    putObject(`${RUN}checkpoints/latest.json`, '{"step": 4}');
+    const result = run({ ...TRAIN_ENV, AWS_BATCH_JOB_ATTEMPT: '2', SIAL_OBJECT_STORE_ROOT: s3Root }, `${JQ_DIR}:/usr/bin:/bin`);
+    expect(result.code).toBe(0);
+    expect(handedOver()).toEqual(expect.objectContaining({ attempt: '2', resume: `${RUN}checkpoints/step-4/` }));
+  });
+
+  it("says the image is broken (70) when the trainer's Python is missing", () => {
+    const result = run({ ...TRAIN_ENV, SIAL_PYTHON: join(dir, 'no-such-python') });
+    expect(result.code).toBe(70);
+    expect(result.stderr).toContain("the trainer's Python");
   });
 });
 
@@ -110,15 +153,17 @@ describe('training entrypoint: resume after a Spot reclaim', () => {
     putObject(`${RUN}checkpoints/step-300/partial`, 'an upload cut short by the reclaim');
     putObject(`${RUN}checkpoints/latest.json`, '{"step": 200, "writtenAt": "2026-05-04T11:58:00Z"}');
     const result = run({ ...TRAIN_ENV, AWS_BATCH_JOB_ATTEMPT: '2' });
-    expect(result.code).toBe(69);
+    expect(result.code).toBe(0);
     expect(result.stdout).toContain(`attempt 2 of run run-42 resumes from ${RUN}checkpoints/step-200/`);
     expect(result.stdout).toContain(`resume=${RUN}checkpoints/step-200/`);
+    expect(handedOver()).toEqual(expect.objectContaining({ attempt: '2', resume: `${RUN}checkpoints/step-200/` }));
     expect(result.awsCalls).toEqual([`s3 cp ${RUN}checkpoints/latest.json -`]);
   });
 
   it('starts a later attempt from the base model when no checkpoint was written yet', () => {
     const result = run({ ...TRAIN_ENV, AWS_BATCH_JOB_ATTEMPT: '3' });
-    expect(result.code).toBe(69);
+    expect(result.code).toBe(0);
+    expect(handedOver()).toEqual(expect.objectContaining({ attempt: '3', resume: '' }));
     expect(result.stdout).toContain(`attempt 3 of run run-42 found no checkpoint under ${RUN}checkpoints/: starting from the base model`);
   });
 
@@ -127,6 +172,7 @@ describe('training entrypoint: resume after a Spot reclaim', () => {
     const result = run({ ...TRAIN_ENV, AWS_BATCH_JOB_ATTEMPT: '2' });
     expect(result.code).toBe(65);
     expect(result.stderr).toContain(`the checkpoint pointer ${RUN}checkpoints/latest.json is not {"step": <N>}`);
+    expect(handedOver()).toBeUndefined();
   });
 
   it('stops with 74 when S3 cannot be read, rather than silently starting over', () => {

@@ -18,6 +18,12 @@ function isWordChar(text: string, i: number): boolean {
   return NON_ASCII_WORD_CHAR.test(text[i] as string);
 }
 
+/** Whether the text has at least one word character (the tokeniser's definition). */
+export function hasWordChar(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (isWordChar(text, i)) return true;
+  return false;
+}
+
 function isSentenceEnd(code: number): boolean {
   // . ! ? newline, and the full-width 。！？
   return code === 0x2e || code === 0x21 || code === 0x3f || code === 0x0a || code === 0x3002 || code === 0xff01 || code === 0xff1f;

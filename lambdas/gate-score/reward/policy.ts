@@ -46,11 +46,42 @@ export const rewardPolicySchema = z
         sentenceSupportThreshold: unit,
       }),
     }),
+    /**
+     * How a *generated* completion is scored: the GRPO trainer's reward and the evaluator's scores
+     * (training/sial_training/reward.py; `scoreCompletion` in completion.ts is the same rule). A generated
+     * answer has no user feedback, error status or latency, so it is scored on groundedness against its
+     * prompt's contexts, format, length and, once configured, the judge.
+     */
+    generation: z.strictObject({
+      weights: z.strictObject({ groundedness: unit, format: unit, length: unit, judge: unit }),
+      format: z.strictObject({
+        /** Chat-template markers whose presence in an answer means the model leaked its template. */
+        forbiddenSubstrings: z.array(z.string().min(1)).max(50),
+      }),
+      length: z.strictObject({
+        /** Answers up to this many characters (code points) score 1; longer is never better. */
+        fullScoreAtChars: z.number().int().positive(),
+        /** Answers of this many characters or more score 0; linear in between. */
+        zeroScoreAtChars: z.number().int().positive(),
+      }),
+    }),
   })
   .superRefine((policy, ctx) => {
     const total = Object.values(policy.weights).reduce((a, b) => a + b, 0);
     if (Math.abs(total - 1) > 1e-9) {
       ctx.addIssue({ code: 'custom', path: ['weights'], message: `weights must sum to 1, received a sum of ${total}` });
+    }
+    const generationTotal = Object.values(policy.generation.weights).reduce((a, b) => a + b, 0);
+    if (Math.abs(generationTotal - 1) > 1e-9) {
+      ctx.addIssue({ code: 'custom', path: ['generation', 'weights'], message: `generation weights must sum to 1, received a sum of ${generationTotal}` });
+    }
+    const { fullScoreAtChars, zeroScoreAtChars } = policy.generation.length;
+    if (zeroScoreAtChars <= fullScoreAtChars) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['generation', 'length'],
+        message: `zeroScoreAtChars (${zeroScoreAtChars}) must exceed fullScoreAtChars (${fullScoreAtChars})`,
+      });
     }
     const { fullScoreAtSloFraction, zeroScoreAtSloMultiple } = policy.components.latency;
     if (zeroScoreAtSloMultiple <= fullScoreAtSloFraction) {

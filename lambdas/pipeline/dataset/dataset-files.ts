@@ -3,12 +3,21 @@
  * trace-id list (erasure lineage) and the content hash. Pure and deterministic: the order of rows the
  * engine returned never changes a byte, so the same data always hashes the same.
  *
- * Line formats (the training job reads these; prompts and completions are chat messages, as TRL expects):
- * - GRPO: `{"group_id","agent_id","prompt":[{"role":"user","content"}...],"completions":[{"trace_id","reward","completion":[{"role":"assistant","content"}]}...]}`
- * - DPO:  `{"group_id","agent_id","prompt":[...],"chosen":[...],"rejected":[...],"chosen_trace_id","rejected_trace_id","chosen_reward","rejected_reward"}`
+ * Line formats (the training job reads these, training/sial_training/dataset.py; prompts and completions
+ * are chat messages, as TRL expects). A prompt is the whole conversation the production model saw before
+ * it answered (system prompt, earlier turns, tool results), and `contexts` its retrieved contexts, which
+ * the trainer's reward scores a generated answer against:
+ * - GRPO: `{"group_id","agent_id","prompt":[{"role","content"}...],"contexts":[...],"completions":[{"trace_id","reward","completion":[{"role":"assistant","content"}]}...]}`
+ * - DPO:  `{"group_id","agent_id","prompt":[...],"contexts":[...],"chosen":[...],"rejected":[...],"chosen_trace_id","rejected_trace_id","chosen_reward","rejected_reward"}`
  */
 import { createHash } from 'node:crypto';
 import type { CompletionRow } from './dataset-queries';
+
+/** One message of a prompt conversation. */
+export interface PromptMessage {
+  readonly role: 'system' | 'user' | 'assistant' | 'tool';
+  readonly content: string;
+}
 
 /** One completion in a group. */
 export interface Completion {
@@ -17,11 +26,12 @@ export interface Completion {
   readonly reward: number;
 }
 
-/** Completions of one agent to one prompt (the user messages). */
+/** Completions of one agent to one prompt (the conversation and its retrieved contexts). */
 export interface PromptGroup {
   readonly groupId: string;
   readonly agentId: string;
-  readonly prompt: readonly string[];
+  readonly prompt: readonly PromptMessage[];
+  readonly contexts: readonly string[];
   /** Best first (reward descending, then trace id). */
   readonly completions: readonly Completion[];
 }
@@ -30,7 +40,8 @@ export interface PromptGroup {
 export interface PreferencePair {
   readonly groupId: string;
   readonly agentId: string;
-  readonly prompt: readonly string[];
+  readonly prompt: readonly PromptMessage[];
+  readonly contexts: readonly string[];
   readonly chosen: Completion;
   readonly rejected: Completion;
 }
@@ -40,9 +51,10 @@ function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** A stable id for a group: the same agent and prompt always get the same id, in any dataset. */
-export function groupIdOf(agentId: string, prompt: readonly string[]): string {
-  return createHash('sha256').update(JSON.stringify([agentId, prompt])).digest('hex').slice(0, 24);
+/** A stable id for a group: the same agent, conversation and contexts always get the same id, in any dataset. */
+export function groupIdOf(agentId: string, prompt: readonly PromptMessage[], contexts: readonly string[]): string {
+  const messages = prompt.map((m) => [m.role, m.content]);
+  return createHash('sha256').update(JSON.stringify([agentId, messages, contexts])).digest('hex').slice(0, 24);
 }
 
 /**
@@ -71,8 +83,8 @@ export function assembleDataset(rows: readonly CompletionRow[]): { groups: Promp
     const completions = members
       .map((m) => ({ traceId: m.traceId, output: m.output, reward: m.reward }))
       .sort((a, b) => b.reward - a.reward || compare(a.traceId, b.traceId));
-    const groupId = groupIdOf(first.agentId, first.prompt);
-    groups.push({ groupId, agentId: first.agentId, prompt: first.prompt, completions });
+    const groupId = groupIdOf(first.agentId, first.prompt, first.contexts);
+    groups.push({ groupId, agentId: first.agentId, prompt: first.prompt, contexts: first.contexts, completions });
 
     const chosen = members.filter((m) => m.dpoRole === 'chosen');
     const rejected = members.filter((m) => m.dpoRole === 'rejected');
@@ -87,6 +99,7 @@ export function assembleDataset(rows: readonly CompletionRow[]): { groups: Promp
         groupId,
         agentId: first.agentId,
         prompt: first.prompt,
+        contexts: first.contexts,
         chosen: { traceId: best.traceId, output: best.output, reward: best.reward },
         rejected: { traceId: worst.traceId, output: worst.output, reward: worst.reward },
       });
@@ -97,8 +110,8 @@ export function assembleDataset(rows: readonly CompletionRow[]): { groups: Promp
   return { groups: groups.sort(order), pairs: pairs.sort(order) };
 }
 
-function userMessages(prompt: readonly string[]): Array<{ role: 'user'; content: string }> {
-  return prompt.map((content) => ({ role: 'user', content }));
+function messages(prompt: readonly PromptMessage[]): PromptMessage[] {
+  return prompt.map(({ role, content }) => ({ role, content }));
 }
 
 function assistant(content: string): Array<{ role: 'assistant'; content: string }> {
@@ -115,7 +128,8 @@ export function grpoJsonl(groups: readonly PromptGroup[]): string {
     groups.map((g) => ({
       group_id: g.groupId,
       agent_id: g.agentId,
-      prompt: userMessages(g.prompt),
+      prompt: messages(g.prompt),
+      contexts: [...g.contexts],
       completions: g.completions.map((c) => ({ trace_id: c.traceId, reward: c.reward, completion: assistant(c.output) })),
     })),
   );
@@ -127,7 +141,8 @@ export function dpoJsonl(pairs: readonly PreferencePair[]): string {
     pairs.map((p) => ({
       group_id: p.groupId,
       agent_id: p.agentId,
-      prompt: userMessages(p.prompt),
+      prompt: messages(p.prompt),
+      contexts: [...p.contexts],
       chosen: assistant(p.chosen.output),
       rejected: assistant(p.rejected.output),
       chosen_trace_id: p.chosen.traceId,

@@ -42,12 +42,26 @@ function parseRows<T>(schema: z.ZodType<T>, rows: readonly SqlRow[], queryName: 
   });
 }
 
-const promptSchema = z.array(z.string()).min(1);
+/** A conversation as the query returns it: `[role, content]` pairs, in order. */
+const promptSchema = z
+  .array(z.tuple([z.enum(['system', 'user', 'assistant', 'tool']), z.string()]))
+  .min(1)
+  .refine((messages) => messages.some(([role]) => role === 'user'), 'must contain a user message');
+const contextsSchema = z.array(z.string());
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
 
 const completionRowSchema = z
   .object({
     agent_id: z.string(),
     prompt_json: z.string(),
+    contexts_json: z.string(),
     trace_id: z.string(),
     output: z.string(),
     reward: z.number().min(0).max(1),
@@ -55,22 +69,22 @@ const completionRowSchema = z
     dpo_role: z.enum(['chosen', 'rejected']).nullable(),
   })
   .transform((r, ctx) => {
-    let prompt: unknown;
-    try {
-      prompt = JSON.parse(r.prompt_json);
-    } catch {
-      prompt = undefined;
-    }
-    const parsed = promptSchema.safeParse(prompt);
+    const parsed = promptSchema.safeParse(parseJson(r.prompt_json));
     if (!parsed.success) {
-      ctx.addIssue({ code: 'custom', path: ['prompt_json'], message: 'must be a JSON array of at least one string' });
+      ctx.addIssue({ code: 'custom', path: ['prompt_json'], message: 'must be a JSON array of [role, content] pairs with a user message' });
+      return z.NEVER;
+    }
+    const contexts = contextsSchema.safeParse(parseJson(r.contexts_json));
+    if (!contexts.success) {
+      ctx.addIssue({ code: 'custom', path: ['contexts_json'], message: 'must be a JSON array of strings' });
       return z.NEVER;
     }
     return {
       agentId: r.agent_id,
-      prompt: parsed.data,
-      /** The engine's JSON text of the prompt: equal prompts have equal keys within one result. */
-      promptKey: r.prompt_json,
+      prompt: parsed.data.map(([role, content]) => ({ role, content })),
+      contexts: contexts.data,
+      /** The engine's JSON text of the prompt and contexts: equal prompts have equal keys within one result. */
+      promptKey: `${r.prompt_json}\n${r.contexts_json}`,
       traceId: r.trace_id,
       output: r.output,
       reward: r.reward,
@@ -83,7 +97,7 @@ const completionRowSchema = z
 export type CompletionRow = z.output<typeof completionRowSchema>;
 
 /**
- * Every completion of every prompt group (same agent, same user messages) with at least two completions
+ * Every completion of every prompt group (same agent, same conversation, same retrieved contexts) with at least two completions
  * in the selection; the best and worst of a group whose rewards differ by at least `minRewardGap` carry
  * `dpoRole` chosen / rejected.
  */

@@ -8,7 +8,7 @@ import type { EvalMetrics } from '../contracts';
 
 /** One rule the candidate broke, in figures and in words. */
 export interface GateFailure {
-  readonly rule: 'min-faithfulness' | 'max-regression' | 'candidate-metrics' | 'production-baseline';
+  readonly rule: 'min-faithfulness' | 'max-regression' | 'answer-length' | 'candidate-metrics' | 'production-baseline';
   readonly message: string;
   readonly metric?: string;
   readonly candidate?: number;
@@ -35,6 +35,37 @@ export function namedMetrics(metrics: EvalMetrics): Record<string, number> {
 
 const points = (value: number): string => `${(value * 100).toFixed(1)} points`;
 
+/**
+ * Length inflation: the candidate's mean answer length may be at most `maxAnswerLengthRatio` times
+ * production's. Production's length comes from the same eval run when the job answered with production
+ * too (same golden set, same decoding), otherwise from the production model's registered metrics.
+ */
+function judgeAnswerLength(candidate: EvalMetrics, production: EvalMetrics | null, rules: EvalGateConfig, failures: GateFailure[], notes: string[]): void {
+  const inRun = candidate.production?.meanAnswerChars;
+  const reference = inRun ?? production?.meanAnswerChars;
+  if (reference === undefined) {
+    notes.push("production's mean answer length is unknown: the length rule did not apply");
+    return;
+  }
+  const source = inRun !== undefined ? 'answers in this eval run' : 'registered metrics';
+  if (candidate.meanAnswerChars === undefined) {
+    failures.push({ rule: 'answer-length', metric: 'meanAnswerChars', production: reference, message: "the candidate's metrics.json reports no mean answer length, so length inflation cannot be ruled out" });
+    return;
+  }
+  const limit = rules.maxAnswerLengthRatio * reference;
+  if (candidate.meanAnswerChars > limit + EPSILON) {
+    const ratio = reference > 0 ? (candidate.meanAnswerChars / reference).toFixed(2) : 'infinitely';
+    failures.push({
+      rule: 'answer-length',
+      metric: 'meanAnswerChars',
+      candidate: candidate.meanAnswerChars,
+      production: reference,
+      limit,
+      message: `mean answer length ${candidate.meanAnswerChars.toFixed(1)} characters is ${ratio}x production's ${reference.toFixed(1)} (${source}; at most ${rules.maxAnswerLengthRatio}x allowed)`,
+    });
+  }
+}
+
 /** Applies the gate's rules; `production` is null for the first model of a target. */
 export function judgeMetrics(candidate: EvalMetrics, production: EvalMetrics | null, rules: EvalGateConfig): Judgement {
   const failures: GateFailure[] = [];
@@ -48,8 +79,9 @@ export function judgeMetrics(candidate: EvalMetrics, production: EvalMetrics | n
       message: `faithfulness ${candidate.faithfulness} is below the minimum ${rules.minFaithfulness}`,
     });
   }
+  judgeAnswerLength(candidate, production, rules, failures, notes);
   if (production === null) {
-    notes.push('no approved production model of this target yet: only the faithfulness floor applies');
+    notes.push('no approved production model of this target yet: only the faithfulness floor and the length rule apply');
     return { failures, notes };
   }
   if (production.goldenSetVersion !== candidate.goldenSetVersion) {

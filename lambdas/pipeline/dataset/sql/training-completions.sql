@@ -11,7 +11,9 @@
 --   5 window start   6 window end (inclusive; 'YYYY-MM-DD HH:MM:SS.mmm' UTC)
 --   7 minimum reward gap of a DPO pair (already lowered by a float tolerance)
 --
--- A prompt is the agent's user messages, in order; a group is one agent and one prompt. Only groups with
+-- A prompt is the whole conversation the model saw before it answered (every input message as
+-- [role, content], in order: system prompt, earlier turns, tool results) plus its retrieved contexts; a
+-- group is one agent and one prompt. Only groups with
 -- at least two completions are returned (GRPO needs a group to compare within). Complex values leave the
 -- engine as JSON text, because Athena's GetQueryResults renders arrays in a form no parser can read back.
 WITH selected AS (
@@ -20,7 +22,10 @@ WITH selected AS (
     agent_id,
     reward,
     output,
-    {{json_format}}(CAST({{transform}}(filter(input_messages, m -> m.role = 'user'), m -> m.content) AS JSON)) AS prompt_json
+    {{json_format}}(CAST({{transform}}(input_messages, m -> ARRAY[m.role, m.content]) AS JSON)) AS prompt_json,
+    {{json_format}}(CAST(retrieved_contexts AS JSON)) AS contexts_json,
+    -- Only to require a user turn: a conversation without one (a cron prompt) is no training prompt.
+    {{json_format}}(CAST({{transform}}(filter(input_messages, m -> m.role = 'user'), m -> m.content) AS JSON)) AS user_json
   FROM {{traces}}
   -- selection:begin (identical in every query that reads training traces; a test keeps them equal)
   WHERE consent = true
@@ -38,19 +43,21 @@ grouped AS (
     reward,
     output,
     prompt_json,
-    count(*) OVER (PARTITION BY agent_id, prompt_json) AS group_size,
-    max(reward) OVER (PARTITION BY agent_id, prompt_json)
-      - min(reward) OVER (PARTITION BY agent_id, prompt_json) >= ? AS gap_met,
+    contexts_json,
+    count(*) OVER (PARTITION BY agent_id, prompt_json, contexts_json) AS group_size,
+    max(reward) OVER (PARTITION BY agent_id, prompt_json, contexts_json)
+      - min(reward) OVER (PARTITION BY agent_id, prompt_json, contexts_json) >= ? AS gap_met,
     -- Two mirror-image total orders: the first row of one is the last of the other, so in a group of two
     -- or more the chosen and the rejected completion are always different rows, ties broken by trace id.
-    row_number() OVER (PARTITION BY agent_id, prompt_json ORDER BY reward DESC, trace_id ASC) AS best_rank,
-    row_number() OVER (PARTITION BY agent_id, prompt_json ORDER BY reward ASC, trace_id DESC) AS worst_rank
+    row_number() OVER (PARTITION BY agent_id, prompt_json, contexts_json ORDER BY reward DESC, trace_id ASC) AS best_rank,
+    row_number() OVER (PARTITION BY agent_id, prompt_json, contexts_json ORDER BY reward ASC, trace_id DESC) AS worst_rank
   FROM selected
-  WHERE prompt_json <> '[]'
+  WHERE user_json <> '[]'
 )
 SELECT
   agent_id,
   prompt_json,
+  contexts_json,
   trace_id,
   output,
   reward,
