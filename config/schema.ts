@@ -41,7 +41,7 @@ export const targetModelFamily = z.string().superRefine((value, ctx) => {
   if (marker !== undefined) {
     ctx.addIssue({
       code: 'custom',
-      message: `"${value}" is a managed closed model (matched "${marker}"); this loop only trains self-hosted open-weight families: ${SELF_HOSTED_MODEL_FAMILIES.join(', ')} (ADR section 1)`,
+      message: `"${value}" is a managed closed model (matched "${marker}"); this loop only trains self-hosted open-weight families: ${SELF_HOSTED_MODEL_FAMILIES.join(', ')} (managed closed models are never trained)`,
     });
     return;
   }

@@ -5,11 +5,12 @@
  * same lake directory gets the same key, so local pseudonyms stay joinable across runs with `--keep`.
  */
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { PseudonymisationKeyProvider } from '../lambdas/shared/ports';
 import { checkPseudonymisationKey } from '../lambdas/shared/pseudonymisation';
+import { writeFileOnce } from './write-file-once';
 
 export const LOCAL_PSEUDONYMISATION_KEY_FILE = 'pseudonymisation-key.local.json';
 
@@ -33,23 +34,12 @@ export class LocalPseudonymisationKeyProvider implements PseudonymisationKeyProv
 
   private async load(): Promise<Uint8Array> {
     const path = join(this.lakeDir, LOCAL_PSEUDONYMISATION_KEY_FILE);
-    await mkdir(this.lakeDir, { recursive: true });
     const content = {
       label: 'local',
       note: 'Pseudonymisation key of this local lake only (local mode). Stages use their own key in Secrets Manager.',
       key: randomBytes(32).toString('base64url'),
     };
-    // Written whole to a temp file, then hard-linked into place: `link` fails if the key exists, so
-    // two processes starting together agree on one key, and neither can read a half-written one.
-    const temp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-    await writeFile(temp, `${JSON.stringify(content, null, 2)}\n`, { mode: 0o600 });
-    try {
-      await link(temp, path);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    } finally {
-      await rm(temp, { force: true });
-    }
+    await writeFileOnce(path, `${JSON.stringify(content, null, 2)}\n`);
     const parsed = keyFileSchema.safeParse(JSON.parse(await readFile(path, 'utf8')));
     if (!parsed.success) throw new Error(`${path} is not a local pseudonymisation key file; delete it to have a new one generated`);
     return checkPseudonymisationKey(Buffer.from(parsed.data.key, 'base64url'), path);

@@ -4,9 +4,10 @@
  * another (the local approval server), and survive restarts, as with the Secrets Manager secret.
  */
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkSigningKey, type SigningKeyProvider, type SigningKeys } from '../../lambdas/pipeline/approvals/signer';
+import { writeFileOnce } from '../write-file-once';
 
 export const LOCAL_SIGNING_KEY_FILE = 'approval-signing.key';
 
@@ -23,18 +24,7 @@ export class LocalSigningKeyProvider implements SigningKeyProvider {
 
   private async load(): Promise<SigningKeys> {
     const path = join(this.dir, LOCAL_SIGNING_KEY_FILE);
-    await mkdir(this.dir, { recursive: true });
-    // Written whole to a temp file, then hard-linked into place: `link` fails if the key exists, so
-    // two processes starting together agree on one key, and neither can read a half-written one.
-    const temp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-    await writeFile(temp, randomBytes(32).toString('base64url'), { mode: 0o600 });
-    try {
-      await link(temp, path);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    } finally {
-      await rm(temp, { force: true });
-    }
+    await writeFileOnce(path, randomBytes(32).toString('base64url'));
     const key = Buffer.from((await readFile(path, 'utf8')).trim(), 'utf8');
     return { current: checkSigningKey(key, path), previous: [] };
   }

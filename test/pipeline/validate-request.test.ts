@@ -67,7 +67,7 @@ describe('validateRequest', () => {
     expect(error.name).toBe(PIPELINE_ERRORS.requestRefused);
     expect(error.message).toContain(`matched "${marker}"`);
     expect(error.message).toContain('qwen3, llama4, glm5');
-    expect(error.message).toContain('ADR section 1');
+    expect(error.message).toContain('managed closed models are never trained');
   });
 
   it('refuses a managed model named as the target before complaining about other fields', () => {

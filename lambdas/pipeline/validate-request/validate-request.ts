@@ -68,7 +68,7 @@ function refuseManagedModel(raw: unknown, settings: PipelineSettings): void {
     const marker = managedMarker(targetModelId);
     if (marker !== undefined) {
       throw new RequestRefused(
-        `targetModelId: "${targetModelId}" is a managed closed model (matched "${marker}"); this loop only trains self-hosted open-weight families: ${SELF_HOSTED_MODEL_FAMILIES.join(', ')} (ADR section 1). Target models of stage ${settings.stage}: ${describeTargets(settings)}`,
+        `targetModelId: "${targetModelId}" is a managed closed model (matched "${marker}"); this loop only trains self-hosted open-weight families: ${SELF_HOSTED_MODEL_FAMILIES.join(', ')} (managed closed models are never trained). Target models of stage ${settings.stage}: ${describeTargets(settings)}`,
       );
     }
   }
