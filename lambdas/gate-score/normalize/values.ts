@@ -113,12 +113,61 @@ const isoWithOffset = z.iso.datetime({ offset: true });
  */
 export function isoInstant(value: unknown, path: string): string {
   if (value === undefined || value === null) throw new NormalizeFailure('missing_field', `${path}: required (an ISO-8601 date-time)`);
+  // Most producers already send the normalised form; it is checked without parsing a date.
+  if (typeof value === 'string' && canonicalUtcMs(value) !== undefined) return value;
   if (typeof value !== 'string' || !isoWithOffset.safeParse(value).success) {
     throw new NormalizeFailure('invalid_field', `${path}: expected an ISO-8601 date-time with an explicit offset, e.g. 2026-04-19T10:00:00.000Z`);
   }
   const ms = Date.parse(value);
   if (!Number.isFinite(ms)) throw new NormalizeFailure('invalid_field', `${path}: not a real calendar instant`);
   return new Date(ms).toISOString();
+}
+
+const DIGIT_POSITIONS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22] as const;
+const SEPARATORS: ReadonlyArray<readonly [number, number]> = [
+  [4, 0x2d], // -
+  [7, 0x2d], // -
+  [10, 0x54], // T
+  [13, 0x3a], // :
+  [16, 0x3a], // :
+  [19, 0x2e], // .
+  [23, 0x5a], // Z
+];
+
+function digitsAt(text: string, from: number, count: number): number {
+  let value = 0;
+  for (let i = from; i < from + count; i += 1) value = value * 10 + (text.charCodeAt(i) - 0x30);
+  return value;
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
+
+/**
+ * Epoch milliseconds of a string in exactly the normalised form `YYYY-MM-DDTHH:mm:ss.sssZ` that names
+ * a real instant (years 0100-9999, real calendar days, no leap second), or undefined for anything
+ * else, which callers then parse the slow way. Reads the digits in place: every trace's timestamp
+ * takes this path, and parsing a date string costs several times more.
+ */
+export function canonicalUtcMs(value: string): number | undefined {
+  if (value.length !== 24) return undefined;
+  for (const [at, unit] of SEPARATORS) if (value.charCodeAt(at) !== unit) return undefined;
+  for (const at of DIGIT_POSITIONS) {
+    const unit = value.charCodeAt(at);
+    if (unit < 0x30 || unit > 0x39) return undefined;
+  }
+  const year = digitsAt(value, 0, 4);
+  const month = digitsAt(value, 5, 2);
+  const day = digitsAt(value, 8, 2);
+  const hour = digitsAt(value, 11, 2);
+  const minute = digitsAt(value, 14, 2);
+  const second = digitsAt(value, 17, 2);
+  // Date.UTC maps years 0-99 to 1900-1999: those take the slow path.
+  if (year < 100 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
+  if (hour > 23 || minute > 59 || second > 59) return undefined;
+  return Date.UTC(year, month - 1, day, hour, minute, second, digitsAt(value, 20, 3));
 }
 
 /** Like isoInstant, but absent (undefined/null) stays undefined. Returns epoch milliseconds. */
