@@ -123,21 +123,11 @@ export function isoInstant(value: unknown, path: string): string {
   return new Date(ms).toISOString();
 }
 
-const DIGIT_POSITIONS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22] as const;
-const SEPARATORS: ReadonlyArray<readonly [number, number]> = [
-  [4, 0x2d], // -
-  [7, 0x2d], // -
-  [10, 0x54], // T
-  [13, 0x3a], // :
-  [16, 0x3a], // :
-  [19, 0x2e], // .
-  [23, 0x5a], // Z
-];
-
-function digitsAt(text: string, from: number, count: number): number {
-  let value = 0;
-  for (let i = from; i < from + count; i += 1) value = value * 10 + (text.charCodeAt(i) - 0x30);
-  return value;
+/** The two-digit number at `at`, or -1 when either unit is not an ASCII digit. */
+function twoDigits(text: string, at: number): number {
+  const tens = text.charCodeAt(at) - 0x30;
+  const ones = text.charCodeAt(at + 1) - 0x30;
+  return tens >= 0 && tens <= 9 && ones >= 0 && ones <= 9 ? tens * 10 + ones : -1;
 }
 
 function daysInMonth(year: number, month: number): number {
@@ -153,21 +143,24 @@ function daysInMonth(year: number, month: number): number {
  */
 export function canonicalUtcMs(value: string): number | undefined {
   if (value.length !== 24) return undefined;
-  for (const [at, unit] of SEPARATORS) if (value.charCodeAt(at) !== unit) return undefined;
-  for (const at of DIGIT_POSITIONS) {
-    const unit = value.charCodeAt(at);
-    if (unit < 0x30 || unit > 0x39) return undefined;
-  }
-  const year = digitsAt(value, 0, 4);
-  const month = digitsAt(value, 5, 2);
-  const day = digitsAt(value, 8, 2);
-  const hour = digitsAt(value, 11, 2);
-  const minute = digitsAt(value, 14, 2);
-  const second = digitsAt(value, 17, 2);
+  // - - T : : . Z at their fixed positions
+  if (value.charCodeAt(4) !== 0x2d || value.charCodeAt(7) !== 0x2d || value.charCodeAt(10) !== 0x54 || value.charCodeAt(13) !== 0x3a) return undefined;
+  if (value.charCodeAt(16) !== 0x3a || value.charCodeAt(19) !== 0x2e || value.charCodeAt(23) !== 0x5a) return undefined;
+  const century = twoDigits(value, 0);
+  const yy = twoDigits(value, 2);
+  const month = twoDigits(value, 5);
+  const day = twoDigits(value, 8);
+  const hour = twoDigits(value, 11);
+  const minute = twoDigits(value, 14);
+  const second = twoDigits(value, 17);
+  const tenthsHundredths = twoDigits(value, 20);
+  const thousandths = value.charCodeAt(22) - 0x30;
+  if (century < 0 || yy < 0 || tenthsHundredths < 0 || thousandths < 0 || thousandths > 9) return undefined;
+  const year = century * 100 + yy;
   // Date.UTC maps years 0-99 to 1900-1999: those take the slow path.
   if (year < 100 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
-  if (hour > 23 || minute > 59 || second > 59) return undefined;
-  return Date.UTC(year, month - 1, day, hour, minute, second, digitsAt(value, 20, 3));
+  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return undefined;
+  return Date.UTC(year, month - 1, day, hour, minute, second, tenthsHundredths * 10 + thousandths);
 }
 
 /** Like isoInstant, but absent (undefined/null) stays undefined. Returns epoch milliseconds. */

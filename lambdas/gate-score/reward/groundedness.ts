@@ -4,17 +4,20 @@
  * traces and to move the canary alarm when a candidate starts inventing facts; the LLM judge (a later
  * issue) refines it offline.
  *
- * It runs on every kept trace in the gate Lambda, so it tokenises with one pass over the characters
- * (an ASCII fast path, a Unicode class test only for other characters) instead of regex matching, and
- * only the answer's tokens are kept: context tokens are hashed on the fly and looked up (see
- * `markPresent`), which is what makes the contexts, usually the bulk of a trace, cheap.
+ * It runs on every kept trace in the gate Lambda, so it is written for speed: one pass over the
+ * characters of each text (an ASCII fast path, a Unicode class test only for other characters), no
+ * substring is ever allocated, and words are compared through a small open-addressing hash table of
+ * the answer's distinct words (typed arrays reused between calls). Context tokens, usually the bulk of
+ * a trace, are hashed as they are read and only looked up.
  */
 
 const NON_ASCII_WORD_CHAR = /[\p{L}\p{N}\p{M}]/u;
 
-function isWordChar(text: string, i: number): boolean {
-  const code = text.charCodeAt(i);
-  if (code < 0x80) return (code >= 0x30 && code <= 0x39) || (code >= 0x61 && code <= 0x7a) || (code >= 0x41 && code <= 0x5a);
+/** ASCII letters and digits, by code unit: one load per character on the common path. */
+const ASCII_WORD_UNIT = Uint8Array.from({ length: 0x80 }, (_, code) => ((code >= 0x30 && code <= 0x39) || (code >= 0x61 && code <= 0x7a) || (code >= 0x41 && code <= 0x5a) ? 1 : 0));
+
+function isWordUnit(code: number, text: string, i: number): boolean {
+  if (code < 0x80) return ASCII_WORD_UNIT[code] === 1;
   // Both halves of a surrogate pair count as word characters (astral letters, e.g. CJK Extension B).
   if (code >= 0xd800 && code <= 0xdfff) return true;
   return NON_ASCII_WORD_CHAR.test(text[i] as string);
@@ -22,7 +25,7 @@ function isWordChar(text: string, i: number): boolean {
 
 /** Whether the text has at least one word character (the tokeniser's definition). */
 export function hasWordChar(text: string): boolean {
-  for (let i = 0; i < text.length; i++) if (isWordChar(text, i)) return true;
+  for (let i = 0; i < text.length; i++) if (isWordUnit(text.charCodeAt(i), text, i)) return true;
   return false;
 }
 
@@ -36,69 +39,40 @@ export interface GroundednessSettings {
   readonly sentenceSupportThreshold: number;
 }
 
-/**
- * The answer's content words: for each token in order, which distinct word it is and which sentence
- * it belongs to; for each distinct word, where it first occurs in the lower-cased answer; and the
- * distinct words by a 32-bit hash of their characters (FNV-1a over UTF-16 units, kept in small-integer
- * range so V8 does not box it).
- */
-interface AnswerWords {
-  readonly tokenWord: number[];
-  readonly tokenSentence: number[];
-  readonly wordStart: number[];
-  readonly wordEnd: number[];
-  readonly wordsByHash: Map<number, number[]>;
-  readonly sentenceCount: number;
-}
-
-const FNV_OFFSET = 0x811c9dc5 & 0x3fffffff;
+const FNV_OFFSET = 0x811c9dc5 | 0;
 const FNV_PRIME = 0x01000193;
-const SMALL_INT = 0x3fffffff;
 
-function answerWords(lower: string, minLength: number): AnswerWords {
-  const words: AnswerWords = { tokenWord: [], tokenSentence: [], wordStart: [], wordEnd: [], wordsByHash: new Map(), sentenceCount: 0 };
-  let sentence = 0;
-  let tokensInSentence = 0;
-  let start = -1;
-  let hash = FNV_OFFSET;
-  for (let i = 0; i <= lower.length; i++) {
-    const atEnd = i === lower.length;
-    if (!atEnd && isWordChar(lower, i)) {
-      if (start === -1) {
-        start = i;
-        hash = FNV_OFFSET;
-      }
-      hash = Math.imul(hash ^ lower.charCodeAt(i), FNV_PRIME) & SMALL_INT;
-      continue;
-    }
-    if (start !== -1) {
-      if (i - start >= minLength) {
-        words.tokenWord.push(wordId(words, lower, start, i, hash));
-        words.tokenSentence.push(sentence);
-        tokensInSentence += 1;
-      }
-      start = -1;
-    }
-    if ((atEnd || isSentenceEnd(lower.charCodeAt(i))) && tokensInSentence > 0) {
-      sentence += 1;
-      tokensInSentence = 0;
-    }
-  }
-  return { ...words, sentenceCount: sentence };
-}
+/**
+ * Scratch space, grown on demand and reused by every call (the function is synchronous, so calls
+ * never overlap): per answer token its distinct word and sentence; per distinct word where it first
+ * occurs and whether a context has it; the hash table (slot -> word id + 1, and the slot's hash).
+ */
+let tokenWord = new Int32Array(256);
+let tokenSentence = new Int32Array(256);
+let wordStart = new Int32Array(256);
+let wordEnd = new Int32Array(256);
+let wordPresent = new Uint8Array(256);
+let slotWord = new Int32Array(512);
+let slotHash = new Int32Array(512);
 
-/** The id of the distinct word `lower[start, end)` with hash `hash`, registering it when new. */
-function wordId(words: AnswerWords, lower: string, start: number, end: number, hash: number): number {
-  const same = words.wordsByHash.get(hash);
-  if (same !== undefined) {
-    for (const id of same) if (sameSlice(lower, start, end, lower, words.wordStart[id] as number, words.wordEnd[id] as number)) return id;
+/** Makes the scratch arrays big enough for `tokens` tokens; returns the hash-table mask. */
+function prepare(tokens: number): number {
+  if (tokenWord.length < tokens) {
+    const size = 2 ** Math.ceil(Math.log2(tokens));
+    tokenWord = new Int32Array(size);
+    tokenSentence = new Int32Array(size);
+    wordStart = new Int32Array(size);
+    wordEnd = new Int32Array(size);
+    wordPresent = new Uint8Array(size);
   }
-  const id = words.wordStart.length;
-  words.wordStart.push(start);
-  words.wordEnd.push(end);
-  if (same === undefined) words.wordsByHash.set(hash, [id]);
-  else same.push(id);
-  return id;
+  // At most half full, so probes stay short.
+  const slots = Math.max(16, 2 ** Math.ceil(Math.log2(tokens * 2)));
+  if (slotWord.length < slots) {
+    slotWord = new Int32Array(slots);
+    slotHash = new Int32Array(slots);
+  }
+  slotWord.fill(0, 0, slots);
+  return slots - 1;
 }
 
 /** Whether `a[aStart, aEnd)` and `b[bStart, bEnd)` hold the same UTF-16 units. */
@@ -109,39 +83,17 @@ function sameSlice(a: string, aStart: number, aEnd: number, b: string, bStart: n
 }
 
 /**
- * Marks every distinct answer word that also occurs as a token of `context`; true when the context has
- * any content word. Each context token is hashed as it is read and compared character by character only
- * with answer words of the same hash, so the contexts (usually the longest texts of a trace) allocate
- * nothing.
+ * The slot of the answer word equal to `text[start, end)` with hash `hash`, or the empty slot where
+ * it would go (slotWord 0).
  */
-function markPresent(context: string, minLength: number, answer: string, words: AnswerWords, present: Uint8Array): boolean {
-  const lower = context.toLowerCase();
-  let foundAny = false;
-  let start = -1;
-  let hash = FNV_OFFSET;
-  for (let i = 0; i <= lower.length; i++) {
-    if (i < lower.length && isWordChar(lower, i)) {
-      if (start === -1) {
-        start = i;
-        hash = FNV_OFFSET;
-      }
-      hash = Math.imul(hash ^ lower.charCodeAt(i), FNV_PRIME) & SMALL_INT;
-      continue;
-    }
-    if (start !== -1) {
-      if (i - start >= minLength) {
-        foundAny = true;
-        const candidates = words.wordsByHash.get(hash);
-        if (candidates !== undefined) {
-          for (const id of candidates) {
-            if (present[id] === 0 && sameSlice(lower, start, i, answer, words.wordStart[id] as number, words.wordEnd[id] as number)) present[id] = 1;
-          }
-        }
-      }
-      start = -1;
-    }
+function findSlot(mask: number, hash: number, text: string, start: number, end: number, answer: string): number {
+  let slot = hash & mask;
+  for (;;) {
+    const id = (slotWord[slot] as number) - 1;
+    if (id < 0) return slot;
+    if (slotHash[slot] === hash && sameSlice(text, start, end, answer, wordStart[id] as number, wordEnd[id] as number)) return slot;
+    slot = (slot + 1) & mask;
   }
-  return foundAny;
 }
 
 /**
@@ -154,27 +106,95 @@ function markPresent(context: string, minLength: number, answer: string, words: 
 export function estimateGroundedness(answer: string, contexts: readonly string[], settings: GroundednessSettings): number | undefined {
   if (contexts.length === 0) return undefined;
   const { minTokenLength, sentenceSupportThreshold } = settings;
+  const minLength = Math.max(1, minTokenLength);
   const lower = answer.toLowerCase();
-  const words = answerWords(lower, minTokenLength);
-  const present = new Uint8Array(words.wordStart.length);
-  let contextHasWords = false;
-  for (const context of contexts) contextHasWords = markPresent(context, minTokenLength, lower, words, present) || contextHasWords;
-  if (!contextHasWords || words.sentenceCount === 0) return undefined;
+  // Tokens are at least minLength units long and separated by at least one unit.
+  const mask = prepare(Math.floor(lower.length / (minLength + 1)) + 1);
 
-  const { tokenWord, tokenSentence } = words;
+  // The answer: its tokens, their distinct words, and its sentences.
+  let tokens = 0;
+  let words = 0;
+  let sentence = 0;
+  let tokensInSentence = 0;
+  let start = -1;
+  let hash = FNV_OFFSET;
+  for (let i = 0; i <= lower.length; i++) {
+    const code = i < lower.length ? lower.charCodeAt(i) : -1;
+    if (code >= 0 && isWordUnit(code, lower, i)) {
+      if (start === -1) {
+        start = i;
+        hash = FNV_OFFSET;
+      }
+      hash = Math.imul(hash ^ code, FNV_PRIME);
+      continue;
+    }
+    if (start !== -1) {
+      if (i - start >= minLength) {
+        const slot = findSlot(mask, hash, lower, start, i, lower);
+        let id = (slotWord[slot] as number) - 1;
+        if (id < 0) {
+          id = words++;
+          wordStart[id] = start;
+          wordEnd[id] = i;
+          wordPresent[id] = 0;
+          slotWord[slot] = id + 1;
+          slotHash[slot] = hash;
+        }
+        tokenWord[tokens] = id;
+        tokenSentence[tokens] = sentence;
+        tokens += 1;
+        tokensInSentence += 1;
+      }
+      start = -1;
+    }
+    if ((code < 0 || isSentenceEnd(code)) && tokensInSentence > 0) {
+      sentence += 1;
+      tokensInSentence = 0;
+    }
+  }
+
+  // The contexts: every token is looked up, nothing is kept.
+  let contextHasWords = false;
+  for (const context of contexts) {
+    const text = context.toLowerCase();
+    start = -1;
+    for (let i = 0; i <= text.length; i++) {
+      const code = i < text.length ? text.charCodeAt(i) : -1;
+      if (code >= 0 && isWordUnit(code, text, i)) {
+        if (start === -1) {
+          start = i;
+          hash = FNV_OFFSET;
+        }
+        hash = Math.imul(hash ^ code, FNV_PRIME);
+        continue;
+      }
+      if (start !== -1) {
+        if (i - start >= minLength) {
+          contextHasWords = true;
+          if (words > 0) {
+            const id = (slotWord[findSlot(mask, hash, text, start, i, lower)] as number) - 1;
+            if (id >= 0) wordPresent[id] = 1;
+          }
+        }
+        start = -1;
+      }
+    }
+  }
+  if (!contextHasWords || sentence === 0) return undefined;
+
   let supported = 0;
   let inSentence = 0;
   let found = 0;
-  for (let token = 0; token <= tokenWord.length; token++) {
-    if (token > 0 && (token === tokenWord.length || tokenSentence[token] !== tokenSentence[token - 1])) {
+  for (let token = 0; token <= tokens; token++) {
+    if (token > 0 && (token === tokens || tokenSentence[token] !== tokenSentence[token - 1])) {
       if (found / inSentence >= sentenceSupportThreshold) supported += 1;
       inSentence = 0;
       found = 0;
     }
-    if (token < tokenWord.length) {
+    if (token < tokens) {
       inSentence += 1;
-      found += present[tokenWord[token] as number] as number;
+      found += wordPresent[tokenWord[token] as number] as number;
     }
   }
-  return supported / words.sentenceCount;
+  return supported / sentence;
 }
