@@ -3,11 +3,13 @@
  * side by side in one run; they are never part of `npm test`.
  */
 import { runGateBench } from './gate-bench';
+import { runJudgeBench } from './judge-bench';
 import { runRollbackBench } from './rollback-bench';
 import { runTrainerBench } from './trainer-bench';
 
 const BENCHES: Record<string, (argv: string[]) => Promise<void>> = {
   gate: runGateBench,
+  judge: runJudgeBench,
   rollback: runRollbackBench,
   trainer: runTrainerBench,
 };

@@ -54,6 +54,11 @@ export interface JudgeDependencies {
   readonly random?: () => number;
   /** Backoff after a transient endpoint error: first wait up to `baseDelayMs`, doubling, capped. */
   readonly backoff?: { readonly baseDelayMs: number; readonly maxDelayMs: number };
+  /**
+   * Send a trace's dimensions one after another instead of together (for an endpoint with a single
+   * slot; the benchmark's naive baseline). @default false
+   */
+  readonly sequentialDimensions?: boolean;
 }
 
 const defaultSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -144,13 +149,17 @@ export async function judgeTrace(input: JudgeInput, deps: JudgeDependencies): Pr
   if (input.answer.trim().length === 0) {
     return { ...base, faithfulness: null, answerRelevance: null, misrouted: null, claims: null, noJudgment: { faithfulness: 'empty_answer', answerRelevance: 'empty_answer', misroute: 'empty_answer' }, ...usage };
   }
-  const [faithfulness, relevance, misroute] = await Promise.all([
-    judgeFaithfulness(input, deps, usage),
-    ask('answerRelevance', { question: input.question, answer: input.answer }, parseRelevance, deps, usage),
-    input.routeTier === undefined
-      ? Promise.resolve<Outcome<boolean>>({ ok: false, reason: 'not_routed' })
-      : ask('misroute', { question: input.question, route_tier: input.routeTier, route_tiers: deps.routeTiers.join(', ') }, parseMisroute, deps, usage),
-  ]);
+  const dimensions = [
+    () => judgeFaithfulness(input, deps, usage),
+    () => ask('answerRelevance', { question: input.question, answer: input.answer }, parseRelevance, deps, usage),
+    () =>
+      input.routeTier === undefined
+        ? Promise.resolve<Outcome<boolean>>({ ok: false, reason: 'not_routed' })
+        : ask('misroute', { question: input.question, route_tier: input.routeTier, route_tiers: deps.routeTiers.join(', ') }, parseMisroute, deps, usage),
+  ] as const;
+  const [faithfulness, relevance, misroute] = deps.sequentialDimensions
+    ? [await dimensions[0](), await dimensions[1](), await dimensions[2]()]
+    : await Promise.all([dimensions[0](), dimensions[1](), dimensions[2]()]);
   if (!faithfulness.ok) noJudgment.faithfulness = faithfulness.reason;
   if (!relevance.ok) noJudgment.answerRelevance = relevance.reason;
   if (!misroute.ok) noJudgment.misroute = misroute.reason;

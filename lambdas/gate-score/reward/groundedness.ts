@@ -1,8 +1,8 @@
 /**
  * A cheap, deterministic groundedness estimate: the share of answer sentences whose content words
  * occur in the retrieved contexts. It is a lexical proxy for Ragas faithfulness, good enough to rank
- * traces and to move the canary alarm when a candidate starts inventing facts; the LLM judge (a later
- * issue) refines it offline.
+ * traces and to move the canary alarm when a candidate starts inventing facts; the LLM judge
+ * (lambdas/judge/) measures faithfulness properly, claim by claim, on a sample.
  *
  * It runs on every kept trace in the gate Lambda, so it is written for speed: one pass over the
  * characters of each text (an ASCII fast path, a Unicode class test only for other characters), no

@@ -246,6 +246,25 @@ describe('judging a batch within the cost controls', () => {
     expect(peak).toBeGreaterThan(3);
   });
 
+  it('sends one request at a time when the dimensions are sequential (an endpoint with one slot)', async () => {
+    let inFlight = 0;
+    let peak = 0;
+    const inner = new ScriptedJudge(good);
+    const slow: JudgeModel = {
+      name: 'slow',
+      complete: async (request) => {
+        inFlight += 1;
+        peak = Math.max(peak, inFlight);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        inFlight -= 1;
+        return inner.complete(request);
+      },
+    };
+    const result = await judgeBatch(inputs.slice(0, 3), { ...deps(slow), sequentialDimensions: true, controls: { ...controls, maxConcurrency: 1 }, usedToday: { traces: 0, tokens: 0 }, sampleSalt: 's' });
+    expect(peak).toBe(1);
+    expect(result.judgments.every((j) => j.calls === 4)).toBe(true);
+  });
+
   it('skips what is not sampled, with its reason, and keeps input order', async () => {
     const result = await judgeBatch(inputs, { ...deps(new ScriptedJudge(good)), controls: { ...controls, samplingRate: 0.5 }, usedToday: { traces: 0, tokens: 0 }, sampleSalt: 'salt' });
     expect(result.judgments.length + result.skipped.length).toBe(inputs.length);
