@@ -153,9 +153,15 @@ export function estimateGroundedness(answer: string, contexts: readonly string[]
     }
   }
 
-  // The contexts: every token is looked up, nothing is kept.
+  // Without an answer sentence there is nothing to estimate, whatever the contexts hold.
+  if (sentence === 0) return undefined;
+
+  // The contexts: every token is looked up, nothing is kept. Once every answer word has been found
+  // the rest cannot change the result, so reading stops there.
   let contextHasWords = false;
+  let missing = words;
   for (const context of contexts) {
+    if (contextHasWords && missing === 0) break;
     const text = context.toLowerCase();
     start = -1;
     for (let i = 0; i <= text.length; i++) {
@@ -173,14 +179,18 @@ export function estimateGroundedness(answer: string, contexts: readonly string[]
           contextHasWords = true;
           if (words > 0) {
             const id = (slotWord[findSlot(mask, hash, text, start, i, lower)] as number) - 1;
-            if (id >= 0) wordPresent[id] = 1;
+            if (id >= 0 && wordPresent[id] === 0) {
+              wordPresent[id] = 1;
+              missing -= 1;
+              if (missing === 0) break;
+            }
           }
         }
         start = -1;
       }
     }
   }
-  if (!contextHasWords || sentence === 0) return undefined;
+  if (!contextHasWords) return undefined;
 
   let supported = 0;
   let inSentence = 0;
