@@ -57,6 +57,21 @@ describe('sial local run --scenario, each ending with its exit code and summary'
     expect(text.indexOf('[rollout] Promoted')).toBeLessThan(text.indexOf('Outcome: '));
     expect(text).not.toContain('{"modelPackageGroupName"');
 
+    // The e-mails carry the evidence each approver needs: dataset, eligibility and budget for training,
+    // the eval comparison with production for every deploy step.
+    const mails = readFileSync(join(lakeDir, 'state', 'notifications.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { subject: string; message: string });
+    const training = mails.find((m) => m.subject.includes('Approval needed: training run'))!.message;
+    expect(training).toMatch(/datasetCounts\.tracesUsed: \d+/);
+    expect(training).toMatch(/eligibility\.positiveFeedback: \d+/);
+    expect(training).toMatch(/gpuBudget\.estimateGpuHours: 24/);
+    const deploys = mails.filter((m) => m.subject.includes('Approval needed: deployment stage'));
+    expect(deploys).toHaveLength(3);
+    for (const deploy of deploys) {
+      expect(deploy.message).toContain('evalEvidence.verdict: passed the eval gate against production version 1');
+      expect(deploy.message).toContain('evalEvidence.faithfulness: 0.9 vs production 0.87');
+      expect(deploy.message).toContain('evalEvidence.answer_relevance: 0.87 vs production 0.86');
+    }
+
     // The command the summary suggests answers from the same lake.
     const q = cli();
     expect(await q.run('lake', 'query', 'SELECT model_variant, count(*)::INTEGER AS traces FROM traces GROUP BY ALL ORDER BY ALL', '--local', lakeDir)).toBe(0);

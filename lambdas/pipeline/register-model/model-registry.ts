@@ -25,6 +25,13 @@ export const MODEL_METADATA = {
   faithfulness: 'faithfulness',
 } as const;
 
+/**
+ * Prefix of the eval evidence Register model writes beside the lineage, one key per figure:
+ * `eval.faithfulness` = `0.9 vs production 0.87`. The rollout copies them into its deploy approvals,
+ * so the approver sees why the candidate may serve.
+ */
+export const EVAL_EVIDENCE_PREFIX = 'eval.';
+
 /** A version in a model package group. */
 export interface RegisteredModelPackage {
   readonly arn: string;
