@@ -1,8 +1,7 @@
 /**
  * The model registry port: SageMaker Model Registry in AWS (lambdas/pipeline/aws/sagemaker-model-registry.ts),
  * a JSON file locally (local/pipeline/local-model-registry.ts). It can list and create model packages
- * and nothing else: there is no delete, so no step can remove a version retention protects (ADR
- * section 6). Approval is {@link ModelApprover}'s: the training pipeline never approves; the canary
+ * and nothing else: there is no delete, so no step can remove a version retention protects. Approval is {@link ModelApprover}'s: the training pipeline never approves; the canary
  * rollout's `Promote candidate` does, after a human approved every traffic step and the candidate
  * served 100 % through its bake.
  */

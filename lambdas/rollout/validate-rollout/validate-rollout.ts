@@ -69,7 +69,7 @@ export function findModel(targetModelId: string, settings: Pick<PipelineSettings
   if (model === undefined) {
     throw new RolloutRefused(`targetModelId: unknown target model "${targetModelId}"; stage ${settings.stage} rolls out only: ${settings.targetModels.map((m) => m.id).join(', ')}`);
   }
-  // The scope rule (ADR section 1) is checked again at run time, as the training pipeline's first state does.
+  // The scope rule (never a managed closed model) is checked again at run time, as the training pipeline's first state does.
   const family = targetModelFamily.safeParse(model.family);
   if (!family.success) throw new RolloutRefused(`target model "${model.id}": ${family.error.issues.map((i) => i.message).join('; ')}`);
   return model;
