@@ -56,6 +56,9 @@ describe('sial local run --scenario, each ending with its exit code and summary'
     expect(text.indexOf('[training] Hand over to canary rollout')).toBeLessThan(text.indexOf('[rollout] Validate rollout'));
     expect(text.indexOf('[rollout] Promoted')).toBeLessThan(text.indexOf('Outcome: '));
     expect(text).not.toContain('{"modelPackageGroupName"');
+    // The simulated endpoint's traffic, step by step on the virtual clock, labelled as simulated.
+    expect(text).toMatch(/\[SIMULATED\] .*SageMaker endpoint sial-dev-qwen3-4b: weights now qwen3-4b-v1=90, qwen3-4b-v2=10/);
+    expect(text).toMatch(/\[SIMULATED\] .*weights now qwen3-4b-v1=0, qwen3-4b-v2=100/);
 
     // The e-mails carry the evidence each approver needs: dataset, eligibility and budget for training,
     // the eval comparison with production for every deploy step.
@@ -159,6 +162,14 @@ describe('sial local run --scenario, each ending with its exit code and summary'
     const c = cli();
     expect(await c.run('local', 'run', '--lake-dir', join(root, 'expired'), '--approval-wait', '1')).toBe(6);
     expect(summaryOf(c.text())).toMatch(/^Outcome: approval expired: .* \(exit code 6\)/);
+  });
+
+  it('--stage prod-kr trains the stage\'s own target model without --model, and masks Korean names with the simulated endpoint', async () => {
+    const c = cli();
+    expect(await c.run('local', 'run', '--lake-dir', join(root, 'prod-kr'), '--auto-approve', '--stage', 'prod-kr')).toBe(0);
+    expect(c.text()).toContain('model qwen3-4b-ko');
+    expect(c.text()).toMatch(/\[SIMULATED\] ko named-entity endpoint: \d+ call\(s\)/);
+    expect(summaryOf(c.text())).toMatch(/^Outcome: promoted: /);
   });
 
   it('a lake too small to train on is not eligible (exit 4)', async () => {
