@@ -57,7 +57,8 @@ function rolloutOutcome(rollout: AslRunResult): LocalRunOutcome {
   if (rollout.status === 'SUCCEEDED' && last === R.promoted) return 'promoted';
   if (last === R.rejected) {
     // `Rollout rejected` ends both a rejected and an expired step approval; the caught error tells them apart.
-    const caught = (rollout.outputs.get(R.notifyRejected) ?? rollout.outputs.get(R.rollBack)) as { error?: { Error?: string } } | null | undefined;
+    // `Roll back` keeps the caught error at $.error (its own result goes to $.rollback).
+    const caught = rollout.outputs.get(R.rollBack) as { error?: { Error?: string } } | null | undefined;
     return caught?.error?.Error === 'States.Timeout' ? 'expired' : 'rejected';
   }
   if (rollout.error === ROLLOUT_ERRORS.rolledBack) return 'rolled-back';
