@@ -4,6 +4,7 @@
  * benchmark's options without running it (nor installing anything it needs).
  */
 import { runGateBench } from './gate-bench';
+import { runJudgeBench } from './judge-bench';
 import { runRollbackBench } from './rollback-bench';
 import { runTrainerBench } from './trainer-bench';
 
@@ -20,6 +21,14 @@ const BENCHES: Record<string, Bench> = {
 Comprehend calls per 1,000 traces (packed vs one per trace), wall time per Firehose buffer against the
 simulated Comprehend (--latency-ms per call, --tps quota, --buffer-mb buffer size), the gate path's CPU
 throughput beside a decode-and-re-encode floor (--cpu-seconds each), and every Lambda's bundle size.`,
+  },
+  judge: {
+    run: runJudgeBench,
+    usage: `npm run bench -- judge [--latency-ms 200] [--traces 40] [--concurrency 8]
+
+Judged traces per second and tokens per trace against a local OpenAI-compatible endpoint that answers
+with the SIMULATED judge after --latency-ms per request: one trace at a time beside the shipped
+concurrency (--concurrency traces at once, their dimensions in flight together), over --traces traces.`,
   },
   rollback: {
     run: runRollbackBench,

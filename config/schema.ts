@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { BOUNDARY_REGIONS, DATA_BOUNDARIES } from './boundaries';
+import { judgeBoundaryProblems, judgeStageSchema } from './judge';
 
 /** Self-hosted open-weight families this loop may train (the scope rule: never a managed closed model). */
 export const SELF_HOSTED_MODEL_FAMILIES = ['qwen3', 'llama4', 'glm5'] as const;
@@ -429,6 +430,8 @@ export const stageConfigSchema = z.strictObject({
   canary: canarySchema,
   /** Approved model versions per family the registry keeps deployable (3 by default). */
   retainApprovedModelVersions: z.number().int().min(3),
+  /** The LLM judge of the stage's traces (config/judge.ts); absent: nothing is judged. */
+  judge: judgeStageSchema.optional(),
 });
 
 export type StageConfig = z.infer<typeof stageConfigSchema>;
@@ -466,6 +469,8 @@ export function parseStageConfig(raw: unknown, source: string): StageConfig {
     checkBaseModels(result.data, source);
     checkCanaryEvidence(result.data, source);
     checkEntityDetectorEndpoints(result.data, source);
+    const judgeProblems = judgeBoundaryProblems(result.data.judge, result.data.dataBoundary);
+    if (judgeProblems.length > 0) throw new ConfigError(`Invalid stage configuration in ${source}:\n${judgeProblems.map((p) => `  - ${p}`).join('\n')}`);
     return result.data;
   }
   const lines = result.error.issues.map((issue) => {

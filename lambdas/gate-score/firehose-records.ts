@@ -68,5 +68,9 @@ export function decodeRecord(data: string): DecodeResult {
 
 /** Encodes a lake row as an Ok record routed to one Iceberg table. */
 export function okRecord(recordId: string, row: object, route: IcebergRoute): FirehoseOutputRecord {
-  return { recordId, result: 'Ok', data: Buffer.from(JSON.stringify(row)).toString('base64'), metadata: { otfMetadata: route } };
+  const json = JSON.stringify(row);
+  // An all-ASCII row (the UTF-8 length equals the length in units) is copied byte for byte, which is
+  // cheaper than UTF-8 encoding and gives the same bytes.
+  const bytes = Buffer.from(json, Buffer.byteLength(json) === json.length ? 'latin1' : 'utf8');
+  return { recordId, result: 'Ok', data: bytes.toString('base64'), metadata: { otfMetadata: route } };
 }

@@ -92,8 +92,23 @@ function hasDigits(value: string, atLeast: number): boolean {
  * checked several times per trace, and most hold a handful of digits at most.
  */
 export function holdsStructuredPii(value: string): boolean {
-  return hasDigits(value, MIN_PII_DIGITS) && detectPatternPii(value).length > 0;
+  if (!hasDigits(value, MIN_PII_DIGITS)) return false;
+  const known = verdicts.get(value);
+  if (known !== undefined) return known;
+  const found = detectPatternPii(value).length > 0;
+  // Bounded: unique values (trace ids with dates in them) would otherwise grow it without end.
+  if (verdicts.size >= MAX_REMEMBERED_VERDICTS) verdicts.clear();
+  verdicts.set(value, found);
+  return found;
 }
+
+/**
+ * Verdicts of the detector on identifier values, by value. The same model versions, agent ids and
+ * tool names (`2026-11-01`, `release-20261120`) recur on every trace, and the detector is a dozen
+ * regex scans; its verdict on a value never changes, so it is computed once per value.
+ */
+const verdicts = new Map<string, boolean>();
+const MAX_REMEMBERED_VERDICTS = 4_096;
 
 /** Why `value` breaks `rule`, in words that never quote it; undefined when it fits. */
 export function identifierViolation(rule: IdentifierRule, value: string): string | undefined {

@@ -13,6 +13,7 @@ import type { Discard } from './gates/verdict';
 import { GATE_AUDIT_TABLE, TRACES_TABLE } from '../shared/lake-tables';
 import type { Pseudonym } from '../shared/pseudonymisation';
 import type { Reward, RewardComponents } from './reward/score';
+import { canonicalUtcMs } from './normalize/values';
 import { guardRow } from './row-guard';
 import type { Message, ToolCall, Trace, TraceFormat } from './trace';
 
@@ -95,7 +96,7 @@ export function traceRow(kept: KeptTrace, gatedAt: Date): TraceLakeRow {
   const t = kept.masked;
   const row: TraceLakeRow = {
     trace_id: t.trace_id,
-    ts: toEpochMicros(new Date(t.timestamp)),
+    ts: (canonicalUtcMs(t.timestamp) ?? Date.parse(t.timestamp)) * 1000,
     agent_id: t.agent_id,
     request_id: t.request_id ?? null,
     session_id: kept.session,

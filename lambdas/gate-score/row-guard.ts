@@ -50,25 +50,29 @@ function allowed(content: ColumnContent, value: string): boolean {
   }
 }
 
-function checkValue(table: string, path: string, field: IcebergField, type: IcebergType, value: unknown): void {
+/**
+ * Checks one value. The column's path is only built when a check fails or descends into a struct or
+ * list: rows are checked on every record, and most columns are flat and pass.
+ */
+function checkValue(table: string, prefix: string, name: string, field: IcebergField, type: IcebergType, value: unknown): void {
   if (value === null || value === undefined) return;
   if (type === 'string') {
-    if (field.content === undefined) throw new RowGuardError(table, path, 'classification');
-    if (typeof value !== 'string' || !allowed(field.content, value)) throw new RowGuardError(table, path, ruleName(field.content));
+    if (field.content === undefined) throw new RowGuardError(table, prefix + name, 'classification');
+    if (typeof value !== 'string' || !allowed(field.content, value)) throw new RowGuardError(table, prefix + name, ruleName(field.content));
     return;
   }
   if (typeof type === 'string') return;
   if (type.type === 'list') {
-    if (!Array.isArray(value)) throw new RowGuardError(table, path, 'list');
-    for (const element of value) checkValue(table, `${path}[]`, field, type.element, element);
+    if (!Array.isArray(value)) throw new RowGuardError(table, prefix + name, 'list');
+    for (const element of value) checkValue(table, prefix, `${name}[]`, field, type.element, element);
     return;
   }
-  if (typeof value !== 'object') throw new RowGuardError(table, path, 'struct');
-  checkFields(table, `${path}.`, type.fields, value as Record<string, unknown>);
+  if (typeof value !== 'object') throw new RowGuardError(table, prefix + name, 'struct');
+  checkFields(table, `${prefix}${name}.`, type.fields, value as Record<string, unknown>);
 }
 
 function checkFields(table: string, prefix: string, fields: readonly IcebergField[], row: Record<string, unknown>): void {
-  for (const field of fields) checkValue(table, `${prefix}${field.name}`, field, field.type, row[field.name]);
+  for (const field of fields) checkValue(table, prefix, field.name, field, field.type, row[field.name]);
 }
 
 /**

@@ -63,13 +63,6 @@ export class TransientDetectorError extends Error {
 /** Waits; injected so that retries with backoff are testable without real time passing. */
 export type Sleep = (ms: number) => Promise<void>;
 
-/** The LLM judge the next issues add; the reward policy leaves a weight for it (0 until configured). */
-export interface RewardJudge {
-  readonly name: string;
-  /** Scores an answer in [0, 1]; undefined when the judge declines (no opinion). */
-  score(input: { question: string; answer: string; contexts: readonly string[] }): Promise<number | undefined>;
-}
-
 /**
  * The stage's pseudonymisation key: the secret behind every keyed pseudonym in the lake (producers'
  * session ids; data subjects' user ids). Secrets Manager in AWS, a local file locally.

@@ -56,4 +56,13 @@ describe('okRecord', () => {
     const record = okRecord('r1', { a: 1 }, route);
     expect(record).toEqual({ recordId: 'r1', result: 'Ok', data: b64('{"a":1}'), metadata: { otfMetadata: route } });
   });
+
+  it('encodes every row as UTF-8 JSON, ASCII or not (Latin-1 range, other scripts, astral, escapes)', () => {
+    const route = { destinationDatabaseName: 'db', destinationTableName: 'traces', operation: 'insert' as const };
+    for (const text of ['plain ascii', 'café ÿ', '환불 規定', '😀 astral', 'quote " backslash \\ nul \u0000', '\u00ff\u0080']) {
+      const record = okRecord('r1', { text }, route);
+      expect(Buffer.from(record.data, 'base64').toString('utf8')).toBe(JSON.stringify({ text }));
+      expect(JSON.parse(Buffer.from(record.data, 'base64').toString('utf8'))).toEqual({ text });
+    }
+  });
 });

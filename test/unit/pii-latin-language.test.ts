@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { FUNCTION_WORDS, guessLatinLanguage, MIN_HITS, WORD_SAMPLE_CHARS } from '../../lambdas/gate-score/pii/latin-language';
 
 /** Support-chat turns as users write them, one per language. */
@@ -48,5 +49,66 @@ describe('guessLatinLanguage (function words)', () => {
     const filler = 'x'.repeat(WORD_SAMPLE_CHARS);
     expect(guessLatinLanguage(`${filler} ${TURNS.de}`)).toBeUndefined();
     expect(MIN_HITS).toBeGreaterThan(1);
+  });
+});
+
+/**
+ * The tokeniser as specified: a token is a maximal run of word characters (ASCII letters, Latin-1
+ * and Latin Extended letters without × and ÷); each token is looked up. The shipped guess finds the
+ * function-word tokens with one regex scan; this oracle walks the text character by character.
+ */
+function referenceGuess(sample: string): string | undefined {
+  const isWordChar = (u: number): boolean =>
+    (u >= 0x61 && u <= 0x7a) || (u >= 0x41 && u <= 0x5a) || (u >= 0xc0 && u <= 0x024f && u !== 0xd7 && u !== 0xf7) || (u >= 0x1e00 && u <= 0x1eff);
+  const languagesOf = new Map<string, string[]>();
+  for (const [language, words] of Object.entries(FUNCTION_WORDS)) for (const word of words) languagesOf.set(word, [...(languagesOf.get(word) ?? []), language]);
+  const text = sample.slice(0, WORD_SAMPLE_CHARS).toLowerCase();
+  const hits = new Map<string, number>();
+  const rank = (): { best?: string; bestHits: number; runnerUp: number } => {
+    let best: string | undefined;
+    let bestHits = 0;
+    let runnerUp = 0;
+    for (const [language, count] of hits) {
+      if (count > bestHits) [runnerUp, best, bestHits] = [bestHits, language, count];
+      else if (count > runnerUp) runnerUp = count;
+    }
+    return { ...(best === undefined ? {} : { best }), bestHits, runnerUp };
+  };
+  let start = -1;
+  for (let i = 0; i <= text.length; i++) {
+    if (i < text.length && isWordChar(text.charCodeAt(i))) {
+      if (start < 0) start = i;
+      continue;
+    }
+    const languages = start >= 0 ? languagesOf.get(text.slice(start, i)) : undefined;
+    start = -1;
+    if (languages === undefined) continue;
+    for (const language of languages) hits.set(language, (hits.get(language) ?? 0) + 1);
+    const leader = rank();
+    if (leader.bestHits >= 10 && leader.bestHits >= leader.runnerUp * 3) return leader.best;
+  }
+  const { best, bestHits, runnerUp } = rank();
+  return best === undefined || bestHits < MIN_HITS || bestHits < runnerUp * 1.5 ? undefined : best;
+}
+
+describe('guessLatinLanguage agrees with the character-by-character tokeniser', () => {
+  const pieces = [...new Set(Object.values(FUNCTION_WORDS).flat())];
+  const glue = [' ', '  ', ', ', '.', '\n', '-', '_', '1', 'x', 'é', 'ß', '×', '÷', 'ǅ', 'İ', 'Ḁ', '한', '\u200b', "'", 'THE', 'Die'];
+  const token = fc.oneof(fc.constantFrom(...pieces), fc.constantFrom(...glue), fc.string({ maxLength: 4 }));
+
+  it('on random mixtures of function words, letters, accents, digits and separators', () => {
+    fc.assert(
+      fc.property(fc.array(token, { maxLength: 400 }), (parts) => {
+        const sample = parts.join('');
+        expect(guessLatinLanguage(sample)).toBe(referenceGuess(sample));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('on the support turns and at the sample boundary', () => {
+    for (const text of Object.values(TURNS)) expect(guessLatinLanguage(text)).toBe(referenceGuess(text));
+    const boundary = `${'x'.repeat(WORD_SAMPLE_CHARS - 2)} there the and is of to it`;
+    expect(guessLatinLanguage(boundary)).toBe(referenceGuess(boundary));
   });
 });

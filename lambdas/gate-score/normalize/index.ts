@@ -12,6 +12,7 @@
  * Pure: no I/O, no AWS SDK; safe to run on hostile input (never throws, never mutates prototypes).
  */
 import { traceSchema, type Trace, type TraceFormat } from '../trace';
+import { isWellFormedTrace } from '../trace-fast-path';
 import { NormalizeFailure, formatReason, reasonFromIssues, type Candidate } from './errors';
 import { isLangfuseTrace, normaliseLangfuse } from './langfuse';
 import { NATIVE_DISCRIMINATOR, normaliseNative } from './native';
@@ -55,7 +56,12 @@ export function detectFormat(raw: unknown): { format: TraceFormat } | { format: 
   };
 }
 
-function toCandidate(format: TraceFormat, record: JsonObject): Candidate {
+/**
+ * What a record of a detected format becomes before the schema check (exported for the test that
+ * holds the fast acceptance check to the schema). Throws NormalizeFailure for a record its normaliser
+ * refuses.
+ */
+export function schemaCandidate(format: TraceFormat, record: JsonObject): Candidate {
   switch (format) {
     case 'native':
       return normaliseNative(record);
@@ -77,7 +83,10 @@ export function normalizeRecord(raw: unknown): NormalizeResult {
     const detected = detectFormat(raw);
     if (detected.format === 'unknown') return { ok: false, format: 'unknown', reason: detected.reason };
     format = detected.format;
-    const { candidate, sources } = toCandidate(detected.format, raw as JsonObject);
+    const { candidate, sources } = schemaCandidate(detected.format, raw as JsonObject);
+    // Most records are well formed: the fast check accepts them without a zod parse; anything it is
+    // not sure of goes through traceSchema, which also words the reason.
+    if (isWellFormedTrace(candidate)) return { ok: true, trace: candidate, format: detected.format };
     const parsed = traceSchema.safeParse(candidate);
     if (!parsed.success) return { ok: false, format, reason: reasonFromIssues(parsed.error.issues, candidate, sources) };
     return { ok: true, trace: parsed.data, format: detected.format };

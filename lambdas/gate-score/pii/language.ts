@@ -148,44 +148,40 @@ function classifyScript(sample: string): { language: string | undefined; letters
   return { language: SCRIPT_LANGUAGE[best], letters };
 }
 
-/** Concatenates texts up to `maxChars` UTF-16 units. */
-function sampleOf(texts: Iterable<string | undefined>, maxChars: number): string {
-  const parts: string[] = [];
-  let length = 0;
-  for (const text of texts) {
-    if (text === undefined || text.length === 0) continue;
-    const slice = text.slice(0, maxChars - length);
-    parts.push(slice);
-    length += slice.length + 1;
-    if (length >= maxChars) break;
+/**
+ * Joins texts with newlines up to `maxChars` UTF-16 units, skipping empty ones. Plain loops and string
+ * concatenation rather than a generator and an array join: this runs on every trace.
+ */
+class Sample {
+  text = '';
+  private length = 0;
+  constructor(private readonly maxChars: number) {}
+
+  /** Adds a text; false once the sample is full. */
+  add(text: string | undefined): boolean {
+    if (text === undefined || text.length === 0) return this.length < this.maxChars;
+    const slice = text.length > this.maxChars - this.length ? text.slice(0, this.maxChars - this.length) : text;
+    this.text = this.length === 0 ? slice : `${this.text}\n${slice}`;
+    this.length += slice.length + 1;
+    return this.length < this.maxChars;
   }
-  return parts.join('\n');
 }
 
 /** The beginning of the conversation: non-system messages, then the output. */
 export function conversationSample(trace: Trace, maxChars: number = SCRIPT_SAMPLE_CHARS): string {
-  return sampleOf(
-    (function* () {
-      for (const m of trace.input_messages) if (m.role !== 'system') yield m.content;
-      yield trace.output;
-    })(),
-    maxChars,
-  );
+  const sample = new Sample(maxChars);
+  for (const m of trace.input_messages) if (m.role !== 'system' && !sample.add(m.content)) return sample.text;
+  sample.add(trace.output);
+  return sample.text;
 }
 
 /** The beginning of the rest: system prompts, retrieved contexts, tool arguments and results. */
 export function supportingSample(trace: Trace, maxChars: number = SCRIPT_SAMPLE_CHARS): string {
-  return sampleOf(
-    (function* () {
-      for (const m of trace.input_messages) if (m.role === 'system') yield m.content;
-      yield* trace.retrieved_contexts;
-      for (const t of trace.tool_calls) {
-        yield t.arguments;
-        yield t.result;
-      }
-    })(),
-    maxChars,
-  );
+  const sample = new Sample(maxChars);
+  for (const m of trace.input_messages) if (m.role === 'system' && !sample.add(m.content)) return sample.text;
+  for (const context of trace.retrieved_contexts) if (!sample.add(context)) return sample.text;
+  for (const t of trace.tool_calls) if (!sample.add(t.arguments) || !sample.add(t.result)) return sample.text;
+  return sample.text;
 }
 
 /** Resolves a trace's language and says where it came from (see the module comment). */

@@ -1,6 +1,6 @@
 /**
  * Tells common Latin-script languages apart by their function words, for traces that declare no
- * language. Pure and cheap (one pass over a bounded sample, set lookups).
+ * language. Pure and cheap (one regex scan over a bounded sample, map lookups of the words it finds).
  *
  * Why: the script alone cannot tell English from German, and scanning German text as English misses
  * the names and addresses Comprehend would only find in a language it reads. A trace whose words say
@@ -42,36 +42,37 @@ const LANGUAGES_OF_WORD: ReadonlyMap<string, readonly string[]> = (() => {
   return map;
 })();
 
-/** Word characters: ASCII letters, Latin-1 and Latin Extended letters (not the two math signs). */
-function isWordChar(u: number): boolean {
-  if (u < 0x80) return (u >= 0x61 && u <= 0x7a) || (u >= 0x41 && u <= 0x5a);
-  return (u >= 0xc0 && u <= 0x024f && u !== 0xd7 && u !== 0xf7) || (u >= 0x1e00 && u <= 0x1eff);
-}
+/**
+ * Word characters: ASCII letters, Latin-1 and Latin Extended letters (not the two math signs). A token
+ * is a maximal run of them; the lookarounds make a match a whole token.
+ */
+const WORD_CHAR = String.raw`[A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u1e00-\u1eff]`;
+
+/**
+ * Every function word as a whole token, longest first. One native regex scan finds the tokens that
+ * can count, instead of a JavaScript loop that slices and looks up every short token: this runs on
+ * every trace, and the regex engine reads text several times faster than a character loop.
+ */
+const FUNCTION_WORD_TOKEN = new RegExp(
+  `(?<!${WORD_CHAR})(?:${[...LANGUAGES_OF_WORD.keys()].sort((a, b) => b.length - a.length).join('|')})(?!${WORD_CHAR})`,
+  'g',
+);
 
 /**
  * The language a Latin-script sample's function words point to, or undefined when they do not
  * decide (fewer than MIN_HITS, or no lead of MIN_LEAD over the runner-up).
  */
 export function guessLatinLanguage(sample: string): string | undefined {
-  // Lower-cased once: the words are looked up as slices of it.
+  // Lower-cased once: the function words are lower case.
   const text = (sample.length > WORD_SAMPLE_CHARS ? sample.slice(0, WORD_SAMPLE_CHARS) : sample).toLowerCase();
   const hits = new Map<string, number>();
-  let start = -1;
-  for (let i = 0; i <= text.length; i += 1) {
-    if (i < text.length && isWordChar(text.charCodeAt(i))) {
-      if (start < 0) start = i;
-      continue;
-    }
-    // Function words are short: a longer token is never one and is not looked up.
-    if (start >= 0 && i - start <= 8) {
-      const languages = LANGUAGES_OF_WORD.get(text.slice(start, i));
-      if (languages !== undefined) {
-        for (const language of languages) hits.set(language, (hits.get(language) ?? 0) + 1);
-        const leader = ranking(hits);
-        if (leader.bestHits >= SETTLED_HITS && leader.bestHits >= leader.runnerUp * MIN_LEAD * 2) return leader.best;
-      }
-    }
-    start = -1;
+  FUNCTION_WORD_TOKEN.lastIndex = 0;
+  for (let match = FUNCTION_WORD_TOKEN.exec(text); match !== null; match = FUNCTION_WORD_TOKEN.exec(text)) {
+    const languages = LANGUAGES_OF_WORD.get(match[0]);
+    if (languages === undefined) continue;
+    for (const language of languages) hits.set(language, (hits.get(language) ?? 0) + 1);
+    const leader = ranking(hits);
+    if (leader.bestHits >= SETTLED_HITS && leader.bestHits >= leader.runnerUp * MIN_LEAD * 2) return leader.best;
   }
   const { best, bestHits, runnerUp } = ranking(hits);
   if (best === undefined || bestHits < MIN_HITS || bestHits < runnerUp * MIN_LEAD) return undefined;

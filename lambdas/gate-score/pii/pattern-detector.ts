@@ -161,12 +161,19 @@ function findSpelledEmails(text: string, out: Raw[]): void {
   for (const spelling of AT_SPELLINGS) {
     let resume = 0;
     for (let p = text.indexOf(spelling); p !== -1; p = text.indexOf(spelling, Math.max(p + 2, resume))) {
+      // Most hits are inside words ("that", "later"); a letter or digit on either side rules one out
+      // (an `at` word needs a blank or a bracket there), without the full check.
+      if (isAsciiAlphanumeric(text.charCodeAt(p - 1)) || isAsciiAlphanumeric(text.charCodeAt(p + 2))) continue;
       const found = spelledEmailAt(text, p);
       if (found === undefined) continue;
       out.push(found);
       resume = found.end;
     }
   }
+}
+
+function isAsciiAlphanumeric(unit: number): boolean {
+  return (unit >= 0x61 && unit <= 0x7a) || (unit >= 0x41 && unit <= 0x5a) || (unit >= 0x30 && unit <= 0x39);
 }
 
 /** Opening and closing brackets around a spelled `at` ("[at]", "(at)", "{at}", "<at>"). */

@@ -1,18 +1,23 @@
 /**
  * A cheap, deterministic groundedness estimate: the share of answer sentences whose content words
  * occur in the retrieved contexts. It is a lexical proxy for Ragas faithfulness, good enough to rank
- * traces and to move the canary alarm when a candidate starts inventing facts; the LLM judge (a later
- * issue) refines it offline.
+ * traces and to move the canary alarm when a candidate starts inventing facts; the LLM judge
+ * (lambdas/judge/) measures faithfulness properly, claim by claim, on a sample.
  *
- * It runs on every kept trace in the gate Lambda, so it tokenises with one pass over the characters
- * (an ASCII fast path, a Unicode class test only for other characters) instead of regex matching.
+ * It runs on every kept trace in the gate Lambda, so it is written for speed: one pass over the
+ * characters of each text (an ASCII fast path, a Unicode class test only for other characters), no
+ * substring is ever allocated, and words are compared through a small open-addressing hash table of
+ * the answer's distinct words (typed arrays reused between calls). Context tokens, usually the bulk of
+ * a trace, are hashed as they are read and only looked up.
  */
 
 const NON_ASCII_WORD_CHAR = /[\p{L}\p{N}\p{M}]/u;
 
-function isWordChar(text: string, i: number): boolean {
-  const code = text.charCodeAt(i);
-  if (code < 0x80) return (code >= 0x30 && code <= 0x39) || (code >= 0x61 && code <= 0x7a) || (code >= 0x41 && code <= 0x5a);
+/** ASCII letters and digits, by code unit: one load per character on the common path. */
+const ASCII_WORD_UNIT = Uint8Array.from({ length: 0x80 }, (_, code) => ((code >= 0x30 && code <= 0x39) || (code >= 0x61 && code <= 0x7a) || (code >= 0x41 && code <= 0x5a) ? 1 : 0));
+
+function isWordUnit(code: number, text: string, i: number): boolean {
+  if (code < 0x80) return ASCII_WORD_UNIT[code] === 1;
   // Both halves of a surrogate pair count as word characters (astral letters, e.g. CJK Extension B).
   if (code >= 0xd800 && code <= 0xdfff) return true;
   return NON_ASCII_WORD_CHAR.test(text[i] as string);
@@ -20,7 +25,7 @@ function isWordChar(text: string, i: number): boolean {
 
 /** Whether the text has at least one word character (the tokeniser's definition). */
 export function hasWordChar(text: string): boolean {
-  for (let i = 0; i < text.length; i++) if (isWordChar(text, i)) return true;
+  for (let i = 0; i < text.length; i++) if (isWordUnit(text.charCodeAt(i), text, i)) return true;
   return false;
 }
 
@@ -29,63 +34,177 @@ function isSentenceEnd(code: number): boolean {
   return code === 0x2e || code === 0x21 || code === 0x3f || code === 0x0a || code === 0x3002 || code === 0xff01 || code === 0xff1f;
 }
 
-/** Adds the lower-cased tokens of at least `minLength` UTF-16 units of `text` to `words`. */
-function addTokens(text: string, minLength: number, words: Set<string>): void {
-  const lower = text.toLowerCase();
-  let start = -1;
-  for (let i = 0; i <= lower.length; i++) {
-    if (i < lower.length && isWordChar(lower, i)) {
-      if (start === -1) start = i;
-    } else if (start !== -1) {
-      if (i - start >= minLength) words.add(lower.slice(start, i));
-      start = -1;
-    }
-  }
-}
-
 export interface GroundednessSettings {
   readonly minTokenLength: number;
   readonly sentenceSupportThreshold: number;
 }
 
+const FNV_OFFSET = 0x811c9dc5 | 0;
+const FNV_PRIME = 0x01000193;
+
+/**
+ * Scratch space, grown on demand and reused by every call (the function is synchronous, so calls
+ * never overlap): per answer token its distinct word and sentence; per distinct word where it first
+ * occurs and whether a context has it; the hash table (slot -> word id + 1, and the slot's hash).
+ */
+let tokenWord = new Int32Array(256);
+let tokenSentence = new Int32Array(256);
+let wordStart = new Int32Array(256);
+let wordEnd = new Int32Array(256);
+let wordPresent = new Uint8Array(256);
+let slotWord = new Int32Array(512);
+let slotHash = new Int32Array(512);
+
+/** Makes the scratch arrays big enough for `tokens` tokens; returns the hash-table mask. */
+function prepare(tokens: number): number {
+  if (tokenWord.length < tokens) {
+    const size = 2 ** Math.ceil(Math.log2(tokens));
+    tokenWord = new Int32Array(size);
+    tokenSentence = new Int32Array(size);
+    wordStart = new Int32Array(size);
+    wordEnd = new Int32Array(size);
+    wordPresent = new Uint8Array(size);
+  }
+  // At most half full, so probes stay short.
+  const slots = Math.max(16, 2 ** Math.ceil(Math.log2(tokens * 2)));
+  if (slotWord.length < slots) {
+    slotWord = new Int32Array(slots);
+    slotHash = new Int32Array(slots);
+  }
+  slotWord.fill(0, 0, slots);
+  return slots - 1;
+}
+
+/** Whether `a[aStart, aEnd)` and `b[bStart, bEnd)` hold the same UTF-16 units. */
+function sameSlice(a: string, aStart: number, aEnd: number, b: string, bStart: number, bEnd: number): boolean {
+  if (aEnd - aStart !== bEnd - bStart) return false;
+  for (let i = 0; i < aEnd - aStart; i++) if (a.charCodeAt(aStart + i) !== b.charCodeAt(bStart + i)) return false;
+  return true;
+}
+
+/**
+ * The slot of the answer word equal to `text[start, end)` with hash `hash`, or the empty slot where
+ * it would go (slotWord 0).
+ */
+function findSlot(mask: number, hash: number, text: string, start: number, end: number, answer: string): number {
+  let slot = hash & mask;
+  for (;;) {
+    const id = (slotWord[slot] as number) - 1;
+    if (id < 0) return slot;
+    if (slotHash[slot] === hash && sameSlice(text, start, end, answer, wordStart[id] as number, wordEnd[id] as number)) return slot;
+    slot = (slot + 1) & mask;
+  }
+}
+
 /**
  * Groundedness of `answer` against `contexts`, in [0, 1], or undefined when it cannot be estimated
- * (no contexts, or no content words in the answer).
+ * (no contexts, no content words in the contexts, or none in the answer).
+ *
+ * A sentence is supported when at least `sentenceSupportThreshold` of its content words (tokens of at
+ * least `minTokenLength` UTF-16 units, lower-cased) occur as tokens of some context.
  */
 export function estimateGroundedness(answer: string, contexts: readonly string[], settings: GroundednessSettings): number | undefined {
   if (contexts.length === 0) return undefined;
   const { minTokenLength, sentenceSupportThreshold } = settings;
-  const contextWords = new Set<string>();
-  for (const context of contexts) addTokens(context, minTokenLength, contextWords);
-  if (contextWords.size === 0) return undefined;
-
+  const minLength = Math.max(1, minTokenLength);
   const lower = answer.toLowerCase();
-  let sentences = 0;
-  let supported = 0;
+  // Tokens are at least minLength units long and separated by at least one unit.
+  const mask = prepare(Math.floor(lower.length / (minLength + 1)) + 1);
+
+  // The answer: its tokens, their distinct words, and its sentences.
+  let tokens = 0;
   let words = 0;
-  let present = 0;
+  let sentence = 0;
+  let tokensInSentence = 0;
   let start = -1;
+  let hash = FNV_OFFSET;
   for (let i = 0; i <= lower.length; i++) {
-    const atEnd = i === lower.length;
-    if (!atEnd && isWordChar(lower, i)) {
-      if (start === -1) start = i;
+    const code = i < lower.length ? lower.charCodeAt(i) : -1;
+    if (code >= 0 && isWordUnit(code, lower, i)) {
+      if (start === -1) {
+        start = i;
+        hash = FNV_OFFSET;
+      }
+      hash = Math.imul(hash ^ code, FNV_PRIME);
       continue;
     }
     if (start !== -1) {
-      if (i - start >= minTokenLength) {
-        words += 1;
-        if (contextWords.has(lower.slice(start, i))) present += 1;
+      if (i - start >= minLength) {
+        const slot = findSlot(mask, hash, lower, start, i, lower);
+        let id = (slotWord[slot] as number) - 1;
+        if (id < 0) {
+          id = words++;
+          wordStart[id] = start;
+          wordEnd[id] = i;
+          wordPresent[id] = 0;
+          slotWord[slot] = id + 1;
+          slotHash[slot] = hash;
+        }
+        tokenWord[tokens] = id;
+        tokenSentence[tokens] = sentence;
+        tokens += 1;
+        tokensInSentence += 1;
       }
       start = -1;
     }
-    if (atEnd || isSentenceEnd(lower.charCodeAt(i))) {
-      if (words > 0) {
-        sentences += 1;
-        if (present / words >= sentenceSupportThreshold) supported += 1;
-      }
-      words = 0;
-      present = 0;
+    if ((code < 0 || isSentenceEnd(code)) && tokensInSentence > 0) {
+      sentence += 1;
+      tokensInSentence = 0;
     }
   }
-  return sentences === 0 ? undefined : supported / sentences;
+
+  // Without an answer sentence there is nothing to estimate, whatever the contexts hold.
+  if (sentence === 0) return undefined;
+
+  // The contexts: every token is looked up, nothing is kept. Once every answer word has been found
+  // the rest cannot change the result, so reading stops there.
+  let contextHasWords = false;
+  let missing = words;
+  for (const context of contexts) {
+    if (contextHasWords && missing === 0) break;
+    const text = context.toLowerCase();
+    start = -1;
+    for (let i = 0; i <= text.length; i++) {
+      const code = i < text.length ? text.charCodeAt(i) : -1;
+      if (code >= 0 && isWordUnit(code, text, i)) {
+        if (start === -1) {
+          start = i;
+          hash = FNV_OFFSET;
+        }
+        hash = Math.imul(hash ^ code, FNV_PRIME);
+        continue;
+      }
+      if (start !== -1) {
+        if (i - start >= minLength) {
+          contextHasWords = true;
+          if (words > 0) {
+            const id = (slotWord[findSlot(mask, hash, text, start, i, lower)] as number) - 1;
+            if (id >= 0 && wordPresent[id] === 0) {
+              wordPresent[id] = 1;
+              missing -= 1;
+              if (missing === 0) break;
+            }
+          }
+        }
+        start = -1;
+      }
+    }
+  }
+  if (!contextHasWords) return undefined;
+
+  let supported = 0;
+  let inSentence = 0;
+  let found = 0;
+  for (let token = 0; token <= tokens; token++) {
+    if (token > 0 && (token === tokens || tokenSentence[token] !== tokenSentence[token - 1])) {
+      if (found / inSentence >= sentenceSupportThreshold) supported += 1;
+      inSentence = 0;
+      found = 0;
+    }
+    if (token < tokens) {
+      inSentence += 1;
+      found += wordPresent[tokenWord[token] as number] as number;
+    }
+  }
+  return supported / sentence;
 }

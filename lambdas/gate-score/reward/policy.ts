@@ -3,6 +3,7 @@
  * so a dataset can be rebuilt, or a backtest compared, under exactly the policy that scored it.
  */
 import { z } from 'zod';
+import { judgePolicySchema } from '../../judge/judge-policy';
 import { FEEDBACK_OUTCOMES } from '../trace';
 
 const unit = z.number().min(0).max(1);
@@ -18,7 +19,7 @@ export const rewardPolicySchema = z
       errors: unit,
       latency: unit,
       groundedness: unit,
-      /** The LLM judge (a later issue); keep 0 until a judge is configured. */
+      /** The LLM judge; a weight above 0 needs the `judge` section. */
       judge: unit,
     }),
     components: z.strictObject({
@@ -65,8 +66,16 @@ export const rewardPolicySchema = z
         zeroScoreAtChars: z.number().int().positive(),
       }),
     }),
+    /**
+     * The LLM judge: model, temperature, prompts, limits and how its dimensions combine
+     * (lambdas/judge/judge-policy.ts). Required once the judge has any weight.
+     */
+    judge: judgePolicySchema.optional(),
   })
   .superRefine((policy, ctx) => {
+    if ((policy.weights.judge > 0 || policy.generation.weights.judge > 0) && policy.judge === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['judge'], message: 'a policy that gives the judge weight must define the judge (model, prompts, limits)' });
+    }
     const total = Object.values(policy.weights).reduce((a, b) => a + b, 0);
     if (Math.abs(total - 1) > 1e-9) {
       ctx.addIssue({ code: 'custom', path: ['weights'], message: `weights must sum to 1, received a sum of ${total}` });
