@@ -14,7 +14,7 @@ export default tseslint.config(
     },
   },
   {
-    // Lambdas never import the CDK (DESIGN.md section 6).
+    // Lambdas never import the CDK: handler code stays deployable and testable without the app.
     files: ['lambdas/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: ['aws-cdk-lib', 'aws-cdk-lib/*', 'constructs', '../../lib/*'] }],

@@ -15,4 +15,6 @@ module.exports = {
   moduleNameMapper: { '^@middy/(core|util)$': '<rootDir>/node_modules/@middy/$1/index.js' },
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
   testTimeout: 120000,
+  // Test-wide environment (the AWS SDK's Node.js version notice): see the file.
+  setupFiles: ['<rootDir>/test/setup/environment.ts'],
 };

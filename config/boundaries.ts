@@ -1,5 +1,5 @@
 /**
- * Data boundaries and the AWS regions that belong to each (ADR section 4, regional gate).
+ * Data boundaries and the AWS regions that belong to each (the regional gate).
  * Shared by config validation (a stage deploys inside its boundary) and the gate Lambda (a trace is
  * kept only when its data region belongs to the stage's boundary). Pure data: safe to bundle.
  */

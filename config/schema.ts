@@ -7,13 +7,13 @@ import { z } from 'zod';
 import { BOUNDARY_REGIONS, DATA_BOUNDARIES } from './boundaries';
 import { judgeBoundaryProblems, judgeStageSchema } from './judge';
 
-/** Self-hosted open-weight families this loop may train (ADR section 1). */
+/** Self-hosted open-weight families this loop may train (the scope rule: never a managed closed model). */
 export const SELF_HOSTED_MODEL_FAMILIES = ['qwen3', 'llama4', 'glm5'] as const;
 export type SelfHostedModelFamily = (typeof SELF_HOSTED_MODEL_FAMILIES)[number];
 
 /**
  * Words that identify a managed closed model. Matched as substrings of the lower-cased family so
- * that "openai-gpt-4.1" and "bedrock-claude" are both recognised and refused with the ADR's reason.
+ * that "openai-gpt-4.1" and "bedrock-claude" are both recognised and refused with the scope rule's reason.
  */
 export const MANAGED_MODEL_MARKERS = [
   'bedrock',
@@ -35,7 +35,7 @@ export type ConfidentialityLevel = (typeof CONFIDENTIALITY_LEVELS)[number];
 const awsRegion = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS region code such as eu-central-1');
 const languageCode = z.string().regex(/^[a-z]{2,3}$/, 'must be a lower-case ISO 639 language code such as en or ko');
 
-/** A model family accepted as a training target; refuses managed closed models with the ADR's reason. */
+/** A model family accepted as a training target; refuses managed closed models with the scope rule's reason. */
 export const targetModelFamily = z.string().superRefine((value, ctx) => {
   const lower = value.toLowerCase();
   const marker = MANAGED_MODEL_MARKERS.find((m) => lower.includes(m));
@@ -55,7 +55,7 @@ export const targetModelFamily = z.string().superRefine((value, ctx) => {
 });
 
 /**
- * Where a model serves and how its canary moves traffic (issue 4). SageMaker: the candidate becomes a
+ * Where a model serves and how its canary moves traffic. SageMaker: the candidate becomes a
  * second production variant of the serving endpoint and steps set variant weights. EKS: steps patch
  * the weights of a Gateway API HTTPRoute's two backendRefs through the Step Functions eks:call
  * integration.
@@ -92,7 +92,7 @@ export const targetModelSchema = z.strictObject({
   family: targetModelFamily,
   /**
    * An internal-only model may learn from internal-only and customer-confidential traces; any other
-   * model learns only from public and internal ones (ADR section 4, confidentiality gate).
+   * model learns only from public and internal ones (the confidentiality gate).
    */
   internalOnly: z.boolean(),
   /** Where the model serves and how its canary moves traffic. */
@@ -100,7 +100,7 @@ export const targetModelSchema = z.strictObject({
 });
 export type TargetModel = z.infer<typeof targetModelSchema>;
 
-/** Canary rollout and alarm rollback (ADR sections 5-6; DESIGN.md section 4). */
+/** Canary rollout and alarm rollback (docs/governance.md, "Rollback thresholds"). */
 export const canarySchema = z
   .strictObject({
     /** Candidate traffic per step, in percent, ending at 100; each step after the first needs its own approval. */
@@ -129,7 +129,7 @@ export const canarySchema = z
       /** The game-day schedule is created disabled unless this is true. */
       enabled: z.boolean(),
       schedule: z.string().regex(/^(cron|rate)\(.+\)$/),
-      /** The drill fails if breach -> verified rollback takes longer (ADR section 6: 5 minutes). */
+      /** The drill fails if breach -> verified rollback takes longer (5 minutes by default). */
       maxRollbackSeconds: z.number().int().positive(),
       /** Our own target, reported beside the bound. */
       targetRollbackSeconds: z.number().int().positive(),
@@ -305,7 +305,7 @@ export const lakeSchema = z.strictObject({
 const cronExpression = z.string().regex(/^(cron|rate)\(.+\)$/, 'must be an EventBridge Scheduler expression such as cron(0 3 ? * MON *)');
 const email = z.string().regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'must be an e-mail address');
 
-/** Dataset eligibility before a training run is even proposed (seed 003). */
+/** Dataset eligibility before a training run is even proposed. */
 export const eligibilitySchema = z.strictObject({
   /** Positive feedback events (outcome success) needed in the window. */
   minPositiveFeedback: z.number().int().nonnegative(),
@@ -317,7 +317,7 @@ export const eligibilitySchema = z.strictObject({
   cooldownDays: z.number().int().nonnegative(),
 });
 
-/** The monthly GPU-hour guardrail (ADR section 5). */
+/** The monthly GPU-hour guardrail. */
 export const gpuBudgetSchema = z.strictObject({
   /** GPU-hours per stage and calendar month (UTC) before a FinOps approval is required. */
   monthlyCeilingGpuHours: z.number().positive(),
@@ -325,7 +325,7 @@ export const gpuBudgetSchema = z.strictObject({
   alarmAtFraction: z.number().gt(0).lt(1),
 });
 
-/** Training capacity and the job (DESIGN.md section 4: capacity is per stage). */
+/** Training capacity and the job (per stage: GPU availability differs by region and data boundary). */
 export const trainingSchema = z.strictObject({
   /** Batch instance types; one node, all its GPUs (multi-node jobs cannot use Spot). */
   instanceTypes: z.array(z.string().regex(/^[a-z0-9]+\.[a-z0-9]+$/)).min(1),
@@ -371,7 +371,7 @@ export const trainingSchema = z.strictObject({
     .optional(),
 });
 
-/** The eval gate (seed 001: faithfulness >= 0.85; ADR numbers: no metric worse than production by > 1 point). */
+/** The eval gate (defaults: faithfulness >= 0.85, no metric worse than production by > 1 point). */
 export const evalGateSchema = z.strictObject({
   minFaithfulness: z.number().min(0).max(1),
   /** Largest drop of any metric against production, in points (0.01 = 1 point). */
@@ -397,7 +397,7 @@ export const approvalsSchema = z.strictObject({
 export const schedulesSchema = z.strictObject({
   /** Daily dataset build (mode dataset-only: builds the dataset and stops; never requests approval). */
   datasetBuild: cronExpression,
-  /** Weekly training request: only *requests* approval (ADR: training is a manual trigger). */
+  /** Weekly training request: only *requests* approval (training is always a person's decision). */
   trainingRequest: cronExpression,
   /** Schedules are created disabled when false (e.g. a fresh dev stage). */
   enabled: z.boolean(),
@@ -428,7 +428,7 @@ export const stageConfigSchema = z.strictObject({
   approvals: approvalsSchema,
   schedules: schedulesSchema,
   canary: canarySchema,
-  /** Approved model versions per family the registry keeps deployable (ADR section 6: 3). */
+  /** Approved model versions per family the registry keeps deployable (3 by default). */
   retainApprovedModelVersions: z.number().int().min(3),
   /** The LLM judge of the stage's traces (config/judge.ts); absent: nothing is judged. */
   judge: judgeStageSchema.optional(),

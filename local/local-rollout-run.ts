@@ -11,6 +11,12 @@ import { canaryAlarmName, modelPackageGroupName, type PipelineSettings } from '.
 import { rolloutInputSchema, type ServingVersion } from '../lambdas/rollout/contracts';
 import { variantNameFor } from '../lambdas/rollout/sagemaker/variants';
 import type { AslRunResult } from './pipeline/asl-runner';
+import type { RollbackRecord } from '../lambdas/rollout/contracts';
+import { EKS_ASSUMPTIONS, SAGEMAKER_ASSUMPTIONS, simulateRollback } from './rollout/rollback-simulation';
+import { runLocalGameDay } from './rollout/local-game-day';
+import type { CanaryRegression } from './scenarios';
+import { GAME_DAY_STATES } from '../stepfunctions/canary-rollout-states';
+import type { DrillMeasurement } from '../lambdas/rollout/game-day/measure-drill';
 import type { FsObjectStore } from './pipeline/fs-object-store';
 import type { LocalApprovals } from './pipeline/local-approval-runtime';
 import type { LocalModelRegistry } from './pipeline/local-model-registry';
@@ -18,7 +24,7 @@ import { LOCAL_ARTIFACT_BUCKET, LOCAL_SERVING_IMAGE } from './pipeline/local-pip
 import type { SynthesizedPipeline } from './pipeline/synthesized-pipeline';
 import { LocalAlarmReader } from './rollout/local-alarm-reader';
 import { LocalDeploymentStore, localDeploymentsFile } from './rollout/local-deployment-store';
-import { runLocalRollout, VirtualClock } from './rollout/local-rollout';
+import { runLocalRollout, VirtualClock, type LocalRolloutEnvironment, type LocalRolloutHooks } from './rollout/local-rollout';
 import { SimulatedHttpRoute } from './rollout/simulated-http-route';
 import { SimulatedSageMakerEndpoint } from './rollout/simulated-sagemaker-endpoint';
 
@@ -65,22 +71,31 @@ export interface LocalRolloutRunOptions {
   readonly registry: LocalModelRegistry;
   readonly approvals: LocalApprovals;
   readonly notifier: Notifier;
-  /** The rollout input the training pipeline's hand-over started. */
-  readonly input: unknown;
-  readonly executionName: string;
   readonly approvalTimeoutMs: number;
+  /** Progress and the simulated target's events, in order. */
   readonly print: (line: string) => void;
+  readonly onStateEntered?: (name: string) => void;
 }
 
-/** Runs the handed-over rollout against a simulated target seeded with the current version. */
-export async function runLocalRolloutStage(options: LocalRolloutRunOptions): Promise<AslRunResult> {
+/** What a rollout or a drill did, for the run's summary. */
+export interface LocalRolloutOutcome {
+  readonly result: AslRunResult;
+  /** The rollback, when there was one (by the alarm's Lambda or the state machine). */
+  readonly rollback?: RollbackRecord;
+  /** The regression the scenario played: when the candidate degraded (virtual clock). */
+  readonly degradedAt?: Date;
+  /** The simulated target's changes, in order, on the virtual clock. */
+  readonly targetEvents: readonly string[];
+  /** A game-day drill's measurement. */
+  readonly drill?: DrillMeasurement;
+}
+
+/** A simulated target seeded with the current version, on a virtual clock, with the alarm OK. */
+async function localTarget(options: LocalRolloutRunOptions, clock: VirtualClock): Promise<LocalRolloutEnvironment> {
   const { stage, model } = options;
-  const input = rolloutInputSchema.parse(options.input);
-  const clock = new VirtualClock(new Date());
   const store = new LocalDeploymentStore(localDeploymentsFile(options.stateDir));
   const current = (await store.getCurrent(model.id))?.current;
   if (current === undefined) throw new Error(`local mode has no current version of ${model.id}: seedLocalProduction runs before the training pipeline`);
-
   const endpoints = new Map<string, SimulatedSageMakerEndpoint>();
   const routes = new Map<string, SimulatedHttpRoute>();
   if (model.rollout.kind === 'sagemaker') {
@@ -90,24 +105,85 @@ export async function runLocalRolloutStage(options: LocalRolloutRunOptions): Pro
   }
   const alarms = new LocalAlarmReader(clock.now);
   alarms.set(canaryAlarmName(stage.stage, model.id), 'OK', '[SIMULATED] candidate healthy', clock.now());
-  const result = await runLocalRollout(
-    {
-      stage,
-      settings: options.settings,
-      pipeline: options.pipeline,
-      clock,
-      store,
-      registry: options.registry,
-      alarms,
-      approvals: options.approvals,
-      notifier: options.notifier,
-      endpoints,
-      routes,
-      approvalTimeoutMs: options.approvalTimeoutMs,
+  return {
+    stage,
+    settings: options.settings,
+    pipeline: options.pipeline,
+    clock,
+    store,
+    registry: options.registry,
+    alarms,
+    approvals: options.approvals,
+    notifier: options.notifier,
+    endpoints,
+    routes,
+    approvalTimeoutMs: options.approvalTimeoutMs,
+    ...(options.onStateEntered !== undefined ? { onStateEntered: options.onStateEntered } : {}),
+  };
+}
+
+function eventsOf(env: LocalRolloutEnvironment): string[] {
+  return [...env.endpoints.values(), ...env.routes.values()].flatMap((target) => target.events);
+}
+
+/**
+ * The hook that plays a canary regression: after `afterChecks` checks into the step's bake the
+ * candidate degrades; the alarm fires when the stage's own alarm settings (period, M of N, evidence
+ * minimum, the Firehose buffer) would see it, as the rollback simulation computes on the virtual clock.
+ */
+function regressionHook(options: LocalRolloutRunOptions, regression: CanaryRegression, clock: VirtualClock, degraded: { at?: Date }): LocalRolloutHooks {
+  const { stage, model } = options;
+  let checks = 0;
+  let alarmAt: number | undefined;
+  return {
+    async beforeCheckCanary(step, controls) {
+      if (step.index !== regression.stepIndex || alarmAt === -1) return;
+      checks += 1;
+      if (degraded.at === undefined && checks >= regression.afterChecks) {
+        degraded.at = clock.now();
+        const timeline = simulateRollback({
+          canary: stage.canary,
+          processorBufferSeconds: stage.lake.processor.bufferIntervalSeconds,
+          assumptions: model.rollout.kind === 'sagemaker' ? SAGEMAKER_ASSUMPTIONS : EKS_ASSUMPTIONS,
+          baselineFaithfulness: regression.currentFaithfulness,
+          degradedFaithfulness: regression.candidateFaithfulness,
+          breachAt: 0,
+        });
+        alarmAt = degraded.at.getTime() + Math.round(timeline.alarmAt * 1000);
+        options.print(`  [SIMULATED] ${clock.now().toISOString()} candidate faithfulness drops from ${regression.currentFaithfulness} to ${regression.candidateFaithfulness} on live traffic (current stays at ${regression.currentFaithfulness})`);
+      }
+      if (alarmAt !== undefined && alarmAt > 0 && clock.now().getTime() >= alarmAt) {
+        alarmAt = -1;
+        const drop = Math.round((regression.currentFaithfulness - regression.candidateFaithfulness) * 100);
+        const { faithfulnessDrop, datapointsToAlarm, evaluationPeriods, periodSeconds } = stage.canary.alarms;
+        await controls.breach(
+          model.id,
+          `[SIMULATED] candidate faithfulness ${drop} points below current (threshold ${Math.round(faithfulnessDrop * 100)}) in ${datapointsToAlarm} of ${evaluationPeriods} periods of ${periodSeconds} s`,
+        );
+      }
     },
-    input,
-    options.executionName,
-  );
-  for (const target of [...endpoints.values(), ...routes.values()]) for (const event of target.events) options.print(`  ${event}`);
-  return result;
+  };
+}
+
+/** Runs the handed-over rollout against a simulated target seeded with the current version. */
+export async function runLocalRolloutStage(options: LocalRolloutRunOptions & { input: unknown; executionName: string; regression?: CanaryRegression }): Promise<LocalRolloutOutcome> {
+  const input = rolloutInputSchema.parse(options.input);
+  const clock = new VirtualClock(new Date());
+  const env = await localTarget(options, clock);
+  const degraded: { at?: Date } = {};
+  const hooks = options.regression !== undefined ? regressionHook(options, options.regression, clock, degraded) : {};
+  const result = await runLocalRollout(env, input, options.executionName, hooks);
+  const rollback = await env.store.getRollback(options.executionName);
+  return { result, ...(rollback !== undefined ? { rollback } : {}), ...(degraded.at !== undefined ? { degradedAt: degraded.at } : {}), targetEvents: eventsOf(env) };
+}
+
+/** Runs the game-day drill against the serving version on a simulated target. */
+export async function runLocalGameDayStage(options: LocalRolloutRunOptions & { executionName: string }): Promise<LocalRolloutOutcome> {
+  const clock = new VirtualClock(new Date());
+  const env = await localTarget(options, clock);
+  const result = await runLocalGameDay(env, options.model.id, options.executionName);
+  // `Record drill` writes $.drill whether or not the drill passed (`Drill failed` is a Fail state: no output).
+  const drill = (result.outputs.get(GAME_DAY_STATES.recordDrill) as { drill?: DrillMeasurement } | undefined)?.drill;
+  const rollback = drill !== undefined ? await env.store.getRollback(drill.rolloutId) : undefined;
+  return { result, ...(rollback !== undefined ? { rollback } : {}), ...(drill !== undefined ? { drill } : {}), targetEvents: eventsOf(env) };
 }

@@ -1,136 +1,186 @@
 /**
  * Local mode's training half: the synthesized training pipeline run on the local lake
  * (local/pipeline/local-pipeline.ts), with approvals on a page served on 127.0.0.1 and in the CLI,
- * and a SIMULATED Batch whose default scenario includes a Spot reclaim so the resume path shows.
+ * a SIMULATED Batch that plays the chosen scenario (or the real trainer on CPU), then the canary
+ * rollout of the candidate it hands over; or, for the game-day scenario, the drill alone.
  */
-import { join } from 'node:path';
 import { loadStageConfig } from '../config';
+import type { StageConfig, TargetModel } from '../config/schema';
 import { InMemoryLedger } from '../lambdas/pipeline/budget/in-memory-ledger';
+import type { GpuRunRecord } from '../lambdas/pipeline/budget/ledger';
 import type { PipelineInput } from '../lambdas/pipeline/contracts';
-import { pipelineSettingsFromStage } from '../lambdas/pipeline/settings';
+import { pipelineSettingsFromStage, type PipelineSettings } from '../lambdas/pipeline/settings';
 import { FEEDBACK_TABLE, GATE_AUDIT_TABLE, TRACES_TABLE } from '../lambdas/shared/lake-tables';
+import { readRewardPolicy } from '../config/reward-policies/read';
+import type { LakeLayout } from './lake-dir';
 import { LocalLake } from './local-lake';
+import { runLocalGameDayStage, runLocalRolloutStage, seedLocalProduction, type LocalRolloutOutcome } from './local-rollout-run';
 import { ConsoleNotifier } from './pipeline/console-notifier';
 import { FsObjectStore } from './pipeline/fs-object-store';
 import { startLocalApprovals } from './pipeline/local-approval-runtime';
-import { LocalModelRegistry, localModelRegistryFile } from './pipeline/local-model-registry';
+import { LocalModelRegistry } from './pipeline/local-model-registry';
 import { runLocalPipeline, type LocalPipelineRun } from './pipeline/local-pipeline';
-import { startScriptedApprover } from './pipeline/scripted-approver';
-import type { SimulatedBatchScenario } from './pipeline/simulated-batch';
-import { synthesizePipeline } from './pipeline/synthesized-pipeline';
 import { RealBatch, ensurePythonEnvironment } from './pipeline/real-batch';
-import { readRewardPolicy } from '../config/reward-policies/read';
-import type { AslRunResult } from './pipeline/asl-runner';
-import { runLocalRolloutStage, seedLocalProduction } from './local-rollout-run';
-
-/** The default simulated run: one Spot reclaim, then success; an eval that passes the gate. */
-export const DEFAULT_LOCAL_SCENARIO: SimulatedBatchScenario = {
-  trainAttempts: ['spot-reclaim', 'success'],
-  attemptHours: 1.5,
-  totalSteps: 500,
-  checkpointEvery: 50,
-  evalMetrics: { faithfulness: 0.9, metrics: { answer_relevance: 0.87, context_precision: 0.82 }, goldenSetVersion: 'local-golden-v1', examples: 200, meanAnswerChars: 190 },
-};
+import { startScriptedApprover } from './pipeline/scripted-approver';
+import { synthesizePipeline } from './pipeline/synthesized-pipeline';
+import type { Scenario } from './scenarios';
 
 export interface LocalTrainingOptions {
   readonly stage: string;
-  readonly lakeDir: string;
-  /** Where approvals, the registry, notifications and run artifacts live. */
-  readonly stateDir: string;
+  readonly layout: LakeLayout;
   readonly targetModelId: string;
-  /** A scripted, clearly labelled approver decides instead of a person. */
+  readonly scenario: Scenario;
+  /** A scripted, clearly labelled approver decides (as the scenario says) instead of a person. */
   readonly autoApprove: boolean;
   /** How long to wait for a person's decision before the approval times out locally. */
   readonly approvalWaitSeconds: number;
-  readonly scenario?: SimulatedBatchScenario;
   /**
    * `simulated` (default): SimulatedBatch plays the scenario. `real`: the training image's entrypoint runs the
    * real trainer and evaluator on CPU with a tiny model (.venv, created on first use).
    */
   readonly trainer?: 'simulated' | 'real';
-  readonly print?: (line: string) => void;
+  /** Progress lines, in order. */
+  readonly print: (line: string) => void;
+  readonly clock?: () => Date;
+}
+
+/** The month's GPU-hours as the run's ledger saw them. */
+export interface LocalBudgetUse {
+  readonly month: string;
+  readonly usedBeforeRun: number;
+  readonly usedAfterRun: number;
+  readonly ceiling: number;
+  readonly booked: readonly GpuRunRecord[];
 }
 
 export interface LocalTrainingResult {
-  readonly run: LocalPipelineRun;
-  /** The canary rollout the pipeline handed over, when it got that far. */
-  readonly rollout?: AslRunResult;
-  readonly approvalsDir: string;
+  /** The training pipeline's execution; absent for the game day, which trains nothing. */
+  readonly run?: LocalPipelineRun;
+  /** The canary rollout the pipeline handed over, or the game-day drill. */
+  readonly rollout?: LocalRolloutOutcome;
+  readonly budget: LocalBudgetUse;
+  /** The production version's eval metrics before the run (the eval gate's baseline). */
+  readonly productionModelPackageArn: string;
 }
 
-export async function runLocalTraining(options: LocalTrainingOptions): Promise<LocalTrainingResult> {
-  const print = options.print ?? ((line: string) => console.log(line));
-  const stage = loadStageConfig(options.stage);
-  const settings = pipelineSettingsFromStage(stage, {
+/** The month's usage that leaves less room than one run's estimate: the FinOps path. */
+function usageLeavingTooLittle(stage: StageConfig): number {
+  const { maxJobHours, maxEvalJobHours, gpusPerJob } = stage.training;
+  const estimate = (maxJobHours + maxEvalJobHours) * gpusPerJob;
+  return Math.max(0, stage.gpuBudget.monthlyCeilingGpuHours - estimate / 2);
+}
+
+function settingsOf(stage: StageConfig): PipelineSettings {
+  return pipelineSettingsFromStage(stage, {
     databaseName: stage.lake.databaseName,
     tracesTable: TRACES_TABLE.name,
     auditTable: GATE_AUDIT_TABLE.name,
     feedbackTable: FEEDBACK_TABLE.name,
   });
-  const approvalsDir = join(options.stateDir, 'approvals');
-  const notifier = new ConsoleNotifier({ file: join(options.stateDir, 'notifications.jsonl'), print: (text) => print(`[local e-mail] ${text}`) });
-  const approvals = await startLocalApprovals({ dir: approvalsDir, expiryHours: stage.approvals.expiryHours, notifier });
-  const lake = await LocalLake.open(options.lakeDir);
-  const approver = options.autoApprove ? startScriptedApprover(approvals, { train: 'approve', finops: 'approve', 'deploy-stage': 'approve' }) : undefined;
-  const model = stage.targetModels.find((m) => m.id === options.targetModelId);
+}
+
+/** Prints a notification: in full when a person must act on it (the link), else its subject. */
+function notificationPrinter(print: (line: string) => void, autoApprove: boolean): (text: string) => void {
+  return (text) => {
+    if (!autoApprove) {
+      print(`[local e-mail] ${text}`);
+      return;
+    }
+    print(`  [local e-mail] ${text.split('\n')[0]?.replace(/^\[local notification -> [a-z]+\] /, '') ?? ''}`);
+  };
+}
+
+/** Loop states of the rollout and the drill: printed once per visit, not once per turn. */
+const LOOP_STATES = new Set(['Wait for endpoint', 'Check endpoint status', 'Bake', 'Check canary', 'Wait for rollback', 'Check rollback']);
+
+/** Progress lines for state transitions: Choice states (`...?`) are skipped, a loop is printed once per visit. */
+export function stateProgress(machine: string, print: (line: string) => void): (name: string) => void {
+  let lastPrinted: string | undefined;
+  return (name) => {
+    if (name.endsWith('?')) return;
+    if (LOOP_STATES.has(name) && lastPrinted !== undefined && LOOP_STATES.has(lastPrinted)) return;
+    lastPrinted = name;
+    print(`  [${machine}] ${name}${LOOP_STATES.has(name) ? ' ...' : ''}`);
+  };
+}
+
+/** The simulated target's changes, after the execution that made them, in virtual-clock order. */
+function printTimeline(events: readonly string[], print: (line: string) => void): void {
+  if (events.length === 0) return;
+  print('Traffic on the simulated target (virtual clock):');
+  for (const event of events) print(`  ${event}`);
+}
+
+export async function runLocalTraining(options: LocalTrainingOptions): Promise<LocalTrainingResult> {
+  const { print, layout, scenario } = options;
+  const clock = options.clock ?? (() => new Date());
+  const stage = loadStageConfig(options.stage);
+  const settings = settingsOf(stage);
+  const model: TargetModel | undefined = stage.targetModels.find((m) => m.id === options.targetModelId);
   if (model === undefined) throw new Error(`--model ${options.targetModelId} is not a target model of stage ${stage.stage}: ${stage.targetModels.map((m) => m.id).join(', ')}`);
-  const storeRoot = join(options.stateDir, 'objects');
-  const store = new FsObjectStore(storeRoot);
-  const realBatch =
-    options.trainer === 'real'
-      ? new RealBatch({ store, storeRoot, definitions: (ref) => pipeline.jobDefinition(ref), rewardPolicy: readRewardPolicy(stage.rewardPolicyVersion), workDir: join(options.stateDir, 'trainer'), print, python: ensurePythonEnvironment(print) })
-      : undefined;
-  const registry = new LocalModelRegistry(localModelRegistryFile(options.stateDir));
+  const notifier = new ConsoleNotifier({ file: layout.notificationsFile, print: notificationPrinter(print, options.autoApprove) });
+  const approvals = await startLocalApprovals({ dir: layout.approvalsDir, expiryHours: stage.approvals.expiryHours, notifier });
+  const approver = options.autoApprove ? startScriptedApprover(approvals, scenario.autoApprove) : undefined;
+  const store = new FsObjectStore(layout.objectsDir);
+  const registry = new LocalModelRegistry(layout.registryFile);
   const pipeline = synthesizePipeline(stage);
+  const ledger = new InMemoryLedger();
+  const month = clock().toISOString().slice(0, 7);
+  const usedBeforeRun = scenario.monthUsedBeforeRun === 'leaves-too-little' ? usageLeavingTooLittle(stage) : 0;
+  // A fresh ledger each run: local mode does not carry GPU-hours or cooldowns between runs.
+  if (usedBeforeRun > 0) ledger.seedMonth(stage.stage, month, usedBeforeRun);
+  const approvalTimeoutMs = options.approvalWaitSeconds * 1000;
+  const lake = await LocalLake.open(layout.lakeDir);
   if (!options.autoApprove) {
-    print(`Approvals wait for you: open the link in the [local e-mail] below, or run`);
-    print(`  npx tsx bin/sial.ts approvals list --local ${approvalsDir}`);
-    print(`  npx tsx bin/sial.ts approvals approve <ID> --local ${approvalsDir}`);
+    print('Approvals wait for you: open the link in the [local e-mail] below, or run');
+    print(`  npx tsx bin/sial.ts approvals list --local ${layout.lakeDir}`);
+    print(`  npx tsx bin/sial.ts approvals approve <ID> --local ${layout.lakeDir}`);
     print(`(waiting up to ${options.approvalWaitSeconds} s per approval; rerun with --auto-approve to let a scripted approver decide)\n`);
   }
   try {
     // What serves before the first run: the eval gate's baseline and the rollout's current version.
-    await seedLocalProduction({ stage, model, stateDir: options.stateDir, registry, store, now: new Date() });
-    const input: PipelineInput = { mode: 'train', targetModelId: options.targetModelId, requestedBy: 'local:npm-run-local' };
-    // A fresh ledger each run: local mode does not carry GPU-hours or cooldowns between runs.
-    const ledger = new InMemoryLedger();
+    const current = await seedLocalProduction({ stage, model, stateDir: layout.stateDir, registry, store, now: clock() });
+    const budget = async (): Promise<LocalBudgetUse> => ({
+      month,
+      usedBeforeRun,
+      usedAfterRun: await ledger.monthUsage(stage.stage, month),
+      ceiling: stage.gpuBudget.monthlyCeilingGpuHours,
+      booked: ledger.bookedRuns(),
+    });
+    const rolloutOptions = { stage, settings, pipeline, model, stateDir: layout.stateDir, registry, approvals, notifier, approvalTimeoutMs, print };
+    const executionName = `local-${clock().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}`;
+
+    if (scenario.gameDay === true) {
+      print(`Game-day drill on ${model.id} (a [SIMULATED] ${model.rollout.kind} target, virtual clock):`);
+      const drill = await runLocalGameDayStage({ ...rolloutOptions, executionName: `drill-${executionName}`, onStateEntered: stateProgress('game day', print) });
+      printTimeline(drill.targetEvents, print);
+      return { rollout: drill, budget: await budget(), productionModelPackageArn: current.modelPackageArn };
+    }
+
+    const realBatch =
+      options.trainer === 'real'
+        ? new RealBatch({ store, storeRoot: layout.objectsDir, definitions: (ref) => pipeline.jobDefinition(ref), rewardPolicy: readRewardPolicy(stage.rewardPolicyVersion), workDir: `${layout.stateDir}/trainer`, print, python: ensurePythonEnvironment(print) })
+        : undefined;
+    const input: PipelineInput = { mode: 'train', targetModelId: model.id, requestedBy: 'local:sial-local-run' };
+    print('Training pipeline:');
     const run = await runLocalPipeline(
-      {
-        stage,
-        settings,
-        pipeline,
-        lake,
-        store,
-        ledger,
-        registry,
-        notifier,
-        approvals,
-        clock: () => new Date(),
-        approvalTimeoutMs: options.approvalWaitSeconds * 1000,
-      },
+      { stage, settings, pipeline, lake, store, ledger, registry, notifier, approvals, clock, approvalTimeoutMs, onStateEntered: stateProgress('training', print) },
       input,
-      `local-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}`,
-      options.scenario ?? DEFAULT_LOCAL_SCENARIO,
+      executionName,
+      scenario.batch(stage.training.attempts),
       realBatch,
     );
-    await printGpuBookings(ledger, stage.stage, stage.gpuBudget.monthlyCeilingGpuHours, print);
-    if (run.status !== 'SUCCEEDED' || run.handedOver === undefined) return { run, approvalsDir };
+    if (run.status !== 'SUCCEEDED' || run.handedOver === undefined) return { run, budget: await budget(), productionModelPackageArn: current.modelPackageArn };
     print(`\nCanary rollout ${run.handedOver.name}: steps ${stage.canary.stepsPercent.join(' % -> ')} %, each behind its own approval, on a [SIMULATED] ${model.rollout.kind} target (virtual clock)`);
     const rollout = await runLocalRolloutStage({
-      stage,
-      settings,
-      pipeline,
-      model,
-      stateDir: options.stateDir,
-      registry,
-      approvals,
-      notifier,
+      ...rolloutOptions,
       input: run.handedOver.input,
       executionName: run.handedOver.name,
-      approvalTimeoutMs: options.approvalWaitSeconds * 1000,
-      print,
+      onStateEntered: stateProgress('rollout', print),
+      ...(scenario.regression !== undefined ? { regression: scenario.regression } : {}),
     });
-    return { run, rollout, approvalsDir };
+    printTimeline(rollout.targetEvents, print);
+    return { run, rollout, budget: await budget(), productionModelPackageArn: current.modelPackageArn };
   } finally {
     if (approver !== undefined) {
       await approver.stop();
@@ -139,16 +189,4 @@ export async function runLocalTraining(options: LocalTrainingOptions): Promise<L
     await approvals.close();
     lake.close();
   }
-}
-
-/** What the run booked in the (in-memory) GPU ledger: one line per GPU job, training and eval, then the month. */
-async function printGpuBookings(ledger: InMemoryLedger, stage: string, ceilingGpuHours: number, print: (line: string) => void): Promise<void> {
-  const booked = ledger.bookedRuns();
-  if (booked.length === 0) return;
-  print('');
-  for (const job of booked) {
-    print(`[local GPU ledger] ${job.jobKind} job of ${job.runId}: ${job.gpuHours} GPU-h booked (${job.jobStatus}, ${job.attempts} attempt(s), ${job.spotReclaims} Spot reclaim(s))`);
-  }
-  const month = booked[booked.length - 1]!.month;
-  print(`[local GPU ledger] ${stage} ${month}: ${await ledger.monthUsage(stage, month)} of ${ceilingGpuHours} GPU-h used`);
 }

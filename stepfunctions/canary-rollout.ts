@@ -295,6 +295,8 @@ export function buildCanaryRolloutDefinition(scope: Construct, props: CanaryRoll
         step: J.format('{} of {}', J.mathAdd(J.numberAt('$.progress.index'), 1), J.arrayLength(J.listAt('$.rollout.stepsPercent'))),
         candidatePercent: J.numberAt('$.progress.candidatePercent'),
         currentPercent: J.numberAt('$.progress.currentPercent'),
+        // Why the candidate may serve: its eval gate comparison with production and its lineage (always set by Validate rollout).
+        evalEvidence: J.objectAt('$.rollout.evalEvidence'),
         candidate: J.objectAt('$.rollout.candidate'),
         current: J.objectAt('$.rollout.current'),
         stepsPercent: J.listAt('$.rollout.stepsPercent'),

@@ -1,5 +1,5 @@
 /**
- * The game-day drill (ADR section 6: prove automatic reversion within 5 minutes) as a Standard
+ * The game-day drill (proves automatic reversion within the bound, 5 minutes by default) as a Standard
  * workflow, JSONPath only, states named exactly as GAME_DAY_STATES:
  *
  *   Start drill -> $.rollout (a self canary: the current version as both current and candidate)
@@ -13,7 +13,7 @@
  * lets SetAlarmState set a composite alarm too, but a composite set by hand keeps that state until a
  * child changes, so the model's next real rollout would start in ALARM. The child returns to its real
  * state at its next evaluation and the composite follows, exactly like a real breach; the alarm Lambda
- * then rolls the self canary back through the same EventBridge path the ADR asks to prove.
+ * then rolls the self canary back through the same EventBridge path a real breach takes.
  *
  * `$.drill` always holds `Error` and `Cause` when the drill fails: the measurement with
  * `Error: RollbackTooSlow` and its summary added, or a caught failure's own `{ Error, Cause }`.

@@ -41,7 +41,7 @@ export type TrainingStateName = (typeof TRAINING_STATES)[keyof typeof TRAINING_S
 
 /** Errors the pipeline's Lambdas throw on purpose; Catch clauses and tests match on these names. */
 export const PIPELINE_ERRORS = {
-  /** Validate request: a managed closed model or a model the stage does not list (ADR section 1). */
+  /** Validate request: a managed closed model or a model the stage does not list (the scope rule). */
   requestRefused: 'RequestRefused',
   /** A human rejected an approval (training, FinOps or a deploy stage). */
   approvalRejected: 'ApprovalRejected',

@@ -242,7 +242,7 @@ export function buildTrainingPipelineDefinition(scope: Construct, props: Trainin
   onFailure(buildDataset);
   const datasetOnly = new sfn.Choice(scope, TRAINING_STATES.datasetOnly);
 
-  // 3. Eligibility (seed 003).
+  // 3. Eligibility.
   const checkEligibility = invoke(TRAINING_STATES.checkEligibility, fn.checkEligibility, { request: J.objectAt('$.request'), dataset: J.objectAt('$.dataset') }, '$.eligibility');
   onFailure(checkEligibility);
   const eligible = new sfn.Choice(scope, TRAINING_STATES.eligible);

@@ -5,7 +5,7 @@
  * `--local DIR`.
  */
 import { userInfo } from 'node:os';
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -13,6 +13,7 @@ import { DynamoDbApprovalStore } from '../../lambdas/pipeline/approvals/aws/dyna
 import { SfnTaskCallbacks } from '../../lambdas/pipeline/approvals/aws/sfn-task-callbacks';
 import type { ApprovalStore } from '../../lambdas/pipeline/approvals/store';
 import type { TaskCallbacks } from '../../lambdas/pipeline/approvals/task-callbacks';
+import { openLakeDir } from '../../local/lake-dir';
 import { LocalApprovalStore } from '../../local/pipeline/local-approval-store';
 import { LocalTaskCallbacks } from '../../local/pipeline/local-task-callbacks';
 import { stsCallerArn } from './caller-identity';
@@ -26,14 +27,19 @@ export interface ApprovalBackend {
   readonly where: string;
 }
 
-/** The local store in `dir`; the approver is the OS user, marked as local. */
+/**
+ * The approvals of the local run whose lake directory is `dir`; the approver is the OS user, marked as local.
+ *
+ * @throws Error when `dir` is not a lake directory of `sial local run`, or no run has asked for an approval in it.
+ */
 export function localBackend(dir: string, clock: () => Date): ApprovalBackend {
-  const absolute = resolve(dir);
+  const { approvalsDir, lakeDir } = openLakeDir(dir);
+  if (!existsSync(approvalsDir)) throw new Error(`no run in ${lakeDir} has asked for an approval yet (there is no ${approvalsDir}); start one with: npm run local -- --lake-dir ${lakeDir}`);
   return {
-    store: new LocalApprovalStore(absolute),
-    callbacks: new LocalTaskCallbacks(absolute, clock),
+    store: new LocalApprovalStore(approvalsDir),
+    callbacks: new LocalTaskCallbacks(approvalsDir, clock),
     approver: async () => `local:${safeUserName()}`,
-    where: `local store ${absolute}`,
+    where: `local run ${lakeDir}`,
   };
 }
 

@@ -20,7 +20,8 @@ const USAGE = `usage:
   sial approvals reject ID [--comment C]
 
 where:
-  --local DIR    use local mode's store in DIR instead of AWS
+  --local DIR    the lake directory of a local run (sial local run --lake-dir; default .local-lake there)
+                 instead of AWS
   --table NAME   the stage's approvals table: stack output ApprovalsTableName of sial-<stage>-data
                  (default: $${APPROVALS_TABLE_ENV})
   --region R     its region (default: the stage's region with --stage, else the AWS SDK's default)

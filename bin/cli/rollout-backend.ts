@@ -4,8 +4,7 @@
  * `npm run local` leaves). Both go through the DeploymentStore adapters the rollout itself uses, so the
  * CLI never writes an item layout of its own.
  */
-import { existsSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
@@ -15,6 +14,7 @@ import { SageMakerModelRegistry } from '../../lambdas/pipeline/aws/sagemaker-mod
 import type { ModelRegistry } from '../../lambdas/pipeline/register-model/model-registry';
 import { DynamoDbDeploymentStore } from '../../lambdas/rollout/aws/dynamodb-deployment-store';
 import type { DeploymentStore } from '../../lambdas/rollout/ports';
+import { openLakeDir } from '../../local/lake-dir';
 import { LocalModelRegistry, localModelRegistryFile } from '../../local/pipeline/local-model-registry';
 import { localDeploymentsFile, LocalDeploymentStore } from '../../local/rollout/local-deployment-store';
 
@@ -53,26 +53,21 @@ export interface RolloutBackend {
 }
 
 /**
- * The local store in the state directory `dir` (`<lake-dir>/state`).
+ * The records of the local run whose lake directory is `dir` (under its `state/`).
  *
- * @param mustExist true when the command reads records: a directory without a deployments file is
- *   then a mistake (a wrong path), not an empty store.
- * @throws Error naming the directory `npm run local` uses when `dir` is not a local state directory.
+ * @param mustExist true when the command reads records: a run that never recorded a deployment is then
+ *   a mistake (a wrong path), not an empty store.
+ * @throws Error when `dir` is not a lake directory of `sial local run`, or (mustExist) holds no deployments.
  */
 export function localRolloutBackend(dir: string, mustExist: boolean): RolloutBackend {
-  const absolute = resolve(dir);
-  const file = localDeploymentsFile(absolute);
-  if (!existsSync(absolute) || !statSync(absolute).isDirectory()) throw new Error(`${absolute} is not a directory; --local takes the state directory of npm run local (<lake-dir>/state, .local-lake/state by default)`);
-  if (mustExist && !existsSync(file)) {
-    const nested = localDeploymentsFile(join(absolute, 'state'));
-    const hint = existsSync(nested) ? ` (${nested} exists: pass --local ${join(absolute, 'state')})` : ' (npm run local keeps it in <lake-dir>/state, .local-lake/state by default)';
-    throw new Error(`there is no local deployments store at ${file}${hint}`);
-  }
+  const layout = openLakeDir(dir);
+  const file = localDeploymentsFile(layout.stateDir);
+  if (mustExist && !existsSync(file)) throw new Error(`no run in ${layout.lakeDir} has recorded a deployment yet (there is no ${file}); start one with: npm run local -- --lake-dir ${layout.lakeDir}`);
   return {
     store: new LocalDeploymentStore(file),
-    registry: new LocalModelRegistry(localModelRegistryFile(absolute)),
+    registry: new LocalModelRegistry(localModelRegistryFile(layout.stateDir)),
     stateMachines: {},
-    where: `local store ${file}`,
+    where: `local run ${layout.lakeDir}`,
   };
 }
 

@@ -45,7 +45,7 @@ release  removes the claim of a rollout whose execution no longer runs (a stoppe
 
 where:
   --stage S        the stage in config/stages (default: $${ROLLOUT_ENV.stage}; with --local: ${LOCAL_DEFAULT_STAGE})
-  --local DIR      use local mode's store in DIR (the state directory: <lake-dir>/state) instead of AWS
+  --local DIR      the lake directory of a local run (sial local run --lake-dir) instead of AWS
   --table NAME     the stage's deployments table: stack output DeploymentsTableName of
                    sial-<stage>-data (default: $${ROLLOUT_ENV.table})
   --region R       its region (default: the stage's)

@@ -1,4 +1,4 @@
-import { ADR_CANARY, ADR_ELIGIBILITY, ADR_EVAL_GATE, ADR_GPU_BUDGET, ADR_RETAIN_APPROVED_MODEL_VERSIONS, P5EN_SPOT_TRAINING } from '../adr-defaults';
+import { DEFAULT_CANARY, DEFAULT_ELIGIBILITY, DEFAULT_EVAL_GATE, DEFAULT_GPU_BUDGET, DEFAULT_RETAIN_APPROVED_MODEL_VERSIONS, P5EN_SPOT_TRAINING } from '../governance-defaults';
 import type { StageConfig } from '../schema';
 
 /** Development stage: US boundary, resources destroyed with the stack, small buffers for fast feedback. */
@@ -34,8 +34,8 @@ export const dev: StageConfig = {
     delivery: { bufferIntervalSeconds: 60, bufferSizeMiB: 64 },
     processor: { bufferIntervalSeconds: 10, bufferSizeMiB: 3 },
   },
-  eligibility: ADR_ELIGIBILITY,
-  gpuBudget: { ...ADR_GPU_BUDGET, monthlyCeilingGpuHours: 100 },
+  eligibility: DEFAULT_ELIGIBILITY,
+  gpuBudget: { ...DEFAULT_GPU_BUDGET, monthlyCeilingGpuHours: 100 },
   training: {
     ...P5EN_SPOT_TRAINING,
     // Dev trains on Spot only, and smaller runs: a dev stage should never spend real GPU budget by accident.
@@ -48,9 +48,9 @@ export const dev: StageConfig = {
       'qwen3-4b-internal': 's3://sial-dev-models-us-east-1/base/qwen3-4b-internal/',
     },
   },
-  evalGate: ADR_EVAL_GATE,
+  evalGate: DEFAULT_EVAL_GATE,
   approvals: { expiryHours: 72, approverEmails: ['ml-approvers@example.com'], finopsEmails: ['finops@example.com'], notificationEmails: ['ml-platform@example.com'] },
   schedules: { datasetBuild: 'cron(0 2 * * ? *)', trainingRequest: 'cron(0 3 ? * MON *)', enabled: false, timezone: 'UTC' },
-  canary: ADR_CANARY,
-  retainApprovedModelVersions: ADR_RETAIN_APPROVED_MODEL_VERSIONS,
+  canary: DEFAULT_CANARY,
+  retainApprovedModelVersions: DEFAULT_RETAIN_APPROVED_MODEL_VERSIONS,
 };

@@ -1,4 +1,4 @@
-import { ADR_CANARY, ADR_ELIGIBILITY, ADR_EVAL_GATE, ADR_GPU_BUDGET, ADR_RETAIN_APPROVED_MODEL_VERSIONS, P5EN_SPOT_TRAINING } from '../adr-defaults';
+import { DEFAULT_CANARY, DEFAULT_ELIGIBILITY, DEFAULT_EVAL_GATE, DEFAULT_GPU_BUDGET, DEFAULT_RETAIN_APPROVED_MODEL_VERSIONS, P5EN_SPOT_TRAINING } from '../governance-defaults';
 import type { StageConfig } from '../schema';
 
 /** Production in the EU data boundary (GDPR): Frankfurt, resources retained. */
@@ -33,8 +33,8 @@ export const prodEu: StageConfig = {
     delivery: { bufferIntervalSeconds: 300, bufferSizeMiB: 128 },
     processor: { bufferIntervalSeconds: 10, bufferSizeMiB: 3 },
   },
-  eligibility: ADR_ELIGIBILITY,
-  gpuBudget: ADR_GPU_BUDGET,
+  eligibility: DEFAULT_ELIGIBILITY,
+  gpuBudget: DEFAULT_GPU_BUDGET,
   training: {
     ...P5EN_SPOT_TRAINING,
     // Spot p5en capacity is scarce in this region: fall back to one on-demand node after Spot.
@@ -46,9 +46,9 @@ export const prodEu: StageConfig = {
       'llama4-scout': 's3://sial-prod-eu-models/base/llama4-scout/',
     },
   },
-  evalGate: ADR_EVAL_GATE,
+  evalGate: DEFAULT_EVAL_GATE,
   approvals: { expiryHours: 72, approverEmails: ['ml-approvers@example.com'], finopsEmails: ['finops@example.com'], notificationEmails: ['ml-platform@example.com'] },
   schedules: { datasetBuild: 'cron(0 2 * * ? *)', trainingRequest: 'cron(0 3 ? * MON *)', enabled: true, timezone: 'Europe/Berlin' },
-  canary: ADR_CANARY,
-  retainApprovedModelVersions: ADR_RETAIN_APPROVED_MODEL_VERSIONS,
+  canary: DEFAULT_CANARY,
+  retainApprovedModelVersions: DEFAULT_RETAIN_APPROVED_MODEL_VERSIONS,
 };

@@ -1,4 +1,4 @@
-import { ADR_CANARY, ADR_ELIGIBILITY, ADR_EVAL_GATE, ADR_GPU_BUDGET, ADR_RETAIN_APPROVED_MODEL_VERSIONS, P5EN_SPOT_TRAINING } from '../adr-defaults';
+import { DEFAULT_CANARY, DEFAULT_ELIGIBILITY, DEFAULT_EVAL_GATE, DEFAULT_GPU_BUDGET, DEFAULT_RETAIN_APPROVED_MODEL_VERSIONS, P5EN_SPOT_TRAINING } from '../governance-defaults';
 import type { StageConfig } from '../schema';
 
 /** Production in the KR data boundary (PIPA): Seoul, resources retained. */
@@ -44,8 +44,8 @@ export const prodKr: StageConfig = {
     delivery: { bufferIntervalSeconds: 300, bufferSizeMiB: 128 },
     processor: { bufferIntervalSeconds: 10, bufferSizeMiB: 3 },
   },
-  eligibility: ADR_ELIGIBILITY,
-  gpuBudget: ADR_GPU_BUDGET,
+  eligibility: DEFAULT_ELIGIBILITY,
+  gpuBudget: DEFAULT_GPU_BUDGET,
   training: {
     ...P5EN_SPOT_TRAINING,
     // Spot p5en capacity is scarce in this region: fall back to one on-demand node after Spot.
@@ -56,9 +56,9 @@ export const prodKr: StageConfig = {
       'qwen3-4b-ko': 's3://sial-prod-kr-models/base/qwen3-4b-ko/',
     },
   },
-  evalGate: ADR_EVAL_GATE,
+  evalGate: DEFAULT_EVAL_GATE,
   approvals: { expiryHours: 72, approverEmails: ['ml-approvers@example.com'], finopsEmails: ['finops@example.com'], notificationEmails: ['ml-platform@example.com'] },
   schedules: { datasetBuild: 'cron(0 2 * * ? *)', trainingRequest: 'cron(0 3 ? * MON *)', enabled: true, timezone: 'Asia/Seoul' },
-  canary: ADR_CANARY,
-  retainApprovedModelVersions: ADR_RETAIN_APPROVED_MODEL_VERSIONS,
+  canary: DEFAULT_CANARY,
+  retainApprovedModelVersions: DEFAULT_RETAIN_APPROVED_MODEL_VERSIONS,
 };

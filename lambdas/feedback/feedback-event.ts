@@ -1,5 +1,5 @@
 /**
- * The feedback contract (seed 002, ADR-0006): `POST /agents/{agent-id}/feedback` with
+ * The feedback contract: `POST /agents/{agent-id}/feedback` with
  * `{ request_id, outcome, trace_id?, metadata?: { completion_quality?, latency_ms?, token_count? } }`.
  * Validated strictly so that nothing free-form (and so no personal data) reaches the lake.
  */

@@ -2,7 +2,7 @@
  * The training pipeline's data contracts: the execution input and what each Task state reads and
  * writes. The state machine (stepfunctions/training-pipeline.ts) places each result at the ResultPath
  * named in its comment; the Lambdas validate their input with these schemas, and the local engine
- * and the tests use the same types. JSONPath only (DESIGN.md section 9): no variables.
+ * and the tests use the same types. JSONPath only, no variables: the local engine ignores JSONata and variables.
  */
 import { z } from 'zod';
 import { DATA_BOUNDARIES } from '../../config/boundaries';
@@ -78,7 +78,7 @@ export const datasetManifestSchema = z.strictObject({
     /** gate_audit rows in the window, per gate: what the gates kept out. */
     discardedByGate: z.record(z.string(), z.number().int().nonnegative()),
   }),
-  /** Figures the eligibility check reads (seed 003). */
+  /** Figures the eligibility check reads. */
   eligibility: z.strictObject({
     positiveFeedback: z.number().int().nonnegative(),
     positiveFeedbackWindowDays: z.number().int().positive(),

@@ -29,7 +29,7 @@ export const pipelineSettingsSchema = z.strictObject({
   /** SageMaker model package group per model family. */
   modelPackageGroups: z.record(z.string(), z.string().min(1)),
   /**
-   * The canary rollout and alarm rollback (issue 4): steps, bake, check interval, alarm thresholds and the
+   * The canary rollout and alarm rollback: steps, bake, check interval, alarm thresholds and the
    * game-day bound. Each target model's `rollout` (SageMaker endpoint or EKS HTTPRoute) is in targetModels.
    */
   canary: canarySchema,

@@ -67,6 +67,12 @@ export const rolloutPlanSchema = z.strictObject({
   alarmName: z.string().min(1),
   requestedBy: z.string(),
   startedAt: isoInstant,
+  /**
+   * The candidate's eval gate comparison with production and its training lineage, from the registry,
+   * for the deploy approvals. Validate rollout always sets it; optional so that a drill's plan and
+   * claims written before it existed still parse.
+   */
+  evalEvidence: z.record(z.string(), z.string()).optional(),
 });
 export type RolloutPlan = z.infer<typeof rolloutPlanSchema>;
 

@@ -28,7 +28,7 @@ export function seededState(targetModelId: string, version: ServingVersion, at: 
 
 /**
  * The versions kept deployable after `next` becomes current: `next` first, then the earlier ones newest
- * first, without a second copy of any package, cut to `keep` (ADR section 6 keeps the last 3).
+ * first, without a second copy of any package, cut to `keep` (retention keeps the last 3 by default).
  */
 export function deployableAfter(next: ServingVersion, previous: readonly ServingVersion[], keep: number): ServingVersion[] {
   if (!Number.isInteger(keep) || keep < 1) throw new RangeError(`keep must be an integer >= 1; received ${String(keep)}`);

@@ -36,7 +36,7 @@ export interface DeploymentState {
   /** The version that serves 100 % outside a rollout. */
   readonly current: ServingVersion;
   /**
-   * Versions kept deployable, newest first, `current` first: the retention of ADR section 6 (the last
+   * Versions kept deployable, newest first, `current` first: the retention rule (the last
    * `retainApprovedModelVersions`, at least 3). A rollback after promotion is a rollout of one of them.
    */
   readonly deployable: readonly ServingVersion[];

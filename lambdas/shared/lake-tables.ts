@@ -189,7 +189,7 @@ export const GATE_AUDIT_TABLE: LakeTableDefinition = {
 /** Explicit feedback events from `POST /agents/{agent-id}/feedback`, joinable to traces by request id. */
 export const FEEDBACK_TABLE: LakeTableDefinition = {
   name: 'feedback',
-  description: 'Agent feedback events (seed 002 outcomes), joinable to traces by request_id or trace_id',
+  description: 'Agent feedback events (success, fallback, timeout, error, user_rejected), joinable to traces by request_id or trace_id',
   fields: [
     { id: 1, name: 'feedback_id', type: 'string', required: true, content: vocabulary },
     { id: 2, name: 'agent_id', type: 'string', required: true, content: identifier('agent-id') },

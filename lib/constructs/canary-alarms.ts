@@ -1,5 +1,5 @@
 /**
- * The canary alarms of one stage (issue 4, ADR section 5): per target model, four CloudWatch alarms on
+ * The canary alarms of one stage (thresholds in docs/governance.md): per target model, four CloudWatch alarms on
  * metric math over the gate/score Lambda's per-variant metrics (`Model` = target model id, `Variant` =
  * `current` | `candidate`, published at 1-second resolution by lambdas/gate-score/publish-metrics.ts),
  * combined in one composite alarm per model. The composite's ALARM is what rolls a canary back: an

@@ -1,5 +1,5 @@
 /**
- * The canary rollout of a stage (issue 4): the rollout's Lambda functions (each with only the variables
+ * The canary rollout of a stage: the rollout's Lambda functions (each with only the variables
  * it reads and the grants it uses), the SageMaker execution role candidate models run under, the
  * rollout state machine (stepfunctions/canary-rollout.ts) and the game-day state machine
  * (stepfunctions/game-day.ts), the EventBridge rule that sends a canary alarm's ALARM to the rollback

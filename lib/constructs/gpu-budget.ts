@@ -1,5 +1,5 @@
 /**
- * The monthly GPU-hour guardrail (ADR section 5): access to the ledger table for the budget steps, and
+ * The monthly GPU-hour guardrail: access to the ledger table for the budget steps, and
  * a CloudWatch alarm on the share of the month's ceiling already used, notifying FinOps. The ledger
  * table is stateful (FinOps evidence) and comes from the data stack.
  */

@@ -1,5 +1,5 @@
 /**
- * The loop's CloudWatch dashboard, one per stage (DESIGN.md section 2, loop stack). It graphs what the
+ * The loop's CloudWatch dashboard, one per stage, in the loop stack. It graphs what the
  * loop's alarms judge, with the alarms' own metric objects, so an operator sees the series that rolls a
  * canary back or warns FinOps, not a look-alike:
  *

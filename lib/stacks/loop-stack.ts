@@ -234,7 +234,7 @@ export class LoopStack extends Stack {
 
   /**
    * Availability zones as `Fn::GetAZs` tokens, whatever the stack's environment: with a pinned account
-   * CDK would otherwise look them up in the account (DESIGN.md section 9: no context lookups).
+   * CDK would otherwise look them up in the account (no context lookups: synthesis must work without credentials).
    */
   override get availabilityZones(): string[] {
     return Array.from({ length: TRAINING_AZ_COUNT }, (_, i) => Fn.select(i, Fn.getAzs()));

@@ -27,6 +27,8 @@ export interface AslRunResult {
   readonly cause?: string;
   /** State names in the order they were entered. */
   readonly visited: readonly string[];
+  /** Each state's output when it last exited (the whole state data after its ResultPath), by name. */
+  readonly outputs: ReadonlyMap<string, Json>;
 }
 
 export interface AslRunOptions {
@@ -35,6 +37,8 @@ export interface AslRunOptions {
   readonly executionName: string;
   /** Retry pauses are skipped locally (milliseconds per retried state; default 0 for every state). */
   readonly retryIntervalMs?: number;
+  /** Called as each state is entered, in order (progress lines). */
+  readonly onStateEntered?: (name: string) => void;
 }
 
 /** Task state names of a definition, at the top level (the pipeline has no Map or Parallel states). */
@@ -71,10 +75,14 @@ export async function runAsl(definition: StateMachineDefinition, input: Json, op
   });
 
   const visited: string[] = [];
+  const outputs = new Map<string, Json>();
   let failure: { error: string; cause: string } | undefined;
   let output: Json | undefined;
   for await (const event of execution.eventLogs) {
-    if (event.type === 'StateEntered') visited.push(event.state.name);
+    if (event.type === 'StateEntered') {
+      visited.push(event.state.name);
+      options.onStateEntered?.(event.state.name);
+    } else if (event.type === 'StateExited' && event.state.output !== undefined) outputs.set(event.state.name, event.state.output as Json);
     else if (event.type === 'ExecutionSucceeded') output = event.output as Json;
     else if (event.type === 'ExecutionFailed') failure = { error: event.Error, cause: typeof event.Cause === 'string' ? event.Cause : JSON.stringify(event.Cause) };
   }
@@ -83,5 +91,5 @@ export async function runAsl(definition: StateMachineDefinition, input: Json, op
   } catch (error) {
     failure ??= { error: (error as Error).name, cause: (error as Error).message };
   }
-  return failure === undefined ? { status: 'SUCCEEDED', output, visited } : { status: 'FAILED', error: failure.error, cause: failure.cause, visited };
+  return failure === undefined ? { status: 'SUCCEEDED', output, visited, outputs } : { status: 'FAILED', error: failure.error, cause: failure.cause, visited, outputs };
 }

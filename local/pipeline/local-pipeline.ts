@@ -51,6 +51,8 @@ export interface LocalPipelineEnvironment {
    * the approval's own expiry. Tests shorten it to run the expiry path without waiting 72 hours.
    */
   readonly approvalTimeoutMs?: number;
+  /** Called as each state is entered (the local run's progress lines). */
+  readonly onStateEntered?: (name: string) => void;
 }
 
 export interface LocalPipelineRun extends AslRunResult {
@@ -127,6 +129,7 @@ export async function runLocalPipeline(env: LocalPipelineEnvironment, input: Pip
   const result = await runAsl(asStateMachineDefinition(env.pipeline.definition), asJson(input), {
     executionName,
     handlers: handlersFor(env, batch, (name, started) => (handedOver = { name, input: started })),
+    ...(env.onStateEntered !== undefined ? { onStateEntered: env.onStateEntered } : {}),
   });
   return { ...result, batch, ...(handedOver !== undefined ? { handedOver } : {}) };
 }

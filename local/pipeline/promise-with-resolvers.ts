@@ -1,6 +1,6 @@
 /**
  * aws-local-stepfunctions 3.x calls Promise.withResolvers, which Node.js 20 lacks; without it every
- * Task fails with a TypeError that a Catch then hides (DESIGN.md section 9). Importing this module for
+ * Task fails with a TypeError that a Catch then hides. Importing this module for
  * its effect installs it where it is missing.
  */
 type WithResolvers = <T>() => { promise: Promise<T>; resolve: (value: T | PromiseLike<T>) => void; reject: (reason?: unknown) => void };

@@ -20,8 +20,8 @@ const storeFileSchema = z.strictObject({
 type StoreFile = z.infer<typeof storeFileSchema>;
 
 /**
- * The store's file in a local state directory: `npm run local` keeps it in `<lake-dir>/state/`, and
- * `sial rollout --local DIR` reads it there.
+ * The store's file in a local state directory: `npm run local` keeps it in `<lake-dir>/state/`, where
+ * `sial rollout --local <lake-dir>` reads it.
  */
 export function localDeploymentsFile(stateDir: string): string {
   return join(stateDir, 'deployments.json');

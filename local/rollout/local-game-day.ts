@@ -59,7 +59,11 @@ export async function runLocalGameDay(env: LocalRolloutEnvironment, targetModelI
     }),
     [G.recordDrill]: lambda((payload) => measureDrill(drillEventSchema.parse(payload), { store, gameDay: env.stage.canary.gameDay })),
   };
-  return runAsl(asStateMachineDefinition(env.pipeline.gameDay), { targetModelId, requestedBy: 'local game day' }, { executionName, handlers });
+  return runAsl(asStateMachineDefinition(env.pipeline.gameDay), { targetModelId, requestedBy: 'local game day' }, {
+    executionName,
+    handlers,
+    ...(env.onStateEntered !== undefined ? { onStateEntered: env.onStateEntered } : {}),
+  });
 }
 
 /** The IntervalSeconds of a state's Retry rule for `error` in the game-day definition. */

@@ -66,6 +66,8 @@ export interface LocalRolloutEnvironment {
   readonly routes: ReadonlyMap<string, SimulatedHttpRoute>;
   /** How long a local approval wait lasts before it times out like the task does at expiry. */
   readonly approvalTimeoutMs?: number;
+  /** Called as each state is entered (the local run's progress lines). */
+  readonly onStateEntered?: (name: string) => void;
 }
 
 /** Test and demo hooks: called at points of the run, e.g. to breach the alarm during a bake. */
@@ -201,5 +203,9 @@ function routeFor(env: LocalRolloutEnvironment, input: Json): SimulatedHttpRoute
 
 /** Runs one execution of the canary rollout locally. */
 export async function runLocalRollout(env: LocalRolloutEnvironment, input: RolloutInput, executionName: string, hooks: LocalRolloutHooks = {}): Promise<AslRunResult> {
-  return runAsl(asStateMachineDefinition(env.pipeline.rollout), asJson(input), { executionName, handlers: handlersFor(env, hooks) });
+  return runAsl(asStateMachineDefinition(env.pipeline.rollout), asJson(input), {
+    executionName,
+    handlers: handlersFor(env, hooks),
+    ...(env.onStateEntered !== undefined ? { onStateEntered: env.onStateEntered } : {}),
+  });
 }

@@ -6,7 +6,7 @@
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { loadStageConfig } from '../../config';
-import { ADR_CANARY } from '../../config/adr-defaults';
+import { DEFAULT_CANARY } from '../../config/governance-defaults';
 import type { CanaryConfig } from '../../config/schema';
 import { DIMENSION, METRIC } from '../../lambdas/gate-score/publish-metrics';
 import { canaryAlarmName, targetModelOfCanaryAlarm } from '../../lambdas/pipeline/settings';
@@ -92,7 +92,7 @@ describe.each(STAGE_NAMES)('canary alarms of %s', (stage) => {
   });
 
   test(`periods are ${a.periodSeconds} s: high resolution over the gate's 1-second per-variant metrics`, () => {
-    expect(ADR_CANARY.alarms.periodSeconds).toBe(10);
+    expect(DEFAULT_CANARY.alarms.periodSeconds).toBe(10);
     const canary = Object.values(alarms).filter((al) => al.AlarmName?.startsWith(`sial-${stage}-`));
     expect(canary).toHaveLength(config.targetModels.length * CANARY_SIGNALS.length);
     for (const alarm of canary) {

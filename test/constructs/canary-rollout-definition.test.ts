@@ -131,7 +131,8 @@ describe.each(STAGE_NAMES)('canary rollout ASL of %s', (stage) => {
         kind: 'deploy-stage',
         request: { 'runId.$': '$.rollout.rolloutId', 'stage.$': '$.rollout.stage', 'targetModelId.$': '$.rollout.targetModelId', 'requestedBy.$': '$.rollout.requestedBy' },
         'executionArn.$': '$$.Execution.Id',
-        summary: expect.objectContaining({ 'candidatePercent.$': '$.progress.candidatePercent', 'candidate.$': '$.rollout.candidate', 'canaryAlarm.$': '$.rollout.alarmName' }),
+        // The approver sees the candidate's eval comparison with production on every step's approval.
+        summary: expect.objectContaining({ 'candidatePercent.$': '$.progress.candidatePercent', 'evalEvidence.$': '$.rollout.evalEvidence', 'candidate.$': '$.rollout.candidate', 'canaryAlarm.$': '$.rollout.alarmName' }),
       },
     });
     const request = state(asl, S.requestStepApproval);
@@ -288,6 +289,7 @@ function planFor(kind: 'sagemaker' | 'eks'): RolloutPlan {
     alarmName: `sial-dev-${model.id}-canary`,
     requestedBy: 'training-pipeline:run-1',
     startedAt: '2026-05-04T10:00:00.000Z',
+    evalEvidence: { verdict: 'passed the eval gate against production version 3', faithfulness: '0.9 vs production 0.87' },
   });
 }
 

@@ -11,7 +11,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { loadStageConfig } from '../../config';
-import { P5EN_SPOT_TRAINING } from '../../config/adr-defaults';
+import { P5EN_SPOT_TRAINING } from '../../config/governance-defaults';
 import { readRewardPolicy } from '../../config/reward-policies/read';
 import { ArtifactStore } from '../../lib/constructs/artifact-store';
 import { TrainingCompute, type TrainingComputeProps } from '../../lib/constructs/training-compute';

@@ -37,7 +37,8 @@ if (chromiumPath === undefined) {
 
 const describeInBrowser = chromiumPath === undefined ? describe.skip : describe;
 
-describeInBrowser('approval page in headless Chromium', () => {
+// The suite's name carries the reason when it is skipped, so a verbose listing says why as well.
+describeInBrowser(chromiumPath === undefined ? 'approval page in headless Chromium (SKIPPED: no Chromium on this machine)' : 'approval page in headless Chromium', () => {
   let browser: Browser;
   let dir: string;
   let cleanup: () => void;

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -83,40 +82,4 @@ describe('local mode: ingest into the local lake', () => {
     expect(all?.n).toBe(10);
     expect(joined?.n).toBeGreaterThan(0);
   });
-});
-
-describe('npm run local', () => {
-  it('runs the whole local loop from the command line, labelling the simulated parts', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sial-cli-'));
-    try {
-      const output = execFileSync('npx', ['tsx', 'local/run-local.ts', '--lake-dir', dir, '--auto-approve'], { encoding: 'utf8', cwd: join(__dirname, '..', '..') });
-      expect(output).toContain('[SIMULATED] Amazon Comprehend');
-      expect(output).toMatch(/delivered to traces: \d+/);
-      expect(output).toContain('Lake partitions of traces');
-      expect(output).toContain('[SIMULATED] scripted approver');
-      expect(output).toMatch(/\[SIMULATED\] Batch train job .*: SUCCEEDED after 2 attempt\(s\), starting from steps 0, 250/);
-      expect(output).toContain('Pipeline succeeded');
-      // The handed-over canary rollout runs on the simulated endpoint, step by step, to promotion.
-      expect(output).toMatch(/\[SIMULATED\] .*SageMaker endpoint .*weights now .*=10\b/);
-      expect(output).toContain('Rollout ended: Promoted');
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-
-  it('runs the real trainer and evaluator through the same state machine with --trainer real, and says so', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sial-cli-real-'));
-    try {
-      const output = execFileSync('npx', ['tsx', 'local/run-local.ts', '--lake-dir', dir, '--auto-approve', '--trainer', 'real'], { encoding: 'utf8', cwd: join(__dirname, '..', '..') });
-      expect(output).toContain('[REAL TRAINER, local CPU]');
-      expect(output).not.toContain('[SIMULATED] SimulatedBatch');
-      expect(output).toMatch(/\[real trainer\] train job .* attempt 1: exit 0/);
-      expect(output).toMatch(/\[REAL TRAINER, local CPU\] Batch train job .*: SUCCEEDED/);
-      expect(output).toMatch(/\[REAL TRAINER, local CPU\] Batch eval job .*: SUCCEEDED/);
-      // A tiny model cannot pass the faithfulness floor: the real metrics reach the gate, which refuses them.
-      expect(output).toContain('Pipeline failed with the real trainer and evaluator (tiny model, CPU): EvalGateFailed');
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }, 600_000);
 });

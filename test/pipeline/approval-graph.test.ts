@@ -1,5 +1,5 @@
 /**
- * Nothing trains without a human's approval (ADR section 2), proved on the graph of the synthesized
+ * Nothing trains without a human's approval (the automation boundary), proved on the graph of the synthesized
  * state machine: remove the training approval state and Train must be unreachable from the start.
  */
 import { loadStageConfig } from '../../config';

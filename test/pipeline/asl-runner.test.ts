@@ -20,15 +20,19 @@ describe('runAsl', () => {
     });
     const seen: unknown[] = [];
     const started = Date.now();
-    const run = await runAsl(asl, { n: 1 }, { executionName: 'run-7', handlers: { Name: async (input) => (seen.push(input), 'ok') } });
+    const entered: string[] = [];
+    const run = await runAsl(asl, { n: 1 }, { executionName: 'run-7', handlers: { Name: async (input) => (seen.push(input), 'ok') }, onStateEntered: (name) => entered.push(name) });
     expect(Date.now() - started).toBeLessThan(10_000);
-    expect(run).toEqual({ status: 'SUCCEEDED', output: { n: 1, named: 'ok' }, visited: ['Name', 'Pause', 'Done'] });
+    expect(run).toEqual({ status: 'SUCCEEDED', output: { n: 1, named: 'ok' }, visited: ['Name', 'Pause', 'Done'], outputs: expect.any(Map) });
     expect(seen).toEqual([{ name: 'run-7', n: 1 }]);
+    // Progress is reported as states are entered, and each state's output is kept (after its ResultPath).
+    expect(entered).toEqual(['Name', 'Pause', 'Done']);
+    expect(run.outputs.get('Name')).toEqual({ n: 1, named: 'ok' });
   });
 
   test('a Fail state fails the run with its Error and Cause', async () => {
     const asl = definition({ Stop: { Type: 'Fail', Error: 'Refused', Cause: 'not today' } });
-    expect(await runAsl(asl, {}, { executionName: 'run-1', handlers: {} })).toEqual({ status: 'FAILED', error: 'Refused', cause: 'not today', visited: ['Stop'] });
+    expect(await runAsl(asl, {}, { executionName: 'run-1', handlers: {} })).toEqual({ status: 'FAILED', error: 'Refused', cause: 'not today', visited: ['Stop'], outputs: new Map() });
   });
 
   test('an uncaught handler error fails the run with its name and message, after the retries (without their pauses)', async () => {
@@ -45,7 +49,7 @@ describe('runAsl', () => {
         },
       },
     });
-    expect(run).toEqual({ status: 'FAILED', error: 'Transient', cause: 'attempt 3', visited: ['Flaky'] });
+    expect(run).toEqual({ status: 'FAILED', error: 'Transient', cause: 'attempt 3', visited: ['Flaky'], outputs: new Map() });
     expect(calls).toBe(3);
   });
 

@@ -7,7 +7,7 @@ import { pipelineSettingsFromStage, type PipelineSettings } from '../../lambdas/
 const NOW = new Date('2026-11-20T12:00:00.000Z');
 const DAY = 24 * 60 * 60 * 1000;
 
-// dev uses the ADR numbers: >= 100 positive feedback in 30 days, >= 50 traces with reward >= 0.8, 7-day cooldown.
+// dev uses the default rules: >= 100 positive feedback in 30 days, >= 50 traces with reward >= 0.8, 7-day cooldown.
 const settings: PipelineSettings = pipelineSettingsFromStage(loadStageConfig('dev'), {
   databaseName: 'sial_dev',
   tracesTable: 'traces',
@@ -77,7 +77,7 @@ function check(options: { dataset?: DatasetManifest; request?: ValidatedRequest;
   return { result, history };
 }
 
-describe('checkEligibility (seed 003)', () => {
+describe('checkEligibility', () => {
   it('is eligible exactly at every threshold: 100 positive feedback, 50 high-quality traces, trained exactly 7 days ago', async () => {
     const lastTrainedAt = new Date(NOW.getTime() - 7 * DAY);
     const { result, history } = check({ lastTrainedAt });

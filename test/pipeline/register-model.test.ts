@@ -9,7 +9,7 @@ import type { DatasetManifest, EvalGateResult, ApprovalDecision } from '../../la
 import { registrationSchema } from '../../lambdas/pipeline/contracts';
 import type * as RegisterHandlerModule from '../../lambdas/pipeline/register-model/handler';
 import { versionFromArn, type ModelRegistry, type RegisteredModelPackage } from '../../lambdas/pipeline/register-model/model-registry';
-import { metadataValue, registerModel, registrationToken, type RegisterModelEvent } from '../../lambdas/pipeline/register-model/register-model';
+import { evalEvidence, metadataValue, registerModel, registrationToken, type RegisterModelEvent } from '../../lambdas/pipeline/register-model/register-model';
 import { protectedApprovedVersions, UNLABELLED_TARGET } from '../../lambdas/pipeline/register-model/retention';
 import { pipelineSettingsFromStage } from '../../lambdas/pipeline/settings';
 import { validateRequest } from '../../lambdas/pipeline/validate-request/validate-request';
@@ -117,6 +117,18 @@ describe('registerModel', () => {
     expect(registrationToken(GROUP, 'run-43')).not.toBe(token);
   });
 
+  it('writes the eval comparison with production as evidence the deploy approvals show', () => {
+    const candidate = { faithfulness: 0.9, metrics: { answer_relevance: 0.87 }, goldenSetVersion: 'g1', examples: 200, meanAnswerChars: 190.4 };
+    const production = { faithfulness: 0.87, metrics: { answer_relevance: 0.86 }, goldenSetVersion: 'g1', examples: 200, meanAnswerChars: 180 };
+    expect(evalEvidence({ passed: true, candidate, production, productionModelPackageArn: arnOf(3) })).toEqual({
+      'eval.verdict': 'passed the eval gate against production version 3',
+      'eval.goldenSet': 'g1 with 200 examples',
+      'eval.faithfulness': '0.9 vs production 0.87',
+      'eval.answer_relevance': '0.87 vs production 0.86',
+      'eval.meanAnswerChars': '190 vs production 180',
+    });
+  });
+
   it('makes metadata values SageMaker accepts', () => {
     expect(metadataValue('Ana Lima <ana@example.com>')).toBe('Ana Lima _ana@example.com_');
     expect(metadataValue('arn:aws:iam::123456789012:user/ana')).toBe('arn:aws:iam::123456789012:user/ana');
@@ -169,6 +181,11 @@ describe('SageMakerModelRegistry', () => {
         trainingApprovedAt: '2026-05-04T08:00:00.000Z',
         goldenSetVersion: 'golden-v3',
         faithfulness: '0.91',
+        // The eval evidence the deploy approvals show (no production yet: the first model of the family).
+        'eval.verdict': 'passed the eval gate as the first model of its family - no production baseline',
+        'eval.goldenSet': 'golden-v3 with 500 examples',
+        'eval.faithfulness': '0.91',
+        'eval.answer_relevance': '0.84',
       },
       ClientToken: registrationToken(GROUP, 'run-42'),
     });

@@ -61,7 +61,7 @@ describe('validateRequest', () => {
     ['openai-gpt-4.1', 'openai'],
     ['bedrock-claude', 'bedrock'],
     ['gemini-2.5', 'gemini'],
-  ])('refuses the managed closed family %s with the ADR reason and the allowed families', (family, marker) => {
+  ])('refuses the managed closed family %s with the scope rule reason and the allowed families', (family, marker) => {
     const error = refusal({ targetModelId: 'qwen3-4b', modelFamily: family, requestedBy: 'x' });
     expect(error).toBeInstanceOf(RequestRefused);
     expect(error.name).toBe(PIPELINE_ERRORS.requestRefused);

@@ -10,12 +10,13 @@ import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, Transact
 import { mockClient } from 'aws-sdk-client-mock';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { runCli } from '../../bin/cli/main';
 import { createRolloutCommand, ROLLOUT_ENV } from '../../bin/cli/rollout';
 import { awsRolloutBackend, type AwsRolloutBackendOptions } from '../../bin/cli/rollout-backend';
 import type { RollbackRecord, RolloutPlan } from '../../lambdas/rollout/contracts';
 import { DEPLOYMENT_KEYS, DynamoDbDeploymentStore } from '../../lambdas/rollout/aws/dynamodb-deployment-store';
+import { prepareLakeDir } from '../../local/lake-dir';
 import { LocalModelRegistry } from '../../local/pipeline/local-model-registry';
 import { localDeploymentsFile, LocalDeploymentStore } from '../../local/rollout/local-deployment-store';
 import { fakeDeploymentsTable } from './fake-deployments-table';
@@ -441,11 +442,12 @@ describe('sial rollout --local DIR', () => {
   let root: string;
   let dir: string;
   beforeEach(() => {
-    root = mkdtempSync(join(tmpdir(), 'sial-rollout-cli-'));
+    // A lake directory as sial local run leaves it: marked, with its state under state/.
+    root = prepareLakeDir(join(mkdtempSync(join(tmpdir(), 'sial-rollout-cli-')), 'lake'), { keep: false }).lakeDir;
     dir = join(root, 'state');
     mkdirSync(dir);
   });
-  afterEach(() => rmSync(root, { recursive: true, force: true }));
+  afterEach(() => rmSync(dirname(root), { recursive: true, force: true }));
 
   /** The local registry as npm run local leaves it: an approved base version 1 of the qwen3 group. */
   async function registerBase(): Promise<string> {
@@ -458,15 +460,15 @@ describe('sial rollout --local DIR', () => {
   it('seeds from the local registry into the local store, and status reads it back', async () => {
     const arn = await registerBase();
     const c = cli({});
-    expect(await c.run('rollout', 'seed', '--model', MODEL, '--version', '1', '--serving-name', 'qwen3-4b-v1', '--local', dir)).toBe(0);
+    expect(await c.run('rollout', 'seed', '--model', MODEL, '--version', '1', '--serving-name', 'qwen3-4b-v1', '--local', root)).toBe(0);
     const file = JSON.parse(readFileSync(localDeploymentsFile(dir), 'utf8')) as { deployments: Record<string, { current: unknown; promotedBy: string }> };
     expect(file.deployments[MODEL]).toMatchObject({ current: { modelPackageArn: arn, modelPackageVersion: 1, servingName: 'qwen3-4b-v1' }, promotedBy: 'seed' });
-    expect(await c.run('rollout', 'status', '--model', MODEL, '--local', dir)).toBe(0);
+    expect(await c.run('rollout', 'status', '--model', MODEL, '--local', root)).toBe(0);
     expect(c.out).toContain(`  current:        version 1 (${arn}) serving as qwen3-4b-v1; seeded at 2026-05-04 12:00 UTC, revision 0`);
-    expect(c.out.find((l) => l.startsWith(MODEL))).toBe(`${MODEL} (stage dev, SageMaker endpoint sial-dev-qwen3-4b), local store ${localDeploymentsFile(dir)}`);
+    expect(c.out.find((l) => l.startsWith(MODEL))).toBe(`${MODEL} (stage dev, SageMaker endpoint sial-dev-qwen3-4b), local run ${root}`);
     // The same version again is refused like any overwrite; a version outside the registry is refused too.
-    expect(await c.run('rollout', 'seed', '--model', MODEL, '--version', '1', '--serving-name', 'qwen3-4b-v1', '--local', dir)).toBe(1);
-    expect(await c.run('rollout', 'seed', '--model', EKS_MODEL.id, '--version', '2', '--local', dir)).toBe(1);
+    expect(await c.run('rollout', 'seed', '--model', MODEL, '--version', '1', '--serving-name', 'qwen3-4b-v1', '--local', root)).toBe(1);
+    expect(await c.run('rollout', 'seed', '--model', EKS_MODEL.id, '--version', '2', '--local', root)).toBe(1);
     expect(c.err.at(-1)).toBe('Not recorded: version 2 is not registered in sial-dev-qwen3 (has versions 1); register the version that serves qwen3-4b-internal in that group first.');
   });
 
@@ -475,26 +477,33 @@ describe('sial rollout --local DIR', () => {
     await store.seedCurrent(MODEL, version(3, 'AllTraffic'), SEEDED_AT);
     await store.setActiveRollout(MODEL, sageMakerPlan());
     const c = cli({});
-    expect(await c.run('rollout', 'status', '--model', MODEL, '--local', dir)).toBe(0);
+    expect(await c.run('rollout', 'status', '--model', MODEL, '--local', root)).toBe(0);
     expect(c.out).toContain('  execution:      rollout-1 on the local engine, which keeps no execution state: it has ended unless npm run local is still running on this directory');
-    expect(await c.run('rollout', 'release', '--model', MODEL, '--local', dir)).toBe(1);
+    expect(await c.run('rollout', 'release', '--model', MODEL, '--local', root)).toBe(1);
     expect(c.err[0]).toContain('Local mode cannot tell whether it still runs');
     expect(c.err[1]).toBe('If no npm run local is running on this directory, the execution has ended: release with --force.');
     expect(await new LocalDeploymentStore(localDeploymentsFile(dir)).getActiveRollout(MODEL)).toBeDefined();
 
-    expect(await c.run('rollout', 'release', '--model', MODEL, '--local', dir, '--force')).toBe(0);
+    expect(await c.run('rollout', 'release', '--model', MODEL, '--local', root, '--force')).toBe(0);
     expect(c.out).toContain(`Released ${MODEL} from rollout rollout-1 (execution local engine; released with --force).`);
     expect(await new LocalDeploymentStore(localDeploymentsFile(dir)).getActiveRollout(MODEL)).toBeUndefined();
-    expect(await c.run('rollout', 'release', '--model', MODEL, '--local', dir)).toBe(0);
-    expect(c.out.at(-1)).toBe(`${MODEL} has no active rollout claim; nothing to release (local store ${localDeploymentsFile(dir)}).`);
+    expect(await c.run('rollout', 'release', '--model', MODEL, '--local', root)).toBe(0);
+    expect(c.out.at(-1)).toBe(`${MODEL} has no active rollout claim; nothing to release (local run ${root}).`);
   });
 
-  it('points at the state directory when given the lake directory or a missing one', async () => {
+  it('refuses a folder that is not a local run\'s lake directory, naming the lake directory when given one inside it', async () => {
     await new LocalDeploymentStore(localDeploymentsFile(dir)).seedCurrent(MODEL, version(3, 'AllTraffic'), SEEDED_AT);
     const c = cli({});
-    expect(await c.run('rollout', 'status', '--model', MODEL, '--local', root)).toBe(1);
-    expect(c.err[0]).toBe(`sial rollout: there is no local deployments store at ${localDeploymentsFile(root)} (${localDeploymentsFile(dir)} exists: pass --local ${dir})`);
+    expect(await c.run('rollout', 'status', '--model', MODEL, '--local', dir)).toBe(1);
+    expect(c.err[0]).toBe(`sial rollout: --local ${dir} is not a local lake directory (no .sial-local-lake marker); it is inside the lake directory ${root}: pass --local ${root}`);
     expect(await c.run('rollout', 'status', '--model', MODEL, '--local', join(root, 'nope'))).toBe(1);
-    expect(c.err.at(-1)).toContain('is not a directory; --local takes the state directory of npm run local');
+    expect(c.err.at(-1)).toContain('does not exist; --local takes the lake directory of sial local run');
+  });
+
+  it('refuses a lake directory where no run recorded a deployment, rather than reporting an empty store', async () => {
+    rmSync(dir, { recursive: true });
+    const c = cli({});
+    expect(await c.run('rollout', 'status', '--model', MODEL, '--local', root)).toBe(1);
+    expect(c.err[0]).toBe(`sial rollout: no run in ${root} has recorded a deployment yet (there is no ${localDeploymentsFile(dir)}); start one with: npm run local -- --lake-dir ${root}`);
   });
 });

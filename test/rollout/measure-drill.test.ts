@@ -1,4 +1,4 @@
-import { ADR_CANARY } from '../../config/adr-defaults';
+import { DEFAULT_CANARY } from '../../config/governance-defaults';
 import type { RollbackRecord } from '../../lambdas/rollout/contracts';
 import { checkDrillRollback, measureDrill } from '../../lambdas/rollout/game-day/measure-drill';
 import { setSelfCanary } from '../../lambdas/rollout/game-day/self-canary';
@@ -23,7 +23,7 @@ function record(overrides: Partial<RollbackRecord> = {}): RollbackRecord {
   };
 }
 
-const gameDay = ADR_CANARY.gameDay;
+const gameDay = DEFAULT_CANARY.gameDay;
 
 describe('game day drill measurement', () => {
   it('waits for the rollback record', async () => {

@@ -51,7 +51,7 @@ describe('promote', () => {
     expect(await store.getActiveRollout('qwen3-4b')).toBeUndefined();
   });
 
-  it('keeps the last 3 versions deployable across promotions (ADR section 6)', async () => {
+  it('keeps the last 3 versions deployable across promotions (retention)', async () => {
     for (const v of [2, 3, 4, 5]) await promote({ rollout: planTo(v), progress: done }, deps());
     const state = (await store.getCurrent('qwen3-4b'))!;
     expect(state.current.modelPackageVersion).toBe(5);

@@ -236,6 +236,8 @@ describe.each([
       clearInterval(decider);
       expect(result.status).toBe('SUCCEEDED');
       expect(result.visited.slice(-2)).toEqual([R.notifyRejected, R.rejected]);
+      // Roll back keeps the caught error: the local run tells a rejection from an expiry by it.
+      expect(result.outputs.get(R.rollBack)).toMatchObject({ error: { Error: 'ApprovalRejected' } });
       expect(await h.weights()).toEqual({ currentPercent: 100, candidatePercent: 0 });
     } finally {
       await h.close();

@@ -1,5 +1,5 @@
 /** The small steps around the traffic moves: planning the eks:call PATCH, the candidate variant steps, settings. */
-import { ADR_CANARY } from '../../config/adr-defaults';
+import { DEFAULT_CANARY } from '../../config/governance-defaults';
 import { canaryAlarmName, pipelineSettingsFromEnv, targetModelOfCanaryAlarm } from '../../lambdas/pipeline/settings';
 import { checkEndpoint, deployCandidate } from '../../lambdas/rollout/deploy-variant/candidate-variant';
 import { httpRoutePath, routeWeights, backendsOf, routeFromCallResult } from '../../lambdas/rollout/eks/http-route';
@@ -39,7 +39,7 @@ describe('candidate variant steps', () => {
 
 describe('rollout settings', () => {
   it('carry the canary config through PIPELINE_SETTINGS', () => {
-    expect(settings.canary).toEqual(ADR_CANARY);
+    expect(settings.canary).toEqual(DEFAULT_CANARY);
     expect(pipelineSettingsFromEnv({ PIPELINE_SETTINGS: JSON.stringify(settings) }).canary.gameDay.maxRollbackSeconds).toBe(300);
     const { canary: _canary, ...without } = settings;
     expect(() => pipelineSettingsFromEnv({ PIPELINE_SETTINGS: JSON.stringify(without) })).toThrow('canary');

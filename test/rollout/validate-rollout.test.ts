@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MODEL_METADATA } from '../../lambdas/pipeline/register-model/model-registry';
 import { ROLLOUT_LAMBDA_ERRORS } from '../../lambdas/rollout/errors';
-import { validateRollout, type ValidateRolloutDeps } from '../../lambdas/rollout/validate-rollout/validate-rollout';
+import { evalEvidenceOf, validateRollout, type ValidateRolloutDeps } from '../../lambdas/rollout/validate-rollout/validate-rollout';
 import { LocalDeploymentStore } from '../../local/rollout/local-deployment-store';
 import { LocalModelRegistry } from '../../local/pipeline/local-model-registry';
 import { EKS_MODEL, EKS_TARGET, executionArnOf, executionContext, GROUP, SAGEMAKER_MODEL, settings, version } from './helpers';
@@ -47,6 +47,24 @@ beforeEach(async () => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('validateRollout', () => {
+  it('carries the eval evidence and lineage Register model recorded into the plan, for the deploy approvals', () => {
+    const metadata = {
+      [MODEL_METADATA.targetModelId]: 'qwen3-4b',
+      [MODEL_METADATA.runId]: 'run-7',
+      [MODEL_METADATA.datasetId]: 'ds-7',
+      [MODEL_METADATA.approver]: 'ana',
+      'eval.verdict': 'passed the eval gate against production version 3',
+      'eval.faithfulness': '0.9 vs production 0.87',
+    };
+    expect(evalEvidenceOf({ metadata })).toEqual({
+      verdict: 'passed the eval gate against production version 3',
+      faithfulness: '0.9 vs production 0.87',
+      trainingRun: 'run-7',
+      dataset: 'ds-7',
+      trainingApprovedBy: 'ana',
+    });
+  });
+
   it('plans a SageMaker rollout from the store, the package and the canary config, and claims the model', async () => {
     const plan = await validateRollout({ input: input(), ...executionContext('deploy-qwen3-4b-v2') }, deps());
     expect(plan).toEqual({
@@ -64,6 +82,8 @@ describe('validateRollout', () => {
       alarmName: 'sial-dev-qwen3-4b-canary',
       requestedBy: 'ml-approver@example.com',
       startedAt: now.toISOString(),
+      // Registered without eval metadata: the deploy approvals say so instead of showing nothing.
+      evalEvidence: { note: 'the registry holds no eval evidence for this version: it was not registered by the training pipeline' },
     });
     // The claim names the execution, so `sial rollout release` needs no state machine ARN to check it.
     expect(await store.getActiveRollout('qwen3-4b')).toEqual(plan);

@@ -12,7 +12,7 @@ class MemorySink implements FeedbackSink {
 const now = new Date('2026-11-21T12:00:00.000Z');
 
 describe('feedback body', () => {
-  it('accepts the seed 002 payload', () => {
+  it('accepts the documented feedback payload', () => {
     const parsed = parseFeedbackBody(JSON.stringify({ request_id: 'req-1', outcome: 'user_rejected', metadata: { completion_quality: 3, latency_ms: 420, token_count: 88 } }));
     expect(parsed).toEqual({ ok: true, body: { request_id: 'req-1', outcome: 'user_rejected', metadata: { completion_quality: 3, latency_ms: 420, token_count: 88 } } });
   });

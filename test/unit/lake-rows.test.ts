@@ -85,7 +85,7 @@ describe('table definitions', () => {
     for (const p of table.partitions) expect(table.fields.map((f) => f.name)).toContain(p.sourceName);
   });
 
-  it('partitions traces by day(ts), model and consent (ADR / seed 001)', () => {
+  it('partitions traces by day(ts), model and consent', () => {
     expect(TRACES_TABLE.partitions.map((p) => [p.sourceName, p.transform])).toEqual([
       ['ts', 'day'],
       ['model', 'identity'],

@@ -1,9 +1,9 @@
-import { ADR_CANARY } from '../../config/adr-defaults';
+import { DEFAULT_CANARY } from '../../config/governance-defaults';
 import type { CanaryConfig } from '../../config/schema';
 import { EKS_ASSUMPTIONS, SAGEMAKER_ASSUMPTIONS, simulateRollback } from '../../local/rollout/rollback-simulation';
 
-const base = { canary: ADR_CANARY, processorBufferSeconds: 10, assumptions: SAGEMAKER_ASSUMPTIONS, baselineFaithfulness: 0.9, degradedFaithfulness: 0.7 };
-const withAlarms = (alarms: Partial<CanaryConfig['alarms']>): CanaryConfig => ({ ...ADR_CANARY, alarms: { ...ADR_CANARY.alarms, ...alarms } });
+const base = { canary: DEFAULT_CANARY, processorBufferSeconds: 10, assumptions: SAGEMAKER_ASSUMPTIONS, baselineFaithfulness: 0.9, degradedFaithfulness: 0.7 };
+const withAlarms = (alarms: Partial<CanaryConfig['alarms']>): CanaryConfig => ({ ...DEFAULT_CANARY, alarms: { ...DEFAULT_CANARY.alarms, ...alarms } });
 
 describe('rollback simulation (virtual clock)', () => {
   it('orders the events of a rollback and sums them into the total', () => {
@@ -18,11 +18,11 @@ describe('rollback simulation (virtual clock)', () => {
   it('fires after M of N breaching periods, never on the first bad datapoint alone', () => {
     const t = simulateRollback(base);
     const breaching = t.periods.filter((p) => p.breaching).length;
-    expect(breaching).toBe(ADR_CANARY.alarms.datapointsToAlarm);
+    expect(breaching).toBe(DEFAULT_CANARY.alarms.datapointsToAlarm);
   });
 
-  it('stays within the ADR bound (300 s) under the default settings for both targets', () => {
-    expect(simulateRollback(base).totalSeconds).toBeLessThanOrEqual(ADR_CANARY.gameDay.maxRollbackSeconds);
+  it('stays within the game-day bound (300 s) under the default settings for both targets', () => {
+    expect(simulateRollback(base).totalSeconds).toBeLessThanOrEqual(DEFAULT_CANARY.gameDay.maxRollbackSeconds);
     expect(simulateRollback({ ...base, assumptions: EKS_ASSUMPTIONS }).totalSeconds).toBeLessThan(simulateRollback(base).totalSeconds);
   });
 

@@ -1,4 +1,4 @@
-import { ADR_CANARY } from '../../config/adr-defaults';
+import { DEFAULT_CANARY } from '../../config/governance-defaults';
 import { ConfigError, parseStageConfig } from '../../config/schema';
 import { dev } from '../../config/stages/dev';
 
@@ -12,12 +12,12 @@ describe('stage configuration cross-checks', () => {
   });
 
   it('refuses canary steps that do not end at 100 or do not increase', () => {
-    expect(parse({ ...dev, canary: { ...ADR_CANARY, stepsPercent: [10, 50] } })).toThrow(/canary\.stepsPercent: received \[10,50\]; the last step must be 100/);
-    expect(parse({ ...dev, canary: { ...ADR_CANARY, stepsPercent: [50, 10, 100] } })).toThrow(/steps must increase/);
+    expect(parse({ ...dev, canary: { ...DEFAULT_CANARY, stepsPercent: [10, 50] } })).toThrow(/canary\.stepsPercent: received \[10,50\]; the last step must be 100/);
+    expect(parse({ ...dev, canary: { ...DEFAULT_CANARY, stepsPercent: [50, 10, 100] } })).toThrow(/steps must increase/);
   });
 
   it('refuses an alarm period CloudWatch does not offer', () => {
-    expect(parse({ ...dev, canary: { ...ADR_CANARY, alarms: { ...ADR_CANARY.alarms, periodSeconds: 45 } } })).toThrow(/canary\.alarms\.periodSeconds: received 45; CloudWatch periods are 10, 30 or a multiple of 60/);
+    expect(parse({ ...dev, canary: { ...DEFAULT_CANARY, alarms: { ...DEFAULT_CANARY.alarms, periodSeconds: 45 } } })).toThrow(/canary\.alarms\.periodSeconds: received 45; CloudWatch periods are 10, 30 or a multiple of 60/);
   });
 
   it('refuses a target model without base weights', () => {

@@ -1,5 +1,5 @@
 /**
- * The approval record: one per human approval the pipeline asks for (DESIGN.md section 3,
+ * The approval record: one per human approval the pipeline asks for (docs/architecture.md, "Contracts",
  * "Approval"). It is created by `Prepare ... approval` without a task token, receives the token from
  * `Request ... approval`, and is decided once, by the page or the CLI. The stored status is only ever
  * pending, approved or rejected; "expired" is derived from `expiresAt` when a record is read, so no

@@ -1,5 +1,5 @@
 /**
- * The GPU-hour ledger port (ADR section 5: a monthly GPU-hour ceiling per stage). The ledger holds
+ * The GPU-hour ledger port (a monthly GPU-hour ceiling per stage). The ledger holds
  * month totals, one record per GPU job of a run (its training job and its eval job, each written once,
  * so a retried Lambda cannot count a job twice) and, per target model, when it last trained (the
  * eligibility cooldown reads it). DynamoDbLedger is the AWS adapter; InMemoryLedger serves tests and

@@ -1,5 +1,5 @@
 /**
- * `Check eligibility` (seed 003): a run is proposed for approval only when the window holds enough
+ * `Check eligibility`: a run is proposed for approval only when the window holds enough
  * positive feedback and enough high-quality traces, and the model was not trained within the cooldown.
  * Each unmet rule becomes one sentence for the notification. Pure apart from the TrainingHistory port.
  */
@@ -78,7 +78,7 @@ export async function checkEligibility(
     }
   }
 
-  // Not a seed 003 rule, but an approval to train on nothing would waste an approver's time and a job start.
+  // Not one of the configured rules, but an approval to train on nothing would waste an approver's time and a job start.
   const examples = request.algorithm === 'dpo' ? dataset.counts.dpoPairs : dataset.counts.grpoGroups;
   if (examples === 0) {
     reasons.push(

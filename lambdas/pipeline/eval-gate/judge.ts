@@ -1,5 +1,5 @@
 /**
- * The eval gate's rules (seed 001 and the ADR numbers, per stage in config): the candidate's
+ * The eval gate's rules (per stage in config): the candidate's
  * faithfulness must reach the floor, and no metric that both the candidate and production report may
  * be worse than production's by more than the margin. Pure: no I/O.
  */

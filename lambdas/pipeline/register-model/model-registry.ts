@@ -1,8 +1,7 @@
 /**
  * The model registry port: SageMaker Model Registry in AWS (lambdas/pipeline/aws/sagemaker-model-registry.ts),
  * a JSON file locally (local/pipeline/local-model-registry.ts). It can list and create model packages
- * and nothing else: there is no delete, so no step can remove a version retention protects (ADR
- * section 6). Approval is {@link ModelApprover}'s: the training pipeline never approves; the canary
+ * and nothing else: there is no delete, so no step can remove a version retention protects. Approval is {@link ModelApprover}'s: the training pipeline never approves; the canary
  * rollout's `Promote candidate` does, after a human approved every traffic step and the candidate
  * served 100 % through its bake.
  */
@@ -24,6 +23,13 @@ export const MODEL_METADATA = {
   goldenSetVersion: 'goldenSetVersion',
   faithfulness: 'faithfulness',
 } as const;
+
+/**
+ * Prefix of the eval evidence Register model writes beside the lineage, one key per figure:
+ * `eval.faithfulness` = `0.9 vs production 0.87`. The rollout copies them into its deploy approvals,
+ * so the approver sees why the candidate may serve.
+ */
+export const EVAL_EVIDENCE_PREFIX = 'eval.';
 
 /** A version in a model package group. */
 export interface RegisteredModelPackage {

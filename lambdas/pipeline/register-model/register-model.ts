@@ -6,9 +6,9 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { approvalDecisionSchema, datasetManifestSchema, evalGateResultSchema, registrationSchema, validatedRequestSchema, type Registration } from '../contracts';
+import { approvalDecisionSchema, datasetManifestSchema, evalGateResultSchema, registrationSchema, validatedRequestSchema, type EvalGateResult, type Registration } from '../contracts';
 import type { PipelineSettings } from '../settings';
-import { MODEL_METADATA, type ModelRegistry } from './model-registry';
+import { EVAL_EVIDENCE_PREFIX, MODEL_METADATA, type ModelRegistry } from './model-registry';
 import { protectedApprovedVersions } from './retention';
 
 /** `{ request, dataset, evalGate, trainingApproval }`. */
@@ -45,6 +45,29 @@ const DESCRIPTION_MAX = 1024;
 /** A metadata value SageMaker accepts: unsupported characters become `_`, and it is cut to 256. */
 export function metadataValue(value: string): string {
   return value.replace(METADATA_UNSAFE, '_').slice(0, METADATA_MAX_VALUE);
+}
+
+/** SageMaker keeps at most 50 metadata entries: the lineage takes 11, the evidence at most this many. */
+const MAX_EVIDENCE_ENTRIES = 20;
+
+/**
+ * The eval gate's comparison as metadata, one figure per key (`eval.faithfulness` = `0.9 vs production
+ * 0.87`), so the deploy approvals can show it without reading S3. Worded within the characters SageMaker
+ * accepts in metadata (no parentheses or commas).
+ */
+export function evalEvidence(evalGate: EvalGateResult): Record<string, string> {
+  const { candidate, production } = evalGate;
+  const versus = (value: number, baseline: number | undefined) => (baseline === undefined ? String(value) : `${value} vs production ${baseline}`);
+  const productionVersion = evalGate.productionModelPackageArn?.split('/').pop();
+  const evidence: Record<string, string> = {
+    verdict: production === null ? 'passed the eval gate as the first model of its family - no production baseline' : `passed the eval gate against production version ${productionVersion ?? '?'}`,
+    goldenSet: `${candidate.goldenSetVersion} with ${candidate.examples} examples`,
+    faithfulness: versus(candidate.faithfulness, production?.faithfulness),
+  };
+  for (const [name, value] of Object.entries(candidate.metrics)) evidence[name] = versus(value, production?.metrics[name]);
+  if (candidate.meanAnswerChars !== undefined) evidence.meanAnswerChars = versus(Math.round(candidate.meanAnswerChars), production?.meanAnswerChars === undefined ? undefined : Math.round(production.meanAnswerChars));
+  const entries = Object.entries(evidence).slice(0, MAX_EVIDENCE_ENTRIES);
+  return Object.fromEntries(entries.map(([key, value]) => [metadataValue(`${EVAL_EVIDENCE_PREFIX}${key}`).slice(0, 128), metadataValue(value)]));
 }
 
 /** The idempotency token of a run's registration: the same group and run always give the same token. */
@@ -89,7 +112,7 @@ export async function registerModel(event: RegisterModelEvent, deps: RegisterMod
     servingImageUri: deps.servingImageUri,
     modelDataUrl: `${request.uris.output}${MODEL_ARTIFACT_FILE}`,
     metricsUri: request.uris.metrics,
-    metadata: Object.fromEntries(Object.entries(metadata).map(([k, v]) => [k, metadataValue(v)])),
+    metadata: { ...Object.fromEntries(Object.entries(metadata).map(([k, v]) => [k, metadataValue(v)])), ...evalEvidence(evalGate) },
     idempotencyToken: registrationToken(groupName, request.runId),
   });
 

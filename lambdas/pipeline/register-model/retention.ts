@@ -1,5 +1,5 @@
 /**
- * Retention (ADR section 6): the last N approved model versions stay deployable, so a canary can roll
+ * Retention: the last N approved model versions stay deployable, so a canary can roll
  * back to any of them. This module only *chooses* them; nothing in the pipeline deletes a model
  * version, and the registry port has no delete.
  */

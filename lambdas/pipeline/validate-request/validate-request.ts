@@ -1,6 +1,6 @@
 /**
  * `Validate request`, the pipeline's first state: turns the execution input into the run's
- * ValidatedRequest, or refuses it. The ADR's scope rule (section 1) is enforced here at run time as
+ * ValidatedRequest, or refuses it. The scope rule (never a managed closed model) is enforced here at run time as
  * config/schema.ts enforces it at synth time, with the same family check: a managed closed model
  * ends the execution at once with a message that says what is allowed.
  */
@@ -54,7 +54,7 @@ function familyProblem(family: string): string | undefined {
 
 /**
  * Refuses a managed closed model before anything else is looked at, so that the requester reads the
- * ADR's reason rather than a complaint about some other field of the same request.
+ * scope rule's reason rather than a complaint about some other field of the same request.
  */
 function refuseManagedModel(raw: unknown, settings: PipelineSettings): void {
   if (raw === null || typeof raw !== 'object') return;
@@ -63,7 +63,7 @@ function refuseManagedModel(raw: unknown, settings: PipelineSettings): void {
     throw new RequestRefused(`modelFamily: ${familyProblem(modelFamily)}`);
   }
   // A configured id is trusted even if it happens to contain a marker ("...nova..." in a name);
-  // an unknown id that names a managed model gets the ADR's reason instead of "unknown model".
+  // an unknown id that names a managed model gets the scope rule's reason instead of "unknown model".
   if (typeof targetModelId === 'string' && !settings.targetModels.some((m) => m.id === targetModelId)) {
     const marker = managedMarker(targetModelId);
     if (marker !== undefined) {

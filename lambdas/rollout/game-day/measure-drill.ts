@@ -1,5 +1,5 @@
 /**
- * The game day's measuring steps (ADR section 6: prove automatic reversion within 5 minutes). The
+ * The game day's measuring steps (prove automatic reversion within the bound, 5 minutes by default). The
  * drill forces the canary alarm of a self-canary into ALARM; the alarm Lambda rolls it back and records
  * the breach time (the alarm's state change) and the time 100 % current was verified. These functions
  * read that record: `checkDrillRollback` for the drill's wait loop, `measureDrill` for the result,
@@ -49,7 +49,7 @@ export async function checkDrillRollback(event: DrillEvent, store: Pick<Deployme
 /**
  * Seconds from the breach to the verified rollback, judged against the game-day bound. A rollback the
  * alarm Lambda did not make (the state machine's, without a breach time) fails the drill: it did not
- * exercise the path the ADR asks to prove.
+ * exercise the path a real breach takes.
  *
  * @throws Error when the drill's rollout has no rollback record (the wait loop ended too early).
  */

@@ -2,7 +2,7 @@
  * `Promote candidate`: after the last step baked at 100 %, the candidate becomes the model's current
  * version. The registry marks its package Approved (the human approvals of every step are the
  * approval), the deployment store makes it current and keeps the previous versions deployable (the
- * last `retainApprovedModelVersions`, ADR section 6), and the model's active rollout is released.
+ * last `retainApprovedModelVersions`), and the model's active rollout is released.
  * Every write is idempotent, so a retried state does not promote twice.
  */
 import { z } from 'zod';

@@ -10,8 +10,8 @@
  */
 import { z } from 'zod';
 import { targetModelFamily, type TargetModel } from '../../../config/schema';
-import type { ModelRegistry } from '../../pipeline/register-model/model-registry';
-import { MODEL_METADATA } from '../../pipeline/register-model/model-registry';
+import type { ModelRegistry, RegisteredModelPackage } from '../../pipeline/register-model/model-registry';
+import { EVAL_EVIDENCE_PREFIX, MODEL_METADATA } from '../../pipeline/register-model/model-registry';
 import type { Clock } from '../../pipeline/ports';
 import { canaryAlarmName, type PipelineSettings } from '../../pipeline/settings';
 import { runIdFromExecutionName } from '../../pipeline/validate-request/run-id';
@@ -69,7 +69,7 @@ export function findModel(targetModelId: string, settings: Pick<PipelineSettings
   if (model === undefined) {
     throw new RolloutRefused(`targetModelId: unknown target model "${targetModelId}"; stage ${settings.stage} rolls out only: ${settings.targetModels.map((m) => m.id).join(', ')}`);
   }
-  // The scope rule (ADR section 1) is checked again at run time, as the training pipeline's first state does.
+  // The scope rule (never a managed closed model) is checked again at run time, as the training pipeline's first state does.
   const family = targetModelFamily.safeParse(model.family);
   if (!family.success) throw new RolloutRefused(`target model "${model.id}": ${family.error.issues.map((i) => i.message).join('; ')}`);
   return model;
@@ -81,8 +81,8 @@ function packageCoordinates(arn: string): { group: string; version: number } | u
   return match === null ? undefined : { group: match[1]!, version: Number(match[2]) };
 }
 
-/** Refuses a package that is not a version of the model's group, is rejected, or was registered for another model. */
-async function checkPackage(input: RolloutInput, model: TargetModel, deps: ValidateRolloutDeps): Promise<void> {
+/** Refuses a package that is not a version of the model's group, is rejected, or was registered for another model; returns it. */
+async function checkPackage(input: RolloutInput, model: TargetModel, deps: ValidateRolloutDeps): Promise<RegisteredModelPackage> {
   const group = deps.settings.modelPackageGroups[model.family];
   if (group === undefined) throw new Error(`no model package group is configured for family "${model.family}" in stage ${deps.settings.stage}`);
   const coordinates = packageCoordinates(input.modelPackageArn);
@@ -98,6 +98,32 @@ async function checkPackage(input: RolloutInput, model: TargetModel, deps: Valid
   if (registeredFor !== undefined && registeredFor !== model.id) {
     throw new RolloutRefused(`model package ${input.modelPackageArn} was trained for ${registeredFor}, not for ${model.id}`);
   }
+  return registered;
+}
+
+/**
+ * What the deploy approvals show the approver about the candidate: the eval gate's comparison with
+ * production and the training lineage, as Register model recorded them in the registry. A version
+ * registered some other way says that it carries none, rather than showing nothing.
+ */
+export function evalEvidenceOf(registered: Pick<RegisteredModelPackage, 'metadata'>): Record<string, string> {
+  const evidence = Object.fromEntries(
+    Object.entries(registered.metadata)
+      .filter(([key]) => key.startsWith(EVAL_EVIDENCE_PREFIX))
+      .map(([key, value]) => [key.slice(EVAL_EVIDENCE_PREFIX.length), value]),
+  );
+  if (Object.keys(evidence).length === 0) return { note: 'the registry holds no eval evidence for this version: it was not registered by the training pipeline' };
+  const lineage: Array<[string, string]> = [
+    ['trainingRun', MODEL_METADATA.runId],
+    ['dataset', MODEL_METADATA.datasetId],
+    ['rewardPolicyVersion', MODEL_METADATA.rewardPolicyVersion],
+    ['trainingApprovedBy', MODEL_METADATA.approver],
+  ];
+  for (const [label, key] of lineage) {
+    const value = registered.metadata[key];
+    if (value !== undefined) evidence[label] = value;
+  }
+  return evidence;
 }
 
 /**
@@ -141,7 +167,7 @@ export async function validateRollout(event: unknown, deps: ValidateRolloutDeps)
   const input = parsed.data;
   const { settings } = deps;
   const model = findModel(input.targetModelId, settings);
-  await checkPackage(input, model, deps);
+  const registered = await checkPackage(input, model, deps);
 
   const deployment = await deps.store.getCurrent(model.id);
   if (deployment === undefined) throw new RolloutRefused(`${model.id} has no current version in the deployment store; ${seedHint(model)}`);
@@ -154,7 +180,7 @@ export async function validateRollout(event: unknown, deps: ValidateRolloutDeps)
     servingName: candidateServingName(model, deployment, input.modelPackageVersion),
   };
   const { executionName, executionArn } = envelope.data;
-  const plan = buildPlan({ settings, model, current: deployment.current, candidate, executionName, executionArn, requestedBy: input.requestedBy, now: deps.clock() });
+  const plan = buildPlan({ settings, model, current: deployment.current, candidate, executionName, executionArn, requestedBy: input.requestedBy, now: deps.clock(), evalEvidence: evalEvidenceOf(registered) });
   return claimModel(deps.store, plan);
 }
 
@@ -169,6 +195,8 @@ export interface PlanParts {
   readonly executionArn?: string | undefined;
   readonly requestedBy: string;
   readonly now: Date;
+  /** What the deploy approvals show about the candidate (a rollout's; a drill has none). */
+  readonly evalEvidence?: Record<string, string>;
 }
 
 /** The plan: the rollout id from the execution name, its execution's ARN, steps and bake from the canary settings, the model's alarm. */
@@ -190,6 +218,7 @@ export function buildPlan(parts: PlanParts): RolloutPlan {
     alarmName: canaryAlarmName(settings.stage, model.id),
     requestedBy: parts.requestedBy,
     startedAt: parts.now.toISOString(),
+    ...(parts.evalEvidence === undefined ? {} : { evalEvidence: parts.evalEvidence }),
   });
 }
 

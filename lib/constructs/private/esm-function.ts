@@ -23,7 +23,7 @@ export const ESM_REQUIRE_BANNER = "import { createRequire } from 'module'; const
 /** Lambda's limit on the total size of a function's environment variables (keys and values). */
 export const LAMBDA_ENV_LIMIT_BYTES = 4096;
 
-/** The pinned runtime (ADR: Node.js 22 LTS, the version the handlers and their tests target). */
+/** The pinned runtime (Node.js 22 LTS, the version the handlers and their tests target). */
 export const FUNCTION_RUNTIME = lambda.Runtime.NODEJS_22_X;
 
 /** Options of {@link createEsmFunction}. */
@@ -139,7 +139,7 @@ export function createEsmFunction(scope: Construct, options: EsmFunctionOptions)
 
   Validations.of(fn).acknowledge({
     id: 'AwsSolutions-L1',
-    reason: 'Node.js 22 is pinned deliberately (ADR, DESIGN.md section 9): the handlers, their tests and the local runner target it; runtime upgrades are a reviewed change, not a drift.',
+    reason: 'Node.js 22 is pinned deliberately: the handlers, their tests and the local runner target it; runtime upgrades are a reviewed change, not a drift.',
   });
   return { fn, role, logGroup };
 }

@@ -8,6 +8,10 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { stsCallerArn } from '../../../bin/cli/caller-identity';
 import { runCli } from '../../../bin/cli/main';
 import type { ApprovalRecord } from '../../../lambdas/pipeline/approvals/approval-record';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { prepareLakeDir } from '../../../local/lake-dir';
 import { LocalApprovalStore } from '../../../local/pipeline/local-approval-store';
 import { LocalTaskCallbacks } from '../../../local/pipeline/local-task-callbacks';
 import { TestClock, TOKEN, requestedApproval, tempDir } from './helpers';
@@ -20,12 +24,17 @@ function cli(clock: TestClock, env: NodeJS.ProcessEnv = {}) {
 }
 
 describe('sial approvals --local DIR', () => {
+  /** The lake directory of a local run (what --local names) and its approvals folder. */
+  let lakeDir: string;
   let dir: string;
   let cleanup: () => void;
   let clock: TestClock;
   let store: LocalApprovalStore;
   beforeEach(() => {
-    ({ dir, cleanup } = tempDir());
+    let root: string;
+    ({ dir: root, cleanup } = tempDir());
+    ({ lakeDir, approvalsDir: dir } = prepareLakeDir(join(root, 'lake'), { keep: false }));
+    mkdirSync(dir, { recursive: true });
     clock = new TestClock();
     store = new LocalApprovalStore(dir);
   });
@@ -35,7 +44,7 @@ describe('sial approvals --local DIR', () => {
     const { ref } = await requestedApproval(store, clock);
     clock.advance(90 * 60_000);
     const c = cli(clock);
-    expect(await c.run('approvals', 'list', '--local', dir)).toBe(0);
+    expect(await c.run('approvals', 'list', '--local', lakeDir)).toBe(0);
     expect(c.out[0]).toMatch(/^ID\s+KIND\s+STAGE\s+MODEL\s+RUN\s+REQUESTED BY\s+EXPIRES$/);
     expect(c.out[2]).toContain(ref.approvalId);
     expect(c.out[2]).toContain('train  dev    qwen3-4b');
@@ -43,14 +52,14 @@ describe('sial approvals --local DIR', () => {
     expect(c.out.join('\n')).not.toContain(TOKEN);
 
     const json = cli(clock);
-    expect(await json.run('approvals', 'list', '--local', dir, '--json')).toBe(0);
+    expect(await json.run('approvals', 'list', '--local', lakeDir, '--json')).toBe(0);
     const listed = JSON.parse(json.out.join('\n')) as ApprovalRecord[];
     expect(listed.map((r) => r.approvalId)).toEqual([ref.approvalId]);
     expect(json.out.join('\n')).not.toContain(TOKEN);
 
     const other = cli(clock);
-    expect(await other.run('approvals', 'list', '--local', dir, '--stage', 'prod-eu')).toBe(0);
-    expect(other.out).toEqual([`No approvals are waiting (local store ${dir}).`]);
+    expect(await other.run('approvals', 'list', '--local', lakeDir, '--stage', 'prod-eu')).toBe(0);
+    expect(other.out).toEqual([`No approvals are waiting (local run ${lakeDir}).`]);
   });
 
   it('approve decides as the local OS user and completes the waiting local task', async () => {
@@ -58,16 +67,16 @@ describe('sial approvals --local DIR', () => {
     await callbacks.open(TOKEN);
     const { ref } = await requestedApproval(store, clock);
     const c = cli(clock);
-    expect(await c.run('approvals', 'approve', ref.approvalId, '--local', dir, '--comment', 'ship it')).toBe(0);
+    expect(await c.run('approvals', 'approve', ref.approvalId, '--local', lakeDir, '--comment', 'ship it')).toBe(0);
     expect(c.out[0]).toMatch(new RegExp(`^Approved ${ref.approvalId}: training run for qwen3-4b \\(run run-2026-11-23-a, stage dev\\), as local:`));
     const outcome = await callbacks.outcome(TOKEN);
     expect(outcome?.status).toBe('succeeded');
     expect(JSON.parse(outcome?.status === 'succeeded' ? outcome.output : '{}')).toMatchObject({ decision: 'approved', via: 'cli', comment: 'ship it', approver: expect.stringMatching(/^local:/) });
     // A second decision is refused with who decided.
     const again = cli(clock);
-    expect(await again.run('approvals', 'reject', ref.approvalId, '--local', dir)).toBe(1);
+    expect(await again.run('approvals', 'reject', ref.approvalId, '--local', lakeDir)).toBe(1);
     expect(again.err[0]).toMatch(new RegExp(`^${ref.approvalId} was already approved by local:.* at 2026-11-23 09:00 UTC\\. A decision is final\\.$`));
-    expect(await again.run('approvals', 'list', '--local', dir)).toBe(0);
+    expect(await again.run('approvals', 'list', '--local', lakeDir)).toBe(0);
     expect(again.out.at(-1)).toContain('No approvals are waiting');
   });
 
@@ -76,7 +85,7 @@ describe('sial approvals --local DIR', () => {
     await callbacks.open(TOKEN);
     const { ref } = await requestedApproval(store, clock);
     const c = cli(clock);
-    expect(await c.run('approvals', 'reject', ref.approvalId, '--comment', 'not this week', '--local', dir)).toBe(0);
+    expect(await c.run('approvals', 'reject', ref.approvalId, '--comment', 'not this week', '--local', lakeDir)).toBe(0);
     expect(c.out[1]).toBe('The pipeline has been told and stops.');
     const outcome = await callbacks.outcome(TOKEN);
     expect(outcome).toMatchObject({ status: 'failed', error: 'ApprovalRejected' });
@@ -85,7 +94,7 @@ describe('sial approvals --local DIR', () => {
 
   it('explains unknown, expired and too-late approvals with exit code 1', async () => {
     const c = cli(clock);
-    expect(await c.run('approvals', 'approve', 'train-nope', '--local', dir)).toBe(1);
+    expect(await c.run('approvals', 'approve', 'train-nope', '--local', lakeDir)).toBe(1);
     expect(c.err[0]).toBe('There is no approval train-nope. List the waiting ones with: sial approvals list');
 
     // Requested, but the local engine's wait already timed out.
@@ -93,20 +102,37 @@ describe('sial approvals --local DIR', () => {
     await callbacks.open(TOKEN);
     await callbacks.timeOut(TOKEN);
     const { ref } = await requestedApproval(store, clock);
-    expect(await c.run('approvals', 'approve', ref.approvalId, '--local', dir)).toBe(1);
+    expect(await c.run('approvals', 'approve', ref.approvalId, '--local', lakeDir)).toBe(1);
     expect(c.err.at(-1)).toContain(`Recorded approved for ${ref.approvalId}, but the pipeline was no longer waiting (task-timed-out)`);
 
     const expired = await requestedApproval(store, clock, { expiryHours: 1, token: 'other' });
     clock.advance(3_600_000);
-    expect(await c.run('approvals', 'approve', expired.ref.approvalId, '--local', dir)).toBe(1);
+    expect(await c.run('approvals', 'approve', expired.ref.approvalId, '--local', lakeDir)).toBe(1);
     expect(c.err.at(-1)).toBe(`${expired.ref.approvalId} expired at 2026-11-23 10:00 UTC without a decision; the pipeline stopped waiting.`);
+  });
+
+  it('a folder that is not a local run, or a run that never asked for an approval, is an error (exit 1), not an empty list', async () => {
+    const c = cli(clock);
+    expect(await c.run('approvals', 'list', '--local', dir)).toBe(1);
+    expect(c.err[0]).toBe(`sial approvals: --local ${dir} is not a local lake directory (no .sial-local-lake marker); it is inside the lake directory ${lakeDir}: pass --local ${lakeDir}`);
+    const unmarked = mkdtempSync(join(tmpdir(), 'sial-not-a-lake-'));
+    try {
+      expect(await c.run('approvals', 'list', '--local', unmarked)).toBe(1);
+      expect(c.err.at(-1)).toContain('is not a local lake directory');
+    } finally {
+      rmSync(unmarked, { recursive: true, force: true });
+    }
+    rmSync(dir, { recursive: true });
+    expect(await c.run('approvals', 'list', '--local', lakeDir)).toBe(1);
+    expect(c.err.at(-1)).toBe(`sial approvals: no run in ${lakeDir} has asked for an approval yet (there is no ${dir}); start one with: npm run local -- --lake-dir ${lakeDir}`);
+    expect(c.out).toEqual([]);
   });
 
   it('usage errors exit 2 with the usage', async () => {
     const c = cli(clock);
-    expect(await c.run('approvals', 'approve', '--local', dir)).toBe(2);
+    expect(await c.run('approvals', 'approve', '--local', lakeDir)).toBe(2);
     expect(c.err[0]).toBe('sial approvals: approve needs the approval ID (see: sial approvals list)');
-    expect(await c.run('approvals', 'list', '--local', dir, '--bogus')).toBe(2);
+    expect(await c.run('approvals', 'list', '--local', lakeDir, '--bogus')).toBe(2);
     expect(await c.run('approvals', 'frobnicate')).toBe(2);
     expect(await c.run('approvals', 'list')).toBe(2);
     expect(c.err.join('\n')).toContain(`--table NAME or $${APPROVALS_TABLE_ENV}`);

@@ -1,11 +1,11 @@
 /**
- * The numbers the ADRs agreed (DESIGN.md section 4), as defaults each stage file spreads and may
+ * The governance rules' numbers (docs/governance.md), as defaults each stage file spreads and may
  * override. Changing one here changes every stage that does not override it.
  */
 import type { CanaryConfig, EligibilityConfig, EvalGateConfig, GpuBudgetConfig, TrainingConfig } from './schema';
 
-/** Seed 003: >= 100 positive feedback in 30 days, >= 50 high-quality traces, no training in 7 days. */
-export const ADR_ELIGIBILITY: EligibilityConfig = {
+/** Eligibility: >= 100 positive feedback in 30 days, >= 50 high-quality traces, no training in 7 days. */
+export const DEFAULT_ELIGIBILITY: EligibilityConfig = {
   minPositiveFeedback: 100,
   positiveFeedbackWindowDays: 30,
   minHighQualityTraces: 50,
@@ -13,14 +13,14 @@ export const ADR_ELIGIBILITY: EligibilityConfig = {
   cooldownDays: 7,
 };
 
-/** ADR section 5: 1,000 GPU-hours a month on p5en Spot; alarm at 80 %. */
-export const ADR_GPU_BUDGET: GpuBudgetConfig = { monthlyCeilingGpuHours: 1000, alarmAtFraction: 0.8 };
+/** The GPU budget: 1,000 GPU-hours a month on p5en Spot; alarm at 80 %. */
+export const DEFAULT_GPU_BUDGET: GpuBudgetConfig = { monthlyCeilingGpuHours: 1000, alarmAtFraction: 0.8 };
 
-/** Seed 001 / ADR: faithfulness >= 0.85 and no metric worse than production by more than 1 point. */
-export const ADR_EVAL_GATE: EvalGateConfig = { minFaithfulness: 0.85, maxRegression: 0.01, maxAnswerLengthRatio: 1.3 };
+/** The eval gate: faithfulness >= 0.85 and no metric worse than production by more than 1 point. */
+export const DEFAULT_EVAL_GATE: EvalGateConfig = { minFaithfulness: 0.85, maxRegression: 0.01, maxAnswerLengthRatio: 1.3 };
 
-/** ADR section 6: the last 3 approved model versions stay deployable. */
-export const ADR_RETAIN_APPROVED_MODEL_VERSIONS = 3;
+/** Retention: the last 3 approved model versions stay deployable. */
+export const DEFAULT_RETAIN_APPROVED_MODEL_VERSIONS = 3;
 
 /** One p5en.48xlarge (8 x H200) on Spot, single node: multi-node Batch jobs cannot use Spot. */
 export const P5EN_SPOT_TRAINING: Omit<TrainingConfig, 'baseModelUris' | 'servingImageUri'> = {
@@ -40,10 +40,10 @@ export const P5EN_SPOT_TRAINING: Omit<TrainingConfig, 'baseModelUris' | 'serving
 };
 
 /**
- * ADR sections 5-6: 10 % -> 50 % -> 100 %, roll back on faithfulness -5 points or misroute +10 points;
+ * The canary: 10 % -> 50 % -> 100 %, roll back on faithfulness -5 points or misroute +10 points;
  * the drill's bound is 5 minutes, our target 90 s. High-resolution 10 s periods, 2 of 3 breaching.
  */
-export const ADR_CANARY: CanaryConfig = {
+export const DEFAULT_CANARY: CanaryConfig = {
   stepsPercent: [10, 50, 100],
   bakeSeconds: 1800,
   checkIntervalSeconds: 10,

@@ -1,0 +1,106 @@
+/**
+ * `sial local run`: the loop on this machine, no AWS account. Demo traffic through the gate/score code
+ * into a local Parquet lake, the training pipeline (the synthesized state machine on
+ * aws-local-stepfunctions) up to a registered candidate, then its canary rollout on a simulated target;
+ * or, for the game-day scenario, the drill. Returns what happened; the caller prints the summary and
+ * turns the outcome into the exit code. Options arrive validated (bin/cli/local-run-options.ts).
+ */
+import type { LakeLayout } from '../lake-dir';
+import { runLocalIngest, type LocalIngestSummary } from '../local-ingest';
+import { LocalLake } from '../local-lake';
+import { runLocalTraining, type LocalTrainingResult } from '../local-training';
+import type { Scenario } from '../scenarios';
+import { outcomeOf, type LocalRunOutcome } from './outcome';
+
+export interface LocalRunOptions {
+  readonly stage: string;
+  readonly targetModelId: string;
+  readonly traceCount: number;
+  readonly layout: LakeLayout;
+  readonly scenario: Scenario;
+  readonly autoApprove: boolean;
+  readonly approvalWaitSeconds: number;
+  readonly skipTraining: boolean;
+  readonly trainer: 'simulated' | 'real';
+}
+
+export interface LocalRunReport {
+  readonly options: LocalRunOptions;
+  readonly ingest: LocalIngestSummary;
+  readonly training?: LocalTrainingResult;
+  readonly outcome: LocalRunOutcome;
+}
+
+function table(rows: Record<string, unknown>[]): string {
+  if (rows.length === 0) return '  (none)';
+  const headers = Object.keys(rows[0] as object);
+  const cells = rows.map((r) => headers.map((h) => String(r[h] ?? '')));
+  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? '').length)));
+  const line = (values: string[]) => '  ' + values.map((v, i) => v.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
+}
+
+/** A few lines that show the lake as it is: what each variant scored, and one masked message. */
+async function printLakeGlimpse(lakeDir: string, print: (line: string) => void): Promise<void> {
+  const lake = await LocalLake.open(lakeDir);
+  try {
+    print('Reward and quality per model variant (what the canary alarms compare):');
+    print(
+      table(
+        await lake.query(
+          `SELECT model, model_variant AS variant, count(*) AS traces, round(avg(reward), 3) AS mean_reward,
+                  round(avg(reward_components.groundedness), 3) AS groundedness,
+                  round(avg(CASE WHEN misrouted THEN 1.0 ELSE 0.0 END), 3) AS misroute_rate
+             FROM traces GROUP BY ALL ORDER BY ALL`,
+        ),
+      ),
+    );
+    print('A masked user message from the lake:');
+    print(table(await lake.query(`SELECT trace_id, pii_scanner, pii_entities_masked, input_messages[2].content AS user_message FROM traces WHERE pii_entities_masked > 0 ORDER BY trace_id LIMIT 2`)));
+  } finally {
+    lake.close();
+  }
+}
+
+export async function runLocal(options: LocalRunOptions, print: (line: string) => void): Promise<LocalRunReport> {
+  const { layout, scenario } = options;
+  print(`Self-Improving Agent Loop - local run (stage ${options.stage}, model ${options.targetModelId}, scenario ${scenario.name}; no AWS account used)`);
+  print(`  Scenario ${scenario.name}: ${scenario.description}`);
+  print('  PII scanner: [SIMULATED] Amazon Comprehend (pattern rules + a name heuristic, 20 TPS quota)');
+  print('  Lake:        local Parquet written by DuckDB, same tables and partitions as the Iceberg lake (not Iceberg itself)');
+  print(`  Lake dir:    ${layout.lakeDir}\n`);
+
+  print(`Ingest: ${options.traceCount} demo traces through the gate and score code...`);
+  const ingest = await runLocalIngest({ stage: options.stage, lakeDir: layout.lakeDir, traceCount: options.traceCount, comprehendLatencyMs: 20, comprehendTps: 20 });
+  print(`  ${ingest.recordsIn} records in ${ingest.batches} Firehose-sized batch(es), ${ingest.comprehendCalls} [SIMULATED] Comprehend call(s)`);
+  for (const [language, calls] of ingest.entityDetectorCalls) print(`  [SIMULATED] ${language} named-entity endpoint: ${calls} call(s)`);
+  await printLakeGlimpse(layout.lakeDir, print);
+  print('');
+
+  if (options.skipTraining) return { options, ingest, outcome: outcomeOf({ skippedTraining: true }) };
+
+  if (scenario.gameDay !== true) {
+    print(
+      options.trainer === 'real'
+        ? "AWS Batch p5en Spot: [REAL TRAINER, local CPU] the training image's entrypoint runs the reference GRPO/DPO trainer and evaluator on a tiny model built here (no GPU, a few steps)"
+        : `AWS Batch p5en Spot: [SIMULATED] SimulatedBatch (no container, no GPU; scenario ${scenario.name})`,
+    );
+  }
+  print(`Approvals: ${options.autoApprove ? '[SIMULATED] scripted approver (--auto-approve), deciding as the scenario says' : 'yours, on the local page or the CLI'}\n`);
+  const training = await runLocalTraining({
+    stage: options.stage,
+    layout,
+    targetModelId: options.targetModelId,
+    scenario,
+    autoApprove: options.autoApprove,
+    approvalWaitSeconds: options.approvalWaitSeconds,
+    trainer: options.trainer,
+    print,
+  });
+  const outcome = outcomeOf(
+    scenario.gameDay === true && training.rollout !== undefined
+      ? { drill: training.rollout.result }
+      : { ...(training.run !== undefined ? { training: training.run } : {}), ...(training.rollout !== undefined ? { rollout: training.rollout.result } : {}) },
+  );
+  return { options, ingest, training, outcome };
+}
