@@ -2,11 +2,13 @@
  * `npm run bench -- NAME [options]`: runs one benchmark. Benchmarks print figures and ratios measured
  * side by side in one run; they are never part of `npm test`.
  */
+import { runDatasetBench } from './dataset-bench';
 import { runGateBench } from './gate-bench';
 import { runRollbackBench } from './rollback-bench';
 import { runTrainerBench } from './trainer-bench';
 
 const BENCHES: Record<string, (argv: string[]) => Promise<void>> = {
+  dataset: runDatasetBench,
   gate: runGateBench,
   rollback: runRollbackBench,
   trainer: runTrainerBench,

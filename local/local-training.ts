@@ -7,14 +7,15 @@ import { join } from 'node:path';
 import { loadStageConfig } from '../config';
 import { InMemoryLedger } from '../lambdas/pipeline/budget/in-memory-ledger';
 import type { PipelineInput } from '../lambdas/pipeline/contracts';
-import { pipelineSettingsFromStage } from '../lambdas/pipeline/settings';
+import { pipelineSettingsFromStage, rewardScoringOf } from '../lambdas/pipeline/settings';
 import { FEEDBACK_TABLE, GATE_AUDIT_TABLE, TRACES_TABLE } from '../lambdas/shared/lake-tables';
 import { LocalLake } from './local-lake';
 import { ConsoleNotifier } from './pipeline/console-notifier';
+import { ensureStarterGoldenSet } from './pipeline/local-golden-set';
 import { FsObjectStore } from './pipeline/fs-object-store';
 import { startLocalApprovals } from './pipeline/local-approval-runtime';
 import { LocalModelRegistry, localModelRegistryFile } from './pipeline/local-model-registry';
-import { runLocalPipeline, type LocalPipelineRun } from './pipeline/local-pipeline';
+import { LOCAL_GOLDEN_SETS_URI, runLocalPipeline, type LocalPipelineRun } from './pipeline/local-pipeline';
 import { startScriptedApprover } from './pipeline/scripted-approver';
 import type { SimulatedBatchScenario } from './pipeline/simulated-batch';
 import { synthesizePipeline } from './pipeline/synthesized-pipeline';
@@ -66,7 +67,7 @@ export async function runLocalTraining(options: LocalTrainingOptions): Promise<L
     tracesTable: TRACES_TABLE.name,
     auditTable: GATE_AUDIT_TABLE.name,
     feedbackTable: FEEDBACK_TABLE.name,
-  });
+  }, rewardScoringOf(readRewardPolicy(stage.rewardPolicyVersion)));
   const approvalsDir = join(options.stateDir, 'approvals');
   const notifier = new ConsoleNotifier({ file: join(options.stateDir, 'notifications.jsonl'), print: (text) => print(`[local e-mail] ${text}`) });
   const approvals = await startLocalApprovals({ dir: approvalsDir, expiryHours: stage.approvals.expiryHours, notifier });
@@ -76,6 +77,9 @@ export async function runLocalTraining(options: LocalTrainingOptions): Promise<L
   if (model === undefined) throw new Error(`--model ${options.targetModelId} is not a target model of stage ${stage.stage}: ${stage.targetModels.map((m) => m.id).join(', ')}`);
   const storeRoot = join(options.stateDir, 'objects');
   const store = new FsObjectStore(storeRoot);
+  // Datasets are decontaminated against the target's golden set; a fresh local store gets the starter set.
+  const seeded = ensureStarterGoldenSet(store, LOCAL_GOLDEN_SETS_URI, options.targetModelId);
+  if (seeded !== undefined) print(`Golden set: the starter set ${seeded} copied to ${LOCAL_GOLDEN_SETS_URI}${options.targetModelId}/ (datasets are decontaminated against it)`);
   const realBatch =
     options.trainer === 'real'
       ? new RealBatch({ store, storeRoot, definitions: (ref) => pipeline.jobDefinition(ref), rewardPolicy: readRewardPolicy(stage.rewardPolicyVersion), workDir: join(options.stateDir, 'trainer'), print, python: ensurePythonEnvironment(print) })

@@ -1,4 +1,4 @@
-import { ADR_CANARY, ADR_ELIGIBILITY, ADR_EVAL_GATE, ADR_GPU_BUDGET, ADR_RETAIN_APPROVED_MODEL_VERSIONS, P5EN_SPOT_TRAINING } from '../adr-defaults';
+import { ADR_CANARY, DEFAULT_DATASET, DEFAULT_TABLE_MAINTENANCE, ADR_ELIGIBILITY, ADR_EVAL_GATE, ADR_GPU_BUDGET, ADR_RETAIN_APPROVED_MODEL_VERSIONS, P5EN_SPOT_TRAINING } from '../adr-defaults';
 import type { StageConfig } from '../schema';
 
 /** Production in the KR data boundary (PIPA): Seoul, resources retained. */
@@ -43,8 +43,10 @@ export const prodKr: StageConfig = {
     accessLogRetentionDays: 365,
     delivery: { bufferIntervalSeconds: 300, bufferSizeMiB: 128 },
     processor: { bufferIntervalSeconds: 10, bufferSizeMiB: 3 },
+    tableMaintenance: DEFAULT_TABLE_MAINTENANCE,
   },
   eligibility: ADR_ELIGIBILITY,
+  dataset: DEFAULT_DATASET,
   gpuBudget: ADR_GPU_BUDGET,
   training: {
     ...P5EN_SPOT_TRAINING,

@@ -171,13 +171,15 @@ export class TrainingPipeline extends Construct {
         environment: { ...common, [PIPELINE_ENV.artifactBucket]: artifacts.bucket.bucketName, POWERTOOLS_SERVICE_NAME: 'pipeline-validate-request' },
       },
       buildDataset: {
-        description: 'Build dataset: Athena over the Iceberg lake, GRPO groups and DPO pairs as JSONL with a manifest',
-        // Rows are assembled in memory and hashed; Athena queries may run for minutes (the handler stops them at 10).
-        memorySize: 2048,
+        description: 'Build dataset: Athena UNLOADs GRPO groups and DPO pairs from the Iceberg lake; the function writes the manifest',
+        // No row passes through the function (Athena writes the files, the hash is streamed); queries may run
+        // for minutes (the handler stops them at 10).
+        memorySize: 512,
         timeout: Duration.minutes(15),
         environment: {
           ...common,
           [PIPELINE_ENV.athenaWorkGroup]: this.workGroup.name,
+          [PIPELINE_ENV.goldenSetsUri]: artifacts.uriOf(artifacts.goldenSetsPrefix),
           [SQL_DIR_ENV]: DATASET_SQL_DIR,
           POWERTOOLS_SERVICE_NAME: 'pipeline-build-dataset',
         },
@@ -287,8 +289,11 @@ export class TrainingPipeline extends Construct {
       acknowledgeWildcardResourceToken(roles.buildDataset, objects, `Read-only on the ${table} Iceberg table's data and metadata files, which Firehose commits under generated names.`);
     }
     lake.key.grantDecrypt(roles.buildDataset);
-    artifacts.grantWrite(roles.buildDataset, artifacts.runsPrefix);
-    // Athena writes and reads query results with the caller's permissions.
+    // The engine writes the dataset files (UNLOAD) with this role's permissions: only under runs/*/dataset/,
+    // never another part of a run. The golden sets are read to decontaminate against them.
+    artifacts.grantDatasetWrite(roles.buildDataset);
+    artifacts.grantRead(roles.buildDataset, artifacts.goldenSetsPrefix);
+    // Athena writes and reads query results (and UNLOAD's data manifests) with the caller's permissions.
     artifacts.grantRead(roles.buildDataset, artifacts.queryResultsPrefix);
     artifacts.grantWrite(roles.buildDataset, artifacts.queryResultsPrefix);
 

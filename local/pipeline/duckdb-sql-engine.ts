@@ -4,9 +4,11 @@
  * mapped exactly as the Athena adapter maps them (see SqlValue), so a query that works here returns the
  * same shapes in AWS.
  */
+import { mkdirSync, readdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { DuckDBTypeId, type DuckDBType } from '@duckdb/node-api';
-import type { SqlEngine, SqlParam, SqlQuery, SqlRow, SqlValue } from '../../lambdas/pipeline/dataset/sql-engine';
-import { prepareSql, tablePlaceholders, type SqlDialect } from '../../lambdas/pipeline/dataset/sql-template';
+import type { SqlEngine, SqlParam, SqlQuery, SqlRow, SqlValue, UnloadFormat, UnloadResult } from '../../lambdas/pipeline/dataset/sql-engine';
+import { prepareSql, quoteLiteral, tablePlaceholders, type SqlDialect } from '../../lambdas/pipeline/dataset/sql-template';
 import { floatValue, safeInteger, sqlTimestampToIso } from '../../lambdas/pipeline/dataset/sql-values';
 import type { LocalLake } from '../local-lake';
 
@@ -15,6 +17,23 @@ export const DUCKDB_DIALECT: SqlDialect = {
   ...tablePlaceholders({ traces: 'traces', gate_audit: 'gate_audit', feedback: 'feedback' }),
   transform: 'list_transform',
   json_format: 'json',
+  regexp_split: 'regexp_split_to_array',
+  cardinality: 'len',
+  sequence: 'generate_series',
+  array_join: 'array_to_string',
+  to_utf8: 'encode',
+  // DuckDB's sha256 already returns lower-case hex text; the empty name leaves a parenthesised expression.
+  to_hex: '',
+  message_list_type: 'STRUCT(role VARCHAR, content VARCHAR)[]',
+};
+
+/** Where an s3:// URI lives on this machine (the local object store's mapping). */
+export type LocalPathOf = (uri: string) => string;
+
+/** COPY options per unload format: JSON lines, or the one column as bare lines (no header, no quoting). */
+const COPY_OPTIONS: Record<UnloadFormat, { readonly options: string; readonly extension: string }> = {
+  json: { options: 'FORMAT json', extension: 'jsonl' },
+  text: { options: "FORMAT csv, HEADER false, QUOTE '', ESCAPE ''", extension: 'txt' },
 };
 
 function cellValue(value: unknown, type: DuckDBType, column: string): SqlValue {
@@ -60,16 +79,52 @@ export class DuckDbSqlEngine implements SqlEngine {
   // One DuckDB connection runs one statement at a time; queries queue here instead of interleaving.
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly lake: LocalLake) {}
+  /**
+   * @param lake the local lake the queries read.
+   * @param pathOf maps an unload's s3:// URIs to files (the local object store's `pathOf`); without it
+   *   `unload` is refused.
+   */
+  constructor(
+    private readonly lake: LocalLake,
+    private readonly pathOf?: LocalPathOf,
+  ) {}
 
   query(query: SqlQuery, params: readonly SqlParam[]): Promise<SqlRow[]> {
-    const run = this.queue.then(() => this.run(query, params));
+    return this.enqueue(() => this.run(query, params));
+  }
+
+  unload(query: SqlQuery, params: readonly SqlParam[], prefix: string, format: UnloadFormat): Promise<UnloadResult> {
+    return this.enqueue(() => this.copy(query, params, prefix, format));
+  }
+
+  private enqueue<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work);
     this.queue = run.catch(() => undefined);
     return run;
   }
 
+  /** COPY (query) TO one file under the prefix: DuckDB writes it, in the query's order, in one file. */
+  private async copy(query: SqlQuery, params: readonly SqlParam[], prefix: string, format: UnloadFormat): Promise<UnloadResult> {
+    if (this.pathOf === undefined) throw new Error(`${query.name}: this DuckDbSqlEngine was built without a local path mapping, so it cannot unload`);
+    if (!/^s3:\/\/[^/]+\/.+\/$/.test(prefix)) throw new Error(`${query.name}: unload prefix "${prefix}" must be an s3://bucket/key/ URI ending in /`);
+    const { options, extension } = COPY_OPTIONS[format];
+    const uri = `${prefix}part-00000.${extension}`;
+    const path = this.pathOf(uri);
+    const dir = dirname(path);
+    mkdirSync(dir, { recursive: true });
+    // As Athena's UNLOAD: never write into a prefix that holds anything (a retried build uses a new one).
+    if (readdirSync(dir).length > 0) throw new Error(`${query.name}: unload prefix ${prefix} is not empty`);
+    const text = prepareSql(query.template, DUCKDB_DIALECT, params.length, query.name, query.inline);
+    try {
+      await this.lake.run(`COPY (${text}) TO ${quoteLiteral(path)} (${options})`, params);
+    } catch (error) {
+      throw new Error(`${query.name}: DuckDB COPY failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+    return { files: [uri] };
+  }
+
   private async run(query: SqlQuery, params: readonly SqlParam[]): Promise<SqlRow[]> {
-    const text = prepareSql(query.template, DUCKDB_DIALECT, params.length, query.name);
+    const text = prepareSql(query.template, DUCKDB_DIALECT, params.length, query.name, query.inline);
     let reader;
     try {
       reader = await this.lake.run(text, params);

@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { datasetManifestSchema, type DatasetManifest } from '../../lambdas/pipeline/contracts';
 import { runLocalIngest, type LocalIngestSummary } from '../../local/local-ingest';
 import { LocalLake } from '../../local/local-lake';
 
@@ -103,6 +104,35 @@ describe('npm run local', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('runs twice on one lake with --keep: the re-delivered demo traces change nothing in the dataset', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sial-cli-keep-'));
+    const run = (...extra: string[]): string => execFileSync('npx', ['tsx', 'local/run-local.ts', '--lake-dir', dir, '--auto-approve', ...extra], { encoding: 'utf8', cwd: join(__dirname, '..', '..') });
+    try {
+      const first = run();
+      // The second run ingests the same demo traces again: every kept trace now has two copies in the lake.
+      const second = run('--keep');
+      for (const output of [first, second]) {
+        expect(output).toContain('Pipeline succeeded');
+        expect(output).toContain('Rollout ended: Promoted');
+      }
+      const runsDir = join(dir, 'state', 'objects', 'sial-local-artifacts', 'runs');
+      const manifests = readdirSync(runsDir)
+        .sort()
+        .map((run) => datasetManifestSchema.parse(JSON.parse(readFileSync(join(runsDir, run, 'dataset', 'manifest.json'), 'utf8'))));
+      expect(manifests).toHaveLength(2);
+      const [before, after] = manifests as [DatasetManifest, DatasetManifest];
+      expect(before.counts.duplicateCopies).toBe(0);
+      expect(after.counts.duplicateCopies).toBe(before.counts.rowsInWindow);
+      expect(after.counts.tracesUsed).toBeGreaterThan(0);
+      expect({ ...after.counts, rowsInWindow: 0, duplicateCopies: 0 }).toEqual({ ...before.counts, rowsInWindow: 0, duplicateCopies: 0 });
+      expect(after.contentSha256).toBe(before.contentSha256);
+      // Discards re-delivered are audited twice but counted once.
+      expect(after.counts.discardedByGate).toEqual(before.counts.discardedByGate);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 600_000);
 
   it('runs the real trainer and evaluator through the same state machine with --trainer real, and says so', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sial-cli-real-'));

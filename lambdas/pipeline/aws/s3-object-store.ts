@@ -3,15 +3,17 @@
  * encrypted by the bucket's default encryption (the artifact bucket's KMS key), so no encryption
  * headers are sent here: one place, the bucket, decides.
  */
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { ObjectStore } from '../ports';
+import type { ObjectDigester, ObjectStore } from '../ports';
 import { parseS3Uri } from './s3-uri';
 
 /** Error names S3 gives a GetObject of a key that does not exist. */
 const MISSING_OBJECT_ERRORS: ReadonlySet<string> = new Set(['NoSuchKey', 'NotFound']);
 
 /** Reads and writes UTF-8 text objects in S3. */
-export class S3ObjectStore implements ObjectStore {
+export class S3ObjectStore implements ObjectStore, ObjectDigester {
   constructor(private readonly client: S3Client) {}
 
   async putText(uri: string, body: string, contentType = 'application/json'): Promise<void> {
@@ -34,5 +36,20 @@ export class S3ObjectStore implements ObjectStore {
       if (error instanceof Error && MISSING_OBJECT_ERRORS.has(error.name)) return undefined;
       throw error;
     }
+  }
+
+  /**
+   * sha256 over the objects' bytes, in order, streamed chunk by chunk: a dataset of gigabytes is hashed in
+   * the memory of one chunk.
+   */
+  async sha256Of(uris: readonly string[]): Promise<string> {
+    const hash = createHash('sha256');
+    for (const uri of uris) {
+      const { bucket, key } = parseS3Uri(uri);
+      const response = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      if (response.Body === undefined) continue;
+      for await (const chunk of response.Body as Readable) hash.update(chunk as Buffer);
+    }
+    return hash.digest('hex');
   }
 }

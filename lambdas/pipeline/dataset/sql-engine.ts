@@ -23,6 +23,17 @@ export type SqlRow = Readonly<Record<string, SqlValue>>;
 export interface SqlQuery {
   readonly name: string;
   readonly template: string;
+  /** Values of the query's `{{inline:NAME}}` placeholders, rendered as quoted literals. */
+  readonly inline?: Readonly<Record<string, string>>;
+}
+
+/** How `unload` writes rows: JSON lines (nested values as JSON), or the one column as plain text lines. */
+export type UnloadFormat = 'json' | 'text';
+
+/** What an unload wrote. */
+export interface UnloadResult {
+  /** The files written, as s3:// URIs, in the order their content is read (hashed, concatenated). */
+  readonly files: readonly string[];
 }
 
 /** Runs read-only queries against the lake. */
@@ -35,4 +46,12 @@ export interface SqlEngine {
    * @throws Error when the number of params differs from the `?` markers, a placeholder is unknown, or the query fails.
    */
   query(query: SqlQuery, params: readonly SqlParam[]): Promise<SqlRow[]>;
+  /**
+   * Runs the query and has the engine write its rows as files under `prefix` (an s3:// URI ending in `/`
+   * that holds nothing yet): Athena with UNLOAD, DuckDB with COPY. No row passes through this process.
+   * Athena writes gzip-compressed files (its only choice for JSON and text), DuckDB plain ones; readers
+   * tell them apart by the gzip magic bytes.
+   * @throws Error as `query` does, or when the prefix is not empty.
+   */
+  unload(query: SqlQuery, params: readonly SqlParam[], prefix: string, format: UnloadFormat): Promise<UnloadResult>;
 }
