@@ -142,13 +142,13 @@ export class ArtifactStore extends Construct {
   }
 
   /**
-   * Lets `grantee` write (and read back, to hash) the dataset files of any run and nothing else of a run:
-   * objects under `runs/<runId>/dataset/`. The dataset build's Athena queries write with its permissions,
-   * so this is also the only run folder its UNLOADs can reach.
+   * Lets `grantee` write, read back (to hash) and delete (the build's working tables) the dataset files of
+   * any run and nothing else of a run: objects under `runs/<runId>/dataset/`. The dataset build's Athena
+   * queries write with its permissions, so this is also the only run folder its UNLOAD and CTAS can reach.
    */
   public grantDatasetWrite(grantee: iam.IGrantable): iam.Grant {
     const datasets = this.bucket.arnForObjects(`${RUNS_PREFIX}*/${DATASET_FOLDER}*`);
-    const objects = iam.Grant.addToPrincipal({ grantee, actions: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:GetObject'], resourceArns: [datasets] });
+    const objects = iam.Grant.addToPrincipal({ grantee, actions: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:GetObject', 's3:DeleteObject'], resourceArns: [datasets] });
     const principal = grantee.grantPrincipal;
     if (principal instanceof Construct) {
       acknowledgeWildcardResourceToken(principal, datasets, 'Dataset files of a run only (runs/<runId>/dataset/...): the run id and the files the query engine writes are named at run time.');

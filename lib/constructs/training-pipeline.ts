@@ -18,6 +18,7 @@ import type { SchedulesConfig } from '../../config/schema';
 import { REGISTER_MODEL_ENV } from '../../lambdas/pipeline/register-model/register-model';
 import { PIPELINE_ENV, type PipelineSettings } from '../../lambdas/pipeline/settings';
 import { SQL_DIR_ENV } from '../../lambdas/pipeline/dataset/sql-files';
+import { MATERIALIZED_TABLE_PREFIX } from '../../lambdas/pipeline/dataset/athena-sql-engine';
 import { buildTrainingPipelineDefinition, type TrainingPipelineFunctions } from '../../stepfunctions/training-pipeline';
 import type { Approvals } from './approvals';
 import type { ArtifactStore } from './artifact-store';
@@ -283,6 +284,11 @@ export class TrainingPipeline extends Construct {
       resourceArns: [lake.catalogArn, lake.databaseArn, ...tableNames.map((t) => lake.tableArn(t))],
     });
     iam.Grant.addToPrincipal({ grantee: roles.buildDataset, actions: ['s3:GetBucketLocation', 's3:ListBucket'], resourceArns: [lake.bucket.bucketArn] });
+    // The build materialises its selection once as CTAS tables named sial_build_* in the lake's database
+    // (files under the run's dataset folder), and drops them when it ends.
+    const buildTables = stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${lake.databaseName}/${MATERIALIZED_TABLE_PREFIX}*` });
+    iam.Grant.addToPrincipal({ grantee: roles.buildDataset, actions: ['glue:CreateTable', 'glue:DeleteTable', 'glue:GetTable'], resourceArns: [lake.catalogArn, lake.databaseArn, buildTables] });
+    acknowledgeWildcardResourceToken(roles.buildDataset, buildTables, "The dataset build's own working tables (sial_build_<name>_<hash>), created and dropped within one build; no lake table matches the prefix.");
     for (const table of tableNames) {
       const objects = lake.bucket.arnForObjects(`${lake.tablesPrefix}${table}/*`);
       iam.Grant.addToPrincipal({ grantee: roles.buildDataset, actions: ['s3:GetObject'], resourceArns: [objects] });

@@ -25,7 +25,14 @@ export const DUCKDB_DIALECT: SqlDialect = {
   // DuckDB's sha256 already returns lower-case hex text; the empty name leaves a parenthesised expression.
   to_hex: '',
   message_list_type: 'STRUCT(role VARCHAR, content VARCHAR)[]',
+  slice: 'sial_slice',
 };
+
+/** Macros the DuckDB spelling relies on, created on the lake's connection before the first query. */
+const MACROS = [
+  // Trino's slice(array, start, length); DuckDB's list_slice takes an inclusive end instead.
+  'CREATE OR REPLACE TEMP MACRO sial_slice(l, s, n) AS list_slice(l, s, s + n - 1)',
+];
 
 /** Where an s3:// URI lives on this machine (the local object store's mapping). */
 export type LocalPathOf = (uri: string) => string;
@@ -78,6 +85,9 @@ export class DuckDbSqlEngine implements SqlEngine {
   readonly name = 'duckdb';
   // One DuckDB connection runs one statement at a time; queries queue here instead of interleaving.
   private queue: Promise<unknown> = Promise.resolve();
+  private macrosReady = false;
+  /** Temporary tables made by `materialize`, dropped by `release`. */
+  private readonly materialized = new Set<string>();
 
   /**
    * @param lake the local lake the queries read.
@@ -97,8 +107,36 @@ export class DuckDbSqlEngine implements SqlEngine {
     return this.enqueue(() => this.copy(query, params, prefix, format));
   }
 
+  materialize(name: string, query: SqlQuery, params: readonly SqlParam[], _location: string): Promise<string> {
+    return this.enqueue(async () => {
+      if (!/^[a-z][a-z0-9_]*$/.test(name)) throw new Error(`materialize: "${name}" is not a plain lower-case table name`);
+      const table = `sial_build_${name}`;
+      const text = prepareSql(query.template, DUCKDB_DIALECT, params.length, query.name, query.inline, query.tables);
+      try {
+        await this.lake.run(`CREATE OR REPLACE TEMP TABLE ${table} AS ${text}`, params);
+      } catch (error) {
+        throw new Error(`${query.name}: DuckDB could not materialise ${table}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      }
+      this.materialized.add(table);
+      return table;
+    });
+  }
+
+  release(): Promise<void> {
+    return this.enqueue(async () => {
+      for (const table of this.materialized) await this.lake.run(`DROP TABLE IF EXISTS ${table}`);
+      this.materialized.clear();
+    });
+  }
+
   private enqueue<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(work);
+    const run = this.queue.then(async () => {
+      if (!this.macrosReady) {
+        for (const macro of MACROS) await this.lake.run(macro);
+        this.macrosReady = true;
+      }
+      return work();
+    });
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -114,7 +152,7 @@ export class DuckDbSqlEngine implements SqlEngine {
     mkdirSync(dir, { recursive: true });
     // As Athena's UNLOAD: never write into a prefix that holds anything (a retried build uses a new one).
     if (readdirSync(dir).length > 0) throw new Error(`${query.name}: unload prefix ${prefix} is not empty`);
-    const text = prepareSql(query.template, DUCKDB_DIALECT, params.length, query.name, query.inline);
+    const text = prepareSql(query.template, DUCKDB_DIALECT, params.length, query.name, query.inline, query.tables);
     try {
       await this.lake.run(`COPY (${text}) TO ${quoteLiteral(path)} (${options})`, params);
     } catch (error) {
@@ -124,7 +162,7 @@ export class DuckDbSqlEngine implements SqlEngine {
   }
 
   private async run(query: SqlQuery, params: readonly SqlParam[]): Promise<SqlRow[]> {
-    const text = prepareSql(query.template, DUCKDB_DIALECT, params.length, query.name, query.inline);
+    const text = prepareSql(query.template, DUCKDB_DIALECT, params.length, query.name, query.inline, query.tables);
     let reader;
     try {
       reader = await this.lake.run(text, params);

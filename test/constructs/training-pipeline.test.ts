@@ -90,7 +90,11 @@ describe.each(STAGE_NAMES)('training pipeline of %s', (stage) => {
     expect(JSON.stringify(athena[0]!.Resource)).toContain(`:workgroup/sial-${stage}-dataset-build`);
     expect((resources[workGroup]!.Properties as { Name: string }).Name).toBe(`sial-${stage}-dataset-build`);
     const glue = grants.filter((s) => actionsOf(s).some((a) => a.startsWith('glue:')));
-    expect(actionSet(glue, 'glue')).toEqual(['glue:GetDatabase', 'glue:GetTable']);
+    expect(actionSet(glue, 'glue')).toEqual(['glue:CreateTable', 'glue:DeleteTable', 'glue:GetDatabase', 'glue:GetTable']);
+    // Creating and dropping tables only for its own working tables, never a lake table.
+    const tableWrites = glue.filter((s) => actionsOf(s).includes('glue:DeleteTable'));
+    expect(JSON.stringify(tableWrites.flatMap(resourcesOf))).toContain(`:table/${config.lake.databaseName}/sial_build_*`);
+    expect(JSON.stringify(tableWrites.flatMap(resourcesOf))).not.toMatch(/:table\/[a-z_]+\/(traces|gate_audit|feedback)"/);
     const glueResources = JSON.stringify(glue.flatMap(resourcesOf));
     for (const table of ['traces', 'gate_audit', 'feedback']) expect(glueResources).toContain(`:table/${config.lake.databaseName}/${table}`);
     expect(actionSet(grants, 'glue')).not.toContain('glue:UpdateTable');

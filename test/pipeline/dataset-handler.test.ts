@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-athena';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { loadStageConfig } from '../../config';
 import { datasetManifestSchema, type ValidatedRequest } from '../../lambdas/pipeline/contracts';
@@ -83,6 +83,8 @@ beforeEach(() => {
       attempt = target[1]!;
       return `qe-unload-${target[2]}`;
     }
+    if (text.startsWith('CREATE TABLE')) return 'qe-ctas';
+    if (text.startsWith('DROP TABLE')) return 'qe-drop';
     if (text.includes('AS rows_in_window')) return 'qe-summary';
     if (text.includes('FROM agent_figures')) return 'qe-agents';
     return 'qe-discards';
@@ -118,6 +120,8 @@ beforeEach(() => {
     throw missing;
   });
   s3.on(PutObjectCommand).resolves({});
+  s3.on(ListObjectsV2Command).callsFake((input: { Prefix: string }) => ({ Contents: [{ Key: `${input.Prefix}part-0.parquet` }] }));
+  s3.on(DeleteObjectsCommand).resolves({});
 });
 
 /** A GetObject body: a stream (what the hash reads) with the SDK's transformToString (what getText reads). */
@@ -126,7 +130,7 @@ function sdkStream(text: string): Readable & { transformToString: () => Promise<
 }
 
 describe('Build dataset handler', () => {
-  it('has Athena UNLOAD the files under the run prefix, reads two small summaries and writes only the manifest', async () => {
+  it('has Athena materialise the selection, UNLOAD the files under the run prefix, read two small summaries, release its tables and write only the manifest', async () => {
     const manifest = datasetManifestSchema.parse(await handler({ request }, lambdaContext('build-dataset')));
     expect(manifest.counts).toEqual(expect.objectContaining({ tracesUsed: 2, grpoGroups: 1, grpoCompletions: 2, dpoPairs: 1, duplicateCopies: 1, excludedGoldenOverlap: 1, discardedByGate: { pii: 17 } }));
     expect(manifest.eligibility).toEqual({
@@ -145,17 +149,28 @@ describe('Build dataset handler', () => {
     expect(manifest.decontamination.goldenSet).toBeNull();
 
     const starts = athena.commandCalls(StartQueryExecutionCommand).map((c) => c.args[0].input);
-    expect(starts).toHaveLength(6);
+    expect(starts).toHaveLength(10);
     expect(starts.every((s) => s.WorkGroup === 'sial-prod-eu-pipeline' && s.QueryExecutionContext?.Database === 'sial_prod_eu')).toBe(true);
+    // The heavy selection runs once, as Parquet tables inside the build's own folder.
+    const ctas = starts.filter((s) => s.QueryString?.startsWith('CREATE TABLE'));
+    expect(ctas.map((c) => /^CREATE TABLE "(sial_build_\w+?)_[0-9a-f]{16}" WITH \(format = 'PARQUET', external_location = '([^']+)'\) AS/.exec(c.QueryString!)?.slice(1))).toEqual([
+      ['sial_build_candidates', `s3://${attempt}/work/candidates/`],
+      ['sial_build_members', `s3://${attempt}/work/members/`],
+    ]);
+    // A general target: all-models twice; boundary and the 30-day window are bound where partitions prune.
+    expect(ctas[0]!.ExecutionParameters?.slice(0, 4)).toEqual(["'all-models'", "'all-models'", "'|v1|'", "'v1'"]);
+    expect(ctas[0]!.ExecutionParameters?.slice(-5)).toEqual(["'EU'", "'2026-10-21 03:00:00.000'", "'2026-11-20 03:00:00.000'", "'2026-10-21 03:00:00.000'", "'2026-11-20 03:00:00.000'"]);
     const unloads = starts.filter((s) => s.QueryString?.startsWith('UNLOAD ('));
     expect(unloads.map((u) => /TO '([^']+)' WITH \(format = '(\w+)'\)$/.exec(u.QueryString!)?.slice(1))).toEqual([
       [`s3://${attempt}/grpo/`, 'JSON'],
       [`s3://${attempt}/dpo/`, 'JSON'],
       [`s3://${attempt}/trace-ids/`, 'TEXTFILE'],
     ]);
-    // A general target: all-models twice; boundary and the 30-day window are bound where partitions prune.
-    expect(unloads[0]!.ExecutionParameters?.slice(0, 4)).toEqual(["'all-models'", "'all-models'", "'|v1|'", "'v1'"]);
-    expect(unloads[0]!.ExecutionParameters?.slice(-5)).toEqual(["'EU'", "'2026-10-21 03:00:00.000'", "'2026-11-20 03:00:00.000'", "'2026-10-21 03:00:00.000'", "'2026-11-20 03:00:00.000'"]);
+    expect(unloads.every((u) => u.QueryString!.includes('FROM "sial_build_members_'))).toBe(true);
+    // Released: both tables dropped and their files (rows that are not in the dataset) deleted.
+    expect(starts.filter((s) => s.QueryString?.startsWith('DROP TABLE IF EXISTS "sial_build_'))).toHaveLength(2);
+    const deleted = s3.commandCalls(DeleteObjectsCommand).flatMap((c) => c.args[0].input.Delete?.Objects?.map((o) => o.Key) ?? []);
+    expect(deleted.sort()).toEqual([`${attempt.replace('artifacts-eu/', '')}/work/candidates/part-0.parquet`, `${attempt.replace('artifacts-eu/', '')}/work/members/part-0.parquet`]);
 
     // No dataset row passes through the function: the only object it writes is the manifest.
     const puts = s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input);

@@ -5,7 +5,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadSql, sqlDir, SQL_DIR_ENV, SQL_FILES, withInline } from '../../lambdas/pipeline/dataset/sql-files';
+import { loadSql, sqlDir, SQL_DIR_ENV, SQL_FILES, withInline, withTables } from '../../lambdas/pipeline/dataset/sql-files';
 import { prepareSql, quoteIdentifier, renderSql, type SqlDialect } from '../../lambdas/pipeline/dataset/sql-template';
 import { safeInteger, sqlTimestamp, sqlTimestampToIso } from '../../lambdas/pipeline/dataset/sql-values';
 import { DUCKDB_DIALECT } from '../../local/pipeline/duckdb-sql-engine';
@@ -24,6 +24,7 @@ const TRINO: SqlDialect = {
   to_utf8: 'to_utf8',
   to_hex: 'to_hex',
   message_list_type: 'array(ROW(role VARCHAR, content VARCHAR))',
+  slice: 'slice',
 };
 
 describe('renderSql', () => {
@@ -60,25 +61,32 @@ describe('renderSql', () => {
 });
 
 describe('the query files', () => {
-  it('include one shared selection, so the files, their lineage and the manifest counts read the same rows', () => {
+  it('keep every rule in two shared places: the candidates (materialised once) and the selection over them', () => {
     const shared = readFileSync(join(SOURCE_DIR, 'selection.sql'), 'utf8');
-    for (const name of SQL_FILES.filter((n) => n !== 'gate-discards')) {
+    for (const name of ['members', 'dataset-summary', 'agent-eligibility'] as const) {
       expect(readFileSync(join(SOURCE_DIR, `${name}.sql`), 'utf8')).toContain('WITH {{selection}}');
       expect(loadSql(name, {}).template).toContain(shared);
     }
-    expect(shared).toContain('c.training_scope IN (p.scope_a, p.scope_b)');
+    // The files read only the materialised members: the lineage and the files come from the same rows.
+    for (const name of ['dataset-grpo', 'dataset-dpo', 'dataset-trace-ids'] as const) {
+      const text = readFileSync(join(SOURCE_DIR, `${name}.sql`), 'utf8');
+      expect(text).toContain('FROM {{table:members}}');
+      expect(text).not.toContain('{{traces}}');
+    }
+    expect(readFileSync(join(SOURCE_DIR, 'candidates.sql'), 'utf8')).toContain('c.training_scope IN (p.scope_a, p.scope_b)');
   });
 
   it.each(SQL_FILES)('%s renders for both engines with the same parameters and no placeholder left', (name) => {
-    const query = withInline(loadSql(name, {}), { golden_ngrams: "|it's a gram|" });
-    const trino = renderSql(query.template, TRINO, query.inline);
-    const duck = renderSql(query.template, DUCKDB_DIALECT, query.inline);
+    const query = withTables(withInline(loadSql(name, {}), { golden_ngrams: "|it's a gram|" }), { candidates: 'sial_build_candidates', members: 'sial_build_members' });
+    const trino = renderSql(query.template, TRINO, query.inline, query.tables);
+    const duck = renderSql(query.template, DUCKDB_DIALECT, query.inline, query.tables);
     expect(trino.parameterCount).toBe(duck.parameterCount);
-    expect(trino.parameterCount).toBeGreaterThan(0);
+    // The file queries read only the materialised members; everything else binds its rules.
+    expect(trino.parameterCount > 0).toBe(!['dataset-grpo', 'dataset-dpo', 'dataset-trace-ids'].includes(name));
     for (const text of [trino.text, duck.text]) {
       expect(text).not.toMatch(/\{\{|--|\/\*/);
     }
-    if (name !== 'gate-discards') expect(trino.text).toContain("'|it''s a gram|'");
+    if (name === 'candidates') expect(trino.text).toContain("'|it''s a gram|'");
     // The texts differ only where a placeholder stood.
     const neutral = (t: string): string =>
       t
@@ -90,12 +98,15 @@ describe('the query files', () => {
         .replace(/\barray_to_string\b/g, 'array_join')
         .replace(/\bencode\(/g, 'to_utf8(')
         .replace(/lower\(\(sha256/g, 'lower(to_hex(sha256')
-        .replace(/STRUCT\(role VARCHAR, content VARCHAR\)\[\]/g, 'array(ROW(role VARCHAR, content VARCHAR))');
+        .replace(/STRUCT\(role VARCHAR, content VARCHAR\)\[\]/g, 'array(ROW(role VARCHAR, content VARCHAR))')
+        .replace(/\bsial_slice\(/g, 'slice(');
     expect(neutral(duck.text)).toBe(trino.text);
   });
 
-  it('refuses an inline placeholder without a value', () => {
+  it('refuses an inline or table placeholder without a value', () => {
     expect(() => renderSql('SELECT {{inline:golden_ngrams}}', TRINO)).toThrow('no value for SQL placeholder "{{inline:golden_ngrams}}"');
+    expect(() => renderSql('SELECT * FROM {{table:members}}', TRINO)).toThrow('materialise it first');
+    expect(() => renderSql('SELECT * FROM {{table:members}}', TRINO, {}, { members: 'x"; DROP' })).toThrow('is not a plain SQL identifier');
   });
 });
 

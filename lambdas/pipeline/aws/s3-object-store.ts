@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { ObjectDigester, ObjectStore } from '../ports';
 import { parseS3Uri } from './s3-uri';
 
@@ -51,5 +51,21 @@ export class S3ObjectStore implements ObjectStore, ObjectDigester {
       for await (const chunk of response.Body as Readable) hash.update(chunk as Buffer);
     }
     return hash.digest('hex');
+  }
+
+  /** Deletes every object under the prefix, a page (up to 1,000 keys) at a time. */
+  async deletePrefix(prefixUri: string): Promise<void> {
+    if (!prefixUri.endsWith('/')) throw new Error(`deletePrefix: "${prefixUri}" must end in / (a folder, never a key prefix that could match siblings)`);
+    const { bucket, key } = parseS3Uri(prefixUri);
+    let token: string | undefined;
+    do {
+      const page = await this.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key, ContinuationToken: token }));
+      const keys = (page.Contents ?? []).flatMap((o) => (o.Key === undefined ? [] : [{ Key: o.Key }]));
+      if (keys.length > 0) {
+        const result = await this.client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys, Quiet: true } }));
+        if ((result.Errors ?? []).length > 0) throw new Error(`deletePrefix ${prefixUri}: ${result.Errors!.length} objects were not deleted (first: ${result.Errors![0]!.Key ?? '?'}: ${result.Errors![0]!.Code ?? '?'})`);
+      }
+      token = page.NextContinuationToken;
+    } while (token !== undefined);
   }
 }

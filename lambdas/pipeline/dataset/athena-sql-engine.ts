@@ -12,9 +12,10 @@ import {
   type ColumnInfo,
   type Datum,
 } from '@aws-sdk/client-athena';
+import { createHash } from 'node:crypto';
 import type { Sleep } from '../../shared/ports';
 import type { SqlEngine, SqlParam, SqlQuery, SqlRow, SqlValue, UnloadFormat, UnloadResult } from './sql-engine';
-import { prepareSql, quoteLiteral, tablePlaceholders, type LakeTableNames, type SqlDialect } from './sql-template';
+import { prepareSql, quoteIdentifier, quoteLiteral, tablePlaceholders, type LakeTableNames, type SqlDialect } from './sql-template';
 import { floatValue, safeInteger, sqlTimestampToIso } from './sql-values';
 
 /** Where and how AthenaSqlEngine runs queries. */
@@ -61,6 +62,11 @@ export interface AthenaSqlEngineOptions {
    * lists the files it wrote). Required for `unload`.
    */
   readonly readText?: (uri: string) => Promise<string | undefined>;
+  /**
+   * Deletes every object under an s3:// prefix: the files of a materialised (CTAS) table when the build
+   * releases it. Required for `materialize`.
+   */
+  readonly deletePrefix?: (prefix: string) => Promise<void>;
   /** Called when a query succeeded, e.g. to log its id and the bytes it scanned (Athena bills by them). */
   readonly onQueryCompleted?: (info: AthenaQueryInfo) => void;
 }
@@ -99,7 +105,11 @@ const TRINO_FUNCTIONS: Omit<SqlDialect, 'traces' | 'gate_audit' | 'feedback'> = 
   to_utf8: 'to_utf8',
   to_hex: 'to_hex',
   message_list_type: 'array(ROW(role VARCHAR, content VARCHAR))',
+  slice: 'slice',
 };
+
+/** Name prefix of the tables `materialize` creates in the lake's database (the build's IAM is scoped to it). */
+export const MATERIALIZED_TABLE_PREFIX = 'sial_build_';
 
 /** Athena's limit on a query's text (not adjustable); the inlined golden n-grams count against it. */
 export const MAX_QUERY_BYTES = 262_144;
@@ -190,7 +200,7 @@ export class AthenaSqlEngine implements SqlEngine {
   }
 
   async query(query: SqlQuery, params: readonly SqlParam[]): Promise<SqlRow[]> {
-    const text = prepareSql(query.template, this.dialect, params.length, query.name, query.inline);
+    const text = prepareSql(query.template, this.dialect, params.length, query.name, query.inline, query.tables);
     const id = await this.start(query.name, text, params);
     const stats = await this.waitForSuccess(query.name, id);
     const rows = await this.readRows(query.name, id);
@@ -207,7 +217,7 @@ export class AthenaSqlEngine implements SqlEngine {
     const readText = this.options.readText;
     if (readText === undefined) throw new Error(`${query.name}: AthenaSqlEngine needs readText to unload (it reads the data manifest)`);
     if (!UNLOAD_PREFIX.test(prefix)) throw new Error(`${query.name}: unload prefix "${prefix}" must be an s3://bucket/key/ URI of plain characters ending in /`);
-    const select = prepareSql(query.template, this.dialect, params.length, query.name, query.inline);
+    const select = prepareSql(query.template, this.dialect, params.length, query.name, query.inline, query.tables);
     const text = `UNLOAD (\n${select}\n) TO ${quoteLiteral(prefix)} WITH (format = '${UNLOAD_FORMATS[format]}')`;
     const id = await this.start(query.name, text, params);
     const stats = await this.waitForSuccess(query.name, id);
@@ -223,6 +233,39 @@ export class AthenaSqlEngine implements SqlEngine {
     this.options.onQueryCompleted?.({ name: query.name, queryExecutionId: id, dataScannedBytes: stats.dataScannedBytes, engineExecutionMs: stats.engineExecutionMs, rows: 0 });
     // Athena writes the files in parallel and names them itself; sorted, the list reads the same every time.
     return { files: [...files].sort() };
+  }
+
+  /** CTAS tables made by `materialize` (name and files), dropped by `release`. */
+  private readonly materialized: Array<{ readonly table: string; readonly location: string }> = [];
+
+  /**
+   * CREATE TABLE ... WITH (format = 'PARQUET', external_location) AS query: the rows are computed once and
+   * kept as Parquet under `location`, inside the build's own folder (the only place the build may write).
+   * The table's name is unique to the location, so two builds never share one.
+   */
+  async materialize(name: string, query: SqlQuery, params: readonly SqlParam[], location: string): Promise<string> {
+    if (this.options.deletePrefix === undefined) throw new Error(`${query.name}: AthenaSqlEngine needs deletePrefix to materialise (it removes the table's files afterwards)`);
+    if (!/^[a-z][a-z0-9_]*$/.test(name)) throw new Error(`materialize: "${name}" is not a plain lower-case table name`);
+    if (!UNLOAD_PREFIX.test(location)) throw new Error(`${query.name}: location "${location}" must be an s3://bucket/key/ URI of plain characters ending in /`);
+    const table = `${MATERIALIZED_TABLE_PREFIX}${name}_${createHash('sha256').update(location).digest('hex').slice(0, 16)}`;
+    const select = prepareSql(query.template, this.dialect, params.length, query.name, query.inline, query.tables);
+    const text = `CREATE TABLE ${quoteIdentifier(table)} WITH (format = 'PARQUET', external_location = ${quoteLiteral(location)}) AS\n${select}`;
+    const id = await this.start(query.name, text, params);
+    // Recorded before waiting: a failed CTAS may still have left files, which release removes.
+    this.materialized.push({ table, location });
+    const stats = await this.waitForSuccess(query.name, id);
+    this.options.onQueryCompleted?.({ name: query.name, queryExecutionId: id, dataScannedBytes: stats.dataScannedBytes, engineExecutionMs: stats.engineExecutionMs, rows: 0 });
+    return table;
+  }
+
+  /** Drops the CTAS tables (Glue entries) and deletes their files: they hold rows that are not in the dataset. */
+  async release(): Promise<void> {
+    while (this.materialized.length > 0) {
+      const { table, location } = this.materialized.pop()!;
+      const id = await this.start('release', `DROP TABLE IF EXISTS ${quoteIdentifier(table)}`, []);
+      await this.waitForSuccess('release', id);
+      await this.options.deletePrefix!(location);
+    }
   }
 
   private async start(name: string, text: string, params: readonly SqlParam[]): Promise<string> {

@@ -11,7 +11,7 @@ import { datasetManifestSchema, type DatasetManifest, type ValidatedRequest } fr
 import type { Clock, ObjectDigester, ObjectStore } from '../ports';
 import type { PipelineSettings } from '../settings';
 import { goldenNgrams, ngramsLiteral } from './decontamination';
-import { queryAgentEligibility, queryDatasetSummary, queryDiscardsByGate, unloadDatasetFile, type TraceSelection } from './dataset-queries';
+import { materializeSelection, queryAgentEligibility, queryDatasetSummary, queryDiscardsByGate, unloadDatasetFile, type TraceSelection } from './dataset-queries';
 import type { SqlEngine } from './sql-engine';
 
 /**
@@ -130,15 +130,23 @@ export async function buildDataset(request: ValidatedRequest, deps: BuildDataset
 
   const attempt = attemptPrefix(request.uris.datasetPrefix, startedAt);
   const prefixes = { grpo: `${attempt}grpo/`, dpo: `${attempt}dpo/`, traceIds: `${attempt}trace-ids/` };
-  // Independent queries; an engine may run them at once (DuckDB queues them on its one connection).
-  const [grpo, dpo, traceIds, summary, agents, discardedByGate] = await allSettledOrThrow([
-    unloadDatasetFile(sql, 'grpo', selection, prefixes.grpo),
-    unloadDatasetFile(sql, 'dpo', selection, prefixes.dpo),
-    unloadDatasetFile(sql, 'traceIds', selection, prefixes.traceIds),
-    queryDatasetSummary(sql, selection),
-    queryAgentEligibility(sql, selection),
-    queryDiscardsByGate(sql, selection),
-  ] as const);
+  let outputs;
+  try {
+    // The heavy part once: every file, the lineage and the counts then read the same materialised rows.
+    const tables = await materializeSelection(sql, selection, `${attempt}work/`);
+    // Independent queries; an engine may run them at once (DuckDB queues them on its one connection).
+    outputs = await allSettledOrThrow([
+      unloadDatasetFile(sql, 'grpo', tables, prefixes.grpo),
+      unloadDatasetFile(sql, 'dpo', tables, prefixes.dpo),
+      unloadDatasetFile(sql, 'traceIds', tables, prefixes.traceIds),
+      queryDatasetSummary(sql, selection, tables),
+      queryAgentEligibility(sql, selection, tables),
+      queryDiscardsByGate(sql, selection),
+    ] as const);
+  } finally {
+    await sql.release();
+  }
+  const [grpo, dpo, traceIds, summary, agents, discardedByGate] = outputs;
   const files = { grpo: [...grpo.files], dpo: [...dpo.files], traceIds: [...traceIds.files] };
   const contentSha256 = await store.sha256Of([...files.grpo, ...files.dpo, ...files.traceIds]);
 

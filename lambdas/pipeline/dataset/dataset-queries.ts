@@ -9,7 +9,7 @@ import type { DatasetConfig, EligibilityConfig } from '../../../config/schema';
 import type { TrainingScope } from '../../gate-score/gates/confidentiality-gate';
 import type { RewardScoring } from '../settings';
 import type { SqlEngine, SqlParam, SqlRow, UnloadFormat, UnloadResult } from './sql-engine';
-import { loadSql, withInline, type SqlFileName } from './sql-files';
+import { loadSql, withInline, withTables, type SqlFileName } from './sql-files';
 import { sqlTimestamp } from './sql-values';
 
 /** Which traces a dataset reads and how it scores, cleans and pairs them. */
@@ -39,8 +39,8 @@ export function readableScopes(internalOnly: boolean): readonly [TrainingScope, 
   return internalOnly ? ['all-models', 'internal-only-models'] : ['all-models', 'all-models'];
 }
 
-/** The parameters of sql/selection.sql, in its order (the file lists them). */
-export function selectionParams(s: TraceSelection): SqlParam[] {
+/** The parameters of sql/candidates.sql, in its order (the file lists them). */
+export function candidatesParams(s: TraceSelection): SqlParam[] {
   const [scopeA, scopeB] = readableScopes(s.internalOnly);
   const { weights, feedback } = s.scoring;
   const o = feedback.outcomeScores;
@@ -62,10 +62,6 @@ export function selectionParams(s: TraceSelection): SqlParam[] {
     feedback.qualityShare,
     s.dataset.decontamination.ngramWords,
     s.dataset.decontamination.maxOverlap,
-    s.eligibility.highQualityReward,
-    s.eligibility.minPositiveFeedback,
-    s.eligibility.minHighQualityTraces,
-    s.dpoMinMargin,
     s.boundary,
     sqlTimestamp(s.from),
     sqlTimestamp(s.to),
@@ -74,8 +70,23 @@ export function selectionParams(s: TraceSelection): SqlParam[] {
   ];
 }
 
-function selectionQuery(name: SqlFileName, s: TraceSelection) {
-  return withInline(loadSql(name), { golden_ngrams: s.goldenNgrams });
+/** The parameters of sql/selection.sql (the light selection over the candidates), in its order. */
+export function selectionParams(s: TraceSelection): SqlParam[] {
+  return [s.eligibility.highQualityReward, s.eligibility.minPositiveFeedback, s.eligibility.minHighQualityTraces, s.dpoMinMargin, sqlTimestamp(s.from), sqlTimestamp(s.to)];
+}
+
+/** The tables the build materialised, for `{{table:NAME}}`. */
+export type BuildTables = Readonly<Record<string, string>>;
+
+/**
+ * Materialises the candidates (the heavy part: de-duplication, feedback, re-scoring, decontamination) and
+ * then the group members, under `workPrefix`; returns both tables.
+ */
+export async function materializeSelection(sql: SqlEngine, s: TraceSelection, workPrefix: string): Promise<BuildTables> {
+  const candidatesQuery = withInline(loadSql('candidates'), { golden_ngrams: s.goldenNgrams });
+  const candidates = await sql.materialize('candidates', candidatesQuery, candidatesParams(s), `${workPrefix}candidates/`);
+  const members = await sql.materialize('members', withTables(loadSql('members'), { candidates }), selectionParams(s), `${workPrefix}members/`);
+  return { candidates, members };
 }
 
 function parseRows<T>(schema: z.ZodType<T>, rows: readonly SqlRow[], queryName: string): T[] {
@@ -94,10 +105,10 @@ export const DATASET_FILES = {
 } as const satisfies Record<string, { query: SqlFileName; format: UnloadFormat }>;
 export type DatasetFileKind = keyof typeof DATASET_FILES;
 
-/** Has the engine write one of the dataset's files under `prefix`. */
-export function unloadDatasetFile(sql: SqlEngine, kind: DatasetFileKind, selection: TraceSelection, prefix: string): Promise<UnloadResult> {
+/** Has the engine write one of the dataset's files under `prefix`, from the materialised members. */
+export function unloadDatasetFile(sql: SqlEngine, kind: DatasetFileKind, tables: BuildTables, prefix: string): Promise<UnloadResult> {
   const { query, format } = DATASET_FILES[kind];
-  return sql.unload(selectionQuery(query, selection), selectionParams(selection), prefix, format);
+  return sql.unload(withTables(loadSql(query), tables), [], prefix, format);
 }
 
 const count = z.number().int().nonnegative();
@@ -118,9 +129,9 @@ const summaryRowSchema = z.object({
 export type DatasetSummary = z.output<typeof summaryRowSchema>;
 
 /** The manifest's counts, over the same selection as the files. */
-export async function queryDatasetSummary(sql: SqlEngine, selection: TraceSelection): Promise<DatasetSummary> {
-  const query = selectionQuery('dataset-summary', selection);
-  const rows = await sql.query(query, selectionParams(selection));
+export async function queryDatasetSummary(sql: SqlEngine, selection: TraceSelection, tables: BuildTables): Promise<DatasetSummary> {
+  const query = withTables(loadSql('dataset-summary'), tables);
+  const rows = await sql.query(query, [...selectionParams(selection), selection.boundary, sqlTimestamp(selection.from), sqlTimestamp(selection.to), selection.scoring.version]);
   const [row] = parseRows(summaryRowSchema, rows, query.name);
   if (row === undefined || rows.length !== 1) throw new Error(`${query.name}: expected exactly one row, got ${rows.length}`);
   return row;
@@ -146,8 +157,8 @@ export interface AgentEligibility {
 }
 
 /** Eligibility figures per agent, sorted by agent id. */
-export async function queryAgentEligibility(sql: SqlEngine, selection: TraceSelection): Promise<AgentEligibility[]> {
-  const query = selectionQuery('agent-eligibility', selection);
+export async function queryAgentEligibility(sql: SqlEngine, selection: TraceSelection, tables: BuildTables): Promise<AgentEligibility[]> {
+  const query = withTables(loadSql('agent-eligibility'), tables);
   const rows = parseRows(agentRowSchema, await sql.query(query, selectionParams(selection)), query.name);
   return rows
     .map((r) => ({ agentId: r.agent_id, positiveFeedback: r.positive_feedback, highQualityTraces: r.high_quality, eligible: r.eligible }))

@@ -32,6 +32,8 @@ const sql = new AthenaSqlEngine(tracer.captureAWSv3Client(new AthenaClient({})),
   timeoutMs: 10 * 60 * 1000,
   // UNLOAD's data manifest (the list of files it wrote) is read from the workgroup's result location.
   readText: (uri) => store.getText(uri),
+  // The build's materialised tables hold rows that are not in the dataset: their files go when it ends.
+  deletePrefix: (prefix) => store.deletePrefix(prefix),
   onQueryCompleted: (info) => logger.info('athena query completed', { ...info }),
 });
 const eventSchema = z.strictObject({ request: validatedRequestSchema });

@@ -25,6 +25,8 @@ export interface SqlQuery {
   readonly template: string;
   /** Values of the query's `{{inline:NAME}}` placeholders, rendered as quoted literals. */
   readonly inline?: Readonly<Record<string, string>>;
+  /** Tables of the query's `{{table:NAME}}` placeholders (from `materialize`), rendered as identifiers. */
+  readonly tables?: Readonly<Record<string, string>>;
 }
 
 /** How `unload` writes rows: JSON lines (nested values as JSON), or the one column as plain text lines. */
@@ -54,4 +56,13 @@ export interface SqlEngine {
    * @throws Error as `query` does, or when the prefix is not empty.
    */
   unload(query: SqlQuery, params: readonly SqlParam[], prefix: string, format: UnloadFormat): Promise<UnloadResult>;
+  /**
+   * Runs the query once and keeps its rows as a table for this build's later queries (the heavy part of
+   * the build is computed once, and every file and count reads the same rows). DuckDB: a temporary table;
+   * Athena: a CTAS table in Parquet under `location` (inside the build's own folder). Returns the table's
+   * name for `{{table:NAME}}`.
+   */
+  materialize(name: string, query: SqlQuery, params: readonly SqlParam[], location: string): Promise<string>;
+  /** Drops what `materialize` made (Athena: the Glue table and its files). Safe to call more than once. */
+  release(): Promise<void>;
 }

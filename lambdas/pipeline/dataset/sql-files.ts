@@ -11,7 +11,7 @@ import type { SqlQuery } from './sql-engine';
 export const SQL_DIR_ENV = 'SIAL_SQL_DIR';
 
 /** Every query file; a fixed list, so a name can never walk out of the folder. */
-export const SQL_FILES = ['dataset-grpo', 'dataset-dpo', 'dataset-trace-ids', 'dataset-summary', 'agent-eligibility', 'gate-discards'] as const;
+export const SQL_FILES = ['candidates', 'members', 'dataset-grpo', 'dataset-dpo', 'dataset-trace-ids', 'dataset-summary', 'agent-eligibility', 'gate-discards'] as const;
 
 /**
  * Shared query text a file includes with `{{NAME}}` (before the dialect's placeholders are rendered), so a
@@ -47,6 +47,11 @@ export function loadSql(name: SqlFileName, env: NodeJS.ProcessEnv = process.env)
     cache.set(path, query);
   }
   return query;
+}
+
+/** The query with the tables of its `{{table:NAME}}` placeholders (see sql-template.ts). */
+export function withTables(query: SqlQuery, tables: Readonly<Record<string, string>>): SqlQuery {
+  return { ...query, tables: { ...query.tables, ...tables } };
 }
 
 /** The query with values for its `{{inline:NAME}}` placeholders (see sql-template.ts). */

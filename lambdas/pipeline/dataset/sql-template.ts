@@ -18,6 +18,10 @@
  * | `{{to_hex}}`      | `to_hex`                | (nothing)             | Trino's sha256 gives bytes, DuckDB's hex text: `lower({{to_hex}}(sha256(...)))` is hex in both |
  * | `{{message_list_type}}` | `array(ROW(role VARCHAR, content VARCHAR))` | `STRUCT(role VARCHAR, content VARCHAR)[]` | the two spell array types differently |
  *
+ * `{{table:NAME}}` is a table the build materialised earlier (`SqlEngine.materialize`), a quoted identifier.
+ * `{{slice}}` is Trino's `slice(array, start, length)`; DuckDB gets a macro of that meaning
+ * (`list_slice` takes an end, not a length).
+ *
  * `{{inline:NAME}}` is a value the caller supplies for one query (sql-files `withInline`), rendered as a
  * quoted string literal with its quotes doubled, exactly as Athena's parameters are: used where a value
  * is longer than a bound parameter may be on Athena (the golden set's n-grams).
@@ -41,6 +45,7 @@ export const SQL_PLACEHOLDERS = [
   'to_utf8',
   'to_hex',
   'message_list_type',
+  'slice',
 ] as const;
 export type SqlPlaceholder = (typeof SQL_PLACEHOLDERS)[number];
 
@@ -102,7 +107,12 @@ function endOfQuoted(text: string, start: number, quote: string): number {
  * Substitutes the placeholders, removes comments and counts the parameters.
  * @throws Error on an unknown placeholder, an unterminated literal or comment.
  */
-export function renderSql(template: string, dialect: SqlDialect, inline: Readonly<Record<string, string>> = {}): RenderedSql {
+export function renderSql(
+  template: string,
+  dialect: SqlDialect,
+  inline: Readonly<Record<string, string>> = {},
+  tables: Readonly<Record<string, string>> = {},
+): RenderedSql {
   let out = '';
   let parameterCount = 0;
   let i = 0;
@@ -124,6 +134,13 @@ export function renderSql(template: string, dialect: SqlDialect, inline: Readonl
     } else if (c === '{' && next === '{') {
       const close = template.indexOf('}}', i + 2);
       const name = close === -1 ? '' : template.slice(i + 2, close);
+      if (name.startsWith('table:')) {
+        const table = tables[name.slice('table:'.length)];
+        if (table === undefined) throw new Error(`no table for SQL placeholder "{{${name}}}" at offset ${i}: materialise it first`);
+        out += quoteIdentifier(table);
+        i = close + 2;
+        continue;
+      }
       if (name.startsWith('inline:')) {
         const value = inline[name.slice('inline:'.length)];
         if (value === undefined) throw new Error(`no value for SQL placeholder "{{${name}}}" at offset ${i}`);
@@ -155,8 +172,15 @@ export function renderSql(template: string, dialect: SqlDialect, inline: Readonl
  * Renders `template` for a dialect and checks that `parameterCount` values will bind it.
  * @throws Error naming `queryName` when the counts differ.
  */
-export function prepareSql(template: string, dialect: SqlDialect, parameterCount: number, queryName = 'query', inline: Readonly<Record<string, string>> = {}): string {
-  const rendered = renderSql(template, dialect, inline);
+export function prepareSql(
+  template: string,
+  dialect: SqlDialect,
+  parameterCount: number,
+  queryName = 'query',
+  inline: Readonly<Record<string, string>> = {},
+  tables: Readonly<Record<string, string>> = {},
+): string {
+  const rendered = renderSql(template, dialect, inline, tables);
   if (rendered.parameterCount !== parameterCount) {
     throw new Error(`${queryName} has ${rendered.parameterCount} ? parameters but ${parameterCount} values were given`);
   }

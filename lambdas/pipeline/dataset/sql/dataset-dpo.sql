@@ -2,8 +2,7 @@
 -- best and worst rewards differ by at least the stage's margin; the best is chosen over the worst. Format:
 --   {"group_id", "agent_id", "prompt": [...], "contexts": [...], "chosen": [{"role": "assistant", "content"}],
 --    "rejected": [...], "chosen_trace_id", "rejected_trace_id", "chosen_reward", "rejected_reward"}
--- Parameters: those of the selection (selection.sql).
-WITH {{selection}}
+-- No parameters: it reads the materialised members.
 SELECT
   c.group_id,
   c.agent_id,
@@ -15,8 +14,8 @@ SELECT
   r.trace_id AS rejected_trace_id,
   c.final_reward AS chosen_reward,
   r.final_reward AS rejected_reward
-FROM members c
-JOIN members r ON r.agent_id = c.agent_id AND r.group_id = c.group_id AND r.worst_rank = 1
+FROM {{table:members}} c
+JOIN {{table:members}} r ON r.agent_id = c.agent_id AND r.group_id = c.group_id AND r.worst_rank = 1
 WHERE c.best_rank = 1
   AND c.pairable
 ORDER BY c.agent_id, c.group_id

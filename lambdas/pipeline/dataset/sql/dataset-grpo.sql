@@ -4,8 +4,7 @@
 --    "completions": [{"trace_id", "reward", "completion": [{"role": "assistant", "content"}],
 --                     "reward_components": {"feedback", "errors", "latency", "groundedness", "judge"},
 --                     "reward_policy_version", "late_feedback"}...]}
--- Completions best first (reward, then trace id). Parameters: those of the selection (selection.sql).
-WITH {{selection}}
+-- Completions best first (reward, then trace id). No parameters: it reads the materialised members.
 SELECT
   group_id,
   agent_id,
@@ -23,6 +22,6 @@ SELECT
     ) AS ROW(trace_id VARCHAR, reward DOUBLE, completion {{message_list_type}}, reward_components ROW(feedback DOUBLE, errors DOUBLE, latency DOUBLE, groundedness DOUBLE, judge DOUBLE), reward_policy_version VARCHAR, late_feedback BOOLEAN))
     ORDER BY final_reward DESC, trace_id ASC
   ) AS completions
-FROM members
+FROM {{table:members}}
 GROUP BY agent_id, group_id
 ORDER BY agent_id, group_id
