@@ -3,6 +3,7 @@
  * side by side in one run; they are never part of `npm test`. `--help` after a name prints that
  * benchmark's options without running it (nor installing anything it needs).
  */
+import { runDatasetBench } from './dataset-bench';
 import { runGateBench } from './gate-bench';
 import { runJudgeBench } from './judge-bench';
 import { runRollbackBench } from './rollback-bench';
@@ -14,6 +15,14 @@ interface Bench {
 }
 
 const BENCHES: Record<string, Bench> = {
+  dataset: {
+    run: runDatasetBench,
+    usage: `npm run bench -- dataset [--sizes 100000,1000000] [--no-baseline]
+
+Builds the dataset from local lakes of synthetic traces (--sizes, comma-separated) with the shipped SQL
+on DuckDB, beside the former in-memory build on the same lake (left out with --no-baseline): wall time,
+traces/s and memory growth.`,
+  },
   gate: {
     run: runGateBench,
     usage: `npm run bench -- gate [--latency-ms 50] [--tps 20] [--buffer-mb 3] [--cpu-seconds 5]

@@ -2,7 +2,29 @@
  * The governance rules' numbers (docs/governance.md), as defaults each stage file spreads and may
  * override. Changing one here changes every stage that does not override it.
  */
-import type { CanaryConfig, EligibilityConfig, EvalGateConfig, GpuBudgetConfig, TrainingConfig } from './schema';
+import type { CanaryConfig, DatasetConfig, EligibilityConfig, EvalGateConfig, GpuBudgetConfig, TableMaintenanceConfig, TrainingConfig } from './schema';
+
+/**
+ * The dataset build's defaults: only the v1 reward policy so far; DPO pairs need a reward margin of 0.2
+ * (below it a difference is mostly latency jitter and groundedness-estimator noise); a trace whose prompt
+ * shares half or more of its 8-word n-grams with the golden set is excluded.
+ */
+export const DEFAULT_DATASET: DatasetConfig = {
+  acceptedRewardPolicyVersions: ['v1'],
+  dpoMinRewardMargin: 0.2,
+  decontamination: { ngramWords: 8, maxOverlap: 0.5 },
+};
+
+/**
+ * Iceberg maintenance: compaction on; snapshots older than 5 days expire (at least 10 kept) and take
+ * their unreferenced files with them, so an erased row is physically gone well inside 30 days; files no
+ * snapshot references are deleted after 3 days.
+ */
+export const DEFAULT_TABLE_MAINTENANCE: TableMaintenanceConfig = {
+  compaction: true,
+  snapshotRetention: { enabled: true, retentionDays: 5, minSnapshotsToKeep: 10, cleanExpiredFiles: true },
+  orphanFileDeletion: { enabled: true, orphanFileRetentionDays: 3 },
+};
 
 /** Eligibility: >= 100 positive feedback in 30 days, >= 50 high-quality traces, no training in 7 days. */
 export const DEFAULT_ELIGIBILITY: EligibilityConfig = {

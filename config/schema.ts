@@ -283,6 +283,47 @@ export const piiSchema = z
     });
   });
 
+/**
+ * How the dataset build selects, pairs and cleans training data (docs/decisions.md, "Dataset build").
+ */
+export const datasetSchema = z.strictObject({
+  /**
+   * Reward-policy versions whose rows a dataset reads. Rows of an accepted older version are re-scored:
+   * their stored components are re-weighted under the current policy (with late feedback folded in), so
+   * a policy change does not empty the dataset. Must include the stage's `rewardPolicyVersion`.
+   */
+  acceptedRewardPolicyVersions: z.array(z.string().regex(/^[a-z0-9][a-z0-9.-]*$/)).min(1),
+  /** Smallest reward difference between the chosen and the rejected answer of a DPO pair. */
+  dpoMinRewardMargin: z.number().gt(0).max(1),
+  /** Decontamination against the target's golden set: word n-grams of the prompt's user text. */
+  decontamination: z.strictObject({
+    /** Words per n-gram (a prompt shorter than this is compared whole). */
+    ngramWords: z.number().int().min(3).max(50),
+    /** A trace is excluded when at least this share of its prompt's n-grams occur in the golden set. */
+    maxOverlap: z.number().gt(0).max(1),
+  }),
+});
+
+/** Iceberg maintenance by Glue table optimizers, for every lake table. */
+export const tableMaintenanceSchema = z.strictObject({
+  /** Compaction: small files rewritten into larger ones. */
+  compaction: z.boolean(),
+  /** Snapshot retention: older snapshots expire (erasure needs them gone: keep this well under 30 days). */
+  snapshotRetention: z.strictObject({
+    enabled: z.boolean(),
+    retentionDays: z.number().int().min(1).max(30),
+    /** Snapshots kept whatever their age. */
+    minSnapshotsToKeep: z.number().int().min(1),
+    /** Delete data files no longer referenced by a kept snapshot when snapshots expire. */
+    cleanExpiredFiles: z.boolean(),
+  }),
+  /** Orphan-file deletion: files no snapshot references (failed writes), older than this many days. */
+  orphanFileDeletion: z.strictObject({
+    enabled: z.boolean(),
+    orphanFileRetentionDays: z.number().int().min(1).max(30),
+  }),
+});
+
 export const lakeSchema = z.strictObject({
   /** Glue database name (a logical name; Glue requires lower case). */
   databaseName: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'must be lower-case letters, digits and underscores'),
@@ -300,6 +341,8 @@ export const lakeSchema = z.strictObject({
     bufferIntervalSeconds: z.number().int().min(0).max(900),
     bufferSizeMiB: z.number().min(0.2).max(3),
   }),
+  /** Glue table optimizers on every lake table (compaction, snapshot expiry, orphan files). */
+  tableMaintenance: tableMaintenanceSchema,
 });
 
 const cronExpression = z.string().regex(/^(cron|rate)\(.+\)$/, 'must be an EventBridge Scheduler expression such as cron(0 3 ? * MON *)');
@@ -422,6 +465,7 @@ export const stageConfigSchema = z.strictObject({
   pii: piiSchema,
   lake: lakeSchema,
   eligibility: eligibilitySchema,
+  dataset: datasetSchema,
   gpuBudget: gpuBudgetSchema,
   training: trainingSchema,
   evalGate: evalGateSchema,
@@ -438,6 +482,8 @@ export type StageConfig = z.infer<typeof stageConfigSchema>;
 export type PiiConfig = z.infer<typeof piiSchema>;
 export type LakeConfig = z.infer<typeof lakeSchema>;
 export type EligibilityConfig = z.infer<typeof eligibilitySchema>;
+export type DatasetConfig = z.infer<typeof datasetSchema>;
+export type TableMaintenanceConfig = z.infer<typeof tableMaintenanceSchema>;
 export type GpuBudgetConfig = z.infer<typeof gpuBudgetSchema>;
 export type TrainingConfig = z.infer<typeof trainingSchema>;
 export type EvalGateConfig = z.infer<typeof evalGateSchema>;

@@ -109,7 +109,8 @@ export function generateDemoRecords(options: DemoOptions): DemoRecord[] {
     const trace = {
       trace_id: `demo-${String(i).padStart(5, '0')}`,
       timestamp: new Date(start.getTime() + i * 7_000).toISOString(),
-      agent_id: pick(random, ['rag-qa-agent', 'rag-qa-agent', 'code-reviewer', 'support-bot']),
+      // Most traffic is the RAG agent's, so it alone meets the per-agent eligibility rule in a demo run.
+      agent_id: pick(random, ['rag-qa-agent', 'rag-qa-agent', 'rag-qa-agent', 'code-reviewer', 'support-bot']),
       request_id: `req-demo-${i}`,
       // Not drawn from `random`, so the rest of the batch is the same as without session ids.
       session_id: i % 3 === 0 ? `whatsapp:+1415555${String(1000 + Math.floor(i / 3) % 100)}` : `web-session-${Math.floor(i / 4)}`,

@@ -9,7 +9,7 @@ import type { StageConfig, TargetModel } from '../config/schema';
 import { InMemoryLedger } from '../lambdas/pipeline/budget/in-memory-ledger';
 import type { GpuRunRecord } from '../lambdas/pipeline/budget/ledger';
 import type { PipelineInput } from '../lambdas/pipeline/contracts';
-import { pipelineSettingsFromStage, type PipelineSettings } from '../lambdas/pipeline/settings';
+import { pipelineSettingsFromStage, rewardScoringOf, type PipelineSettings } from '../lambdas/pipeline/settings';
 import { FEEDBACK_TABLE, GATE_AUDIT_TABLE, TRACES_TABLE } from '../lambdas/shared/lake-tables';
 import { readRewardPolicy } from '../config/reward-policies/read';
 import type { LakeLayout } from './lake-dir';
@@ -17,9 +17,10 @@ import { LocalLake } from './local-lake';
 import { runLocalGameDayStage, runLocalRolloutStage, seedLocalProduction, type LocalRolloutOutcome } from './local-rollout-run';
 import { ConsoleNotifier } from './pipeline/console-notifier';
 import { FsObjectStore } from './pipeline/fs-object-store';
+import { ensureStarterGoldenSet } from './pipeline/local-golden-set';
 import { startLocalApprovals } from './pipeline/local-approval-runtime';
 import { LocalModelRegistry } from './pipeline/local-model-registry';
-import { runLocalPipeline, type LocalPipelineRun } from './pipeline/local-pipeline';
+import { LOCAL_GOLDEN_SETS_URI, runLocalPipeline, type LocalPipelineRun } from './pipeline/local-pipeline';
 import { RealBatch, ensurePythonEnvironment } from './pipeline/real-batch';
 import { startScriptedApprover } from './pipeline/scripted-approver';
 import { synthesizePipeline } from './pipeline/synthesized-pipeline';
@@ -76,7 +77,7 @@ function settingsOf(stage: StageConfig): PipelineSettings {
     tracesTable: TRACES_TABLE.name,
     auditTable: GATE_AUDIT_TABLE.name,
     feedbackTable: FEEDBACK_TABLE.name,
-  });
+  }, rewardScoringOf(readRewardPolicy(stage.rewardPolicyVersion)));
 }
 
 /** Prints a notification: in full when a person must act on it (the link), else its subject. */
@@ -122,6 +123,9 @@ export async function runLocalTraining(options: LocalTrainingOptions): Promise<L
   const approvals = await startLocalApprovals({ dir: layout.approvalsDir, expiryHours: stage.approvals.expiryHours, notifier });
   const approver = options.autoApprove ? startScriptedApprover(approvals, scenario.autoApprove) : undefined;
   const store = new FsObjectStore(layout.objectsDir);
+  // Datasets are decontaminated against the target's golden set; a fresh local store gets the starter set.
+  const seeded = ensureStarterGoldenSet(store, LOCAL_GOLDEN_SETS_URI, model.id);
+  if (seeded !== undefined) print(`Golden set: the starter set ${seeded} copied to ${LOCAL_GOLDEN_SETS_URI}${model.id}/ (datasets are decontaminated against it)`);
   const registry = new LocalModelRegistry(layout.registryFile);
   const pipeline = synthesizePipeline(stage);
   const ledger = new InMemoryLedger();

@@ -65,7 +65,7 @@ validate_common() {
 }
 
 validate_train() {
-  require_s3 SIAL_DATASET_URI object
+  require_s3 SIAL_DATASET_URI prefix
   require_s3 SIAL_MANIFEST_URI object
   require_s3 SIAL_BASE_MODEL_URI any
   require_s3 SIAL_CHECKPOINT_URI prefix

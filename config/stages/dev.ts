@@ -1,4 +1,4 @@
-import { DEFAULT_CANARY, DEFAULT_ELIGIBILITY, DEFAULT_EVAL_GATE, DEFAULT_GPU_BUDGET, DEFAULT_RETAIN_APPROVED_MODEL_VERSIONS, P5EN_SPOT_TRAINING } from '../governance-defaults';
+import { DEFAULT_CANARY, DEFAULT_DATASET, DEFAULT_TABLE_MAINTENANCE, DEFAULT_ELIGIBILITY, DEFAULT_EVAL_GATE, DEFAULT_GPU_BUDGET, DEFAULT_RETAIN_APPROVED_MODEL_VERSIONS, P5EN_SPOT_TRAINING } from '../governance-defaults';
 import type { StageConfig } from '../schema';
 
 /** Development stage: US boundary, resources destroyed with the stack, small buffers for fast feedback. */
@@ -33,8 +33,10 @@ export const dev: StageConfig = {
     accessLogRetentionDays: 30,
     delivery: { bufferIntervalSeconds: 60, bufferSizeMiB: 64 },
     processor: { bufferIntervalSeconds: 10, bufferSizeMiB: 3 },
+    tableMaintenance: DEFAULT_TABLE_MAINTENANCE,
   },
   eligibility: DEFAULT_ELIGIBILITY,
+  dataset: DEFAULT_DATASET,
   gpuBudget: { ...DEFAULT_GPU_BUDGET, monthlyCeilingGpuHours: 100 },
   training: {
     ...P5EN_SPOT_TRAINING,

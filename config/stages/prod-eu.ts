@@ -1,4 +1,4 @@
-import { DEFAULT_CANARY, DEFAULT_ELIGIBILITY, DEFAULT_EVAL_GATE, DEFAULT_GPU_BUDGET, DEFAULT_RETAIN_APPROVED_MODEL_VERSIONS, P5EN_SPOT_TRAINING } from '../governance-defaults';
+import { DEFAULT_CANARY, DEFAULT_DATASET, DEFAULT_TABLE_MAINTENANCE, DEFAULT_ELIGIBILITY, DEFAULT_EVAL_GATE, DEFAULT_GPU_BUDGET, DEFAULT_RETAIN_APPROVED_MODEL_VERSIONS, P5EN_SPOT_TRAINING } from '../governance-defaults';
 import type { StageConfig } from '../schema';
 
 /** Production in the EU data boundary (GDPR): Frankfurt, resources retained. */
@@ -32,8 +32,10 @@ export const prodEu: StageConfig = {
     accessLogRetentionDays: 365,
     delivery: { bufferIntervalSeconds: 300, bufferSizeMiB: 128 },
     processor: { bufferIntervalSeconds: 10, bufferSizeMiB: 3 },
+    tableMaintenance: DEFAULT_TABLE_MAINTENANCE,
   },
   eligibility: DEFAULT_ELIGIBILITY,
+  dataset: DEFAULT_DATASET,
   gpuBudget: DEFAULT_GPU_BUDGET,
   training: {
     ...P5EN_SPOT_TRAINING,

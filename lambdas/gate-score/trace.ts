@@ -42,7 +42,7 @@ export const toolCallSchema = z.strictObject({
 
 export const feedbackSchema = z.strictObject({
   outcome: z.enum(FEEDBACK_OUTCOMES).optional(),
-  /** Explicit quality rating, 0-10 (seed 002). */
+  /** Explicit quality rating, 0-10. */
   quality: z.number().min(0).max(10).optional(),
 });
 

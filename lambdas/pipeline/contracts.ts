@@ -59,31 +59,73 @@ export const datasetManifestSchema = z.strictObject({
   datasetId: id,
   boundary: z.enum(DATA_BOUNDARIES),
   targetModelId: z.string(),
+  /** The policy the rewards are under (rows of older accepted versions are re-scored under it). */
   rewardPolicyVersion: z.string(),
+  /** Policy versions whose rows were read (re-scored); rows of any other version are counted, not read. */
+  acceptedRewardPolicyVersions: z.array(z.string()).min(1),
   createdAt: isoInstant,
   /** Inclusive window of trace timestamps the dataset was built from. */
   window: z.strictObject({ from: isoInstant, to: isoInstant }),
   manifestUri: s3Uri,
+  /** Folders (ending in /) the engine wrote each file set into; `files` lists the files. */
   grpoUri: s3Uri,
   dpoUri: s3Uri,
   /** One trace id per line: every trace whose content is in the dataset (erasure lineage). */
   traceIdsUri: s3Uri,
-  /** sha256 over the GRPO JSONL, then the DPO JSONL, then the trace-id list, hex. */
+  /**
+   * The files in each folder, in the order they are read. Athena writes gzip-compressed parts (several,
+   * named by Athena), local mode one plain file; a reader tells them apart by the gzip magic bytes.
+   */
+  files: z.strictObject({ grpo: z.array(s3Uri), dpo: z.array(s3Uri), traceIds: z.array(s3Uri) }),
+  /** sha256 over the bytes of the GRPO files, then the DPO files, then the trace-id files, as stored, hex. */
   contentSha256: z.string().regex(/^[0-9a-f]{64}$/),
+  /** Smallest chosen-over-rejected reward margin of a DPO pair. */
+  dpoMinRewardMargin: z.number(),
   counts: z.strictObject({
     tracesUsed: z.number().int().nonnegative(),
     grpoGroups: z.number().int().nonnegative(),
     grpoCompletions: z.number().int().nonnegative(),
     dpoPairs: z.number().int().nonnegative(),
-    /** gate_audit rows in the window, per gate: what the gates kept out. */
+    /** Lake rows of the boundary in the window, re-delivered copies included. */
+    rowsInWindow: z.number().int().nonnegative(),
+    /** Re-delivered copies dropped (the latest gated copy of a trace id is read). */
+    duplicateCopies: z.number().int().nonnegative(),
+    /** Rows of a reward-policy version the stage does not accept: never silently gone. */
+    excludedPolicyVersion: z.number().int().nonnegative(),
+    excludedNoUserTurn: z.number().int().nonnegative(),
+    /** Traces whose prompt overlaps the golden set. */
+    excludedGoldenOverlap: z.number().int().nonnegative(),
+    /** Usable traces of agents that are not eligible on their own. */
+    excludedIneligibleAgent: z.number().int().nonnegative(),
+    /** Usable traces whose feedback came from a feedback event (late feedback). */
+    lateFeedbackApplied: z.number().int().nonnegative(),
+    /** Usable traces of an older accepted policy version, re-scored under the current one. */
+    rescoredOlderPolicy: z.number().int().nonnegative(),
+    /** Discarded traces in the window, per gate, each trace once (re-deliveries are not counted again). */
     discardedByGate: z.record(z.string(), z.number().int().nonnegative()),
   }),
-  /** Figures the eligibility check reads. */
+  decontamination: z.strictObject({
+    goldenSet: z.strictObject({ uri: s3Uri, version: z.string(), sha256: z.string(), examples: z.number().int().nonnegative() }).nullable(),
+    ngramWords: z.number().int().positive(),
+    maxOverlap: z.number(),
+  }),
+  /**
+   * Figures the eligibility check reads: totals over every agent of the target's selection, and
+   * each agent's own figures; only eligible agents' traces are in the files.
+   */
   eligibility: z.strictObject({
     positiveFeedback: z.number().int().nonnegative(),
     positiveFeedbackWindowDays: z.number().int().positive(),
     highQualityTraces: z.number().int().nonnegative(),
     highQualityReward: z.number(),
+    agents: z.array(
+      z.strictObject({
+        agentId: z.string(),
+        positiveFeedback: z.number().int().nonnegative(),
+        highQualityTraces: z.number().int().nonnegative(),
+        eligible: z.boolean(),
+      }),
+    ),
   }),
 });
 export type DatasetManifest = z.infer<typeof datasetManifestSchema>;

@@ -10,6 +10,12 @@ export interface ObjectStore {
   getText(uri: string): Promise<string | undefined>;
 }
 
+/** Hashes stored objects by streaming them: memory stays flat however large the objects are. */
+export interface ObjectDigester {
+  /** sha256 (hex) over the bytes of the objects, one after the other, in the order given. */
+  sha256Of(uris: readonly string[]): Promise<string>;
+}
+
 /** Sends a human-readable notification to a topic (SNS e-mail in AWS, the console and a file locally). */
 export interface Notifier {
   publish(topic: 'approvals' | 'finops' | 'notifications', subject: string, message: string): Promise<void>;

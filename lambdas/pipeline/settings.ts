@@ -7,7 +7,37 @@
  */
 import { z } from 'zod';
 import { DATA_BOUNDARIES } from '../../config/boundaries';
-import { approvalsSchema, canarySchema, eligibilitySchema, evalGateSchema, gpuBudgetSchema, targetModelSchema, trainingSchema, type StageConfig } from '../../config/schema';
+import { approvalsSchema, canarySchema, datasetSchema, eligibilitySchema, evalGateSchema, gpuBudgetSchema, targetModelSchema, trainingSchema, type StageConfig } from '../../config/schema';
+
+const unit = z.number().min(0).max(1);
+
+/**
+ * The part of the reward policy the dataset build re-scores with: the component weights and how a
+ * feedback event becomes the feedback component. Stored components are re-weighted under these, so rows
+ * of an older accepted policy version and rows with late feedback get the current policy's reward.
+ */
+export const rewardScoringSchema = z.strictObject({
+  version: z.string().min(1),
+  weights: z.strictObject({ feedback: unit, errors: unit, latency: unit, groundedness: unit, judge: unit }),
+  feedback: z.strictObject({
+    outcomeScores: z.strictObject({ success: unit, fallback: unit, timeout: unit, error: unit, user_rejected: unit }),
+    qualityShare: unit,
+  }),
+});
+export type RewardScoring = z.infer<typeof rewardScoringSchema>;
+
+/** The rescoring slice of a reward policy (config/reward-policies/<version>.json). */
+export function rewardScoringOf(policy: {
+  readonly version: string;
+  readonly weights: RewardScoring['weights'];
+  readonly components: { readonly feedback: RewardScoring['feedback'] };
+}): RewardScoring {
+  return {
+    version: policy.version,
+    weights: { ...policy.weights },
+    feedback: { outcomeScores: { ...policy.components.feedback.outcomeScores }, qualityShare: policy.components.feedback.qualityShare },
+  };
+}
 
 export const pipelineSettingsSchema = z.strictObject({
   stage: z.string().min(1),
@@ -15,6 +45,9 @@ export const pipelineSettingsSchema = z.strictObject({
   rewardPolicyVersion: z.string().min(1),
   targetModels: z.array(targetModelSchema).min(1),
   eligibility: eligibilitySchema,
+  dataset: datasetSchema,
+  /** Needed by the dataset build only; the constructs and local mode pass it from the stage's policy file. */
+  rewardScoring: rewardScoringSchema.optional(),
   gpuBudget: gpuBudgetSchema,
   training: trainingSchema.pick({ gpusPerJob: true, maxJobHours: true, maxEvalJobHours: true, algorithm: true, hyperparameters: true, baseModelUris: true }),
   evalGate: evalGateSchema,
@@ -41,6 +74,8 @@ export const PIPELINE_ENV = {
   settings: 'PIPELINE_SETTINGS',
   artifactBucket: 'ARTIFACT_BUCKET',
   athenaWorkGroup: 'ATHENA_WORKGROUP',
+  /** s3:// folder of the golden sets (`<target>/golden.jsonl`): what datasets are decontaminated against. */
+  goldenSetsUri: 'GOLDEN_SETS_URI',
   ledgerTable: 'LEDGER_TABLE',
   approvalsTable: 'APPROVALS_TABLE',
   signingSecretArn: 'APPROVAL_SIGNING_SECRET_ARN',
@@ -70,7 +105,15 @@ export function targetModelOfCanaryAlarm(alarmName: string, settings: Pick<Pipel
 }
 
 /** Derives the settings from a stage; throws naming every field that does not fit. */
-export function pipelineSettingsFromStage(stage: StageConfig, lake: PipelineSettings['lake']): PipelineSettings {
+export function pipelineSettingsFromStage(stage: StageConfig, lake: PipelineSettings['lake'], rewardScoring?: RewardScoring): PipelineSettings {
+  if (!stage.dataset.acceptedRewardPolicyVersions.includes(stage.rewardPolicyVersion)) {
+    throw new Error(
+      `The pipeline settings are invalid: dataset.acceptedRewardPolicyVersions (${stage.dataset.acceptedRewardPolicyVersions.join(', ')}) must include the stage's rewardPolicyVersion "${stage.rewardPolicyVersion}"`,
+    );
+  }
+  if (rewardScoring !== undefined && rewardScoring.version !== stage.rewardPolicyVersion) {
+    throw new Error(`The pipeline settings are invalid: the reward policy given is ${rewardScoring.version} but the stage names ${stage.rewardPolicyVersion}`);
+  }
   const families = [...new Set(stage.targetModels.map((m) => m.family))];
   const candidate = {
     stage: stage.stage,
@@ -78,6 +121,8 @@ export function pipelineSettingsFromStage(stage: StageConfig, lake: PipelineSett
     rewardPolicyVersion: stage.rewardPolicyVersion,
     targetModels: stage.targetModels,
     eligibility: stage.eligibility,
+    dataset: stage.dataset,
+    ...(rewardScoring === undefined ? {} : { rewardScoring }),
     gpuBudget: stage.gpuBudget,
     training: {
       gpusPerJob: stage.training.gpusPerJob,

@@ -45,6 +45,8 @@ export interface ArtifactStoreProps {
 export const RUNS_PREFIX = 'runs/';
 /** Key prefix of the eval golden sets the eval job reads. */
 export const GOLDEN_SETS_PREFIX = 'golden-sets/';
+/** The folder of a run (`runs/<runId>/`) the dataset build writes into (validate-request's run URIs). */
+export const DATASET_FOLDER = 'dataset/';
 /** Key prefix of Athena query results (the dataset build's workgroup output location). */
 export const QUERY_RESULTS_PREFIX = 'athena-results/';
 
@@ -136,6 +138,21 @@ export class ArtifactStore extends Construct {
       resourceArns: [this.bucket.arnForObjects(`${prefix}*`)],
     });
     this.acknowledgePrefix(grantee, prefix);
+    return this.grantBucketLevel(grantee).combine(objects).combine(this.key.grant(grantee, 'kms:GenerateDataKey', 'kms:Decrypt'));
+  }
+
+  /**
+   * Lets `grantee` write, read back (to hash) and delete (the build's working tables) the dataset files of
+   * any run and nothing else of a run: objects under `runs/<runId>/dataset/`. The dataset build's Athena
+   * queries write with its permissions, so this is also the only run folder its UNLOAD and CTAS can reach.
+   */
+  public grantDatasetWrite(grantee: iam.IGrantable): iam.Grant {
+    const datasets = this.bucket.arnForObjects(`${RUNS_PREFIX}*/${DATASET_FOLDER}*`);
+    const objects = iam.Grant.addToPrincipal({ grantee, actions: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:GetObject', 's3:DeleteObject'], resourceArns: [datasets] });
+    const principal = grantee.grantPrincipal;
+    if (principal instanceof Construct) {
+      acknowledgeWildcardResourceToken(principal, datasets, 'Dataset files of a run only (runs/<runId>/dataset/...): the run id and the files the query engine writes are named at run time.');
+    }
     return this.grantBucketLevel(grantee).combine(objects).combine(this.key.grant(grantee, 'kms:GenerateDataKey', 'kms:Decrypt'));
   }
 

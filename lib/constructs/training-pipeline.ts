@@ -18,6 +18,7 @@ import type { SchedulesConfig } from '../../config/schema';
 import { REGISTER_MODEL_ENV } from '../../lambdas/pipeline/register-model/register-model';
 import { PIPELINE_ENV, type PipelineSettings } from '../../lambdas/pipeline/settings';
 import { SQL_DIR_ENV } from '../../lambdas/pipeline/dataset/sql-files';
+import { MATERIALIZED_TABLE_PREFIX } from '../../lambdas/pipeline/dataset/athena-sql-engine';
 import { buildTrainingPipelineDefinition, type TrainingPipelineFunctions } from '../../stepfunctions/training-pipeline';
 import type { Approvals } from './approvals';
 import type { ArtifactStore } from './artifact-store';
@@ -171,13 +172,15 @@ export class TrainingPipeline extends Construct {
         environment: { ...common, [PIPELINE_ENV.artifactBucket]: artifacts.bucket.bucketName, POWERTOOLS_SERVICE_NAME: 'pipeline-validate-request' },
       },
       buildDataset: {
-        description: 'Build dataset: Athena over the Iceberg lake, GRPO groups and DPO pairs as JSONL with a manifest',
-        // Rows are assembled in memory and hashed; Athena queries may run for minutes (the handler stops them at 10).
-        memorySize: 2048,
+        description: 'Build dataset: Athena UNLOADs GRPO groups and DPO pairs from the Iceberg lake; the function writes the manifest',
+        // No row passes through the function (Athena writes the files, the hash is streamed); queries may run
+        // for minutes (the handler stops them at 10).
+        memorySize: 512,
         timeout: Duration.minutes(15),
         environment: {
           ...common,
           [PIPELINE_ENV.athenaWorkGroup]: this.workGroup.name,
+          [PIPELINE_ENV.goldenSetsUri]: artifacts.uriOf(artifacts.goldenSetsPrefix),
           [SQL_DIR_ENV]: DATASET_SQL_DIR,
           POWERTOOLS_SERVICE_NAME: 'pipeline-build-dataset',
         },
@@ -281,14 +284,22 @@ export class TrainingPipeline extends Construct {
       resourceArns: [lake.catalogArn, lake.databaseArn, ...tableNames.map((t) => lake.tableArn(t))],
     });
     iam.Grant.addToPrincipal({ grantee: roles.buildDataset, actions: ['s3:GetBucketLocation', 's3:ListBucket'], resourceArns: [lake.bucket.bucketArn] });
+    // The build materialises its selection once as CTAS tables named sial_build_* in the lake's database
+    // (files under the run's dataset folder), and drops them when it ends.
+    const buildTables = stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${lake.databaseName}/${MATERIALIZED_TABLE_PREFIX}*` });
+    iam.Grant.addToPrincipal({ grantee: roles.buildDataset, actions: ['glue:CreateTable', 'glue:DeleteTable', 'glue:GetTable'], resourceArns: [lake.catalogArn, lake.databaseArn, buildTables] });
+    acknowledgeWildcardResourceToken(roles.buildDataset, buildTables, "The dataset build's own working tables (sial_build_<name>_<hash>), created and dropped within one build; no lake table matches the prefix.");
     for (const table of tableNames) {
       const objects = lake.bucket.arnForObjects(`${lake.tablesPrefix}${table}/*`);
       iam.Grant.addToPrincipal({ grantee: roles.buildDataset, actions: ['s3:GetObject'], resourceArns: [objects] });
       acknowledgeWildcardResourceToken(roles.buildDataset, objects, `Read-only on the ${table} Iceberg table's data and metadata files, which Firehose commits under generated names.`);
     }
     lake.key.grantDecrypt(roles.buildDataset);
-    artifacts.grantWrite(roles.buildDataset, artifacts.runsPrefix);
-    // Athena writes and reads query results with the caller's permissions.
+    // The engine writes the dataset files (UNLOAD) with this role's permissions: only under runs/*/dataset/,
+    // never another part of a run. The golden sets are read to decontaminate against them.
+    artifacts.grantDatasetWrite(roles.buildDataset);
+    artifacts.grantRead(roles.buildDataset, artifacts.goldenSetsPrefix);
+    // Athena writes and reads query results (and UNLOAD's data manifests) with the caller's permissions.
     artifacts.grantRead(roles.buildDataset, artifacts.queryResultsPrefix);
     artifacts.grantWrite(roles.buildDataset, artifacts.queryResultsPrefix);
 

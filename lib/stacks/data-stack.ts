@@ -18,6 +18,7 @@ import { PipelineTables } from '../constructs/pipeline-tables';
 import { PseudonymisationKey } from '../constructs/pseudonymisation-key';
 import { TraceGateFunction } from '../constructs/trace-gate-function';
 import { TraceLake } from '../constructs/trace-lake';
+import { LakeTableMaintenance } from '../constructs/lake-table-maintenance';
 
 /** Properties of {@link DataStack}. */
 export interface DataStackProps extends StackProps {
@@ -69,6 +70,8 @@ export const GATE_RESERVED_CONCURRENCY = 5;
 export class DataStack extends Stack {
   /** KMS key, buckets, Glue database and Iceberg tables. */
   public readonly lake: TraceLake;
+  /** Glue table optimizers (compaction, snapshot retention, orphan files) on every lake table. */
+  public readonly tableMaintenance: LakeTableMaintenance;
   /** The key of the lake's keyed pseudonyms (session ids, data-subject ids). */
   public readonly pseudonymisationKey: PseudonymisationKey;
   /** The gate/score transformation. */
@@ -101,6 +104,9 @@ export class DataStack extends Stack {
       errorOutputRetentionDays: config.lake.errorOutputRetentionDays,
       accessLogRetentionDays: config.lake.accessLogRetentionDays,
     });
+
+    // Compaction, snapshot expiry and orphan-file deletion on every lake table (stage config).
+    this.tableMaintenance = new LakeTableMaintenance(this, 'TableMaintenance', { lake: this.lake, settings: config.lake.tableMaintenance });
 
     this.pseudonymisationKey = new PseudonymisationKey(this, 'PseudonymisationKey', {
       stage: config.stage,

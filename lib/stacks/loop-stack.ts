@@ -16,7 +16,7 @@ import type { Construct } from 'constructs';
 import type { StageConfig, TrainingConfig } from '../../config/schema';
 import type { RewardPolicy } from '../../lambdas/gate-score/reward/policy';
 import { FEEDBACK_TABLE, GATE_AUDIT_TABLE, TRACES_TABLE } from '../../lambdas/shared/lake-tables';
-import { pipelineSettingsFromStage, type PipelineSettings } from '../../lambdas/pipeline/settings';
+import { pipelineSettingsFromStage, rewardScoringOf, type PipelineSettings } from '../../lambdas/pipeline/settings';
 import { Approvals } from '../constructs/approvals';
 import type { ArtifactStore } from '../constructs/artifact-store';
 import { CanaryAlarms } from '../constructs/canary-alarms';
@@ -118,7 +118,7 @@ export class LoopStack extends Stack {
       tracesTable: TRACES_TABLE.name,
       auditTable: GATE_AUDIT_TABLE.name,
       feedbackTable: FEEDBACK_TABLE.name,
-    });
+    }, props.rewardPolicy === undefined ? undefined : rewardScoringOf(props.rewardPolicy));
     const registryNames = JSON.stringify(Object.entries(modelRegistry.groupNames).sort());
     const settingsNames = JSON.stringify(Object.entries(this.pipelineSettings.modelPackageGroups).sort());
     if (registryNames !== settingsNames) {

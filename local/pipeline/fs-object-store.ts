@@ -2,14 +2,16 @@
  * ObjectStore on the local file system: `s3://bucket/key` lives at `<rootDir>/bucket/key`, so local mode
  * writes datasets, manifests and metrics where an operator can open them.
  */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep, isAbsolute } from 'node:path';
-import type { ObjectStore } from '../../lambdas/pipeline/ports';
+import type { ObjectDigester, ObjectStore } from '../../lambdas/pipeline/ports';
 
 const S3_URI = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.+)$/;
 
 /** ObjectStore over a folder. */
-export class FsObjectStore implements ObjectStore {
+export class FsObjectStore implements ObjectStore, ObjectDigester {
   private readonly root: string;
 
   constructor(rootDir: string) {
@@ -47,5 +49,14 @@ export class FsObjectStore implements ObjectStore {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw error;
     }
+  }
+
+  /** Streams the files through one sha256, in order. */
+  async sha256Of(uris: readonly string[]): Promise<string> {
+    const hash = createHash('sha256');
+    for (const uri of uris) {
+      for await (const chunk of createReadStream(this.pathOf(uri))) hash.update(chunk as Buffer);
+    }
+    return hash.digest('hex');
   }
 }

@@ -29,6 +29,8 @@ import { asStateMachineDefinition, type SynthesizedPipeline } from './synthesize
 
 /** The artifact bucket's name locally (a folder under the object store's root). */
 export const LOCAL_ARTIFACT_BUCKET = 'sial-local-artifacts';
+/** Where local golden sets live (the artifact bucket's golden-sets/ folder, as in AWS). */
+export const LOCAL_GOLDEN_SETS_URI = `s3://${LOCAL_ARTIFACT_BUCKET}/golden-sets/`;
 /** Serving image named on locally registered packages: nothing serves it locally. */
 export const LOCAL_SERVING_IMAGE = 'local/simulated-serving-image:latest';
 
@@ -73,7 +75,7 @@ const asJson = (value: unknown): Json => JSON.parse(JSON.stringify(value)) as Js
 function handlersFor(env: LocalPipelineEnvironment, batch: LocalBatch, onHandOver: (name: string, input: Json) => void): Record<string, LocalTaskHandler> {
   const { settings, store, ledger, registry, approvals, clock } = env;
   const wait = env.approvalTimeoutMs === undefined ? {} : { timeoutMs: env.approvalTimeoutMs };
-  const sql = new DuckDbSqlEngine(env.lake);
+  const sql = new DuckDbSqlEngine(env.lake, (uri) => store.pathOf(uri));
   const lambda = (run: (payload: unknown) => Promise<unknown> | unknown): LocalTaskHandler => async (input) => asJson(await run(payloadOf(input)));
   const notify: LocalTaskHandler = async (input) => {
     const { Subject, Message } = input as { Subject?: string; Message?: string };
@@ -85,7 +87,7 @@ function handlersFor(env: LocalPipelineEnvironment, batch: LocalBatch, onHandOve
   const handlers: Record<string, LocalTaskHandler> = {
     [TRAINING_STATES.validateRequest]: lambda((payload) => validateRequest(payload, { settings, artifactBucket: LOCAL_ARTIFACT_BUCKET, now: clock() })),
     [TRAINING_STATES.buildDataset]: lambda((payload) =>
-      buildDataset(validatedRequestSchema.parse((payload as { request: unknown }).request), { sql, store, settings, clock }),
+      buildDataset(validatedRequestSchema.parse((payload as { request: unknown }).request), { sql, store, settings, clock, goldenSetsUri: LOCAL_GOLDEN_SETS_URI }),
     ),
     [TRAINING_STATES.checkEligibility]: lambda((payload) => {
       const { request, dataset } = payload as { request: unknown; dataset: unknown };

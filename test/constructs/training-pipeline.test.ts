@@ -37,7 +37,7 @@ function actionSet(statements: readonly SynthesizedStatement[], service: string)
 const COMMON_ENV = [PIPELINE_ENV.settings, 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME'];
 const EXPECTED_ENV: Record<PipelineStep, string[]> = {
   validateRequest: [...COMMON_ENV, PIPELINE_ENV.artifactBucket],
-  buildDataset: [...COMMON_ENV, PIPELINE_ENV.athenaWorkGroup, SQL_DIR_ENV],
+  buildDataset: [...COMMON_ENV, PIPELINE_ENV.athenaWorkGroup, PIPELINE_ENV.goldenSetsUri, SQL_DIR_ENV],
   checkEligibility: [...COMMON_ENV, PIPELINE_ENV.ledgerTable],
   checkGpuBudget: [...COMMON_ENV, PIPELINE_ENV.ledgerTable],
   recordGpuHours: [...COMMON_ENV, PIPELINE_ENV.ledgerTable],
@@ -71,10 +71,10 @@ describe.each(STAGE_NAMES)('training pipeline of %s', (stage) => {
     expect(settings.lake).toEqual({ databaseName: config.lake.databaseName, tracesTable: 'traces', auditTable: 'gate_audit', feedbackTable: 'feedback' });
   });
 
-  test('the dataset build reads its SQL from the copy in its bundle and is given 15 minutes', () => {
+  test('the dataset build reads its SQL from the copy in its bundle and is given 15 minutes (and little memory: no row passes through it)', () => {
     const [, fn] = pipelineFunction(template, 'buildDataset');
     expect(fn.Properties.Environment.Variables[SQL_DIR_ENV]).toBe('/var/task/sql');
-    expect(fn.Properties).toMatchObject({ Timeout: 900, MemorySize: 2048 });
+    expect(fn.Properties).toMatchObject({ Timeout: 900, MemorySize: 512 });
     expect(PIPELINE_HANDLER_ENTRIES.buildDataset).toBe('lambdas/pipeline/dataset/handler.ts');
   });
 
@@ -82,7 +82,7 @@ describe.each(STAGE_NAMES)('training pipeline of %s', (stage) => {
     expect(grantsOf(template, 'validateRequest')).toEqual([]);
   });
 
-  test('build dataset: Athena in its workgroup, Glue and S3 reads of the three lake tables, writes under runs/ and athena-results/', () => {
+  test('build dataset: Athena in its workgroup, Glue and S3 reads of the three lake tables, writes only under runs/*/dataset/ and athena-results/', () => {
     const grants = grantsOf(template, 'buildDataset');
     const workGroup = id('AWS::Athena::WorkGroup', 'PipelineWorkGroup');
     const athena = grants.filter((s) => actionsOf(s).some((a) => a.startsWith('athena:')));
@@ -90,16 +90,26 @@ describe.each(STAGE_NAMES)('training pipeline of %s', (stage) => {
     expect(JSON.stringify(athena[0]!.Resource)).toContain(`:workgroup/sial-${stage}-dataset-build`);
     expect((resources[workGroup]!.Properties as { Name: string }).Name).toBe(`sial-${stage}-dataset-build`);
     const glue = grants.filter((s) => actionsOf(s).some((a) => a.startsWith('glue:')));
-    expect(actionSet(glue, 'glue')).toEqual(['glue:GetDatabase', 'glue:GetTable']);
+    expect(actionSet(glue, 'glue')).toEqual(['glue:CreateTable', 'glue:DeleteTable', 'glue:GetDatabase', 'glue:GetTable']);
+    // Creating and dropping tables only for its own working tables, never a lake table.
+    const tableWrites = glue.filter((s) => actionsOf(s).includes('glue:DeleteTable'));
+    expect(JSON.stringify(tableWrites.flatMap(resourcesOf))).toContain(`:table/${config.lake.databaseName}/sial_build_*`);
+    expect(JSON.stringify(tableWrites.flatMap(resourcesOf))).not.toMatch(/:table\/[a-z_]+\/(traces|gate_audit|feedback)"/);
     const glueResources = JSON.stringify(glue.flatMap(resourcesOf));
     for (const table of ['traces', 'gate_audit', 'feedback']) expect(glueResources).toContain(`:table/${config.lake.databaseName}/${table}`);
     expect(actionSet(grants, 'glue')).not.toContain('glue:UpdateTable');
     const lakeReads = JSON.stringify(grants.filter((s) => JSON.stringify(s.Resource).includes('LakeBucket')));
     for (const table of ['traces', 'gate_audit', 'feedback']) expect(lakeReads).toContain(`/tables/${table}/*`);
     expect(lakeReads).not.toMatch(/s3:PutObject|s3:DeleteObject/);
-    const artifactWrites = JSON.stringify(grants.filter((s) => actionsOf(s).includes('s3:PutObject')).flatMap(resourcesOf));
-    expect(artifactWrites).toContain('/runs/*');
-    expect(artifactWrites).toContain('/athena-results/*');
+    // Athena writes UNLOAD output and query results with this role's permissions, so these two are every
+    // place the build (function or workgroup) can write: a run's dataset folder and the result location.
+    const writes = grants.filter((s) => actionsOf(s).some((a) => a === 's3:PutObject' || a === 's3:*' || a === 's3:PutObject*'));
+    const writeTargets = writes.flatMap(resourcesOf).map((r) => JSON.stringify(r));
+    expect(writeTargets).toHaveLength(2);
+    expect(writeTargets.filter((r) => r.includes('/runs/*/dataset/*'))).toHaveLength(1);
+    expect(writeTargets.filter((r) => r.includes('/athena-results/*'))).toHaveLength(1);
+    expect(writeTargets.some((r) => /\/runs\/\*"|\/runs\/\*\]/.test(r))).toBe(false);
+    expect(JSON.stringify(grants)).toContain('/golden-sets/*');
     expect(actionSet(grants, 'dynamodb')).toEqual([]);
   });
 

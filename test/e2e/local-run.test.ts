@@ -5,10 +5,11 @@
  * through `npm run local` as a user types it, to prove the process exit code and --help.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../../bin/cli/main';
+import { datasetManifestSchema, type DatasetManifest } from '../../lambdas/pipeline/contracts';
 import { LAKE_MARKER } from '../../local/lake-dir';
 
 const REPO = join(__dirname, '..', '..');
@@ -171,6 +172,26 @@ describe('sial local run --scenario, each ending with its exit code and summary'
     expect(c.text()).toMatch(/\[SIMULATED\] ko named-entity endpoint: \d+ call\(s\)/);
     expect(summaryOf(c.text())).toMatch(/^Outcome: promoted: /);
   });
+
+  it('--keep on the same lake: the re-delivered demo traces change nothing in the dataset', async () => {
+    const lakeDir = join(root, 'keep');
+    expect(await cli().run('local', 'run', '--lake-dir', lakeDir, '--auto-approve')).toBe(0);
+    // The second run ingests the same demo traces again: every kept trace now has two copies in the lake.
+    expect(await cli().run('local', 'run', '--lake-dir', lakeDir, '--auto-approve', '--keep')).toBe(0);
+    const runsDir = join(lakeDir, 'state', 'objects', 'sial-local-artifacts', 'runs');
+    const manifests = readdirSync(runsDir)
+      .sort()
+      .map((run) => datasetManifestSchema.parse(JSON.parse(readFileSync(join(runsDir, run, 'dataset', 'manifest.json'), 'utf8'))));
+    expect(manifests).toHaveLength(2);
+    const [before, after] = manifests as [DatasetManifest, DatasetManifest];
+    expect(before.counts.duplicateCopies).toBe(0);
+    expect(after.counts.duplicateCopies).toBe(before.counts.rowsInWindow);
+    expect(after.counts.tracesUsed).toBeGreaterThan(0);
+    expect({ ...after.counts, rowsInWindow: 0, duplicateCopies: 0 }).toEqual({ ...before.counts, rowsInWindow: 0, duplicateCopies: 0 });
+    expect(after.contentSha256).toBe(before.contentSha256);
+    // Discards re-delivered are audited twice but counted once.
+    expect(after.counts.discardedByGate).toEqual(before.counts.discardedByGate);
+  }, 600_000);
 
   it('a lake too small to train on is not eligible (exit 4)', async () => {
     const c = cli();

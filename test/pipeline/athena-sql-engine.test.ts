@@ -230,3 +230,37 @@ describe('athenaLiteral', () => {
     expect(() => athenaLiteral(Number.NaN)).toThrow('only finite numbers');
   });
 });
+
+describe('AthenaSqlEngine.unload', () => {
+  const PREFIX = 's3://sial-prod-eu-artifacts/runs/run-1/dataset/build-1/grpo/';
+  const manifests: Record<string, string> = {
+    's3://results/qe-1-manifest.csv': `${PREFIX}20261120_0002.gz\n${PREFIX}20261120_0001.gz\n`,
+  };
+  const readText = (uri: string): Promise<string | undefined> => Promise.resolve(manifests[uri]);
+
+  it('sends UNLOAD ... TO the prefix with the format and returns the files from the data manifest, sorted', async () => {
+    athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'qe-1' });
+    athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' }, Statistics: { DataManifestLocation: 's3://results/qe-1-manifest.csv' } } });
+    const result = await engine({ readText }).engine.unload(QUERY, ['rag-qa-agent', 0.8, true], PREFIX, 'json');
+    expect(result.files).toEqual([`${PREFIX}20261120_0001.gz`, `${PREFIX}20261120_0002.gz`]);
+    const input = athena.commandCalls(StartQueryExecutionCommand)[0]!.args[0].input;
+    expect(input.QueryString).toMatch(/^UNLOAD \(\nSELECT trace_id, json_format\(/);
+    expect(input.QueryString).toMatch(new RegExp(`\\) TO '${PREFIX}' WITH \\(format = 'JSON'\\)$`));
+    expect(input.ExecutionParameters).toEqual(["'rag-qa-agent'", '0.8', 'true']);
+  });
+
+  it('refuses a prefix it would have to splice unsafely, and a file outside the prefix', async () => {
+    await expect(engine({ readText }).engine.unload(QUERY, ['a', 1, true], "s3://bucket/x'; DROP/", 'json')).rejects.toThrow('must be an s3://bucket/key/ URI');
+    await expect(engine({ readText }).engine.unload(QUERY, ['a', 1, true], 's3://bucket/no-slash', 'text')).rejects.toThrow('ending in /');
+    athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'qe-2' });
+    athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' }, Statistics: { DataManifestLocation: 's3://results/qe-2-manifest.csv' } } });
+    const elsewhere = (): Promise<string | undefined> => Promise.resolve('s3://other/place.gz\n');
+    await expect(engine({ readText: elsewhere }).engine.unload(QUERY, ['a', 1, true], PREFIX, 'json')).rejects.toThrow('outside its prefix');
+  });
+
+  it('refuses a query text over Athena\'s limit before sending it', async () => {
+    const huge: SqlQuery = { name: 'huge', template: `SELECT {{inline:x}} FROM {{traces}} WHERE a = ? AND b = ? AND c = ?`, inline: { x: 'g'.repeat(300_000) } };
+    await expect(engine({ readText }).engine.unload(huge, ['a', 1, true], PREFIX, 'json')).rejects.toThrow("over Athena's 262144");
+    expect(athena.commandCalls(StartQueryExecutionCommand)).toHaveLength(0);
+  });
+});

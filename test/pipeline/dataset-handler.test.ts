@@ -5,12 +5,15 @@ import {
   StartQueryExecutionCommand,
   type GetQueryResultsOutput,
 } from '@aws-sdk/client-athena';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { loadStageConfig } from '../../config';
 import { datasetManifestSchema, type ValidatedRequest } from '../../lambdas/pipeline/contracts';
 import type * as DatasetHandlerModule from '../../lambdas/pipeline/dataset/handler';
-import { pipelineSettingsFromStage } from '../../lambdas/pipeline/settings';
+import { pipelineSettingsFromStage, rewardScoringOf } from '../../lambdas/pipeline/settings';
+import { readRewardPolicy } from '../../config/reward-policies/read';
 import { lambdaContext } from '../helpers/lambda-context';
 
 const athena = mockClient(AthenaClient);
@@ -20,7 +23,8 @@ const settings = pipelineSettingsFromStage(loadStageConfig('prod-eu'), {
   tracesTable: 'traces',
   auditTable: 'gate_audit',
   feedbackTable: 'feedback',
-});
+}, rewardScoringOf(readRewardPolicy('v1')));
+process.env.GOLDEN_SETS_URI = 's3://artifacts-eu/golden-sets/';
 process.env.PIPELINE_SETTINGS = JSON.stringify(settings);
 process.env.ATHENA_WORKGROUP = 'sial-prod-eu-pipeline';
 process.env.POWERTOOLS_METRICS_NAMESPACE = 'Test';
@@ -66,66 +70,112 @@ function results(columns: Array<[string, string]>, rows: string[][]): GetQueryRe
   };
 }
 
+// The build attempt's folder (named by the function's clock), learnt from the UNLOADs' targets.
+let attempt = '';
+
 beforeEach(() => {
   athena.reset();
   s3.reset();
-  athena.on(StartQueryExecutionCommand).callsFake((input: { QueryString: string }) => ({
-    QueryExecutionId: input.QueryString.includes('prompt_json') ? 'qe-completions' : input.QueryString.includes('positive_feedback_events') ? 'qe-figures' : 'qe-discards',
+  // Which query is which: UNLOADs by their target folder, the summaries by their columns.
+  const idOf = (text: string): string => {
+    const target = /\) TO 's3:\/\/([^']*)\/(grpo|dpo|trace-ids)\/'/.exec(text);
+    if (target !== null) {
+      attempt = target[1]!;
+      return `qe-unload-${target[2]}`;
+    }
+    if (text.startsWith('CREATE TABLE')) return 'qe-ctas';
+    if (text.startsWith('DROP TABLE')) return 'qe-drop';
+    if (text.includes('AS rows_in_window')) return 'qe-summary';
+    if (text.includes('FROM agent_figures')) return 'qe-agents';
+    return 'qe-discards';
+  };
+  athena.on(StartQueryExecutionCommand).callsFake((input: { QueryString: string }) => ({ QueryExecutionId: idOf(input.QueryString) }));
+  athena.on(GetQueryExecutionCommand).callsFake((input: { QueryExecutionId: string }) => ({
+    QueryExecution: {
+      Status: { State: 'SUCCEEDED' },
+      Statistics: input.QueryExecutionId.startsWith('qe-unload-') ? { DataManifestLocation: `s3://artifacts-eu/query-results/${input.QueryExecutionId}-manifest.csv` } : {},
+    },
   }));
-  athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
-  const completion: Array<[string, string]> = [
-    ['agent_id', 'varchar'],
-    ['prompt_json', 'varchar'],
-    ['contexts_json', 'varchar'],
-    ['trace_id', 'varchar'],
-    ['output', 'varchar'],
-    ['reward', 'double'],
-    ['group_size', 'bigint'],
-    ['dpo_role', 'varchar'],
-  ];
-  athena.on(GetQueryResultsCommand, { QueryExecutionId: 'qe-completions' }).resolves(
-    results(completion, [
-      ['rag-qa-agent', '[["user","Wie kündige ich?"]]', '["Kündigung im Kundenportal."]', 't-2', 'Bitte im Portal.', '0.9', '2', 'chosen'],
-      ['rag-qa-agent', '[["user","Wie kündige ich?"]]', '["Kündigung im Kundenportal."]', 't-1', 'Keine Ahnung.', '0.2', '2', 'rejected'],
-    ]),
-  );
-  athena.on(GetQueryResultsCommand, { QueryExecutionId: 'qe-figures' }).resolves(
+  const count = (name: string): [string, string] => [name, 'bigint'];
+  athena.on(GetQueryResultsCommand, { QueryExecutionId: 'qe-summary' }).resolves(
     results(
-      [
-        ['positive_feedback_events', 'bigint'],
-        ['positive_trace_feedback', 'bigint'],
-        ['high_quality_traces', 'bigint'],
-      ],
-      [['120', '8', '61']],
+      ['rows_in_window', 'duplicate_copies', 'excluded_policy_version', 'excluded_no_user_turn', 'excluded_golden_overlap', 'excluded_ineligible_agent', 'late_feedback_applied', 'rescored_older_policy', 'traces_used', 'grpo_groups', 'grpo_completions', 'dpo_pairs'].map(count),
+      [['10', '1', '2', '0', '1', '0', '3', '0', '2', '1', '2', '1']],
+    ),
+  );
+  athena.on(GetQueryResultsCommand, { QueryExecutionId: 'qe-agents' }).resolves(
+    results(
+      [['agent_id', 'varchar'], count('positive_events'), count('positive_traces'), count('positive_feedback'), count('high_quality'), ['eligible', 'boolean']],
+      [['rag-qa-agent', '120', '8', '128', '61', 'true']],
     ),
   );
   athena.on(GetQueryResultsCommand, { QueryExecutionId: 'qe-discards' }).resolves(results([['gate', 'varchar'], ['discarded', 'bigint']], [['pii', '17']]));
+  // The data manifests list the files each UNLOAD wrote; the files themselves are only hashed.
+  s3.on(GetObjectCommand).callsFake((input: { Bucket: string; Key: string }): object => {
+    const manifest = /^query-results\/qe-unload-(.+)-manifest\.csv$/.exec(input.Key);
+    if (manifest !== null) return { Body: sdkStream(`s3://${attempt}/${manifest[1]}/part-b.gz\ns3://${attempt}/${manifest[1]}/part-a.gz\n`) };
+    if (input.Key.startsWith('runs/')) return { Body: sdkStream(`bytes of ${input.Key}`) };
+    const missing = new Error('no such key');
+    missing.name = 'NoSuchKey';
+    throw missing;
+  });
   s3.on(PutObjectCommand).resolves({});
+  s3.on(ListObjectsV2Command).callsFake((input: { Prefix: string }) => ({ Contents: [{ Key: `${input.Prefix}part-0.parquet` }] }));
+  s3.on(DeleteObjectsCommand).resolves({});
 });
 
+/** A GetObject body: a stream (what the hash reads) with the SDK's transformToString (what getText reads). */
+function sdkStream(text: string): Readable & { transformToString: () => Promise<string> } {
+  return Object.assign(Readable.from([Buffer.from(text)]), { transformToString: () => Promise.resolve(text) });
+}
+
 describe('Build dataset handler', () => {
-  it('queries Athena in the stage workgroup and database, writes the files and returns the manifest', async () => {
+  it('has Athena materialise the selection, UNLOAD the files under the run prefix, read two small summaries, release its tables and write only the manifest', async () => {
     const manifest = datasetManifestSchema.parse(await handler({ request }, lambdaContext('build-dataset')));
-    expect(manifest.counts).toEqual({ tracesUsed: 2, grpoGroups: 1, grpoCompletions: 2, dpoPairs: 1, discardedByGate: { pii: 17 } });
-    expect(manifest.eligibility).toEqual({ positiveFeedback: 128, positiveFeedbackWindowDays: 30, highQualityTraces: 61, highQualityReward: 0.8 });
+    expect(manifest.counts).toEqual(expect.objectContaining({ tracesUsed: 2, grpoGroups: 1, grpoCompletions: 2, dpoPairs: 1, duplicateCopies: 1, excludedGoldenOverlap: 1, discardedByGate: { pii: 17 } }));
+    expect(manifest.eligibility).toEqual({
+      positiveFeedback: 128,
+      positiveFeedbackWindowDays: 30,
+      highQualityTraces: 61,
+      highQualityReward: 0.8,
+      agents: [{ agentId: 'rag-qa-agent', positiveFeedback: 128, highQualityTraces: 61, eligible: true }],
+    });
+    // Athena names the parts; the manifest lists them sorted, and the hash covers them in that order.
+    expect(manifest.files.grpo).toEqual([`s3://${attempt}/grpo/part-a.gz`, `s3://${attempt}/grpo/part-b.gz`]);
+    const expectedHash = createHash('sha256');
+    for (const kind of ['grpo', 'dpo', 'trace-ids']) for (const part of ['part-a.gz', 'part-b.gz']) expectedHash.update(`bytes of ${attempt.replace('artifacts-eu/', '')}/${kind}/${part}`);
+    expect(attempt).toMatch(/^artifacts-eu\/runs\/run-eu-1\/dataset\/build-\d{8}T\d{9}Z$/);
+    expect(manifest.contentSha256).toBe(expectedHash.digest('hex'));
+    expect(manifest.decontamination.goldenSet).toBeNull();
 
     const starts = athena.commandCalls(StartQueryExecutionCommand).map((c) => c.args[0].input);
-    expect(starts).toHaveLength(3);
+    expect(starts).toHaveLength(10);
     expect(starts.every((s) => s.WorkGroup === 'sial-prod-eu-pipeline' && s.QueryExecutionContext?.Database === 'sial_prod_eu')).toBe(true);
-    const completions = starts.find((s) => s.QueryString?.includes('prompt_json'))!;
-    // A general target: all-models twice; the window is the 30 days before the request.
-    expect(completions.ExecutionParameters).toEqual(["'EU'", "'v1'", "'all-models'", "'all-models'", "'2026-10-21 03:00:00.000'", "'2026-11-20 03:00:00.000'", '0.199999999']);
-
-    const puts = s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
-    expect(puts.map((p) => `${p.Bucket}/${p.Key}`)).toEqual([
-      'artifacts-eu/runs/run-eu-1/dataset/grpo.jsonl',
-      'artifacts-eu/runs/run-eu-1/dataset/dpo.jsonl',
-      'artifacts-eu/runs/run-eu-1/dataset/trace-ids.txt',
-      'artifacts-eu/runs/run-eu-1/dataset/manifest.json',
+    // The heavy selection runs once, as Parquet tables inside the build's own folder.
+    const ctas = starts.filter((s) => s.QueryString?.startsWith('CREATE TABLE'));
+    expect(ctas.map((c) => /^CREATE TABLE "(sial_build_\w+?)_[0-9a-f]{16}" WITH \(format = 'PARQUET', external_location = '([^']+)'\) AS/.exec(c.QueryString!)?.slice(1))).toEqual([
+      ['sial_build_candidates', `s3://${attempt}/work/candidates/`],
+      ['sial_build_members', `s3://${attempt}/work/members/`],
     ]);
-    expect(puts[2]!.Body).toBe('t-1\nt-2\n');
-    expect(JSON.parse(String(puts[1]!.Body))).toEqual(expect.objectContaining({ chosen_trace_id: 't-2', rejected_trace_id: 't-1', prompt: [{ role: 'user', content: 'Wie kündige ich?' }] }));
-    expect(JSON.parse(String(puts[3]!.Body))).toEqual(manifest);
+    // A general target: all-models twice; boundary and the 30-day window are bound where partitions prune.
+    expect(ctas[0]!.ExecutionParameters?.slice(0, 4)).toEqual(["'all-models'", "'all-models'", "'|v1|'", "'v1'"]);
+    expect(ctas[0]!.ExecutionParameters?.slice(-5)).toEqual(["'EU'", "'2026-10-21 03:00:00.000'", "'2026-11-20 03:00:00.000'", "'2026-10-21 03:00:00.000'", "'2026-11-20 03:00:00.000'"]);
+    const unloads = starts.filter((s) => s.QueryString?.startsWith('UNLOAD ('));
+    expect(unloads.map((u) => /TO '([^']+)' WITH \(format = '(\w+)'\)$/.exec(u.QueryString!)?.slice(1))).toEqual([
+      [`s3://${attempt}/grpo/`, 'JSON'],
+      [`s3://${attempt}/dpo/`, 'JSON'],
+      [`s3://${attempt}/trace-ids/`, 'TEXTFILE'],
+    ]);
+    expect(unloads.every((u) => u.QueryString!.includes('FROM "sial_build_members_'))).toBe(true);
+    // Released: both tables dropped and their files (rows that are not in the dataset) deleted.
+    expect(starts.filter((s) => s.QueryString?.startsWith('DROP TABLE IF EXISTS "sial_build_'))).toHaveLength(2);
+    const deleted = s3.commandCalls(DeleteObjectsCommand).flatMap((c) => c.args[0].input.Delete?.Objects?.map((o) => o.Key) ?? []);
+    expect(deleted.sort()).toEqual([`${attempt.replace('artifacts-eu/', '')}/work/candidates/part-0.parquet`, `${attempt.replace('artifacts-eu/', '')}/work/members/part-0.parquet`]);
+
+    // No dataset row passes through the function: the only object it writes is the manifest.
+    const puts = s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
+    expect(puts.map((p) => `${p.Bucket}/${p.Key}`)).toEqual(['artifacts-eu/runs/run-eu-1/dataset/manifest.json']);
+    expect(JSON.parse(String(puts[0]!.Body))).toEqual(manifest);
   });
 
   it('refuses input that is not { request } with the field that is wrong', async () => {

@@ -5,13 +5,27 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadSql, sqlDir, SQL_DIR_ENV, SQL_FILES } from '../../lambdas/pipeline/dataset/sql-files';
+import { loadSql, sqlDir, SQL_DIR_ENV, SQL_FILES, withInline, withTables } from '../../lambdas/pipeline/dataset/sql-files';
 import { prepareSql, quoteIdentifier, renderSql, type SqlDialect } from '../../lambdas/pipeline/dataset/sql-template';
 import { safeInteger, sqlTimestamp, sqlTimestampToIso } from '../../lambdas/pipeline/dataset/sql-values';
 import { DUCKDB_DIALECT } from '../../local/pipeline/duckdb-sql-engine';
 
 const SOURCE_DIR = join(__dirname, '..', '..', 'lambdas', 'pipeline', 'dataset', 'sql');
-const TRINO: SqlDialect = { traces: '"traces"', gate_audit: '"gate_audit"', feedback: '"feedback"', transform: 'transform', json_format: 'json_format' };
+const TRINO: SqlDialect = {
+  traces: '"traces"',
+  gate_audit: '"gate_audit"',
+  feedback: '"feedback"',
+  transform: 'transform',
+  json_format: 'json_format',
+  regexp_split: 'regexp_split',
+  cardinality: 'cardinality',
+  sequence: 'sequence',
+  array_join: 'array_join',
+  to_utf8: 'to_utf8',
+  to_hex: 'to_hex',
+  message_list_type: 'array(ROW(role VARCHAR, content VARCHAR))',
+  slice: 'slice',
+};
 
 describe('renderSql', () => {
   it('substitutes placeholders, drops comments and counts only real ? markers', () => {
@@ -47,31 +61,52 @@ describe('renderSql', () => {
 });
 
 describe('the query files', () => {
-  const selection = (text: string): string => {
-    const match = /-- selection:begin[^\n]*\n([\s\S]*?)\n\s*-- selection:end/.exec(text);
-    if (match === null) throw new Error('no selection block');
-    return match[1]!;
-  };
-
-  it('share one trace selection, so the dataset and its eligibility figures read the same rows', () => {
-    const completions = readFileSync(join(SOURCE_DIR, 'training-completions.sql'), 'utf8');
-    const figures = readFileSync(join(SOURCE_DIR, 'eligibility-figures.sql'), 'utf8');
-    expect(selection(figures)).toBe(selection(completions));
-    expect(selection(completions)).toContain('training_scope IN (?, ?)');
+  it('keep every rule in two shared places: the candidates (materialised once) and the selection over them', () => {
+    const shared = readFileSync(join(SOURCE_DIR, 'selection.sql'), 'utf8');
+    for (const name of ['members', 'dataset-summary', 'agent-eligibility'] as const) {
+      expect(readFileSync(join(SOURCE_DIR, `${name}.sql`), 'utf8')).toContain('WITH {{selection}}');
+      expect(loadSql(name, {}).template).toContain(shared);
+    }
+    // The files read only the materialised members: the lineage and the files come from the same rows.
+    for (const name of ['dataset-grpo', 'dataset-dpo', 'dataset-trace-ids'] as const) {
+      const text = readFileSync(join(SOURCE_DIR, `${name}.sql`), 'utf8');
+      expect(text).toContain('FROM {{table:members}}');
+      expect(text).not.toContain('{{traces}}');
+    }
+    expect(readFileSync(join(SOURCE_DIR, 'candidates.sql'), 'utf8')).toContain('c.training_scope IN (p.scope_a, p.scope_b)');
   });
 
   it.each(SQL_FILES)('%s renders for both engines with the same parameters and no placeholder left', (name) => {
-    const { template } = loadSql(name, {});
-    const trino = renderSql(template, TRINO);
-    const duck = renderSql(template, DUCKDB_DIALECT);
+    const query = withTables(withInline(loadSql(name, {}), { golden_ngrams: "|it's a gram|" }), { candidates: 'sial_build_candidates', members: 'sial_build_members' });
+    const trino = renderSql(query.template, TRINO, query.inline, query.tables);
+    const duck = renderSql(query.template, DUCKDB_DIALECT, query.inline, query.tables);
     expect(trino.parameterCount).toBe(duck.parameterCount);
-    expect(trino.parameterCount).toBeGreaterThan(0);
+    // The file queries read only the materialised members; everything else binds its rules.
+    expect(trino.parameterCount > 0).toBe(!['dataset-grpo', 'dataset-dpo', 'dataset-trace-ids'].includes(name));
     for (const text of [trino.text, duck.text]) {
       expect(text).not.toMatch(/\{\{|--|\/\*/);
     }
+    if (name === 'candidates') expect(trino.text).toContain("'|it''s a gram|'");
     // The texts differ only where a placeholder stood.
-    const neutral = (t: string): string => t.replace(/\blist_transform\b/g, 'transform').replace(/\bjson\(/g, 'json_format(');
+    const neutral = (t: string): string =>
+      t
+        .replace(/\blist_transform\b/g, 'transform')
+        .replace(/\bjson\(/g, 'json_format(')
+        .replace(/\bregexp_split_to_array\b/g, 'regexp_split')
+        .replace(/\blen\(/g, 'cardinality(')
+        .replace(/\bgenerate_series\b/g, 'sequence')
+        .replace(/\barray_to_string\b/g, 'array_join')
+        .replace(/\bencode\(/g, 'to_utf8(')
+        .replace(/lower\(\(sha256/g, 'lower(to_hex(sha256')
+        .replace(/STRUCT\(role VARCHAR, content VARCHAR\)\[\]/g, 'array(ROW(role VARCHAR, content VARCHAR))')
+        .replace(/\bsial_slice\(/g, 'slice(');
     expect(neutral(duck.text)).toBe(trino.text);
+  });
+
+  it('refuses an inline or table placeholder without a value', () => {
+    expect(() => renderSql('SELECT {{inline:golden_ngrams}}', TRINO)).toThrow('no value for SQL placeholder "{{inline:golden_ngrams}}"');
+    expect(() => renderSql('SELECT * FROM {{table:members}}', TRINO)).toThrow('materialise it first');
+    expect(() => renderSql('SELECT * FROM {{table:members}}', TRINO, {}, { members: 'x"; DROP' })).toThrow('is not a plain SQL identifier');
   });
 });
 

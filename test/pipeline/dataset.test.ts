@@ -8,8 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadStageConfig } from '../../config';
 import { datasetManifestSchema, type DatasetManifest, type ValidatedRequest } from '../../lambdas/pipeline/contracts';
-import { buildDataset, datasetIdFor, DPO_MIN_REWARD_GAP } from '../../lambdas/pipeline/dataset/build-dataset';
-import { pipelineSettingsFromStage, type PipelineSettings } from '../../lambdas/pipeline/settings';
+import { buildDataset, datasetIdFor } from '../../lambdas/pipeline/dataset/build-dataset';
+import { readRewardPolicy } from '../../config/reward-policies/read';
+import { pipelineSettingsFromStage, rewardScoringOf, type PipelineSettings } from '../../lambdas/pipeline/settings';
 import type { FeedbackRow } from '../../lambdas/feedback/feedback-event';
 import type { GateAuditRow, TraceLakeRow } from '../../lambdas/gate-score/lake-rows';
 import type { Message } from '../../lambdas/gate-score/trace';
@@ -22,12 +23,14 @@ const WINDOW_FROM = '2026-10-21T12:00:00.000Z'; // 30 days before (dev's positiv
 const IN_WINDOW = '2026-11-10T09:00:00.000Z';
 const micros = (iso: string, deltaMs = 0): number => (Date.parse(iso) + deltaMs) * 1000;
 
-const settings: PipelineSettings = pipelineSettingsFromStage(loadStageConfig('dev'), {
-  databaseName: 'sial_dev',
-  tracesTable: 'traces',
-  auditTable: 'gate_audit',
-  feedbackTable: 'feedback',
-});
+const devStage = loadStageConfig('dev');
+const stageSettings: PipelineSettings = pipelineSettingsFromStage(
+  devStage,
+  { databaseName: 'sial_dev', tracesTable: 'traces', auditTable: 'gate_audit', feedbackTable: 'feedback' },
+  rewardScoringOf(readRewardPolicy(devStage.rewardPolicyVersion)),
+);
+// Grouping and pairing are tested with every agent eligible; per-agent eligibility has its own tests below.
+const settings: PipelineSettings = { ...stageSettings, eligibility: { ...stageSettings.eligibility, minPositiveFeedback: 0, minHighQualityTraces: 0 } };
 
 function request(overrides: Partial<ValidatedRequest> = {}): ValidatedRequest {
   const runId = overrides.runId ?? 'run-20261120-1';
@@ -195,6 +198,8 @@ async function openLake(dir: string, traces: readonly TraceLakeRow[]): Promise<L
   return lake;
 }
 
+let buildCount = 0;
+
 interface Built {
   manifest: DatasetManifest;
   grpo: Array<{ group_id: string; agent_id: string; prompt: Message[]; completions: Array<{ trace_id: string; reward: number; completion: Message[] }> }>;
@@ -203,20 +208,26 @@ interface Built {
   manifestFile: unknown;
 }
 
-async function build(lake: LocalLake, store: FsObjectStore, req: ValidatedRequest): Promise<Built> {
-  const manifest = await buildDataset(req, { sql: new DuckDbSqlEngine(lake), store, settings, clock: () => new Date('2026-11-20T12:05:00.000Z') });
-  const read = async (uri: string): Promise<string> => {
-    const text = await store.getText(uri);
-    if (text === undefined) throw new Error(`${uri} was not written`);
-    return text;
+async function build(lake: LocalLake, store: FsObjectStore, req: ValidatedRequest, withSettings: PipelineSettings = settings): Promise<Built> {
+  // Each build is an attempt of its own (a later clock), as a retry would be: attempts never share a folder.
+  const startedAt = new Date(Date.parse('2026-11-20T12:05:00.000Z') + 1000 * buildCount++);
+  const manifest = await buildDataset(req, { sql: new DuckDbSqlEngine(lake, (uri) => store.pathOf(uri)), store, settings: withSettings, clock: () => startedAt });
+  const read = async (uris: readonly string[]): Promise<string> => {
+    let out = '';
+    for (const uri of uris) {
+      const text = await store.getText(uri);
+      if (text === undefined) throw new Error(`${uri} was not written`);
+      out += text;
+    }
+    return out;
   };
   const lines = (text: string): unknown[] => text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as unknown);
   return {
     manifest,
-    grpo: lines(await read(manifest.grpoUri)) as Built['grpo'],
-    dpo: lines(await read(manifest.dpoUri)) as Built['dpo'],
-    traceIds: (await read(manifest.traceIdsUri)).split('\n').filter((l) => l !== ''),
-    manifestFile: JSON.parse(await read(manifest.manifestUri)),
+    grpo: lines(await read(manifest.files.grpo)) as Built['grpo'],
+    dpo: lines(await read(manifest.files.dpo)) as Built['dpo'],
+    traceIds: (await read(manifest.files.traceIds)).split('\n').filter((l) => l !== ''),
+    manifestFile: JSON.parse(await read([manifest.manifestUri])),
   };
 }
 
@@ -245,20 +256,24 @@ describe('buildDataset on the local lake (DuckDB, the same SQL as Athena)', () =
 
   it('writes a manifest that satisfies the contract, next to the files it describes', () => {
     expect(datasetManifestSchema.parse(general.manifestFile)).toEqual(general.manifest);
+    const attempt = general.manifest.grpoUri.replace(/grpo\/$/, '');
+    expect(attempt).toMatch(/^s3:\/\/sial-dev-artifacts\/runs\/run-20261120-1\/dataset\/build-20261120T1205\d{5}Z\/$/);
     expect(general.manifest).toEqual(
       expect.objectContaining({
         datasetId: 'ds-run-20261120-1',
         boundary: 'US',
         targetModelId: 'qwen3-4b',
         rewardPolicyVersion: 'v1',
-        createdAt: '2026-11-20T12:05:00.000Z',
+
         window: { from: WINDOW_FROM, to: REQUESTED_AT },
         manifestUri: 's3://sial-dev-artifacts/runs/run-20261120-1/dataset/manifest.json',
-        grpoUri: 's3://sial-dev-artifacts/runs/run-20261120-1/dataset/grpo.jsonl',
-        dpoUri: 's3://sial-dev-artifacts/runs/run-20261120-1/dataset/dpo.jsonl',
-        traceIdsUri: 's3://sial-dev-artifacts/runs/run-20261120-1/dataset/trace-ids.txt',
+        dpoUri: `${attempt}dpo/`,
+        traceIdsUri: `${attempt}trace-ids/`,
+        acceptedRewardPolicyVersions: ['v1'],
+        dpoMinRewardMargin: 0.2,
       }),
     );
+    expect(general.manifest.files).toEqual({ grpo: [`${attempt}grpo/part-00000.jsonl`], dpo: [`${attempt}dpo/part-00000.jsonl`], traceIds: [`${attempt}trace-ids/part-00000.txt`] });
   });
 
   it('reads only its own boundary, the current reward policy and the window (both bounds inclusive)', () => {
@@ -270,8 +285,10 @@ describe('buildDataset on the local lake (DuckDB, the same SQL as Athena)', () =
   it('gives a general target only all-models rows and an internal-only target both scopes', () => {
     expect(groupOf(general, 'g1-best')?.completions.map((c) => c.trace_id)).toEqual(['g1-best', 'g1-mid', 'g1-worst']);
     expect(general.traceIds).not.toContain('g1-internal');
-    expect(groupOf(internal, 'g1-best')?.completions.map((c) => c.trace_id)).toEqual(['g1-internal', 'g1-best', 'g1-mid', 'g1-worst']);
-    expect(pairOf(internal, 'g1-internal')).toEqual(expect.objectContaining({ chosen_trace_id: 'g1-internal', rejected_trace_id: 'g1-worst' }));
+    // g1-best's late feedback (reward 1) puts it above g1-internal (0.95).
+    expect(groupOf(internal, 'g1-best')?.completions.map((c) => c.trace_id)).toEqual(['g1-best', 'g1-internal', 'g1-mid', 'g1-worst']);
+    expect(pairOf(internal, 'g1-internal')).toBeUndefined();
+    expect(pairOf(internal, 'g1-best')).toEqual(expect.objectContaining({ chosen_trace_id: 'g1-best', rejected_trace_id: 'g1-worst' }));
   });
 
   it('groups completions by agent and whole conversation, with at least two per group', () => {
@@ -293,12 +310,22 @@ describe('buildDataset on the local lake (DuckDB, the same SQL as Athena)', () =
     expect(g1.prompt).toEqual([{ role: 'user', content: 'What is our refund policy?' }]);
     expect(groupOf(general, 'g2-a')!.prompt).toEqual(PASSWORD_A);
     expect(general.traceIds).not.toContain('g2-other-system');
-    expect(g1.completions[0]).toEqual({ trace_id: 'g1-best', reward: 0.9, completion: [{ role: 'assistant', content: 'answer of g1-best' }] });
+    // g1-best's request got a success event (f5): late feedback re-scores it under the policy,
+    // (0.4 x 1 + 0.2 x 1 + 0.1 x 1) / 0.7 = 1.
+    expect(g1.completions[0]).toEqual({
+      trace_id: 'g1-best',
+      reward: 1,
+      completion: [{ role: 'assistant', content: 'answer of g1-best' }],
+      reward_components: { feedback: 1, errors: 1, latency: 1, groundedness: null, judge: null },
+      reward_policy_version: 'v1',
+      late_feedback: true,
+    });
+    expect(g1.completions[1]).toEqual(expect.objectContaining({ trace_id: 'g1-mid', reward: 0.7, late_feedback: false }));
     expect(general.manifest.counts).toEqual(expect.objectContaining({ grpoGroups: 6, grpoCompletions: 14 }));
   });
 
   it('pairs the best over the worst completion only when the reward gap reaches the minimum', () => {
-    expect(DPO_MIN_REWARD_GAP).toBe(0.2);
+    expect(settings.dataset.dpoMinRewardMargin).toBe(0.2);
     expect(general.dpo.map((p) => [p.chosen_trace_id, p.rejected_trace_id]).sort()).toEqual([
       ['g1-best', 'g1-worst'],
       ['g3-hi', 'g3-lo'], // 0.7 - 0.5: exactly the minimum despite float rounding
@@ -316,7 +343,7 @@ describe('buildDataset on the local lake (DuckDB, the same SQL as Athena)', () =
       rejected: [{ role: 'assistant', content: 'answer of g1-worst' }],
       chosen_trace_id: 'g1-best',
       rejected_trace_id: 'g1-worst',
-      chosen_reward: 0.9,
+      chosen_reward: 1,
       rejected_reward: 0.5,
     });
     expect(general.manifest.counts.dpoPairs).toBe(3);
@@ -339,9 +366,22 @@ describe('buildDataset on the local lake (DuckDB, the same SQL as Athena)', () =
     // and s1-single (no request id); g1-best is f5's interaction, counted once.
     // High quality (reward >= 0.8, exactly 0.8 included): g1-best, g2-a (0.8), s1-single, g7-a, g7-b, n1 (0.8):
     // every selected trace counts, grouped or not.
-    expect(general.manifest.eligibility).toEqual({ positiveFeedback: 6, positiveFeedbackWindowDays: 30, highQualityTraces: 6, highQualityReward: 0.8 });
+    // Per agent: rag-qa-agent has events f1, f2, f5 and traces g1-mid, s1-single, g1-policy-v0 (feedback
+    // counts whatever policy scored the trace); code-reviewer has f6. High quality counts usable traces only
+    // (n1 has no user turn, g1-policy-v0 is not an accepted version): g1-best (1 after late feedback), g2-a
+    // (0.8, the threshold), s1-single, g7-a, g7-b.
+    expect(general.manifest.eligibility).toEqual({
+      positiveFeedback: 7,
+      positiveFeedbackWindowDays: 30,
+      highQualityTraces: 5,
+      highQualityReward: 0.8,
+      agents: [
+        { agentId: 'code-reviewer', positiveFeedback: 1, highQualityTraces: 0, eligible: true },
+        { agentId: 'rag-qa-agent', positiveFeedback: 6, highQualityTraces: 5, eligible: true },
+      ],
+    });
     // The internal-only target also reads g1-internal (success without an event, reward 0.95).
-    expect(internal.manifest.eligibility).toEqual(expect.objectContaining({ positiveFeedback: 7, highQualityTraces: 7 }));
+    expect(internal.manifest.eligibility).toEqual(expect.objectContaining({ positiveFeedback: 8, highQualityTraces: 6 }));
   });
 
   it('hashes the same data the same, whatever order it was written in, and different data differently', async () => {
@@ -375,7 +415,21 @@ describe('buildDataset on the local lake (DuckDB, the same SQL as Athena)', () =
       expect(built.grpo).toEqual([]);
       expect(built.dpo).toEqual([]);
       expect(built.traceIds).toEqual([]);
-      expect(built.manifest.counts).toEqual({ tracesUsed: 0, grpoGroups: 0, grpoCompletions: 0, dpoPairs: 0, discardedByGate: {} });
+      expect(built.manifest.counts).toEqual({
+        tracesUsed: 0,
+        grpoGroups: 0,
+        grpoCompletions: 0,
+        dpoPairs: 0,
+        rowsInWindow: 0,
+        duplicateCopies: 0,
+        excludedPolicyVersion: 0,
+        excludedNoUserTurn: 0,
+        excludedGoldenOverlap: 0,
+        excludedIneligibleAgent: 0,
+        lateFeedbackApplied: 0,
+        rescoredOlderPolicy: 0,
+        discardedByGate: {},
+      });
       expect(built.manifest.eligibility).toEqual(expect.objectContaining({ positiveFeedback: 0, highQualityTraces: 0 }));
     } finally {
       emptyLake.close();
@@ -387,6 +441,117 @@ describe('buildDataset on the local lake (DuckDB, the same SQL as Athena)', () =
     await expect(buildDataset(request({ boundary: 'EU' }), deps)).rejects.toThrow('a dataset never crosses its boundary');
     await expect(buildDataset(request({ targetModelId: 'llama4-8b' }), deps)).rejects.toThrow('which this stage does not list');
     await expect(buildDataset(request({ internalOnly: true }), deps)).rejects.toThrow('internalOnly=false');
+  });
+});
+
+describe('buildDataset: re-delivery, re-scoring, decontamination, per-agent eligibility', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'sial-dataset-rules-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  async function buildOn(name: string, batches: ReadonlyArray<readonly TraceLakeRow[]>, withSettings: PipelineSettings, extra: { audit?: GateAuditRow[]; feedback?: FeedbackRow[]; golden?: string[] } = {}): Promise<Built> {
+    const lake = await LocalLake.open(join(dir, name, 'lake'));
+    try {
+      // Each batch is its own append: Firehose delivering the same trace twice writes two files.
+      for (const batch of batches) await lake.append('traces', batch);
+      await lake.append('gate_audit', extra.audit ?? []);
+      await lake.append('feedback', extra.feedback ?? []);
+      const store = new FsObjectStore(join(dir, name, 's3'));
+      if (extra.golden !== undefined) {
+        const lines = extra.golden.map((q, i) => JSON.stringify({ id: `g${i}`, messages: [user(q)], contexts: [], reference: 'x' })).join('\n');
+        await store.putText('s3://sial-dev-artifacts/golden-sets/qwen3-4b/golden.jsonl', `${lines}\n`);
+        await store.putText('s3://sial-dev-artifacts/golden-sets/qwen3-4b/golden.json', JSON.stringify({ version: 'test-v1', sha256: 'a'.repeat(64), examples: extra.golden.length }));
+      }
+      const manifest = await buildDataset(request(), { sql: new DuckDbSqlEngine(lake, (uri) => store.pathOf(uri)), store, settings: withSettings, clock: () => new Date('2026-11-20T12:05:00.000Z'), goldenSetsUri: 's3://sial-dev-artifacts/golden-sets/' });
+      const read = async (uris: readonly string[]): Promise<string> => (await Promise.all(uris.map(async (u) => (await store.getText(u)) ?? ''))).join('');
+      const lines = (text: string): unknown[] => text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as unknown);
+      return {
+        manifest,
+        grpo: lines(await read(manifest.files.grpo)) as Built['grpo'],
+        dpo: lines(await read(manifest.files.dpo)) as Built['dpo'],
+        traceIds: (await read(manifest.files.traceIds)).split('\n').filter((l) => l !== ''),
+        manifestFile: null,
+      };
+    } finally {
+      lake.close();
+    }
+  }
+
+  it('reads a trace delivered in two batches once (the latest gated copy) and audits a re-delivered discard once', async () => {
+    const first = trace('r1', { messages: REFUND, reward: 0.2 });
+    const redelivered = { ...first, reward: 0.3, gated_at: first.gated_at + 60_000_000 };
+    const built = await buildOn('redelivery', [[first, trace('r2', { messages: REFUND, reward: 0.9 })], [redelivered]], settings, {
+      audit: [audit('d1', 'pii'), audit('d1', 'pii', '2026-11-10T10:00:00.000Z'), audit('d2', 'consent')],
+    });
+    expect(built.traceIds).toEqual(['r1', 'r2']);
+    expect(groupOf(built, 'r1')?.completions.map((c) => [c.trace_id, c.reward])).toEqual([['r2', 0.9], ['r1', 0.3]]);
+    expect(built.manifest.counts).toEqual(expect.objectContaining({ rowsInWindow: 3, duplicateCopies: 1, grpoCompletions: 2, discardedByGate: { consent: 1, pii: 1 } }));
+  });
+
+  it('re-scores rows of an older accepted policy version under the current policy, and counts the versions it does not accept', async () => {
+    // errors 1, latency 1, no feedback or groundedness under v1's weights: (0.2 + 0.1) / 0.3 = 1.
+    const batches = [[trace('o1', { messages: REFUND, reward: 0.1, policy: 'v0' }), trace('o2', { messages: REFUND, reward: 0.5 })]];
+    const onlyCurrent = await buildOn('policy-current', batches, settings);
+    expect(onlyCurrent.traceIds).toEqual([]);
+    expect(onlyCurrent.manifest.counts).toEqual(expect.objectContaining({ excludedPolicyVersion: 1, grpoGroups: 0 }));
+    const accepting: PipelineSettings = { ...settings, dataset: { ...settings.dataset, acceptedRewardPolicyVersions: ['v1', 'v0'] } };
+    const built = await buildOn('policy-accepted', batches, accepting);
+    expect(groupOf(built, 'o1')?.completions.map((c) => [c.trace_id, c.reward])).toEqual([['o1', 1], ['o2', 0.5]]);
+    expect(built.manifest.counts).toEqual(expect.objectContaining({ excludedPolicyVersion: 0, rescoredOlderPolicy: 1 }));
+    expect(built.manifest.acceptedRewardPolicyVersions).toEqual(['v1', 'v0']);
+  });
+
+  it('folds late feedback (by request id or trace id) into the reward, the latest event winning', async () => {
+    const rows = [trace('l1', { messages: REFUND, reward: 0.5, requestId: 'req-l1' }), trace('l2', { messages: REFUND, reward: 0.5 })];
+    const events = [
+      feedback('e1', 'req-l1', 'success', '2026-11-11T00:00:00.000Z'),
+      feedback('e2', 'req-l1', 'user_rejected', '2026-11-12T00:00:00.000Z'),
+      { ...feedback('e3', 'req-other', 'success', '2026-11-12T00:00:00.000Z'), trace_id: 'l2' },
+    ];
+    const built = await buildOn('late-feedback', [rows], settings, { feedback: events });
+    const rewards = Object.fromEntries(groupOf(built, 'l1')!.completions.map((c) => [c.trace_id, c.reward]));
+    // l1: user_rejected (0) is its latest event: (0.4 x 0 + 0.2 + 0.1) / 0.7; l2: success by trace id: 1.
+    expect(rewards.l1).toBeCloseTo(0.3 / 0.7, 12);
+    expect(rewards.l2).toBe(1);
+    expect(built.manifest.counts.lateFeedbackApplied).toBe(2);
+  });
+
+  it('excludes and counts traces whose prompt overlaps the golden set', async () => {
+    const golden = 'How do I rotate my API key without downtime for the production service?';
+    const rows = [
+      trace('c1', { messages: [user(golden)], reward: 0.9 }),
+      trace('c2', { messages: [user(`Please: ${golden.toUpperCase()}`)], reward: 0.1 }),
+      trace('k1', { messages: [user('How do I rotate my password')], reward: 0.9 }),
+      trace('k2', { messages: [user('How do I rotate my password')], reward: 0.2 }),
+    ];
+    const built = await buildOn('golden', [rows], settings, { golden: [golden] });
+    expect(built.traceIds).toEqual(['k1', 'k2']);
+    expect(built.manifest.counts.excludedGoldenOverlap).toBe(2);
+    expect(built.manifest.decontamination).toEqual({
+      goldenSet: { uri: 's3://sial-dev-artifacts/golden-sets/qwen3-4b/golden.jsonl', version: 'test-v1', sha256: 'a'.repeat(64), examples: 1 },
+      ngramWords: 8,
+      maxOverlap: 0.5,
+    });
+  });
+
+  it('makes each agent eligible on its own figures: one agent\'s feedback never carries another', async () => {
+    const strict: PipelineSettings = { ...settings, eligibility: { ...settings.eligibility, minPositiveFeedback: 2, minHighQualityTraces: 2 } };
+    const rows = [
+      trace('a1', { messages: REFUND, reward: 0.9 }),
+      trace('a2', { messages: REFUND, reward: 0.85 }),
+      trace('b1', { agent: 'code-reviewer', messages: REFUND, reward: 0.9 }),
+      trace('b2', { agent: 'code-reviewer', messages: REFUND, reward: 0.95 }),
+    ];
+    const events = [feedback('p1', 'req-1', 'success'), feedback('p2', 'req-2', 'success'), feedback('p3', 'req-3', 'success')];
+    const built = await buildOn('per-agent', [rows], strict, { feedback: events });
+    expect(built.traceIds).toEqual(['a1', 'a2']);
+    expect(built.manifest.eligibility.agents).toEqual([
+      { agentId: 'code-reviewer', positiveFeedback: 0, highQualityTraces: 2, eligible: false },
+      { agentId: 'rag-qa-agent', positiveFeedback: 3, highQualityTraces: 2, eligible: true },
+    ]);
+    expect(built.manifest.counts.excludedIneligibleAgent).toBe(2);
   });
 });
 

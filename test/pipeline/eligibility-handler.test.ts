@@ -1,3 +1,4 @@
+import { buildFields, QUIET_COUNTS } from '../helpers/manifest-fields';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { loadStageConfig } from '../../config';
@@ -54,8 +55,9 @@ const dataset: DatasetManifest = {
   dpoUri: 's3://artifacts/runs/run-1/dataset/dpo.jsonl',
   traceIdsUri: 's3://artifacts/runs/run-1/dataset/trace-ids.txt',
   contentSha256: 'b'.repeat(64),
-  counts: { tracesUsed: 400, grpoGroups: 90, grpoCompletions: 400, dpoPairs: 50, discardedByGate: {} },
-  eligibility: { positiveFeedback: 150, positiveFeedbackWindowDays: 30, highQualityTraces: 70, highQualityReward: 0.8 },
+  ...buildFields('s3://artifacts/runs/run-1/dataset/'),
+  counts: { ...QUIET_COUNTS, tracesUsed: 400, grpoGroups: 90, grpoCompletions: 400, dpoPairs: 50, discardedByGate: {} },
+  eligibility: { positiveFeedback: 150, positiveFeedbackWindowDays: 30, highQualityTraces: 70, highQualityReward: 0.8, agents: [{ agentId: 'rag-qa-agent', positiveFeedback: 0, highQualityTraces: 0, eligible: true }] },
 };
 
 beforeEach(() => dynamo.reset());

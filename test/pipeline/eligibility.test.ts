@@ -1,3 +1,4 @@
+import { buildFields, QUIET_COUNTS } from '../helpers/manifest-fields';
 import { loadStageConfig } from '../../config';
 import type { DatasetManifest, ValidatedRequest } from '../../lambdas/pipeline/contracts';
 import { checkEligibility } from '../../lambdas/pipeline/eligibility/check-eligibility';
@@ -49,13 +50,13 @@ function dataset(figures: { positiveFeedback?: number; highQualityTraces?: numbe
     dpoUri: 's3://artifacts/runs/run-1/dataset/dpo.jsonl',
     traceIdsUri: 's3://artifacts/runs/run-1/dataset/trace-ids.txt',
     contentSha256: 'a'.repeat(64),
-    counts: { tracesUsed: 300, grpoGroups: figures.grpoGroups ?? 80, grpoCompletions: 300, dpoPairs: figures.dpoPairs ?? 40, discardedByGate: { pii: 3 } },
+    ...buildFields('s3://artifacts/runs/run-1/dataset/'),
+    counts: { ...QUIET_COUNTS, tracesUsed: 300, grpoGroups: figures.grpoGroups ?? 80, grpoCompletions: 300, dpoPairs: figures.dpoPairs ?? 40, discardedByGate: { pii: 3 } },
     eligibility: {
       positiveFeedback: figures.positiveFeedback ?? 100,
       positiveFeedbackWindowDays: 30,
       highQualityTraces: figures.highQualityTraces ?? 50,
-      highQualityReward: 0.8,
-    },
+      highQualityReward: 0.8, agents: [{ agentId: 'rag-qa-agent', positiveFeedback: 0, highQualityTraces: 0, eligible: true }] },
   };
 }
 
@@ -145,6 +146,19 @@ describe('checkEligibility', () => {
     expect(result.reasons[0]).toMatch(/^Only 12 positive feedback/);
     expect(result.reasons[1]).toMatch(/^Only 3 high-quality traces/);
     expect(result.reasons[2]).toMatch(/^qwen3-4b was last trained .* \(1\.0 days ago\)/);
+  });
+
+  it('is not eligible when the totals pass but no single agent does (eligibility is per agent)', async () => {
+    const split = dataset();
+    const agents = [
+      { agentId: 'rag-qa-agent', positiveFeedback: 60, highQualityTraces: 30, eligible: false },
+      { agentId: 'code-reviewer', positiveFeedback: 40, highQualityTraces: 20, eligible: false },
+    ];
+    const result = await check({ dataset: { ...split, eligibility: { ...split.eligibility, positiveFeedback: 100, highQualityTraces: 50, agents } } }).result;
+    expect(result.eligible).toBe(false);
+    expect(result.reasons).toEqual([
+      'No agent is eligible on its own figures (at least 100 positive feedback and 50 high-quality traces each in the last 30 days); closest: rag-qa-agent: 60 positive feedback, 30 high-quality traces; code-reviewer: 40 positive feedback, 20 high-quality traces.',
+    ]);
   });
 
   it('is not eligible when the dataset has nothing to train on with the requested algorithm', async () => {

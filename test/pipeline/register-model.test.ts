@@ -1,3 +1,4 @@
+import { buildFields, QUIET_COUNTS } from '../helpers/manifest-fields';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,8 +41,9 @@ function event(runId = 'run-42'): RegisterModelEvent {
     dpoUri: `${request.uris.datasetPrefix}dpo.jsonl`,
     traceIdsUri: `${request.uris.datasetPrefix}trace-ids.txt`,
     contentSha256: 'a'.repeat(64),
-    counts: { tracesUsed: 900, grpoGroups: 120, grpoCompletions: 840, dpoPairs: 300, discardedByGate: { pii: 4 } },
-    eligibility: { positiveFeedback: 140, positiveFeedbackWindowDays: 30, highQualityTraces: 75, highQualityReward: 0.8 },
+    ...buildFields(request.uris.datasetPrefix),
+    counts: { ...QUIET_COUNTS, tracesUsed: 900, grpoGroups: 120, grpoCompletions: 840, dpoPairs: 300, discardedByGate: { pii: 4 } },
+    eligibility: { positiveFeedback: 140, positiveFeedbackWindowDays: 30, highQualityTraces: 75, highQualityReward: 0.8, agents: [{ agentId: 'rag-qa-agent', positiveFeedback: 0, highQualityTraces: 0, eligible: true }] },
   };
   const evalGate: EvalGateResult = { passed: true, candidate: { faithfulness: 0.91, metrics: { answer_relevance: 0.84 }, goldenSetVersion: 'golden-v3', examples: 500 }, production: null, productionModelPackageArn: null };
   const trainingApproval: ApprovalDecision = { approvalId: 'apr-1', decision: 'approved', approver: 'Ana Lima <ana@example.com>', decidedAt: '2026-05-04T08:00:00.000Z', via: 'page' };

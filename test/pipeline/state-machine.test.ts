@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { loadStageConfig } from '../../config';
 import { InMemoryLedger } from '../../lambdas/pipeline/budget/in-memory-ledger';
 import type { EvalMetrics, PipelineInput } from '../../lambdas/pipeline/contracts';
-import { pipelineSettingsFromStage } from '../../lambdas/pipeline/settings';
+import { pipelineSettingsFromStage, rewardScoringOf } from '../../lambdas/pipeline/settings';
+import { readRewardPolicy } from '../../config/reward-policies/read';
 import { FEEDBACK_TABLE, GATE_AUDIT_TABLE, TRACES_TABLE } from '../../lambdas/shared/lake-tables';
 import { runLocalIngest } from '../../local/local-ingest';
 import { LocalLake } from '../../local/local-lake';
@@ -32,7 +33,7 @@ const settings = pipelineSettingsFromStage(stage, {
   tracesTable: TRACES_TABLE.name,
   auditTable: GATE_AUDIT_TABLE.name,
   feedbackTable: FEEDBACK_TABLE.name,
-});
+}, rewardScoringOf(readRewardPolicy(stage.rewardPolicyVersion)));
 const pipeline = synthesizePipeline(stage);
 
 const GOOD_EVAL: EvalMetrics = { faithfulness: 0.91, metrics: { answer_relevance: 0.88, context_precision: 0.8 }, goldenSetVersion: 'golden-v1', examples: 200 };

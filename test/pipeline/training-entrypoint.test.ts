@@ -46,7 +46,7 @@ const TRAIN_ENV = {
   SIAL_MODE: 'train',
   SIAL_RUN_ID: 'run-42',
   SIAL_OUTPUT_URI: `${RUN}output/`,
-  SIAL_DATASET_URI: `${RUN}dataset/grpo.jsonl`,
+  SIAL_DATASET_URI: `${RUN}dataset/build-1/grpo/`,
   SIAL_MANIFEST_URI: `${RUN}dataset/manifest.json`,
   SIAL_BASE_MODEL_URI: 's3://sial-dev-models-us-east-1/base/qwen3-4b/',
   SIAL_CHECKPOINT_URI: `${RUN}checkpoints/`,

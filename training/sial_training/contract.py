@@ -203,7 +203,7 @@ def parse_train_job(env: Mapping[str, str]) -> TrainJob:
     job = TrainJob(
         run_id=run_id,
         output_uri=output_uri,
-        dataset_uri=reader.s3("SIAL_DATASET_URI", "object"),
+        dataset_uri=reader.s3("SIAL_DATASET_URI", "prefix"),
         manifest_uri=reader.s3("SIAL_MANIFEST_URI", "object"),
         base_model_uri=reader.s3("SIAL_BASE_MODEL_URI", "any"),
         checkpoint_uri=reader.s3("SIAL_CHECKPOINT_URI", "prefix"),

@@ -1,7 +1,12 @@
 """The training dataset: reading and validating the JSONL the dataset build writes, and checking it
 against its manifest.
 
-Line formats (written by lambdas/pipeline/dataset/dataset-files.ts; one format for both languages):
+The build's SQL engine writes each file set as one or more parts (Athena UNLOAD: several gzip-compressed
+parts; local DuckDB: one plain file), listed in the manifest's ``files``; the parts are read in that order,
+hashed as stored and decompressed where they start with the gzip magic bytes.
+
+Line formats (written by the dataset SQL, lambdas/pipeline/dataset/sql/dataset-grpo.sql and dataset-dpo.sql; GRPO
+completions also carry ``reward_components``, ``reward_policy_version`` and ``late_feedback``, which the trainer does not need):
 
 - GRPO: ``{"group_id", "agent_id", "prompt": [message...], "contexts": [str...],
   "completions": [{"trace_id", "reward", "completion": [assistant message]}...]}``
@@ -15,6 +20,7 @@ retrieved contexts travel beside it, because the reward scores a generated answe
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 from dataclasses import dataclass
@@ -167,24 +173,52 @@ class ManifestFiles:
     trace_ids_uri: str
     content_sha256: str
     reward_policy_version: str
+    #: The parts of each file set, in reading order; a manifest without ``files`` names one file per set.
+    grpo_files: tuple[str, ...] = ()
+    dpo_files: tuple[str, ...] = ()
+    trace_ids_files: tuple[str, ...] = ()
+
+    def parts(self, kind: Literal["grpo", "dpo", "trace_ids"]) -> tuple[str, ...]:
+        listed = {"grpo": self.grpo_files, "dpo": self.dpo_files, "trace_ids": self.trace_ids_files}[kind]
+        single = {"grpo": self.grpo_uri, "dpo": self.dpo_uri, "trace_ids": self.trace_ids_uri}[kind]
+        return listed if listed or self.grpo_files or self.dpo_files or self.trace_ids_files else (single,)
+
+
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def part_text(body: bytes) -> str:
+    """One stored part as text: gunzipped when it is gzip (Athena's UNLOAD output), else as written."""
+    try:
+        return (gzip.decompress(body) if body[:2] == GZIP_MAGIC else body).decode("utf-8")
+    except (OSError, EOFError, UnicodeDecodeError) as error:
+        raise DatasetError(f"a dataset part is neither UTF-8 text nor valid gzip: {error}") from error
 
 
 def parse_manifest(body: bytes) -> ManifestFiles:
     try:
         manifest = json.loads(body)
+        files = manifest.get("files")
+        if files is not None and not (isinstance(files, dict) and all(isinstance(files.get(k), list) for k in ("grpo", "dpo", "traceIds"))):
+            raise TypeError("files must list grpo, dpo and traceIds parts")
+        listed = {k: tuple(str(u) for u in files[k]) for k in ("grpo", "dpo", "traceIds")} if files is not None else {"grpo": (), "dpo": (), "traceIds": ()}
         return ManifestFiles(
             grpo_uri=str(manifest["grpoUri"]),
             dpo_uri=str(manifest["dpoUri"]),
             trace_ids_uri=str(manifest["traceIdsUri"]),
             content_sha256=str(manifest["contentSha256"]),
             reward_policy_version=str(manifest["rewardPolicyVersion"]),
+            grpo_files=listed["grpo"],
+            dpo_files=listed["dpo"],
+            trace_ids_files=listed["traceIds"],
         )
     except (ValueError, KeyError, TypeError) as error:
         raise DatasetError(f"the dataset manifest is not a manifest (grpoUri, dpoUri, traceIdsUri, contentSha256, rewardPolicyVersion): {error}") from error
 
 
 def content_sha256(grpo: bytes, dpo: bytes, trace_ids: bytes) -> str:
-    """The manifest's contentSha256: sha256 over the GRPO JSONL, then the DPO JSONL, then the trace-id list."""
+    """The manifest's contentSha256: sha256 over the GRPO parts, then the DPO parts, then the trace-id parts,
+    each as stored (compressed or not), in the manifest's order."""
     digest = hashlib.sha256()
     for part in (grpo, dpo, trace_ids):
         digest.update(part)

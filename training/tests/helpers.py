@@ -3,6 +3,7 @@ dataset build's line format with its manifest, and a way to run the real entrypo
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
@@ -39,7 +40,7 @@ QUESTIONS = {"refund": "Can I get a refund?", "password": "How do I reset my pas
 
 
 def dataset_lines() -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
-    """GRPO groups and DPO pairs in the dataset build's format (lambdas/pipeline/dataset/dataset-files.ts)."""
+    """GRPO groups and DPO pairs in the dataset build's format (lambdas/pipeline/dataset/sql/dataset-grpo.sql and dataset-dpo.sql)."""
     grpo, dpo, ids = [], [], []
     for i, (topic, context) in enumerate(sorted(CONTEXTS.items())):
         prompt = conversation(topic, QUESTIONS[topic])
@@ -86,22 +87,33 @@ def get(root: Path, uri: str) -> bytes | None:
     return path.read_bytes() if path.is_file() else None
 
 
-def write_dataset(root: Path, prefix: str = f"{RUN}dataset/") -> dict[str, str]:
+def write_dataset(root: Path, prefix: str = f"{RUN}dataset/") -> dict[str, Any]:
     grpo, dpo, ids = dataset_lines()
     grpo_text = "".join(json.dumps(line) + "\n" for line in grpo).encode()
     dpo_text = "".join(json.dumps(line) + "\n" for line in dpo).encode()
     ids_text = "".join(f"{i}\n" for i in ids).encode()
+    # As Athena's UNLOAD writes them: each set in gzip-compressed parts under its folder (GRPO in two).
+    half = len(grpo) // 2
+    grpo_parts = [gzip.compress("".join(json.dumps(line) + "\n" for line in part).encode()) for part in (grpo[:half], grpo[half:])]
+    dpo_parts = [gzip.compress(dpo_text)]
+    id_parts = [gzip.compress(ids_text)]
+    files = {
+        "grpo": [f"{prefix}build-1/grpo/part-{i}.gz" for i in range(len(grpo_parts))],
+        "dpo": [f"{prefix}build-1/dpo/part-0.gz"],
+        "traceIds": [f"{prefix}build-1/trace-ids/part-0.gz"],
+    }
     manifest = {
-        "grpoUri": f"{prefix}grpo.jsonl",
-        "dpoUri": f"{prefix}dpo.jsonl",
-        "traceIdsUri": f"{prefix}trace-ids.txt",
+        "grpoUri": f"{prefix}build-1/grpo/",
+        "dpoUri": f"{prefix}build-1/dpo/",
+        "traceIdsUri": f"{prefix}build-1/trace-ids/",
         "manifestUri": f"{prefix}manifest.json",
-        "contentSha256": hashlib.sha256(grpo_text + dpo_text + ids_text).hexdigest(),
+        "files": files,
+        "contentSha256": hashlib.sha256(b"".join(grpo_parts + dpo_parts + id_parts)).hexdigest(),
         "rewardPolicyVersion": "v1",
     }
-    put(root, manifest["grpoUri"], grpo_text)
-    put(root, manifest["dpoUri"], dpo_text)
-    put(root, manifest["traceIdsUri"], ids_text)
+    for uris, bodies in ((files["grpo"], grpo_parts), (files["dpo"], dpo_parts), (files["traceIds"], id_parts)):
+        for uri, body in zip(uris, bodies):
+            put(root, uri, body)
     put(root, manifest["manifestUri"], json.dumps(manifest).encode())
     return manifest
 

@@ -17,7 +17,7 @@ TRAIN_ENV = {
     "SIAL_MODE": "train",
     "SIAL_RUN_ID": "run-42",
     "SIAL_OUTPUT_URI": f"{RUN}output/",
-    "SIAL_DATASET_URI": f"{RUN}dataset/dpo.jsonl",
+    "SIAL_DATASET_URI": f"{RUN}dataset/build-1/dpo/",
     "SIAL_MANIFEST_URI": f"{RUN}dataset/manifest.json",
     "SIAL_BASE_MODEL_URI": "s3://sial-dev-models/base/qwen3-4b/",
     "SIAL_CHECKPOINT_URI": f"{RUN}checkpoints/",
@@ -250,3 +250,21 @@ class TestGoldenSet:
         assert token_f1("within thirty days", "Within thirty days.", 3) == 1
         assert token_f1("never", "Within thirty days.", 3) == 0
         assert token_f1("anything", "", 3) is None
+
+
+class TestDatasetParts:
+    def test_a_manifest_lists_parts_that_are_read_in_order_and_gunzipped_when_compressed(self) -> None:
+        import gzip
+
+        body = json.dumps({"grpoUri": "s3://b/d/grpo/", "dpoUri": "s3://b/d/dpo/", "traceIdsUri": "s3://b/d/ids/", "contentSha256": "0" * 64, "rewardPolicyVersion": "v1", "files": {"grpo": ["s3://b/d/grpo/1.gz", "s3://b/d/grpo/0.gz"], "dpo": [], "traceIds": ["s3://b/d/ids/0.txt"]}}).encode()
+        manifest = dataset.parse_manifest(body)
+        assert manifest.parts("grpo") == ("s3://b/d/grpo/1.gz", "s3://b/d/grpo/0.gz")
+        assert manifest.parts("dpo") == ()
+        assert dataset.part_text(gzip.compress("a\n".encode())) == "a\n"
+        assert dataset.part_text(b"plain\n") == "plain\n"
+        with pytest.raises(dataset.DatasetError):
+            dataset.part_text(b"\x1f\x8bnot gzip")
+
+    def test_an_older_manifest_without_files_names_one_file_per_set(self) -> None:
+        manifest = dataset.ManifestFiles("s3://b/g.jsonl", "s3://b/d.jsonl", "s3://b/t.txt", "0" * 64, "v1")
+        assert manifest.parts("dpo") == ("s3://b/d.jsonl",)

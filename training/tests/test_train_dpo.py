@@ -57,7 +57,7 @@ def test_dpo_trains_and_writes_the_contract_outputs(store: Path, tmp_path: Path)
 
 def test_dpo_refuses_a_dataset_that_changed_after_the_build(store: Path, tmp_path: Path) -> None:
     manifest = write_dataset(store)
-    path = store / manifest["dpoUri"].removeprefix("s3://")
+    path = store / manifest["files"]["dpo"][0].removeprefix("s3://")
     path.write_bytes(path.read_bytes() + b"\n")
     result = run_entrypoint(train_env(store, "dpo", HYPERPARAMETERS, manifest), tmp_path / "work")
     assert result.code == 65, result.stdout[-2000:]

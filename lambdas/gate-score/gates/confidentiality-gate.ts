@@ -2,7 +2,7 @@ import type { ConfidentialityLevel } from '../../../config/schema';
 import type { Trace } from '../trace';
 import type { Discard } from './verdict';
 
-/** Which models a kept trace may train (ADR section 4, confidentiality gate). */
+/** Which models a kept trace may train (the confidentiality gate). */
 export type TrainingScope = 'all-models' | 'internal-only-models';
 
 export type ConfidentialityVerdict =

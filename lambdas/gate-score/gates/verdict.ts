@@ -1,5 +1,5 @@
 /**
- * Gate verdicts. The gates run in the ADR's order, cheapest first (DESIGN.md section 2, "Filter"):
+ * Gate verdicts. The gates run in a fixed order, cheapest first:
  * schema, regional boundary, consent, confidentiality, then PII. A trace is kept only if it passes all.
  */
 export const GATES = ['schema', 'region', 'consent', 'confidentiality', 'pii'] as const;

@@ -119,7 +119,7 @@ export const parseNumber: FieldParser<number> = (value, source) => {
   throw new NormalizeFailure('invalid_field', `${source}: expected a number`);
 };
 
-/** One of the feedback outcomes of seed 002 (success, fallback, timeout, error, user_rejected). */
+/** One of the feedback outcomes (success, fallback, timeout, error, user_rejected). */
 export const parseOutcome: FieldParser<FeedbackOutcome> = (value, source) => {
   if (typeof value === 'string') {
     const normalised = value.trim().toLowerCase();

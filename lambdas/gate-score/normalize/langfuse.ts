@@ -146,7 +146,7 @@ function metadataValue<T>(metadata: JsonObject, field: string, parse: FieldParse
   return agreedValue(field, fromMetadata(metadata, ...names), parse)?.value;
 }
 
-/** `consent=true` / `consent:false` tags: the ADR speaks of a "consent=true tag". */
+/** `consent=true` / `consent:false` tags: producers mark consent with a tag as often as with metadata. */
 function consentFromTags(record: JsonObject): Found[] {
   const tags = optionalArray(record, 'tags', 'tags', MAX_TAGS) ?? [];
   const found: Found[] = [];
@@ -329,7 +329,7 @@ function latestScores(record: JsonObject): Map<string, ScoreValue> {
 
 /**
  * `user_feedback`: a thumbs rating (BOOLEAN or NUMERIC: 1 up -> success, 0 or -1 down -> user_rejected)
- * or a CATEGORICAL outcome of seed 002. `quality`: NUMERIC 0-10 (the schema checks the range).
+ * or a CATEGORICAL feedback outcome. `quality`: NUMERIC 0-10 (the schema checks the range).
  */
 function feedback(record: JsonObject): { outcome?: string; quality?: number } | undefined {
   const scores = latestScores(record);

@@ -11,7 +11,7 @@ const unit = z.number().min(0).max(1);
 export const rewardPolicySchema = z
   .strictObject({
     version: z.string().regex(/^[a-z0-9][a-z0-9.-]*$/),
-    /** The single DRI for reward-policy changes (ADR section 3). */
+    /** The single accountable owner of reward-policy changes. */
     owner: z.string().min(1),
     description: z.string(),
     weights: z.strictObject({

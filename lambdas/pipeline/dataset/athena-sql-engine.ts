@@ -12,9 +12,10 @@ import {
   type ColumnInfo,
   type Datum,
 } from '@aws-sdk/client-athena';
+import { createHash } from 'node:crypto';
 import type { Sleep } from '../../shared/ports';
-import type { SqlEngine, SqlParam, SqlQuery, SqlRow, SqlValue } from './sql-engine';
-import { prepareSql, tablePlaceholders, type LakeTableNames, type SqlDialect } from './sql-template';
+import type { SqlEngine, SqlParam, SqlQuery, SqlRow, SqlValue, UnloadFormat, UnloadResult } from './sql-engine';
+import { prepareSql, quoteIdentifier, quoteLiteral, tablePlaceholders, type LakeTableNames, type SqlDialect } from './sql-template';
 import { floatValue, safeInteger, sqlTimestampToIso } from './sql-values';
 
 /** Where and how AthenaSqlEngine runs queries. */
@@ -56,6 +57,16 @@ export interface AthenaSqlEngineOptions {
    * @default Date.now
    */
   readonly now?: () => number;
+  /**
+   * Reads a text object (the data manifest an UNLOAD leaves in the workgroup's result location, which
+   * lists the files it wrote). Required for `unload`.
+   */
+  readonly readText?: (uri: string) => Promise<string | undefined>;
+  /**
+   * Deletes every object under an s3:// prefix: the files of a materialised (CTAS) table when the build
+   * releases it. Required for `materialize`.
+   */
+  readonly deletePrefix?: (prefix: string) => Promise<void>;
   /** Called when a query succeeded, e.g. to log its id and the bytes it scanned (Athena bills by them). */
   readonly onQueryCompleted?: (info: AthenaQueryInfo) => void;
 }
@@ -83,8 +94,31 @@ export class AthenaQueryError extends Error {
   }
 }
 
-/** Trino's spelling of the functions DuckDB names differently (see sql-template.ts). */
-const TRINO_FUNCTIONS: Pick<SqlDialect, 'transform' | 'json_format'> = { transform: 'transform', json_format: 'json_format' };
+/** Trino's spelling of the functions and types DuckDB names differently (see sql-template.ts). */
+const TRINO_FUNCTIONS: Omit<SqlDialect, 'traces' | 'gate_audit' | 'feedback'> = {
+  transform: 'transform',
+  json_format: 'json_format',
+  regexp_split: 'regexp_split',
+  cardinality: 'cardinality',
+  sequence: 'sequence',
+  array_join: 'array_join',
+  to_utf8: 'to_utf8',
+  to_hex: 'to_hex',
+  message_list_type: 'array(ROW(role VARCHAR, content VARCHAR))',
+  slice: 'slice',
+};
+
+/** Name prefix of the tables `materialize` creates in the lake's database (the build's IAM is scoped to it). */
+export const MATERIALIZED_TABLE_PREFIX = 'sial_build_';
+
+/** Athena's limit on a query's text (not adjustable); the inlined golden n-grams count against it. */
+export const MAX_QUERY_BYTES = 262_144;
+
+/** UNLOAD's format per unload format; Athena compresses JSON and TEXTFILE output with gzip. */
+const UNLOAD_FORMATS: Record<UnloadFormat, string> = { json: 'JSON', text: 'TEXTFILE' };
+
+/** An UNLOAD target: put into the query text (it cannot be a parameter), so held to a strict shape. */
+const UNLOAD_PREFIX = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/[A-Za-z0-9._:=/-]+\/$/;
 
 /**
  * One ExecutionParameters value. Athena reads each as a SQL literal, not a bare value: a string must be a
@@ -166,7 +200,79 @@ export class AthenaSqlEngine implements SqlEngine {
   }
 
   async query(query: SqlQuery, params: readonly SqlParam[]): Promise<SqlRow[]> {
-    const text = prepareSql(query.template, this.dialect, params.length, query.name);
+    const text = prepareSql(query.template, this.dialect, params.length, query.name, query.inline, query.tables);
+    const id = await this.start(query.name, text, params);
+    const stats = await this.waitForSuccess(query.name, id);
+    const rows = await this.readRows(query.name, id);
+    this.options.onQueryCompleted?.({ name: query.name, queryExecutionId: id, dataScannedBytes: stats.dataScannedBytes, engineExecutionMs: stats.engineExecutionMs, rows: rows.length });
+    return rows;
+  }
+
+  /**
+   * UNLOAD (query) TO prefix: Athena writes the rows as gzip-compressed JSON lines (or text lines) in
+   * parallel files; the files come from the data manifest Athena writes in the result location. Nothing
+   * of the rows is read here.
+   */
+  async unload(query: SqlQuery, params: readonly SqlParam[], prefix: string, format: UnloadFormat): Promise<UnloadResult> {
+    const readText = this.options.readText;
+    if (readText === undefined) throw new Error(`${query.name}: AthenaSqlEngine needs readText to unload (it reads the data manifest)`);
+    if (!UNLOAD_PREFIX.test(prefix)) throw new Error(`${query.name}: unload prefix "${prefix}" must be an s3://bucket/key/ URI of plain characters ending in /`);
+    const select = prepareSql(query.template, this.dialect, params.length, query.name, query.inline, query.tables);
+    const text = `UNLOAD (\n${select}\n) TO ${quoteLiteral(prefix)} WITH (format = '${UNLOAD_FORMATS[format]}')`;
+    const id = await this.start(query.name, text, params);
+    const stats = await this.waitForSuccess(query.name, id);
+    if (stats.dataManifestLocation === undefined) throw new Error(`${query.name}: Athena query ${id} wrote no data manifest, so the files it wrote are unknown`);
+    const manifest = await readText(stats.dataManifestLocation);
+    if (manifest === undefined) throw new Error(`${query.name}: the data manifest ${stats.dataManifestLocation} of query ${id} does not exist`);
+    const files = manifest
+      .split(/\r?\n/)
+      .map((line) => line.trim())
+      .filter((line) => line !== '');
+    const outside = files.find((file) => !file.startsWith(prefix));
+    if (outside !== undefined) throw new Error(`${query.name}: query ${id} lists ${outside}, outside its prefix ${prefix}`);
+    this.options.onQueryCompleted?.({ name: query.name, queryExecutionId: id, dataScannedBytes: stats.dataScannedBytes, engineExecutionMs: stats.engineExecutionMs, rows: 0 });
+    // Athena writes the files in parallel and names them itself; sorted, the list reads the same every time.
+    return { files: [...files].sort() };
+  }
+
+  /** CTAS tables made by `materialize` (name and files), dropped by `release`. */
+  private readonly materialized: Array<{ readonly table: string; readonly location: string }> = [];
+
+  /**
+   * CREATE TABLE ... WITH (format = 'PARQUET', external_location) AS query: the rows are computed once and
+   * kept as Parquet under `location`, inside the build's own folder (the only place the build may write).
+   * The table's name is unique to the location, so two builds never share one.
+   */
+  async materialize(name: string, query: SqlQuery, params: readonly SqlParam[], location: string): Promise<string> {
+    if (this.options.deletePrefix === undefined) throw new Error(`${query.name}: AthenaSqlEngine needs deletePrefix to materialise (it removes the table's files afterwards)`);
+    if (!/^[a-z][a-z0-9_]*$/.test(name)) throw new Error(`materialize: "${name}" is not a plain lower-case table name`);
+    if (!UNLOAD_PREFIX.test(location)) throw new Error(`${query.name}: location "${location}" must be an s3://bucket/key/ URI of plain characters ending in /`);
+    const table = `${MATERIALIZED_TABLE_PREFIX}${name}_${createHash('sha256').update(location).digest('hex').slice(0, 16)}`;
+    const select = prepareSql(query.template, this.dialect, params.length, query.name, query.inline, query.tables);
+    const text = `CREATE TABLE ${quoteIdentifier(table)} WITH (format = 'PARQUET', external_location = ${quoteLiteral(location)}) AS\n${select}`;
+    const id = await this.start(query.name, text, params);
+    // Recorded before waiting: a failed CTAS may still have left files, which release removes.
+    this.materialized.push({ table, location });
+    const stats = await this.waitForSuccess(query.name, id);
+    this.options.onQueryCompleted?.({ name: query.name, queryExecutionId: id, dataScannedBytes: stats.dataScannedBytes, engineExecutionMs: stats.engineExecutionMs, rows: 0 });
+    return table;
+  }
+
+  /** Drops the CTAS tables (Glue entries) and deletes their files: they hold rows that are not in the dataset. */
+  async release(): Promise<void> {
+    while (this.materialized.length > 0) {
+      const { table, location } = this.materialized.pop()!;
+      const id = await this.start('release', `DROP TABLE IF EXISTS ${quoteIdentifier(table)}`, []);
+      await this.waitForSuccess('release', id);
+      await this.options.deletePrefix!(location);
+    }
+  }
+
+  private async start(name: string, text: string, params: readonly SqlParam[]): Promise<string> {
+    const bytes = Buffer.byteLength(text, 'utf8');
+    if (bytes > MAX_QUERY_BYTES) {
+      throw new Error(`${name}: the query text is ${bytes} bytes, over Athena's ${MAX_QUERY_BYTES}; a golden set this large must be decontaminated in fewer n-grams (a longer dataset.decontamination.ngramWords) or split`);
+    }
     const started = await this.client.send(
       new StartQueryExecutionCommand({
         QueryString: text,
@@ -177,14 +283,14 @@ export class AthenaSqlEngine implements SqlEngine {
       }),
     );
     const id = started.QueryExecutionId;
-    if (id === undefined) throw new Error(`${query.name}: Athena returned no query execution id`);
-    const stats = await this.waitForSuccess(query.name, id);
-    const rows = await this.readRows(query.name, id);
-    this.options.onQueryCompleted?.({ name: query.name, queryExecutionId: id, ...stats, rows: rows.length });
-    return rows;
+    if (id === undefined) throw new Error(`${name}: Athena returned no query execution id`);
+    return id;
   }
 
-  private async waitForSuccess(name: string, id: string): Promise<Pick<AthenaQueryInfo, 'dataScannedBytes' | 'engineExecutionMs'>> {
+  private async waitForSuccess(
+    name: string,
+    id: string,
+  ): Promise<Pick<AthenaQueryInfo, 'dataScannedBytes' | 'engineExecutionMs'> & { readonly dataManifestLocation: string | undefined }> {
     const startedAt = this.now();
     const timeoutMs = this.options.timeoutMs ?? 600_000;
     const maxDelay = this.options.pollMaxMs ?? 5000;
@@ -193,7 +299,11 @@ export class AthenaSqlEngine implements SqlEngine {
       const { QueryExecution: execution } = await this.client.send(new GetQueryExecutionCommand({ QueryExecutionId: id }));
       const state = execution?.Status?.State;
       if (state === 'SUCCEEDED') {
-        return { dataScannedBytes: execution?.Statistics?.DataScannedInBytes, engineExecutionMs: execution?.Statistics?.EngineExecutionTimeInMillis };
+        return {
+          dataScannedBytes: execution?.Statistics?.DataScannedInBytes,
+          engineExecutionMs: execution?.Statistics?.EngineExecutionTimeInMillis,
+          dataManifestLocation: execution?.Statistics?.DataManifestLocation,
+        };
       }
       if (state === 'FAILED' || state === 'CANCELLED') {
         const error = execution?.Status?.AthenaError;

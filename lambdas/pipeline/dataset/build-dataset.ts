@@ -1,24 +1,18 @@
 /**
- * `Build dataset`: selects this stage's training traces (every gate passed, this boundary, the current
- * reward policy, the target's training scope, the window), writes GRPO groups, DPO pairs, the trace-id
- * list and the manifest under the run's dataset prefix, and returns the manifest. No AWS SDK here: the
- * lake is a SqlEngine, the bucket an ObjectStore.
+ * `Build dataset`: the whole build runs in the SQL engine (Athena in AWS, DuckDB locally, the same query
+ * files): it de-duplicates re-delivered traces, folds late feedback into the reward, re-scores rows of
+ * older accepted policy versions, decontaminates against the golden set, applies per-agent eligibility,
+ * forms GRPO groups and DPO pairs, and writes the files straight under the run's dataset prefix. This
+ * module only starts queries, waits, and writes the manifest from two small summary queries and a
+ * streamed hash of the written files: no dataset row passes through its memory.
  */
 import { createHash } from 'node:crypto';
 import { datasetManifestSchema, type DatasetManifest, type ValidatedRequest } from '../contracts';
-import type { Clock, ObjectStore } from '../ports';
+import type { Clock, ObjectDigester, ObjectStore } from '../ports';
 import type { PipelineSettings } from '../settings';
-import { queryCompletions, queryDiscardsByGate, queryEligibilityCounts, type TraceSelection } from './dataset-queries';
-import { assembleDataset, contentSha256, dpoJsonl, grpoJsonl, traceIdList, traceIdsText } from './dataset-files';
+import { goldenNgrams, ngramsLiteral } from './decontamination';
+import { materializeSelection, queryAgentEligibility, queryDatasetSummary, queryDiscardsByGate, unloadDatasetFile, type TraceSelection } from './dataset-queries';
 import type { SqlEngine } from './sql-engine';
-
-/**
- * Smallest reward difference between the chosen and the rejected completion of a DPO pair. Rewards are
- * in [0, 1] and blend feedback, errors, latency and groundedness; below 0.2 a difference is mostly
- * latency jitter or the lexical groundedness estimate's noise, and DPO would learn that noise as a
- * preference. (docs/decisions.md, "Dataset build".)
- */
-export const DPO_MIN_REWARD_GAP = 0.2;
 
 /**
  * Rewards are doubles: 0.7 - 0.5 is 0.19999999999999996. A gap equal to the minimum up to this
@@ -32,9 +26,15 @@ const MAX_ID_LENGTH = 128;
 /** What buildDataset needs. */
 export interface BuildDatasetDeps {
   readonly sql: SqlEngine;
-  readonly store: ObjectStore;
+  readonly store: ObjectStore & ObjectDigester;
   readonly settings: PipelineSettings;
   readonly clock: Clock;
+  /**
+   * Where golden sets live (`<goldenSetsUri><targetModelId>/golden.jsonl`); the target's set is what the
+   * dataset is decontaminated against. Without one (or when the target has none), nothing is excluded
+   * and the manifest says so (`decontamination.goldenSet: null`).
+   */
+  readonly goldenSetsUri?: string;
 }
 
 /**
@@ -74,6 +74,16 @@ function childUri(prefix: string, name: string): string {
   return `${prefix.endsWith('/') ? prefix : `${prefix}/`}${name}`;
 }
 
+/**
+ * The folder one build attempt writes into: UNLOAD refuses a prefix that holds anything, so a retried
+ * build (same run) writes beside the earlier attempt instead of failing on its leftovers; the manifest,
+ * written last, names the attempt that completed.
+ */
+export function attemptPrefix(datasetPrefix: string, startedAt: Date): string {
+  const stamp = startedAt.toISOString().replace(/[-:]/g, '').replace('.', '');
+  return childUri(datasetPrefix, `build-${stamp}/`);
+}
+
 /** Refuses a request this stage must not build for; the Validate request state should already have. */
 function checkRequest(request: ValidatedRequest, settings: PipelineSettings): void {
   if (request.boundary !== settings.boundary) {
@@ -89,68 +99,96 @@ function checkRequest(request: ValidatedRequest, settings: PipelineSettings): vo
 }
 
 /**
- * Builds the run's dataset and writes it under `request.uris.datasetPrefix`: grpo.jsonl, dpo.jsonl,
- * trace-ids.txt, then manifest.json last, so a manifest only ever describes files that exist.
- * Both training files are always written (either may be empty): the approval summary shows both counts.
+ * Builds the run's dataset under `request.uris.datasetPrefix`: the engine writes grpo/, dpo/ and
+ * trace-ids/ of one build attempt; manifest.json is written last, so a manifest only ever describes files
+ * that exist. Both training file sets are always written (either may be empty).
  */
 export async function buildDataset(request: ValidatedRequest, deps: BuildDatasetDeps): Promise<DatasetManifest> {
   const { sql, store, settings, clock } = deps;
   checkRequest(request, settings);
+  const scoring = settings.rewardScoring;
+  if (scoring === undefined) throw new Error('Build dataset needs the reward policy (settings.rewardScoring) to re-score rows; the construct and local mode pass it');
+  const startedAt = clock();
   const windowDays = settings.eligibility.positiveFeedbackWindowDays;
   const window = datasetWindow(request.requestedAt, windowDays);
+  const { decontamination } = settings.dataset;
+  const golden =
+    deps.goldenSetsUri === undefined
+      ? { goldenSet: null, ngrams: new Set<string>() }
+      : await goldenNgrams(store, childUri(deps.goldenSetsUri, `${request.targetModelId}/`), decontamination.ngramWords);
   const selection: TraceSelection = {
     boundary: request.boundary,
-    rewardPolicyVersion: settings.rewardPolicyVersion,
     internalOnly: request.internalOnly,
     from: window.from,
     to: window.to,
+    scoring,
+    dataset: settings.dataset,
+    eligibility: settings.eligibility,
+    dpoMinMargin: settings.dataset.dpoMinRewardMargin - REWARD_GAP_TOLERANCE,
+    goldenNgrams: ngramsLiteral(golden.ngrams),
   };
 
-  // Three independent queries; an engine may run them at once. The lineage and both files come from the
-  // one completions result, so the trace-id list matches the files even if the lake changes meanwhile.
-  const [rows, figures, discardedByGate] = await allSettledOrThrow([
-    queryCompletions(sql, selection, DPO_MIN_REWARD_GAP - REWARD_GAP_TOLERANCE),
-    queryEligibilityCounts(sql, selection, settings.eligibility.highQualityReward),
-    queryDiscardsByGate(sql, selection),
-  ] as const);
+  const attempt = attemptPrefix(request.uris.datasetPrefix, startedAt);
+  const prefixes = { grpo: `${attempt}grpo/`, dpo: `${attempt}dpo/`, traceIds: `${attempt}trace-ids/` };
+  let outputs;
+  try {
+    // The heavy part once: every file, the lineage and the counts then read the same materialised rows.
+    const tables = await materializeSelection(sql, selection, `${attempt}work/`);
+    // Independent queries; an engine may run them at once (DuckDB queues them on its one connection).
+    outputs = await allSettledOrThrow([
+      unloadDatasetFile(sql, 'grpo', tables, prefixes.grpo),
+      unloadDatasetFile(sql, 'dpo', tables, prefixes.dpo),
+      unloadDatasetFile(sql, 'traceIds', tables, prefixes.traceIds),
+      queryDatasetSummary(sql, selection, tables),
+      queryAgentEligibility(sql, selection, tables),
+      queryDiscardsByGate(sql, selection),
+    ] as const);
+  } finally {
+    await sql.release();
+  }
+  const [grpo, dpo, traceIds, summary, agents, discardedByGate] = outputs;
+  const files = { grpo: [...grpo.files], dpo: [...dpo.files], traceIds: [...traceIds.files] };
+  const contentSha256 = await store.sha256Of([...files.grpo, ...files.dpo, ...files.traceIds]);
 
-  const { groups, pairs } = assembleDataset(rows);
-  const grpo = grpoJsonl(groups);
-  const dpo = dpoJsonl(pairs);
-  const traceIds = traceIdList(groups);
-  const idsText = traceIdsText(traceIds);
-
-  const prefix = request.uris.datasetPrefix;
   const manifest = datasetManifestSchema.parse({
     datasetId: datasetIdFor(request.runId),
     boundary: request.boundary,
     targetModelId: request.targetModelId,
-    rewardPolicyVersion: settings.rewardPolicyVersion,
-    createdAt: clock().toISOString(),
+    rewardPolicyVersion: scoring.version,
+    acceptedRewardPolicyVersions: settings.dataset.acceptedRewardPolicyVersions,
+    createdAt: startedAt.toISOString(),
     window: { from: window.from.toISOString(), to: window.to.toISOString() },
-    manifestUri: childUri(prefix, 'manifest.json'),
-    grpoUri: childUri(prefix, 'grpo.jsonl'),
-    dpoUri: childUri(prefix, 'dpo.jsonl'),
-    traceIdsUri: childUri(prefix, 'trace-ids.txt'),
-    contentSha256: contentSha256(grpo, dpo, idsText),
+    manifestUri: childUri(request.uris.datasetPrefix, 'manifest.json'),
+    grpoUri: prefixes.grpo,
+    dpoUri: prefixes.dpo,
+    traceIdsUri: prefixes.traceIds,
+    files,
+    contentSha256,
+    dpoMinRewardMargin: settings.dataset.dpoMinRewardMargin,
     counts: {
-      tracesUsed: traceIds.length,
-      grpoGroups: groups.length,
-      grpoCompletions: groups.reduce((n, g) => n + g.completions.length, 0),
-      dpoPairs: pairs.length,
+      tracesUsed: summary.traces_used,
+      grpoGroups: summary.grpo_groups,
+      grpoCompletions: summary.grpo_completions,
+      dpoPairs: summary.dpo_pairs,
+      rowsInWindow: summary.rows_in_window,
+      duplicateCopies: summary.duplicate_copies,
+      excludedPolicyVersion: summary.excluded_policy_version,
+      excludedNoUserTurn: summary.excluded_no_user_turn,
+      excludedGoldenOverlap: summary.excluded_golden_overlap,
+      excludedIneligibleAgent: summary.excluded_ineligible_agent,
+      lateFeedbackApplied: summary.late_feedback_applied,
+      rescoredOlderPolicy: summary.rescored_older_policy,
       discardedByGate,
     },
+    decontamination: { goldenSet: golden.goldenSet, ngramWords: decontamination.ngramWords, maxOverlap: decontamination.maxOverlap },
     eligibility: {
-      positiveFeedback: figures.positiveFeedbackEvents + figures.positiveTraceFeedback,
+      positiveFeedback: agents.reduce((n, a) => n + a.positiveFeedback, 0),
       positiveFeedbackWindowDays: windowDays,
-      highQualityTraces: figures.highQualityTraces,
+      highQualityTraces: agents.reduce((n, a) => n + a.highQualityTraces, 0),
       highQualityReward: settings.eligibility.highQualityReward,
+      agents,
     },
   });
-
-  await store.putText(manifest.grpoUri, grpo, 'application/x-ndjson');
-  await store.putText(manifest.dpoUri, dpo, 'application/x-ndjson');
-  await store.putText(manifest.traceIdsUri, idsText, 'text/plain; charset=utf-8');
   await store.putText(manifest.manifestUri, `${JSON.stringify(manifest, null, 2)}\n`, 'application/json');
   return manifest;
 }

@@ -1,23 +1,33 @@
 /**
  * The dataset build's queries as typed functions: each binds its file's parameters in the file's order
- * and validates the rows it gets back, so a drift between a file and its caller fails loudly.
+ * and validates the rows it gets back, so a drift between a file and its caller fails loudly. The files
+ * themselves are written by the engine (`unload`); only the small summaries come back as rows.
  */
 import { z } from 'zod';
 import type { DataBoundary } from '../../../config/boundaries';
+import type { DatasetConfig, EligibilityConfig } from '../../../config/schema';
 import type { TrainingScope } from '../../gate-score/gates/confidentiality-gate';
-import type { SqlEngine, SqlParam, SqlRow } from './sql-engine';
-import { loadSql } from './sql-files';
+import type { RewardScoring } from '../settings';
+import type { SqlEngine, SqlParam, SqlRow, UnloadFormat, UnloadResult } from './sql-engine';
+import { loadSql, withInline, withTables, type SqlFileName } from './sql-files';
 import { sqlTimestamp } from './sql-values';
 
-/** Which traces a dataset reads: the stage's boundary, the current reward policy, the target's scopes, a window. */
+/** Which traces a dataset reads and how it scores, cleans and pairs them. */
 export interface TraceSelection {
   readonly boundary: DataBoundary;
-  readonly rewardPolicyVersion: string;
   /** Whether the target model is internal-only (it may then read internal-only rows too). */
   readonly internalOnly: boolean;
   /** Inclusive bounds on the trace timestamp `ts` (and on feedback and audit times). */
   readonly from: Date;
   readonly to: Date;
+  /** The current reward policy's weights and feedback rule (re-scoring). */
+  readonly scoring: RewardScoring;
+  readonly dataset: DatasetConfig;
+  readonly eligibility: EligibilityConfig;
+  /** The DPO margin as compared: the configured margin lowered by a float tolerance. */
+  readonly dpoMinMargin: number;
+  /** `{{inline:golden_ngrams}}`: the golden set's n-grams, `|gram|...|`, or '' for none. */
+  readonly goldenNgrams: string;
 }
 
 /**
@@ -29,9 +39,54 @@ export function readableScopes(internalOnly: boolean): readonly [TrainingScope, 
   return internalOnly ? ['all-models', 'internal-only-models'] : ['all-models', 'all-models'];
 }
 
-function selectionParams(s: TraceSelection): SqlParam[] {
+/** The parameters of sql/candidates.sql, in its order (the file lists them). */
+export function candidatesParams(s: TraceSelection): SqlParam[] {
   const [scopeA, scopeB] = readableScopes(s.internalOnly);
-  return [s.boundary, s.rewardPolicyVersion, scopeA, scopeB, sqlTimestamp(s.from), sqlTimestamp(s.to)];
+  const { weights, feedback } = s.scoring;
+  const o = feedback.outcomeScores;
+  return [
+    scopeA,
+    scopeB,
+    `|${s.dataset.acceptedRewardPolicyVersions.join('|')}|`,
+    s.scoring.version,
+    weights.feedback,
+    weights.errors,
+    weights.latency,
+    weights.groundedness,
+    weights.judge,
+    o.success,
+    o.fallback,
+    o.timeout,
+    o.error,
+    o.user_rejected,
+    feedback.qualityShare,
+    s.dataset.decontamination.ngramWords,
+    s.dataset.decontamination.maxOverlap,
+    s.boundary,
+    sqlTimestamp(s.from),
+    sqlTimestamp(s.to),
+    sqlTimestamp(s.from),
+    sqlTimestamp(s.to),
+  ];
+}
+
+/** The parameters of sql/selection.sql (the light selection over the candidates), in its order. */
+export function selectionParams(s: TraceSelection): SqlParam[] {
+  return [s.eligibility.highQualityReward, s.eligibility.minPositiveFeedback, s.eligibility.minHighQualityTraces, s.dpoMinMargin, sqlTimestamp(s.from), sqlTimestamp(s.to)];
+}
+
+/** The tables the build materialised, for `{{table:NAME}}`. */
+export type BuildTables = Readonly<Record<string, string>>;
+
+/**
+ * Materialises the candidates (the heavy part: de-duplication, feedback, re-scoring, decontamination) and
+ * then the group members, under `workPrefix`; returns both tables.
+ */
+export async function materializeSelection(sql: SqlEngine, s: TraceSelection, workPrefix: string): Promise<BuildTables> {
+  const candidatesQuery = withInline(loadSql('candidates'), { golden_ngrams: s.goldenNgrams });
+  const candidates = await sql.materialize('candidates', candidatesQuery, candidatesParams(s), `${workPrefix}candidates/`);
+  const members = await sql.materialize('members', withTables(loadSql('members'), { candidates }), selectionParams(s), `${workPrefix}members/`);
+  return { candidates, members };
 }
 
 function parseRows<T>(schema: z.ZodType<T>, rows: readonly SqlRow[], queryName: string): T[] {
@@ -42,99 +97,77 @@ function parseRows<T>(schema: z.ZodType<T>, rows: readonly SqlRow[], queryName: 
   });
 }
 
-/** A conversation as the query returns it: `[role, content]` pairs, in order. */
-const promptSchema = z
-  .array(z.tuple([z.enum(['system', 'user', 'assistant', 'tool']), z.string()]))
-  .min(1)
-  .refine((messages) => messages.some(([role]) => role === 'user'), 'must contain a user message');
-const contextsSchema = z.array(z.string());
+/** The dataset files the engine writes: which query, which format. */
+export const DATASET_FILES = {
+  grpo: { query: 'dataset-grpo', format: 'json' },
+  dpo: { query: 'dataset-dpo', format: 'json' },
+  traceIds: { query: 'dataset-trace-ids', format: 'text' },
+} as const satisfies Record<string, { query: SqlFileName; format: UnloadFormat }>;
+export type DatasetFileKind = keyof typeof DATASET_FILES;
 
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
+/** Has the engine write one of the dataset's files under `prefix`, from the materialised members. */
+export function unloadDatasetFile(sql: SqlEngine, kind: DatasetFileKind, tables: BuildTables, prefix: string): Promise<UnloadResult> {
+  const { query, format } = DATASET_FILES[kind];
+  return sql.unload(withTables(loadSql(query), tables), [], prefix, format);
 }
 
-const completionRowSchema = z
-  .object({
-    agent_id: z.string(),
-    prompt_json: z.string(),
-    contexts_json: z.string(),
-    trace_id: z.string(),
-    output: z.string(),
-    reward: z.number().min(0).max(1),
-    group_size: z.number().int().min(2),
-    dpo_role: z.enum(['chosen', 'rejected']).nullable(),
-  })
-  .transform((r, ctx) => {
-    const parsed = promptSchema.safeParse(parseJson(r.prompt_json));
-    if (!parsed.success) {
-      ctx.addIssue({ code: 'custom', path: ['prompt_json'], message: 'must be a JSON array of [role, content] pairs with a user message' });
-      return z.NEVER;
-    }
-    const contexts = contextsSchema.safeParse(parseJson(r.contexts_json));
-    if (!contexts.success) {
-      ctx.addIssue({ code: 'custom', path: ['contexts_json'], message: 'must be a JSON array of strings' });
-      return z.NEVER;
-    }
-    return {
-      agentId: r.agent_id,
-      prompt: parsed.data.map(([role, content]) => ({ role, content })),
-      contexts: contexts.data,
-      /** The engine's JSON text of the prompt and contexts: equal prompts have equal keys within one result. */
-      promptKey: `${r.prompt_json}\n${r.contexts_json}`,
-      traceId: r.trace_id,
-      output: r.output,
-      reward: r.reward,
-      groupSize: r.group_size,
-      dpoRole: r.dpo_role,
-    };
-  });
+const count = z.number().int().nonnegative();
+const summaryRowSchema = z.object({
+  rows_in_window: count,
+  duplicate_copies: count,
+  excluded_policy_version: count,
+  excluded_no_user_turn: count,
+  excluded_golden_overlap: count,
+  excluded_ineligible_agent: count,
+  late_feedback_applied: count,
+  rescored_older_policy: count,
+  traces_used: count,
+  grpo_groups: count,
+  grpo_completions: count,
+  dpo_pairs: count,
+});
+export type DatasetSummary = z.output<typeof summaryRowSchema>;
 
-/** One completion of a GRPO prompt group, with its DPO role when its group yields a pair. */
-export type CompletionRow = z.output<typeof completionRowSchema>;
-
-/**
- * Every completion of every prompt group (same agent, same conversation, same retrieved contexts) with at least two completions
- * in the selection; the best and worst of a group whose rewards differ by at least `minRewardGap` carry
- * `dpoRole` chosen / rejected.
- */
-export async function queryCompletions(sql: SqlEngine, selection: TraceSelection, minRewardGap: number): Promise<CompletionRow[]> {
-  const query = loadSql('training-completions');
-  const rows = await sql.query(query, [...selectionParams(selection), minRewardGap]);
-  return parseRows(completionRowSchema, rows, query.name);
+/** The manifest's counts, over the same selection as the files. */
+export async function queryDatasetSummary(sql: SqlEngine, selection: TraceSelection, tables: BuildTables): Promise<DatasetSummary> {
+  const query = withTables(loadSql('dataset-summary'), tables);
+  const rows = await sql.query(query, [...selectionParams(selection), selection.boundary, sqlTimestamp(selection.from), sqlTimestamp(selection.to), selection.scoring.version]);
+  const [row] = parseRows(summaryRowSchema, rows, query.name);
+  if (row === undefined || rows.length !== 1) throw new Error(`${query.name}: expected exactly one row, got ${rows.length}`);
+  return row;
 }
 
-const eligibilityRowSchema = z.object({
-  positive_feedback_events: z.number().int().nonnegative(),
-  positive_trace_feedback: z.number().int().nonnegative(),
-  high_quality_traces: z.number().int().nonnegative(),
+const agentRowSchema = z.object({
+  agent_id: z.string(),
+  positive_events: count,
+  positive_traces: count,
+  positive_feedback: count,
+  high_quality: count,
+  eligible: z.boolean(),
 });
 
-/** The raw eligibility counts of a selection (see eligibility-figures.sql for the double-counting rule). */
-export interface EligibilityCounts {
-  /** Distinct `success` feedback events in the window. */
-  readonly positiveFeedbackEvents: number;
-  /** Selected traces whose own feedback is success and whose request has no success event. */
-  readonly positiveTraceFeedback: number;
-  /** Selected traces with reward >= the threshold. */
+/** One agent's eligibility figures. */
+export interface AgentEligibility {
+  readonly agentId: string;
+  /** Distinct success events plus traces whose own success has no event (each interaction once). */
+  readonly positiveFeedback: number;
+  /** Usable traces (accepted policy, a user turn, no golden overlap) with reward >= the threshold. */
   readonly highQualityTraces: number;
+  readonly eligible: boolean;
 }
 
-/** Counts positive feedback and high-quality traces for a selection. */
-export async function queryEligibilityCounts(sql: SqlEngine, selection: TraceSelection, highQualityReward: number): Promise<EligibilityCounts> {
-  const query = loadSql('eligibility-figures');
-  const rows = await sql.query(query, [...selectionParams(selection), sqlTimestamp(selection.from), sqlTimestamp(selection.to), highQualityReward]);
-  const [row] = parseRows(eligibilityRowSchema, rows, query.name);
-  if (row === undefined || rows.length !== 1) throw new Error(`${query.name}: expected exactly one row, got ${rows.length}`);
-  return { positiveFeedbackEvents: row.positive_feedback_events, positiveTraceFeedback: row.positive_trace_feedback, highQualityTraces: row.high_quality_traces };
+/** Eligibility figures per agent, sorted by agent id. */
+export async function queryAgentEligibility(sql: SqlEngine, selection: TraceSelection, tables: BuildTables): Promise<AgentEligibility[]> {
+  const query = withTables(loadSql('agent-eligibility'), tables);
+  const rows = parseRows(agentRowSchema, await sql.query(query, selectionParams(selection)), query.name);
+  return rows
+    .map((r) => ({ agentId: r.agent_id, positiveFeedback: r.positive_feedback, highQualityTraces: r.high_quality, eligible: r.eligible }))
+    .sort((a, b) => (a.agentId < b.agentId ? -1 : a.agentId > b.agentId ? 1 : 0));
 }
 
-const discardRowSchema = z.object({ gate: z.string(), discarded: z.number().int().nonnegative() });
+const discardRowSchema = z.object({ gate: z.string(), discarded: count });
 
-/** gate_audit rows of the boundary in the window, per gate (gates with none are absent). */
+/** Discarded traces of the boundary in the window, per gate, each trace once (gates with none are absent). */
 export async function queryDiscardsByGate(sql: SqlEngine, selection: Pick<TraceSelection, 'boundary' | 'from' | 'to'>): Promise<Record<string, number>> {
   const query = loadSql('gate-discards');
   const rows = await sql.query(query, [selection.boundary, sqlTimestamp(selection.from), sqlTimestamp(selection.to)]);

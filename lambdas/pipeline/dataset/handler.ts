@@ -1,8 +1,9 @@
 /**
  * `Build dataset` Lambda: `{ request: $.request }` -> DatasetManifest (ResultPath `$.dataset`).
  * Queries the lake with Athena and writes the dataset under the run's dataset prefix in S3.
- * Needs PIPELINE_SETTINGS, ATHENA_WORKGROUP and SIAL_SQL_DIR (the construct copies sql/ into the bundle),
- * plus Athena, Glue and lake-bucket read access and write access to the artifact bucket.
+ * Needs PIPELINE_SETTINGS, ATHENA_WORKGROUP, GOLDEN_SETS_URI and SIAL_SQL_DIR (the construct copies sql/
+ * into the bundle), plus Athena, Glue and lake-bucket read access, read of the golden sets and of the
+ * workgroup's result location, and write access under the runs' dataset prefixes only.
  */
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -21,28 +22,35 @@ import { buildDataset } from './build-dataset';
 
 // Read once per execution environment: a misconfigured function fails at cold start, before any run.
 const settings = pipelineSettingsFromEnv();
+const store = new S3ObjectStore(tracer.captureAWSv3Client(new S3Client({})));
+const goldenSetsUri = requiredEnv(PIPELINE_ENV.goldenSetsUri);
 const sql = new AthenaSqlEngine(tracer.captureAWSv3Client(new AthenaClient({})), {
   workGroup: requiredEnv(PIPELINE_ENV.athenaWorkGroup),
   database: settings.lake.databaseName,
   tables: { traces: settings.lake.tracesTable, gate_audit: settings.lake.auditTable, feedback: settings.lake.feedbackTable },
   // Stop a query well before the function's own timeout, so it is never left scanning unobserved.
   timeoutMs: 10 * 60 * 1000,
+  // UNLOAD's data manifest (the list of files it wrote) is read from the workgroup's result location.
+  readText: (uri) => store.getText(uri),
+  // The build's materialised tables hold rows that are not in the dataset: their files go when it ends.
+  deletePrefix: (prefix) => store.deletePrefix(prefix),
   onQueryCompleted: (info) => logger.info('athena query completed', { ...info }),
 });
-const store = new S3ObjectStore(tracer.captureAWSv3Client(new S3Client({})));
 const eventSchema = z.strictObject({ request: validatedRequestSchema });
 
 async function buildDatasetStep(event: unknown): Promise<DatasetManifest> {
   const parsed = eventSchema.safeParse(event);
   if (!parsed.success) throw new Error(`Build dataset: invalid input: ${z.prettifyError(parsed.error)}`);
   const { request } = parsed.data;
-  const manifest = await buildDataset(request, { sql, store, settings, clock: () => new Date() });
+  const manifest = await buildDataset(request, { sql, store, settings, clock: () => new Date(), goldenSetsUri });
   // Counts and ids only: the dataset's content never reaches the logs.
   logger.info('dataset built', {
     runId: request.runId,
     datasetId: manifest.datasetId,
     manifestUri: manifest.manifestUri,
     contentSha256: manifest.contentSha256,
+    files: { grpo: manifest.files.grpo.length, dpo: manifest.files.dpo.length, traceIds: manifest.files.traceIds.length },
+    decontamination: manifest.decontamination,
     window: manifest.window,
     counts: manifest.counts,
     eligibility: manifest.eligibility,
@@ -50,6 +58,8 @@ async function buildDatasetStep(event: unknown): Promise<DatasetManifest> {
   metrics.addMetric('DatasetTracesUsed', MetricUnit.Count, manifest.counts.tracesUsed);
   metrics.addMetric('DatasetGrpoGroups', MetricUnit.Count, manifest.counts.grpoGroups);
   metrics.addMetric('DatasetDpoPairs', MetricUnit.Count, manifest.counts.dpoPairs);
+  metrics.addMetric('DatasetDuplicateCopies', MetricUnit.Count, manifest.counts.duplicateCopies);
+  metrics.addMetric('DatasetGoldenOverlapExcluded', MetricUnit.Count, manifest.counts.excludedGoldenOverlap);
   return manifest;
 }
 

@@ -23,6 +23,19 @@ export type SqlRow = Readonly<Record<string, SqlValue>>;
 export interface SqlQuery {
   readonly name: string;
   readonly template: string;
+  /** Values of the query's `{{inline:NAME}}` placeholders, rendered as quoted literals. */
+  readonly inline?: Readonly<Record<string, string>>;
+  /** Tables of the query's `{{table:NAME}}` placeholders (from `materialize`), rendered as identifiers. */
+  readonly tables?: Readonly<Record<string, string>>;
+}
+
+/** How `unload` writes rows: JSON lines (nested values as JSON), or the one column as plain text lines. */
+export type UnloadFormat = 'json' | 'text';
+
+/** What an unload wrote. */
+export interface UnloadResult {
+  /** The files written, as s3:// URIs, in the order their content is read (hashed, concatenated). */
+  readonly files: readonly string[];
 }
 
 /** Runs read-only queries against the lake. */
@@ -35,4 +48,21 @@ export interface SqlEngine {
    * @throws Error when the number of params differs from the `?` markers, a placeholder is unknown, or the query fails.
    */
   query(query: SqlQuery, params: readonly SqlParam[]): Promise<SqlRow[]>;
+  /**
+   * Runs the query and has the engine write its rows as files under `prefix` (an s3:// URI ending in `/`
+   * that holds nothing yet): Athena with UNLOAD, DuckDB with COPY. No row passes through this process.
+   * Athena writes gzip-compressed files (its only choice for JSON and text), DuckDB plain ones; readers
+   * tell them apart by the gzip magic bytes.
+   * @throws Error as `query` does, or when the prefix is not empty.
+   */
+  unload(query: SqlQuery, params: readonly SqlParam[], prefix: string, format: UnloadFormat): Promise<UnloadResult>;
+  /**
+   * Runs the query once and keeps its rows as a table for this build's later queries (the heavy part of
+   * the build is computed once, and every file and count reads the same rows). DuckDB: a temporary table;
+   * Athena: a CTAS table in Parquet under `location` (inside the build's own folder). Returns the table's
+   * name for `{{table:NAME}}`.
+   */
+  materialize(name: string, query: SqlQuery, params: readonly SqlParam[], location: string): Promise<string>;
+  /** Drops what `materialize` made (Athena: the Glue table and its files). Safe to call more than once. */
+  release(): Promise<void>;
 }

@@ -11,7 +11,13 @@ import type { SqlQuery } from './sql-engine';
 export const SQL_DIR_ENV = 'SIAL_SQL_DIR';
 
 /** Every query file; a fixed list, so a name can never walk out of the folder. */
-export const SQL_FILES = ['training-completions', 'eligibility-figures', 'gate-discards'] as const;
+export const SQL_FILES = ['candidates', 'members', 'dataset-grpo', 'dataset-dpo', 'dataset-trace-ids', 'dataset-summary', 'agent-eligibility', 'gate-discards'] as const;
+
+/**
+ * Shared query text a file includes with `{{NAME}}` (before the dialect's placeholders are rendered), so a
+ * rule shared by several queries exists once: `{{selection}}` is sql/selection.sql.
+ */
+export const SQL_INCLUDES = ['selection'] as const;
 export type SqlFileName = (typeof SQL_FILES)[number];
 
 /** The folder the query files are read from. */
@@ -33,8 +39,22 @@ export function loadSql(name: SqlFileName, env: NodeJS.ProcessEnv = process.env)
   const path = join(sqlDir(env), `${name}.sql`);
   let query = cache.get(path);
   if (query === undefined) {
-    query = { name, template: readFileSync(path, 'utf8') };
+    let template = readFileSync(path, 'utf8');
+    for (const include of SQL_INCLUDES) {
+      if (template.includes(`{{${include}}}`)) template = template.replaceAll(`{{${include}}}`, readFileSync(join(sqlDir(env), `${include}.sql`), 'utf8'));
+    }
+    query = { name, template };
     cache.set(path, query);
   }
   return query;
+}
+
+/** The query with the tables of its `{{table:NAME}}` placeholders (see sql-template.ts). */
+export function withTables(query: SqlQuery, tables: Readonly<Record<string, string>>): SqlQuery {
+  return { ...query, tables: { ...query.tables, ...tables } };
+}
+
+/** The query with values for its `{{inline:NAME}}` placeholders (see sql-template.ts). */
+export function withInline(query: SqlQuery, inline: Readonly<Record<string, string>>): SqlQuery {
+  return { ...query, inline: { ...query.inline, ...inline } };
 }

@@ -10,6 +10,21 @@
  * | `{{feedback}}`    | `"<feedbackTable>"`     | `"feedback"`          |                                                |
  * | `{{transform}}`   | `transform`             | `list_transform`      | DuckDB has no `transform`                      |
  * | `{{json_format}}` | `json_format`           | `json`                | DuckDB has no `json_format`; `json` minifies   |
+ * | `{{regexp_split}}`| `regexp_split`          | `regexp_split_to_array` | split text on a pattern into an array        |
+ * | `{{cardinality}}` | `cardinality`           | `len`                 | DuckDB's `cardinality` is for maps only        |
+ * | `{{sequence}}`    | `sequence`              | `generate_series`     | integer list from a to b (callers keep a <= b) |
+ * | `{{array_join}}`  | `array_join`            | `array_to_string`     | join an array of strings                       |
+ * | `{{to_utf8}}`     | `to_utf8`               | `encode`              | text to bytes for sha256                       |
+ * | `{{to_hex}}`      | `to_hex`                | (nothing)             | Trino's sha256 gives bytes, DuckDB's hex text: `lower({{to_hex}}(sha256(...)))` is hex in both |
+ * | `{{message_list_type}}` | `array(ROW(role VARCHAR, content VARCHAR))` | `STRUCT(role VARCHAR, content VARCHAR)[]` | the two spell array types differently |
+ *
+ * `{{table:NAME}}` is a table the build materialised earlier (`SqlEngine.materialize`), a quoted identifier.
+ * `{{slice}}` is Trino's `slice(array, start, length)`; DuckDB gets a macro of that meaning
+ * (`list_slice` takes an end, not a length).
+ *
+ * `{{inline:NAME}}` is a value the caller supplies for one query (sql-files `withInline`), rendered as a
+ * quoted string literal with its quotes doubled, exactly as Athena's parameters are: used where a value
+ * is longer than a bound parameter may be on Athena (the golden set's n-grams).
  *
  * Comments are removed (a `?` in a comment must never count as a parameter, whatever the engine's
  * parser does), and the `?` markers outside literals and quoted identifiers are counted so that a call
@@ -17,7 +32,21 @@
  */
 
 /** Every placeholder a query file may use. */
-export const SQL_PLACEHOLDERS = ['traces', 'gate_audit', 'feedback', 'transform', 'json_format'] as const;
+export const SQL_PLACEHOLDERS = [
+  'traces',
+  'gate_audit',
+  'feedback',
+  'transform',
+  'json_format',
+  'regexp_split',
+  'cardinality',
+  'sequence',
+  'array_join',
+  'to_utf8',
+  'to_hex',
+  'message_list_type',
+  'slice',
+] as const;
 export type SqlPlaceholder = (typeof SQL_PLACEHOLDERS)[number];
 
 /** One engine's text for every placeholder. */
@@ -39,6 +68,11 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export function quoteIdentifier(name: string): string {
   if (!IDENTIFIER.test(name)) throw new Error(`"${name}" is not a plain SQL identifier (letters, digits, underscores)`);
   return `"${name}"`;
+}
+
+/** A string literal in both dialects: single quotes, inner quotes doubled (the only escape either has). */
+export function quoteLiteral(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
 }
 
 /** The table placeholders of a dialect, quoted. */
@@ -73,7 +107,12 @@ function endOfQuoted(text: string, start: number, quote: string): number {
  * Substitutes the placeholders, removes comments and counts the parameters.
  * @throws Error on an unknown placeholder, an unterminated literal or comment.
  */
-export function renderSql(template: string, dialect: SqlDialect): RenderedSql {
+export function renderSql(
+  template: string,
+  dialect: SqlDialect,
+  inline: Readonly<Record<string, string>> = {},
+  tables: Readonly<Record<string, string>> = {},
+): RenderedSql {
   let out = '';
   let parameterCount = 0;
   let i = 0;
@@ -95,6 +134,20 @@ export function renderSql(template: string, dialect: SqlDialect): RenderedSql {
     } else if (c === '{' && next === '{') {
       const close = template.indexOf('}}', i + 2);
       const name = close === -1 ? '' : template.slice(i + 2, close);
+      if (name.startsWith('table:')) {
+        const table = tables[name.slice('table:'.length)];
+        if (table === undefined) throw new Error(`no table for SQL placeholder "{{${name}}}" at offset ${i}: materialise it first`);
+        out += quoteIdentifier(table);
+        i = close + 2;
+        continue;
+      }
+      if (name.startsWith('inline:')) {
+        const value = inline[name.slice('inline:'.length)];
+        if (value === undefined) throw new Error(`no value for SQL placeholder "{{${name}}}" at offset ${i}`);
+        out += quoteLiteral(value);
+        i = close + 2;
+        continue;
+      }
       if (!isPlaceholder(name)) {
         throw new Error(`unknown SQL placeholder "{{${name}}}" at offset ${i}; known: ${SQL_PLACEHOLDERS.map((p) => `{{${p}}}`).join(', ')}`);
       }
@@ -119,8 +172,15 @@ export function renderSql(template: string, dialect: SqlDialect): RenderedSql {
  * Renders `template` for a dialect and checks that `parameterCount` values will bind it.
  * @throws Error naming `queryName` when the counts differ.
  */
-export function prepareSql(template: string, dialect: SqlDialect, parameterCount: number, queryName = 'query'): string {
-  const rendered = renderSql(template, dialect);
+export function prepareSql(
+  template: string,
+  dialect: SqlDialect,
+  parameterCount: number,
+  queryName = 'query',
+  inline: Readonly<Record<string, string>> = {},
+  tables: Readonly<Record<string, string>> = {},
+): string {
+  const rendered = renderSql(template, dialect, inline, tables);
   if (rendered.parameterCount !== parameterCount) {
     throw new Error(`${queryName} has ${rendered.parameterCount} ? parameters but ${parameterCount} values were given`);
   }

@@ -63,6 +63,20 @@ export async function checkEligibility(
     );
   }
 
+  // The rule holds per agent: one agent's feedback never makes another's traces trainable. The dataset
+  // holds only eligible agents' traces; when no agent qualifies on its own, say which came closest.
+  const agents = dataset.eligibility.agents;
+  if (reasons.length === 0 && !agents.some((a) => a.eligible)) {
+    const shown = [...agents]
+      .sort((a, b) => b.positiveFeedback + b.highQualityTraces - (a.positiveFeedback + a.highQualityTraces))
+      .slice(0, 5)
+      .map((a) => `${a.agentId}: ${a.positiveFeedback} positive feedback, ${a.highQualityTraces} high-quality traces`);
+    reasons.push(
+      `No agent is eligible on its own figures (at least ${rules.minPositiveFeedback} positive feedback and ${rules.minHighQualityTraces} high-quality traces each in the last ${windowDays} days)` +
+        (shown.length > 0 ? `; closest: ${shown.join('; ')}.` : '.'),
+    );
+  }
+
   const lastTrainedAt = await deps.history.lastTrainedAt(request.targetModelId);
   if (lastTrainedAt !== undefined && rules.cooldownDays > 0) {
     const now = deps.clock();

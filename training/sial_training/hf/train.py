@@ -20,7 +20,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from .. import checkpoints, gpu_hours
 from ..contract import Hyperparameters, TrainJob
-from ..dataset import DpoRecord, GrpoRecord, parse_dpo, parse_grpo, parse_manifest, prompt_with_contexts, verify_manifest
+from ..dataset import DpoRecord, GrpoRecord, parse_dpo, parse_grpo, parse_manifest, part_text, prompt_with_contexts, verify_manifest
 from ..exit_codes import INTERRUPTED, OK
 from ..metrics import RewardBook, TrainingLog, all_finite, training_metrics
 from ..reward import RewardPolicy, score_completion
@@ -203,11 +203,14 @@ def run_train(job: TrainJob, store: ObjectStore, workdir: Path, *, judge: Judge 
     interruption.install()
 
     manifest = parse_manifest(require_bytes(store, job.manifest_uri, "the dataset manifest"))
-    grpo = require_bytes(store, manifest.grpo_uri, "the GRPO dataset")
-    dpo = require_bytes(store, manifest.dpo_uri, "the DPO dataset")
-    trace_ids = require_bytes(store, manifest.trace_ids_uri, "the trace-id list")
+    grpo_parts = [require_bytes(store, uri, "the GRPO dataset part") for uri in manifest.parts("grpo")]
+    dpo_parts = [require_bytes(store, uri, "the DPO dataset part") for uri in manifest.parts("dpo")]
+    id_parts = [require_bytes(store, uri, "the trace-id list part") for uri in manifest.parts("trace_ids")]
+    grpo, dpo, trace_ids = b"".join(grpo_parts), b"".join(dpo_parts), b"".join(id_parts)
+    # The hash covers the bytes as stored; the text is read after, part by part (Athena's are gzip).
     verify_manifest(manifest, job.dataset_uri, job.algorithm, grpo, dpo, trace_ids)
-    records: Sequence[GrpoRecord] | Sequence[DpoRecord] = parse_grpo(grpo.decode("utf-8")) if job.algorithm == "grpo" else parse_dpo(dpo.decode("utf-8"))
+    text = "".join(part_text(body) for body in (grpo_parts if job.algorithm == "grpo" else dpo_parts))
+    records: Sequence[GrpoRecord] | Sequence[DpoRecord] = parse_grpo(text) if job.algorithm == "grpo" else parse_dpo(text)
     policy = RewardPolicy.parse(job.reward_policy) if job.reward_policy is not None else None
     if policy is not None and policy.version != manifest.reward_policy_version:
         log.warning("the dataset was built under reward policy %s; completions are scored under %s (the stage's current policy)", manifest.reward_policy_version, policy.version)

@@ -1,4 +1,6 @@
 /**
+ * BENCHMARK BASELINE ONLY (see dataset-queries.ts in this folder).
+ *
  * The dataset's files, built from the completion rows: GRPO prompt groups and DPO pairs as JSONL, the
  * trace-id list (erasure lineage) and the content hash. Pure and deterministic: the order of rows the
  * engine returned never changes a byte, so the same data always hashes the same.

@@ -1,0 +1,161 @@
+-- Candidates: every trace of the boundary in the window (the latest gated copy of each trace id), in the
+-- target's scopes, re-scored, with late feedback folded in and golden-set overlap measured: the heavy part
+-- of the build, run once and materialised (DuckDB a temporary table, Athena a CTAS table under the build's
+-- own folder) as {{table:candidates}}, which every other dataset query reads.
+--
+-- Parameters, in order (dataset-queries.ts binds them by name in this order):
+--   1-2 training scopes  3 accepted reward-policy versions as '|v1|v0|'  4 current policy version
+--   5-9 policy weights: feedback, errors, latency, groundedness, judge
+--   10-14 feedback outcome scores: success, fallback, timeout, error, user_rejected  15 quality share
+--   16 n-gram words  17 max golden overlap
+--   18 data_boundary  19-20 trace window (ts)  21-22 feedback window (received_at)
+-- {{inline:golden_ngrams}} is the golden set's n-grams as one literal '|gram|gram|' (too long for a bound
+-- parameter on Athena); the build escapes it like a parameter.
+WITH params AS (
+  SELECT
+    CAST(? AS VARCHAR) AS scope_a,
+    CAST(? AS VARCHAR) AS scope_b,
+    CAST(? AS VARCHAR) AS accepted_versions,
+    CAST(? AS VARCHAR) AS current_version,
+    CAST(? AS DOUBLE) AS w_feedback,
+    CAST(? AS DOUBLE) AS w_errors,
+    CAST(? AS DOUBLE) AS w_latency,
+    CAST(? AS DOUBLE) AS w_groundedness,
+    CAST(? AS DOUBLE) AS w_judge,
+    CAST(? AS DOUBLE) AS s_success,
+    CAST(? AS DOUBLE) AS s_fallback,
+    CAST(? AS DOUBLE) AS s_timeout,
+    CAST(? AS DOUBLE) AS s_error,
+    CAST(? AS DOUBLE) AS s_user_rejected,
+    CAST(? AS DOUBLE) AS quality_share,
+    CAST(? AS INTEGER) AS ngram_words,
+    CAST(? AS DOUBLE) AS max_overlap
+),
+-- Every copy of every trace of this boundary in the window. Firehose delivers at least once, so one trace
+-- id may have several rows. Boundary and window are bound directly (not through params) so that both
+-- engines prune partitions on them.
+copies AS (
+  SELECT
+    trace_id, ts, agent_id, request_id, training_scope, input_messages, retrieved_contexts, output,
+    feedback_outcome, reward, reward_components, reward_policy_version, gated_at,
+    -- The latest gated copy wins: a re-delivered trace was gated again by the gate code and policy of the
+    -- day, so its masking and its scores are the newest; ties (true duplicates) are broken deterministically.
+    row_number() OVER (PARTITION BY trace_id ORDER BY gated_at DESC, reward_policy_version DESC, reward ASC, output ASC) AS copy_rank
+  FROM {{traces}}
+  WHERE consent = true
+    AND data_boundary = ?
+    AND ts >= CAST(? AS TIMESTAMP)
+    AND ts <= CAST(? AS TIMESTAMP)
+),
+in_scope AS (
+  SELECT c.*, strpos(p.accepted_versions, '|' || c.reward_policy_version || '|') > 0 AS version_accepted
+  FROM copies c CROSS JOIN params p
+  WHERE c.copy_rank = 1
+    AND c.training_scope IN (p.scope_a, p.scope_b)
+),
+events AS (
+  SELECT feedback_id, agent_id, request_id, trace_id, outcome, quality, received_at
+  FROM {{feedback}}
+  WHERE received_at >= CAST(? AS TIMESTAMP)
+    AND received_at <= CAST(? AS TIMESTAMP)
+),
+-- Feedback events reach their trace by (agent, request id) or by trace id; UNION keeps an event matched
+-- both ways once. The latest event of a trace is its feedback.
+event_matches AS (
+  SELECT s.trace_id, e.feedback_id, e.outcome, e.quality, e.received_at
+  FROM in_scope s JOIN events e ON e.agent_id = s.agent_id AND e.request_id = s.request_id
+  UNION
+  SELECT s.trace_id, e.feedback_id, e.outcome, e.quality, e.received_at
+  FROM in_scope s JOIN events e ON e.trace_id = s.trace_id
+),
+latest_event AS (
+  SELECT
+    ranked.trace_id,
+    ranked.quality,
+    CASE ranked.outcome
+      WHEN 'success' THEN p.s_success
+      WHEN 'fallback' THEN p.s_fallback
+      WHEN 'timeout' THEN p.s_timeout
+      WHEN 'error' THEN p.s_error
+      WHEN 'user_rejected' THEN p.s_user_rejected
+    END AS outcome_score,
+    p.quality_share
+  FROM (
+    SELECT m.*, row_number() OVER (PARTITION BY m.trace_id ORDER BY m.received_at DESC, m.feedback_id DESC) AS event_rank
+    FROM event_matches m
+  ) ranked CROSS JOIN params p
+  WHERE ranked.event_rank = 1
+),
+-- The feedback component: the latest event's (the reward policy's rule: outcome score blended with the
+-- 0-10 quality by the quality share), else what the trace carried when it was scored.
+with_feedback AS (
+  SELECT
+    s.*,
+    le.trace_id IS NOT NULL AS late_feedback,
+    CASE
+      WHEN le.trace_id IS NULL THEN s.reward_components.feedback
+      WHEN le.outcome_score IS NOT NULL AND le.quality IS NOT NULL
+        THEN least(1.0, greatest(0.0, (1 - le.quality_share) * le.outcome_score + le.quality_share * (le.quality / 10)))
+      ELSE coalesce(le.outcome_score, le.quality / 10)
+    END AS feedback_score
+  FROM in_scope s LEFT JOIN latest_event le ON le.trace_id = s.trace_id
+),
+-- Re-scoring: the stored components re-weighted under the current policy, a component without evidence
+-- left out and the weights renormalised (the online rule). Rows of the current version without late
+-- feedback keep their stored reward, which is the same number.
+rescored AS (
+  SELECT
+    w.*,
+    CASE
+      WHEN w.reward_policy_version = p.current_version AND NOT w.late_feedback THEN w.reward
+      WHEN (CASE WHEN w.feedback_score IS NULL THEN 0 ELSE p.w_feedback END)
+         + (CASE WHEN w.reward_components.errors IS NULL THEN 0 ELSE p.w_errors END)
+         + (CASE WHEN w.reward_components.latency IS NULL THEN 0 ELSE p.w_latency END)
+         + (CASE WHEN w.reward_components.groundedness IS NULL THEN 0 ELSE p.w_groundedness END)
+         + (CASE WHEN w.reward_components.judge IS NULL THEN 0 ELSE p.w_judge END) > 0
+        THEN least(1.0, greatest(0.0,
+          (coalesce(p.w_feedback * w.feedback_score, 0)
+           + coalesce(p.w_errors * w.reward_components.errors, 0)
+           + coalesce(p.w_latency * w.reward_components.latency, 0)
+           + coalesce(p.w_groundedness * w.reward_components.groundedness, 0)
+           + coalesce(p.w_judge * w.reward_components.judge, 0))
+          / ((CASE WHEN w.feedback_score IS NULL THEN 0 ELSE p.w_feedback END)
+           + (CASE WHEN w.reward_components.errors IS NULL THEN 0 ELSE p.w_errors END)
+           + (CASE WHEN w.reward_components.latency IS NULL THEN 0 ELSE p.w_latency END)
+           + (CASE WHEN w.reward_components.groundedness IS NULL THEN 0 ELSE p.w_groundedness END)
+           + (CASE WHEN w.reward_components.judge IS NULL THEN 0 ELSE p.w_judge END))))
+      ELSE coalesce(w.reward_components.errors, 0)
+    END AS final_reward,
+    -- The user's words, lower-cased and split on white space, punctuation and symbols: what the golden
+    -- set is compared with (decontamination.ts splits the golden prompts the same way).
+    filter(
+      {{regexp_split}}(lower({{array_join}}({{transform}}(filter(w.input_messages, m -> m.role = 'user'), m -> m.content), ' ')), '[\s\p{P}\p{S}]+'),
+      x -> x <> ''
+    ) AS user_words
+  FROM with_feedback w CROSS JOIN params p
+),
+golden AS (
+  SELECT DISTINCT gram FROM UNNEST(split({{inline:golden_ngrams}}, '|')) AS u(gram) WHERE gram <> ''
+),
+-- Golden n-grams found in each prompt's words (as a whole-word substring of the space-joined words, which
+-- for an n-gram of n words is exactly "one of the prompt's n-grams"; a golden prompt shorter than n words
+-- is found wherever it occurs). One pass over traces x golden n-grams, with no per-trace n-gram lists.
+overlap AS (
+  SELECT r.trace_id, count(DISTINCT gd.gram) AS hits
+  FROM rescored r
+  JOIN golden gd ON strpos(' ' || {{array_join}}(r.user_words, ' ') || ' ', ' ' || gd.gram || ' ') > 0
+  GROUP BY r.trace_id
+),
+candidates AS (
+  SELECT
+    r.*,
+    {{cardinality}}(r.user_words) > 0 AS has_user_words,
+    -- A prompt of w words has max(1, w - n + 1) n-grams: excluded when at least max_overlap of them are golden.
+    coalesce(o.hits, 0) > 0
+      AND coalesce(o.hits, 0) >= p.max_overlap * greatest(1, {{cardinality}}(r.user_words) - p.ngram_words + 1) AS contaminated
+  FROM rescored r CROSS JOIN params p LEFT JOIN overlap o ON o.trace_id = r.trace_id
+)
+SELECT
+  trace_id, agent_id, request_id, reward_policy_version, feedback_outcome, input_messages, retrieved_contexts, output,
+  reward_components, feedback_score, late_feedback, final_reward, version_accepted, has_user_words, contaminated
+FROM candidates

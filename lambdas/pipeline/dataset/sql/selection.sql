@@ -1,0 +1,96 @@
+-- The training selection over the materialised candidates (candidates.sql), shared by the queries that
+-- need it (sql-files.ts puts this text where a query names the selection, so the rules exist once).
+--
+-- Parameters, in order (dataset-queries.ts binds them in this order):
+--   1 high-quality reward  2 min positive feedback per agent  3 min high-quality traces per agent
+--   4 DPO minimum reward margin (already lowered by a tolerance)  5-6 feedback window (received_at)
+params AS (
+  SELECT
+    CAST(? AS DOUBLE) AS high_quality_reward,
+    CAST(? AS BIGINT) AS min_positive_feedback,
+    CAST(? AS BIGINT) AS min_high_quality,
+    CAST(? AS DOUBLE) AS dpo_min_margin
+),
+candidates AS (
+  SELECT * FROM {{table:candidates}}
+),
+events AS (
+  SELECT feedback_id, agent_id, request_id, trace_id, outcome, quality, received_at
+  FROM {{feedback}}
+  WHERE received_at >= CAST(? AS TIMESTAMP)
+    AND received_at <= CAST(? AS TIMESTAMP)
+),
+-- What may train: an accepted policy version, a user turn, no golden-set overlap.
+usable AS (
+  SELECT * FROM candidates WHERE version_accepted AND has_user_words AND NOT contaminated
+),
+-- Eligibility, per agent. Positive feedback = distinct success events of the agent in the window, plus
+-- the agent's traces whose own feedback is success and whose request has no success event (the same
+-- interaction reported both ways counts once).
+success_requests AS (
+  SELECT DISTINCT agent_id, request_id FROM events WHERE outcome = 'success'
+),
+agent_events AS (
+  SELECT agent_id, count(DISTINCT feedback_id) AS positive_events FROM events WHERE outcome = 'success' GROUP BY agent_id
+),
+agent_trace_success AS (
+  SELECT c.agent_id, count(*) AS positive_traces
+  FROM candidates c LEFT JOIN success_requests sr ON sr.agent_id = c.agent_id AND sr.request_id = c.request_id
+  WHERE c.feedback_outcome = 'success' AND sr.request_id IS NULL
+  GROUP BY c.agent_id
+),
+agent_quality AS (
+  SELECT u.agent_id, count(*) AS high_quality
+  FROM usable u CROSS JOIN params p
+  WHERE u.final_reward >= p.high_quality_reward
+  GROUP BY u.agent_id
+),
+agent_figures AS (
+  SELECT
+    a.agent_id,
+    coalesce(ae.positive_events, 0) AS positive_events,
+    coalesce(ats.positive_traces, 0) AS positive_traces,
+    coalesce(ae.positive_events, 0) + coalesce(ats.positive_traces, 0) AS positive_feedback,
+    coalesce(aq.high_quality, 0) AS high_quality,
+    coalesce(ae.positive_events, 0) + coalesce(ats.positive_traces, 0) >= p.min_positive_feedback
+      AND coalesce(aq.high_quality, 0) >= p.min_high_quality AS eligible
+  FROM (SELECT agent_id FROM usable UNION SELECT agent_id FROM agent_events UNION SELECT agent_id FROM agent_trace_success) a
+  CROSS JOIN params p
+  LEFT JOIN agent_events ae ON ae.agent_id = a.agent_id
+  LEFT JOIN agent_trace_success ats ON ats.agent_id = a.agent_id
+  LEFT JOIN agent_quality aq ON aq.agent_id = a.agent_id
+),
+-- Training rows: usable rows of eligible agents, with their group: a prompt is the whole conversation
+-- (every input message as [role, content], in order) plus the retrieved contexts; a group is one agent and
+-- one prompt, keyed by a sha256 of both (96 bits kept: collisions are not a practical concern).
+training AS (
+  SELECT
+    k.*,
+    -- The group key as a short hash: partitioning by it sorts 24 characters instead of whole conversations.
+    substr(lower({{to_hex}}(sha256({{to_utf8}}(k.agent_id || chr(10) || k.prompt_json || chr(10) || k.contexts_json)))), 1, 24) AS group_id
+  FROM (
+    SELECT
+      u.*,
+      {{json_format}}(CAST({{transform}}(u.input_messages, m -> ARRAY[m.role, m.content]) AS JSON)) AS prompt_json,
+      {{json_format}}(CAST(u.retrieved_contexts AS JSON)) AS contexts_json
+    FROM usable u JOIN agent_figures af ON af.agent_id = u.agent_id AND af.eligible
+  ) k
+),
+grouped AS (
+  SELECT
+    t.*,
+    count(*) OVER (PARTITION BY t.agent_id, t.group_id) AS group_size,
+    max(t.final_reward) OVER (PARTITION BY t.agent_id, t.group_id)
+      - min(t.final_reward) OVER (PARTITION BY t.agent_id, t.group_id) AS reward_spread,
+    -- Two mirror-image total orders: the first row of one is the last of the other, so in a group of two
+    -- or more the chosen and the rejected completion are always different rows, ties broken by trace id.
+    row_number() OVER (PARTITION BY t.agent_id, t.group_id ORDER BY t.final_reward DESC, t.trace_id ASC) AS best_rank,
+    row_number() OVER (PARTITION BY t.agent_id, t.group_id ORDER BY t.final_reward ASC, t.trace_id DESC) AS worst_rank
+  FROM training t
+),
+-- GRPO compares completions within a group: only groups of two or more train.
+members AS (
+  SELECT g.*, g.reward_spread >= p.dpo_min_margin AS pairable
+  FROM grouped g CROSS JOIN params p
+  WHERE g.group_size >= 2
+)
