@@ -3,12 +3,13 @@
  */
 import { approvalsCommand } from './approvals';
 import { EXIT, UsageError, type CliCommand, type CliContext } from './command';
+import { ingestCommand } from './ingest';
 import { lakeCommand } from './lake';
 import { localCommand } from './local';
 import { rolloutCommand } from './rollout';
 
 /** Every command; a new one is a module exporting a CliCommand, added here. */
-export const COMMANDS: readonly CliCommand[] = [localCommand, lakeCommand, approvalsCommand, rolloutCommand];
+export const COMMANDS: readonly CliCommand[] = [localCommand, lakeCommand, ingestCommand, approvalsCommand, rolloutCommand];
 
 function help(commands: readonly CliCommand[]): string[] {
   const width = Math.max(...commands.map((c) => c.name.length));
