@@ -1,8 +1,9 @@
 /**
  * A stage's judge: which endpoint judges its traces, and the cost controls. The judge reads masked
  * trace text, so it must run inside the stage's data boundary: a self-hosted OpenAI-compatible fleet
- * in a region of the boundary (declared, and reachable over HTTPS), or a SageMaker endpoint of the
- * stage's own account and region.
+ * in a region of the boundary (declared, and reachable over HTTPS), Bedrock in the stage's own region
+ * (cross-region inference profiles only when their geography lies inside the boundary), or a SageMaker
+ * endpoint of the stage's own account and region.
  *
  * Judging may use a shared or managed model; *training* may not (target models are self-hosted open
  * weights only, see the target-model rules). The two rules are separate: a judge is never trained.
@@ -37,6 +38,11 @@ export const judgeStageSchema = z.strictObject({
       apiKeySecretName: z.string().min(1).max(512).optional(),
     }),
     z.strictObject({
+      kind: z.literal('bedrock'),
+      /** A model id, or a cross-region inference profile of the stage's own geography (`eu.`, `us.`). */
+      modelId: z.string().min(1).max(256),
+    }),
+    z.strictObject({
       kind: z.literal('sagemaker'),
       /** Endpoint name in the stage's account and region. */
       endpointName: z.string().regex(SAGEMAKER_ENDPOINT_NAME, 'must be a SageMaker endpoint name'),
@@ -52,11 +58,28 @@ export const judgeStageSchema = z.strictObject({
 
 export type JudgeStageConfig = z.infer<typeof judgeStageSchema>;
 
+/**
+ * Bedrock cross-region inference profiles route requests to other regions of a geography: allowed only
+ * where every region of the geography is inside the boundary. `global.` profiles route anywhere.
+ */
+const INFERENCE_PROFILE_PREFIXES: Readonly<Record<DataBoundary, readonly string[]>> = { US: ['us.'], EU: ['eu.'], KR: [] };
+const ANY_PROFILE_PREFIX = /^(us|eu|apac|jp|au|ca|us-gov|global)\./;
+
 /** Problems with a stage's judge against its boundary (empty when it fits). */
 export function judgeBoundaryProblems(judge: JudgeStageConfig | undefined, boundary: DataBoundary): string[] {
-  if (judge === undefined || judge.endpoint.kind !== 'openai-compatible') return [];
-  const allowed = BOUNDARY_REGIONS[boundary];
-  return allowed.includes(judge.endpoint.region)
-    ? []
-    : [`judge.endpoint.region: received "${judge.endpoint.region}"; the judge reads trace text and must run inside the ${boundary} boundary: one of ${allowed.join(', ')}`];
+  if (judge === undefined) return [];
+  const { endpoint } = judge;
+  if (endpoint.kind === 'openai-compatible') {
+    const allowed = BOUNDARY_REGIONS[boundary];
+    return allowed.includes(endpoint.region)
+      ? []
+      : [`judge.endpoint.region: received "${endpoint.region}"; the judge reads trace text and must run inside the ${boundary} boundary: one of ${allowed.join(', ')}`];
+  }
+  if (endpoint.kind === 'bedrock') {
+    const prefix = ANY_PROFILE_PREFIX.exec(endpoint.modelId)?.[0];
+    if (prefix !== undefined && !INFERENCE_PROFILE_PREFIXES[boundary].includes(prefix)) {
+      return [`judge.endpoint.modelId: received "${endpoint.modelId}"; a "${prefix}" inference profile can route requests outside the ${boundary} boundary: use a model id (called in the stage's region)${INFERENCE_PROFILE_PREFIXES[boundary].length > 0 ? ` or a ${INFERENCE_PROFILE_PREFIXES[boundary].join('/')} profile` : ''}`];
+    }
+  }
+  return [];
 }

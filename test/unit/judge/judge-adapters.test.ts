@@ -3,8 +3,10 @@
  * aws-sdk-client-mock. What is transient (retried by the judge), what is final, and that errors never
  * carry what the endpoint answered.
  */
+import { BedrockRuntimeClient, ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { mockClient } from 'aws-sdk-client-mock';
+import { BedrockJudge } from '../../../lambdas/judge/adapters/bedrock-judge';
 import { JudgeResponseError } from '../../../lambdas/judge/adapters/chat-completions';
 import { JudgeEndpointRejected, OpenAiCompatibleJudge } from '../../../lambdas/judge/adapters/openai-compatible-judge';
 import { SageMakerJudge } from '../../../lambdas/judge/adapters/sagemaker-judge';
@@ -108,5 +110,45 @@ describe('SageMakerJudge', () => {
     await expect(judge.complete(request)).rejects.toBeInstanceOf(TransientJudgeError);
     await expect(judge.complete(request)).rejects.toMatchObject({ name: 'ModelError' });
     await expect(judge.complete(request)).rejects.toBeInstanceOf(JudgeResponseError);
+  });
+});
+
+describe('BedrockJudge', () => {
+  const bedrock = mockClient(BedrockRuntimeClient);
+  beforeEach(() => bedrock.reset());
+  const client = new BedrockRuntimeClient({ region: 'eu-central-1' });
+
+  it('calls Converse with the system prompt, the user message and the inference settings, and reads text, usage and truncation', async () => {
+    bedrock.on(ConverseCommand).resolves({ output: { message: { role: 'assistant', content: [{ text: '{"score": ' }, { text: '0.5}' }] } }, stopReason: 'max_tokens', usage: { inputTokens: 80, outputTokens: 7, totalTokens: 87 }, metrics: { latencyMs: 5 } });
+    const judge = new BedrockJudge(client, 'eu.anthropic.claude-sonnet');
+    await expect(judge.complete(request)).resolves.toEqual({ text: '{"score": 0.5}', inputTokens: 80, outputTokens: 7, truncated: true });
+    const input = bedrock.commandCalls(ConverseCommand)[0]?.args[0].input;
+    expect(input).toEqual({
+      modelId: request.model,
+      system: [{ text: 'sys' }],
+      messages: [{ role: 'user', content: [{ text: 'masked trace text' }] }],
+      inferenceConfig: { temperature: 0, maxTokens: 256 },
+    });
+    expect(judge.name).toBe('bedrock:eu.anthropic.claude-sonnet');
+  });
+
+  it('reads a filtered answer as its text (empty), not as an error', async () => {
+    bedrock.on(ConverseCommand).resolves({ output: { message: { role: 'assistant', content: [] } }, stopReason: 'content_filtered', usage: { inputTokens: 80, outputTokens: 0, totalTokens: 80 }, metrics: { latencyMs: 5 } });
+    await expect(new BedrockJudge(client, 'm').complete(request)).resolves.toMatchObject({ text: '', truncated: false });
+  });
+
+  it('classifies throttling, unavailability and model timeouts as transient; validation and access errors as final', async () => {
+    const judge = new BedrockJudge(client, 'm');
+    const named = (name: string) => Object.assign(new Error(name), { name, $metadata: {} });
+    bedrock
+      .on(ConverseCommand)
+      .rejectsOnce(named('ThrottlingException'))
+      .rejectsOnce(named('ServiceUnavailableException'))
+      .rejectsOnce(named('ModelTimeoutException'))
+      .rejectsOnce(named('ValidationException'))
+      .rejectsOnce(named('AccessDeniedException'));
+    for (let i = 0; i < 3; i += 1) await expect(judge.complete(request)).rejects.toBeInstanceOf(TransientJudgeError);
+    await expect(judge.complete(request)).rejects.toMatchObject({ name: 'ValidationException' });
+    await expect(judge.complete(request)).rejects.toMatchObject({ name: 'AccessDeniedException' });
   });
 });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { readRewardPolicy } from '../../../config/reward-policies/read';
 import { parseStageConfig } from '../../../config/schema';
 import { dev } from '../../../config/stages/dev';
+import { prodKr } from '../../../config/stages/prod-kr';
 import { rewardPolicySchema } from '../../../lambdas/gate-score/reward/policy';
 
 const controls = { samplingRate: 0.05, maxTracesPerDay: 20_000, maxTokensPerDay: 40_000_000, maxConcurrency: 8 };
@@ -17,6 +18,15 @@ describe("a stage's judge", () => {
     expect(hosted.judge?.endpoint.kind).toBe('openai-compatible');
     const sagemaker = parseStageConfig({ ...dev, judge: { endpoint: { kind: 'sagemaker', endpointName: 'sial-dev-judge' }, ...controls } }, 'test');
     expect(sagemaker.judge?.endpoint).toEqual({ kind: 'sagemaker', endpointName: 'sial-dev-judge' });
+  });
+
+  it('accepts Bedrock by model id or an inference profile of its own geography, and refuses profiles that route outside', () => {
+    const withBedrock = (stage: object, modelId: string) => parseStageConfig({ ...stage, judge: { endpoint: { kind: 'bedrock', modelId }, ...controls } }, 'test');
+    expect(withBedrock(dev, 'anthropic.claude-3-5-haiku-20241022-v1:0').judge?.endpoint.kind).toBe('bedrock');
+    expect(withBedrock(dev, 'us.anthropic.claude-3-5-haiku-20241022-v1:0').judge).toBeDefined();
+    expect(() => withBedrock(dev, 'global.anthropic.claude-sonnet-4')).toThrow('a "global." inference profile can route requests outside the US boundary');
+    expect(() => withBedrock(dev, 'eu.anthropic.claude-3-5-haiku-20241022-v1:0')).toThrow('judge.endpoint.modelId');
+    expect(() => withBedrock(prodKr, 'apac.anthropic.claude-3-5-haiku-20241022-v1:0')).toThrow('outside the KR boundary: use a model id');
   });
 
   it('refuses a judge outside the stage boundary', () => {
