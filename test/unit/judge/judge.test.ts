@@ -190,6 +190,23 @@ describe('judging a trace', () => {
   });
 });
 
+/** Wraps a judge so each call takes a moment, and counts the most calls in flight at once. */
+function slowJudge(inner: JudgeModel): JudgeModel & { peak: () => number } {
+  let inFlight = 0;
+  let peak = 0;
+  return {
+    name: 'slow',
+    peak: () => peak,
+    complete: async (request) => {
+      inFlight += 1;
+      peak = Math.max(peak, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      inFlight -= 1;
+      return inner.complete(request);
+    },
+  };
+}
+
 describe('judging a batch within the cost controls', () => {
   const inputs: JudgeInput[] = Array.from({ length: 40 }, (_, i) => ({ ...input, traceId: `tr-${i}` }));
   const good = {
@@ -227,41 +244,17 @@ describe('judging a batch within the cost controls', () => {
   });
 
   it('keeps at most maxConcurrency requests in flight', async () => {
-    let inFlight = 0;
-    let peak = 0;
-    const inner = new ScriptedJudge(good);
-    const slow: JudgeModel = {
-      name: 'slow',
-      complete: async (request) => {
-        inFlight += 1;
-        peak = Math.max(peak, inFlight);
-        await new Promise((resolve) => setTimeout(resolve, 2));
-        inFlight -= 1;
-        return inner.complete(request);
-      },
-    };
+    const slow = slowJudge(new ScriptedJudge(good));
     // Each trace runs its relevance, misroute and faithfulness chains at once: up to 3 requests per trace.
     await judgeBatch(inputs.slice(0, 12), { ...deps(slow), controls: { ...controls, maxConcurrency: 2 }, usedToday: { traces: 0, tokens: 0 }, sampleSalt: 's' });
-    expect(peak).toBeLessThanOrEqual(2 * 3);
-    expect(peak).toBeGreaterThan(3);
+    expect(slow.peak()).toBeLessThanOrEqual(2 * 3);
+    expect(slow.peak()).toBeGreaterThan(3);
   });
 
   it('sends one request at a time when the dimensions are sequential (an endpoint with one slot)', async () => {
-    let inFlight = 0;
-    let peak = 0;
-    const inner = new ScriptedJudge(good);
-    const slow: JudgeModel = {
-      name: 'slow',
-      complete: async (request) => {
-        inFlight += 1;
-        peak = Math.max(peak, inFlight);
-        await new Promise((resolve) => setTimeout(resolve, 2));
-        inFlight -= 1;
-        return inner.complete(request);
-      },
-    };
+    const slow = slowJudge(new ScriptedJudge(good));
     const result = await judgeBatch(inputs.slice(0, 3), { ...deps(slow), sequentialDimensions: true, controls: { ...controls, maxConcurrency: 1 }, usedToday: { traces: 0, tokens: 0 }, sampleSalt: 's' });
-    expect(peak).toBe(1);
+    expect(slow.peak()).toBe(1);
     expect(result.judgments.every((j) => j.calls === 4)).toBe(true);
   });
 
