@@ -208,4 +208,62 @@ export const FEEDBACK_TABLE: LakeTableDefinition = {
   sortBy: ['request_id'],
 };
 
-export const LAKE_TABLES = [TRACES_TABLE, GATE_AUDIT_TABLE, FEEDBACK_TABLE] as const;
+/**
+ * The LLM judge's scores of kept traces: one row per trace judged under a judge prompt hash. No trace
+ * content is copied; join to `traces` by trace_id. Re-delivered or re-judged rows are possible
+ * (Firehose delivers at least once), so readers take the latest `judged_at` per trace and prompt hash.
+ */
+export const JUDGMENTS_TABLE: LakeTableDefinition = {
+  name: 'judgments',
+  description: 'LLM-judge scores per kept trace (faithfulness, answer relevance, misroute) under a reward policy and judge prompt hash; no content',
+  fields: [
+    { id: 1, name: 'trace_id', type: 'string', required: true, content: identifier('trace-id') },
+    { id: 2, name: 'trace_ts', type: 'timestamp', required: true, doc: 'the trace start (traces.ts), so both tables prune by the same day' },
+    { id: 3, name: 'agent_id', type: 'string', required: true, content: identifier('agent-id') },
+    { id: 4, name: 'model', type: 'string', required: true, content: identifier('model-name') },
+    { id: 5, name: 'model_variant', type: 'string', required: true, content: identifier('model-variant') },
+    { id: 6, name: 'route_tier', type: 'string', required: false, content: identifier('route-tier') },
+    { id: 7, name: 'reward_policy_version', type: 'string', required: true, content: vocabulary },
+    { id: 8, name: 'judge_model', type: 'string', required: true, doc: 'the configured judge model id', content: vocabulary },
+    { id: 9, name: 'judge_endpoint', type: 'string', required: true, doc: 'openai-compatible | sagemaker | bedrock | simulated', content: vocabulary },
+    { id: 10, name: 'judge_prompt_hash', type: 'string', required: true, doc: 'SHA-256 of the policy judge section; equal hashes judge alike', content: vocabulary },
+    { id: 11, name: 'faithfulness', type: 'double', required: false, doc: 'supported claims / claims; null = no judgment' },
+    { id: 12, name: 'answer_relevance', type: 'double', required: false },
+    { id: 13, name: 'misrouted', type: 'boolean', required: false, doc: 'null when unrouted or no judgment' },
+    { id: 14, name: 'claims', type: 'int', required: false },
+    { id: 15, name: 'judge_score', type: 'double', required: false, doc: 'the reward judge component: the dimensions combined with the policy weights, renormalised' },
+    { id: 16, name: 'no_judgment', type: 'string', required: false, doc: 'why dimensions have no judgment: "<dimension>: <code>; ..."', content: reason },
+    { id: 17, name: 'input_tokens', type: 'long', required: true },
+    { id: 18, name: 'output_tokens', type: 'long', required: true },
+    { id: 19, name: 'judged_at', type: 'timestamp', required: true },
+  ],
+  partitions: [{ sourceName: 'trace_ts', transform: 'day', name: 'trace_day', fieldId: 1000 }],
+  sortBy: ['trace_id'],
+};
+
+/**
+ * People's own scores of judged traces (the weekly calibration sample), one row per submitted review.
+ * The reviewer is a keyed pseudonym; the judge's scores are not copied (join `judgments`).
+ */
+export const REVIEWS_TABLE: LakeTableDefinition = {
+  name: 'reviews',
+  description: 'Human reviews of sampled judged traces: the reviewer\'s own faithfulness, relevance and misroute verdicts; no content',
+  fields: [
+    { id: 1, name: 'review_id', type: 'string', required: true, content: vocabulary },
+    { id: 2, name: 'trace_id', type: 'string', required: true, content: identifier('trace-id') },
+    { id: 3, name: 'agent_id', type: 'string', required: true, content: identifier('agent-id') },
+    { id: 4, name: 'review_week', type: 'string', required: true, doc: 'ISO week of the sample, e.g. 2026-W49', content: vocabulary },
+    { id: 5, name: 'score_band', type: 'string', required: true, doc: 'the judged-score stratum the item was drawn from', content: vocabulary },
+    { id: 6, name: 'judge_prompt_hash', type: 'string', required: true, content: vocabulary },
+    { id: 7, name: 'reviewer', type: 'string', required: true, content: pseudonym },
+    { id: 8, name: 'faithfulness', type: 'double', required: false },
+    { id: 9, name: 'answer_relevance', type: 'double', required: false },
+    { id: 10, name: 'misrouted', type: 'boolean', required: false },
+    { id: 11, name: 'sampled_at', type: 'timestamp', required: true },
+    { id: 12, name: 'reviewed_at', type: 'timestamp', required: true },
+  ],
+  partitions: [{ sourceName: 'reviewed_at', transform: 'day', name: 'reviewed_day', fieldId: 1000 }],
+  sortBy: ['trace_id'],
+};
+
+export const LAKE_TABLES = [TRACES_TABLE, GATE_AUDIT_TABLE, FEEDBACK_TABLE, JUDGMENTS_TABLE, REVIEWS_TABLE] as const;

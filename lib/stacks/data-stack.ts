@@ -7,7 +7,7 @@
 import { CfnElement, CfnOutput, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import type { Construct, IConstruct } from 'constructs';
 import type { StageConfig } from '../../config/schema';
-import { FEEDBACK_TABLE, GATE_AUDIT_TABLE, TRACES_TABLE } from '../../lambdas/shared/lake-tables';
+import { FEEDBACK_TABLE, GATE_AUDIT_TABLE, JUDGMENTS_TABLE, REVIEWS_TABLE, TRACES_TABLE } from '../../lambdas/shared/lake-tables';
 import type { RewardPolicy } from '../../lambdas/gate-score/reward/policy';
 import { LEDGER_KEYS } from '../../lambdas/pipeline/budget/dynamodb-ledger';
 import { ArtifactStore } from '../constructs/artifact-store';
@@ -41,8 +41,12 @@ export const PINNED_LOGICAL_IDS = {
   tracesTable: 'LakeTableTraces',
   gateAuditTable: 'LakeTableGateAudit',
   feedbackTable: 'LakeTableFeedback',
+  judgmentsTable: 'LakeTableJudgments',
+  reviewsTable: 'LakeTableReviews',
   traceStream: 'TraceDeliveryStream',
   feedbackStream: 'FeedbackDeliveryStream',
+  judgmentStream: 'JudgmentDeliveryStream',
+  reviewStream: 'ReviewDeliveryStream',
   artifactBucket: 'ArtifactBucket',
   gpuLedgerTable: 'GpuLedgerTable',
   approvalsTable: 'ApprovalsTable',
@@ -80,6 +84,10 @@ export class DataStack extends Stack {
   public readonly traceStream: IcebergDeliveryStream;
   /** Direct PUT stream into `feedback`. */
   public readonly feedbackStream: IcebergDeliveryStream;
+  /** Direct PUT stream into `judgments`, written by the daily curation workflow. */
+  public readonly judgmentStream: IcebergDeliveryStream;
+  /** Direct PUT stream into `reviews`, written when a person submits a calibration review. */
+  public readonly reviewStream: IcebergDeliveryStream;
   /** `POST /agents/{agent-id}/feedback`. */
   public readonly feedbackApi: FeedbackApi;
   /** The training pipeline's artifact bucket: datasets (lineage), checkpoints, models, eval output. */
@@ -155,6 +163,25 @@ export class DataStack extends Stack {
       logRemovalPolicy,
     });
 
+    // Judgments and reviews are rows our own code builds (no gate in front): the same Direct PUT path as
+    // feedback, so every lake write lands through Firehose's Iceberg commit and its error output.
+    this.judgmentStream = new IcebergDeliveryStream(this, 'JudgmentStream', {
+      lake: this.lake,
+      label: 'judgments',
+      tableNames: [JUDGMENTS_TABLE.name],
+      bufferIntervalSeconds: config.lake.delivery.bufferIntervalSeconds,
+      bufferSizeMiB: config.lake.delivery.bufferSizeMiB,
+      logRemovalPolicy,
+    });
+    this.reviewStream = new IcebergDeliveryStream(this, 'ReviewStream', {
+      lake: this.lake,
+      label: 'reviews',
+      tableNames: [REVIEWS_TABLE.name],
+      bufferIntervalSeconds: config.lake.delivery.bufferIntervalSeconds,
+      bufferSizeMiB: config.lake.delivery.bufferSizeMiB,
+      logRemovalPolicy,
+    });
+
     this.feedbackApi = new FeedbackApi(this, 'FeedbackApi', {
       stream: this.feedbackStream,
       stage: config.stage,
@@ -188,8 +215,12 @@ export class DataStack extends Stack {
     pin(requireTable(this.lake, TRACES_TABLE.name), PINNED_LOGICAL_IDS.tracesTable);
     pin(requireTable(this.lake, GATE_AUDIT_TABLE.name), PINNED_LOGICAL_IDS.gateAuditTable);
     pin(requireTable(this.lake, FEEDBACK_TABLE.name), PINNED_LOGICAL_IDS.feedbackTable);
+    pin(requireTable(this.lake, JUDGMENTS_TABLE.name), PINNED_LOGICAL_IDS.judgmentsTable);
+    pin(requireTable(this.lake, REVIEWS_TABLE.name), PINNED_LOGICAL_IDS.reviewsTable);
     pin(this.traceStream.deliveryStream, PINNED_LOGICAL_IDS.traceStream);
     pin(this.feedbackStream.deliveryStream, PINNED_LOGICAL_IDS.feedbackStream);
+    pin(this.judgmentStream.deliveryStream, PINNED_LOGICAL_IDS.judgmentStream);
+    pin(this.reviewStream.deliveryStream, PINNED_LOGICAL_IDS.reviewStream);
     pin(this.artifacts.bucket, PINNED_LOGICAL_IDS.artifactBucket);
     pin(this.pipelineTables.ledgerTable, PINNED_LOGICAL_IDS.gpuLedgerTable);
     pin(this.pipelineTables.approvalsTable, PINNED_LOGICAL_IDS.approvalsTable);
