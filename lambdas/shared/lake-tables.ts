@@ -224,7 +224,7 @@ export const JUDGMENTS_TABLE: LakeTableDefinition = {
     { id: 5, name: 'model_variant', type: 'string', required: true, content: identifier('model-variant') },
     { id: 6, name: 'route_tier', type: 'string', required: false, content: identifier('route-tier') },
     { id: 7, name: 'reward_policy_version', type: 'string', required: true, content: vocabulary },
-    { id: 8, name: 'judge_model', type: 'string', required: true, doc: 'the configured judge model id', content: vocabulary },
+    { id: 8, name: 'judge_model', type: 'string', required: true, doc: 'the judge model of the policy (e.g. Qwen/Qwen3-4B)', content: identifier('model-name') },
     { id: 9, name: 'judge_endpoint', type: 'string', required: true, doc: 'openai-compatible | sagemaker | bedrock | simulated', content: vocabulary },
     { id: 10, name: 'judge_prompt_hash', type: 'string', required: true, doc: 'SHA-256 of the policy judge section; equal hashes judge alike', content: vocabulary },
     { id: 11, name: 'faithfulness', type: 'double', required: false, doc: 'supported claims / claims; null = no judgment' },

@@ -277,7 +277,7 @@ export class TrainingPipeline extends Construct {
       actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StopQueryExecution', 'athena:GetWorkGroup'],
       resourceArns: [workGroupArn],
     });
-    const tableNames = [settings.lake.tracesTable, settings.lake.auditTable, settings.lake.feedbackTable];
+    const tableNames = [settings.lake.tracesTable, settings.lake.auditTable, settings.lake.feedbackTable, settings.lake.judgmentsTable];
     iam.Grant.addToPrincipal({
       grantee: roles.buildDataset,
       actions: ['glue:GetDatabase', 'glue:GetTable'],

@@ -15,7 +15,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import type { StageConfig, TrainingConfig } from '../../config/schema';
 import type { RewardPolicy } from '../../lambdas/gate-score/reward/policy';
-import { FEEDBACK_TABLE, GATE_AUDIT_TABLE, TRACES_TABLE } from '../../lambdas/shared/lake-tables';
+import { FEEDBACK_TABLE, GATE_AUDIT_TABLE, JUDGMENTS_TABLE, TRACES_TABLE } from '../../lambdas/shared/lake-tables';
 import { pipelineSettingsFromStage, rewardScoringOf, type PipelineSettings } from '../../lambdas/pipeline/settings';
 import { Approvals } from '../constructs/approvals';
 import type { ArtifactStore } from '../constructs/artifact-store';
@@ -118,6 +118,7 @@ export class LoopStack extends Stack {
       tracesTable: TRACES_TABLE.name,
       auditTable: GATE_AUDIT_TABLE.name,
       feedbackTable: FEEDBACK_TABLE.name,
+    judgmentsTable: JUDGMENTS_TABLE.name,
     }, props.rewardPolicy === undefined ? undefined : rewardScoringOf(props.rewardPolicy));
     const registryNames = JSON.stringify(Object.entries(modelRegistry.groupNames).sort());
     const settingsNames = JSON.stringify(Object.entries(this.pipelineSettings.modelPackageGroups).sort());
