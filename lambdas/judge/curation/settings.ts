@@ -6,6 +6,8 @@
 import { z } from 'zod';
 import { DATA_BOUNDARIES } from '../../../config/boundaries';
 import { judgeStageSchema } from '../../../config/judge';
+import type { StageConfig } from '../../../config/schema';
+import type { RewardPolicy } from '../../gate-score/reward/policy';
 import { judgePolicySchema } from '../judge-policy';
 
 export const CURATION_ENV = {
@@ -36,6 +38,33 @@ export const curationSettingsSchema = z.strictObject({
   }),
 });
 export type CurationSettings = z.infer<typeof curationSettingsSchema>;
+
+/**
+ * The curation settings of a stage, or undefined when it has no judge. A stage with a judge needs a
+ * reward policy that defines one (what judgments are made under).
+ */
+export function curationSettingsFromStage(
+  stage: StageConfig,
+  policy: RewardPolicy,
+  lake: CurationSettings['lake'],
+  linesPerInvocation: number = DEFAULT_LINES_PER_INVOCATION,
+): CurationSettings | undefined {
+  if (stage.judge === undefined) return undefined;
+  if (policy.version !== stage.rewardPolicyVersion) throw new Error(`curation settings: the reward policy given is ${policy.version} but the stage names ${stage.rewardPolicyVersion}`);
+  if (policy.judge === undefined) {
+    throw new Error(`stage ${stage.stage} configures a judge, but its reward policy ${policy.version} defines none: add a judge section to the policy (config/judge-prompts/ has one to start from) or remove the stage's judge`);
+  }
+  return curationSettingsSchema.parse({
+    stage: stage.stage,
+    boundary: stage.dataBoundary,
+    rewardPolicyVersion: policy.version,
+    judgePolicy: policy.judge,
+    judge: stage.judge,
+    linesPerInvocation,
+    metricsNamespace: stage.metricsNamespace,
+    lake,
+  });
+}
 
 /** Parses CURATION_SETTINGS; a malformed value fails the cold start with every problem listed. */
 export function curationSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): CurationSettings {
