@@ -25,7 +25,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from ..exit_codes import DATA, JobError
+from ..exit_codes import CONTRACT, DATA, JobError
 from .config import RouterConfig
 from .dataset import RouterDataset, in_holdout, read_dataset
 from .evaluate import GateVerdict, SetEvaluation, evaluate_set, gate, majority_tier
@@ -216,7 +216,7 @@ def run_evaluate(
 ) -> dict[str, Any]:
     """Evaluates a saved router on a dataset's held-out split and/or a golden set, with the gate."""
     if dataset_path is None and golden_path is None:
-        raise JobError(DATA, "nothing to evaluate on: give a dataset (its held-out split is used) or a golden set")
+        raise JobError(CONTRACT, "nothing to evaluate on: give a dataset (its held-out split is used) or a golden set")
     cpu_started, wall_started = time.process_time(), time.monotonic()
     model = load_model(model_dir)
     baseline_tier = str(model.spec.get("baselineTier", ""))
