@@ -5,6 +5,7 @@ serve the same predictions over HTTP, and the CLI must answer with the job's exi
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -70,24 +71,41 @@ def test_the_learned_router_beats_the_majority_baseline(trained: dict[str, Any])
     assert (good / "model.joblib").stat().st_size < 5 * 1024 * 1024
 
 
-def test_the_gate_refuses_a_candidate_trained_on_shuffled_outcomes(trained: dict[str, Any]) -> None:
-    root = trained["root"]
-    shuffled = synthetic.write_jsonl(root / "shuffled.jsonl", synthetic.shuffled_outcomes(trained["rows"], seed=5))
-    metrics = run_train(shuffled, CONFIG, root / "bad", current_dir=trained["good"], golden_path=trained["golden"], log=lambda _: None)
+def test_the_gate_refuses_a_candidate_trained_on_shuffled_outcomes(trained: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # As the Batch job runs it: every input an s3:// URI, the outputs uploaded to a prefix (the object
+    # store is a folder here, the layout local mode uses).
+    store = tmp_path / "store"
+    lake, registry = store / "sial-lake" / "router", store / "sial-artifacts" / "router"
+    lake.mkdir(parents=True)
+    synthetic.write_jsonl(lake / "shuffled.jsonl", synthetic.shuffled_outcomes(trained["rows"], seed=5))
+    shutil.copy(trained["golden"], lake / "golden.jsonl")
+    shutil.copy(trained["root"] / "router.json", lake / "router.json")
+    (registry / "v1").mkdir(parents=True)
+    shutil.copy(trained["good"] / "model.tar.gz", registry / "v1" / "model.tar.gz")
+    monkeypatch.setenv("SIAL_OBJECT_STORE_ROOT", str(store))
+    monkeypatch.setenv("SIAL_WORKDIR", str(tmp_path / "work"))
+    code = main([
+        "train", "--dataset", "s3://sial-lake/router/shuffled.jsonl", "--config", "s3://sial-lake/router/router.json",
+        "--golden", "s3://sial-lake/router/golden.jsonl", "--current", "s3://sial-artifacts/router/v1/model.tar.gz",
+        "--out", "s3://sial-artifacts/router/v2/",
+    ])
+    assert code == 0
+    assert sorted(p.name for p in (registry / "v2").iterdir()) == ["feature_spec.json", "metrics.json", "model.joblib", "model.tar.gz"]
+    metrics = json.loads((registry / "v2" / "metrics.json").read_text())
     assert not metrics["gate"]["passed"]
     assert any(r.startswith("golden: misroute rate") and "above the current version's" in r for r in metrics["gate"]["reasons"])
     assert metrics["golden"]["current"]["misrouteRate"] < 0.1 < metrics["golden"]["candidate"]["misrouteRate"] - 0.2
-    assert metrics["currentVersion"]["path"] == str(trained["good"])
 
-    # The evaluate command alone, through the CLI, on the clean dataset's held-out split: refused too.
-    out = root / "evaluate.json"
-    code = main(["evaluate", "--model", str(root / "bad"), "--config", str(root / "router.json"), "--dataset", str(trained["dataset"]), "--current", str(trained["good"]), "--out", str(out)])
+    # The evaluate command alone, on the clean dataset's held-out split: refused too.
+    out = tmp_path / "evaluate.json"
+    code = main(["evaluate", "--model", "s3://sial-artifacts/router/v2/", "--config", str(trained["root"] / "router.json"), "--dataset", str(trained["dataset"]), "--current", str(trained["good"]), "--out", str(out)])
     report = json.loads(out.read_text())
     assert code == 0 and report["kind"] == "evaluate" and not report["gate"]["passed"] and report["golden"] is None
     assert report["holdout"]["candidate"]["misrouteRate"] > report["holdout"]["current"]["misrouteRate"] + CONFIG.max_misroute_rise
     # The good version against itself passes.
-    code = main(["evaluate", "--model", str(trained["good"]), "--config", str(root / "router.json"), "--golden", str(trained["golden"]), "--current", str(trained["good"]), "--out", str(out)])
+    code = main(["evaluate", "--model", str(trained["good"] / "model.tar.gz"), "--config", str(trained["root"] / "router.json"), "--golden", str(trained["golden"]), "--current", str(trained["good"]), "--out", str(out)])
     assert code == 0 and json.loads(out.read_text())["gate"]["passed"]
+    assert main(["evaluate", "--model", "s3://sial-artifacts/router/v9/", "--config", str(trained["root"] / "router.json"), "--golden", str(trained["golden"])]) == NO_INPUT
 
 
 def test_training_is_deterministic_and_the_artifact_predicts_as_in_process(trained: dict[str, Any]) -> None:
