@@ -5,11 +5,14 @@ serve the same predictions over HTTP, and the CLI must answer with the job's exi
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import socket
 import subprocess
 import sys
 import tarfile
 import threading
+import time
 import urllib.error
 import urllib.request
 from dataclasses import replace
@@ -201,3 +204,40 @@ def test_cli_exit_codes(trained: dict[str, Any], tmp_path: Path) -> None:
     # As the image runs it: a usage error is 64, not argparse's 2.
     result = subprocess.run([sys.executable, "-m", "sial_training.router", "fly"], capture_output=True, text=True, timeout=60)
     assert result.returncode == CONTRACT and "invalid choice" in result.stdout + result.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_serve_starts_as_sagemaker_starts_it(trained: dict[str, Any], tmp_path: Path) -> None:
+    # SageMaker unpacks model.tar.gz into the model folder and runs the image with the argument "serve".
+    model_dir = tmp_path / "opt-ml-model"
+    with tarfile.open(trained["good"] / "model.tar.gz") as archive:
+        archive.extractall(model_dir, filter="data")
+    port = _free_port()
+    # Only the package on PYTHONPATH, as in the image.
+    env = {**os.environ, "SAGEMAKER_BIND_TO_PORT": str(port), "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    command = [sys.executable, "-m", "sial_training.router", "serve", "--model-dir", str(model_dir), "--host", "127.0.0.1"]
+    server = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                status, _ = _call(f"http://127.0.0.1:{port}/ping")
+                assert status == 200
+                break
+            except OSError:
+                assert server.poll() is None, server.stdout.read().decode() if server.stdout else ""
+                assert time.monotonic() < deadline, "the server did not answer /ping within 30 s"
+                time.sleep(0.1)
+        row = trained["rows"][0]
+        instance = {k: row[k] for k in ("user_message", "agent_id", "language", "context_chars", "tool_calls", "prior_turns")}
+        status, answer = _call(f"http://127.0.0.1:{port}/invocations", json.dumps({"instances": [instance]}).encode())
+        assert status == 200
+        assert answer["predictions"][0]["tier"] == load_model(trained["good"]).predict([parse_request(instance)[0]])[0].tier  # type: ignore[list-item]
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
