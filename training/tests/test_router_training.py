@@ -191,6 +191,12 @@ def test_cli_exit_codes(trained: dict[str, Any], tmp_path: Path) -> None:
     junk = tmp_path / "junk.jsonl"
     junk.write_text("not json\n[]\n")
     assert main(["train", "--dataset", str(junk), "--config", config, "--out", str(tmp_path / "o")]) == DATA
+    # One malformed line in 3,000 is noise; a quarter of them means the export changed: refused.
+    rows = [json.dumps(r) for r in trained["rows"][:30]]
+    mostly_broken = synthetic.write_jsonl(tmp_path / "broken.jsonl", [], tuple(rows + ["{}"] * 10))
+    with pytest.raises(JobError, match="10 of 40 lines are malformed, more than max_malformed_share 0.05") as raised:
+        run_train(mostly_broken, CONFIG, tmp_path / "o", log=lambda _: None)
+    assert raised.value.code == DATA and not (tmp_path / "o" / "model.joblib").exists()
     assert main(["evaluate", "--model", str(trained["good"]), "--config", config]) == CONTRACT
     assert main(["train", "--dataset", str(junk)]) == CONTRACT
     # A current version whose tiers the config no longer names cannot be compared: invalid data.

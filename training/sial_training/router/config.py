@@ -5,7 +5,9 @@ The pipeline passes it as JSON (a file, or the ``SIAL_ROUTER_CONFIG`` environmen
     {"tiers": [{"name": "small", "cost_per_1k_requests_usd": 0.4},
                {"name": "large", "cost_per_1k_requests_usd": 6.0}],
      "quality_floor": 0.7, "max_misroute_rise": 0.10,
-     "min_routing_quality": 0.85, "holdout_share": 0.2}
+     "min_routing_quality": 0.85, "holdout_share": 0.2, "max_malformed_share": 0.05}
+
+Only ``tiers`` is required; the other keys default to the values shown.
 
 Every problem is reported at once; an unknown key is refused rather than ignored, because a misspelt
 threshold would otherwise silently not apply.
@@ -47,6 +49,9 @@ class RouterConfig:
     min_routing_quality: float = 0.85
     #: Share of labelled traces held out for evaluation (chosen by a hash of trace_id, so stable).
     holdout_share: float = 0.2
+    #: A dataset with more malformed lines than this share is refused (exit 65) rather than trained on:
+    #: a few bad lines are noise, many mean the export's format changed under us.
+    max_malformed_share: float = 0.05
 
     @property
     def tier_names(self) -> tuple[str, ...]:
@@ -66,6 +71,7 @@ class RouterConfig:
             "max_misroute_rise": self.max_misroute_rise,
             "min_routing_quality": self.min_routing_quality,
             "holdout_share": self.holdout_share,
+            "max_malformed_share": self.max_malformed_share,
         }
 
 
@@ -75,6 +81,7 @@ _SHARES = {
     "min_routing_quality": (0.0, 1.0),
     # Neither 0 (nothing to evaluate on) nor 1 (nothing to train on).
     "holdout_share": (0.01, 0.99),
+    "max_malformed_share": (0.0, 1.0),
 }
 
 

@@ -26,7 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from .dataset import parse_request
+from .dataset import RouterRequest, parse_request
 from .model import RouterModel, load_model
 
 DEFAULT_MODEL_DIR = Path("/opt/ml/model")
@@ -44,7 +44,7 @@ class BadRequest(Exception):
         self.status = status
 
 
-def parse_invocation(body: bytes) -> list[Any]:
+def parse_invocation(body: bytes) -> list[RouterRequest]:
     """The instances of an /invocations body; BadRequest(400) listing every problem."""
     try:
         payload = json.loads(body.decode("utf-8"))
@@ -58,12 +58,14 @@ def parse_invocation(body: bytes) -> list[Any]:
         raise BadRequest(400, "instances must be a non-empty list")
     if len(instances) > MAX_INSTANCES:
         raise BadRequest(400, f"at most {MAX_INSTANCES} instances per request; received {len(instances)}")
-    requests, problems = [], []
+    requests: list[RouterRequest] = []
+    problems: list[str] = []
     for index, instance in enumerate(instances):
         request, found = parse_request(instance)
         if request is None:
             problems.append(f"instances[{index}]: {'; '.join(found)}")
-        requests.append(request)
+        else:
+            requests.append(request)
     if problems:
         raise BadRequest(400, " | ".join(problems[:20]) + (f" (and {len(problems) - 20} more)" if len(problems) > 20 else ""))
     return requests

@@ -162,6 +162,13 @@ def run_train(
     """Trains, evaluates and gates a router; writes the four outputs; returns metrics.json's content."""
     cpu_started, wall_started = time.process_time(), time.monotonic()
     dataset = read_dataset(dataset_path)
+    if dataset.problems and len(dataset.problems) > config.max_malformed_share * dataset.lines:
+        listed = "; ".join(f"line {p.line}: {p.message}" for p in dataset.problems[:5])
+        raise JobError(
+            DATA,
+            f"router dataset {dataset_path}: {len(dataset.problems)} of {dataset.lines} lines are malformed, more than "
+            f"max_malformed_share {config.max_malformed_share} allows (has the export's format changed?): {listed}",
+        )
     labelled = label_traces(dataset.traces, config)
     parts = split(labelled.examples, config.holdout_share)
     if not parts.train:
