@@ -3,7 +3,8 @@
 Every line is an object with exactly these fields (no others)::
 
     trace_id          str, non-empty, unique in the file
-    ts                str, ISO-8601 in UTC ("2026-11-02T09:15:00Z" or "+00:00")
+    ts                str, ISO-8601 in UTC: YYYY-MM-DDTHH:MM:SS, an optional fraction of 1-9 digits,
+                      then Z or +00:00 ("2026-11-02T09:15:00Z", "2026-11-02T09:15:00.123+00:00")
     agent_id          str, non-empty
     language          str, non-empty (a BCP-47 tag such as "en" or "ko"; not checked against a list)
     user_message      str, already PII-masked upstream
@@ -18,7 +19,9 @@ Every line is an object with exactly these fields (no others)::
 
 A malformed line (not JSON, not an object, a field missing, extra or of the wrong type) is counted and
 reported with its line number; its neighbours are still used, because one bad export line should not
-cost a day's traces. Blank lines are skipped. A row whose ``route_tier`` is null is valid but teaches
+cost a day's traces. Lines are split on ``\n`` only (a trailing ``\r`` is dropped; a U+2028 inside a
+string is not a line break), a line that is not UTF-8 is malformed, and blank lines are skipped (not
+counted). A row whose ``route_tier`` is null is valid but teaches
 nothing (no tier was observed), so it is counted as unlabelable, not as malformed. Booleans are never
 accepted as numbers (JSON ``true`` is not ``1`` here).
 
@@ -32,12 +35,15 @@ import hashlib
 import json
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+import re
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from ..exit_codes import NO_INPUT, JobError
 
+# [0-9], not \d: \d also matches other scripts' digits.
+_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?(Z|\+00:00)")
 FEEDBACK_OUTCOMES = ("success", "fallback", "timeout", "error", "user_rejected")
 
 #: The fields a request carries at routing time: the model's inputs, in feature_spec.json's order.
@@ -118,17 +124,16 @@ def _count(values: Mapping[str, Any], name: str, problems: list[str]) -> int:
 
 
 def _utc_timestamp(value: object, problems: list[str]) -> str:
-    if not isinstance(value, str):
-        problems.append(f"ts must be an ISO-8601 UTC timestamp string; received {value!r}")
+    # One spelling only (the lake's): ISO-8601 extended format, seconds, an optional fraction, UTC as Z or
+    # +00:00. Python accepts more ISO forms than a TypeScript reader would; the contract is the narrower.
+    if not isinstance(value, str) or not _TIMESTAMP.fullmatch(value):
+        problems.append(f"ts must be an ISO-8601 UTC timestamp like 2026-11-02T09:15:00Z (Z or +00:00); received {value!r}")
         return ""
     try:
-        parsed = datetime.fromisoformat(value)
+        datetime.fromisoformat(value[:19])
     except ValueError:
-        problems.append(f"ts is not an ISO-8601 timestamp: {value!r}")
+        problems.append(f"ts is not a valid date and time: {value!r}")
         return ""
-    # A naive time or another offset would put the trace on the wrong day of the lake's partitions.
-    if parsed.utcoffset() != timedelta(0):
-        problems.append(f"ts must be in UTC (Z or +00:00); received {value!r}")
     return value
 
 
@@ -196,13 +201,26 @@ def parse_trace(values: object) -> tuple[RouterTrace | None, list[str]]:
     return RouterTrace(trace_id, ts, request, route_tier, misrouted, float(reward), feedback, error), []
 
 
-def parse_lines(lines: Iterable[str]) -> tuple[list[RouterTrace], list[LineProblem], int]:
-    """Valid traces, problems by 1-based line number, and how many non-blank lines there were."""
+def parse_lines(lines: Iterable[str | bytes]) -> tuple[list[RouterTrace], list[LineProblem], int]:
+    """Valid traces, problems by 1-based line number, and how many non-blank lines there were.
+
+    Lines are split on newline only (a trailing carriage return is dropped), so line numbers agree with
+    any reader that splits on ``\n``; a line given as bytes that is not UTF-8 is malformed.
+    """
     traces: list[RouterTrace] = []
     problems: list[LineProblem] = []
     seen: dict[str, int] = {}
     count = 0
-    for number, line in enumerate(lines, start=1):
+    for number, raw in enumerate(lines, start=1):
+        if isinstance(raw, bytes):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                count += 1
+                problems.append(LineProblem(number, f"not UTF-8: byte {error.start + 1} of the line"))
+                continue
+        else:
+            line = raw
         if not line.strip():
             continue
         count += 1
@@ -231,10 +249,8 @@ def read_dataset(path: Path | str) -> RouterDataset:
         body = Path(path).read_bytes()
     except FileNotFoundError as error:
         raise JobError(NO_INPUT, f"router dataset {path} does not exist") from error
-    # Undecodable bytes become U+FFFD: the line then fails its own checks (or carries a replaced
-    # character in a message) rather than failing the whole file.
-    text = body.decode("utf-8", errors="replace")
-    traces, problems, count = parse_lines(text.splitlines())
+    lines = [line.removesuffix(b"\r") for line in body.split(b"\n")]
+    traces, problems, count = parse_lines(lines)
     return RouterDataset(tuple(traces), tuple(problems), count, hashlib.sha256(body).hexdigest())
 
 
