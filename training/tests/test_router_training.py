@@ -4,6 +4,7 @@ serve the same predictions over HTTP, and the CLI must answer with the job's exi
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import shutil
@@ -176,6 +177,37 @@ def test_the_served_artifact_predicts_what_the_model_predicts(trained: dict[str,
 def test_malformed_invocations_are_400_with_a_message(server: str, body: bytes, content_type: str, status: int, fragment: str) -> None:
     got, answer = _call(f"{server}/invocations", body, content_type)
     assert got == status and fragment in answer["error"] and "Traceback" not in answer["error"]
+
+
+def test_oversized_bodies_are_refused_unread(server: str) -> None:
+    host, port = server.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    connection.putrequest("POST", "/invocations")
+    connection.putheader("Content-Type", "application/json")
+    connection.putheader("Content-Length", str(7 * 1024 * 1024))
+    connection.endheaders()
+    response = connection.getresponse()
+    assert response.status == 413 and "at most" in json.loads(response.read())["error"]
+    assert response.getheader("Connection") == "close"
+    connection.close()
+
+
+def test_artifacts_are_checked_before_use(trained: dict[str, Any], tmp_path: Path) -> None:
+    spec = json.loads((trained["good"] / "feature_spec.json").read_text())
+    for name, spec_change, model_bytes in (
+        ("truncated", {}, (trained["good"] / "model.joblib").read_bytes()[:100]),
+        ("other-sklearn", {"sklearnVersion": "1.0.0"}, None),
+        ("other-format", {"format": "sial-router-features/0"}, None),
+        ("other-inputs", {"inputs": spec["inputs"][:-1]}, None),
+    ):
+        folder = tmp_path / name
+        shutil.copytree(trained["good"], folder)
+        (folder / "feature_spec.json").write_text(json.dumps({**spec, **spec_change}))
+        if model_bytes is not None:
+            (folder / "model.joblib").write_bytes(model_bytes)
+        with pytest.raises(JobError) as raised:
+            load_model(folder)
+        assert raised.value.code == DATA, name
 
 
 def test_unknown_paths_are_404(server: str) -> None:

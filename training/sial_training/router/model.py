@@ -161,7 +161,12 @@ def load_model(folder: Path | str) -> RouterModel:
     if spec.get("sklearnVersion") != sklearn.__version__:
         # A pickle from another scikit-learn version may load and still predict differently.
         raise JobError(DATA, f"{model_path} was written by scikit-learn {spec.get('sklearnVersion')}; this image has {sklearn.__version__}")
-    pipeline = joblib.load(model_path)
+    try:
+        pipeline = joblib.load(model_path)
+    except Exception as error:  # a truncated or foreign file: unpickling raises anything
+        raise JobError(DATA, f"{model_path} cannot be loaded: {type(error).__name__}: {error}") from error
+    if not hasattr(pipeline, "predict_proba") or not hasattr(pipeline, "classes_"):
+        raise JobError(DATA, f"{model_path} holds a {type(pipeline).__name__}, not a fitted router pipeline")
     tiers = spec.get("tiers")
     if not isinstance(tiers, list) or not all(isinstance(t, str) for t in tiers):
         raise JobError(DATA, f"{spec_path}.tiers must be a list of tier names")

@@ -83,6 +83,8 @@ class _Handler(BaseHTTPRequestHandler):
     server: RouterServer
     # Keep-alive: SageMaker's front end reuses connections.
     protocol_version = "HTTP/1.1"
+    # A client that announces more body than it sends must not hold a thread forever.
+    timeout = 60
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
         log.info("%s %s", self.address_string(), format % args)
@@ -92,6 +94,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
+        if status >= 400:
+            # The connection may hold an unread body (a refused path, size or type): answer, then close it
+            # rather than read the rest as the next request.
+            self.close_connection = True
+            self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(body)
 
@@ -120,8 +127,6 @@ class _Handler(BaseHTTPRequestHandler):
             predictions = self.server.model.predict(requests)
             self._send(200, {"predictions": [{"tier": p.tier, "probabilities": p.probabilities} for p in predictions]})
         except BadRequest as error:
-            # The connection may hold an unread body (a refused size or type): close it after answering.
-            self.close_connection = error.status in (411, 413, 415)
             self._send(error.status, {"error": str(error)})
         except Exception:  # noqa: BLE001 - a bug must not reach the caller as a traceback
             log.error("invocation failed:\n%s", traceback.format_exc())
