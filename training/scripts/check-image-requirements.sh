@@ -33,7 +33,11 @@ check_pins router
 drift=()
 for package in scikit-learn joblib numpy scipy threadpoolctl; do
   router_pin=$(grep -E "^${package}==" requirements/router.txt || true)
-  grep -qx "$router_pin" requirements/test.txt || drift+=("$router_pin")
+  if [[ -z "$router_pin" ]]; then
+    drift+=("no ${package}")
+  elif ! grep -qx "$router_pin" requirements/test.txt; then
+    drift+=("$router_pin")
+  fi
 done
 if ((${#drift[@]} > 0)); then
   echo "requirements/router.txt pins ${drift[*]}, which the CPU test set (test.txt) does not: test what the router image runs" >&2
