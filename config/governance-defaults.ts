@@ -2,7 +2,7 @@
  * The governance rules' numbers (docs/governance.md), as defaults each stage file spreads and may
  * override. Changing one here changes every stage that does not override it.
  */
-import type { CanaryConfig, DatasetConfig, EligibilityConfig, EvalGateConfig, GpuBudgetConfig, TableMaintenanceConfig, TrainingConfig } from './schema';
+import type { CanaryConfig, DatasetConfig, EligibilityConfig, EvalGateConfig, GpuBudgetConfig, RouterTargetModel, TableMaintenanceConfig, TrainingConfig } from './schema';
 
 /**
  * The dataset build's defaults: only the v1 reward policy so far; DPO pairs need a reward margin of 0.2
@@ -43,6 +43,26 @@ export const DEFAULT_EVAL_GATE: EvalGateConfig = { minFaithfulness: 0.85, maxReg
 
 /** Retention: the last 3 approved model versions stay deployable. */
 export const DEFAULT_RETAIN_APPROVED_MODEL_VERSIONS = 3;
+
+/**
+ * Router retention: the last 10 approved router versions stay deployable. A router artifact is a few
+ * hundred KB, and a routing regression may show only after days of traffic, so it can roll back further.
+ */
+export const DEFAULT_RETAIN_APPROVED_ROUTER_VERSIONS = 10;
+
+/**
+ * The router's gate: a reward of 0.7 or more is a good outcome; a candidate may misroute at most 10 points
+ * more than the current version (the canary's misroute rollback threshold too) and must route at least
+ * 85 % of requests to the tier they needed or above.
+ */
+export const DEFAULT_ROUTER_GATE: Pick<RouterTargetModel, 'qualityFloor' | 'maxMisrouteRise' | 'minRoutingQuality'> = {
+  qualityFloor: 0.7,
+  maxMisrouteRise: 0.1,
+  minRoutingQuality: 0.85,
+};
+
+/** The router's training job: 2 vCPU and 4 GiB on Fargate, at most an hour (it trains in minutes). */
+export const DEFAULT_ROUTER_RESOURCES: RouterTargetModel['resources'] = { vcpus: 2, memoryMiB: 4096, maxJobHours: 1 };
 
 /** One p5en.48xlarge (8 x H200) on Spot, single node: multi-node Batch jobs cannot use Spot. */
 export const P5EN_SPOT_TRAINING: Omit<TrainingConfig, 'baseModelUris' | 'servingImageUri'> = {

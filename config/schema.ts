@@ -86,9 +86,13 @@ export const rolloutTargetSchema = z.discriminatedUnion('kind', [
 ]);
 export type RolloutTarget = z.infer<typeof rolloutTargetSchema>;
 
-export const targetModelSchema = z.strictObject({
+const targetModelId = z.string().regex(/^[a-z0-9][a-z0-9.-]{0,62}$/, 'must be lower-case letters, digits, dots and dashes');
+
+/** An LLM the loop trains with GRPO or DPO on GPUs (`kind` may be left out: LLM targets came first). */
+export const llmTargetModelSchema = z.strictObject({
+  kind: z.literal('llm').optional(),
   /** Short id used in metric dimensions and the lake's `model` partition, e.g. `qwen3-4b`. */
-  id: z.string().regex(/^[a-z0-9][a-z0-9.-]{0,62}$/, 'must be lower-case letters, digits, dots and dashes'),
+  id: targetModelId,
   family: targetModelFamily,
   /**
    * An internal-only model may learn from internal-only and customer-confidential traces; any other
@@ -98,7 +102,104 @@ export const targetModelSchema = z.strictObject({
   /** Where the model serves and how its canary moves traffic. */
   rollout: rolloutTargetSchema,
 });
+export type LlmTargetModel = z.infer<typeof llmTargetModelSchema>;
+
+/** A serving tier the router may pick, with what 1,000 requests on it cost. */
+export const routerTierSchema = z.strictObject({
+  name: z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'must be a lower-case tier name such as small'),
+  costPer1kRequestsUsd: z.number().nonnegative(),
+});
+export type RouterTier = z.infer<typeof routerTierSchema>;
+
+/** vCPU -> the memory (MiB) AWS Fargate accepts with it: [min, max, step]. */
+export const FARGATE_MEMORY_MIB: Readonly<Record<string, readonly [number, number, number]>> = {
+  '0.25': [512, 2048, 512],
+  '0.5': [1024, 4096, 1024],
+  '1': [2048, 8192, 1024],
+  '2': [4096, 16384, 1024],
+  '4': [8192, 30720, 1024],
+  '8': [16384, 61440, 4096],
+  '16': [32768, 122880, 8192],
+};
+
+/** Instance families with accelerators: a router is a small CPU model and never holds one. */
+const ACCELERATED_INSTANCE = /^ml\.(p|g|inf|trn|dl)[0-9]/;
+
+/**
+ * The cascade router's classifier (which serving tier answers a request): trained on CPU from the lake's
+ * routing outcomes by `python -m sial_training.router`, served on a SageMaker endpoint by the same image.
+ * It is no LLM family, so no family rule applies; it is trained, gated, registered and rolled out
+ * through the same approvals as an LLM.
+ */
+export const routerTargetModelSchema = z
+  .strictObject({
+    kind: z.literal('router'),
+    id: targetModelId,
+    /** As for an LLM: whether confidential traces may teach it. */
+    internalOnly: z.boolean(),
+    /** The tiers it chooses between, cheapest first (the trainer's cost order). */
+    tiers: z.array(routerTierSchema).min(2),
+    /** A reward at or above this is a good outcome on the tier that served (the labelling rule). */
+    qualityFloor: z.number().min(0).max(1),
+    /**
+     * Largest rise of the misroute rate over the current version, in points (0.10 = 10): the eval gate
+     * refuses a candidate above it, and the canary's misroute alarm rolls back at it.
+     */
+    maxMisrouteRise: z.number().gt(0).max(1),
+    /** The gate's floor on the share of requests routed at or above the tier they needed. */
+    minRoutingQuality: z.number().min(0).max(1),
+    /** The endpoint whose production variants serve the router (CPU instances only). */
+    rollout: z.strictObject({
+      kind: z.literal('sagemaker'),
+      endpointName: z.string().regex(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/),
+      instanceType: z
+        .string()
+        .regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/)
+        .refine((t) => !ACCELERATED_INSTANCE.test(t), 'must be a CPU instance type such as ml.c7i.large (the router needs no accelerator)'),
+      initialInstanceCount: z.number().int().positive(),
+    }),
+    /** The training job on AWS Batch (Fargate): its size and how long one attempt may run. */
+    resources: z.strictObject({
+      vcpus: z.number().refine((v) => FARGATE_MEMORY_MIB[String(v)] !== undefined, `must be a Fargate vCPU value: ${Object.keys(FARGATE_MEMORY_MIB).join(', ')}`),
+      memoryMiB: z.number().int().positive(),
+      maxJobHours: z.number().positive().max(24),
+    }),
+  })
+  .superRefine((router, ctx) => {
+    const names = router.tiers.map((t) => t.name);
+    const twice = names.find((n, i) => names.indexOf(n) !== i);
+    if (twice !== undefined) ctx.addIssue({ code: 'custom', path: ['tiers'], message: `tier "${twice}" is named twice; each tier once` });
+    const costs = router.tiers.map((t) => t.costPer1kRequestsUsd);
+    if (costs.some((c, i) => i > 0 && c < (costs[i - 1] ?? 0))) {
+      ctx.addIssue({ code: 'custom', path: ['tiers'], message: `tiers must be listed cheapest first, received costs ${JSON.stringify(costs)}` });
+    }
+    const range = FARGATE_MEMORY_MIB[String(router.resources.vcpus)];
+    if (range !== undefined) {
+      const [min, max, step] = range;
+      const memory = router.resources.memoryMiB;
+      if (memory < min || memory > max || memory % step !== 0) {
+        ctx.addIssue({ code: 'custom', path: ['resources', 'memoryMiB'], message: `Fargate gives ${router.resources.vcpus} vCPU ${min}-${max} MiB in steps of ${step}, received ${memory}` });
+      }
+    }
+  });
+export type RouterTargetModel = z.infer<typeof routerTargetModelSchema>;
+
+/** A model the loop trains: an LLM (the default kind) or the cascade router's classifier. */
+export const targetModelSchema = z.discriminatedUnion('kind', [llmTargetModelSchema, routerTargetModelSchema]);
 export type TargetModel = z.infer<typeof targetModelSchema>;
+
+/** Whether a target is the router classifier (narrows the type). */
+export function isRouterTarget(model: TargetModel): model is RouterTargetModel {
+  return model.kind === 'router';
+}
+
+/**
+ * The key of a target's model package group: an LLM shares its family's group with the family's other
+ * targets; a router, being no family, has a group of its own, named by its id.
+ */
+export function registryKeyOf(model: TargetModel): string {
+  return isRouterTarget(model) ? model.id : model.family;
+}
 
 /** Canary rollout and alarm rollback (docs/governance.md, "Rollback thresholds"). */
 export const canarySchema = z
@@ -474,6 +575,8 @@ export const stageConfigSchema = z.strictObject({
   canary: canarySchema,
   /** Approved model versions per family the registry keeps deployable (3 by default). */
   retainApprovedModelVersions: z.number().int().min(3),
+  /** Approved versions per router the registry keeps deployable (10 by default: a router is small and rolls back further). */
+  retainApprovedRouterVersions: z.number().int().min(10),
   /** The LLM judge of the stage's traces (config/judge.ts); absent: nothing is judged. */
   judge: judgeStageSchema.optional(),
 });
@@ -513,6 +616,7 @@ export function parseStageConfig(raw: unknown, source: string): StageConfig {
   if (result.success) {
     checkBoundaryRegion(result.data, source);
     checkBaseModels(result.data, source);
+    checkTargetIds(result.data, source);
     checkCanaryEvidence(result.data, source);
     checkEntityDetectorEndpoints(result.data, source);
     const judgeProblems = judgeBoundaryProblems(result.data.judge, result.data.dataBoundary);
@@ -538,12 +642,32 @@ function checkBoundaryRegion(config: StageConfig, source: string): void {
 
 /** Every target model needs base weights to start training from. */
 function checkBaseModels(config: StageConfig, source: string): void {
-  const missing = config.targetModels.filter((m) => config.training.baseModelUris[m.id] === undefined).map((m) => m.id);
+  // A router trains from scratch on CPU: it has no base weights.
+  const missing = config.targetModels.filter((m) => !isRouterTarget(m) && config.training.baseModelUris[m.id] === undefined).map((m) => m.id);
   if (missing.length > 0) {
     throw new ConfigError(
       `Invalid stage configuration in ${source}:\n  - training.baseModelUris: received no entry for ${missing.join(', ')}; every target model id needs an s3:// URI of its base weights`,
     );
   }
+}
+
+/**
+ * Target ids are metric dimensions and registry keys: each must be unique, and a router's id names its
+ * own package group, so it must not be a family's (the two would share a group and its retention).
+ */
+function checkTargetIds(config: StageConfig, source: string): void {
+  const problems: string[] = [];
+  const ids = config.targetModels.map((m) => m.id);
+  ids.forEach((id, i) => {
+    if (ids.indexOf(id) !== i) problems.push(`targetModels.${i}.id: received "${id}"; target model ids must be unique`);
+  });
+  const families = new Set(config.targetModels.flatMap((m) => (isRouterTarget(m) ? [] : [m.family.toLowerCase()])));
+  config.targetModels.forEach((m, i) => {
+    if (isRouterTarget(m) && ((SELF_HOSTED_MODEL_FAMILIES as readonly string[]).includes(m.id) || families.has(m.id))) {
+      problems.push(`targetModels.${i}.id: received "${m.id}"; a router's id names its model package group and must not be a model family's`);
+    }
+  });
+  if (problems.length > 0) throw new ConfigError(`Invalid stage configuration in ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
 }
 
 /**

@@ -4,7 +4,7 @@
  * rollout of the candidate the training pipeline handed over, on a virtual clock against a simulated
  * SageMaker endpoint or HTTPRoute.
  */
-import type { StageConfig, TargetModel } from '../config/schema';
+import { registryKeyOf, type StageConfig, type TargetModel } from '../config/schema';
 import type { EvalMetrics } from '../lambdas/pipeline/contracts';
 import type { Notifier } from '../lambdas/pipeline/ports';
 import { canaryAlarmName, modelPackageGroupName, type PipelineSettings } from '../lambdas/pipeline/settings';
@@ -48,7 +48,7 @@ export async function seedLocalProduction(options: { stage: StageConfig; model: 
   const metricsUri = `s3://${LOCAL_ARTIFACT_BUCKET}/base/${model.id}/metrics.json`;
   await options.store.putText(metricsUri, JSON.stringify(LOCAL_BASE_METRICS, null, 2));
   const pkg = await registry.createPackage({
-    groupName: modelPackageGroupName(stage.stage, model.family),
+    groupName: modelPackageGroupName(stage.stage, registryKeyOf(model)),
     description: `SIMULATED base version of ${model.id} serving before the first local training run`,
     servingImageUri: LOCAL_SERVING_IMAGE,
     modelDataUrl: `s3://${LOCAL_ARTIFACT_BUCKET}/base/${model.id}/model.tar.gz`,

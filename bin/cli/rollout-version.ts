@@ -5,7 +5,7 @@
  * lets the rollout find it (a SageMaker variant the loop will not reuse for another version, or one of
  * the HTTPRoute's two configured backends).
  */
-import type { StageConfig, TargetModel } from '../../config/schema';
+import { registryKeyOf, type StageConfig, type TargetModel } from '../../config/schema';
 import { modelPackageGroupName } from '../../lambdas/pipeline/settings';
 import { MODEL_METADATA, type ModelRegistry, type RegisteredModelPackage } from '../../lambdas/pipeline/register-model/model-registry';
 import type { ServingVersion } from '../../lambdas/rollout/contracts';
@@ -81,7 +81,7 @@ function servingNameFor(model: TargetModel, version: number, requested: string |
  * @throws SeedRefused for anything the rollout would not accept as its current version.
  */
 export async function seedVersion(stage: StageConfig, model: TargetModel, request: SeedVersionRequest, registry: Pick<ModelRegistry, 'listPackages'>, region: string | undefined): Promise<ServingVersion> {
-  const group = modelPackageGroupName(stage.stage, model.family);
+  const group = modelPackageGroupName(stage.stage, registryKeyOf(model));
   if (request.packageArn !== undefined) checkArn(request.packageArn, group, request, region);
   const registered = await registeredPackage(model, group, request, registry);
   return { modelPackageArn: registered.arn, modelPackageVersion: registered.version, servingName: servingNameFor(model, registered.version, request.servingName) };

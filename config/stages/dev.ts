@@ -1,4 +1,4 @@
-import { DEFAULT_CANARY, DEFAULT_DATASET, DEFAULT_TABLE_MAINTENANCE, DEFAULT_ELIGIBILITY, DEFAULT_EVAL_GATE, DEFAULT_GPU_BUDGET, DEFAULT_RETAIN_APPROVED_MODEL_VERSIONS, P5EN_SPOT_TRAINING } from '../governance-defaults';
+import { DEFAULT_CANARY, DEFAULT_DATASET, DEFAULT_TABLE_MAINTENANCE, DEFAULT_ELIGIBILITY, DEFAULT_EVAL_GATE, DEFAULT_GPU_BUDGET, DEFAULT_RETAIN_APPROVED_MODEL_VERSIONS, DEFAULT_RETAIN_APPROVED_ROUTER_VERSIONS, DEFAULT_ROUTER_GATE, DEFAULT_ROUTER_RESOURCES, P5EN_SPOT_TRAINING } from '../governance-defaults';
 import type { StageConfig } from '../schema';
 
 /** Development stage: US boundary, resources destroyed with the stack, small buffers for fast feedback. */
@@ -12,6 +12,20 @@ export const dev: StageConfig = {
   targetModels: [
     { id: 'qwen3-4b', family: 'qwen3', internalOnly: false, rollout: { kind: 'sagemaker', endpointName: 'sial-dev-qwen3-4b', instanceType: 'ml.g6e.2xlarge', initialInstanceCount: 1 } },
     { id: 'qwen3-4b-internal', family: 'qwen3', internalOnly: true, rollout: { kind: 'eks', clusterName: 'serving-dev', namespace: 'llm-serving', httpRouteName: 'qwen3-4b-internal', currentBackend: 'qwen3-4b-internal-current', candidateBackend: 'qwen3-4b-internal-candidate' } },
+    // The cascade router (Phase 1): picks the tier that answers each support request; tiers match the demo traffic.
+    {
+      kind: 'router',
+      id: 'support-router',
+      internalOnly: false,
+      tiers: [
+        { name: 'small', costPer1kRequestsUsd: 0.4 },
+        { name: 'medium', costPer1kRequestsUsd: 1.5 },
+        { name: 'large', costPer1kRequestsUsd: 6 },
+      ],
+      ...DEFAULT_ROUTER_GATE,
+      rollout: { kind: 'sagemaker', endpointName: 'sial-dev-support-router', instanceType: 'ml.c7i.large', initialInstanceCount: 1 },
+      resources: DEFAULT_ROUTER_RESOURCES,
+    },
   ],
   agents: [
     { id: 'rag-qa-agent', latencySloMs: 2000 },
@@ -55,4 +69,5 @@ export const dev: StageConfig = {
   schedules: { datasetBuild: 'cron(0 2 * * ? *)', trainingRequest: 'cron(0 3 ? * MON *)', enabled: false, timezone: 'UTC' },
   canary: DEFAULT_CANARY,
   retainApprovedModelVersions: DEFAULT_RETAIN_APPROVED_MODEL_VERSIONS,
+  retainApprovedRouterVersions: DEFAULT_RETAIN_APPROVED_ROUTER_VERSIONS,
 };

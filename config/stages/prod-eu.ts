@@ -1,4 +1,4 @@
-import { DEFAULT_CANARY, DEFAULT_DATASET, DEFAULT_TABLE_MAINTENANCE, DEFAULT_ELIGIBILITY, DEFAULT_EVAL_GATE, DEFAULT_GPU_BUDGET, DEFAULT_RETAIN_APPROVED_MODEL_VERSIONS, P5EN_SPOT_TRAINING } from '../governance-defaults';
+import { DEFAULT_CANARY, DEFAULT_DATASET, DEFAULT_TABLE_MAINTENANCE, DEFAULT_ELIGIBILITY, DEFAULT_EVAL_GATE, DEFAULT_GPU_BUDGET, DEFAULT_RETAIN_APPROVED_MODEL_VERSIONS, DEFAULT_RETAIN_APPROVED_ROUTER_VERSIONS, P5EN_SPOT_TRAINING } from '../governance-defaults';
 import type { StageConfig } from '../schema';
 
 /** Production in the EU data boundary (GDPR): Frankfurt, resources retained. */
@@ -53,4 +53,5 @@ export const prodEu: StageConfig = {
   schedules: { datasetBuild: 'cron(0 2 * * ? *)', trainingRequest: 'cron(0 3 ? * MON *)', enabled: true, timezone: 'Europe/Berlin' },
   canary: DEFAULT_CANARY,
   retainApprovedModelVersions: DEFAULT_RETAIN_APPROVED_MODEL_VERSIONS,
+  retainApprovedRouterVersions: DEFAULT_RETAIN_APPROVED_ROUTER_VERSIONS,
 };

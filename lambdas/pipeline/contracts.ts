@@ -35,6 +35,16 @@ export const runUrisSchema = z.strictObject({
   metrics: s3Uri,
 });
 
+/**
+ * What a run trains: an LLM with GRPO or DPO on GPUs, or the router classifier (`router`: scikit-learn on
+ * CPU, training/sial_training/router). The execution input may name only the LLM algorithms.
+ */
+export const TRAINING_ALGORITHMS = ['grpo', 'dpo', 'router'] as const;
+export type TrainingAlgorithm = (typeof TRAINING_ALGORITHMS)[number];
+
+/** The kinds of target model (config/schema.ts targetModelSchema); the state machine branches on it. */
+export const TARGET_KINDS = ['llm', 'router'] as const;
+
 /** `Validate request` -> `$.request`. Input: `{ input: $, executionName: $$.Execution.Name }`. */
 export const validatedRequestSchema = z.strictObject({
   runId: id,
@@ -42,11 +52,15 @@ export const validatedRequestSchema = z.strictObject({
   stage: z.string(),
   boundary: z.enum(DATA_BOUNDARIES),
   targetModelId: z.string(),
+  /** `router` takes the router's CPU path (no GPU budget, no GPU job); absent means an LLM. */
+  targetKind: z.enum(TARGET_KINDS).optional(),
+  /** The model family, or a router's id: the key of settings.modelPackageGroups (config/schema.ts registryKeyOf). */
   modelFamily: z.string(),
   /** Whether the target may learn from internal-only / customer-confidential rows. */
   internalOnly: z.boolean(),
-  algorithm: z.enum(['grpo', 'dpo']),
-  baseModelUri: s3Uri,
+  algorithm: z.enum(TRAINING_ALGORITHMS),
+  /** The LLM's base weights; a router trains from scratch and has none. */
+  baseModelUri: s3Uri.optional(),
   requestedBy: z.string(),
   reason: z.string().optional(),
   requestedAt: isoInstant,

@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { DATA_BOUNDARIES } from '../../config/boundaries';
 import { judgePromptHash, type JudgePolicy } from '../judge/judge-policy';
-import { approvalsSchema, canarySchema, datasetSchema, eligibilitySchema, evalGateSchema, gpuBudgetSchema, targetModelSchema, trainingSchema, type StageConfig } from '../../config/schema';
+import { registryKeyOf, approvalsSchema, canarySchema, datasetSchema, eligibilitySchema, evalGateSchema, gpuBudgetSchema, targetModelSchema, trainingSchema, type StageConfig, type TargetModel } from '../../config/schema';
 
 const unit = z.number().min(0).max(1);
 
@@ -61,6 +61,7 @@ export const pipelineSettingsSchema = z.strictObject({
   evalGate: evalGateSchema,
   approvalExpiryHours: approvalsSchema.shape.expiryHours,
   retainApprovedModelVersions: z.number().int().min(3),
+  retainApprovedRouterVersions: z.number().int().min(10),
   lake: z.strictObject({
     databaseName: z.string().min(1),
     tracesTable: z.string().min(1),
@@ -68,7 +69,7 @@ export const pipelineSettingsSchema = z.strictObject({
     feedbackTable: z.string().min(1),
     judgmentsTable: z.string().min(1),
   }),
-  /** SageMaker model package group per model family. */
+  /** SageMaker model package group per model family, and per router (by its id: a router is no family). */
   modelPackageGroups: z.record(z.string(), z.string().min(1)),
   /**
    * The canary rollout and alarm rollback: steps, bake, check interval, alarm thresholds and the
@@ -94,9 +95,17 @@ export const PIPELINE_ENV = {
   notificationsTopicArn: 'NOTIFICATIONS_TOPIC_ARN',
 } as const;
 
-/** Model package group name of a family in a stage (no physical names elsewhere: this one is a contract). */
-export function modelPackageGroupName(stage: string, family: string): string {
-  return `sial-${stage}-${family}`;
+/**
+ * Model package group name of a registry key (a family, or a router's id: config/schema.ts registryKeyOf)
+ * in a stage (no physical names elsewhere: this one is a contract).
+ */
+export function modelPackageGroupName(stage: string, registryKey: string): string {
+  return `sial-${stage}-${registryKey}`;
+}
+
+/** How many approved versions of a target stay deployable: routers keep more (config/governance-defaults.ts). */
+export function retainedApprovedVersions(model: TargetModel, settings: Pick<PipelineSettings, 'retainApprovedModelVersions' | 'retainApprovedRouterVersions'>): number {
+  return model.kind === 'router' ? settings.retainApprovedRouterVersions : settings.retainApprovedModelVersions;
 }
 
 /**
@@ -123,7 +132,7 @@ export function pipelineSettingsFromStage(stage: StageConfig, lake: PipelineSett
   if (rewardScoring !== undefined && rewardScoring.version !== stage.rewardPolicyVersion) {
     throw new Error(`The pipeline settings are invalid: the reward policy given is ${rewardScoring.version} but the stage names ${stage.rewardPolicyVersion}`);
   }
-  const families = [...new Set(stage.targetModels.map((m) => m.family))];
+  const registryKeys = [...new Set(stage.targetModels.map(registryKeyOf))];
   const candidate = {
     stage: stage.stage,
     boundary: stage.dataBoundary,
@@ -144,8 +153,9 @@ export function pipelineSettingsFromStage(stage: StageConfig, lake: PipelineSett
     evalGate: stage.evalGate,
     approvalExpiryHours: stage.approvals.expiryHours,
     retainApprovedModelVersions: stage.retainApprovedModelVersions,
+    retainApprovedRouterVersions: stage.retainApprovedRouterVersions,
     lake,
-    modelPackageGroups: Object.fromEntries(families.map((f) => [f, modelPackageGroupName(stage.stage, f)])),
+    modelPackageGroups: Object.fromEntries(registryKeys.map((k) => [k, modelPackageGroupName(stage.stage, k)])),
     canary: stage.canary,
   };
   return parseSettings(candidate, 'The pipeline settings');

@@ -6,7 +6,7 @@
  */
 import { CfnElement, CfnOutput, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import type { Construct, IConstruct } from 'constructs';
-import type { StageConfig } from '../../config/schema';
+import { registryKeyOf, type StageConfig } from '../../config/schema';
 import { FEEDBACK_TABLE, GATE_AUDIT_TABLE, JUDGMENTS_TABLE, REVIEWS_TABLE, TRACES_TABLE } from '../../lambdas/shared/lake-tables';
 import type { RewardPolicy } from '../../lambdas/gate-score/reward/policy';
 import { LEDGER_KEYS } from '../../lambdas/pipeline/budget/dynamodb-ledger';
@@ -203,7 +203,7 @@ export class DataStack extends Stack {
     });
     this.modelRegistry = new ModelRegistry(this, 'ModelRegistry', {
       stage: config.stage,
-      families: [...new Set(config.targetModels.map((m) => m.family))],
+      families: [...new Set(config.targetModels.map(registryKeyOf))],
       production: config.production,
     });
 

@@ -5,6 +5,7 @@
  * targets promote, an alarm and a rejection roll back, a failure at every Task ends with the traffic
  * restored, and a failed rollback fails loudly with its own error.
  */
+import { registryKeyOf } from '../../config/schema';
 import { loadStageConfig } from '../../config';
 import { approvalTimeoutSeconds } from '../../lambdas/pipeline/approvals/prepare-approval';
 import { advanceStep, advanceStepEventSchema } from '../../lambdas/rollout/advance-step/advance-step';
@@ -279,7 +280,7 @@ function planFor(kind: 'sagemaker' | 'eks'): RolloutPlan {
     rolloutId: 'run-1',
     stage: 'dev',
     targetModelId: model.id,
-    modelFamily: model.family,
+    modelFamily: registryKeyOf(model),
     target: model.rollout,
     current: { modelPackageArn: 'arn:aws:sagemaker:us-east-1:000000000000:model-package/sial-dev-qwen3/3', modelPackageVersion: 3, servingName: kind === 'sagemaker' ? `${model.id}-v3` : 'qwen3-4b-internal-current' },
     candidate: { modelPackageArn: 'arn:aws:sagemaker:us-east-1:000000000000:model-package/sial-dev-qwen3/4', modelPackageVersion: 4, servingName: kind === 'sagemaker' ? `${model.id}-v4` : 'qwen3-4b-internal-candidate' },

@@ -6,7 +6,7 @@
  */
 import { Template } from 'aws-cdk-lib/assertions';
 import { loadStageConfig } from '../../config';
-import type { StageConfig } from '../../config/schema';
+import { registryKeyOf, type StageConfig } from '../../config/schema';
 import { PIPELINE_ENV } from '../../lambdas/pipeline/settings';
 import { DEPLOYMENT_KEYS } from '../../lambdas/rollout/aws/dynamodb-deployment-store';
 import { ROLLOUT_ENV } from '../../lambdas/rollout/env';
@@ -174,7 +174,7 @@ describe.each(STAGE_NAMES)('canary rollout of %s', (stage) => {
     expect(actionSet(grantsOf(template, 'validateRollout'), 'sagemaker')).toEqual(['sagemaker:DescribeModelPackage', 'sagemaker:DescribeModelPackageGroup', 'sagemaker:ListModelPackages']);
     const promote = grantsOf(template, 'promote');
     expect(actionSet(promote, 'sagemaker')).toEqual(['sagemaker:UpdateModelPackage']);
-    const families = [...new Set(config.targetModels.map((m) => m.family))];
+    const families = [...new Set(config.targetModels.map(registryKeyOf))];
     expect(resourcesFor(promote, 'sagemaker:UpdateModelPackage')).toEqual(families.map((f) => sageMakerArn(config.region, `model-package/sial-${stage}-${f}/*`)).sort());
     for (const step of steps.filter((s) => s !== 'promote')) expect({ step, update: actionSet(grantsOf(template, step), 'sagemaker').includes('sagemaker:UpdateModelPackage') }).toEqual({ step, update: false });
   });

@@ -1,3 +1,4 @@
+import { registryKeyOf } from '../../config/schema';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { loadStageConfig } from '../../config';
 import { APPROVALS_TABLE_ENV, approvalsCommand } from '../../bin/cli/approvals';
@@ -35,7 +36,7 @@ describe.each(STAGE_NAMES)('data stack of %s', (stage) => {
     for (const [key, logicalId] of Object.entries(PINNED_LOGICAL_IDS)) {
       expect({ logicalId, type: resources[logicalId]?.Type }).toEqual({ logicalId, type: STATEFUL_TYPES[key as keyof typeof PINNED_LOGICAL_IDS] });
     }
-    const families = [...new Set(config.targetModels.map((m) => m.family))];
+    const families = [...new Set(config.targetModels.map(registryKeyOf))];
     for (const family of families) expect(resources[modelPackageGroupLogicalId(family)]?.Type).toBe('AWS::SageMaker::ModelPackageGroup');
     // Nothing stateful escapes pinning: every key, bucket, database, table, stream and group is pinned.
     const pinned = new Set<string>([...Object.values(PINNED_LOGICAL_IDS), ...families.map(modelPackageGroupLogicalId)]);

@@ -2,6 +2,7 @@
  * The training pipeline's stateful parts in the data stack: artifact bucket, GPU ledger and approvals
  * tables, model package groups.
  */
+import { registryKeyOf } from '../../config/schema';
 import { Stack } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -88,7 +89,7 @@ describe.each(STAGE_NAMES)('pipeline stores of %s', (stage) => {
   });
 
   test('one model package group per target family, named as the Lambdas expect', () => {
-    const families = [...new Set(config.targetModels.map((m) => m.family))];
+    const families = [...new Set(config.targetModels.map(registryKeyOf))];
     const groups = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::SageMaker::ModelPackageGroup');
     expect(groups.map(([id]) => id).sort()).toEqual(families.map(modelPackageGroupLogicalId).sort());
     for (const family of families) {

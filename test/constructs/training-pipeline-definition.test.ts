@@ -214,8 +214,10 @@ describe('training pipeline ASL executed locally (dev)', () => {
     [TRAINING_STATES.handOverToRollout]: () => ({ ExecutionArn: 'arn:aws:states:local:000000000000:execution:rollout:run-1', StartDate: '2025-01-06T10:00:00Z' }),
   });
 
-  // Every algorithm of the contract: a new one must also get its own dataset file through SIAL_DATASET_URI.
-  test.each(validatedRequestSchema.shape.algorithm.options)("%s: an approved run registers a model; the trainer gets that algorithm's dataset; the registration is the output", async (algorithm) => {
+  // Every LLM algorithm of the contract: a new one must also get its own dataset file through
+  // SIAL_DATASET_URI (the router trains on its own path, from $.dataset.routerUri).
+  const llmAlgorithms = validatedRequestSchema.shape.algorithm.options.filter((a): a is 'grpo' | 'dpo' => a !== 'router');
+  test.each(llmAlgorithms)("%s: an approved run registers a model; the trainer gets that algorithm's dataset; the registration is the output", async (algorithm) => {
     const run = await execute(asl, { mode: 'train', targetModelId: 'qwen3-4b', requestedBy: 'tester' }, ok(algorithm));
     expect(run.status).toBe('SUCCEEDED');
     expect(run.visited.at(-1)).toBe(TRAINING_STATES.handOverToRollout);

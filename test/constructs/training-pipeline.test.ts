@@ -2,6 +2,7 @@
  * The pipeline's functions (environment and grants per function), the state machine's configuration
  * and IAM scoped per integration, the Athena workgroup, and the schedules.
  */
+import { registryKeyOf } from '../../config/schema';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { loadStageConfig } from '../../config';
 import { REGISTER_MODEL_ENV } from '../../lambdas/pipeline/register-model/register-model';
@@ -164,7 +165,7 @@ describe.each(STAGE_NAMES)('training pipeline of %s', (stage) => {
     const register = grantsOf(template, 'registerModel');
     const create = register.filter((s) => actionsOf(s).includes('sagemaker:CreateModelPackage'));
     expect(create).toHaveLength(1);
-    const families = [...new Set(config.targetModels.map((m) => m.family))];
+    const families = [...new Set(config.targetModels.map(registryKeyOf))];
     const created = JSON.stringify(create[0]!.Resource);
     for (const family of families) expect(created).toContain(`:model-package/sial-${stage}-${family}/*`);
     expect(actionSet(register, 's3')).toEqual([]);

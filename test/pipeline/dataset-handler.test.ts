@@ -1,3 +1,4 @@
+import { registryKeyOf } from '../../config/schema';
 import {
   AthenaClient,
   GetQueryExecutionCommand,
@@ -47,7 +48,7 @@ const request: ValidatedRequest = {
   stage: settings.stage,
   boundary: 'EU',
   targetModelId: target.id,
-  modelFamily: target.family,
+  modelFamily: registryKeyOf(target),
   internalOnly: target.internalOnly,
   algorithm: 'dpo',
   baseModelUri: 's3://models/base/',

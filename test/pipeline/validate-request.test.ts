@@ -80,7 +80,7 @@ describe('validateRequest', () => {
   it('refuses an unknown target model id, naming the models the stage trains', () => {
     const error = refusal({ targetModelId: 'llama4-scout', requestedBy: 'x' });
     expect(error.name).toBe('RequestRefused');
-    expect(error.message).toBe('targetModelId: unknown target model "llama4-scout"; stage dev trains only: qwen3-4b (qwen3), qwen3-4b-internal (qwen3)');
+    expect(error.message).toBe('targetModelId: unknown target model "llama4-scout"; stage dev trains only: qwen3-4b (qwen3), qwen3-4b-internal (qwen3), support-router (router)');
   });
 
   it('refuses a family that does not match the target model', () => {
@@ -185,6 +185,25 @@ describe('Validate request handler', () => {
   it('lets RequestRefused through with its name, for the state machine to catch', async () => {
     await expect(handler({ input: { targetModelId: 'qwen3-4b', modelFamily: 'openai-gpt-4.1', requestedBy: 'x' }, executionName: 'manual-2' }, lambdaContext('validate-request'))).rejects.toMatchObject({
       name: 'RequestRefused',
+    });
+  });
+
+  describe('a router target', () => {
+    it('builds a router request: its own kind, registry key and algorithm, no base weights', () => {
+      const request = validate({ targetModelId: 'support-router', requestedBy: 'scheduler:weekly' });
+      expect(validatedRequestSchema.safeParse(request).success).toBe(true);
+      expect(request).toMatchObject({ targetModelId: 'support-router', targetKind: 'router', modelFamily: 'support-router', algorithm: 'router', internalOnly: false });
+      expect(request.baseModelUri).toBeUndefined();
+      expect(settings.modelPackageGroups[request.modelFamily]).toBe('sial-dev-support-router');
+    });
+
+    it('refuses an LLM algorithm or a family for a router', () => {
+      expect(refusal({ targetModelId: 'support-router', algorithm: 'grpo', requestedBy: 'a' }).message).toMatch(/algorithm "grpo" is an LLM algorithm; target model "support-router" is a router/);
+      expect(refusal({ targetModelId: 'support-router', modelFamily: 'qwen3', requestedBy: 'a' }).message).toMatch(/modelFamily "qwen3" does not match target model "support-router", which is a router/);
+    });
+
+    it('still refuses a managed closed model named in the request', () => {
+      expect(refusal({ targetModelId: 'support-router', modelFamily: 'bedrock-claude', requestedBy: 'a' }).name).toBe(PIPELINE_ERRORS.requestRefused);
     });
   });
 });

@@ -4,6 +4,7 @@
  * Lambda runs, against a simulated SageMaker endpoint and a simulated HTTPRoute. Whatever happens,
  * the run must end with 100 % of the traffic on the previous version unless the candidate is promoted.
  */
+import { registryKeyOf } from '../../config/schema';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,7 +59,7 @@ async function harness(model: TargetModel, options: { approvalTimeoutMs?: number
   const dir = join(root, `run-${++counter}`);
   const clock = new VirtualClock(new Date('2026-11-21T10:00:00.000Z'));
   const registry = new LocalModelRegistry(join(dir, 'registry.json'), clock.now);
-  const group = modelPackageGroupName(stage.stage, model.family);
+  const group = modelPackageGroupName(stage.stage, registryKeyOf(model));
   const register = async (version: number) => {
     const pkg = await registry.createPackage({
       groupName: group,

@@ -5,9 +5,9 @@
  * ends the execution at once with a message that says what is allowed.
  */
 import { z } from 'zod';
-import { MANAGED_MODEL_MARKERS, SELF_HOSTED_MODEL_FAMILIES, targetModelFamily, type TargetModel } from '../../../config/schema';
+import { isRouterTarget, MANAGED_MODEL_MARKERS, registryKeyOf, SELF_HOSTED_MODEL_FAMILIES, targetModelFamily, type RouterTargetModel, type TargetModel } from '../../../config/schema';
 import { PIPELINE_ERRORS } from '../../../stepfunctions/training-pipeline-states';
-import { pipelineInputSchema, validatedRequestSchema, type ValidatedRequest } from '../contracts';
+import { pipelineInputSchema, validatedRequestSchema, type PipelineInput, type ValidatedRequest } from '../contracts';
 import type { PipelineSettings } from '../settings';
 import { runIdFromExecutionName } from './run-id';
 import { runUris } from './run-uris';
@@ -37,7 +37,7 @@ export interface ValidateRequestContext {
 const ALLOWED_INPUT_FIELDS = Object.keys(pipelineInputSchema.shape).join(', ');
 
 function describeTargets(settings: PipelineSettings): string {
-  return settings.targetModels.map((m) => `${m.id} (${m.family})`).join(', ');
+  return settings.targetModels.map((m) => `${m.id} (${isRouterTarget(m) ? 'router' : m.family})`).join(', ');
 }
 
 /** The managed-model marker a value contains, if any (same list as the synth-time check). */
@@ -79,6 +79,8 @@ function findTarget(targetModelId: string, settings: PipelineSettings): TargetMo
   if (target === undefined) {
     throw new RequestRefused(`targetModelId: unknown target model "${targetModelId}"; stage ${settings.stage} trains only: ${describeTargets(settings)}`);
   }
+  // A router is our own classifier, no LLM family: the family rule does not apply to it.
+  if (isRouterTarget(target)) return target;
   // Settings were validated with the same schema, but the first state re-checks the scope rule
   // rather than rely on every path that produces settings having done so.
   const problem = familyProblem(target.family);
@@ -108,6 +110,7 @@ export function validateRequest(event: unknown, context: ValidateRequestContext)
   }
   const input = parsed.data;
   const target = findTarget(input.targetModelId, settings);
+  if (isRouterTarget(target)) return validatedRouterRequest(input, target, envelope.data.executionName, context);
 
   if (input.modelFamily !== undefined) {
     const problem = familyProblem(input.modelFamily);
@@ -136,6 +139,36 @@ export function validateRequest(event: unknown, context: ValidateRequestContext)
     internalOnly: target.internalOnly,
     algorithm: input.algorithm ?? settings.training.algorithm,
     baseModelUri,
+    requestedBy: input.requestedBy,
+    ...(input.reason === undefined ? {} : { reason: input.reason }),
+    requestedAt: context.now.toISOString(),
+    uris: runUris(context.artifactBucket, runId),
+  });
+}
+
+/**
+ * The request of a router run: no family to cross-check and no LLM algorithm to choose (it trains the
+ * classifier), no base weights; the same run id, URIs and approvals as an LLM run.
+ */
+function validatedRouterRequest(input: PipelineInput, target: RouterTargetModel, executionName: string, context: ValidateRequestContext): ValidatedRequest {
+  if (input.modelFamily !== undefined && input.modelFamily.toLowerCase() !== 'router') {
+    throw new RequestRefused(`modelFamily "${input.modelFamily}" does not match target model "${target.id}", which is a router; omit modelFamily`);
+  }
+  if (input.algorithm !== undefined) {
+    throw new RequestRefused(`algorithm "${input.algorithm}" is an LLM algorithm; target model "${target.id}" is a router, trained as a classifier: omit algorithm`);
+  }
+  const { settings } = context;
+  const runId = runIdFromExecutionName(executionName);
+  return validatedRequestSchema.parse({
+    runId,
+    mode: input.mode,
+    stage: settings.stage,
+    boundary: settings.boundary,
+    targetModelId: target.id,
+    targetKind: 'router',
+    modelFamily: registryKeyOf(target),
+    internalOnly: target.internalOnly,
+    algorithm: 'router',
     requestedBy: input.requestedBy,
     ...(input.reason === undefined ? {} : { reason: input.reason }),
     requestedAt: context.now.toISOString(),

@@ -9,7 +9,7 @@
  * updates it.
  */
 import { z } from 'zod';
-import { targetModelFamily, type TargetModel } from '../../../config/schema';
+import { isRouterTarget, registryKeyOf, targetModelFamily, type TargetModel } from '../../../config/schema';
 import type { ModelRegistry, RegisteredModelPackage } from '../../pipeline/register-model/model-registry';
 import { EVAL_EVIDENCE_PREFIX, MODEL_METADATA } from '../../pipeline/register-model/model-registry';
 import type { Clock } from '../../pipeline/ports';
@@ -70,6 +70,8 @@ export function findModel(targetModelId: string, settings: Pick<PipelineSettings
     throw new RolloutRefused(`targetModelId: unknown target model "${targetModelId}"; stage ${settings.stage} rolls out only: ${settings.targetModels.map((m) => m.id).join(', ')}`);
   }
   // The scope rule (never a managed closed model) is checked again at run time, as the training pipeline's first state does.
+  // A router is no LLM family: no family rule applies to it (and it is never a managed model: it is ours).
+  if (isRouterTarget(model)) return model;
   const family = targetModelFamily.safeParse(model.family);
   if (!family.success) throw new RolloutRefused(`target model "${model.id}": ${family.error.issues.map((i) => i.message).join('; ')}`);
   return model;
@@ -83,8 +85,8 @@ function packageCoordinates(arn: string): { group: string; version: number } | u
 
 /** Refuses a package that is not a version of the model's group, is rejected, or was registered for another model; returns it. */
 async function checkPackage(input: RolloutInput, model: TargetModel, deps: ValidateRolloutDeps): Promise<RegisteredModelPackage> {
-  const group = deps.settings.modelPackageGroups[model.family];
-  if (group === undefined) throw new Error(`no model package group is configured for family "${model.family}" in stage ${deps.settings.stage}`);
+  const group = deps.settings.modelPackageGroups[registryKeyOf(model)];
+  if (group === undefined) throw new Error(`no model package group is configured for "${registryKeyOf(model)}" in stage ${deps.settings.stage}`);
   const coordinates = packageCoordinates(input.modelPackageArn);
   if (coordinates === undefined) throw new RolloutRefused(`modelPackageArn "${input.modelPackageArn}" is not a versioned SageMaker model package ARN (.../model-package/<group>/<version>)`);
   if (coordinates.group !== group) throw new RolloutRefused(`model package ${input.modelPackageArn} is in group ${coordinates.group}, not in ${group}, the group of ${model.id}`);
@@ -208,7 +210,7 @@ export function buildPlan(parts: PlanParts): RolloutPlan {
     ...(parts.executionArn === undefined ? {} : { executionArn: parts.executionArn }),
     stage: settings.stage,
     targetModelId: model.id,
-    modelFamily: model.family,
+    modelFamily: registryKeyOf(model),
     target: model.rollout,
     current: parts.current,
     candidate: parts.candidate,
