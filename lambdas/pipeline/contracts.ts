@@ -87,11 +87,19 @@ export const datasetManifestSchema = z.strictObject({
   /** One trace id per line: every trace whose content is in the dataset (erasure lineage). */
   traceIdsUri: s3Uri,
   /**
+   * A router target's training set (folder): one JSON line per trace in the line contract of
+   * training/sial_training/router/dataset.py. Only router runs have it; their grpo/ and dpo/ stay empty.
+   */
+  routerUri: s3Uri.optional(),
+  /**
    * The files in each folder, in the order they are read. Athena writes gzip-compressed parts (several,
    * named by Athena), local mode one plain file; a reader tells them apart by the gzip magic bytes.
    */
-  files: z.strictObject({ grpo: z.array(s3Uri), dpo: z.array(s3Uri), traceIds: z.array(s3Uri) }),
-  /** sha256 over the bytes of the GRPO files, then the DPO files, then the trace-id files, as stored, hex. */
+  files: z.strictObject({ grpo: z.array(s3Uri), dpo: z.array(s3Uri), traceIds: z.array(s3Uri), router: z.array(s3Uri).optional() }),
+  /**
+   * sha256 over the bytes of the GRPO files, then the DPO files, then the trace-id files, as stored, hex;
+   * a router dataset: the router files, then the trace-id files.
+   */
   contentSha256: z.string().regex(/^[0-9a-f]{64}$/),
   /** Smallest chosen-over-rejected reward margin of a DPO pair. */
   dpoMinRewardMargin: z.number(),
@@ -100,6 +108,8 @@ export const datasetManifestSchema = z.strictObject({
     grpoGroups: z.number().int().nonnegative(),
     grpoCompletions: z.number().int().nonnegative(),
     dpoPairs: z.number().int().nonnegative(),
+    /** Router runs: lines of the router file (usable traces of eligible agents, one per trace). */
+    routerRows: z.number().int().nonnegative().optional(),
     /** Lake rows of the boundary in the window, re-delivered copies included. */
     rowsInWindow: z.number().int().nonnegative(),
     /** Re-delivered copies dropped (the latest gated copy of a trace id is read). */

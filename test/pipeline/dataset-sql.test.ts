@@ -74,16 +74,23 @@ describe('the query files', () => {
       expect(text).toContain('FROM {{table:members}}');
       expect(text).not.toContain('{{traces}}');
     }
+    // The router's rows apply the same selection; its files read only its materialised rows.
+    expect(readFileSync(join(SOURCE_DIR, 'router-members.sql'), 'utf8')).toContain('WITH {{selection}}');
+    for (const name of ['dataset-router', 'dataset-router-trace-ids'] as const) {
+      const text = readFileSync(join(SOURCE_DIR, `${name}.sql`), 'utf8');
+      expect(text).toContain('FROM {{table:router_members}}');
+      expect(text).not.toContain('{{traces}}');
+    }
     expect(readFileSync(join(SOURCE_DIR, 'candidates.sql'), 'utf8')).toContain('c.training_scope IN (p.scope_a, p.scope_b)');
   });
 
   it.each(SQL_FILES)('%s renders for both engines with the same parameters and no placeholder left', (name) => {
-    const query = withTables(withInline(loadSql(name, {}), { golden_ngrams: "|it's a gram|" }), { candidates: 'sial_build_candidates', members: 'sial_build_members' });
+    const query = withTables(withInline(loadSql(name, {}), { golden_ngrams: "|it's a gram|" }), { candidates: 'sial_build_candidates', members: 'sial_build_members', router_members: 'sial_build_router_members' });
     const trino = renderSql(query.template, TRINO, query.inline, query.tables);
     const duck = renderSql(query.template, DUCKDB_DIALECT, query.inline, query.tables);
     expect(trino.parameterCount).toBe(duck.parameterCount);
     // The file queries read only the materialised members; everything else binds its rules.
-    expect(trino.parameterCount > 0).toBe(!['dataset-grpo', 'dataset-dpo', 'dataset-trace-ids'].includes(name));
+    expect(trino.parameterCount > 0).toBe(!['dataset-grpo', 'dataset-dpo', 'dataset-trace-ids', 'dataset-router', 'dataset-router-trace-ids'].includes(name));
     for (const text of [trino.text, duck.text]) {
       expect(text).not.toMatch(/\{\{|--|\/\*/);
     }

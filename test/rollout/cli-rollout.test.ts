@@ -412,9 +412,9 @@ describe('sial rollout in AWS', () => {
     it('lists the stage target models for an unknown or missing model', async () => {
       const c = command();
       expect(await c.run('rollout', 'status', '--model', 'gpt-4o')).toBe(1);
-      expect(c.err[0]).toBe('sial rollout: unknown model "gpt-4o": stage dev\'s target models are qwen3-4b (sagemaker), qwen3-4b-internal (eks)');
+      expect(c.err[0]).toBe('sial rollout: unknown model "gpt-4o": stage dev\'s target models are qwen3-4b (sagemaker), qwen3-4b-internal (eks), support-router (sagemaker)');
       expect(await c.run('rollout', 'seed', '--version', '3')).toBe(2);
-      expect(c.err.at(-2)).toBe('sial rollout: name the model with --model ID; stage dev has: qwen3-4b (sagemaker), qwen3-4b-internal (eks)');
+      expect(c.err.at(-2)).toBe('sial rollout: name the model with --model ID; stage dev has: qwen3-4b (sagemaker), qwen3-4b-internal (eks), support-router (sagemaker)');
       expect(ddb.commandCalls(GetCommand)).toHaveLength(0);
     });
 

@@ -11,7 +11,7 @@ import { datasetManifestSchema, type DatasetManifest, type ValidatedRequest } fr
 import type { Clock, ObjectDigester, ObjectStore } from '../ports';
 import type { PipelineSettings } from '../settings';
 import { goldenNgrams, ngramsLiteral } from './decontamination';
-import { materializeSelection, queryAgentEligibility, queryDatasetSummary, queryDiscardsByGate, unloadDatasetFile, type TraceSelection } from './dataset-queries';
+import { countRouterRows, materializeRouterMembers, materializeSelection, queryAgentEligibility, queryDatasetSummary, queryDiscardsByGate, unloadDatasetFile, type BuildTables, type TraceSelection } from './dataset-queries';
 import type { SqlEngine } from './sql-engine';
 
 /**
@@ -129,16 +129,22 @@ export async function buildDataset(request: ValidatedRequest, deps: BuildDataset
   };
 
   const attempt = attemptPrefix(request.uris.datasetPrefix, startedAt);
-  const prefixes = { grpo: `${attempt}grpo/`, dpo: `${attempt}dpo/`, traceIds: `${attempt}trace-ids/` };
+  const isRouter = request.targetKind === 'router';
+  const prefixes = { grpo: `${attempt}grpo/`, dpo: `${attempt}dpo/`, traceIds: `${attempt}trace-ids/`, router: `${attempt}router/` };
+  const none = Promise.resolve({ files: [] as string[] });
   let outputs;
   try {
     // The heavy part once: every file, the lineage and the counts then read the same materialised rows.
-    const tables = await materializeSelection(sql, selection, `${attempt}work/`);
-    // Independent queries; an engine may run them at once (DuckDB queues them on its one connection).
+    let tables: BuildTables = await materializeSelection(sql, selection, `${attempt}work/`);
+    if (isRouter) tables = await materializeRouterMembers(sql, selection, tables, `${attempt}work/`);
+    // Independent queries; an engine may run them at once (DuckDB queues them on its one connection). A
+    // router run writes the router file and its own lineage instead of the LLM files.
     outputs = await allSettledOrThrow([
-      unloadDatasetFile(sql, 'grpo', tables, prefixes.grpo),
-      unloadDatasetFile(sql, 'dpo', tables, prefixes.dpo),
-      unloadDatasetFile(sql, 'traceIds', tables, prefixes.traceIds),
+      isRouter ? none : unloadDatasetFile(sql, 'grpo', tables, prefixes.grpo),
+      isRouter ? none : unloadDatasetFile(sql, 'dpo', tables, prefixes.dpo),
+      unloadDatasetFile(sql, isRouter ? 'routerTraceIds' : 'traceIds', tables, prefixes.traceIds),
+      isRouter ? unloadDatasetFile(sql, 'router', tables, prefixes.router) : none,
+      isRouter ? countRouterRows(sql, tables) : Promise.resolve(undefined),
       queryDatasetSummary(sql, selection, tables),
       queryAgentEligibility(sql, selection, tables),
       queryDiscardsByGate(sql, selection),
@@ -146,9 +152,9 @@ export async function buildDataset(request: ValidatedRequest, deps: BuildDataset
   } finally {
     await sql.release();
   }
-  const [grpo, dpo, traceIds, summary, agents, discardedByGate] = outputs;
-  const files = { grpo: [...grpo.files], dpo: [...dpo.files], traceIds: [...traceIds.files] };
-  const contentSha256 = await store.sha256Of([...files.grpo, ...files.dpo, ...files.traceIds]);
+  const [grpo, dpo, traceIds, router, routerRows, summary, agents, discardedByGate] = outputs;
+  const files = { grpo: [...grpo.files], dpo: [...dpo.files], traceIds: [...traceIds.files], ...(isRouter ? { router: [...router.files] } : {}) };
+  const contentSha256 = await store.sha256Of(isRouter ? [...router.files, ...files.traceIds] : [...files.grpo, ...files.dpo, ...files.traceIds]);
 
   const manifest = datasetManifestSchema.parse({
     datasetId: datasetIdFor(request.runId),
@@ -162,6 +168,7 @@ export async function buildDataset(request: ValidatedRequest, deps: BuildDataset
     grpoUri: prefixes.grpo,
     dpoUri: prefixes.dpo,
     traceIdsUri: prefixes.traceIds,
+    ...(isRouter ? { routerUri: prefixes.router } : {}),
     files,
     contentSha256,
     dpoMinRewardMargin: settings.dataset.dpoMinRewardMargin,
@@ -170,6 +177,7 @@ export async function buildDataset(request: ValidatedRequest, deps: BuildDataset
       grpoGroups: summary.grpo_groups,
       grpoCompletions: summary.grpo_completions,
       dpoPairs: summary.dpo_pairs,
+      ...(routerRows === undefined ? {} : { routerRows }),
       rowsInWindow: summary.rows_in_window,
       duplicateCopies: summary.duplicate_copies,
       excludedPolicyVersion: summary.excluded_policy_version,

@@ -100,11 +100,33 @@ function parseRows<T>(schema: z.ZodType<T>, rows: readonly SqlRow[], queryName: 
   });
 }
 
-/** The dataset files the engine writes: which query, which format. */
+/**
+ * Materialises a router target's rows (one per usable trace of an eligible agent, router line contract)
+ * from the materialised candidates, under `workPrefix`; returns the tables with `router_members` added.
+ */
+export async function materializeRouterMembers(sql: SqlEngine, s: TraceSelection, tables: BuildTables, workPrefix: string): Promise<BuildTables> {
+  const routerMembers = await sql.materialize('router_members', withTables(loadSql('router-members'), tables), selectionParams(s), `${workPrefix}router-members/`);
+  return { ...tables, router_members: routerMembers };
+}
+
+/** Lines of the router file: the materialised router members. */
+export async function countRouterRows(sql: SqlEngine, tables: BuildTables): Promise<number> {
+  const rows = await sql.query({ name: 'router-row-count', template: 'SELECT count(*) AS router_rows FROM {{table:router_members}}', tables }, []);
+  const [row] = parseRows(z.object({ router_rows: count }), rows, 'router-row-count');
+  if (row === undefined) throw new Error('router-row-count: expected one row');
+  return row.router_rows;
+}
+
+/**
+ * The dataset files the engine writes: which query, which format. The router file is JSON built by its
+ * query and written as text (dataset-router.sql says why).
+ */
 export const DATASET_FILES = {
   grpo: { query: 'dataset-grpo', format: 'json' },
   dpo: { query: 'dataset-dpo', format: 'json' },
   traceIds: { query: 'dataset-trace-ids', format: 'text' },
+  router: { query: 'dataset-router', format: 'text' },
+  routerTraceIds: { query: 'dataset-router-trace-ids', format: 'text' },
 } as const satisfies Record<string, { query: SqlFileName; format: UnloadFormat }>;
 export type DatasetFileKind = keyof typeof DATASET_FILES;
 

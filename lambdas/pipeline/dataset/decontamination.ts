@@ -43,9 +43,12 @@ export function ngrams(textWords: readonly string[], n: number): string[] {
   return out;
 }
 
-const goldenLineSchema = z.object({
-  messages: z.array(z.object({ role: z.string(), content: z.string() })).min(1),
-});
+// An LLM's golden set carries the conversation; a router's (training/sial_training/router) the request's
+// user message: either way the user's words are what a training trace must not repeat.
+const goldenLineSchema = z.union([
+  z.object({ messages: z.array(z.object({ role: z.string(), content: z.string() })).min(1) }),
+  z.object({ user_message: z.string() }),
+]);
 const goldenMetaSchema = z.object({ version: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/), examples: z.number().int().nonnegative() });
 
 /**
@@ -72,7 +75,7 @@ export async function goldenNgrams(store: ObjectStore, goldenSetUri: string, n: 
     const parsed = goldenLineSchema.safeParse(value);
     if (!parsed.success) throw new Error(`golden set ${prefix}golden.jsonl line ${index + 1}: ${z.prettifyError(parsed.error)}`);
     examples += 1;
-    const userText = parsed.data.messages.filter((m) => m.role === 'user').map((m) => m.content).join(' ');
+    const userText = 'messages' in parsed.data ? parsed.data.messages.filter((m) => m.role === 'user').map((m) => m.content).join(' ') : parsed.data.user_message;
     for (const gram of ngrams(words(userText), n)) grams.add(gram);
   });
   return { goldenSet: { uri: `${prefix}golden.jsonl`, version: meta.data.version, sha256: meta.data.sha256, examples }, ngrams: grams };

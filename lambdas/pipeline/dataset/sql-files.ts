@@ -17,6 +17,10 @@ export const SQL_FILES = [
   'dataset-grpo',
   'dataset-dpo',
   'dataset-trace-ids',
+  // The router classifier's training set (router targets).
+  'router-members',
+  'dataset-router',
+  'dataset-router-trace-ids',
   'dataset-summary',
   'agent-eligibility',
   'gate-discards',

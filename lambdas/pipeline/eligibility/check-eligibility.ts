@@ -93,12 +93,14 @@ export async function checkEligibility(
   }
 
   // Not one of the configured rules, but an approval to train on nothing would waste an approver's time and a job start.
-  const examples = request.algorithm === 'dpo' ? dataset.counts.dpoPairs : dataset.counts.grpoGroups;
+  const examples = request.algorithm === 'router' ? (dataset.counts.routerRows ?? 0) : request.algorithm === 'dpo' ? dataset.counts.dpoPairs : dataset.counts.grpoGroups;
   if (examples === 0) {
     reasons.push(
-      request.algorithm === 'dpo'
-        ? 'The dataset has no DPO pairs: no prompt had two completions whose rewards differ enough to prefer one.'
-        : 'The dataset has no GRPO groups: no prompt had at least two completions in the window.',
+      request.algorithm === 'router'
+        ? 'The router dataset has no rows: no usable trace of an eligible agent in the window.'
+        : request.algorithm === 'dpo'
+          ? 'The dataset has no DPO pairs: no prompt had two completions whose rewards differ enough to prefer one.'
+          : 'The dataset has no GRPO groups: no prompt had at least two completions in the window.',
     );
   }
 

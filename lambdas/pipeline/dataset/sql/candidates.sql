@@ -39,6 +39,8 @@ copies AS (
   SELECT
     trace_id, ts, agent_id, request_id, training_scope, input_messages, retrieved_contexts, output,
     feedback_outcome, reward, reward_components, reward_policy_version, gated_at,
+    -- What the router classifier learns from (router-members.sql): the request's shape and how it was routed.
+    language, tool_calls, "error", route_tier, misrouted,
     -- The latest gated copy wins: a re-delivered trace was gated again by the gate code and policy of the
     -- day, so its masking and its scores are the newest; ties (true duplicates) are broken deterministically.
     row_number() OVER (PARTITION BY trace_id ORDER BY gated_at DESC, reward_policy_version DESC, reward ASC, output ASC) AS copy_rank
@@ -87,6 +89,7 @@ latest_event AS (
   SELECT
     ranked.trace_id,
     ranked.quality,
+    ranked.outcome,
     CASE ranked.outcome
       WHEN 'success' THEN p.s_success
       WHEN 'fallback' THEN p.s_fallback
@@ -107,6 +110,8 @@ with_feedback AS (
   SELECT
     s.*,
     le.trace_id IS NOT NULL AS late_feedback,
+    -- The outcome the router's labelling reads: the latest event's, else the trace's own.
+    CASE WHEN le.trace_id IS NULL THEN s.feedback_outcome ELSE coalesce(le.outcome, s.feedback_outcome) END AS effective_feedback_outcome,
     CASE
       WHEN le.trace_id IS NULL THEN s.reward_components.feedback
       WHEN le.outcome_score IS NOT NULL AND le.quality IS NOT NULL
@@ -174,5 +179,11 @@ candidates AS (
 )
 SELECT
   trace_id, agent_id, request_id, reward_policy_version, feedback_outcome, input_messages, retrieved_contexts, output,
-  reward_components, feedback_score, judge_score, late_feedback, final_reward, version_accepted, has_user_words, contaminated
+  reward_components, feedback_score, judge_score, late_feedback, final_reward, version_accepted, has_user_words, contaminated,
+  -- The router's request features (the training/sial_training/router line contract).
+  ts, language, route_tier, misrouted, "error", effective_feedback_outcome,
+  {{cardinality}}(tool_calls) AS tool_call_count,
+  coalesce(length({{array_join}}(retrieved_contexts, '')), 0) AS context_chars,
+  greatest(0, {{cardinality}}(filter(input_messages, m -> m.role = 'user')) - 1) AS prior_turns,
+  {{array_join}}({{transform}}({{slice}}(filter(input_messages, m -> m.role = 'user'), -1, 1), m -> m.content), '') AS user_message
 FROM candidates

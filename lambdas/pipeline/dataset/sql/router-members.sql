@@ -1,0 +1,27 @@
+-- Router members: the rows the router classifier trains on, one per trace, in the line contract of
+-- training/sial_training/router/dataset.py; materialised as {{table:router_members}}, which the router file
+-- and its lineage read. The same selection as the LLM files (selection.sql: the latest gated copy of each
+-- trace, the boundary, the target's scopes, accepted policy versions re-scored, late feedback, golden-set
+-- overlap, eligible agents only), without grouping: the router learns from every usable trace, good or
+-- bad, because a bad outcome on a tier is what teaches it to route up.
+-- Parameters: those of the selection (selection.sql).
+WITH {{selection}}
+SELECT
+  u.trace_id,
+  -- Extended ISO-8601 in UTC, whole seconds, built from parts so that both engines spell it alike.
+  CAST(CAST(u.ts AS DATE) AS VARCHAR) || 'T'
+    || lpad(CAST(hour(u.ts) AS VARCHAR), 2, '0') || ':'
+    || lpad(CAST(minute(u.ts) AS VARCHAR), 2, '0') || ':'
+    || lpad(CAST(second(u.ts) AS VARCHAR), 2, '0') || 'Z' AS ts,
+  u.agent_id,
+  u.language,
+  u.user_message,
+  CAST(u.context_chars AS BIGINT) AS context_chars,
+  CAST(u.tool_call_count AS BIGINT) AS tool_calls,
+  CAST(u.prior_turns AS BIGINT) AS prior_turns,
+  u.route_tier,
+  u.misrouted,
+  u.final_reward AS reward,
+  u.effective_feedback_outcome AS feedback_outcome,
+  u."error"
+FROM usable u JOIN agent_figures af ON af.agent_id = u.agent_id AND af.eligible
