@@ -45,6 +45,19 @@ export interface TrainingPipelineFunctions {
   readonly checkEvalGate: lambda.IFunction;
   /** lambdas/pipeline/register-model/handler.ts */
   readonly registerModel: lambda.IFunction;
+  /**
+   * lambdas/pipeline/router/handler.ts (Prepare router job, and the two booking states of its CPU hours);
+   * required with {@link TrainingPipelineDefinitionProps.routerJob}.
+   */
+  readonly routerJob?: lambda.IFunction;
+}
+
+/** The router's CPU training capacity (lib/constructs/router-training-compute.ts). */
+export interface RouterTrainingJob {
+  /** The Fargate queue `Train router` submits to. */
+  readonly jobQueue: batch.IJobQueue;
+  /** The router image's `train` job; each run overrides its command, size and config. */
+  readonly jobDefinition: batch.IJobDefinition;
 }
 
 /** Dependencies of {@link buildTrainingPipelineDefinition}. */
@@ -71,6 +84,13 @@ export interface TrainingPipelineDefinitionProps {
    * for its own deploy approval).
    */
   readonly rolloutStateMachine: sfn.IStateMachine;
+  /**
+   * Where router targets train (CPU, Fargate). Without it the definition has no router states at all
+   * (a stage without a router target).
+   *
+   * @default - no router path
+   */
+  readonly routerJob?: RouterTrainingJob;
 }
 
 /** What {@link buildTrainingPipelineDefinition} returns: the chain and the states a caller may need. */
@@ -82,6 +102,26 @@ export interface TrainingPipelineDefinition {
   readonly evalTask: tasks.BatchSubmitJob;
   /** `Hand over to canary rollout`: StartExecution of the rollout state machine, scoped to it. */
   readonly handOverTask: tasks.StepFunctionsStartExecution;
+  /**
+   * `Train router`: a raw Batch `submitJob.sync` state (its command and Fargate size come from the run's
+   * `$.routerJob`, which the typed task cannot take from JSONPath); {@link routerTrainPolicies} are what
+   * its state machine needs.
+   */
+  readonly trainRouterTask?: sfn.CustomState;
+}
+
+/** The IAM statements `Train router` needs: submit to the router queue and job definition, follow and stop the job. */
+export function routerTrainPolicies(scope: Construct, routerJob: RouterTrainingJob): iam.PolicyStatement[] {
+  const stack = Stack.of(scope);
+  return [
+    new iam.PolicyStatement({ actions: ['batch:SubmitJob'], resources: [routerJob.jobQueue.jobQueueArn, routerJob.jobDefinition.jobDefinitionArn] }),
+    new iam.PolicyStatement({ actions: ['batch:TerminateJob'], resources: [stack.formatArn({ service: 'batch', resource: 'job', resourceName: '*' })] }),
+    new iam.PolicyStatement({ actions: ['batch:DescribeJobs'], resources: ['*'] }),
+    new iam.PolicyStatement({
+      actions: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
+      resources: [stack.formatArn({ service: 'events', resource: 'rule', resourceName: 'StepFunctionsGetEventsForBatchJobsRule' })],
+    }),
+  ];
 }
 
 export { LAMBDA_TRANSIENT_ERRORS } from './lambda-tasks';
@@ -325,6 +365,64 @@ export function buildTrainingPipelineDefinition(scope: Construct, props: Trainin
   requestTraining.addCatch(notifyApprovalExpired, { errors: [sfn.Errors.TIMEOUT], resultPath: '$.approvalExpiry' });
   onFailure(requestTraining);
 
+  // 5b. A router (Phase 1) trains on CPU: the same approval, no GPU budget, its own job.
+  const routerCondition = sfn.Condition.and(sfn.Condition.isPresent('$.request.targetKind'), sfn.Condition.stringEquals('$.request.targetKind', 'router'));
+  const routerJob = props.routerJob;
+  const routerFunction = fn.routerJob;
+  if (routerJob !== undefined && routerFunction === undefined) throw new Error('Training pipeline: a router job needs functions.routerJob (lambdas/pipeline/router/handler.ts)');
+  const routerPath = routerJob === undefined || routerFunction === undefined ? undefined : (() => {
+  const routerTarget = new sfn.Choice(scope, TRAINING_STATES.routerTarget);
+  const noGpuBudget = new sfn.Pass(scope, TRAINING_STATES.routerNeedsNoGpuBudget, {
+    comment: 'A router trains on Fargate CPUs: no GPU-hours to budget; the approval shows this instead of a GPU estimate',
+    result: sfn.Result.fromObject({ withinBudget: true, gpuHours: 0, note: 'router: a CPU job on AWS Batch Fargate; its vCPU-hours are recorded after the job' }),
+    resultPath: '$.budget',
+  });
+  const whichTrainer = new sfn.Choice(scope, TRAINING_STATES.whichTrainer);
+  const prepareRouterJob = invoke(TRAINING_STATES.prepareRouterJob, routerFunction, { operation: 'prepare', request: J.objectAt('$.request'), dataset: J.objectAt('$.dataset') }, '$.routerJob');
+  onFailure(prepareRouterJob);
+  const trainRouterTask = new sfn.CustomState(scope, TRAINING_STATES.trainRouter, {
+    stateJson: {
+      Type: 'Task',
+      Comment: "The router image's train on Fargate: command, size and config from $.routerJob (training/README.md, router)",
+      Resource: `arn:${Stack.of(scope).partition}:states:::batch:submitJob.sync`,
+      Parameters: {
+        'JobName.$': "States.Format('train-router-{}', $.request.runId)",
+        JobQueue: routerJob.jobQueue.jobQueueArn,
+        JobDefinition: routerJob.jobDefinition.jobDefinitionArn,
+        ContainerOverrides: {
+          'Command.$': '$.routerJob.command',
+          ResourceRequirements: [
+            { Type: 'VCPU', 'Value.$': '$.routerJob.vcpus' },
+            { Type: 'MEMORY', 'Value.$': '$.routerJob.memoryMiB' },
+          ],
+          Environment: [
+            { Name: 'SIAL_ROUTER_CONFIG', 'Value.$': '$.routerJob.config' },
+            { Name: 'SIAL_RUN_ID', 'Value.$': '$.request.runId' },
+            { Name: 'SIAL_TARGET_MODEL_ID', 'Value.$': '$.request.targetModelId' },
+          ],
+        },
+        Timeout: { 'AttemptDurationSeconds.$': '$.routerJob.timeoutSeconds' },
+      },
+      ResultPath: '$.trainJob',
+    },
+  });
+  trainRouterTask.addRetry({ errors: [...BATCH_TRANSIENT_ERRORS], interval: Duration.seconds(10), maxAttempts: 4, backoffRate: 2 });
+  // Its vCPU-hours are booked whether it succeeded or failed, like a GPU job's hours.
+  const recordRouterCpu = invoke(TRAINING_STATES.recordRouterCpuHours, routerFunction, { operation: 'record', request: J.objectAt('$.request'), routerJob: J.objectAt('$.routerJob'), job: J.objectAt('$.trainJob') }, '$.cpuUsage');
+  onFailure(recordRouterCpu);
+  const recordRouterCpuAfterFailure = invoke(
+    TRAINING_STATES.recordRouterCpuHoursAfterFailure,
+    routerFunction,
+    { operation: 'record', request: J.objectAt('$.request'), routerJob: J.objectAt('$.routerJob'), error: J.objectAt(ERROR_PATH) },
+    '$.cpuUsage',
+  );
+  recordRouterCpuAfterFailure.addCatch(notifyFailure, { errors: [sfn.Errors.ALL], resultPath: '$.recordError' });
+  recordRouterCpuAfterFailure.next(notifyFailure);
+  trainRouterTask.addCatch(recordRouterCpuAfterFailure, { errors: [sfn.Errors.ALL], resultPath: ERROR_PATH });
+  prepareRouterJob.next(trainRouterTask).next(recordRouterCpu);
+  return { routerTarget, noGpuBudget, whichTrainer, prepareRouterJob, trainRouterTask, recordRouterCpu };
+  })();
+
   // 6. Train on Batch (.sync), with the job contract of training/README.md.
   const trainTask = new ScopedBatchSubmitJob(scope, TRAINING_STATES.train, {
     jobQueue: props.jobQueue,
@@ -433,25 +531,29 @@ export function buildTrainingPipelineDefinition(scope: Construct, props: Trainin
         .otherwise(
           checkEligibility.next(
             eligible
-              .when(sfn.Condition.booleanEquals('$.eligibility.eligible', true), checkGpuBudget.next(withinBudget))
+              .when(
+                sfn.Condition.booleanEquals('$.eligibility.eligible', true),
+                routerPath === undefined ? checkGpuBudget.next(withinBudget) : routerPath.routerTarget.when(routerCondition, routerPath.noGpuBudget).otherwise(checkGpuBudget.next(withinBudget)),
+              )
               .otherwise(notifyNotEligible),
           ),
         ),
     );
 
-  const trainingApprovalChain = prepareTraining
-    .next(requestTraining)
-    .next(trainTask)
-    .next(bookTrain)
-    .next(evalTask)
-    .next(bookEval)
-    .next(checkEvalGate)
-    .next(registerModel)
-    .next(notifyRegistered)
-    .next(handOver);
+  const llmTraining = trainTask.next(bookTrain).next(evalTask).next(bookEval).next(checkEvalGate).next(registerModel).next(notifyRegistered).next(handOver);
+  const approved = prepareTraining.next(requestTraining);
+  let trainingApprovalChain: sfn.Chain;
+  if (routerPath === undefined) {
+    trainingApprovalChain = approved.next(llmTraining);
+  } else {
+    // The router's job writes its own metrics.json (the trainer evaluates and gates): straight to the gate.
+    routerPath.recordRouterCpu.next(checkEvalGate);
+    trainingApprovalChain = approved.next(routerPath.whichTrainer.when(routerCondition, routerPath.prepareRouterJob).otherwise(llmTraining));
+    routerPath.noGpuBudget.next(prepareTraining);
+  }
   withinBudget
     .when(sfn.Condition.booleanEquals('$.budget.withinBudget', true), trainingApprovalChain)
     .otherwise(prepareFinops.next(requestFinops).next(prepareTraining));
 
-  return { chain, trainTask, evalTask, handOverTask: handOver };
+  return { chain, trainTask, evalTask, handOverTask: handOver, ...(routerPath === undefined ? {} : { trainRouterTask: routerPath.trainRouterTask }) };
 }

@@ -19,7 +19,8 @@ import { REGISTER_MODEL_ENV } from '../../lambdas/pipeline/register-model/regist
 import { PIPELINE_ENV, type PipelineSettings } from '../../lambdas/pipeline/settings';
 import { SQL_DIR_ENV } from '../../lambdas/pipeline/dataset/sql-files';
 import { MATERIALIZED_TABLE_PREFIX } from '../../lambdas/pipeline/dataset/athena-sql-engine';
-import { buildTrainingPipelineDefinition, type TrainingPipelineFunctions } from '../../stepfunctions/training-pipeline';
+import { buildTrainingPipelineDefinition, routerTrainPolicies, type TrainingPipelineFunctions } from '../../stepfunctions/training-pipeline';
+import type { RouterTrainingCompute } from './router-training-compute';
 import type { Approvals } from './approvals';
 import type { ArtifactStore } from './artifact-store';
 import type { GpuBudget } from './gpu-budget';
@@ -43,6 +44,7 @@ export const PIPELINE_HANDLER_ENTRIES: Readonly<Record<PipelineStep, string>> = 
   requestApproval: 'lambdas/pipeline/approvals/request-handler.ts',
   checkEvalGate: 'lambdas/pipeline/eval-gate/handler.ts',
   registerModel: 'lambdas/pipeline/register-model/handler.ts',
+  routerJob: 'lambdas/pipeline/router/handler.ts',
 };
 
 /** The dataset build's query files, copied into its bundle at `sql/` (read through SIAL_SQL_DIR). */
@@ -70,6 +72,13 @@ export interface TrainingPipelineProps {
   readonly approvals: Approvals;
   /** Batch queue and job definitions. */
   readonly compute: TrainingCompute;
+  /**
+   * The router's CPU queue, job definition and image, for a stage with router targets: adds the router
+   * states and their function.
+   *
+   * @default - no router path (a stage without router targets)
+   */
+  readonly routerCompute?: RouterTrainingCompute;
   /** When and whether the schedules run (`config.schedules`). */
   readonly schedules: SchedulesConfig;
   /** The serving container image registered with each model package (SERVING_IMAGE_URI). */
@@ -164,7 +173,8 @@ export class TrainingPipeline extends Construct {
     const workGroupArn = stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: this.workGroup.name });
 
     const common = { [PIPELINE_ENV.settings]: settingsJson, POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace };
-    const specs: Record<PipelineStep, FunctionSpec> = {
+    const { routerCompute } = props;
+    const specs: Partial<Record<PipelineStep, FunctionSpec>> = {
       validateRequest: {
         description: 'Validate request: refuses managed models and unknown targets, derives the run id and URIs',
         memorySize: 256,
@@ -240,8 +250,28 @@ export class TrainingPipeline extends Construct {
         description: 'Register model: a model package pending manual approval, metrics attached',
         memorySize: 256,
         timeout: Duration.seconds(60),
-        environment: { ...common, [REGISTER_MODEL_ENV.servingImageUri]: props.servingImageUri, POWERTOOLS_SERVICE_NAME: 'pipeline-register-model' },
+        environment: {
+          ...common,
+          [REGISTER_MODEL_ENV.servingImageUri]: props.servingImageUri,
+          ...(routerCompute === undefined ? {} : { [REGISTER_MODEL_ENV.routerImageUri]: routerCompute.image.imageUri }),
+          POWERTOOLS_SERVICE_NAME: 'pipeline-register-model',
+        },
       },
+      ...(routerCompute === undefined
+        ? {}
+        : {
+            routerJob: {
+              description: "Router steps: prepares the router's Fargate job (current version, golden set, size) and records its vCPU-hours",
+              memorySize: 256,
+              timeout: Duration.seconds(60),
+              environment: {
+                ...common,
+                [PIPELINE_ENV.goldenSetsUri]: artifacts.uriOf(artifacts.goldenSetsPrefix),
+                [PIPELINE_ENV.ledgerTable]: budget.ledgerTable.tableName,
+                POWERTOOLS_SERVICE_NAME: 'pipeline-router-job',
+              },
+            },
+          }),
     };
 
     const entries = { ...PIPELINE_HANDLER_ENTRIES, ...props.handlerEntries };
@@ -249,6 +279,7 @@ export class TrainingPipeline extends Construct {
     const roles = {} as Record<PipelineStep, iam.Role>;
     for (const step of Object.keys(specs) as PipelineStep[]) {
       const spec = specs[step];
+      if (spec === undefined) continue;
       const parts = createEsmFunction(new Construct(this, functionId(step)), {
         entry: path.join(PROJECT_ROOT, entries[step]),
         description: `${props.stage}: ${spec.description}`,
@@ -263,7 +294,7 @@ export class TrainingPipeline extends Construct {
       roles[step] = parts.role;
       Validations.of(parts.role).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: step === 'checkEvalGate' || step === 'registerModel'
+        reason: step === 'checkEvalGate' || step === 'registerModel' || step === 'routerJob'
           ? 'sagemaker:ListModelPackages and the X-Ray actions added for active tracing (xray:PutTraceSegments, xray:PutTelemetryRecords) support no resource-level permissions; nothing else is on *.'
           : 'Only the X-Ray actions added for active tracing (xray:PutTraceSegments, xray:PutTelemetryRecords) are on *: X-Ray supports no resource-level permissions.',
       });
@@ -310,6 +341,13 @@ export class TrainingPipeline extends Construct {
     registry.grantRead(roles.checkEvalGate);
     registry.grantRegister(roles.registerModel);
 
+    // Router steps: the current approved version (registry), whether a golden set exists, the cooldown mark.
+    if (routerCompute !== undefined) {
+      registry.grantRead(roles.routerJob);
+      artifacts.grantRead(roles.routerJob, artifacts.goldenSetsPrefix);
+      budget.grantRecord(roles.routerJob);
+    }
+
     const definition = buildTrainingPipelineDefinition(this, {
       stage: props.stage,
       functions,
@@ -321,6 +359,7 @@ export class TrainingPipeline extends Construct {
       hyperparameters: props.settings.training.hyperparameters,
       goldenSetsUri: artifacts.uriOf(artifacts.goldenSetsPrefix),
       rolloutStateMachine: props.rolloutStateMachine,
+      ...(routerCompute === undefined ? {} : { routerJob: { jobQueue: routerCompute.jobQueue, jobDefinition: routerCompute.jobDefinition } }),
     });
 
     this.stateMachineLogGroup = new logs.LogGroup(this, 'StateMachineLogs', { retention: logRetention, removalPolicy: logRemovalPolicy });
@@ -333,6 +372,10 @@ export class TrainingPipeline extends Construct {
       // and task tokens, which must not be readable by everyone who can read logs.
       logs: { destination: this.stateMachineLogGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
     });
+    // `Train router` is a raw Batch state: its statements are added here, scoped like the typed tasks'.
+    if (routerCompute !== undefined) {
+      for (const statement of routerTrainPolicies(this, { jobQueue: routerCompute.jobQueue, jobDefinition: routerCompute.jobDefinition })) this.stateMachine.addToRolePolicy(statement);
+    }
     // The SNS tasks publish to a KMS-encrypted topic.
     approvals.grantPublish(approvals.notificationsTopic, this.stateMachine);
     approvals.grantTaskDecisions(this.stateMachine);

@@ -13,7 +13,7 @@ import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import type { StageConfig, TrainingConfig } from '../../config/schema';
+import { isRouterTarget, type StageConfig, type TrainingConfig } from '../../config/schema';
 import type { RewardPolicy } from '../../lambdas/gate-score/reward/policy';
 import { FEEDBACK_TABLE, GATE_AUDIT_TABLE, JUDGMENTS_TABLE, TRACES_TABLE } from '../../lambdas/shared/lake-tables';
 import { pipelineSettingsFromStage, rewardScoringOf, type PipelineSettings } from '../../lambdas/pipeline/settings';
@@ -29,6 +29,7 @@ import type { PipelineTables } from '../constructs/pipeline-tables';
 import { PROJECT_ROOT } from '../constructs/private/esm-function';
 import type { TraceLake } from '../constructs/trace-lake';
 import { TrainingCompute } from '../constructs/training-compute';
+import { RouterTrainingCompute } from '../constructs/router-training-compute';
 import { JudgeCuration } from '../constructs/judge-curation';
 import { curationSettingsFromStage } from '../../lambdas/judge/curation/settings';
 import { TrainingPipeline } from '../constructs/training-pipeline';
@@ -93,6 +94,8 @@ export class LoopStack extends Stack {
   public readonly pipelineSettings: PipelineSettings;
   /** VPC, Batch environments, queue, job definitions. */
   public readonly compute: TrainingCompute;
+  /** CPU capacity and image of the stage's router targets; absent for a stage without one. */
+  public readonly routerCompute?: RouterTrainingCompute;
   /** Signing secret, topics, approval page API. */
   public readonly approvals: Approvals;
   /** Ledger access and the 80 % alarm. */
@@ -143,6 +146,19 @@ export class LoopStack extends Stack {
       logRemovalPolicy,
     });
 
+    const routers = config.targetModels.filter(isRouterTarget);
+    if (routers.length > 0) {
+      this.routerCompute = new RouterTrainingCompute(this, 'RouterTrainingCompute', {
+        stage: config.stage,
+        routers,
+        vpc: this.compute.vpc,
+        subnets: this.compute.subnets,
+        artifacts,
+        ...(trainingImageDirectory === undefined ? {} : { imageDirectory: trainingImageDirectory }),
+        logRemovalPolicy,
+      });
+    }
+
     this.approvals = new Approvals(this, 'Approvals', {
       stage: config.stage,
       table: pipelineTables.approvalsTable,
@@ -181,6 +197,7 @@ export class LoopStack extends Stack {
       budget: this.budget,
       approvals: this.approvals,
       compute: this.compute,
+      ...(this.routerCompute === undefined ? {} : { routerCompute: this.routerCompute }),
       schedules: config.schedules,
       servingImageUri: config.training.servingImageUri,
       rolloutStateMachine: rolloutStateMachineRef,

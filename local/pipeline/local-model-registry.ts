@@ -124,6 +124,7 @@ function toRegistered(p: StoredPackage): RegisteredModelPackage {
     approvalStatus: p.approvalStatus,
     createdAt: new Date(p.createdAt),
     ...(p.metricsUri === undefined ? {} : { metricsUri: p.metricsUri }),
+    modelDataUrl: p.modelDataUrl,
     metadata: { ...p.metadata },
   };
 }

@@ -26,6 +26,8 @@ import type { LocalApprovals } from './local-approval-runtime';
 import type { LocalModelRegistry } from './local-model-registry';
 import { SimulatedBatch, type LocalBatch, type SimulatedBatchScenario } from './simulated-batch';
 import { asStateMachineDefinition, type SynthesizedPipeline } from './synthesized-pipeline';
+import type { LocalRouterBatch } from '../router/local-router-batch';
+import { checkLocalRouterGate, LOCAL_ROUTER_IMAGE, routerStateHandlers } from '../router/router-handlers';
 
 /** The artifact bucket's name locally (a folder under the object store's root). */
 export const LOCAL_ARTIFACT_BUCKET = 'sial-local-artifacts';
@@ -55,6 +57,8 @@ export interface LocalPipelineEnvironment {
   readonly approvalTimeoutMs?: number;
   /** Called as each state is entered (the local run's progress lines). */
   readonly onStateEntered?: (name: string) => void;
+  /** The real router trainer, for a router target (`Train router`). */
+  readonly routerBatch?: LocalRouterBatch;
 }
 
 export interface LocalPipelineRun extends AslRunResult {
@@ -106,9 +110,11 @@ function handlersFor(env: LocalPipelineEnvironment, batch: LocalBatch, onHandOve
     [TRAINING_STATES.recordEvalGpuHoursAfterFailure]: record,
     [TRAINING_STATES.checkEvalGate]: lambda(async (payload) => {
       const request = validatedRequestSchema.parse((payload as { request: unknown }).request);
+      if (request.targetKind === 'router') return checkLocalRouterGate(request, { settings, store });
       return (await checkEvalGate(request, { store, registry, settings })).result;
     }),
-    [TRAINING_STATES.registerModel]: lambda((payload) => registerModel(registerModelEventSchema.parse(payload), { registry, settings, servingImageUri: LOCAL_SERVING_IMAGE })),
+    [TRAINING_STATES.registerModel]: lambda((payload) => registerModel(registerModelEventSchema.parse(payload), { registry, settings, servingImageUri: LOCAL_SERVING_IMAGE, routerImageUri: LOCAL_ROUTER_IMAGE })),
+    ...routerStateHandlers({ settings, store, registry, ledger, goldenSetsUri: LOCAL_GOLDEN_SETS_URI, clock, ...(env.routerBatch === undefined ? {} : { routerBatch: env.routerBatch }) }, lambda),
     // states:startExecution of the rollout: recorded; local mode runs the rollout as its own execution.
     [TRAINING_STATES.handOverToRollout]: async (input) => {
       const { Name, Input } = input as { Name?: string; Input?: Json };

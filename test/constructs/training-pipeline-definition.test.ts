@@ -6,6 +6,7 @@
  * error and dataset paths. The full path matrix runs in the state-machine tests.
  */
 import { loadStageConfig } from '../../config';
+import { isRouterTarget } from '../../config/schema';
 import { approvalTimeoutSeconds } from '../../lambdas/pipeline/approvals/prepare-approval';
 import { validatedRequestSchema } from '../../lambdas/pipeline/contracts';
 import { PIPELINE_ERRORS, TRAINING_STATES } from '../../stepfunctions/training-pipeline-states';
@@ -59,7 +60,10 @@ describe.each(STAGE_NAMES)('training pipeline ASL of %s', (stage) => {
   const asl = render(stage);
 
   test('has exactly the contract state names, starting at Validate request', () => {
-    expect(allStateNames(asl).sort()).toEqual(Object.values(TRAINING_STATES).sort());
+    // A stage without a router target has no router states at all.
+    const routerStates = new Set<string>([TRAINING_STATES.routerTarget, TRAINING_STATES.routerNeedsNoGpuBudget, TRAINING_STATES.whichTrainer, TRAINING_STATES.prepareRouterJob, TRAINING_STATES.trainRouter, TRAINING_STATES.recordRouterCpuHours, TRAINING_STATES.recordRouterCpuHoursAfterFailure]);
+    const hasRouter = config.targetModels.some(isRouterTarget);
+    expect(allStateNames(asl).sort()).toEqual(Object.values(TRAINING_STATES).filter((n) => hasRouter || !routerStates.has(n)).sort());
     expect(asl.StartAt).toBe(TRAINING_STATES.validateRequest);
   });
 
@@ -84,6 +88,7 @@ describe.each(STAGE_NAMES)('training pipeline ASL of %s', (stage) => {
       const allowedTargets: Record<string, string> = {
         [TRAINING_STATES.train]: TRAINING_STATES.recordGpuHoursAfterFailure,
         [TRAINING_STATES.evaluate]: TRAINING_STATES.recordEvalGpuHoursAfterFailure,
+        [TRAINING_STATES.trainRouter]: TRAINING_STATES.recordRouterCpuHoursAfterFailure,
         [TRAINING_STATES.notifyFailure]: TRAINING_STATES.failed,
       };
       expect({ name, next: all!.Next }).toEqual({ name, next: allowedTargets[name] ?? TRAINING_STATES.notifyFailure });
@@ -234,6 +239,77 @@ describe('training pipeline ASL executed locally (dev)', () => {
       StateMachineArn: expect.stringMatching(/:stateMachine:RolloutStateMachine[0-9A-F]{8}$/),
       Name: 'run-1',
       Input: { targetModelId: 'qwen3-4b', modelPackageArn: expect.stringContaining('model-package/sial-dev-qwen3/4'), modelPackageVersion: 4, requestedBy: 'training-pipeline:run-1' },
+    });
+  });
+
+  describe('a router run', () => {
+    const routerRequest: Json = {
+      ...(request('grpo') as Record<string, Json>),
+      targetModelId: 'support-router',
+      targetKind: 'router',
+      modelFamily: 'support-router',
+      algorithm: 'router',
+      baseModelUri: null,
+    };
+    const routerJob: Json = { command: ['train', '--dataset', 's3://art/runs/run-1/dataset/router/part-00000.txt', '--out', 's3://art/runs/run-1/output/'], config: '{"tiers":[]}', vcpus: '2', memoryMiB: '4096', vcpusNumber: 2, timeoutSeconds: 3600, currentModelUri: null, goldenSetUri: null };
+    const routerOk = (): Record<string, TaskStub> => ({
+      ...ok('grpo'),
+      [TRAINING_STATES.validateRequest]: () => routerRequest,
+      [TRAINING_STATES.checkGpuBudget]: () => named('Unexpected', 'a router run must not check the GPU budget'),
+      [TRAINING_STATES.train]: () => named('Unexpected', 'a router run must not start the GPU job'),
+      [TRAINING_STATES.prepareRouterJob]: () => routerJob,
+      [TRAINING_STATES.trainRouter]: () => ({ JobId: 'job-r', Status: 'SUCCEEDED', Attempts: [{ StartedAt: 0, StoppedAt: 60_000 }] }),
+      [TRAINING_STATES.recordRouterCpuHours]: () => ({ runId: 'run-1', jobStatus: 'SUCCEEDED', attempts: 1, vcpus: 2, vcpuHours: 0.033 }),
+      [TRAINING_STATES.recordRouterCpuHoursAfterFailure]: () => ({ runId: 'run-1', jobStatus: 'FAILED', attempts: 1, vcpus: 2, vcpuHours: 0.01 }),
+      [TRAINING_STATES.registerModel]: () => ({ modelPackageArn: 'arn:aws:sagemaker:us-east-1:000000000000:model-package/sial-dev-support-router/2', modelPackageVersion: 2 }),
+    });
+
+    test('skips the GPU budget, asks the same training approval, trains on the router queue with its command and size, gates and registers', async () => {
+      const run = await execute(asl, { mode: 'train', targetModelId: 'support-router', requestedBy: 'tester' }, routerOk());
+      expect(run.status).toBe('SUCCEEDED');
+      expect(run.visited).not.toContain(TRAINING_STATES.checkGpuBudget);
+      expect(run.visited).not.toContain(TRAINING_STATES.train);
+      expect(run.visited).toEqual(
+        expect.arrayContaining([TRAINING_STATES.routerNeedsNoGpuBudget, TRAINING_STATES.prepareTrainingApproval, TRAINING_STATES.requestTrainingApproval, TRAINING_STATES.prepareRouterJob, TRAINING_STATES.trainRouter, TRAINING_STATES.recordRouterCpuHours, TRAINING_STATES.checkEvalGate, TRAINING_STATES.registerModel, TRAINING_STATES.handOverToRollout]),
+      );
+      expect(run.visited.indexOf(TRAINING_STATES.requestTrainingApproval)).toBeLessThan(run.visited.indexOf(TRAINING_STATES.trainRouter));
+      const submitted = run.inputs[TRAINING_STATES.trainRouter] as { JobQueue: string; JobDefinition: string; ContainerOverrides: { Command: string[]; ResourceRequirements: unknown; Environment: Array<{ Name: string; Value: string }> }; Timeout: unknown };
+      expect(submitted.JobQueue).toMatch(/RouterTrainingComputeJobQueue/);
+      expect(submitted.JobDefinition).toMatch(/RouterTrainingComputeTrainJobDefinition/);
+      expect(submitted.ContainerOverrides.Command).toEqual((routerJob as { command: string[] }).command);
+      expect(submitted.ContainerOverrides.ResourceRequirements).toEqual([{ Type: 'VCPU', Value: '2' }, { Type: 'MEMORY', Value: '4096' }]);
+      expect(submitted.ContainerOverrides.Environment).toContainEqual({ Name: 'SIAL_ROUTER_CONFIG', Value: '{"tiers":[]}' });
+      expect(submitted.Timeout).toEqual({ AttemptDurationSeconds: 3600 });
+      expect(run.inputs[TRAINING_STATES.recordRouterCpuHours]).toMatchObject({ operation: 'record', routerJob: { vcpus: '2' }, job: { JobId: 'job-r' } });
+      expect(run.inputs[TRAINING_STATES.prepareTrainingApproval]).toMatchObject({ kind: 'train', summary: { targetModelId: 'support-router', algorithm: 'router', gpuBudget: { gpuHours: 0 } } });
+    });
+
+    test('a rejected training approval trains nothing', async () => {
+      const run = await execute(asl, { mode: 'train', targetModelId: 'support-router', requestedBy: 'tester' }, {
+        ...routerOk(),
+        [TRAINING_STATES.requestTrainingApproval]: () => named(PIPELINE_ERRORS.approvalRejected, '{"decision":"rejected"}'),
+      });
+      expect(run.status).toBe('SUCCEEDED');
+      expect(run.visited.at(-1)).toBe(TRAINING_STATES.trainingRejected);
+      expect(run.visited).not.toContain(TRAINING_STATES.trainRouter);
+    });
+
+    test('a refused router gate ends the run as EvalGateFailed before registration', async () => {
+      const run = await execute(asl, { mode: 'train', targetModelId: 'support-router', requestedBy: 'tester' }, {
+        ...routerOk(),
+        [TRAINING_STATES.checkEvalGate]: () => named(PIPELINE_ERRORS.evalGateFailed, '{"failures":["holdout: misroute rate rose"]}'),
+      });
+      expect(run).toMatchObject({ status: 'FAILED', error: PIPELINE_ERRORS.evalGateFailed });
+      expect(run.visited).not.toContain(TRAINING_STATES.registerModel);
+    });
+
+    test('a failed router job books its CPU hours and fails with the job error', async () => {
+      const run = await execute(asl, { mode: 'train', targetModelId: 'support-router', requestedBy: 'tester' }, {
+        ...routerOk(),
+        [TRAINING_STATES.trainRouter]: () => named('States.TaskFailed', '{"Status":"FAILED","StatusReason":"Essential container in task exited"}'),
+      });
+      expect(run).toMatchObject({ status: 'FAILED', error: 'States.TaskFailed' });
+      expect(run.visited.slice(-3)).toEqual([TRAINING_STATES.recordRouterCpuHoursAfterFailure, TRAINING_STATES.notifyFailure, TRAINING_STATES.failed]);
     });
   });
 

@@ -2,7 +2,7 @@
  * The pipeline's functions (environment and grants per function), the state machine's configuration
  * and IAM scoped per integration, the Athena workgroup, and the schedules.
  */
-import { registryKeyOf } from '../../config/schema';
+import { isRouterTarget, registryKeyOf } from '../../config/schema';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { loadStageConfig } from '../../config';
 import { REGISTER_MODEL_ENV } from '../../lambdas/pipeline/register-model/register-model';
@@ -36,7 +36,7 @@ function actionSet(statements: readonly SynthesizedStatement[], service: string)
 }
 
 const COMMON_ENV = [PIPELINE_ENV.settings, 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME'];
-const EXPECTED_ENV: Record<PipelineStep, string[]> = {
+const LLM_ENV: Record<Exclude<PipelineStep, 'routerJob'>, string[]> = {
   validateRequest: [...COMMON_ENV, PIPELINE_ENV.artifactBucket],
   buildDataset: [...COMMON_ENV, PIPELINE_ENV.athenaWorkGroup, PIPELINE_ENV.goldenSetsUri, SQL_DIR_ENV],
   checkEligibility: [...COMMON_ENV, PIPELINE_ENV.ledgerTable],
@@ -47,6 +47,11 @@ const EXPECTED_ENV: Record<PipelineStep, string[]> = {
   checkEvalGate: [...COMMON_ENV],
   registerModel: [...COMMON_ENV, REGISTER_MODEL_ENV.servingImageUri],
 };
+/** A stage with a router target adds the router steps' function and the router image to registration. */
+function expectedEnv(hasRouter: boolean): Partial<Record<PipelineStep, string[]>> {
+  if (!hasRouter) return LLM_ENV;
+  return { ...LLM_ENV, registerModel: [...LLM_ENV.registerModel, REGISTER_MODEL_ENV.routerImageUri], routerJob: [...COMMON_ENV, PIPELINE_ENV.goldenSetsUri, PIPELINE_ENV.ledgerTable] };
+}
 
 describe.each(STAGE_NAMES)('training pipeline of %s', (stage) => {
   const config = loadStageConfig(stage);
@@ -58,10 +63,11 @@ describe.each(STAGE_NAMES)('training pipeline of %s', (stage) => {
   const [rolloutMachineId] = resourcesOfType(template, 'AWS::StepFunctions::StateMachine').find(([mid]) => /^RolloutStateMachine[0-9A-F]{8}$/.test(mid))!;
   const machineRoleId = (machine.Properties!.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
   const id = (type: string, prefix: string): string => resourcesOfType(template, type).find(([rid]) => rid.startsWith(prefix))![0];
+  const EXPECTED_ENV = expectedEnv(config.targetModels.some(isRouterTarget));
 
   test.each(Object.keys(EXPECTED_ENV) as PipelineStep[])('%s gets exactly the variables it reads', (step) => {
     const env = pipelineFunction(template, step)[1].Properties.Environment.Variables;
-    expect(Object.keys(env).sort()).toEqual([...EXPECTED_ENV[step]].sort());
+    expect(Object.keys(env).sort()).toEqual([...(EXPECTED_ENV[step] ?? [])].sort());
   });
 
   test('PIPELINE_SETTINGS is the stage, parsed back by the Lambdas\' own reader', () => {
@@ -190,11 +196,16 @@ describe.each(STAGE_NAMES)('training pipeline of %s', (stage) => {
     const trainDef = id('AWS::Batch::JobDefinition', 'TrainingComputeTrainJobDefinition');
     const evalDef = id('AWS::Batch::JobDefinition', 'TrainingComputeEvalJobDefinition');
     const submitted = submit.flatMap(resourcesOf).map((r) => JSON.stringify(r));
+    // A stage with a router also submits to the router's Fargate queue and its one job definition.
+    const routerSubmits = config.targetModels.some(isRouterTarget)
+      ? [JSON.stringify({ 'Fn::GetAtt': [id('AWS::Batch::JobQueue', 'RouterTrainingComputeJobQueue'), 'JobQueueArn'] }), JSON.stringify({ Ref: id('AWS::Batch::JobDefinition', 'RouterTrainingComputeTrainJobDefinition') })]
+      : [];
     expect([...new Set(submitted)].sort()).toEqual(
       [
         JSON.stringify({ 'Fn::GetAtt': [queue, 'JobQueueArn'] }),
         JSON.stringify({ Ref: trainDef }),
         JSON.stringify({ Ref: evalDef }),
+        ...routerSubmits,
       ].sort(),
     );
     expect(JSON.stringify(statements)).not.toContain('job-definition/*');

@@ -43,16 +43,25 @@ describe.each(['dev', 'prod-eu', 'prod-kr'])('approval gate on the %s pipeline g
     expect([...all].sort()).toEqual(Object.keys(definition.States).sort());
   });
 
-  it('cannot reach Train, Evaluate or Register model once the training approval is removed', () => {
+  const hasRouter = definition.States[S.trainRouter] !== undefined;
+
+  it('cannot reach Train, Train router, Evaluate or Register model once the training approval is removed', () => {
     const withoutApproval = reachable(definition, new Set([S.requestTrainingApproval]));
-    for (const state of [S.train, S.evaluate, S.registerModel]) expect([state, withoutApproval.has(state)]).toEqual([state, false]);
+    for (const state of [S.train, S.trainRouter, S.prepareRouterJob, S.evaluate, S.registerModel]) expect([state, withoutApproval.has(state)]).toEqual([state, false]);
   });
 
-  it('enters Train only from the training approval, and only on its success path', () => {
+  it('enters Train (and Train router) only from the training approval, and only on its success path', () => {
+    // With a router target, the approval's success goes to `Which trainer?`, which nothing else enters.
+    const gate = hasRouter ? S.whichTrainer : S.train;
     const into = Object.entries(definition.States).filter(([, state]) => successors(state).includes(S.train));
-    expect(into.map(([name]) => name)).toEqual([S.requestTrainingApproval]);
+    expect(into.map(([name]) => name)).toEqual([gate === S.train ? S.requestTrainingApproval : S.whichTrainer]);
+    if (hasRouter) {
+      expect(Object.entries(definition.States).filter(([, state]) => successors(state).includes(S.whichTrainer)).map(([name]) => name)).toEqual([S.requestTrainingApproval]);
+      expect(Object.entries(definition.States).filter(([, state]) => successors(state).includes(S.prepareRouterJob)).map(([name]) => name)).toEqual([S.whichTrainer]);
+      expect(Object.entries(definition.States).filter(([, state]) => successors(state).includes(S.trainRouter)).map(([name]) => name)).toEqual([S.prepareRouterJob]);
+    }
     const approval = definition.States[S.requestTrainingApproval]!;
-    expect(approval.Next).toBe(S.train);
+    expect(approval.Next).toBe(gate);
     expect(((approval.Catch as Array<{ Next: string }>) ?? []).map((c) => c.Next)).not.toContain(S.train);
     expect(approval.Resource).toBe('arn:aws:states:::lambda:invoke.waitForTaskToken');
   });

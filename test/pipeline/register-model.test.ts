@@ -140,7 +140,7 @@ describe('registerModel', () => {
   it('refuses a family without a configured group', async () => {
     const e = event();
     await expect(registerModel({ ...e, request: { ...e.request, modelFamily: 'llama4' } }, { registry: recordingRegistry([]), settings, servingImageUri: SERVING_IMAGE })).rejects.toThrow(
-      'no model package group is configured for family "llama4" (settings.modelPackageGroups has qwen3)',
+      'no model package group is configured for family "llama4" (settings.modelPackageGroups has qwen3, support-router)',
     );
   });
 });

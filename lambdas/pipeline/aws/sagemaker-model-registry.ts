@@ -93,6 +93,7 @@ export class SageMakerModelRegistry implements ModelRegistry, ModelApprover {
     if (arn === undefined) throw new Error(`ListModelPackages returned a package of ${groupName} without an ARN`);
     const described = await this.client.send(new DescribeModelPackageCommand({ ModelPackageName: arn }));
     const metricsUri = described.ModelMetrics?.ModelQuality?.Statistics?.S3Uri;
+    const modelDataUrl = described.InferenceSpecification?.Containers?.[0]?.ModelDataUrl;
     return {
       arn,
       groupName: summary.ModelPackageGroupName ?? groupName,
@@ -100,6 +101,7 @@ export class SageMakerModelRegistry implements ModelRegistry, ModelApprover {
       approvalStatus: approvalStatus(described.ModelApprovalStatus ?? summary.ModelApprovalStatus, arn),
       createdAt: described.CreationTime ?? summary.CreationTime ?? new Date(0),
       ...(metricsUri === undefined ? {} : { metricsUri }),
+      ...(modelDataUrl === undefined ? {} : { modelDataUrl }),
       metadata: { ...(described.CustomerMetadataProperties ?? {}) },
     };
   }

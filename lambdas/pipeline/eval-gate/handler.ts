@@ -14,6 +14,8 @@ import middy from '@middy/core';
 import { S3ObjectStore } from '../aws/s3-object-store';
 import { SageMakerModelRegistry } from '../aws/sagemaker-model-registry';
 import type { EvalGateResult } from '../contracts';
+import { checkRouterEvalGate, RouterEvalGateFailed, type RouterEvalGateResult } from '../router/router-eval-gate';
+import { routerTargetOf } from '../router/router-step';
 import { pipelineSettingsFromEnv } from '../settings';
 import { logger, metrics, tracer } from '../../shared/powertools';
 import { checkEvalGate, evalGateEventSchema, EvalGateFailed } from './check-eval-gate';
@@ -22,8 +24,9 @@ const settings = pipelineSettingsFromEnv();
 const store = new S3ObjectStore(tracer.captureAWSv3Client(new S3Client({})));
 const registry = new SageMakerModelRegistry(tracer.captureAWSv3Client(new SageMakerClient({})));
 
-async function evalGate(event: unknown): Promise<EvalGateResult> {
+async function evalGate(event: unknown): Promise<EvalGateResult | RouterEvalGateResult> {
   const { request } = evalGateEventSchema.parse(event);
+  if (request.targetKind === 'router') return routerGate(request);
   try {
     const { result, notes } = await checkEvalGate(request, { store, registry, settings });
     metrics.addMetric('EvalGatePassed', MetricUnit.Count, 1);
@@ -33,6 +36,22 @@ async function evalGate(event: unknown): Promise<EvalGateResult> {
     if (error instanceof EvalGateFailed) {
       metrics.addMetric('EvalGateFailed', MetricUnit.Count, 1);
       logger.warn('eval gate failed', { runId: request.runId, failures: error.report.failures });
+    }
+    throw error;
+  }
+}
+
+/** A router run: its job's metrics.json, the trainer's verdict and the stage's thresholds. */
+async function routerGate(request: Parameters<typeof checkRouterEvalGate>[0]): Promise<RouterEvalGateResult> {
+  try {
+    const result = await checkRouterEvalGate(request, routerTargetOf(request, settings), store);
+    metrics.addMetric('EvalGatePassed', MetricUnit.Count, 1);
+    logger.info('router eval gate passed', { runId: request.runId, holdout: result.holdout, golden: result.golden });
+    return result;
+  } catch (error) {
+    if (error instanceof RouterEvalGateFailed) {
+      metrics.addMetric('EvalGateFailed', MetricUnit.Count, 1);
+      logger.warn('router eval gate failed', { runId: request.runId, failures: error.report.failures });
     }
     throw error;
   }

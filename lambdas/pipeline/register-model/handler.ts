@@ -1,6 +1,7 @@
 /**
  * `Register model` Lambda: `{ request, dataset, evalGate, trainingApproval }` -> Registration
- * (ResultPath `$.registration`). Needs PIPELINE_SETTINGS and SERVING_IMAGE_URI, and on the family's
+ * (ResultPath `$.registration`). Needs PIPELINE_SETTINGS, SERVING_IMAGE_URI and, when the stage has a
+ * router, ROUTER_IMAGE_URI; and on the family's (or router's)
  * model package group: sagemaker:CreateModelPackage, ListModelPackages, DescribeModelPackage.
  */
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
@@ -17,10 +18,11 @@ import { REGISTER_MODEL_ENV, registerModel, registerModelEventSchema } from './r
 
 const settings = pipelineSettingsFromEnv();
 const servingImageUri = requiredEnv(REGISTER_MODEL_ENV.servingImageUri);
+const routerImageUri = process.env[REGISTER_MODEL_ENV.routerImageUri];
 const registry = new SageMakerModelRegistry(tracer.captureAWSv3Client(new SageMakerClient({})));
 
 async function register(event: unknown): Promise<Registration> {
-  const registration = await registerModel(registerModelEventSchema.parse(event), { registry, settings, servingImageUri });
+  const registration = await registerModel(registerModelEventSchema.parse(event), { registry, settings, servingImageUri, ...(routerImageUri === undefined || routerImageUri === '' ? {} : { routerImageUri }) });
   metrics.addMetric('ModelsRegistered', MetricUnit.Count, 1);
   logger.info('model registered', { ...registration });
   return registration;

@@ -40,6 +40,8 @@ export interface RegisteredModelPackage {
   readonly createdAt: Date;
   /** metrics.json of the version (ModelMetrics.ModelQuality.Statistics), when it has one. */
   readonly metricsUri?: string;
+  /** The version's artifacts (its inference container's ModelDataUrl), when it has one. */
+  readonly modelDataUrl?: string;
   /** CustomerMetadataProperties (empty for a package registered outside the pipeline without any). */
   readonly metadata: Readonly<Record<string, string>>;
 }

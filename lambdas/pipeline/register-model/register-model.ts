@@ -7,7 +7,8 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { approvalDecisionSchema, datasetManifestSchema, evalGateResultSchema, registrationSchema, validatedRequestSchema, type EvalGateResult, type Registration } from '../contracts';
-import type { PipelineSettings } from '../settings';
+import { retainedApprovedVersions, type PipelineSettings } from '../settings';
+import { routerEvalGateResultSchema, type RouterEvalGateResult } from '../router/router-eval-gate';
 import { EVAL_EVIDENCE_PREFIX, MODEL_METADATA, type ModelRegistry } from './model-registry';
 import { protectedApprovedVersions } from './retention';
 
@@ -15,16 +16,22 @@ import { protectedApprovedVersions } from './retention';
 export const registerModelEventSchema = z.object({
   request: validatedRequestSchema,
   dataset: datasetManifestSchema,
-  evalGate: evalGateResultSchema,
+  /** An LLM's eval gate result, or a router's (its metrics are the router job's metrics.json). */
+  evalGate: z.union([evalGateResultSchema, routerEvalGateResultSchema]),
   trainingApproval: approvalDecisionSchema,
 });
 export type RegisterModelEvent = z.infer<typeof registerModelEventSchema>;
 
 export interface RegisterModelDeps {
   readonly registry: ModelRegistry;
-  readonly settings: Pick<PipelineSettings, 'modelPackageGroups' | 'retainApprovedModelVersions'>;
+  readonly settings: Pick<PipelineSettings, 'modelPackageGroups' | 'retainApprovedModelVersions' | 'retainApprovedRouterVersions' | 'targetModels'>;
   /** The serving container image (SERVING_IMAGE_URI): the training image cannot serve the model. */
   readonly servingImageUri: string;
+  /**
+   * The router image (ROUTER_IMAGE_URI): it trains the router and serves it (`serve`), so a router's
+   * package names it. Required only to register a router.
+   */
+  readonly routerImageUri?: string;
 }
 
 /**
@@ -32,7 +39,7 @@ export interface RegisterModelDeps {
  * variable because the training container is not the serving container (e.g. a vLLM or LMI image in
  * ECR that SageMaker's execution role can pull).
  */
-export const REGISTER_MODEL_ENV = { servingImageUri: 'SERVING_IMAGE_URI' } as const;
+export const REGISTER_MODEL_ENV = { servingImageUri: 'SERVING_IMAGE_URI', routerImageUri: 'ROUTER_IMAGE_URI' } as const;
 
 /** The file the training job writes the model artifacts to, inside the run's output prefix (training/README.md). */
 export const MODEL_ARTIFACT_FILE = 'model.tar.gz';
@@ -83,9 +90,74 @@ function groupOf(family: string, settings: RegisterModelDeps['settings']): strin
   return group;
 }
 
+/**
+ * The router gate's comparison as metadata (`eval.holdout.misrouteRate` = `0.12 vs current 0.15`), for
+ * the deploy approvals, in the characters SageMaker accepts.
+ */
+export function routerEvalEvidence(evalGate: RouterEvalGateResult): Record<string, string> {
+  const evidence: Record<string, string> = { verdict: evalGate.holdout?.current == null && evalGate.golden?.current == null ? 'passed the router gate as the first version - no current version to compare' : 'passed the router gate against the current version', baselineTier: evalGate.baselineTier, cpuHours: String(evalGate.cpuHours) };
+  for (const set of ['holdout', 'golden'] as const) {
+    const figures = evalGate[set];
+    if (figures === null) continue;
+    for (const name of ['misrouteRate', 'routingQuality', 'costPer1kRequestsUsd'] as const) {
+      const current = figures.current?.[name];
+      evidence[`${set}.${name}`] = current === undefined ? String(figures.candidate[name]) : `${figures.candidate[name]} vs current ${current}`;
+    }
+  }
+  return Object.fromEntries(Object.entries(evidence).map(([key, value]) => [metadataValue(`${EVAL_EVIDENCE_PREFIX}${key}`).slice(0, 128), metadataValue(value)]));
+}
+
+/** The versions retention protects for this target (routers keep more than LLMs). */
+function retentionOf(targetModelId: string, settings: RegisterModelDeps['settings']): number {
+  const target = settings.targetModels.find((m) => m.id === targetModelId);
+  return target === undefined ? settings.retainApprovedModelVersions : retainedApprovedVersions(target, settings);
+}
+
+/** Registers a router candidate: the router image serves it, its metrics are the router job's. */
+async function registerRouter(event: RegisterModelEvent, evalGate: RouterEvalGateResult, deps: RegisterModelDeps): Promise<Registration> {
+  const { request, dataset, trainingApproval } = event;
+  if (deps.routerImageUri === undefined) throw new Error(`${REGISTER_MODEL_ENV.routerImageUri} is not set: a router is registered with the router image, which serves it`);
+  const groupName = groupOf(request.modelFamily, deps.settings);
+  const metadata: Record<string, string> = {
+    [MODEL_METADATA.runId]: request.runId,
+    [MODEL_METADATA.stage]: request.stage,
+    [MODEL_METADATA.targetModelId]: request.targetModelId,
+    [MODEL_METADATA.algorithm]: request.algorithm,
+    [MODEL_METADATA.datasetId]: dataset.datasetId,
+    [MODEL_METADATA.datasetSha256]: dataset.contentSha256,
+    [MODEL_METADATA.rewardPolicyVersion]: dataset.rewardPolicyVersion,
+    [MODEL_METADATA.approver]: trainingApproval.approver,
+    [MODEL_METADATA.approvedAt]: trainingApproval.decidedAt,
+  };
+  const holdout = evalGate.holdout?.candidate;
+  const description =
+    `router ${request.targetModelId} run ${request.runId} on dataset ${dataset.datasetId} (${dataset.counts.routerRows ?? 0} traces); ` +
+    `held-out misroute rate ${holdout?.misrouteRate ?? 'n/a'}, routing quality ${holdout?.routingQuality ?? 'n/a'}; training approved by ${trainingApproval.approver}`;
+  const created = await deps.registry.createPackage({
+    groupName,
+    description: description.slice(0, DESCRIPTION_MAX),
+    servingImageUri: deps.routerImageUri,
+    modelDataUrl: `${request.uris.output}${MODEL_ARTIFACT_FILE}`,
+    metricsUri: evalGate.metricsUri,
+    metadata: { ...Object.fromEntries(Object.entries(metadata).map(([k, v]) => [k, metadataValue(v)])), ...routerEvalEvidence(evalGate) },
+    idempotencyToken: registrationToken(groupName, request.runId),
+  });
+  const approved = await deps.registry.listPackages(groupName, { approvalStatus: 'Approved' });
+  return registrationSchema.parse({
+    modelPackageGroupName: groupName,
+    modelPackageArn: created.arn,
+    modelPackageVersion: created.version,
+    approvalStatus: 'PendingManualApproval',
+    protectedApprovedVersions: protectedApprovedVersions(approved, retentionOf(request.targetModelId, deps.settings)).map((p) => p.arn),
+  });
+}
+
 /** Registers the candidate and returns the Registration (ResultPath `$.registration`). */
 export async function registerModel(event: RegisterModelEvent, deps: RegisterModelDeps): Promise<Registration> {
-  const { request, dataset, evalGate, trainingApproval } = event;
+  const { request, dataset, trainingApproval } = event;
+  const gate = event.evalGate;
+  if ('kind' in gate) return registerRouter(event, gate, deps);
+  const evalGate: EvalGateResult = gate;
   const groupName = groupOf(request.modelFamily, deps.settings);
   const candidate = evalGate.candidate;
   const metadata: Record<string, string> = {
@@ -117,7 +189,7 @@ export async function registerModel(event: RegisterModelEvent, deps: RegisterMod
   });
 
   const approved = await deps.registry.listPackages(groupName, { approvalStatus: 'Approved' });
-  const protectedVersions = protectedApprovedVersions(approved, deps.settings.retainApprovedModelVersions);
+  const protectedVersions = protectedApprovedVersions(approved, retentionOf(request.targetModelId, deps.settings));
   return registrationSchema.parse({
     modelPackageGroupName: groupName,
     modelPackageArn: created.arn,
