@@ -54,7 +54,7 @@ describe.each(STAGE_NAMES)('training compute of %s', (stage) => {
 
   const fallback = config.training.onDemandFallbackMaxVcpus;
   test(fallback > 0 ? `an on-demand environment (${fallback} vCPUs) comes after Spot in the queue` : 'no on-demand environment: Spot only', () => {
-    const queue = byType(template, 'AWS::Batch::JobQueue');
+    const queue = byType(template, 'AWS::Batch::JobQueue').filter(([qid]) => qid.startsWith('TrainingCompute'));
     expect(queue).toHaveLength(1);
     const order = queue[0]![1].Properties.ComputeEnvironmentOrder as Array<{ ComputeEnvironment: { 'Fn::GetAtt': [string, string] }; Order: number }>;
     if (fallback > 0) {

@@ -12,7 +12,7 @@ import type * as RegisterHandlerModule from '../../lambdas/pipeline/register-mod
 import { versionFromArn, type ModelRegistry, type RegisteredModelPackage } from '../../lambdas/pipeline/register-model/model-registry';
 import { evalEvidence, metadataValue, registerModel, registrationToken, type RegisterModelEvent } from '../../lambdas/pipeline/register-model/register-model';
 import { protectedApprovedVersions, UNLABELLED_TARGET } from '../../lambdas/pipeline/register-model/retention';
-import { pipelineSettingsFromStage } from '../../lambdas/pipeline/settings';
+import { pipelineSettingsFromStage, retainedApprovedVersions } from '../../lambdas/pipeline/settings';
 import { validateRequest } from '../../lambdas/pipeline/validate-request/validate-request';
 import { LocalModelRegistry } from '../../local/pipeline/local-model-registry';
 import { lambdaContext } from '../helpers/lambda-context';
@@ -74,6 +74,15 @@ describe('protectedApprovedVersions (retention)', () => {
   it('protects everything approved when there are fewer than N', () => {
     expect(protectedApprovedVersions([pkg(1, 'Approved')], 3)).toHaveLength(1);
     expect(protectedApprovedVersions([], 3)).toEqual([]);
+  });
+
+  it('keeps 3 approved versions of an LLM and 10 of a router (the stage defaults), each per target', () => {
+    const llm = dev.targetModels.find((m) => m.id === 'qwen3-4b')!;
+    const router = dev.targetModels.find((m) => m.kind === 'router')!;
+    const approved = Array.from({ length: 12 }, (_, i) => pkg(i + 1, 'Approved', llm.id));
+    const routerApproved = Array.from({ length: 12 }, (_, i) => pkg(i + 1, 'Approved', router.id));
+    expect(protectedApprovedVersions(approved, retainedApprovedVersions(llm, settings)).map((p) => p.version)).toEqual([12, 11, 10]);
+    expect(protectedApprovedVersions(routerApproved, retainedApprovedVersions(router, settings)).map((p) => p.version)).toEqual([12, 11, 10, 9, 8, 7, 6, 5, 4, 3]);
   });
 
   it('refuses a retention count below 1', () => {
