@@ -3,7 +3,7 @@
  * environment in the training network with its own queue, the router image's job definition (no GPU),
  * a job role scoped to runs/ and golden-sets/, and no such resources in a stage without a router.
  */
-import { Template } from 'aws-cdk-lib/assertions';
+import type { Template } from 'aws-cdk-lib/assertions';
 import { loadStageConfig } from '../../config';
 import { isRouterTarget } from '../../config/schema';
 import { loopTemplate, resourcesOfType, statementsOfRole } from '../helpers/app';
