@@ -76,6 +76,35 @@ export interface DemoOptions {
   readonly start?: Date;
 }
 
+/** The cascade router's tiers in the demo traffic, cheapest first (the dev stage's support-router). */
+export const DEMO_ROUTE_TIERS = ['small', 'medium', 'large'] as const;
+type DemoTier = (typeof DEMO_ROUTE_TIERS)[number];
+
+/**
+ * The tier a demo request needs: a learnable routing signal for the router classifier. Code review, and
+ * a data-residency or upload question that needs a tool call (several steps), need the large tier; those
+ * questions without a tool call, any other question with one, or a non-English one, the medium tier; a
+ * plain FAQ question (refunds, API keys) the small one.
+ */
+export function neededTier(agentId: string, factIndex: number, toolCalls: number, language: string): DemoTier {
+  const involved = factIndex >= 2;
+  if (agentId === 'code-reviewer' || (involved && toolCalls > 0)) return 'large';
+  if (involved || toolCalls > 0 || language !== 'en') return 'medium';
+  return 'small';
+}
+
+/**
+ * The tier the serving router chose, drawn from `roll` (0..1): right three times in four, else one
+ * of the others. Not a second draw from the generator, so the rest of the batch is what it was before the
+ * routing signal existed.
+ */
+function servedTier(needed: DemoTier, roll: number): DemoTier {
+  const index = DEMO_ROUTE_TIERS.indexOf(needed);
+  if (roll < 0.75) return needed;
+  const others = DEMO_ROUTE_TIERS.filter((_, i) => i !== index);
+  return others[roll < 0.875 ? 0 : 1] as DemoTier;
+}
+
 /** A demo record: its JSON text (or raw bytes for the broken ones) as a producer would PUT it. */
 export interface DemoRecord {
   readonly data: Buffer;
@@ -99,18 +128,35 @@ export function generateDemoRecords(options: DemoOptions): DemoRecord[] {
 
   for (let i = 0; i < options.count; i++) {
     const variant = random() < 0.3 ? 'candidate' : 'current';
-    const fact = pick(random, FACTS);
+    const factIndex = Math.floor(random() * FACTS.length);
+    const fact = FACTS[factIndex] as Fact;
     const r = random();
     const language = r < 0.8 ? 'en' : r < 0.9 ? 'es' : r < 0.97 ? 'ko' : 'de';
     const korean = language === 'ko';
-    const faithful = variant === 'current' ? random() < 0.95 : random() < 0.6;
+    const drawnFaithful = variant === 'current' ? random() < 0.95 : random() < 0.85;
     const consentRoll = random();
     const regionRoll = random();
+    // Drawn in the order the trace's fields were always drawn, so the batch is the same as before the
+    // routing signal existed except for what the signal changes.
+    const agentId = pick(random, ['rag-qa-agent', 'rag-qa-agent', 'rag-qa-agent', 'code-reviewer', 'support-bot']);
+    const confidentiality = pick(random, ['public', 'internal', 'internal', 'customer-confidential', 'internal-only', 'restricted'] as const);
+    const userContent = korean ? KOREAN.question : `${pick(random, PERSONAL_DATA)} ${fact.question}`.trim();
+    const toolCalls =
+      random() < 0.3
+        ? [{ name: 'kb_search', arguments: JSON.stringify({ q: fact.question }), result: 'ok', status: random() < 0.85 ? 'ok' : 'error' }]
+        : [];
+    // The routing decision: served on a tier below what the request needs, the answer misses (the judge
+    // flags it as misrouted); on a tier above, it is fine but wasted money (misrouted too).
+    const needed = neededTier(agentId, factIndex, toolCalls.length, language);
+    const routeRoll = ((i * 0.6180339887) % 1 + ((i * 7) % 13) / 13) % 1;
+    const served = servedTier(needed, routeRoll);
+    const underRouted = DEMO_ROUTE_TIERS.indexOf(served) < DEMO_ROUTE_TIERS.indexOf(needed);
+    const faithful = drawnFaithful && !underRouted;
     const trace = {
       trace_id: `demo-${String(i).padStart(5, '0')}`,
       timestamp: new Date(start.getTime() + i * 7_000).toISOString(),
       // Most traffic is the RAG agent's, so it alone meets the per-agent eligibility rule in a demo run.
-      agent_id: pick(random, ['rag-qa-agent', 'rag-qa-agent', 'rag-qa-agent', 'code-reviewer', 'support-bot']),
+      agent_id: agentId,
       request_id: `req-demo-${i}`,
       // Not drawn from `random`, so the rest of the batch is the same as without session ids.
       session_id: i % 3 === 0 ? `whatsapp:+1415555${String(1000 + Math.floor(i / 3) % 100)}` : `web-session-${Math.floor(i / 4)}`,
@@ -122,23 +168,21 @@ export function generateDemoRecords(options: DemoOptions): DemoRecord[] {
       },
       ...(consentRoll < 0.05 ? {} : { consent: consentRoll < 0.9 }),
       ...(regionRoll < 0.03 ? {} : { data_region: regionRoll < 0.9 ? homeRegion : regionRoll < 0.97 ? otherBoundaryRegion(options.boundary) : 'xx-unknown-1' }),
-      confidentiality: pick(random, ['public', 'internal', 'internal', 'customer-confidential', 'internal-only', 'restricted'] as const),
+      confidentiality,
       language,
       input_messages: [
         { role: 'system', content: 'You answer product questions using only the retrieved context.' },
-        { role: 'user', content: korean ? KOREAN.question : `${pick(random, PERSONAL_DATA)} ${fact.question}`.trim() },
+        { role: 'user', content: userContent },
       ],
       retrieved_contexts: [korean ? KOREAN.context : fact.context],
       output: korean ? KOREAN.answer : faithful ? fact.answer : fact.hallucination,
-      tool_calls:
-        random() < 0.3
-          ? [{ name: 'kb_search', arguments: JSON.stringify({ q: fact.question }), result: 'ok', status: random() < 0.85 ? 'ok' : 'error' }]
-          : [],
+      tool_calls: toolCalls,
       ...(random() < 0.4 ? { feedback: { outcome: faithful ? 'success' : 'user_rejected', quality: faithful ? 8 : 2 } } : {}),
       error: random() < 0.03,
       latency_ms: Math.round(300 + random() * 4000),
       usage: { input_tokens: 200 + Math.round(random() * 300), output_tokens: 40 + Math.round(random() * 120) },
-      route: { tier: variant === 'candidate' ? 'small' : 'medium', misrouted: random() < (variant === 'candidate' ? 0.15 : 0.05) },
+      // A judge flags most wrong tiers; the draw (always made, so the sequence stays) keeps a few unflagged.
+      route: { tier: served, misrouted: random() < 0.9 && served !== needed },
     };
     records.push({ data: Buffer.from(JSON.stringify(trace)), label: 'trace' });
   }

@@ -141,8 +141,10 @@ function regressionHook(options: LocalRolloutRunOptions, regression: CanaryRegre
       checks += 1;
       if (degraded.at === undefined && checks >= regression.afterChecks) {
         degraded.at = clock.now();
+        const misroute = regression.misroute;
         const timeline = simulateRollback({
-          canary: stage.canary,
+          // A misroute rise is judged like a faithfulness drop of the same size, against the router's threshold.
+          canary: misroute === undefined ? stage.canary : { ...stage.canary, alarms: { ...stage.canary.alarms, faithfulnessDrop: misroute.threshold } },
           processorBufferSeconds: stage.lake.processor.bufferIntervalSeconds,
           assumptions: model.rollout.kind === 'sagemaker' ? SAGEMAKER_ASSUMPTIONS : EKS_ASSUMPTIONS,
           baselineFaithfulness: regression.currentFaithfulness,
@@ -150,15 +152,22 @@ function regressionHook(options: LocalRolloutRunOptions, regression: CanaryRegre
           breachAt: 0,
         });
         alarmAt = degraded.at.getTime() + Math.round(timeline.alarmAt * 1000);
-        options.print(`  [SIMULATED] ${clock.now().toISOString()} candidate faithfulness drops from ${regression.currentFaithfulness} to ${regression.candidateFaithfulness} on live traffic (current stays at ${regression.currentFaithfulness})`);
+        options.print(
+          misroute === undefined
+            ? `  [SIMULATED] ${clock.now().toISOString()} candidate faithfulness drops from ${regression.currentFaithfulness} to ${regression.candidateFaithfulness} on live traffic (current stays at ${regression.currentFaithfulness})`
+            : `  [SIMULATED] ${clock.now().toISOString()} the candidate router misroutes ${misroute.candidate} of live requests (the judge's misrouted labels), the current router ${misroute.current}`,
+        );
       }
       if (alarmAt !== undefined && alarmAt > 0 && clock.now().getTime() >= alarmAt) {
         alarmAt = -1;
         const drop = Math.round((regression.currentFaithfulness - regression.candidateFaithfulness) * 100);
         const { faithfulnessDrop, datapointsToAlarm, evaluationPeriods, periodSeconds } = stage.canary.alarms;
+        const misroute = regression.misroute;
         await controls.breach(
           model.id,
-          `[SIMULATED] candidate faithfulness ${drop} points below current (threshold ${Math.round(faithfulnessDrop * 100)}) in ${datapointsToAlarm} of ${evaluationPeriods} periods of ${periodSeconds} s`,
+          misroute === undefined
+            ? `[SIMULATED] candidate faithfulness ${drop} points below current (threshold ${Math.round(faithfulnessDrop * 100)}) in ${datapointsToAlarm} of ${evaluationPeriods} periods of ${periodSeconds} s`
+            : `[SIMULATED] candidate misroute rate ${Math.round((misroute.candidate - misroute.current) * 100)} points above current (threshold ${Math.round(misroute.threshold * 100)}) in ${datapointsToAlarm} of ${evaluationPeriods} periods of ${periodSeconds} s`,
         );
       }
     },

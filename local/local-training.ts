@@ -5,7 +5,7 @@
  * rollout of the candidate it hands over; or, for the game-day scenario, the drill alone.
  */
 import { loadStageConfig } from '../config';
-import type { StageConfig, TargetModel } from '../config/schema';
+import { isRouterTarget, type StageConfig, type TargetModel } from '../config/schema';
 import { InMemoryLedger } from '../lambdas/pipeline/budget/in-memory-ledger';
 import type { GpuRunRecord } from '../lambdas/pipeline/budget/ledger';
 import type { PipelineInput } from '../lambdas/pipeline/contracts';
@@ -25,6 +25,9 @@ import { RealBatch, ensurePythonEnvironment } from './pipeline/real-batch';
 import { startScriptedApprover } from './pipeline/scripted-approver';
 import { synthesizePipeline } from './pipeline/synthesized-pipeline';
 import type { Scenario } from './scenarios';
+import { LocalRouterBatch } from './router/local-router-batch';
+import { routerRegression } from './router/router-scenario';
+import { seedLocalRouterProduction } from './router/seed-router';
 
 export interface LocalTrainingOptions {
   readonly stage: string;
@@ -125,7 +128,10 @@ export async function runLocalTraining(options: LocalTrainingOptions): Promise<L
   const approver = options.autoApprove ? startScriptedApprover(approvals, scenario.autoApprove) : undefined;
   const store = new FsObjectStore(layout.objectsDir);
   // Datasets are decontaminated against the target's golden set; a fresh local store gets the starter set.
-  const seeded = ensureStarterGoldenSet(store, LOCAL_GOLDEN_SETS_URI, model.id);
+  // A router has no starter set (an LLM's would be the wrong format): its held-out split gates it.
+  const router = isRouterTarget(model) ? model : undefined;
+  const routerBatch = router === undefined ? undefined : new LocalRouterBatch({ storeRoot: layout.objectsDir, workDir: `${layout.stateDir}/router-trainer`, print });
+  const seeded = router === undefined ? ensureStarterGoldenSet(store, LOCAL_GOLDEN_SETS_URI, model.id) : undefined;
   if (seeded !== undefined) print(`Golden set: the starter set ${seeded} copied to ${LOCAL_GOLDEN_SETS_URI}${model.id}/ (datasets are decontaminated against it)`);
   const registry = new LocalModelRegistry(layout.registryFile);
   const pipeline = synthesizePipeline(stage);
@@ -144,7 +150,10 @@ export async function runLocalTraining(options: LocalTrainingOptions): Promise<L
   }
   try {
     // What serves before the first run: the eval gate's baseline and the rollout's current version.
-    const current = await seedLocalProduction({ stage, model, stateDir: layout.stateDir, registry, store, now: clock() });
+    const current =
+      router === undefined || routerBatch === undefined
+        ? await seedLocalProduction({ stage, model, stateDir: layout.stateDir, registry, store, now: clock() })
+        : await seedLocalRouterProduction({ stage, router, stateDir: layout.stateDir, registry, store, batch: routerBatch, now: clock(), print });
     const budget = async (): Promise<LocalBudgetUse> => ({
       month,
       usedBeforeRun,
@@ -163,13 +172,13 @@ export async function runLocalTraining(options: LocalTrainingOptions): Promise<L
     }
 
     const realBatch =
-      options.trainer === 'real'
+      options.trainer === 'real' && router === undefined
         ? new RealBatch({ store, storeRoot: layout.objectsDir, definitions: (ref) => pipeline.jobDefinition(ref), rewardPolicy: readRewardPolicy(stage.rewardPolicyVersion), workDir: `${layout.stateDir}/trainer`, print, python: ensurePythonEnvironment(print) })
         : undefined;
     const input: PipelineInput = { mode: 'train', targetModelId: model.id, requestedBy: 'local:sial-local-run' };
     print('Training pipeline:');
     const run = await runLocalPipeline(
-      { stage, settings, pipeline, lake, store, ledger, registry, notifier, approvals, clock, approvalTimeoutMs, onStateEntered: stateProgress('training', print) },
+      { stage, settings, pipeline, lake, store, ledger, registry, notifier, approvals, clock, approvalTimeoutMs, onStateEntered: stateProgress('training', print), ...(routerBatch === undefined ? {} : { routerBatch }) },
       input,
       executionName,
       scenario.batch(stage.training.attempts),
@@ -182,7 +191,7 @@ export async function runLocalTraining(options: LocalTrainingOptions): Promise<L
       input: run.handedOver.input,
       executionName: run.handedOver.name,
       onStateEntered: stateProgress('rollout', print),
-      ...(scenario.regression !== undefined ? { regression: scenario.regression } : {}),
+      ...(scenario.regression !== undefined ? { regression: router === undefined ? scenario.regression : routerRegression(scenario.regression, router) } : {}),
     });
     printTimeline(rollout.targetEvents, print);
     return { run, rollout, budget: await budget(), productionModelPackageArn: current.modelPackageArn };

@@ -34,6 +34,11 @@ export interface CanaryRegression {
   /** Faithfulness of the current version and of the degraded candidate, as the gate scores live traces. */
   readonly currentFaithfulness: number;
   readonly candidateFaithfulness: number;
+  /**
+   * A router's regression is a misroute rate rising (local/router/router-scenario.ts): the same
+   * arithmetic with the scores as 1 - misroute rate and the router's rise as the threshold.
+   */
+  readonly misroute?: { readonly current: number; readonly candidate: number; readonly threshold: number };
 }
 
 export interface Scenario {

@@ -3,7 +3,7 @@
  * value is a UsageError that names what was received and what is allowed.
  */
 import { loadStageConfig } from '../../config';
-import type { StageConfig } from '../../config/schema';
+import { isRouterTarget, type StageConfig } from '../../config/schema';
 import { DEFAULT_LAKE_DIR } from '../../local/lake-dir';
 import { isScenarioName, SCENARIO_NAMES, SCENARIOS, type Scenario } from '../../local/scenarios';
 import { UsageError } from './command';
@@ -19,6 +19,7 @@ export const LOCAL_RUN_OPTIONS = {
   'approval-wait': { type: 'string', default: '600' },
   'skip-training': { type: 'boolean', default: false },
   trainer: { type: 'string', default: 'simulated' },
+  target: { type: 'string', default: 'llm' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -36,7 +37,12 @@ export interface ValidatedLocalRun {
   readonly approvalWaitSeconds: number;
   readonly skipTraining: boolean;
   readonly trainer: 'simulated' | 'real';
+  /** `router`: the stage's router classifier, always with the real router trainer. */
+  readonly target: 'llm' | 'router';
 }
+
+/** Scenarios a router run plays: its canary promotes, or its misroute alarm rolls it back. */
+export const ROUTER_SCENARIOS = ['healthy', 'regression'] as const;
 
 function wholeNumber(flag: string, value: string, min: number, max: number): number {
   const n = /^\d+$/.test(value) ? Number(value) : Number.NaN;
@@ -60,6 +66,7 @@ export function validateLocalRunOptions(values: {
   'approval-wait': string;
   'skip-training': boolean;
   trainer: string;
+  target?: string;
 }): ValidatedLocalRun {
   let stage: StageConfig;
   try {
@@ -67,7 +74,13 @@ export function validateLocalRunOptions(values: {
   } catch (error) {
     throw new UsageError(`--stage: ${(error as Error).message}`);
   }
-  const targets = stage.targetModels.map((m) => m.id);
+  const target = values.target ?? 'llm';
+  if (target !== 'llm' && target !== 'router') throw new UsageError(`--target must be llm or router; received "${target}"`);
+  if (target === 'router') return validateRouterRun(stage, values);
+  const targets = stage.targetModels.filter((m) => !isRouterTarget(m)).map((m) => m.id);
+  if (values.model !== undefined && stage.targetModels.some((m) => m.id === values.model && isRouterTarget(m))) {
+    throw new UsageError(`--model ${values.model} is a router: run it with --target router`);
+  }
   // The stage's first target model is the default: each stage lists its own (prod-kr trains qwen3-4b-ko).
   const targetModelId = values.model ?? targets[0];
   if (targetModelId === undefined) throw new UsageError(`stage ${stage.stage} lists no target models`);
@@ -93,5 +106,33 @@ export function validateLocalRunOptions(values: {
     approvalWaitSeconds,
     skipTraining: values['skip-training'],
     trainer: values.trainer,
+    target: 'llm',
+  };
+}
+
+/** `--target router`: the stage's router (or the one --model names), the real router trainer, healthy or regression. */
+function validateRouterRun(stage: StageConfig, values: Parameters<typeof validateLocalRunOptions>[0]): ValidatedLocalRun {
+  const routers = stage.targetModels.filter(isRouterTarget).map((m) => m.id);
+  const targetModelId = values.model ?? routers[0];
+  if (targetModelId === undefined) throw new UsageError(`--target router: stage ${stage.stage} has no router target`);
+  if (!routers.includes(targetModelId)) throw new UsageError(`--model ${targetModelId} is not a router of stage ${stage.stage}; its routers are ${routers.join(', ') || 'none'}`);
+  if (values.trainer !== 'simulated' && values.trainer !== 'real') throw new UsageError(`--trainer must be simulated or real; received "${values.trainer}"`);
+  if (!(ROUTER_SCENARIOS as readonly string[]).includes(values.scenario)) {
+    throw new UsageError(`--target router plays --scenario ${ROUTER_SCENARIOS.join(' or ')} (the router always trains for real); received "${values.scenario}"`);
+  }
+  if (values['lake-dir'].trim() === '') throw new UsageError('--lake-dir must name a directory');
+  return {
+    stage,
+    targetModelId,
+    traceCount: wholeNumber('--traces', values.traces, 1, MAX_TRACES),
+    lakeDir: values['lake-dir'],
+    keep: values.keep,
+    scenario: SCENARIOS[values.scenario as (typeof ROUTER_SCENARIOS)[number]],
+    autoApprove: values['auto-approve'],
+    approvalWaitSeconds: wholeNumber('--approval-wait', values['approval-wait'], 1, 72 * 3600),
+    skipTraining: values['skip-training'],
+    // A router is never simulated: the real router trainer (scikit-learn, seconds on CPU) always runs.
+    trainer: 'real',
+    target: 'router',
   };
 }

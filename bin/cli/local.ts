@@ -36,6 +36,8 @@ ${SCENARIO_NAMES.map((n) => `                        ${n.padEnd(12)} ${SCENARIOS
   --keep              keep an earlier run's lake in DIR and add to it
   --skip-training     stop after the ingest
   --trainer T         simulated (default) or real: the reference trainer and evaluator on CPU
+  --target K          llm (default) or router: the stage's router classifier, trained by the real router
+                      trainer (.venv), through canary to promotion (healthy) or a misroute rollback (regression)
   -h, --help          this text
 
 exit codes:
@@ -73,6 +75,7 @@ export const localCommand: CliCommand = {
         approvalWaitSeconds: options.approvalWaitSeconds,
         skipTraining: options.skipTraining,
         trainer: options.trainer,
+        target: options.target,
       },
       (line) => context.io.out(line),
     );

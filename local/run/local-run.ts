@@ -22,6 +22,8 @@ export interface LocalRunOptions {
   readonly approvalWaitSeconds: number;
   readonly skipTraining: boolean;
   readonly trainer: 'simulated' | 'real';
+  /** `router`: the stage's router classifier (Phase 1), always on the real router trainer. */
+  readonly target?: 'llm' | 'router';
 }
 
 export interface LocalRunReport {
@@ -79,7 +81,9 @@ export async function runLocal(options: LocalRunOptions, print: (line: string) =
 
   if (options.skipTraining) return { options, ingest, outcome: outcomeOf({ skippedTraining: true }) };
 
-  if (scenario.gameDay !== true) {
+  if (options.target === 'router') {
+    print("AWS Batch on Fargate: [REAL ROUTER TRAINER, local CPU] the router image's `train` (python -m sial_training.router, .venv) on the lake's routing outcomes");
+  } else if (scenario.gameDay !== true) {
     print(
       options.trainer === 'real'
         ? "AWS Batch p5en Spot: [REAL TRAINER, local CPU] the training image's entrypoint runs the reference GRPO/DPO trainer and evaluator on a tiny model built here (no GPU, a few steps)"

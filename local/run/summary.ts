@@ -12,6 +12,7 @@ import { PIPELINE_ERRORS, TRAINING_STATES as T } from '../../stepfunctions/train
 import type { AslRunResult } from '../pipeline/asl-runner';
 import type { LocalRunReport } from './local-run';
 import { LOCAL_RUN_OUTCOMES } from './outcome';
+import { isRouterRun, routerSummaryLines } from '../router/router-summary';
 
 /** The query the summary suggests: reward and quality per model variant. */
 export const EXAMPLE_LAKE_QUERY = 'SELECT model_variant, count(*) AS traces, round(avg(reward), 3) AS mean_reward FROM traces GROUP BY ALL ORDER BY ALL';
@@ -134,10 +135,10 @@ export function summaryLines(report: LocalRunReport): string[] {
     `  Scenario:   ${options.scenario.name}; stage ${options.stage}; model ${options.targetModelId}${options.autoApprove ? '; approvals by the [SIMULATED] scripted approver' : ''}`,
     `  Gates:      ${ingest.recordsIn} records in -> ${ingest.delivered} kept in the lake, ${ingest.discarded} discarded by a gate, ${ingest.failed} malformed, ${ingest.duplicates} duplicate(s)`,
     ...(drops !== '' ? [`    discarded (gate/reason): ${drops}`] : []),
-    ...datasetLines(report.training?.run),
-    ...budgetLines(report),
-    ...batchLines(report),
-    ...evalLines(report.training?.run),
+    // A router run has its own dataset, job and gate (local/router/router-summary.ts); no GPU budget.
+    ...(isRouterRun(report.training?.run)
+      ? routerSummaryLines(report.training?.run)
+      : [...datasetLines(report.training?.run), ...budgetLines(report), ...batchLines(report), ...evalLines(report.training?.run)]),
     ...(registration !== undefined ? [`  Registry:   ${registration.modelPackageArn} (PendingManualApproval until promoted)`] : []),
     ...canaryLines(report),
     ...failureLines(report),
