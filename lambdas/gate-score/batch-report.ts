@@ -84,7 +84,18 @@ function totalsFor(report: BatchReport, trace: Trace): QualityTotals[] {
     agent = { agent: trace.agent_id, ...emptyTotals() };
     report.byAgent.set(trace.agent_id, agent);
   }
-  return [variant, agent];
+  // A request routed by a trained router also counts for the router's version: the router's canary
+  // compares its current and candidate versions on the requests each routed (misroute above all).
+  const router = trace.route?.router;
+  const routerVariant = trace.route?.router_variant;
+  if (router === undefined || routerVariant === undefined) return [variant, agent];
+  const routerKey = `${router}/${routerVariant}`;
+  let routed = report.byVariant.get(routerKey);
+  if (routed === undefined) {
+    routed = { model: router, variant: routerVariant, ...emptyTotals() };
+    report.byVariant.set(routerKey, routed);
+  }
+  return routed === variant ? [variant, agent] : [variant, agent, routed];
 }
 
 export function countFailure(report: BatchReport, reason: string): void {

@@ -91,7 +91,10 @@ const usage = strictObject(
   },
   [],
 );
-const route = strictObject({ tier: optional(identifier('route-tier')), misrouted: optional(boolean) }, []);
+const route = strictObject(
+  { tier: optional(identifier('route-tier')), misrouted: optional(boolean), router: optional(identifier('model-name')), router_variant: optional(identifier('model-variant')) },
+  [],
+);
 
 const trace = strictObject(
   {

@@ -85,11 +85,17 @@ export const traceSchema = z.strictObject({
     output_tokens: z.number().int().nonnegative().optional(),
     cost_usd: z.number().nonnegative().optional(),
   }),
-  /** Cascade-routing tier that served the request, and whether the router later judged it misrouted. */
+  /**
+   * Cascade-routing tier that served the request, and whether the router later judged it misrouted; with
+   * a trained router (a `kind: 'router'` target), which router chose the tier (its target id) and which of
+   * its versions (`current` or `candidate`, as model.variant): the router's canary reads these.
+   */
   route: z
     .strictObject({
       tier: identifierSchema('route-tier').optional(),
       misrouted: z.boolean().optional(),
+      router: identifierSchema('model-name').optional(),
+      router_variant: identifierSchema('model-variant').optional(),
     })
     .optional(),
 });

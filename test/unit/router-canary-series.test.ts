@@ -1,0 +1,54 @@
+/**
+ * The router's canary reads the gate's per-variant series under the router's id: a kept trace that names
+ * its router and router version counts for that series as well as for the model that answered, so the
+ * misroute alarm compares the router's current and candidate versions on the requests each routed.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { countKept, newBatchReport } from '../../lambdas/gate-score/batch-report';
+import { variantTotals } from '../../lambdas/gate-score/publish-metrics';
+import { traceSchema, type Trace } from '../../lambdas/gate-score/trace';
+import { isWellFormedTrace } from '../../lambdas/gate-score/trace-fast-path';
+
+const base = traceSchema.parse(JSON.parse(readFileSync(join(__dirname, '..', 'fixtures', 'native', 'rag-answer.json'), 'utf8')));
+const reward = { reward: 0.8, components: { feedback: null, errors: 1, latency: 1, groundedness: 0.9, judge: null } } as unknown as Parameters<typeof countKept>[2];
+
+function routed(variant: 'current' | 'candidate', misrouted: boolean): Trace {
+  return { ...base, route: { tier: 'small', misrouted, router: 'support-router', router_variant: variant } };
+}
+
+describe("the router's canary series", () => {
+  it('counts routed and misrouted traces per router version, beside the answering model', () => {
+    const report = newBatchReport(4);
+    countKept(report, routed('current', false), reward);
+    countKept(report, routed('candidate', true), reward);
+    countKept(report, routed('candidate', false), reward);
+    countKept(report, { ...base, route: { tier: 'small', misrouted: true } }, reward);
+    const totals = variantTotals(report, new Set(['support-router', base.model.name]));
+    expect(totals.get('support-router/current')).toMatchObject({ kept: 1, routed: 1, misrouted: 0 });
+    expect(totals.get('support-router/candidate')).toMatchObject({ kept: 2, routed: 2, misrouted: 1 });
+    // The answering model counts every trace, routed by a named router or not.
+    expect(totals.get(`${base.model.name}/current`)).toMatchObject({ kept: 4, routed: 4, misrouted: 2 });
+  });
+
+  it('accepts the router fields in both the fast path and the schema, and refuses unknown ones alike', () => {
+    const good = {
+      trace_id: 't-1',
+      timestamp: '2026-11-20T10:15:02.125Z',
+      agent_id: 'rag-qa-agent',
+      model: { family: 'qwen3', name: 'qwen3-4b', version: 'v1', variant: 'current' },
+      input_messages: [{ role: 'user', content: 'hi' }],
+      retrieved_contexts: [],
+      output: 'hello',
+      tool_calls: [],
+      error: false,
+      usage: {},
+      route: { tier: 'small', misrouted: false, router: 'support-router', router_variant: 'candidate' },
+    };
+    expect(traceSchema.safeParse(good).success).toBe(true);
+    expect(isWellFormedTrace(good)).toBe(true);
+    const bad = { ...good, route: { ...good.route, router_version: 2 } } as unknown;
+    expect(traceSchema.safeParse(bad).success).toBe(false);
+    expect(isWellFormedTrace(bad)).toBe(false);
+  });
+});
