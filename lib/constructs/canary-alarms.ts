@@ -48,6 +48,13 @@ export interface CanaryAlarmsProps {
   readonly targetModelIds: readonly string[];
   /** Thresholds, period and evaluation (`config.canary.alarms`). */
   readonly alarms: CanaryConfig['alarms'];
+  /**
+   * Misroute rise thresholds by target model id, replacing `alarms.misrouteRise` for those models: a
+   * router's own `maxMisrouteRise`, since misroute is the router's key signal.
+   *
+   * @default - every model uses `alarms.misrouteRise`
+   */
+  readonly misrouteRiseByModel?: Readonly<Record<string, number>>;
 }
 
 /** One model's alarms. */
@@ -113,6 +120,8 @@ export class CanaryAlarms extends Construct {
     const names: Record<string, string> = {};
     for (const modelId of props.targetModelIds) {
       const construct = new Construct(this, modelId);
+      const misrouteRise = props.misrouteRiseByModel?.[modelId] ?? a.misrouteRise;
+      if (!(misrouteRise > 0)) throw new Error(`CanaryAlarms: the misroute rise of ${modelId} is ${misrouteRise}; expected a positive threshold`);
       const metric = (metricName: string, variant: keyof typeof CANARY_VARIANTS): cloudwatch.Metric => this.variantMetric(modelId, metricName, variant);
       const alarm = (signal: CanarySignal, description: string, expression: cloudwatch.MathExpression, threshold: number, operator: cloudwatch.ComparisonOperator): cloudwatch.Alarm =>
         new cloudwatch.Alarm(construct, signal, {
@@ -151,7 +160,7 @@ export class CanaryAlarms extends Construct {
         ),
         misroute: alarm(
           'misroute',
-          `candidate misroute rate at least ${a.misrouteRise} above the current version's`,
+          `candidate misroute rate at least ${misrouteRise} above the current version's`,
           new cloudwatch.MathExpression({
             expression: `IF(candRouted >= ${min} AND curRouted >= ${min}, candMisrouted / candRouted - curMisrouted / curRouted, 0)`,
             usingMetrics: {
@@ -163,7 +172,7 @@ export class CanaryAlarms extends Construct {
             label: 'Misroute rise (candidate - current)',
             period,
           }),
-          a.misrouteRise,
+          misrouteRise,
           cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         ),
         // Availability signals have no evidence minimum: a candidate that fails every request must roll
@@ -197,7 +206,7 @@ export class CanaryAlarms extends Construct {
       const composite = new cloudwatch.CompositeAlarm(construct, 'Composite', {
         // A physical name on purpose: the rollout plan, the rollback Lambda and game days find it by name.
         compositeAlarmName: compositeName,
-        alarmDescription: `${props.stage} canary of ${modelId}: any of faithfulness drop >= ${a.faithfulnessDrop}, misroute rise >= ${a.misrouteRise}, error rate > ${a.maxErrorRate}, mean latency > ${a.maxMeanLatencyMs} ms. ALARM rolls the canary back (EventBridge -> rollback Lambda).`,
+        alarmDescription: `${props.stage} canary of ${modelId}: any of faithfulness drop >= ${a.faithfulnessDrop}, misroute rise >= ${misrouteRise}, error rate > ${a.maxErrorRate}, mean latency > ${a.maxMeanLatencyMs} ms. ALARM rolls the canary back (EventBridge -> rollback Lambda).`,
         alarmRule: cloudwatch.AlarmRule.anyOf(...CANARY_SIGNALS.map((s) => cloudwatch.AlarmRule.fromAlarm(signals[s], cloudwatch.AlarmState.ALARM))),
       });
       models[modelId] = { signals, composite };

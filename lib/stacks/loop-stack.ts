@@ -234,6 +234,8 @@ export class LoopStack extends Stack {
       metricsNamespace: config.metricsNamespace,
       targetModelIds: config.targetModels.map((m) => m.id),
       alarms: config.canary.alarms,
+      // A router rolls back at its own misroute rise (the threshold its eval gate used).
+      misrouteRiseByModel: Object.fromEntries(config.targetModels.filter(isRouterTarget).map((m) => [m.id, m.maxMisrouteRise])),
     });
     this.rollout = new CanaryRollout(this, 'Rollout', {
       stage: config.stage,

@@ -3,7 +3,10 @@
  * environment in the training network with its own queue, the router image's job definition (no GPU),
  * a job role scoped to runs/ and golden-sets/, and no such resources in a stage without a router.
  */
-import type { Template } from 'aws-cdk-lib/assertions';
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { DEFAULT_CANARY } from '../../config/governance-defaults';
+import { CanaryAlarms } from '../../lib/constructs/canary-alarms';
 import { loadStageConfig } from '../../config';
 import { isRouterTarget } from '../../config/schema';
 import { loopTemplate, resourcesOfType, statementsOfRole } from '../helpers/app';
@@ -48,5 +51,24 @@ describe('router training compute (dev)', () => {
   test('a stage without a router target has none of it', () => {
     const prod = loopTemplate('prod-eu');
     expect(byType(prod, 'AWS::Batch::ComputeEnvironment').filter(([id]) => id.startsWith('RouterTrainingCompute'))).toEqual([]);
+  });
+});
+
+describe("the router's canary alarms", () => {
+  test('its misroute alarm fires at the router\'s own maxMisrouteRise; other models keep the stage threshold', () => {
+    const stack = new Stack(new App(), 'AlarmsStack');
+    new CanaryAlarms(stack, 'CanaryAlarms', { stage: 'dev', metricsNamespace: 'ns', targetModelIds: ['qwen3-4b', 'support-router'], alarms: DEFAULT_CANARY.alarms, misrouteRiseByModel: { 'support-router': 0.07 } });
+    const alarms = Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm');
+    const threshold = (name: string) => Object.values(alarms).find((a) => (a as { Properties: { AlarmName: string } }).Properties.AlarmName === name)?.Properties.Threshold as number;
+    expect(threshold('sial-dev-support-router-canary-misroute')).toBe(0.07);
+    expect(threshold('sial-dev-qwen3-4b-canary-misroute')).toBe(DEFAULT_CANARY.alarms.misrouteRise);
+  });
+
+  test('the dev loop stack passes the router\'s threshold', () => {
+    const config = loadStageConfig('dev');
+    const router = config.targetModels.find(isRouterTarget)!;
+    const alarms = loopTemplate('dev').findResources('AWS::CloudWatch::Alarm');
+    const misroute = Object.values(alarms).find((a) => (a as { Properties: { AlarmName?: string } }).Properties.AlarmName === 'sial-dev-support-router-canary-misroute');
+    expect(misroute?.Properties.Threshold).toBe(router.maxMisrouteRise);
   });
 });
