@@ -5,6 +5,7 @@
  * (stepfunctions/game-day.ts), the EventBridge rule that sends a canary alarm's ALARM to the rollback
  * Lambda, and the game-day schedules (EventBridge Scheduler, disabled unless configured).
  */
+import type * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as path from 'node:path';
 import { ArnFormat, Duration, RemovalPolicy, Stack, TimeZone, Validations, type CfnElement } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -85,6 +86,13 @@ export interface CanaryRolloutProps {
   readonly alarms: CanaryAlarms;
   /** The serving container of the model packages (the SageMaker execution role pulls it). */
   readonly servingImageUri: string;
+  /**
+   * The router image (RouterTrainingCompute's), which serves router candidates (`serve`): SageMaker pulls
+   * it with the execution role.
+   *
+   * @default - no router in the stage
+   */
+  readonly routerImage?: ecrAssets.DockerImageAsset;
   /** Time zone of the game-day schedules (`config.schedules.timezone`). */
   readonly timezone: string;
 
@@ -179,6 +187,8 @@ export class CanaryRollout extends Construct {
     });
     artifacts.grantRead(this.sageMakerExecutionRole, artifacts.runsPrefix);
     grantImagePull(this.sageMakerExecutionRole, props.servingImageUri);
+    // A router candidate serves from the router image, in this stack's asset repository.
+    props.routerImage?.repository.grantPull(this.sageMakerExecutionRole);
     const endpointLogs = stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: '/aws/sagemaker/Endpoints/*', arnFormat: ArnFormat.COLON_RESOURCE_NAME });
     iam.Grant.addToPrincipal({
       grantee: this.sageMakerExecutionRole,

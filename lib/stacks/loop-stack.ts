@@ -248,6 +248,7 @@ export class LoopStack extends Stack {
       approvalFunctions: { prepare: this.pipeline.functions.prepareApproval, request: this.pipeline.functions.requestApproval },
       alarms: this.canaryAlarms,
       servingImageUri: config.training.servingImageUri,
+      ...(this.routerCompute === undefined ? {} : { routerImage: this.routerCompute.image }),
       timezone: config.schedules.timezone,
       logRemovalPolicy,
     });

@@ -6,7 +6,7 @@
  */
 import { Template } from 'aws-cdk-lib/assertions';
 import { loadStageConfig } from '../../config';
-import { registryKeyOf, type StageConfig } from '../../config/schema';
+import { isRouterTarget, registryKeyOf, type StageConfig } from '../../config/schema';
 import { PIPELINE_ENV } from '../../lambdas/pipeline/settings';
 import { DEPLOYMENT_KEYS } from '../../lambdas/rollout/aws/dynamodb-deployment-store';
 import { ROLLOUT_ENV } from '../../lambdas/rollout/env';
@@ -165,7 +165,10 @@ describe.each(STAGE_NAMES)('canary rollout of %s', (stage) => {
     });
     const role = statementsOfRole(template, roleId);
     const [, account, region, repository] = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com\/([^:@]+)/.exec(config.training.servingImageUri)!;
-    expect(resourcesFor(role, 'ecr:BatchGetImage')).toEqual([JSON.stringify(`arn:aws:ecr:${region}:${account}:repository/${repository}`)]);
+    // A stage with a router also pulls the router image from the stack's asset repository.
+    const routerRepository = JSON.stringify({ 'Fn::Join': ['', [`arn:aws:ecr:${region}:`, { Ref: 'AWS::AccountId' }, ':repository/', { 'Fn::Sub': `cdk-hnb659fds-container-assets-\${AWS::AccountId}-${region}` }]] });
+    const expectedRepositories = [JSON.stringify(`arn:aws:ecr:${region}:${account}:repository/${repository}`), ...(config.targetModels.some(isRouterTarget) ? [routerRepository] : [])];
+    expect(resourcesFor(role, 'ecr:BatchGetImage')).toEqual(expectedRepositories);
     expect(JSON.stringify(resourcesFor(role, 's3:GetObject'))).toContain('/runs/*');
     expect(actionSet(role, 's3')).toEqual(['s3:GetBucketLocation', 's3:GetObject', 's3:ListBucket']);
   });

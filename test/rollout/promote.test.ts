@@ -58,6 +58,17 @@ describe('promote', () => {
     expect(state.deployable.map((d) => d.modelPackageVersion)).toEqual([5, 4, 3]);
   });
 
+  it('keeps the last 10 versions of a router deployable (an LLM: 3)', async () => {
+    const router = { kind: 'router' as const, id: 'qwen3-4b' } as unknown as NonNullable<PromoteDeps['settings']['targetModels']>[number];
+    const routerDeps: PromoteDeps = { ...deps(), settings: { retainApprovedModelVersions: 3, retainApprovedRouterVersions: 10, targetModels: [router] } };
+    for (let i = 6; i <= 12; i += 1) {
+      arns.push((await registry.createPackage({ groupName: GROUP, description: 't', servingImageUri: 'i', modelDataUrl: 's3://b/m', metricsUri: 's3://b/x', metadata: {}, idempotencyToken: `t${i}` })).arn);
+    }
+    for (let v = 2; v <= 12; v += 1) await promote({ rollout: planTo(v), progress: done }, routerDeps);
+    const state = (await store.getCurrent('qwen3-4b'))!;
+    expect(state.deployable.map((d) => d.modelPackageVersion)).toEqual([12, 11, 10, 9, 8, 7, 6, 5, 4, 3]);
+  });
+
   it('is idempotent when the state is retried', async () => {
     const first = await promote({ rollout: planTo(2), progress: done }, deps());
     expect(await promote({ rollout: planTo(2), progress: done }, deps())).toEqual(first);

@@ -20,8 +20,16 @@ export type PromoteEvent = z.infer<typeof promoteEventSchema>;
 export interface PromoteDeps {
   readonly approver: ModelApprover;
   readonly store: Pick<DeploymentStore, 'getRollback' | 'promote' | 'clearActiveRollout'>;
-  readonly settings: Pick<PipelineSettings, 'retainApprovedModelVersions'>;
+  /** A router keeps `retainApprovedRouterVersions` (10) deployable, an LLM `retainApprovedModelVersions` (3). */
+  readonly settings: Pick<PipelineSettings, 'retainApprovedModelVersions'> & Partial<Pick<PipelineSettings, 'retainApprovedRouterVersions' | 'targetModels'>>;
   readonly clock: Clock;
+}
+
+/** How many versions of the target stay deployable after a promotion. */
+function keepFor(targetModelId: string, settings: PromoteDeps['settings']): number {
+  const target = settings.targetModels?.find((m) => m.id === targetModelId);
+  if (target?.kind === 'router' && settings.retainApprovedRouterVersions !== undefined) return settings.retainApprovedRouterVersions;
+  return settings.retainApprovedModelVersions;
 }
 
 /**
@@ -46,7 +54,7 @@ export async function promote(event: PromoteEvent, deps: PromoteDeps): Promise<P
     targetModelId: rollout.targetModelId,
     expectedCurrentArn: rollout.current.modelPackageArn,
     next: rollout.candidate,
-    keep: deps.settings.retainApprovedModelVersions,
+    keep: keepFor(rollout.targetModelId, deps.settings),
     rolloutId: rollout.rolloutId,
     at,
   });
