@@ -17,6 +17,15 @@ export interface ObjectBytesReader {
 }
 
 /** Hashes stored objects by streaming them: memory stays flat however large the objects are. */
+/** Joins objects into one: a file the router job reads from parts the query engine wrote. */
+export interface ObjectConcatenator {
+  /**
+   * Writes `target` as the sources' plain bytes in order (a gzip-compressed source is decompressed), a line
+   * break after a source that lacks one; streamed, never the whole in memory.
+   */
+  concatenate(sources: readonly string[], target: string): Promise<void>;
+}
+
 export interface ObjectDigester {
   /** sha256 (hex) over the bytes of the objects, one after the other, in the order given. */
   sha256Of(uris: readonly string[]): Promise<string>;

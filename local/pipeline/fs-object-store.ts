@@ -3,15 +3,18 @@
  * writes datasets, manifests and metrics where an operator can open them.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep, isAbsolute } from 'node:path';
-import type { ObjectBytesReader, ObjectDigester, ObjectStore } from '../../lambdas/pipeline/ports';
+import { concatenatedLines } from '../../lambdas/pipeline/plain-chunks';
+import type { ObjectBytesReader, ObjectConcatenator, ObjectDigester, ObjectStore } from '../../lambdas/pipeline/ports';
 
 const S3_URI = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.+)$/;
 
 /** ObjectStore over a folder. */
-export class FsObjectStore implements ObjectStore, ObjectBytesReader, ObjectDigester {
+export class FsObjectStore implements ObjectStore, ObjectBytesReader, ObjectDigester, ObjectConcatenator {
   private readonly root: string;
 
   constructor(rootDir: string) {
@@ -58,6 +61,14 @@ export class FsObjectStore implements ObjectStore, ObjectBytesReader, ObjectDige
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw error;
     }
+  }
+
+  /** Streams the files' plain bytes (gzip decompressed) into one file, as the S3 store does. */
+  async concatenate(sources: readonly string[], target: string): Promise<void> {
+    const path = this.pathOf(target);
+    await mkdir(dirname(path), { recursive: true });
+    const open = sources.map((uri) => async (): Promise<AsyncIterable<Uint8Array>> => createReadStream(this.pathOf(uri)));
+    await pipeline(Readable.from(concatenatedLines(open)), createWriteStream(path));
   }
 
   /** Streams the files through one sha256, in order. */

@@ -185,7 +185,8 @@ describe('buildDataset for a router target (DuckDB, the same SQL as Athena)', ()
 
   it('records the router file, its lineage, its row count and its hash in the manifest', () => {
     expect(datasetManifestSchema.parse(manifest)).toEqual(manifest);
-    expect(manifest.routerUri).toMatch(/\/dataset\/build-[0-9TZ]+\/router\/$/);
+    expect(manifest.routerUri).toMatch(/\/dataset\/build-[0-9TZ]+\/router-file\/$/);
+    expect(manifest.files.router).toEqual([`${manifest.routerUri}router.jsonl`]);
     expect(manifest.files.grpo).toEqual([]);
     expect(manifest.files.dpo).toEqual([]);
     expect(manifest.counts.routerRows).toBe(5);

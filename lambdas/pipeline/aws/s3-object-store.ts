@@ -5,15 +5,29 @@
  */
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { ObjectBytesReader, ObjectDigester, ObjectStore } from '../ports';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  UploadPartCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { concatenatedLines } from '../plain-chunks';
+import type { ObjectBytesReader, ObjectConcatenator, ObjectDigester, ObjectStore } from '../ports';
 import { parseS3Uri } from './s3-uri';
 
 /** Error names S3 gives a GetObject of a key that does not exist. */
 const MISSING_OBJECT_ERRORS: ReadonlySet<string> = new Set(['NoSuchKey', 'NotFound']);
 
 /** Reads and writes UTF-8 text objects in S3. */
-export class S3ObjectStore implements ObjectStore, ObjectBytesReader, ObjectDigester {
+/** Multipart part size of a concatenation: above S3's 5 MiB minimum, small beside a Lambda's memory. */
+export const CONCATENATE_PART_BYTES = 8 * 1024 * 1024;
+
+export class S3ObjectStore implements ObjectStore, ObjectBytesReader, ObjectDigester, ObjectConcatenator {
   constructor(private readonly client: S3Client) {}
 
   async putText(uri: string, body: string, contentType = 'application/json'): Promise<void> {
@@ -63,6 +77,51 @@ export class S3ObjectStore implements ObjectStore, ObjectBytesReader, ObjectDige
       for await (const chunk of response.Body as Readable) hash.update(chunk as Buffer);
     }
     return hash.digest('hex');
+  }
+
+  /**
+   * Streams the sources' plain bytes into one object: a single PutObject when it fits one part, else a
+   * multipart upload of {@link CONCATENATE_PART_BYTES} parts, aborted if anything fails.
+   */
+  async concatenate(sources: readonly string[], target: string): Promise<void> {
+    const { bucket, key } = parseS3Uri(target);
+    const open = sources.map((uri) => async (): Promise<AsyncIterable<Uint8Array> | undefined> => {
+      const source = parseS3Uri(uri);
+      const response = await this.client.send(new GetObjectCommand({ Bucket: source.bucket, Key: source.key }));
+      return response.Body as unknown as AsyncIterable<Uint8Array> | undefined;
+    });
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    let uploadId: string | undefined;
+    const parts: Array<{ ETag: string; PartNumber: number }> = [];
+    const flush = async (): Promise<void> => {
+      if (uploadId === undefined) {
+        const created = await this.client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: 'application/x-ndjson' }));
+        uploadId = created.UploadId;
+        if (uploadId === undefined) throw new Error(`concatenate ${target}: S3 returned no upload id`);
+      }
+      const PartNumber = parts.length + 1;
+      const uploaded = await this.client.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber, Body: Buffer.concat(pending) }));
+      parts.push({ ETag: uploaded.ETag ?? '', PartNumber });
+      pending = [];
+      pendingBytes = 0;
+    };
+    try {
+      for await (const chunk of concatenatedLines(open)) {
+        pending.push(chunk);
+        pendingBytes += chunk.length;
+        if (pendingBytes >= CONCATENATE_PART_BYTES) await flush();
+      }
+      if (uploadId === undefined) {
+        await this.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: Buffer.concat(pending), ContentType: 'application/x-ndjson' }));
+        return;
+      }
+      if (pendingBytes > 0) await flush();
+      await this.client.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
+    } catch (error) {
+      if (uploadId !== undefined) await this.client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId })).catch(() => undefined);
+      throw error;
+    }
   }
 
   /** Deletes every object under the prefix, a page (up to 1,000 keys) at a time. */

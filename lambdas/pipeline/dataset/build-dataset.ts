@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { datasetManifestSchema, type DatasetManifest, type ValidatedRequest } from '../contracts';
-import type { Clock, ObjectDigester, ObjectStore } from '../ports';
+import type { Clock, ObjectConcatenator, ObjectDigester, ObjectStore } from '../ports';
 import type { PipelineSettings } from '../settings';
 import { goldenNgrams, ngramsLiteral } from './decontamination';
 import { countRouterRows, materializeRouterMembers, materializeSelection, queryAgentEligibility, queryDatasetSummary, queryDiscardsByGate, unloadDatasetFile, type BuildTables, type TraceSelection } from './dataset-queries';
@@ -26,7 +26,8 @@ const MAX_ID_LENGTH = 128;
 /** What buildDataset needs. */
 export interface BuildDatasetDeps {
   readonly sql: SqlEngine;
-  readonly store: ObjectStore & ObjectDigester;
+  /** A router build also joins the engine's parts into the one file the router job reads. */
+  readonly store: ObjectStore & ObjectDigester & Partial<ObjectConcatenator>;
   readonly settings: PipelineSettings;
   readonly clock: Clock;
   /**
@@ -130,7 +131,7 @@ export async function buildDataset(request: ValidatedRequest, deps: BuildDataset
 
   const attempt = attemptPrefix(request.uris.datasetPrefix, startedAt);
   const isRouter = request.targetKind === 'router';
-  const prefixes = { grpo: `${attempt}grpo/`, dpo: `${attempt}dpo/`, traceIds: `${attempt}trace-ids/`, router: `${attempt}router/` };
+  const prefixes = { grpo: `${attempt}grpo/`, dpo: `${attempt}dpo/`, traceIds: `${attempt}trace-ids/`, router: `${attempt}router/`, routerFile: `${attempt}router-file/` };
   const none = Promise.resolve({ files: [] as string[] });
   let outputs;
   try {
@@ -153,8 +154,16 @@ export async function buildDataset(request: ValidatedRequest, deps: BuildDataset
     await sql.release();
   }
   const [grpo, dpo, traceIds, router, routerRows, summary, agents, discardedByGate] = outputs;
-  const files = { grpo: [...grpo.files], dpo: [...dpo.files], traceIds: [...traceIds.files], ...(isRouter ? { router: [...router.files] } : {}) };
-  const contentSha256 = await store.sha256Of(isRouter ? [...router.files, ...files.traceIds] : [...files.grpo, ...files.dpo, ...files.traceIds]);
+  // The router job reads one plain file; Athena writes several gzip parts: they are joined, streamed.
+  let routerFiles: string[] = [];
+  if (isRouter) {
+    if (store.concatenate === undefined) throw new Error('a router dataset needs an object store that can concatenate the engine\'s parts');
+    const joined = `${prefixes.routerFile}router.jsonl`;
+    await store.concatenate(router.files, joined);
+    routerFiles = [joined];
+  }
+  const files = { grpo: [...grpo.files], dpo: [...dpo.files], traceIds: [...traceIds.files], ...(isRouter ? { router: routerFiles } : {}) };
+  const contentSha256 = await store.sha256Of(isRouter ? [...routerFiles, ...files.traceIds] : [...files.grpo, ...files.dpo, ...files.traceIds]);
 
   const manifest = datasetManifestSchema.parse({
     datasetId: datasetIdFor(request.runId),
@@ -168,7 +177,7 @@ export async function buildDataset(request: ValidatedRequest, deps: BuildDataset
     grpoUri: prefixes.grpo,
     dpoUri: prefixes.dpo,
     traceIdsUri: prefixes.traceIds,
-    ...(isRouter ? { routerUri: prefixes.router } : {}),
+    ...(isRouter ? { routerUri: prefixes.routerFile } : {}),
     files,
     contentSha256,
     dpoMinRewardMargin: settings.dataset.dpoMinRewardMargin,
