@@ -172,6 +172,14 @@ describe('checkEligibility', () => {
     expect(noGroups.reasons).toEqual(['The dataset has no GRPO groups: no prompt had at least two completions in the window.']);
   });
 
+  it('a router run needs router rows, whatever the GRPO and DPO counts say', async () => {
+    const routerRequest = { ...request, algorithm: 'router' as const, targetKind: 'router' as const };
+    const withRows = dataset({ grpoGroups: 0, dpoPairs: 0 });
+    expect((await check({ request: routerRequest, dataset: { ...withRows, counts: { ...withRows.counts, routerRows: 300 } } }).result).eligible).toBe(true);
+    const noRows = await check({ request: routerRequest, dataset: { ...withRows, counts: { ...withRows.counts, routerRows: 0 } } }).result;
+    expect(noRows.reasons).toEqual(['The router dataset has no rows: no usable trace of an eligible agent in the window.']);
+  });
+
   it('refuses a dataset built for another model or under other eligibility settings', async () => {
     await expect(check({ dataset: { ...dataset(), targetModelId: 'qwen3-4b-internal' } }).result).rejects.toThrow('was built for qwen3-4b-internal in US');
     const stricter: PipelineSettings = { ...settings, eligibility: { ...settings.eligibility, highQualityReward: 0.9 } };
