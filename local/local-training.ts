@@ -77,7 +77,7 @@ function settingsOf(stage: StageConfig): PipelineSettings {
     tracesTable: TRACES_TABLE.name,
     auditTable: GATE_AUDIT_TABLE.name,
     feedbackTable: FEEDBACK_TABLE.name,
-  judgmentsTable: JUDGMENTS_TABLE.name,
+    judgmentsTable: JUDGMENTS_TABLE.name,
   }, rewardScoringOf(readRewardPolicy(stage.rewardPolicyVersion)));
 }
 
