@@ -3,10 +3,12 @@
  * mode; Lambdas receive the parsed policy in their configuration. A bad file stops synthesis with a
  * message naming the file, each field, the value received and what is allowed.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { rewardPolicySchema, type RewardPolicy } from '../../lambdas/gate-score/reward/policy';
 import { ConfigError, describeReceived } from '../schema';
+import { HISTORY_FILE, policyVersionsIn, readPolicyHistory } from './history';
+import { rewardPolicyHash } from './policy-hash';
 
 /** The folder of the policy files (this file's own). */
 export const REWARD_POLICY_DIR = __dirname;
@@ -27,19 +29,54 @@ export function parseRewardPolicy(raw: unknown, source: string, expectedVersion:
   return result.data;
 }
 
-/** Reads and validates the policy of a version; throws ConfigError listing the versions available. */
+/**
+ * Reads and validates the policy a stage names. Only a published version (listed in history.json) is
+ * read, and only with the content that was published: an unpublished candidate is backtested from its
+ * file (`readPolicyFile`), never run by a stage.
+ */
 export function readRewardPolicy(version: string, dir: string = REWARD_POLICY_DIR): RewardPolicy {
   const source = `config/reward-policies/${version}.json`;
   const file = join(dir, `${version}.json`);
   if (!/^[a-z0-9][a-z0-9.-]*$/.test(version) || !existsSync(file)) {
-    const available = readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -'.json'.length));
-    throw new ConfigError(`Reward policy "${version}" not found: expected ${source}; available versions: ${available.join(', ') || 'none'}`);
+    throw new ConfigError(`Reward policy "${version}" not found: expected ${source}; available versions: ${policyVersionsIn(dir).join(', ') || 'none'}`);
   }
-  let raw: unknown;
+  const published = readPolicyHistory(dir).find((entry) => entry.version === version);
+  if (published === undefined) {
+    throw new ConfigError(`Reward policy "${version}" is not published: config/reward-policies/${HISTORY_FILE} does not list it; backtest it and append it there (docs/reward-policies.md) before a stage names it`);
+  }
+  const policy = parseRewardPolicy(parseJsonText(readFileSync(file, 'utf8'), source), source, version);
+  const hash = rewardPolicyHash(policy);
+  if (hash !== published.hash) {
+    throw new ConfigError(`Reward policy ${source} has hash ${hash} but ${HISTORY_FILE} published ${published.hash}: a published policy never changes; write a new version`);
+  }
+  return policy;
+}
+
+/** Line and column (1-based) of a character offset. */
+function lineAndColumn(text: string, offset: number): { line: number; column: number } {
+  const before = text.slice(0, offset).split('\n');
+  return { line: before.length, column: (before[before.length - 1] ?? '').length + 1 };
+}
+
+/** JSON.parse with an error that says where: the file, the line and the column. */
+function parseJsonText(text: string, source: string): unknown {
   try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
+    return JSON.parse(text);
   } catch (error) {
-    throw new ConfigError(`Reward policy ${source} is not valid JSON: ${(error as Error).message}`);
+    const message = (error as Error).message;
+    const position = /position (\d+)/.exec(message);
+    const where = position === null ? (text.trim() === '' ? ' (the file is empty)' : '') : (({ line, column }) => ` at line ${line}, column ${column}`)(lineAndColumn(text, Number(position[1])));
+    throw new ConfigError(`Reward policy ${source} is not valid JSON${where}: ${message}`);
   }
-  return parseRewardPolicy(raw, source, version);
+}
+
+/**
+ * Reads a policy from any file (a candidate under review): valid JSON, a valid policy, and a version
+ * equal to the file's name, as for a published one; not required to be published.
+ */
+export function readPolicyFile(path: string): RewardPolicy {
+  if (!existsSync(path)) throw new ConfigError(`Reward policy file ${path} does not exist`);
+  const name = basename(path);
+  if (!name.endsWith('.json')) throw new ConfigError(`Reward policy file ${path}: expected <version>.json`);
+  return parseRewardPolicy(parseJsonText(readFileSync(path, 'utf8'), path), path, name.slice(0, -'.json'.length));
 }
