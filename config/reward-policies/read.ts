@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { rewardPolicySchema, type RewardPolicy } from '../../lambdas/gate-score/reward/policy';
+import { parseStrictJson } from '../../lambdas/gate-score/strict-json';
 import { ConfigError, describeReceived } from '../schema';
 import { HISTORY_FILE, policyVersionsIn, readPolicyHistory } from './history';
 import { rewardPolicyHash } from './policy-hash';
@@ -58,16 +59,88 @@ function lineAndColumn(text: string, offset: number): { line: number; column: nu
   return { line: before.length, column: (before[before.length - 1] ?? '').length + 1 };
 }
 
-/** JSON.parse with an error that says where: the file, the line and the column. */
+const JSON_NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+const JSON_STRING = /"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y;
+
+/**
+ * The offset of the first character that cannot continue valid JSON, or undefined for valid JSON. Only
+ * called once JSON.parse has failed, whose message does not always give a position.
+ */
+export function jsonErrorOffset(text: string): number | undefined {
+  let i = 0;
+  const space = (): void => {
+    while (i < text.length && ' \t\n\r'.includes(text.charAt(i))) i += 1;
+  };
+  const match = (pattern: RegExp): boolean => {
+    pattern.lastIndex = i;
+    if (!pattern.test(text)) return false;
+    i = pattern.lastIndex;
+    return true;
+  };
+  const value = (): boolean => {
+    space();
+    const c = text.charAt(i);
+    if (c === '"') return match(JSON_STRING);
+    if (c === '{' || c === '[') {
+      const close = c === '{' ? '}' : ']';
+      i += 1;
+      space();
+      if (text.charAt(i) === close) {
+        i += 1;
+        return true;
+      }
+      for (;;) {
+        if (c === '{') {
+          space();
+          if (text.charAt(i) !== '"' || !match(JSON_STRING)) return false;
+          space();
+          if (text.charAt(i) !== ':') return false;
+          i += 1;
+        }
+        if (!value()) return false;
+        space();
+        if (text.charAt(i) === ',') {
+          i += 1;
+          continue;
+        }
+        if (text.charAt(i) !== close) return false;
+        i += 1;
+        return true;
+      }
+    }
+    for (const literal of ['true', 'false', 'null']) {
+      if (text.startsWith(literal, i)) {
+        i += literal.length;
+        return true;
+      }
+    }
+    return match(JSON_NUMBER);
+  };
+  if (!value()) return i;
+  space();
+  return i < text.length ? i : undefined;
+}
+
+/**
+ * JSON.parse with an error that says where (file, line, column), refusing a member name given twice:
+ * JSON.parse would keep the last one silently, and a reviewer reading the first would approve a weight
+ * that is not the one applied.
+ */
 function parseJsonText(text: string, source: string): unknown {
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (error) {
-    const message = (error as Error).message;
-    const position = /position (\d+)/.exec(message);
-    const where = position === null ? (text.trim() === '' ? ' (the file is empty)' : '') : (({ line, column }) => ` at line ${line}, column ${column}`)(lineAndColumn(text, Number(position[1])));
-    throw new ConfigError(`Reward policy ${source} is not valid JSON${where}: ${message}`);
+    const offset = jsonErrorOffset(text);
+    const where = text.trim() === '' ? ' (the file is empty)' : offset === undefined ? '' : (({ line, column }) => ` at line ${line}, column ${column}`)(lineAndColumn(text, offset));
+    throw new ConfigError(`Reward policy ${source} is not valid JSON${where}: ${(error as Error).message}`);
   }
+  const strict = parseStrictJson(text, 64);
+  if (!strict.ok && strict.problem === 'duplicate_member') {
+    const at = strict.duplicate.path.length > 0 ? ` in ${strict.duplicate.path.map(String).join('.')}` : '';
+    throw new ConfigError(`Reward policy ${source} gives the field "${strict.duplicate.name}"${at} twice; give each field once`);
+  }
+  return value;
 }
 
 /**
