@@ -60,6 +60,9 @@ function lineAndColumn(text: string, offset: number): { line: number; column: nu
 }
 
 const JSON_NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+// A quote, then characters other than a quote, a backslash or a raw control character (JSON forbids
+// those inside strings), or escapes, then a quote.
+// eslint-disable-next-line no-control-regex -- the class must name the control characters JSON forbids
 const JSON_STRING = /"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y;
 
 /**

@@ -26,9 +26,10 @@
  *   review of T2 says 1); T3 (-, .5) .5; T5 (.9, .9) .9. Pass at .8: person T F F T; v1 T T F T (kappa .5,
  *   TPR 1, TNR .5, Spearman -0.316228); v2 T F F F (kappa .5, TPR .5, TNR 1, Spearman .8).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runCli } from '../../bin/cli/main';
 import { loadStageConfig } from '../../config';
 import { readPolicyFile, readRewardPolicy, REWARD_POLICY_DIR } from '../../config/reward-policies/read';
 import { rewardPolicyHash } from '../../config/reward-policies/policy-hash';
@@ -36,6 +37,7 @@ import type { TraceLakeRow } from '../../lambdas/gate-score/lake-rows';
 import { judgePromptHash } from '../../lambdas/judge/judge-policy';
 import { runBacktest, type BacktestJudge } from '../../lambdas/reward-backtest/run-backtest';
 import { DuckDbSqlEngine } from '../../local/pipeline/duckdb-sql-engine';
+import { LAKE_MARKER } from '../../local/lake-dir';
 import { LocalLake } from '../../local/local-lake';
 import { SimulatedJudgeModel } from '../../local/simulated-judge';
 
@@ -259,5 +261,59 @@ describe('sial policy backtest on a local lake', () => {
     expect(report.judge.candidate.rejudge).toBeUndefined();
     expect(report.judge.candidate.sources).toEqual({ replayed: 6, none: 1 });
     expect(report.notes.join('\n')).toMatch(/1 traces have no stored judgment/);
+  });
+});
+
+describe('sial policy backtest, the command', () => {
+  let dir: string;
+  let lake: LocalLake;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sial-backtest-cli-'));
+    lake = await LocalLake.open(join(dir, 'lake'));
+    await fillLake(lake);
+    lake.close();
+    writeFileSync(join(dir, 'lake', LAKE_MARKER), JSON.stringify({ createdBy: 'test' }));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  function cli() {
+    const out: string[] = [];
+    const err: string[] = [];
+    const context = { io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l) }, env: {}, clock: () => NOW };
+    return { out, err, run: (...argv: string[]) => runCli(['policy', ...argv], context) };
+  }
+  const v2File = join(REWARD_POLICY_DIR, 'v2.json');
+
+  it('writes the JSON report and its HTML summary, and prints the text summary', async () => {
+    const { out, err, run } = cli();
+    const reportFile = join(dir, 'v2.backtest.json');
+    expect(await run('backtest', '--candidate', v2File, '--local', join(dir, 'lake'), '--out', reportFile)).toBe(0);
+    const report = JSON.parse(readFileSync(reportFile, 'utf8'));
+    expect(report.candidate).toMatchObject({ version: 'v2', hash: rewardPolicyHash(candidate), owner: candidate.owner });
+    expect(report.current.version).toBe('v1');
+    expect(report.scores.traces).toBe(7);
+    expect(existsSync(join(dir, 'v2.backtest.html'))).toBe(true);
+    expect(out.join('\n')).toContain('re-judged by the SIMULATED judge');
+    expect(err).toEqual([`report written to ${reportFile} and ${join(dir, 'v2.backtest.html')}`]);
+  });
+
+  it('refuses a wrong command line with its usage, and a bad candidate with where it breaks', async () => {
+    let c = cli();
+    expect(await c.run('backtest', '--local', join(dir, 'lake'))).toBe(2);
+    expect(c.err[0]).toBe('sial policy: --candidate FILE is required');
+    c = cli();
+    expect(await c.run('backtest', '--candidate', v2File, '--days', '0')).toBe(2);
+    expect(c.err[0]).toBe('sial policy: --days: received "0"; expected a whole number of at least 1');
+    c = cli();
+    const broken = join(dir, 'v3.json');
+    writeFileSync(broken, '{\n  "version": "v3",\n}\n');
+    expect(await c.run('backtest', '--candidate', broken, '--local', join(dir, 'lake'))).toBe(1);
+    expect(c.err[0]).toMatch(/^sial policy: Reward policy .*v3.json is not valid JSON at line 3, column 1/);
+    c = cli();
+    expect(await c.run('backtest', '--candidate', join(REWARD_POLICY_DIR, 'v1.json'), '--local', join(dir, 'lake'))).toBe(1);
+    expect(c.err[0]).toMatch(/is version v1, the stage's current policy/);
+    c = cli();
+    expect(await c.run('backtest', '--candidate', v2File, '--local', dir)).toBe(1);
+    expect(c.err[0]).toMatch(/is not a local lake directory/);
   });
 });
