@@ -29,8 +29,8 @@ function judgeLine(label: string, coverage: JudgeCoverage): string[] {
   if (r !== undefined) {
     const skipped = Object.entries(r.skipped).map(([reason, n]) => `${reason} ${n}`).join(', ');
     lines.push(
-      `    re-judged by ${r.simulated ? 'the SIMULATED judge ' : ''}${r.judge}: ${r.judged} of ${r.withoutStoredJudgment} without a stored judgment` +
-        ` (offered ${r.offered}, over the ${r.budget.maxTraces}-trace budget ${r.overBudget}${skipped === '' ? '' : `, skipped ${skipped}`}; ${r.tokens} tokens of ${r.budget.maxTokens})`,
+      `    re-judged by ${r.simulated ? 'the SIMULATED judge ' : ''}${r.judge}: ${r.judged} judged of ${r.withoutStoredJudgment} traces without a stored judgment` +
+        ` (${r.offered} offered, ${r.overBudget} over the ${r.budget.maxTraces}-trace budget${skipped === '' ? '' : `, skipped ${skipped}`}; ${r.tokens} of ${r.budget.maxTokens} tokens)`,
     );
   }
   return lines;

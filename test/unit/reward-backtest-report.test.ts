@@ -137,7 +137,7 @@ describe('the readable report', () => {
     const text = renderBacktestText(report).join('\n');
     expect(text).toContain('v1 (current) vs v2 (candidate)');
     expect(text).toContain('high quality (reward >= 0.8): 1 -> 1 (1 cross up, 1 cross down)');
-    expect(text).toContain('re-judged by the SIMULATED judge simulated-judge: 1 of 2 without a stored judgment');
+    expect(text).toContain('re-judged by the SIMULATED judge simulated-judge: 1 judged of 2 traces without a stored judgment (1 offered, 1 over the 1-trace budget; 10 of 100 tokens)');
     expect(text).toContain('DPO pairs (margin 0.2): 1 -> 2 (gained 1, lost 0, changed 0, unchanged 1)');
     expect(text).toContain('a: not eligible (1, 1) -> eligible (1, 2)  CHANGED');
     expect(text).toContain('Note: a note');
