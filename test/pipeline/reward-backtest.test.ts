@@ -26,10 +26,13 @@
  *   review of T2 says 1); T3 (-, .5) .5; T5 (.9, .9) .9. Pass at .8: person T F F T; v1 T T F T (kappa .5,
  *   TPR 1, TNR .5, Spearman -0.316228); v2 T F F F (kappa .5, TPR .5, TNR 1, Spearman .8).
  */
+import { AthenaClient, StartQueryExecutionCommand } from '@aws-sdk/client-athena';
+import { mockClient } from 'aws-sdk-client-mock';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../../bin/cli/main';
+import { awsClients, stageJudgeModel } from '../../bin/cli/policy-backend';
 import { loadStageConfig } from '../../config';
 import { readPolicyFile, readRewardPolicy, REWARD_POLICY_DIR } from '../../config/reward-policies/read';
 import { rewardPolicyHash } from '../../config/reward-policies/policy-hash';
@@ -315,5 +318,39 @@ describe('sial policy backtest, the command', () => {
     c = cli();
     expect(await c.run('backtest', '--candidate', v2File, '--local', dir)).toBe(1);
     expect(c.err[0]).toMatch(/is not a local lake directory/);
+    c = cli();
+    expect(await c.run('backtest', '--candidate', v2File)).toBe(2);
+    expect(c.err[0]).toMatch(/say which lake: --local DIR .* or --stage NAME/);
+    c = cli();
+    expect(await c.run('backtest', '--candidate', v2File, '--stage', 'prod-eu')).toBe(2);
+    expect(c.err[0]).toMatch(/needs --work-prefix/);
+    c = cli();
+    expect(await c.run('backtest', '--candidate', v2File, '--stage', 'prod-eu', '--work-prefix', 's3://bucket/no-slash')).toBe(2);
+    expect(c.err[0]).toBe('sial policy: --work-prefix: received "s3://bucket/no-slash"; expected an s3://bucket/prefix/ URI ending in / (e.g. s3://<ArtifactBucketName>/backtests/)');
+  });
+
+  it("on a stage, queries that stage's lake with Athena in the dataset build's workgroup", async () => {
+    const athena = mockClient(AthenaClient);
+    athena.on(StartQueryExecutionCommand).rejects(Object.assign(new Error('User is not authorized'), { name: 'AccessDeniedException' }));
+    try {
+      const c = cli();
+      expect(await c.run('backtest', '--candidate', v2File, '--stage', 'prod-eu', '--work-prefix', 's3://sial-artifacts/backtests/')).toBe(1);
+      expect(c.err[0]).toMatch(/^sial policy: .*User is not authorized/);
+      const start = athena.commandCalls(StartQueryExecutionCommand)[0]!.args[0].input;
+      const prodEu = loadStageConfig('prod-eu');
+      expect(start.WorkGroup).toBe('sial-prod-eu-dataset-build');
+      expect(start.QueryExecutionContext?.Database).toBe(prodEu.lake.databaseName);
+      expect(start.QueryString).toMatch(/^CREATE TABLE "sial_build_backtest_candidates_\w+" WITH \(format = 'PARQUET', external_location = 's3:\/\/sial-artifacts\/backtests\/backtest-20261120T120000000Z\/candidates\/'\)/);
+    } finally {
+      athena.restore();
+    }
+  });
+
+  it("re-judges on a stage with the stage's own judge endpoint", () => {
+    const clients = awsClients('eu-central-1');
+    const limits = { samplingRate: 0.1, maxTracesPerDay: 10, maxTokensPerDay: 1000, maxConcurrency: 2 };
+    expect(stageJudgeModel({ endpoint: { kind: 'bedrock', modelId: 'eu.anthropic.claude' }, ...limits }, clients).name).toBe('bedrock:eu.anthropic.claude');
+    expect(stageJudgeModel({ endpoint: { kind: 'sagemaker', endpointName: 'judge-ep' }, ...limits }, clients).name).toBe('sagemaker:judge-ep');
+    expect(stageJudgeModel({ endpoint: { kind: 'openai-compatible', baseUrl: 'https://judge.example.com/v1', region: 'eu-central-1' }, ...limits }, clients).name).toBe('openai-compatible:judge.example.com');
   });
 });
