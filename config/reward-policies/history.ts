@@ -112,6 +112,7 @@ export function retentionProblems(dir: string): string[] {
 }
 
 const reportIdentitySchema = z.object({
+  kind: z.literal('sial-reward-policy-backtest'),
   candidate: z.object({ version: z.string(), hash: z.string(), owner: z.string() }),
 });
 
@@ -137,7 +138,7 @@ export function acceptanceProblems(dir: string): string[] {
     try {
       report = reportIdentitySchema.parse(JSON.parse(readFileSync(reportFile, 'utf8')));
     } catch (error) {
-      problems.push(`${version}: the backtest report is not a report: ${(error as Error).message}`);
+      problems.push(`${version}: ${version}${BACKTEST_REPORT_SUFFIX} is not a backtest report of sial policy backtest: ${error instanceof z.ZodError ? z.prettifyError(error) : (error as Error).message}`);
       continue;
     }
     if (report.candidate.version !== version) problems.push(`${version}: the backtest report is of version "${report.candidate.version}"`);

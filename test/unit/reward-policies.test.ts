@@ -67,6 +67,8 @@ describe('on a copy of the folder', () => {
     const report = JSON.parse(readFileSync(join(dir, 'v2.backtest.json'), 'utf8'));
     writeFileSync(join(dir, 'v3.backtest.json'), JSON.stringify({ ...report, candidate: { ...report.candidate, version: 'v3' } }));
     expect(acceptanceProblems(dir)).toEqual([expect.stringMatching(/^v3: the backtest report is of hash sha256:\w+ but the file's hash is/)]);
+    writeFileSync(join(dir, 'v3.backtest.json'), JSON.stringify({ candidate: report.candidate }));
+    expect(acceptanceProblems(dir)).toEqual([expect.stringMatching(/^v3: v3.backtest.json is not a backtest report of sial policy backtest: .*kind/s)]);
   });
 
   it('refuses a report whose owner is not the policy owner', () => {
