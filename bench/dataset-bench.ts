@@ -137,7 +137,7 @@ export async function runDatasetBench(argv: string[]): Promise<void> {
   const stage = loadStageConfig('dev');
   const settings = pipelineSettingsFromStage(
     stage,
-    { databaseName: 'bench', tracesTable: 'traces', auditTable: 'gate_audit', feedbackTable: 'feedback' },
+    { databaseName: 'bench', tracesTable: 'traces', auditTable: 'gate_audit', feedbackTable: 'feedback', judgmentsTable: 'judgments' },
     rewardScoringOf(readRewardPolicy(stage.rewardPolicyVersion)),
   );
   const root = mkdtempSync(join(tmpdir(), 'sial-dataset-bench-'));

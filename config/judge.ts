@@ -54,6 +54,21 @@ export const judgeStageSchema = z.strictObject({
   maxTokensPerDay: z.number().int().min(0),
   /** Traces judged at once. */
   maxConcurrency: z.number().int().min(1).max(64),
+  /**
+   * The serving tiers a router chooses from, cheapest first (the misroute prompt offers them). Absent:
+   * the stage has no cascade router, and misroute is not judged.
+   */
+  routeTiers: z
+    .array(z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be a tier label (letters, digits, . _ -)'))
+    .min(1)
+    .optional(),
+  /**
+   * When the daily curation runs (EventBridge Scheduler cron, in the stage's schedule time zone), and how
+   * many hours of traces, ending at the start of the run's hour, it judges.
+   */
+  curation: z
+    .strictObject({ schedule: z.string().regex(/^cron\(.+\)$/, 'must be a cron(...) expression'), windowHours: z.number().int().min(1).max(168) })
+    .default({ schedule: 'cron(30 1 * * ? *)', windowHours: 24 }),
 });
 
 export type JudgeStageConfig = z.infer<typeof judgeStageSchema>;

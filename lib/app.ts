@@ -67,6 +67,7 @@ export function buildApp(props: BuildAppProps): BuiltApp {
     pipelineTables: dataStack.pipelineTables,
     modelRegistry: dataStack.modelRegistry,
     traceStream: dataStack.traceStream,
+    judgmentStream: dataStack.judgmentStream,
     rewardPolicy,
     trainingImageDirectory: props.trainingImageDirectory,
   });

@@ -10,7 +10,7 @@ import { InMemoryLedger } from '../lambdas/pipeline/budget/in-memory-ledger';
 import type { GpuRunRecord } from '../lambdas/pipeline/budget/ledger';
 import type { PipelineInput } from '../lambdas/pipeline/contracts';
 import { pipelineSettingsFromStage, rewardScoringOf, type PipelineSettings } from '../lambdas/pipeline/settings';
-import { FEEDBACK_TABLE, GATE_AUDIT_TABLE, TRACES_TABLE } from '../lambdas/shared/lake-tables';
+import { FEEDBACK_TABLE, GATE_AUDIT_TABLE, JUDGMENTS_TABLE, TRACES_TABLE } from '../lambdas/shared/lake-tables';
 import { readRewardPolicy } from '../config/reward-policies/read';
 import type { LakeLayout } from './lake-dir';
 import { LocalLake } from './local-lake';
@@ -77,6 +77,7 @@ function settingsOf(stage: StageConfig): PipelineSettings {
     tracesTable: TRACES_TABLE.name,
     auditTable: GATE_AUDIT_TABLE.name,
     feedbackTable: FEEDBACK_TABLE.name,
+  judgmentsTable: JUDGMENTS_TABLE.name,
   }, rewardScoringOf(readRewardPolicy(stage.rewardPolicyVersion)));
 }
 

@@ -6,7 +6,7 @@
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { loadStageConfig } from '../../config';
 import { EXIT, parseCommandLine, UsageError, type CliCommand } from './command';
-import { putRecordBatches, type PutOptions } from './put-record-batches';
+import { putRecordBatches, type PutOptions } from '../../lambdas/shared/aws/put-record-batches';
 import { readTraceFile, type ReadProblem, type TraceRecord } from './trace-files';
 
 /** Where the stream's name may come from when --stream is not given. */

@@ -12,6 +12,8 @@ import { isSafeReason } from './reasons';
 
 /** Values of the project's own vocabulary (enums, configured names, digests, scanner names joined by `+`): short labels. */
 const VOCABULARY = /^[A-Za-z0-9._:+-]{1,64}$/;
+/** A SHA-256 digest of our own configuration (a judge prompt hash). */
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
 /** A row column that does not hold what its definition allows. */
 export class RowGuardError extends Error {
@@ -45,6 +47,8 @@ function allowed(content: ColumnContent, value: string): boolean {
       return isPseudonym(value);
     case 'vocabulary':
       return VOCABULARY.test(value) && !holdsStructuredPii(value);
+    case 'digest':
+      return DIGEST.test(value);
     case 'reason':
       return isSafeReason(value);
   }

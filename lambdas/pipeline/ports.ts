@@ -10,6 +10,12 @@ export interface ObjectStore {
   getText(uri: string): Promise<string | undefined>;
 }
 
+/** Reads an object's raw bytes (query output that may be gzip-compressed). */
+export interface ObjectBytesReader {
+  /** undefined when the object does not exist. */
+  getBytes(uri: string): Promise<Uint8Array | undefined>;
+}
+
 /** Hashes stored objects by streaming them: memory stays flat however large the objects are. */
 export interface ObjectDigester {
   /** sha256 (hex) over the bytes of the objects, one after the other, in the order given. */

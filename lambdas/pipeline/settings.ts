@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { DATA_BOUNDARIES } from '../../config/boundaries';
+import { judgePromptHash, type JudgePolicy } from '../judge/judge-policy';
 import { approvalsSchema, canarySchema, datasetSchema, eligibilitySchema, evalGateSchema, gpuBudgetSchema, targetModelSchema, trainingSchema, type StageConfig } from '../../config/schema';
 
 const unit = z.number().min(0).max(1);
@@ -23,6 +24,11 @@ export const rewardScoringSchema = z.strictObject({
     outcomeScores: z.strictObject({ success: unit, fallback: unit, timeout: unit, error: unit, user_rejected: unit }),
     qualityShare: unit,
   }),
+  /**
+   * The policy's judge prompt hash (`sha256:...`), or '' when the policy defines no judge: the build
+   * reads the judge component from judgments made under exactly this hash.
+   */
+  judgePromptHash: z.string(),
 });
 export type RewardScoring = z.infer<typeof rewardScoringSchema>;
 
@@ -31,9 +37,11 @@ export function rewardScoringOf(policy: {
   readonly version: string;
   readonly weights: RewardScoring['weights'];
   readonly components: { readonly feedback: RewardScoring['feedback'] };
+  readonly judge?: JudgePolicy;
 }): RewardScoring {
   return {
     version: policy.version,
+    judgePromptHash: policy.judge === undefined ? '' : judgePromptHash(policy.judge),
     weights: { ...policy.weights },
     feedback: { outcomeScores: { ...policy.components.feedback.outcomeScores }, qualityShare: policy.components.feedback.qualityShare },
   };
@@ -58,6 +66,7 @@ export const pipelineSettingsSchema = z.strictObject({
     tracesTable: z.string().min(1),
     auditTable: z.string().min(1),
     feedbackTable: z.string().min(1),
+    judgmentsTable: z.string().min(1),
   }),
   /** SageMaker model package group per model family. */
   modelPackageGroups: z.record(z.string(), z.string().min(1)),

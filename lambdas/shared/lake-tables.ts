@@ -48,7 +48,8 @@ export type IdentifierRuleName =
  * - `identifier`: a producer's or our identifier, validated by its rule (characters, length, no
  *   structured PII);
  * - `pseudonym`: a keyed pseudonym (`hmac-sha256:<hex>`), never the value it stands for;
- * - `vocabulary`: one of the project's own values (an enum, a configured name, a digest);
+ * - `vocabulary`: one of the project's own values (an enum, a configured name);
+ * - `digest`: a SHA-256 digest of the project's own configuration (`sha256:<64 hex>`);
  * - `reason`: a gate reason, `<code>: <detail>` in the project's words.
  */
 export type ColumnContent =
@@ -56,6 +57,7 @@ export type ColumnContent =
   | { readonly kind: 'identifier'; readonly rule: IdentifierRuleName }
   | { readonly kind: 'pseudonym' }
   | { readonly kind: 'vocabulary' }
+  | { readonly kind: 'digest' }
   | { readonly kind: 'reason' };
 
 export interface IcebergField {
@@ -71,6 +73,7 @@ export interface IcebergField {
 const maskedText: ColumnContent = { kind: 'masked-text' };
 const pseudonym: ColumnContent = { kind: 'pseudonym' };
 const vocabulary: ColumnContent = { kind: 'vocabulary' };
+const digest: ColumnContent = { kind: 'digest' };
 const reason: ColumnContent = { kind: 'reason' };
 const identifier = (rule: IdentifierRuleName): ColumnContent => ({ kind: 'identifier', rule });
 
@@ -224,9 +227,9 @@ export const JUDGMENTS_TABLE: LakeTableDefinition = {
     { id: 5, name: 'model_variant', type: 'string', required: true, content: identifier('model-variant') },
     { id: 6, name: 'route_tier', type: 'string', required: false, content: identifier('route-tier') },
     { id: 7, name: 'reward_policy_version', type: 'string', required: true, content: vocabulary },
-    { id: 8, name: 'judge_model', type: 'string', required: true, doc: 'the configured judge model id', content: vocabulary },
+    { id: 8, name: 'judge_model', type: 'string', required: true, doc: 'the judge model of the policy (e.g. Qwen/Qwen3-4B)', content: identifier('model-name') },
     { id: 9, name: 'judge_endpoint', type: 'string', required: true, doc: 'openai-compatible | sagemaker | bedrock | simulated', content: vocabulary },
-    { id: 10, name: 'judge_prompt_hash', type: 'string', required: true, doc: 'SHA-256 of the policy judge section; equal hashes judge alike', content: vocabulary },
+    { id: 10, name: 'judge_prompt_hash', type: 'string', required: true, doc: 'SHA-256 of the policy judge section; equal hashes judge alike', content: digest },
     { id: 11, name: 'faithfulness', type: 'double', required: false, doc: 'supported claims / claims; null = no judgment' },
     { id: 12, name: 'answer_relevance', type: 'double', required: false },
     { id: 13, name: 'misrouted', type: 'boolean', required: false, doc: 'null when unrouted or no judgment' },
@@ -254,7 +257,7 @@ export const REVIEWS_TABLE: LakeTableDefinition = {
     { id: 3, name: 'agent_id', type: 'string', required: true, content: identifier('agent-id') },
     { id: 4, name: 'review_week', type: 'string', required: true, doc: 'ISO week of the sample, e.g. 2026-W49', content: vocabulary },
     { id: 5, name: 'score_band', type: 'string', required: true, doc: 'the judged-score stratum the item was drawn from', content: vocabulary },
-    { id: 6, name: 'judge_prompt_hash', type: 'string', required: true, content: vocabulary },
+    { id: 6, name: 'judge_prompt_hash', type: 'string', required: true, content: digest },
     { id: 7, name: 'reviewer', type: 'string', required: true, content: pseudonym },
     { id: 8, name: 'faithfulness', type: 'double', required: false },
     { id: 9, name: 'answer_relevance', type: 'double', required: false },

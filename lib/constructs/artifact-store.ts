@@ -49,6 +49,10 @@ export const GOLDEN_SETS_PREFIX = 'golden-sets/';
 export const DATASET_FOLDER = 'dataset/';
 /** Key prefix of Athena query results (the dataset build's workgroup output location). */
 export const QUERY_RESULTS_PREFIX = 'athena-results/';
+/** Key prefix of the judge's daily candidate files (`curation/<execution>/candidates/`). */
+export const CURATION_PREFIX = 'curation/';
+/** Days the candidate files are kept: long enough to look into a failed run, then gone (they copy lake text). */
+export const CURATION_FILE_RETENTION_DAYS = 7;
 
 const PREFIX_PATTERN = /^[a-z0-9][a-z0-9-]*\/$/;
 
@@ -57,6 +61,7 @@ const PREFIX_REASONS: Readonly<Record<string, string>> = {
   [RUNS_PREFIX]: 'Objects under runs/ only: each execution writes its own runs/<runId>/ folder, and run ids exist only at run time.',
   [GOLDEN_SETS_PREFIX]: 'Objects under golden-sets/ only: the eval job reads the golden set of the target model it evaluates, chosen at run time.',
   [QUERY_RESULTS_PREFIX]: 'Objects under athena-results/ only: Athena names each query result object after its query execution id.',
+  [CURATION_PREFIX]: 'Objects under curation/ only: each curation execution writes its own curation/<execution>/ folder, named at run time.',
 };
 
 /**
@@ -75,6 +80,8 @@ export class ArtifactStore extends Construct {
   public readonly goldenSetsPrefix: string = GOLDEN_SETS_PREFIX;
   /** `athena-results/`: Athena query output, expired after `queryResultRetentionDays`. */
   public readonly queryResultsPrefix: string = QUERY_RESULTS_PREFIX;
+  /** The judge's candidate files. */
+  public readonly curationPrefix: string = CURATION_PREFIX;
 
   constructor(scope: Construct, id: string, props: ArtifactStoreProps) {
     super(scope, id);
@@ -105,6 +112,13 @@ export class ArtifactStore extends Construct {
           id: 'expire-query-results',
           prefix: QUERY_RESULTS_PREFIX,
           expiration: Duration.days(queryResultRetentionDays),
+          noncurrentVersionExpiration: Duration.days(1),
+        },
+        {
+          // The judge's candidate files copy masked lake text for one run's judging: kept a week, no longer.
+          id: 'expire-curation-files',
+          prefix: CURATION_PREFIX,
+          expiration: Duration.days(CURATION_FILE_RETENTION_DAYS),
           noncurrentVersionExpiration: Duration.days(1),
         },
         {

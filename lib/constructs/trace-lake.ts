@@ -7,9 +7,10 @@ import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import { LAKE_TABLES, type LakeTableDefinition } from '../../lambdas/shared/lake-tables';
 import { renderIcebergInput, validateLakeTable } from './iceberg-table-input';
+import { acknowledgeWildcardResourceToken } from './private/acknowledge';
 
 /** Properties of {@link TraceLake}. */
 export interface TraceLakeProps {
@@ -217,6 +218,28 @@ export class TraceLake extends Construct {
     });
     const keyGrant = this.key.grant(grantee, 'kms:Decrypt', 'kms:GenerateDataKey');
     return glueGrant.combine(bucketGrant).combine(objectGrant).combine(keyGrant);
+  }
+
+  /**
+   * Lets a query's caller read the given Iceberg tables (Athena reads with the caller's permissions):
+   * Glue GetDatabase/GetTable on exactly the catalog, the database and those tables; list on the bucket;
+   * GetObject on those tables' prefixes; decrypt with the lake key. Nothing is writable.
+   */
+  public grantTableRead(grantee: iam.IGrantable & IConstruct, tableNames: readonly string[]): iam.Grant {
+    if (tableNames.length === 0) throw new Error('TraceLake.grantTableRead: tableNames is empty; expected at least one table');
+    const glueGrant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['glue:GetDatabase', 'glue:GetTable'],
+      resourceArns: [this.catalogArn, this.databaseArn, ...tableNames.map((name) => this.tableArn(name))],
+    });
+    const bucketGrant = iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetBucketLocation', 's3:ListBucket'], resourceArns: [this.bucket.bucketArn] });
+    let grant = glueGrant.combine(bucketGrant);
+    for (const table of tableNames) {
+      const objects = this.bucket.arnForObjects(`${TABLES_PREFIX}${table}/*`);
+      grant = grant.combine(iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject'], resourceArns: [objects] }));
+      acknowledgeWildcardResourceToken(grantee, objects, `Read-only on the ${table} Iceberg table's data and metadata files, which Firehose commits under generated names.`);
+    }
+    return grant.combine(this.key.grantDecrypt(grantee));
   }
 
   /**

@@ -277,24 +277,12 @@ export class TrainingPipeline extends Construct {
       actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StopQueryExecution', 'athena:GetWorkGroup'],
       resourceArns: [workGroupArn],
     });
-    const tableNames = [settings.lake.tracesTable, settings.lake.auditTable, settings.lake.feedbackTable];
-    iam.Grant.addToPrincipal({
-      grantee: roles.buildDataset,
-      actions: ['glue:GetDatabase', 'glue:GetTable'],
-      resourceArns: [lake.catalogArn, lake.databaseArn, ...tableNames.map((t) => lake.tableArn(t))],
-    });
-    iam.Grant.addToPrincipal({ grantee: roles.buildDataset, actions: ['s3:GetBucketLocation', 's3:ListBucket'], resourceArns: [lake.bucket.bucketArn] });
+    lake.grantTableRead(roles.buildDataset, [settings.lake.tracesTable, settings.lake.auditTable, settings.lake.feedbackTable, settings.lake.judgmentsTable]);
     // The build materialises its selection once as CTAS tables named sial_build_* in the lake's database
     // (files under the run's dataset folder), and drops them when it ends.
     const buildTables = stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${lake.databaseName}/${MATERIALIZED_TABLE_PREFIX}*` });
     iam.Grant.addToPrincipal({ grantee: roles.buildDataset, actions: ['glue:CreateTable', 'glue:DeleteTable', 'glue:GetTable'], resourceArns: [lake.catalogArn, lake.databaseArn, buildTables] });
     acknowledgeWildcardResourceToken(roles.buildDataset, buildTables, "The dataset build's own working tables (sial_build_<name>_<hash>), created and dropped within one build; no lake table matches the prefix.");
-    for (const table of tableNames) {
-      const objects = lake.bucket.arnForObjects(`${lake.tablesPrefix}${table}/*`);
-      iam.Grant.addToPrincipal({ grantee: roles.buildDataset, actions: ['s3:GetObject'], resourceArns: [objects] });
-      acknowledgeWildcardResourceToken(roles.buildDataset, objects, `Read-only on the ${table} Iceberg table's data and metadata files, which Firehose commits under generated names.`);
-    }
-    lake.key.grantDecrypt(roles.buildDataset);
     // The engine writes the dataset files (UNLOAD) with this role's permissions: only under runs/*/dataset/,
     // never another part of a run. The golden sets are read to decontaminate against them.
     artifacts.grantDatasetWrite(roles.buildDataset);

@@ -15,7 +15,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import type { StageConfig, TrainingConfig } from '../../config/schema';
 import type { RewardPolicy } from '../../lambdas/gate-score/reward/policy';
-import { FEEDBACK_TABLE, GATE_AUDIT_TABLE, TRACES_TABLE } from '../../lambdas/shared/lake-tables';
+import { FEEDBACK_TABLE, GATE_AUDIT_TABLE, JUDGMENTS_TABLE, TRACES_TABLE } from '../../lambdas/shared/lake-tables';
 import { pipelineSettingsFromStage, rewardScoringOf, type PipelineSettings } from '../../lambdas/pipeline/settings';
 import { Approvals } from '../constructs/approvals';
 import type { ArtifactStore } from '../constructs/artifact-store';
@@ -29,6 +29,8 @@ import type { PipelineTables } from '../constructs/pipeline-tables';
 import { PROJECT_ROOT } from '../constructs/private/esm-function';
 import type { TraceLake } from '../constructs/trace-lake';
 import { TrainingCompute } from '../constructs/training-compute';
+import { JudgeCuration } from '../constructs/judge-curation';
+import { curationSettingsFromStage } from '../../lambdas/judge/curation/settings';
 import { TrainingPipeline } from '../constructs/training-pipeline';
 
 /** Properties of {@link LoopStack}. */
@@ -45,6 +47,8 @@ export interface LoopStackProps extends StackProps {
   readonly modelRegistry: ModelRegistry;
   /** The trace delivery stream (data stack): the dashboard graphs its delivery. */
   readonly traceStream: IcebergDeliveryStream;
+  /** The judgment stream (data stack): the judge's curation writes its judgments there. */
+  readonly judgmentStream: IcebergDeliveryStream;
 
   /**
    * The stage's reward policy: the training and eval jobs score generated answers with it.
@@ -101,9 +105,11 @@ export class LoopStack extends Stack {
   public readonly rollout: CanaryRollout;
   /** The stage's CloudWatch dashboard. */
   public readonly observability: Observability;
+  /** The judge's curation; absent for a stage without a judge. */
+  public readonly judgeCuration?: JudgeCuration;
 
   constructor(scope: Construct, id: string, props: LoopStackProps) {
-    const { config, lake, artifacts, pipelineTables, modelRegistry, traceStream, trainingImageDirectory, ...stackProps } = props;
+    const { config, lake, artifacts, pipelineTables, modelRegistry, traceStream, judgmentStream, trainingImageDirectory, ...stackProps } = props;
     super(scope, id, {
       description: `Self-Improving Agent Loop loop stack (${config.stage}, ${config.dataBoundary} boundary): training pipeline, Batch GPU capacity, approvals, GPU budget, canary rollout, dashboard`,
       ...stackProps,
@@ -118,6 +124,7 @@ export class LoopStack extends Stack {
       tracesTable: TRACES_TABLE.name,
       auditTable: GATE_AUDIT_TABLE.name,
       feedbackTable: FEEDBACK_TABLE.name,
+      judgmentsTable: JUDGMENTS_TABLE.name,
     }, props.rewardPolicy === undefined ? undefined : rewardScoringOf(props.rewardPolicy));
     const registryNames = JSON.stringify(Object.entries(modelRegistry.groupNames).sort());
     const settingsNames = JSON.stringify(Object.entries(this.pipelineSettings.modelPackageGroups).sort());
@@ -179,6 +186,31 @@ export class LoopStack extends Stack {
       rolloutStateMachine: rolloutStateMachineRef,
       logRemovalPolicy,
     });
+
+    const curationSettings =
+      props.rewardPolicy === undefined
+        ? undefined
+        : curationSettingsFromStage(config, props.rewardPolicy, {
+            databaseName: lake.databaseName,
+            tracesTable: TRACES_TABLE.name,
+            auditTable: GATE_AUDIT_TABLE.name,
+            feedbackTable: FEEDBACK_TABLE.name,
+            judgmentsTable: JUDGMENTS_TABLE.name,
+          });
+    if (curationSettings !== undefined) {
+      this.judgeCuration = new JudgeCuration(this, 'JudgeCuration', {
+        stage: config.stage,
+        settings: curationSettings,
+        lake,
+        artifacts,
+        workGroupName: this.pipeline.workGroup.name as string,
+        judgmentStream,
+        deliveryBufferSeconds: config.lake.delivery.bufferIntervalSeconds,
+        timezone: config.schedules.timezone,
+        schedulesEnabled: config.schedules.enabled,
+        logRemovalPolicy,
+      });
+    }
 
     this.canaryAlarms = new CanaryAlarms(this, 'CanaryAlarms', {
       stage: config.stage,

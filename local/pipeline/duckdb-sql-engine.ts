@@ -14,7 +14,7 @@ import type { LocalLake } from '../local-lake';
 
 /** DuckDB's spelling of every placeholder: the lake's view names and the two functions Trino names differently. */
 export const DUCKDB_DIALECT: SqlDialect = {
-  ...tablePlaceholders({ traces: 'traces', gate_audit: 'gate_audit', feedback: 'feedback' }),
+  ...tablePlaceholders({ traces: 'traces', gate_audit: 'gate_audit', feedback: 'feedback', judgments: 'judgments' }),
   transform: 'list_transform',
   json_format: 'json',
   regexp_split: 'regexp_split_to_array',

@@ -6,12 +6,12 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep, isAbsolute } from 'node:path';
-import type { ObjectDigester, ObjectStore } from '../../lambdas/pipeline/ports';
+import type { ObjectBytesReader, ObjectDigester, ObjectStore } from '../../lambdas/pipeline/ports';
 
 const S3_URI = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.+)$/;
 
 /** ObjectStore over a folder. */
-export class FsObjectStore implements ObjectStore, ObjectDigester {
+export class FsObjectStore implements ObjectStore, ObjectBytesReader, ObjectDigester {
   private readonly root: string;
 
   constructor(rootDir: string) {
@@ -45,6 +45,15 @@ export class FsObjectStore implements ObjectStore, ObjectDigester {
   async getText(uri: string): Promise<string | undefined> {
     try {
       return await readFile(this.pathOf(uri), 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  async getBytes(uri: string): Promise<Uint8Array | undefined> {
+    try {
+      return await readFile(this.pathOf(uri));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw error;

@@ -102,6 +102,7 @@ describe('trainer image', () => {
           pipelineTables: dataStack.pipelineTables,
           modelRegistry: dataStack.modelRegistry,
           traceStream: dataStack.traceStream,
+          judgmentStream: dataStack.judgmentStream,
         }),
     ).toThrow('TrainingPipeline: servingImageUri "docker.io/vllm/vllm-openai:latest" is not an ECR image URI');
   });

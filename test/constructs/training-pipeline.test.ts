@@ -68,7 +68,7 @@ describe.each(STAGE_NAMES)('training pipeline of %s', (stage) => {
     const settings: PipelineSettings = pipelineSettingsFromEnv({ [PIPELINE_ENV.settings]: env[PIPELINE_ENV.settings] as string });
     expect(settings).toEqual(loopStack.pipelineSettings);
     expect(settings).toMatchObject({ stage, boundary: config.dataBoundary, gpuBudget: config.gpuBudget, approvalExpiryHours: config.approvals.expiryHours });
-    expect(settings.lake).toEqual({ databaseName: config.lake.databaseName, tracesTable: 'traces', auditTable: 'gate_audit', feedbackTable: 'feedback' });
+    expect(settings.lake).toEqual({ databaseName: config.lake.databaseName, tracesTable: 'traces', auditTable: 'gate_audit', feedbackTable: 'feedback', judgmentsTable: 'judgments' });
   });
 
   test('the dataset build reads its SQL from the copy in its bundle and is given 15 minutes (and little memory: no row passes through it)', () => {

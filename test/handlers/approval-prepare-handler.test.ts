@@ -11,7 +11,7 @@ import { lambdaContext } from '../helpers/lambda-context';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const secrets = mockClient(SecretsManagerClient);
-const settings = pipelineSettingsFromStage(loadStageConfig('dev'), { databaseName: 'sial_dev', tracesTable: 'traces', auditTable: 'gate_audit', feedbackTable: 'feedback' });
+const settings = pipelineSettingsFromStage(loadStageConfig('dev'), { databaseName: 'sial_dev', tracesTable: 'traces', auditTable: 'gate_audit', feedbackTable: 'feedback', judgmentsTable: 'judgments' });
 process.env.PIPELINE_SETTINGS = JSON.stringify(settings);
 process.env.APPROVALS_TABLE = 'approvals-table';
 process.env.APPROVAL_SIGNING_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:approval-signing-AbCdEf';

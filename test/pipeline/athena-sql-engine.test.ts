@@ -13,7 +13,7 @@ import type { SqlQuery } from '../../lambdas/pipeline/dataset/sql-engine';
 
 const athena = mockClient(AthenaClient);
 
-const TABLES = { traces: 'traces_v2', gate_audit: 'gate_audit', feedback: 'feedback_events' };
+const TABLES = { traces: 'traces_v2', gate_audit: 'gate_audit', feedback: 'feedback_events', judgments: 'judgments' };
 
 function engine(overrides: Partial<AthenaSqlEngineOptions> = {}): { engine: AthenaSqlEngine; sleeps: number[] } {
   const sleeps: number[] = [];

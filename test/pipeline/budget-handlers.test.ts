@@ -10,7 +10,7 @@ import { validateRequest } from '../../lambdas/pipeline/validate-request/validat
 import { lambdaContext } from '../helpers/lambda-context';
 
 const ddb = mockClient(DynamoDBDocumentClient);
-const settings = pipelineSettingsFromStage(dev, { databaseName: 'sial_dev', tracesTable: 'traces', auditTable: 'gate_audit', feedbackTable: 'feedback' });
+const settings = pipelineSettingsFromStage(dev, { databaseName: 'sial_dev', tracesTable: 'traces', auditTable: 'gate_audit', feedbackTable: 'feedback', judgmentsTable: 'judgments' });
 process.env.PIPELINE_SETTINGS = JSON.stringify(settings);
 process.env.LEDGER_TABLE = 'ledger-table';
 process.env.POWERTOOLS_METRICS_NAMESPACE = 'SialTest';

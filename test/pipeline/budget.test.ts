@@ -10,7 +10,7 @@ import { recordGpuHours, recordGpuHoursEventSchema, type RecordGpuHoursEvent } f
 import { pipelineSettingsFromStage } from '../../lambdas/pipeline/settings';
 import { validateRequest } from '../../lambdas/pipeline/validate-request/validate-request';
 
-const settings = pipelineSettingsFromStage(dev, { databaseName: 'sial_dev', tracesTable: 'traces', auditTable: 'gate_audit', feedbackTable: 'feedback' });
+const settings = pipelineSettingsFromStage(dev, { databaseName: 'sial_dev', tracesTable: 'traces', auditTable: 'gate_audit', feedbackTable: 'feedback', judgmentsTable: 'judgments' });
 const rules = (ceiling: number, maxJobHours = 12, gpusPerJob = 8, maxEvalJobHours = 2) => ({
   gpuBudget: { monthlyCeilingGpuHours: ceiling, alarmAtFraction: 0.8 },
   training: { maxJobHours, maxEvalJobHours, gpusPerJob },

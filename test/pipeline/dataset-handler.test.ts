@@ -23,6 +23,7 @@ const settings = pipelineSettingsFromStage(loadStageConfig('prod-eu'), {
   tracesTable: 'traces',
   auditTable: 'gate_audit',
   feedbackTable: 'feedback',
+  judgmentsTable: 'judgments',
 }, rewardScoringOf(readRewardPolicy('v1')));
 process.env.GOLDEN_SETS_URI = 's3://artifacts-eu/golden-sets/';
 process.env.PIPELINE_SETTINGS = JSON.stringify(settings);
@@ -159,7 +160,17 @@ describe('Build dataset handler', () => {
     ]);
     // A general target: all-models twice; boundary and the 30-day window are bound where partitions prune.
     expect(ctas[0]!.ExecutionParameters?.slice(0, 4)).toEqual(["'all-models'", "'all-models'", "'|v1|'", "'v1'"]);
-    expect(ctas[0]!.ExecutionParameters?.slice(-5)).toEqual(["'EU'", "'2026-10-21 03:00:00.000'", "'2026-11-20 03:00:00.000'", "'2026-10-21 03:00:00.000'", "'2026-11-20 03:00:00.000'"]);
+    // v1 defines no judge: its judge prompt hash is '' and no judgment is read.
+    expect(ctas[0]!.ExecutionParameters?.slice(-8)).toEqual([
+      "'EU'",
+      "'2026-10-21 03:00:00.000'",
+      "'2026-11-20 03:00:00.000'",
+      "'2026-10-21 03:00:00.000'",
+      "'2026-11-20 03:00:00.000'",
+      "''",
+      "'2026-10-21 03:00:00.000'",
+      "'2026-11-20 03:00:00.000'",
+    ]);
     const unloads = starts.filter((s) => s.QueryString?.startsWith('UNLOAD ('));
     expect(unloads.map((u) => /TO '([^']+)' WITH \(format = '(\w+)'\)$/.exec(u.QueryString!)?.slice(1))).toEqual([
       [`s3://${attempt}/grpo/`, 'JSON'],

@@ -15,6 +15,7 @@ const TRINO: SqlDialect = {
   traces: '"traces"',
   gate_audit: '"gate_audit"',
   feedback: '"feedback"',
+  judgments: '"judgments"',
   transform: 'transform',
   json_format: 'json_format',
   regexp_split: 'regexp_split',

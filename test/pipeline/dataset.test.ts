@@ -12,6 +12,7 @@ import { buildDataset, datasetIdFor } from '../../lambdas/pipeline/dataset/build
 import { readRewardPolicy } from '../../config/reward-policies/read';
 import { pipelineSettingsFromStage, rewardScoringOf, type PipelineSettings } from '../../lambdas/pipeline/settings';
 import type { FeedbackRow } from '../../lambdas/feedback/feedback-event';
+import type { JudgmentLakeRow } from '../../lambdas/judge/judgment-row';
 import type { GateAuditRow, TraceLakeRow } from '../../lambdas/gate-score/lake-rows';
 import type { Message } from '../../lambdas/gate-score/trace';
 import { DuckDbSqlEngine } from '../../local/pipeline/duckdb-sql-engine';
@@ -26,7 +27,7 @@ const micros = (iso: string, deltaMs = 0): number => (Date.parse(iso) + deltaMs)
 const devStage = loadStageConfig('dev');
 const stageSettings: PipelineSettings = pipelineSettingsFromStage(
   devStage,
-  { databaseName: 'sial_dev', tracesTable: 'traces', auditTable: 'gate_audit', feedbackTable: 'feedback' },
+  { databaseName: 'sial_dev', tracesTable: 'traces', auditTable: 'gate_audit', feedbackTable: 'feedback', judgmentsTable: 'judgments' },
   rewardScoringOf(readRewardPolicy(devStage.rewardPolicyVersion)),
 );
 // Grouping and pairing are tested with every agent eligible; per-agent eligibility has its own tests below.
@@ -202,7 +203,7 @@ let buildCount = 0;
 
 interface Built {
   manifest: DatasetManifest;
-  grpo: Array<{ group_id: string; agent_id: string; prompt: Message[]; completions: Array<{ trace_id: string; reward: number; completion: Message[] }> }>;
+  grpo: Array<{ group_id: string; agent_id: string; prompt: Message[]; completions: Array<{ trace_id: string; reward: number; completion: Message[]; reward_components: Record<string, number | null> }> }>;
   dpo: Array<{ agent_id: string; prompt: Message[]; chosen: Message[]; rejected: Message[]; chosen_trace_id: string; rejected_trace_id: string; chosen_reward: number; rejected_reward: number }>;
   traceIds: string[];
   manifestFile: unknown;
@@ -451,13 +452,14 @@ describe('buildDataset: re-delivery, re-scoring, decontamination, per-agent elig
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  async function buildOn(name: string, batches: ReadonlyArray<readonly TraceLakeRow[]>, withSettings: PipelineSettings, extra: { audit?: GateAuditRow[]; feedback?: FeedbackRow[]; golden?: string[] } = {}): Promise<Built> {
+  async function buildOn(name: string, batches: ReadonlyArray<readonly TraceLakeRow[]>, withSettings: PipelineSettings, extra: { audit?: GateAuditRow[]; feedback?: FeedbackRow[]; golden?: string[]; judgments?: JudgmentLakeRow[] } = {}): Promise<Built> {
     const lake = await LocalLake.open(join(dir, name, 'lake'));
     try {
       // Each batch is its own append: Firehose delivering the same trace twice writes two files.
       for (const batch of batches) await lake.append('traces', batch);
       await lake.append('gate_audit', extra.audit ?? []);
       await lake.append('feedback', extra.feedback ?? []);
+      await lake.append('judgments', extra.judgments ?? []);
       const store = new FsObjectStore(join(dir, name, 's3'));
       if (extra.golden !== undefined) {
         const lines = extra.golden.map((q, i) => JSON.stringify({ id: `g${i}`, messages: [user(q)], contexts: [], reference: 'x' })).join('\n');
@@ -516,6 +518,50 @@ describe('buildDataset: re-delivery, re-scoring, decontamination, per-agent elig
     expect(rewards.l1).toBeCloseTo(0.3 / 0.7, 12);
     expect(rewards.l2).toBe(1);
     expect(built.manifest.counts.lateFeedbackApplied).toBe(2);
+  });
+
+  it('reads the judge component from the latest judgment under the current policy\'s judge prompts', async () => {
+    const judgedScoring = { ...settings.rewardScoring!, weights: { ...settings.rewardScoring!.weights, judge: 0.3 }, judgePromptHash: 'sha256:current' };
+    const judgedSettings: PipelineSettings = { ...settings, rewardScoring: judgedScoring };
+    const rows = [trace('j1', { messages: REFUND, reward: 0.6 }), trace('j2', { messages: REFUND, reward: 0.6 }), trace('j3', { messages: REFUND, reward: 0.6 })];
+    const judgment = (traceId: string, score: number | null, promptHash: string, judgedAt: string): JudgmentLakeRow => ({
+      trace_id: traceId,
+      trace_ts: micros(IN_WINDOW),
+      agent_id: 'rag-qa-agent',
+      model: 'qwen3-4b',
+      model_variant: 'current',
+      route_tier: null,
+      reward_policy_version: 'v1',
+      judge_model: 'judge-model',
+      judge_endpoint: 'simulated',
+      judge_prompt_hash: promptHash,
+      faithfulness: score,
+      answer_relevance: score,
+      misrouted: null,
+      claims: 2,
+      judge_score: score,
+      no_judgment: score === null ? 'faithfulness: malformed_answer' : null,
+      input_tokens: 100,
+      output_tokens: 20,
+      judged_at: micros(judgedAt),
+    });
+    const judgments = [
+      // j1: judged twice under the current prompts; the later judgment (0) wins.
+      judgment('j1', 1, 'sha256:current', '2026-11-11T00:00:00.000Z'),
+      judgment('j1', 0, 'sha256:current', '2026-11-12T00:00:00.000Z'),
+      // j2: judged only under other prompts, which judge differently: not read.
+      judgment('j2', 0, 'sha256:older', '2026-11-12T00:00:00.000Z'),
+      // j3: the judge gave no judgment: the component stays out and the stored reward stands.
+      judgment('j3', null, 'sha256:current', '2026-11-12T00:00:00.000Z'),
+    ];
+    const built = await buildOn('judged', [rows], judgedSettings, { judgments });
+    const rewards = Object.fromEntries(groupOf(built, 'j1')!.completions.map((c) => [c.trace_id, c.reward]));
+    // v1's other weights over errors (1) and latency (1): 0.2 + 0.1; with the judge (0.3 x 0): 0.3 / 0.6.
+    expect(rewards.j1).toBeCloseTo(0.3 / 0.6, 12);
+    expect(rewards.j2).toBe(0.6);
+    expect(rewards.j3).toBe(0.6);
+    const j1 = groupOf(built, 'j1')!.completions.find((c) => c.trace_id === 'j1')!;
+    expect(j1.reward_components.judge).toBe(0);
   });
 
   it('excludes and counts traces whose prompt overlaps the golden set', async () => {

@@ -8,7 +8,7 @@ import { pipelineSettingsFromStage } from '../../lambdas/pipeline/settings';
 import { lambdaContext } from '../helpers/lambda-context';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
-const settings = pipelineSettingsFromStage(loadStageConfig('dev'), { databaseName: 'sial_dev', tracesTable: 'traces', auditTable: 'gate_audit', feedbackTable: 'feedback' });
+const settings = pipelineSettingsFromStage(loadStageConfig('dev'), { databaseName: 'sial_dev', tracesTable: 'traces', auditTable: 'gate_audit', feedbackTable: 'feedback', judgmentsTable: 'judgments' });
 process.env.PIPELINE_SETTINGS = JSON.stringify(settings);
 process.env.LEDGER_TABLE = 'ledger-table';
 process.env.POWERTOOLS_METRICS_NAMESPACE = 'Test';

@@ -14,6 +14,7 @@ const settings: PipelineSettings = pipelineSettingsFromStage(loadStageConfig('de
   tracesTable: 'traces',
   auditTable: 'gate_audit',
   feedbackTable: 'feedback',
+  judgmentsTable: 'judgments',
 });
 
 const request: ValidatedRequest = {

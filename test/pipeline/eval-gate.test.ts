@@ -17,7 +17,7 @@ import { PIPELINE_ERRORS } from '../../stepfunctions/training-pipeline-states';
 import { LocalModelRegistry } from '../../local/pipeline/local-model-registry';
 import { lambdaContext } from '../helpers/lambda-context';
 
-const settings = pipelineSettingsFromStage(dev, { databaseName: 'sial_dev', tracesTable: 'traces', auditTable: 'gate_audit', feedbackTable: 'feedback' });
+const settings = pipelineSettingsFromStage(dev, { databaseName: 'sial_dev', tracesTable: 'traces', auditTable: 'gate_audit', feedbackTable: 'feedback', judgmentsTable: 'judgments' });
 const rules = { minFaithfulness: 0.85, maxRegression: 0.01, maxAnswerLengthRatio: 1.3 };
 const GROUP = 'sial-dev-qwen3';
 

@@ -17,7 +17,7 @@ import { validateRequest } from '../../lambdas/pipeline/validate-request/validat
 import { LocalModelRegistry } from '../../local/pipeline/local-model-registry';
 import { lambdaContext } from '../helpers/lambda-context';
 
-const settings = pipelineSettingsFromStage(dev, { databaseName: 'sial_dev', tracesTable: 'traces', auditTable: 'gate_audit', feedbackTable: 'feedback' });
+const settings = pipelineSettingsFromStage(dev, { databaseName: 'sial_dev', tracesTable: 'traces', auditTable: 'gate_audit', feedbackTable: 'feedback', judgmentsTable: 'judgments' });
 const GROUP = 'sial-dev-qwen3';
 const arnOf = (version: number) => `arn:aws:sagemaker:us-east-1:123456789012:model-package/${GROUP}/${version}`;
 const SERVING_IMAGE = '123456789012.dkr.ecr.us-east-1.amazonaws.com/vllm-serving:0.9';

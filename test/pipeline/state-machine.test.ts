@@ -11,7 +11,7 @@ import { InMemoryLedger } from '../../lambdas/pipeline/budget/in-memory-ledger';
 import type { EvalMetrics, PipelineInput } from '../../lambdas/pipeline/contracts';
 import { pipelineSettingsFromStage, rewardScoringOf } from '../../lambdas/pipeline/settings';
 import { readRewardPolicy } from '../../config/reward-policies/read';
-import { FEEDBACK_TABLE, GATE_AUDIT_TABLE, TRACES_TABLE } from '../../lambdas/shared/lake-tables';
+import { FEEDBACK_TABLE, GATE_AUDIT_TABLE, JUDGMENTS_TABLE, TRACES_TABLE } from '../../lambdas/shared/lake-tables';
 import { runLocalIngest } from '../../local/local-ingest';
 import { LocalLake } from '../../local/local-lake';
 import { ConsoleNotifier } from '../../local/pipeline/console-notifier';
@@ -33,6 +33,7 @@ const settings = pipelineSettingsFromStage(stage, {
   tracesTable: TRACES_TABLE.name,
   auditTable: GATE_AUDIT_TABLE.name,
   feedbackTable: FEEDBACK_TABLE.name,
+judgmentsTable: JUDGMENTS_TABLE.name,
 }, rewardScoringOf(readRewardPolicy(stage.rewardPolicyVersion)));
 const pipeline = synthesizePipeline(stage);
 

@@ -8,7 +8,7 @@ import { RequestRefused, validateRequest } from '../../lambdas/pipeline/validate
 import { PIPELINE_ERRORS } from '../../stepfunctions/training-pipeline-states';
 import { lambdaContext } from '../helpers/lambda-context';
 
-const settings = pipelineSettingsFromStage(dev, { databaseName: 'sial_dev', tracesTable: 'traces', auditTable: 'gate_audit', feedbackTable: 'feedback' });
+const settings = pipelineSettingsFromStage(dev, { databaseName: 'sial_dev', tracesTable: 'traces', auditTable: 'gate_audit', feedbackTable: 'feedback', judgmentsTable: 'judgments' });
 const now = new Date('2026-05-04T03:00:00.000Z');
 const context = { settings, artifactBucket: 'sial-dev-artifacts', now };
 

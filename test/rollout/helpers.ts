@@ -10,7 +10,7 @@ import { rolloutPlanSchema, type RolloutPlan, type ServingVersion } from '../../
 import type { EksTarget } from '../../lambdas/rollout/eks/http-route';
 import type { SettleOptions } from '../../lambdas/rollout/traffic/settle';
 
-export const LAKE = { databaseName: 'sial_dev', tracesTable: 'traces', auditTable: 'gate_audit', feedbackTable: 'feedback' } as const;
+export const LAKE = { databaseName: 'sial_dev', tracesTable: 'traces', auditTable: 'gate_audit', feedbackTable: 'feedback', judgmentsTable: 'judgments' } as const;
 export const settings: PipelineSettings = pipelineSettingsFromStage(dev, LAKE);
 
 export const SAGEMAKER_MODEL: TargetModel = dev.targetModels.find((m) => m.rollout.kind === 'sagemaker')!;

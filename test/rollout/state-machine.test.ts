@@ -14,7 +14,7 @@ import { canaryAlarmName, modelPackageGroupName, pipelineSettingsFromStage } fro
 import type { ApprovalKind } from '../../lambdas/pipeline/contracts';
 import { EXECUTION_ARN, type RolloutInput, type RolloutPlan, type ServingVersion, type TrafficWeights } from '../../lambdas/rollout/contracts';
 import { variantNameFor } from '../../lambdas/rollout/sagemaker/variants';
-import { FEEDBACK_TABLE, GATE_AUDIT_TABLE, TRACES_TABLE } from '../../lambdas/shared/lake-tables';
+import { FEEDBACK_TABLE, GATE_AUDIT_TABLE, JUDGMENTS_TABLE, TRACES_TABLE } from '../../lambdas/shared/lake-tables';
 import { LocalTaskError } from '../../local/pipeline/asl-runner';
 import { ConsoleNotifier } from '../../local/pipeline/console-notifier';
 import { startLocalApprovals, type LocalApprovals } from '../../local/pipeline/local-approval-runtime';
@@ -30,7 +30,7 @@ import { GAME_DAY_STATES as G, ROLLOUT_STATES as R } from '../../stepfunctions/c
 import { runLocalGameDay } from '../../local/rollout/local-game-day';
 
 const stage = loadStageConfig('dev');
-const settings = pipelineSettingsFromStage(stage, { databaseName: 'sial_dev', tracesTable: TRACES_TABLE.name, auditTable: GATE_AUDIT_TABLE.name, feedbackTable: FEEDBACK_TABLE.name });
+const settings = pipelineSettingsFromStage(stage, { databaseName: 'sial_dev', tracesTable: TRACES_TABLE.name, auditTable: GATE_AUDIT_TABLE.name, feedbackTable: FEEDBACK_TABLE.name, judgmentsTable: JUDGMENTS_TABLE.name });
 const pipeline = synthesizePipeline(stage);
 const SAGEMAKER = stage.targetModels.find((m) => m.rollout.kind === 'sagemaker')!;
 const EKS = stage.targetModels.find((m) => m.rollout.kind === 'eks')!;

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../../bin/cli/main';
 import { createIngestCommand } from '../../bin/cli/ingest';
-import { batchesOf, putRecordBatches } from '../../bin/cli/put-record-batches';
+import { batchesOf, putRecordBatches } from '../../lambdas/shared/aws/put-record-batches';
 import { MAX_RECORD_BYTES, parseTraceFile } from '../../bin/cli/trace-files';
 
 const firehose = mockClient(FirehoseClient);

@@ -2,6 +2,7 @@
 
     python3 training/scripts/lock_requirements.py test     # requirements/test.in  -> test.txt (this machine: linux x86_64, Python 3.11)
     python3 training/scripts/lock_requirements.py image    # requirements/image.in -> image.txt (the image: manylinux x86_64, Python 3.11)
+    python3 training/scripts/lock_requirements.py router   # requirements/router.in -> router.txt (the router image, same platform)
 
 It asks pip to resolve the set without installing anything (`pip install --dry-run --report`) and
 writes what pip would install, one `name==version` a line, sorted. Needs the package index.
@@ -17,7 +18,6 @@ from pathlib import Path
 
 REQUIREMENTS = Path(__file__).resolve().parent.parent / "requirements"
 
-# The image's platform: the resolver must pick wheels for the container, not for the machine it runs on.
 # The image's platform: the resolver must pick wheels for the container (Debian 12: glibc 2.36, x86_64, CPython
 # 3.11), not for the machine it runs on. pip matches platform tags exactly, so every manylinux level up
 # to the image's glibc is listed.
@@ -32,12 +32,16 @@ IMAGE_PLATFORM_ARGS = [
 ]
 
 
+#: Sets installed into a container image (resolved for its platform, not this machine's).
+IMAGE_SETS = ("image", "router")
+
+
 def resolve(name: str) -> list[str]:
     source = REQUIREMENTS / f"{name}.in"
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.json"
         args = [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet", "--report", str(report), "-r", str(source)]
-        if name == "image":
+        if name in IMAGE_SETS:
             args += [*IMAGE_PLATFORM_ARGS, "--target", str(Path(tmp) / "target")]
         subprocess.run(args, check=True)
         installs = json.loads(report.read_text(encoding="utf-8"))["install"]
@@ -45,8 +49,8 @@ def resolve(name: str) -> list[str]:
 
 
 def main() -> None:
-    if len(sys.argv) != 2 or sys.argv[1] not in ("test", "image"):
-        sys.exit("usage: lock_requirements.py test|image")
+    if len(sys.argv) != 2 or sys.argv[1] not in ("test", *IMAGE_SETS):
+        sys.exit(f"usage: lock_requirements.py test|{'|'.join(IMAGE_SETS)}")
     name = sys.argv[1]
     pins = resolve(name)
     header = [

@@ -14,8 +14,15 @@ export SIAL_REQUIRE_TRAINING=1
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} TOKENIZERS_PARALLELISM=false HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_DATASETS_OFFLINE=1
 # The domain modules are typed: mypy --strict on them (pyproject.toml), seconds.
 (cd training && "$PYTHON" -m mypy --cache-dir /tmp/sial-mypy-cache)
+# Test paths given (training/tests/test_router_*.py) replace the whole folder; other arguments are
+# pytest options and pass through.
+paths=() options=()
+for arg in "$@"; do
+  if [[ "$arg" == training/tests* ]]; then paths+=("$arg"); else options+=("$arg"); fi
+done
+((${#paths[@]} > 0)) || paths=(training/tests)
 rc=0
-"$PYTHON" -m pytest training/tests -p no:cacheprovider -q "$@" || rc=$?
+"$PYTHON" -m pytest "${paths[@]}" -p no:cacheprovider -q ${options[@]+"${options[@]}"} || rc=$?
 if ((rc == 5)); then
   echo "[python] pytest collected no tests: that is a failure, not a pass" >&2
   exit 1

@@ -6,14 +6,14 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { ObjectDigester, ObjectStore } from '../ports';
+import type { ObjectBytesReader, ObjectDigester, ObjectStore } from '../ports';
 import { parseS3Uri } from './s3-uri';
 
 /** Error names S3 gives a GetObject of a key that does not exist. */
 const MISSING_OBJECT_ERRORS: ReadonlySet<string> = new Set(['NoSuchKey', 'NotFound']);
 
 /** Reads and writes UTF-8 text objects in S3. */
-export class S3ObjectStore implements ObjectStore, ObjectDigester {
+export class S3ObjectStore implements ObjectStore, ObjectBytesReader, ObjectDigester {
   constructor(private readonly client: S3Client) {}
 
   async putText(uri: string, body: string, contentType = 'application/json'): Promise<void> {
@@ -32,6 +32,18 @@ export class S3ObjectStore implements ObjectStore, ObjectDigester {
       const response = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
       if (response.Body === undefined) return '';
       return await response.Body.transformToString('utf-8');
+    } catch (error) {
+      if (error instanceof Error && MISSING_OBJECT_ERRORS.has(error.name)) return undefined;
+      throw error;
+    }
+  }
+
+  /** The object's bytes, or undefined when the key does not exist (other failures are rethrown, as in getText). */
+  async getBytes(uri: string): Promise<Uint8Array | undefined> {
+    const { bucket, key } = parseS3Uri(uri);
+    try {
+      const response = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      return response.Body === undefined ? new Uint8Array() : await response.Body.transformToByteArray();
     } catch (error) {
       if (error instanceof Error && MISSING_OBJECT_ERRORS.has(error.name)) return undefined;
       throw error;

@@ -95,7 +95,7 @@ export class AthenaQueryError extends Error {
 }
 
 /** Trino's spelling of the functions and types DuckDB names differently (see sql-template.ts). */
-const TRINO_FUNCTIONS: Omit<SqlDialect, 'traces' | 'gate_audit' | 'feedback'> = {
+const TRINO_FUNCTIONS: Omit<SqlDialect, keyof LakeTableNames> = {
   transform: 'transform',
   json_format: 'json_format',
   regexp_split: 'regexp_split',

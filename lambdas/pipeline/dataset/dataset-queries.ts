@@ -67,6 +67,9 @@ export function candidatesParams(s: TraceSelection): SqlParam[] {
     sqlTimestamp(s.to),
     sqlTimestamp(s.from),
     sqlTimestamp(s.to),
+    s.scoring.judgePromptHash,
+    sqlTimestamp(s.from),
+    sqlTimestamp(s.to),
   ];
 }
 

@@ -27,7 +27,7 @@ const goldenSetsUri = requiredEnv(PIPELINE_ENV.goldenSetsUri);
 const sql = new AthenaSqlEngine(tracer.captureAWSv3Client(new AthenaClient({})), {
   workGroup: requiredEnv(PIPELINE_ENV.athenaWorkGroup),
   database: settings.lake.databaseName,
-  tables: { traces: settings.lake.tracesTable, gate_audit: settings.lake.auditTable, feedback: settings.lake.feedbackTable },
+  tables: { traces: settings.lake.tracesTable, gate_audit: settings.lake.auditTable, feedback: settings.lake.feedbackTable, judgments: settings.lake.judgmentsTable },
   // Stop a query well before the function's own timeout, so it is never left scanning unobserved.
   timeoutMs: 10 * 60 * 1000,
   // UNLOAD's data manifest (the list of files it wrote) is read from the workgroup's result location.

@@ -11,7 +11,20 @@ import type { SqlQuery } from './sql-engine';
 export const SQL_DIR_ENV = 'SIAL_SQL_DIR';
 
 /** Every query file; a fixed list, so a name can never walk out of the folder. */
-export const SQL_FILES = ['candidates', 'members', 'dataset-grpo', 'dataset-dpo', 'dataset-trace-ids', 'dataset-summary', 'agent-eligibility', 'gate-discards'] as const;
+export const SQL_FILES = [
+  'candidates',
+  'members',
+  'dataset-grpo',
+  'dataset-dpo',
+  'dataset-trace-ids',
+  'dataset-summary',
+  'agent-eligibility',
+  'gate-discards',
+  // The judge's daily curation (lambdas/judge/curation).
+  'curation-candidates',
+  'judge-usage',
+  'judged-variant-metrics',
+] as const;
 
 /**
  * Shared query text a file includes with `{{NAME}}` (before the dialect's placeholders are rendered), so a

@@ -8,6 +8,7 @@
  * | `{{traces}}`      | `"<settings.lake.tracesTable>"` | `"traces"`    | table names come from the stage settings       |
  * | `{{gate_audit}}`  | `"<auditTable>"`        | `"gate_audit"`        | (Glue) or the local lake's views               |
  * | `{{feedback}}`    | `"<feedbackTable>"`     | `"feedback"`          |                                                |
+ * | `{{judgments}}`   | `"<judgmentsTable>"`    | `"judgments"`         |                                                |
  * | `{{transform}}`   | `transform`             | `list_transform`      | DuckDB has no `transform`                      |
  * | `{{json_format}}` | `json_format`           | `json`                | DuckDB has no `json_format`; `json` minifies   |
  * | `{{regexp_split}}`| `regexp_split`          | `regexp_split_to_array` | split text on a pattern into an array        |
@@ -36,6 +37,7 @@ export const SQL_PLACEHOLDERS = [
   'traces',
   'gate_audit',
   'feedback',
+  'judgments',
   'transform',
   'json_format',
   'regexp_split',
@@ -57,6 +59,7 @@ export interface LakeTableNames {
   readonly traces: string;
   readonly gate_audit: string;
   readonly feedback: string;
+  readonly judgments: string;
 }
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -76,8 +79,8 @@ export function quoteLiteral(value: string): string {
 }
 
 /** The table placeholders of a dialect, quoted. */
-export function tablePlaceholders(tables: LakeTableNames): Pick<SqlDialect, 'traces' | 'gate_audit' | 'feedback'> {
-  return { traces: quoteIdentifier(tables.traces), gate_audit: quoteIdentifier(tables.gate_audit), feedback: quoteIdentifier(tables.feedback) };
+export function tablePlaceholders(tables: LakeTableNames): Pick<SqlDialect, keyof LakeTableNames> {
+  return { traces: quoteIdentifier(tables.traces), gate_audit: quoteIdentifier(tables.gate_audit), feedback: quoteIdentifier(tables.feedback), judgments: quoteIdentifier(tables.judgments) };
 }
 
 /** Query text ready for one engine. */

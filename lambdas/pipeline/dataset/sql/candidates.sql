@@ -9,6 +9,7 @@
 --   10-14 feedback outcome scores: success, fallback, timeout, error, user_rejected  15 quality share
 --   16 n-gram words  17 max golden overlap
 --   18 data_boundary  19-20 trace window (ts)  21-22 feedback window (received_at)
+--   23 the current policy's judge prompt hash ('' when it has no judge)  24-25 trace window (trace_ts)
 -- {{inline:golden_ngrams}} is the golden set's n-grams as one literal '|gram|gram|' (too long for a bound
 -- parameter on Athena); the build escapes it like a parameter.
 WITH params AS (
@@ -59,6 +60,20 @@ events AS (
   WHERE received_at >= CAST(? AS TIMESTAMP)
     AND received_at <= CAST(? AS TIMESTAMP)
 ),
+-- The judge component: the latest judgment of each trace made under the current policy's judge prompts
+-- (equal hashes judge alike). Judgments are written by the daily curation after the trace was scored,
+-- so most traces carry no judge component of their own; a judgment with no usable dimension is no judgment.
+judged AS (
+  SELECT trace_id, judge_score
+  FROM (
+    SELECT trace_id, judge_score, row_number() OVER (PARTITION BY trace_id ORDER BY judged_at DESC, judge_score ASC) AS judgment_rank
+    FROM {{judgments}}
+    WHERE judge_prompt_hash = ?
+      AND trace_ts >= CAST(? AS TIMESTAMP)
+      AND trace_ts <= CAST(? AS TIMESTAMP)
+  ) ranked
+  WHERE judgment_rank = 1 AND judge_score IS NOT NULL
+),
 -- Feedback events reach their trace by (agent, request id) or by trace id; UNION keeps an event matched
 -- both ways once. The latest event of a trace is its feedback.
 event_matches AS (
@@ -97,33 +112,35 @@ with_feedback AS (
       WHEN le.outcome_score IS NOT NULL AND le.quality IS NOT NULL
         THEN least(1.0, greatest(0.0, (1 - le.quality_share) * le.outcome_score + le.quality_share * (le.quality / 10)))
       ELSE coalesce(le.outcome_score, le.quality / 10)
-    END AS feedback_score
-  FROM in_scope s LEFT JOIN latest_event le ON le.trace_id = s.trace_id
+    END AS feedback_score,
+    j.trace_id IS NOT NULL AS judged,
+    coalesce(j.judge_score, s.reward_components.judge) AS judge_score
+  FROM in_scope s LEFT JOIN latest_event le ON le.trace_id = s.trace_id LEFT JOIN judged j ON j.trace_id = s.trace_id
 ),
 -- Re-scoring: the stored components re-weighted under the current policy, a component without evidence
 -- left out and the weights renormalised (the online rule). Rows of the current version without late
--- feedback keep their stored reward, which is the same number.
+-- feedback or a judgment keep their stored reward, which is the same number.
 rescored AS (
   SELECT
     w.*,
     CASE
-      WHEN w.reward_policy_version = p.current_version AND NOT w.late_feedback THEN w.reward
+      WHEN w.reward_policy_version = p.current_version AND NOT w.late_feedback AND NOT w.judged THEN w.reward
       WHEN (CASE WHEN w.feedback_score IS NULL THEN 0 ELSE p.w_feedback END)
          + (CASE WHEN w.reward_components.errors IS NULL THEN 0 ELSE p.w_errors END)
          + (CASE WHEN w.reward_components.latency IS NULL THEN 0 ELSE p.w_latency END)
          + (CASE WHEN w.reward_components.groundedness IS NULL THEN 0 ELSE p.w_groundedness END)
-         + (CASE WHEN w.reward_components.judge IS NULL THEN 0 ELSE p.w_judge END) > 0
+         + (CASE WHEN w.judge_score IS NULL THEN 0 ELSE p.w_judge END) > 0
         THEN least(1.0, greatest(0.0,
           (coalesce(p.w_feedback * w.feedback_score, 0)
            + coalesce(p.w_errors * w.reward_components.errors, 0)
            + coalesce(p.w_latency * w.reward_components.latency, 0)
            + coalesce(p.w_groundedness * w.reward_components.groundedness, 0)
-           + coalesce(p.w_judge * w.reward_components.judge, 0))
+           + coalesce(p.w_judge * w.judge_score, 0))
           / ((CASE WHEN w.feedback_score IS NULL THEN 0 ELSE p.w_feedback END)
            + (CASE WHEN w.reward_components.errors IS NULL THEN 0 ELSE p.w_errors END)
            + (CASE WHEN w.reward_components.latency IS NULL THEN 0 ELSE p.w_latency END)
            + (CASE WHEN w.reward_components.groundedness IS NULL THEN 0 ELSE p.w_groundedness END)
-           + (CASE WHEN w.reward_components.judge IS NULL THEN 0 ELSE p.w_judge END))))
+           + (CASE WHEN w.judge_score IS NULL THEN 0 ELSE p.w_judge END))))
       ELSE coalesce(w.reward_components.errors, 0)
     END AS final_reward,
     -- The user's words, lower-cased and split on white space, punctuation and symbols: what the golden
@@ -157,5 +174,5 @@ candidates AS (
 )
 SELECT
   trace_id, agent_id, request_id, reward_policy_version, feedback_outcome, input_messages, retrieved_contexts, output,
-  reward_components, feedback_score, late_feedback, final_reward, version_accepted, has_user_words, contaminated
+  reward_components, feedback_score, judge_score, late_feedback, final_reward, version_accepted, has_user_words, contaminated
 FROM candidates

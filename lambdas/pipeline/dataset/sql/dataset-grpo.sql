@@ -15,7 +15,7 @@ SELECT
       trace_id,
       final_reward,
       ARRAY[CAST(ROW('assistant', output) AS ROW(role VARCHAR, content VARCHAR))],
-      CAST(ROW(feedback_score, reward_components.errors, reward_components.latency, reward_components.groundedness, reward_components.judge)
+      CAST(ROW(feedback_score, reward_components.errors, reward_components.latency, reward_components.groundedness, judge_score)
         AS ROW(feedback DOUBLE, errors DOUBLE, latency DOUBLE, groundedness DOUBLE, judge DOUBLE)),
       reward_policy_version,
       late_feedback

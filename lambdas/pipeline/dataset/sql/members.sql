@@ -4,5 +4,5 @@
 WITH {{selection}}
 SELECT
   trace_id, agent_id, reward_policy_version, input_messages, retrieved_contexts, output, reward_components,
-  feedback_score, late_feedback, final_reward, group_id, group_size, best_rank, worst_rank, pairable
+  feedback_score, judge_score, late_feedback, final_reward, group_id, group_size, best_rank, worst_rank, pairable
 FROM members

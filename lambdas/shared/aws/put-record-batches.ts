@@ -5,7 +5,12 @@
  * throttling or service error is retried the same way; any other error stops the run.
  */
 import { PutRecordBatchCommand, type FirehoseClient } from '@aws-sdk/client-firehose';
-import type { TraceRecord } from './trace-files';
+
+/** One record to send: its bytes, and where it came from (for messages: `file:line`, a trace id). */
+export interface FirehoseRecord {
+  readonly source: string;
+  readonly data: Buffer;
+}
 
 export const MAX_BATCH_RECORDS = 500;
 export const MAX_BATCH_BYTES = 4 * 1024 * 1024;
@@ -58,7 +63,7 @@ function retryableCall(error: unknown): boolean {
   return (typeof e?.name === 'string' && RETRYABLE_CALL_ERRORS.has(e.name)) || (typeof status === 'number' && status >= 500);
 }
 
-export async function putRecordBatches(records: readonly TraceRecord[], options: PutOptions): Promise<PutSummary> {
+export async function putRecordBatches(records: readonly FirehoseRecord[], options: PutOptions): Promise<PutSummary> {
   const maxAttempts = options.maxAttempts ?? 5;
   const baseDelayMs = options.baseDelayMs ?? 200;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
@@ -69,8 +74,8 @@ export async function putRecordBatches(records: readonly TraceRecord[], options:
   const failedByCode: Record<string, number> = {};
   const failedSources: string[] = [];
   for (const batch of batchesOf(records)) {
-    let pending: TraceRecord[] = batch;
-    let lastCodes = new Map<TraceRecord, string>();
+    let pending: FirehoseRecord[] = batch;
+    let lastCodes = new Map<FirehoseRecord, string>();
     for (let attempt = 1; attempt <= maxAttempts && pending.length > 0; attempt += 1) {
       if (attempt > 1) {
         resent += pending.length;
@@ -86,7 +91,7 @@ export async function putRecordBatches(records: readonly TraceRecord[], options:
         lastCodes = new Map(pending.map((r) => [r, (error as { name?: string }).name ?? 'CallFailed']));
         continue;
       }
-      const failed: TraceRecord[] = [];
+      const failed: FirehoseRecord[] = [];
       lastCodes = new Map();
       pending.forEach((r, i) => {
         const response = responses[i];
