@@ -4,16 +4,10 @@
  * stage's own judge endpoint. The backtest itself (lambdas/reward-backtest/) sees only the ports.
  */
 import { AthenaClient } from '@aws-sdk/client-athena';
-import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { S3Client } from '@aws-sdk/client-s3';
-import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { StageConfig } from '../../config';
 import type { RewardPolicy } from '../../lambdas/gate-score/reward/policy';
-import { BedrockJudge } from '../../lambdas/judge/adapters/bedrock-judge';
-import { OpenAiCompatibleJudge } from '../../lambdas/judge/adapters/openai-compatible-judge';
-import { SageMakerJudge } from '../../lambdas/judge/adapters/sagemaker-judge';
-import type { JudgeModel } from '../../lambdas/judge/judge-model';
+import { judgeModelForStage } from '../../lambdas/judge/adapters/judge-model-for-stage';
 import { S3ObjectStore } from '../../lambdas/pipeline/aws/s3-object-store';
 import { AthenaSqlEngine } from '../../lambdas/pipeline/dataset/athena-sql-engine';
 import type { SqlEngine } from '../../lambdas/pipeline/dataset/sql-engine';
@@ -24,7 +18,7 @@ import { DuckDbSqlEngine } from '../../local/pipeline/duckdb-sql-engine';
 import { SimulatedJudgeModel } from '../../local/simulated-judge';
 
 /** The Glue tables have the lake tables' own names (lib/stacks/data-stack.ts), in the stage's database. */
-export const LAKE_TABLE_NAMES: BacktestTableNames = { judgments: JUDGMENTS_TABLE.name, reviews: REVIEWS_TABLE.name };
+export const LAKE_TABLE_NAMES: BacktestTableNames = { reviews: REVIEWS_TABLE.name };
 
 /** The re-judging budget. */
 export interface JudgeBudget {
@@ -64,43 +58,10 @@ export async function localBackend(lakeDir: string, candidate: RewardPolicy, bud
 export interface AwsClients {
   readonly athena: AthenaClient;
   readonly s3: S3Client;
-  readonly bedrock: () => BedrockRuntimeClient;
-  readonly sagemaker: () => SageMakerRuntimeClient;
-  readonly secrets: () => SecretsManagerClient;
 }
 
 export function awsClients(region: string): AwsClients {
-  return {
-    athena: new AthenaClient({ region }),
-    s3: new S3Client({ region }),
-    bedrock: () => new BedrockRuntimeClient({ region }),
-    sagemaker: () => new SageMakerRuntimeClient({ region }),
-    secrets: () => new SecretsManagerClient({ region }),
-  };
-}
-
-/** The stage's judge endpoint as a JudgeModel (the same adapters the judging code uses). */
-export function stageJudgeModel(judge: NonNullable<StageConfig['judge']>, clients: AwsClients): JudgeModel {
-  const { endpoint } = judge;
-  switch (endpoint.kind) {
-    case 'bedrock':
-      return new BedrockJudge(clients.bedrock(), endpoint.modelId);
-    case 'sagemaker':
-      return new SageMakerJudge(clients.sagemaker(), endpoint.endpointName);
-    case 'openai-compatible': {
-      const secretName = endpoint.apiKeySecretName;
-      if (secretName === undefined) return new OpenAiCompatibleJudge({ baseUrl: endpoint.baseUrl });
-      const secrets = clients.secrets();
-      return new OpenAiCompatibleJudge({
-        baseUrl: endpoint.baseUrl,
-        apiKey: async () => {
-          const out = await secrets.send(new GetSecretValueCommand({ SecretId: secretName }));
-          if (out.SecretString === undefined || out.SecretString === '') throw new Error(`secret ${secretName} holds no string`);
-          return out.SecretString;
-        },
-      });
-    }
-  }
+  return { athena: new AthenaClient({ region }), s3: new S3Client({ region }) };
 }
 
 /** An s3://bucket/prefix/ URI of plain characters, ending in / (Athena's CTAS location rule). */
@@ -120,7 +81,7 @@ export function stageBackend(stage: StageConfig, candidate: RewardPolicy, budget
   const sql = new AthenaSqlEngine(clients.athena, {
     workGroup: `sial-${stage.stage}-dataset-build`,
     database: stage.lake.databaseName,
-    tables: { traces: TRACES_TABLE.name, gate_audit: GATE_AUDIT_TABLE.name, feedback: FEEDBACK_TABLE.name },
+    tables: { traces: TRACES_TABLE.name, gate_audit: GATE_AUDIT_TABLE.name, feedback: FEEDBACK_TABLE.name, judgments: JUDGMENTS_TABLE.name },
     readText: (uri) => store.getText(uri),
     deletePrefix: (prefix) => store.deletePrefix(prefix),
   });
@@ -130,7 +91,7 @@ export function stageBackend(stage: StageConfig, candidate: RewardPolicy, budget
     workPrefix,
     ...(candidate.judge === undefined || stage.judge === undefined
       ? {}
-      : { judge: { model: stageJudgeModel(stage.judge, clients), simulated: false, controls: controls(budget), routeTiers: [] } }),
+      : { judge: { model: judgeModelForStage(stage.judge.endpoint, (c) => c, stage.region).model, simulated: false, controls: controls(budget), routeTiers: stage.judge.routeTiers ?? [] } }),
     close: () => undefined,
   };
 }

@@ -29,9 +29,11 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 /** Athena takes a query of at most 256 KB; the re-judged scores travel inside one, so they stay well under. */
 const MAX_REJUDGED_LITERAL = 200_000;
 
-/** The lake tables this backtest reads beyond the dataset build's (Glue names, or the local lake's views). */
+/**
+ * The lake table this backtest reads beyond the dataset build's (a Glue name, or the local lake's view);
+ * `judgments` is one of the build's own ({{judgments}}, each engine's dialect).
+ */
 export interface BacktestTableNames {
-  readonly judgments: string;
   readonly reviews: string;
 }
 
@@ -127,7 +129,7 @@ function identity(policy: RewardPolicy, hash: string): PolicyIdentity {
 
 const cache = new Map<string, string>();
 
-/** A backtest query file, with the extra lake tables it names put in as quoted identifiers. */
+/** A backtest query file, with the reviews table it may name put in as a quoted identifier. */
 export function backtestSql(name: string, tables: BacktestTableNames): SqlQuery {
   const path = join(__dirname, 'sql', `${name}.sql`);
   let template = cache.get(path);
@@ -135,7 +137,7 @@ export function backtestSql(name: string, tables: BacktestTableNames): SqlQuery 
     template = readFileSync(path, 'utf8');
     cache.set(path, template);
   }
-  return { name, template: template.replaceAll('{{judgments}}', quoteIdentifier(tables.judgments)).replaceAll('{{reviews}}', quoteIdentifier(tables.reviews)) };
+  return { name, template: template.replaceAll('{{reviews}}', quoteIdentifier(tables.reviews)) };
 }
 
 function parseRows<T>(schema: z.ZodType<T>, rows: readonly SqlRow[], queryName: string): T[] {

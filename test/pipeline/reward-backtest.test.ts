@@ -32,8 +32,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../../bin/cli/main';
-import { awsClients, stageJudgeModel } from '../../bin/cli/policy-backend';
+import { awsClients, stageBackend } from '../../bin/cli/policy-backend';
 import { loadStageConfig } from '../../config';
+import { judgeStageSchema } from '../../config/judge';
 import { readPolicyFile, readRewardPolicy, REWARD_POLICY_DIR } from '../../config/reward-policies/read';
 import { rewardPolicyHash } from '../../config/reward-policies/policy-hash';
 import type { TraceLakeRow } from '../../lambdas/gate-score/lake-rows';
@@ -198,7 +199,7 @@ describe('sial policy backtest on a local lake', () => {
   const run = (judge?: BacktestJudge) =>
     runBacktest({
       sql: new DuckDbSqlEngine(lake),
-      tables: { judgments: 'judgments', reviews: 'reviews' },
+      tables: { reviews: 'reviews' },
       stage,
       current: { policy: current, hash: rewardPolicyHash(current) },
       candidate: { policy: candidate, hash: rewardPolicyHash(candidate) },
@@ -346,11 +347,16 @@ describe('sial policy backtest, the command', () => {
     }
   });
 
-  it("re-judges on a stage with the stage's own judge endpoint", () => {
-    const clients = awsClients('eu-central-1');
-    const limits = { samplingRate: 0.1, maxTracesPerDay: 10, maxTokensPerDay: 1000, maxConcurrency: 2 };
-    expect(stageJudgeModel({ endpoint: { kind: 'bedrock', modelId: 'eu.anthropic.claude' }, ...limits }, clients).name).toBe('bedrock:eu.anthropic.claude');
-    expect(stageJudgeModel({ endpoint: { kind: 'sagemaker', endpointName: 'judge-ep' }, ...limits }, clients).name).toBe('sagemaker:judge-ep');
-    expect(stageJudgeModel({ endpoint: { kind: 'openai-compatible', baseUrl: 'https://judge.example.com/v1', region: 'eu-central-1' }, ...limits }, clients).name).toBe('openai-compatible:judge.example.com');
+  it("re-judges on a stage with the stage's own judge endpoint within the budget, never the simulated one", () => {
+    const prodEu = loadStageConfig('prod-eu');
+    const judge = judgeStageSchema.parse({ endpoint: { kind: 'bedrock', modelId: 'eu.example.judge' }, samplingRate: 0.1, maxTracesPerDay: 10, maxTokensPerDay: 1000, maxConcurrency: 2, routeTiers: ['small', 'large'] });
+    const budget = { maxTraces: 5, maxTokens: 100, maxConcurrency: 1 };
+    const backend = stageBackend({ ...prodEu, judge }, candidate, budget, 's3://bucket/backtests/', awsClients(prodEu.region));
+    // Every trace within the budget is judged: the budget, not the daily sample, bounds the cost.
+    expect(backend.judge).toMatchObject({ simulated: false, controls: { samplingRate: 1, maxTracesPerDay: 5, maxTokensPerDay: 100, maxConcurrency: 1 }, routeTiers: ['small', 'large'] });
+    expect(backend.judge?.model.name).toBe('bedrock:eu.example.judge');
+    expect(backend.lakeSource).toBe(`athena ${prodEu.lake.databaseName} (stage prod-eu)`);
+    // A stage without a judge re-judges nothing; the report then counts the traces left without one.
+    expect(stageBackend(prodEu, candidate, budget, 's3://bucket/backtests/', awsClients(prodEu.region)).judge).toBeUndefined();
   });
 });

@@ -9,7 +9,7 @@
 -- score judged for this backtest ({{inline:rejudged}}, '|trace_id=score|...'), else none: the component
 -- is left out and the other weights renormalised (the online rule).
 --
--- Placeholders: {{judgments}} (the lake's judgments table), {{table:candidates}}, {{inline:rejudged}}.
+-- Placeholders: {{judgments}}, {{table:candidates}}, {{inline:rejudged}}.
 -- Parameters, in order:
 --   1-5 weights: feedback, errors, latency, groundedness, judge  6 judge prompt hash ('' for none)
 --   7-8 judge combine: faithfulness, answer relevance  9-10 trace window (judgments.trace_ts)
@@ -56,11 +56,12 @@ rejudged AS (
 judged AS (
   SELECT
     c.*,
+    -- Not the candidates' judge_score, which is the current policy's: this policy's own.
     CASE
       WHEN p.judge_prompt_hash = '' THEN c.reward_components.judge
       WHEN rp.trace_id IS NOT NULL THEN rp.judge_score
       ELSE rj.judge_score
-    END AS judge_score,
+    END AS policy_judge_score,
     CASE
       WHEN p.judge_prompt_hash = '' THEN (CASE WHEN c.reward_components.judge IS NULL THEN 'none' ELSE 'stored-component' END)
       WHEN rp.trace_id IS NOT NULL THEN (CASE WHEN rp.judge_score IS NULL THEN 'no-judgment' ELSE 'replayed' END)
@@ -79,18 +80,18 @@ weighed AS (
       + (CASE WHEN j.reward_components.errors IS NULL THEN 0 ELSE p.w_errors END)
       + (CASE WHEN j.reward_components.latency IS NULL THEN 0 ELSE p.w_latency END)
       + (CASE WHEN j.reward_components.groundedness IS NULL THEN 0 ELSE p.w_groundedness END)
-      + (CASE WHEN j.judge_score IS NULL THEN 0 ELSE p.w_judge END) AS weight,
+      + (CASE WHEN j.policy_judge_score IS NULL THEN 0 ELSE p.w_judge END) AS weight,
     coalesce(p.w_feedback * j.feedback_score, 0)
       + coalesce(p.w_errors * j.reward_components.errors, 0)
       + coalesce(p.w_latency * j.reward_components.latency, 0)
       + coalesce(p.w_groundedness * j.reward_components.groundedness, 0)
-      + coalesce(p.w_judge * j.judge_score, 0) AS weighted
+      + coalesce(p.w_judge * j.policy_judge_score, 0) AS weighted
   FROM judged j CROSS JOIN params p
 )
 SELECT
   trace_id, agent_id, request_id, reward_policy_version, feedback_outcome, input_messages, retrieved_contexts, output,
-  reward_components, feedback_score, late_feedback,
+  reward_components, feedback_score, policy_judge_score AS judge_score, late_feedback,
   -- The online rule: a weighted mean over the components with evidence; with none, the errors component.
   CASE WHEN weight > 0 THEN least(1.0, greatest(0.0, weighted / weight)) ELSE coalesce(reward_components.errors, 0) END AS final_reward,
-  version_accepted, has_user_words, contaminated, judge_score, judge_source
+  version_accepted, has_user_words, contaminated, judge_source
 FROM weighed
