@@ -23,10 +23,14 @@ export interface LocalCurationOptions {
   readonly definition: AslDefinition;
   readonly settings: CurationSettings;
   readonly lake: LocalLake;
-  /** The run's lake directory (candidate files go under its `s3/`, the metrics file at its root). */
+  /** The run's lake directory (the metrics file goes at its root). */
   readonly lakeDir: string;
+  /** The local stand-in for S3 (the candidate files). */
+  readonly objectsDir: string;
   /** The execution's start (the window ends at the start of its hour). */
   readonly startedAt: Date;
+  /** Ends the window here instead (the execution input's `until`). */
+  readonly until?: Date;
   readonly clock: () => Date;
   readonly executionName: string;
   readonly judge?: SimulatedJudgeOptions;
@@ -42,7 +46,7 @@ export interface LocalCurationResult {
 
 /** Executes the curation once; resolves with what it judged and the judged metrics per variant. */
 export async function runLocalCuration(options: LocalCurationOptions): Promise<LocalCurationResult> {
-  const store = new FsObjectStore(join(options.lakeDir, 's3'));
+  const store = new FsObjectStore(options.objectsDir);
   const sql = new DuckDbSqlEngine(options.lake, (uri) => store.pathOf(uri));
   const model = new SimulatedJudgeModel(options.settings.judgePolicy, options.judge);
   const asJson = (value: unknown): Json => JSON.parse(JSON.stringify(value)) as Json;
@@ -51,7 +55,7 @@ export async function runLocalCuration(options: LocalCurationOptions): Promise<L
 
   const run = await runAsl(
     asStateMachineDefinition(options.definition),
-    {},
+    options.until === undefined ? {} : { until: options.until.toISOString() },
     {
       executionName: options.executionName,
       onStateEntered: options.onStateEntered,

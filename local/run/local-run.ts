@@ -11,6 +11,7 @@ import { LocalLake } from '../local-lake';
 import { runLocalTraining, type LocalTrainingResult } from '../local-training';
 import type { Scenario } from '../scenarios';
 import { outcomeOf, type LocalRunOutcome } from './outcome';
+import { runLocalJudging, type LocalJudgingSummary } from './local-judging';
 
 export interface LocalRunOptions {
   readonly stage: string;
@@ -27,6 +28,8 @@ export interface LocalRunOptions {
 export interface LocalRunReport {
   readonly options: LocalRunOptions;
   readonly ingest: LocalIngestSummary;
+  /** The judge's curation of the ingested traces; absent for the game day. */
+  readonly judging?: LocalJudgingSummary;
   readonly training?: LocalTrainingResult;
   readonly outcome: LocalRunOutcome;
 }
@@ -77,7 +80,8 @@ export async function runLocal(options: LocalRunOptions, print: (line: string) =
   await printLakeGlimpse(layout.lakeDir, print);
   print('');
 
-  if (options.skipTraining) return { options, ingest, outcome: outcomeOf({ skippedTraining: true }) };
+  const judging = scenario.gameDay === true ? undefined : await runLocalJudging(options.stage, layout, print);
+  if (options.skipTraining) return { options, ingest, ...(judging === undefined ? {} : { judging }), outcome: outcomeOf({ skippedTraining: true }) };
 
   if (scenario.gameDay !== true) {
     print(
@@ -96,11 +100,12 @@ export async function runLocal(options: LocalRunOptions, print: (line: string) =
     approvalWaitSeconds: options.approvalWaitSeconds,
     trainer: options.trainer,
     print,
+    ...(judging === undefined ? {} : { judged: { policy: judging.policy, pipeline: judging.pipeline } }),
   });
   const outcome = outcomeOf(
     scenario.gameDay === true && training.rollout !== undefined
       ? { drill: training.rollout.result }
       : { ...(training.run !== undefined ? { training: training.run } : {}), ...(training.rollout !== undefined ? { rollout: training.rollout.result } : {}) },
   );
-  return { options, ingest, training, outcome };
+  return { options, ingest, ...(judging === undefined ? {} : { judging }), training, outcome };
 }

@@ -68,6 +68,14 @@ function datasetLines(run: AslRunResult | undefined): string[] {
   return lines;
 }
 
+function judgeLines(report: LocalRunReport): string[] {
+  const judging = report.judging;
+  if (judging === undefined) return [];
+  const p = judging.curation.state?.progress;
+  const weight = judging.judgeWeight > 0 ? `weight ${judging.judgeWeight} in the reward` : 'no weight in the reward under this policy';
+  return [`  Judge:      [SIMULATED] ${p?.judged ?? 0} trace(s) judged (${weight}); figures per variant in judged-metrics.json`];
+}
+
 function budgetLines(report: LocalRunReport): string[] {
   const budget = report.training?.budget;
   if (budget === undefined || report.training?.run === undefined) return [];
@@ -134,6 +142,7 @@ export function summaryLines(report: LocalRunReport): string[] {
     `  Scenario:   ${options.scenario.name}; stage ${options.stage}; model ${options.targetModelId}${options.autoApprove ? '; approvals by the [SIMULATED] scripted approver' : ''}`,
     `  Gates:      ${ingest.recordsIn} records in -> ${ingest.delivered} kept in the lake, ${ingest.discarded} discarded by a gate, ${ingest.failed} malformed, ${ingest.duplicates} duplicate(s)`,
     ...(drops !== '' ? [`    discarded (gate/reason): ${drops}`] : []),
+    ...judgeLines(report),
     ...datasetLines(report.training?.run),
     ...budgetLines(report),
     ...batchLines(report),
@@ -143,7 +152,7 @@ export function summaryLines(report: LocalRunReport): string[] {
     ...failureLines(report),
     '',
     'Where everything is:',
-    `  lake (Parquet, Hive partitions): ${layout.lakeDir}/{traces,gate_audit,feedback}`,
+    `  lake (Parquet, Hive partitions): ${layout.lakeDir}/{traces,gate_audit,feedback,judgments,reviews}`,
     `  model registry:                  ${layout.registryFile}`,
     `  artifacts (the local S3):        ${layout.objectsDir}`,
     `  e-mails sent:                    ${layout.notificationsFile}`,

@@ -155,7 +155,7 @@ describe('the curation state machine, executed', () => {
         const kept = Number((await lake.query('SELECT count(DISTINCT trace_id) AS n FROM traces'))[0]!.n);
         // The demo traffic starts a day before the ingest clock: the run the next night judges it.
         const startedAt = new Date('2026-11-20T01:30:00.000Z');
-        const first = await runLocalCuration({ definition, settings, lake, lakeDir, startedAt, clock: () => startedAt, executionName: 'curation-1' });
+        const first = await runLocalCuration({ definition, settings, lake, lakeDir, objectsDir: join(root, 's3'), startedAt, clock: () => startedAt, executionName: 'curation-1' });
         expect(first.run.status).toBe('SUCCEEDED');
         expect(first.state!.progress.judged).toBe(kept);
         expect(first.run.visited.filter((s) => s === S.judgeNextLines).length).toBe(Math.ceil(kept / 100));
@@ -165,7 +165,7 @@ describe('the curation state machine, executed', () => {
         for (const v of first.variants) expect(v.faithfulnessJudged + v.misrouteJudged).toBeGreaterThan(0);
         expect(JSON.parse(readFileSync(join(lakeDir, 'judged-metrics.json'), 'utf8')).judge).toContain('simulated');
 
-        const second = await runLocalCuration({ definition, settings, lake, lakeDir, startedAt, clock: () => startedAt, executionName: 'curation-2' });
+        const second = await runLocalCuration({ definition, settings, lake, lakeDir, objectsDir: join(root, 's3'), startedAt, clock: () => startedAt, executionName: 'curation-2' });
         expect(second.run.status).toBe('SUCCEEDED');
         expect(second.state!.progress.read).toBe(0);
         expect(Number((await lake.query('SELECT count(*) AS n FROM judgments'))[0]!.n)).toBe(kept);
