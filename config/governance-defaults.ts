@@ -78,6 +78,7 @@ export const DEFAULT_CANARY: CanaryConfig = {
     evaluationPeriods: 3,
     datapointsToAlarm: 2,
     minTracesPerPeriod: 5,
+    qualitySignalSource: 'lexical',
   },
   gameDay: { enabled: false, schedule: 'cron(0 10 ? * WED#1 *)', maxRollbackSeconds: 300, targetRollbackSeconds: 90 },
 };

@@ -124,6 +124,13 @@ export const canarySchema = z
       datapointsToAlarm: z.number().int().positive(),
       /** Fewer candidate traces than this in a period are not enough evidence to judge quality. */
       minTracesPerPeriod: z.number().int().nonnegative(),
+      /**
+       * What the faithfulness and misroute alarms compare: `lexical`, the gate's estimate on every trace
+       * (immediate, always available), or `judge`, the judge's scores published by the curation (one
+       * datapoint per curation run: the stage must run the curation at least once per alarm period).
+       * Error rate and latency always come from the gate.
+       */
+      qualitySignalSource: z.enum(['lexical', 'judge']),
     }),
     gameDay: z.strictObject({
       /** The game-day schedule is created disabled unless this is true. */
@@ -557,6 +564,19 @@ function checkCanaryEvidence(config: StageConfig, source: string): void {
   if (buffer > period) {
     throw new ConfigError(
       `Invalid stage configuration in ${source}:\n  - lake.processor.bufferIntervalSeconds: received ${buffer}; it must not exceed canary.alarms.periodSeconds (${period}), or most alarm periods hold no metrics and the canary alarm cannot fire`,
+    );
+  }
+  if (config.canary.alarms.qualitySignalSource !== 'judge') return;
+  // The judge's figures arrive once per curation run: an alarm period shorter than the run's window would
+  // mostly see no datapoint, and a canary judged by it could never roll back.
+  const windowSeconds = (config.judge?.curation.windowHours ?? 0) * 3600;
+  if (config.judge === undefined || period < windowSeconds) {
+    throw new ConfigError(
+      `Invalid stage configuration in ${source}:\n  - canary.alarms.qualitySignalSource: received "judge"; ${
+        config.judge === undefined
+          ? 'the stage configures no judge, so there are no judged figures to compare'
+          : `canary.alarms.periodSeconds (${period}) must be at least the judge's curation window (${windowSeconds} s): run the curation hourly (judge.curation.windowHours 1) and give the alarms a period of 3600 s`
+      }`,
     );
   }
 }
