@@ -49,7 +49,7 @@ WITH reviewed AS (
   SELECT review_id, trace_id, agent_id, judge_prompt_hash, faithfulness, answer_relevance, misrouted,
          ROW_NUMBER() OVER (PARTITION BY review_id ORDER BY reviewed_at DESC) AS review_rank
   FROM {{table:reviews}}
-  WHERE reviewed_at >= CAST(? AS TIMESTAMP) AND reviewed_at < CAST(? AS TIMESTAMP)
+  WHERE reviewed_at >= CAST(? AS TIMESTAMP) AND reviewed_at <= CAST(? AS TIMESTAMP)
 ), judged AS (${LATEST_JUDGMENTS}
 )
 SELECT r.review_id, r.trace_id, r.agent_id, r.judge_prompt_hash,
@@ -156,7 +156,7 @@ export interface ReviewedPair {
 }
 
 /**
- * Reviews submitted in [from, to), each with the latest judgment of its trace under the same prompt
+ * Reviews submitted in [from, to] (the end included: a report written right after a review counts it), each with the latest judgment of its trace under the same prompt
  * hash; judgments are searched from `judgedFrom` (traces sampled before the window was opened).
  */
 export async function loadReviewedPairs(engine: SqlEngine, tables: CalibrationTables, from: Date, to: Date, judgedFrom: Date): Promise<ReviewedPair[]> {
