@@ -131,3 +131,24 @@ export async function seedCalibrationLake(lake: LocalLake, specs: readonly Calib
   await lake.append('traces', specs.map(calibrationTrace));
   await lake.append('judgments', specs.map((s) => judgmentOf(s, new Date(Date.parse(s.at) + 86_400_000).toISOString())));
 }
+
+/** Seeds `specs` and queues each as an open item of `week` (sampled at `sampledAt`); returns the items. */
+export async function seedReviewQueue(
+  lakeDir: string,
+  specs: readonly CalibrationTraceSpec[],
+  week: string,
+  sampledAt: string,
+): Promise<import('../../lambdas/judge/calibration/review-item').ReviewItem[]> {
+  const { LocalLake } = await import('../../local/local-lake');
+  const { LocalReviewQueue } = await import('../../local/calibration/local-review-queue');
+  const { reviewItemId } = await import('../../lambdas/judge/calibration/review-item');
+  const lake = await LocalLake.open(lakeDir);
+  try {
+    await seedCalibrationLake(lake, specs);
+  } finally {
+    lake.close();
+  }
+  const items = specs.map((s) => ({ itemId: reviewItemId(week, s.id, PROMPT_HASH), traceId: s.id, agentId: s.agent, week, band: 'band-2', judgePromptHash: PROMPT_HASH, sampledAt, status: 'open' as const }));
+  await new LocalReviewQueue(lakeDir).add(items);
+  return items;
+}
