@@ -32,11 +32,11 @@ export class LocalReviewQueue implements ReviewQueue {
     this.file = new LockedJsonFile(join(dir, LOCAL_REVIEW_QUEUE_FILE), codec);
   }
 
-  add(items: readonly ReviewItem[]): Promise<number> {
+  add(items: readonly ReviewItem[]): Promise<ReviewItem[]> {
     return this.file.update((doc) => {
       const fresh = items.filter((i) => doc.items[i.itemId] === undefined);
-      if (fresh.length === 0) return { result: 0 };
-      return { next: { items: { ...doc.items, ...Object.fromEntries(fresh.map((i) => [i.itemId, i])) } }, result: fresh.length };
+      if (fresh.length === 0) return { result: [] };
+      return { next: { items: { ...doc.items, ...Object.fromEntries(fresh.map((i) => [i.itemId, i])) } }, result: fresh };
     });
   }
 

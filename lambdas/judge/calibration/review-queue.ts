@@ -6,8 +6,8 @@
 import type { ReviewItem } from './review-item';
 
 export interface ReviewQueue {
-  /** Adds the items whose id is new; resolves to how many were added (existing items stay as they are). */
-  add(items: readonly ReviewItem[]): Promise<number>;
+  /** Adds the items whose id is new; resolves to those added (existing items stay as they are). */
+  add(items: readonly ReviewItem[]): Promise<ReviewItem[]>;
   /** The item, or undefined. */
   get(itemId: string): Promise<ReviewItem | undefined>;
   /** Items still waiting for a review, oldest week first. */

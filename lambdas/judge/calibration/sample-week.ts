@@ -26,8 +26,8 @@ export interface SampleWeekResult {
   readonly candidates: number;
   /** Items the sample holds. */
   readonly sampled: number;
-  /** Items new to the queue (0 when the week was sampled before). */
-  readonly added: number;
+  /** Items new to the queue (none when the week was sampled before): the ones to send links for. */
+  readonly added: readonly ReviewItem[];
   /** The sample's items, in stratum order. */
   readonly items: readonly ReviewItem[];
 }

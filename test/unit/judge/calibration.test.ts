@@ -101,8 +101,9 @@ describe('submitReview', () => {
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'sial-review-'));
     queue = new LocalReviewQueue(dir);
-    await expect(queue.add([item])).resolves.toBe(1);
-    await expect(queue.add([item])).resolves.toBe(0);
+    await expect(queue.add([item])).resolves.toEqual([item]);
+    await expect(queue.add([{ ...item, sampledAt: '2026-12-01T00:00:00.000Z' }])).resolves.toEqual([]);
+    await expect(queue.get(item.itemId)).resolves.toEqual(item);
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
