@@ -31,12 +31,16 @@ export interface ReportSummary {
 
 async function report(): Promise<ReportSummary> {
   const written = await writeCalibrationReport(settings, deps);
-  for (const m of calibrationMetrics(written.report)) {
+  // A single metric flushes on its first value, so each value gets its own, with the dimension.
+  const publish = (dimension: string, name: string, unit: (typeof MetricUnit)[keyof typeof MetricUnit], value: number): void => {
     const single = metrics.singleMetric();
-    single.addDimension(CALIBRATION_METRICS.dimensionName, m.dimension);
-    single.addMetric(CALIBRATION_METRICS.reviewed, MetricUnit.Count, m.reviewed);
+    single.addDimension(CALIBRATION_METRICS.dimensionName, dimension);
+    single.addMetric(name, unit, value);
+  };
+  for (const m of calibrationMetrics(written.report)) {
+    publish(m.dimension, CALIBRATION_METRICS.reviewed, MetricUnit.Count, m.reviewed);
     // An undefined kappa is not published: the count alarm says why there is none.
-    if (m.kappa !== null) single.addMetric(CALIBRATION_METRICS.kappa, MetricUnit.NoUnit, m.kappa);
+    if (m.kappa !== null) publish(m.dimension, CALIBRATION_METRICS.kappa, MetricUnit.NoUnit, m.kappa);
   }
   logger.info('calibration report', { json: written.json, reviews: written.report.reviews, alarms: written.report.alarms });
   return { json: written.json, html: written.html, reviews: written.report.reviews, alarms: written.report.alarms };
