@@ -67,6 +67,8 @@ export function buildApp(props: BuildAppProps): BuiltApp {
     pipelineTables: dataStack.pipelineTables,
     modelRegistry: dataStack.modelRegistry,
     traceStream: dataStack.traceStream,
+    reviewStream: dataStack.reviewStream,
+    pseudonymisationKey: dataStack.pseudonymisationKey.secret,
     rewardPolicy,
     trainingImageDirectory: props.trainingImageDirectory,
   });

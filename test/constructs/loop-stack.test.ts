@@ -102,6 +102,8 @@ describe('trainer image', () => {
           pipelineTables: dataStack.pipelineTables,
           modelRegistry: dataStack.modelRegistry,
           traceStream: dataStack.traceStream,
+          reviewStream: dataStack.reviewStream,
+          pseudonymisationKey: dataStack.pseudonymisationKey.secret,
         }),
     ).toThrow('TrainingPipeline: servingImageUri "docker.io/vllm/vllm-openai:latest" is not an ECR image URI');
   });

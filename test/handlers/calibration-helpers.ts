@@ -1,5 +1,5 @@
 /** Shared set-up of the calibration handler tests: the environment the construct sets, and Athena result pages. */
-import { GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand, type AthenaClient, type GetQueryResultsOutput } from '@aws-sdk/client-athena';
+import { GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand, type GetQueryResultsOutput, type ServiceInputTypes, type ServiceOutputTypes, type AthenaClientResolvedConfig } from '@aws-sdk/client-athena';
 import type { AwsStub } from 'aws-sdk-client-mock';
 import type { CalibrationSettings } from '../../lambdas/judge/calibration/calibration-settings';
 
@@ -39,7 +39,7 @@ export function athenaPage(columns: Array<[string, string]>, rows: Array<Array<s
 }
 
 /** Every query succeeds at once and returns `result`. */
-export function athenaReturns(athena: AwsStub<object, object, AthenaClient['config']>, result: GetQueryResultsOutput): void {
+export function athenaReturns(athena: AwsStub<ServiceInputTypes, ServiceOutputTypes, AthenaClientResolvedConfig>, result: GetQueryResultsOutput): void {
   athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'qe-1' });
   athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' }, Statistics: { DataScannedInBytes: 10, EngineExecutionTimeInMillis: 5 } } });
   athena.on(GetQueryResultsCommand).resolves(result);
