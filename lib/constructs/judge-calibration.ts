@@ -225,9 +225,10 @@ export class JudgeCalibration extends Construct {
 
     // The queue: the sampler adds (conditional puts), the page reads and completes; the lake key encrypts it.
     const queueKey = props.queueTable.encryptionKey;
-    props.queueTable.grant(roles.sample, 'dynamodb:PutItem');
+    // On the table only: Table.grant would add its indexes (index/*), which neither job reads.
+    iam.Grant.addToPrincipal({ grantee: roles.sample, actions: ['dynamodb:PutItem'], resourceArns: [props.queueTable.tableArn] });
     queueKey.grant(roles.sample, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey');
-    props.queueTable.grant(roles.page, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
+    iam.Grant.addToPrincipal({ grantee: roles.page, actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resourceArns: [props.queueTable.tableArn] });
     queueKey.grant(roles.page, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey');
     // Links: the sampler signs, the page verifies (the approvals secret, another purpose string).
     approvals.signingSecret.grantRead(roles.sample);
