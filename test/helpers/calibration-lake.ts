@@ -5,8 +5,10 @@
  */
 import type { TraceLakeRow } from '../../lambdas/gate-score/lake-rows';
 import type { MaskedTrace } from '../../lambdas/judge/calibration/calibration-queries';
+import { reviewItemId, type ReviewItem } from '../../lambdas/judge/calibration/review-item';
+import { LocalReviewQueue } from '../../local/calibration/local-review-queue';
 import { SimulatedReviewer } from '../../local/calibration/simulated-reviewer';
-import type { LocalLake } from '../../local/local-lake';
+import { LocalLake } from '../../local/local-lake';
 
 export const micros = (iso: string, deltaMs = 0): number => (Date.parse(iso) + deltaMs) * 1000;
 
@@ -138,10 +140,7 @@ export async function seedReviewQueue(
   specs: readonly CalibrationTraceSpec[],
   week: string,
   sampledAt: string,
-): Promise<import('../../lambdas/judge/calibration/review-item').ReviewItem[]> {
-  const { LocalLake } = await import('../../local/local-lake');
-  const { LocalReviewQueue } = await import('../../local/calibration/local-review-queue');
-  const { reviewItemId } = await import('../../lambdas/judge/calibration/review-item');
+): Promise<ReviewItem[]> {
   const lake = await LocalLake.open(lakeDir);
   try {
     await seedCalibrationLake(lake, specs);
