@@ -254,7 +254,8 @@ export class JudgeCalibration extends Construct {
       });
     }
 
-    // One weekly schedule per job: the report follows the sample by an hour, so it counts reviews up to then.
+    // One weekly schedule per job, on the same expression: the report covers the reviews of the window up
+    // to then (last week's items, reviewed during the week), the sampling opens this week's items.
     this.schedulerRole = new iam.Role(this, 'SchedulerRole', {
       description: `EventBridge Scheduler: runs the ${props.stage} judge-calibration functions`,
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {

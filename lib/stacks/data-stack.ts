@@ -255,6 +255,10 @@ export class DataStack extends Stack {
       value: this.pipelineTables.deploymentsTable.tableName,
       description: 'Current version, rollout claims and rollback records per target model: `sial rollout --table` (or $SIAL_DEPLOYMENTS_TABLE)',
     });
+    new CfnOutput(this, 'ReviewQueueTableName', {
+      value: this.pipelineTables.reviewQueueTable.tableName,
+      description: 'The weekly judge-calibration review queue (ids and strata only; open items in the open-items index)',
+    });
     new CfnOutput(this, 'GpuLedgerTableName', {
       value: this.pipelineTables.ledgerTable.tableName,
       description: "GPU-hours per stage and month (the budget's ledger; FinOps reads and corrects it here)",
