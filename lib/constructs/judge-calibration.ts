@@ -223,10 +223,11 @@ export class JudgeCalibration extends Construct {
       artifacts.grantWrite(role, artifacts.queryResultsPrefix);
     }
 
-    // The queue: the sampler adds (conditional puts), the page reads and completes; the lake key encrypts it.
+    // The queue: the sampler checks which items are new and adds them (conditional puts), the page reads
+    // and completes; the lake key encrypts it.
     const queueKey = props.queueTable.encryptionKey;
     // On the table only: Table.grant would add its indexes (index/*), which neither job reads.
-    iam.Grant.addToPrincipal({ grantee: roles.sample, actions: ['dynamodb:PutItem'], resourceArns: [props.queueTable.tableArn] });
+    iam.Grant.addToPrincipal({ grantee: roles.sample, actions: ['dynamodb:GetItem', 'dynamodb:PutItem'], resourceArns: [props.queueTable.tableArn] });
     queueKey.grant(roles.sample, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey');
     iam.Grant.addToPrincipal({ grantee: roles.page, actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resourceArns: [props.queueTable.tableArn] });
     queueKey.grant(roles.page, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey');

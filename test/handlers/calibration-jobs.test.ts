@@ -7,7 +7,7 @@ import { AthenaClient, GetQueryResultsCommand, StartQueryExecutionCommand } from
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import type * as ReportModule from '../../lambdas/judge/calibration/aws/report-handler';
 import type * as SampleModule from '../../lambdas/judge/calibration/aws/sample-handler';
@@ -48,6 +48,7 @@ const CANDIDATES = athenaPage(
 describe('sample handler', () => {
   it('queues one item per stratum with conditional puts and e-mails one signed link per new item', async () => {
     athenaReturns(athena, CANDIDATES);
+    ddb.on(GetCommand).resolves({});
     ddb.on(PutCommand).resolves({});
     sns.on(PublishCommand).resolves({ MessageId: 'm1' });
     const result = await sample({}, lambdaContext('judge-calibration'));
@@ -71,9 +72,18 @@ describe('sample handler', () => {
 
   it('a re-run of the week adds nothing and sends no e-mail', async () => {
     athenaReturns(athena, CANDIDATES);
+    ddb.on(GetCommand).callsFake(async (input: { Key: { itemId: string } }) => ({ Item: { itemId: input.Key.itemId, traceId: 't', agentId: 'a', week: '2026-W49', band: 'band-0', judgePromptHash: 'h', sampledAt: '2026-11-30T06:00:00.000Z', status: 'done' } }));
     ddb.on(PutCommand).rejects(Object.assign(new Error('exists'), { name: 'ConditionalCheckFailedException' }));
     await expect(sample({}, lambdaContext('judge-calibration'))).resolves.toMatchObject({ sampled: 3, added: 0 });
     expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
+  });
+
+  it('when the e-mail cannot be sent nothing is queued, so the scheduler\'s retry announces the items again', async () => {
+    athenaReturns(athena, CANDIDATES);
+    ddb.on(GetCommand).resolves({});
+    sns.on(PublishCommand).rejects(new Error('SNS throttled'));
+    await expect(sample({}, lambdaContext('judge-calibration'))).rejects.toThrow('SNS throttled');
+    expect(ddb.commandCalls(PutCommand)).toHaveLength(0);
   });
 });
 

@@ -18,6 +18,12 @@ export interface SampleWeekDeps {
   readonly tables: CalibrationTables;
   readonly queue: ReviewQueue;
   readonly clock: () => Date;
+  /**
+   * Runs with the items not yet in the queue, before they are added (the reviewers' e-mail in AWS). If it
+   * fails nothing is added, so a retry announces them again: the e-mail is at least once, the queue
+   * exactly once.
+   */
+  readonly beforeAdd?: (fresh: readonly ReviewItem[]) => Promise<void>;
 }
 
 export interface SampleWeekResult {
@@ -80,6 +86,11 @@ export async function sampleReviewWeek(settings: CalibrationSettings, deps: Samp
   const { from, to } = sampleWindow(week);
   const candidates = await loadJudgedCandidates(deps.engine, deps.tables, from, to);
   const items = reviewItemsOf(candidates, settings, week, now);
+  if (deps.beforeAdd !== undefined) {
+    const known = await Promise.all(items.map((i) => deps.queue.get(i.itemId)));
+    const fresh = items.filter((_, index) => known[index] === undefined);
+    if (fresh.length > 0) await deps.beforeAdd(fresh);
+  }
   const added = await deps.queue.add(items);
   return { week, candidates: candidates.length, sampled: items.length, added, items };
 }

@@ -12,6 +12,8 @@ import middy from '@middy/core';
 import { logger, metrics, tracer } from '../../../shared/powertools';
 import { calibrationSettingsFromEnv } from '../calibration-settings';
 import { CALIBRATION_ENV, requiredCalibrationEnv } from '../calibration-env';
+import { isoWeek } from '../iso-week';
+import type { ReviewItem } from '../review-item';
 import { sampleReviewWeek } from '../sample-week';
 import { reviewLinksEmail } from './review-links-email';
 import { athenaEngineFromEnv, calibrationTablesFromEnv, reviewLinkSignerFromEnv, reviewQueueFromEnv } from './wiring';
@@ -31,19 +33,20 @@ export interface SampleSummary {
   readonly added: number;
 }
 
+/** The reviewers' e-mail with one signed link per item, sent before the items are queued. */
+async function announce(week: string, fresh: readonly ReviewItem[]): Promise<void> {
+  const expiresAt = new Date(deps.clock().getTime() + settings.linkExpiryHours * 3_600_000);
+  const links = await Promise.all(fresh.map(async (item) => ({ item, url: await signer.url(pageBaseUrl, item.itemId, expiresAt) })));
+  const email = reviewLinksEmail(stage, week, links, expiresAt);
+  await sns.send(new PublishCommand({ TopicArn: topicArn, Subject: email.subject, Message: email.message }));
+}
+
 async function sample(): Promise<SampleSummary> {
-  const result = await sampleReviewWeek(settings, deps);
+  // Only items new to the queue are announced, so a re-run of the week sends no second e-mail.
+  const result = await sampleReviewWeek(settings, { ...deps, beforeAdd: (fresh) => announce(isoWeek(deps.clock()), fresh) });
   metrics.addMetric('ReviewItemsSampled', MetricUnit.Count, result.added.length);
-  // Only the items this run added get links: a re-run must not e-mail the week again.
-  const added = result.added;
-  if (added.length > 0) {
-    const expiresAt = new Date(deps.clock().getTime() + settings.linkExpiryHours * 3_600_000);
-    const links = await Promise.all(added.map(async (item) => ({ item, url: await signer.url(pageBaseUrl, item.itemId, expiresAt) })));
-    const email = reviewLinksEmail(stage, result.week, links, expiresAt);
-    await sns.send(new PublishCommand({ TopicArn: topicArn, Subject: email.subject, Message: email.message }));
-  }
-  logger.info('review sample', { week: result.week, candidates: result.candidates, sampled: result.sampled, added: added.length });
-  return { week: result.week, candidates: result.candidates, sampled: result.sampled, added: added.length };
+  logger.info('review sample', { week: result.week, candidates: result.candidates, sampled: result.sampled, added: result.added.length });
+  return { week: result.week, candidates: result.candidates, sampled: result.sampled, added: result.added.length };
 }
 
 export const handler = middy(sample)
