@@ -162,7 +162,7 @@ export class JudgeCalibration extends Construct {
           ...lakeEnv,
           [CALIBRATION_ENV.reportBucket]: artifacts.bucket.bucketName,
           [CALIBRATION_ENV.reportPrefix]: CALIBRATION_REPORTS_PREFIX,
-          POWERTOOLS_SERVICE_NAME: 'judge-calibration-report',
+          POWERTOOLS_SERVICE_NAME: CALIBRATION_METRICS.service,
         },
       },
       page: {
@@ -291,7 +291,7 @@ export class JudgeCalibration extends Construct {
     // Alarms: the report publishes once a week, so each looks at the last 7 daily periods.
     const alarms: Record<string, cloudwatch.Alarm> = {};
     const metric = (name: string, dimension: string, statistic: string): cloudwatch.Metric =>
-      new cloudwatch.Metric({ namespace: props.metricsNamespace, metricName: name, dimensionsMap: { [CALIBRATION_METRICS.dimensionName]: dimension, service: 'judge-calibration-report' }, statistic, period: Duration.days(1) });
+      new cloudwatch.Metric({ namespace: props.metricsNamespace, metricName: name, dimensionsMap: { [CALIBRATION_METRICS.dimensionName]: dimension, service: CALIBRATION_METRICS.service }, statistic, period: Duration.days(1) });
     for (const dimension of CALIBRATION_DIMENSIONS) {
       const suffix = dimension.split('_').map((p) => `${p.charAt(0).toUpperCase()}${p.slice(1)}`).join('');
       alarms[`kappa-${dimension}`] = new cloudwatch.Alarm(this, `Kappa${suffix}Alarm`, {

@@ -87,7 +87,7 @@ describe('JudgeCalibration (dev)', () => {
     for (const dimension of ['faithfulness', 'answer_relevance', 'misroute']) {
       loop.hasResourceProperties('AWS::CloudWatch::Alarm', {
         MetricName: 'JudgeHumanKappa',
-        Dimensions: Match.arrayWith([{ Name: 'Dimension', Value: dimension }]),
+        Dimensions: Match.arrayWith([{ Name: 'Dimension', Value: dimension }, { Name: 'service', Value: 'judge-calibration-report' }]),
         Threshold: config.minKappa,
         ComparisonOperator: 'LessThanThreshold',
         Statistic: 'Minimum',

@@ -11,6 +11,7 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dyn
 import { mockClient } from 'aws-sdk-client-mock';
 import type * as ReportModule from '../../lambdas/judge/calibration/aws/report-handler';
 import type * as SampleModule from '../../lambdas/judge/calibration/aws/sample-handler';
+import { CALIBRATION_METRICS } from '../../lambdas/judge/calibration/calibration-report';
 import { lambdaContext } from '../helpers/lambda-context';
 import { athenaPage, athenaReturns, setCalibrationEnv, SIGNING_KEY, SIGNING_SECRET_ARN } from './calibration-helpers';
 
@@ -19,7 +20,8 @@ const athena = mockClient(AthenaClient);
 const sns = mockClient(SNSClient);
 const s3 = mockClient(S3Client);
 const secrets = mockClient(SecretsManagerClient);
-setCalibrationEnv('judge-calibration');
+// The report function's service name: the alarms' metrics carry it as a dimension.
+setCalibrationEnv(CALIBRATION_METRICS.service);
 // Dev mode disables metrics unless told not to; the EMF lines go through the spied console.
 process.env.POWERTOOLS_METRICS_DISABLED = 'false';
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -108,7 +110,11 @@ describe('report handler', () => {
     // Misroute was never judged here: a count of 0 and no kappa at all.
     expect(values('misroute')).toMatchObject({ JudgeItemsReviewed: 0 });
     expect(values('misroute')).not.toHaveProperty('JudgeHumanKappa');
-    expect(emf.every((m) => JSON.stringify(m._aws).includes('"Dimension"'))).toBe(true);
+    // The alarms watch exactly these dimensions (service and Dimension): anything else would leave them without data.
+    for (const m of emf) {
+      expect((m._aws as { CloudWatchMetrics: Array<{ Dimensions: string[][] }> }).CloudWatchMetrics[0]?.Dimensions).toEqual([['service', 'Dimension']]);
+      expect(m.service).toBe(CALIBRATION_METRICS.service);
+    }
     expect(athena.commandCalls(GetQueryResultsCommand)).toHaveLength(1);
   });
 });

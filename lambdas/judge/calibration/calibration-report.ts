@@ -71,5 +71,8 @@ export function calibrationMetrics(report: CalibrationReport): CalibrationMetric
   return CALIBRATION_DIMENSIONS.map((dimension) => ({ dimension, kappa: report.dimensions[dimension].kappa?.kappa ?? null, reviewed: report.dimensions[dimension].reviewed }));
 }
 
-/** Metric names (CloudWatch, dimension `Dimension`), shared by the report function and the alarms. */
-export const CALIBRATION_METRICS = { kappa: 'JudgeHumanKappa', reviewed: 'JudgeItemsReviewed', dimensionName: 'Dimension' } as const;
+/**
+ * Metric names (CloudWatch, dimensions `service` and `Dimension`), shared by the report function and the
+ * alarms: `service` is the report function's Powertools service name, which Powertools adds to every metric.
+ */
+export const CALIBRATION_METRICS = { kappa: 'JudgeHumanKappa', reviewed: 'JudgeItemsReviewed', dimensionName: 'Dimension', service: 'judge-calibration-report' } as const;
