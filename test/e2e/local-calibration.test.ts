@@ -11,7 +11,7 @@ import { PSEUDONYM_PATTERN } from '../../lambdas/shared/pseudonymisation';
 import { runLocalCalibration } from '../../local/calibration/run-local-calibration';
 import { LocalReviewQueue } from '../../local/calibration/local-review-queue';
 import { LocalLake } from '../../local/local-lake';
-import { seedCalibrationLake, weekOfTraces } from '../helpers/calibration-lake';
+import { writeCalibrationLake, weekOfTraces } from '../helpers/calibration-lake';
 
 const MONDAY = '2026-11-30T00:00:00.000Z'; // 2026-W49
 const SAMPLING_TIME = new Date('2026-11-30T06:00:00.000Z');
@@ -33,9 +33,9 @@ describe('runLocalCalibration', () => {
     dir = mkdtempSync(join(tmpdir(), 'sial-calibration-'));
     const lake = await LocalLake.open(dir);
     try {
-      await seedCalibrationLake(lake, weekOfTraces(200, MONDAY));
+      await writeCalibrationLake(lake, weekOfTraces(200, MONDAY));
       // Outside the sampled week (the Monday itself and 8 days before): never sampled.
-      await seedCalibrationLake(lake, [
+      await writeCalibrationLake(lake, [
         { id: 'late-trace', agent: 'rag-qa-agent', at: '2026-11-30T01:00:00.000Z', question: 'q', contexts: ['c'], answer: 'a' },
         { id: 'early-trace', agent: 'rag-qa-agent', at: '2026-11-22T23:00:00.000Z', question: 'q', contexts: ['c'], answer: 'a' },
       ]);

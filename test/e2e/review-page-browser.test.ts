@@ -15,7 +15,7 @@ import type { ReviewItem } from '../../lambdas/judge/calibration/review-item';
 import { PSEUDONYM_PATTERN } from '../../lambdas/shared/pseudonymisation';
 import { startLocalReviews, type LocalReviews } from '../../local/calibration/local-review-server';
 import { LocalLake } from '../../local/local-lake';
-import { seedReviewQueue } from '../helpers/calibration-lake';
+import { queueReviewItems } from '../helpers/calibration-lake';
 
 /** The browser APIs the assertions read, typed here so the Node-only tsconfig stays free of DOM globals. */
 interface BrowserWindow {
@@ -57,7 +57,7 @@ describeInBrowser(chromiumPath === undefined ? 'review page in headless Chromium
   });
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'sial-review-browser-'));
-    items = await seedReviewQueue(
+    items = await queueReviewItems(
       dir,
       [
         {

@@ -129,13 +129,13 @@ export function weekOfTraces(count: number, weekMonday: string): CalibrationTrac
 }
 
 /** Writes the traces and their judgments (judged the day after each trace). */
-export async function seedCalibrationLake(lake: LocalLake, specs: readonly CalibrationTraceSpec[]): Promise<void> {
+export async function writeCalibrationLake(lake: LocalLake, specs: readonly CalibrationTraceSpec[]): Promise<void> {
   await lake.append('traces', specs.map(calibrationTrace));
   await lake.append('judgments', specs.map((s) => judgmentOf(s, new Date(Date.parse(s.at) + 86_400_000).toISOString())));
 }
 
-/** Seeds `specs` and queues each as an open item of `week` (sampled at `sampledAt`); returns the items. */
-export async function seedReviewQueue(
+/** Writes `specs` to the lake and queues each as an open item of `week` (sampled at `sampledAt`); returns the items. */
+export async function queueReviewItems(
   lakeDir: string,
   specs: readonly CalibrationTraceSpec[],
   week: string,
@@ -143,7 +143,7 @@ export async function seedReviewQueue(
 ): Promise<ReviewItem[]> {
   const lake = await LocalLake.open(lakeDir);
   try {
-    await seedCalibrationLake(lake, specs);
+    await writeCalibrationLake(lake, specs);
   } finally {
     lake.close();
   }

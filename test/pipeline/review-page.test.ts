@@ -11,7 +11,7 @@ import { APPROVAL_LINK, ApprovalLinkSigner, REVIEW_LINK } from '../../lambdas/pi
 import { startLocalReviews, type LocalReviews } from '../../local/calibration/local-review-server';
 import { LocalLake } from '../../local/local-lake';
 import { LocalSigningKeyProvider } from '../../local/pipeline/local-approval-signing-key';
-import { seedReviewQueue, type CalibrationTraceSpec } from '../helpers/calibration-lake';
+import { queueReviewItems, type CalibrationTraceSpec } from '../helpers/calibration-lake';
 
 const HOSTILE: CalibrationTraceSpec = {
   id: 'trace-hostile',
@@ -33,7 +33,7 @@ describe('review page over HTTP', () => {
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'sial-review-page-'));
-    items = await seedReviewQueue(dir, [HOSTILE, PLAIN], '2026-W49', '2026-11-30T06:00:00.000Z');
+    items = await queueReviewItems(dir, [HOSTILE, PLAIN], '2026-W49', '2026-11-30T06:00:00.000Z');
     now = NOW;
     reviews = await startLocalReviews({ lakeDir: dir, linkExpiryHours: 168, clock: () => now });
   });

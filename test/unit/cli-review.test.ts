@@ -9,7 +9,7 @@ import { runCli } from '../../bin/cli/main';
 import { EXIT } from '../../bin/cli/command';
 import type { ReviewItem } from '../../lambdas/judge/calibration/review-item';
 import { LocalLake } from '../../local/local-lake';
-import { seedReviewQueue } from '../helpers/calibration-lake';
+import { queueReviewItems } from '../helpers/calibration-lake';
 
 describe('sial review --local', () => {
   let dir: string;
@@ -21,7 +21,7 @@ describe('sial review --local', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'sial-cli-review-'));
-    items = await seedReviewQueue(
+    items = await queueReviewItems(
       dir,
       [
         { id: 'trace-a', agent: 'rag-qa-agent', at: '2026-11-25T10:00:00.000Z', question: 'Refund policy?\u001b[2J', contexts: ['Refunds within 14 days.'], answer: 'Within 14 days.\u001b]0;owned\u0007' },
