@@ -50,6 +50,8 @@ export interface LocalIngestSummary {
   readonly failures: ReadonlyMap<string, number>;
   readonly diagnostics: readonly RecordDiagnostic[];
   readonly feedbackWritten: number;
+  /** When the demo traffic starts (a day before the ingest clock). */
+  readonly trafficStart: Date;
 }
 
 /** Splits records into Firehose-like batches bounded by total bytes. */
@@ -98,7 +100,8 @@ export async function runLocalIngest(options: LocalIngestOptions): Promise<Local
   mkdirSync(errorDir, { recursive: true });
 
   const clock = options.clock ?? (() => new Date());
-  const demo = generateDemoRecords({ count: options.traceCount, boundary: stage.dataBoundary, start: new Date(clock().getTime() - 24 * 3_600_000) });
+  const trafficStart = new Date(clock().getTime() - 24 * 3_600_000);
+  const demo = generateDemoRecords({ count: options.traceCount, boundary: stage.dataBoundary, start: trafficStart });
   const batches = toBatches(demo, options.batchBytes ?? stage.lake.processor.bufferSizeMiB * 1024 * 1024);
   const totals = { recordsIn: 0, delivered: 0, discarded: 0, failed: 0, duplicates: 0 };
   const drops = new Map<string, number>();
@@ -137,7 +140,7 @@ export async function runLocalIngest(options: LocalIngestOptions): Promise<Local
     await lake.append(FEEDBACK_TABLE.name, sink.rows);
 
     const entityDetectorCalls = new Map(Object.entries(entityDetectors).map(([language, ner]) => [language, ner.calls]));
-    return { batches: batches.length, ...totals, comprehendCalls: comprehend.calls, entityDetectorCalls, drops, failures, diagnostics, feedbackWritten: sink.rows.length };
+    return { batches: batches.length, ...totals, comprehendCalls: comprehend.calls, entityDetectorCalls, drops, failures, diagnostics, feedbackWritten: sink.rows.length, trafficStart };
   } finally {
     lake.close();
   }

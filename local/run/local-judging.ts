@@ -14,6 +14,41 @@ import { runLocalCuration, type LocalCurationResult } from '../local-curation';
 import { localJudgeSetup } from '../local-judge';
 import { LocalLake } from '../local-lake';
 import { synthesizePipeline, type SynthesizedPipeline } from '../pipeline/synthesized-pipeline';
+import { calibrationSettingsOf } from '../../lambdas/judge/calibration/calibration-settings';
+import { runLocalCalibration, type LocalCalibrationResult } from '../calibration/run-local-calibration';
+
+/** The Monday 06:00 UTC of the week after `at`: when the weekly sample that covers `at` is drawn. */
+export function calibrationTimeAfter(at: Date): Date {
+  const day = Math.floor(at.getTime() / 86_400_000);
+  // 1970-01-01 was a Thursday: (day + 3) % 7 is the ISO weekday index, Monday 0.
+  const monday = day - ((day + 3) % 7) + 7;
+  return new Date(monday * 86_400_000 + 6 * 3_600_000);
+}
+
+export interface LocalCalibrationSummary {
+  readonly result: LocalCalibrationResult;
+  readonly at: Date;
+}
+
+/**
+ * The weekly calibration of the judged traces, on the virtual clock: as of the Monday after the demo
+ * traffic (the week whose sample covers it), with the SIMULATED reviewer disagreeing with the judge on a
+ * tenth of the verdicts so the agreement figures have something to find.
+ */
+export async function runLocalWeeklyCalibration(stageName: string, layout: LakeLayout, trafficStart: Date, print: (line: string) => void): Promise<LocalCalibrationSummary> {
+  const stage = loadStageConfig(stageName);
+  const at = calibrationTimeAfter(trafficStart);
+  print(`Judge calibration: the weekly review sample as of ${at.toISOString()} (virtual clock), reviewed by the [SIMULATED] reviewer (scripted, 10 % disagreement)`);
+  const result = await runLocalCalibration(layout.lakeDir, calibrationSettingsOf(stage.judgeCalibration), () => at, { disagreement: 0.1 });
+  print(`  ${result.sample.items.length} item(s) sampled from ${result.sample.candidates} judged trace(s), ${result.reviewed} reviewed; report: ${result.html}`);
+  for (const [dimension, figures] of Object.entries(result.report.dimensions)) {
+    const kappa = figures.kappa === null ? 'n/a' : `${fixed2(figures.kappa.kappa)} [${fixed2(figures.kappa.lower95)}, ${fixed2(figures.kappa.upper95)}]`;
+    print(`  ${dimension}: ${figures.reviewed} reviewed, Cohen's kappa ${kappa}`);
+  }
+  for (const alarm of result.report.alarms) print(`  alarm: ${alarm}`);
+  print('');
+  return { result, at };
+}
 
 export interface LocalJudgingSummary {
   readonly curation: LocalCurationResult;
@@ -21,6 +56,11 @@ export interface LocalJudgingSummary {
   readonly pipeline: SynthesizedPipeline;
   /** The judge's weight in the reward under the stage's policy. */
   readonly judgeWeight: number;
+}
+
+/** Two decimals, without the "-0.00" a value just below zero prints as. */
+function fixed2(value: number): string {
+  return Math.abs(value) < 0.005 ? '0.00' : value.toFixed(2);
 }
 
 function percent(value: number | null): string {

@@ -11,7 +11,7 @@ import { LocalLake } from '../local-lake';
 import { runLocalTraining, type LocalTrainingResult } from '../local-training';
 import type { Scenario } from '../scenarios';
 import { outcomeOf, type LocalRunOutcome } from './outcome';
-import { runLocalJudging, type LocalJudgingSummary } from './local-judging';
+import { runLocalJudging, runLocalWeeklyCalibration, type LocalCalibrationSummary, type LocalJudgingSummary } from './local-judging';
 
 export interface LocalRunOptions {
   readonly stage: string;
@@ -30,6 +30,8 @@ export interface LocalRunReport {
   readonly ingest: LocalIngestSummary;
   /** The judge's curation of the ingested traces; absent for the game day. */
   readonly judging?: LocalJudgingSummary;
+  /** The weekly review sample of those judgments, reviewed by the simulated reviewer, and its report. */
+  readonly calibration?: LocalCalibrationSummary;
   readonly training?: LocalTrainingResult;
   readonly outcome: LocalRunOutcome;
 }
@@ -81,7 +83,9 @@ export async function runLocal(options: LocalRunOptions, print: (line: string) =
   print('');
 
   const judging = scenario.gameDay === true ? undefined : await runLocalJudging(options.stage, layout, print);
-  if (options.skipTraining) return { options, ingest, ...(judging === undefined ? {} : { judging }), outcome: outcomeOf({ skippedTraining: true }) };
+  const calibration = judging === undefined ? undefined : await runLocalWeeklyCalibration(options.stage, layout, ingest.trafficStart, print);
+  const judged = { ...(judging === undefined ? {} : { judging }), ...(calibration === undefined ? {} : { calibration }) };
+  if (options.skipTraining) return { options, ingest, ...judged, outcome: outcomeOf({ skippedTraining: true }) };
 
   if (scenario.gameDay !== true) {
     print(
@@ -107,5 +111,5 @@ export async function runLocal(options: LocalRunOptions, print: (line: string) =
       ? { drill: training.rollout.result }
       : { ...(training.run !== undefined ? { training: training.run } : {}), ...(training.rollout !== undefined ? { rollout: training.rollout.result } : {}) },
   );
-  return { options, ingest, ...(judging === undefined ? {} : { judging }), training, outcome };
+  return { options, ingest, ...judged, training, outcome };
 }

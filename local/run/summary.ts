@@ -73,7 +73,12 @@ function judgeLines(report: LocalRunReport): string[] {
   if (judging === undefined) return [];
   const p = judging.curation.state?.progress;
   const weight = judging.judgeWeight > 0 ? `weight ${judging.judgeWeight} in the reward` : 'no weight in the reward under this policy';
-  return [`  Judge:      [SIMULATED] ${p?.judged ?? 0} trace(s) judged (${weight}); figures per variant in judged-metrics.json`];
+  const lines = [`  Judge:      [SIMULATED] ${p?.judged ?? 0} trace(s) judged (${weight}); figures per variant in judged-metrics.json`];
+  const calibration = report.calibration?.result;
+  if (calibration !== undefined) {
+    lines.push(`  Review:     [SIMULATED] reviewer, ${calibration.reviewed} of ${calibration.sample.items.length} sampled item(s) reviewed; ${calibration.report.alarms.length === 0 ? 'agreement within thresholds' : `${calibration.report.alarms.length} calibration alarm(s)`}; report ${calibration.html}`);
+  }
+  return lines;
 }
 
 function budgetLines(report: LocalRunReport): string[] {

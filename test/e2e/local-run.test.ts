@@ -53,6 +53,9 @@ describe('sial local run --scenario, each ending with its exit code and summary'
     // The judge's curation ran on the kept traces (simulated judge, labelled), before the dataset build.
     expect(summary).toMatch(/Judge: {6}\[SIMULATED\] \d+ trace\(s\) judged \(no weight in the reward under this policy\)/);
     expect(c.text().indexOf('Judge curation: [SIMULATED] judge')).toBeLessThan(c.text().indexOf('[training] Build dataset'));
+    // The weekly review sample of those judgments, reviewed by the labelled simulated reviewer, with its report.
+    expect(summary).toMatch(/Review: {5}\[SIMULATED\] reviewer, (\d+) of \1 sampled item\(s\) reviewed; .*report .*judge-calibration\/\d{4}-W\d{2}\/report\.html/);
+    expect(c.text()).toMatch(/faithfulness: \d+ reviewed, Cohen's kappa \d\.\d\d \[/);
     expect(summary).toContain(`lake query "SELECT model_variant`);
     // Progress comes before the summary, in order, and the raw execution JSON is gone.
     const text = c.text();
