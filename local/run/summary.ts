@@ -164,5 +164,8 @@ export function summaryLines(report: LocalRunReport): string[] {
     `  malformed records:               ${layout.errorsDir}`,
     'Query the lake:',
     `  npx tsx bin/sial.ts lake query "${EXAMPLE_LAKE_QUERY}" --local ${layout.lakeDir}`,
+    ...(report.judging === undefined
+      ? []
+      : ['Backtest a reward-policy change on this lake (replays the judgments above):', `  npx tsx bin/sial.ts policy backtest --candidate config/reward-policies/v2.json --local ${layout.lakeDir}`]),
   ];
 }
