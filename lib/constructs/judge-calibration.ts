@@ -8,7 +8,7 @@
 import * as path from 'node:path';
 import { CfnElement, Duration, RemovalPolicy, Stack, TimeZone, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
-import * as athena from 'aws-cdk-lib/aws-athena';
+import type * as athena from 'aws-cdk-lib/aws-athena';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -20,6 +20,7 @@ import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import { lakeQueryWorkGroup } from './private/athena-workgroup';
 import { Construct } from 'constructs';
 import type { JudgeCalibrationConfig } from '../../config/schema';
 import { CALIBRATION_DIMENSIONS, CALIBRATION_METRICS } from '../../lambdas/judge/calibration/calibration-report';
@@ -112,20 +113,10 @@ export class JudgeCalibration extends Construct {
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
     const logRemovalPolicy = props.logRemovalPolicy ?? RemovalPolicy.RETAIN;
 
-    this.workGroup = new athena.CfnWorkGroup(this, 'WorkGroup', {
+    this.workGroup = lakeQueryWorkGroup(this, 'WorkGroup', {
       name: `sial-${props.stage}-judge-calibration`,
       description: `Judge calibration of ${props.stage}: review sampling, review pages and the agreement report (${lake.databaseName})`,
-      recursiveDeleteOption: true,
-      state: 'ENABLED',
-      workGroupConfiguration: {
-        enforceWorkGroupConfiguration: true,
-        publishCloudWatchMetricsEnabled: true,
-        engineVersion: { selectedEngineVersion: 'Athena engine version 3' },
-        resultConfiguration: {
-          outputLocation: artifacts.uriOf(artifacts.queryResultsPrefix),
-          encryptionConfiguration: { encryptionOption: 'SSE_KMS', kmsKey: artifacts.key.keyArn },
-        },
-      },
+      artifacts,
     });
     const workGroupArn = stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: this.workGroup.name });
 

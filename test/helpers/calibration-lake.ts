@@ -9,6 +9,7 @@ import { reviewItemId, type ReviewItem } from '../../lambdas/judge/calibration/r
 import { LocalReviewQueue } from '../../local/calibration/local-review-queue';
 import { SimulatedReviewer } from '../../local/calibration/simulated-reviewer';
 import { LocalLake } from '../../local/local-lake';
+import { lakeTraceRow } from './lake-trace-row';
 
 export const micros = (iso: string, deltaMs = 0): number => (Date.parse(iso) + deltaMs) * 1000;
 
@@ -25,43 +26,14 @@ export interface CalibrationTraceSpec {
 }
 
 export function calibrationTrace(spec: CalibrationTraceSpec): TraceLakeRow {
-  return {
-    trace_id: spec.id,
-    ts: micros(spec.at),
+  return lakeTraceRow(spec.id, spec.at, {
     agent_id: spec.agent,
-    request_id: null,
-    session_id: null,
-    model: 'qwen3-4b',
-    model_family: 'qwen3',
-    model_version: '2026-10-01',
-    model_variant: 'current',
-    consent: true,
-    data_region: 'us-east-1',
-    data_boundary: 'US',
-    confidentiality: 'internal',
-    training_scope: 'all-models',
-    language: 'en',
     input_messages: [{ role: 'user', content: spec.question }],
     retrieved_contexts: [...spec.contexts],
     output: spec.answer,
     tool_calls: [{ name: 'search', arguments: '{"q":"refund"}', result: 'found 2', status: 'ok' }],
-    feedback_outcome: null,
-    feedback_quality: null,
-    error: false,
-    latency_ms: 800,
-    input_tokens: 20,
-    output_tokens: 40,
-    cost_usd: 0.0001,
     route_tier: spec.routeTier ?? null,
-    misrouted: null,
-    pii_scanner: 'comprehend',
-    pii_entities_masked: 0,
-    reward: 0.5,
-    reward_components: { feedback: null, errors: 1, latency: 1, groundedness: null, judge: null },
-    reward_policy_version: 'v1',
-    source_format: 'native',
-    gated_at: micros(spec.at) + 5_000_000,
-  };
+  });
 }
 
 /** The masked trace the page and the reviewer see of a spec (what loadMaskedTrace should return). */

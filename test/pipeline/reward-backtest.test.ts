@@ -44,9 +44,11 @@ import { DuckDbSqlEngine } from '../../local/pipeline/duckdb-sql-engine';
 import { LAKE_MARKER } from '../../local/lake-dir';
 import { LocalLake } from '../../local/local-lake';
 import { SimulatedJudgeModel } from '../../local/simulated-judge';
+import { lakeTraceRow } from '../helpers/lake-trace-row';
 
 const NOW = new Date('2026-11-20T12:00:00.000Z');
-const AT = Date.parse('2026-11-10T09:00:00.000Z') * 1000;
+const AT_ISO = '2026-11-10T09:00:00.000Z';
+const AT = Date.parse(AT_ISO) * 1000;
 const current = readRewardPolicy('v1');
 const candidate = readPolicyFile(join(REWARD_POLICY_DIR, 'v2.json'));
 const candidateJudge = candidate.judge!;
@@ -62,44 +64,15 @@ const stage = {
 type Components = [number | null, number, number | null, number | null];
 
 function trace(id: string, agent: string, question: string, output: string, [feedback, errors, latency, groundedness]: Components, outcome: string | null = null): TraceLakeRow {
-  return {
-    trace_id: id,
-    ts: AT,
+  return lakeTraceRow(id, AT_ISO, {
     agent_id: agent,
-    request_id: null,
-    session_id: null,
-    model: 'qwen3-4b',
-    model_family: 'qwen3',
-    model_version: '2026-10-01',
-    model_variant: 'current',
-    consent: true,
-    data_region: 'us-east-1',
-    data_boundary: 'US',
-    confidentiality: 'internal',
-    training_scope: 'all-models',
-    language: 'en',
     input_messages: [{ role: 'user', content: question }],
-    retrieved_contexts: [],
     output,
-    tool_calls: [],
     feedback_outcome: outcome,
-    feedback_quality: null,
-    error: false,
-    latency_ms: 800,
-    input_tokens: 20,
-    output_tokens: 40,
-    cost_usd: 0.0001,
-    route_tier: null,
-    misrouted: null,
-    pii_scanner: 'comprehend',
-    pii_entities_masked: 0,
     // What v1 stored; the backtest re-scores from the components, never from this.
     reward: 0.5,
     reward_components: { feedback, errors, latency, groundedness, judge: null },
-    reward_policy_version: 'v1',
-    source_format: 'native',
-    gated_at: AT + 5_000_000,
-  };
+  });
 }
 
 function judgment(traceId: string, agent: string, faithfulness: number | null, relevance: number | null, judgedAtMinutes: number, promptHash = V2_PROMPTS): object {
