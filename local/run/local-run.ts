@@ -11,6 +11,7 @@ import { LocalLake } from '../local-lake';
 import { runLocalTraining, type LocalTrainingResult } from '../local-training';
 import type { Scenario } from '../scenarios';
 import { outcomeOf, type LocalRunOutcome } from './outcome';
+import { writeRunReport } from './report/write-report';
 import { runLocalJudging, runLocalWeeklyCalibration, type LocalCalibrationSummary, type LocalJudgingSummary } from './local-judging';
 
 export interface LocalRunOptions {
@@ -34,6 +35,13 @@ export interface LocalRunReport {
   readonly calibration?: LocalCalibrationSummary;
   readonly training?: LocalTrainingResult;
   readonly outcome: LocalRunOutcome;
+  /** The run's HTML report (charts), in the run's directory. */
+  readonly reportFile?: string;
+}
+
+/** The report with its HTML written beside the lake. */
+async function withReportFile(report: LocalRunReport): Promise<LocalRunReport> {
+  return { ...report, reportFile: await writeRunReport(report) };
 }
 
 function table(rows: Record<string, unknown>[]): string {
@@ -85,7 +93,7 @@ export async function runLocal(options: LocalRunOptions, print: (line: string) =
   const judging = scenario.gameDay === true ? undefined : await runLocalJudging(options.stage, layout, print);
   const calibration = judging === undefined ? undefined : await runLocalWeeklyCalibration(options.stage, layout, ingest.trafficStart, print);
   const judged = { ...(judging === undefined ? {} : { judging }), ...(calibration === undefined ? {} : { calibration }) };
-  if (options.skipTraining) return { options, ingest, ...judged, outcome: outcomeOf({ skippedTraining: true }) };
+  if (options.skipTraining) return withReportFile({ options, ingest, ...judged, outcome: outcomeOf({ skippedTraining: true }) });
 
   if (scenario.gameDay !== true) {
     print(
@@ -111,5 +119,5 @@ export async function runLocal(options: LocalRunOptions, print: (line: string) =
       ? { drill: training.rollout.result }
       : { ...(training.run !== undefined ? { training: training.run } : {}), ...(training.rollout !== undefined ? { rollout: training.rollout.result } : {}) },
   );
-  return { options, ingest, ...judged, training, outcome };
+  return withReportFile({ options, ingest, ...judged, training, outcome });
 }

@@ -158,6 +158,7 @@ export function summaryLines(report: LocalRunReport): string[] {
     '',
     'Where everything is:',
     `  lake (Parquet, Hive partitions): ${layout.lakeDir}/{traces,gate_audit,feedback,judgments,reviews}`,
+    ...(report.reportFile === undefined ? [] : [`  report (charts, opens offline):  ${report.reportFile}`]),
     `  model registry:                  ${layout.registryFile}`,
     `  artifacts (the local S3):        ${layout.objectsDir}`,
     `  e-mails sent:                    ${layout.notificationsFile}`,

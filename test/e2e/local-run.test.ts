@@ -57,6 +57,11 @@ describe('sial local run --scenario, each ending with its exit code and summary'
     expect(summary).toMatch(/Review: {5}\[SIMULATED\] reviewer, (\d+) of \1 sampled item\(s\) reviewed; .*report .*judge-calibration\/\d{4}-W\d{2}\/report\.html/);
     expect(c.text()).toMatch(/faithfulness: \d+ reviewed, Cohen's kappa \d\.\d\d \[/);
     expect(summary).toContain(`lake query "SELECT model_variant`);
+    // The run's charts, self-contained (the browser suite checks that they draw).
+    expect(summary).toContain(`report (charts, opens offline):  ${join(lakeDir, 'out', 'report.html')}`);
+    const html = readFileSync(join(lakeDir, 'out', 'report.html'), 'utf8');
+    expect(html).toContain('<script type="application/json" id="report-data">');
+    expect(html).not.toMatch(/<script[^>]+src=/);
     // Progress comes before the summary, in order, and the raw execution JSON is gone.
     const text = c.text();
     expect(text.indexOf('[training] Validate request')).toBeLessThan(text.indexOf('[training] Train'));

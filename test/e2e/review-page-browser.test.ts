@@ -7,7 +7,7 @@
  * CI installs Debian's `chromium-headless-shell` (.ci/run). On a developer machine without a Chromium
  * the suite is skipped with a note; with CI=true a missing browser fails it instead.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -16,6 +16,7 @@ import { PSEUDONYM_PATTERN } from '../../lambdas/shared/pseudonymisation';
 import { startLocalReviews, type LocalReviews } from '../../local/calibration/local-review-server';
 import { LocalLake } from '../../local/local-lake';
 import { queueReviewItems } from '../helpers/calibration-lake';
+import { chromiumPath, describeInChromium } from '../helpers/chromium';
 
 /** The browser APIs the assertions read, typed here so the Node-only tsconfig stays free of DOM globals. */
 interface BrowserWindow {
@@ -25,22 +26,8 @@ interface FormField {
   validity: { valueMissing: boolean };
 }
 
-const CHROMIUM_CANDIDATES = [process.env.SIAL_CHROMIUM, '/usr/bin/chromium-headless-shell', '/usr/bin/chromium', '/usr/bin/chromium-browser'];
-const chromiumPath = CHROMIUM_CANDIDATES.find((path): path is string => path !== undefined && path !== '' && existsSync(path));
 
-if (chromiumPath === undefined) {
-  if (process.env.CI === 'true') {
-    it('has a Chromium to drive (CI installs chromium-headless-shell)', () => {
-      throw new Error(`No Chromium found at ${CHROMIUM_CANDIDATES.filter(Boolean).join(', ')}; set SIAL_CHROMIUM or apt-get install chromium-headless-shell`);
-    });
-  } else {
-    console.warn('review-page-browser: no Chromium on this machine (apt-get install chromium-headless-shell, or set SIAL_CHROMIUM); skipped');
-  }
-}
-
-const describeInBrowser = chromiumPath === undefined ? describe.skip : describe;
-
-describeInBrowser(chromiumPath === undefined ? 'review page in headless Chromium (SKIPPED: no Chromium on this machine)' : 'review page in headless Chromium', () => {
+describeInChromium('review-page-browser', 'review page in headless Chromium', () => {
   let browser: Browser;
   let dir: string;
   let reviews: LocalReviews;
