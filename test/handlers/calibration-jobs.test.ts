@@ -14,6 +14,7 @@ import type * as SampleModule from '../../lambdas/judge/calibration/aws/sample-h
 import { CALIBRATION_METRICS } from '../../lambdas/judge/calibration/calibration-report';
 import { lambdaContext } from '../helpers/lambda-context';
 import { athenaPage, athenaReturns, setCalibrationEnv, SIGNING_KEY, SIGNING_SECRET_ARN } from './calibration-helpers';
+import { PROMPT_HASH } from '../helpers/calibration-lake';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const athena = mockClient(AthenaClient);
@@ -74,7 +75,7 @@ describe('sample handler', () => {
 
   it('a re-run of the week adds nothing and sends no e-mail', async () => {
     athenaReturns(athena, CANDIDATES);
-    ddb.on(GetCommand).callsFake(async (input: { Key: { itemId: string } }) => ({ Item: { itemId: input.Key.itemId, traceId: 't', agentId: 'a', week: '2026-W49', band: 'band-0', judgePromptHash: 'h', sampledAt: '2026-11-30T06:00:00.000Z', status: 'done' } }));
+    ddb.on(GetCommand).callsFake(async (input: { Key: { itemId: string } }) => ({ Item: { itemId: input.Key.itemId, traceId: 't', agentId: 'a', week: '2026-W49', band: 'band-0', judgePromptHash: PROMPT_HASH, sampledAt: '2026-11-30T06:00:00.000Z', status: 'done' } }));
     ddb.on(PutCommand).rejects(Object.assign(new Error('exists'), { name: 'ConditionalCheckFailedException' }));
     await expect(sample({}, lambdaContext('judge-calibration'))).resolves.toMatchObject({ sampled: 3, added: 0 });
     expect(sns.commandCalls(PublishCommand)).toHaveLength(0);

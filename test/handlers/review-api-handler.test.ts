@@ -15,6 +15,7 @@ import { ApprovalLinkSigner, REVIEW_LINK } from '../../lambdas/pipeline/approval
 import { createPseudonymiser } from '../../lambdas/shared/pseudonymisation';
 import { lambdaContext } from '../helpers/lambda-context';
 import { athenaPage, athenaReturns, PSEUDONYM_KEY, PSEUDONYM_SECRET_ARN, setCalibrationEnv, SIGNING_KEY, SIGNING_SECRET_ARN } from './calibration-helpers';
+import { PROMPT_HASH } from '../helpers/calibration-lake';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const athena = mockClient(AthenaClient);
@@ -29,7 +30,7 @@ jest.spyOn(console, 'info').mockImplementation(() => undefined);
 jest.spyOn(console, 'warn').mockImplementation(() => undefined);
 jest.spyOn(console, 'error').mockImplementation(() => undefined);
 
-const ITEM: ReviewItem = { itemId: reviewItemId('2026-W49', 'trace-1', 'h'), traceId: 'trace-1', agentId: 'rag-qa-agent', week: '2026-W49', band: 'band-0', judgePromptHash: 'h', sampledAt: '2026-11-30T06:00:00.000Z', status: 'open' };
+const ITEM: ReviewItem = { itemId: reviewItemId('2026-W49', 'trace-1', PROMPT_HASH), traceId: 'trace-1', agentId: 'rag-qa-agent', week: '2026-W49', band: 'band-0', judgePromptHash: PROMPT_HASH, sampledAt: '2026-11-30T06:00:00.000Z', status: 'open' };
 
 function event(method: 'GET' | 'POST', query: Record<string, string> | null, body?: string): APIGatewayProxyEvent {
   return {

@@ -13,7 +13,7 @@ import { lakeTraceRow } from './lake-trace-row';
 
 export const micros = (iso: string, deltaMs = 0): number => (Date.parse(iso) + deltaMs) * 1000;
 
-export const PROMPT_HASH = 'a'.repeat(64);
+export const PROMPT_HASH = `sha256:${'a'.repeat(64)}`;
 
 export interface CalibrationTraceSpec {
   readonly id: string;

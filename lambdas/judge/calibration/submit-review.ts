@@ -6,6 +6,8 @@
  * written, the claim is released and the person can submit again.
  */
 import { z } from 'zod';
+import { guardRow } from '../../gate-score/row-guard';
+import { REVIEWS_TABLE } from '../../shared/lake-tables';
 import type { Pseudonymiser } from '../../shared/pseudonymisation';
 import type { ReviewItem } from './review-item';
 import type { ReviewQueue } from './review-queue';
@@ -51,9 +53,15 @@ export interface ReviewRow {
 
 const micros = (iso: string | Date): number => (typeof iso === 'string' ? Date.parse(iso) : iso.getTime()) * 1000;
 
-/** The lake row of a review: ids and labels from the item, the person's scores, the reviewer's pseudonym. */
+/**
+ * The lake row of a review: ids and labels from the item, the person's scores, the reviewer's pseudonym.
+ * Checked against the table's column classes before it leaves (the item's ids came from a queue, not
+ * from this code).
+ *
+ * @throws RowGuardError when a column would hold what its definition does not allow
+ */
 export function reviewRow(item: ReviewItem, input: ReviewInput, pseudonymiser: Pseudonymiser, reviewedAt: Date): ReviewRow {
-  return {
+  const row: ReviewRow = {
     review_id: item.itemId,
     trace_id: item.traceId,
     agent_id: item.agentId,
@@ -67,6 +75,8 @@ export function reviewRow(item: ReviewItem, input: ReviewInput, pseudonymiser: P
     sampled_at: micros(item.sampledAt),
     reviewed_at: micros(reviewedAt),
   };
+  guardRow(REVIEWS_TABLE, row);
+  return row;
 }
 
 export interface SubmitReviewDeps {

@@ -19,6 +19,7 @@ import { reviewItemsOf, sampleWindow } from '../../../lambdas/judge/calibration/
 import { reviewInputSchema, submitReview, type ReviewRow } from '../../../lambdas/judge/calibration/submit-review';
 import { createPseudonymiser, PSEUDONYM_PATTERN } from '../../../lambdas/shared/pseudonymisation';
 import { LocalReviewQueue } from '../../../local/calibration/local-review-queue';
+import { PROMPT_HASH } from '../../helpers/calibration-lake';
 
 const SETTINGS = calibrationSettingsOf({ ...DEFAULT_JUDGE_CALIBRATION, reviewerEmails: [] });
 
@@ -93,7 +94,7 @@ describe('review input', () => {
 describe('submitReview', () => {
   let dir: string;
   let queue: LocalReviewQueue;
-  const item: ReviewItem = { itemId: reviewItemId('2026-W49', 'trace-1', 'h'), traceId: 'trace-1', agentId: 'rag-qa-agent', week: '2026-W49', band: 'band-0', judgePromptHash: 'h', sampledAt: '2026-11-30T06:00:00.000Z', status: 'open' };
+  const item: ReviewItem = { itemId: reviewItemId('2026-W49', 'trace-1', PROMPT_HASH), traceId: 'trace-1', agentId: 'rag-qa-agent', week: '2026-W49', band: 'band-0', judgePromptHash: PROMPT_HASH, sampledAt: '2026-11-30T06:00:00.000Z', status: 'open' };
   const input = reviewInputSchema.parse({ faithfulness: '0.25', answerRelevance: '0.5', misrouted: 'yes', reviewer: 'Jane Doe' });
   const pseudonymiser = async () => createPseudonymiser(Buffer.alloc(32, 7));
   const clock = () => new Date('2026-12-01T10:00:00.000Z');
@@ -119,7 +120,7 @@ describe('submitReview', () => {
         agent_id: 'rag-qa-agent',
         review_week: '2026-W49',
         score_band: 'band-0',
-        judge_prompt_hash: 'h',
+        judge_prompt_hash: PROMPT_HASH,
         reviewer: expect.stringMatching(PSEUDONYM_PATTERN),
         faithfulness: 0.25,
         answer_relevance: 0.5,
@@ -150,7 +151,7 @@ describe('the agreement report', () => {
     reviewId: `rv-${i}`,
     traceId: `t-${i}`,
     agentId: 'a',
-    judgePromptHash: 'h',
+    judgePromptHash: PROMPT_HASH,
     judge: { faithfulness: judge, answerRelevance: judge, misrouted: misrouted[0] },
     human: { faithfulness: human, answerRelevance: human === null ? 0.9 : human, misrouted: misrouted[1] },
   });
