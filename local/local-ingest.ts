@@ -32,6 +32,8 @@ export interface LocalIngestOptions {
   readonly comprehendTps: number;
   /** Firehose's processor buffer: records are grouped into batches of at most this many bytes. */
   readonly batchBytes?: number;
+  /** After each batch: batches done and in all (a terminal's progress bar). */
+  readonly onBatch?: (done: number, total: number) => void;
   /** The clock stamped on rows and feedback; the demo traces start a day before it. Default: now. */
   readonly clock?: () => Date;
 }
@@ -109,7 +111,7 @@ export async function runLocalIngest(options: LocalIngestOptions): Promise<Local
   const diagnostics: RecordDiagnostic[] = [];
 
   try {
-    for (const batch of batches) {
+    for (const [index, batch] of batches.entries()) {
       const outcome = await processBatch(batch, { config, detector, pseudonymiser, now: clock });
       const byTable = new Map<string, object[]>();
       for (const record of outcome.records) {
@@ -129,6 +131,7 @@ export async function runLocalIngest(options: LocalIngestOptions): Promise<Local
       addCounts(drops, [...outcome.report.discardsByGateReason.values()].map((d) => [`${d.gate}/${d.reason}`, d.count] as [string, number]));
       addCounts(failures, outcome.report.failuresByReason);
       diagnostics.push(...outcome.diagnostics);
+      options.onBatch?.(index + 1, batches.length);
     }
 
     // A few feedback events through the same handler code as the API's Lambda.

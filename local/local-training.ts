@@ -25,6 +25,7 @@ import { RealBatch, ensurePythonEnvironment } from './pipeline/real-batch';
 import { startScriptedApprover } from './pipeline/scripted-approver';
 import { synthesizePipeline, type SynthesizedPipeline } from './pipeline/synthesized-pipeline';
 import type { RewardPolicy } from '../lambdas/gate-score/reward/policy';
+import type { CanaryBakeProgress } from './rollout/local-rollout';
 import type { Scenario } from './scenarios';
 
 export interface LocalTrainingOptions {
@@ -50,6 +51,8 @@ export interface LocalTrainingOptions {
    * @default the stage's policy file, synthesized here
    */
   readonly judged?: { readonly policy: RewardPolicy; readonly pipeline: SynthesizedPipeline };
+  /** After each canary check, where the step's bake stands (a terminal's countdown). */
+  readonly onCanaryCheck?: (bake: CanaryBakeProgress) => void;
 }
 
 /** The month's GPU-hours as the run's ledger saw them. */
@@ -189,6 +192,7 @@ export async function runLocalTraining(options: LocalTrainingOptions): Promise<L
       input: run.handedOver.input,
       executionName: run.handedOver.name,
       onStateEntered: stateProgress('rollout', print),
+      ...(options.onCanaryCheck !== undefined ? { onCanaryCheck: options.onCanaryCheck } : {}),
       ...(scenario.regression !== undefined ? { regression: scenario.regression } : {}),
     });
     printTimeline(rollout.targetEvents, print);

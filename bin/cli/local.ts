@@ -5,6 +5,7 @@
  */
 import { LakeDirRefused, prepareLakeDir } from '../../local/lake-dir';
 import { runLocal } from '../../local/run/local-run';
+import { TerminalProgress } from '../../local/run/progress';
 import { LOCAL_RUN_OUTCOMES, USAGE_EXIT_CODE } from '../../local/run/outcome';
 import { summaryLines } from '../../local/run/summary';
 import { SCENARIO_NAMES, SCENARIOS } from '../../local/scenarios';
@@ -62,6 +63,9 @@ export const localCommand: CliCommand = {
       context.io.err(`sial local run: ${error.message}`);
       return USAGE_EXIT_CODE;
     }
+    // On a terminal the run's state lines become one status line (ingest bar, states, bake countdown).
+    const progress = context.terminal === undefined ? undefined : new TerminalProgress(context.terminal);
+    const print = progress === undefined ? (line: string) => context.io.out(line) : (line: string) => progress.line(line);
     const report = await runLocal(
       {
         stage: options.stage.stage,
@@ -74,8 +78,10 @@ export const localCommand: CliCommand = {
         skipTraining: options.skipTraining,
         trainer: options.trainer,
       },
-      (line) => context.io.out(line),
+      print,
+      progress,
     );
+    progress?.end();
     for (const line of summaryLines(report)) context.io.out(line);
     return LOCAL_RUN_OUTCOMES[report.outcome].code;
   },

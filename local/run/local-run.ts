@@ -12,6 +12,7 @@ import { runLocalTraining, type LocalTrainingResult } from '../local-training';
 import type { Scenario } from '../scenarios';
 import { outcomeOf, type LocalRunOutcome } from './outcome';
 import { writeRunReport } from './report/write-report';
+import type { CanaryBakeProgress } from '../rollout/local-rollout';
 import { runLocalJudging, runLocalWeeklyCalibration, type LocalCalibrationSummary, type LocalJudgingSummary } from './local-judging';
 
 export interface LocalRunOptions {
@@ -75,7 +76,13 @@ async function printLakeGlimpse(lakeDir: string, print: (line: string) => void):
   }
 }
 
-export async function runLocal(options: LocalRunOptions, print: (line: string) => void): Promise<LocalRunReport> {
+/** What a terminal shows beyond the lines (local/run/progress.ts); absent without one. */
+export interface LocalRunProgress {
+  ingest(done: number, total: number): void;
+  baking(step: number, candidatePercent: number, bakedSeconds: number, bakeSeconds: number): void;
+}
+
+export async function runLocal(options: LocalRunOptions, print: (line: string) => void, progress?: LocalRunProgress): Promise<LocalRunReport> {
   const { layout, scenario } = options;
   print(`Self-Improving Agent Loop - local run (stage ${options.stage}, model ${options.targetModelId}, scenario ${scenario.name}; no AWS account used)`);
   print(`  Scenario ${scenario.name}: ${scenario.description}`);
@@ -84,7 +91,7 @@ export async function runLocal(options: LocalRunOptions, print: (line: string) =
   print(`  Lake dir:    ${layout.lakeDir}\n`);
 
   print(`Ingest: ${options.traceCount} demo traces through the gate and score code...`);
-  const ingest = await runLocalIngest({ stage: options.stage, lakeDir: layout.lakeDir, traceCount: options.traceCount, comprehendLatencyMs: 20, comprehendTps: 20 });
+  const ingest = await runLocalIngest({ stage: options.stage, lakeDir: layout.lakeDir, traceCount: options.traceCount, comprehendLatencyMs: 20, comprehendTps: 20, ...(progress === undefined ? {} : { onBatch: (done: number, total: number) => progress.ingest(done, total) }) });
   print(`  ${ingest.recordsIn} records in ${ingest.batches} Firehose-sized batch(es), ${ingest.comprehendCalls} [SIMULATED] Comprehend call(s)`);
   for (const [language, calls] of ingest.entityDetectorCalls) print(`  [SIMULATED] ${language} named-entity endpoint: ${calls} call(s)`);
   await printLakeGlimpse(layout.lakeDir, print);
@@ -113,6 +120,7 @@ export async function runLocal(options: LocalRunOptions, print: (line: string) =
     trainer: options.trainer,
     print,
     ...(judging === undefined ? {} : { judged: { policy: judging.policy, pipeline: judging.pipeline } }),
+    ...(progress === undefined ? {} : { onCanaryCheck: (b: CanaryBakeProgress) => progress.baking(b.stepIndex, b.candidatePercent, b.bakedSeconds, b.bakeSeconds) }),
   });
   const outcome = outcomeOf(
     scenario.gameDay === true && training.rollout !== undefined
