@@ -21,8 +21,9 @@ const USAGE = `usage:
   sial local run [options]        (npm run local -- [options])
 
 Runs the loop on this machine with no AWS account: demo traffic through the gates into a local lake,
-the training pipeline up to a registered candidate, then its canary rollout on a simulated target.
-Every simulated part says so in the output. Ends with a summary and an exit code per outcome.
+the judge's curation and a weekly review sample of its verdicts, the training pipeline up to a
+registered candidate, then its canary rollout on a simulated target. Every simulated part says so in
+the output. Ends with a summary, an HTML report (DIR/out/report.html) and an exit code per outcome.
 
 options:
   --scenario NAME     what the simulation plays (default healthy):
