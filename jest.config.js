@@ -2,8 +2,13 @@
  * @swc/jest transpiles without type-checking (tsc --noEmit runs as its own step in `npm test`).
  * @middy/core 7 is ESM-only, so it is transformed to CommonJS like our own sources.
  */
+const os = require('node:os');
+
 /** @type {import('jest').Config} */
 module.exports = {
+  // One worker per core, at most four: jest's default (cores - 1) leaves half of a 2-core CI machine idle,
+  // and every worker synthesizes CDK apps (about 1 GB each), so more than four buy little.
+  maxWorkers: Math.max(1, Math.min(4, os.availableParallelism())),
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],

@@ -7,6 +7,7 @@ import { runCli } from './cli/main';
 
 runCli(process.argv.slice(2), {
   io: { out: (line) => console.log(line), err: (line) => console.error(line) },
+  ...(process.stdout.isTTY === true && process.env.CI !== 'true' ? { terminal: process.stdout } : {}),
   env: process.env,
   clock: () => new Date(),
 })

@@ -2,7 +2,7 @@
  * The governance rules' numbers (docs/governance.md), as defaults each stage file spreads and may
  * override. Changing one here changes every stage that does not override it.
  */
-import type { CanaryConfig, DatasetConfig, EligibilityConfig, EvalGateConfig, GpuBudgetConfig, RouterTargetModel, TableMaintenanceConfig, TrainingConfig } from './schema';
+import type { CanaryConfig, DatasetConfig, EligibilityConfig, EvalGateConfig, GpuBudgetConfig, JudgeCalibrationConfig, RouterTargetModel, TableMaintenanceConfig, TrainingConfig } from './schema';
 
 /**
  * The dataset build's defaults: only the v1 reward policy so far; DPO pairs need a reward margin of 0.2
@@ -98,6 +98,25 @@ export const DEFAULT_CANARY: CanaryConfig = {
     evaluationPeriods: 3,
     datapointsToAlarm: 2,
     minTracesPerPeriod: 5,
+    qualitySignalSource: 'lexical',
   },
   gameDay: { enabled: false, schedule: 'cron(0 10 ? * WED#1 *)', maxRollbackSeconds: 300, targetRollbackSeconds: 90 },
+};
+
+/**
+ * Judge calibration: 2 % of each stratum of the week's judgments (at least one item each), three
+ * faithfulness bands; a score of 0.7 or more passes; the alarm fires when kappa falls below 0.6 (the
+ * lower edge of "substantial" agreement) or fewer than 100 items were reviewed in 30 days, too few for
+ * a kappa interval narrower than about +-0.15. Sampled on Mondays at 06:00, links valid for a week.
+ */
+export const DEFAULT_JUDGE_CALIBRATION: Omit<JudgeCalibrationConfig, 'reviewerEmails'> = {
+  samplingRate: 0.02,
+  bandUpperBounds: [0.5, 0.8, 1],
+  minPerStratum: 1,
+  passAt: 0.7,
+  minKappa: 0.6,
+  minReviewed: 100,
+  windowDays: 30,
+  linkExpiryHours: 168,
+  schedule: 'cron(0 6 ? * MON *)',
 };

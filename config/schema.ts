@@ -225,6 +225,13 @@ export const canarySchema = z
       datapointsToAlarm: z.number().int().positive(),
       /** Fewer candidate traces than this in a period are not enough evidence to judge quality. */
       minTracesPerPeriod: z.number().int().nonnegative(),
+      /**
+       * What the faithfulness and misroute alarms compare: `lexical`, the gate's estimate on every trace
+       * (immediate, always available), or `judge`, the judge's scores published by the curation (one
+       * datapoint per curation run: the stage must run the curation at least once per alarm period).
+       * Error rate and latency always come from the gate.
+       */
+      qualitySignalSource: z.enum(['lexical', 'judge']),
     }),
     gameDay: z.strictObject({
       /** The game-day schedule is created disabled unless this is true. */
@@ -548,6 +555,39 @@ export const schedulesSchema = z.strictObject({
   timezone: z.string().min(1),
 });
 
+/**
+ * Weekly human calibration of the LLM judge: what share of the week's judgments people review, how
+ * the review sample is stratified, and when the agreement alarm fires.
+ */
+export const judgeCalibrationSchema = z
+  .strictObject({
+    /** Share of each stratum (agent x judged-score band) of the last 7 days' judgments put in the review queue. */
+    samplingRate: z.number().min(0.001).max(0.2),
+    /** Upper bounds of the judged-faithfulness bands, ascending, the last exactly 1 (e.g. [0.5, 0.8, 1]). */
+    bandUpperBounds: z.array(z.number().gt(0).max(1)).min(1).max(10),
+    /** At least this many items from every non-empty stratum, so rare agents and rare verdicts are reviewed too. */
+    minPerStratum: z.number().int().min(1).max(50),
+    /** A score at or above this is a pass, for kappa and the true-positive / true-negative rates. */
+    passAt: z.number().gt(0).lt(1),
+    /** The alarm fires when a dimension's kappa over the window is below this... */
+    minKappa: z.number().min(-1).max(1),
+    /** ...or when fewer items than this were reviewed in the window. */
+    minReviewed: z.number().int().min(1),
+    /** The agreement window, in days (the report and its alarm look this far back). */
+    windowDays: z.number().int().min(7).max(90),
+    /** How long a review link stays valid, in hours (a week by default: the next sample replaces it). */
+    linkExpiryHours: z.number().int().min(1).max(24 * 14),
+    /** When the sample is drawn and the report written (EventBridge Scheduler expression, schedules.timezone; off unless schedules.enabled). */
+    schedule: cronExpression,
+    /** Who receives the weekly e-mail with the review links (the links are bearer credentials). */
+    reviewerEmails: z.array(email),
+  })
+  .superRefine((value, ctx) => {
+    const bounds = value.bandUpperBounds;
+    if (bounds.some((b, i) => i > 0 && b <= (bounds[i - 1] as number))) ctx.addIssue({ code: 'custom', path: ['bandUpperBounds'], message: 'must be strictly ascending' });
+    if (bounds[bounds.length - 1] !== 1) ctx.addIssue({ code: 'custom', path: ['bandUpperBounds'], message: 'must end with 1, so every score falls in a band' });
+  });
+
 export const stageConfigSchema = z.strictObject({
   stage: z.string().regex(/^[a-z][a-z0-9-]{1,30}$/),
   /** Optional: pin the account; without it the stacks are environment-agnostic in the account, not the region. */
@@ -579,6 +619,8 @@ export const stageConfigSchema = z.strictObject({
   retainApprovedRouterVersions: z.number().int().min(10),
   /** The LLM judge of the stage's traces (config/judge.ts); absent: nothing is judged. */
   judge: judgeStageSchema.optional(),
+  /** Weekly human review of the judge's verdicts and the agreement alarm. */
+  judgeCalibration: judgeCalibrationSchema,
 });
 
 export type StageConfig = z.infer<typeof stageConfigSchema>;
@@ -592,6 +634,7 @@ export type TrainingConfig = z.infer<typeof trainingSchema>;
 export type EvalGateConfig = z.infer<typeof evalGateSchema>;
 export type ApprovalsConfig = z.infer<typeof approvalsSchema>;
 export type SchedulesConfig = z.infer<typeof schedulesSchema>;
+export type JudgeCalibrationConfig = z.infer<typeof judgeCalibrationSchema>;
 
 /** Raised when a stage file does not validate; the message lists every offending field. */
 export class ConfigError extends Error {
@@ -681,6 +724,19 @@ function checkCanaryEvidence(config: StageConfig, source: string): void {
   if (buffer > period) {
     throw new ConfigError(
       `Invalid stage configuration in ${source}:\n  - lake.processor.bufferIntervalSeconds: received ${buffer}; it must not exceed canary.alarms.periodSeconds (${period}), or most alarm periods hold no metrics and the canary alarm cannot fire`,
+    );
+  }
+  if (config.canary.alarms.qualitySignalSource !== 'judge') return;
+  // The judge's figures arrive once per curation run: an alarm period shorter than the run's window would
+  // mostly see no datapoint, and a canary judged by it could never roll back.
+  const windowSeconds = (config.judge?.curation.windowHours ?? 0) * 3600;
+  if (config.judge === undefined || period < windowSeconds) {
+    throw new ConfigError(
+      `Invalid stage configuration in ${source}:\n  - canary.alarms.qualitySignalSource: received "judge"; ${
+        config.judge === undefined
+          ? 'the stage configures no judge, so there are no judged figures to compare'
+          : `canary.alarms.periodSeconds (${period}) must be at least the judge's curation window (${windowSeconds} s): run the curation hourly (judge.curation.windowHours 1) and give the alarms a period of 3600 s`
+      }`,
     );
   }
 }

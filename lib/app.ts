@@ -68,6 +68,8 @@ export function buildApp(props: BuildAppProps): BuiltApp {
     modelRegistry: dataStack.modelRegistry,
     traceStream: dataStack.traceStream,
     judgmentStream: dataStack.judgmentStream,
+    reviewStream: dataStack.reviewStream,
+    pseudonymisationKey: dataStack.pseudonymisationKey.secret,
     rewardPolicy,
     trainingImageDirectory: props.trainingImageDirectory,
   });

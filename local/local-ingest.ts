@@ -32,6 +32,8 @@ export interface LocalIngestOptions {
   readonly comprehendTps: number;
   /** Firehose's processor buffer: records are grouped into batches of at most this many bytes. */
   readonly batchBytes?: number;
+  /** After each batch: batches done and in all (a terminal's progress bar). */
+  readonly onBatch?: (done: number, total: number) => void;
   /** The clock stamped on rows and feedback; the demo traces start a day before it. Default: now. */
   readonly clock?: () => Date;
 }
@@ -50,6 +52,8 @@ export interface LocalIngestSummary {
   readonly failures: ReadonlyMap<string, number>;
   readonly diagnostics: readonly RecordDiagnostic[];
   readonly feedbackWritten: number;
+  /** When the demo traffic starts (a day before the ingest clock). */
+  readonly trafficStart: Date;
 }
 
 /** Splits records into Firehose-like batches bounded by total bytes. */
@@ -98,7 +102,8 @@ export async function runLocalIngest(options: LocalIngestOptions): Promise<Local
   mkdirSync(errorDir, { recursive: true });
 
   const clock = options.clock ?? (() => new Date());
-  const demo = generateDemoRecords({ count: options.traceCount, boundary: stage.dataBoundary, start: new Date(clock().getTime() - 24 * 3_600_000) });
+  const trafficStart = new Date(clock().getTime() - 24 * 3_600_000);
+  const demo = generateDemoRecords({ count: options.traceCount, boundary: stage.dataBoundary, start: trafficStart });
   const batches = toBatches(demo, options.batchBytes ?? stage.lake.processor.bufferSizeMiB * 1024 * 1024);
   const totals = { recordsIn: 0, delivered: 0, discarded: 0, failed: 0, duplicates: 0 };
   const drops = new Map<string, number>();
@@ -106,7 +111,7 @@ export async function runLocalIngest(options: LocalIngestOptions): Promise<Local
   const diagnostics: RecordDiagnostic[] = [];
 
   try {
-    for (const batch of batches) {
+    for (const [index, batch] of batches.entries()) {
       const outcome = await processBatch(batch, { config, detector, pseudonymiser, now: clock });
       const byTable = new Map<string, object[]>();
       for (const record of outcome.records) {
@@ -126,6 +131,7 @@ export async function runLocalIngest(options: LocalIngestOptions): Promise<Local
       addCounts(drops, [...outcome.report.discardsByGateReason.values()].map((d) => [`${d.gate}/${d.reason}`, d.count] as [string, number]));
       addCounts(failures, outcome.report.failuresByReason);
       diagnostics.push(...outcome.diagnostics);
+      options.onBatch?.(index + 1, batches.length);
     }
 
     // A few feedback events through the same handler code as the API's Lambda.
@@ -137,7 +143,7 @@ export async function runLocalIngest(options: LocalIngestOptions): Promise<Local
     await lake.append(FEEDBACK_TABLE.name, sink.rows);
 
     const entityDetectorCalls = new Map(Object.entries(entityDetectors).map(([language, ner]) => [language, ner.calls]));
-    return { batches: batches.length, ...totals, comprehendCalls: comprehend.calls, entityDetectorCalls, drops, failures, diagnostics, feedbackWritten: sink.rows.length };
+    return { batches: batches.length, ...totals, comprehendCalls: comprehend.calls, entityDetectorCalls, drops, failures, diagnostics, feedbackWritten: sink.rows.length, trafficStart };
   } finally {
     lake.close();
   }

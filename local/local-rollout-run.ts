@@ -24,7 +24,7 @@ import { LOCAL_ARTIFACT_BUCKET, LOCAL_SERVING_IMAGE } from './pipeline/local-pip
 import type { SynthesizedPipeline } from './pipeline/synthesized-pipeline';
 import { LocalAlarmReader } from './rollout/local-alarm-reader';
 import { LocalDeploymentStore, localDeploymentsFile } from './rollout/local-deployment-store';
-import { runLocalRollout, VirtualClock, type LocalRolloutEnvironment, type LocalRolloutHooks } from './rollout/local-rollout';
+import { runLocalRollout, VirtualClock, type CanaryBakeProgress, type LocalRolloutEnvironment, type LocalRolloutHooks } from './rollout/local-rollout';
 import { SimulatedHttpRoute } from './rollout/simulated-http-route';
 import { SimulatedSageMakerEndpoint } from './rollout/simulated-sagemaker-endpoint';
 
@@ -75,6 +75,7 @@ export interface LocalRolloutRunOptions {
   /** Progress and the simulated target's events, in order. */
   readonly print: (line: string) => void;
   readonly onStateEntered?: (name: string) => void;
+  readonly onCanaryCheck?: (bake: CanaryBakeProgress) => void;
 }
 
 /** What a rollout or a drill did, for the run's summary. */
@@ -119,6 +120,7 @@ async function localTarget(options: LocalRolloutRunOptions, clock: VirtualClock)
     routes,
     approvalTimeoutMs: options.approvalTimeoutMs,
     ...(options.onStateEntered !== undefined ? { onStateEntered: options.onStateEntered } : {}),
+    ...(options.onCanaryCheck !== undefined ? { onCanaryCheck: options.onCanaryCheck } : {}),
   };
 }
 

@@ -23,7 +23,9 @@ import { LocalModelRegistry } from './pipeline/local-model-registry';
 import { LOCAL_GOLDEN_SETS_URI, runLocalPipeline, type LocalPipelineRun } from './pipeline/local-pipeline';
 import { RealBatch, ensurePythonEnvironment } from './pipeline/real-batch';
 import { startScriptedApprover } from './pipeline/scripted-approver';
-import { synthesizePipeline } from './pipeline/synthesized-pipeline';
+import { synthesizePipeline, type SynthesizedPipeline } from './pipeline/synthesized-pipeline';
+import type { RewardPolicy } from '../lambdas/gate-score/reward/policy';
+import type { CanaryBakeProgress } from './rollout/local-rollout';
 import type { Scenario } from './scenarios';
 import { LocalRouterBatch } from './router/local-router-batch';
 import { routerRegression } from './router/router-scenario';
@@ -46,6 +48,14 @@ export interface LocalTrainingOptions {
   /** Progress lines, in order. */
   readonly print: (line: string) => void;
   readonly clock?: () => Date;
+  /**
+   * The reward policy the dataset build scores with (the local judge's, local/local-judge.ts) and the app
+   * synthesized for it, when the caller already has them.
+   * @default the stage's policy file, synthesized here
+   */
+  readonly judged?: { readonly policy: RewardPolicy; readonly pipeline: SynthesizedPipeline };
+  /** After each canary check, where the step's bake stands (a terminal's countdown). */
+  readonly onCanaryCheck?: (bake: CanaryBakeProgress) => void;
 }
 
 /** The month's GPU-hours as the run's ledger saw them. */
@@ -74,14 +84,14 @@ function usageLeavingTooLittle(stage: StageConfig): number {
   return Math.max(0, stage.gpuBudget.monthlyCeilingGpuHours - estimate / 2);
 }
 
-function settingsOf(stage: StageConfig): PipelineSettings {
+function settingsOf(stage: StageConfig, policy: RewardPolicy): PipelineSettings {
   return pipelineSettingsFromStage(stage, {
     databaseName: stage.lake.databaseName,
     tracesTable: TRACES_TABLE.name,
     auditTable: GATE_AUDIT_TABLE.name,
     feedbackTable: FEEDBACK_TABLE.name,
-  judgmentsTable: JUDGMENTS_TABLE.name,
-  }, rewardScoringOf(readRewardPolicy(stage.rewardPolicyVersion)));
+    judgmentsTable: JUDGMENTS_TABLE.name,
+  }, rewardScoringOf(policy));
 }
 
 /** Prints a notification: in full when a person must act on it (the link), else its subject. */
@@ -120,7 +130,7 @@ export async function runLocalTraining(options: LocalTrainingOptions): Promise<L
   const { print, layout, scenario } = options;
   const clock = options.clock ?? (() => new Date());
   const stage = loadStageConfig(options.stage);
-  const settings = settingsOf(stage);
+  const settings = settingsOf(stage, options.judged?.policy ?? readRewardPolicy(stage.rewardPolicyVersion));
   const model: TargetModel | undefined = stage.targetModels.find((m) => m.id === options.targetModelId);
   if (model === undefined) throw new Error(`--model ${options.targetModelId} is not a target model of stage ${stage.stage}: ${stage.targetModels.map((m) => m.id).join(', ')}`);
   const notifier = new ConsoleNotifier({ file: layout.notificationsFile, print: notificationPrinter(print, options.autoApprove) });
@@ -134,7 +144,7 @@ export async function runLocalTraining(options: LocalTrainingOptions): Promise<L
   const seeded = router === undefined ? ensureStarterGoldenSet(store, LOCAL_GOLDEN_SETS_URI, model.id) : undefined;
   if (seeded !== undefined) print(`Golden set: the starter set ${seeded} copied to ${LOCAL_GOLDEN_SETS_URI}${model.id}/ (datasets are decontaminated against it)`);
   const registry = new LocalModelRegistry(layout.registryFile);
-  const pipeline = synthesizePipeline(stage);
+  const pipeline = options.judged?.pipeline ?? synthesizePipeline(stage);
   const ledger = new InMemoryLedger();
   const month = clock().toISOString().slice(0, 7);
   const usedBeforeRun = scenario.monthUsedBeforeRun === 'leaves-too-little' ? usageLeavingTooLittle(stage) : 0;
@@ -191,6 +201,7 @@ export async function runLocalTraining(options: LocalTrainingOptions): Promise<L
       input: run.handedOver.input,
       executionName: run.handedOver.name,
       onStateEntered: stateProgress('rollout', print),
+      ...(options.onCanaryCheck !== undefined ? { onCanaryCheck: options.onCanaryCheck } : {}),
       ...(scenario.regression !== undefined ? { regression: router === undefined ? scenario.regression : routerRegression(scenario.regression, router) } : {}),
     });
     printTimeline(rollout.targetEvents, print);

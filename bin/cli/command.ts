@@ -4,6 +4,7 @@
  * `sial rollback` is a new module plus one line there.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { TerminalStream } from '../../local/run/progress';
 
 /** Output streams, injected so commands are testable without a terminal. */
 export interface CliIo {
@@ -13,6 +14,11 @@ export interface CliIo {
 
 export interface CliContext {
   readonly io: CliIo;
+  /**
+   * The interactive terminal standard output is, when it is one: a command may then draw a status line
+   * in place (`sial local run`'s progress). Absent for pipes, CI and tests, which get plain lines.
+   */
+  readonly terminal?: TerminalStream;
   readonly env: NodeJS.ProcessEnv;
   readonly clock: () => Date;
 }

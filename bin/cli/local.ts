@@ -5,6 +5,7 @@
  */
 import { LakeDirRefused, prepareLakeDir } from '../../local/lake-dir';
 import { runLocal } from '../../local/run/local-run';
+import { TerminalProgress } from '../../local/run/progress';
 import { LOCAL_RUN_OUTCOMES, USAGE_EXIT_CODE } from '../../local/run/outcome';
 import { summaryLines } from '../../local/run/summary';
 import { SCENARIO_NAMES, SCENARIOS } from '../../local/scenarios';
@@ -20,8 +21,9 @@ const USAGE = `usage:
   sial local run [options]        (npm run local -- [options])
 
 Runs the loop on this machine with no AWS account: demo traffic through the gates into a local lake,
-the training pipeline up to a registered candidate, then its canary rollout on a simulated target.
-Every simulated part says so in the output. Ends with a summary and an exit code per outcome.
+the judge's curation and a weekly review sample of its verdicts, the training pipeline up to a
+registered candidate, then its canary rollout on a simulated target. Every simulated part says so in
+the output. Ends with a summary, an HTML report (DIR/out/report.html) and an exit code per outcome.
 
 options:
   --scenario NAME     what the simulation plays (default healthy):
@@ -64,6 +66,9 @@ export const localCommand: CliCommand = {
       context.io.err(`sial local run: ${error.message}`);
       return USAGE_EXIT_CODE;
     }
+    // On a terminal the run's state lines become one status line (ingest bar, states, bake countdown).
+    const progress = context.terminal === undefined ? undefined : new TerminalProgress(context.terminal);
+    const print = progress === undefined ? (line: string) => context.io.out(line) : (line: string) => progress.line(line);
     const report = await runLocal(
       {
         stage: options.stage.stage,
@@ -77,8 +82,10 @@ export const localCommand: CliCommand = {
         trainer: options.trainer,
         target: options.target,
       },
-      (line) => context.io.out(line),
+      print,
+      progress,
     );
+    progress?.end();
     for (const line of summaryLines(report)) context.io.out(line);
     return LOCAL_RUN_OUTCOMES[report.outcome].code;
   },

@@ -6,10 +6,12 @@ import { EXIT, UsageError, type CliCommand, type CliContext } from './command';
 import { ingestCommand } from './ingest';
 import { lakeCommand } from './lake';
 import { localCommand } from './local';
+import { policyCommand } from './policy';
+import { reviewCommand } from './review';
 import { rolloutCommand } from './rollout';
 
 /** Every command; a new one is a module exporting a CliCommand, added here. */
-export const COMMANDS: readonly CliCommand[] = [localCommand, lakeCommand, ingestCommand, approvalsCommand, rolloutCommand];
+export const COMMANDS: readonly CliCommand[] = [localCommand, lakeCommand, ingestCommand, approvalsCommand, rolloutCommand, reviewCommand, policyCommand];
 
 function help(commands: readonly CliCommand[]): string[] {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -71,7 +71,7 @@ export const judgePolicySchema = z
 export type JudgePolicy = z.infer<typeof judgePolicySchema>;
 
 /** Canonical JSON: keys sorted at every level, so the hash does not depend on how the file is laid out. */
-function canonicalJson(value: unknown): string {
+export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (typeof value === 'object' && value !== null) {
     const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));

@@ -20,7 +20,7 @@
 import { createHmac } from 'node:crypto';
 
 /** What a pseudonym stands for. The key is the same for every kind; the kind separates them. */
-export type PseudonymKind = 'session';
+export type PseudonymKind = 'session' | 'reviewer';
 
 /** A keyed pseudonym, `hmac-sha256:<64 lower-case hex digits>`. */
 export type Pseudonym = string & { readonly __pseudonym: true };

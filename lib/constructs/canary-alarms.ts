@@ -15,6 +15,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { CanaryConfig } from '../../config/schema';
 import { CANARY_VARIANTS, DIMENSION, METRIC } from '../../lambdas/gate-score/publish-metrics';
+import { JUDGED_METRIC } from '../../lambdas/judge/curation/judged-metrics';
 import { canaryAlarmName } from '../../lambdas/pipeline/settings';
 
 export { CANARY_VARIANTS };
@@ -138,19 +139,25 @@ export class CanaryAlarms extends Construct {
           actionsEnabled: false,
         });
       const min = a.minTracesPerPeriod;
+      // Faithfulness and misroute as the stage says: the gate's lexical estimate (default) or the judge's.
+      const judged = a.qualitySignalSource === 'judge';
+      const quality = judged
+        ? { faithfulnessSum: JUDGED_METRIC.faithfulnessSum, faithfulnessScored: JUDGED_METRIC.faithfulnessJudged, misrouted: JUDGED_METRIC.misrouted, routed: JUDGED_METRIC.misrouteJudged }
+        : { faithfulnessSum: METRIC.groundednessSum, faithfulnessScored: METRIC.groundednessScored, misrouted: METRIC.misroutedTraces, routed: METRIC.routedTraces };
+      const source = judged ? 'judged' : 'lexical';
       const signals: Record<CanarySignal, cloudwatch.Alarm> = {
         faithfulness: alarm(
           'faithfulness',
-          `candidate faithfulness at least ${a.faithfulnessDrop} below the current version's`,
+          `candidate ${source} faithfulness at least ${a.faithfulnessDrop} below the current version's`,
           new cloudwatch.MathExpression({
             // current - candidate faithfulness, judged only with enough evidence on both sides (0 otherwise:
             // never breaching, since the threshold is above 0).
             expression: `IF(candScored >= ${min} AND curScored >= ${min}, curSum / curScored - candSum / candScored, 0)`,
             usingMetrics: {
-              candSum: metric(METRIC.groundednessSum, 'candidate'),
-              candScored: metric(METRIC.groundednessScored, 'candidate'),
-              curSum: metric(METRIC.groundednessSum, 'current'),
-              curScored: metric(METRIC.groundednessScored, 'current'),
+              candSum: metric(quality.faithfulnessSum, 'candidate'),
+              candScored: metric(quality.faithfulnessScored, 'candidate'),
+              curSum: metric(quality.faithfulnessSum, 'current'),
+              curScored: metric(quality.faithfulnessScored, 'current'),
             },
             label: 'Faithfulness drop (current - candidate)',
             period,
@@ -160,14 +167,14 @@ export class CanaryAlarms extends Construct {
         ),
         misroute: alarm(
           'misroute',
-          `candidate misroute rate at least ${misrouteRise} above the current version's`,
+          `candidate ${source} misroute rate at least ${misrouteRise} above the current version's`,
           new cloudwatch.MathExpression({
             expression: `IF(candRouted >= ${min} AND curRouted >= ${min}, candMisrouted / candRouted - curMisrouted / curRouted, 0)`,
             usingMetrics: {
-              candMisrouted: metric(METRIC.misroutedTraces, 'candidate'),
-              candRouted: metric(METRIC.routedTraces, 'candidate'),
-              curMisrouted: metric(METRIC.misroutedTraces, 'current'),
-              curRouted: metric(METRIC.routedTraces, 'current'),
+              candMisrouted: metric(quality.misrouted, 'candidate'),
+              candRouted: metric(quality.routed, 'candidate'),
+              curMisrouted: metric(quality.misrouted, 'current'),
+              curRouted: metric(quality.routed, 'current'),
             },
             label: 'Misroute rise (candidate - current)',
             period,

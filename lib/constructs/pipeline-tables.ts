@@ -2,13 +2,14 @@
  * The loop's durable records: the GPU-hour ledger (what each stage spent per month, the FinOps
  * evidence), the approvals (who decided what, when; the task token while a run waits) and the
  * deployments (which version serves each target model, which stay deployable, the active rollout and
- * every rollback record). All are stateful and live in the data stack; the loop stack's functions
+ * every rollback record) and the judge-calibration review queue (which sampled traces wait for a person). All are stateful and live in the data stack; the loop stack's functions
  * receive them as props.
  */
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { REVIEW_QUEUE_TABLE_SCHEMA } from '../../lambdas/judge/calibration/review-item';
 import { APPROVALS_TABLE_SCHEMA } from '../../lambdas/pipeline/approvals/approval-record';
 
 /** Key schema of a table (attribute names of type string). */
@@ -47,7 +48,7 @@ const ATTRIBUTE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,254}$/;
 export const DEFAULT_DEPLOYMENT_KEYS: TableKeySchema = { partitionKey: 'pk', sortKey: 'sk' };
 
 /**
- * Three on-demand tables, SSE-KMS with the given key and point-in-time recovery. The approvals table
+ * Four on-demand tables, SSE-KMS with the given key and point-in-time recovery. The approvals table
  * expires records through DynamoDB TTL (attribute `ttl`, set by the Lambdas well after expiry so that
  * decisions stay auditable) and has the sparse `waiting-by-stage` index the CLI lists pending
  * approvals from.
@@ -64,6 +65,11 @@ export class PipelineTables extends Construct {
    * active rollout) and rollback records: what the rollout, the alarm rollback and game days agree on.
    */
   public readonly deploymentsTable: dynamodb.Table;
+  /**
+   * The weekly review queue of judge calibration: one item per sampled judged trace (ids, week and score
+   * band; no content), open until a person reviewed it. The sparse `open-items` index lists the open ones.
+   */
+  public readonly reviewQueueTable: dynamodb.Table;
 
   constructor(scope: Construct, id: string, props: PipelineTablesProps) {
     super(scope, id);
@@ -119,6 +125,18 @@ export class PipelineTables extends Construct {
       ...common,
       partitionKey: { name: deployments.partitionKey, type: dynamodb.AttributeType.STRING },
       sortKey: deployments.sortKey === undefined ? undefined : { name: deployments.sortKey, type: dynamodb.AttributeType.STRING },
+    });
+
+    // Which items were reviewed is part of the calibration evidence: recoverable like the other records.
+    this.reviewQueueTable = new dynamodb.Table(this, 'ReviewQueue', {
+      ...common,
+      partitionKey: { name: REVIEW_QUEUE_TABLE_SCHEMA.partitionKey, type: dynamodb.AttributeType.STRING },
+    });
+    this.reviewQueueTable.addGlobalSecondaryIndex({
+      indexName: REVIEW_QUEUE_TABLE_SCHEMA.openIndex.name,
+      partitionKey: { name: REVIEW_QUEUE_TABLE_SCHEMA.openIndex.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: REVIEW_QUEUE_TABLE_SCHEMA.openIndex.sortKey, type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.ALL,
     });
   }
 }

@@ -6,13 +6,14 @@
  */
 import * as path from 'node:path';
 import { Duration, RemovalPolicy, Stack, TimeZone, Validations, type CfnElement } from 'aws-cdk-lib';
-import * as athena from 'aws-cdk-lib/aws-athena';
+import type * as athena from 'aws-cdk-lib/aws-athena';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { lakeQueryWorkGroup } from './private/athena-workgroup';
 import { Construct } from 'constructs';
 import type { SchedulesConfig } from '../../config/schema';
 import { REGISTER_MODEL_ENV } from '../../lambdas/pipeline/register-model/register-model';
@@ -153,22 +154,11 @@ export class TrainingPipeline extends Construct {
     const logRemovalPolicy = props.logRemovalPolicy ?? RemovalPolicy.RETAIN;
     const settingsJson = JSON.stringify(settings);
 
-    this.workGroup = new athena.CfnWorkGroup(this, 'WorkGroup', {
-      // A workgroup needs a name; one per stage, account and region.
+    // A workgroup needs a name; one per stage, account and region.
+    this.workGroup = lakeQueryWorkGroup(this, 'WorkGroup', {
       name: `sial-${props.stage}-dataset-build`,
       description: `Dataset build of the ${props.stage} training pipeline (Iceberg tables of ${lake.databaseName})`,
-      recursiveDeleteOption: true,
-      state: 'ENABLED',
-      workGroupConfiguration: {
-        // Queries cannot pick another (unencrypted) result location.
-        enforceWorkGroupConfiguration: true,
-        publishCloudWatchMetricsEnabled: true,
-        engineVersion: { selectedEngineVersion: 'Athena engine version 3' },
-        resultConfiguration: {
-          outputLocation: artifacts.uriOf(artifacts.queryResultsPrefix),
-          encryptionConfiguration: { encryptionOption: 'SSE_KMS', kmsKey: artifacts.key.keyArn },
-        },
-      },
+      artifacts,
     });
     const workGroupArn = stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: this.workGroup.name });
 

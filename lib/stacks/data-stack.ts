@@ -51,6 +51,7 @@ export const PINNED_LOGICAL_IDS = {
   gpuLedgerTable: 'GpuLedgerTable',
   approvalsTable: 'ApprovalsTable',
   deploymentsTable: 'DeploymentsTable',
+  reviewQueueTable: 'ReviewQueueTable',
 } as const;
 
 /** Pinned logical id of a family's model package group, e.g. `ModelPackageGroupQwen3`. */
@@ -225,6 +226,7 @@ export class DataStack extends Stack {
     pin(this.pipelineTables.ledgerTable, PINNED_LOGICAL_IDS.gpuLedgerTable);
     pin(this.pipelineTables.approvalsTable, PINNED_LOGICAL_IDS.approvalsTable);
     pin(this.pipelineTables.deploymentsTable, PINNED_LOGICAL_IDS.deploymentsTable);
+    pin(this.pipelineTables.reviewQueueTable, PINNED_LOGICAL_IDS.reviewQueueTable);
     for (const [family, group] of Object.entries(this.modelRegistry.groups)) pin(group, modelPackageGroupLogicalId(family));
 
     Tags.of(this).add('project', 'self-improving-agent-loop');
@@ -252,6 +254,10 @@ export class DataStack extends Stack {
     new CfnOutput(this, 'DeploymentsTableName', {
       value: this.pipelineTables.deploymentsTable.tableName,
       description: 'Current version, rollout claims and rollback records per target model: `sial rollout --table` (or $SIAL_DEPLOYMENTS_TABLE)',
+    });
+    new CfnOutput(this, 'ReviewQueueTableName', {
+      value: this.pipelineTables.reviewQueueTable.tableName,
+      description: 'The weekly judge-calibration review queue (ids and strata only; open items in the open-items index)',
     });
     new CfnOutput(this, 'GpuLedgerTableName', {
       value: this.pipelineTables.ledgerTable.tableName,

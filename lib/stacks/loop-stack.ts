@@ -11,6 +11,7 @@ import { CfnOutput, CrossStackReferences, Fn, Lazy, ReferenceStrength, RemovalPo
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { isRouterTarget, type StageConfig, type TrainingConfig } from '../../config/schema';
@@ -22,6 +23,7 @@ import type { ArtifactStore } from '../constructs/artifact-store';
 import { CanaryAlarms } from '../constructs/canary-alarms';
 import { CanaryRollout } from '../constructs/canary-rollout';
 import { GpuBudget } from '../constructs/gpu-budget';
+import { JudgeCalibration } from '../constructs/judge-calibration';
 import type { IcebergDeliveryStream } from '../constructs/iceberg-delivery-stream';
 import type { ModelRegistry } from '../constructs/model-registry';
 import { Observability } from '../constructs/observability';
@@ -50,6 +52,10 @@ export interface LoopStackProps extends StackProps {
   readonly traceStream: IcebergDeliveryStream;
   /** The judgment stream (data stack): the judge's curation writes its judgments there. */
   readonly judgmentStream: IcebergDeliveryStream;
+  /** The review delivery stream (data stack): the review page writes people's reviews to it. */
+  readonly reviewStream: IcebergDeliveryStream;
+  /** The stage's pseudonymisation key (data stack): reviewers are stored as keyed pseudonyms. */
+  readonly pseudonymisationKey: secretsmanager.ISecret;
 
   /**
    * The stage's reward policy: the training and eval jobs score generated answers with it.
@@ -110,9 +116,11 @@ export class LoopStack extends Stack {
   public readonly observability: Observability;
   /** The judge's curation; absent for a stage without a judge. */
   public readonly judgeCuration?: JudgeCuration;
+  /** Weekly review sample, review page, agreement report and its alarms. */
+  public readonly judgeCalibration: JudgeCalibration;
 
   constructor(scope: Construct, id: string, props: LoopStackProps) {
-    const { config, lake, artifacts, pipelineTables, modelRegistry, traceStream, judgmentStream, trainingImageDirectory, ...stackProps } = props;
+    const { config, lake, artifacts, pipelineTables, modelRegistry, traceStream, judgmentStream, reviewStream, pseudonymisationKey, trainingImageDirectory, ...stackProps } = props;
     super(scope, id, {
       description: `Self-Improving Agent Loop loop stack (${config.stage}, ${config.dataBoundary} boundary): training pipeline, Batch GPU capacity, approvals, GPU budget, canary rollout, dashboard`,
       ...stackProps,
@@ -250,6 +258,21 @@ export class LoopStack extends Stack {
       servingImageUri: config.training.servingImageUri,
       ...(this.routerCompute === undefined ? {} : { routerImage: this.routerCompute.image }),
       timezone: config.schedules.timezone,
+      logRemovalPolicy,
+    });
+
+    this.judgeCalibration = new JudgeCalibration(this, 'JudgeCalibration', {
+      stage: config.stage,
+      config: config.judgeCalibration,
+      schedulesEnabled: config.schedules.enabled,
+      timezone: config.schedules.timezone,
+      queueTable: pipelineTables.reviewQueueTable,
+      lake,
+      reviewStream,
+      pseudonymisationKey,
+      artifacts,
+      approvals: this.approvals,
+      metricsNamespace: config.metricsNamespace,
       logRemovalPolicy,
     });
 

@@ -32,7 +32,7 @@ export interface LocalApprovalServer {
 const ROUTE = /^\/approvals\/([^/]+)$/;
 
 /** Reads at most `limit + 1` bytes and drains the rest, so an oversized body is refused without being buffered. */
-async function readBody(request: IncomingMessage, limit: number): Promise<string> {
+export async function readBody(request: IncomingMessage, limit: number): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request) {

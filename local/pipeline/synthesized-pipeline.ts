@@ -10,6 +10,7 @@ import { App } from 'aws-cdk-lib';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { readRewardPolicy } from '../../config/reward-policies/read';
 import type { StageConfig } from '../../config/schema';
+import type { RewardPolicy } from '../../lambdas/gate-score/reward/policy';
 import { buildApp, loopStackName } from '../../lib/app';
 import { renderAsl, stateMachineLogicalIds, type AslDefinition } from '../../stepfunctions/render-asl';
 import type { SimulatedJobDefinition, BatchRetryRule } from './simulated-batch';
@@ -22,6 +23,8 @@ export interface SynthesizedPipeline {
   /** The canary rollout and the game-day drill. */
   readonly rollout: AslDefinition;
   readonly gameDay: AslDefinition;
+  /** The judge's curation; absent for a stage without a judge. */
+  readonly curation?: AslDefinition;
   /** Retry strategy of a Batch job definition, by the placeholder ARN the ASL names it with. */
   readonly jobDefinition: (arnOrName: string) => SimulatedJobDefinition;
 }
@@ -32,13 +35,13 @@ interface TemplateResource {
 }
 
 /** Synthesizes the stage's app and returns the training pipeline's definition and job definitions. */
-export function synthesizePipeline(config: StageConfig): SynthesizedPipeline {
+export function synthesizePipeline(config: StageConfig, rewardPolicy: RewardPolicy = readRewardPolicy(config.rewardPolicyVersion)): SynthesizedPipeline {
   const cdkJson = JSON.parse(readFileSync(join(REPO_ROOT, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> };
   const app = new App({
     context: { ...(cdkJson.context ?? {}), stage: config.stage, 'aws:cdk:bundling-stacks': [] },
     outdir: undefined,
   });
-  buildApp({ app, config, rewardPolicy: readRewardPolicy(config.rewardPolicyVersion), nag: false });
+  buildApp({ app, config, rewardPolicy, nag: false });
   const template = app.synth().getStackByName(loopStackName(config.stage)).template as { Resources: Record<string, TemplateResource> };
   const machines = stateMachineLogicalIds(template);
   const render = (prefix: string): AslDefinition => {
@@ -52,6 +55,7 @@ export function synthesizePipeline(config: StageConfig): SynthesizedPipeline {
     definition: render('PipelineStateMachine'),
     rollout: render('RolloutStateMachine'),
     gameDay: render('RolloutGameDayStateMachine'),
+    ...(machines.some((id) => id.startsWith('JudgeCurationStateMachine')) ? { curation: render('JudgeCurationStateMachine') } : {}),
     jobDefinition(arnOrName: string): SimulatedJobDefinition {
       const match = jobDefinitions.find(([id]) => arnOrName.includes(id));
       if (match === undefined) throw new Error(`No job definition in the template matches "${arnOrName}"`);

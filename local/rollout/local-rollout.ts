@@ -11,7 +11,7 @@ import { canaryAlarmName } from '../../lambdas/pipeline/settings';
 import type { Notifier } from '../../lambdas/pipeline/ports';
 import { advanceStep, advanceStepEventSchema } from '../../lambdas/rollout/advance-step/advance-step';
 import { rollbackOnAlarm } from '../../lambdas/rollout/alarm-rollback/alarm-rollback';
-import { checkCanary, checkCanaryEventSchema } from '../../lambdas/rollout/check-canary/check-canary';
+import { checkCanary, checkCanaryEventSchema, stepStart } from '../../lambdas/rollout/check-canary/check-canary';
 import type { RolloutInput } from '../../lambdas/rollout/contracts';
 import { checkEndpoint, deployCandidate } from '../../lambdas/rollout/deploy-variant/candidate-variant';
 import type { TrafficRouter } from '../../lambdas/rollout/ports';
@@ -68,6 +68,16 @@ export interface LocalRolloutEnvironment {
   readonly approvalTimeoutMs?: number;
   /** Called as each state is entered (the local run's progress lines). */
   readonly onStateEntered?: (name: string) => void;
+  /** Called after each `Check canary` with the bake's position on the virtual clock (a terminal's countdown). */
+  readonly onCanaryCheck?: (bake: CanaryBakeProgress) => void;
+}
+
+/** Where a step's bake stands after a check, on the virtual clock. */
+export interface CanaryBakeProgress {
+  readonly stepIndex: number;
+  readonly candidatePercent: number;
+  readonly bakedSeconds: number;
+  readonly bakeSeconds: number;
 }
 
 /** Test and demo hooks: called at points of the run, e.g. to breach the alarm during a bake. */
@@ -174,7 +184,12 @@ function handlersFor(env: LocalRolloutEnvironment, hooks: LocalRolloutHooks): Re
       // The Bake state waited checkIntervalSeconds (skipped locally): move the virtual clock instead.
       clock.advance(event.rollout.checkIntervalSeconds);
       await hooks.beforeCheckCanary?.({ index: event.progress.index, candidatePercent: event.progress.candidatePercent }, controls);
-      return checkCanary(event, { alarms, store, clock: clock.now });
+      const check = await checkCanary(event, { alarms, store, clock: clock.now });
+      if (env.onCanaryCheck !== undefined) {
+        const bakedSeconds = Math.max(0, Math.round((clock.now().getTime() - stepStart(event.rollout, event.progress, event.verified).getTime()) / 1000));
+        env.onCanaryCheck({ stepIndex: event.progress.index, candidatePercent: event.progress.candidatePercent, bakedSeconds, bakeSeconds: event.rollout.bakeSeconds });
+      }
+      return check;
     }),
     [R.promote]: lambda((payload) => promote(promoteEventSchema.parse(payload), { approver: registry, store, settings, clock: clock.now })),
     [R.rollBack]: lambda((payload) => rollBack(rollBackEventSchema.parse(payload), { router, store, alarms, settle })),

@@ -11,6 +11,9 @@ import { LocalLake } from '../local-lake';
 import { runLocalTraining, type LocalTrainingResult } from '../local-training';
 import type { Scenario } from '../scenarios';
 import { outcomeOf, type LocalRunOutcome } from './outcome';
+import { writeRunReport } from './report/write-report';
+import type { CanaryBakeProgress } from '../rollout/local-rollout';
+import { runLocalJudging, runLocalWeeklyCalibration, type LocalCalibrationSummary, type LocalJudgingSummary } from './local-judging';
 
 export interface LocalRunOptions {
   readonly stage: string;
@@ -29,8 +32,19 @@ export interface LocalRunOptions {
 export interface LocalRunReport {
   readonly options: LocalRunOptions;
   readonly ingest: LocalIngestSummary;
+  /** The judge's curation of the ingested traces; absent for the game day. */
+  readonly judging?: LocalJudgingSummary;
+  /** The weekly review sample of those judgments, reviewed by the simulated reviewer, and its report. */
+  readonly calibration?: LocalCalibrationSummary;
   readonly training?: LocalTrainingResult;
   readonly outcome: LocalRunOutcome;
+  /** The run's HTML report (charts), in the run's directory. */
+  readonly reportFile?: string;
+}
+
+/** The report with its HTML written beside the lake. */
+async function withReportFile(report: LocalRunReport): Promise<LocalRunReport> {
+  return { ...report, reportFile: await writeRunReport(report) };
 }
 
 function table(rows: Record<string, unknown>[]): string {
@@ -64,7 +78,13 @@ async function printLakeGlimpse(lakeDir: string, print: (line: string) => void):
   }
 }
 
-export async function runLocal(options: LocalRunOptions, print: (line: string) => void): Promise<LocalRunReport> {
+/** What a terminal shows beyond the lines (local/run/progress.ts); absent without one. */
+export interface LocalRunProgress {
+  ingest(done: number, total: number): void;
+  baking(step: number, candidatePercent: number, bakedSeconds: number, bakeSeconds: number): void;
+}
+
+export async function runLocal(options: LocalRunOptions, print: (line: string) => void, progress?: LocalRunProgress): Promise<LocalRunReport> {
   const { layout, scenario } = options;
   print(`Self-Improving Agent Loop - local run (stage ${options.stage}, model ${options.targetModelId}, scenario ${scenario.name}; no AWS account used)`);
   print(`  Scenario ${scenario.name}: ${scenario.description}`);
@@ -73,13 +93,16 @@ export async function runLocal(options: LocalRunOptions, print: (line: string) =
   print(`  Lake dir:    ${layout.lakeDir}\n`);
 
   print(`Ingest: ${options.traceCount} demo traces through the gate and score code...`);
-  const ingest = await runLocalIngest({ stage: options.stage, lakeDir: layout.lakeDir, traceCount: options.traceCount, comprehendLatencyMs: 20, comprehendTps: 20 });
+  const ingest = await runLocalIngest({ stage: options.stage, lakeDir: layout.lakeDir, traceCount: options.traceCount, comprehendLatencyMs: 20, comprehendTps: 20, ...(progress === undefined ? {} : { onBatch: (done: number, total: number) => progress.ingest(done, total) }) });
   print(`  ${ingest.recordsIn} records in ${ingest.batches} Firehose-sized batch(es), ${ingest.comprehendCalls} [SIMULATED] Comprehend call(s)`);
   for (const [language, calls] of ingest.entityDetectorCalls) print(`  [SIMULATED] ${language} named-entity endpoint: ${calls} call(s)`);
   await printLakeGlimpse(layout.lakeDir, print);
   print('');
 
-  if (options.skipTraining) return { options, ingest, outcome: outcomeOf({ skippedTraining: true }) };
+  const judging = scenario.gameDay === true ? undefined : await runLocalJudging(options.stage, layout, print);
+  const calibration = judging === undefined ? undefined : await runLocalWeeklyCalibration(options.stage, layout, ingest.trafficStart, print);
+  const judged = { ...(judging === undefined ? {} : { judging }), ...(calibration === undefined ? {} : { calibration }) };
+  if (options.skipTraining) return withReportFile({ options, ingest, ...judged, outcome: outcomeOf({ skippedTraining: true }) });
 
   if (options.target === 'router') {
     print("AWS Batch on Fargate: [REAL ROUTER TRAINER, local CPU] the router image's `train` (python -m sial_training.router, .venv) on the lake's routing outcomes");
@@ -100,11 +123,13 @@ export async function runLocal(options: LocalRunOptions, print: (line: string) =
     approvalWaitSeconds: options.approvalWaitSeconds,
     trainer: options.trainer,
     print,
+    ...(judging === undefined ? {} : { judged: { policy: judging.policy, pipeline: judging.pipeline } }),
+    ...(progress === undefined ? {} : { onCanaryCheck: (b: CanaryBakeProgress) => progress.baking(b.stepIndex, b.candidatePercent, b.bakedSeconds, b.bakeSeconds) }),
   });
   const outcome = outcomeOf(
     scenario.gameDay === true && training.rollout !== undefined
       ? { drill: training.rollout.result }
       : { ...(training.run !== undefined ? { training: training.run } : {}), ...(training.rollout !== undefined ? { rollout: training.rollout.result } : {}) },
   );
-  return { options, ingest, training, outcome };
+  return withReportFile({ options, ingest, ...judged, training, outcome });
 }

@@ -69,6 +69,19 @@ function datasetLines(run: AslRunResult | undefined): string[] {
   return lines;
 }
 
+function judgeLines(report: LocalRunReport): string[] {
+  const judging = report.judging;
+  if (judging === undefined) return [];
+  const p = judging.curation.state?.progress;
+  const weight = judging.judgeWeight > 0 ? `weight ${judging.judgeWeight} in the reward` : 'no weight in the reward under this policy';
+  const lines = [`  Judge:      [SIMULATED] ${p?.judged ?? 0} trace(s) judged (${weight}); figures per variant in judged-metrics.json`];
+  const calibration = report.calibration?.result;
+  if (calibration !== undefined) {
+    lines.push(`  Review:     [SIMULATED] reviewer, ${calibration.reviewed} of ${calibration.sample.items.length} sampled item(s) reviewed; ${calibration.report.alarms.length === 0 ? 'agreement within thresholds' : `${calibration.report.alarms.length} calibration alarm(s)`}; report ${calibration.html}`);
+  }
+  return lines;
+}
+
 function budgetLines(report: LocalRunReport): string[] {
   const budget = report.training?.budget;
   if (budget === undefined || report.training?.run === undefined) return [];
@@ -135,6 +148,7 @@ export function summaryLines(report: LocalRunReport): string[] {
     `  Scenario:   ${options.scenario.name}; stage ${options.stage}; model ${options.targetModelId}${options.autoApprove ? '; approvals by the [SIMULATED] scripted approver' : ''}`,
     `  Gates:      ${ingest.recordsIn} records in -> ${ingest.delivered} kept in the lake, ${ingest.discarded} discarded by a gate, ${ingest.failed} malformed, ${ingest.duplicates} duplicate(s)`,
     ...(drops !== '' ? [`    discarded (gate/reason): ${drops}`] : []),
+    ...judgeLines(report),
     // A router run has its own dataset, job and gate (local/router/router-summary.ts); no GPU budget.
     ...(isRouterRun(report.training?.run)
       ? routerSummaryLines(report.training?.run)
@@ -144,12 +158,16 @@ export function summaryLines(report: LocalRunReport): string[] {
     ...failureLines(report),
     '',
     'Where everything is:',
-    `  lake (Parquet, Hive partitions): ${layout.lakeDir}/{traces,gate_audit,feedback}`,
+    `  lake (Parquet, Hive partitions): ${layout.lakeDir}/{traces,gate_audit,feedback,judgments,reviews}`,
+    ...(report.reportFile === undefined ? [] : [`  report (charts, opens offline):  ${report.reportFile}`]),
     `  model registry:                  ${layout.registryFile}`,
     `  artifacts (the local S3):        ${layout.objectsDir}`,
     `  e-mails sent:                    ${layout.notificationsFile}`,
     `  malformed records:               ${layout.errorsDir}`,
     'Query the lake:',
     `  npx tsx bin/sial.ts lake query "${EXAMPLE_LAKE_QUERY}" --local ${layout.lakeDir}`,
+    ...(report.judging === undefined
+      ? []
+      : ['Backtest a reward-policy change on this lake (replays the judgments above):', `  npx tsx bin/sial.ts policy backtest --candidate config/reward-policies/v2.json --local ${layout.lakeDir}`]),
   ];
 }

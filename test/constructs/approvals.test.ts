@@ -26,7 +26,8 @@ describe.each(STAGE_NAMES)('approvals of %s', (stage) => {
   const template = loopTemplate(stage);
   const resources = template.toJSON().Resources as Resources;
   const [keyId] = only(template, 'AWS::KMS::Key', 'ApprovalsKey');
-  const topics = resourcesOfType(template, 'AWS::SNS::Topic');
+  // The approvals construct's own topics (judge calibration adds a reviewers' topic under the same key).
+  const topics = resourcesOfType(template, 'AWS::SNS::Topic').filter(([id]) => id.startsWith('Approvals'));
 
   test('three topics, each KMS-encrypted with the approvals key and TLS-only', () => {
     expect(topics.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(['ApprovalsApprovalsTopic', 'ApprovalsFinopsTopic', 'ApprovalsNotificationsTopic']);
@@ -40,7 +41,9 @@ describe.each(STAGE_NAMES)('approvals of %s', (stage) => {
   });
 
   test('e-mail subscriptions come from the configuration, one audience per topic', () => {
-    const subscriptions = resourcesOfType(template, 'AWS::SNS::Subscription').map(([, s]) => ({
+    const subscriptions = resourcesOfType(template, 'AWS::SNS::Subscription')
+      .filter(([id]) => id.startsWith('Approvals'))
+      .map(([, s]) => ({
       topic: (s.Properties!.TopicArn as { Ref: string }).Ref.replace(/[0-9A-F]{8}$/, ''),
       protocol: s.Properties!.Protocol,
       endpoint: s.Properties!.Endpoint,
@@ -84,9 +87,9 @@ describe.each(STAGE_NAMES)('approvals of %s', (stage) => {
     });
   });
 
-  test('GET and POST /approvals/{id}: no IAM authorization, the id required, Lambda proxy', () => {
+  test('GET and POST /approvals/{id} (and the review page /reviews/{id}): no IAM authorization, the id required, Lambda proxy', () => {
     const methods = resourcesOfType(template, 'AWS::ApiGateway::Method').map(([, m]) => m.Properties!);
-    expect(methods.map((m) => m.HttpMethod).sort()).toEqual(['GET', 'POST']);
+    expect(methods.map((m) => m.HttpMethod).sort()).toEqual(['GET', 'GET', 'POST', 'POST']);
     const [validatorId, validator] = only(template, 'AWS::ApiGateway::RequestValidator', 'ApprovalsValidator');
     expect(validator).toMatchObject({ ValidateRequestParameters: true });
     for (const method of methods) {
@@ -98,7 +101,7 @@ describe.each(STAGE_NAMES)('approvals of %s', (stage) => {
       });
     }
     const paths = resourcesOfType(template, 'AWS::ApiGateway::Resource').map(([, r]) => r.Properties!.PathPart);
-    expect(paths).toEqual(['approvals', '{id}']);
+    expect(paths).toEqual(['approvals', '{id}', 'reviews', '{id}']);
   });
 
   test('the stage is throttled for humans, traced, logs errors without bodies and access without callers', () => {

@@ -14,7 +14,7 @@ import { CANARY_SIGNALS, CANARY_VARIANTS, CanaryAlarms, DRILL_SIGNAL, canarySign
 import { STAGE_NAMES, bareApp, loopTemplate, resourcesOfType } from '../helpers/app';
 
 type MetricQuery = { Id: string; Expression?: string; ReturnData?: boolean; MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions: Array<{ Name: string; Value: string }> }; Period: number; Stat: string } };
-type AlarmProps = { AlarmName: string; Metrics: MetricQuery[]; Threshold: number; ComparisonOperator: string; EvaluationPeriods: number; DatapointsToAlarm: number; TreatMissingData: string; ActionsEnabled: boolean };
+type AlarmProps = { AlarmName: string; Metrics: MetricQuery[]; Threshold: number; ComparisonOperator: string; EvaluationPeriods: number; DatapointsToAlarm: number; TreatMissingData: string; ActionsEnabled: boolean; AlarmDescription: string };
 
 function alarmsOf(template: Template): Record<string, AlarmProps> {
   return Object.fromEntries(resourcesOfType(template, 'AWS::CloudWatch::Alarm').map(([, r]) => [(r.Properties as AlarmProps).AlarmName, r.Properties as AlarmProps]));
@@ -117,12 +117,31 @@ describe.each(STAGE_NAMES)('canary alarms of %s', (stage) => {
 });
 
 describe('CanaryAlarms from configuration', () => {
-  const custom: CanaryConfig['alarms'] = { faithfulnessDrop: 0.07, misrouteRise: 0.12, maxErrorRate: 0.02, maxMeanLatencyMs: 2500, periodSeconds: 60, evaluationPeriods: 5, datapointsToAlarm: 3, minTracesPerPeriod: 20 };
+  const custom: CanaryConfig['alarms'] = { faithfulnessDrop: 0.07, misrouteRise: 0.12, maxErrorRate: 0.02, maxMeanLatencyMs: 2500, periodSeconds: 60, evaluationPeriods: 5, datapointsToAlarm: 3, minTracesPerPeriod: 20, qualitySignalSource: 'lexical' };
   function build(alarms: CanaryConfig['alarms'], targetModelIds: readonly string[] = ['m-1']): Template {
     const stack = new Stack(bareApp(), 'S');
     new CanaryAlarms(stack, 'A', { stage: 't', metricsNamespace: 'NS', targetModelIds, alarms });
     return Template.fromStack(stack);
   }
+
+  test('a stage that says so compares the judge\'s faithfulness and misroute; error rate and latency stay the gate\'s', () => {
+    const alarms = alarmsOf(build({ ...custom, periodSeconds: 3600, evaluationPeriods: 2, datapointsToAlarm: 1, qualitySignalSource: 'judge' }));
+    const m = (name: string, variant: string): string => `NS/${name} Model=m-1 Variant=${variant} Sum/3600`;
+    expect(queries(alarms['sial-t-m-1-canary-faithfulness']!).metrics).toEqual({
+      candSum: m('JudgedFaithfulnessSum', 'candidate'),
+      candScored: m('JudgedFaithfulnessCount', 'candidate'),
+      curSum: m('JudgedFaithfulnessSum', 'current'),
+      curScored: m('JudgedFaithfulnessCount', 'current'),
+    });
+    expect(queries(alarms['sial-t-m-1-canary-misroute']!).metrics).toEqual({
+      candMisrouted: m('JudgedMisroutedTraces', 'candidate'),
+      candRouted: m('JudgedMisrouteCount', 'candidate'),
+      curMisrouted: m('JudgedMisroutedTraces', 'current'),
+      curRouted: m('JudgedMisrouteCount', 'current'),
+    });
+    expect(Object.values(queries(alarms['sial-t-m-1-canary-errors']!).metrics)).toEqual([m(METRIC.errorTraces, 'candidate'), m(METRIC.tracesKept, 'candidate')]);
+    expect(alarms['sial-t-m-1-canary-faithfulness']!.AlarmDescription).toContain('judged faithfulness');
+  });
 
   test('thresholds, period, evaluation and the evidence minimum all come from the configuration', () => {
     const alarms = alarmsOf(build(custom));

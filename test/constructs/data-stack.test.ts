@@ -25,6 +25,7 @@ const STATEFUL_TYPES: Record<keyof typeof PINNED_LOGICAL_IDS, string> = {
   gpuLedgerTable: 'AWS::DynamoDB::Table',
   approvalsTable: 'AWS::DynamoDB::Table',
   deploymentsTable: 'AWS::DynamoDB::Table',
+  reviewQueueTable: 'AWS::DynamoDB::Table',
 };
 
 describe.each(STAGE_NAMES)('data stack of %s', (stage) => {
@@ -57,7 +58,7 @@ describe.each(STAGE_NAMES)('data stack of %s', (stage) => {
 
   const expectedPolicy = config.production ? 'Retain' : 'Delete';
   test(`the key, buckets, database and tables are ${config.production ? 'retained' : 'deleted'} with the stack`, () => {
-    for (const id of ['lakeKey', 'pseudonymisationKey', 'lakeBucket', 'accessLogBucket', 'database', 'tracesTable', 'gateAuditTable', 'feedbackTable', 'artifactBucket', 'gpuLedgerTable', 'approvalsTable', 'deploymentsTable'] as const) {
+    for (const id of ['lakeKey', 'pseudonymisationKey', 'lakeBucket', 'accessLogBucket', 'database', 'tracesTable', 'gateAuditTable', 'feedbackTable', 'artifactBucket', 'gpuLedgerTable', 'approvalsTable', 'deploymentsTable', 'reviewQueueTable'] as const) {
       const r = resources[PINNED_LOGICAL_IDS[id]]!;
       expect({ id, DeletionPolicy: r.DeletionPolicy, UpdateReplacePolicy: r.UpdateReplacePolicy }).toEqual({
         id,

@@ -103,6 +103,8 @@ describe('trainer image', () => {
           modelRegistry: dataStack.modelRegistry,
           traceStream: dataStack.traceStream,
           judgmentStream: dataStack.judgmentStream,
+          reviewStream: dataStack.reviewStream,
+          pseudonymisationKey: dataStack.pseudonymisationKey.secret,
         }),
     ).toThrow('TrainingPipeline: servingImageUri "docker.io/vllm/vllm-openai:latest" is not an ECR image URI');
   });

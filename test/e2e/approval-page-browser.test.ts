@@ -7,12 +7,12 @@
  * CI installs Debian's `chromium-headless-shell` (.ci/run). On a developer machine without a Chromium
  * the suite is skipped with a note; with CI=true a missing browser fails it instead.
  */
-import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { approvalDecisionSchema, type ApprovalRef } from '../../lambdas/pipeline/contracts';
 import { startLocalApprovals, type LocalApprovals } from '../../local/pipeline/local-approval-runtime';
 import { settleLocalTask, type LocalTaskOutcome } from '../../local/pipeline/local-task-callbacks';
 import { RecordingNotifier, prepareInput, tempDir } from '../pipeline/approvals/helpers';
+import { chromiumPath, describeInChromium } from '../helpers/chromium';
 
 /** The browser APIs the assertions read, typed here so the Node-only tsconfig stays free of DOM globals. */
 interface BrowserWindow {
@@ -22,23 +22,8 @@ interface FormField {
   validity: { valueMissing: boolean };
 }
 
-const CHROMIUM_CANDIDATES = [process.env.SIAL_CHROMIUM, '/usr/bin/chromium-headless-shell', '/usr/bin/chromium', '/usr/bin/chromium-browser'];
-const chromiumPath = CHROMIUM_CANDIDATES.find((path): path is string => path !== undefined && path !== '' && existsSync(path));
 
-if (chromiumPath === undefined) {
-  if (process.env.CI === 'true') {
-    it('has a Chromium to drive (CI installs chromium-headless-shell)', () => {
-      throw new Error(`No Chromium found at ${CHROMIUM_CANDIDATES.filter(Boolean).join(', ')}; set SIAL_CHROMIUM or apt-get install chromium-headless-shell`);
-    });
-  } else {
-    console.warn('approval-page-browser: no Chromium on this machine (apt-get install chromium-headless-shell, or set SIAL_CHROMIUM); skipped');
-  }
-}
-
-const describeInBrowser = chromiumPath === undefined ? describe.skip : describe;
-
-// The suite's name carries the reason when it is skipped, so a verbose listing says why as well.
-describeInBrowser(chromiumPath === undefined ? 'approval page in headless Chromium (SKIPPED: no Chromium on this machine)' : 'approval page in headless Chromium', () => {
+describeInChromium('approval-page-browser', 'approval page in headless Chromium', () => {
   let browser: Browser;
   let dir: string;
   let cleanup: () => void;

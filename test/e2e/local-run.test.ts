@@ -49,8 +49,19 @@ describe('sial local run --scenario, each ending with its exit code and summary'
     expect(summary).toMatch(/candidate {3}faithfulness 0\.900/);
     expect(summary).toMatch(/production {2}faithfulness 0\.870/);
     expect(summary).toContain('Canary:     3 of 3 step(s) (10 % -> 50 % -> 100 %) started, the candidate reached 100 %; ended in "Promoted"');
-    expect(summary).toContain(`lake (Parquet, Hive partitions): ${lakeDir}/{traces,gate_audit,feedback}`);
+    expect(summary).toContain(`lake (Parquet, Hive partitions): ${lakeDir}/{traces,gate_audit,feedback,judgments,reviews}`);
+    // The judge's curation ran on the kept traces (simulated judge, labelled), before the dataset build.
+    expect(summary).toMatch(/Judge: {6}\[SIMULATED\] \d+ trace\(s\) judged \(no weight in the reward under this policy\)/);
+    expect(c.text().indexOf('Judge curation: [SIMULATED] judge')).toBeLessThan(c.text().indexOf('[training] Build dataset'));
+    // The weekly review sample of those judgments, reviewed by the labelled simulated reviewer, with its report.
+    expect(summary).toMatch(/Review: {5}\[SIMULATED\] reviewer, (\d+) of \1 sampled item\(s\) reviewed; .*report .*judge-calibration\/\d{4}-W\d{2}\/report\.html/);
+    expect(c.text()).toMatch(/faithfulness: \d+ reviewed, Cohen's kappa \d\.\d\d \[/);
     expect(summary).toContain(`lake query "SELECT model_variant`);
+    // The run's charts, self-contained (the browser suite checks that they draw).
+    expect(summary).toContain(`report (charts, opens offline):  ${join(lakeDir, 'out', 'report.html')}`);
+    const html = readFileSync(join(lakeDir, 'out', 'report.html'), 'utf8');
+    expect(html).toContain('<script type="application/json" id="report-data">');
+    expect(html).not.toMatch(/<script[^>]+src=/);
     // Progress comes before the summary, in order, and the raw execution JSON is gone.
     const text = c.text();
     expect(text.indexOf('[training] Validate request')).toBeLessThan(text.indexOf('[training] Train'));

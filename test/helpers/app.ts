@@ -41,6 +41,8 @@ export interface TestAppOptions {
   readonly nag?: boolean;
   /** Replace the stage configuration before building (for negative tests). */
   readonly config?: StageConfig;
+  /** Replace the reward policy the stage names. */
+  readonly rewardPolicy?: RewardPolicy;
 }
 
 /** Builds (but does not synthesize) the app for a stage. */
@@ -55,7 +57,7 @@ export function buildTestApp(stage: StageName, options: TestAppOptions = {}): Bu
   }
   const app = new App({ context, builtinCloudFormationValidation: options.strict === true });
   const config = options.config ?? loadStageConfig(stage);
-  return buildApp({ app, config, rewardPolicy: rewardPolicyFor(config), nag: options.nag ?? false });
+  return buildApp({ app, config, rewardPolicy: options.rewardPolicy ?? rewardPolicyFor(config), nag: options.nag ?? false });
 }
 
 /** A built and synthesized stage, shared by every test of a file. */

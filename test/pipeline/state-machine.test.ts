@@ -33,7 +33,7 @@ const settings = pipelineSettingsFromStage(stage, {
   tracesTable: TRACES_TABLE.name,
   auditTable: GATE_AUDIT_TABLE.name,
   feedbackTable: FEEDBACK_TABLE.name,
-judgmentsTable: JUDGMENTS_TABLE.name,
+  judgmentsTable: JUDGMENTS_TABLE.name,
 }, rewardScoringOf(readRewardPolicy(stage.rewardPolicyVersion)));
 const pipeline = synthesizePipeline(stage);
 

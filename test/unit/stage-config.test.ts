@@ -11,6 +11,21 @@ describe('stage configuration cross-checks', () => {
     expect(parse(raw)).toThrow(/lake\.processor\.bufferIntervalSeconds: received 60; it must not exceed canary\.alarms\.periodSeconds \(10\)/);
   });
 
+  it('lets the canary read the judge only where a judge publishes at least once per alarm period', () => {
+    const judgedAlarms = (periodSeconds: number) => ({ ...DEFAULT_CANARY, alarms: { ...DEFAULT_CANARY.alarms, periodSeconds, evaluationPeriods: 2, datapointsToAlarm: 1, qualitySignalSource: 'judge' as const } });
+    const judge = (windowHours: number) => ({
+      endpoint: { kind: 'sagemaker' as const, endpointName: 'sial-dev-judge' },
+      samplingRate: 0.2,
+      maxTracesPerDay: 1000,
+      maxTokensPerDay: 1_000_000,
+      maxConcurrency: 4,
+      curation: { schedule: 'cron(5 * * * ? *)', windowHours },
+    });
+    expect(parse({ ...dev, canary: judgedAlarms(3600) })).toThrow(/canary\.alarms\.qualitySignalSource: received "judge"; the stage configures no judge/);
+    expect(parse({ ...dev, judge: judge(24), canary: judgedAlarms(3600) })).toThrow(/periodSeconds \(3600\) must be at least the judge's curation window \(86400 s\)/);
+    expect(parse({ ...dev, judge: judge(1), canary: judgedAlarms(3600) })().canary.alarms.qualitySignalSource).toBe('judge');
+  });
+
   it('refuses canary steps that do not end at 100 or do not increase', () => {
     expect(parse({ ...dev, canary: { ...DEFAULT_CANARY, stepsPercent: [10, 50] } })).toThrow(/canary\.stepsPercent: received \[10,50\]; the last step must be 100/);
     expect(parse({ ...dev, canary: { ...DEFAULT_CANARY, stepsPercent: [50, 10, 100] } })).toThrow(/steps must increase/);

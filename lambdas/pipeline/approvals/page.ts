@@ -4,15 +4,12 @@
  * all, and the only style is one inline block allowed by its hash in the Content-Security-Policy, so
  * even a value that escaped escaping could not run or load anything.
  */
-import { createHash } from 'node:crypto';
+import { contentSecurityPolicy, escapeHtml, htmlDocument, pageHeaders } from '../../shared/html-page';
 import { kindLabel, type ApprovalRecord } from './approval-record';
 import type { LinkParams } from './signer';
 import { plainText, summaryLines, utc } from './summary-text';
 
-/** Escapes text for HTML element content and double- or single-quoted attribute values. */
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"'`]/g, (c) => `&#${c.charCodeAt(0)};`);
-}
+export { escapeHtml };
 
 const STYLE = [
   'body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;color:#1b1b1b;line-height:1.45}',
@@ -24,42 +21,13 @@ const STYLE = [
 ].join('');
 
 /** The Content-Security-Policy: nothing but the page's own inline style, forms posting back to this origin, no framing. */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'none'",
-  `style-src 'sha256-${createHash('sha256').update(STYLE, 'utf8').digest('base64')}'`,
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-  "base-uri 'none'",
-].join('; ');
+export const CONTENT_SECURITY_POLICY = contentSecurityPolicy(STYLE);
 
-/**
- * Headers of every approval page response. `no-store` keeps signed links' pages out of caches,
- * `no-referrer` keeps the signed URL out of Referer headers, and the robots header keeps a link
- * that leaked into a crawler out of an index.
- */
-export const PAGE_HEADERS: Readonly<Record<string, string>> = {
-  'content-type': 'text/html; charset=utf-8',
-  'content-security-policy': CONTENT_SECURITY_POLICY,
-  'cache-control': 'no-store',
-  pragma: 'no-cache',
-  'x-frame-options': 'DENY',
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-  'x-robots-tag': 'noindex, nofollow',
-  'cross-origin-opener-policy': 'same-origin',
-  'strict-transport-security': 'max-age=31536000',
-};
+/** Headers of every approval page response (see html-page.ts for why each is there). */
+export const PAGE_HEADERS: Readonly<Record<string, string>> = pageHeaders(CONTENT_SECURITY_POLICY);
 
 function layout(title: string, body: string): string {
-  return [
-    '<!doctype html>',
-    '<html lang="en"><head><meta charset="utf-8">',
-    '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    '<meta name="robots" content="noindex, nofollow">',
-    `<title>${escapeHtml(title)}</title>`,
-    `<style>${STYLE}</style>`,
-    `</head><body><main>${body}</main></body></html>`,
-  ].join('\n');
+  return htmlDocument(title, STYLE, body);
 }
 
 function rows(entries: ReadonlyArray<readonly [string, string | undefined]>): string {

@@ -24,8 +24,21 @@ export interface SigningKeyProvider {
 /** Shortest key accepted: 32 bytes matches HMAC-SHA256's output size. */
 export const MIN_SIGNING_KEY_BYTES = 32;
 
-/** Domain separation: a signature made for approval links can never be valid for anything else. */
-const PURPOSE = 'sial-approval-link:v1';
+/**
+ * What a kind of link is for: the purpose string every signature covers (domain separation: a
+ * signature made for one kind of link is never valid for another, even under the same key) and the
+ * path segment its URLs live under.
+ */
+export interface LinkKind {
+  readonly purpose: string;
+  readonly pathSegment: string;
+}
+
+/** Approval links: `<base>/approvals/<id>`. */
+export const APPROVAL_LINK: LinkKind = { purpose: 'sial-approval-link:v1', pathSegment: 'approvals' };
+
+/** Judge-calibration review links: `<base>/reviews/<id>`. */
+export const REVIEW_LINK: LinkKind = { purpose: 'sial-review-link:v1', pathSegment: 'reviews' };
 const SIGNATURE_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 const EXP_PATTERN = /^[0-9]{1,12}$/;
 
@@ -37,8 +50,8 @@ export interface LinkParams {
 
 export type LinkCheck = { readonly ok: true; readonly expiresAt: Date } | { readonly ok: false; readonly reason: 'forged' | 'expired'; readonly expiresAt?: Date };
 
-function hmac(key: Buffer, approvalId: string, exp: string): Buffer {
-  return createHmac('sha256', key).update(`${PURPOSE}\n${approvalId}\n${exp}`, 'utf8').digest();
+function hmac(key: Buffer, purpose: string, approvalId: string, exp: string): Buffer {
+  return createHmac('sha256', key).update(`${purpose}\n${approvalId}\n${exp}`, 'utf8').digest();
 }
 
 /** Whole seconds: the link carries seconds, so the record's expiry is truncated to match it exactly. */
@@ -46,22 +59,25 @@ export function linkExpiry(expiresAt: Date): string {
   return String(Math.floor(expiresAt.getTime() / 1000));
 }
 
-/** Signs and verifies approval links with keys from a {@link SigningKeyProvider}. */
+/** Signs and verifies approval links (or another {@link LinkKind}) with keys from a {@link SigningKeyProvider}. */
 export class ApprovalLinkSigner {
-  constructor(private readonly keyProvider: SigningKeyProvider) {}
+  constructor(
+    private readonly keyProvider: SigningKeyProvider,
+    private readonly kind: LinkKind = APPROVAL_LINK,
+  ) {}
 
   /** The query parameters for a link to `approvalId` that stops working at `expiresAt`. */
   async sign(approvalId: string, expiresAt: Date): Promise<LinkParams> {
     const { current } = await this.keyProvider.keys();
     const exp = linkExpiry(expiresAt);
-    return { exp, sig: hmac(current, approvalId, exp).toString('base64url') };
+    return { exp, sig: hmac(current, this.kind.purpose, approvalId, exp).toString('base64url') };
   }
 
-  /** The full link: `<base>/approvals/<id>?exp=..&sig=..`. */
+  /** The full link: `<base>/<path segment>/<id>?exp=..&sig=..`. */
   async url(pageBaseUrl: string, approvalId: string, expiresAt: Date): Promise<string> {
     const { exp, sig } = await this.sign(approvalId, expiresAt);
     const base = pageBaseUrl.replace(/\/+$/, '');
-    return `${base}/approvals/${encodeURIComponent(approvalId)}?exp=${exp}&sig=${sig}`;
+    return `${base}/${this.kind.pathSegment}/${encodeURIComponent(approvalId)}?exp=${exp}&sig=${sig}`;
   }
 
   /**
@@ -78,7 +94,7 @@ export class ApprovalLinkSigner {
     const { current, previous } = await this.keyProvider.keys();
     let match = false;
     for (const key of [current, ...previous]) {
-      const expected = Buffer.from(hmac(key, approvalId, exp).toString('base64url'), 'ascii');
+      const expected = Buffer.from(hmac(key, this.kind.purpose, approvalId, exp).toString('base64url'), 'ascii');
       // No early exit: every key is compared whatever matched before.
       match = timingSafeEqual(given, expected) || match;
     }

@@ -35,7 +35,8 @@ export interface CheckCanaryDeps {
 /** Without evidence for this many bake times, the step rolls back. */
 export const INSUFFICIENT_DATA_BAKES = 2;
 
-function stepStart(plan: RolloutPlan, progress: RolloutProgress, verified: WeightsVerified | null | undefined): Date {
+/** When the step's bake started: its recorded start, else when its weights were verified. */
+export function stepStart(plan: RolloutPlan, progress: RolloutProgress, verified: WeightsVerified | null | undefined): Date {
   if (progress.stepStartedAt !== null) return new Date(progress.stepStartedAt);
   if (verified !== null && verified !== undefined && verified.expected.candidatePercent === progress.candidatePercent) return new Date(verified.verifiedAt);
   throw new Error(`rollout ${plan.rolloutId} step ${progress.index} (${progress.candidatePercent} %) has no verified start: pass progress.stepStartedAt or this step's $.verified`);

@@ -15,9 +15,9 @@ import { LocalLake } from '../../../local/local-lake';
 import { DuckDbSqlEngine } from '../../../local/pipeline/duckdb-sql-engine';
 import { FsObjectStore } from '../../../local/pipeline/fs-object-store';
 import { SimulatedJudgeModel } from '../../../local/simulated-judge';
+import { lakeTraceRow, micros } from '../../helpers/lake-trace-row';
 
 const policy: JudgePolicy = judgePolicySchema.parse(JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'config', 'judge-prompts', 'ragas-style-v1.json'), 'utf8')));
-const micros = (iso: string): number => Date.parse(iso) * 1000;
 const STARTED = new Date('2026-11-21T01:30:00.000Z');
 
 function settingsWith(judge: Partial<CurationSettings['judge']> = {}, linesPerInvocation = 3): CurationSettings {
@@ -43,47 +43,18 @@ function settingsWith(judge: Partial<CurationSettings['judge']> = {}, linesPerIn
 }
 
 function trace(id: string, at: string, overrides: Partial<TraceLakeRow> = {}): TraceLakeRow {
-  return {
-    trace_id: id,
-    ts: micros(at),
-    agent_id: 'rag-qa-agent',
-    request_id: null,
-    session_id: null,
-    model: 'qwen3-4b',
-    model_family: 'qwen3',
-    model_version: '2026-10-01',
-    model_variant: 'current',
-    consent: true,
-    data_region: 'us-east-1',
-    data_boundary: 'US',
-    confidentiality: 'internal',
-    training_scope: 'all-models',
-    language: 'en',
+  return lakeTraceRow(id, at, {
     input_messages: [
       { role: 'system', content: 'Answer from the documents.' },
       { role: 'user', content: 'What is the refund window for annual plans?' },
     ],
     retrieved_contexts: ['Annual plans can be refunded within 30 days of purchase.'],
     output: 'Annual plans can be refunded within 30 days of purchase.',
-    tool_calls: [],
-    feedback_outcome: null,
-    feedback_quality: null,
-    error: false,
-    latency_ms: 900,
-    input_tokens: 30,
-    output_tokens: 20,
-    cost_usd: null,
     route_tier: 'small',
-    misrouted: null,
-    pii_scanner: 'comprehend',
-    pii_entities_masked: 0,
     reward: 0.8,
     reward_components: { feedback: null, errors: 1, latency: 1, groundedness: 1, judge: null },
-    reward_policy_version: 'v1',
-    source_format: 'native',
-    gated_at: micros(at) + 5_000_000,
     ...overrides,
-  };
+  });
 }
 
 describe('daily curation', () => {

@@ -1,0 +1,64 @@
+/**
+ * Builds the AWS adapters the calibration handlers share, once per execution environment, with X-Ray
+ * capture on every client. Handlers call these at module load, so a missing variable fails the cold
+ * start rather than a reviewer's click.
+ */
+import { AthenaClient } from '@aws-sdk/client-athena';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { FirehoseClient } from '@aws-sdk/client-firehose';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { AthenaSqlEngine } from '../../../pipeline/dataset/athena-sql-engine';
+import { ApprovalLinkSigner, REVIEW_LINK } from '../../../pipeline/approvals/signer';
+import { SecretsManagerKeyProvider } from '../../../pipeline/approvals/aws/secrets-manager-key-provider';
+import { FirehoseRowSink } from '../../../shared/aws/firehose-sink';
+import { SecretsManagerPseudonymisationKeyProvider } from '../../../shared/aws/secrets-manager-pseudonymisation-key';
+import { tracer } from '../../../shared/powertools';
+import { createPseudonymiser, type Pseudonymiser } from '../../../shared/pseudonymisation';
+import type { CalibrationTables } from '../calibration-queries';
+import { CALIBRATION_ENV, requiredCalibrationEnv } from '../calibration-env';
+import type { ReviewRowSink } from '../submit-review';
+import { DynamoDbReviewQueue } from './dynamodb-review-queue';
+
+const env = (name: string, from: NodeJS.ProcessEnv) => requiredCalibrationEnv(name, from);
+
+/** The review queue table named by REVIEW_QUEUE_TABLE. */
+export function reviewQueueFromEnv(from: NodeJS.ProcessEnv = process.env): DynamoDbReviewQueue {
+  const client = DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient({})), { marshallOptions: { removeUndefinedValues: true } });
+  return new DynamoDbReviewQueue(client, env(CALIBRATION_ENV.queueTable, from));
+}
+
+/** Athena in the calibration workgroup over the lake's Glue tables. */
+export function athenaEngineFromEnv(from: NodeJS.ProcessEnv = process.env): AthenaSqlEngine {
+  const traces = env(CALIBRATION_ENV.tracesTable, from);
+  return new AthenaSqlEngine(tracer.captureAWSv3Client(new AthenaClient({})), {
+    workGroup: env(CALIBRATION_ENV.athenaWorkGroup, from),
+    database: env(CALIBRATION_ENV.database, from),
+    // The calibration reads traces, and judgments and reviews through CalibrationTables ({{table:...}});
+    // the dialect's other table names are never rendered by its queries.
+    tables: { traces, gate_audit: traces, feedback: traces, judgments: env(CALIBRATION_ENV.judgmentsTable, from) },
+    // Stop a query well before the function's own timeout, so it is never left scanning unobserved.
+    timeoutMs: 4 * 60 * 1000,
+  });
+}
+
+/** The Glue names of judgments and reviews. */
+export function calibrationTablesFromEnv(from: NodeJS.ProcessEnv = process.env): CalibrationTables {
+  return { judgments: env(CALIBRATION_ENV.judgmentsTable, from), reviews: env(CALIBRATION_ENV.reviewsTable, from) };
+}
+
+/** A review-link signer keyed by the approvals signing secret (its purpose string keeps the two kinds of link apart). */
+export function reviewLinkSignerFromEnv(from: NodeJS.ProcessEnv = process.env): ApprovalLinkSigner {
+  return new ApprovalLinkSigner(new SecretsManagerKeyProvider(tracer.captureAWSv3Client(new SecretsManagerClient({})), env(CALIBRATION_ENV.signingSecretArn, from)), REVIEW_LINK);
+}
+
+/** The ReviewStream (Firehose Direct PUT into `reviews`). */
+export function reviewSinkFromEnv(from: NodeJS.ProcessEnv = process.env): ReviewRowSink {
+  return new FirehoseRowSink(tracer.captureAWSv3Client(new FirehoseClient({})), env(CALIBRATION_ENV.reviewStream, from));
+}
+
+/** The stage's pseudonymiser (key read once per environment, on first use). */
+export function pseudonymiserFromEnv(from: NodeJS.ProcessEnv = process.env): () => Promise<Pseudonymiser> {
+  const keys = new SecretsManagerPseudonymisationKeyProvider(tracer.captureAWSv3Client(new SecretsManagerClient({})), env(CALIBRATION_ENV.pseudonymisationSecretArn, from));
+  return async () => createPseudonymiser(await keys.key());
+}
