@@ -20,6 +20,7 @@ import type { Message } from '../../lambdas/gate-score/trace';
 import { DuckDbSqlEngine } from '../../local/pipeline/duckdb-sql-engine';
 import { FsObjectStore } from '../../local/pipeline/fs-object-store';
 import { LocalLake } from '../../local/local-lake';
+import { lakeTraceRow } from '../helpers/lake-trace-row';
 
 const REQUESTED_AT = '2026-11-20T12:00:00.000Z';
 const IN_WINDOW = '2026-11-10T09:00:07.250Z';
@@ -52,44 +53,14 @@ const request: ValidatedRequest = {
 const user = (content: string): Message => ({ role: 'user', content });
 
 function trace(id: string, over: Partial<TraceLakeRow> = {}): TraceLakeRow {
-  return {
-    trace_id: id,
-    ts: micros(IN_WINDOW),
-    agent_id: 'rag-qa-agent',
-    request_id: null,
-    session_id: null,
-    model: 'qwen3-4b',
-    model_family: 'qwen3',
-    model_version: '2026-10-01',
-    model_variant: 'current',
-    consent: true,
-    data_region: 'us-east-1',
-    data_boundary: 'US',
-    confidentiality: 'internal',
-    training_scope: 'all-models',
-    language: 'en',
+  return lakeTraceRow(id, IN_WINDOW, {
     input_messages: [{ role: 'system', content: 'Be brief.' }, user('How do I reset my password?')],
     retrieved_contexts: ['abc', 'de'],
-    output: `answer of ${id}`,
-    tool_calls: [],
-    feedback_outcome: null,
-    feedback_quality: null,
-    error: false,
-    latency_ms: 800,
-    input_tokens: 20,
-    output_tokens: 40,
-    cost_usd: 0.0001,
     route_tier: 'small',
     misrouted: false,
-    pii_scanner: 'comprehend',
-    pii_entities_masked: 0,
     reward: 0.9,
-    reward_components: { feedback: null, errors: 1, latency: 1, groundedness: null, judge: null },
-    reward_policy_version: 'v1',
-    source_format: 'native',
-    gated_at: micros(IN_WINDOW) + 5_000_000,
     ...over,
-  };
+  });
 }
 
 const MULTI_TURN: Message[] = [
