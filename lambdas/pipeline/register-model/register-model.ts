@@ -113,12 +113,9 @@ function retentionOf(targetModelId: string, settings: RegisterModelDeps['setting
   return target === undefined ? settings.retainApprovedModelVersions : retainedApprovedVersions(target, settings);
 }
 
-/** Registers a router candidate: the router image serves it, its metrics are the router job's. */
-async function registerRouter(event: RegisterModelEvent, evalGate: RouterEvalGateResult, deps: RegisterModelDeps): Promise<Registration> {
-  const { request, dataset, trainingApproval } = event;
-  if (deps.routerImageUri === undefined) throw new Error(`${REGISTER_MODEL_ENV.routerImageUri} is not set: a router is registered with the router image, which serves it`);
-  const groupName = groupOf(request.modelFamily, deps.settings);
-  const metadata: Record<string, string> = {
+/** What every registered version records of where it came from: run, target, dataset, policy, approval. */
+function lineageMetadata({ request, dataset, trainingApproval }: RegisterModelEvent): Record<string, string> {
+  return {
     [MODEL_METADATA.runId]: request.runId,
     [MODEL_METADATA.stage]: request.stage,
     [MODEL_METADATA.targetModelId]: request.targetModelId,
@@ -129,6 +126,14 @@ async function registerRouter(event: RegisterModelEvent, evalGate: RouterEvalGat
     [MODEL_METADATA.approver]: trainingApproval.approver,
     [MODEL_METADATA.approvedAt]: trainingApproval.decidedAt,
   };
+}
+
+/** Registers a router candidate: the router image serves it, its metrics are the router job's. */
+async function registerRouter(event: RegisterModelEvent, evalGate: RouterEvalGateResult, deps: RegisterModelDeps): Promise<Registration> {
+  const { request, dataset, trainingApproval } = event;
+  if (deps.routerImageUri === undefined) throw new Error(`${REGISTER_MODEL_ENV.routerImageUri} is not set: a router is registered with the router image, which serves it`);
+  const groupName = groupOf(request.modelFamily, deps.settings);
+  const metadata = lineageMetadata(event);
   const holdout = evalGate.holdout?.candidate;
   const description =
     `router ${request.targetModelId} run ${request.runId} on dataset ${dataset.datasetId} (${dataset.counts.routerRows ?? 0} traces); ` +
@@ -161,15 +166,7 @@ export async function registerModel(event: RegisterModelEvent, deps: RegisterMod
   const groupName = groupOf(request.modelFamily, deps.settings);
   const candidate = evalGate.candidate;
   const metadata: Record<string, string> = {
-    [MODEL_METADATA.runId]: request.runId,
-    [MODEL_METADATA.stage]: request.stage,
-    [MODEL_METADATA.targetModelId]: request.targetModelId,
-    [MODEL_METADATA.algorithm]: request.algorithm,
-    [MODEL_METADATA.datasetId]: dataset.datasetId,
-    [MODEL_METADATA.datasetSha256]: dataset.contentSha256,
-    [MODEL_METADATA.rewardPolicyVersion]: dataset.rewardPolicyVersion,
-    [MODEL_METADATA.approver]: trainingApproval.approver,
-    [MODEL_METADATA.approvedAt]: trainingApproval.decidedAt,
+    ...lineageMetadata(event),
     [MODEL_METADATA.goldenSetVersion]: candidate.goldenSetVersion,
     [MODEL_METADATA.faithfulness]: String(candidate.faithfulness),
   };
