@@ -3,12 +3,11 @@
  * (lambdas/judge/calibration/review-web.ts), served by node:http on 127.0.0.1 only, over the local
  * lake, the local review queue and the local signing key.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { loadMaskedTrace } from '../../lambdas/judge/calibration/calibration-queries';
 import type { ReviewItem } from '../../lambdas/judge/calibration/review-item';
 import { REVIEW_PAGE_HEADERS, reviewNoticePage } from '../../lambdas/judge/calibration/review-page';
-import { handleReviewHttp, MAX_REVIEW_FORM_BYTES, reviewInternalErrorResponse, type ReviewHttpResponse, type ReviewWebDeps } from '../../lambdas/judge/calibration/review-web';
+import { handleReviewHttp, MAX_REVIEW_FORM_BYTES, reviewInternalErrorResponse, type ReviewWebDeps } from '../../lambdas/judge/calibration/review-web';
 import { ApprovalLinkSigner, REVIEW_LINK } from '../../lambdas/pipeline/approvals/signer';
 import { createPseudonymiser } from '../../lambdas/shared/pseudonymisation';
 import { LocalLake } from '../local-lake';
@@ -16,21 +15,18 @@ import { LocalPseudonymisationKeyProvider } from '../local-pseudonymisation-key'
 import { DuckDbSqlEngine } from '../pipeline/duckdb-sql-engine';
 import { LocalSigningKeyProvider } from '../pipeline/local-approval-signing-key';
 import { readBody } from '../pipeline/local-approval-server';
+import { sendPage, serveOnLoopback } from '../pipeline/loopback-server';
 import { LocalLakeReviewSink } from './local-calibration-adapters';
 import { LocalReviewQueue } from './local-review-queue';
 
 const ROUTE = /^\/reviews\/([^/]+)$/;
 
-function send(response: ServerResponse, result: Pick<ReviewHttpResponse, 'statusCode' | 'headers' | 'body'>): void {
-  response.writeHead(result.statusCode, { ...result.headers, 'content-length': Buffer.byteLength(result.body) });
-  response.end(result.body);
-}
 
 async function serve(request: IncomingMessage, response: ServerResponse, deps: ReviewWebDeps): Promise<void> {
   const url = new URL(request.url ?? '/', 'http://127.0.0.1');
   const match = ROUTE.exec(url.pathname);
   if (match === null) {
-    send(response, { statusCode: 404, headers: REVIEW_PAGE_HEADERS, body: reviewNoticePage('Not found', ['Review pages live under /reviews/.']) });
+    sendPage(response, { statusCode: 404, headers: REVIEW_PAGE_HEADERS, body: reviewNoticePage('Not found', ['Review pages live under /reviews/.']) });
     return;
   }
   let itemId: string | undefined;
@@ -49,7 +45,7 @@ async function serve(request: IncomingMessage, response: ServerResponse, deps: R
     },
     deps,
   );
-  send(response, result);
+  sendPage(response, result);
 }
 
 export interface LocalReviews {
@@ -88,30 +84,14 @@ export async function startLocalReviews(options: LocalReviewsOptions): Promise<L
     clock,
   };
   const onError = options.onError ?? ((error: unknown) => console.error('local review server:', error));
-  const server = createServer((request, response) => {
-    serve(request, response, deps).catch((error: unknown) => {
-      onError(error);
-      if (!response.headersSent) send(response, reviewInternalErrorResponse());
-      else response.destroy();
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const server = await serveOnLoopback((request, response) => serve(request, response, deps), { port: options.port, onError, internalError: reviewInternalErrorResponse });
+  const { baseUrl } = server;
   return {
     baseUrl,
     queue,
     linkFor: (item) => signer.url(baseUrl, item.itemId, new Date(Date.parse(item.sampledAt) + options.linkExpiryHours * 3_600_000)),
     close: async () => {
-      await new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-      });
+      await server.close();
       lake.close();
     },
   };

@@ -3,14 +3,14 @@
  * (lambdas/pipeline/approvals/web.ts), served by node:http on 127.0.0.1 only, so approval links work
  * in local mode without exposing anything to the network.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { noticePage, PAGE_HEADERS } from '../../lambdas/pipeline/approvals/page';
 import type { ApprovalLinkSigner } from '../../lambdas/pipeline/approvals/signer';
 import type { ApprovalStore } from '../../lambdas/pipeline/approvals/store';
 import type { TaskCallbacks } from '../../lambdas/pipeline/approvals/task-callbacks';
-import { handleApprovalHttp, internalErrorResponse, MAX_FORM_BYTES, type ApprovalHttpResponse } from '../../lambdas/pipeline/approvals/web';
+import { handleApprovalHttp, internalErrorResponse, MAX_FORM_BYTES } from '../../lambdas/pipeline/approvals/web';
 import type { Clock } from '../../lambdas/pipeline/ports';
+import { sendPage, serveOnLoopback } from './loopback-server';
 
 export interface LocalApprovalServerOptions {
   readonly store: ApprovalStore;
@@ -43,16 +43,12 @@ export async function readBody(request: IncomingMessage, limit: number): Promise
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function send(response: ServerResponse, result: Pick<ApprovalHttpResponse, 'statusCode' | 'headers' | 'body'>): void {
-  response.writeHead(result.statusCode, { ...result.headers, 'content-length': Buffer.byteLength(result.body) });
-  response.end(result.body);
-}
 
 async function serve(request: IncomingMessage, response: ServerResponse, options: LocalApprovalServerOptions): Promise<void> {
   const url = new URL(request.url ?? '/', 'http://127.0.0.1');
   const match = ROUTE.exec(url.pathname);
   if (match === null) {
-    send(response, { statusCode: 404, headers: PAGE_HEADERS, body: noticePage({ title: 'Not found', paragraphs: ['Approval pages live under /approvals/.'] }) });
+    sendPage(response, { statusCode: 404, headers: PAGE_HEADERS, body: noticePage({ title: 'Not found', paragraphs: ['Approval pages live under /approvals/.'] }) });
     return;
   }
   let approvalId: string | undefined;
@@ -74,34 +70,11 @@ async function serve(request: IncomingMessage, response: ServerResponse, options
     },
     { store: options.store, signer: options.signer, callbacks: options.callbacks, clock: options.clock ?? (() => new Date()) },
   );
-  send(response, result);
+  sendPage(response, result);
 }
 
 /** Starts the local approval page on 127.0.0.1; resolves once it listens. */
 export async function startLocalApprovalServer(options: LocalApprovalServerOptions): Promise<LocalApprovalServer> {
   const onError = options.onError ?? ((error: unknown) => console.error('local approval server:', error));
-  const server = createServer((request, response) => {
-    serve(request, response, options).catch((error: unknown) => {
-      onError(error);
-      if (!response.headersSent) send(response, internalErrorResponse());
-      else response.destroy();
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    baseUrl: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        // Keep-alive connections would hold close() open until they time out.
-        server.closeAllConnections();
-      }),
-  };
+  return serveOnLoopback((request, response) => serve(request, response, options), { port: options.port, onError, internalError: internalErrorResponse });
 }
