@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { BOUNDARY_REGIONS, DATA_BOUNDARIES } from './boundaries';
+import { calibrationSettingsSchema } from '../lambdas/judge/calibration/calibration-settings';
 import { judgeBoundaryProblems, judgeStageSchema } from './judge';
 
 /** Self-hosted open-weight families this loop may train (the scope rule: never a managed closed model). */
@@ -559,24 +560,8 @@ export const schedulesSchema = z.strictObject({
  * Weekly human calibration of the LLM judge: what share of the week's judgments people review, how
  * the review sample is stratified, and when the agreement alarm fires.
  */
-export const judgeCalibrationSchema = z
-  .strictObject({
-    /** Share of each stratum (agent x judged-score band) of the last 7 days' judgments put in the review queue. */
-    samplingRate: z.number().min(0.001).max(0.2),
-    /** Upper bounds of the judged-faithfulness bands, ascending, the last exactly 1 (e.g. [0.5, 0.8, 1]). */
-    bandUpperBounds: z.array(z.number().gt(0).max(1)).min(1).max(10),
-    /** At least this many items from every non-empty stratum, so rare agents and rare verdicts are reviewed too. */
-    minPerStratum: z.number().int().min(1).max(50),
-    /** A score at or above this is a pass, for kappa and the true-positive / true-negative rates. */
-    passAt: z.number().gt(0).lt(1),
-    /** The alarm fires when a dimension's kappa over the window is below this... */
-    minKappa: z.number().min(-1).max(1),
-    /** ...or when fewer items than this were reviewed in the window. */
-    minReviewed: z.number().int().min(1),
-    /** The agreement window, in days (the report and its alarm look this far back). */
-    windowDays: z.number().int().min(7).max(90),
-    /** How long a review link stays valid, in hours (a week by default: the next sample replaces it). */
-    linkExpiryHours: z.number().int().min(1).max(24 * 14),
+export const judgeCalibrationSchema = calibrationSettingsSchema
+  .extend({
     /** When the sample is drawn and the report written (EventBridge Scheduler expression, schedules.timezone; off unless schedules.enabled). */
     schedule: cronExpression,
     /** Who receives the weekly e-mail with the review links (the links are bearer credentials). */

@@ -5,14 +5,23 @@
  */
 import { z } from 'zod';
 
+/** The jobs' part of `judgeCalibration`; the stage config extends it with the schedule and the reviewers. */
 export const calibrationSettingsSchema = z.strictObject({
+  /** Share of each stratum (agent x judged-score band) of the last 7 days' judgments put in the review queue. */
   samplingRate: z.number().min(0.001).max(0.2),
+  /** Upper bounds of the judged-faithfulness bands, ascending, the last exactly 1 (e.g. [0.5, 0.8, 1]). */
   bandUpperBounds: z.array(z.number().gt(0).max(1)).min(1).max(10),
+  /** At least this many items from every non-empty stratum, so rare agents and rare verdicts are reviewed too. */
   minPerStratum: z.number().int().min(1).max(50),
+  /** A score at or above this is a pass, for kappa and the true-positive / true-negative rates. */
   passAt: z.number().gt(0).lt(1),
+  /** The alarm fires when a dimension's kappa over the window is below this... */
   minKappa: z.number().min(-1).max(1),
+  /** ...or when fewer items than this were reviewed in the window. */
   minReviewed: z.number().int().min(1),
+  /** The agreement window, in days (the report and its alarm look this far back). */
   windowDays: z.number().int().min(7).max(90),
+  /** How long a review link stays valid, in hours (a week by default: the next sample replaces it). */
   linkExpiryHours: z.number().int().min(1).max(24 * 14),
 });
 

@@ -8,6 +8,7 @@ import { DATA_BOUNDARIES } from '../../../config/boundaries';
 import { judgeStageSchema } from '../../../config/judge';
 import type { StageConfig } from '../../../config/schema';
 import type { RewardPolicy } from '../../gate-score/reward/policy';
+import { pipelineSettingsSchema } from '../../pipeline/settings';
 import { judgePolicySchema } from '../judge-policy';
 
 export const CURATION_ENV = {
@@ -29,13 +30,8 @@ export const curationSettingsSchema = z.strictObject({
   judge: judgeStageSchema,
   linesPerInvocation: z.number().int().min(1).max(10_000),
   metricsNamespace: z.string().min(1),
-  lake: z.strictObject({
-    databaseName: z.string().min(1),
-    tracesTable: z.string().min(1),
-    auditTable: z.string().min(1),
-    feedbackTable: z.string().min(1),
-    judgmentsTable: z.string().min(1),
-  }),
+  /** The lake's Glue database and table names, as the pipeline's functions get them. */
+  lake: pipelineSettingsSchema.shape.lake,
 });
 export type CurationSettings = z.infer<typeof curationSettingsSchema>;
 
