@@ -6,7 +6,7 @@
  * is stateful and comes from the data stack.
  */
 import * as path from 'node:path';
-import { CfnElement, Duration, RemovalPolicy, Stack, TimeZone, Validations } from 'aws-cdk-lib';
+import { CfnElement, Duration, RemovalPolicy, Stack, TimeZone } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as athena from 'aws-cdk-lib/aws-athena';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -31,7 +31,7 @@ import { APPROVAL_ID_PARAMETER, type Approvals } from './approvals';
 import type { ArtifactStore } from './artifact-store';
 import type { IcebergDeliveryStream } from './iceberg-delivery-stream';
 import { acknowledgeWildcardResource, acknowledgeWildcardResourceToken } from './private/acknowledge';
-import { PROJECT_ROOT, createEsmFunction } from './private/esm-function';
+import { PROJECT_ROOT, createStepFunctions, type StepFunctionSpec } from './private/esm-function';
 import type { TraceLake } from './trace-lake';
 
 /** Where the weekly reports go in the artifact bucket. */
@@ -133,8 +133,10 @@ export class JudgeCalibration extends Construct {
       [CALIBRATION_ENV.settings]: JSON.stringify(settings),
       POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace,
     };
-    const specs: Record<CalibrationFunction, { description: string; timeout: Duration; environment: Record<string, string> }> = {
+    const specs: Record<CalibrationFunction, StepFunctionSpec> = {
       sample: {
+        entry: path.join(PROJECT_ROOT, ENTRIES.sample),
+        memorySize: 256,
         description: `Judge calibration of ${props.stage}: draws the weekly review sample into the queue and e-mails signed review links`,
         timeout: Duration.minutes(5),
         environment: {
@@ -147,6 +149,8 @@ export class JudgeCalibration extends Construct {
         },
       },
       report: {
+        entry: path.join(PROJECT_ROOT, ENTRIES.report),
+        memorySize: 256,
         description: `Judge calibration of ${props.stage}: the weekly agreement report (kappa, TPR/TNR, Spearman) and its metrics`,
         timeout: Duration.minutes(5),
         environment: {
@@ -157,6 +161,8 @@ export class JudgeCalibration extends Construct {
         },
       },
       page: {
+        entry: path.join(PROJECT_ROOT, ENTRIES.page),
+        memorySize: 256,
         description: `Review page of ${props.stage}: verifies signed links, shows the masked trace, records the reviewer's own scores once`,
         // An Athena query of one trace, well inside API Gateway's 29 s.
         timeout: Duration.seconds(28),
@@ -169,26 +175,7 @@ export class JudgeCalibration extends Construct {
         },
       },
     };
-    const functions = {} as Record<CalibrationFunction, nodejs.NodejsFunction>;
-    const roles = {} as Record<CalibrationFunction, iam.Role>;
-    for (const job of Object.keys(specs) as CalibrationFunction[]) {
-      // createEsmFunction names its parts Function, Role, LogGroup: one scope per job keeps them apart.
-      const parts = createEsmFunction(new Construct(this, `${job.charAt(0).toUpperCase()}${job.slice(1)}`), {
-        entry: path.join(PROJECT_ROOT, ENTRIES[job]),
-        description: specs[job].description,
-        memorySize: 256,
-        timeout: specs[job].timeout,
-        environment: specs[job].environment,
-        logRetention,
-        logRemovalPolicy,
-      });
-      functions[job] = parts.fn;
-      roles[job] = parts.role;
-      Validations.of(parts.role).acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'Only the X-Ray actions added for active tracing (xray:PutTraceSegments, xray:PutTelemetryRecords) are on *: X-Ray supports no resource-level permissions.',
-      });
-    }
+    const { functions, roles } = createStepFunctions(this, specs, { logRetention, logRemovalPolicy });
     this.functions = functions;
     this.roles = roles;
 

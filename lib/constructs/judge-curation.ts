@@ -22,7 +22,7 @@ import { CURATION_ENV, type CurationSettings } from '../../lambdas/judge/curatio
 import { buildJudgeCurationDefinition, type JudgeCurationFunctions } from '../../stepfunctions/judge-curation';
 import type { ArtifactStore } from './artifact-store';
 import type { IcebergDeliveryStream } from './iceberg-delivery-stream';
-import { createEsmFunction, PROJECT_ROOT } from './private/esm-function';
+import { createStepFunctions, PROJECT_ROOT, type StepFunctionSpec } from './private/esm-function';
 import { acknowledgeWildcardResource, acknowledgeWildcardResourceToken } from './private/acknowledge';
 import { BOUNDARY_REGIONS } from '../../config/boundaries';
 import type { TraceLake } from './trace-lake';
@@ -73,50 +73,33 @@ export class JudgeCuration extends Construct {
     const logRemovalPolicy = props.logRemovalPolicy ?? RemovalPolicy.RETAIN;
     const common = { [CURATION_ENV.settings]: JSON.stringify(settings), POWERTOOLS_METRICS_NAMESPACE: settings.metricsNamespace };
     const athena = { [CURATION_ENV.athenaWorkGroup]: props.workGroupName, [SQL_DIR_ENV]: DATASET_SQL_DIR };
-    const specs: Record<keyof JudgeCurationFunctions, { description: string; memorySize: number; timeout: Duration; environment: Record<string, string>; sql: boolean }> = {
+    const entry = (step: keyof JudgeCurationFunctions): string => path.join(PROJECT_ROOT, CURATION_HANDLER_ENTRIES[step]);
+    const specs: Record<keyof JudgeCurationFunctions, StepFunctionSpec> = {
       selectCandidates: {
-        description: "Select candidates: Athena writes the window's unjudged kept traces as files under curation/",
+        entry: entry('selectCandidates'),
+        description: `${props.stage}: Select candidates: Athena writes the window's unjudged kept traces as files under curation/`,
         memorySize: 256,
         timeout: Duration.minutes(12),
         environment: { ...common, ...athena, [CURATION_ENV.workPrefix]: artifacts.uriOf(artifacts.curationPrefix), POWERTOOLS_SERVICE_NAME: 'judge-select-candidates' },
-        sql: true,
+        copyIntoBundle: [DATASET_SQL_COPY],
       },
       judgeNextLines: {
-        description: 'Judge next lines: judges a slice of the candidates within the daily ceilings; judgments to the judgment stream',
+        entry: entry('judgeNextLines'),
+        description: `${props.stage}: Judge next lines: judges a slice of the candidates within the daily ceilings; judgments to the judgment stream`,
         memorySize: 512,
         timeout: Duration.minutes(15),
         environment: { ...common, [CURATION_ENV.judgmentStream]: props.judgmentStream.deliveryStreamName, POWERTOOLS_SERVICE_NAME: 'judge-next-lines' },
-        sql: false,
       },
       publishJudgedMetrics: {
-        description: 'Publish judged metrics: judged faithfulness and misroute per model and variant (EMF)',
+        entry: entry('publishJudgedMetrics'),
+        description: `${props.stage}: Publish judged metrics: judged faithfulness and misroute per model and variant (EMF)`,
         memorySize: 256,
         timeout: Duration.minutes(6),
         environment: { ...common, ...athena, POWERTOOLS_SERVICE_NAME: 'judge-publish-metrics' },
-        sql: true,
+        copyIntoBundle: [DATASET_SQL_COPY],
       },
     };
-    const functions = {} as Record<keyof JudgeCurationFunctions, nodejs.NodejsFunction>;
-    const roles = {} as Record<keyof JudgeCurationFunctions, iam.Role>;
-    for (const step of Object.keys(specs) as Array<keyof JudgeCurationFunctions>) {
-      const spec = specs[step];
-      const parts = createEsmFunction(new Construct(this, `${step.charAt(0).toUpperCase()}${step.slice(1)}`), {
-        entry: path.join(PROJECT_ROOT, CURATION_HANDLER_ENTRIES[step]),
-        description: `${props.stage}: ${spec.description}`,
-        memorySize: spec.memorySize,
-        timeout: spec.timeout,
-        environment: spec.environment,
-        copyIntoBundle: spec.sql ? [DATASET_SQL_COPY] : [],
-        logRetention,
-        logRemovalPolicy,
-      });
-      functions[step] = parts.fn;
-      roles[step] = parts.role;
-      Validations.of(parts.role).acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'Only the X-Ray actions added for active tracing (xray:PutTraceSegments, xray:PutTelemetryRecords) are on *: X-Ray supports no resource-level permissions.',
-      });
-    }
+    const { functions, roles } = createStepFunctions(this, specs, { logRetention, logRemovalPolicy });
     this.functions = functions;
     this.roles = roles;
 

@@ -9,7 +9,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import type { Construct } from 'constructs';
+import { Construct } from 'constructs';
 
 /** Repository root, two levels above lib/constructs/private. */
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -142,4 +142,30 @@ export function createEsmFunction(scope: Construct, options: EsmFunctionOptions)
     reason: 'Node.js 22 is pinned deliberately: the handlers, their tests and the local runner target it; runtime upgrades are a reviewed change, not a drift.',
   });
   return { fn, role, logGroup };
+}
+
+/** One step's function: what differs between the functions of a construct. */
+export type StepFunctionSpec = Pick<EsmFunctionOptions, 'entry' | 'description' | 'memorySize' | 'timeout' | 'environment' | 'copyIntoBundle'>;
+
+/** The X-Ray actions active tracing adds: the only `*` resources a step's role holds. */
+const XRAY_ONLY_REASON = 'Only the X-Ray actions added for active tracing (xray:PutTraceSegments, xray:PutTelemetryRecords) are on *: X-Ray supports no resource-level permissions.';
+
+/**
+ * One function per step, each in its own scope named after the step (createEsmFunction names its parts
+ * Function, Role, LogGroup), its role acknowledged for the X-Ray actions only. Grants are the caller's.
+ */
+export function createStepFunctions<Step extends string>(
+  scope: Construct,
+  specs: Readonly<Record<Step, StepFunctionSpec>>,
+  logging: { readonly logRetention: logs.RetentionDays; readonly logRemovalPolicy: RemovalPolicy },
+): { functions: Record<Step, nodejs.NodejsFunction>; roles: Record<Step, iam.Role> } {
+  const functions = {} as Record<Step, nodejs.NodejsFunction>;
+  const roles = {} as Record<Step, iam.Role>;
+  for (const step of Object.keys(specs) as Step[]) {
+    const parts = createEsmFunction(new Construct(scope, `${step.charAt(0).toUpperCase()}${step.slice(1)}`), { ...specs[step], ...logging });
+    functions[step] = parts.fn;
+    roles[step] = parts.role;
+    Validations.of(parts.role).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: XRAY_ONLY_REASON });
+  }
+  return { functions, roles };
 }
