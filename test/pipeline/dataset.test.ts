@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { loadStageConfig } from '../../config';
 import { datasetManifestSchema, type DatasetManifest, type ValidatedRequest } from '../../lambdas/pipeline/contracts';
 import { buildDataset, datasetIdFor } from '../../lambdas/pipeline/dataset/build-dataset';
+import { groupIdOf } from '../../lambdas/pipeline/dataset/group-key';
 import { readRewardPolicy } from '../../config/reward-policies/read';
 import { pipelineSettingsFromStage, rewardScoringOf, type PipelineSettings } from '../../lambdas/pipeline/settings';
 import type { FeedbackRow } from '../../lambdas/feedback/feedback-event';
@@ -562,6 +563,24 @@ describe('buildDataset: re-delivery, re-scoring, decontamination, per-agent elig
     expect(rewards.j3).toBe(0.6);
     const j1 = groupOf(built, 'j1')!.completions.find((c) => c.trace_id === 'j1')!;
     expect(j1.reward_components.judge).toBe(0);
+  });
+
+  it('keys a group by the specified text, whatever characters the prompt holds (the same id in every engine)', async () => {
+    // Characters engines print differently as JSON (outside the BMP), the key's escape and its separators.
+    const tricky: Message[] = [
+      { role: 'system', content: 'Reply \\ briefly \u001d\u001e\u001f.' },
+      user('¿Cómo cancelo? 🙏 «ＦＵＬＬ» naïve\u00a0café'),
+    ];
+    const rows = [
+      trace('t1', { messages: tricky, reward: 0.9 }),
+      trace('t2', { messages: tricky, reward: 0.3 }),
+      trace('r1', { messages: REFUND, reward: 0.8 }),
+      trace('r2', { messages: REFUND, reward: 0.4 }),
+    ];
+    const built = await buildOn('group-key', [rows], settings);
+    expect(groupOf(built, 't1')!.group_id).toBe(groupIdOf('rag-qa-agent', tricky, []));
+    expect(groupOf(built, 'r1')!.group_id).toBe(groupIdOf('rag-qa-agent', REFUND, []));
+    expect(groupOf(built, 't1')!.completions.map((c) => c.trace_id)).toEqual(['t1', 't2']);
   });
 
   it('excludes and counts traces whose prompt overlaps the golden set', async () => {

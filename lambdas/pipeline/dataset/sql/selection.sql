@@ -61,18 +61,27 @@ agent_figures AS (
   LEFT JOIN agent_quality aq ON aq.agent_id = a.agent_id
 ),
 -- Training rows: usable rows of eligible agents, with their group: a prompt is the whole conversation
--- (every input message as [role, content], in order) plus the retrieved contexts; a group is one agent and
+-- (every input message's role and content, in order) plus the retrieved contexts; a group is one agent and
 -- one prompt, keyed by a sha256 of both (96 bits kept: collisions are not a practical concern).
 training AS (
   SELECT
     k.*,
     -- The group key as a short hash: partitioning by it sorts 24 characters instead of whole conversations.
-    substr(lower({{to_hex}}(sha256({{to_utf8}}(k.agent_id || chr(10) || k.prompt_json || chr(10) || k.contexts_json)))), 1, 24) AS group_id
+    substr(lower({{to_hex}}(sha256({{to_utf8}}(k.agent_id || chr(29) || k.prompt_key || chr(29) || k.contexts_key)))), 1, 24) AS group_id
   FROM (
     SELECT
       u.*,
-      {{json_format}}(CAST({{transform}}(u.input_messages, m -> ARRAY[m.role, m.content]) AS JSON)) AS prompt_json,
-      {{json_format}}(CAST(u.retrieved_contexts AS JSON)) AS contexts_json
+      -- The text hashed is spelled out here rather than printed as JSON, because engines print JSON
+      -- differently (Trino escapes characters outside the Basic Multilingual Plane, DuckDB does not) and
+      -- the same prompt must get the same group id in Athena and locally. Each piece is escaped (the
+      -- backslash first, then the three separators) and the lists are prefixed with their length, so two
+      -- different prompts never spell the same text.
+      CAST({{cardinality}}(u.input_messages) AS VARCHAR) || chr(30) || {{array_join}}({{transform}}(u.input_messages, m ->
+        m.role || chr(31) || replace(replace(replace(replace(m.content, '\', '\\'), chr(29), '\' || chr(29)), chr(30), '\' || chr(30)), chr(31), '\' || chr(31))
+      ), chr(30)) AS prompt_key,
+      CAST({{cardinality}}(u.retrieved_contexts) AS VARCHAR) || chr(30) || {{array_join}}({{transform}}(u.retrieved_contexts, c ->
+        replace(replace(replace(replace(c, '\', '\\'), chr(29), '\' || chr(29)), chr(30), '\' || chr(30)), chr(31), '\' || chr(31))
+      ), chr(30)) AS contexts_key
     FROM usable u JOIN agent_figures af ON af.agent_id = u.agent_id AND af.eligible
   ) k
 ),
