@@ -54,8 +54,9 @@ describe('guessLatinLanguage (function words)', () => {
 
 /**
  * The tokeniser as specified: a token is a maximal run of word characters (ASCII letters, Latin-1
- * and Latin Extended letters without × and ÷); each token is looked up. The shipped guess finds the
- * function-word tokens with one regex scan; this oracle walks the text character by character.
+ * and Latin Extended letters without × and ÷); each token is sliced out and looked up in a map. The
+ * shipped guess walks a trie of the function words without slicing anything; this oracle is the plain
+ * definition.
  */
 function referenceGuess(sample: string): string | undefined {
   const isWordChar = (u: number): boolean =>
