@@ -83,21 +83,18 @@ for (const [word, languages] of LANGUAGES_OF_WORD) {
   TRIE_LANGUAGES[node] = languages;
 }
 
-/** `tally` ran into a unit that is not ASCII while reading an ASCII-only sample. */
-const NOT_ASCII = Symbol('not ASCII');
-
 /**
- * Counts the function-word hits of `text[0, end)` into `hits`, folding A-Z to lower case as it reads.
- * Returns the language once the hits settle it, undefined at the end of the text, or NOT_ASCII when
- * `asciiOnly` and a unit of 0x80 or above is met (the caller then lower-cases the text and starts over).
+ * The language a Latin-script sample's function words point to, or undefined when they do not
+ * decide (fewer than MIN_HITS, or no lead of MIN_LEAD over the runner-up).
  */
-function tally(text: string, end: number, asciiOnly: boolean, hits: Map<string, number>): string | undefined | typeof NOT_ASCII {
+export function guessLatinLanguage(sample: string): string | undefined {
+  // Lower-cased once: the function words are lower case.
+  const text = (sample.length > WORD_SAMPLE_CHARS ? sample.slice(0, WORD_SAMPLE_CHARS) : sample).toLowerCase();
+  const hits = new Map<string, number>();
   // The trie node of the token read so far: 0 before a token, -1 once it cannot be a function word.
   let node = 0;
-  for (let i = 0; i <= end; i++) {
-    let unit = i < end ? text.charCodeAt(i) : -1;
-    if (unit >= 0x80 && asciiOnly) return NOT_ASCII;
-    if (unit >= 0x41 && unit <= 0x5a) unit += 0x20;
+  for (let i = 0; i <= text.length; i++) {
+    const unit = i < text.length ? text.charCodeAt(i) : -1;
     if (unit >= 0 && isWordUnit(unit)) {
       if (node >= 0) node = trieChild(node, unit);
       continue;
@@ -109,26 +106,6 @@ function tally(text: string, end: number, asciiOnly: boolean, hits: Map<string, 
     const leader = ranking(hits);
     if (leader.bestHits >= SETTLED_HITS && leader.bestHits >= leader.runnerUp * MIN_LEAD * 2) return leader.best;
   }
-  return undefined;
-}
-
-/**
- * The language a Latin-script sample's function words point to, or undefined when they do not
- * decide (fewer than MIN_HITS, or no lead of MIN_LEAD over the runner-up).
- */
-export function guessLatinLanguage(sample: string): string | undefined {
-  // The function words are lower case. An ASCII sample is read in place, folding A-Z as it goes,
-  // which is exactly what toLowerCase does to ASCII; any other sample is lower-cased first, because
-  // Unicode lower-casing is not unit by unit (`İ` becomes two units, the Kelvin sign becomes `k`).
-  const limit = Math.min(sample.length, WORD_SAMPLE_CHARS);
-  let hits = new Map<string, number>();
-  let settled = tally(sample, limit, true, hits);
-  if (settled === NOT_ASCII) {
-    const text = sample.slice(0, limit).toLowerCase();
-    hits = new Map<string, number>();
-    settled = tally(text, text.length, false, hits);
-  }
-  if (settled !== undefined) return settled as string;
   const { best, bestHits, runnerUp } = ranking(hits);
   if (best === undefined || bestHits < MIN_HITS || bestHits < runnerUp * MIN_LEAD) return undefined;
   return best;
