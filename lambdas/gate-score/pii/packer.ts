@@ -77,7 +77,10 @@ export interface PackPiece {
 
 /** The text of one detector call and where each of its pieces came from. */
 export interface Pack {
-  /** The text to send: the pieces joined by `PACK_SEPARATOR`, lone surrogates replaced by U+FFFD. */
+  /**
+   * The text to send: the pieces joined by `PACK_SEPARATOR`, lone surrogates replaced by U+FFFD. Joined
+   * anew on every read (see `flush`), so read it once per call sent.
+   */
   readonly text: string;
   /** UTF-8 size of `text`; never more than `maxBytes`. */
   readonly bytes: number;
