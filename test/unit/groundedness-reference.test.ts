@@ -49,6 +49,23 @@ describe('estimateGroundedness agrees with the plain definition', () => {
     );
   });
 
+  it('when two answer words share a hash (FNV-1a collisions): each is looked for on its own', () => {
+    // "liquid"/"costarring" and "altarage"/"zinke" hash alike. Once the first of a pair is found, a
+    // context token with that hash may still be the other one, so it must be compared, not skipped.
+    const settings = { minTokenLength: 3, sentenceSupportThreshold: 1 };
+    const cases: Array<[string, string[]]> = [
+      ['liquid costarring.', ['liquid costarring']],
+      ['liquid costarring.', ['liquid liquid']],
+      ['costarring liquid. zinke altarage.', ['liquid', 'zinke costarring altarage']],
+      ['zinke altarage. other words.', ['altarage zinke words other']],
+      ['zinke. altarage.', ['zinke zinke zinke']],
+    ];
+    for (const [answer, contexts] of cases) {
+      expect(estimateGroundedness(answer, contexts, settings)).toBe(referenceGroundedness(answer, contexts, 3, 1));
+    }
+    expect(estimateGroundedness('liquid costarring.', ['liquid costarring'], settings)).toBe(1);
+  });
+
   it('on long texts with many repeated words (the hash table grows and is reused between calls)', () => {
     const long = Array.from({ length: 5000 }, (_, i) => vocabulary[i % vocabulary.length]).join(' ');
     for (const answer of [long, 'refund plan.', long.slice(0, 777)]) {

@@ -1,6 +1,6 @@
 /**
  * Tells common Latin-script languages apart by their function words, for traces that declare no
- * language. Pure and cheap (one regex scan over a bounded sample, map lookups of the words it finds).
+ * language. Pure and cheap (one pass over a bounded sample, walking a trie of the function words).
  *
  * Why: the script alone cannot tell English from German, and scanning German text as English misses
  * the names and addresses Comprehend would only find in a language it reads. A trace whose words say
@@ -43,20 +43,45 @@ const LANGUAGES_OF_WORD: ReadonlyMap<string, readonly string[]> = (() => {
 })();
 
 /**
- * Word characters: ASCII letters, Latin-1 and Latin Extended letters (not the two math signs). A token
- * is a maximal run of them; the lookarounds make a match a whole token.
+ * Word characters, by UTF-16 unit: ASCII letters, Latin-1 and Latin Extended letters (not the two math
+ * signs). A token is a maximal run of them.
  */
-const WORD_CHAR = String.raw`[A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u1e00-\u1eff]`;
+function isWordUnit(unit: number): boolean {
+  if (unit < 0x80) return (unit >= 0x61 && unit <= 0x7a) || (unit >= 0x41 && unit <= 0x5a);
+  return (unit >= 0xc0 && unit <= 0x024f && unit !== 0xd7 && unit !== 0xf7) || (unit >= 0x1e00 && unit <= 0x1eff);
+}
 
 /**
- * Every function word as a whole token, longest first. One native regex scan finds the tokens that
- * can count, instead of a JavaScript loop that slices and looks up every short token: this runs on
- * every trace, and the regex engine reads text several times faster than a character loop.
+ * The function words as a trie over UTF-16 units, walked while a token is read: finding the tokens
+ * that count costs one step per character and allocates nothing (no token is sliced out), which is
+ * cheaper than a regex of ~250 alternatives behind a lookbehind at every position. Node 0 is the root;
+ * `a`-`z` children sit in a flat table (most steps), other letters in a map keyed by node and unit.
  */
-const FUNCTION_WORD_TOKEN = new RegExp(
-  `(?<!${WORD_CHAR})(?:${[...LANGUAGES_OF_WORD.keys()].sort((a, b) => b.length - a.length).join('|')})(?!${WORD_CHAR})`,
-  'g',
-);
+const TRIE_NODES = 1 + [...LANGUAGES_OF_WORD.keys()].reduce((units, word) => units + word.length, 0);
+const TRIE_ASCII_CHILD = new Int32Array(TRIE_NODES * 26).fill(-1);
+const TRIE_OTHER_CHILD = new Map<number, number>();
+const TRIE_LANGUAGES: Array<readonly string[] | undefined> = [undefined];
+
+/** The child of `node` along `unit`, or -1. */
+function trieChild(node: number, unit: number): number {
+  if (unit >= 0x61 && unit <= 0x7a) return TRIE_ASCII_CHILD[node * 26 + unit - 0x61] as number;
+  return TRIE_OTHER_CHILD.get(node * 0x10000 + unit) ?? -1;
+}
+
+for (const [word, languages] of LANGUAGES_OF_WORD) {
+  let node = 0;
+  for (let i = 0; i < word.length; i++) {
+    const unit = word.charCodeAt(i);
+    let child = trieChild(node, unit);
+    if (child < 0) {
+      child = TRIE_LANGUAGES.push(undefined) - 1;
+      if (unit >= 0x61 && unit <= 0x7a) TRIE_ASCII_CHILD[node * 26 + unit - 0x61] = child;
+      else TRIE_OTHER_CHILD.set(node * 0x10000 + unit, child);
+    }
+    node = child;
+  }
+  TRIE_LANGUAGES[node] = languages;
+}
 
 /**
  * The language a Latin-script sample's function words point to, or undefined when they do not
@@ -66,9 +91,16 @@ export function guessLatinLanguage(sample: string): string | undefined {
   // Lower-cased once: the function words are lower case.
   const text = (sample.length > WORD_SAMPLE_CHARS ? sample.slice(0, WORD_SAMPLE_CHARS) : sample).toLowerCase();
   const hits = new Map<string, number>();
-  FUNCTION_WORD_TOKEN.lastIndex = 0;
-  for (let match = FUNCTION_WORD_TOKEN.exec(text); match !== null; match = FUNCTION_WORD_TOKEN.exec(text)) {
-    const languages = LANGUAGES_OF_WORD.get(match[0]);
+  // The trie node of the token read so far: 0 before a token, -1 once it cannot be a function word.
+  let node = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const unit = i < text.length ? text.charCodeAt(i) : -1;
+    if (unit >= 0 && isWordUnit(unit)) {
+      if (node >= 0) node = trieChild(node, unit);
+      continue;
+    }
+    const languages = node > 0 ? TRIE_LANGUAGES[node] : undefined;
+    node = 0;
     if (languages === undefined) continue;
     for (const language of languages) hits.set(language, (hits.get(language) ?? 0) + 1);
     const leader = ranking(hits);

@@ -75,6 +75,13 @@ function prepare(tokens: number): number {
   return slots - 1;
 }
 
+/**
+ * Whether two distinct answer words of the current call have the same hash (found while inserting).
+ * Usually not: then a context token whose hash is that of an answer word already found cannot make any
+ * other word found, equal to it or not, and the context pass skips comparing its characters.
+ */
+let answerHashShared = false;
+
 /** Whether `a[aStart, aEnd)` and `b[bStart, bEnd)` hold the same UTF-16 units. */
 function sameSlice(a: string, aStart: number, aEnd: number, b: string, bStart: number, bEnd: number): boolean {
   if (aEnd - aStart !== bEnd - bStart) return false;
@@ -91,7 +98,25 @@ function findSlot(mask: number, hash: number, text: string, start: number, end: 
   for (;;) {
     const id = (slotWord[slot] as number) - 1;
     if (id < 0) return slot;
-    if (slotHash[slot] === hash && sameSlice(text, start, end, answer, wordStart[id] as number, wordEnd[id] as number)) return slot;
+    if (slotHash[slot] === hash) {
+      if (sameSlice(text, start, end, answer, wordStart[id] as number, wordEnd[id] as number)) return slot;
+      // Linear probing without deletions walks past every word with this hash before an empty slot.
+      answerHashShared = true;
+    }
+    slot = (slot + 1) & mask;
+  }
+}
+
+/** The id of the answer word not yet found in a context that equals `text[start, end)` (hash `hash`), or -1. */
+function newlyFoundWord(mask: number, hash: number, text: string, start: number, end: number, answer: string): number {
+  let slot = hash & mask;
+  for (;;) {
+    const id = (slotWord[slot] as number) - 1;
+    if (id < 0) return -1;
+    if (slotHash[slot] === hash) {
+      if (wordPresent[id] === 1 && !answerHashShared) return -1;
+      if (sameSlice(text, start, end, answer, wordStart[id] as number, wordEnd[id] as number)) return wordPresent[id] === 1 ? -1 : id;
+    }
     slot = (slot + 1) & mask;
   }
 }
@@ -110,6 +135,7 @@ export function estimateGroundedness(answer: string, contexts: readonly string[]
   const lower = answer.toLowerCase();
   // Tokens are at least minLength units long and separated by at least one unit.
   const mask = prepare(Math.floor(lower.length / (minLength + 1)) + 1);
+  answerHashShared = false;
 
   // The answer: its tokens, their distinct words, and its sentences.
   let tokens = 0;
@@ -178,8 +204,8 @@ export function estimateGroundedness(answer: string, contexts: readonly string[]
         if (i - start >= minLength) {
           contextHasWords = true;
           if (words > 0) {
-            const id = (slotWord[findSlot(mask, hash, text, start, i, lower)] as number) - 1;
-            if (id >= 0 && wordPresent[id] === 0) {
+            const id = newlyFoundWord(mask, hash, text, start, i, lower);
+            if (id >= 0) {
               wordPresent[id] = 1;
               missing -= 1;
               if (missing === 0) break;
