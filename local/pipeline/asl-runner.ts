@@ -49,13 +49,30 @@ export function taskStateNames(definition: StateMachineDefinition): string[] {
     .map(([name]) => name);
 }
 
+/**
+ * Definitions this process has already validated, by their JSON text. asl-validator compiles its whole
+ * JSON schema on every validation (about half a second of CPU), and local mode and the test suites run
+ * the same few definitions many times: each distinct definition is validated once, on its first run.
+ */
+const validatedDefinitions = new Set<string>();
+
+/** A state machine for `definition`, validated unless this exact definition passed validation before. */
+function stateMachineOf(definition: StateMachineDefinition): StateMachine {
+  const key = JSON.stringify(definition);
+  const validationOptions = validatedDefinitions.has(key) ? { noValidate: true } : { checkArn: false, checkPaths: false };
+  // Throws on an invalid definition, which is then never recorded as validated.
+  const machine = new StateMachine(definition, { validationOptions });
+  validatedDefinitions.add(key);
+  return machine;
+}
+
 /** Executes `definition` with `input`; every Task must have a handler, so nothing reaches AWS. */
 export async function runAsl(definition: StateMachineDefinition, input: Json, options: AslRunOptions): Promise<AslRunResult> {
   const tasks = taskStateNames(definition);
   const missing = tasks.filter((name) => options.handlers[name] === undefined);
   if (missing.length > 0) throw new Error(`No local handler for Task state(s): ${missing.join(', ')}`);
 
-  const machine = new StateMachine(definition, { validationOptions: { checkArn: false, checkPaths: false } });
+  const machine = stateMachineOf(definition);
   // Wait states pass at once locally; handlers that model time (a virtual clock) advance it themselves.
   const waits = Object.entries((definition as unknown as { States: Record<string, { Type: string }> }).States)
     .filter(([, state]) => state.Type === 'Wait')

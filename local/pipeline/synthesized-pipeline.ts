@@ -1,8 +1,8 @@
 /**
  * The training pipeline exactly as `cdk synth -c stage=NAME` produces it: the app is built in-process
- * with cdk.json's feature flags (bundling off: local mode runs the handlers' domain code, not their
- * bundles), and the state machine's ASL is rendered from the loop stack's template. Local mode and
- * the state-machine tests execute this definition, never a hand-written copy.
+ * with cdk.json's feature flags (bundling and the template validator off: local mode runs the handlers'
+ * domain code, not their bundles), and the state machine's ASL is rendered from the loop stack's
+ * template. Local mode and the state-machine tests execute this definition, never a hand-written copy.
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -34,15 +34,41 @@ interface TemplateResource {
   readonly Properties?: { readonly RetryStrategy?: { readonly Attempts?: number; readonly EvaluateOnExit?: BatchRetryRule[] } };
 }
 
-/** Synthesizes the stage's app and returns the training pipeline's definition and job definitions. */
-export function synthesizePipeline(config: StageConfig, rewardPolicy: RewardPolicy = readRewardPolicy(config.rewardPolicyVersion)): SynthesizedPipeline {
-  const cdkJson = JSON.parse(readFileSync(join(REPO_ROOT, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> };
+type LoopTemplate = { Resources: Record<string, TemplateResource> };
+
+/**
+ * Loop stack templates already synthesized in this process, by their inputs (cdk.json, stage config,
+ * reward policy). Synthesis costs about a second of CPU; a process that runs the loop more than once
+ * (the test suites, a run that judges before it trains) synthesizes each set of inputs once. The
+ * definitions are rendered afresh from the template on every call, so no caller shares a mutable object.
+ */
+const loopTemplates = new Map<string, LoopTemplate>();
+const MAX_CACHED_TEMPLATES = 8;
+
+function synthesizedLoopTemplate(config: StageConfig, rewardPolicy: RewardPolicy): LoopTemplate {
+  const cdkJsonText = readFileSync(join(REPO_ROOT, 'cdk.json'), 'utf8');
+  const key = JSON.stringify([cdkJsonText, config, rewardPolicy]);
+  const cached = loopTemplates.get(key);
+  if (cached !== undefined) return cached;
+  const cdkJson = JSON.parse(cdkJsonText) as { context?: Record<string, unknown> };
   const app = new App({
     context: { ...(cdkJson.context ?? {}), stage: config.stage, 'aws:cdk:bundling-stacks': [] },
     outdir: undefined,
+    // CloudFormation's built-in template validator only reports, it never changes the template, and it
+    // took about a third of a local run's CPU. `cdk synth` runs it, and so does the strict synthesis
+    // test (test/constructs/strict-synth.test.ts) for every stage.
+    builtinCloudFormationValidation: false,
   });
   buildApp({ app, config, rewardPolicy, nag: false });
-  const template = app.synth().getStackByName(loopStackName(config.stage)).template as { Resources: Record<string, TemplateResource> };
+  const template = app.synth().getStackByName(loopStackName(config.stage)).template as LoopTemplate;
+  if (loopTemplates.size >= MAX_CACHED_TEMPLATES) loopTemplates.delete(loopTemplates.keys().next().value!);
+  loopTemplates.set(key, template);
+  return template;
+}
+
+/** Synthesizes the stage's app and returns the training pipeline's definition and job definitions. */
+export function synthesizePipeline(config: StageConfig, rewardPolicy: RewardPolicy = readRewardPolicy(config.rewardPolicyVersion)): SynthesizedPipeline {
+  const template = synthesizedLoopTemplate(config, rewardPolicy);
   const machines = stateMachineLogicalIds(template);
   const render = (prefix: string): AslDefinition => {
     const logicalId = machines.find((id) => id.startsWith(prefix));
@@ -60,7 +86,7 @@ export function synthesizePipeline(config: StageConfig, rewardPolicy: RewardPoli
       const match = jobDefinitions.find(([id]) => arnOrName.includes(id));
       if (match === undefined) throw new Error(`No job definition in the template matches "${arnOrName}"`);
       const retry = match[1].Properties?.RetryStrategy;
-      return { attempts: retry?.Attempts ?? 1, evaluateOnExit: retry?.EvaluateOnExit ?? [] };
+      return { attempts: retry?.Attempts ?? 1, evaluateOnExit: structuredClone(retry?.EvaluateOnExit ?? []) };
     },
   };
 }

@@ -3,13 +3,13 @@
  * environment in the training network with its own queue, the router image's job definition (no GPU),
  * a job role scoped to runs/ and golden-sets/, and no such resources in a stage without a router.
  */
-import { App, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { DEFAULT_CANARY } from '../../config/governance-defaults';
 import { CanaryAlarms } from '../../lib/constructs/canary-alarms';
 import { loadStageConfig } from '../../config';
 import { isRouterTarget } from '../../config/schema';
-import { loopTemplate, resourcesOfType, statementsOfRole } from '../helpers/app';
+import { bareApp, loopTemplate, resourcesOfType, statementsOfRole } from '../helpers/app';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
 const byType = (template: Template, type: string): Array<[string, Resource]> => resourcesOfType(template, type) as Array<[string, Resource]>;
@@ -56,7 +56,7 @@ describe('router training compute (dev)', () => {
 
 describe("the router's canary alarms", () => {
   test('its misroute alarm fires at the router\'s own maxMisrouteRise; other models keep the stage threshold', () => {
-    const stack = new Stack(new App(), 'AlarmsStack');
+    const stack = new Stack(bareApp(), 'AlarmsStack');
     new CanaryAlarms(stack, 'CanaryAlarms', { stage: 'dev', metricsNamespace: 'ns', targetModelIds: ['qwen3-4b', 'support-router'], alarms: DEFAULT_CANARY.alarms, misrouteRiseByModel: { 'support-router': 0.07 } });
     const alarms = Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm');
     const threshold = (name: string) => Object.values(alarms).find((a) => (a as { Properties: { AlarmName: string } }).Properties.AlarmName === name)?.Properties.Threshold as number;

@@ -4,6 +4,7 @@
  * cdk-nag plugin. Every other construct test switches these off for speed.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { ESM_REQUIRE_BANNER } from '../../lib/constructs/private/esm-function';
 import { ROLLOUT_HANDLER_ENTRIES } from '../../lib/constructs/canary-rollout';
@@ -29,14 +30,26 @@ function checkBundle(id: string, dir: string, sdkClient?: RegExp): void {
   expect(bundle).toMatch(/export\s*\{[^}]*handler[^}]*\}/);
 }
 
+// One assembly folder for every stage, removed afterwards: a function whose entry and bundling options are
+// the same in every stage (all of them today) is bundled once, and each stage's template still points at
+// its bundle, checked below.
+let outdir: string;
+beforeAll(() => {
+  outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'sial-strict-synth-'));
+});
+afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
+
 test('every stage synthesizes under strict CloudFormation validation with real ESM bundles', () => {
   for (const stage of STAGE_NAMES) {
-    const { app, dataStack, loopStack } = buildTestApp(stage, { strict: true, nag: true });
+    const { app, dataStack, loopStack } = buildTestApp(stage, { strict: true, nag: true, outdir });
     expect(app.node.tryGetContext('@aws-cdk/core:strictCfnValidateErrors')).toBe(true);
     expect(app.node.tryGetContext('aws:cdk:bundling-stacks')).toBeUndefined();
 
     // Throws on any validator error or (strict) warning, and on any unacknowledged cdk-nag finding.
+    // The previous stage's report is removed first, so the one read below is this synthesis's own.
+    fs.rmSync(path.join(outdir, 'validation-report.json'), { force: true });
     const assembly = app.synth();
+    expect(assembly.directory).toBe(outdir);
     const artifact = assembly.getStackArtifact(dataStack.artifactId);
     const report = JSON.parse(fs.readFileSync(path.join(assembly.directory, 'validation-report.json'), 'utf8')) as { pluginReports: unknown[] };
     expect(report.pluginReports).toEqual([]);

@@ -43,6 +43,14 @@ export interface TestAppOptions {
   readonly config?: StageConfig;
   /** Replace the reward policy the stage names. */
   readonly rewardPolicy?: RewardPolicy;
+  /**
+   * Cloud assembly folder. Apps synthesized into the same folder share their bundles: CDK's asset cache
+   * is keyed by the output folder, the entry and the bundling options, so an identical function bundles
+   * once instead of once per stage.
+   *
+   * @default - a new temporary folder per app
+   */
+  readonly outdir?: string;
 }
 
 /** Builds (but does not synthesize) the app for a stage. */
@@ -55,7 +63,7 @@ export function buildTestApp(stage: StageName, options: TestAppOptions = {}): Bu
     // No stack needs bundling: NodejsFunction stages a placeholder instead of running esbuild.
     context['aws:cdk:bundling-stacks'] = [];
   }
-  const app = new App({ context, builtinCloudFormationValidation: options.strict === true });
+  const app = new App({ context, builtinCloudFormationValidation: options.strict === true, ...(options.outdir === undefined ? {} : { outdir: options.outdir }) });
   const config = options.config ?? loadStageConfig(stage);
   return buildApp({ app, config, rewardPolicy: options.rewardPolicy ?? rewardPolicyFor(config), nag: options.nag ?? false });
 }

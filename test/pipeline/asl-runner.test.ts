@@ -58,4 +58,12 @@ describe('runAsl', () => {
     expect(taskStateNames(asl)).toEqual(['A', 'B']);
     await expect(runAsl(asl, {}, { executionName: 'run-1', handlers: { A: async () => null } })).rejects.toThrow('No local handler for Task state(s): B');
   });
+
+  test('an invalid definition is refused on every run, also after a valid one ran (each definition is validated once)', async () => {
+    const valid = definition({ Done: { Type: 'Succeed' } });
+    for (const name of ['run-1', 'run-2']) expect((await runAsl(valid, {}, { executionName: name, handlers: {} })).status).toBe('SUCCEEDED');
+    // Next names a state that does not exist: asl-validator's finding, not an execution error.
+    const invalid = definition({ Start: { Type: 'Pass', Next: 'Nowhere' } });
+    for (const name of ['run-3', 'run-4']) await expect(runAsl(invalid, {}, { executionName: name, handlers: {} })).rejects.toThrow(/State machine definition is invalid/);
+  });
 });
