@@ -282,10 +282,11 @@ export const LAKE_TABLES = [TRACES_TABLE, GATE_AUDIT_TABLE, FEEDBACK_TABLE, JUDG
  * name the person) or by trace id (tables whose rows hang off a trace). Every lake table is listed:
  * a unit test fails when a new table is added without saying how its rows are erased.
  */
-export const SUBJECT_TABLES: readonly { readonly table: LakeTableDefinition; readonly by: 'subject_key' | 'trace_id' }[] = [
+export const SUBJECT_TABLES: readonly { readonly table: LakeTableDefinition; readonly by: 'subject_key' | 'trace_id' | 'trace_or_request_id' }[] = [
   { table: TRACES_TABLE, by: 'subject_key' },
   { table: GATE_AUDIT_TABLE, by: 'subject_key' },
-  { table: FEEDBACK_TABLE, by: 'trace_id' },
+  // Feedback events may name only the request (trace_id is optional): the agent's request id reaches them too.
+  { table: FEEDBACK_TABLE, by: 'trace_or_request_id' },
   { table: JUDGMENTS_TABLE, by: 'trace_id' },
   { table: REVIEWS_TABLE, by: 'trace_id' },
 ];
