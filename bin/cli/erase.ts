@@ -71,6 +71,8 @@ export const eraseCommand: CliCommand = {
     if (parsed === undefined) return EXIT.ok;
     const { values } = parsed;
     if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument "${parsed.positionals[0]}"`);
+    // A wrong command line is refused before anything is opened or recorded.
+    const selector = values.ledger === true ? undefined : selectorOf(values);
     let layout;
     try {
       layout = openLakeDir(values.local);
@@ -81,7 +83,7 @@ export const eraseCommand: CliCommand = {
       }
       throw error;
     }
-    if (values.ledger === true) {
+    if (selector === undefined) {
       const entries = await new LocalErasureLedger(join(layout.stateDir, 'erasure-ledger.json')).list();
       const overdue = overdueErasures(entries, context.clock());
       if (values.json === true) context.io.out(JSON.stringify({ entries, overdue: overdue.map((e) => e.erasureId) }, null, 2));
@@ -91,7 +93,6 @@ export const eraseCommand: CliCommand = {
       }
       return overdue.length > 0 ? EXIT.failed : EXIT.ok;
     }
-    const selector = selectorOf(values);
     let stage;
     try {
       stage = loadStageConfig(values.stage);
