@@ -34,7 +34,17 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-async function counts(subjectKey: string, traceIds: readonly string[]): Promise<Record<string, number>> {
+interface Counts {
+  traces: number;
+  gate_audit: number;
+  judgments: number;
+  feedback: number;
+  reviews: number;
+  allTraces: number;
+  allAudit: number;
+}
+
+async function counts(subjectKey: string, traceIds: readonly string[]): Promise<Counts> {
   const lake = await LocalLake.open(lakeDir);
   try {
     const ids = traceIds.length === 0 ? "''" : traceIds.map((id) => `'${id}'`).join(', ');
