@@ -414,6 +414,14 @@ export const datasetSchema = z.strictObject({
 });
 
 /** Iceberg maintenance by Glue table optimizers, for every lake table. */
+/**
+ * Erasure: how many days a request may take until its deletion is verified; past it the deadline
+ * alarm fires. At most 30: the law's month, and the table maintenance's own bound.
+ */
+export const erasureSchema = z.strictObject({
+  deadlineDays: z.number().int().min(1).max(30),
+});
+
 export const tableMaintenanceSchema = z.strictObject({
   /** Compaction: small files rewritten into larger ones. */
   compaction: z.boolean(),
@@ -606,7 +614,17 @@ export const stageConfigSchema = z.strictObject({
   judge: judgeStageSchema.optional(),
   /** Weekly human review of the judge's verdicts and the agreement alarm. */
   judgeCalibration: judgeCalibrationSchema,
+  /** Erasure requests; absent: the defaults ({@link DEFAULT_ERASURE_DEADLINE_DAYS} days to verified). */
+  erasure: erasureSchema.optional(),
 });
+
+/** The days an erasure request may take from request to verified deletion when the stage says nothing. */
+export const DEFAULT_ERASURE_DEADLINE_DAYS = 30;
+
+/** The erasure deadline of a stage, in days. */
+export function erasureDeadlineDays(stage: Pick<StageConfig, 'erasure'>): number {
+  return stage.erasure?.deadlineDays ?? DEFAULT_ERASURE_DEADLINE_DAYS;
+}
 
 export type StageConfig = z.infer<typeof stageConfigSchema>;
 export type PiiConfig = z.infer<typeof piiSchema>;

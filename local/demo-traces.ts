@@ -160,6 +160,9 @@ export function generateDemoRecords(options: DemoOptions): DemoRecord[] {
       request_id: `req-demo-${i}`,
       // Not drawn from `random`, so the rest of the batch is the same as without session ids.
       session_id: i % 3 === 0 ? `whatsapp:+1415555${String(1000 + Math.floor(i / 3) % 100)}` : `web-session-${Math.floor(i / 4)}`,
+      // The end user (an e-mail address, as producers often send): 40 people, so `sial erase --subject
+      // demo-user-7@example.com` has rows to erase. Not drawn from `random` either.
+      user_id: `demo-user-${i % 40}@example.com`,
       model: {
         family: 'qwen3',
         name: 'qwen3-4b',

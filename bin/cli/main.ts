@@ -3,6 +3,7 @@
  */
 import { approvalsCommand } from './approvals';
 import { EXIT, UsageError, type CliCommand, type CliContext } from './command';
+import { eraseCommand } from './erase';
 import { ingestCommand } from './ingest';
 import { lakeCommand } from './lake';
 import { localCommand } from './local';
@@ -11,7 +12,7 @@ import { reviewCommand } from './review';
 import { rolloutCommand } from './rollout';
 
 /** Every command; a new one is a module exporting a CliCommand, added here. */
-export const COMMANDS: readonly CliCommand[] = [localCommand, lakeCommand, ingestCommand, approvalsCommand, rolloutCommand, reviewCommand, policyCommand];
+export const COMMANDS: readonly CliCommand[] = [localCommand, lakeCommand, ingestCommand, approvalsCommand, rolloutCommand, reviewCommand, policyCommand, eraseCommand];
 
 function help(commands: readonly CliCommand[]): string[] {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -59,6 +59,8 @@ export interface TraceLakeRow {
   reward_policy_version: string;
   source_format: TraceFormat;
   gated_at: number;
+  /** The keyed pseudonym of the producer's user id (the data subject), never the id itself. */
+  subject_key: Pseudonym | null;
 }
 
 export interface GateAuditRow {
@@ -69,6 +71,7 @@ export interface GateAuditRow {
   agent_id: string | null;
   model: string | null;
   data_boundary: DataBoundary;
+  subject_key: Pseudonym | null;
 }
 
 /** Everything known about a kept trace once it has passed every gate and been scored. */
@@ -77,6 +80,8 @@ export interface KeptTrace {
   readonly masked: Trace;
   /** The pseudonym of the trace's session id (process-batch.ts computes it right after normalisation). */
   readonly session: Pseudonym | null;
+  /** The pseudonym of the trace's user id: the data subject's key. */
+  readonly subject: Pseudonym | null;
   readonly format: TraceFormat;
   readonly boundary: DataBoundary;
   readonly confidentiality: ConfidentialityLevel;
@@ -130,6 +135,7 @@ export function traceRow(kept: KeptTrace, gatedAt: Date): TraceLakeRow {
     reward_policy_version: kept.reward.policyVersion,
     source_format: kept.format,
     gated_at: toEpochMicros(gatedAt),
+    subject_key: kept.subject,
   };
   guardRow(TRACES_TABLE, row);
   return row;
@@ -141,7 +147,7 @@ export function traceRow(kept: KeptTrace, gatedAt: Date): TraceLakeRow {
  * @throws RowGuardError when a column would hold what its definition does not allow (e.g. a reason
  *   that did not pass `safeReason`)
  */
-export function auditRow(trace: Trace, discard: Discard, boundary: DataBoundary, at: Date): GateAuditRow {
+export function auditRow(trace: Trace, discard: Discard, boundary: DataBoundary, at: Date, subject: Pseudonym | null = null): GateAuditRow {
   const row: GateAuditRow = {
     trace_id: trace.trace_id,
     gate: discard.gate,
@@ -150,6 +156,7 @@ export function auditRow(trace: Trace, discard: Discard, boundary: DataBoundary,
     agent_id: trace.agent_id,
     model: trace.model.name,
     data_boundary: boundary,
+    subject_key: subject,
   };
   guardRow(GATE_AUDIT_TABLE, row);
   return row;

@@ -9,8 +9,8 @@
  *
  * What leaves this function never carries text that skipped the PII checks:
  * - identifiers were validated by the schema gate (identifiers.ts) before any row exists;
- * - a producer's session id is replaced by its keyed pseudonym right after normalisation, before the
- *   gates, the scan, the rows or the diagnostics see the trace;
+ * - a producer's session id and user id are replaced by their keyed pseudonyms right after
+ *   normalisation, before the gates, the scan, the rows or the diagnostics see the trace;
  * - every reason (audit column, metric dimension, diagnostic) passes `safeReason`;
  * - every row is checked column by column against its table definition (row-guard.ts) as it is built.
  */
@@ -36,7 +36,7 @@ import type { ConfidentialityLevel } from '../../config/schema';
 export interface GateDependencies {
   readonly config: GateConfig;
   readonly detector: PiiEntityDetector;
-  /** Keyed pseudonyms under the stage's pseudonymisation key (session ids). */
+  /** Keyed pseudonyms under the stage's pseudonymisation key (session ids, subject keys). */
   readonly pseudonymiser: Pseudonymiser;
   /** The clock stamped on rows (`gated_at`, `discarded_at`). */
   readonly now: () => Date;
@@ -64,6 +64,8 @@ interface Candidate {
   readonly trace: Trace;
   /** The pseudonym of the producer's session id; the raw id is not kept anywhere. */
   readonly session: Pseudonym | null;
+  /** The pseudonym of the producer's user id (the subject key); the raw id is not kept anywhere. */
+  readonly subject: Pseudonym | null;
   readonly format: TraceFormat;
   readonly confidentiality: ConfidentialityLevel;
   readonly scope: TrainingScope;
@@ -108,11 +110,11 @@ export async function processBatch(input: readonly FirehoseInputRecord[], deps: 
     diagnostics.push({ recordId: record.recordId, ...loggable(traceId), result: 'ProcessingFailed', reason: `schema: ${safe}` });
   };
 
-  const discard = (index: number, record: FirehoseInputRecord, trace: Trace, found: Discard): void => {
+  const discard = (index: number, record: FirehoseInputRecord, trace: Trace, subject: Pseudonym | null, found: Discard): void => {
     const verdict: Discard = { gate: found.gate, reason: safeReason(found.reason) };
     let row;
     try {
-      row = auditRow(trace, verdict, config.dataBoundary, now);
+      row = auditRow(trace, verdict, config.dataBoundary, now, subject);
     } catch (error) {
       if (error instanceof RowGuardError) return fail(index, record, error.reason, trace.trace_id);
       throw error;
@@ -126,9 +128,10 @@ export async function processBatch(input: readonly FirehoseInputRecord[], deps: 
     const decoded = decodeRecord(record.data);
     const normalised = decoded.ok ? normalizeRecord(decoded.value) : { ok: false as const, reason: decoded.reason };
     if (!normalised.ok) return fail(index, record, normalised.reason);
-    // The raw session id goes no further than this line: only its pseudonym travels with the trace.
-    const { session_id: sessionId, ...trace } = normalised.trace;
+    // The raw session and user ids go no further than this line: only their pseudonyms travel with the trace.
+    const { session_id: sessionId, user_id: userId, ...trace } = normalised.trace;
     const session = sessionId === undefined ? null : deps.pseudonymiser.pseudonymise('session', sessionId);
+    const subject = userId === undefined ? null : deps.pseudonymiser.pseudonymise('subject', userId);
     if (seen.has(trace.trace_id)) {
       countDuplicate(report);
       output[index] = { recordId: record.recordId, result: 'Dropped', data: record.data };
@@ -138,8 +141,8 @@ export async function processBatch(input: readonly FirehoseInputRecord[], deps: 
     seen.add(trace.trace_id);
     countTraceIn(report, trace);
     const verdict = localGates(trace, config);
-    if ('gate' in verdict) discard(index, record, trace, verdict);
-    else candidates.push({ index, record, trace, session, format: normalised.format, ...verdict });
+    if ('gate' in verdict) discard(index, record, trace, subject, verdict);
+    else candidates.push({ index, record, trace, session, subject, format: normalised.format, ...verdict });
   });
 
   // PII last: only traces every cheaper gate kept are sent to the scanner (less cost, less data in flight).
@@ -151,11 +154,11 @@ export async function processBatch(input: readonly FirehoseInputRecord[], deps: 
     const scan = scans[i];
     if (scan === undefined || scan.key !== record.recordId) {
       // The scanner broke its one-outcome-per-request contract: fail closed for this trace.
-      discard(index, record, candidate.trace, { gate: 'pii', reason: 'pii_scan_failed: no scan outcome for this trace' });
+      discard(index, record, candidate.trace, candidate.subject, { gate: 'pii', reason: 'pii_scan_failed: no scan outcome for this trace' });
       return;
     }
     if (scan.status === 'discarded') {
-      discard(index, record, candidate.trace, { gate: 'pii', reason: scan.reason });
+      discard(index, record, candidate.trace, candidate.subject, { gate: 'pii', reason: scan.reason });
       return;
     }
     const sloMs = config.agentSlosMs[scan.trace.agent_id] ?? config.defaultLatencySloMs;
@@ -166,6 +169,7 @@ export async function processBatch(input: readonly FirehoseInputRecord[], deps: 
         {
           masked: scan.trace,
           session: candidate.session,
+          subject: candidate.subject,
           format: candidate.format,
           boundary: config.dataBoundary,
           confidentiality: candidate.confidentiality,

@@ -103,6 +103,7 @@ const trace = strictObject(
     agent_id: identifier('agent-id'),
     request_id: optional(identifier('request-id')),
     session_id: optional(sessionId),
+    user_id: optional(sessionId),
     model,
     consent: optional(boolean),
     data_region: optional(identifier('data-region')),

@@ -22,7 +22,7 @@ export const traceIdSchema = identifierSchema('trace-id');
 export const requestIdSchema = identifierSchema('request-id');
 export const agentIdSchema = identifierSchema('agent-id');
 
-/** Longest producer session id accepted; it is stored only as a keyed pseudonym. */
+/** Longest producer session or user id accepted; each is stored only as a keyed pseudonym. */
 export const MAX_SESSION_ID_CHARS = 256;
 
 export const FEEDBACK_OUTCOMES = ['success', 'fallback', 'timeout', 'error', 'user_rejected'] as const;
@@ -66,6 +66,12 @@ export const traceSchema = z.strictObject({
    * replaces the value with its keyed pseudonym before anything is scanned, written or logged.
    */
   session_id: z.string().min(1).max(MAX_SESSION_ID_CHARS).regex(/^\P{Cc}+$/u, 'must not contain control characters').optional(),
+  /**
+   * The end user the trace is about (Langfuse userId, OTLP user.id / enduser.id): personal by
+   * definition, so the gate keeps only its keyed pseudonym, the row's `subject_key`, by which an
+   * erasure request finds every row of the person.
+   */
+  user_id: z.string().min(1).max(MAX_SESSION_ID_CHARS).regex(/^\P{Cc}+$/u, 'must not contain control characters').optional(),
   model: modelRefSchema,
   consent: z.boolean().optional(),
   data_region: identifierSchema('data-region').optional(),

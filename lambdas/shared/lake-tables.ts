@@ -10,6 +10,10 @@
  * identifier under a named rule, a keyed pseudonym, a value of the project's own vocabulary, or a
  * gate reason. The row builders check each string against its class before a row leaves the
  * function, and a unit test keeps every string column classified.
+ *
+ * Rows about a person carry `subject_key`, the keyed pseudonym of the user id the producer sent
+ * (traces, gate_audit); the tables keyed by trace id (feedback, judgments, reviews) reach the person
+ * through the trace ids of those rows, which is how erasure finds them (see {@link SUBJECT_TABLES}).
  */
 
 export type IcebergPrimitive = 'string' | 'boolean' | 'int' | 'long' | 'double' | 'timestamp';
@@ -163,6 +167,7 @@ export const TRACES_TABLE: LakeTableDefinition = {
     { id: 33, name: 'reward_policy_version', type: 'string', required: true, content: vocabulary },
     { id: 34, name: 'source_format', type: 'string', required: true, doc: 'native | langfuse | otlp', content: vocabulary },
     { id: 35, name: 'gated_at', type: 'timestamp', required: true },
+    { id: 36, name: 'subject_key', type: 'string', required: false, doc: 'keyed pseudonym of the end user id the producer sent; erasure finds rows by it', content: pseudonym },
   ],
   partitions: [
     { sourceName: 'ts', transform: 'day', name: 'ts_day', fieldId: 1000 },
@@ -184,6 +189,7 @@ export const GATE_AUDIT_TABLE: LakeTableDefinition = {
     { id: 5, name: 'agent_id', type: 'string', required: false, content: identifier('agent-id') },
     { id: 6, name: 'model', type: 'string', required: false, content: identifier('model-name') },
     { id: 7, name: 'data_boundary', type: 'string', required: true, doc: 'the boundary of the stage that discarded it', content: vocabulary },
+    { id: 8, name: 'subject_key', type: 'string', required: false, doc: 'keyed pseudonym of the end user id the producer sent; erasure finds rows by it', content: pseudonym },
   ],
   partitions: [{ sourceName: 'discarded_at', transform: 'day', name: 'discarded_day', fieldId: 1000 }],
   sortBy: ['gate', 'discarded_at'],
@@ -270,3 +276,17 @@ export const REVIEWS_TABLE: LakeTableDefinition = {
 };
 
 export const LAKE_TABLES = [TRACES_TABLE, GATE_AUDIT_TABLE, FEEDBACK_TABLE, JUDGMENTS_TABLE, REVIEWS_TABLE] as const;
+
+/**
+ * How erasure finds a data subject's rows in each table: by the subject key column (tables whose rows
+ * name the person) or by trace id (tables whose rows hang off a trace). Every lake table is listed:
+ * a unit test fails when a new table is added without saying how its rows are erased.
+ */
+export const SUBJECT_TABLES: readonly { readonly table: LakeTableDefinition; readonly by: 'subject_key' | 'trace_id' | 'trace_or_request_id' }[] = [
+  { table: TRACES_TABLE, by: 'subject_key' },
+  { table: GATE_AUDIT_TABLE, by: 'subject_key' },
+  // Feedback events may name only the request (trace_id is optional): the agent's request id reaches them too.
+  { table: FEEDBACK_TABLE, by: 'trace_or_request_id' },
+  { table: JUDGMENTS_TABLE, by: 'trace_id' },
+  { table: REVIEWS_TABLE, by: 'trace_id' },
+];

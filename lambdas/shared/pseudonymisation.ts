@@ -1,6 +1,6 @@
 /**
- * Keyed pseudonyms: values that are personal but must stay joinable (a producer's session id now, a
- * data subject's user id later) are stored only as HMAC-SHA-256 under the stage's pseudonymisation
+ * Keyed pseudonyms: values that are personal but must stay joinable (a producer's session id, a data
+ * subject's user id, a reviewer) are stored only as HMAC-SHA-256 under the stage's pseudonymisation
  * key, written `hmac-sha256:<64 hex digits>`.
  *
  * - Joinable inside the stage: the same value always gives the same pseudonym, so a session's traces
@@ -20,7 +20,8 @@
 import { createHmac } from 'node:crypto';
 
 /** What a pseudonym stands for. The key is the same for every kind; the kind separates them. */
-export type PseudonymKind = 'session' | 'reviewer';
+/** `subject` is the data subject's user id: its pseudonym is the subject key that erasure finds rows by. */
+export type PseudonymKind = 'session' | 'reviewer' | 'subject';
 
 /** A keyed pseudonym, `hmac-sha256:<64 lower-case hex digits>`. */
 export type Pseudonym = string & { readonly __pseudonym: true };

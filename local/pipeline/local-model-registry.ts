@@ -86,6 +86,20 @@ export class LocalModelRegistry implements ModelRegistry, ModelApprover {
     return { arn: stored.arn, version };
   }
 
+  /** Every version of every group (the erasure lineage reads them all). */
+  async listAllPackages(): Promise<RegisteredModelPackage[]> {
+    return this.read().packages.map(toRegistered);
+  }
+
+  /** Sets metadata entries on a version (SageMaker UpdateModelPackage CustomerMetadataProperties); others stay. */
+  async setMetadata(arn: string, entries: Readonly<Record<string, string>>): Promise<void> {
+    const state = this.read();
+    const target = state.packages.find((p) => p.arn === arn);
+    if (target === undefined) throw new Error(`local model registry: no model package ${arn}`);
+    target.metadata = { ...target.metadata, ...entries };
+    this.write(state);
+  }
+
   /** Approves or rejects a version, as a human would in the registry or the rollout's promotion does. */
   async setApprovalStatus(arn: string, status: ModelApprovalStatus, by: string): Promise<void> {
     const state = this.read();

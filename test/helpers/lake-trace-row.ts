@@ -45,6 +45,7 @@ export function lakeTraceRow(id: string, at: string, overrides: Partial<TraceLak
     reward_policy_version: 'v1',
     source_format: 'native',
     gated_at: micros(at) + 5_000_000,
+    subject_key: null,
     ...overrides,
   };
 }

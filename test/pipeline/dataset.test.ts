@@ -115,6 +115,7 @@ function trace(id: string, spec: TraceSpec): TraceLakeRow {
     reward_policy_version: spec.policy ?? 'v1',
     source_format: 'native',
     gated_at: micros(spec.at ?? IN_WINDOW, spec.atDeltaMs ?? 0) + 5_000_000,
+    subject_key: null,
   };
 }
 
@@ -178,7 +179,7 @@ const FEEDBACK: FeedbackRow[] = [
 ];
 
 function audit(id: string, gate: string, at = IN_WINDOW, boundary: GateAuditRow['data_boundary'] = 'US'): GateAuditRow {
-  return { trace_id: id, gate, reason: `${gate}: test`, discarded_at: micros(at), agent_id: 'rag-qa-agent', model: 'qwen3-4b', data_boundary: boundary };
+  return { trace_id: id, gate, reason: `${gate}: test`, discarded_at: micros(at), agent_id: 'rag-qa-agent', model: 'qwen3-4b', data_boundary: boundary, subject_key: null };
 }
 
 const AUDIT: GateAuditRow[] = [

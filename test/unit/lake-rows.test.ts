@@ -19,6 +19,7 @@ describe('lake rows match the Iceberg table definitions', () => {
     {
       masked: trace,
       session: null,
+      subject: null,
       format: 'native',
       boundary: 'US',
       confidentiality: 'internal',

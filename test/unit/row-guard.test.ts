@@ -28,6 +28,7 @@ function kept(overrides: Partial<KeptTrace> = {}): KeptTrace {
   return {
     masked: trace,
     session: testPseudonymiser.pseudonymise('session', 'whatsapp:+14155550123'),
+    subject: testPseudonymiser.pseudonymise('subject', 'user-4711'),
     format: 'native',
     boundary: 'US',
     confidentiality: 'internal',

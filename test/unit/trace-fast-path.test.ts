@@ -154,7 +154,7 @@ describe('the fast acceptance check of the schema gate', () => {
       ['agent_id', 'agent.1', true], ['agent_id', 'agënt', false],
       ['model.family', 'f'.repeat(64), true], ['model.family', 'f'.repeat(65), false], ['model.family', 'a:b', false],
       ['model.name', 'Qwen/Qwen3-4B', true], ['model.variant', 'a/b', false], ['model.version', 'v'.repeat(129), false],
-      ['session_id', '', false], ['session_id', 's'.repeat(256), true], ['session_id', 's'.repeat(257), false], ['session_id', 'a\u0007b', false],
+      ['session_id', '', false], ['session_id', 's'.repeat(256), true], ['session_id', 's'.repeat(257), false], ['session_id', 'a\u0007b', false], ['user_id', 'alice@example.com', true], ['user_id', '', false], ['user_id', 'a\u0007b', false],
       ['data_region', 'eu-central-1', true], ['data_region', 'eu central', false],
       ['language', 'zh-Hant-TW', true], ['language', 'es-419', true], ['language', 'x-private', false], ['language', 'EN', false],
       ['confidentiality', 'public', true], ['confidentiality', 'restricted', true], ['confidentiality', 'secret', false],

@@ -398,6 +398,7 @@ export function normaliseLangfuse(record: JsonObject): Candidate {
     agent_id: metadataValue(metadata, 'agent_id', parseText, 'agent_id') ?? optionalString(record, 'name', 'name'),
     ...optional('request_id', metadataValue(metadata, 'request_id', parseText, 'request_id')),
     ...optional('session_id', optionalString(record, 'sessionId', 'sessionId')),
+    ...optional('user_id', optionalString(record, 'userId', 'userId')),
     model: {
       family,
       name: modelName,
@@ -431,6 +432,7 @@ export function normaliseLangfuse(record: JsonObject): Candidate {
       agent_id: 'metadata.agent_id, else name',
       request_id: 'metadata.request_id',
       session_id: 'sessionId',
+      user_id: 'userId',
       'model.name': 'the last GENERATION observation model',
       'model.family': 'metadata.model_family, else inferred from the model name',
       'model.version': 'metadata.model_version',

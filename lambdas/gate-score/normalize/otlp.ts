@@ -482,6 +482,7 @@ export function normaliseOtlp(record: JsonObject): Candidate {
     agent_id: agreed('agent_id', SIAL_ATTRIBUTES.agentId, parseText) ?? outermost('gen_ai.agent.id') ?? outermost('gen_ai.agent.name'),
     ...optional('request_id', agreed('request_id', SIAL_ATTRIBUTES.requestId, parseText)),
     ...optional('session_id', outermost('gen_ai.conversation.id') ?? outermost('session.id')),
+    ...optional('user_id', outermost('user.id') ?? outermost('enduser.id')),
     model: {
       family: agreed('model.family', SIAL_ATTRIBUTES.modelFamily, parseFamily) ?? (modelName === undefined ? undefined : inferModelFamily(modelName)),
       name: modelName,
@@ -515,6 +516,7 @@ export function normaliseOtlp(record: JsonObject): Candidate {
       agent_id: `attribute ${SIAL_ATTRIBUTES.agentId}, gen_ai.agent.id or gen_ai.agent.name`,
       request_id: `attribute ${SIAL_ATTRIBUTES.requestId}`,
       session_id: 'attribute gen_ai.conversation.id or session.id',
+      user_id: 'attribute user.id or enduser.id',
       'model.name': 'gen_ai.response.model / gen_ai.request.model of the last inference span',
       'model.family': `attribute ${SIAL_ATTRIBUTES.modelFamily}, else inferred from the model name`,
       'model.version': `attribute ${SIAL_ATTRIBUTES.modelVersion}`,
