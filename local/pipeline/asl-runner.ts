@@ -50,6 +50,24 @@ export function taskStateNames(definition: StateMachineDefinition): string[] {
 }
 
 /**
+ * A Task state without TimeoutSeconds has no practical limit in Step Functions (99,999,999 s), but
+ * aws-local-stepfunctions gives it 60 s of real time, which a real local training job on a busy machine
+ * can pass. Locally such a state gets a day (well under the 24.8 days a Node timer can hold).
+ */
+export const LOCAL_DEFAULT_TASK_TIMEOUT_SECONDS = 86_400;
+
+/** The definition with the local default timeout on every top-level Task state that sets none. */
+export function withStepFunctionsTaskTimeouts(definition: StateMachineDefinition): StateMachineDefinition {
+  const states = (definition as unknown as { States: Record<string, Record<string, unknown>> }).States;
+  const adjusted = Object.fromEntries(
+    Object.entries(states).map(([name, state]) =>
+      state.Type === 'Task' && state.TimeoutSeconds === undefined && state.TimeoutSecondsPath === undefined ? [name, { ...state, TimeoutSeconds: LOCAL_DEFAULT_TASK_TIMEOUT_SECONDS }] : [name, state],
+    ),
+  );
+  return { ...definition, States: adjusted } as unknown as StateMachineDefinition;
+}
+
+/**
  * Definitions this process has already validated, by their JSON text. asl-validator compiles its whole
  * JSON schema on every validation (about half a second of CPU), and local mode and the test suites run
  * the same few definitions many times: each distinct definition is validated once, on its first run.
@@ -72,7 +90,7 @@ export async function runAsl(definition: StateMachineDefinition, input: Json, op
   const missing = tasks.filter((name) => options.handlers[name] === undefined);
   if (missing.length > 0) throw new Error(`No local handler for Task state(s): ${missing.join(', ')}`);
 
-  const machine = stateMachineOf(definition);
+  const machine = stateMachineOf(withStepFunctionsTaskTimeouts(definition));
   // Wait states pass at once locally; handlers that model time (a virtual clock) advance it themselves.
   const waits = Object.entries((definition as unknown as { States: Record<string, { Type: string }> }).States)
     .filter(([, state]) => state.Type === 'Wait')

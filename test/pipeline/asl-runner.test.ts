@@ -4,7 +4,7 @@
  * Waits and retry pauses skipped, the execution name in the context, no Task left to reach AWS).
  */
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
-import { LocalTaskError, runAsl, taskStateNames } from '../../local/pipeline/asl-runner';
+import { LOCAL_DEFAULT_TASK_TIMEOUT_SECONDS, LocalTaskError, runAsl, taskStateNames, withStepFunctionsTaskTimeouts, type LocalTaskHandler } from '../../local/pipeline/asl-runner';
 
 const definition = (states: Record<string, unknown>, startAt = Object.keys(states)[0]!): StateMachineDefinition =>
   ({ StartAt: startAt, States: states }) as unknown as StateMachineDefinition;
@@ -65,5 +65,37 @@ describe('runAsl', () => {
     // Next names a state that does not exist: asl-validator's finding, not an execution error.
     const invalid = definition({ Start: { Type: 'Pass', Next: 'Nowhere' } });
     for (const name of ['run-3', 'run-4']) await expect(runAsl(invalid, {}, { executionName: name, handlers: {} })).rejects.toThrow(/State machine definition is invalid/);
+  });
+});
+
+describe('task timeouts as Step Functions has them', () => {
+  it('gives a Task state without a timeout the local default (Step Functions has no 60-second limit) and keeps a declared one', () => {
+    const definition = {
+      StartAt: 'Train',
+      States: {
+        Train: { Type: 'Task', Resource: 'arn:aws:states:::batch:submitJob.sync', Next: 'Book' },
+        Book: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', TimeoutSeconds: 30, Next: 'Fetch' },
+        Fetch: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', TimeoutSecondsPath: '$.timeout', Next: 'Done' },
+        Done: { Type: 'Succeed' },
+      },
+    } as unknown as StateMachineDefinition;
+    const states = (withStepFunctionsTaskTimeouts(definition) as unknown as { States: Record<string, { TimeoutSeconds?: number }> }).States;
+    expect(states.Train!.TimeoutSeconds).toBe(LOCAL_DEFAULT_TASK_TIMEOUT_SECONDS);
+    expect(states.Book!.TimeoutSeconds).toBe(30);
+    expect(states.Fetch!.TimeoutSeconds).toBeUndefined();
+    expect(states.Done!.TimeoutSeconds).toBeUndefined();
+  });
+
+  it('lets a task run past 60 seconds of the library\'s default', async () => {
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    try {
+      const definition = { StartAt: 'Slow', States: { Slow: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', End: true } } } as unknown as StateMachineDefinition;
+      const slow: LocalTaskHandler = () => new Promise((resolve) => setTimeout(() => resolve({ done: true }), 120_000));
+      const running = runAsl(definition, {}, { handlers: { Slow: slow }, executionName: 'slow' });
+      await jest.advanceTimersByTimeAsync(121_000);
+      expect((await running).status).toBe('SUCCEEDED');
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });
