@@ -8,7 +8,7 @@
  * Judging may use a shared or managed model; *training* may not (target models are self-hosted open
  * weights only, see the target-model rules). The two rules are separate: a judge is never trained.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { BOUNDARY_REGIONS, type DataBoundary } from './boundaries';
 
 const awsRegion = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS region code such as eu-central-1');

@@ -3,7 +3,7 @@
  * schema at synth time (bin/app.ts) and by the local runner; a bad value fails with the field's path,
  * the value received and what is allowed.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { BOUNDARY_REGIONS, DATA_BOUNDARIES } from './boundaries';
 import { calibrationSettingsSchema } from '../lambdas/judge/calibration/calibration-settings';
 import { judgeBoundaryProblems, judgeStageSchema } from './judge';

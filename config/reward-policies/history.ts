@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { rewardPolicySchema } from '../../lambdas/gate-score/reward/policy';
 import { ConfigError } from '../schema';
 import { rewardPolicyHash } from './policy-hash';

@@ -4,7 +4,7 @@
  * Validated strictly so that nothing free-form (and so no personal data) reaches the lake.
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { guardRow } from '../gate-score/row-guard';
 import { FEEDBACK_OUTCOMES, agentIdSchema, requestIdSchema, traceIdSchema } from '../gate-score/trace';
 import { FEEDBACK_TABLE } from '../shared/lake-tables';

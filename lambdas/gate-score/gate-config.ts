@@ -3,7 +3,7 @@
  * environment variable (GATE_CONFIG) and validated once at cold start: a bad deployment fails loudly
  * on its first invocation instead of gating traces with defaults.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { DATA_BOUNDARIES } from '../../config/boundaries';
 import { piiSchema, type StageConfig } from '../../config/schema';
 import { rewardPolicySchema, type RewardPolicy } from './reward/policy';

@@ -18,7 +18,7 @@
  *
  * Pure: no I/O, no AWS SDK. A violation names the rule, never the value.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { IdentifierRuleName } from '../shared/lake-tables';
 import { detectPatternPii } from './pii/pattern-detector';
 

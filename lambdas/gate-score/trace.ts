@@ -6,7 +6,7 @@
  * that lacks them is well-formed but is discarded by its gate with an explained reason
  * (e.g. `missing_consent`), which the audit table and the metrics count separately from malformed input.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { CONFIDENTIALITY_LEVELS } from '../../config/schema';
 import { identifierSchema } from './identifiers';
 

@@ -3,7 +3,7 @@
  * judge model wraps JSON in prose or code fences, refuses, or stops mid-object; each of those is a
  * malformed answer (retried, then recorded as no judgment), never a score.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const claimsAnswer = z.object({ claims: z.array(z.string().min(1)) });
 const verdictsAnswer = z.object({

@@ -11,7 +11,7 @@
  * - misroute: whether the serving tier was wrong for the request (only for traces with a route tier).
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The placeholders a template may use; each prompt declares which it needs (see REQUIRED_PLACEHOLDERS). */
 export const PLACEHOLDERS = ['question', 'answer', 'contexts', 'claims', 'route_tier', 'route_tiers'] as const;

@@ -4,7 +4,7 @@
  * named in its comment; the Lambdas validate their input with these schemas, and the local engine
  * and the tests use the same types. JSONPath only, no variables: the local engine ignores JSONata and variables.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { DATA_BOUNDARIES } from '../../config/boundaries';
 
 const isoInstant = z.iso.datetime({ offset: true });

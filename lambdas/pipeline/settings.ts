@@ -5,7 +5,7 @@
  * named in PIPELINE_ENV below (and ROLLOUT_ENV in lambdas/rollout/env.ts); constructs set them with
  * grant* next to them.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { DATA_BOUNDARIES } from '../../config/boundaries';
 import { judgePromptHash, type JudgePolicy } from '../judge/judge-policy';
 import { registryKeyOf, approvalsSchema, canarySchema, datasetSchema, eligibilitySchema, evalGateSchema, gpuBudgetSchema, targetModelSchema, trainingSchema, type StageConfig, type TargetModel } from '../../config/schema';

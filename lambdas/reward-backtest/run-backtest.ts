@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { StageConfig } from '../../config/schema';
 import type { RewardPolicy } from '../gate-score/reward/policy';
 import { judgeBatch, type JudgeCostControls, type SkipReason } from '../judge/judge-batch';

@@ -4,7 +4,7 @@
  * Lambdas, the local engine and the tests share these. JSONPath only: the loop over steps keeps its
  * position in `$.progress`, advanced by a Lambda, not by variables.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { rolloutTargetSchema } from '../../config/schema';
 
 const isoInstant = z.iso.datetime({ offset: true });

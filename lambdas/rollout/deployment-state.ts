@@ -3,7 +3,7 @@
  * store cannot disagree: how a promotion changes the state, which versions stay deployable, and the
  * schema a stored state must satisfy when it is read back.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { servingVersionSchema, type ServingVersion } from './contracts';
 import { PromotionConflict } from './errors';
 import type { DeploymentState, PromoteRequest } from './ports';

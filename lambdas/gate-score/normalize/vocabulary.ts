@@ -5,7 +5,7 @@
  * reasons end up in logs, metric dimensions and the audit trail, so such a key is counted or shown as
  * `?`, never quoted.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { traceSchema } from '../trace';
 
 /** Attribute keys of our own governance namespace (not part of any OTel convention). */

@@ -2,7 +2,7 @@
  * The versioned reward policy (config/reward-policies/*.json). Its version is stamped on every lake row
  * so a dataset can be rebuilt, or a backtest compared, under exactly the policy that scored it.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { judgePolicySchema } from '../../judge/judge-policy';
 import { FEEDBACK_OUTCOMES } from '../trace';
 

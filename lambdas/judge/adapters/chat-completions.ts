@@ -2,7 +2,7 @@
  * The OpenAI chat-completions contract, as vLLM, SGLang and SageMaker's LLM serving containers speak
  * it: the request body both judge adapters send, and the strict reading of the response envelope.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { JudgeCompletion, JudgeCompletionRequest } from '../judge-model';
 
 /** The request body: two messages, no streaming. */

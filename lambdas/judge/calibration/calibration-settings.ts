@@ -3,7 +3,7 @@
  * validated again where it arrives as JSON (a Lambda's environment), so a function never runs on
  * settings the config would have refused.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The jobs' part of `judgeCalibration`; the stage config extends it with the schedule and the reviewers. */
 export const calibrationSettingsSchema = z.strictObject({

@@ -4,7 +4,7 @@
  * is read when the item is opened; the judge's scores stay in `judgments` and are never shown first.
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ISO_WEEK_PATTERN } from './iso-week';
 
 /** `rv-` and 32 hex digits: derived from week, trace and prompt hash, so re-sampling a week adds nothing twice. */

@@ -5,7 +5,7 @@
  * (a double click, a replayed form, the page and the CLI at once) write one row; if the row cannot be
  * written, the claim is released and the person can submit again.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { guardRow } from '../../gate-score/row-guard';
 import { REVIEWS_TABLE } from '../../shared/lake-tables';
 import type { Pseudonymiser } from '../../shared/pseudonymisation';

@@ -3,7 +3,7 @@
  * what the judge reads and the ids its judgment row keeps. The question is the last user message (the
  * request the answer answers); earlier turns and the system prompt are not judged.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { sqlTimestampToIso } from '../../pipeline/dataset/sql-values';
 import type { JudgeInput } from '../judge-trace';
 import type { JudgedTrace } from '../judgment-row';

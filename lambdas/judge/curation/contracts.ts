@@ -2,7 +2,7 @@
  * The curation state machine's payloads, validated at each function's door: the run's state
  * (`$.curation`) travels through Step Functions between invocations, so each step re-checks it.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CurationState } from './curation';
 
 const count = z.number().int().min(0);

@@ -3,7 +3,7 @@
  * reward policy's judge section (model, prompts, limits: what a judgment is made under), and the lake
  * tables. One JSON environment variable (CURATION_SETTINGS), validated at cold start.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { DATA_BOUNDARIES } from '../../../config/boundaries';
 import { judgeStageSchema } from '../../../config/judge';
 import type { StageConfig } from '../../../config/schema';

@@ -5,7 +5,7 @@
  * pending, approved or rejected; "expired" is derived from `expiresAt` when a record is read, so no
  * background job has to sweep records.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { APPROVAL_KINDS, approvalDecisionSchema, type ApprovalKind } from '../contracts';
 
 const isoInstant = z.iso.datetime({ offset: true });

@@ -9,7 +9,7 @@
  * transient reason, the decision stays recorded and its delivery is retried by the next caller who
  * reaches the record; it is never replaced by another decision.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { PIPELINE_ERRORS } from '../../../stepfunctions/training-pipeline-states';
 import { approvalDecisionSchema, type ApprovalDecision } from '../contracts';
 import type { Clock } from '../ports';

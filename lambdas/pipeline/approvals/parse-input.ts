@@ -2,7 +2,7 @@
  * Validates a task state's input against its schema. The error names every offending field, because
  * it lands in the execution's history, where an operator reads it.
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 /** The parsed input, or an Error `Invalid input to <what>: <path>: <message>; ...`. */
 export function parseTaskInput<T extends z.ZodType>(schema: T, event: unknown, what: string): z.infer<T> {

@@ -5,7 +5,7 @@
  * everything a human or the console sees: the token only ever goes from Step Functions to the store.
  */
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { APPROVAL_KINDS, approvalRefSchema, validatedRequestSchema, type ApprovalKind, type ApprovalRef } from '../contracts';
 import type { Clock } from '../ports';
 import { approvalSummarySchema, ttlFor, type ApprovalRecord } from './approval-record';

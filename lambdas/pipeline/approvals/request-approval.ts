@@ -9,7 +9,7 @@
  * fails, Step Functions retries the state with a new token, and the new token replaces the old one
  * (allowed until the e-mail went out; see transitions.ts).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Clock, Notifier } from '../ports';
 import { approvalIdSchema, approvalStatus, isDecided } from './approval-record';
 import { approvalEmail, topicFor } from './approval-email';

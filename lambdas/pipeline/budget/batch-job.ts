@@ -6,7 +6,7 @@
  * `{ Error: "States.TaskFailed", Cause: "<that same description as a JSON string>" }`. A failure
  * before any job existed (the SubmitJob call was refused) has a `Batch.*` error and a plain-text cause.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const epochMillis = z.number().int().nonnegative();
 

@@ -9,7 +9,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
-import { z } from 'zod';
+import * as z from 'zod';
 import { validatedRequestSchema, type BudgetCheck } from '../contracts';
 import { PIPELINE_ENV, pipelineSettingsFromEnv, requiredEnv } from '../settings';
 import { logger, metrics, tracer } from '../../shared/powertools';

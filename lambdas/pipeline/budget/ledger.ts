@@ -5,7 +5,7 @@
  * eligibility cooldown reads it). DynamoDbLedger is the AWS adapter; InMemoryLedger serves tests and
  * local mode.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { GPU_JOB_KINDS } from '../contracts';
 
 /** Calendar month in UTC, `YYYY-MM`: the ledger's unit of account. */

@@ -4,7 +4,7 @@
  * a job's actual GPU-hours in the ledger whether it succeeded or failed, once per run and job kind, and
  * marks the target model as trained when its training job produced a model.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { budgetCheckSchema, GPU_JOB_KINDS, validatedRequestSchema, type GpuJobKind, type GpuUsage } from '../contracts';
 import { batchJobOutcome, taskErrorSchema, type BatchJobOutcome } from './batch-job';
 import { gpuHoursByMonth, totalGpuHours } from './gpu-hours';

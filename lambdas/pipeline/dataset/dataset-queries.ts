@@ -3,7 +3,7 @@
  * and validates the rows it gets back, so a drift between a file and its caller fails loudly. The files
  * themselves are written by the engine (`unload`); only the small summaries come back as rows.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { DataBoundary } from '../../../config/boundaries';
 import type { DatasetConfig, EligibilityConfig } from '../../../config/schema';
 import type { TrainingScope } from '../../gate-score/gates/confidentiality-gate';

@@ -4,7 +4,7 @@
  * `maxOverlap` of its n-grams occur in the golden set (sql/selection.sql, `overlap`). Training on the
  * evaluation's own questions would make the eval gate measure memory instead of skill.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ObjectStore } from '../ports';
 
 /** What the dataset build compared with, for the manifest. */

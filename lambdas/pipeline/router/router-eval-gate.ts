@@ -6,7 +6,7 @@
  * The two thresholds that matter most are checked here again from the stage's own configuration, so a
  * job run with a looser config cannot slip a candidate through.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { RouterTargetModel } from '../../../config/schema';
 import { PIPELINE_ERRORS } from '../../../stepfunctions/training-pipeline-states';
 import type { ValidatedRequest } from '../contracts';

@@ -5,7 +5,7 @@
  * holds no GPU, so nothing here touches the GPU budget; its vCPU-hours are recorded with the run and the
  * target counts as trained for the eligibility cooldown, as an LLM does.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { RouterTargetModel } from '../../../config/schema';
 import { datasetManifestSchema, validatedRequestSchema, type DatasetManifest, type ValidatedRequest } from '../contracts';
 import { batchJobOutcome, taskErrorSchema } from '../budget/batch-job';

@@ -4,7 +4,7 @@
  * and the current version on the held-out split and the golden set, and the CPU the job used. Other keys
  * are kept as they are (the registry links the whole file).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const rate = z.number().min(0).max(1);
 

@@ -4,7 +4,7 @@
  * config/schema.ts enforces it at synth time, with the same family check: a managed closed model
  * ends the execution at once with a message that says what is allowed.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { isRouterTarget, MANAGED_MODEL_MARKERS, registryKeyOf, SELF_HOSTED_MODEL_FAMILIES, targetModelFamily, type RouterTargetModel, type TargetModel } from '../../../config/schema';
 import { PIPELINE_ERRORS } from '../../../stepfunctions/training-pipeline-states';
 import { pipelineInputSchema, validatedRequestSchema, type PipelineInput, type ValidatedRequest } from '../contracts';

@@ -3,7 +3,7 @@
  * variables, so the loop's position lives in `$.progress` and only this function moves it: no
  * progress yet means the first step (index 0); after the last step it reports `done`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { rolloutPlanSchema, rolloutProgressSchema, type RolloutPlan, type RolloutProgress } from '../contracts';
 
 /** `{ rollout: $.rollout, progress: $.progress }`; progress is absent (or null) before the first step. */

@@ -14,7 +14,7 @@
  *     "configuration": { "alarmRule": "ALARM(...) OR ALARM(...)" } } }
  * ```
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const ALARM_STATE_CHANGE = { source: 'aws.cloudwatch', detailType: 'CloudWatch Alarm State Change' } as const;
 

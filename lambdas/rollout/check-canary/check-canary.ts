@@ -8,7 +8,7 @@
  * it is not evidence either: such a step does not count as baked, and after twice its bake time without
  * evidence the rollout rolls back rather than promote a version nobody could judge.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { canaryCheckSchema, rolloutPlanSchema, rolloutProgressSchema, weightsVerifiedSchema, type CanaryCheck, type RolloutPlan, type RolloutProgress } from '../contracts';
 import type { Clock } from '../../pipeline/ports';
 import type { AlarmReader, DeploymentStore } from '../ports';

@@ -10,7 +10,7 @@
  * precondition: a route changed since it was read answers 409 Conflict instead of being overwritten.
  * Weights are written as percentages (0-100); Gateway API reads them as relative, so they are exact.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { RolloutTarget } from '../../../config/schema';
 import type { RolloutPlan, TrafficWeights } from '../contracts';
 import { WeightsNotApplied, describeWeights } from '../errors';

@@ -6,7 +6,7 @@
  * which the state machine's `Within bound?` choice judges (`withinBound`); measuring also releases the
  * model the drill claimed (start-drill.ts).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CanaryConfig } from '../../../config/schema';
 import type { RollbackRecord } from '../contracts';
 import type { DeploymentStore } from '../ports';

@@ -6,7 +6,7 @@
  * `Validate rollout`, it claims the model as its active rollout, so the alarm Lambda acts on it; the
  * drill ends by the `Roll back` Lambda, which re-verifies 100 % current and releases the model.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Clock } from '../../pipeline/ports';
 import type { PipelineSettings } from '../../pipeline/settings';
 import type { RolloutPlan } from '../contracts';

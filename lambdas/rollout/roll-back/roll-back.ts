@@ -8,7 +8,7 @@
  * the rollback record is written once (first writer wins); this state then returns the stored record,
  * so the execution reports who acted first.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { canaryCheckSchema, rollbackRecordSchema, rolloutPlanSchema, type RollbackRecord, type RolloutPlan } from '../contracts';
 import type { AlarmReader, DeploymentStore, TrafficRouter } from '../ports';
 import { applyAndAwait, type SettleOptions } from '../traffic/settle';

@@ -4,7 +4,7 @@
  * rewrite one weight inside `spec.rules`. This step takes the route as `Read HTTPRoute` returned it and
  * the step's weights, and returns what the eks:call state sends: `Path` and `RequestBody`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { rolloutPlanSchema, rolloutProgressSchema, trafficWeightsSchema } from '../contracts';
 import { routeFromCallResult, routePatchRequest, type RouteMergePatch } from '../eks/http-route';
 import { weightsOfProgress } from '../traffic/weights';

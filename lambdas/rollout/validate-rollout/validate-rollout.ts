@@ -8,7 +8,7 @@
  * command that records it (docs/decisions.md, "Rollout and rollback"); after that, every promotion
  * updates it.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { isRouterTarget, registryKeyOf, targetModelFamily, type TargetModel } from '../../../config/schema';
 import type { ModelRegistry, RegisteredModelPackage } from '../../pipeline/register-model/model-registry';
 import { EVAL_EVIDENCE_PREFIX, MODEL_METADATA } from '../../pipeline/register-model/model-registry';

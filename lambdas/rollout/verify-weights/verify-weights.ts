@@ -11,7 +11,7 @@
  * the execution waited for a step approval, the weights just set re-exposed the candidate, and the
  * execution must end as RolledBack now rather than at the next canary check.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { rolloutPlanSchema, rolloutProgressSchema, trafficWeightsSchema, type RolloutPlan, type TrafficWeights } from '../contracts';
 import { RolledBack, WeightsNotApplied } from '../errors';
 import { backendsOf, routeFromCallResult, routeRejection, routeWeights } from '../eks/http-route';
