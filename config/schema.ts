@@ -560,8 +560,10 @@ export const schedulesSchema = z.strictObject({
  * Weekly human calibration of the LLM judge: what share of the week's judgments people review, how
  * the review sample is stratified, and when the agreement alarm fires.
  */
-export const judgeCalibrationSchema = calibrationSettingsSchema
-  .extend({
+// The jobs' schema is zod/mini (it runs in the Lambdas); its fields join this classic one as they are.
+export const judgeCalibrationSchema = z
+  .strictObject({
+    ...calibrationSettingsSchema.shape,
     /** When the sample is drawn and the report written (EventBridge Scheduler expression, schedules.timezone; off unless schedules.enabled). */
     schedule: cronExpression,
     /** Who receives the weekly e-mail with the review links (the links are bearer credentials). */
