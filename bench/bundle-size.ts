@@ -62,19 +62,32 @@ export function bundleComposition(metafile: Metafile): Array<{ origin: string; b
   return [...byOrigin].map(([origin, bytes]) => ({ origin, bytes })).sort((a, b) => b.bytes - a.bytes);
 }
 
-/** What one import of a bundle took; `stoppedAt` when the module threw while it ran. */
+/**
+ * What one import of a bundle took: `sdkMs` loading the AWS SDK packages it imports (the runtime's in
+ * Lambda, the same for any bundle that uses them), then `ms` the bundle itself with those loaded: the
+ * part the bundle's size decides. `stoppedAt` when the bundle threw while it ran.
+ */
 export interface ImportTiming {
+  readonly sdkMs: number;
   readonly ms: number;
   readonly stoppedAt?: string;
 }
 
-/** Runs in the fresh process: times the dynamic import of the bundle named by argv[1]. */
+/** Runs in the fresh process: loads the SDK packages listed in argv[2], then times importing argv[1]. */
 const IMPORT_PROBE = `
+const sdkStart = performance.now();
+for (const name of JSON.parse(process.argv[2])) await import(name);
 const start = performance.now();
 let stoppedAt;
 try { await import(process.argv[1]); } catch (error) { stoppedAt = String(error?.message ?? error).split('\\n')[0].slice(0, 100); }
-process.stdout.write(JSON.stringify({ ms: performance.now() - start, stoppedAt }));
+process.stdout.write(JSON.stringify({ sdkMs: start - sdkStart, ms: performance.now() - start, stoppedAt }));
 `;
+
+/** The packages a bundle leaves to the runtime (`@aws-sdk/*`), from esbuild's metafile. */
+function externalImports(metafile: Metafile): string[] {
+  const names = Object.values(metafile.outputs).flatMap((output) => output.imports.filter((i) => i.external && !i.path.startsWith('node:') && i.path.startsWith('@')).map((i) => i.path));
+  return [...new Set(names)].sort();
+}
 
 /**
  * Median import time of each bundle over `runs` fresh `node` processes (process start excluded). The
@@ -94,7 +107,7 @@ export function importTimings(bundles: readonly LambdaBundle[], runs: number): M
       writeFileSync(file, bundle.code);
       const samples: ImportTiming[] = [];
       for (let run = 0; run < runs; run++) {
-        const child = spawnSync(process.execPath, ['--input-type=module', '-e', IMPORT_PROBE, pathToFileURL(file).href], {
+        const child = spawnSync(process.execPath, ['--input-type=module', '-e', IMPORT_PROBE, pathToFileURL(file).href, JSON.stringify(externalImports(bundle.metafile))], {
           env: { PATH: process.env.PATH ?? '', AWS_REGION: 'eu-west-1' },
           encoding: 'utf8',
         });

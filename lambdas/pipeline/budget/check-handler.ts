@@ -8,7 +8,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import * as z from 'zod';
+import * as z from '../../shared/zod-mini';
 import { validatedRequestSchema, type BudgetCheck } from '../contracts';
 import { PIPELINE_ENV, pipelineSettingsFromEnv, requiredEnv } from '../settings';
 import { logger, metrics } from '../../shared/powertools';

@@ -11,7 +11,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import * as z from 'zod';
+import * as z from '../../shared/zod-mini';
 import { validatedRequestSchema, type DatasetManifest } from '../contracts';
 import { PIPELINE_ENV, pipelineSettingsFromEnv, requiredEnv } from '../settings';
 import { S3ObjectStore } from '../aws/s3-object-store';

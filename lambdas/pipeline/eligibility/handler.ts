@@ -9,7 +9,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import * as z from 'zod';
+import * as z from '../../shared/zod-mini';
 import { datasetManifestSchema, validatedRequestSchema, type EligibilityResult } from '../contracts';
 import { PIPELINE_ENV, pipelineSettingsFromEnv, requiredEnv } from '../settings';
 import { DynamoDbLedger } from '../budget/dynamodb-ledger';

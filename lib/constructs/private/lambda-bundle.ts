@@ -66,40 +66,13 @@ export function checkHandlerEntry(entry: string): void {
 }
 
 /**
- * Functions still over {@link BUNDLE_BUDGET_BYTES}, each held to a ceiling a little above its size
- * when it was recorded, so none grows while its schemas move off classic zod (docs/decisions.md,
- * "Lambda bundles"). A function that comes under the budget must leave this list (the test says so);
- * a new function never enters it.
+ * Functions still over {@link BUNDLE_BUDGET_BYTES}, each held to a ceiling a little above its size when
+ * it was recorded, so none grows until it is split (docs/decisions.md, "Lambda bundles"). A function
+ * that comes under the budget must leave this list (the test says so); a new function never enters it.
  */
 export const BUNDLE_CEILINGS_OVER_BUDGET: Readonly<Record<string, number>> = {
-  'feedback/handler': 195_000,
-  'gate-score/handler': 290_000,
-  'judge/curation/judge-handler': 225_000,
-  'judge/curation/publish-handler': 215_000,
-  'judge/curation/select-handler': 215_000,
-  'pipeline/approvals/api-handler': 200_000,
-  'pipeline/approvals/prepare-handler': 185_000,
-  'pipeline/approvals/request-handler': 185_000,
-  'pipeline/budget/check-handler': 175_000,
-  'pipeline/budget/record-handler': 180_000,
-  'pipeline/dataset/handler': 195_000,
-  'pipeline/eligibility/handler': 180_000,
-  'pipeline/eval-gate/handler': 185_000,
-  'pipeline/register-model/handler': 180_000,
-  'pipeline/router/handler': 190_000,
-  'pipeline/validate-request/handler': 175_000,
-  'rollout/advance-step/handler': 165_000,
-  'rollout/alarm-rollback/handler': 220_000,
-  'rollout/check-canary/handler': 180_000,
-  'rollout/deploy-variant/deploy-handler': 180_000,
-  'rollout/deploy-variant/status-handler': 180_000,
-  'rollout/game-day/check-handler': 175_000,
-  'rollout/game-day/measure-handler': 180_000,
-  'rollout/game-day/self-canary-handler': 205_000,
-  'rollout/game-day/start-handler': 180_000,
-  'rollout/promote/handler': 180_000,
-  'rollout/roll-back/handler': 215_000,
-  'rollout/route-patch/handler': 170_000,
-  'rollout/validate-rollout/handler': 185_000,
-  'rollout/verify-weights/handler': 190_000,
+  // About 105 KB of its own code (normalisers, PII detection, reward) besides its libraries.
+  'gate-score/handler': 220_000,
+  // The judge adapters, the trace schema and curation: 152 KB.
+  'judge/curation/judge-handler': 160_000,
 };
