@@ -58,14 +58,12 @@ export const judgeStageSchema = z.strictObject({
    * The serving tiers a router chooses from, cheapest first (the misroute prompt offers them). Absent:
    * the stage has no cascade router, and misroute is not judged.
    */
-  routeTiers: z.optional(z
-    .array(z.string().check(z.regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be a tier label (letters, digits, . _ -)'))).check(z.minLength(1))),
+  routeTiers: z.optional(z.array(z.string().check(z.regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be a tier label (letters, digits, . _ -)'))).check(z.minLength(1))),
   /**
    * When the daily curation runs (EventBridge Scheduler cron, in the stage's schedule time zone), and how
    * many hours of traces, ending at the start of the run's hour, it judges.
    */
-  curation: z._default(z
-    .strictObject({ schedule: z.string().check(z.regex(/^cron\(.+\)$/, 'must be a cron(...) expression')), windowHours: z.number().check(z.int(), z.gte(1), z.lte(168)) }), { schedule: 'cron(30 1 * * ? *)', windowHours: 24 }),
+  curation: z._default(z.strictObject({ schedule: z.string().check(z.regex(/^cron\(.+\)$/, 'must be a cron(...) expression')), windowHours: z.number().check(z.int(), z.gte(1), z.lte(168)) }), { schedule: 'cron(30 1 * * ? *)', windowHours: 24 }),
 });
 
 export type JudgeStageConfig = z.infer<typeof judgeStageSchema>;

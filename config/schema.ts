@@ -132,8 +132,7 @@ const ACCELERATED_INSTANCE = /^ml\.(p|g|inf|trn|dl)[0-9]/;
  * It is no LLM family, so no family rule applies; it is trained, gated, registered and rolled out
  * through the same approvals as an LLM.
  */
-export const routerTargetModelSchema = z
-  .strictObject({
+export const routerTargetModelSchema = z.strictObject({
     kind: z.literal('router'),
     id: targetModelId,
     /** As for an LLM: whether confidential traces may teach it. */
@@ -153,8 +152,7 @@ export const routerTargetModelSchema = z
     rollout: z.strictObject({
       kind: z.literal('sagemaker'),
       endpointName: z.string().check(z.regex(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/)),
-      instanceType: z
-        .string().check(z.regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/), z.refine((t) => !ACCELERATED_INSTANCE.test(t), 'must be a CPU instance type such as ml.c7i.large (the router needs no accelerator)')),
+      instanceType: z.string().check(z.regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/), z.refine((t) => !ACCELERATED_INSTANCE.test(t), 'must be a CPU instance type such as ml.c7i.large (the router needs no accelerator)')),
       initialInstanceCount: z.number().check(z.int(), z.positive()),
     }),
     /** The training job on AWS Batch (Fargate): its size and how long one attempt may run. */
@@ -200,8 +198,7 @@ export function registryKeyOf(model: TargetModel): string {
 }
 
 /** Canary rollout and alarm rollback (docs/governance.md, "Rollback thresholds"). */
-export const canarySchema = z
-  .strictObject({
+export const canarySchema = z.strictObject({
     /** Candidate traffic per step, in percent, ending at 100; each step after the first needs its own approval. */
     stepsPercent: z.array(z.number().check(z.int(), z.gte(1), z.lte(100))).check(z.minLength(1)),
     /** How long each step is watched before the next approval is requested. */
@@ -291,8 +288,7 @@ export function parseSageMakerEndpoint(endpoint: string): SageMakerEndpointRef {
  * token-classification model (Hugging Face inference toolkit) on a SageMaker real-time endpoint of the
  * stage's own account and region. Its findings are unioned with the pattern detector's.
  */
-export const entityDetectorSchema = z
-  .strictObject({
+export const entityDetectorSchema = z.strictObject({
     kind: z.literal('sagemaker-endpoint'),
     /** The endpoint's name; an ARN is accepted only if it names the stage's region and pinned account. */
     endpoint: z.string().check(z.refine((v) => SAGEMAKER_ENDPOINT_NAME.test(v) || SAGEMAKER_ENDPOINT_ARN.test(v), 'must be a SageMaker endpoint name or endpoint ARN')),
@@ -343,8 +339,7 @@ export const patternOnlyRiskAcceptanceSchema = z.strictObject({
 });
 export type PatternOnlyRiskAcceptance = z.infer<typeof patternOnlyRiskAcceptanceSchema>;
 
-export const piiSchema = z
-  .strictObject({
+export const piiSchema = z.strictObject({
     /** Languages Amazon Comprehend DetectPiiEntities scans (it supports only en and es). */
     comprehendLanguages: z.array(z.enum(['en', 'es'])).check(z.minLength(1)),
     /** A named-entity detector per language Comprehend does not read, by language code (e.g. `ko`). */
@@ -356,8 +351,7 @@ export const piiSchema = z
      */
     patternOnlyRiskAcceptances: z.array(patternOnlyRiskAcceptanceSchema),
     /** Replaced by `patternOnlyRiskAcceptances`; refused so that an old stage file cannot pass unnoticed. */
-    patternOnlyLanguages: z.optional(z
-      .never({ error: 'replaced by patternOnlyRiskAcceptances (language, acceptedBy, reference, reason), or configure entityDetectors for the language' })),
+    patternOnlyLanguages: z.optional(z.never({ error: 'replaced by patternOnlyRiskAcceptances (language, acceptedBy, reference, reason), or configure entityDetectors for the language' })),
     /** Language assumed for Latin-script text that declares none (non-Latin scripts are recognised). */
     undeclaredLanguage: languageCode,
     /** Entities below this Comprehend confidence are left unmasked. */
@@ -501,13 +495,11 @@ export const trainingSchema = z.strictObject({
    * The serving container registered with every model package (SageMaker serves packages from ECR).
    * Pin the image and tag your team validated for the target families; bumping it is a reviewed change.
    */
-  servingImageUri: z
-    .string().check(z.regex(/^[0-9]{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\/[a-z0-9._/-]+(:[A-Za-z0-9._-]+|@sha256:[0-9a-f]{64})$/, 'must be an ECR image URI (account.dkr.ecr.region.amazonaws.com/repository:tag)')),
+  servingImageUri: z.string().check(z.regex(/^[0-9]{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\/[a-z0-9._/-]+(:[A-Za-z0-9._-]+|@sha256:[0-9a-f]{64})$/, 'must be an ECR image URI (account.dkr.ecr.region.amazonaws.com/repository:tag)')),
   /** Where the base weights of each target model live (S3 URI), by target model id. */
   baseModelUris: z.record(z.string(), z.string().check(z.regex(/^s3:\/\/[a-z0-9.-]+\/.+/, 'must be an s3:// URI'))),
   /** Existing network for the compute environments; without it the stack creates an isolated VPC. */
-  network: z.optional(z
-    .strictObject({
+  network: z.optional(z.strictObject({
       vpcId: z.string().check(z.regex(/^vpc-[0-9a-f]+$/)),
       availabilityZones: z.array(z.string()).check(z.minLength(1)),
       privateSubnetIds: z.array(z.string().check(z.regex(/^subnet-[0-9a-f]+$/))).check(z.minLength(1)),
@@ -552,8 +544,7 @@ export const schedulesSchema = z.strictObject({
  * the review sample is stratified, and when the agreement alarm fires.
  */
 // The jobs' schema is zod/mini (it runs in the Lambdas); its fields join this classic one as they are.
-export const judgeCalibrationSchema = z
-  .strictObject({
+export const judgeCalibrationSchema = z.strictObject({
     ...calibrationSettingsSchema.shape,
     /** When the sample is drawn and the report written (EventBridge Scheduler expression, schedules.timezone; off unless schedules.enabled). */
     schedule: cronExpression,

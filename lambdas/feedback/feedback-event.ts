@@ -17,8 +17,7 @@ export const feedbackBodySchema = z.strictObject({
   /** Optional: lets the dataset build join by trace id when the producer knows it. */
   trace_id: z.optional(traceIdSchema),
   outcome: z.enum(FEEDBACK_OUTCOMES),
-  metadata: z.optional(z
-    .strictObject({
+  metadata: z.optional(z.strictObject({
       completion_quality: z.optional(z.number().check(z.gte(0), z.lte(10))),
       latency_ms: z.optional(z.number().check(z.nonnegative(), z.lte(86_400_000))),
       token_count: z.optional(z.number().check(z.int(), z.nonnegative())),

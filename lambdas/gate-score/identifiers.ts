@@ -125,6 +125,10 @@ export function identifierViolation(rule: IdentifierRule, value: string): string
  */
 export function identifierSchema(name: IdentifierRuleName): z.ZodMiniString {
   const rule = IDENTIFIER_RULES[name];
-  return z
-    .string().check(z.minLength(1, { abort: true }), z.maxLength(rule.maxLength, { abort: true }), z.regex(rule.pattern, { message: rule.expectation, abort: true }), z.refine((value) => !holdsStructuredPii(value), { message: PERSONAL_DATA_RULE, abort: true }));
+  return z.string().check(
+    z.minLength(1, { abort: true }),
+    z.maxLength(rule.maxLength, { abort: true }),
+    z.regex(rule.pattern, { message: rule.expectation, abort: true }),
+    z.refine((value) => !holdsStructuredPii(value), { message: PERSONAL_DATA_RULE, abort: true }),
+  );
 }

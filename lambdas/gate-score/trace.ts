@@ -90,8 +90,7 @@ export const traceSchema = z.strictObject({
    * a trained router (a `kind: 'router'` target), which router chose the tier (its target id) and which of
    * its versions (`current` or `candidate`, as model.variant): the router's canary reads these.
    */
-  route: z.optional(z
-    .strictObject({
+  route: z.optional(z.strictObject({
       tier: z.optional(identifierSchema('route-tier')),
       misrouted: z.optional(z.boolean()),
       router: z.optional(identifierSchema('model-name')),

@@ -36,8 +36,7 @@ export type JudgeStep = keyof typeof REQUIRED_PLACEHOLDERS;
 
 const unit = z.number().check(z.gte(0), z.lte(1));
 
-export const judgePolicySchema = z
-  .strictObject({
+export const judgePolicySchema = z.strictObject({
     /** The judge model as its endpoint names it (e.g. `Qwen/Qwen3-4B-Instruct-2507`, a Bedrock model id). */
     model: z.string().check(z.minLength(1), z.maxLength(256)),
     temperature: z.number().check(z.gte(0), z.lte(2)),

@@ -92,8 +92,7 @@ export const rolloutProgressSchema = z.strictObject({
 export type RolloutProgress = z.infer<typeof rolloutProgressSchema>;
 
 /** Traffic split between the two versions, in percent (they sum to 100). */
-export const trafficWeightsSchema = z
-  .strictObject({ currentPercent: z.number().check(z.int(), z.gte(0), z.lte(100)), candidatePercent: z.number().check(z.int(), z.gte(0), z.lte(100)) }).check(z.refine((w) => w.currentPercent + w.candidatePercent === 100, 'weights must sum to 100'));
+export const trafficWeightsSchema = z.strictObject({ currentPercent: z.number().check(z.int(), z.gte(0), z.lte(100)), candidatePercent: z.number().check(z.int(), z.gte(0), z.lte(100)) }).check(z.refine((w) => w.currentPercent + w.candidatePercent === 100, 'weights must sum to 100'));
 export type TrafficWeights = z.infer<typeof trafficWeightsSchema>;
 
 /** `Verify ... weights` -> `$.verified`. A mismatch throws `WeightsNotApplied` instead. */

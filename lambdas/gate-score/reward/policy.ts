@@ -8,8 +8,7 @@ import { FEEDBACK_OUTCOMES } from '../trace';
 
 const unit = z.number().check(z.gte(0), z.lte(1));
 
-export const rewardPolicySchema = z
-  .strictObject({
+export const rewardPolicySchema = z.strictObject({
     version: z.string().check(z.regex(/^[a-z0-9][a-z0-9.-]*$/)),
     /** The single accountable owner of reward-policy changes. */
     owner: z.string().check(z.minLength(1)),

@@ -20,8 +20,7 @@ export function chatCompletionsBody(request: JudgeCompletionRequest): object {
 }
 
 const responseSchema = z.object({
-  choices: z
-    .array(
+  choices: z.array(
       z.object({
         message: z.object({ content: z.nullable(z.string()) }),
         finish_reason: z.optional(z.nullable(z.string())),

@@ -17,8 +17,7 @@ export const approvalIdSchema = z.string().check(z.regex(/^[A-Za-z0-9._:-]{1,128
 export const MAX_SUMMARY_BYTES = 16 * 1024;
 
 /** The human-relevant figures the state machine passes (dataset counts, eligibility, cost, who asked). */
-export const approvalSummarySchema = z
-  .record(z.string(), z.json()).check(z.refine((s) => Buffer.byteLength(JSON.stringify(s)) <= MAX_SUMMARY_BYTES, `the summary must serialize to at most ${MAX_SUMMARY_BYTES} bytes`));
+export const approvalSummarySchema = z.record(z.string(), z.json()).check(z.refine((s) => Buffer.byteLength(JSON.stringify(s)) <= MAX_SUMMARY_BYTES, `the summary must serialize to at most ${MAX_SUMMARY_BYTES} bytes`));
 export type ApprovalSummary = z.infer<typeof approvalSummarySchema>;
 
 /** Stored statuses. `expired` is never stored (see {@link approvalStatus}). */

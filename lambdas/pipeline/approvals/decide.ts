@@ -29,8 +29,7 @@ export const decisionInputSchema = z.strictObject({
   decision: approvalDecisionSchema.shape.decision,
   approver: z.string().check(z.trim(), z.minLength(1, 'a name is required'), z.maxLength(MAX_APPROVER_CHARS, `at most ${MAX_APPROVER_CHARS} characters`)),
   // An empty comment box means no comment.
-  comment: z.pipe(z.optional(z
-    .string().check(z.trim(), z.maxLength(2000, 'at most 2000 characters'))), z.transform((c) => (c === '' ? undefined : c))),
+  comment: z.pipe(z.optional(z.string().check(z.trim(), z.maxLength(2000, 'at most 2000 characters'))), z.transform((c) => (c === '' ? undefined : c))),
 });
 export type DecisionInput = z.infer<typeof decisionInputSchema>;
 

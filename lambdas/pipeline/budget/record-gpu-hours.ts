@@ -18,8 +18,7 @@ import { roundGpuHours, utcMonth, type GpuLedger, type GpuRunRecord } from './le
 const bookedBudgetSchema = z.partial(budgetCheckSchema, { trainEstimateGpuHours: true, evalEstimateGpuHours: true });
 
 /** `{ jobKind, request, budget, job: $.trainJob | $.evalJob }` or `{ jobKind, request, budget, error: $.error }`. */
-export const recordGpuHoursEventSchema = z
-  .object({
+export const recordGpuHoursEventSchema = z.object({
     /** Absent only in executions started before eval jobs were booked, which book their training job alone. */
     jobKind: z._default(z.enum(GPU_JOB_KINDS), 'train'),
     request: validatedRequestSchema,

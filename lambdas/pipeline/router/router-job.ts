@@ -99,8 +99,7 @@ export async function prepareRouterJob(request: ValidatedRequest, dataset: Datas
 }
 
 /** `{ operation: 'record', request, routerJob, job }` or `{ ..., error }` (Train router's result or its Catch). */
-export const recordRouterCpuHoursEventSchema = z
-  .object({
+export const recordRouterCpuHoursEventSchema = z.object({
     operation: z.literal('record'),
     request: validatedRequestSchema,
     routerJob: routerJobSchema,

@@ -18,8 +18,7 @@ export const routingFiguresSchema = z.looseObject({
 });
 export type RoutingFigures = z.infer<typeof routingFiguresSchema>;
 
-const evaluationSchema = z.nullable(z
-  .looseObject({
+const evaluationSchema = z.nullable(z.looseObject({
     candidate: routingFiguresSchema,
     baseline: z.extend(routingFiguresSchema, { tier: z.string() }),
     current: z.nullable(routingFiguresSchema),

@@ -58,8 +58,7 @@ export const httpRouteSchema = z.looseObject({
     generation: z.optional(z.number().check(z.int())),
   }),
   spec: z.looseObject({ rules: z.optional(z.array(ruleSchema)) }),
-  status: z.optional(z
-    .looseObject({
+  status: z.optional(z.looseObject({
       parents: z.optional(z.array(z.looseObject({ controllerName: z.optional(z.string()), conditions: z.optional(z.array(conditionSchema)) }))),
     })),
 });

@@ -16,8 +16,7 @@ import { drillVariantNameFor } from '../sagemaker/variants';
 import { buildPlan, candidateServingName, claimModel, executionFields, findModel, sameExecution, seedHint } from '../validate-rollout/validate-rollout';
 
 /** `{ input: $ ({ targetModelId, requestedBy? }), executionName: $$.Execution.Name, executionArn: $$.Execution.Id }`. */
-export const startDrillEventSchema = z
-  .object({
+export const startDrillEventSchema = z.object({
     input: z.object({
       targetModelId: z.string().check(z.minLength(1), z.maxLength(64)),
       requestedBy: z._default(z.string().check(z.minLength(1), z.maxLength(256)), 'game-day schedule'),
