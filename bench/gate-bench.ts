@@ -7,7 +7,8 @@
  *    with how many traces each way lost to throttling (discarded after the retries ran out).
  * 3. CPU throughput of the whole gate path (decode, normalise, gates, pattern PII, masking, reward,
  *    row encoding) with Comprehend excluded (a detector that answers instantly), traces/s on one core.
- * 4. The size of each Lambda bundle, built the way the CDK app builds it.
+ * 4. The size of each Lambda bundle, built the way the CDK app builds it, against the size budget, its
+ *    largest parts, and its import time in a fresh Node.js process (median of --import-runs).
  *
  * Figures are printed, not asserted: wall-clock numbers belong in benchmarks, not tests.
  */
@@ -21,7 +22,8 @@ import { createPseudonymiser } from '../lambdas/shared/pseudonymisation';
 import type { PiiEntity, PiiEntityDetector } from '../lambdas/shared/ports';
 import { scanAndMaskTraces } from '../lambdas/gate-score/pii/pii-scan';
 import { SimulatedComprehendDetector } from '../local/simulated-comprehend';
-import { lambdaBundleSizes } from './bundle-size';
+import { BUNDLE_BUDGET_BYTES } from '../lib/constructs/private/lambda-bundle';
+import { buildLambdaBundles, bundleComposition, importTimings } from './bundle-size';
 import { benchTraceRecords } from './bench-traces';
 import { normalizeRecord } from '../lambdas/gate-score/normalize';
 import { decodeRecord } from '../lambdas/gate-score/firehose-records';
@@ -137,6 +139,23 @@ async function cpuThroughput(config: GateConfig, seconds: number): Promise<void>
   console.log(`   the gate path costs ${median(ratios).toFixed(1)}x the floor (per-round range ${Math.min(...ratios).toFixed(1)}-${Math.max(...ratios).toFixed(1)}x)`);
 }
 
+async function bundleSizes(importRuns: number): Promise<void> {
+  if (!Number.isInteger(importRuns) || importRuns < 1) throw new Error(`--import-runs must be a positive integer, received ${importRuns}`);
+  console.log(`\n4. Lambda bundles (esbuild, ESM, minified, AWS SDK external: the CDK app's settings); budget ${BUNDLE_BUDGET_BYTES / 1000} KB each;`);
+  console.log(`   median of ${importRuns} fresh node processes: sdk = loading the @aws-sdk packages the bundle imports (the runtime's in Lambda),`);
+  console.log("   import = then importing the bundle itself (* = it stopped at the handler's own environment check, which runs after every module it imports)");
+  const bundles = await buildLambdaBundles();
+  const timings = importTimings(bundles, importRuns);
+  console.log(`   ${'function'.padEnd(44)} ${pad('KB', 7)} ${pad('budget', 7)} ${pad('sdk', 8)} ${pad('import', 9)}  largest parts (KB)`);
+  for (const bundle of bundles) {
+    const timing = timings.get(bundle.name);
+    const parts = bundleComposition(bundle.metafile).slice(0, 3).map((p) => `${p.origin} ${(p.bytes / 1000).toFixed(1)}`).join(', ');
+    const sdk = timing === undefined ? '-' : `${timing.sdkMs.toFixed(0)} ms`;
+    const ms = timing === undefined ? '-' : `${timing.ms.toFixed(1)} ms${timing.stoppedAt === undefined ? ' ' : '*'}`;
+    console.log(`   ${bundle.name.padEnd(44)} ${pad((bundle.code.length / 1000).toFixed(1), 7)} ${pad(`${Math.round((100 * bundle.code.length) / BUNDLE_BUDGET_BYTES)}%`, 7)} ${pad(sdk, 8)} ${pad(ms, 9)}  ${parts}`);
+  }
+}
+
 export async function runGateBench(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
@@ -145,6 +164,7 @@ export async function runGateBench(argv: string[]): Promise<void> {
       tps: { type: 'string', default: '20' },
       'buffer-mb': { type: 'string', default: '3' },
       'cpu-seconds': { type: 'string', default: '5' },
+      'import-runs': { type: 'string', default: '5' },
     },
   });
   const config = gateConfigFromStage(dev, readRewardPolicy(dev.rewardPolicyVersion), { databaseName: 'bench', tracesTable: 'traces', auditTable: 'gate_audit' });
@@ -152,6 +172,5 @@ export async function runGateBench(argv: string[]): Promise<void> {
   await callsPerThousand(config);
   await wallTimePerBuffer(config, Number(values['latency-ms']), Number(values.tps), Number(values['buffer-mb']));
   await cpuThroughput(config, Number(values['cpu-seconds']));
-  console.log('\n4. Lambda bundle sizes (esbuild, ESM, minified, AWS SDK external: the CDK app\'s settings)');
-  for (const { name, bytes } of await lambdaBundleSizes()) console.log(`   ${name.padEnd(44)} ${pad((bytes / 1024).toFixed(1), 8)} KiB`);
+  await bundleSizes(Number(values['import-runs']));
 }

@@ -8,10 +8,10 @@
  * Judging may use a shared or managed model; *training* may not (target models are self-hosted open
  * weights only, see the target-model rules). The two rules are separate: a judge is never trained.
  */
-import { z } from 'zod';
+import * as z from '../lambdas/shared/zod-mini';
 import { BOUNDARY_REGIONS, type DataBoundary } from './boundaries';
 
-const awsRegion = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS region code such as eu-central-1');
+const awsRegion = z.string().check(z.regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS region code such as eu-central-1'));
 const SAGEMAKER_ENDPOINT_NAME = /^[a-zA-Z0-9](?:-*[a-zA-Z0-9]){0,62}$/;
 
 /** HTTPS, or plain HTTP to this machine only (a local endpoint for tests and the bench). */
@@ -31,44 +31,39 @@ export const judgeStageSchema = z.strictObject({
     z.strictObject({
       kind: z.literal('openai-compatible'),
       /** e.g. `https://judge.internal.example.com/v1` */
-      baseUrl: z.string().refine(allowedBaseUrl, 'must be an https:// URL without credentials (http:// only for localhost)'),
+      baseUrl: z.string().check(z.refine(allowedBaseUrl, 'must be an https:// URL without credentials (http:// only for localhost)')),
       /** Where the fleet runs: must be a region of the stage's boundary. */
       region: awsRegion,
       /** Secrets Manager secret holding the bearer token, if the endpoint needs one. */
-      apiKeySecretName: z.string().min(1).max(512).optional(),
+      apiKeySecretName: z.optional(z.string().check(z.minLength(1), z.maxLength(512))),
     }),
     z.strictObject({
       kind: z.literal('bedrock'),
       /** A model id, or a cross-region inference profile of the stage's own geography (`eu.`, `us.`). */
-      modelId: z.string().min(1).max(256),
+      modelId: z.string().check(z.minLength(1), z.maxLength(256)),
     }),
     z.strictObject({
       kind: z.literal('sagemaker'),
       /** Endpoint name in the stage's account and region. */
-      endpointName: z.string().regex(SAGEMAKER_ENDPOINT_NAME, 'must be a SageMaker endpoint name'),
+      endpointName: z.string().check(z.regex(SAGEMAKER_ENDPOINT_NAME, 'must be a SageMaker endpoint name')),
     }),
   ]),
   /** Share of each day's kept traces judged, 0..1. */
-  samplingRate: z.number().min(0).max(1),
-  maxTracesPerDay: z.number().int().min(0),
-  maxTokensPerDay: z.number().int().min(0),
+  samplingRate: z.number().check(z.gte(0), z.lte(1)),
+  maxTracesPerDay: z.number().check(z.int(), z.gte(0)),
+  maxTokensPerDay: z.number().check(z.int(), z.gte(0)),
   /** Traces judged at once. */
-  maxConcurrency: z.number().int().min(1).max(64),
+  maxConcurrency: z.number().check(z.int(), z.gte(1), z.lte(64)),
   /**
    * The serving tiers a router chooses from, cheapest first (the misroute prompt offers them). Absent:
    * the stage has no cascade router, and misroute is not judged.
    */
-  routeTiers: z
-    .array(z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be a tier label (letters, digits, . _ -)'))
-    .min(1)
-    .optional(),
+  routeTiers: z.optional(z.array(z.string().check(z.regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be a tier label (letters, digits, . _ -)'))).check(z.minLength(1))),
   /**
    * When the daily curation runs (EventBridge Scheduler cron, in the stage's schedule time zone), and how
    * many hours of traces, ending at the start of the run's hour, it judges.
    */
-  curation: z
-    .strictObject({ schedule: z.string().regex(/^cron\(.+\)$/, 'must be a cron(...) expression'), windowHours: z.number().int().min(1).max(168) })
-    .default({ schedule: 'cron(30 1 * * ? *)', windowHours: 24 }),
+  curation: z._default(z.strictObject({ schedule: z.string().check(z.regex(/^cron\(.+\)$/, 'must be a cron(...) expression')), windowHours: z.number().check(z.int(), z.gte(1), z.lte(168)) }), { schedule: 'cron(30 1 * * ? *)', windowHours: 24 }),
 });
 
 export type JudgeStageConfig = z.infer<typeof judgeStageSchema>;

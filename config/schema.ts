@@ -3,7 +3,7 @@
  * schema at synth time (bin/app.ts) and by the local runner; a bad value fails with the field's path,
  * the value received and what is allowed.
  */
-import { z } from 'zod';
+import * as z from '../lambdas/shared/zod-mini';
 import { BOUNDARY_REGIONS, DATA_BOUNDARIES } from './boundaries';
 import { calibrationSettingsSchema } from '../lambdas/judge/calibration/calibration-settings';
 import { judgeBoundaryProblems, judgeStageSchema } from './judge';
@@ -33,11 +33,11 @@ export const MANAGED_MODEL_MARKERS = [
 export const CONFIDENTIALITY_LEVELS = ['public', 'internal', 'customer-confidential', 'internal-only', 'restricted'] as const;
 export type ConfidentialityLevel = (typeof CONFIDENTIALITY_LEVELS)[number];
 
-const awsRegion = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS region code such as eu-central-1');
-const languageCode = z.string().regex(/^[a-z]{2,3}$/, 'must be a lower-case ISO 639 language code such as en or ko');
+const awsRegion = z.string().check(z.regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS region code such as eu-central-1'));
+const languageCode = z.string().check(z.regex(/^[a-z]{2,3}$/, 'must be a lower-case ISO 639 language code such as en or ko'));
 
 /** A model family accepted as a training target; refuses managed closed models with the scope rule's reason. */
-export const targetModelFamily = z.string().superRefine((value, ctx) => {
+export const targetModelFamily = z.string().check(z.superRefine((value, ctx) => {
   const lower = value.toLowerCase();
   const marker = MANAGED_MODEL_MARKERS.find((m) => lower.includes(m));
   if (marker !== undefined) {
@@ -53,7 +53,7 @@ export const targetModelFamily = z.string().superRefine((value, ctx) => {
       message: `"${value}" is not a supported self-hosted family; allowed: ${SELF_HOSTED_MODEL_FAMILIES.join(', ')}`,
     });
   }
-});
+}));
 
 /**
  * Where a model serves and how its canary moves traffic. SageMaker: the candidate becomes a
@@ -65,10 +65,10 @@ export const rolloutTargetSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('sagemaker'),
     /** The existing serving endpoint (created by the serving team; the loop only adds and weighs variants). */
-    endpointName: z.string().regex(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/),
+    endpointName: z.string().check(z.regex(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/)),
     /** Instance type and count of the candidate variant. */
-    instanceType: z.string().regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/),
-    initialInstanceCount: z.number().int().positive(),
+    instanceType: z.string().check(z.regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/)),
+    initialInstanceCount: z.number().check(z.int(), z.positive()),
   }),
   z.strictObject({
     kind: z.literal('eks'),
@@ -77,21 +77,21 @@ export const rolloutTargetSchema = z.discriminatedUnion('kind', [
      * (DescribeCluster) when a rollout starts and by the rollback Lambdas, never configured: they cannot
      * go stale, and a CA (about 1.5 KB) would otherwise ride in every Lambda's 4 KB environment.
      */
-    clusterName: z.string().regex(/^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/, 'must be an EKS cluster name (letters, digits, - and _, at most 100)'),
-    namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/),
+    clusterName: z.string().check(z.regex(/^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/, 'must be an EKS cluster name (letters, digits, - and _, at most 100)')),
+    namespace: z.string().check(z.regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/)),
     /** The Gateway API HTTPRoute whose two backendRefs carry current and candidate traffic. */
-    httpRouteName: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/),
-    currentBackend: z.string().min(1),
-    candidateBackend: z.string().min(1),
+    httpRouteName: z.string().check(z.regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/)),
+    currentBackend: z.string().check(z.minLength(1)),
+    candidateBackend: z.string().check(z.minLength(1)),
   }),
 ]);
 export type RolloutTarget = z.infer<typeof rolloutTargetSchema>;
 
-const targetModelId = z.string().regex(/^[a-z0-9][a-z0-9.-]{0,62}$/, 'must be lower-case letters, digits, dots and dashes');
+const targetModelId = z.string().check(z.regex(/^[a-z0-9][a-z0-9.-]{0,62}$/, 'must be lower-case letters, digits, dots and dashes'));
 
 /** An LLM the loop trains with GRPO or DPO on GPUs (`kind` may be left out: LLM targets came first). */
 export const llmTargetModelSchema = z.strictObject({
-  kind: z.literal('llm').optional(),
+  kind: z.optional(z.literal('llm')),
   /** Short id used in metric dimensions and the lake's `model` partition, e.g. `qwen3-4b`. */
   id: targetModelId,
   family: targetModelFamily,
@@ -107,8 +107,8 @@ export type LlmTargetModel = z.infer<typeof llmTargetModelSchema>;
 
 /** A serving tier the router may pick, with what 1,000 requests on it cost. */
 export const routerTierSchema = z.strictObject({
-  name: z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'must be a lower-case tier name such as small'),
-  costPer1kRequestsUsd: z.number().nonnegative(),
+  name: z.string().check(z.regex(/^[a-z][a-z0-9_-]{0,31}$/, 'must be a lower-case tier name such as small')),
+  costPer1kRequestsUsd: z.number().check(z.nonnegative()),
 });
 export type RouterTier = z.infer<typeof routerTierSchema>;
 
@@ -132,41 +132,36 @@ const ACCELERATED_INSTANCE = /^ml\.(p|g|inf|trn|dl)[0-9]/;
  * It is no LLM family, so no family rule applies; it is trained, gated, registered and rolled out
  * through the same approvals as an LLM.
  */
-export const routerTargetModelSchema = z
-  .strictObject({
+export const routerTargetModelSchema = z.strictObject({
     kind: z.literal('router'),
     id: targetModelId,
     /** As for an LLM: whether confidential traces may teach it. */
     internalOnly: z.boolean(),
     /** The tiers it chooses between, cheapest first (the trainer's cost order). */
-    tiers: z.array(routerTierSchema).min(2),
+    tiers: z.array(routerTierSchema).check(z.minLength(2)),
     /** A reward at or above this is a good outcome on the tier that served (the labelling rule). */
-    qualityFloor: z.number().min(0).max(1),
+    qualityFloor: z.number().check(z.gte(0), z.lte(1)),
     /**
      * Largest rise of the misroute rate over the current version, in points (0.10 = 10): the eval gate
      * refuses a candidate above it, and the canary's misroute alarm rolls back at it.
      */
-    maxMisrouteRise: z.number().gt(0).max(1),
+    maxMisrouteRise: z.number().check(z.gt(0), z.lte(1)),
     /** The gate's floor on the share of requests routed at or above the tier they needed. */
-    minRoutingQuality: z.number().min(0).max(1),
+    minRoutingQuality: z.number().check(z.gte(0), z.lte(1)),
     /** The endpoint whose production variants serve the router (CPU instances only). */
     rollout: z.strictObject({
       kind: z.literal('sagemaker'),
-      endpointName: z.string().regex(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/),
-      instanceType: z
-        .string()
-        .regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/)
-        .refine((t) => !ACCELERATED_INSTANCE.test(t), 'must be a CPU instance type such as ml.c7i.large (the router needs no accelerator)'),
-      initialInstanceCount: z.number().int().positive(),
+      endpointName: z.string().check(z.regex(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/)),
+      instanceType: z.string().check(z.regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/), z.refine((t) => !ACCELERATED_INSTANCE.test(t), 'must be a CPU instance type such as ml.c7i.large (the router needs no accelerator)')),
+      initialInstanceCount: z.number().check(z.int(), z.positive()),
     }),
     /** The training job on AWS Batch (Fargate): its size and how long one attempt may run. */
     resources: z.strictObject({
-      vcpus: z.number().refine((v) => FARGATE_MEMORY_MIB[String(v)] !== undefined, `must be a Fargate vCPU value: ${Object.keys(FARGATE_MEMORY_MIB).join(', ')}`),
-      memoryMiB: z.number().int().positive(),
-      maxJobHours: z.number().positive().max(24),
+      vcpus: z.number().check(z.refine((v) => FARGATE_MEMORY_MIB[String(v)] !== undefined, `must be a Fargate vCPU value: ${Object.keys(FARGATE_MEMORY_MIB).join(', ')}`)),
+      memoryMiB: z.number().check(z.int(), z.positive()),
+      maxJobHours: z.number().check(z.positive(), z.lte(24)),
     }),
-  })
-  .superRefine((router, ctx) => {
+  }).check(z.superRefine((router, ctx) => {
     const names = router.tiers.map((t) => t.name);
     const twice = names.find((n, i) => names.indexOf(n) !== i);
     if (twice !== undefined) ctx.addIssue({ code: 'custom', path: ['tiers'], message: `tier "${twice}" is named twice; each tier once` });
@@ -182,7 +177,7 @@ export const routerTargetModelSchema = z
         ctx.addIssue({ code: 'custom', path: ['resources', 'memoryMiB'], message: `Fargate gives ${router.resources.vcpus} vCPU ${min}-${max} MiB in steps of ${step}, received ${memory}` });
       }
     }
-  });
+  }));
 export type RouterTargetModel = z.infer<typeof routerTargetModelSchema>;
 
 /** A model the loop trains: an LLM (the default kind) or the cascade router's classifier. */
@@ -203,29 +198,28 @@ export function registryKeyOf(model: TargetModel): string {
 }
 
 /** Canary rollout and alarm rollback (docs/governance.md, "Rollback thresholds"). */
-export const canarySchema = z
-  .strictObject({
+export const canarySchema = z.strictObject({
     /** Candidate traffic per step, in percent, ending at 100; each step after the first needs its own approval. */
-    stepsPercent: z.array(z.number().int().min(1).max(100)).min(1),
+    stepsPercent: z.array(z.number().check(z.int(), z.gte(1), z.lte(100))).check(z.minLength(1)),
     /** How long each step is watched before the next approval is requested. */
-    bakeSeconds: z.number().int().min(60),
+    bakeSeconds: z.number().check(z.int(), z.gte(60)),
     /** How often the bake loop checks the alarm and the rollback record. */
-    checkIntervalSeconds: z.number().int().min(1).max(300),
+    checkIntervalSeconds: z.number().check(z.int(), z.gte(1), z.lte(300)),
     alarms: z.strictObject({
       /** Roll back when the candidate's faithfulness is this many points (0.05 = 5) below the current version's. */
-      faithfulnessDrop: z.number().gt(0).max(1),
+      faithfulnessDrop: z.number().check(z.gt(0), z.lte(1)),
       /** Roll back when the candidate's misroute rate is this many points above the current version's. */
-      misrouteRise: z.number().gt(0).max(1),
+      misrouteRise: z.number().check(z.gt(0), z.lte(1)),
       /** Candidate error rate (errors / traces) that rolls back on its own. */
-      maxErrorRate: z.number().gt(0).max(1),
+      maxErrorRate: z.number().check(z.gt(0), z.lte(1)),
       /** Candidate mean latency (ms) that rolls back on its own. */
-      maxMeanLatencyMs: z.number().positive(),
+      maxMeanLatencyMs: z.number().check(z.positive()),
       /** Metric period; 10 s or 30 s use the gate's high-resolution metrics, else a multiple of 60. */
-      periodSeconds: z.number().int().positive(),
-      evaluationPeriods: z.number().int().positive(),
-      datapointsToAlarm: z.number().int().positive(),
+      periodSeconds: z.number().check(z.int(), z.positive()),
+      evaluationPeriods: z.number().check(z.int(), z.positive()),
+      datapointsToAlarm: z.number().check(z.int(), z.positive()),
       /** Fewer candidate traces than this in a period are not enough evidence to judge quality. */
-      minTracesPerPeriod: z.number().int().nonnegative(),
+      minTracesPerPeriod: z.number().check(z.int(), z.nonnegative()),
       /**
        * What the faithfulness and misroute alarms compare: `lexical`, the gate's estimate on every trace
        * (immediate, always available), or `judge`, the judge's scores published by the curation (one
@@ -237,14 +231,13 @@ export const canarySchema = z
     gameDay: z.strictObject({
       /** The game-day schedule is created disabled unless this is true. */
       enabled: z.boolean(),
-      schedule: z.string().regex(/^(cron|rate)\(.+\)$/),
+      schedule: z.string().check(z.regex(/^(cron|rate)\(.+\)$/)),
       /** The drill fails if breach -> verified rollback takes longer (5 minutes by default). */
-      maxRollbackSeconds: z.number().int().positive(),
+      maxRollbackSeconds: z.number().check(z.int(), z.positive()),
       /** Our own target, reported beside the bound. */
-      targetRollbackSeconds: z.number().int().positive(),
+      targetRollbackSeconds: z.number().check(z.int(), z.positive()),
     }),
-  })
-  .superRefine((canary, ctx) => {
+  }).check(z.superRefine((canary, ctx) => {
     const steps = canary.stepsPercent;
     if (steps[steps.length - 1] !== 100) ctx.addIssue({ code: 'custom', path: ['stepsPercent'], message: `the last step must be 100, received ${JSON.stringify(steps)}` });
     if (steps.some((p, i) => i > 0 && p <= (steps[i - 1] ?? 0))) ctx.addIssue({ code: 'custom', path: ['stepsPercent'], message: `steps must increase, received ${JSON.stringify(steps)}` });
@@ -255,13 +248,13 @@ export const canarySchema = z
     if (canary.alarms.datapointsToAlarm > canary.alarms.evaluationPeriods) {
       ctx.addIssue({ code: 'custom', path: ['alarms', 'datapointsToAlarm'], message: 'must not exceed evaluationPeriods' });
     }
-  });
+  }));
 export type CanaryConfig = z.infer<typeof canarySchema>;
 
 export const agentSchema = z.strictObject({
-  id: z.string().min(1).max(128),
+  id: z.string().check(z.minLength(1), z.maxLength(128)),
   /** Latency the agent promises its users; the reward's latency component is measured against it. */
-  latencySloMs: z.number().int().positive(),
+  latencySloMs: z.number().check(z.int(), z.positive()),
 });
 
 /** A SageMaker endpoint name, as SageMaker accepts it. */
@@ -295,42 +288,40 @@ export function parseSageMakerEndpoint(endpoint: string): SageMakerEndpointRef {
  * token-classification model (Hugging Face inference toolkit) on a SageMaker real-time endpoint of the
  * stage's own account and region. Its findings are unioned with the pattern detector's.
  */
-export const entityDetectorSchema = z
-  .strictObject({
+export const entityDetectorSchema = z.strictObject({
     kind: z.literal('sagemaker-endpoint'),
     /** The endpoint's name; an ARN is accepted only if it names the stage's region and pinned account. */
-    endpoint: z.string().refine((v) => SAGEMAKER_ENDPOINT_NAME.test(v) || SAGEMAKER_ENDPOINT_ARN.test(v), 'must be a SageMaker endpoint name or endpoint ARN'),
+    endpoint: z.string().check(z.refine((v) => SAGEMAKER_ENDPOINT_NAME.test(v) || SAGEMAKER_ENDPOINT_ARN.test(v), 'must be a SageMaker endpoint name or endpoint ARN')),
     /** Entities under this model score are left unmasked. */
-    minScore: z.number().min(0).max(1),
+    minScore: z.number().check(z.gte(0), z.lte(1)),
     /**
      * Largest text of one model input, in UTF-8 bytes: longer texts are split with an overlap. Keep it
      * within the model's window (e.g. 512 tokens), or set `stride`, since the pipeline otherwise
      * silently reads only the beginning of a longer input.
      */
-    maxTextBytes: z.number().int().min(256).max(100_000),
+    maxTextBytes: z.number().check(z.int(), z.gte(256), z.lte(100_000)),
     /** Most inputs in one InvokeEndpoint call. */
-    maxBatchTexts: z.number().int().min(1).max(256),
+    maxBatchTexts: z.number().check(z.int(), z.gte(1), z.lte(256)),
     /** Most UTF-8 bytes of all inputs of one call (the endpoint takes at most 6 MB per request). */
-    maxBatchBytes: z.number().int().min(256).max(1_000_000),
+    maxBatchBytes: z.number().check(z.int(), z.gte(256), z.lte(1_000_000)),
     /**
      * Sent as the pipeline's `stride`: an input longer than the model's window is read in overlapping
      * windows instead of being cut. Needs a fast tokenizer on the endpoint.
      */
-    stride: z.number().int().min(1).max(256).optional(),
+    stride: z.optional(z.number().check(z.int(), z.gte(1), z.lte(256))),
     /**
      * Masker types for the model's entity groups, added to the built-in map (PER, PS -> NAME; LOC, LC
      * -> ADDRESS); e.g. `{ OG: 'ORGANIZATION' }` to mask organisations too.
      */
-    entityTypes: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,31}$/, 'must be an entity group such as PER or OG'), z.string().regex(/^[A-Z][A-Z0-9_]{0,39}$/, 'must be an upper-case type such as NAME')).optional(),
-  })
-  .superRefine((d, ctx) => {
+    entityTypes: z.optional(z.record(z.string().check(z.regex(/^[A-Za-z][A-Za-z0-9_]{0,31}$/, 'must be an entity group such as PER or OG')), z.string().check(z.regex(/^[A-Z][A-Z0-9_]{0,39}$/, 'must be an upper-case type such as NAME')))),
+  }).check(z.superRefine((d, ctx) => {
     if (d.maxBatchBytes < d.maxTextBytes) {
       ctx.addIssue({ code: 'custom', path: ['maxBatchBytes'], message: `must be at least maxTextBytes (${d.maxTextBytes}), or no input fits a call` });
     }
-  });
+  }));
 export type EntityDetectorConfig = z.infer<typeof entityDetectorSchema>;
 
-const nonBlank = z.string().max(500).regex(/\S/, 'must not be empty');
+const nonBlank = z.string().check(z.maxLength(500), z.regex(/\S/, 'must not be empty'));
 
 /**
  * An explicit, attributable acceptance that traces of one language are kept after the structured-PII
@@ -348,10 +339,9 @@ export const patternOnlyRiskAcceptanceSchema = z.strictObject({
 });
 export type PatternOnlyRiskAcceptance = z.infer<typeof patternOnlyRiskAcceptanceSchema>;
 
-export const piiSchema = z
-  .strictObject({
+export const piiSchema = z.strictObject({
     /** Languages Amazon Comprehend DetectPiiEntities scans (it supports only en and es). */
-    comprehendLanguages: z.array(z.enum(['en', 'es'])).min(1),
+    comprehendLanguages: z.array(z.enum(['en', 'es'])).check(z.minLength(1)),
     /** A named-entity detector per language Comprehend does not read, by language code (e.g. `ko`). */
     entityDetectors: z.record(languageCode, entityDetectorSchema),
     /**
@@ -361,19 +351,16 @@ export const piiSchema = z
      */
     patternOnlyRiskAcceptances: z.array(patternOnlyRiskAcceptanceSchema),
     /** Replaced by `patternOnlyRiskAcceptances`; refused so that an old stage file cannot pass unnoticed. */
-    patternOnlyLanguages: z
-      .never({ error: 'replaced by patternOnlyRiskAcceptances (language, acceptedBy, reference, reason), or configure entityDetectors for the language' })
-      .optional(),
+    patternOnlyLanguages: z.optional(z.never({ error: 'replaced by patternOnlyRiskAcceptances (language, acceptedBy, reference, reason), or configure entityDetectors for the language' })),
     /** Language assumed for Latin-script text that declares none (non-Latin scripts are recognised). */
     undeclaredLanguage: languageCode,
     /** Entities below this Comprehend confidence are left unmasked. */
-    minScore: z.number().min(0).max(1),
+    minScore: z.number().check(z.gte(0), z.lte(1)),
     /** Attempts per detector call before the traces in it are discarded (throttling, 5xx). */
-    maxAttempts: z.number().int().min(1).max(10),
+    maxAttempts: z.number().check(z.int(), z.gte(1), z.lte(10)),
     /** Detector calls in flight at once from one Lambda invocation (keep at or under the account TPS). */
-    maxConcurrentCalls: z.number().int().min(1).max(50),
-  })
-  .superRefine((pii, ctx) => {
+    maxConcurrentCalls: z.number().check(z.int(), z.gte(1), z.lte(50)),
+  }).check(z.superRefine((pii, ctx) => {
     const comprehend = new Set<string>(pii.comprehendLanguages);
     for (const language of Object.keys(pii.entityDetectors)) {
       if (comprehend.has(language)) {
@@ -390,7 +377,7 @@ export const piiSchema = z
       if (problem !== undefined) ctx.addIssue({ code: 'custom', path: ['patternOnlyRiskAcceptances', i, 'language'], message: problem });
       accepted.add(language);
     });
-  });
+  }));
 
 /**
  * How the dataset build selects, pairs and cleans training data (docs/decisions.md, "Dataset build").
@@ -401,15 +388,15 @@ export const datasetSchema = z.strictObject({
    * their stored components are re-weighted under the current policy (with late feedback folded in), so
    * a policy change does not empty the dataset. Must include the stage's `rewardPolicyVersion`.
    */
-  acceptedRewardPolicyVersions: z.array(z.string().regex(/^[a-z0-9][a-z0-9.-]*$/)).min(1),
+  acceptedRewardPolicyVersions: z.array(z.string().check(z.regex(/^[a-z0-9][a-z0-9.-]*$/))).check(z.minLength(1)),
   /** Smallest reward difference between the chosen and the rejected answer of a DPO pair. */
-  dpoMinRewardMargin: z.number().gt(0).max(1),
+  dpoMinRewardMargin: z.number().check(z.gt(0), z.lte(1)),
   /** Decontamination against the target's golden set: word n-grams of the prompt's user text. */
   decontamination: z.strictObject({
     /** Words per n-gram (a prompt shorter than this is compared whole). */
-    ngramWords: z.number().int().min(3).max(50),
+    ngramWords: z.number().check(z.int(), z.gte(3), z.lte(50)),
     /** A trace is excluded when at least this share of its prompt's n-grams occur in the golden set. */
-    maxOverlap: z.number().gt(0).max(1),
+    maxOverlap: z.number().check(z.gt(0), z.lte(1)),
   }),
 });
 
@@ -419,7 +406,7 @@ export const datasetSchema = z.strictObject({
  * alarm fires. At most 30: the law's month, and the table maintenance's own bound.
  */
 export const erasureSchema = z.strictObject({
-  deadlineDays: z.number().int().min(1).max(30),
+  deadlineDays: z.number().check(z.int(), z.gte(1), z.lte(30)),
 });
 
 export const tableMaintenanceSchema = z.strictObject({
@@ -428,124 +415,120 @@ export const tableMaintenanceSchema = z.strictObject({
   /** Snapshot retention: older snapshots expire (erasure needs them gone: keep this well under 30 days). */
   snapshotRetention: z.strictObject({
     enabled: z.boolean(),
-    retentionDays: z.number().int().min(1).max(30),
+    retentionDays: z.number().check(z.int(), z.gte(1), z.lte(30)),
     /** Snapshots kept whatever their age. */
-    minSnapshotsToKeep: z.number().int().min(1),
+    minSnapshotsToKeep: z.number().check(z.int(), z.gte(1)),
     /** Delete data files no longer referenced by a kept snapshot when snapshots expire. */
     cleanExpiredFiles: z.boolean(),
   }),
   /** Orphan-file deletion: files no snapshot references (failed writes), older than this many days. */
   orphanFileDeletion: z.strictObject({
     enabled: z.boolean(),
-    orphanFileRetentionDays: z.number().int().min(1).max(30),
+    orphanFileRetentionDays: z.number().check(z.int(), z.gte(1), z.lte(30)),
   }),
 });
 
 export const lakeSchema = z.strictObject({
   /** Glue database name (a logical name; Glue requires lower case). */
-  databaseName: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'must be lower-case letters, digits and underscores'),
+  databaseName: z.string().check(z.regex(/^[a-z][a-z0-9_]{0,63}$/, 'must be lower-case letters, digits and underscores')),
   /** Days Firehose error output (raw, unmasked records that failed processing) is kept before expiry. */
-  errorOutputRetentionDays: z.number().int().min(1).max(90),
+  errorOutputRetentionDays: z.number().check(z.int(), z.gte(1), z.lte(90)),
   /** Days S3 access logs are kept. */
-  accessLogRetentionDays: z.number().int().min(1),
+  accessLogRetentionDays: z.number().check(z.int(), z.gte(1)),
   /** Firehose -> Iceberg buffering (see docs/decisions.md for why these values). */
   delivery: z.strictObject({
-    bufferIntervalSeconds: z.number().int().min(0).max(900),
-    bufferSizeMiB: z.number().int().min(1).max(128),
+    bufferIntervalSeconds: z.number().check(z.int(), z.gte(0), z.lte(900)),
+    bufferSizeMiB: z.number().check(z.int(), z.gte(1), z.lte(128)),
   }),
   /** Buffering in front of the gate/score Lambda processor. */
   processor: z.strictObject({
-    bufferIntervalSeconds: z.number().int().min(0).max(900),
-    bufferSizeMiB: z.number().min(0.2).max(3),
+    bufferIntervalSeconds: z.number().check(z.int(), z.gte(0), z.lte(900)),
+    bufferSizeMiB: z.number().check(z.gte(0.2), z.lte(3)),
   }),
   /** Glue table optimizers on every lake table (compaction, snapshot expiry, orphan files). */
   tableMaintenance: tableMaintenanceSchema,
 });
 
-const cronExpression = z.string().regex(/^(cron|rate)\(.+\)$/, 'must be an EventBridge Scheduler expression such as cron(0 3 ? * MON *)');
-const email = z.string().regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'must be an e-mail address');
+const cronExpression = z.string().check(z.regex(/^(cron|rate)\(.+\)$/, 'must be an EventBridge Scheduler expression such as cron(0 3 ? * MON *)'));
+const email = z.string().check(z.regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'must be an e-mail address'));
 
 /** Dataset eligibility before a training run is even proposed. */
 export const eligibilitySchema = z.strictObject({
   /** Positive feedback events (outcome success) needed in the window. */
-  minPositiveFeedback: z.number().int().nonnegative(),
-  positiveFeedbackWindowDays: z.number().int().positive(),
+  minPositiveFeedback: z.number().check(z.int(), z.nonnegative()),
+  positiveFeedbackWindowDays: z.number().check(z.int(), z.positive()),
   /** Kept traces with a reward at or above `highQualityReward` needed in the window. */
-  minHighQualityTraces: z.number().int().nonnegative(),
-  highQualityReward: z.number().min(0).max(1),
+  minHighQualityTraces: z.number().check(z.int(), z.nonnegative()),
+  highQualityReward: z.number().check(z.gte(0), z.lte(1)),
   /** No training of the same model within this many days. */
-  cooldownDays: z.number().int().nonnegative(),
+  cooldownDays: z.number().check(z.int(), z.nonnegative()),
 });
 
 /** The monthly GPU-hour guardrail. */
 export const gpuBudgetSchema = z.strictObject({
   /** GPU-hours per stage and calendar month (UTC) before a FinOps approval is required. */
-  monthlyCeilingGpuHours: z.number().positive(),
+  monthlyCeilingGpuHours: z.number().check(z.positive()),
   /** Alarm when the month's usage passes this share of the ceiling. */
-  alarmAtFraction: z.number().gt(0).lt(1),
+  alarmAtFraction: z.number().check(z.gt(0), z.lt(1)),
 });
 
 /** Training capacity and the job (per stage: GPU availability differs by region and data boundary). */
 export const trainingSchema = z.strictObject({
   /** Batch instance types; one node, all its GPUs (multi-node jobs cannot use Spot). */
-  instanceTypes: z.array(z.string().regex(/^[a-z0-9]+\.[a-z0-9]+$/)).min(1),
-  gpusPerJob: z.number().int().min(1).max(8),
-  vcpusPerJob: z.number().int().positive(),
-  memoryMiBPerJob: z.number().int().positive(),
+  instanceTypes: z.array(z.string().check(z.regex(/^[a-z0-9]+\.[a-z0-9]+$/))).check(z.minLength(1)),
+  gpusPerJob: z.number().check(z.int(), z.gte(1), z.lte(8)),
+  vcpusPerJob: z.number().check(z.int(), z.positive()),
+  memoryMiBPerJob: z.number().check(z.int(), z.positive()),
   /** Largest spot capacity the Spot compute environment may scale to, in vCPUs. */
-  maxSpotVcpus: z.number().int().positive(),
+  maxSpotVcpus: z.number().check(z.int(), z.positive()),
   /** An on-demand environment after Spot in the queue order; 0 vCPUs means none. */
-  onDemandFallbackMaxVcpus: z.number().int().nonnegative(),
+  onDemandFallbackMaxVcpus: z.number().check(z.int(), z.nonnegative()),
   /** Hours one training job may run; the estimate for the budget is this x gpusPerJob. */
-  maxJobHours: z.number().positive().max(168),
+  maxJobHours: z.number().check(z.positive(), z.lte(168)),
   /**
    * Hours one eval attempt may run: the eval job definition's timeout, and (x gpusPerJob) the eval job's
    * part of the budget estimate. One value for both, so the budget cannot assume less than Batch allows.
    */
-  maxEvalJobHours: z.number().positive().max(168),
+  maxEvalJobHours: z.number().check(z.positive(), z.lte(168)),
   /** Batch attempts: Spot reclaims (`Host EC2*`) are retried, application errors are not. */
-  attempts: z.number().int().min(1).max(10),
+  attempts: z.number().check(z.int(), z.gte(1), z.lte(10)),
   algorithm: z.enum(['grpo', 'dpo']),
   hyperparameters: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
   /** The training image: built from training/ (an image asset) or an existing image URI. */
   image: z.discriminatedUnion('kind', [
     z.strictObject({ kind: z.literal('asset') }),
-    z.strictObject({ kind: z.literal('uri'), uri: z.string().min(1) }),
+    z.strictObject({ kind: z.literal('uri'), uri: z.string().check(z.minLength(1)) }),
   ]),
   /**
    * The serving container registered with every model package (SageMaker serves packages from ECR).
    * Pin the image and tag your team validated for the target families; bumping it is a reviewed change.
    */
-  servingImageUri: z
-    .string()
-    .regex(/^[0-9]{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\/[a-z0-9._/-]+(:[A-Za-z0-9._-]+|@sha256:[0-9a-f]{64})$/, 'must be an ECR image URI (account.dkr.ecr.region.amazonaws.com/repository:tag)'),
+  servingImageUri: z.string().check(z.regex(/^[0-9]{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\/[a-z0-9._/-]+(:[A-Za-z0-9._-]+|@sha256:[0-9a-f]{64})$/, 'must be an ECR image URI (account.dkr.ecr.region.amazonaws.com/repository:tag)')),
   /** Where the base weights of each target model live (S3 URI), by target model id. */
-  baseModelUris: z.record(z.string(), z.string().regex(/^s3:\/\/[a-z0-9.-]+\/.+/, 'must be an s3:// URI')),
+  baseModelUris: z.record(z.string(), z.string().check(z.regex(/^s3:\/\/[a-z0-9.-]+\/.+/, 'must be an s3:// URI'))),
   /** Existing network for the compute environments; without it the stack creates an isolated VPC. */
-  network: z
-    .strictObject({
-      vpcId: z.string().regex(/^vpc-[0-9a-f]+$/),
-      availabilityZones: z.array(z.string()).min(1),
-      privateSubnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]+$/)).min(1),
-    })
-    .optional(),
+  network: z.optional(z.strictObject({
+      vpcId: z.string().check(z.regex(/^vpc-[0-9a-f]+$/)),
+      availabilityZones: z.array(z.string()).check(z.minLength(1)),
+      privateSubnetIds: z.array(z.string().check(z.regex(/^subnet-[0-9a-f]+$/))).check(z.minLength(1)),
+    })),
 });
 
 /** The eval gate (defaults: faithfulness >= 0.85, no metric worse than production by > 1 point). */
 export const evalGateSchema = z.strictObject({
-  minFaithfulness: z.number().min(0).max(1),
+  minFaithfulness: z.number().check(z.gte(0), z.lte(1)),
   /** Largest drop of any metric against production, in points (0.01 = 1 point). */
-  maxRegression: z.number().min(0).max(1),
+  maxRegression: z.number().check(z.gte(0), z.lte(1)),
   /**
    * Largest candidate / production ratio of the mean answer length on the golden set. Longer answers are
    * the cheapest way for GRPO to raise a reward, so a candidate much wordier than production is refused.
    */
-  maxAnswerLengthRatio: z.number().gt(1).max(10),
+  maxAnswerLengthRatio: z.number().check(z.gt(1), z.lte(10)),
 });
 
 export const approvalsSchema = z.strictObject({
   /** How long an approval link and its task token stay valid. */
-  expiryHours: z.number().positive().max(24 * 14),
+  expiryHours: z.number().check(z.positive(), z.lte(24 * 14)),
   /** Who receives training and deploy approval e-mails. */
   approverEmails: z.array(email),
   /** Who receives FinOps approval e-mails (budget ceiling). */
@@ -561,41 +544,41 @@ export const schedulesSchema = z.strictObject({
   trainingRequest: cronExpression,
   /** Schedules are created disabled when false (e.g. a fresh dev stage). */
   enabled: z.boolean(),
-  timezone: z.string().min(1),
+  timezone: z.string().check(z.minLength(1)),
 });
 
 /**
  * Weekly human calibration of the LLM judge: what share of the week's judgments people review, how
  * the review sample is stratified, and when the agreement alarm fires.
  */
-export const judgeCalibrationSchema = calibrationSettingsSchema
-  .extend({
+// The jobs' schema is zod/mini (it runs in the Lambdas); its fields join this classic one as they are.
+export const judgeCalibrationSchema = z.strictObject({
+    ...calibrationSettingsSchema.shape,
     /** When the sample is drawn and the report written (EventBridge Scheduler expression, schedules.timezone; off unless schedules.enabled). */
     schedule: cronExpression,
     /** Who receives the weekly e-mail with the review links (the links are bearer credentials). */
     reviewerEmails: z.array(email),
-  })
-  .superRefine((value, ctx) => {
+  }).check(z.superRefine((value, ctx) => {
     const bounds = value.bandUpperBounds;
     if (bounds.some((b, i) => i > 0 && b <= (bounds[i - 1] as number))) ctx.addIssue({ code: 'custom', path: ['bandUpperBounds'], message: 'must be strictly ascending' });
     if (bounds[bounds.length - 1] !== 1) ctx.addIssue({ code: 'custom', path: ['bandUpperBounds'], message: 'must end with 1, so every score falls in a band' });
-  });
+  }));
 
 export const stageConfigSchema = z.strictObject({
-  stage: z.string().regex(/^[a-z][a-z0-9-]{1,30}$/),
+  stage: z.string().check(z.regex(/^[a-z][a-z0-9-]{1,30}$/)),
   /** Optional: pin the account; without it the stacks are environment-agnostic in the account, not the region. */
-  account: z.string().regex(/^\d{12}$/).optional(),
+  account: z.optional(z.string().check(z.regex(/^\d{12}$/))),
   region: awsRegion,
   dataBoundary: z.enum(DATA_BOUNDARIES),
   /** Production stages retain stateful resources and turn on termination protection. */
   production: z.boolean(),
   /** Version of the reward policy in config/reward-policies/ stamped on every lake row. */
-  rewardPolicyVersion: z.string().regex(/^[a-z0-9][a-z0-9.-]*$/),
-  metricsNamespace: z.string().min(1).max(255),
-  targetModels: z.array(targetModelSchema).min(1),
+  rewardPolicyVersion: z.string().check(z.regex(/^[a-z0-9][a-z0-9.-]*$/)),
+  metricsNamespace: z.string().check(z.minLength(1), z.maxLength(255)),
+  targetModels: z.array(targetModelSchema).check(z.minLength(1)),
   agents: z.array(agentSchema),
   /** Used for agents that are not listed above. */
-  defaultLatencySloMs: z.number().int().positive(),
+  defaultLatencySloMs: z.number().check(z.int(), z.positive()),
   pii: piiSchema,
   lake: lakeSchema,
   eligibility: eligibilitySchema,
@@ -607,15 +590,15 @@ export const stageConfigSchema = z.strictObject({
   schedules: schedulesSchema,
   canary: canarySchema,
   /** Approved model versions per family the registry keeps deployable (3 by default). */
-  retainApprovedModelVersions: z.number().int().min(3),
+  retainApprovedModelVersions: z.number().check(z.int(), z.gte(3)),
   /** Approved versions per router the registry keeps deployable (10 by default: a router is small and rolls back further). */
-  retainApprovedRouterVersions: z.number().int().min(10),
+  retainApprovedRouterVersions: z.number().check(z.int(), z.gte(10)),
   /** The LLM judge of the stage's traces (config/judge.ts); absent: nothing is judged. */
-  judge: judgeStageSchema.optional(),
+  judge: z.optional(judgeStageSchema),
   /** Weekly human review of the judge's verdicts and the agreement alarm. */
   judgeCalibration: judgeCalibrationSchema,
   /** Erasure requests; absent: the defaults ({@link DEFAULT_ERASURE_DEADLINE_DAYS} days to verified). */
-  erasure: erasureSchema.optional(),
+  erasure: z.optional(erasureSchema),
 });
 
 /** The days an erasure request may take from request to verified deletion when the stage says nothing. */

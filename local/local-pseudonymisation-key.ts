@@ -18,7 +18,7 @@ const keyFileSchema = z.strictObject({
   label: z.literal('local'),
   note: z.string(),
   /** base64url of the key bytes. */
-  key: z.string().regex(/^[A-Za-z0-9_-]+$/),
+  key: z.string().check(z.regex(/^[A-Za-z0-9_-]+$/)),
 });
 
 /** Reads (or creates) the local pseudonymisation key once per instance. */

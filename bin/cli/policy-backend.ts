@@ -91,7 +91,7 @@ export function stageBackend(stage: StageConfig, candidate: RewardPolicy, budget
     workPrefix,
     ...(candidate.judge === undefined || stage.judge === undefined
       ? {}
-      : { judge: { model: judgeModelForStage(stage.judge.endpoint, (c) => c, stage.region).model, simulated: false, controls: controls(budget), routeTiers: stage.judge.routeTiers ?? [] } }),
+      : { judge: { model: judgeModelForStage(stage.judge.endpoint, stage.region).model, simulated: false, controls: controls(budget), routeTiers: stage.judge.routeTiers ?? [] } }),
     close: () => undefined,
   };
 }

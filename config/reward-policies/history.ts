@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from '../../lambdas/shared/zod-mini';
 import { rewardPolicySchema } from '../../lambdas/gate-score/reward/policy';
 import { ConfigError } from '../schema';
 import { rewardPolicyHash } from './policy-hash';
@@ -30,19 +30,19 @@ export const PREDATES_BACKTESTS: readonly string[] = ['v1'];
 const VERSION = /^[a-z0-9][a-z0-9.-]*$/;
 
 export const publishedPolicySchema = z.strictObject({
-  version: z.string().regex(VERSION),
+  version: z.string().check(z.regex(VERSION)),
   /** rewardPolicyHash of the file as published. */
-  hash: z.string().regex(/^sha256:[0-9a-f]{64}$/),
+  hash: z.string().check(z.regex(/^sha256:[0-9a-f]{64}$/)),
   /** The day it was published (YYYY-MM-DD, UTC). */
-  date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+  date: z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}$/)),
   /** The policy's owner when it was published. */
-  owner: z.string().min(1),
+  owner: z.string().check(z.minLength(1)),
 });
 export type PublishedPolicy = z.infer<typeof publishedPolicySchema>;
 
 const historySchema = z.strictObject({
-  description: z.string().optional(),
-  published: z.array(publishedPolicySchema).min(1),
+  description: z.optional(z.string()),
+  published: z.array(publishedPolicySchema).check(z.minLength(1)),
 });
 
 /** Reads and checks history.json: entries unique by version, dates never going back. */
@@ -138,7 +138,7 @@ export function acceptanceProblems(dir: string): string[] {
     try {
       report = reportIdentitySchema.parse(JSON.parse(readFileSync(reportFile, 'utf8')));
     } catch (error) {
-      problems.push(`${version}: ${version}${BACKTEST_REPORT_SUFFIX} is not a backtest report of sial policy backtest: ${error instanceof z.ZodError ? z.prettifyError(error) : (error as Error).message}`);
+      problems.push(`${version}: ${version}${BACKTEST_REPORT_SUFFIX} is not a backtest report of sial policy backtest: ${error instanceof z.core.$ZodError ? z.prettifyError(error) : (error as Error).message}`);
       continue;
     }
     if (report.candidate.version !== version) problems.push(`${version}: the backtest report is of version "${report.candidate.version}"`);

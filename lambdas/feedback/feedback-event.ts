@@ -4,7 +4,7 @@
  * Validated strictly so that nothing free-form (and so no personal data) reaches the lake.
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from '../shared/zod-mini';
 import { guardRow } from '../gate-score/row-guard';
 import { FEEDBACK_OUTCOMES, agentIdSchema, requestIdSchema, traceIdSchema } from '../gate-score/trace';
 import { FEEDBACK_TABLE } from '../shared/lake-tables';
@@ -15,15 +15,13 @@ export { agentIdSchema };
 export const feedbackBodySchema = z.strictObject({
   request_id: requestIdSchema,
   /** Optional: lets the dataset build join by trace id when the producer knows it. */
-  trace_id: traceIdSchema.optional(),
+  trace_id: z.optional(traceIdSchema),
   outcome: z.enum(FEEDBACK_OUTCOMES),
-  metadata: z
-    .strictObject({
-      completion_quality: z.number().min(0).max(10).optional(),
-      latency_ms: z.number().nonnegative().max(86_400_000).optional(),
-      token_count: z.number().int().nonnegative().optional(),
-    })
-    .optional(),
+  metadata: z.optional(z.strictObject({
+      completion_quality: z.optional(z.number().check(z.gte(0), z.lte(10))),
+      latency_ms: z.optional(z.number().check(z.nonnegative(), z.lte(86_400_000))),
+      token_count: z.optional(z.number().check(z.int(), z.nonnegative())),
+    })),
 });
 
 export type FeedbackBody = z.infer<typeof feedbackBodySchema>;

@@ -5,16 +5,15 @@ import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { FirehoseRowSink } from '../shared/aws/firehose-sink';
-import { logger, metrics, tracer } from '../shared/powertools';
+import { logger, metrics } from '../shared/powertools';
 import { handleFeedback } from './handle-feedback';
 
 const streamName = process.env.FEEDBACK_STREAM_NAME;
 if (!streamName) throw new Error('FEEDBACK_STREAM_NAME is not set: the construct passes the feedback stream name');
-const sink = new FirehoseRowSink(tracer.captureAWSv3Client(new FirehoseClient({})), streamName);
+const sink = new FirehoseRowSink(new FirehoseClient({}), streamName);
 
 async function feedback(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   const response = await handleFeedback(
@@ -31,7 +30,5 @@ async function feedback(event: APIGatewayProxyEvent): Promise<APIGatewayProxyRes
 }
 
 export const handler = middy(feedback)
-  // Neither the request nor the response is recorded: an error response names the client's unknown keys.
-  .use(captureLambdaHandler(tracer, { captureResponse: false }))
   .use(injectLambdaContext(logger, { logEvent: false }))
   .use(logMetrics(metrics));

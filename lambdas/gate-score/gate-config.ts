@@ -3,7 +3,7 @@
  * environment variable (GATE_CONFIG) and validated once at cold start: a bad deployment fails loudly
  * on its first invocation instead of gating traces with defaults.
  */
-import { z } from 'zod';
+import * as z from '../shared/zod-mini';
 import { DATA_BOUNDARIES } from '../../config/boundaries';
 import { piiSchema, type StageConfig } from '../../config/schema';
 import { rewardPolicySchema, type RewardPolicy } from './reward/policy';
@@ -17,17 +17,17 @@ export const GATE_ENV = {
 } as const;
 
 export const gateConfigSchema = z.strictObject({
-  stage: z.string().min(1),
+  stage: z.string().check(z.minLength(1)),
   dataBoundary: z.enum(DATA_BOUNDARIES),
   /** Glue database the Iceberg tables live in; used to route rows (otfMetadata). */
-  databaseName: z.string().min(1),
-  tracesTable: z.string().min(1),
-  auditTable: z.string().min(1),
+  databaseName: z.string().check(z.minLength(1)),
+  tracesTable: z.string().check(z.minLength(1)),
+  auditTable: z.string().check(z.minLength(1)),
   pii: piiSchema,
-  agentSlosMs: z.record(z.string(), z.number().int().positive()),
+  agentSlosMs: z.record(z.string(), z.number().check(z.int(), z.positive())),
   /** The stage's target model ids: their metric series are their own, other models share one. */
-  targetModelIds: z.array(z.string().min(1)).min(1),
-  defaultLatencySloMs: z.number().int().positive(),
+  targetModelIds: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
+  defaultLatencySloMs: z.number().check(z.int(), z.positive()),
   rewardPolicy: rewardPolicySchema,
 });
 

@@ -9,7 +9,6 @@
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { FirehoseTransformationEvent } from 'aws-lambda';
@@ -17,7 +16,7 @@ import { ComprehendPiiDetector, createComprehendClient } from '../shared/aws/com
 import { createEntityDetectors, createSageMakerRuntimeClient } from '../shared/aws/sagemaker-ner-detector';
 import { withLanguageDetectors } from '../shared/language-detectors';
 import { SecretsManagerPseudonymisationKeyProvider } from '../shared/aws/secrets-manager-pseudonymisation-key';
-import { logger, metrics, tracer } from '../shared/powertools';
+import { logger, metrics } from '../shared/powertools';
 import { createPseudonymiser, type Pseudonymiser } from '../shared/pseudonymisation';
 import type { FirehoseOutputRecord } from './firehose-records';
 import { GATE_ENV, parseGateConfig } from './gate-config';
@@ -30,11 +29,11 @@ const known = { agents: new Set(Object.keys(config.agentSlosMs)), targetModels: 
 // The stage's named-entity endpoints (e.g. Korean) ride beside Comprehend; a stage without any
 // builds no SageMaker client.
 const entityDetectors =
-  Object.keys(config.pii.entityDetectors).length > 0 ? createEntityDetectors(config.pii, tracer.captureAWSv3Client(createSageMakerRuntimeClient())) : {};
-const detector = withLanguageDetectors(new ComprehendPiiDetector(tracer.captureAWSv3Client(createComprehendClient())), entityDetectors);
+  Object.keys(config.pii.entityDetectors).length > 0 ? createEntityDetectors(config.pii, createSageMakerRuntimeClient()) : {};
+const detector = withLanguageDetectors(new ComprehendPiiDetector(createComprehendClient()), entityDetectors);
 const keySecretArn = process.env[GATE_ENV.pseudonymisationKeySecretArn];
 if (!keySecretArn) throw new Error(`${GATE_ENV.pseudonymisationKeySecretArn} is not set: the construct passes the pseudonymisation key secret's ARN`);
-const keyProvider = new SecretsManagerPseudonymisationKeyProvider(tracer.captureAWSv3Client(new SecretsManagerClient({})), keySecretArn);
+const keyProvider = new SecretsManagerPseudonymisationKeyProvider(new SecretsManagerClient({}), keySecretArn);
 // Started during the cold start; the first invocation awaits it (a failure surfaces there, and is retried).
 keyProvider.key().catch(() => undefined);
 let pseudonymiser: Pseudonymiser | undefined;
@@ -60,7 +59,6 @@ async function gateAndScore(event: FirehoseTransformationEvent): Promise<{ recor
 }
 
 export const handler = middy(gateAndScore)
-  .use(captureLambdaHandler(tracer, { captureResponse: false }))
   // Never the event, whatever POWERTOOLS_LOGGER_LOG_EVENT says: records are raw, unmasked traces.
   .use(injectLambdaContext(logger, { logEvent: false }))
   .use(logMetrics(metrics));

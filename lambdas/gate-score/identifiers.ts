@@ -18,7 +18,7 @@
  *
  * Pure: no I/O, no AWS SDK. A violation names the rule, never the value.
  */
-import { z } from 'zod';
+import * as z from '../shared/zod-mini';
 import type { IdentifierRuleName } from '../shared/lake-tables';
 import { detectPatternPii } from './pii/pattern-detector';
 
@@ -123,12 +123,12 @@ export function identifierViolation(rule: IdentifierRule, value: string): string
  * The zod schema of an identifier field. Each check aborts the rest on failure, so the detector only
  * ever reads a short value of the allowed characters.
  */
-export function identifierSchema(name: IdentifierRuleName): z.ZodString {
+export function identifierSchema(name: IdentifierRuleName): z.ZodMiniString {
   const rule = IDENTIFIER_RULES[name];
-  return z
-    .string()
-    .min(1, { abort: true })
-    .max(rule.maxLength, { abort: true })
-    .regex(rule.pattern, { message: rule.expectation, abort: true })
-    .refine((value) => !holdsStructuredPii(value), { message: PERSONAL_DATA_RULE, abort: true });
+  return z.string().check(
+    z.minLength(1, { abort: true }),
+    z.maxLength(rule.maxLength, { abort: true }),
+    z.regex(rule.pattern, { message: rule.expectation, abort: true }),
+    z.refine((value) => !holdsStructuredPii(value), { message: PERSONAL_DATA_RULE, abort: true }),
+  );
 }

@@ -6,14 +6,14 @@
  * that lacks them is well-formed but is discarded by its gate with an explained reason
  * (e.g. `missing_consent`), which the audit table and the metrics count separately from malformed input.
  */
-import { z } from 'zod';
+import * as z from '../shared/zod-mini';
 import { CONFIDENTIALITY_LEVELS } from '../../config/schema';
 import { identifierSchema } from './identifiers';
 
 /** Longest text accepted in one field; bigger fields are a schema failure, not a silent truncation. */
 export const MAX_FIELD_CHARS = 200_000;
 
-const text = z.string().max(MAX_FIELD_CHARS);
+const text = z.string().check(z.maxLength(MAX_FIELD_CHARS));
 /**
  * Identifiers are written, partitioned on and logged as they are, so each has a strict rule
  * (identifiers.ts): allowed characters, a length bound, and no structured personal data in it.
@@ -36,14 +36,14 @@ export const messageSchema = z.strictObject({
 export const toolCallSchema = z.strictObject({
   name: identifierSchema('tool-name'),
   arguments: text,
-  result: text.optional(),
+  result: z.optional(text),
   status: z.enum(['ok', 'error']),
 });
 
 export const feedbackSchema = z.strictObject({
-  outcome: z.enum(FEEDBACK_OUTCOMES).optional(),
+  outcome: z.optional(z.enum(FEEDBACK_OUTCOMES)),
   /** Explicit quality rating, 0-10. */
-  quality: z.number().min(0).max(10).optional(),
+  quality: z.optional(z.number().check(z.gte(0), z.lte(10))),
 });
 
 export const modelRefSchema = z.strictObject({
@@ -59,51 +59,49 @@ export const traceSchema = z.strictObject({
   /** ISO-8601 instant, normalised to UTC with milliseconds. */
   timestamp: z.iso.datetime({ offset: true }),
   agent_id: agentIdSchema,
-  request_id: requestIdSchema.optional(),
+  request_id: z.optional(requestIdSchema),
   /**
    * Producers' conversation ids are free-form (Langfuse sessionId, gen_ai.conversation.id) and often
    * personal (a phone number, a user handle): only control characters are refused here, and the gate
    * replaces the value with its keyed pseudonym before anything is scanned, written or logged.
    */
-  session_id: z.string().min(1).max(MAX_SESSION_ID_CHARS).regex(/^\P{Cc}+$/u, 'must not contain control characters').optional(),
+  session_id: z.optional(z.string().check(z.minLength(1), z.maxLength(MAX_SESSION_ID_CHARS), z.regex(/^\P{Cc}+$/u, 'must not contain control characters'))),
   /**
    * The end user the trace is about (Langfuse userId, OTLP user.id / enduser.id): personal by
    * definition, so the gate keeps only its keyed pseudonym, the row's `subject_key`, by which an
    * erasure request finds every row of the person.
    */
-  user_id: z.string().min(1).max(MAX_SESSION_ID_CHARS).regex(/^\P{Cc}+$/u, 'must not contain control characters').optional(),
+  user_id: z.optional(z.string().check(z.minLength(1), z.maxLength(MAX_SESSION_ID_CHARS), z.regex(/^\P{Cc}+$/u, 'must not contain control characters'))),
   model: modelRefSchema,
-  consent: z.boolean().optional(),
-  data_region: identifierSchema('data-region').optional(),
-  confidentiality: z.enum(CONFIDENTIALITY_LEVELS).optional(),
+  consent: z.optional(z.boolean()),
+  data_region: z.optional(identifierSchema('data-region')),
+  confidentiality: z.optional(z.enum(CONFIDENTIALITY_LEVELS)),
   /** BCP 47 language of the conversation (language, script, region at most), when the producer declares it. */
-  language: identifierSchema('language').optional(),
-  input_messages: z.array(messageSchema).max(500),
-  retrieved_contexts: z.array(text).max(200),
+  language: z.optional(identifierSchema('language')),
+  input_messages: z.array(messageSchema).check(z.maxLength(500)),
+  retrieved_contexts: z.array(text).check(z.maxLength(200)),
   output: text,
-  tool_calls: z.array(toolCallSchema).max(200),
-  feedback: feedbackSchema.optional(),
+  tool_calls: z.array(toolCallSchema).check(z.maxLength(200)),
+  feedback: z.optional(feedbackSchema),
   /** True when the request ended in an error (the producer's own status, not a tool failure). */
   error: z.boolean(),
-  latency_ms: z.number().nonnegative().max(86_400_000).optional(),
+  latency_ms: z.optional(z.number().check(z.nonnegative(), z.lte(86_400_000))),
   usage: z.strictObject({
-    input_tokens: z.number().int().nonnegative().optional(),
-    output_tokens: z.number().int().nonnegative().optional(),
-    cost_usd: z.number().nonnegative().optional(),
+    input_tokens: z.optional(z.number().check(z.int(), z.nonnegative())),
+    output_tokens: z.optional(z.number().check(z.int(), z.nonnegative())),
+    cost_usd: z.optional(z.number().check(z.nonnegative())),
   }),
   /**
    * Cascade-routing tier that served the request, and whether the router later judged it misrouted; with
    * a trained router (a `kind: 'router'` target), which router chose the tier (its target id) and which of
    * its versions (`current` or `candidate`, as model.variant): the router's canary reads these.
    */
-  route: z
-    .strictObject({
-      tier: identifierSchema('route-tier').optional(),
-      misrouted: z.boolean().optional(),
-      router: identifierSchema('model-name').optional(),
-      router_variant: identifierSchema('model-variant').optional(),
-    })
-    .optional(),
+  route: z.optional(z.strictObject({
+      tier: z.optional(identifierSchema('route-tier')),
+      misrouted: z.optional(z.boolean()),
+      router: z.optional(identifierSchema('model-name')),
+      router_variant: z.optional(identifierSchema('model-variant')),
+    })),
 });
 
 export type Trace = z.infer<typeof traceSchema>;

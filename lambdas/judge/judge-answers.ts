@@ -3,13 +3,13 @@
  * judge model wraps JSON in prose or code fences, refuses, or stops mid-object; each of those is a
  * malformed answer (retried, then recorded as no judgment), never a score.
  */
-import { z } from 'zod';
+import * as z from '../shared/zod-mini';
 
-const claimsAnswer = z.object({ claims: z.array(z.string().min(1)) });
+const claimsAnswer = z.object({ claims: z.array(z.string().check(z.minLength(1))) });
 const verdictsAnswer = z.object({
-  verdicts: z.array(z.object({ claim: z.number().int().min(1), supported: z.boolean() })),
+  verdicts: z.array(z.object({ claim: z.number().check(z.int(), z.gte(1)), supported: z.boolean() })),
 });
-const relevanceAnswer = z.object({ score: z.number().min(0).max(1) });
+const relevanceAnswer = z.object({ score: z.number().check(z.gte(0), z.lte(1)) });
 const misrouteAnswer = z.object({ misrouted: z.boolean() });
 
 export type AnswerProblem = 'no_json' | 'schema' | 'truncated' | 'incomplete_verdicts';
@@ -38,7 +38,7 @@ export function extractJsonObject(text: string): unknown {
   return undefined;
 }
 
-function parseWith<T>(schema: z.ZodType<T>, text: string, truncated: boolean): Parsed<T> {
+function parseWith<T>(schema: z.ZodMiniType<T>, text: string, truncated: boolean): Parsed<T> {
   if (truncated) return { ok: false, problem: 'truncated' };
   const json = extractJsonObject(text);
   if (json === undefined) return { ok: false, problem: 'no_json' };

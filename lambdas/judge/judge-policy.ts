@@ -11,7 +11,7 @@
  * - misroute: whether the serving tier was wrong for the request (only for traces with a route tier).
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from '../shared/zod-mini';
 
 /** The placeholders a template may use; each prompt declares which it needs (see REQUIRED_PLACEHOLDERS). */
 export const PLACEHOLDERS = ['question', 'answer', 'contexts', 'claims', 'route_tier', 'route_tiers'] as const;
@@ -19,9 +19,9 @@ export type Placeholder = (typeof PLACEHOLDERS)[number];
 
 const prompt = z.strictObject({
   /** The system message. */
-  system: z.string().min(1).max(8_000),
+  system: z.string().check(z.minLength(1), z.maxLength(8_000)),
   /** The user message, with `{{placeholder}}`s. */
-  user: z.string().min(1).max(8_000),
+  user: z.string().check(z.minLength(1), z.maxLength(8_000)),
 });
 export type JudgePrompt = z.infer<typeof prompt>;
 
@@ -34,24 +34,22 @@ export const REQUIRED_PLACEHOLDERS = {
 } as const satisfies Record<string, readonly Placeholder[]>;
 export type JudgeStep = keyof typeof REQUIRED_PLACEHOLDERS;
 
-const unit = z.number().min(0).max(1);
+const unit = z.number().check(z.gte(0), z.lte(1));
 
-export const judgePolicySchema = z
-  .strictObject({
+export const judgePolicySchema = z.strictObject({
     /** The judge model as its endpoint names it (e.g. `Qwen/Qwen3-4B-Instruct-2507`, a Bedrock model id). */
-    model: z.string().min(1).max(256),
-    temperature: z.number().min(0).max(2),
+    model: z.string().check(z.minLength(1), z.maxLength(256)),
+    temperature: z.number().check(z.gte(0), z.lte(2)),
     /** Output tokens per call; an answer cut at this limit is malformed and retried. */
-    maxOutputTokens: z.number().int().min(16).max(8_192),
+    maxOutputTokens: z.number().check(z.int(), z.gte(16), z.lte(8_192)),
     /** Attempts per call, counting malformed or refused answers as well as endpoint errors. */
-    maxAttempts: z.number().int().min(1).max(5),
+    maxAttempts: z.number().check(z.int(), z.gte(1), z.lte(5)),
     /** Claims judged per answer at most (longer answers are judged on their first claims). */
-    maxClaims: z.number().int().min(1).max(50),
+    maxClaims: z.number().check(z.int(), z.gte(1), z.lte(50)),
     prompts: z.strictObject({ claims: prompt, verdicts: prompt, answerRelevance: prompt, misroute: prompt }),
     /** How faithfulness and answer relevance combine into the reward's `judge` component (sum 1). */
     combine: z.strictObject({ faithfulness: unit, answerRelevance: unit }),
-  })
-  .superRefine((policy, ctx) => {
+  }).check(z.superRefine((policy, ctx) => {
     for (const [step, needed] of Object.entries(REQUIRED_PLACEHOLDERS) as [JudgeStep, readonly Placeholder[]][]) {
       const { system, user } = policy.prompts[step];
       const text = `${system}\n${user}`;
@@ -66,7 +64,7 @@ export const judgePolicySchema = z
     }
     const total = policy.combine.faithfulness + policy.combine.answerRelevance;
     if (Math.abs(total - 1) > 1e-9) ctx.addIssue({ code: 'custom', path: ['combine'], message: `must sum to 1, received a sum of ${total}` });
-  });
+  }));
 
 export type JudgePolicy = z.infer<typeof judgePolicySchema>;
 

@@ -4,24 +4,24 @@
  * named in its comment; the Lambdas validate their input with these schemas, and the local engine
  * and the tests use the same types. JSONPath only, no variables: the local engine ignores JSONata and variables.
  */
-import { z } from 'zod';
+import * as z from '../shared/zod-mini';
 import { DATA_BOUNDARIES } from '../../config/boundaries';
 
 const isoInstant = z.iso.datetime({ offset: true });
-const s3Uri = z.string().regex(/^s3:\/\/[a-z0-9.-]+\/.*/, 'must be an s3:// URI');
-const id = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/);
+const s3Uri = z.string().check(z.regex(/^s3:\/\/[a-z0-9.-]+\/.*/, 'must be an s3:// URI'));
+const id = z.string().check(z.regex(/^[A-Za-z0-9._:-]{1,128}$/));
 
 /** StartExecution input (schedules, the CLI, the console). */
 export const pipelineInputSchema = z.strictObject({
   /** `dataset-only` builds the dataset and stops (the daily schedule); `train` goes on to approvals. */
-  mode: z.enum(['train', 'dataset-only']).default('train'),
-  targetModelId: z.string().min(1).max(64),
+  mode: z._default(z.enum(['train', 'dataset-only']), 'train'),
+  targetModelId: z.string().check(z.minLength(1), z.maxLength(64)),
   /** Optional cross-check: when given it must be the target model's family. */
-  modelFamily: z.string().min(1).max(64).optional(),
-  algorithm: z.enum(['grpo', 'dpo']).optional(),
+  modelFamily: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
+  algorithm: z.optional(z.enum(['grpo', 'dpo'])),
   /** Who or what asked: `scheduler:weekly`, an e-mail, an IAM principal. */
-  requestedBy: z.string().min(1).max(256),
-  reason: z.string().max(1000).optional(),
+  requestedBy: z.string().check(z.minLength(1), z.maxLength(256)),
+  reason: z.optional(z.string().check(z.maxLength(1000))),
 });
 export type PipelineInput = z.infer<typeof pipelineInputSchema>;
 
@@ -53,16 +53,16 @@ export const validatedRequestSchema = z.strictObject({
   boundary: z.enum(DATA_BOUNDARIES),
   targetModelId: z.string(),
   /** `router` takes the router's CPU path (no GPU budget, no GPU job); absent means an LLM. */
-  targetKind: z.enum(TARGET_KINDS).optional(),
+  targetKind: z.optional(z.enum(TARGET_KINDS)),
   /** The model family, or a router's id: the key of settings.modelPackageGroups (config/schema.ts registryKeyOf). */
   modelFamily: z.string(),
   /** Whether the target may learn from internal-only / customer-confidential rows. */
   internalOnly: z.boolean(),
   algorithm: z.enum(TRAINING_ALGORITHMS),
   /** The LLM's base weights; a router trains from scratch and has none. */
-  baseModelUri: s3Uri.optional(),
+  baseModelUri: z.optional(s3Uri),
   requestedBy: z.string(),
-  reason: z.string().optional(),
+  reason: z.optional(z.string()),
   requestedAt: isoInstant,
   uris: runUrisSchema,
 });
@@ -76,7 +76,7 @@ export const datasetManifestSchema = z.strictObject({
   /** The policy the rewards are under (rows of older accepted versions are re-scored under it). */
   rewardPolicyVersion: z.string(),
   /** Policy versions whose rows were read (re-scored); rows of any other version are counted, not read. */
-  acceptedRewardPolicyVersions: z.array(z.string()).min(1),
+  acceptedRewardPolicyVersions: z.array(z.string()).check(z.minLength(1)),
   createdAt: isoInstant,
   /** Inclusive window of trace timestamps the dataset was built from. */
   window: z.strictObject({ from: isoInstant, to: isoInstant }),
@@ -90,47 +90,47 @@ export const datasetManifestSchema = z.strictObject({
    * A router target's training set (folder): one JSON line per trace in the line contract of
    * training/sial_training/router/dataset.py. Only router runs have it; their grpo/ and dpo/ stay empty.
    */
-  routerUri: s3Uri.optional(),
+  routerUri: z.optional(s3Uri),
   /**
    * The files in each folder, in the order they are read. Athena writes gzip-compressed parts (several,
    * named by Athena), local mode one plain file; a reader tells them apart by the gzip magic bytes.
    */
-  files: z.strictObject({ grpo: z.array(s3Uri), dpo: z.array(s3Uri), traceIds: z.array(s3Uri), router: z.array(s3Uri).optional() }),
+  files: z.strictObject({ grpo: z.array(s3Uri), dpo: z.array(s3Uri), traceIds: z.array(s3Uri), router: z.optional(z.array(s3Uri)) }),
   /**
    * sha256 over the bytes of the GRPO files, then the DPO files, then the trace-id files, as stored, hex;
    * a router dataset: the router files, then the trace-id files.
    */
-  contentSha256: z.string().regex(/^[0-9a-f]{64}$/),
+  contentSha256: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
   /** Smallest chosen-over-rejected reward margin of a DPO pair. */
   dpoMinRewardMargin: z.number(),
   counts: z.strictObject({
-    tracesUsed: z.number().int().nonnegative(),
-    grpoGroups: z.number().int().nonnegative(),
-    grpoCompletions: z.number().int().nonnegative(),
-    dpoPairs: z.number().int().nonnegative(),
+    tracesUsed: z.number().check(z.int(), z.nonnegative()),
+    grpoGroups: z.number().check(z.int(), z.nonnegative()),
+    grpoCompletions: z.number().check(z.int(), z.nonnegative()),
+    dpoPairs: z.number().check(z.int(), z.nonnegative()),
     /** Router runs: lines of the router file (usable traces of eligible agents, one per trace). */
-    routerRows: z.number().int().nonnegative().optional(),
+    routerRows: z.optional(z.number().check(z.int(), z.nonnegative())),
     /** Lake rows of the boundary in the window, re-delivered copies included. */
-    rowsInWindow: z.number().int().nonnegative(),
+    rowsInWindow: z.number().check(z.int(), z.nonnegative()),
     /** Re-delivered copies dropped (the latest gated copy of a trace id is read). */
-    duplicateCopies: z.number().int().nonnegative(),
+    duplicateCopies: z.number().check(z.int(), z.nonnegative()),
     /** Rows of a reward-policy version the stage does not accept: never silently gone. */
-    excludedPolicyVersion: z.number().int().nonnegative(),
-    excludedNoUserTurn: z.number().int().nonnegative(),
+    excludedPolicyVersion: z.number().check(z.int(), z.nonnegative()),
+    excludedNoUserTurn: z.number().check(z.int(), z.nonnegative()),
     /** Traces whose prompt overlaps the golden set. */
-    excludedGoldenOverlap: z.number().int().nonnegative(),
+    excludedGoldenOverlap: z.number().check(z.int(), z.nonnegative()),
     /** Usable traces of agents that are not eligible on their own. */
-    excludedIneligibleAgent: z.number().int().nonnegative(),
+    excludedIneligibleAgent: z.number().check(z.int(), z.nonnegative()),
     /** Usable traces whose feedback came from a feedback event (late feedback). */
-    lateFeedbackApplied: z.number().int().nonnegative(),
+    lateFeedbackApplied: z.number().check(z.int(), z.nonnegative()),
     /** Usable traces of an older accepted policy version, re-scored under the current one. */
-    rescoredOlderPolicy: z.number().int().nonnegative(),
+    rescoredOlderPolicy: z.number().check(z.int(), z.nonnegative()),
     /** Discarded traces in the window, per gate, each trace once (re-deliveries are not counted again). */
-    discardedByGate: z.record(z.string(), z.number().int().nonnegative()),
+    discardedByGate: z.record(z.string(), z.number().check(z.int(), z.nonnegative())),
   }),
   decontamination: z.strictObject({
-    goldenSet: z.strictObject({ uri: s3Uri, version: z.string(), sha256: z.string(), examples: z.number().int().nonnegative() }).nullable(),
-    ngramWords: z.number().int().positive(),
+    goldenSet: z.nullable(z.strictObject({ uri: s3Uri, version: z.string(), sha256: z.string(), examples: z.number().check(z.int(), z.nonnegative()) })),
+    ngramWords: z.number().check(z.int(), z.positive()),
     maxOverlap: z.number(),
   }),
   /**
@@ -138,15 +138,15 @@ export const datasetManifestSchema = z.strictObject({
    * each agent's own figures; only eligible agents' traces are in the files.
    */
   eligibility: z.strictObject({
-    positiveFeedback: z.number().int().nonnegative(),
-    positiveFeedbackWindowDays: z.number().int().positive(),
-    highQualityTraces: z.number().int().nonnegative(),
+    positiveFeedback: z.number().check(z.int(), z.nonnegative()),
+    positiveFeedbackWindowDays: z.number().check(z.int(), z.positive()),
+    highQualityTraces: z.number().check(z.int(), z.nonnegative()),
     highQualityReward: z.number(),
     agents: z.array(
       z.strictObject({
         agentId: z.string(),
-        positiveFeedback: z.number().int().nonnegative(),
-        highQualityTraces: z.number().int().nonnegative(),
+        positiveFeedback: z.number().check(z.int(), z.nonnegative()),
+        highQualityTraces: z.number().check(z.int(), z.nonnegative()),
         eligible: z.boolean(),
       }),
     ),
@@ -160,12 +160,12 @@ export const eligibilityResultSchema = z.strictObject({
   /** Empty when eligible; otherwise each unmet rule in words (for the notification). */
   reasons: z.array(z.string()),
   figures: z.strictObject({
-    positiveFeedback: z.number().int(),
-    minPositiveFeedback: z.number().int(),
-    highQualityTraces: z.number().int(),
-    minHighQualityTraces: z.number().int(),
-    lastTrainedAt: isoInstant.nullable(),
-    cooldownDays: z.number().int(),
+    positiveFeedback: z.number().check(z.int()),
+    minPositiveFeedback: z.number().check(z.int()),
+    highQualityTraces: z.number().check(z.int()),
+    minHighQualityTraces: z.number().check(z.int()),
+    lastTrainedAt: z.nullable(isoInstant),
+    cooldownDays: z.number().check(z.int()),
   }),
 });
 export type EligibilityResult = z.infer<typeof eligibilityResultSchema>;
@@ -173,19 +173,19 @@ export type EligibilityResult = z.infer<typeof eligibilityResultSchema>;
 /** `Check GPU budget` -> `$.budget`. Input: `{ request: $.request }`. */
 export const budgetCheckSchema = z.strictObject({
   /** Calendar month (UTC) of the ledger entry, `YYYY-MM`. */
-  month: z.string().regex(/^\d{4}-\d{2}$/),
-  usedGpuHours: z.number().nonnegative(),
+  month: z.string().check(z.regex(/^\d{4}-\d{2}$/)),
+  usedGpuHours: z.number().check(z.nonnegative()),
   /** The whole run's upper bound: the training job's plus the eval job's (what `withinBudget` compares). */
-  estimateGpuHours: z.number().nonnegative(),
+  estimateGpuHours: z.number().check(z.nonnegative()),
   /** The training job's share of the estimate: maxJobHours x gpusPerJob. */
-  trainEstimateGpuHours: z.number().nonnegative(),
+  trainEstimateGpuHours: z.number().check(z.nonnegative()),
   /** The eval job's share of the estimate: maxEvalJobHours x gpusPerJob. */
-  evalEstimateGpuHours: z.number().nonnegative(),
-  ceilingGpuHours: z.number().positive(),
+  evalEstimateGpuHours: z.number().check(z.nonnegative()),
+  ceilingGpuHours: z.number().check(z.positive()),
   withinBudget: z.boolean(),
   remainingGpuHours: z.number(),
   /** Batch attempt timeout: the configured maximum, shortened so a run within budget cannot cross the ceiling. */
-  jobTimeoutSeconds: z.number().int().positive(),
+  jobTimeoutSeconds: z.number().check(z.int(), z.positive()),
 });
 export type BudgetCheck = z.infer<typeof budgetCheckSchema>;
 
@@ -201,7 +201,7 @@ export const approvalRefSchema = z.strictObject({
   approvalId: id,
   kind: z.enum(APPROVAL_KINDS),
   /** The approval page; carries a signature and expiry, never the task token. */
-  approvalUrl: z.string().url(),
+  approvalUrl: z.url(),
   expiresAt: isoInstant,
 });
 export type ApprovalRef = z.infer<typeof approvalRefSchema>;
@@ -214,8 +214,8 @@ export type ApprovalRef = z.infer<typeof approvalRefSchema>;
 export const approvalDecisionSchema = z.strictObject({
   approvalId: id,
   decision: z.enum(['approved', 'rejected']),
-  approver: z.string().min(1),
-  comment: z.string().max(2000).optional(),
+  approver: z.string().check(z.minLength(1)),
+  comment: z.optional(z.string().check(z.maxLength(2000))),
   decidedAt: isoInstant,
   via: z.enum(['page', 'cli']),
 });
@@ -234,29 +234,29 @@ export const gpuUsageSchema = z.strictObject({
   runId: id,
   /** Which of the run's jobs these hours are. */
   jobKind: z.enum(GPU_JOB_KINDS),
-  month: z.string().regex(/^\d{4}-\d{2}$/),
-  attempts: z.number().int().nonnegative(),
+  month: z.string().check(z.regex(/^\d{4}-\d{2}$/)),
+  attempts: z.number().check(z.int(), z.nonnegative()),
   /** Sum over the job's attempts of (stoppedAt - startedAt) x GPUs, in hours. */
-  gpuHours: z.number().nonnegative(),
+  gpuHours: z.number().check(z.nonnegative()),
   /** The month's total after this job was added. */
-  monthUsedGpuHours: z.number().nonnegative(),
+  monthUsedGpuHours: z.number().check(z.nonnegative()),
 });
 export type GpuUsage = z.infer<typeof gpuUsageSchema>;
 
 const metricValues = {
-  faithfulness: z.number().min(0).max(1),
-  metrics: z.record(z.string(), z.number().min(0).max(1)),
+  faithfulness: z.number().check(z.gte(0), z.lte(1)),
+  metrics: z.record(z.string(), z.number().check(z.gte(0), z.lte(1))),
   /** Mean answer length on the golden set, in characters (code points): the length-inflation rule. */
-  meanAnswerChars: z.number().nonnegative().optional(),
+  meanAnswerChars: z.optional(z.number().check(z.nonnegative())),
 };
 
 /** The eval job's metrics.json (training job contract): every metric in [0, 1], higher is better. */
 export const evalMetricsSchema = z.strictObject({
   ...metricValues,
-  goldenSetVersion: z.string().min(1),
-  examples: z.number().int().positive(),
+  goldenSetVersion: z.string().check(z.minLength(1)),
+  examples: z.number().check(z.int(), z.positive()),
   /** The production version's answers to the same golden set in the same eval run, when the job had one. */
-  production: z.strictObject({ ...metricValues, modelUri: z.string() }).optional(),
+  production: z.optional(z.strictObject({ ...metricValues, modelUri: z.string() })),
 });
 export type EvalMetrics = z.infer<typeof evalMetricsSchema>;
 
@@ -265,8 +265,8 @@ export const evalGateResultSchema = z.strictObject({
   passed: z.literal(true),
   candidate: evalMetricsSchema,
   /** The production model's metrics, or null for the first model of a family. */
-  production: evalMetricsSchema.nullable(),
-  productionModelPackageArn: z.string().nullable(),
+  production: z.nullable(evalMetricsSchema),
+  productionModelPackageArn: z.nullable(z.string()),
 });
 export type EvalGateResult = z.infer<typeof evalGateResultSchema>;
 
@@ -274,7 +274,7 @@ export type EvalGateResult = z.infer<typeof evalGateResultSchema>;
 export const registrationSchema = z.strictObject({
   modelPackageGroupName: z.string(),
   modelPackageArn: z.string(),
-  modelPackageVersion: z.number().int().positive(),
+  modelPackageVersion: z.number().check(z.int(), z.positive()),
   approvalStatus: z.literal('PendingManualApproval'),
   /** Approved versions the retention rule protects (the newest N, never deleted). */
   protectedApprovedVersions: z.array(z.string()),

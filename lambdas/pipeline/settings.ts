@@ -5,12 +5,12 @@
  * named in PIPELINE_ENV below (and ROLLOUT_ENV in lambdas/rollout/env.ts); constructs set them with
  * grant* next to them.
  */
-import { z } from 'zod';
+import * as z from '../shared/zod-mini';
 import { DATA_BOUNDARIES } from '../../config/boundaries';
 import { judgePromptHash, type JudgePolicy } from '../judge/judge-policy';
 import { registryKeyOf, approvalsSchema, canarySchema, datasetSchema, eligibilitySchema, evalGateSchema, gpuBudgetSchema, targetModelSchema, trainingSchema, type StageConfig, type TargetModel } from '../../config/schema';
 
-const unit = z.number().min(0).max(1);
+const unit = z.number().check(z.gte(0), z.lte(1));
 
 /**
  * The part of the reward policy the dataset build re-scores with: the component weights and how a
@@ -18,7 +18,7 @@ const unit = z.number().min(0).max(1);
  * of an older accepted policy version and rows with late feedback get the current policy's reward.
  */
 export const rewardScoringSchema = z.strictObject({
-  version: z.string().min(1),
+  version: z.string().check(z.minLength(1)),
   weights: z.strictObject({ feedback: unit, errors: unit, latency: unit, groundedness: unit, judge: unit }),
   feedback: z.strictObject({
     outcomeScores: z.strictObject({ success: unit, fallback: unit, timeout: unit, error: unit, user_rejected: unit }),
@@ -48,29 +48,29 @@ export function rewardScoringOf(policy: {
 }
 
 export const pipelineSettingsSchema = z.strictObject({
-  stage: z.string().min(1),
+  stage: z.string().check(z.minLength(1)),
   boundary: z.enum(DATA_BOUNDARIES),
-  rewardPolicyVersion: z.string().min(1),
-  targetModels: z.array(targetModelSchema).min(1),
+  rewardPolicyVersion: z.string().check(z.minLength(1)),
+  targetModels: z.array(targetModelSchema).check(z.minLength(1)),
   eligibility: eligibilitySchema,
   dataset: datasetSchema,
   /** Needed by the dataset build only; the constructs and local mode pass it from the stage's policy file. */
-  rewardScoring: rewardScoringSchema.optional(),
+  rewardScoring: z.optional(rewardScoringSchema),
   gpuBudget: gpuBudgetSchema,
-  training: trainingSchema.pick({ gpusPerJob: true, maxJobHours: true, maxEvalJobHours: true, algorithm: true, hyperparameters: true, baseModelUris: true }),
+  training: z.pick(trainingSchema, { gpusPerJob: true, maxJobHours: true, maxEvalJobHours: true, algorithm: true, hyperparameters: true, baseModelUris: true }),
   evalGate: evalGateSchema,
   approvalExpiryHours: approvalsSchema.shape.expiryHours,
-  retainApprovedModelVersions: z.number().int().min(3),
-  retainApprovedRouterVersions: z.number().int().min(10),
+  retainApprovedModelVersions: z.number().check(z.int(), z.gte(3)),
+  retainApprovedRouterVersions: z.number().check(z.int(), z.gte(10)),
   lake: z.strictObject({
-    databaseName: z.string().min(1),
-    tracesTable: z.string().min(1),
-    auditTable: z.string().min(1),
-    feedbackTable: z.string().min(1),
-    judgmentsTable: z.string().min(1),
+    databaseName: z.string().check(z.minLength(1)),
+    tracesTable: z.string().check(z.minLength(1)),
+    auditTable: z.string().check(z.minLength(1)),
+    feedbackTable: z.string().check(z.minLength(1)),
+    judgmentsTable: z.string().check(z.minLength(1)),
   }),
   /** SageMaker model package group per model family, and per router (by its id: a router is no family). */
-  modelPackageGroups: z.record(z.string(), z.string().min(1)),
+  modelPackageGroups: z.record(z.string(), z.string().check(z.minLength(1))),
   /**
    * The canary rollout and alarm rollback: steps, bake, check interval, alarm thresholds and the
    * game-day bound. Each target model's `rollout` (SageMaker endpoint or EKS HTTPRoute) is in targetModels.

@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from '../shared/zod-mini';
 import type { StageConfig } from '../../config/schema';
 import type { RewardPolicy } from '../gate-score/reward/policy';
 import { judgeBatch, type JudgeCostControls, type SkipReason } from '../judge/judge-batch';
@@ -140,7 +140,7 @@ export function backtestSql(name: string, tables: BacktestTableNames): SqlQuery 
   return { name, template: template.replaceAll('{{reviews}}', quoteIdentifier(tables.reviews)) };
 }
 
-function parseRows<T>(schema: z.ZodType<T>, rows: readonly SqlRow[], queryName: string): T[] {
+function parseRows<T>(schema: z.ZodMiniType<T>, rows: readonly SqlRow[], queryName: string): T[] {
   return rows.map((row, index) => {
     const parsed = schema.safeParse(row);
     if (!parsed.success) throw new Error(`${queryName}: row ${index} does not have the expected shape: ${z.prettifyError(parsed.error)}`);
@@ -148,13 +148,13 @@ function parseRows<T>(schema: z.ZodType<T>, rows: readonly SqlRow[], queryName: 
   });
 }
 
-const unit = z.number().min(0).max(1);
+const unit = z.number().check(z.gte(0), z.lte(1));
 const scoreRow = z.object({ current_reward: unit, candidate_reward: unit });
-const sourceRow = z.object({ judge_source: z.string(), traces: z.number().int().nonnegative() });
+const sourceRow = z.object({ judge_source: z.string(), traces: z.number().check(z.int(), z.nonnegative()) });
 const pairRow = z.object({ agent_id: z.string(), group_id: z.string(), chosen_trace_id: z.string(), rejected_trace_id: z.string() });
-const reviewRow = z.object({ trace_id: z.string(), faithfulness: unit.nullable(), answer_relevance: unit.nullable(), current_reward: unit, candidate_reward: unit });
+const reviewRow = z.object({ trace_id: z.string(), faithfulness: z.nullable(unit), answer_relevance: z.nullable(unit), current_reward: unit, candidate_reward: unit });
 const inputRow = z.object({ trace_id: z.string(), messages_json: z.string(), output: z.string(), contexts_json: z.string() });
-const missingRow = z.object({ missing: z.number().int().nonnegative() });
+const missingRow = z.object({ missing: z.number().check(z.int(), z.nonnegative()) });
 
 /** The policy's parameters for sql/backtest-candidates.sql, in its order. */
 export function policyViewParams(policy: RewardPolicy, from: Date, to: Date): SqlParam[] {

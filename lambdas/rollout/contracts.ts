@@ -4,11 +4,11 @@
  * Lambdas, the local engine and the tests share these. JSONPath only: the loop over steps keeps its
  * position in `$.progress`, advanced by a Lambda, not by variables.
  */
-import { z } from 'zod';
+import * as z from '../shared/zod-mini';
 import { rolloutTargetSchema } from '../../config/schema';
 
 const isoInstant = z.iso.datetime({ offset: true });
-const id = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/);
+const id = z.string().check(z.regex(/^[A-Za-z0-9._:-]{1,128}$/));
 
 /**
  * A Standard workflow's execution ARN, `arn:aws:states:<region>:<account>:execution:<state machine>:<name>`
@@ -16,7 +16,7 @@ const id = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/);
  * last field is the execution name.
  */
 export const EXECUTION_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[^:\s]+:[^:\s]+$/;
-export const executionArnSchema = z.string().regex(EXECUTION_ARN, 'must be a Step Functions execution ARN (arn:aws:states:<region>:<account>:execution:<state machine>:<name>)');
+export const executionArnSchema = z.string().check(z.regex(EXECUTION_ARN, 'must be a Step Functions execution ARN (arn:aws:states:<region>:<account>:execution:<state machine>:<name>)'));
 
 /** The execution name in an execution ARN (its last field). */
 export function executionNameOf(executionArn: string): string {
@@ -25,19 +25,19 @@ export function executionNameOf(executionArn: string): string {
 
 /** StartExecution input: the registration the training pipeline handed over, and who asked. */
 export const rolloutInputSchema = z.strictObject({
-  targetModelId: z.string().min(1).max(64),
-  modelPackageArn: z.string().min(1),
-  modelPackageVersion: z.number().int().positive(),
-  requestedBy: z.string().min(1).max(256),
+  targetModelId: z.string().check(z.minLength(1), z.maxLength(64)),
+  modelPackageArn: z.string().check(z.minLength(1)),
+  modelPackageVersion: z.number().check(z.int(), z.positive()),
+  requestedBy: z.string().check(z.minLength(1), z.maxLength(256)),
 });
 export type RolloutInput = z.infer<typeof rolloutInputSchema>;
 
 /** A model version as it serves: its registry package and its SageMaker variant or EKS backend. */
 export const servingVersionSchema = z.strictObject({
   modelPackageArn: z.string(),
-  modelPackageVersion: z.number().int().positive(),
+  modelPackageVersion: z.number().check(z.int(), z.positive()),
   /** SageMaker production variant name, or the EKS backendRef (service) name. */
-  servingName: z.string().min(1),
+  servingName: z.string().check(z.minLength(1)),
 });
 export type ServingVersion = z.infer<typeof servingVersionSchema>;
 
@@ -52,7 +52,7 @@ export const rolloutPlanSchema = z.strictObject({
    * about it without being told which state machine. Optional: plans and claims written before it was
    * recorded still parse; for those the CLI derives the ARN from the state machine's.
    */
-  executionArn: executionArnSchema.optional(),
+  executionArn: z.optional(executionArnSchema),
   stage: z.string(),
   targetModelId: z.string(),
   modelFamily: z.string(),
@@ -60,11 +60,11 @@ export const rolloutPlanSchema = z.strictObject({
   /** What serves 100 % now; the rollout always ends with it at 100 % unless the candidate is promoted. */
   current: servingVersionSchema,
   candidate: servingVersionSchema,
-  stepsPercent: z.array(z.number().int().min(1).max(100)).min(1),
-  bakeSeconds: z.number().int().positive(),
-  checkIntervalSeconds: z.number().int().positive(),
+  stepsPercent: z.array(z.number().check(z.int(), z.gte(1), z.lte(100))).check(z.minLength(1)),
+  bakeSeconds: z.number().check(z.int(), z.positive()),
+  checkIntervalSeconds: z.number().check(z.int(), z.positive()),
   /** The composite canary alarm of this model (its state decides a rollback). */
-  alarmName: z.string().min(1),
+  alarmName: z.string().check(z.minLength(1)),
   requestedBy: z.string(),
   startedAt: isoInstant,
   /**
@@ -72,29 +72,27 @@ export const rolloutPlanSchema = z.strictObject({
    * for the deploy approvals. Validate rollout always sets it; optional so that a drill's plan and
    * claims written before it existed still parse.
    */
-  evalEvidence: z.record(z.string(), z.string()).optional(),
+  evalEvidence: z.optional(z.record(z.string(), z.string())),
 });
 export type RolloutPlan = z.infer<typeof rolloutPlanSchema>;
 
 /** `$.progress`: where the loop over steps is. Written by `Validate rollout` (index 0) and `Advance step`. */
 export const rolloutProgressSchema = z.strictObject({
   /** Index into stepsPercent of the step being applied or baked. */
-  index: z.number().int().nonnegative(),
+  index: z.number().check(z.int(), z.nonnegative()),
   /** stepsPercent[index]: the candidate's share during this step. */
-  candidatePercent: z.number().int().min(0).max(100),
+  candidatePercent: z.number().check(z.int(), z.gte(0), z.lte(100)),
   /** 100 - candidatePercent, so integrations can use it directly. */
-  currentPercent: z.number().int().min(0).max(100),
+  currentPercent: z.number().check(z.int(), z.gte(0), z.lte(100)),
   /** When this step's weights were verified (the bake clock starts there). */
-  stepStartedAt: isoInstant.nullable(),
+  stepStartedAt: z.nullable(isoInstant),
   /** True after the last step has baked. */
   done: z.boolean(),
 });
 export type RolloutProgress = z.infer<typeof rolloutProgressSchema>;
 
 /** Traffic split between the two versions, in percent (they sum to 100). */
-export const trafficWeightsSchema = z
-  .strictObject({ currentPercent: z.number().int().min(0).max(100), candidatePercent: z.number().int().min(0).max(100) })
-  .refine((w) => w.currentPercent + w.candidatePercent === 100, 'weights must sum to 100');
+export const trafficWeightsSchema = z.strictObject({ currentPercent: z.number().check(z.int(), z.gte(0), z.lte(100)), candidatePercent: z.number().check(z.int(), z.gte(0), z.lte(100)) }).check(z.refine((w) => w.currentPercent + w.candidatePercent === 100, 'weights must sum to 100'));
 export type TrafficWeights = z.infer<typeof trafficWeightsSchema>;
 
 /** `Verify ... weights` -> `$.verified`. A mismatch throws `WeightsNotApplied` instead. */
@@ -110,7 +108,7 @@ export const canaryCheckSchema = z.strictObject({
   /** The rollback Lambda already acted for this rollout (alarm -> EventBridge), or the alarm is in ALARM. */
   rollBack: z.boolean(),
   /** Why, in words, when rollBack is true (the alarm's reason or the rollback record's). */
-  reason: z.string().optional(),
+  reason: z.optional(z.string()),
   /** The step has baked for bakeSeconds since its weights were verified. */
   baked: z.boolean(),
   checkedAt: isoInstant,
@@ -125,7 +123,7 @@ export const rollbackRecordSchema = z.strictObject({
   /** Who acted first: the alarm's Lambda, or the state machine's own Roll back state. */
   by: z.enum(['alarm-lambda', 'state-machine']),
   /** When the breach was observed (alarm state change time) and when 100 % current was verified. */
-  breachAt: isoInstant.nullable(),
+  breachAt: z.nullable(isoInstant),
   verifiedAt: isoInstant,
   weights: trafficWeightsSchema,
 });

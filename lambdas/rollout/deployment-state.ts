@@ -3,7 +3,7 @@
  * store cannot disagree: how a promotion changes the state, which versions stay deployable, and the
  * schema a stored state must satisfy when it is read back.
  */
-import { z } from 'zod';
+import * as z from '../shared/zod-mini';
 import { servingVersionSchema, type ServingVersion } from './contracts';
 import { PromotionConflict } from './errors';
 import type { DeploymentState, PromoteRequest } from './ports';
@@ -13,12 +13,12 @@ export const SEEDED_BY = 'seed';
 
 /** A stored deployment state (what an adapter reads back is validated against this). */
 export const deploymentStateSchema = z.strictObject({
-  targetModelId: z.string().min(1),
+  targetModelId: z.string().check(z.minLength(1)),
   current: servingVersionSchema,
-  deployable: z.array(servingVersionSchema).min(1),
-  revision: z.number().int().nonnegative(),
+  deployable: z.array(servingVersionSchema).check(z.minLength(1)),
+  revision: z.number().check(z.int(), z.nonnegative()),
   updatedAt: z.iso.datetime({ offset: true }),
-  promotedBy: z.string().min(1),
+  promotedBy: z.string().check(z.minLength(1)),
 });
 
 /** The state of a model whose serving version an operator records before its first rollout. */

@@ -51,7 +51,7 @@ export interface LocalApprovals {
 }
 
 /** The request state's payload; locally the engine's token is replaced (see requestAndWait). */
-const localRequestInputSchema = z.object({ approvalId: approvalIdSchema, taskToken: z.string().optional() });
+const localRequestInputSchema = z.object({ approvalId: approvalIdSchema, taskToken: z.optional(z.string()) });
 
 /** Starts the local approval page and returns the handlers' implementation. */
 export async function startLocalApprovals(options: LocalApprovalsOptions): Promise<LocalApprovals> {

@@ -20,15 +20,15 @@ import {
 const storedPackageSchema = z.strictObject({
   arn: z.string(),
   groupName: z.string(),
-  version: z.number().int().positive(),
+  version: z.number().check(z.int(), z.positive()),
   approvalStatus: z.enum(MODEL_APPROVAL_STATUSES),
   createdAt: z.string(),
   description: z.string(),
   servingImageUri: z.string(),
   modelDataUrl: z.string(),
-  metricsUri: z.string().optional(),
+  metricsUri: z.optional(z.string()),
   metadata: z.record(z.string(), z.string()),
-  idempotencyToken: z.string().optional(),
+  idempotencyToken: z.optional(z.string()),
   approvalHistory: z.array(z.strictObject({ status: z.enum(MODEL_APPROVAL_STATUSES), at: z.string(), by: z.string() })),
 });
 type StoredPackage = z.infer<typeof storedPackageSchema>;

@@ -6,7 +6,7 @@
  * taken from the record unless the key is one of the project's own names (vocabulary.ts): a producer
  * controls its keys, and a key can be an e-mail address or a name.
  */
-import type { z } from 'zod';
+import type * as z from '../../shared/zod-mini';
 import { describeUnrecognisedKeys, keyForReason } from './vocabulary';
 import { PERSONAL_DATA_RULE } from '../identifiers';
 

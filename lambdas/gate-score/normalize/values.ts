@@ -3,7 +3,7 @@
  * record's `__proto__` / `constructor` keys are read as plain data and never reach Object.prototype;
  * every recursion is depth-bounded, so deep nesting fails with a reason instead of a stack overflow.
  */
-import { z } from 'zod';
+import * as z from '../../shared/zod-mini';
 import { parseStrictJson, type DuplicateMember } from '../strict-json';
 import { NormalizeFailure, renderPath } from './errors';
 import { isKnownKey } from './vocabulary';

@@ -5,7 +5,7 @@
  * reasons end up in logs, metric dimensions and the audit trail, so such a key is counted or shown as
  * `?`, never quoted.
  */
-import { z } from 'zod';
+import * as z from '../../shared/zod-mini';
 import { traceSchema } from '../trace';
 
 /** Attribute keys of our own governance namespace (not part of any OTel convention). */
@@ -85,16 +85,16 @@ const MESSAGE_FIELDS = [
 ];
 
 /** Every key of a zod object schema, nested objects and array elements included. */
-function schemaKeys(schema: z.ZodType, into: Set<string>): Set<string> {
-  if (schema instanceof z.ZodObject) {
-    for (const [key, child] of Object.entries(schema.shape as Record<string, z.ZodType>)) {
+function schemaKeys(schema: z.ZodMiniType, into: Set<string>): Set<string> {
+  if (schema instanceof z.ZodMiniObject) {
+    for (const [key, child] of Object.entries(schema.shape as Record<string, z.ZodMiniType>)) {
       into.add(key);
       schemaKeys(child, into);
     }
-  } else if (schema instanceof z.ZodOptional || schema instanceof z.ZodNullable) {
-    schemaKeys(schema.unwrap() as z.ZodType, into);
-  } else if (schema instanceof z.ZodArray) {
-    schemaKeys(schema.element as z.ZodType, into);
+  } else if (schema instanceof z.ZodMiniOptional || schema instanceof z.ZodMiniNullable) {
+    schemaKeys(schema._zod.def.innerType as z.ZodMiniType, into);
+  } else if (schema instanceof z.ZodMiniArray) {
+    schemaKeys(schema._zod.def.element as z.ZodMiniType, into);
   }
   return into;
 }

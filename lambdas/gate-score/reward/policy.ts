@@ -2,17 +2,16 @@
  * The versioned reward policy (config/reward-policies/*.json). Its version is stamped on every lake row
  * so a dataset can be rebuilt, or a backtest compared, under exactly the policy that scored it.
  */
-import { z } from 'zod';
+import * as z from '../../shared/zod-mini';
 import { judgePolicySchema } from '../../judge/judge-policy';
 import { FEEDBACK_OUTCOMES } from '../trace';
 
-const unit = z.number().min(0).max(1);
+const unit = z.number().check(z.gte(0), z.lte(1));
 
-export const rewardPolicySchema = z
-  .strictObject({
-    version: z.string().regex(/^[a-z0-9][a-z0-9.-]*$/),
+export const rewardPolicySchema = z.strictObject({
+    version: z.string().check(z.regex(/^[a-z0-9][a-z0-9.-]*$/)),
     /** The single accountable owner of reward-policy changes. */
-    owner: z.string().min(1),
+    owner: z.string().check(z.minLength(1)),
     description: z.string(),
     weights: z.strictObject({
       feedback: unit,
@@ -36,13 +35,13 @@ export const rewardPolicySchema = z
       }),
       latency: z.strictObject({
         /** Latency at or under this fraction of the SLO scores 1. */
-        fullScoreAtSloFraction: z.number().positive(),
+        fullScoreAtSloFraction: z.number().check(z.positive()),
         /** Latency at or over this multiple of the SLO scores 0; linear in between. */
-        zeroScoreAtSloMultiple: z.number().positive(),
+        zeroScoreAtSloMultiple: z.number().check(z.positive()),
       }),
       groundedness: z.strictObject({
         /** Tokens shorter than this are ignored (articles, particles). */
-        minTokenLength: z.number().int().min(1),
+        minTokenLength: z.number().check(z.int(), z.gte(1)),
         /** An answer sentence counts as supported when this share of its tokens occurs in the contexts. */
         sentenceSupportThreshold: unit,
       }),
@@ -57,22 +56,21 @@ export const rewardPolicySchema = z
       weights: z.strictObject({ groundedness: unit, format: unit, length: unit, judge: unit }),
       format: z.strictObject({
         /** Chat-template markers whose presence in an answer means the model leaked its template. */
-        forbiddenSubstrings: z.array(z.string().min(1)).max(50),
+        forbiddenSubstrings: z.array(z.string().check(z.minLength(1))).check(z.maxLength(50)),
       }),
       length: z.strictObject({
         /** Answers up to this many characters (code points) score 1; longer is never better. */
-        fullScoreAtChars: z.number().int().positive(),
+        fullScoreAtChars: z.number().check(z.int(), z.positive()),
         /** Answers of this many characters or more score 0; linear in between. */
-        zeroScoreAtChars: z.number().int().positive(),
+        zeroScoreAtChars: z.number().check(z.int(), z.positive()),
       }),
     }),
     /**
      * The LLM judge: model, temperature, prompts, limits and how its dimensions combine
      * (lambdas/judge/judge-policy.ts). Required once the judge has any weight.
      */
-    judge: judgePolicySchema.optional(),
-  })
-  .superRefine((policy, ctx) => {
+    judge: z.optional(judgePolicySchema),
+  }).check(z.superRefine((policy, ctx) => {
     if ((policy.weights.judge > 0 || policy.generation.weights.judge > 0) && policy.judge === undefined) {
       ctx.addIssue({ code: 'custom', path: ['judge'], message: 'a policy that gives the judge weight must define the judge (model, prompts, limits)' });
     }
@@ -100,6 +98,6 @@ export const rewardPolicySchema = z
         message: `zeroScoreAtSloMultiple (${zeroScoreAtSloMultiple}) must exceed fullScoreAtSloFraction (${fullScoreAtSloFraction})`,
       });
     }
-  });
+  }));
 
 export type RewardPolicy = z.infer<typeof rewardPolicySchema>;

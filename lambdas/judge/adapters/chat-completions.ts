@@ -2,7 +2,7 @@
  * The OpenAI chat-completions contract, as vLLM, SGLang and SageMaker's LLM serving containers speak
  * it: the request body both judge adapters send, and the strict reading of the response envelope.
  */
-import { z } from 'zod';
+import * as z from '../../shared/zod-mini';
 import type { JudgeCompletion, JudgeCompletionRequest } from '../judge-model';
 
 /** The request body: two messages, no streaming. */
@@ -20,15 +20,13 @@ export function chatCompletionsBody(request: JudgeCompletionRequest): object {
 }
 
 const responseSchema = z.object({
-  choices: z
-    .array(
+  choices: z.array(
       z.object({
-        message: z.object({ content: z.string().nullable() }),
-        finish_reason: z.string().nullable().optional(),
+        message: z.object({ content: z.nullable(z.string()) }),
+        finish_reason: z.optional(z.nullable(z.string())),
       }),
-    )
-    .min(1),
-  usage: z.object({ prompt_tokens: z.number().int().nonnegative(), completion_tokens: z.number().int().nonnegative() }),
+    ).check(z.minLength(1)),
+  usage: z.object({ prompt_tokens: z.number().check(z.int(), z.nonnegative()), completion_tokens: z.number().check(z.int(), z.nonnegative()) }),
 });
 
 /** The endpoint answered, but not in the contract (wrong envelope, no usage): final for the call. */

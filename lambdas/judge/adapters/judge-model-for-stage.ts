@@ -13,24 +13,21 @@ import { BedrockJudge } from './bedrock-judge';
 import { OpenAiCompatibleJudge } from './openai-compatible-judge';
 import { SageMakerJudge } from './sagemaker-judge';
 
-/** Wraps each AWS client (X-Ray capture in the Lambdas). */
-export type ClientWrapper = <T>(client: T) => T;
-
 /**
  * @param region where the clients call; @default the environment's (a Lambda's own region). The CLI
  *   passes the stage's, since an operator's environment may name another.
  */
-export function judgeModelForStage(endpoint: JudgeStageConfig['endpoint'], wrap: ClientWrapper = (c) => c, region?: string): { model: JudgeModel; kind: JudgeEndpointKind } {
+export function judgeModelForStage(endpoint: JudgeStageConfig['endpoint'], region?: string): { model: JudgeModel; kind: JudgeEndpointKind } {
   const config = region === undefined ? {} : { region };
   switch (endpoint.kind) {
     case 'bedrock':
-      return { model: new BedrockJudge(wrap(new BedrockRuntimeClient(config)), endpoint.modelId), kind: 'bedrock' };
+      return { model: new BedrockJudge(new BedrockRuntimeClient(config), endpoint.modelId), kind: 'bedrock' };
     case 'sagemaker':
-      return { model: new SageMakerJudge(wrap(new SageMakerRuntimeClient(config)), endpoint.endpointName), kind: 'sagemaker' };
+      return { model: new SageMakerJudge(new SageMakerRuntimeClient(config), endpoint.endpointName), kind: 'sagemaker' };
     case 'openai-compatible': {
       const secretName = endpoint.apiKeySecretName;
       if (secretName === undefined) return { model: new OpenAiCompatibleJudge({ baseUrl: endpoint.baseUrl }), kind: 'openai-compatible' };
-      const secrets = wrap(new SecretsManagerClient(config));
+      const secrets = new SecretsManagerClient(config);
       let key: Promise<string> | undefined;
       const apiKey = (): Promise<string> => {
         key ??= secrets.send(new GetSecretValueCommand({ SecretId: secretName })).then((r) => {

@@ -3,26 +3,26 @@
  * validated again where it arrives as JSON (a Lambda's environment), so a function never runs on
  * settings the config would have refused.
  */
-import { z } from 'zod';
+import * as z from '../../shared/zod-mini';
 
 /** The jobs' part of `judgeCalibration`; the stage config extends it with the schedule and the reviewers. */
 export const calibrationSettingsSchema = z.strictObject({
   /** Share of each stratum (agent x judged-score band) of the last 7 days' judgments put in the review queue. */
-  samplingRate: z.number().min(0.001).max(0.2),
+  samplingRate: z.number().check(z.gte(0.001), z.lte(0.2)),
   /** Upper bounds of the judged-faithfulness bands, ascending, the last exactly 1 (e.g. [0.5, 0.8, 1]). */
-  bandUpperBounds: z.array(z.number().gt(0).max(1)).min(1).max(10),
+  bandUpperBounds: z.array(z.number().check(z.gt(0), z.lte(1))).check(z.minLength(1), z.maxLength(10)),
   /** At least this many items from every non-empty stratum, so rare agents and rare verdicts are reviewed too. */
-  minPerStratum: z.number().int().min(1).max(50),
+  minPerStratum: z.number().check(z.int(), z.gte(1), z.lte(50)),
   /** A score at or above this is a pass, for kappa and the true-positive / true-negative rates. */
-  passAt: z.number().gt(0).lt(1),
+  passAt: z.number().check(z.gt(0), z.lt(1)),
   /** The alarm fires when a dimension's kappa over the window is below this... */
-  minKappa: z.number().min(-1).max(1),
+  minKappa: z.number().check(z.gte(-1), z.lte(1)),
   /** ...or when fewer items than this were reviewed in the window. */
-  minReviewed: z.number().int().min(1),
+  minReviewed: z.number().check(z.int(), z.gte(1)),
   /** The agreement window, in days (the report and its alarm look this far back). */
-  windowDays: z.number().int().min(7).max(90),
+  windowDays: z.number().check(z.int(), z.gte(7), z.lte(90)),
   /** How long a review link stays valid, in hours (a week by default: the next sample replaces it). */
-  linkExpiryHours: z.number().int().min(1).max(24 * 14),
+  linkExpiryHours: z.number().check(z.int(), z.gte(1), z.lte(24 * 14)),
 });
 
 export type CalibrationSettings = z.infer<typeof calibrationSettingsSchema>;

@@ -4,24 +4,24 @@
  * is read when the item is opened; the judge's scores stay in `judgments` and are never shown first.
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from '../../shared/zod-mini';
 import { ISO_WEEK_PATTERN } from './iso-week';
 
 /** `rv-` and 32 hex digits: derived from week, trace and prompt hash, so re-sampling a week adds nothing twice. */
-export const reviewItemIdSchema = z.string().regex(/^rv-[0-9a-f]{32}$/, 'must be a review item id (rv- and 32 hex digits)');
+export const reviewItemIdSchema = z.string().check(z.regex(/^rv-[0-9a-f]{32}$/, 'must be a review item id (rv- and 32 hex digits)'));
 
-const instant = z.string().datetime({ offset: false });
+const instant = z.iso.datetime({ offset: false });
 
 export const reviewItemSchema = z.object({
   itemId: reviewItemIdSchema,
-  traceId: z.string().min(1).max(256),
-  agentId: z.string().min(1).max(256),
-  week: z.string().regex(ISO_WEEK_PATTERN),
-  band: z.string().regex(/^(band-\d+|unjudged)$/),
-  judgePromptHash: z.string().min(1).max(128),
+  traceId: z.string().check(z.minLength(1), z.maxLength(256)),
+  agentId: z.string().check(z.minLength(1), z.maxLength(256)),
+  week: z.string().check(z.regex(ISO_WEEK_PATTERN)),
+  band: z.string().check(z.regex(/^(band-\d+|unjudged)$/)),
+  judgePromptHash: z.string().check(z.minLength(1), z.maxLength(128)),
   sampledAt: instant,
   status: z.enum(['open', 'done']),
-  reviewedAt: instant.optional(),
+  reviewedAt: z.optional(instant),
 });
 
 export type ReviewItem = z.infer<typeof reviewItemSchema>;

@@ -5,7 +5,7 @@
  * (a double click, a replayed form, the page and the CLI at once) write one row; if the row cannot be
  * written, the claim is released and the person can submit again.
  */
-import { z } from 'zod';
+import * as z from '../../shared/zod-mini';
 import { guardRow } from '../../gate-score/row-guard';
 import { REVIEWS_TABLE } from '../../shared/lake-tables';
 import type { Pseudonymiser } from '../../shared/pseudonymisation';
@@ -13,10 +13,10 @@ import type { ReviewItem } from './review-item';
 import type { ReviewQueue } from './review-queue';
 
 /** A score a person gives, 0..1 (two decimals are plenty for a human judgement). */
-const score = z.preprocess(
+const score = z.pipe(
   // Form and CLI values are text; an empty field is missing, not 0 (which plain coercion would make it).
-  (value) => (typeof value === 'string' ? (value.trim() === '' ? undefined : Number(value)) : value),
-  z.number({ message: 'must be a number from 0 to 1' }).min(0, 'must be at least 0').max(1, 'must be at most 1'),
+  z.transform((value: unknown) => (typeof value === 'string' ? (value.trim() === '' ? undefined : Number(value)) : value)),
+  z.number({ message: 'must be a number from 0 to 1' }).check(z.gte(0, 'must be at least 0'), z.lte(1, 'must be at most 1')),
 );
 
 /** What the form or the CLI submits. `misrouted` is `na` for a request without a route tier, or when the person cannot tell. */
@@ -25,7 +25,7 @@ export const reviewInputSchema = z.strictObject({
   answerRelevance: score,
   misrouted: z.enum(['yes', 'no', 'na'], { message: 'must be yes, no or na' }),
   /** Who reviews: a name typed on the page, the IAM principal, or the OS user locally. Only its pseudonym is stored. */
-  reviewer: z.string().trim().min(1, 'is required').max(256),
+  reviewer: z.string().check(z.trim(), z.minLength(1, 'is required'), z.maxLength(256)),
 });
 
 export type ReviewInput = z.infer<typeof reviewInputSchema>;

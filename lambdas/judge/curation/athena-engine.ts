@@ -4,12 +4,12 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { S3ObjectStore } from '../../pipeline/aws/s3-object-store';
 import { AthenaSqlEngine } from '../../pipeline/dataset/athena-sql-engine';
 import { requiredEnv } from '../../pipeline/settings';
-import { logger, tracer } from '../../shared/powertools';
+import { logger } from '../../shared/powertools';
 import { CURATION_ENV, type CurationSettings } from './settings';
 
 export function curationSqlEngine(settings: CurationSettings, timeoutMs: number): AthenaSqlEngine {
-  const store = new S3ObjectStore(tracer.captureAWSv3Client(new S3Client({})));
-  return new AthenaSqlEngine(tracer.captureAWSv3Client(new AthenaClient({})), {
+  const store = new S3ObjectStore(new S3Client({}));
+  return new AthenaSqlEngine(new AthenaClient({}), {
     workGroup: requiredEnv(CURATION_ENV.athenaWorkGroup),
     database: settings.lake.databaseName,
     tables: { traces: settings.lake.tracesTable, gate_audit: settings.lake.auditTable, feedback: settings.lake.feedbackTable, judgments: settings.lake.judgmentsTable },

@@ -3,20 +3,20 @@
  * what the judge reads and the ids its judgment row keeps. The question is the last user message (the
  * request the answer answers); earlier turns and the system prompt are not judged.
  */
-import { z } from 'zod';
+import * as z from '../../shared/zod-mini';
 import { sqlTimestampToIso } from '../../pipeline/dataset/sql-values';
 import type { JudgeInput } from '../judge-trace';
 import type { JudgedTrace } from '../judgment-row';
 
 const candidateLineSchema = z.object({
-  trace_id: z.string().min(1),
-  ts: z.string().min(1),
-  agent_id: z.string().min(1),
-  model: z.string().min(1),
-  model_variant: z.string().min(1),
-  route_tier: z.string().min(1).nullable().optional(),
+  trace_id: z.string().check(z.minLength(1)),
+  ts: z.string().check(z.minLength(1)),
+  agent_id: z.string().check(z.minLength(1)),
+  model: z.string().check(z.minLength(1)),
+  model_variant: z.string().check(z.minLength(1)),
+  route_tier: z.optional(z.nullable(z.string().check(z.minLength(1)))),
   input_messages: z.array(z.object({ role: z.string(), content: z.string() })),
-  retrieved_contexts: z.array(z.string()).nullable().optional(),
+  retrieved_contexts: z.optional(z.nullable(z.array(z.string()))),
   output: z.string(),
 });
 

@@ -9,12 +9,11 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { S3ObjectStore } from '../../pipeline/aws/s3-object-store';
 import { requiredEnv } from '../../pipeline/settings';
 import { putRecordBatches } from '../../shared/aws/put-record-batches';
-import { logger, metrics, tracer } from '../../shared/powertools';
+import { logger, metrics } from '../../shared/powertools';
 import { judgeModelForStage } from '../adapters/judge-model-for-stage';
 import type { JudgmentLakeRow } from '../judgment-row';
 import { curationEventSchema, parseEvent } from './contracts';
@@ -23,9 +22,9 @@ import { CURATION_ENV, curationSettingsFromEnv } from './settings';
 
 const settings = curationSettingsFromEnv();
 const streamName = requiredEnv(CURATION_ENV.judgmentStream);
-const files = new S3ObjectStore(tracer.captureAWSv3Client(new S3Client({})));
-const firehose = tracer.captureAWSv3Client(new FirehoseClient({}));
-const judge = judgeModelForStage(settings.judge.endpoint, (c) => tracer.captureAWSv3Client(c as never) as typeof c);
+const files = new S3ObjectStore(new S3Client({}));
+const firehose = new FirehoseClient({});
+const judge = judgeModelForStage(settings.judge.endpoint);
 
 const sink: JudgmentSink = {
   async write(rows: readonly JudgmentLakeRow[]): Promise<void> {
@@ -50,6 +49,5 @@ async function judgeStep(event: unknown): Promise<CurationState> {
 }
 
 export const handler = middy(judgeStep)
-  .use(captureLambdaHandler(tracer, { captureResponse: false }))
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics));

@@ -5,9 +5,8 @@
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
-import { logger, metrics, tracer } from '../../shared/powertools';
+import { logger, metrics } from '../../shared/powertools';
 import { curationSqlEngine } from './athena-engine';
 import { curationEventSchema, parseEvent } from './contracts';
 import { judgedVariantMetrics, type JudgedVariantMetrics } from './curation';
@@ -27,6 +26,5 @@ async function publishStep(event: unknown): Promise<{ variants: JudgedVariantMet
 }
 
 export const handler = middy(publishStep)
-  .use(captureLambdaHandler(tracer, { captureResponse: false }))
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics));

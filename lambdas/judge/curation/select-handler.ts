@@ -4,10 +4,9 @@
  * day's judge usage. Needs CURATION_SETTINGS, ATHENA_WORKGROUP, CURATION_WORK_PREFIX, SIAL_SQL_DIR.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { requiredEnv } from '../../pipeline/settings';
-import { logger, tracer } from '../../shared/powertools';
+import { logger } from '../../shared/powertools';
 import { curationSqlEngine } from './athena-engine';
 import { parseEvent, selectEventSchema } from './contracts';
 import { selectCandidates, type CurationState } from './curation';
@@ -28,4 +27,4 @@ async function selectStep(event: unknown): Promise<CurationState> {
   return state;
 }
 
-export const handler = middy(selectStep).use(captureLambdaHandler(tracer, { captureResponse: false })).use(injectLambdaContext(logger));
+export const handler = middy(selectStep).use(injectLambdaContext(logger));

@@ -3,7 +3,7 @@
  * reward policy's judge section (model, prompts, limits: what a judgment is made under), and the lake
  * tables. One JSON environment variable (CURATION_SETTINGS), validated at cold start.
  */
-import { z } from 'zod';
+import * as z from '../../shared/zod-mini';
 import { DATA_BOUNDARIES } from '../../../config/boundaries';
 import { judgeStageSchema } from '../../../config/judge';
 import type { StageConfig } from '../../../config/schema';
@@ -23,13 +23,13 @@ export const CURATION_ENV = {
 export const DEFAULT_LINES_PER_INVOCATION = 400;
 
 export const curationSettingsSchema = z.strictObject({
-  stage: z.string().min(1),
+  stage: z.string().check(z.minLength(1)),
   boundary: z.enum(DATA_BOUNDARIES),
-  rewardPolicyVersion: z.string().min(1),
+  rewardPolicyVersion: z.string().check(z.minLength(1)),
   judgePolicy: judgePolicySchema,
   judge: judgeStageSchema,
-  linesPerInvocation: z.number().int().min(1).max(10_000),
-  metricsNamespace: z.string().min(1),
+  linesPerInvocation: z.number().check(z.int(), z.gte(1), z.lte(10_000)),
+  metricsNamespace: z.string().check(z.minLength(1)),
   /** The lake's Glue database and table names, as the pipeline's functions get them. */
   lake: pipelineSettingsSchema.shape.lake,
 });

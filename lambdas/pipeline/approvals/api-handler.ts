@@ -8,10 +8,9 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { logger, metrics, tracer } from '../../shared/powertools';
+import { logger, metrics } from '../../shared/powertools';
 import { approvalStoreFromEnv, linkSignerFromEnv, taskCallbacks } from './aws/wiring';
 import { handleApprovalHttp, internalErrorResponse, type ApprovalHttpRequest, type ApprovalHttpResponse } from './web';
 
@@ -63,7 +62,6 @@ async function approvalPage(event: APIGatewayProxyEvent): Promise<APIGatewayProx
 }
 
 export const handler = middy(approvalPage)
-  // Neither the event (signature in the query and form) nor the response goes to X-Ray or the log.
-  .use(captureLambdaHandler(tracer, { captureResponse: false }))
+  // Never the event (signature in the query and form) in the log.
   .use(injectLambdaContext(logger, { logEvent: false }))
   .use(logMetrics(metrics));

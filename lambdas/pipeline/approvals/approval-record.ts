@@ -5,21 +5,19 @@
  * pending, approved or rejected; "expired" is derived from `expiresAt` when a record is read, so no
  * background job has to sweep records.
  */
-import { z } from 'zod';
+import * as z from '../../shared/zod-mini';
 import { APPROVAL_KINDS, approvalDecisionSchema, type ApprovalKind } from '../contracts';
 
 const isoInstant = z.iso.datetime({ offset: true });
 
 /** Approval ids: the contracts' id pattern (they travel in URLs and ARNs of nothing else). */
-export const approvalIdSchema = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1-128 of A-Z a-z 0-9 . _ : -');
+export const approvalIdSchema = z.string().check(z.regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1-128 of A-Z a-z 0-9 . _ : -'));
 
 /** Largest serialized summary: it is shown on a page and in an e-mail, and stored in one DynamoDB item. */
 export const MAX_SUMMARY_BYTES = 16 * 1024;
 
 /** The human-relevant figures the state machine passes (dataset counts, eligibility, cost, who asked). */
-export const approvalSummarySchema = z
-  .record(z.string(), z.json())
-  .refine((s) => Buffer.byteLength(JSON.stringify(s)) <= MAX_SUMMARY_BYTES, `the summary must serialize to at most ${MAX_SUMMARY_BYTES} bytes`);
+export const approvalSummarySchema = z.record(z.string(), z.json()).check(z.refine((s) => Buffer.byteLength(JSON.stringify(s)) <= MAX_SUMMARY_BYTES, `the summary must serialize to at most ${MAX_SUMMARY_BYTES} bytes`));
 export type ApprovalSummary = z.infer<typeof approvalSummarySchema>;
 
 /** Stored statuses. `expired` is never stored (see {@link approvalStatus}). */
@@ -41,36 +39,36 @@ export const APPROVAL_RECORD_RETENTION_DAYS = 400;
 export const approvalRecordSchema = z.object({
   approvalId: approvalIdSchema,
   kind: z.enum(APPROVAL_KINDS),
-  stage: z.string().min(1),
-  runId: z.string().min(1),
-  targetModelId: z.string().min(1),
-  requestedBy: z.string().min(1),
-  reason: z.string().optional(),
+  stage: z.string().check(z.minLength(1)),
+  runId: z.string().check(z.minLength(1)),
+  targetModelId: z.string().check(z.minLength(1)),
+  requestedBy: z.string().check(z.minLength(1)),
+  reason: z.optional(z.string()),
   summary: approvalSummarySchema,
-  executionArn: z.string().min(1),
+  executionArn: z.string().check(z.minLength(1)),
   createdAt: isoInstant,
   /** The link and the task both end here; the state's TimeoutSeconds matches it. */
   expiresAt: isoInstant,
   status: z.enum(STORED_STATUSES),
   /** DynamoDB TTL attribute, epoch seconds: well after expiry, so decisions stay auditable. */
-  ttl: z.number().int().positive(),
+  ttl: z.number().check(z.int(), z.positive()),
   /** Set once by `Request ... approval`; never rendered, never in a URL or an e-mail. */
-  taskToken: z.string().min(1).optional(),
-  tokenAttachedAt: isoInstant.optional(),
+  taskToken: z.optional(z.string().check(z.minLength(1))),
+  tokenAttachedAt: z.optional(isoInstant),
   /** When the one e-mail went out; after it the token can no longer be replaced. */
-  notifiedAt: isoInstant.optional(),
+  notifiedAt: z.optional(isoInstant),
   /** Sparse index key: the stage while the approval waits for a human, removed by the decision. */
-  waitingStage: z.string().optional(),
-  approver: z.string().optional(),
-  comment: z.string().optional(),
-  decidedAt: isoInstant.optional(),
-  via: approvalDecisionSchema.shape.via.optional(),
+  waitingStage: z.optional(z.string()),
+  approver: z.optional(z.string()),
+  comment: z.optional(z.string()),
+  decidedAt: z.optional(isoInstant),
+  via: z.optional(approvalDecisionSchema.shape.via),
   /** Audit: where the decision came from (the page only; the CLI's identity is its IAM principal). */
-  sourceIp: z.string().optional(),
-  userAgent: z.string().optional(),
-  deliveryStatus: z.enum(DELIVERY_STATUSES).optional(),
-  deliveryAt: isoInstant.optional(),
-  deliveryError: z.string().optional(),
+  sourceIp: z.optional(z.string()),
+  userAgent: z.optional(z.string()),
+  deliveryStatus: z.optional(z.enum(DELIVERY_STATUSES)),
+  deliveryAt: z.optional(isoInstant),
+  deliveryError: z.optional(z.string()),
 });
 export type ApprovalRecord = z.infer<typeof approvalRecordSchema>;
 

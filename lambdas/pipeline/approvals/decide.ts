@@ -9,7 +9,7 @@
  * transient reason, the decision stays recorded and its delivery is retried by the next caller who
  * reaches the record; it is never replaced by another decision.
  */
-import { z } from 'zod';
+import * as z from '../../shared/zod-mini';
 import { PIPELINE_ERRORS } from '../../../stepfunctions/training-pipeline-states';
 import { approvalDecisionSchema, type ApprovalDecision } from '../contracts';
 import type { Clock } from '../ports';
@@ -27,14 +27,9 @@ export const MAX_APPROVER_CHARS = 256;
 /** What a human supplies with a decision, validated the same way for the page and the CLI. */
 export const decisionInputSchema = z.strictObject({
   decision: approvalDecisionSchema.shape.decision,
-  approver: z.string().trim().min(1, 'a name is required').max(MAX_APPROVER_CHARS, `at most ${MAX_APPROVER_CHARS} characters`),
+  approver: z.string().check(z.trim(), z.minLength(1, 'a name is required'), z.maxLength(MAX_APPROVER_CHARS, `at most ${MAX_APPROVER_CHARS} characters`)),
   // An empty comment box means no comment.
-  comment: z
-    .string()
-    .trim()
-    .max(2000, 'at most 2000 characters')
-    .optional()
-    .transform((c) => (c === '' ? undefined : c)),
+  comment: z.pipe(z.optional(z.string().check(z.trim(), z.maxLength(2000, 'at most 2000 characters'))), z.transform((c) => (c === '' ? undefined : c))),
 });
 export type DecisionInput = z.infer<typeof decisionInputSchema>;
 

@@ -5,7 +5,7 @@
  * everything a human or the console sees: the token only ever goes from Step Functions to the store.
  */
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
+import * as z from '../../shared/zod-mini';
 import { APPROVAL_KINDS, approvalRefSchema, validatedRequestSchema, type ApprovalKind, type ApprovalRef } from '../contracts';
 import type { Clock } from '../ports';
 import { approvalSummarySchema, ttlFor, type ApprovalRecord } from './approval-record';
@@ -16,14 +16,14 @@ import type { ApprovalStore } from './store';
  * What an approval needs of the run it gates: the training pipeline passes its whole `$.request`, the
  * canary rollout `{ runId: rolloutId, stage, targetModelId, requestedBy }`. Other fields are dropped.
  */
-export const approvalRequestSchema = z.object(validatedRequestSchema.pick({ runId: true, stage: true, targetModelId: true, requestedBy: true, reason: true }).shape);
+export const approvalRequestSchema = z.object(z.pick(validatedRequestSchema, { runId: true, stage: true, targetModelId: true, requestedBy: true, reason: true }).shape);
 
 /** The Lambda's input: `{ kind, request: $.request, summary: {...}, executionArn: $$.Execution.Id }`. */
 export const prepareApprovalInputSchema = z.strictObject({
   kind: z.enum(APPROVAL_KINDS),
   request: approvalRequestSchema,
   summary: approvalSummarySchema,
-  executionArn: z.string().min(1).max(2048),
+  executionArn: z.string().check(z.minLength(1), z.maxLength(2048)),
 });
 export type PrepareApprovalInput = z.infer<typeof prepareApprovalInputSchema>;
 

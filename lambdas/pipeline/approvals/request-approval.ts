@@ -9,7 +9,7 @@
  * fails, Step Functions retries the state with a new token, and the new token replaces the old one
  * (allowed until the e-mail went out; see transitions.ts).
  */
-import { z } from 'zod';
+import * as z from '../../shared/zod-mini';
 import type { Clock, Notifier } from '../ports';
 import { approvalIdSchema, approvalStatus, isDecided } from './approval-record';
 import { approvalEmail, topicFor } from './approval-email';
@@ -18,7 +18,7 @@ import type { ApprovalStore } from './store';
 
 export const requestApprovalInputSchema = z.strictObject({
   /** `$$.Task.Token`. Bounded only loosely: Step Functions decides its length. */
-  taskToken: z.string().min(1).max(8192),
+  taskToken: z.string().check(z.minLength(1), z.maxLength(8192)),
   approvalId: approvalIdSchema,
 });
 export type RequestApprovalInput = z.infer<typeof requestApprovalInputSchema>;

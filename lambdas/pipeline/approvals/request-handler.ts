@@ -6,9 +6,8 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
-import { logger, metrics, tracer } from '../../shared/powertools';
+import { logger, metrics } from '../../shared/powertools';
 import { PIPELINE_ENV, requiredEnv } from '../settings';
 import { approvalNotifierFromEnv, approvalStoreFromEnv, linkSignerFromEnv } from './aws/wiring';
 import { parseTaskInput } from './parse-input';
@@ -29,7 +28,5 @@ async function request(event: unknown): Promise<RequestApprovalResult> {
 }
 
 export const handler = middy(request)
-  // The event holds the task token: keep it out of X-Ray as well.
-  .use(captureLambdaHandler(tracer, { captureResponse: false }))
   .use(injectLambdaContext(logger, { logEvent: false }))
   .use(logMetrics(metrics));

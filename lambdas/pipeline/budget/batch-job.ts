@@ -6,34 +6,34 @@
  * `{ Error: "States.TaskFailed", Cause: "<that same description as a JSON string>" }`. A failure
  * before any job existed (the SubmitJob call was refused) has a `Batch.*` error and a plain-text cause.
  */
-import { z } from 'zod';
+import * as z from '../../shared/zod-mini';
 
-const epochMillis = z.number().int().nonnegative();
+const epochMillis = z.number().check(z.int(), z.nonnegative());
 
 /** One attempt of a Batch job (AttemptDetail); only what GPU accounting and logging need. */
 const attemptSchema = z.looseObject({
-  StartedAt: epochMillis.optional(),
-  StoppedAt: epochMillis.optional(),
-  StatusReason: z.string().optional(),
-  Container: z.looseObject({ ExitCode: z.number().int().optional(), Reason: z.string().optional() }).optional(),
+  StartedAt: z.optional(epochMillis),
+  StoppedAt: z.optional(epochMillis),
+  StatusReason: z.optional(z.string()),
+  Container: z.optional(z.looseObject({ ExitCode: z.optional(z.number().check(z.int())), Reason: z.optional(z.string()) })),
 });
 
 type BatchAttempt = z.infer<typeof attemptSchema>;
 
 /** The Batch job description as Step Functions returns it (PascalCase). */
 export const batchJobDescriptionSchema = z.looseObject({
-  JobId: z.string().optional(),
-  JobName: z.string().optional(),
+  JobId: z.optional(z.string()),
+  JobName: z.optional(z.string()),
   Status: z.string(),
-  StatusReason: z.string().optional(),
-  StartedAt: epochMillis.optional(),
-  StoppedAt: epochMillis.optional(),
-  Attempts: z.array(attemptSchema).default([]),
+  StatusReason: z.optional(z.string()),
+  StartedAt: z.optional(epochMillis),
+  StoppedAt: z.optional(epochMillis),
+  Attempts: z._default(z.array(attemptSchema), []),
 });
 export type BatchJobDescription = z.infer<typeof batchJobDescriptionSchema>;
 
 /** The error object a Catch places at its ResultPath. */
-export const taskErrorSchema = z.looseObject({ Error: z.string(), Cause: z.string().optional() });
+export const taskErrorSchema = z.looseObject({ Error: z.string(), Cause: z.optional(z.string()) });
 export type TaskError = z.infer<typeof taskErrorSchema>;
 
 /** Batch gives a reclaimed Spot attempt this status reason (`Host EC2 (instance i-...) terminated.`). */

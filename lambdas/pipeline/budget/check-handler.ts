@@ -7,18 +7,17 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
-import { z } from 'zod';
+import * as z from '../../shared/zod-mini';
 import { validatedRequestSchema, type BudgetCheck } from '../contracts';
 import { PIPELINE_ENV, pipelineSettingsFromEnv, requiredEnv } from '../settings';
-import { logger, metrics, tracer } from '../../shared/powertools';
+import { logger, metrics } from '../../shared/powertools';
 import { publishBudgetMetrics } from './budget-metrics';
 import { checkGpuBudget } from './check-budget';
 import { DynamoDbLedger } from './dynamodb-ledger';
 
 const settings = pipelineSettingsFromEnv();
-const ledger = new DynamoDbLedger(DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient({}))), requiredEnv(PIPELINE_ENV.ledgerTable));
+const ledger = new DynamoDbLedger(DynamoDBDocumentClient.from(new DynamoDBClient({})), requiredEnv(PIPELINE_ENV.ledgerTable));
 const eventSchema = z.object({ request: validatedRequestSchema });
 
 async function checkBudget(event: unknown): Promise<BudgetCheck> {
@@ -30,6 +29,5 @@ async function checkBudget(event: unknown): Promise<BudgetCheck> {
 }
 
 export const handler = middy(checkBudget)
-  .use(captureLambdaHandler(tracer))
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics));

@@ -5,7 +5,7 @@
  * eligibility cooldown reads it). DynamoDbLedger is the AWS adapter; InMemoryLedger serves tests and
  * local mode.
  */
-import { z } from 'zod';
+import * as z from '../../shared/zod-mini';
 import { GPU_JOB_KINDS } from '../contracts';
 
 /** Calendar month in UTC, `YYYY-MM`: the ledger's unit of account. */
@@ -33,23 +33,23 @@ export const GPU_HOURS_SOURCES = [
 
 /** One GPU job of a run (its training or its eval job) as the ledger holds it. */
 export const gpuRunRecordSchema = z.strictObject({
-  stage: z.string().min(1),
-  runId: z.string().min(1),
+  stage: z.string().check(z.minLength(1)),
+  runId: z.string().check(z.minLength(1)),
   /** Items booked before eval jobs were booked have no kind: they are all training jobs. */
-  jobKind: z.enum(GPU_JOB_KINDS).default('train'),
-  targetModelId: z.string().min(1),
+  jobKind: z._default(z.enum(GPU_JOB_KINDS), 'train'),
+  targetModelId: z.string().check(z.minLength(1)),
   /** The month the job ended in; GpuUsage.month. */
-  month: z.string().regex(/^\d{4}-\d{2}$/),
-  gpuHours: z.number().nonnegative(),
+  month: z.string().check(z.regex(/^\d{4}-\d{2}$/)),
+  gpuHours: z.number().check(z.nonnegative()),
   /** The same hours split by the UTC month they were used in (a job can cross midnight at month end). */
-  gpuHoursByMonth: z.record(z.string().regex(/^\d{4}-\d{2}$/), z.number().nonnegative()),
-  attempts: z.number().int().nonnegative(),
+  gpuHoursByMonth: z.record(z.string().check(z.regex(/^\d{4}-\d{2}$/)), z.number().check(z.nonnegative())),
+  attempts: z.number().check(z.int(), z.nonnegative()),
   /** Attempts that ended because the Spot instance was reclaimed (`Host EC2*`). */
-  spotReclaims: z.number().int().nonnegative(),
+  spotReclaims: z.number().check(z.int(), z.nonnegative()),
   jobStatus: z.enum(['SUCCEEDED', 'FAILED', 'NOT_STARTED', 'UNKNOWN']),
   source: z.enum(GPU_HOURS_SOURCES),
-  gpusPerJob: z.number().int().positive(),
-  jobId: z.string().optional(),
+  gpusPerJob: z.number().check(z.int(), z.positive()),
+  jobId: z.optional(z.string()),
   recordedAt: z.iso.datetime({ offset: true }),
 });
 export type GpuRunRecord = z.infer<typeof gpuRunRecordSchema>;

@@ -4,7 +4,7 @@
  * a job's actual GPU-hours in the ledger whether it succeeded or failed, once per run and job kind, and
  * marks the target model as trained when its training job produced a model.
  */
-import { z } from 'zod';
+import * as z from '../../shared/zod-mini';
 import { budgetCheckSchema, GPU_JOB_KINDS, validatedRequestSchema, type GpuJobKind, type GpuUsage } from '../contracts';
 import { batchJobOutcome, taskErrorSchema, type BatchJobOutcome } from './batch-job';
 import { gpuHoursByMonth, totalGpuHours } from './gpu-hours';
@@ -15,19 +15,17 @@ import { roundGpuHours, utcMonth, type GpuLedger, type GpuRunRecord } from './le
  * estimate, and its estimate was the training job's alone; an execution started on that definition
  * still calls this function (the new code) for its training job after a deploy.
  */
-const bookedBudgetSchema = budgetCheckSchema.partial({ trainEstimateGpuHours: true, evalEstimateGpuHours: true });
+const bookedBudgetSchema = z.partial(budgetCheckSchema, { trainEstimateGpuHours: true, evalEstimateGpuHours: true });
 
 /** `{ jobKind, request, budget, job: $.trainJob | $.evalJob }` or `{ jobKind, request, budget, error: $.error }`. */
-export const recordGpuHoursEventSchema = z
-  .object({
+export const recordGpuHoursEventSchema = z.object({
     /** Absent only in executions started before eval jobs were booked, which book their training job alone. */
-    jobKind: z.enum(GPU_JOB_KINDS).default('train'),
+    jobKind: z._default(z.enum(GPU_JOB_KINDS), 'train'),
     request: validatedRequestSchema,
     budget: bookedBudgetSchema,
-    job: z.unknown().optional(),
-    error: taskErrorSchema.optional(),
-  })
-  .refine((e) => (e.job === undefined) !== (e.error === undefined), { message: 'exactly one of `job` (the Batch task result) and `error` (its caught error) is expected' });
+    job: z.optional(z.unknown()),
+    error: z.optional(taskErrorSchema),
+  }).check(z.refine((e) => (e.job === undefined) !== (e.error === undefined), { message: 'exactly one of `job` (the Batch task result) and `error` (its caught error) is expected' }));
 export type RecordGpuHoursEvent = z.infer<typeof recordGpuHoursEventSchema>;
 
 export interface RecordGpuHoursDeps {

@@ -10,17 +10,16 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { GpuUsage } from '../contracts';
 import { PIPELINE_ENV, pipelineSettingsFromEnv, requiredEnv } from '../settings';
-import { logger, metrics, tracer } from '../../shared/powertools';
+import { logger, metrics } from '../../shared/powertools';
 import { publishBudgetMetrics } from './budget-metrics';
 import { DynamoDbLedger } from './dynamodb-ledger';
 import { recordGpuHours, recordGpuHoursEventSchema } from './record-gpu-hours';
 
 const settings = pipelineSettingsFromEnv();
-const ledger = new DynamoDbLedger(DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient({}))), requiredEnv(PIPELINE_ENV.ledgerTable));
+const ledger = new DynamoDbLedger(DynamoDBDocumentClient.from(new DynamoDBClient({})), requiredEnv(PIPELINE_ENV.ledgerTable));
 
 async function record(event: unknown): Promise<GpuUsage> {
   const parsed = recordGpuHoursEventSchema.parse(event);
@@ -47,6 +46,5 @@ async function record(event: unknown): Promise<GpuUsage> {
 }
 
 export const handler = middy(record)
-  .use(captureLambdaHandler(tracer))
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics));

@@ -3,7 +3,7 @@
  * and validates the rows it gets back, so a drift between a file and its caller fails loudly. The files
  * themselves are written by the engine (`unload`); only the small summaries come back as rows.
  */
-import { z } from 'zod';
+import * as z from '../../shared/zod-mini';
 import type { DataBoundary } from '../../../config/boundaries';
 import type { DatasetConfig, EligibilityConfig } from '../../../config/schema';
 import type { TrainingScope } from '../../gate-score/gates/confidentiality-gate';
@@ -92,7 +92,7 @@ export async function materializeSelection(sql: SqlEngine, s: TraceSelection, wo
   return { candidates, members };
 }
 
-function parseRows<T>(schema: z.ZodType<T>, rows: readonly SqlRow[], queryName: string): T[] {
+function parseRows<T>(schema: z.ZodMiniType<T>, rows: readonly SqlRow[], queryName: string): T[] {
   return rows.map((row, index) => {
     const parsed = schema.safeParse(row);
     if (!parsed.success) throw new Error(`${queryName}: row ${index} does not have the expected shape: ${z.prettifyError(parsed.error)}`);
@@ -136,7 +136,7 @@ export function unloadDatasetFile(sql: SqlEngine, kind: DatasetFileKind, tables:
   return sql.unload(withTables(loadSql(query), tables), [], prefix, format);
 }
 
-const count = z.number().int().nonnegative();
+const count = z.number().check(z.int(), z.nonnegative());
 const summaryRowSchema = z.object({
   rows_in_window: count,
   duplicate_copies: count,

@@ -4,7 +4,7 @@
  * `maxOverlap` of its n-grams occur in the golden set (sql/selection.sql, `overlap`). Training on the
  * evaluation's own questions would make the eval gate measure memory instead of skill.
  */
-import { z } from 'zod';
+import * as z from '../../shared/zod-mini';
 import type { ObjectStore } from '../ports';
 
 /** What the dataset build compared with, for the manifest. */
@@ -46,10 +46,10 @@ export function ngrams(textWords: readonly string[], n: number): string[] {
 // An LLM's golden set carries the conversation; a router's (training/sial_training/router) the request's
 // user message: either way the user's words are what a training trace must not repeat.
 const goldenLineSchema = z.union([
-  z.object({ messages: z.array(z.object({ role: z.string(), content: z.string() })).min(1) }),
+  z.object({ messages: z.array(z.object({ role: z.string(), content: z.string() })).check(z.minLength(1)) }),
   z.object({ user_message: z.string() }),
 ]);
-const goldenMetaSchema = z.object({ version: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/), examples: z.number().int().nonnegative() });
+const goldenMetaSchema = z.object({ version: z.string().check(z.minLength(1)), sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/)), examples: z.number().check(z.int(), z.nonnegative()) });
 
 /**
  * Reads `<goldenSetUri>golden.json` and `golden.jsonl` and returns the n-grams of every example's user

@@ -10,21 +10,20 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
-import { z } from 'zod';
+import * as z from '../../shared/zod-mini';
 import { validatedRequestSchema, type DatasetManifest } from '../contracts';
 import { PIPELINE_ENV, pipelineSettingsFromEnv, requiredEnv } from '../settings';
 import { S3ObjectStore } from '../aws/s3-object-store';
-import { logger, metrics, tracer } from '../../shared/powertools';
+import { logger, metrics } from '../../shared/powertools';
 import { AthenaSqlEngine } from './athena-sql-engine';
 import { buildDataset } from './build-dataset';
 
 // Read once per execution environment: a misconfigured function fails at cold start, before any run.
 const settings = pipelineSettingsFromEnv();
-const store = new S3ObjectStore(tracer.captureAWSv3Client(new S3Client({})));
+const store = new S3ObjectStore(new S3Client({}));
 const goldenSetsUri = requiredEnv(PIPELINE_ENV.goldenSetsUri);
-const sql = new AthenaSqlEngine(tracer.captureAWSv3Client(new AthenaClient({})), {
+const sql = new AthenaSqlEngine(new AthenaClient({}), {
   workGroup: requiredEnv(PIPELINE_ENV.athenaWorkGroup),
   database: settings.lake.databaseName,
   tables: { traces: settings.lake.tracesTable, gate_audit: settings.lake.auditTable, feedback: settings.lake.feedbackTable, judgments: settings.lake.judgmentsTable },
@@ -64,6 +63,5 @@ async function buildDatasetStep(event: unknown): Promise<DatasetManifest> {
 }
 
 export const handler = middy(buildDatasetStep)
-  .use(captureLambdaHandler(tracer, { captureResponse: false }))
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics));

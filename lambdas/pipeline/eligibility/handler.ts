@@ -8,19 +8,18 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
-import { z } from 'zod';
+import * as z from '../../shared/zod-mini';
 import { datasetManifestSchema, validatedRequestSchema, type EligibilityResult } from '../contracts';
 import { PIPELINE_ENV, pipelineSettingsFromEnv, requiredEnv } from '../settings';
 import { DynamoDbLedger } from '../budget/dynamodb-ledger';
-import { logger, metrics, tracer } from '../../shared/powertools';
+import { logger, metrics } from '../../shared/powertools';
 import { checkEligibility } from './check-eligibility';
 import type { TrainingHistory } from './training-history';
 
 const settings = pipelineSettingsFromEnv();
 const history: TrainingHistory = new DynamoDbLedger(
-  DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient({}))),
+  DynamoDBDocumentClient.from(new DynamoDBClient({})),
   requiredEnv(PIPELINE_ENV.ledgerTable),
 );
 const eventSchema = z.strictObject({ request: validatedRequestSchema, dataset: datasetManifestSchema });
@@ -36,6 +35,5 @@ async function checkEligibilityStep(event: unknown): Promise<EligibilityResult> 
 }
 
 export const handler = middy(checkEligibilityStep)
-  .use(captureLambdaHandler(tracer))
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics));

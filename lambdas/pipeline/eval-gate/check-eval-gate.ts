@@ -4,7 +4,7 @@
  * (metrics, baseline, every failed rule) that the state machine carries into the execution's error and
  * the failure notification.
  */
-import { z } from 'zod';
+import * as z from '../../shared/zod-mini';
 import type { EvalGateConfig } from '../../../config/schema';
 import { PIPELINE_ERRORS } from '../../../stepfunctions/training-pipeline-states';
 import { evalGateResultSchema, validatedRequestSchema, type EvalGateResult, type EvalMetrics, type ValidatedRequest } from '../contracts';

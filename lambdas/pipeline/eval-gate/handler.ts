@@ -9,7 +9,6 @@ import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { S3ObjectStore } from '../aws/s3-object-store';
 import { SageMakerModelRegistry } from '../aws/sagemaker-model-registry';
@@ -17,12 +16,12 @@ import type { EvalGateResult } from '../contracts';
 import { checkRouterEvalGate, RouterEvalGateFailed, type RouterEvalGateResult } from '../router/router-eval-gate';
 import { routerTargetOf } from '../router/router-step';
 import { pipelineSettingsFromEnv } from '../settings';
-import { logger, metrics, tracer } from '../../shared/powertools';
+import { logger, metrics } from '../../shared/powertools';
 import { checkEvalGate, evalGateEventSchema, EvalGateFailed } from './check-eval-gate';
 
 const settings = pipelineSettingsFromEnv();
-const store = new S3ObjectStore(tracer.captureAWSv3Client(new S3Client({})));
-const registry = new SageMakerModelRegistry(tracer.captureAWSv3Client(new SageMakerClient({})));
+const store = new S3ObjectStore(new S3Client({}));
+const registry = new SageMakerModelRegistry(new SageMakerClient({}));
 
 async function evalGate(event: unknown): Promise<EvalGateResult | RouterEvalGateResult> {
   const { request } = evalGateEventSchema.parse(event);
@@ -58,6 +57,5 @@ async function routerGate(request: Parameters<typeof checkRouterEvalGate>[0]): P
 }
 
 export const handler = middy(evalGate)
-  .use(captureLambdaHandler(tracer))
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics));

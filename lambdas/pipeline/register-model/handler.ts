@@ -8,18 +8,17 @@ import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { SageMakerModelRegistry } from '../aws/sagemaker-model-registry';
 import type { Registration } from '../contracts';
 import { pipelineSettingsFromEnv, requiredEnv } from '../settings';
-import { logger, metrics, tracer } from '../../shared/powertools';
+import { logger, metrics } from '../../shared/powertools';
 import { REGISTER_MODEL_ENV, registerModel, registerModelEventSchema } from './register-model';
 
 const settings = pipelineSettingsFromEnv();
 const servingImageUri = requiredEnv(REGISTER_MODEL_ENV.servingImageUri);
 const routerImageUri = process.env[REGISTER_MODEL_ENV.routerImageUri];
-const registry = new SageMakerModelRegistry(tracer.captureAWSv3Client(new SageMakerClient({})));
+const registry = new SageMakerModelRegistry(new SageMakerClient({}));
 
 async function register(event: unknown): Promise<Registration> {
   const registration = await registerModel(registerModelEventSchema.parse(event), { registry, settings, servingImageUri, ...(routerImageUri === undefined || routerImageUri === '' ? {} : { routerImageUri }) });
@@ -29,6 +28,5 @@ async function register(event: unknown): Promise<Registration> {
 }
 
 export const handler = middy(register)
-  .use(captureLambdaHandler(tracer))
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics));

@@ -5,7 +5,7 @@
  * approved versions retention protects. It never deletes or approves anything.
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from '../../shared/zod-mini';
 import { approvalDecisionSchema, datasetManifestSchema, evalGateResultSchema, registrationSchema, validatedRequestSchema, type EvalGateResult, type Registration } from '../contracts';
 import { retainedApprovedVersions, type PipelineSettings } from '../settings';
 import { routerEvalGateResultSchema, type RouterEvalGateResult } from '../router/router-eval-gate';

@@ -13,20 +13,19 @@ import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { S3ObjectStore } from '../aws/s3-object-store';
 import { SageMakerModelRegistry } from '../aws/sagemaker-model-registry';
 import { DynamoDbLedger } from '../budget/dynamodb-ledger';
 import { PIPELINE_ENV, pipelineSettingsFromEnv, requiredEnv } from '../settings';
-import { logger, metrics, tracer } from '../../shared/powertools';
+import { logger, metrics } from '../../shared/powertools';
 import type { RouterCpuUsage, RouterJob } from './router-job';
 import { runRouterStep } from './router-step';
 
 const settings = pipelineSettingsFromEnv();
-const store = new S3ObjectStore(tracer.captureAWSv3Client(new S3Client({})));
-const registry = new SageMakerModelRegistry(tracer.captureAWSv3Client(new SageMakerClient({})));
-const ledger = new DynamoDbLedger(DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient({}))), requiredEnv(PIPELINE_ENV.ledgerTable));
+const store = new S3ObjectStore(new S3Client({}));
+const registry = new SageMakerModelRegistry(new SageMakerClient({}));
+const ledger = new DynamoDbLedger(DynamoDBDocumentClient.from(new DynamoDBClient({})), requiredEnv(PIPELINE_ENV.ledgerTable));
 const goldenSetsUri = requiredEnv(PIPELINE_ENV.goldenSetsUri);
 
 async function routerStep(event: unknown): Promise<RouterJob | RouterCpuUsage> {
@@ -42,6 +41,5 @@ async function routerStep(event: unknown): Promise<RouterJob | RouterCpuUsage> {
 }
 
 export const handler = middy(routerStep)
-  .use(captureLambdaHandler(tracer))
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics));

@@ -6,7 +6,7 @@
  * The two thresholds that matter most are checked here again from the stage's own configuration, so a
  * job run with a looser config cannot slip a candidate through.
  */
-import { z } from 'zod';
+import * as z from '../../shared/zod-mini';
 import type { RouterTargetModel } from '../../../config/schema';
 import { PIPELINE_ERRORS } from '../../../stepfunctions/training-pipeline-states';
 import type { ValidatedRequest } from '../contracts';
@@ -22,11 +22,11 @@ export const routerEvalGateResultSchema = z.strictObject({
   kind: z.literal('router'),
   metricsUri: z.string(),
   /** Candidate and current version on the held-out split and the golden set (null: not evaluated). */
-  holdout: z.strictObject({ candidate: routingFiguresSchema, current: routingFiguresSchema.nullable() }).nullable(),
-  golden: z.strictObject({ candidate: routingFiguresSchema, current: routingFiguresSchema.nullable() }).nullable(),
+  holdout: z.nullable(z.strictObject({ candidate: routingFiguresSchema, current: z.nullable(routingFiguresSchema) })),
+  golden: z.nullable(z.strictObject({ candidate: routingFiguresSchema, current: z.nullable(routingFiguresSchema) })),
   baselineTier: z.string(),
   /** CPU the training job used, as the job measured it. */
-  cpuHours: z.number().nonnegative(),
+  cpuHours: z.number().check(z.nonnegative()),
 });
 export type RouterEvalGateResult = z.infer<typeof routerEvalGateResultSchema>;
 

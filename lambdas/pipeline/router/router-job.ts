@@ -5,7 +5,7 @@
  * holds no GPU, so nothing here touches the GPU budget; its vCPU-hours are recorded with the run and the
  * target counts as trained for the eligibility cooldown, as an LLM does.
  */
-import { z } from 'zod';
+import * as z from '../../shared/zod-mini';
 import type { RouterTargetModel } from '../../../config/schema';
 import { datasetManifestSchema, validatedRequestSchema, type DatasetManifest, type ValidatedRequest } from '../contracts';
 import { batchJobOutcome, taskErrorSchema } from '../budget/batch-job';
@@ -16,18 +16,18 @@ import { MODEL_METADATA, type ModelRegistry } from '../register-model/model-regi
 /** `Prepare router job` -> `$.routerJob`: what `Train router` submits. */
 export const routerJobSchema = z.strictObject({
   /** The arguments of `python -m sial_training.router` (the image's entry point). */
-  command: z.array(z.string()).min(1),
+  command: z.array(z.string()).check(z.minLength(1)),
   /** SIAL_ROUTER_CONFIG: the trainer's config JSON (tiers, quality floor, gate thresholds). */
-  config: z.string().min(2),
+  config: z.string().check(z.minLength(2)),
   /** Fargate size, as Batch's ResourceRequirements want them (strings). */
   vcpus: z.string(),
   memoryMiB: z.string(),
-  vcpusNumber: z.number().positive(),
+  vcpusNumber: z.number().check(z.positive()),
   /** Attempt timeout (the router's maxJobHours). */
-  timeoutSeconds: z.number().int().min(60),
+  timeoutSeconds: z.number().check(z.int(), z.gte(60)),
   /** The approved version the candidate is compared with, or null for the first router. */
-  currentModelUri: z.string().nullable(),
-  goldenSetUri: z.string().nullable(),
+  currentModelUri: z.nullable(z.string()),
+  goldenSetUri: z.nullable(z.string()),
 });
 export type RouterJob = z.infer<typeof routerJobSchema>;
 
@@ -99,25 +99,23 @@ export async function prepareRouterJob(request: ValidatedRequest, dataset: Datas
 }
 
 /** `{ operation: 'record', request, routerJob, job }` or `{ ..., error }` (Train router's result or its Catch). */
-export const recordRouterCpuHoursEventSchema = z
-  .object({
+export const recordRouterCpuHoursEventSchema = z.object({
     operation: z.literal('record'),
     request: validatedRequestSchema,
     routerJob: routerJobSchema,
-    job: z.unknown().optional(),
-    error: taskErrorSchema.optional(),
-  })
-  .refine((e) => (e.job === undefined) !== (e.error === undefined), { message: 'exactly one of `job` and `error` is expected' });
+    job: z.optional(z.unknown()),
+    error: z.optional(taskErrorSchema),
+  }).check(z.refine((e) => (e.job === undefined) !== (e.error === undefined), { message: 'exactly one of `job` and `error` is expected' }));
 export type RecordRouterCpuHoursEvent = z.infer<typeof recordRouterCpuHoursEventSchema>;
 
 /** `Record router CPU hours` -> `$.cpuUsage`. */
 export const routerCpuUsageSchema = z.strictObject({
   runId: z.string(),
   jobStatus: z.enum(['SUCCEEDED', 'FAILED', 'NOT_STARTED', 'UNKNOWN']),
-  attempts: z.number().int().nonnegative(),
-  vcpus: z.number().positive(),
+  attempts: z.number().check(z.int(), z.nonnegative()),
+  vcpus: z.number().check(z.positive()),
   /** Sum over the attempts of (stoppedAt - startedAt) x vCPUs, in hours: what Fargate bills. */
-  vcpuHours: z.number().nonnegative(),
+  vcpuHours: z.number().check(z.nonnegative()),
 });
 export type RouterCpuUsage = z.infer<typeof routerCpuUsageSchema>;
 

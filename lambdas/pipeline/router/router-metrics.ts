@@ -4,27 +4,25 @@
  * and the current version on the held-out split and the golden set, and the CPU the job used. Other keys
  * are kept as they are (the registry links the whole file).
  */
-import { z } from 'zod';
+import * as z from '../../shared/zod-mini';
 
-const rate = z.number().min(0).max(1);
+const rate = z.number().check(z.gte(0), z.lte(1));
 
 /** One model's routing figures on one evaluation set. */
 export const routingFiguresSchema = z.looseObject({
-  examples: z.number().int().nonnegative(),
+  examples: z.number().check(z.int(), z.nonnegative()),
   accuracy: rate,
   misrouteRate: rate,
   routingQuality: rate,
-  costPer1kRequestsUsd: z.number().nonnegative(),
+  costPer1kRequestsUsd: z.number().check(z.nonnegative()),
 });
 export type RoutingFigures = z.infer<typeof routingFiguresSchema>;
 
-const evaluationSchema = z
-  .looseObject({
+const evaluationSchema = z.nullable(z.looseObject({
     candidate: routingFiguresSchema,
-    baseline: routingFiguresSchema.extend({ tier: z.string() }),
-    current: routingFiguresSchema.nullable(),
-  })
-  .nullable();
+    baseline: z.extend(routingFiguresSchema, { tier: z.string() }),
+    current: z.nullable(routingFiguresSchema),
+  }));
 
 export const ROUTER_METRICS_FORMAT = 'sial-router-metrics/1';
 
@@ -35,7 +33,7 @@ export const routerMetricsSchema = z.looseObject({
   holdout: evaluationSchema,
   golden: evaluationSchema,
   gate: z.strictObject({ passed: z.boolean(), reasons: z.array(z.string()) }),
-  resources: z.looseObject({ cpuSeconds: z.number().nonnegative(), wallSeconds: z.number().nonnegative(), cpuHours: z.number().nonnegative() }),
+  resources: z.looseObject({ cpuSeconds: z.number().check(z.nonnegative()), wallSeconds: z.number().check(z.nonnegative()), cpuHours: z.number().check(z.nonnegative()) }),
 });
 export type RouterMetrics = z.infer<typeof routerMetricsSchema>;
 

@@ -4,7 +4,7 @@
  * config/schema.ts enforces it at synth time, with the same family check: a managed closed model
  * ends the execution at once with a message that says what is allowed.
  */
-import { z } from 'zod';
+import * as z from '../../shared/zod-mini';
 import { isRouterTarget, MANAGED_MODEL_MARKERS, registryKeyOf, SELF_HOSTED_MODEL_FAMILIES, targetModelFamily, type RouterTargetModel, type TargetModel } from '../../../config/schema';
 import { PIPELINE_ERRORS } from '../../../stepfunctions/training-pipeline-states';
 import { pipelineInputSchema, validatedRequestSchema, type PipelineInput, type ValidatedRequest } from '../contracts';
@@ -23,7 +23,7 @@ export class RequestRefused extends Error {
 /** What the state passes in: `{ input: $, executionName: $$.Execution.Name }`. */
 export const validateRequestEventSchema = z.object({
   input: z.unknown(),
-  executionName: z.string().min(1).max(256),
+  executionName: z.string().check(z.minLength(1), z.maxLength(256)),
 });
 export type ValidateRequestEvent = z.infer<typeof validateRequestEventSchema>;
 

@@ -3,13 +3,13 @@
  * variables, so the loop's position lives in `$.progress` and only this function moves it: no
  * progress yet means the first step (index 0); after the last step it reports `done`.
  */
-import { z } from 'zod';
+import * as z from '../../shared/zod-mini';
 import { rolloutPlanSchema, rolloutProgressSchema, type RolloutPlan, type RolloutProgress } from '../contracts';
 
 /** `{ rollout: $.rollout, progress: $.progress }`; progress is absent (or null) before the first step. */
 export const advanceStepEventSchema = z.object({
   rollout: rolloutPlanSchema,
-  progress: rolloutProgressSchema.nullish(),
+  progress: z.nullish(rolloutProgressSchema),
 });
 export type AdvanceStepEvent = z.infer<typeof advanceStepEventSchema>;
 

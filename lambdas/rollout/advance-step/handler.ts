@@ -3,9 +3,8 @@
  * `$.progress`). Pure: no environment, no AWS permission.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
-import { logger, tracer } from '../../shared/powertools';
+import { logger } from '../../shared/powertools';
 import type { RolloutProgress } from '../contracts';
 import { advanceStep, advanceStepEventSchema } from './advance-step';
 
@@ -16,4 +15,4 @@ async function advance(event: unknown): Promise<RolloutProgress> {
   return progress;
 }
 
-export const handler = middy(advance).use(captureLambdaHandler(tracer)).use(injectLambdaContext(logger));
+export const handler = middy(advance).use(injectLambdaContext(logger));

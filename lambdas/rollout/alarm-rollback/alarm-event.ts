@@ -14,14 +14,14 @@
  *     "configuration": { "alarmRule": "ALARM(...) OR ALARM(...)" } } }
  * ```
  */
-import { z } from 'zod';
+import * as z from '../../shared/zod-mini';
 
 export const ALARM_STATE_CHANGE = { source: 'aws.cloudwatch', detailType: 'CloudWatch Alarm State Change' } as const;
 
 const alarmStateSchema = z.looseObject({
   value: z.string(),
-  reason: z.string().default(''),
-  reasonData: z.string().optional(),
+  reason: z._default(z.string(), ''),
+  reasonData: z.optional(z.string()),
   /** CloudWatch writes `2026-05-04T10:00:04.512+0000` (no colon in the offset). */
   timestamp: z.string(),
 });
@@ -35,10 +35,10 @@ export const alarmStateChangeEventSchema = z.looseObject({
   region: z.string(),
   resources: z.array(z.string()),
   detail: z.looseObject({
-    alarmName: z.string().min(1),
+    alarmName: z.string().check(z.minLength(1)),
     state: alarmStateSchema,
-    previousState: alarmStateSchema.optional(),
-    configuration: z.looseObject({ alarmRule: z.string().optional(), description: z.string().optional() }).optional(),
+    previousState: z.optional(alarmStateSchema),
+    configuration: z.optional(z.looseObject({ alarmRule: z.optional(z.string()), description: z.optional(z.string()) })),
   }),
 });
 export type AlarmStateChangeEvent = z.infer<typeof alarmStateChangeEventSchema>;

@@ -9,10 +9,9 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { pipelineSettingsFromEnv } from '../../pipeline/settings';
-import { logger, metrics, tracer } from '../../shared/powertools';
+import { logger, metrics } from '../../shared/powertools';
 import { deploymentStoreFromEnv, notifierFromEnv, trafficRouterFromEnv } from '../aws/wiring';
 import { settleOptionsFromEnv } from '../env';
 import { ROLLOUT_METRIC, publishRollback, publishRollbackSeconds } from '../rollout-metrics';
@@ -48,4 +47,4 @@ async function onAlarm(event: unknown): Promise<AlarmRollbackOutcome> {
   return outcome;
 }
 
-export const handler = middy(onAlarm).use(captureLambdaHandler(tracer)).use(injectLambdaContext(logger)).use(logMetrics(metrics));
+export const handler = middy(onAlarm).use(injectLambdaContext(logger)).use(logMetrics(metrics));

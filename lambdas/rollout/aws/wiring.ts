@@ -1,6 +1,6 @@
 /**
  * The rollout Lambdas' adapters, built from the environment (ROLLOUT_ENV) at cold start. SDK clients are
- * traced and created once per execution environment; each handler asks only for what it uses, so a
+ * created once per execution environment; each handler asks only for what it uses, so a
  * function is never given a client (or a variable) it has no permission for.
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
@@ -13,7 +13,6 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SageMakerModelRegistry } from '../../pipeline/aws/sagemaker-model-registry';
 import { SnsNotifier } from '../../pipeline/aws/sns-notifier';
 import { requiredEnv, type PipelineSettings } from '../../pipeline/settings';
-import { tracer } from '../../shared/powertools';
 import { ROLLOUT_ENV } from '../env';
 import type { TrafficRouter } from '../ports';
 import { DispatchingTrafficRouter, type RoutersByKind } from '../traffic/dispatching-router';
@@ -25,12 +24,12 @@ import { SageMakerTrafficRouter } from './sagemaker-traffic-router';
 
 /** The deployments table (DEPLOYMENTS_TABLE). */
 export function deploymentStoreFromEnv(env: NodeJS.ProcessEnv = process.env): DynamoDbDeploymentStore {
-  return new DynamoDbDeploymentStore(DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient({}))), requiredEnv(ROLLOUT_ENV.deploymentsTable, env));
+  return new DynamoDbDeploymentStore(DynamoDBDocumentClient.from(new DynamoDBClient({})), requiredEnv(ROLLOUT_ENV.deploymentsTable, env));
 }
 
 /** SageMaker endpoints; with the execution role (SAGEMAKER_EXECUTION_ROLE_ARN) when it deploys variants. */
 export function sageMakerRouterFromEnv(options: { readonly deploys: boolean }, env: NodeJS.ProcessEnv = process.env): SageMakerTrafficRouter {
-  const client = tracer.captureAWSv3Client(new SageMakerClient({}));
+  const client = new SageMakerClient({});
   return new SageMakerTrafficRouter(client, options.deploys ? { executionRoleArn: requiredEnv(ROLLOUT_ENV.sageMakerExecutionRoleArn, env) } : {});
 }
 
@@ -41,7 +40,7 @@ export function sageMakerRouterFromEnv(options: { readonly deploys: boolean }, e
  */
 export function eksRouterFromEnv(env: NodeJS.ProcessEnv = process.env): EksRouteRouter {
   const sts = new STSClient({});
-  const describeCluster = describeEksClusterWith(tracer.captureAWSv3Client(new EKSClient({})));
+  const describeCluster = describeEksClusterWith(new EKSClient({}));
   return new EksRouteRouter({ region: requiredEnv('AWS_REGION', env), credentials: () => sts.config.credentials(), describeCluster });
 }
 
@@ -56,14 +55,14 @@ export function trafficRouterFromEnv(settings: Pick<PipelineSettings, 'targetMod
 }
 
 export function alarmReader(): CloudWatchAlarmReader {
-  return new CloudWatchAlarmReader(tracer.captureAWSv3Client(new CloudWatchClient({})));
+  return new CloudWatchAlarmReader(new CloudWatchClient({}));
 }
 
 export function modelRegistry(): SageMakerModelRegistry {
-  return new SageMakerModelRegistry(tracer.captureAWSv3Client(new SageMakerClient({})));
+  return new SageMakerModelRegistry(new SageMakerClient({}));
 }
 
 /** SNS topics of the environment (NOTIFICATIONS_TOPIC_ARN for the rollout). */
 export function notifierFromEnv(env: NodeJS.ProcessEnv = process.env): SnsNotifier {
-  return SnsNotifier.fromEnv(tracer.captureAWSv3Client(new SNSClient({})), env);
+  return SnsNotifier.fromEnv(new SNSClient({}), env);
 }

@@ -8,7 +8,7 @@
  * it is not evidence either: such a step does not count as baked, and after twice its bake time without
  * evidence the rollout rolls back rather than promote a version nobody could judge.
  */
-import { z } from 'zod';
+import * as z from '../../shared/zod-mini';
 import { canaryCheckSchema, rolloutPlanSchema, rolloutProgressSchema, weightsVerifiedSchema, type CanaryCheck, type RolloutPlan, type RolloutProgress } from '../contracts';
 import type { Clock } from '../../pipeline/ports';
 import type { AlarmReader, DeploymentStore } from '../ports';
@@ -22,7 +22,7 @@ import type { WeightsVerified } from '../traffic/settle';
 export const checkCanaryEventSchema = z.object({
   rollout: rolloutPlanSchema,
   progress: rolloutProgressSchema,
-  verified: weightsVerifiedSchema.nullish(),
+  verified: z.nullish(weightsVerifiedSchema),
 });
 export type CheckCanaryEvent = z.infer<typeof checkCanaryEventSchema>;
 

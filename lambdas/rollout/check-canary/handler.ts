@@ -3,9 +3,8 @@
  * Env: DEPLOYMENTS_TABLE. IAM: cloudwatch:DescribeAlarms; dynamodb:GetItem on the deployments table.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
-import { logger, tracer } from '../../shared/powertools';
+import { logger } from '../../shared/powertools';
 import { alarmReader, deploymentStoreFromEnv } from '../aws/wiring';
 import type { CanaryCheck } from '../contracts';
 import { realTime } from '../env';
@@ -23,4 +22,4 @@ async function check(event: unknown): Promise<CanaryCheck> {
   return result;
 }
 
-export const handler = middy(check).use(captureLambdaHandler(tracer)).use(injectLambdaContext(logger));
+export const handler = middy(check).use(injectLambdaContext(logger));

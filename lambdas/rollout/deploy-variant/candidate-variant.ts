@@ -3,7 +3,7 @@
  * the serving endpoint as a second production variant at weight 0, and the state machine waits until
  * the endpoint is InService with it before the first step moves traffic.
  */
-import { z } from 'zod';
+import * as z from '../../shared/zod-mini';
 import { rolloutPlanSchema, type RolloutPlan } from '../contracts';
 import type { CandidateDeployment, CandidateVariantDeployer, EndpointStatusReport } from '../ports';
 
@@ -26,7 +26,7 @@ export const endpointStatusReportSchema = z.strictObject({
   inService: z.boolean(),
   failed: z.boolean(),
   candidateDeployed: z.boolean(),
-  failureReason: z.string().optional(),
+  failureReason: z.optional(z.string()),
 });
 
 function sageMakerPlan(event: unknown): RolloutPlan {

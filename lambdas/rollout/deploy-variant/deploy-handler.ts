@@ -6,9 +6,8 @@
  * AddTags) on the models; DescribeModelPackage on the group's packages; iam:PassRole of the execution role.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
-import { logger, tracer } from '../../shared/powertools';
+import { logger } from '../../shared/powertools';
 import { sageMakerRouterFromEnv } from '../aws/wiring';
 import type { CandidateDeployment } from '../ports';
 import { deployCandidate } from './candidate-variant';
@@ -21,4 +20,4 @@ async function deploy(event: unknown): Promise<CandidateDeployment> {
   return deployment;
 }
 
-export const handler = middy(deploy).use(captureLambdaHandler(tracer)).use(injectLambdaContext(logger));
+export const handler = middy(deploy).use(injectLambdaContext(logger));

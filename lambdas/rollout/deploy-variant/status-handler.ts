@@ -4,9 +4,8 @@
  * Env: none. IAM: sagemaker:DescribeEndpoint on the endpoint.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
-import { logger, tracer } from '../../shared/powertools';
+import { logger } from '../../shared/powertools';
 import { sageMakerRouterFromEnv } from '../aws/wiring';
 import type { EndpointStatusReport } from '../ports';
 import { checkEndpoint } from './candidate-variant';
@@ -19,4 +18,4 @@ async function status(event: unknown): Promise<EndpointStatusReport> {
   return report;
 }
 
-export const handler = middy(status).use(captureLambdaHandler(tracer)).use(injectLambdaContext(logger));
+export const handler = middy(status).use(injectLambdaContext(logger));

@@ -10,7 +10,7 @@
  * precondition: a route changed since it was read answers 409 Conflict instead of being overwritten.
  * Weights are written as percentages (0-100); Gateway API reads them as relative, so they are exact.
  */
-import { z } from 'zod';
+import * as z from '../../shared/zod-mini';
 import type { RolloutTarget } from '../../../config/schema';
 import type { RolloutPlan, TrafficWeights } from '../contracts';
 import { WeightsNotApplied, describeWeights } from '../errors';
@@ -27,24 +27,24 @@ export const MERGE_PATCH_CONTENT_TYPE = 'application/merge-patch+json';
 const DEFAULT_BACKEND_WEIGHT = 1;
 
 const backendRefSchema = z.looseObject({
-  name: z.string().min(1),
-  namespace: z.string().optional(),
-  kind: z.string().optional(),
-  group: z.string().optional(),
-  port: z.number().int().optional(),
-  weight: z.number().int().nonnegative().optional(),
+  name: z.string().check(z.minLength(1)),
+  namespace: z.optional(z.string()),
+  kind: z.optional(z.string()),
+  group: z.optional(z.string()),
+  port: z.optional(z.number().check(z.int())),
+  weight: z.optional(z.number().check(z.int(), z.nonnegative())),
 });
 type BackendRef = z.infer<typeof backendRefSchema>;
 
-const ruleSchema = z.looseObject({ backendRefs: z.array(backendRefSchema).optional() });
+const ruleSchema = z.looseObject({ backendRefs: z.optional(z.array(backendRefSchema)) });
 type Rule = z.infer<typeof ruleSchema>;
 
 const conditionSchema = z.looseObject({
   type: z.string(),
   status: z.string(),
-  reason: z.string().optional(),
-  message: z.string().optional(),
-  observedGeneration: z.number().int().optional(),
+  reason: z.optional(z.string()),
+  message: z.optional(z.string()),
+  observedGeneration: z.optional(z.number().check(z.int())),
 });
 
 /** The parts of an HTTPRoute the canary reads; everything else is kept as it is. */
@@ -53,16 +53,14 @@ export const httpRouteSchema = z.looseObject({
   kind: z.literal('HTTPRoute'),
   metadata: z.looseObject({
     name: z.string(),
-    namespace: z.string().optional(),
-    resourceVersion: z.string().optional(),
-    generation: z.number().int().optional(),
+    namespace: z.optional(z.string()),
+    resourceVersion: z.optional(z.string()),
+    generation: z.optional(z.number().check(z.int())),
   }),
-  spec: z.looseObject({ rules: z.array(ruleSchema).optional() }),
-  status: z
-    .looseObject({
-      parents: z.array(z.looseObject({ controllerName: z.string().optional(), conditions: z.array(conditionSchema).optional() })).optional(),
-    })
-    .optional(),
+  spec: z.looseObject({ rules: z.optional(z.array(ruleSchema)) }),
+  status: z.optional(z.looseObject({
+      parents: z.optional(z.array(z.looseObject({ controllerName: z.optional(z.string()), conditions: z.optional(z.array(conditionSchema)) }))),
+    })),
 });
 export type HttpRoute = z.infer<typeof httpRouteSchema>;
 

@@ -6,13 +6,13 @@
  * which the state machine's `Within bound?` choice judges (`withinBound`); measuring also releases the
  * model the drill claimed (start-drill.ts).
  */
-import { z } from 'zod';
+import * as z from '../../shared/zod-mini';
 import type { CanaryConfig } from '../../../config/schema';
 import type { RollbackRecord } from '../contracts';
 import type { DeploymentStore } from '../ports';
 
 /** `{ rolloutId }` of the drill's rollout (its plan's rolloutId). */
-export const drillEventSchema = z.object({ rolloutId: z.string().min(1) });
+export const drillEventSchema = z.object({ rolloutId: z.string().check(z.minLength(1)) });
 export type DrillEvent = z.infer<typeof drillEventSchema>;
 
 /** `Check rollback` -> `$.drillRollback`: whether the rollback has been recorded yet. */

@@ -5,10 +5,9 @@
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { pipelineSettingsFromEnv } from '../../pipeline/settings';
-import { logger, metrics, tracer } from '../../shared/powertools';
+import { logger, metrics } from '../../shared/powertools';
 import { deploymentStoreFromEnv } from '../aws/wiring';
 import { ROLLOUT_METRIC, publishRollbackSeconds } from '../rollout-metrics';
 import { drillEventSchema, measureDrill, type DrillMeasurement } from './measure-drill';
@@ -24,4 +23,4 @@ async function measure(event: unknown): Promise<DrillMeasurement> {
   return result;
 }
 
-export const handler = middy(measure).use(captureLambdaHandler(tracer)).use(injectLambdaContext(logger)).use(logMetrics(metrics));
+export const handler = middy(measure).use(injectLambdaContext(logger)).use(logMetrics(metrics));

@@ -6,10 +6,9 @@
  * for EKS models what the rollback Lambdas have (eks:DescribeCluster, get and patch httproutes).
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { pipelineSettingsFromEnv } from '../../pipeline/settings';
-import { logger, tracer } from '../../shared/powertools';
+import { logger } from '../../shared/powertools';
 import { eksRouterFromEnv, sageMakerRouterFromEnv } from '../aws/wiring';
 import { settleOptionsFromEnv } from '../env';
 import { DispatchingTrafficRouter } from '../traffic/dispatching-router';
@@ -28,4 +27,4 @@ async function selfCanary(event: unknown): Promise<WeightsVerified> {
   return verified;
 }
 
-export const handler = middy(selfCanary).use(captureLambdaHandler(tracer)).use(injectLambdaContext(logger));
+export const handler = middy(selfCanary).use(injectLambdaContext(logger));

@@ -4,7 +4,7 @@
  * split. On SageMaker the slot is a `-drill` variant that first has to be deployed: until it serves,
  * this step answers TrafficTargetBusy and the state machine retries it (the deploy takes minutes).
  */
-import { z } from 'zod';
+import * as z from '../../shared/zod-mini';
 import { rolloutPlanSchema } from '../contracts';
 import { TrafficTargetBusy } from '../errors';
 import type { CandidateVariantDeployer, TrafficRouter } from '../ports';

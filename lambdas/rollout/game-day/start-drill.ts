@@ -6,7 +6,7 @@
  * `Validate rollout`, it claims the model as its active rollout, so the alarm Lambda acts on it; the
  * drill ends by the `Roll back` Lambda, which re-verifies 100 % current and releases the model.
  */
-import { z } from 'zod';
+import * as z from '../../shared/zod-mini';
 import type { Clock } from '../../pipeline/ports';
 import type { PipelineSettings } from '../../pipeline/settings';
 import type { RolloutPlan } from '../contracts';
@@ -16,15 +16,13 @@ import { drillVariantNameFor } from '../sagemaker/variants';
 import { buildPlan, candidateServingName, claimModel, executionFields, findModel, sameExecution, seedHint } from '../validate-rollout/validate-rollout';
 
 /** `{ input: $ ({ targetModelId, requestedBy? }), executionName: $$.Execution.Name, executionArn: $$.Execution.Id }`. */
-export const startDrillEventSchema = z
-  .object({
+export const startDrillEventSchema = z.object({
     input: z.object({
-      targetModelId: z.string().min(1).max(64),
-      requestedBy: z.string().min(1).max(256).default('game-day schedule'),
+      targetModelId: z.string().check(z.minLength(1), z.maxLength(64)),
+      requestedBy: z._default(z.string().check(z.minLength(1), z.maxLength(256)), 'game-day schedule'),
     }),
     ...executionFields,
-  })
-  .superRefine(sameExecution);
+  }).check(z.superRefine(sameExecution));
 
 export interface StartDrillDeps {
   readonly settings: Pick<PipelineSettings, 'stage' | 'targetModels' | 'canary'>;

@@ -5,10 +5,9 @@
  * DEPLOYMENTS_TABLE. IAM: dynamodb:GetItem and PutItem.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { pipelineSettingsFromEnv } from '../../pipeline/settings';
-import { logger, tracer } from '../../shared/powertools';
+import { logger } from '../../shared/powertools';
 import { deploymentStoreFromEnv } from '../aws/wiring';
 import type { RolloutPlan } from '../contracts';
 import { realTime } from '../env';
@@ -23,4 +22,4 @@ async function start(event: unknown): Promise<RolloutPlan> {
   return plan;
 }
 
-export const handler = middy(start).use(captureLambdaHandler(tracer)).use(injectLambdaContext(logger));
+export const handler = middy(start).use(injectLambdaContext(logger));

@@ -5,10 +5,9 @@
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { pipelineSettingsFromEnv } from '../../pipeline/settings';
-import { logger, metrics, tracer } from '../../shared/powertools';
+import { logger, metrics } from '../../shared/powertools';
 import { deploymentStoreFromEnv, modelRegistry } from '../aws/wiring';
 import type { Promotion } from '../contracts';
 import { realTime } from '../env';
@@ -26,4 +25,4 @@ async function promoteHandler(event: unknown): Promise<Promotion> {
   return promotion;
 }
 
-export const handler = middy(promoteHandler).use(captureLambdaHandler(tracer)).use(injectLambdaContext(logger)).use(logMetrics(metrics));
+export const handler = middy(promoteHandler).use(injectLambdaContext(logger)).use(logMetrics(metrics));

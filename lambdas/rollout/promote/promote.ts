@@ -5,7 +5,7 @@
  * last `retainApprovedModelVersions`), and the model's active rollout is released.
  * Every write is idempotent, so a retried state does not promote twice.
  */
-import { z } from 'zod';
+import * as z from '../../shared/zod-mini';
 import { promotionSchema, rolloutPlanSchema, rolloutProgressSchema, type Promotion } from '../contracts';
 import type { Clock } from '../../pipeline/ports';
 import type { ModelApprover } from '../../pipeline/register-model/model-registry';

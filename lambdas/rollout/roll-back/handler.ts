@@ -8,10 +8,9 @@
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { pipelineSettingsFromEnv } from '../../pipeline/settings';
-import { logger, metrics, tracer } from '../../shared/powertools';
+import { logger, metrics } from '../../shared/powertools';
 import { alarmReader, deploymentStoreFromEnv, trafficRouterFromEnv } from '../aws/wiring';
 import type { RollbackRecord } from '../contracts';
 import { settleOptionsFromEnv } from '../env';
@@ -32,4 +31,4 @@ async function rollBackHandler(event: unknown): Promise<RollbackRecord> {
   return record;
 }
 
-export const handler = middy(rollBackHandler).use(captureLambdaHandler(tracer)).use(injectLambdaContext(logger)).use(logMetrics(metrics));
+export const handler = middy(rollBackHandler).use(injectLambdaContext(logger)).use(logMetrics(metrics));

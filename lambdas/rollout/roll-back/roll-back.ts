@@ -8,7 +8,7 @@
  * the rollback record is written once (first writer wins); this state then returns the stored record,
  * so the execution reports who acted first.
  */
-import { z } from 'zod';
+import * as z from '../../shared/zod-mini';
 import { canaryCheckSchema, rollbackRecordSchema, rolloutPlanSchema, type RollbackRecord, type RolloutPlan } from '../contracts';
 import type { AlarmReader, DeploymentStore, TrafficRouter } from '../ports';
 import { applyAndAwait, type SettleOptions } from '../traffic/settle';
@@ -20,9 +20,9 @@ import { ALL_CURRENT } from '../traffic/weights';
  */
 export const rollBackEventSchema = z.object({
   rollout: rolloutPlanSchema,
-  reason: z.string().min(1).optional(),
-  error: z.looseObject({ Error: z.string().optional(), Cause: z.string().optional() }).nullish(),
-  check: canaryCheckSchema.nullish(),
+  reason: z.optional(z.string().check(z.minLength(1))),
+  error: z.nullish(z.looseObject({ Error: z.optional(z.string()), Cause: z.optional(z.string()) })),
+  check: z.nullish(canaryCheckSchema),
 });
 export type RollBackEvent = z.infer<typeof rollBackEventSchema>;
 

@@ -3,9 +3,8 @@
  * expected }` for the eks:call PATCH state. Pure: no environment, no AWS permission.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
-import { logger, tracer } from '../../shared/powertools';
+import { logger } from '../../shared/powertools';
 import { planRoutePatch, type PlannedRoutePatch } from './plan-route-patch';
 
 async function plan(event: unknown): Promise<PlannedRoutePatch> {
@@ -14,4 +13,4 @@ async function plan(event: unknown): Promise<PlannedRoutePatch> {
   return planned;
 }
 
-export const handler = middy(plan).use(captureLambdaHandler(tracer)).use(injectLambdaContext(logger));
+export const handler = middy(plan).use(injectLambdaContext(logger));

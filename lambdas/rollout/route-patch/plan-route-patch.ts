@@ -4,7 +4,7 @@
  * rewrite one weight inside `spec.rules`. This step takes the route as `Read HTTPRoute` returned it and
  * the step's weights, and returns what the eks:call state sends: `Path` and `RequestBody`.
  */
-import { z } from 'zod';
+import * as z from '../../shared/zod-mini';
 import { rolloutPlanSchema, rolloutProgressSchema, trafficWeightsSchema } from '../contracts';
 import { routeFromCallResult, routePatchRequest, type RouteMergePatch } from '../eks/http-route';
 import { weightsOfProgress } from '../traffic/weights';
@@ -12,8 +12,8 @@ import { weightsOfProgress } from '../traffic/weights';
 /** `{ rollout: $.rollout, progress: $.progress (or expected), route: <eks:call GET result> }`. */
 export const planRoutePatchEventSchema = z.object({
   rollout: rolloutPlanSchema,
-  progress: rolloutProgressSchema.optional(),
-  expected: trafficWeightsSchema.optional(),
+  progress: z.optional(rolloutProgressSchema),
+  expected: z.optional(trafficWeightsSchema),
   route: z.unknown(),
 });
 

@@ -4,7 +4,7 @@
  * can silently not take: so verification polls the target until it serves the expected split or a
  * deadline passes, and a rollback re-asks until it sees 100 % current.
  */
-import type { z } from 'zod';
+import type * as z from '../../shared/zod-mini';
 import type { RolloutPlan, TrafficWeights, weightsVerifiedSchema } from '../contracts';
 import { TrafficTargetBusy, WeightsNotApplied } from '../errors';
 import type { Clock } from '../../pipeline/ports';

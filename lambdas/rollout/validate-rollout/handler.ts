@@ -7,10 +7,9 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { pipelineSettingsFromEnv } from '../../pipeline/settings';
-import { logger, metrics, tracer } from '../../shared/powertools';
+import { logger, metrics } from '../../shared/powertools';
 import { deploymentStoreFromEnv, modelRegistry } from '../aws/wiring';
 import type { RolloutPlan } from '../contracts';
 import { realTime } from '../env';
@@ -37,4 +36,4 @@ async function validate(event: unknown): Promise<RolloutPlan> {
   }
 }
 
-export const handler = middy(validate).use(captureLambdaHandler(tracer)).use(injectLambdaContext(logger)).use(logMetrics(metrics));
+export const handler = middy(validate).use(injectLambdaContext(logger)).use(logMetrics(metrics));

@@ -8,7 +8,7 @@
  * command that records it (docs/decisions.md, "Rollout and rollback"); after that, every promotion
  * updates it.
  */
-import { z } from 'zod';
+import * as z from '../../shared/zod-mini';
 import { isRouterTarget, registryKeyOf, targetModelFamily, type TargetModel } from '../../../config/schema';
 import type { ModelRegistry, RegisteredModelPackage } from '../../pipeline/register-model/model-registry';
 import { EVAL_EVIDENCE_PREFIX, MODEL_METADATA } from '../../pipeline/register-model/model-registry';
@@ -27,22 +27,22 @@ import { variantNameFor } from '../sagemaker/variants';
  * no ARN, and `sial rollout release` derives one (docs/decisions.md).
  */
 export const executionFields = {
-  executionName: z.string().min(1).max(256),
-  executionArn: executionArnSchema.optional(),
+  executionName: z.string().check(z.minLength(1), z.maxLength(256)),
+  executionArn: z.optional(executionArnSchema),
 };
 
 /**
  * The name and the ARN must be one execution's: the rollout id comes from the name and the claim records
  * the ARN, and `sial rollout release` checks one against the other.
  */
-export function sameExecution(event: { readonly executionName: string; readonly executionArn?: string | undefined }, context: z.RefinementCtx): void {
+export function sameExecution(event: { readonly executionName: string; readonly executionArn?: string | undefined }, context: z.core.$RefinementCtx): void {
   if (event.executionArn !== undefined && executionNameOf(event.executionArn) !== event.executionName) {
     context.addIssue({ code: 'custom', path: ['executionArn'], message: `${event.executionArn} is not the ARN of execution ${event.executionName}` });
   }
 }
 
 /** What the state passes in: `{ input: $, executionName: $$.Execution.Name, executionArn: $$.Execution.Id }`. */
-export const validateRolloutEventSchema = z.object({ input: z.unknown(), ...executionFields }).superRefine(sameExecution);
+export const validateRolloutEventSchema = z.object({ input: z.unknown(), ...executionFields }).check(z.superRefine(sameExecution));
 
 export interface ValidateRolloutDeps {
   readonly settings: Pick<PipelineSettings, 'stage' | 'targetModels' | 'modelPackageGroups' | 'canary'>;

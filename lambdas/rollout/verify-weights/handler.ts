@@ -8,9 +8,8 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
-import { logger, metrics, tracer } from '../../shared/powertools';
+import { logger, metrics } from '../../shared/powertools';
 import { deploymentStoreFromEnv, sageMakerRouterFromEnv } from '../aws/wiring';
 import { realTime, settleOptionsFromEnv } from '../env';
 import { WeightsNotApplied } from '../errors';
@@ -36,4 +35,4 @@ async function verify(event: unknown): Promise<WeightsVerified> {
   }
 }
 
-export const handler = middy(verify).use(captureLambdaHandler(tracer)).use(injectLambdaContext(logger)).use(logMetrics(metrics));
+export const handler = middy(verify).use(injectLambdaContext(logger)).use(logMetrics(metrics));

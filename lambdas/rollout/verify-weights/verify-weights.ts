@@ -11,7 +11,7 @@
  * the execution waited for a step approval, the weights just set re-exposed the candidate, and the
  * execution must end as RolledBack now rather than at the next canary check.
  */
-import { z } from 'zod';
+import * as z from '../../shared/zod-mini';
 import { rolloutPlanSchema, rolloutProgressSchema, trafficWeightsSchema, type RolloutPlan, type TrafficWeights } from '../contracts';
 import { RolledBack, WeightsNotApplied } from '../errors';
 import { backendsOf, routeFromCallResult, routeRejection, routeWeights } from '../eks/http-route';
@@ -26,9 +26,9 @@ import { sameWeights, weightsOfProgress } from '../traffic/weights';
  */
 export const verifyWeightsEventSchema = z.object({
   rollout: rolloutPlanSchema,
-  progress: rolloutProgressSchema.optional(),
-  expected: trafficWeightsSchema.optional(),
-  route: z.unknown().optional(),
+  progress: z.optional(rolloutProgressSchema),
+  expected: z.optional(trafficWeightsSchema),
+  route: z.optional(z.unknown()),
 });
 export type VerifyWeightsEvent = z.infer<typeof verifyWeightsEventSchema>;
 

@@ -1,7 +1,8 @@
 /**
  * The Lambda conventions every function of this app shares, in one place: local esbuild bundling to a
- * minified ESM `.mjs` (AWS SDK external, the runtime provides it), Node.js 22 on arm64, active X-Ray
- * tracing, its own log group with retention, and its own role without managed policies.
+ * minified ESM `.mjs` (settings in lambda-bundle.ts; AWS SDK external, the runtime provides it),
+ * Node.js 22 on arm64, active X-Ray tracing, its own log group with retention, and its own role
+ * without managed policies.
  */
 import * as path from 'node:path';
 import { Validations, type Duration, type RemovalPolicy } from 'aws-cdk-lib';
@@ -10,15 +11,9 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { BUNDLE_SETTINGS, checkHandlerEntry, PROJECT_ROOT } from './lambda-bundle';
 
-/** Repository root, two levels above lib/constructs/private. */
-export const PROJECT_ROOT = path.resolve(__dirname, '..', '..', '..');
-
-/**
- * ESM bundles have no `require`; some dependencies (Powertools' commons, middy plugins) still call it
- * for Node built-ins, so the bundle defines one from `import.meta.url`.
- */
-export const ESM_REQUIRE_BANNER = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
+export { ESM_REQUIRE_BANNER, PROJECT_ROOT } from './lambda-bundle';
 
 /** Lambda's limit on the total size of a function's environment variables (keys and values). */
 export const LAMBDA_ENV_LIMIT_BYTES = 4096;
@@ -83,6 +78,7 @@ export function checkEnvironmentSize(owner: string, environment: Readonly<Record
 /** Creates a function with the shared conventions. */
 export function createEsmFunction(scope: Construct, options: EsmFunctionOptions): EsmFunctionParts {
   checkEnvironmentSize(scope.node.path, options.environment);
+  checkHandlerEntry(options.entry);
   // Fails at construction, not only when bundling runs (tests synthesize with bundling off).
   bundleCopyCommands(options.copyIntoBundle ?? [], '/input', '/output');
 
@@ -115,14 +111,13 @@ export function createEsmFunction(scope: Construct, options: EsmFunctionOptions)
     environment: { ...options.environment },
     bundling: {
       format: nodejs.OutputFormat.ESM,
-      target: 'node22',
-      mainFields: ['module', 'main'],
-      minify: true,
-      // Keeps function and class names in stack traces of a minified bundle.
-      keepNames: true,
+      target: BUNDLE_SETTINGS.target,
+      mainFields: [...BUNDLE_SETTINGS.mainFields],
+      minify: BUNDLE_SETTINGS.minify,
+      keepNames: BUNDLE_SETTINGS.keepNames,
       sourceMap: false,
-      externalModules: ['@aws-sdk/*'],
-      banner: ESM_REQUIRE_BANNER,
+      externalModules: [...BUNDLE_SETTINGS.external],
+      banner: BUNDLE_SETTINGS.banner,
       // esbuild is a local devDependency: bundle here, never in Docker (absent on build machines).
       forceDockerBundling: false,
       ...(options.copyIntoBundle === undefined || options.copyIntoBundle.length === 0

@@ -7,10 +7,9 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { S3Client } from '@aws-sdk/client-s3';
 import middy from '@middy/core';
-import { logger, metrics, tracer } from '../../../shared/powertools';
+import { logger, metrics } from '../../../shared/powertools';
 import { CALIBRATION_METRICS, calibrationMetrics } from '../calibration-report';
 import { calibrationSettingsFromEnv } from '../calibration-settings';
 import { CALIBRATION_ENV, requiredCalibrationEnv } from '../calibration-env';
@@ -19,7 +18,7 @@ import { S3ReportStore } from './s3-report-store';
 import { athenaEngineFromEnv, calibrationTablesFromEnv } from './wiring';
 
 const settings = calibrationSettingsFromEnv();
-const store = new S3ReportStore(tracer.captureAWSv3Client(new S3Client({})), requiredCalibrationEnv(CALIBRATION_ENV.reportBucket), requiredCalibrationEnv(CALIBRATION_ENV.reportPrefix));
+const store = new S3ReportStore(new S3Client({}), requiredCalibrationEnv(CALIBRATION_ENV.reportBucket), requiredCalibrationEnv(CALIBRATION_ENV.reportPrefix));
 const deps = { engine: athenaEngineFromEnv(), tables: calibrationTablesFromEnv(), store, clock: () => new Date() };
 
 export interface ReportSummary {
@@ -47,6 +46,5 @@ async function report(): Promise<ReportSummary> {
 }
 
 export const handler = middy(report)
-  .use(captureLambdaHandler(tracer))
   .use(injectLambdaContext(logger, { logEvent: false }))
   .use(logMetrics(metrics));

@@ -6,10 +6,9 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { logger, metrics, tracer } from '../../../shared/powertools';
+import { logger, metrics } from '../../../shared/powertools';
 import { loadMaskedTrace } from '../calibration-queries';
 import { handleReviewHttp, reviewInternalErrorResponse, type ReviewHttpRequest, type ReviewHttpResponse, type ReviewWebDeps } from '../review-web';
 import { athenaEngineFromEnv, pseudonymiserFromEnv, reviewLinkSignerFromEnv, reviewQueueFromEnv, reviewSinkFromEnv } from './wiring';
@@ -57,7 +56,6 @@ async function reviewPage(event: APIGatewayProxyEvent): Promise<APIGatewayProxyR
 }
 
 export const handler = middy(reviewPage)
-  // Neither the event (signature in the query and form, the reviewer's name) nor the response (trace text) goes to X-Ray or the log.
-  .use(captureLambdaHandler(tracer, { captureResponse: false }))
+  // Never the event (signature in the query and form, the reviewer's name) in the log.
   .use(injectLambdaContext(logger, { logEvent: false }))
   .use(logMetrics(metrics));

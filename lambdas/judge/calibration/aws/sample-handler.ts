@@ -6,10 +6,9 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import middy from '@middy/core';
-import { logger, metrics, tracer } from '../../../shared/powertools';
+import { logger, metrics } from '../../../shared/powertools';
 import { calibrationSettingsFromEnv } from '../calibration-settings';
 import { CALIBRATION_ENV, requiredCalibrationEnv } from '../calibration-env';
 import { isoWeek } from '../iso-week';
@@ -24,7 +23,7 @@ const topicArn = requiredCalibrationEnv(CALIBRATION_ENV.reviewersTopicArn);
 const pageBaseUrl = requiredCalibrationEnv(CALIBRATION_ENV.pageBaseUrl);
 const deps = { engine: athenaEngineFromEnv(), tables: calibrationTablesFromEnv(), queue: reviewQueueFromEnv(), clock: () => new Date() };
 const signer = reviewLinkSignerFromEnv();
-const sns = tracer.captureAWSv3Client(new SNSClient({}));
+const sns = new SNSClient({});
 
 export interface SampleSummary {
   readonly week: string;
@@ -50,7 +49,6 @@ async function sample(): Promise<SampleSummary> {
 }
 
 export const handler = middy(sample)
-  // The result carries counts only; the e-mail (signed links) never goes to X-Ray or the log.
-  .use(captureLambdaHandler(tracer, { captureResponse: false }))
+  // The e-mail (signed links) never goes to the log.
   .use(injectLambdaContext(logger, { logEvent: false }))
   .use(logMetrics(metrics));

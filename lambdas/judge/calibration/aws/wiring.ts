@@ -1,6 +1,6 @@
 /**
- * Builds the AWS adapters the calibration handlers share, once per execution environment, with X-Ray
- * capture on every client. Handlers call these at module load, so a missing variable fails the cold
+ * Builds the AWS adapters the calibration handlers share, once per execution environment.
+ * Handlers call these at module load, so a missing variable fails the cold
  * start rather than a reviewer's click.
  */
 import { AthenaClient } from '@aws-sdk/client-athena';
@@ -13,7 +13,6 @@ import { ApprovalLinkSigner, REVIEW_LINK } from '../../../pipeline/approvals/sig
 import { SecretsManagerKeyProvider } from '../../../pipeline/approvals/aws/secrets-manager-key-provider';
 import { FirehoseRowSink } from '../../../shared/aws/firehose-sink';
 import { SecretsManagerPseudonymisationKeyProvider } from '../../../shared/aws/secrets-manager-pseudonymisation-key';
-import { tracer } from '../../../shared/powertools';
 import { createPseudonymiser, type Pseudonymiser } from '../../../shared/pseudonymisation';
 import type { CalibrationTables } from '../calibration-queries';
 import { CALIBRATION_ENV, requiredCalibrationEnv } from '../calibration-env';
@@ -24,14 +23,14 @@ const env = (name: string, from: NodeJS.ProcessEnv) => requiredCalibrationEnv(na
 
 /** The review queue table named by REVIEW_QUEUE_TABLE. */
 export function reviewQueueFromEnv(from: NodeJS.ProcessEnv = process.env): DynamoDbReviewQueue {
-  const client = DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient({})), { marshallOptions: { removeUndefinedValues: true } });
+  const client = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
   return new DynamoDbReviewQueue(client, env(CALIBRATION_ENV.queueTable, from));
 }
 
 /** Athena in the calibration workgroup over the lake's Glue tables. */
 export function athenaEngineFromEnv(from: NodeJS.ProcessEnv = process.env): AthenaSqlEngine {
   const traces = env(CALIBRATION_ENV.tracesTable, from);
-  return new AthenaSqlEngine(tracer.captureAWSv3Client(new AthenaClient({})), {
+  return new AthenaSqlEngine(new AthenaClient({}), {
     workGroup: env(CALIBRATION_ENV.athenaWorkGroup, from),
     database: env(CALIBRATION_ENV.database, from),
     // The calibration reads traces, and judgments and reviews through CalibrationTables ({{table:...}});
@@ -49,16 +48,16 @@ export function calibrationTablesFromEnv(from: NodeJS.ProcessEnv = process.env):
 
 /** A review-link signer keyed by the approvals signing secret (its purpose string keeps the two kinds of link apart). */
 export function reviewLinkSignerFromEnv(from: NodeJS.ProcessEnv = process.env): ApprovalLinkSigner {
-  return new ApprovalLinkSigner(new SecretsManagerKeyProvider(tracer.captureAWSv3Client(new SecretsManagerClient({})), env(CALIBRATION_ENV.signingSecretArn, from)), REVIEW_LINK);
+  return new ApprovalLinkSigner(new SecretsManagerKeyProvider(new SecretsManagerClient({}), env(CALIBRATION_ENV.signingSecretArn, from)), REVIEW_LINK);
 }
 
 /** The ReviewStream (Firehose Direct PUT into `reviews`). */
 export function reviewSinkFromEnv(from: NodeJS.ProcessEnv = process.env): ReviewRowSink {
-  return new FirehoseRowSink(tracer.captureAWSv3Client(new FirehoseClient({})), env(CALIBRATION_ENV.reviewStream, from));
+  return new FirehoseRowSink(new FirehoseClient({}), env(CALIBRATION_ENV.reviewStream, from));
 }
 
 /** The stage's pseudonymiser (key read once per environment, on first use). */
 export function pseudonymiserFromEnv(from: NodeJS.ProcessEnv = process.env): () => Promise<Pseudonymiser> {
-  const keys = new SecretsManagerPseudonymisationKeyProvider(tracer.captureAWSv3Client(new SecretsManagerClient({})), env(CALIBRATION_ENV.pseudonymisationSecretArn, from));
+  const keys = new SecretsManagerPseudonymisationKeyProvider(new SecretsManagerClient({}), env(CALIBRATION_ENV.pseudonymisationSecretArn, from));
   return async () => createPseudonymiser(await keys.key());
 }
