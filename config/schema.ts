@@ -497,6 +497,12 @@ export const trainingSchema = z.strictObject({
   maxEvalJobHours: z.number().positive().max(168),
   /** Batch attempts: Spot reclaims (`Host EC2*`) are retried, application errors are not. */
   attempts: z.number().int().min(1).max(10),
+  /**
+   * Most wall-clock hours of training a Spot reclaim can lose: the time between two checkpoints plus
+   * the restart (loading weights). Each retry the job definition allows adds this much x gpusPerJob to
+   * the budget estimate. Default 0.5 (lambdas/pipeline/budget/check-budget.ts).
+   */
+  checkpointIntervalHours: z.number().positive().max(24).optional(),
   algorithm: z.enum(['grpo', 'dpo']),
   hyperparameters: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
   /** The training image: built from training/ (an image asset) or an existing image URI. */
