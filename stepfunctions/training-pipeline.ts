@@ -359,6 +359,16 @@ export function buildTrainingPipelineDefinition(scope: Construct, props: Trainin
   requestFinops.addCatch(notifyApprovalExpired, { errors: [sfn.Errors.TIMEOUT], resultPath: '$.approvalExpiry' });
   onFailure(requestFinops);
 
+  // The same FinOps decision when the reservation after the training approval found no room (another
+  // run reserved while this one waited). Its own states, so the graph shows that a reservation past the
+  // ceiling follows a FinOps approval and Train is only reached after the training approval.
+  const prepareFinopsOfReservation = invoke(TRAINING_STATES.prepareFinopsApprovalOfReservation, fn.prepareApproval, prepareInput('finops'), '$.finopsApproval');
+  onFailure(prepareFinopsOfReservation);
+  const requestFinopsOfReservation = awaitApproval(TRAINING_STATES.requestFinopsApprovalOfReservation, '$.finopsApproval', '$.finopsDecision');
+  requestFinopsOfReservation.addCatch(notifyFinopsRejected, { errors: [PIPELINE_ERRORS.approvalRejected], resultPath: '$.rejection' });
+  requestFinopsOfReservation.addCatch(notifyApprovalExpired, { errors: [sfn.Errors.TIMEOUT], resultPath: '$.approvalExpiry' });
+  onFailure(requestFinopsOfReservation);
+
   // 5. Training approval (always, within budget or after FinOps approved).
   const prepareTraining = invoke(TRAINING_STATES.prepareTrainingApproval, fn.prepareApproval, prepareInput('train'), '$.approval');
   onFailure(prepareTraining);
@@ -441,8 +451,9 @@ export function buildTrainingPipelineDefinition(scope: Construct, props: Trainin
   const reserveApprovedByFinops = invoke(TRAINING_STATES.reserveGpuBudgetApprovedByFinops, fn.recordGpuHours, reserveInput(true), '$.reservation');
   onFailure(reserveApprovedByFinops);
   const budgetReserved = new sfn.Choice(scope, TRAINING_STATES.budgetReserved);
+  // $.finopsDecision is written only by a FinOps approval state: the execution input is a strict
+  // object (pipelineInputSchema), so an input carrying that key is refused at Validate request.
   const approvedByFinops = new sfn.Choice(scope, TRAINING_STATES.approvedByFinops);
-  const trainingAlreadyApproved = new sfn.Choice(scope, TRAINING_STATES.trainingAlreadyApproved);
 
   // 6. Train on Batch (.sync), with the job contract of training/README.md.
   const trainTask = new ScopedBatchSubmitJob(scope, TRAINING_STATES.train, {
@@ -567,7 +578,8 @@ export function buildTrainingPipelineDefinition(scope: Construct, props: Trainin
 
   trainTask.next(bookTrain).next(evalTask).next(bookEval).next(releaseReservation).next(checkEvalGate).next(registerModel).next(notifyRegistered).next(handOver);
   reserveApprovedByFinops.next(trainTask);
-  reserveBudget.next(budgetReserved.when(sfn.Condition.booleanEquals('$.reservation.reserved', true), trainTask).otherwise(prepareFinops));
+  reserveBudget.next(budgetReserved.when(sfn.Condition.booleanEquals('$.reservation.reserved', true), trainTask).otherwise(prepareFinopsOfReservation));
+  prepareFinopsOfReservation.next(requestFinopsOfReservation).next(reserveApprovedByFinops);
   const reserveForLlm = approvedByFinops.when(sfn.Condition.isPresent('$.finopsDecision'), reserveApprovedByFinops).otherwise(reserveBudget);
   const approved = prepareTraining.next(requestTraining);
   let trainingApprovalChain: sfn.Chain;
@@ -579,9 +591,8 @@ export function buildTrainingPipelineDefinition(scope: Construct, props: Trainin
     trainingApprovalChain = approved.next(routerPath.whichTrainer.when(routerCondition, routerPath.prepareRouterJob).otherwise(reserveForLlm));
     routerPath.noGpuBudget.next(prepareTraining);
   }
-  // FinOps comes either before the training approval (the check already saw no room) or after it (the
-  // reservation found none): in the second case the run is approved already and goes on to reserve.
-  prepareFinops.next(requestFinops).next(trainingAlreadyApproved.when(sfn.Condition.isPresent('$.trainingApproval'), reserveApprovedByFinops).otherwise(prepareTraining));
+  // FinOps before the training approval: the check already saw no room.
+  prepareFinops.next(requestFinops).next(prepareTraining);
   withinBudget.when(sfn.Condition.booleanEquals('$.budget.withinBudget', true), trainingApprovalChain).otherwise(prepareFinops);
 
   return { chain, trainTask, evalTask, handOverTask: handOver, ...(routerPath === undefined ? {} : { trainRouterTask: routerPath.trainRouterTask }) };

@@ -103,6 +103,8 @@ function handlersFor(env: LocalPipelineEnvironment, batch: LocalBatch, onHandOve
     [TRAINING_STATES.checkGpuBudget]: lambda(() => checkGpuBudget(ledger, settings.stage, settings, clock())),
     [TRAINING_STATES.prepareFinopsApproval]: lambda((payload) => approvals.prepare(payload)),
     [TRAINING_STATES.requestFinopsApproval]: lambda(async (payload) => settleLocalTask(await approvals.requestAndWait(payload, wait))),
+    [TRAINING_STATES.prepareFinopsApprovalOfReservation]: lambda((payload) => approvals.prepare(payload)),
+    [TRAINING_STATES.requestFinopsApprovalOfReservation]: lambda(async (payload) => settleLocalTask(await approvals.requestAndWait(payload, wait))),
     [TRAINING_STATES.prepareTrainingApproval]: lambda((payload) => approvals.prepare(payload)),
     [TRAINING_STATES.requestTrainingApproval]: lambda(async (payload) => settleLocalTask(await approvals.requestAndWait(payload, wait))),
     [TRAINING_STATES.reserveGpuBudget]: reserve,

@@ -325,10 +325,10 @@ describe('training pipeline, executed locally on the synthesized definition', ()
         S.approvedByFinops,
         S.reserveGpuBudget,
         S.budgetReserved,
-        S.prepareFinopsApproval,
-        S.requestFinopsApproval,
-        S.trainingAlreadyApproved,
+        S.prepareFinopsApprovalOfReservation,
+        S.requestFinopsApprovalOfReservation,
         S.reserveGpuBudgetApprovedByFinops,
+        S.train,
       ]);
       expect(b.visited.filter((state) => state === S.checkGpuBudget)).toHaveLength(1);
       // FinOps approved going past the ceiling for B: its reservation says so, and nothing is held at the end.
@@ -359,7 +359,7 @@ describe('training pipeline, executed locally on the synthesized definition', ()
       });
       await decide(h, finops!.approvalId, 'rejected', 'finops-1@example.com');
       const result = await runB;
-      expect(result.visited.slice(-3)).toEqual([S.requestFinopsApproval, S.notifyFinopsRejected, S.finopsRejected]);
+      expect(result.visited.slice(-3)).toEqual([S.requestFinopsApprovalOfReservation, S.notifyFinopsRejected, S.finopsRejected]);
       expect(result.batch.jobs).toHaveLength(0);
       expect(ledger.allReservations().map((r) => r.runId)).toEqual(['other']);
     } finally {
