@@ -541,6 +541,12 @@ export const evalGateSchema = z.strictObject({
   maxAnswerLengthRatio: z.number().gt(1).max(10),
 });
 
+/** Who may decide one kind of approval. */
+export const approverListSchema = z.strictObject({
+  principals: z.array(z.string().regex(/^arn:aws[a-z-]*:(iam|sts)::\d{12}:[A-Za-z0-9+=,.@_/-]+$/, 'must be an IAM role, user or assumed-role ARN')).optional(),
+  emails: z.array(email).optional(),
+});
+
 export const approvalsSchema = z.strictObject({
   /** How long an approval link and its task token stay valid. */
   expiryHours: z.number().positive().max(24 * 14),
@@ -550,6 +556,19 @@ export const approvalsSchema = z.strictObject({
   finopsEmails: z.array(email),
   /** Who receives pipeline notifications (not eligible, failures, registered). */
   notificationEmails: z.array(email),
+  /**
+   * Who may decide each kind of approval (separation of duties): IAM principals for `sial approvals`
+   * (the caller's ARN; an assumed-role session matches its role's ARN) and e-mail addresses for the
+   * page. Empty or absent: anyone who can reach the approval may decide, except the run's requester
+   * (allowed for non-production stages only; a production stage refuses to synthesize without lists).
+   */
+  approvers: z
+    .strictObject({
+      train: approverListSchema.optional(),
+      'deploy-stage': approverListSchema.optional(),
+      finops: approverListSchema.optional(),
+    })
+    .optional(),
 });
 
 export const schedulesSchema = z.strictObject({
@@ -653,6 +672,7 @@ export function parseStageConfig(raw: unknown, source: string): StageConfig {
     checkTargetIds(result.data, source);
     checkCanaryEvidence(result.data, source);
     checkEntityDetectorEndpoints(result.data, source);
+    checkApproverLists(result.data, source);
     const judgeProblems = judgeBoundaryProblems(result.data.judge, result.data.dataBoundary);
     if (judgeProblems.length > 0) throw new ConfigError(`Invalid stage configuration in ${source}:\n${judgeProblems.map((p) => `  - ${p}`).join('\n')}`);
     return result.data;
@@ -662,6 +682,24 @@ export function parseStageConfig(raw: unknown, source: string): StageConfig {
     return `  - ${field}: received ${describeReceived(raw, issue.path)}; ${issue.message}`;
   });
   throw new ConfigError(`Invalid stage configuration in ${source}:\n${lines.join('\n')}`);
+}
+
+/**
+ * A production stage names who may decide every kind of approval, by principal (CLI) and by e-mail
+ * (page): without lists anyone who can reach an approval could decide it.
+ */
+function checkApproverLists(config: StageConfig, source: string): void {
+  if (!config.production) return;
+  const missing = (['train', 'deploy-stage', 'finops'] as const).flatMap((kind) => {
+    const list = config.approvals.approvers?.[kind];
+    return [
+      ...((list?.principals ?? []).length === 0 ? [`approvals.approvers.${kind}.principals`] : []),
+      ...((list?.emails ?? []).length === 0 ? [`approvals.approvers.${kind}.emails`] : []),
+    ];
+  });
+  if (missing.length > 0) {
+    throw new ConfigError(`Invalid stage configuration in ${source}:\n${missing.map((field) => `  - ${field}: received nothing; a production stage must name who may decide this kind of approval`).join('\n')}`);
+  }
 }
 
 /** A stage must be deployed inside its own data boundary, or the regional gate would be meaningless. */

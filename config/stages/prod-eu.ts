@@ -50,7 +50,18 @@ export const prodEu: StageConfig = {
   },
   evalGate: DEFAULT_EVAL_GATE,
   judgeCalibration: { ...DEFAULT_JUDGE_CALIBRATION, reviewerEmails: ['ml-reviewers-eu@example.com'] },
-  approvals: { expiryHours: 72, approverEmails: ['ml-approvers@example.com'], finopsEmails: ['finops@example.com'], notificationEmails: ['ml-platform@example.com'] },
+  approvals: {
+    expiryHours: 72,
+    approverEmails: ['ml-approvers@example.com'],
+    finopsEmails: ['finops@example.com'],
+    notificationEmails: ['ml-platform@example.com'],
+    // Placeholders: set your approvers' roles and addresses (separation of duties; see docs/governance.md).
+    approvers: {
+      train: { principals: ['arn:aws:iam::111111111111:role/sial-ml-approver'], emails: ['ml-approvers@example.com'] },
+      'deploy-stage': { principals: ['arn:aws:iam::111111111111:role/sial-ml-approver'], emails: ['ml-approvers@example.com'] },
+      finops: { principals: ['arn:aws:iam::111111111111:role/sial-finops-approver'], emails: ['finops@example.com'] },
+    },
+  },
   schedules: { datasetBuild: 'cron(0 2 * * ? *)', trainingRequest: 'cron(0 3 ? * MON *)', enabled: true, timezone: 'Europe/Berlin' },
   canary: DEFAULT_CANARY,
   retainApprovedModelVersions: DEFAULT_RETAIN_APPROVED_MODEL_VERSIONS,
