@@ -43,6 +43,8 @@ const TASK_RESULT_PATHS: Record<string, string> = {
   [TRAINING_STATES.checkGpuBudget]: '$.budget',
   [TRAINING_STATES.prepareFinopsApproval]: '$.finopsApproval',
   [TRAINING_STATES.requestFinopsApproval]: '$.finopsDecision',
+  [TRAINING_STATES.prepareFinopsApprovalOfReservation]: '$.finopsApproval',
+  [TRAINING_STATES.requestFinopsApprovalOfReservation]: '$.finopsDecision',
   [TRAINING_STATES.prepareTrainingApproval]: '$.approval',
   [TRAINING_STATES.requestTrainingApproval]: '$.trainingApproval',
   [TRAINING_STATES.reserveGpuBudget]: '$.reservation',
@@ -135,6 +137,7 @@ describe.each(STAGE_NAMES)('training pipeline ASL of %s', (stage) => {
     for (const [name, refPath, rejected] of [
       [TRAINING_STATES.requestTrainingApproval, '$.approval', TRAINING_STATES.notifyTrainingRejected],
       [TRAINING_STATES.requestFinopsApproval, '$.finopsApproval', TRAINING_STATES.notifyFinopsRejected],
+      [TRAINING_STATES.requestFinopsApprovalOfReservation, '$.finopsApproval', TRAINING_STATES.notifyFinopsRejected],
     ] as const) {
       const s = state(asl, name);
       expect(s).toMatchObject({
@@ -152,9 +155,9 @@ describe.each(STAGE_NAMES)('training pipeline ASL of %s', (stage) => {
     expect(state(asl, TRAINING_STATES.approvalExpired).Type).toBe('Succeed');
     expect(state(asl, TRAINING_STATES.trainingRejected).Type).toBe('Succeed');
     expect(state(asl, TRAINING_STATES.finopsRejected).Type).toBe('Succeed');
-    // No state other than the two request states ever sees the token.
+    // No state other than the three request states ever sees the token.
     const withToken = Object.entries(asl.States).filter(([, s]) => JSON.stringify(s).includes('$$.Task.Token')).map(([n]) => n);
-    expect(withToken.sort()).toEqual([TRAINING_STATES.requestFinopsApproval, TRAINING_STATES.requestTrainingApproval].sort());
+    expect(withToken.sort()).toEqual([TRAINING_STATES.requestFinopsApproval, TRAINING_STATES.requestFinopsApprovalOfReservation, TRAINING_STATES.requestTrainingApproval].sort());
   });
 
   test('Train: Batch .sync with the job contract of training/README.md and the attempt timeout from the budget', () => {
