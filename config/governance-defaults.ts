@@ -2,7 +2,7 @@
  * The governance rules' numbers (docs/governance.md), as defaults each stage file spreads and may
  * override. Changing one here changes every stage that does not override it.
  */
-import type { CanaryConfig, DatasetConfig, EligibilityConfig, EvalGateConfig, GpuBudgetConfig, JudgeCalibrationConfig, RouterTargetModel, TableMaintenanceConfig, TrainingConfig } from './schema';
+import type { ApprovalsConfig, CanaryConfig, DatasetConfig, EligibilityConfig, EvalGateConfig, GpuBudgetConfig, JudgeCalibrationConfig, RouterTargetModel, TableMaintenanceConfig, TrainingConfig } from './schema';
 
 /**
  * The dataset build's defaults: only the v1 reward policy so far; DPO pairs need a reward margin of 0.2
@@ -119,4 +119,20 @@ export const DEFAULT_JUDGE_CALIBRATION: Omit<JudgeCalibrationConfig, 'reviewerEm
   windowDays: 30,
   linkExpiryHours: 168,
   schedule: 'cron(0 6 ? * MON *)',
+};
+
+/**
+ * The production stages' approvals: 72 h links, and who may decide each kind (separation of duties).
+ * The roles and addresses are PLACEHOLDERS: set your approvers' IAM roles and e-mail addresses.
+ */
+export const PRODUCTION_APPROVALS: ApprovalsConfig = {
+  expiryHours: 72,
+  approverEmails: ['ml-approvers@example.com'],
+  finopsEmails: ['finops@example.com'],
+  notificationEmails: ['ml-platform@example.com'],
+  approvers: {
+    train: { principals: ['arn:aws:iam::111111111111:role/sial-ml-approver'], emails: ['ml-approvers@example.com'] },
+    'deploy-stage': { principals: ['arn:aws:iam::111111111111:role/sial-ml-approver'], emails: ['ml-approvers@example.com'] },
+    finops: { principals: ['arn:aws:iam::111111111111:role/sial-finops-approver'], emails: ['finops@example.com'] },
+  },
 };

@@ -492,6 +492,12 @@ export const trainingSchema = z.strictObject({
   maxEvalJobHours: z.number().check(z.positive(), z.lte(168)),
   /** Batch attempts: Spot reclaims (`Host EC2*`) are retried, application errors are not. */
   attempts: z.number().check(z.int(), z.gte(1), z.lte(10)),
+  /**
+   * Most wall-clock hours of training a Spot reclaim can lose: the time between two checkpoints plus
+   * the restart (loading weights). Each retry the job definition allows adds this much x gpusPerJob to
+   * the budget estimate. Default 0.5 (lambdas/pipeline/budget/check-budget.ts).
+   */
+  checkpointIntervalHours: z.optional(z.number().check(z.positive(), z.lte(24))),
   algorithm: z.enum(['grpo', 'dpo']),
   hyperparameters: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
   /** The training image: built from training/ (an image asset) or an existing image URI. */
@@ -526,6 +532,12 @@ export const evalGateSchema = z.strictObject({
   maxAnswerLengthRatio: z.number().check(z.gt(1), z.lte(10)),
 });
 
+/** Who may decide one kind of approval. */
+export const approverListSchema = z.strictObject({
+  principals: z.optional(z.array(z.string().check(z.regex(/^arn:aws[a-z-]*:(iam|sts)::\d{12}:[A-Za-z0-9+=,.@_/-]+$/, 'must be an IAM role, user or assumed-role ARN')))),
+  emails: z.optional(z.array(email)),
+});
+
 export const approvalsSchema = z.strictObject({
   /** How long an approval link and its task token stay valid. */
   expiryHours: z.number().check(z.positive(), z.lte(24 * 14)),
@@ -535,6 +547,19 @@ export const approvalsSchema = z.strictObject({
   finopsEmails: z.array(email),
   /** Who receives pipeline notifications (not eligible, failures, registered). */
   notificationEmails: z.array(email),
+  /**
+   * Who may decide each kind of approval (separation of duties): IAM principals for `sial approvals`
+   * (the caller's ARN; an assumed-role session matches its role's ARN) and e-mail addresses for the
+   * page. Empty or absent: anyone who can reach the approval may decide, except the run's requester
+   * (allowed for non-production stages only; a production stage refuses to synthesize without lists).
+   */
+  approvers: z.optional(
+    z.strictObject({
+      train: z.optional(approverListSchema),
+      'deploy-stage': z.optional(approverListSchema),
+      finops: z.optional(approverListSchema),
+    }),
+  ),
 });
 
 export const schedulesSchema = z.strictObject({
@@ -648,6 +673,7 @@ export function parseStageConfig(raw: unknown, source: string): StageConfig {
     checkTargetIds(result.data, source);
     checkCanaryEvidence(result.data, source);
     checkEntityDetectorEndpoints(result.data, source);
+    checkApproverLists(result.data, source);
     const judgeProblems = judgeBoundaryProblems(result.data.judge, result.data.dataBoundary);
     if (judgeProblems.length > 0) throw new ConfigError(`Invalid stage configuration in ${source}:\n${judgeProblems.map((p) => `  - ${p}`).join('\n')}`);
     return result.data;
@@ -657,6 +683,24 @@ export function parseStageConfig(raw: unknown, source: string): StageConfig {
     return `  - ${field}: received ${describeReceived(raw, issue.path)}; ${issue.message}`;
   });
   throw new ConfigError(`Invalid stage configuration in ${source}:\n${lines.join('\n')}`);
+}
+
+/**
+ * A production stage names who may decide every kind of approval, by principal (CLI) and by e-mail
+ * (page): without lists anyone who can reach an approval could decide it.
+ */
+function checkApproverLists(config: StageConfig, source: string): void {
+  if (!config.production) return;
+  const missing = (['train', 'deploy-stage', 'finops'] as const).flatMap((kind) => {
+    const list = config.approvals.approvers?.[kind];
+    return [
+      ...((list?.principals ?? []).length === 0 ? [`approvals.approvers.${kind}.principals`] : []),
+      ...((list?.emails ?? []).length === 0 ? [`approvals.approvers.${kind}.emails`] : []),
+    ];
+  });
+  if (missing.length > 0) {
+    throw new ConfigError(`Invalid stage configuration in ${source}:\n${missing.map((field) => `  - ${field}: received nothing; a production stage must name who may decide this kind of approval`).join('\n')}`);
+  }
 }
 
 /** A stage must be deployed inside its own data boundary, or the regional gate would be meaningless. */

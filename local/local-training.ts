@@ -4,6 +4,7 @@
  * a SIMULATED Batch that plays the chosen scenario (or the real trainer on CPU), then the canary
  * rollout of the candidate it hands over; or, for the game-day scenario, the drill alone.
  */
+import { runEstimate } from '../lambdas/pipeline/budget/check-budget';
 import { loadStageConfig } from '../config';
 import { isRouterTarget, type StageConfig, type TargetModel } from '../config/schema';
 import { InMemoryLedger } from '../lambdas/pipeline/budget/in-memory-ledger';
@@ -79,8 +80,7 @@ export interface LocalTrainingResult {
 
 /** The month's usage that leaves less room than one run's estimate: the FinOps path. */
 function usageLeavingTooLittle(stage: StageConfig): number {
-  const { maxJobHours, maxEvalJobHours, gpusPerJob } = stage.training;
-  const estimate = (maxJobHours + maxEvalJobHours) * gpusPerJob;
+  const estimate = runEstimate(stage.training).totalGpuHours;
   return Math.max(0, stage.gpuBudget.monthlyCeilingGpuHours - estimate / 2);
 }
 

@@ -6,10 +6,12 @@
  *
  * Data flow (each Task's ResultPath is the one lambdas/pipeline/contracts.ts names):
  *   $.request (Validate request) -> $.dataset -> $.eligibility -> $.budget
- *   -> [$.finopsApproval -> $.finopsDecision] -> $.approval -> $.trainingApproval
+ *   -> [$.finopsApproval -> $.finopsDecision] -> $.approval -> $.trainingApproval -> $.reservation
+ *   (no room left: -> $.finopsApproval -> $.finopsDecision -> $.reservation held past the ceiling)
  *   -> $.trainJob -> $.gpuUsage -> $.evalJob -> $.evalGpuUsage -> $.evalGate -> $.registration
  * Every caught error lands at $.error ({ Error, Cause }), which `Notify failure` reports and
- * `Pipeline failed` ends the execution with (ErrorPath / CausePath); a branch that ends cleanly keeps
+ * `Pipeline failed` ends the execution with, after `Release GPU reservation of failed run` gave back the
+ * run's GPU reservation (ErrorPath / CausePath); a branch that ends cleanly keeps
  * its error elsewhere ($.rejection, $.approvalExpiry, ...), so $.error only ever means "failed".
  */
 import { Duration, Stack } from 'aws-cdk-lib';
@@ -262,8 +264,15 @@ export function buildTrainingPipelineDefinition(scope: Construct, props: Trainin
   // If even the failure notice cannot be sent, still end with the original error ($.error is kept).
   notifyFailure.addCatch(failed, { errors: [sfn.Errors.ALL], resultPath: '$.notifyError' });
   notifyFailure.next(failed);
+  // Every failure gives back the run's GPU reservation first (nothing, if it held none yet). The run id
+  // comes from the execution name: $.request is absent when Validate request itself failed.
+  const releaseAfterFailure = invoke(TRAINING_STATES.releaseGpuReservationAfterFailure, fn.recordGpuHours, { operation: 'release', executionName: J.executionName }, '$.reservationRelease');
+  // Keep the run's error at $.error: it is what the run failed with, not the release problem.
+  releaseAfterFailure.addCatch(notifyFailure, { errors: [sfn.Errors.ALL], resultPath: '$.releaseError' });
+  releaseAfterFailure.next(notifyFailure);
+  const failure = releaseAfterFailure;
   const onFailure = (task: tasks.LambdaInvoke | tasks.SnsPublish | tasks.StepFunctionsStartExecution): void => {
-    task.addCatch(notifyFailure, { errors: [sfn.Errors.ALL], resultPath: ERROR_PATH });
+    task.addCatch(failure, { errors: [sfn.Errors.ALL], resultPath: ERROR_PATH });
   };
 
   const datasetBuilt = new sfn.Succeed(scope, TRAINING_STATES.datasetBuilt, { comment: 'Dataset-only run (daily schedule): the manifest is the output', outputPath: '$.dataset' });
@@ -274,7 +283,7 @@ export function buildTrainingPipelineDefinition(scope: Construct, props: Trainin
 
   // 1. Validate request: a refusal (managed model, unknown target) ends the run at once with its reason.
   const validateRequest = invoke(TRAINING_STATES.validateRequest, fn.validateRequest, { input: J.entirePayload, executionName: J.executionName }, '$.request');
-  validateRequest.addCatch(notifyFailure, { errors: [PIPELINE_ERRORS.requestRefused], resultPath: ERROR_PATH });
+  validateRequest.addCatch(failure, { errors: [PIPELINE_ERRORS.requestRefused], resultPath: ERROR_PATH });
   onFailure(validateRequest);
 
   // 2. Build dataset; a dataset-only run (the daily schedule) ends here.
@@ -350,6 +359,16 @@ export function buildTrainingPipelineDefinition(scope: Construct, props: Trainin
   requestFinops.addCatch(notifyApprovalExpired, { errors: [sfn.Errors.TIMEOUT], resultPath: '$.approvalExpiry' });
   onFailure(requestFinops);
 
+  // The same FinOps decision when the reservation after the training approval found no room (another
+  // run reserved while this one waited). Its own states, so the graph shows that a reservation past the
+  // ceiling follows a FinOps approval and Train is only reached after the training approval.
+  const prepareFinopsOfReservation = invoke(TRAINING_STATES.prepareFinopsApprovalOfReservation, fn.prepareApproval, prepareInput('finops'), '$.finopsApproval');
+  onFailure(prepareFinopsOfReservation);
+  const requestFinopsOfReservation = awaitApproval(TRAINING_STATES.requestFinopsApprovalOfReservation, '$.finopsApproval', '$.finopsDecision');
+  requestFinopsOfReservation.addCatch(notifyFinopsRejected, { errors: [PIPELINE_ERRORS.approvalRejected], resultPath: '$.rejection' });
+  requestFinopsOfReservation.addCatch(notifyApprovalExpired, { errors: [sfn.Errors.TIMEOUT], resultPath: '$.approvalExpiry' });
+  onFailure(requestFinopsOfReservation);
+
   // 5. Training approval (always, within budget or after FinOps approved).
   const prepareTraining = invoke(TRAINING_STATES.prepareTrainingApproval, fn.prepareApproval, prepareInput('train'), '$.approval');
   onFailure(prepareTraining);
@@ -416,12 +435,25 @@ export function buildTrainingPipelineDefinition(scope: Construct, props: Trainin
     { operation: 'record', request: J.objectAt('$.request'), routerJob: J.objectAt('$.routerJob'), error: J.objectAt(ERROR_PATH) },
     '$.cpuUsage',
   );
-  recordRouterCpuAfterFailure.addCatch(notifyFailure, { errors: [sfn.Errors.ALL], resultPath: '$.recordError' });
-  recordRouterCpuAfterFailure.next(notifyFailure);
+  recordRouterCpuAfterFailure.addCatch(failure, { errors: [sfn.Errors.ALL], resultPath: '$.recordError' });
+  recordRouterCpuAfterFailure.next(failure);
   trainRouterTask.addCatch(recordRouterCpuAfterFailure, { errors: [sfn.Errors.ALL], resultPath: ERROR_PATH });
   prepareRouterJob.next(trainRouterTask).next(recordRouterCpu);
   return { routerTarget, noGpuBudget, whichTrainer, prepareRouterJob, trainRouterTask, recordRouterCpu };
   })();
+
+  // 5c. Reserve the run's estimate now that it is approved: atomically, within the ceiling, or FinOps
+  // decides. After a FinOps approval (either before the training approval or after a failed
+  // reservation) the hours are held past the ceiling, so runs that come later see them.
+  const reserveInput = (overCeilingApproved: boolean): Record<string, unknown> => ({ operation: 'reserve', request: J.objectAt('$.request'), budget: J.objectAt('$.budget'), overCeilingApproved });
+  const reserveBudget = invoke(TRAINING_STATES.reserveGpuBudget, fn.recordGpuHours, reserveInput(false), '$.reservation');
+  onFailure(reserveBudget);
+  const reserveApprovedByFinops = invoke(TRAINING_STATES.reserveGpuBudgetApprovedByFinops, fn.recordGpuHours, reserveInput(true), '$.reservation');
+  onFailure(reserveApprovedByFinops);
+  const budgetReserved = new sfn.Choice(scope, TRAINING_STATES.budgetReserved);
+  // $.finopsDecision is written only by a FinOps approval state: the execution input is a strict
+  // object (pipelineInputSchema), so an input carrying that key is refused at Validate request.
+  const approvedByFinops = new sfn.Choice(scope, TRAINING_STATES.approvedByFinops);
 
   // 6. Train on Batch (.sync), with the job contract of training/README.md.
   const trainTask = new ScopedBatchSubmitJob(scope, TRAINING_STATES.train, {
@@ -449,7 +481,7 @@ export function buildTrainingPipelineDefinition(scope: Construct, props: Trainin
   trainTask.addRetry({ errors: [...BATCH_TRANSIENT_ERRORS], interval: Duration.seconds(10), maxAttempts: 4, backoffRate: 2 });
 
   // 7. Book the training job's GPU-hours, after success or after failure.
-  const bookTrain = bookGpuHours(scope, 'train', trainTask, fn.recordGpuHours, notifyFailure);
+  const bookTrain = bookGpuHours(scope, 'train', trainTask, fn.recordGpuHours, failure);
 
   // 8. Evaluate on the golden set, then the gate.
   const evalTask = new ScopedBatchSubmitJob(scope, TRAINING_STATES.evaluate, {
@@ -473,11 +505,15 @@ export function buildTrainingPipelineDefinition(scope: Construct, props: Trainin
   });
   evalTask.addRetry({ errors: [...BATCH_TRANSIENT_ERRORS], interval: Duration.seconds(10), maxAttempts: 4, backoffRate: 2 });
   // The eval job holds the same GPUs: its hours are booked too, as the run's second ledger item.
-  const bookEval = bookGpuHours(scope, 'eval', evalTask, fn.recordGpuHours, notifyFailure);
+  const bookEval = bookGpuHours(scope, 'eval', evalTask, fn.recordGpuHours, failure);
+
+  // Both GPU jobs are booked: whatever the reservation still holds goes back before the (GPU-free) rest.
+  const releaseReservation = invoke(TRAINING_STATES.releaseGpuReservation, fn.recordGpuHours, { operation: 'release', executionName: J.executionName }, '$.reservationRelease');
+  onFailure(releaseReservation);
 
   const checkEvalGate = invoke(TRAINING_STATES.checkEvalGate, fn.checkEvalGate, { request: J.objectAt('$.request') }, '$.evalGate');
   // EvalGateFailed carries the metrics in its cause; the Fail state ends the execution with it.
-  checkEvalGate.addCatch(notifyFailure, { errors: [PIPELINE_ERRORS.evalGateFailed], resultPath: ERROR_PATH });
+  checkEvalGate.addCatch(failure, { errors: [PIPELINE_ERRORS.evalGateFailed], resultPath: ERROR_PATH });
   onFailure(checkEvalGate);
 
   // 9. Register (pending manual approval) and tell everyone.
@@ -540,20 +576,24 @@ export function buildTrainingPipelineDefinition(scope: Construct, props: Trainin
         ),
     );
 
-  const llmTraining = trainTask.next(bookTrain).next(evalTask).next(bookEval).next(checkEvalGate).next(registerModel).next(notifyRegistered).next(handOver);
+  trainTask.next(bookTrain).next(evalTask).next(bookEval).next(releaseReservation).next(checkEvalGate).next(registerModel).next(notifyRegistered).next(handOver);
+  reserveApprovedByFinops.next(trainTask);
+  reserveBudget.next(budgetReserved.when(sfn.Condition.booleanEquals('$.reservation.reserved', true), trainTask).otherwise(prepareFinopsOfReservation));
+  prepareFinopsOfReservation.next(requestFinopsOfReservation).next(reserveApprovedByFinops);
+  const reserveForLlm = approvedByFinops.when(sfn.Condition.isPresent('$.finopsDecision'), reserveApprovedByFinops).otherwise(reserveBudget);
   const approved = prepareTraining.next(requestTraining);
   let trainingApprovalChain: sfn.Chain;
   if (routerPath === undefined) {
-    trainingApprovalChain = approved.next(llmTraining);
+    trainingApprovalChain = approved.next(reserveForLlm);
   } else {
     // The router's job writes its own metrics.json (the trainer evaluates and gates): straight to the gate.
     routerPath.recordRouterCpu.next(checkEvalGate);
-    trainingApprovalChain = approved.next(routerPath.whichTrainer.when(routerCondition, routerPath.prepareRouterJob).otherwise(llmTraining));
+    trainingApprovalChain = approved.next(routerPath.whichTrainer.when(routerCondition, routerPath.prepareRouterJob).otherwise(reserveForLlm));
     routerPath.noGpuBudget.next(prepareTraining);
   }
-  withinBudget
-    .when(sfn.Condition.booleanEquals('$.budget.withinBudget', true), trainingApprovalChain)
-    .otherwise(prepareFinops.next(requestFinops).next(prepareTraining));
+  // FinOps before the training approval: the check already saw no room.
+  prepareFinops.next(requestFinops).next(prepareTraining);
+  withinBudget.when(sfn.Condition.booleanEquals('$.budget.withinBudget', true), trainingApprovalChain).otherwise(prepareFinops);
 
   return { chain, trainTask, evalTask, handOverTask: handOver, ...(routerPath === undefined ? {} : { trainRouterTask: routerPath.trainRouterTask }) };
 }

@@ -3,7 +3,8 @@
  * IAM as the authentication (the caller's AWS credentials; the approver recorded is the caller's
  * principal ARN) or, with `--local DIR`, against local mode's store.
  */
-import { loadStageConfig } from '../../config';
+import { dutyRefusalText, type ApproverLists } from '../../lambdas/pipeline/approvals/approver-duties';
+import { loadStageConfig, STAGES } from '../../config';
 import { approvalStatus, kindLabel, type ApprovalRecord } from '../../lambdas/pipeline/approvals/approval-record';
 import { decideApproval, DecisionNotDelivered, type DecideOutcome } from '../../lambdas/pipeline/approvals/decide';
 import { utc } from '../../lambdas/pipeline/approvals/summary-text';
@@ -78,6 +79,9 @@ function report(outcome: DecideOutcome, approvalId: string, context: CliContext)
     case 'not-found':
       io.err(`There is no approval ${approvalId}. List the waiting ones with: sial approvals list`);
       return EXIT.failed;
+    case 'refused':
+      io.err(`Refused, nothing recorded for ${approvalId}: ${dutyRefusalText(outcome.refusal, outcome.record.kind)} (run requested by ${outcome.record.requestedBy})`);
+      return EXIT.failed;
   }
 }
 
@@ -99,11 +103,18 @@ async function list(backend: ApprovalBackend, values: Values, context: CliContex
   return EXIT.ok;
 }
 
+/** The approver lists of an approval's stage, from this repository's stage configuration. */
+function stageApprovers(stage: string): ApproverLists | undefined {
+  return Object.prototype.hasOwnProperty.call(STAGES, stage) ? loadStageConfig(stage).approvals.approvers : undefined;
+}
+
 async function decide(backend: ApprovalBackend, decision: 'approved' | 'rejected', approvalId: string, values: Values, context: CliContext): Promise<number> {
+  // The verified caller (STS, or the local user): who decides, checked against the run's requester and the lists.
+  const approver = await backend.approver();
   try {
     const outcome = await decideApproval(
-      { approvalId, decision, approver: await backend.approver(), ...(values.comment !== undefined ? { comment: values.comment } : {}), via: 'cli' },
-      { store: backend.store, callbacks: backend.callbacks, clock: context.clock },
+      { approvalId, decision, approver, identity: { kind: 'principal', arn: approver }, ...(values.comment !== undefined ? { comment: values.comment } : {}), via: 'cli' },
+      { store: backend.store, callbacks: backend.callbacks, clock: context.clock, approversOf: stageApprovers },
     );
     return report(outcome, approvalId, context);
   } catch (error) {

@@ -1,4 +1,4 @@
-import { DEFAULT_CANARY, DEFAULT_DATASET, DEFAULT_TABLE_MAINTENANCE, DEFAULT_ELIGIBILITY, DEFAULT_EVAL_GATE, DEFAULT_GPU_BUDGET, DEFAULT_JUDGE_CALIBRATION, DEFAULT_RETAIN_APPROVED_MODEL_VERSIONS, DEFAULT_RETAIN_APPROVED_ROUTER_VERSIONS, P5EN_SPOT_TRAINING } from '../governance-defaults';
+import { DEFAULT_CANARY, DEFAULT_DATASET, DEFAULT_TABLE_MAINTENANCE, DEFAULT_ELIGIBILITY, DEFAULT_EVAL_GATE, DEFAULT_GPU_BUDGET, DEFAULT_JUDGE_CALIBRATION, DEFAULT_RETAIN_APPROVED_MODEL_VERSIONS, DEFAULT_RETAIN_APPROVED_ROUTER_VERSIONS, P5EN_SPOT_TRAINING, PRODUCTION_APPROVALS } from '../governance-defaults';
 import type { StageConfig } from '../schema';
 
 /** Production in the KR data boundary (PIPA): Seoul, resources retained. */
@@ -60,7 +60,7 @@ export const prodKr: StageConfig = {
   },
   evalGate: DEFAULT_EVAL_GATE,
   judgeCalibration: { ...DEFAULT_JUDGE_CALIBRATION, reviewerEmails: ['ml-reviewers-kr@example.com'] },
-  approvals: { expiryHours: 72, approverEmails: ['ml-approvers@example.com'], finopsEmails: ['finops@example.com'], notificationEmails: ['ml-platform@example.com'] },
+  approvals: PRODUCTION_APPROVALS,
   schedules: { datasetBuild: 'cron(0 2 * * ? *)', trainingRequest: 'cron(0 3 ? * MON *)', enabled: true, timezone: 'Asia/Seoul' },
   canary: DEFAULT_CANARY,
   retainApprovedModelVersions: DEFAULT_RETAIN_APPROVED_MODEL_VERSIONS,

@@ -175,11 +175,13 @@ export const budgetCheckSchema = z.strictObject({
   /** Calendar month (UTC) of the ledger entry, `YYYY-MM`. */
   month: z.string().check(z.regex(/^\d{4}-\d{2}$/)),
   usedGpuHours: z.number().check(z.nonnegative()),
-  /** The whole run's upper bound: the training job's plus the eval job's (what `withinBudget` compares). */
+  /** Hours held by runs approved and still under way (absent in checks made before reservations existed). */
+  reservedGpuHours: z.optional(z.number().check(z.nonnegative())),
+  /** The whole run's upper bound: the training job's plus the eval job's, Spot retries included (what `withinBudget` compares). */
   estimateGpuHours: z.number().check(z.nonnegative()),
-  /** The training job's share of the estimate: maxJobHours x gpusPerJob. */
+  /** The training job's share of the estimate: gpusPerJob x (maxJobHours + retries x checkpointIntervalHours). */
   trainEstimateGpuHours: z.number().check(z.nonnegative()),
-  /** The eval job's share of the estimate: maxEvalJobHours x gpusPerJob. */
+  /** The eval job's share of the estimate: gpusPerJob x maxEvalJobHours x attempts. */
   evalEstimateGpuHours: z.number().check(z.nonnegative()),
   ceilingGpuHours: z.number().check(z.positive()),
   withinBudget: z.boolean(),

@@ -57,7 +57,7 @@ export const pipelineSettingsSchema = z.strictObject({
   /** Needed by the dataset build only; the constructs and local mode pass it from the stage's policy file. */
   rewardScoring: z.optional(rewardScoringSchema),
   gpuBudget: gpuBudgetSchema,
-  training: z.pick(trainingSchema, { gpusPerJob: true, maxJobHours: true, maxEvalJobHours: true, algorithm: true, hyperparameters: true, baseModelUris: true }),
+  training: z.pick(trainingSchema, { gpusPerJob: true, maxJobHours: true, maxEvalJobHours: true, attempts: true, checkpointIntervalHours: true, algorithm: true, hyperparameters: true, baseModelUris: true }),
   evalGate: evalGateSchema,
   approvalExpiryHours: approvalsSchema.shape.expiryHours,
   retainApprovedModelVersions: z.number().check(z.int(), z.gte(3)),
@@ -146,6 +146,8 @@ export function pipelineSettingsFromStage(stage: StageConfig, lake: PipelineSett
       gpusPerJob: stage.training.gpusPerJob,
       maxJobHours: stage.training.maxJobHours,
       maxEvalJobHours: stage.training.maxEvalJobHours,
+      attempts: stage.training.attempts,
+      ...(stage.training.checkpointIntervalHours === undefined ? {} : { checkpointIntervalHours: stage.training.checkpointIntervalHours }),
       algorithm: stage.training.algorithm,
       hyperparameters: stage.training.hyperparameters,
       baseModelUris: stage.training.baseModelUris,

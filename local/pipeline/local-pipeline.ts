@@ -10,6 +10,7 @@ import { checkEligibility } from '../../lambdas/pipeline/eligibility/check-eligi
 import { checkGpuBudget } from '../../lambdas/pipeline/budget/check-budget';
 import type { InMemoryLedger } from '../../lambdas/pipeline/budget/in-memory-ledger';
 import { recordGpuHours, recordGpuHoursEventSchema } from '../../lambdas/pipeline/budget/record-gpu-hours';
+import { parseReleaseEvent, parseReserveEvent, releaseGpuReservation, reserveGpuBudget } from '../../lambdas/pipeline/budget/reserve-budget';
 import { checkEvalGate } from '../../lambdas/pipeline/eval-gate/check-eval-gate';
 import { registerModel, registerModelEventSchema } from '../../lambdas/pipeline/register-model/register-model';
 import { validateRequest } from '../../lambdas/pipeline/validate-request/validate-request';
@@ -87,6 +88,8 @@ function handlersFor(env: LocalPipelineEnvironment, batch: LocalBatch, onHandOve
     return { MessageId: `local-${Date.now()}` };
   };
   const submit: LocalTaskHandler = async (input) => asJson(await batch.submitJob(input as unknown as Parameters<LocalBatch['submitJob']>[0]));
+  const reserve = lambda((payload) => reserveGpuBudget(parseReserveEvent(payload), { ledger, stage: settings.stage, ceilingGpuHours: settings.gpuBudget.monthlyCeilingGpuHours, now: clock() }));
+  const release = lambda((payload) => releaseGpuReservation(parseReleaseEvent(payload).runId, { ledger, stage: settings.stage, now: clock() }));
   const record = lambda(async (payload) => (await recordGpuHours(recordGpuHoursEventSchema.parse(payload), { ledger, gpusPerJob: settings.training.gpusPerJob, now: clock() })).usage);
   const handlers: Record<string, LocalTaskHandler> = {
     [TRAINING_STATES.validateRequest]: lambda((payload) => validateRequest(payload, { settings, artifactBucket: LOCAL_ARTIFACT_BUCKET, now: clock() })),
@@ -100,8 +103,14 @@ function handlersFor(env: LocalPipelineEnvironment, batch: LocalBatch, onHandOve
     [TRAINING_STATES.checkGpuBudget]: lambda(() => checkGpuBudget(ledger, settings.stage, settings, clock())),
     [TRAINING_STATES.prepareFinopsApproval]: lambda((payload) => approvals.prepare(payload)),
     [TRAINING_STATES.requestFinopsApproval]: lambda(async (payload) => settleLocalTask(await approvals.requestAndWait(payload, wait))),
+    [TRAINING_STATES.prepareFinopsApprovalOfReservation]: lambda((payload) => approvals.prepare(payload)),
+    [TRAINING_STATES.requestFinopsApprovalOfReservation]: lambda(async (payload) => settleLocalTask(await approvals.requestAndWait(payload, wait))),
     [TRAINING_STATES.prepareTrainingApproval]: lambda((payload) => approvals.prepare(payload)),
     [TRAINING_STATES.requestTrainingApproval]: lambda(async (payload) => settleLocalTask(await approvals.requestAndWait(payload, wait))),
+    [TRAINING_STATES.reserveGpuBudget]: reserve,
+    [TRAINING_STATES.reserveGpuBudgetApprovedByFinops]: reserve,
+    [TRAINING_STATES.releaseGpuReservation]: release,
+    [TRAINING_STATES.releaseGpuReservationAfterFailure]: release,
     [TRAINING_STATES.train]: submit,
     [TRAINING_STATES.evaluate]: submit,
     [TRAINING_STATES.recordGpuHours]: record,

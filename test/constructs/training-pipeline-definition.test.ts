@@ -43,8 +43,14 @@ const TASK_RESULT_PATHS: Record<string, string> = {
   [TRAINING_STATES.checkGpuBudget]: '$.budget',
   [TRAINING_STATES.prepareFinopsApproval]: '$.finopsApproval',
   [TRAINING_STATES.requestFinopsApproval]: '$.finopsDecision',
+  [TRAINING_STATES.prepareFinopsApprovalOfReservation]: '$.finopsApproval',
+  [TRAINING_STATES.requestFinopsApprovalOfReservation]: '$.finopsDecision',
   [TRAINING_STATES.prepareTrainingApproval]: '$.approval',
   [TRAINING_STATES.requestTrainingApproval]: '$.trainingApproval',
+  [TRAINING_STATES.reserveGpuBudget]: '$.reservation',
+  [TRAINING_STATES.reserveGpuBudgetApprovedByFinops]: '$.reservation',
+  [TRAINING_STATES.releaseGpuReservation]: '$.reservationRelease',
+  [TRAINING_STATES.releaseGpuReservationAfterFailure]: '$.reservationRelease',
   [TRAINING_STATES.train]: '$.trainJob',
   [TRAINING_STATES.recordGpuHours]: '$.gpuUsage',
   [TRAINING_STATES.recordGpuHoursAfterFailure]: '$.gpuUsage',
@@ -84,15 +90,20 @@ describe.each(STAGE_NAMES)('training pipeline ASL of %s', (stage) => {
       expect({ name, retriesEverything: retries.some((r) => r.ErrorEquals.includes('States.ALL') || r.ErrorEquals.includes('States.TaskFailed')) }).toEqual({ name, retriesEverything: false });
       const all = catches.find((c) => c.ErrorEquals.includes('States.ALL'));
       expect({ name, catchesAll: all !== undefined }).toEqual({ name, catchesAll: true });
-      // A failed Batch job books its GPU-hours first; the booking then notifies.
+      // A failed Batch job books its GPU-hours first; every failure then releases the run's GPU
+      // reservation, and the release notifies.
       const allowedTargets: Record<string, string> = {
         [TRAINING_STATES.train]: TRAINING_STATES.recordGpuHoursAfterFailure,
         [TRAINING_STATES.evaluate]: TRAINING_STATES.recordEvalGpuHoursAfterFailure,
         [TRAINING_STATES.trainRouter]: TRAINING_STATES.recordRouterCpuHoursAfterFailure,
+        [TRAINING_STATES.releaseGpuReservationAfterFailure]: TRAINING_STATES.notifyFailure,
         [TRAINING_STATES.notifyFailure]: TRAINING_STATES.failed,
       };
-      expect({ name, next: all!.Next }).toEqual({ name, next: allowedTargets[name] ?? TRAINING_STATES.notifyFailure });
+      expect({ name, next: all!.Next }).toEqual({ name, next: allowedTargets[name] ?? TRAINING_STATES.releaseGpuReservationAfterFailure });
     }
+    // The release keeps the run's error where it is and always goes on to the notice.
+    expect(state(asl, TRAINING_STATES.releaseGpuReservationAfterFailure)).toMatchObject({ Next: TRAINING_STATES.notifyFailure, ResultPath: '$.reservationRelease' });
+    expect((state(asl, TRAINING_STATES.releaseGpuReservationAfterFailure).Catch as Catcher[])[0]).toMatchObject({ ResultPath: '$.releaseError' });
     // The failure notice ends in the Fail state that carries the original error.
     expect(state(asl, TRAINING_STATES.notifyFailure)).toMatchObject({ Next: TRAINING_STATES.failed, ResultPath: null });
     expect(state(asl, TRAINING_STATES.failed)).toEqual(expect.objectContaining({ Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' }));
@@ -126,6 +137,7 @@ describe.each(STAGE_NAMES)('training pipeline ASL of %s', (stage) => {
     for (const [name, refPath, rejected] of [
       [TRAINING_STATES.requestTrainingApproval, '$.approval', TRAINING_STATES.notifyTrainingRejected],
       [TRAINING_STATES.requestFinopsApproval, '$.finopsApproval', TRAINING_STATES.notifyFinopsRejected],
+      [TRAINING_STATES.requestFinopsApprovalOfReservation, '$.finopsApproval', TRAINING_STATES.notifyFinopsRejected],
     ] as const) {
       const s = state(asl, name);
       expect(s).toMatchObject({
@@ -143,9 +155,9 @@ describe.each(STAGE_NAMES)('training pipeline ASL of %s', (stage) => {
     expect(state(asl, TRAINING_STATES.approvalExpired).Type).toBe('Succeed');
     expect(state(asl, TRAINING_STATES.trainingRejected).Type).toBe('Succeed');
     expect(state(asl, TRAINING_STATES.finopsRejected).Type).toBe('Succeed');
-    // No state other than the two request states ever sees the token.
+    // No state other than the three request states ever sees the token.
     const withToken = Object.entries(asl.States).filter(([, s]) => JSON.stringify(s).includes('$$.Task.Token')).map(([n]) => n);
-    expect(withToken.sort()).toEqual([TRAINING_STATES.requestFinopsApproval, TRAINING_STATES.requestTrainingApproval].sort());
+    expect(withToken.sort()).toEqual([TRAINING_STATES.requestFinopsApproval, TRAINING_STATES.requestFinopsApprovalOfReservation, TRAINING_STATES.requestTrainingApproval].sort());
   });
 
   test('Train: Batch .sync with the job contract of training/README.md and the attempt timeout from the budget', () => {
@@ -178,7 +190,7 @@ describe.each(STAGE_NAMES)('training pipeline ASL of %s', (stage) => {
       SIAL_METRICS_URI: '(path) $.request.uris.metrics',
     });
     expect(env.SIAL_GOLDEN_SET_URI).toMatch(/^\(path\) States\.Format\('s3:\/\/[a-z0-9-]+\/golden-sets\/\{\}\/', \$\.request\.targetModelId\)$/);
-    expect(state(asl, TRAINING_STATES.checkEvalGate).Catch).toContainEqual({ ErrorEquals: [PIPELINE_ERRORS.evalGateFailed], ResultPath: '$.error', Next: TRAINING_STATES.notifyFailure });
+    expect(state(asl, TRAINING_STATES.checkEvalGate).Catch).toContainEqual({ ErrorEquals: [PIPELINE_ERRORS.evalGateFailed], ResultPath: '$.error', Next: TRAINING_STATES.releaseGpuReservationAfterFailure });
   });
 });
 
@@ -205,6 +217,9 @@ describe('training pipeline ASL executed locally (dev)', () => {
     [TRAINING_STATES.checkGpuBudget]: () => ({ withinBudget: true, jobTimeoutSeconds: 7200 }),
     [TRAINING_STATES.prepareTrainingApproval]: () => ({ approvalId: 'train-1', kind: 'train', approvalUrl: 'https://x/approvals/train-1?exp=1&sig=s', expiresAt: '2025-01-09T03:00:00Z' }),
     [TRAINING_STATES.requestTrainingApproval]: () => ({ approvalId: 'train-1', decision: 'approved', approver: 'ana', decidedAt: '2025-01-06T04:00:00Z', via: 'page' }),
+    [TRAINING_STATES.reserveGpuBudget]: () => ({ reserved: true, runId: 'run-1', gpuHours: 48 }),
+    [TRAINING_STATES.releaseGpuReservation]: () => ({ runId: 'run-1', releasedGpuHours: 28 }),
+    [TRAINING_STATES.releaseGpuReservationAfterFailure]: () => ({ runId: 'run-1', releasedGpuHours: 0 }),
     [TRAINING_STATES.train]: () => ({ JobId: 'job-1', Status: 'SUCCEEDED', Attempts: [] }),
     [TRAINING_STATES.recordGpuHours]: () => ({ runId: 'run-1', gpuHours: 16 }),
     [TRAINING_STATES.evaluate]: () => ({ JobId: 'job-2', Status: 'SUCCEEDED' }),
@@ -309,7 +324,7 @@ describe('training pipeline ASL executed locally (dev)', () => {
         [TRAINING_STATES.trainRouter]: () => named('States.TaskFailed', '{"Status":"FAILED","StatusReason":"Essential container in task exited"}'),
       });
       expect(run).toMatchObject({ status: 'FAILED', error: 'States.TaskFailed' });
-      expect(run.visited.slice(-3)).toEqual([TRAINING_STATES.recordRouterCpuHoursAfterFailure, TRAINING_STATES.notifyFailure, TRAINING_STATES.failed]);
+      expect(run.visited.slice(-4)).toEqual([TRAINING_STATES.recordRouterCpuHoursAfterFailure, TRAINING_STATES.releaseGpuReservationAfterFailure, TRAINING_STATES.notifyFailure, TRAINING_STATES.failed]);
     });
   });
 
@@ -319,7 +334,7 @@ describe('training pipeline ASL executed locally (dev)', () => {
       [TRAINING_STATES.validateRequest]: () => named(PIPELINE_ERRORS.requestRefused, '"gpt-4.1" is a managed closed model'),
     });
     expect(run).toMatchObject({ status: 'FAILED', error: PIPELINE_ERRORS.requestRefused, cause: '"gpt-4.1" is a managed closed model' });
-    expect(run.visited).toEqual([TRAINING_STATES.validateRequest, TRAINING_STATES.notifyFailure, TRAINING_STATES.failed]);
+    expect(run.visited).toEqual([TRAINING_STATES.validateRequest, TRAINING_STATES.releaseGpuReservationAfterFailure, TRAINING_STATES.notifyFailure, TRAINING_STATES.failed]);
   });
 
   test('a failed training job books its GPU hours, notifies and fails with the job error (not the booking)', async () => {
@@ -329,7 +344,7 @@ describe('training pipeline ASL executed locally (dev)', () => {
       [TRAINING_STATES.recordGpuHoursAfterFailure]: () => named('Lambda.Unknown', 'the ledger is unreachable'),
     });
     expect(run).toMatchObject({ status: 'FAILED', error: 'States.TaskFailed' });
-    expect(run.visited.slice(-3)).toEqual([TRAINING_STATES.recordGpuHoursAfterFailure, TRAINING_STATES.notifyFailure, TRAINING_STATES.failed]);
+    expect(run.visited.slice(-4)).toEqual([TRAINING_STATES.recordGpuHoursAfterFailure, TRAINING_STATES.releaseGpuReservationAfterFailure, TRAINING_STATES.notifyFailure, TRAINING_STATES.failed]);
     expect(run.inputs[TRAINING_STATES.recordGpuHoursAfterFailure]).toMatchObject({ error: { Error: 'States.TaskFailed' }, budget: { jobTimeoutSeconds: 7200 } });
   });
 
@@ -340,10 +355,11 @@ describe('training pipeline ASL executed locally (dev)', () => {
       [TRAINING_STATES.recordEvalGpuHoursAfterFailure]: () => named('Lambda.Unknown', 'the ledger is unreachable'),
     });
     expect(run).toMatchObject({ status: 'FAILED', error: 'States.TaskFailed', cause: expect.stringContaining('Essential container') });
-    expect(run.visited.slice(-5)).toEqual([
+    expect(run.visited.slice(-6)).toEqual([
       TRAINING_STATES.recordGpuHours,
       TRAINING_STATES.evaluate,
       TRAINING_STATES.recordEvalGpuHoursAfterFailure,
+      TRAINING_STATES.releaseGpuReservationAfterFailure,
       TRAINING_STATES.notifyFailure,
       TRAINING_STATES.failed,
     ]);
@@ -355,7 +371,11 @@ describe('training pipeline ASL executed locally (dev)', () => {
     const run = await execute(asl, { mode: 'train', targetModelId: 'qwen3-4b', requestedBy: 'tester' }, ok('grpo'));
     const at = (name: string) => run.visited.indexOf(name);
     expect(at(TRAINING_STATES.evaluate) + 1).toBe(at(TRAINING_STATES.recordEvalGpuHours));
-    expect(at(TRAINING_STATES.recordEvalGpuHours) + 1).toBe(at(TRAINING_STATES.checkEvalGate));
+    // ... and the reservation's rest is given back in between: both GPU jobs are done.
+    expect(at(TRAINING_STATES.recordEvalGpuHours) + 1).toBe(at(TRAINING_STATES.releaseGpuReservation));
+    expect(at(TRAINING_STATES.releaseGpuReservation) + 1).toBe(at(TRAINING_STATES.checkEvalGate));
+    expect(run.inputs[TRAINING_STATES.reserveGpuBudget]).toMatchObject({ operation: 'reserve', overCeilingApproved: false, budget: { jobTimeoutSeconds: 7200 } });
+    expect(run.inputs[TRAINING_STATES.releaseGpuReservation]).toEqual({ operation: 'release', executionName: expect.any(String) });
     expect(run.inputs[TRAINING_STATES.recordEvalGpuHours]).toMatchObject({ jobKind: 'eval', job: { JobId: 'job-2', Status: 'SUCCEEDED' } });
   });
 

@@ -78,7 +78,7 @@ describe('sial local run --scenario, each ending with its exit code and summary'
     const training = mails.find((m) => m.subject.includes('Approval needed: training run'))!.message;
     expect(training).toMatch(/datasetCounts\.tracesUsed: \d+/);
     expect(training).toMatch(/eligibility\.positiveFeedback: \d+/);
-    expect(training).toMatch(/gpuBudget\.estimateGpuHours: 24/);
+    expect(training).toMatch(/gpuBudget\.estimateGpuHours: 48/);
     const deploys = mails.filter((m) => m.subject.includes('Approval needed: deployment stage'));
     expect(deploys).toHaveLength(3);
     for (const deploy of deploys) {
@@ -126,7 +126,7 @@ describe('sial local run --scenario, each ending with its exit code and summary'
     expect(await c.run('local', 'run', '--lake-dir', join(root, 'over-budget'), '--auto-approve', '--scenario', 'over-budget')).toBe(5);
     const summary = summaryOf(c.text());
     expect(summary).toMatch(/^Outcome: stopped by the GPU budget: .* \(exit code 5\)/);
-    expect(summary).toMatch(/Budget: {5}88 -> 88 of 100 GPU-h used in \d{4}-\d{2}; estimate 24 GPU-h, OVER the ceiling/);
+    expect(summary).toMatch(/Budget: {5}76 -> 76 of 100 GPU-h used in \d{4}-\d{2}; estimate 48 GPU-h, OVER the ceiling/);
     expect(summary).toContain('booked: nothing (no GPU job ran)');
     expect(c.text()).toContain('[training] Request FinOps approval');
     expect(c.text()).not.toContain('[training] Train');

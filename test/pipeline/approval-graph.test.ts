@@ -3,36 +3,9 @@
  * state machine: remove the training approval state and Train must be unreachable from the start.
  */
 import { loadStageConfig } from '../../config';
-import type { AslDefinition, AslState } from '../../stepfunctions/render-asl';
 import { TRAINING_STATES as S } from '../../stepfunctions/training-pipeline-states';
 import { synthesizePipeline } from '../../local/pipeline/synthesized-pipeline';
-
-/** Every state a state can hand over to: Next, Default, each Choice rule, each Catch. */
-function successors(state: AslState): string[] {
-  const next: string[] = [];
-  const add = (value: unknown) => {
-    if (typeof value === 'string') next.push(value);
-  };
-  add(state.Next);
-  add(state.Default);
-  for (const rule of (state.Choices as Array<{ Next?: unknown }> | undefined) ?? []) add(rule.Next);
-  for (const handler of (state.Catch as Array<{ Next?: unknown }> | undefined) ?? []) add(handler.Next);
-  return next;
-}
-
-function reachable(definition: AslDefinition, without: ReadonlySet<string>): Set<string> {
-  const seen = new Set<string>();
-  const queue = [definition.StartAt];
-  while (queue.length > 0) {
-    const name = queue.shift()!;
-    if (seen.has(name) || without.has(name)) continue;
-    seen.add(name);
-    const state = definition.States[name];
-    if (state === undefined) throw new Error(`the definition names a state "${name}" it does not declare`);
-    queue.push(...successors(state));
-  }
-  return seen;
-}
+import { reachable, successors } from '../helpers/asl-graph';
 
 describe.each(['dev', 'prod-eu', 'prod-kr'])('approval gate on the %s pipeline graph', (stageName) => {
   const { definition } = synthesizePipeline(loadStageConfig(stageName));
@@ -50,18 +23,24 @@ describe.each(['dev', 'prod-eu', 'prod-kr'])('approval gate on the %s pipeline g
     for (const state of [S.train, S.trainRouter, S.prepareRouterJob, S.evaluate, S.registerModel]) expect([state, withoutApproval.has(state)]).toEqual([state, false]);
   });
 
-  it('enters Train (and Train router) only from the training approval, and only on its success path', () => {
-    // With a router target, the approval's success goes to `Which trainer?`, which nothing else enters.
-    const gate = hasRouter ? S.whichTrainer : S.train;
-    const into = Object.entries(definition.States).filter(([, state]) => successors(state).includes(S.train));
-    expect(into.map(([name]) => name)).toEqual([gate === S.train ? S.requestTrainingApproval : S.whichTrainer]);
+  it('enters Train only from a GPU reservation, and Train router only from the training approval, on their success paths', () => {
+    const into = (target: string): string[] => Object.entries(definition.States).filter(([, state]) => successors(state).includes(target)).map(([name]) => name).sort();
+    // Train: the reservation held (`Budget reserved?` true) or held past the ceiling after a FinOps approval.
+    expect(into(S.train)).toEqual([S.budgetReserved, S.reserveGpuBudgetApprovedByFinops].sort());
+    const reserved = definition.States[S.budgetReserved]!;
+    expect((reserved.Choices as Array<{ Next: string; Variable: string; BooleanEquals: boolean }>).map((c) => [c.Variable, c.BooleanEquals, c.Next])).toEqual([['$.reservation.reserved', true, S.train]]);
+    expect(reserved.Default).toBe(S.prepareFinopsApprovalOfReservation);
+    // The reservations are entered only after the training approval succeeded.
+    expect(into(S.approvedByFinops)).toEqual([hasRouter ? S.whichTrainer : S.requestTrainingApproval]);
+    expect(into(S.reserveGpuBudget)).toEqual([S.approvedByFinops]);
+    expect(into(S.reserveGpuBudgetApprovedByFinops)).toEqual([S.approvedByFinops, S.requestFinopsApprovalOfReservation].sort());
     if (hasRouter) {
-      expect(Object.entries(definition.States).filter(([, state]) => successors(state).includes(S.whichTrainer)).map(([name]) => name)).toEqual([S.requestTrainingApproval]);
-      expect(Object.entries(definition.States).filter(([, state]) => successors(state).includes(S.prepareRouterJob)).map(([name]) => name)).toEqual([S.whichTrainer]);
-      expect(Object.entries(definition.States).filter(([, state]) => successors(state).includes(S.trainRouter)).map(([name]) => name)).toEqual([S.prepareRouterJob]);
+      expect(into(S.whichTrainer)).toEqual([S.requestTrainingApproval]);
+      expect(into(S.prepareRouterJob)).toEqual([S.whichTrainer]);
+      expect(into(S.trainRouter)).toEqual([S.prepareRouterJob]);
     }
     const approval = definition.States[S.requestTrainingApproval]!;
-    expect(approval.Next).toBe(gate);
+    expect(approval.Next).toBe(hasRouter ? S.whichTrainer : S.approvedByFinops);
     expect(((approval.Catch as Array<{ Next: string }>) ?? []).map((c) => c.Next)).not.toContain(S.train);
     expect(approval.Resource).toBe('arn:aws:states:::lambda:invoke.waitForTaskToken');
   });

@@ -54,13 +54,13 @@ describe('DynamoDbLedger.recordRun', () => {
       {
         TableName: 'ledger-table',
         Key: { pk: 'STAGE#dev', sk: 'MONTH#2026-04' },
-        UpdateExpression: 'ADD usedGpuHours :hours, runCount :one SET updatedAt = :now',
+        UpdateExpression: 'ADD usedGpuHours :hours, runCount :one, ledgerRevision :one SET updatedAt = :now',
         ExpressionAttributeValues: { ':hours': 16, ':one': 1, ':now': '2026-05-01T00:31:00.000Z' },
       },
       {
         TableName: 'ledger-table',
         Key: { pk: 'STAGE#dev', sk: 'MONTH#2026-05' },
-        UpdateExpression: 'ADD usedGpuHours :hours, runCount :one SET updatedAt = :now',
+        UpdateExpression: 'ADD usedGpuHours :hours, runCount :one, ledgerRevision :one SET updatedAt = :now',
         ExpressionAttributeValues: { ':hours': 8, ':one': 1, ':now': '2026-05-01T00:31:00.000Z' },
       },
     ]);
@@ -98,7 +98,7 @@ describe('DynamoDbLedger.recordRun', () => {
     // Its own key next to the training job's RUN#run-1, under the same not-exists condition.
     expect(put!.Put).toMatchObject({ Item: { pk: 'STAGE#dev', sk: 'RUN#run-1#EVAL', jobKind: 'eval' }, ConditionExpression: 'attribute_not_exists(pk)' });
     expect(months.map((m) => [m.Update!.Key, m.Update!.UpdateExpression, m.Update!.ExpressionAttributeValues])).toEqual([
-      [{ pk: 'STAGE#dev', sk: 'MONTH#2026-05' }, 'ADD usedGpuHours :hours SET updatedAt = :now', { ':hours': 4, ':now': '2026-05-01T00:31:00.000Z' }],
+      [{ pk: 'STAGE#dev', sk: 'MONTH#2026-05' }, 'ADD usedGpuHours :hours, ledgerRevision :one SET updatedAt = :now', { ':hours': 4, ':now': '2026-05-01T00:31:00.000Z', ':one': 1 }],
     ]);
   });
 
@@ -135,6 +135,86 @@ describe('DynamoDbLedger.recordRun', () => {
   it('refuses a malformed run before writing anything', async () => {
     await expect(ledger.recordRun({ ...run, gpuHours: -1 })).rejects.toThrow();
     expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
+  });
+});
+
+describe('DynamoDbLedger reservations', () => {
+  const request = { stage: 'dev', runId: 'run-2', month: '2026-05', gpuHours: 48, ceilingGpuHours: 100, overCeilingApproved: false, at: '2026-05-03T08:00:00.000Z' };
+  const monthKey = LEDGER_KEYS.month('dev', '2026-05');
+  const reservationKey = LEDGER_KEYS.reservation('dev', 'run-2');
+  const held = { ...reservationKey, type: 'reservation', stage: 'dev', runId: 'run-2', month: '2026-05', reservedGpuHours: 48, remainingGpuHours: 48, convertedJobs: [], status: 'held', overCeilingApproved: false, reservedAt: request.at };
+
+  it('holds the estimate in one transaction conditioned on the month revision it judged', async () => {
+    ddb.on(GetCommand, { Key: reservationKey }).resolves({});
+    ddb.on(GetCommand, { Key: monthKey }).resolves({ Item: { usedGpuHours: 40, reservedGpuHours: 12, ledgerRevision: 7 } });
+    ddb.on(TransactWriteCommand).resolves({});
+    const outcome = await ledger.reserve(request);
+    expect(outcome).toMatchObject({ reserved: true, commitment: { usedGpuHours: 40, reservedGpuHours: 60 }, reservation: { remainingGpuHours: 48, status: 'held' } });
+    const [put, month] = ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
+    expect(put!.Put).toMatchObject({ Item: { ...reservationKey, type: 'reservation', reservedGpuHours: 48 }, ConditionExpression: 'attribute_not_exists(pk)' });
+    expect(month!.Update).toMatchObject({
+      Key: monthKey,
+      UpdateExpression: 'ADD reservedGpuHours :hours, ledgerRevision :one SET updatedAt = :now',
+      ConditionExpression: 'ledgerRevision = :revision',
+      ExpressionAttributeValues: { ':hours': 48, ':revision': 7 },
+    });
+  });
+
+  it('holds nothing when used + reserved + the estimate would pass the ceiling', async () => {
+    ddb.on(GetCommand, { Key: reservationKey }).resolves({});
+    ddb.on(GetCommand, { Key: monthKey }).resolves({ Item: { usedGpuHours: 40, reservedGpuHours: 12.5, ledgerRevision: 7 } });
+    expect(await ledger.reserve(request)).toEqual({ reserved: false, commitment: { usedGpuHours: 40, reservedGpuHours: 12.5 } });
+    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
+    // With a FinOps approval it holds past the ceiling.
+    ddb.on(TransactWriteCommand).resolves({});
+    expect(await ledger.reserve({ ...request, overCeilingApproved: true })).toMatchObject({ reserved: true, reservation: { overCeilingApproved: true } });
+  });
+
+  it('judges again on fresh figures when another run reserved between its read and its write, and then refuses', async () => {
+    ddb.on(GetCommand, { Key: reservationKey }).resolves({});
+    ddb.on(GetCommand, { Key: monthKey })
+      .resolvesOnce({ Item: { usedGpuHours: 40, ledgerRevision: 7 } })
+      .resolves({ Item: { usedGpuHours: 40, reservedGpuHours: 48, ledgerRevision: 8 } });
+    ddb.on(TransactWriteCommand).rejects(cancelled('None', 'ConditionalCheckFailed'));
+    expect(await ledger.reserve(request)).toEqual({ reserved: false, commitment: { usedGpuHours: 40, reservedGpuHours: 48 } });
+    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(1);
+  });
+
+  it('a month never written before is conditioned on having no revision yet', async () => {
+    ddb.on(GetCommand).resolves({});
+    ddb.on(TransactWriteCommand).resolves({});
+    await ledger.reserve(request);
+    expect(ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems![1]!.Update!.ConditionExpression).toBe('attribute_not_exists(ledgerRevision)');
+  });
+
+  it('returns the stored reservation for a run that already reserved (a retried Lambda), writing nothing', async () => {
+    ddb.on(GetCommand, { Key: reservationKey }).resolves({ Item: held });
+    ddb.on(GetCommand, { Key: monthKey }).resolves({ Item: { usedGpuHours: 40, reservedGpuHours: 48 } });
+    expect(await ledger.reserve(request)).toMatchObject({ reserved: true, reservation: { runId: 'run-2', remainingGpuHours: 48 } });
+    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
+  });
+
+  it('converts a booked job once, at most what is held, conditioned on the remaining hours it read', async () => {
+    ddb.on(GetCommand, { Key: reservationKey }).resolvesOnce({ Item: held }).resolves({ Item: { ...held, remainingGpuHours: 30, convertedJobs: ['train'] } });
+    ddb.on(TransactWriteCommand).resolves({});
+    expect(await ledger.convertReservation('dev', 'run-2', 'train', 18, '2026-05-03T12:00:00.000Z')).toEqual({ gpuHours: 18 });
+    const [put, month] = ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
+    expect(put!.Put).toMatchObject({ Item: { remainingGpuHours: 30, convertedJobs: ['train'] }, ExpressionAttributeValues: { ':held': 'held', ':remaining': 48, ':converted': 0 } });
+    expect(month!.Update).toMatchObject({ Key: monthKey, UpdateExpression: 'ADD reservedGpuHours :hours SET updatedAt = :now', ExpressionAttributeValues: { ':hours': -18 } });
+    // The same job again (a retried booking): nothing.
+    expect(await ledger.convertReservation('dev', 'run-2', 'train', 18, '2026-05-03T12:00:01.000Z')).toEqual({ gpuHours: 0 });
+    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(1);
+  });
+
+  it('releases what is left once; a second release and a run without reservation change nothing', async () => {
+    ddb.on(GetCommand, { Key: reservationKey }).resolvesOnce({ Item: { ...held, remainingGpuHours: 30, convertedJobs: ['train'] } }).resolves({ Item: { ...held, remainingGpuHours: 0, status: 'released' } });
+    ddb.on(GetCommand, { Key: LEDGER_KEYS.reservation('dev', 'never') }).resolves({});
+    ddb.on(TransactWriteCommand).resolves({});
+    expect(await ledger.releaseReservation('dev', 'run-2', '2026-05-03T13:00:00.000Z')).toEqual({ gpuHours: 30 });
+    expect(ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems![0]!.Put).toMatchObject({ Item: { status: 'released', remainingGpuHours: 0, releasedAt: '2026-05-03T13:00:00.000Z' } });
+    expect(await ledger.releaseReservation('dev', 'run-2', '2026-05-03T13:00:01.000Z')).toEqual({ gpuHours: 0 });
+    expect(await ledger.releaseReservation('dev', 'never', '2026-05-03T13:00:01.000Z')).toEqual({ gpuHours: 0 });
+    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(1);
   });
 });
 

@@ -52,11 +52,12 @@ afterEach(() => jest.restoreAllMocks());
 
 describe('Check GPU budget handler', () => {
   it('reads the current month, estimates both GPU jobs and publishes the usage with the Stage dimension alone', async () => {
-    ddb.on(GetCommand).resolves({ Item: { usedGpuHours: 76 } });
+    ddb.on(GetCommand).resolves({ Item: { usedGpuHours: 40, reservedGpuHours: 12 } });
     const result = await check({ request }, lambdaContext('check-gpu-budget'));
-    // dev: (2 h training + 1 h eval) x 8 GPUs, landing exactly on the 100 GPU-h ceiling.
+    // dev, 3 attempts: training 8 x (2 h + 2 retries x 0.5 h) = 24, eval 8 x 1 h x 3 attempts = 24;
+    // 40 used + 12 reserved + 48 lands exactly on the 100 GPU-h ceiling.
     expect(result).toEqual(
-      expect.objectContaining({ usedGpuHours: 76, estimateGpuHours: 24, trainEstimateGpuHours: 16, evalEstimateGpuHours: 8, ceilingGpuHours: 100, withinBudget: true, remainingGpuHours: 24 }),
+      expect.objectContaining({ usedGpuHours: 40, reservedGpuHours: 12, estimateGpuHours: 48, trainEstimateGpuHours: 24, evalEstimateGpuHours: 24, ceilingGpuHours: 100, withinBudget: true, remainingGpuHours: 48 }),
     );
     const key = ddb.commandCalls(GetCommand)[0]!.args[0].input.Key;
     expect(key).toEqual({ pk: 'STAGE#dev', sk: `MONTH#${new Date().toISOString().slice(0, 7)}` });
@@ -67,9 +68,9 @@ describe('Check GPU budget handler', () => {
     expect(doc._aws.CloudWatchMetrics[0]!.Namespace).toBe('SialTest');
     expect(doc._aws.CloudWatchMetrics[0]!.Dimensions).toEqual([['Stage']]);
     expect(doc.Stage).toBe('dev');
-    expect(doc[BUDGET_METRIC.usedFraction]).toBeCloseTo(0.76);
+    expect(doc[BUDGET_METRIC.usedFraction]).toBeCloseTo(0.4);
     const hoursDoc = emfDocuments().find((d) => d._aws.CloudWatchMetrics[0]!.Metrics.some((m) => m.Name === BUDGET_METRIC.usedGpuHours));
-    expect(hoursDoc?.[BUDGET_METRIC.usedGpuHours]).toBe(76);
+    expect(hoursDoc?.[BUDGET_METRIC.usedGpuHours]).toBe(40);
   });
 
   it('rejects an event without a valid request', async () => {
@@ -78,8 +79,13 @@ describe('Check GPU budget handler', () => {
   });
 });
 
+/** The month item holds `used` hours; the run reserved nothing (its reservation item is absent). */
+function monthWithoutReservations(used: number): void {
+  ddb.on(GetCommand).callsFake((input: { Key: { sk: string } }) => (input.Key.sk.startsWith('RESERVATION#') ? {} : { Item: { usedGpuHours: used } }));
+}
+
 describe('Record GPU hours handler', () => {
-  const budget = assessBudget('2026-05', 10, settings);
+  const budget = assessBudget('2026-05', { usedGpuHours: 10, reservedGpuHours: 0 }, settings);
 
   it('books a failed job from the caught error and returns GpuUsage', async () => {
     const cause = JSON.stringify({
@@ -93,7 +99,7 @@ describe('Record GPU hours handler', () => {
       StatusReason: 'Essential container in task exited',
     });
     ddb.on(TransactWriteCommand).resolves({});
-    ddb.on(GetCommand).resolves({ Item: { usedGpuHours: 18 } });
+    monthWithoutReservations(18);
     const usage = await record({ jobKind: 'train', request, budget, error: { Error: 'States.TaskFailed', Cause: cause } }, lambdaContext('record-gpu-hours'));
     expect(usage).toEqual({ runId: 'run-7', jobKind: 'train', month: '2026-05', attempts: 2, gpuHours: 8, monthUsedGpuHours: 18 });
     // A failed job trained no model: the cooldown is not started.
@@ -104,7 +110,7 @@ describe('Record GPU hours handler', () => {
 
   it('marks the model trained after a succeeded job', async () => {
     ddb.on(TransactWriteCommand).resolves({});
-    ddb.on(GetCommand).resolves({ Item: { usedGpuHours: 4 } });
+    monthWithoutReservations(4);
     ddb.on(UpdateCommand).resolves({});
     const job = { JobId: 'job-10', Status: 'SUCCEEDED', Attempts: [{ StartedAt: Date.parse('2026-05-05T10:00:00Z'), StoppedAt: Date.parse('2026-05-05T10:30:00Z'), StatusReason: 'Essential container in task exited', Container: { ExitCode: 0 } }] };
     const usage = await record({ jobKind: 'train', request, budget, job }, lambdaContext('record-gpu-hours'));
@@ -114,7 +120,7 @@ describe('Record GPU hours handler', () => {
 
   it("books a succeeded eval job under the run's eval key and leaves last trained alone", async () => {
     ddb.on(TransactWriteCommand).resolves({});
-    ddb.on(GetCommand).resolves({ Item: { usedGpuHours: 12 } });
+    monthWithoutReservations(12);
     const job = { JobId: 'job-11', Status: 'SUCCEEDED', Attempts: [{ StartedAt: Date.parse('2026-05-05T11:00:00Z'), StoppedAt: Date.parse('2026-05-05T11:15:00Z'), StatusReason: 'Essential container in task exited', Container: { ExitCode: 0 } }] };
     const usage = await record({ jobKind: 'eval', request, budget, job }, lambdaContext('record-gpu-hours'));
     expect(usage).toEqual({ runId: 'run-7', jobKind: 'eval', month: '2026-05', attempts: 1, gpuHours: 2, monthUsedGpuHours: 12 });

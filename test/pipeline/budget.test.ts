@@ -11,10 +11,12 @@ import { pipelineSettingsFromStage } from '../../lambdas/pipeline/settings';
 import { validateRequest } from '../../lambdas/pipeline/validate-request/validate-request';
 
 const settings = pipelineSettingsFromStage(dev, { databaseName: 'sial_dev', tracesTable: 'traces', auditTable: 'gate_audit', feedbackTable: 'feedback', judgmentsTable: 'judgments' });
-const rules = (ceiling: number, maxJobHours = 12, gpusPerJob = 8, maxEvalJobHours = 2) => ({
+// One attempt (no Spot retry) unless a test says otherwise: the estimate is then the jobs' bounds alone.
+const rules = (ceiling: number, maxJobHours = 12, gpusPerJob = 8, maxEvalJobHours = 2, attempts = 1, checkpointIntervalHours?: number) => ({
   gpuBudget: { monthlyCeilingGpuHours: ceiling, alarmAtFraction: 0.8 },
-  training: { maxJobHours, maxEvalJobHours, gpusPerJob },
+  training: { maxJobHours, maxEvalJobHours, gpusPerJob, attempts, ...(checkpointIntervalHours === undefined ? {} : { checkpointIntervalHours }) },
 });
+const used = (usedGpuHours: number, reservedGpuHours = 0) => ({ usedGpuHours, reservedGpuHours });
 const HOUR = 3_600_000;
 const at = (iso: string) => Date.parse(iso);
 
@@ -59,13 +61,14 @@ const EXITED = 'Essential container in task exited';
 function request(runId = 'run-1'): ValidatedRequest {
   return validateRequest({ input: { targetModelId: 'qwen3-4b', requestedBy: 'test' }, executionName: runId }, { settings, artifactBucket: 'sial-dev-artifacts', now: new Date('2026-05-01T00:00:00Z') });
 }
-const budget: BudgetCheck = assessBudget('2026-05', 0, settings);
+const budget: BudgetCheck = assessBudget('2026-05', used(0), settings);
 
 describe('assessBudget', () => {
   it('estimates both GPU jobs, (maxJobHours + maxEvalJobHours) x gpusPerJob, and is within budget when used + estimate stays under the ceiling', () => {
-    expect(assessBudget('2026-05', 500, rules(1000))).toEqual({
+    expect(assessBudget('2026-05', used(500), rules(1000))).toEqual({
       month: '2026-05',
       usedGpuHours: 500,
+      reservedGpuHours: 0,
       estimateGpuHours: 112,
       trainEstimateGpuHours: 96,
       evalEstimateGpuHours: 16,
@@ -77,45 +80,66 @@ describe('assessBudget', () => {
   });
 
   it('is over budget when the training job would fit but the eval job would cross the ceiling', () => {
-    const check = assessBudget('2026-05', 900, rules(1000));
+    const check = assessBudget('2026-05', used(900), rules(1000));
     expect(900 + check.trainEstimateGpuHours).toBeLessThanOrEqual(1000);
     expect(check).toEqual(expect.objectContaining({ withinBudget: false, estimateGpuHours: 112 }));
   });
 
   it('takes the eval bound from its own setting, not from the training maximum', () => {
-    expect(assessBudget('2026-05', 0, rules(1000, 12, 8, 0.5))).toEqual(expect.objectContaining({ trainEstimateGpuHours: 96, evalEstimateGpuHours: 4, estimateGpuHours: 100 }));
-    expect(assessBudget('2026-05', 0, rules(1000, 12, 4, 3))).toEqual(expect.objectContaining({ trainEstimateGpuHours: 48, evalEstimateGpuHours: 12, estimateGpuHours: 60 }));
+    expect(assessBudget('2026-05', used(0), rules(1000, 12, 8, 0.5))).toEqual(expect.objectContaining({ trainEstimateGpuHours: 96, evalEstimateGpuHours: 4, estimateGpuHours: 100 }));
+    expect(assessBudget('2026-05', used(0), rules(1000, 12, 4, 3))).toEqual(expect.objectContaining({ trainEstimateGpuHours: 48, evalEstimateGpuHours: 12, estimateGpuHours: 60 }));
   });
 
   it('is within budget exactly at the ceiling, and not one GPU-second above it', () => {
-    expect(assessBudget('2026-05', 888, rules(1000)).withinBudget).toBe(true);
-    expect(assessBudget('2026-05', 888.0003, rules(1000)).withinBudget).toBe(false);
+    expect(assessBudget('2026-05', used(888), rules(1000)).withinBudget).toBe(true);
+    expect(assessBudget('2026-05', used(888.0003), rules(1000)).withinBudget).toBe(false);
   });
 
   it('is not fooled by floating-point sums of booked hours', () => {
     // 0.1 + 0.2 style noise must not push a run that fits exactly over the ceiling.
-    const used = [887.7, 0.1, 0.2].reduce((a, b) => a + b, 0);
-    expect(used + 112).toBeGreaterThan(1000);
-    expect(assessBudget('2026-05', used, rules(1000)).withinBudget).toBe(true);
+    const sum = [887.7, 0.1, 0.2].reduce((a, b) => a + b, 0);
+    expect(sum + 112).toBeGreaterThan(1000);
+    expect(assessBudget('2026-05', used(sum), rules(1000)).withinBudget).toBe(true);
   });
 
   it('keeps the full timeout over budget (a FinOps approval approves the full estimate) and reports the deficit', () => {
-    const check = assessBudget('2026-05', 990, rules(1000));
+    const check = assessBudget('2026-05', used(990), rules(1000));
     expect(check).toEqual(expect.objectContaining({ withinBudget: false, remainingGpuHours: 10, jobTimeoutSeconds: 12 * 3600 }));
-    expect(assessBudget('2026-05', 1200, rules(1000)).remainingGpuHours).toBe(-200);
+    expect(assessBudget('2026-05', used(1200), rules(1000)).remainingGpuHours).toBe(-200);
   });
 
   it('never hands out a training timeout above what the remaining hours pay for, after the eval job\'s bound, when within budget', () => {
-    for (const used of [0, 250, 887.5, 888]) {
-      const check = assessBudget('2026-05', used, rules(1000));
+    for (const hours of [0, 250, 887.5, 888]) {
+      const check = assessBudget('2026-05', used(hours), rules(1000));
       expect(check.withinBudget).toBe(true);
       expect(check.jobTimeoutSeconds).toBeLessThanOrEqual(Math.floor(((check.remainingGpuHours - check.evalEstimateGpuHours) / 8) * 3600));
       expect(check.jobTimeoutSeconds).toBeGreaterThanOrEqual(MIN_JOB_TIMEOUT_SECONDS);
     }
   });
 
+  it('adds the work Spot reclaims can lose: each retry the stage allows costs a checkpoint interval of training and a whole eval attempt', () => {
+    // 3 attempts = 2 retries; training resumes from a checkpoint (default interval 0.5 h), eval starts over.
+    expect(assessBudget('2026-05', used(0), rules(1000, 12, 8, 2, 3))).toEqual(
+      expect.objectContaining({ trainEstimateGpuHours: 8 * (12 + 2 * 0.5), evalEstimateGpuHours: 8 * 2 * 3, estimateGpuHours: 104 + 48 }),
+    );
+    expect(assessBudget('2026-05', used(0), rules(1000, 2, 8, 1, 2, 0.25)).trainEstimateGpuHours).toBe(18);
+  });
+
+  it('covers the booked run with one reclaim that the bare job bound did not (16 GPU-h estimated, 18 booked)', () => {
+    // 2 h x 8 GPUs of training; one reclaim lost 15 minutes since the last checkpoint: 18 GPU-h were booked.
+    const bare = assessBudget('2026-05', used(0), rules(1000, 2, 8, 1, 1));
+    const withRetry = assessBudget('2026-05', used(0), rules(1000, 2, 8, 1, 2, 0.25));
+    expect(bare.trainEstimateGpuHours).toBe(16);
+    expect(withRetry.trainEstimateGpuHours).toBeGreaterThanOrEqual(18);
+  });
+
+  it('counts the hours other runs hold in reservations like used hours', () => {
+    expect(assessBudget('2026-05', used(500, 388), rules(1000))).toEqual(expect.objectContaining({ withinBudget: true, reservedGpuHours: 388, remainingGpuHours: 112 }));
+    expect(assessBudget('2026-05', used(500, 389), rules(1000))).toEqual(expect.objectContaining({ withinBudget: false, remainingGpuHours: 111 }));
+  });
+
   it('floors at the configured maximum when that is shorter than the minimum', () => {
-    expect(assessBudget('2026-05', 0, rules(1000, 0.25)).jobTimeoutSeconds).toBe(900);
+    expect(assessBudget('2026-05', used(0), rules(1000, 0.25)).jobTimeoutSeconds).toBe(900);
   });
 });
 

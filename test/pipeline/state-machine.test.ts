@@ -20,7 +20,10 @@ import { startLocalApprovals, type LocalApprovals } from '../../local/pipeline/l
 import { LocalModelRegistry } from '../../local/pipeline/local-model-registry';
 import { runLocalPipeline, type LocalPipelineEnvironment, type LocalPipelineRun } from '../../local/pipeline/local-pipeline';
 import { startScriptedApprover, type ScriptedDecision } from '../../local/pipeline/scripted-approver';
-import type { SimulatedBatchScenario } from '../../local/pipeline/simulated-batch';
+import { SimulatedBatch, type LocalBatch, type SimulatedBatchScenario } from '../../local/pipeline/simulated-batch';
+import { runEstimate } from '../../lambdas/pipeline/budget/check-budget';
+import { decideApproval } from '../../lambdas/pipeline/approvals/decide';
+import type { ApprovalRecord } from '../../lambdas/pipeline/approvals/approval-record';
 import { synthesizePipeline } from '../../local/pipeline/synthesized-pipeline';
 import { TRAINING_STATES as S } from '../../stepfunctions/training-pipeline-states';
 import type { ApprovalKind } from '../../lambdas/pipeline/contracts';
@@ -101,6 +104,35 @@ async function run(
   }
 }
 
+/** Polls `probe` until it returns a value (the executions run on the same event loop). */
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** A Batch whose jobs start only once `gate` resolves: the run keeps its reservation while it waits. */
+function gatedBatch(inner: LocalBatch, gate: Promise<void>): LocalBatch {
+  return { jobs: inner.jobs, submitJob: async (input) => (await gate, inner.submitJob(input)) };
+}
+
+async function pendingApprovals(h: Harness, kind: ApprovalKind): Promise<ApprovalRecord[]> {
+  return (await h.approvals.store.listPending({ now: NOW })).filter((r) => r.kind === kind && r.taskToken !== undefined);
+}
+
+async function decide(h: Harness, approvalId: string, decision: 'approved' | 'rejected', approver: string): Promise<void> {
+  await decideApproval({ approvalId, decision, approver, comment: 'race test', via: 'cli' }, { store: h.approvals.store, callbacks: h.approvals.callbacks, clock });
+}
+
+/** No run holds GPU hours any more: every reservation was converted or released. */
+function expectNothingHeld(ledger: InMemoryLedger): void {
+  expect(ledger.allReservations().every((r) => r.status === 'released' && r.remainingGpuHours === 0)).toBe(true);
+}
+
 function subjects(h: Harness): string[] {
   return h.notifier.sent.map((n) => n.subject);
 }
@@ -123,10 +155,14 @@ describe('training pipeline, executed locally on the synthesized definition', ()
         S.prepareTrainingApproval,
         S.requestTrainingApproval,
         S.whichTrainer,
+        S.approvedByFinops,
+        S.reserveGpuBudget,
+        S.budgetReserved,
         S.train,
         S.recordGpuHours,
         S.evaluate,
         S.recordEvalGpuHours,
+        S.releaseGpuReservation,
         S.checkEvalGate,
         S.registerModel,
         S.notifyRegistered,
@@ -242,6 +278,95 @@ describe('training pipeline, executed locally on the synthesized definition', ()
     }
   });
 
+  it('two concurrent runs that would together cross the ceiling: both pass the check, the first reserves, the second goes to FinOps', async () => {
+    const ledger = new InMemoryLedger();
+    const ceiling = stage.gpuBudget.monthlyCeilingGpuHours;
+    const estimate = runEstimate(settings.training).totalGpuHours;
+    // Room for one run's estimate and not for two.
+    const used = ceiling - estimate - 1;
+    expect(used + 2 * estimate).toBeGreaterThan(ceiling);
+    ledger.seedMonth(stage.stage, '2026-11', used);
+    const h = await harness({ ledger });
+    let openGate = (): void => undefined;
+    const gate = new Promise<void>((resolve) => (openGate = resolve));
+    try {
+      // A's training job waits at the gate, so A still holds its reservation when B asks for one.
+      const runA = runLocalPipeline(h.env, TRAIN, 'race-a', SUCCESS, gatedBatch(new SimulatedBatch(h.env.store, pipeline.jobDefinition, SUCCESS, clock), gate));
+      const runB = runLocalPipeline(h.env, TRAIN, 'race-b', SUCCESS);
+      // Both passed the (advisory) check and now wait for their training approvals.
+      const both = await waitFor('two training approvals', async () => {
+        const pending = await pendingApprovals(h, 'train');
+        return pending.length === 2 ? pending : undefined;
+      });
+      const approvalOf = (runId: string): ApprovalRecord => both.find((r) => r.runId === runId)!;
+      await decide(h, approvalOf('race-a').approvalId, 'approved', 'approver-1@example.com');
+      await waitFor('A to reserve', () => ledger.allReservations().find((r) => r.runId === 'race-a' && r.status === 'held'));
+      await decide(h, approvalOf('race-b').approvalId, 'approved', 'approver-1@example.com');
+      // B's reservation finds no room: it is not held, and B asks FinOps.
+      const [finops] = await waitFor('a FinOps approval for B', async () => {
+        const pending = await pendingApprovals(h, 'finops');
+        return pending.length === 1 ? pending : undefined;
+      });
+      expect(finops!.runId).toBe('race-b');
+      expect(ledger.allReservations().map((r) => r.runId)).toEqual(['race-a']);
+      expect((await ledger.monthCommitment(stage.stage, '2026-11')).reservedGpuHours).toBe(estimate);
+      await decide(h, finops!.approvalId, 'approved', 'finops-1@example.com');
+      openGate();
+      const [a, b] = await Promise.all([runA, runB]);
+
+      expect(a.status).toBe('SUCCEEDED');
+      expect(a.visited).toEqual(expect.arrayContaining([S.reserveGpuBudget, S.budgetReserved, S.train, S.releaseGpuReservation]));
+      expect(a.visited).not.toContain(S.requestFinopsApproval);
+      expect(b.status).toBe('SUCCEEDED');
+      const bAfterApproval = b.visited.slice(b.visited.indexOf(S.requestTrainingApproval));
+      expect(bAfterApproval.slice(0, 9)).toEqual([
+        S.requestTrainingApproval,
+        S.whichTrainer,
+        S.approvedByFinops,
+        S.reserveGpuBudget,
+        S.budgetReserved,
+        S.prepareFinopsApprovalOfReservation,
+        S.requestFinopsApprovalOfReservation,
+        S.reserveGpuBudgetApprovedByFinops,
+        S.train,
+      ]);
+      expect(b.visited.filter((state) => state === S.checkGpuBudget)).toHaveLength(1);
+      // FinOps approved going past the ceiling for B: its reservation says so, and nothing is held at the end.
+      expect(ledger.allReservations().find((r) => r.runId === 'race-b')?.overCeilingApproved).toBe(true);
+      expectNothingHeld(ledger);
+      expect((await ledger.monthCommitment(stage.stage, '2026-11')).reservedGpuHours).toBe(0);
+    } finally {
+      openGate();
+      await h.close();
+    }
+  });
+
+  it('a rejected FinOps approval after a failed reservation ends the run without training and holds nothing', async () => {
+    const ledger = new InMemoryLedger();
+    const h = await harness({ ledger });
+    try {
+      const runB = runLocalPipeline(h.env, TRAIN, 'late-b', SUCCESS);
+      const [train] = await waitFor('a training approval', async () => {
+        const pending = await pendingApprovals(h, 'train');
+        return pending.length === 1 ? pending : undefined;
+      });
+      // Another run reserved the whole month while this approval waited.
+      await ledger.reserve({ stage: stage.stage, runId: 'other', month: '2026-11', gpuHours: stage.gpuBudget.monthlyCeilingGpuHours, ceilingGpuHours: stage.gpuBudget.monthlyCeilingGpuHours, overCeilingApproved: false, at: NOW.toISOString() });
+      await decide(h, train!.approvalId, 'approved', 'approver-1@example.com');
+      const [finops] = await waitFor('a FinOps approval', async () => {
+        const pending = await pendingApprovals(h, 'finops');
+        return pending.length === 1 ? pending : undefined;
+      });
+      await decide(h, finops!.approvalId, 'rejected', 'finops-1@example.com');
+      const result = await runB;
+      expect(result.visited.slice(-3)).toEqual([S.requestFinopsApprovalOfReservation, S.notifyFinopsRejected, S.finopsRejected]);
+      expect(result.batch.jobs).toHaveLength(0);
+      expect(ledger.allReservations().map((r) => r.runId)).toEqual(['other']);
+    } finally {
+      await h.close();
+    }
+  });
+
   it('a Spot reclaim is retried by the job definition and attempt 2 resumes from the checkpoint', async () => {
     const h = await harness();
     try {
@@ -263,7 +388,8 @@ describe('training pipeline, executed locally on the synthesized definition', ()
     try {
       const result = await run(h, { train: 'approve' }, { ...SUCCESS, trainAttempts: ['app-error', 'success'] });
       expect(result.status).toBe('FAILED');
-      expect(result.visited.slice(-4)).toEqual([S.train, S.recordGpuHoursAfterFailure, S.notifyFailure, S.failed]);
+      expect(result.visited.slice(-5)).toEqual([S.train, S.recordGpuHoursAfterFailure, S.releaseGpuReservationAfterFailure, S.notifyFailure, S.failed]);
+      expectNothingHeld(h.ledger);
       expect(result.batch.jobs[0]?.attemptEnvironments).toHaveLength(1);
       expect(h.ledger.bookedRuns()).toHaveLength(1);
       expect(result.error).toBe('States.TaskFailed');
@@ -277,7 +403,8 @@ describe('training pipeline, executed locally on the synthesized definition', ()
     try {
       const result = await run(h, { train: 'approve' }, { ...SUCCESS, evalAttempts: ['spot-reclaim', 'app-error'], evalAttemptHours: 0.5 });
       expect(result.status).toBe('FAILED');
-      expect(result.visited.slice(-6)).toEqual([S.train, S.recordGpuHours, S.evaluate, S.recordEvalGpuHoursAfterFailure, S.notifyFailure, S.failed]);
+      expect(result.visited.slice(-7)).toEqual([S.train, S.recordGpuHours, S.evaluate, S.recordEvalGpuHoursAfterFailure, S.releaseGpuReservationAfterFailure, S.notifyFailure, S.failed]);
+      expectNothingHeld(h.ledger);
       // The error is the eval job's own (its job description), not anything from the booking.
       expect(result.error).toBe('States.TaskFailed');
       expect(JSON.parse(result.cause ?? '{}')).toMatchObject({ JobName: expect.stringMatching(/^eval-/), Status: 'FAILED' });
@@ -302,7 +429,8 @@ describe('training pipeline, executed locally on the synthesized definition', ()
       expect(result.error).toBe('EvalGateFailed');
       expect(result.cause).toContain('0.7');
       expect(result.visited).not.toContain(S.registerModel);
-      expect(result.visited.slice(-3)).toEqual([S.checkEvalGate, S.notifyFailure, S.failed]);
+      expect(result.visited.slice(-4)).toEqual([S.checkEvalGate, S.releaseGpuReservationAfterFailure, S.notifyFailure, S.failed]);
+      expectNothingHeld(h.ledger);
     } finally {
       await h.close();
     }

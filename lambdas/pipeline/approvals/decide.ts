@@ -14,6 +14,7 @@ import { PIPELINE_ERRORS } from '../../../stepfunctions/training-pipeline-states
 import { approvalDecisionSchema, type ApprovalDecision } from '../contracts';
 import type { Clock } from '../ports';
 import { approvalStatus, isDecided, type ApprovalRecord } from './approval-record';
+import { dutyRefusal, type ApproverIdentity, type ApproverLists, type DutyRefusal } from './approver-duties';
 import type { ApprovalStore } from './store';
 import { TaskCallbackRefused, type CallbackRefusal, type TaskCallbacks } from './task-callbacks';
 import { canClaimDelivery, type DecisionFields } from './transitions';
@@ -40,12 +41,20 @@ export interface DecideCommand extends z.input<typeof decisionInputSchema> {
   /** Where the decision came from, for the audit fields (the page sets both; the CLI neither). */
   readonly sourceIp?: string;
   readonly userAgent?: string;
+  /**
+   * Who is deciding as the channel verified it (the CLI's STS caller, the page link's e-mail): checked
+   * against the run's requester and the stage's approver lists. Absent only for the SIMULATED scripted
+   * approver of local runs, which no person can reach.
+   */
+  readonly identity?: ApproverIdentity;
 }
 
 export interface DecideDeps {
   readonly store: ApprovalStore;
   readonly callbacks: TaskCallbacks;
   readonly clock: Clock;
+  /** The approver lists of an approval's stage (undefined: none named, only the requester is excluded). */
+  readonly approversOf?: (stage: string) => ApproverLists | undefined;
 }
 
 /** Every way a decision can end; the page and the CLI word each one for a human. */
@@ -60,7 +69,9 @@ export type DecideOutcome =
   | { readonly kind: 'expired'; readonly record: ApprovalRecord }
   /** The pipeline has not attached its task token yet: nothing could receive a decision. */
   | { readonly kind: 'not-requested'; readonly record: ApprovalRecord }
-  | { readonly kind: 'not-found' };
+  | { readonly kind: 'not-found' }
+  /** Separation of duties: this decider may not decide this approval; nothing was recorded. */
+  | { readonly kind: 'refused'; readonly record: ApprovalRecord; readonly refusal: DutyRefusal };
 
 /**
  * Thrown when a decision was recorded but the callback failed for a transient reason (after the
@@ -144,6 +155,10 @@ export async function decideApproval(command: DecideCommand, deps: DecideDeps): 
   if (isDecided(before)) return settleDecided(before, deps);
   const early = classify(before, deps.clock());
   if (early !== undefined) return early;
+  if (command.identity !== undefined) {
+    const refusal = dutyRefusal(before, command.identity, deps.approversOf?.(before.stage));
+    if (refusal !== undefined) return { kind: 'refused', record: before, refusal };
+  }
 
   const now = deps.clock();
   const fields: DecisionFields = {

@@ -10,6 +10,7 @@
  * 405 other methods, 409 already decided or too late, 410 expired, 413/415 bad body, 502 recorded
  * but not delivered, 503 not requested yet.
  */
+import { dutyRefusalText } from './approver-duties';
 import type { ApprovalRecord } from './approval-record';
 import { approvalIdSchema, approvalStatus, isDecided, kindLabel } from './approval-record';
 import { decideApproval, decisionInputSchema, DecisionNotDelivered, type DecideDeps, type DecideOutcome } from './decide';
@@ -44,6 +45,7 @@ export type ApprovalHttpOutcome =
   | 'expired'
   | 'not-requested'
   | 'not-found'
+  | 'refused'
   | 'invalid-link'
   | 'invalid-form'
   | 'not-delivered'
@@ -168,6 +170,8 @@ function outcomePage(outcome: DecideOutcome): ApprovalHttpResponse {
       return notRequested(outcome.record);
     case 'not-found':
       return notFound();
+    case 'refused':
+      return respond(403, 'refused', noticePage({ title: 'Not yours to decide', paragraphs: [dutyRefusalText(outcome.refusal, outcome.record.kind), 'Nothing was recorded.'], record: outcome.record }));
   }
 }
 

@@ -2,11 +2,12 @@
  * The GPU-hour ledger port (a monthly GPU-hour ceiling per stage). The ledger holds
  * month totals, one record per GPU job of a run (its training job and its eval job, each written once,
  * so a retried Lambda cannot count a job twice) and, per target model, when it last trained (the
- * eligibility cooldown reads it). DynamoDbLedger is the AWS adapter; InMemoryLedger serves tests and
+ * eligibility cooldown reads it), and the reservations of runs under way (each run's estimate, held
+ * from its training approval until its jobs are booked and it ends). DynamoDbLedger is the AWS adapter; InMemoryLedger serves tests and
  * local mode.
  */
 import * as z from '../../shared/zod-mini';
-import { GPU_JOB_KINDS } from '../contracts';
+import { GPU_JOB_KINDS, type GpuJobKind } from '../contracts';
 
 /** Calendar month in UTC, `YYYY-MM`: the ledger's unit of account. */
 export type LedgerMonth = string;
@@ -64,10 +65,78 @@ export interface RecordRunOutcome {
   readonly monthUsedGpuHours: number;
 }
 
+/** A month's booked hours and the hours held by reservations of runs still under way. */
+export interface MonthCommitment {
+  readonly usedGpuHours: number;
+  readonly reservedGpuHours: number;
+}
+
+/** What `reserve` is asked to hold for a run. */
+export interface ReservationRequest {
+  readonly stage: string;
+  readonly runId: string;
+  /** The month the reservation counts against (the UTC month it is made in). */
+  readonly month: LedgerMonth;
+  /** The run's estimate (BudgetCheck.estimateGpuHours). */
+  readonly gpuHours: number;
+  readonly ceilingGpuHours: number;
+  /** True after a FinOps approval of this run: the hours are held even past the ceiling. */
+  readonly overCeilingApproved: boolean;
+  /** ISO instant of the reservation. */
+  readonly at: string;
+}
+
+/** A run's reservation as the ledger holds it. */
+export interface GpuReservation {
+  readonly stage: string;
+  readonly runId: string;
+  readonly month: LedgerMonth;
+  /** The hours reserved at first. */
+  readonly reservedGpuHours: number;
+  /** What is still held: the reservation less the hours converted into bookings, 0 once released. */
+  readonly remainingGpuHours: number;
+  /** The run's jobs whose booked hours were taken off the reservation (each once). */
+  readonly convertedJobs: readonly GpuJobKind[];
+  readonly status: 'held' | 'released';
+  readonly overCeilingApproved: boolean;
+  readonly reservedAt: string;
+  readonly releasedAt?: string;
+}
+
+/** What `reserve` did. */
+export interface ReserveOutcome {
+  /** False when the month's used plus reserved hours plus this run's would pass the ceiling: nothing was held. */
+  readonly reserved: boolean;
+  /** The run's reservation (the first one's values when the run had already reserved). */
+  readonly reservation?: GpuReservation;
+  /** The month's figures after the call (before it when nothing was held). */
+  readonly commitment: MonthCommitment;
+}
+
+/** The hours a conversion or a release took off the month's reserved hours (0 when it had nothing to do). */
+export interface ReservationChange {
+  readonly gpuHours: number;
+}
+
 /** Reads and writes the GPU-hour ledger of a deployment. */
 export interface GpuLedger {
   /** GPU-hours used by a stage in a month (0 when nothing was recorded). */
   monthUsage(stage: string, month: LedgerMonth): Promise<number>;
+  /** GPU-hours used and reserved in a month (both 0 when nothing was recorded). */
+  monthCommitment(stage: string, month: LedgerMonth): Promise<MonthCommitment>;
+  /**
+   * Holds a run's estimate against its month, atomically: only when used + reserved + the estimate stays
+   * within the ceiling (or FinOps approved going past it). Two runs reserving at once cannot both pass
+   * on the same headroom. A second call for the same run holds nothing more and returns the first.
+   */
+  reserve(request: ReservationRequest): Promise<ReserveOutcome>;
+  /**
+   * Takes a booked job's hours off its run's reservation (at most what is still held), once per job
+   * kind: the hours now count as used, so they must stop counting as reserved. No reservation: nothing.
+   */
+  convertReservation(stage: string, runId: string, jobKind: GpuJobKind, bookedGpuHours: number, at: string): Promise<ReservationChange>;
+  /** Gives back whatever the run still holds; a second call, or a run without reservation, changes nothing. */
+  releaseReservation(stage: string, runId: string, at: string): Promise<ReservationChange>;
   /**
    * Adds a job's hours to each month it used, exactly once per (stage, runId, jobKind): the job's record
    * and the month totals change together or not at all, and a second call for the same job changes

@@ -2,7 +2,8 @@
  * `Record GPU hours` / `Record GPU hours of failed run` (the training job, from Train's result or Catch)
  * and `Record eval GPU hours` / `Record GPU hours of failed eval` (the eval job, from Evaluate's): books
  * a job's actual GPU-hours in the ledger whether it succeeded or failed, once per run and job kind, and
- * marks the target model as trained when its training job produced a model.
+ * marks the target model as trained when its training job produced a model. The booked hours are taken
+ * off the run's reservation (reserve-budget.ts), at most what it still holds.
  */
 import * as z from '../../shared/zod-mini';
 import { budgetCheckSchema, GPU_JOB_KINDS, validatedRequestSchema, type GpuJobKind, type GpuUsage } from '../contracts';
@@ -42,6 +43,8 @@ export interface RecordGpuHoursResult {
   readonly outcome: BatchJobOutcome;
   /** False when the job was already in the ledger (a retried invocation). */
   readonly recorded: boolean;
+  /** Hours taken off the run's reservation now that they are booked (0 when it held none, or on a retry). */
+  readonly convertedGpuHours: number;
 }
 
 /** What a job was allowed to use, charged when its usage cannot be read. Without a split, the whole estimate: never under-count. */
@@ -89,6 +92,9 @@ export async function recordGpuHours(event: RecordGpuHoursEvent, deps: RecordGpu
   const outcome = batchJobOutcome(event, deps.now.getTime());
   const candidate = runRecord(event, outcome, deps.gpusPerJob, deps.now);
   const { recorded, run, monthUsedGpuHours } = await deps.ledger.recordRun(candidate);
+  // After the booking, not before: for a moment the hours count twice (booked and reserved), which can
+  // only make another run wait, never let one through. A retry converts nothing twice.
+  const { gpuHours: convertedGpuHours } = await deps.ledger.convertReservation(run.stage, run.runId, run.jobKind, run.gpuHours, deps.now.toISOString());
   if (run.jobKind === 'train' && run.jobStatus === 'SUCCEEDED') {
     const endedAt = outcome.kind === 'job' && outcome.spans.length > 0 ? new Date(Math.max(...outcome.spans.map((s) => s.stoppedAt))) : deps.now;
     await deps.ledger.markTrained(run.targetModelId, endedAt, run.runId);
@@ -98,5 +104,6 @@ export async function recordGpuHours(event: RecordGpuHoursEvent, deps: RecordGpu
     run,
     outcome,
     recorded,
+    convertedGpuHours,
   };
 }

@@ -1,8 +1,11 @@
 /**
- * The four booking states' Lambda (`Record GPU hours`, `Record GPU hours of failed run`, `Record eval
- * GPU hours`, `Record GPU hours of failed eval`): `{ jobKind, request, budget, job }` or
- * `{ jobKind, request, budget, error }` -> GpuUsage (ResultPath `$.gpuUsage` / `$.evalGpuUsage`). Books
- * each job of a run once, whether it succeeded or failed, and publishes the month's usage for the 80 % alarm.
+ * The ledger-writing states' Lambda. The four booking states (`Record GPU hours`, `Record GPU hours of
+ * failed run`, `Record eval GPU hours`, `Record GPU hours of failed eval`): `{ jobKind, request, budget,
+ * job }` or `{ jobKind, request, budget, error }` -> GpuUsage (ResultPath `$.gpuUsage` /
+ * `$.evalGpuUsage`). Books each job of a run once, whether it succeeded or failed, takes it off the
+ * run's reservation, and publishes the month's usage for the 80 % alarm. The reservation states:
+ * `{ operation: 'reserve', ... }` -> BudgetReservation (`$.reservation`) and `{ operation: 'release',
+ * executionName }` -> ReservationRelease (`$.reservationRelease`), see reserve-budget.ts.
  * Needs PIPELINE_SETTINGS and LEDGER_TABLE (dynamodb:GetItem, PutItem, UpdateItem on the table; the
  * transaction needs no permission of its own).
  */
@@ -17,9 +20,34 @@ import { logger, metrics } from '../../shared/powertools';
 import { publishBudgetMetrics } from './budget-metrics';
 import { DynamoDbLedger } from './dynamodb-ledger';
 import { recordGpuHours, recordGpuHoursEventSchema } from './record-gpu-hours';
+import { parseReleaseEvent, parseReserveEvent, releaseGpuReservation, reserveGpuBudget, type BudgetReservation, type ReservationRelease } from './reserve-budget';
 
 const settings = pipelineSettingsFromEnv();
 const ledger = new DynamoDbLedger(DynamoDBDocumentClient.from(new DynamoDBClient({})), requiredEnv(PIPELINE_ENV.ledgerTable));
+
+async function reserve(event: unknown): Promise<BudgetReservation> {
+  const reservation = await reserveGpuBudget(parseReserveEvent(event), { ledger, stage: settings.stage, ceilingGpuHours: settings.gpuBudget.monthlyCeilingGpuHours, now: new Date() });
+  logger.info(reservation.reserved ? 'GPU budget reserved' : 'No room in the GPU budget for this run: FinOps approval needed', { ...reservation });
+  return reservation;
+}
+
+async function release(event: unknown): Promise<ReservationRelease> {
+  const released = await releaseGpuReservation(parseReleaseEvent(event).runId, { ledger, stage: settings.stage, now: new Date() });
+  logger.info('GPU reservation released', { ...released });
+  return released;
+}
+
+function operationOf(event: unknown): unknown {
+  return typeof event === 'object' && event !== null ? (event as { operation?: unknown }).operation : undefined;
+}
+
+async function dispatch(event: unknown): Promise<GpuUsage | BudgetReservation | ReservationRelease> {
+  const operation = operationOf(event);
+  if (operation === 'reserve') return reserve(event);
+  if (operation === 'release') return release(event);
+  if (operation !== undefined) throw new Error(`Invalid input to the GPU ledger function: unknown operation ${JSON.stringify(operation)}; expected reserve, release or none (a booking)`);
+  return record(event);
+}
 
 async function record(event: unknown): Promise<GpuUsage> {
   const parsed = recordGpuHoursEventSchema.parse(event);
@@ -35,6 +63,7 @@ async function record(event: unknown): Promise<GpuUsage> {
     gpuHours: run.gpuHours,
     gpuHoursByMonth: run.gpuHoursByMonth,
     monthUsedGpuHours: result.usage.monthUsedGpuHours,
+    convertedFromReservation: result.convertedGpuHours,
   });
   publishBudgetMetrics(metrics, {
     stage: settings.stage,
@@ -45,6 +74,6 @@ async function record(event: unknown): Promise<GpuUsage> {
   return result.usage;
 }
 
-export const handler = middy(record)
+export const handler = middy(dispatch)
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics));

@@ -145,7 +145,8 @@ describe('sial approvals --local DIR', () => {
 describe('sial approvals in AWS (IAM auth)', () => {
   const ddb = mockClient(DynamoDBDocumentClient);
   const sfn = mockClient(SFNClient);
-  const CALLER = 'arn:aws:sts::123456789012:assumed-role/MlopsApprover/jane';
+  // A session of the training approver role the production stages name (config/stages/prod-*.ts).
+  const CALLER = 'arn:aws:sts::111111111111:assumed-role/sial-ml-approver/jane';
   let clock: TestClock;
   beforeEach(() => {
     ddb.reset();
@@ -178,6 +179,20 @@ describe('sial approvals in AWS (IAM auth)', () => {
       return awsBackend({ ...options, callerArn: async () => CALLER, dynamoDb: new DynamoDBClient({ region: 'eu-central-1' }), sfn: new SFNClient({ region: 'eu-central-1' }) });
     });
   }
+
+  it('refuses a caller the stage does not name as an approver of the kind, recording nothing', async () => {
+    const record = waitingRecord();
+    ddb.on(GetCommand).resolves({ Item: record });
+    const err: string[] = [];
+    const outsider = createApprovalsCommand((options) =>
+      awsBackend({ ...options, callerArn: async () => 'arn:aws:sts::111111111111:assumed-role/sial-finops-approver/fin', dynamoDb: new DynamoDBClient({ region: 'eu-central-1' }), sfn: new SFNClient({ region: 'eu-central-1' }) }),
+    );
+    const code = await outsider.run(['approve', record.approvalId, '--stage', 'prod-eu'], { io: { out: () => undefined, err: (l) => err.push(l) }, env: { [APPROVALS_TABLE_ENV]: 'T' }, clock: clock.fn });
+    expect(code).toBe(1);
+    expect(err.join('\n')).toContain('You are not among the train approvers');
+    expect(ddb.commandCalls(UpdateCommand)).toHaveLength(0);
+    expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
+  });
 
   it('approve: conditional write as the caller principal, then SendTaskSuccess with the decision', async () => {
     const record = waitingRecord();
