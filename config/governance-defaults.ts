@@ -2,6 +2,7 @@
  * The governance rules' numbers (docs/governance.md), as defaults each stage file spreads and may
  * override. Changing one here changes every stage that does not override it.
  */
+import type { OperationsConfig } from './operations';
 import type { CanaryConfig, DatasetConfig, EligibilityConfig, EvalGateConfig, GpuBudgetConfig, JudgeCalibrationConfig, RouterTargetModel, TableMaintenanceConfig, TrainingConfig } from './schema';
 
 /**
@@ -119,4 +120,19 @@ export const DEFAULT_JUDGE_CALIBRATION: Omit<JudgeCalibrationConfig, 'reviewerEm
   windowDays: 30,
   linkExpiryHours: 168,
   schedule: 'cron(0 6 ? * MON *)',
+};
+
+/**
+ * Operating per agent: a regression is 5 points below the baseline; the current week against the four
+ * weeks before it; at least 20 requests in each window; cost alarm at mean + 2 sigma over 14 days;
+ * confidence decays 10 % per idle day and stands on its own after 50 feedback events. The daily report
+ * runs at 05:00. Prices are per stage (none here: an unpriced model's cost stays what the producer sent).
+ */
+export const DEFAULT_OPERATIONS: OperationsConfig = {
+  modelPrices: {},
+  costAnomalyStdDevs: 2,
+  costHistoryDays: 14,
+  regression: { thresholdPoints: 5, currentWindowDays: 7, baselineWindowDays: 28, minRequests: 20, maxAffectedTraceIds: 20 },
+  confidence: { decayPerIdleDay: 0.1, fullWeightFeedback: 50, divergenceReviewPoints: 20 },
+  reportSchedule: 'cron(0 5 * * ? *)',
 };

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { BOUNDARY_REGIONS, DATA_BOUNDARIES } from './boundaries';
 import { calibrationSettingsSchema } from '../lambdas/judge/calibration/calibration-settings';
 import { judgeBoundaryProblems, judgeStageSchema } from './judge';
+import { operationsSchema, SLO_PERCENTILES } from './operations';
 
 /** Self-hosted open-weight families this loop may train (the scope rule: never a managed closed model). */
 export const SELF_HOSTED_MODEL_FAMILIES = ['qwen3', 'llama4', 'glm5'] as const;
@@ -262,6 +263,8 @@ export const agentSchema = z.strictObject({
   id: z.string().min(1).max(128),
   /** Latency the agent promises its users; the reward's latency component is measured against it. */
   latencySloMs: z.number().int().positive(),
+  /** The percentile the SLO holds at (`p99` for an IDE agent, `p95` per streamed chunk for a chat client); p95 when absent. */
+  latencySloPercentile: z.enum(SLO_PERCENTILES).optional(),
 });
 
 /** A SageMaker endpoint name, as SageMaker accepts it. */
@@ -606,6 +609,8 @@ export const stageConfigSchema = z.strictObject({
   judge: judgeStageSchema.optional(),
   /** Weekly human review of the judge's verdicts and the agreement alarm. */
   judgeCalibration: judgeCalibrationSchema,
+  /** Operating per agent: prices, cost alarm, regression report and confidence scores (config/operations.ts). */
+  operations: operationsSchema,
 });
 
 export type StageConfig = z.infer<typeof stageConfigSchema>;

@@ -25,6 +25,7 @@ const TRINO: SqlDialect = {
   to_utf8: 'to_utf8',
   to_hex: 'to_hex',
   message_list_type: 'array(ROW(role VARCHAR, content VARCHAR))',
+  percentile: 'approx_percentile',
   slice: 'slice',
 };
 
