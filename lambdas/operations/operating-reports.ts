@@ -96,6 +96,7 @@ export async function agentRegressionReports(sql: SqlEngine, settings: Operating
       latency_percentile: numOrNull(r, 'latency_percentile'),
       cost_per_request: numOrNull(r, 'cost_per_request'),
       misroute_rate: numOrNull(r, 'misroute_rate'),
+      samples: Object.fromEntries(REGRESSION_DIMENSIONS.map((d) => [d, num(r, `${d}_samples`)])) as Record<RegressionDimension, number>,
     });
   }
   const agents = [...new Set(metricRows.map((r) => text(r, 'agent_id')))].sort();

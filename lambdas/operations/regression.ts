@@ -32,6 +32,8 @@ export interface WindowMetrics {
   readonly latency_percentile: number | null;
   readonly cost_per_request: number | null;
   readonly misroute_rate: number | null;
+  /** How many requests each dimension was measured on. */
+  readonly samples: Readonly<Record<RegressionDimension, number>>;
 }
 
 /** What served the agent in a window: model versions and their share of its requests. */
@@ -68,6 +70,7 @@ export interface RegressionInput {
   readonly affected: Readonly<Partial<Record<RegressionDimension, readonly string[]>>>;
   readonly servingMix: readonly ServingMix[];
   readonly thresholdPoints: number;
+  /** A dimension measured on fewer requests than this in either window is not compared (noise). */
   readonly minRequests: number;
   readonly maxAffectedTraceIds: number;
 }
@@ -110,16 +113,16 @@ export function hypothesizedCause(dimension: RegressionDimension, mix: readonly 
   return `hypothesis: no change in the serving model versions between the windows; the cause is outside the model (prompt, tools, retrieval, traffic mix): read the affected traces`;
 }
 
-/** The report for one agent. Dimensions with no figure in either window, or too few requests, are not compared. */
+/** The report for one agent. A dimension with no figure, or too few requests, in either window is not compared. */
 export function regressionReport(input: RegressionInput): RegressionReport {
   const { baseline, current } = input;
   const regressions: Regression[] = [];
-  const enough = (w: WindowMetrics | undefined): w is WindowMetrics => w !== undefined && w.requests >= input.minRequests;
-  if (enough(baseline) && enough(current)) {
+  if (baseline !== undefined && current !== undefined) {
     for (const dimension of REGRESSION_DIMENSIONS) {
       const before = baseline[dimension];
       const now = current[dimension];
       if (before === null || now === null) continue;
+      if (baseline.samples[dimension] < input.minRequests || current.samples[dimension] < input.minRequests) continue;
       const delta = deltaPoints(dimension, before, now);
       if (!isRegression(dimension, delta, input.thresholdPoints)) continue;
       regressions.push({
