@@ -116,13 +116,13 @@ export function agentGateDrops(report: BatchReport, knownAgents: ReadonlySet<str
   return merged;
 }
 
-/** EMF holds at most 100 values of one metric per document. */
-const EMF_MAX_VALUES = 100;
-
 /**
- * Per agent, each latency as a value (documents of at most 100 values each: Powertools would flush a
- * full array on its own, and with it the Agent dimension) and the batch's cost as one value.
+ * Latency values per EMF document: EMF holds at most 100 values of a metric, and Powertools flushes a
+ * document by itself on the 100th, so 99 keep each document's flush (and its dimensions) ours.
  */
+const LATENCY_VALUES_PER_DOCUMENT = 99;
+
+/** Per agent, each latency as a value (so alarms can read p95 or p99) and the batch's cost as one value. */
 function publishAgentOperating(metrics: Metrics, report: BatchReport, knownAgents: ReadonlySet<string>): void {
   const merged = new Map<string, { latenciesMs: number[]; costUsd: number }>();
   for (const [agent, totals] of report.operatingByAgent) {
@@ -133,9 +133,9 @@ function publishAgentOperating(metrics: Metrics, report: BatchReport, knownAgent
     merged.set(key, into);
   }
   for (const [agent, totals] of merged) {
-    for (let i = 0; i < Math.max(1, totals.latenciesMs.length); i += EMF_MAX_VALUES) {
+    for (let i = 0; i < Math.max(1, totals.latenciesMs.length); i += LATENCY_VALUES_PER_DOCUMENT) {
       metrics.addDimensions({ [DIMENSION.agent]: agent });
-      for (const value of totals.latenciesMs.slice(i, i + EMF_MAX_VALUES)) metrics.addMetric(METRIC.latencyMs, MetricUnit.Milliseconds, value);
+      for (const value of totals.latenciesMs.slice(i, i + LATENCY_VALUES_PER_DOCUMENT)) metrics.addMetric(METRIC.latencyMs, MetricUnit.Milliseconds, value);
       if (i === 0) metrics.addMetric(METRIC.costUsd, MetricUnit.NoUnit, totals.costUsd);
       metrics.publishStoredMetrics();
     }
