@@ -124,14 +124,13 @@ export const DEFAULT_JUDGE_CALIBRATION: Omit<JudgeCalibrationConfig, 'reviewerEm
 
 /**
  * Operating per agent: a regression is 5 points below the baseline; the current week against the four
- * weeks before it; at least 20 requests in each window; cost alarm at mean + 2 sigma over 14 days;
+ * weeks before it; at least 20 requests in each window; cost alarm at the expected daily cost + 2 sigma;
  * confidence decays 10 % per idle day and stands on its own after 50 feedback events. The daily report
  * runs at 05:00. Prices are per stage (none here: an unpriced model's cost stays what the producer sent).
  */
 export const DEFAULT_OPERATIONS: OperationsConfig = {
   modelPrices: {},
   costAnomalyStdDevs: 2,
-  costHistoryDays: 14,
   regression: { thresholdPoints: 5, currentWindowDays: 7, baselineWindowDays: 28, minRequests: 20, maxAffectedTraceIds: 20 },
   confidence: { decayPerIdleDay: 0.1, fullWeightFeedback: 50, divergenceReviewPoints: 20 },
   reportSchedule: 'cron(0 5 * * ? *)',

@@ -47,10 +47,11 @@ export type ConfidenceSettings = z.infer<typeof confidenceSettingsSchema>;
 export const operationsSchema = z.strictObject({
   /** Token and serving prices per model name; a trace of an unpriced model keeps cost_usd null. */
   modelPrices: z.record(modelName, modelPriceSchema),
-  /** Alarm when an agent's daily cost exceeds its mean over the history plus this many standard deviations. */
+  /**
+   * Alarm when an agent's daily cost rises above its expected value plus this many standard deviations
+   * (a CloudWatch anomaly detection band, trained on the metric's own history).
+   */
   costAnomalyStdDevs: z.number().positive().max(10),
-  /** Days of daily cost the anomaly alarm's mean and deviation are taken over. */
-  costHistoryDays: z.number().int().min(2).max(90),
   regression: regressionSettingsSchema,
   confidence: confidenceSettingsSchema,
   /** When the daily report workflow runs (EventBridge Scheduler expression, schedules.timezone; off unless schedules.enabled). */

@@ -27,6 +27,8 @@ import { JudgeCalibration } from '../constructs/judge-calibration';
 import type { IcebergDeliveryStream } from '../constructs/iceberg-delivery-stream';
 import type { ModelRegistry } from '../constructs/model-registry';
 import { Observability } from '../constructs/observability';
+import { AgentOperationsAlarms } from '../constructs/agent-operations-alarms';
+import { agentSlos } from '../../config/operations';
 import type { PipelineTables } from '../constructs/pipeline-tables';
 import { PROJECT_ROOT } from '../constructs/private/esm-function';
 import type { TraceLake } from '../constructs/trace-lake';
@@ -114,6 +116,8 @@ export class LoopStack extends Stack {
   public readonly rollout: CanaryRollout;
   /** The stage's CloudWatch dashboard. */
   public readonly observability: Observability;
+  /** Per-agent latency SLO and daily cost anomaly alarms. */
+  public readonly agentAlarms: AgentOperationsAlarms;
   /** The judge's curation; absent for a stage without a judge. */
   public readonly judgeCuration?: JudgeCuration;
   /** Weekly review sample, review page, agreement report and its alarms. */
@@ -274,6 +278,15 @@ export class LoopStack extends Stack {
       approvals: this.approvals,
       metricsNamespace: config.metricsNamespace,
       logRemovalPolicy,
+    });
+
+    this.agentAlarms = new AgentOperationsAlarms(this, 'AgentOperations', {
+      stage: config.stage,
+      metricsNamespace: config.metricsNamespace,
+      slos: agentSlos(config.agents),
+      costAnomalyStdDevs: config.operations.costAnomalyStdDevs,
+      sloTopic: this.approvals.notificationsTopic,
+      costTopic: this.approvals.finopsTopic,
     });
 
     this.observability = new Observability(this, 'Observability', {
