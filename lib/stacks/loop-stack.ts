@@ -28,6 +28,7 @@ import type { IcebergDeliveryStream } from '../constructs/iceberg-delivery-strea
 import type { ModelRegistry } from '../constructs/model-registry';
 import { Observability } from '../constructs/observability';
 import { AgentOperationsAlarms } from '../constructs/agent-operations-alarms';
+import { OperatingReports } from '../constructs/operating-reports';
 import { agentSlos } from '../../config/operations';
 import type { PipelineTables } from '../constructs/pipeline-tables';
 import { PROJECT_ROOT } from '../constructs/private/esm-function';
@@ -118,6 +119,8 @@ export class LoopStack extends Stack {
   public readonly observability: Observability;
   /** Per-agent latency SLO and daily cost anomaly alarms. */
   public readonly agentAlarms: AgentOperationsAlarms;
+  /** The daily operating reports (costs, confidence, regressions) and their schedule. */
+  public readonly operatingReports: OperatingReports;
   /** The judge's curation; absent for a stage without a judge. */
   public readonly judgeCuration?: JudgeCuration;
   /** Weekly review sample, review page, agreement report and its alarms. */
@@ -287,6 +290,19 @@ export class LoopStack extends Stack {
       costAnomalyStdDevs: config.operations.costAnomalyStdDevs,
       sloTopic: this.approvals.notificationsTopic,
       costTopic: this.approvals.finopsTopic,
+    });
+
+    this.operatingReports = new OperatingReports(this, 'OperatingReports', {
+      stage: config.stage,
+      config: { stage: config.stage, lake: this.pipelineSettings.lake, ...config.operations.regression, confidence: config.operations.confidence },
+      lake,
+      artifacts,
+      workGroupName: this.pipeline.workGroup.name as string,
+      topic: this.approvals.notificationsTopic,
+      schedule: config.operations.reportSchedule,
+      timezone: config.schedules.timezone,
+      schedulesEnabled: config.schedules.enabled,
+      logRemovalPolicy,
     });
 
     this.observability = new Observability(this, 'Observability', {
