@@ -8,21 +8,21 @@
  * to the one topic.
  */
 import * as path from 'node:path';
-import { Duration, RemovalPolicy, Stack, TimeZone, Validations, type CfnElement } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, TimeZone } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sns from 'aws-cdk-lib/aws-sns';
-import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { SQL_DIR_ENV } from '../../lambdas/pipeline/dataset/sql-files';
 import { OPERATING_REPORTS_ENV, type OperatingReportsConfig } from '../../lambdas/operations/report-settings';
 import { buildOperatingReportsDefinition } from '../../stepfunctions/operating-reports';
 import type { ArtifactStore } from './artifact-store';
 import { createStepFunctions, PROJECT_ROOT } from './private/esm-function';
-import { acknowledgeWildcardResource } from './private/acknowledge';
+import { createLambdaStateMachine } from './private/state-machine';
 import type { TraceLake } from './trace-lake';
 import { DATASET_SQL_COPY, DATASET_SQL_DIR } from './training-pipeline';
 
@@ -91,20 +91,13 @@ export class OperatingReports extends Construct {
     artifacts.grantWrite(this.role, artifacts.reportsPrefix);
 
     const definition = buildOperatingReportsDefinition(this, { writeReports: this.function, topic: props.topic, stage: props.stage });
-    const logGroup = new logs.LogGroup(this, 'StateMachineLogs', { retention: logRetention, removalPolicy: logRemovalPolicy });
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      stateMachineType: sfn.StateMachineType.STANDARD,
+    this.stateMachine = createLambdaStateMachine(this, {
       comment: `Self-Improving Agent Loop ${props.stage}: the daily operating reports per agent (costs, confidence, regressions)`,
-      definitionBody: sfn.DefinitionBody.fromChainable(definition),
-      tracingEnabled: true,
-      // Events only: the state holds file URIs and agent ids, never needed in the logs.
-      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+      definition,
+      functions: { writeReports: this.function },
+      logRetention,
+      logRemovalPolicy,
     });
-    Validations.of(this.stateMachine.role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'On * only what has no resource-level permissions: the CloudWatch Logs delivery actions of execution logging and the X-Ray actions of tracing.',
-    });
-    acknowledgeWildcardResource(this.stateMachine.role, this.function.node.defaultChild as CfnElement, 'Arn', ':*', 'lambda:InvokeFunction on the versions and aliases of the report function (function-arn:*), as the invoke task grants it.');
 
     const schedulerRole = new iam.Role(this, 'SchedulerRole', {
       description: `EventBridge Scheduler: starts ${props.stage} operating report executions`,
