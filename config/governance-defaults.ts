@@ -2,6 +2,7 @@
  * The governance rules' numbers (docs/governance.md), as defaults each stage file spreads and may
  * override. Changing one here changes every stage that does not override it.
  */
+import type { OperationsConfig } from './operations';
 import type { ApprovalsConfig, CanaryConfig, DatasetConfig, EligibilityConfig, EvalGateConfig, GpuBudgetConfig, JudgeCalibrationConfig, RouterTargetModel, TableMaintenanceConfig, TrainingConfig } from './schema';
 
 /**
@@ -135,4 +136,18 @@ export const PRODUCTION_APPROVALS: ApprovalsConfig = {
     'deploy-stage': { principals: ['arn:aws:iam::111111111111:role/sial-ml-approver'], emails: ['ml-approvers@example.com'] },
     finops: { principals: ['arn:aws:iam::111111111111:role/sial-finops-approver'], emails: ['finops@example.com'] },
   },
+};
+
+/**
+ * Operating per agent: a regression is 5 points below the baseline; the current week against the four
+ * weeks before it; at least 20 requests in each window; cost alarm at the expected daily cost + 2 sigma;
+ * confidence decays 10 % per idle day and stands on its own after 50 feedback events. The daily report
+ * runs at 05:00. Prices are per stage (none here: an unpriced model's cost stays what the producer sent).
+ */
+export const DEFAULT_OPERATIONS: OperationsConfig = {
+  modelPrices: {},
+  costAnomalyStdDevs: 2,
+  regression: { thresholdPoints: 5, currentWindowDays: 7, baselineWindowDays: 28, minRequests: 20, maxAffectedTraceIds: 20 },
+  confidence: { decayPerIdleDay: 0.1, fullWeightFeedback: 50, divergenceReviewPoints: 20 },
+  reportSchedule: 'cron(0 5 * * ? *)',
 };

@@ -7,6 +7,7 @@ import * as z from '../lambdas/shared/zod-mini';
 import { BOUNDARY_REGIONS, DATA_BOUNDARIES } from './boundaries';
 import { calibrationSettingsSchema } from '../lambdas/judge/calibration/calibration-settings';
 import { judgeBoundaryProblems, judgeStageSchema } from './judge';
+import { operationsSchema, SLO_PERCENTILES } from './operations';
 
 /** Self-hosted open-weight families this loop may train (the scope rule: never a managed closed model). */
 export const SELF_HOSTED_MODEL_FAMILIES = ['qwen3', 'llama4', 'glm5'] as const;
@@ -255,6 +256,8 @@ export const agentSchema = z.strictObject({
   id: z.string().check(z.minLength(1), z.maxLength(128)),
   /** Latency the agent promises its users; the reward's latency component is measured against it. */
   latencySloMs: z.number().check(z.int(), z.positive()),
+  /** The percentile the SLO holds at (`p99` for an IDE agent, `p95` per streamed chunk for a chat client); p95 when absent. */
+  latencySloPercentile: z.optional(z.enum(SLO_PERCENTILES)),
 });
 
 /** A SageMaker endpoint name, as SageMaker accepts it. */
@@ -624,6 +627,8 @@ export const stageConfigSchema = z.strictObject({
   judgeCalibration: judgeCalibrationSchema,
   /** Erasure requests; absent: the defaults ({@link DEFAULT_ERASURE_DEADLINE_DAYS} days to verified). */
   erasure: z.optional(erasureSchema),
+  /** Operating per agent: prices, cost alarm, regression report and confidence scores (config/operations.ts). */
+  operations: operationsSchema,
 });
 
 /** The days an erasure request may take from request to verified deletion when the stage says nothing. */

@@ -7,6 +7,7 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadStageConfig } from '../config';
+import type { DataBoundary } from '../config/boundaries';
 import { readRewardPolicy } from '../config/reward-policies/read';
 import { handleFeedback } from '../lambdas/feedback/handle-feedback';
 import type { BatchReport } from '../lambdas/gate-score/batch-report';
@@ -36,6 +37,11 @@ export interface LocalIngestOptions {
   readonly onBatch?: (done: number, total: number) => void;
   /** The clock stamped on rows and feedback; the demo traces start a day before it. Default: now. */
   readonly clock?: () => Date;
+  /**
+   * Other records than the demo batch (`traceCount` is then unused), e.g. the operating demo's
+   * (operating-traffic.ts); the demo's feedback events are then not sent.
+   */
+  readonly records?: (now: Date, boundary: DataBoundary) => readonly DemoRecord[];
 }
 
 export interface LocalIngestSummary {
@@ -103,7 +109,7 @@ export async function runLocalIngest(options: LocalIngestOptions): Promise<Local
 
   const clock = options.clock ?? (() => new Date());
   const trafficStart = new Date(clock().getTime() - 24 * 3_600_000);
-  const demo = generateDemoRecords({ count: options.traceCount, boundary: stage.dataBoundary, start: trafficStart });
+  const demo = options.records === undefined ? generateDemoRecords({ count: options.traceCount, boundary: stage.dataBoundary, start: trafficStart }) : options.records(clock(), stage.dataBoundary);
   const batches = toBatches(demo, options.batchBytes ?? stage.lake.processor.bufferSizeMiB * 1024 * 1024);
   const totals = { recordsIn: 0, delivered: 0, discarded: 0, failed: 0, duplicates: 0 };
   const drops = new Map<string, number>();
@@ -136,7 +142,7 @@ export async function runLocalIngest(options: LocalIngestOptions): Promise<Local
 
     // A few feedback events through the same handler code as the API's Lambda.
     const sink = new LakeFeedbackSink();
-    for (let i = 0; i < Math.min(10, options.traceCount); i++) {
+    for (let i = 0; i < (options.records === undefined ? Math.min(10, options.traceCount) : 0); i++) {
       const body = JSON.stringify({ request_id: `req-demo-${i}`, trace_id: `demo-${String(i).padStart(5, '0')}`, outcome: i % 4 === 0 ? 'user_rejected' : 'success', metadata: { completion_quality: i % 4 === 0 ? 2 : 8 } });
       await handleFeedback({ agentId: 'rag-qa-agent', body }, sink, clock());
     }

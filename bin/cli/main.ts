@@ -8,11 +8,12 @@ import { ingestCommand } from './ingest';
 import { lakeCommand } from './lake';
 import { localCommand } from './local';
 import { policyCommand } from './policy';
+import { reportCommand } from './report';
 import { reviewCommand } from './review';
 import { rolloutCommand } from './rollout';
 
 /** Every command; a new one is a module exporting a CliCommand, added here. */
-export const COMMANDS: readonly CliCommand[] = [localCommand, lakeCommand, ingestCommand, approvalsCommand, rolloutCommand, reviewCommand, policyCommand, eraseCommand];
+export const COMMANDS: readonly CliCommand[] = [localCommand, lakeCommand, ingestCommand, approvalsCommand, rolloutCommand, reviewCommand, policyCommand, eraseCommand, reportCommand];
 
 function help(commands: readonly CliCommand[]): string[] {
   const width = Math.max(...commands.map((c) => c.name.length));

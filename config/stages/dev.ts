@@ -1,4 +1,4 @@
-import { DEFAULT_CANARY, DEFAULT_DATASET, DEFAULT_TABLE_MAINTENANCE, DEFAULT_ELIGIBILITY, DEFAULT_EVAL_GATE, DEFAULT_GPU_BUDGET, DEFAULT_JUDGE_CALIBRATION, DEFAULT_RETAIN_APPROVED_MODEL_VERSIONS, DEFAULT_RETAIN_APPROVED_ROUTER_VERSIONS, DEFAULT_ROUTER_GATE, DEFAULT_ROUTER_RESOURCES, P5EN_SPOT_TRAINING } from '../governance-defaults';
+import { DEFAULT_CANARY, DEFAULT_DATASET, DEFAULT_TABLE_MAINTENANCE, DEFAULT_ELIGIBILITY, DEFAULT_EVAL_GATE, DEFAULT_GPU_BUDGET, DEFAULT_JUDGE_CALIBRATION, DEFAULT_OPERATIONS, DEFAULT_RETAIN_APPROVED_MODEL_VERSIONS, DEFAULT_RETAIN_APPROVED_ROUTER_VERSIONS, DEFAULT_ROUTER_GATE, DEFAULT_ROUTER_RESOURCES, P5EN_SPOT_TRAINING } from '../governance-defaults';
 import type { StageConfig } from '../schema';
 
 /** Development stage: US boundary, resources destroyed with the stack, small buffers for fast feedback. */
@@ -30,6 +30,9 @@ export const dev: StageConfig = {
   agents: [
     { id: 'rag-qa-agent', latencySloMs: 2000 },
     { id: 'code-reviewer', latencySloMs: 5000 },
+    // The operating demo's agents: an IDE completion agent (p99 <= 100 ms) and a chat client (p95 <= 500 ms per streamed chunk).
+    { id: 'ide-assistant', latencySloMs: 100, latencySloPercentile: 'p99' },
+    { id: 'chat-assistant', latencySloMs: 500, latencySloPercentile: 'p95' },
   ],
   defaultLatencySloMs: 3000,
   pii: {
@@ -71,4 +74,7 @@ export const dev: StageConfig = {
   canary: DEFAULT_CANARY,
   retainApprovedModelVersions: DEFAULT_RETAIN_APPROVED_MODEL_VERSIONS,
   retainApprovedRouterVersions: DEFAULT_RETAIN_APPROVED_ROUTER_VERSIONS,
+  // List prices of the self-hosted models' serving (tokens at the serving team's internal rate plus the
+  // endpoint's compute per request); the demo traffic is priced with them.
+  operations: { ...DEFAULT_OPERATIONS, modelPrices: { 'qwen3-4b': { inputPer1kTokensUsd: 0.0002, outputPer1kTokensUsd: 0.0006, servingPerRequestUsd: 0.0004 } } },
 };

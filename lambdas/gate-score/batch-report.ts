@@ -50,6 +50,13 @@ export interface BatchReport {
   /** Key `model/variant`. */
   readonly byVariant: Map<string, VariantKey & QualityTotals>;
   readonly byAgent: Map<string, { agent: string } & QualityTotals>;
+  /** Per agent: every kept trace's latency (published as values, so CloudWatch percentiles work) and the summed cost. */
+  readonly operatingByAgent: Map<string, AgentOperatingTotals>;
+}
+
+export interface AgentOperatingTotals {
+  readonly latenciesMs: number[];
+  costUsd: number;
 }
 
 function emptyTotals(): QualityTotals {
@@ -69,6 +76,7 @@ export function newBatchReport(recordsIn: number): BatchReport {
     discardsByAgentGate: new Map(),
     byVariant: new Map(),
     byAgent: new Map(),
+    operatingByAgent: new Map(),
   };
 }
 
@@ -153,4 +161,15 @@ export function countKept(report: BatchReport, masked: Trace, reward: Reward): v
       totals.latencyMeasured += 1;
     }
   }
+}
+
+/** A kept trace's latency and cost, for the per-agent SLO and cost alarms. */
+export function countOperating(report: BatchReport, agentId: string, latencyMs: number | undefined, costUsd: number | null): void {
+  let totals = report.operatingByAgent.get(agentId);
+  if (totals === undefined) {
+    totals = { latenciesMs: [], costUsd: 0 };
+    report.operatingByAgent.set(agentId, totals);
+  }
+  if (latencyMs !== undefined) totals.latenciesMs.push(latencyMs);
+  if (costUsd !== null) totals.costUsd += costUsd;
 }

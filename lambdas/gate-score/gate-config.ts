@@ -5,6 +5,7 @@
  */
 import * as z from '../shared/zod-mini';
 import { DATA_BOUNDARIES } from '../../config/boundaries';
+import { modelPriceSchema } from '../../config/operations';
 import { piiSchema, type StageConfig } from '../../config/schema';
 import { rewardPolicySchema, type RewardPolicy } from './reward/policy';
 
@@ -29,6 +30,8 @@ export const gateConfigSchema = z.strictObject({
   targetModelIds: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
   defaultLatencySloMs: z.number().check(z.int(), z.positive()),
   rewardPolicy: rewardPolicySchema,
+  /** Prices per model name: a trace that reports tokens but no cost is priced with them. */
+  modelPrices: z.record(z.string(), modelPriceSchema),
 });
 
 export type GateConfig = z.infer<typeof gateConfigSchema>;
@@ -58,6 +61,8 @@ export interface GateTables {
 
 /** The slice of a stage's configuration the gate reads. */
 export type GateStageSettings = Pick<StageConfig, 'stage' | 'dataBoundary' | 'pii' | 'defaultLatencySloMs'> & {
+  /** Absent: no prices, so a trace's cost is only what its producer sent. */
+  readonly operations?: Pick<StageConfig['operations'], 'modelPrices'>;
   readonly agents: ReadonlyArray<{ readonly id: string; readonly latencySloMs: number }>;
   readonly targetModels: ReadonlyArray<{ readonly id: string }>;
 };
@@ -79,6 +84,7 @@ export function gateConfigFromStage(stage: GateStageSettings, rewardPolicy: Rewa
     targetModelIds: stage.targetModels.map((m) => m.id),
     defaultLatencySloMs: stage.defaultLatencySloMs,
     rewardPolicy,
+    modelPrices: stage.operations?.modelPrices ?? {},
   };
   return validateGateConfig(candidate, 'The gate configuration');
 }

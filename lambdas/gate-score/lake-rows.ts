@@ -90,6 +90,8 @@ export interface KeptTrace {
   readonly scanner: string;
   readonly entitiesMasked: number;
   readonly reward: Reward;
+  /** What the producer reported, else the stage's price of its tokens; null when neither is known (absent: the producer's). */
+  readonly costUsd?: number | null;
 }
 
 /**
@@ -125,7 +127,7 @@ export function traceRow(kept: KeptTrace, gatedAt: Date): TraceLakeRow {
     latency_ms: t.latency_ms ?? null,
     input_tokens: t.usage.input_tokens ?? null,
     output_tokens: t.usage.output_tokens ?? null,
-    cost_usd: t.usage.cost_usd ?? null,
+    cost_usd: kept.costUsd ?? t.usage.cost_usd ?? null,
     route_tier: t.route?.tier ?? null,
     misrouted: t.route?.misrouted ?? null,
     pii_scanner: kept.scanner,

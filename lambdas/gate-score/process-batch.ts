@@ -16,7 +16,7 @@
  */
 import type { PiiEntityDetector, Sleep } from '../shared/ports';
 import type { Pseudonym, Pseudonymiser } from '../shared/pseudonymisation';
-import { countDiscard, countDuplicate, countFailure, countKept, countTraceIn, newBatchReport, type BatchReport } from './batch-report';
+import { countDiscard, countDuplicate, countFailure, countKept, countOperating, countTraceIn, newBatchReport, type BatchReport } from './batch-report';
 import { decodeRecord, okRecord, type FirehoseInputRecord, type FirehoseOutputRecord, type IcebergRoute } from './firehose-records';
 import type { GateConfig } from './gate-config';
 import { checkConfidentiality, type TrainingScope } from './gates/confidentiality-gate';
@@ -30,6 +30,7 @@ import { IDENTIFIER_RULES, identifierViolation } from './identifiers';
 import { safeReason } from './reasons';
 import { RowGuardError } from './row-guard';
 import { scoreTrace } from './reward/score';
+import { requestCostUsd } from '../operations/cost';
 import type { Trace, TraceFormat } from './trace';
 import type { ConfidentialityLevel } from '../../config/schema';
 
@@ -163,6 +164,8 @@ export async function processBatch(input: readonly FirehoseInputRecord[], deps: 
     }
     const sloMs = config.agentSlosMs[scan.trace.agent_id] ?? config.defaultLatencySloMs;
     const reward = scoreTrace(scan.trace, config.rewardPolicy, sloMs);
+    const price = config.modelPrices[scan.trace.model.name];
+    const costUsd = scan.trace.usage.cost_usd ?? (price === undefined ? null : requestCostUsd(price, scan.trace.usage.input_tokens, scan.trace.usage.output_tokens));
     let row;
     try {
       row = traceRow(
@@ -179,6 +182,7 @@ export async function processBatch(input: readonly FirehoseInputRecord[], deps: 
           scanner: scan.scanner === 'comprehend' ? deps.detector.name : scan.scanner,
           entitiesMasked: scan.entitiesMasked,
           reward,
+          costUsd,
         },
         now,
       );
@@ -187,6 +191,7 @@ export async function processBatch(input: readonly FirehoseInputRecord[], deps: 
       throw error;
     }
     countKept(report, scan.trace, reward);
+    countOperating(report, scan.trace.agent_id, scan.trace.latency_ms, costUsd);
     output[index] = okRecord(record.recordId, row, tracesRoute);
     diagnostics.push({ recordId: record.recordId, ...loggable(scan.trace.trace_id), result: 'Ok', table: config.tracesTable });
   });

@@ -27,6 +27,10 @@ export const METRIC = {
   errorTraces: 'ErrorTraces',
   latencyMsSum: 'LatencyMsSum',
   latencyMeasured: 'LatencyMeasured',
+  /** Per agent: each kept trace's latency as an EMF value (not a sum), so alarms can read p95 or p99. */
+  latencyMs: 'LatencyMs',
+  /** Per agent: the summed cost of kept traces (producer's, else priced by the gate); the daily cost alarm sums it. */
+  costUsd: 'CostUsd',
 } as const;
 
 /** The `Variant` dimension values the canary alarms compare; serving tags every trace with one of them. */
@@ -113,6 +117,32 @@ export function agentGateDrops(report: BatchReport, knownAgents: ReadonlySet<str
 }
 
 /**
+ * Latency values per EMF document: EMF holds at most 100 values of a metric, and Powertools flushes a
+ * document by itself on the 100th, so 99 keep each document's flush (and its dimensions) ours.
+ */
+const LATENCY_VALUES_PER_DOCUMENT = 99;
+
+/** Per agent, each latency as a value (so alarms can read p95 or p99) and the batch's cost as one value. */
+function publishAgentOperating(metrics: Metrics, report: BatchReport, knownAgents: ReadonlySet<string>): void {
+  const merged = new Map<string, { latenciesMs: number[]; costUsd: number }>();
+  for (const [agent, totals] of report.operatingByAgent) {
+    const key = knownAgents.has(agent) ? agent : UNLISTED_AGENT;
+    const into = merged.get(key) ?? { latenciesMs: [], costUsd: 0 };
+    into.latenciesMs.push(...totals.latenciesMs);
+    into.costUsd += totals.costUsd;
+    merged.set(key, into);
+  }
+  for (const [agent, totals] of merged) {
+    for (let i = 0; i < Math.max(1, totals.latenciesMs.length); i += LATENCY_VALUES_PER_DOCUMENT) {
+      metrics.addDimensions({ [DIMENSION.agent]: agent });
+      for (const value of totals.latenciesMs.slice(i, i + LATENCY_VALUES_PER_DOCUMENT)) metrics.addMetric(METRIC.latencyMs, MetricUnit.Milliseconds, value);
+      if (i === 0) metrics.addMetric(METRIC.costUsd, MetricUnit.NoUnit, totals.costUsd);
+      metrics.publishStoredMetrics();
+    }
+  }
+}
+
+/**
  * Emits the per-variant, per-agent and per-gate documents immediately, and leaves the batch totals in
  * the buffer for the `logMetrics` middleware to flush with the invocation.
  */
@@ -131,6 +161,7 @@ export function publishBatchMetrics(metrics: Metrics, report: BatchReport, known
     addQuality(metrics, totals, MetricResolution.Standard);
     metrics.publishStoredMetrics();
   }
+  publishAgentOperating(metrics, report, known.agents);
   const drops = [
     ...[...report.failuresByReason].map(([reason, count]) => ({ gate: 'schema', reason, count })),
     ...report.discardsByGateReason.values(),

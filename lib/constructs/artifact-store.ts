@@ -51,6 +51,7 @@ export const DATASET_FOLDER = 'dataset/';
 export const QUERY_RESULTS_PREFIX = 'athena-results/';
 /** Key prefix of the judge's daily candidate files (`curation/<execution>/candidates/`). */
 export const CURATION_PREFIX = 'curation/';
+export const REPORTS_PREFIX = 'reports/';
 /** Days the candidate files are kept: long enough to look into a failed run, then gone (they copy lake text). */
 export const CURATION_FILE_RETENTION_DAYS = 7;
 
@@ -62,6 +63,7 @@ const PREFIX_REASONS: Readonly<Record<string, string>> = {
   [GOLDEN_SETS_PREFIX]: 'Objects under golden-sets/ only: the eval job reads the golden set of the target model it evaluates, chosen at run time.',
   [QUERY_RESULTS_PREFIX]: 'Objects under athena-results/ only: Athena names each query result object after its query execution id.',
   [CURATION_PREFIX]: 'Objects under curation/ only: each curation execution writes its own curation/<execution>/ folder, named at run time.',
+  [REPORTS_PREFIX]: 'Objects under reports/ only: the daily operating reports write reports/<date>/, named at run time.',
 };
 
 /**
@@ -82,6 +84,8 @@ export class ArtifactStore extends Construct {
   public readonly queryResultsPrefix: string = QUERY_RESULTS_PREFIX;
   /** The judge's candidate files. */
   public readonly curationPrefix: string = CURATION_PREFIX;
+  /** The daily operating reports, one `reports/<date>/` folder per day. */
+  public readonly reportsPrefix: string = REPORTS_PREFIX;
 
   constructor(scope: Construct, id: string, props: ArtifactStoreProps) {
     super(scope, id);

@@ -9,13 +9,13 @@
  * one API-key secret) and puts records on the judgment stream, nothing else.
  */
 import * as path from 'node:path';
-import { ArnFormat, Duration, RemovalPolicy, Stack, TimeZone, Validations, type CfnElement } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, TimeZone } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
-import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { SQL_DIR_ENV } from '../../lambdas/pipeline/dataset/sql-files';
 import { CURATION_ENV, type CurationSettings } from '../../lambdas/judge/curation/settings';
@@ -23,7 +23,8 @@ import { buildJudgeCurationDefinition, type JudgeCurationFunctions } from '../..
 import type { ArtifactStore } from './artifact-store';
 import type { IcebergDeliveryStream } from './iceberg-delivery-stream';
 import { createStepFunctions, PROJECT_ROOT, type StepFunctionSpec } from './private/esm-function';
-import { acknowledgeWildcardResource, acknowledgeWildcardResourceToken } from './private/acknowledge';
+import { acknowledgeWildcardResourceToken } from './private/acknowledge';
+import { createLambdaStateMachine } from './private/state-machine';
 import { BOUNDARY_REGIONS } from '../../config/boundaries';
 import type { TraceLake } from './trace-lake';
 import { DATASET_SQL_COPY, DATASET_SQL_DIR } from './training-pipeline';
@@ -122,22 +123,13 @@ export class JudgeCuration extends Construct {
     this.grantJudgeEndpoint(roles.judgeNextLines, settings.judge.endpoint);
 
     const definition = buildJudgeCurationDefinition(this, { functions, deliveryWait: Duration.seconds(props.deliveryBufferSeconds + DELIVERY_MARGIN_SECONDS) });
-    const logGroup = new logs.LogGroup(this, 'StateMachineLogs', { retention: logRetention, removalPolicy: logRemovalPolicy });
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      stateMachineType: sfn.StateMachineType.STANDARD,
+    this.stateMachine = createLambdaStateMachine(this, {
       comment: `Self-Improving Agent Loop ${props.stage}: the judge's curation (select, judge within ceilings, publish judged metrics)`,
-      definitionBody: sfn.DefinitionBody.fromChainable(definition),
-      tracingEnabled: true,
-      // Events only: the state holds file URIs and counts, but never needs to be in the logs.
-      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+      definition,
+      functions,
+      logRetention,
+      logRemovalPolicy,
     });
-    Validations.of(this.stateMachine.role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'On * only what has no resource-level permissions: the CloudWatch Logs delivery actions of execution logging and the X-Ray actions of tracing.',
-    });
-    for (const step of Object.keys(functions) as Array<keyof JudgeCurationFunctions>) {
-      acknowledgeWildcardResource(this.stateMachine.role, functions[step].node.defaultChild as CfnElement, 'Arn', ':*', `lambda:InvokeFunction on the versions and aliases of the ${step} function (function-arn:*), as the invoke task grants it.`);
-    }
 
     const schedulerRole = new iam.Role(this, 'SchedulerRole', {
       description: `EventBridge Scheduler: starts ${props.stage} judge curation executions`,

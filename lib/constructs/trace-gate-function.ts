@@ -11,6 +11,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { DataBoundary } from '../../config/boundaries';
 import { parseSageMakerEndpoint, type PiiConfig } from '../../config/schema';
+import type { OperationsConfig } from '../../config/operations';
 import { GATE_ENV, gateConfigFromStage, type GateConfig } from '../../lambdas/gate-score/gate-config';
 import type { RewardPolicy } from '../../lambdas/gate-score/reward/policy';
 import { PROJECT_ROOT, createEsmFunction } from './private/esm-function';
@@ -38,6 +39,8 @@ export interface TraceGateFunctionProps {
   readonly agents: readonly AgentSlo[];
   /** The stage's target models: their metric series are their own, other models share one. */
   readonly targetModels: ReadonlyArray<{ readonly id: string }>;
+  /** Token and serving prices per model: the gate prices traces that arrive without a cost (absent: none are priced). */
+  readonly operations?: Pick<OperationsConfig, 'modelPrices'>;
   /** SLO for agents not listed in {@link agents}. */
   readonly defaultLatencySloMs: number;
   /** The reward policy object (bin/ reads and validates the JSON file; constructs never read files). */

@@ -130,6 +130,7 @@ export class DataStack extends Stack {
       agents: config.agents,
       targetModels: config.targetModels,
       defaultLatencySloMs: config.defaultLatencySloMs,
+      operations: config.operations,
       rewardPolicy,
       databaseName: config.lake.databaseName,
       tracesTable: TRACES_TABLE.name,

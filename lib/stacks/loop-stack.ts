@@ -27,6 +27,9 @@ import { JudgeCalibration } from '../constructs/judge-calibration';
 import type { IcebergDeliveryStream } from '../constructs/iceberg-delivery-stream';
 import type { ModelRegistry } from '../constructs/model-registry';
 import { Observability } from '../constructs/observability';
+import { AgentOperationsAlarms } from '../constructs/agent-operations-alarms';
+import { OperatingReports } from '../constructs/operating-reports';
+import { agentSlos } from '../../config/operations';
 import type { PipelineTables } from '../constructs/pipeline-tables';
 import { PROJECT_ROOT } from '../constructs/private/esm-function';
 import type { TraceLake } from '../constructs/trace-lake';
@@ -114,6 +117,10 @@ export class LoopStack extends Stack {
   public readonly rollout: CanaryRollout;
   /** The stage's CloudWatch dashboard. */
   public readonly observability: Observability;
+  /** Per-agent latency SLO and daily cost anomaly alarms. */
+  public readonly agentAlarms: AgentOperationsAlarms;
+  /** The daily operating reports (costs, confidence, regressions) and their schedule. */
+  public readonly operatingReports: OperatingReports;
   /** The judge's curation; absent for a stage without a judge. */
   public readonly judgeCuration?: JudgeCuration;
   /** Weekly review sample, review page, agreement report and its alarms. */
@@ -273,6 +280,28 @@ export class LoopStack extends Stack {
       artifacts,
       approvals: this.approvals,
       metricsNamespace: config.metricsNamespace,
+      logRemovalPolicy,
+    });
+
+    this.agentAlarms = new AgentOperationsAlarms(this, 'AgentOperations', {
+      stage: config.stage,
+      metricsNamespace: config.metricsNamespace,
+      slos: agentSlos(config.agents),
+      costAnomalyStdDevs: config.operations.costAnomalyStdDevs,
+      sloTopic: this.approvals.notificationsTopic,
+      costTopic: this.approvals.finopsTopic,
+    });
+
+    this.operatingReports = new OperatingReports(this, 'OperatingReports', {
+      stage: config.stage,
+      config: { stage: config.stage, lake: this.pipelineSettings.lake, ...config.operations.regression, confidence: config.operations.confidence },
+      lake,
+      artifacts,
+      workGroupName: this.pipeline.workGroup.name as string,
+      topic: this.approvals.notificationsTopic,
+      schedule: config.operations.reportSchedule,
+      timezone: config.schedules.timezone,
+      schedulesEnabled: config.schedules.enabled,
       logRemovalPolicy,
     });
 

@@ -26,6 +26,7 @@ export const DUCKDB_DIALECT: SqlDialect = {
   to_hex: '',
   message_list_type: 'STRUCT(role VARCHAR, content VARCHAR)[]',
   slice: 'sial_slice',
+  percentile: 'quantile_cont',
 };
 
 /** Macros the DuckDB spelling relies on, created on the lake's connection before the first query. */

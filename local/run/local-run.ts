@@ -8,6 +8,7 @@
 import type { LakeLayout } from '../lake-dir';
 import { runLocalIngest, type LocalIngestSummary } from '../local-ingest';
 import { LocalLake } from '../local-lake';
+import { generateOperatingRecords, OPERATING_AGENTS, OPERATING_HISTORY_DAYS, REGRESSION_DAYS } from '../operating-traffic';
 import { runLocalTraining, type LocalTrainingResult } from '../local-training';
 import type { Scenario } from '../scenarios';
 import { outcomeOf, type LocalRunOutcome } from './outcome';
@@ -37,6 +38,8 @@ export interface LocalRunReport {
   /** The weekly review sample of those judgments, reviewed by the simulated reviewer, and its report. */
   readonly calibration?: LocalCalibrationSummary;
   readonly training?: LocalTrainingResult;
+  /** The operating demo's ingest (operating-traffic.ts), after the loop. */
+  readonly operating?: LocalIngestSummary;
   readonly outcome: LocalRunOutcome;
   /** The run's HTML report (charts), in the run's directory. */
   readonly reportFile?: string;
@@ -84,7 +87,20 @@ export interface LocalRunProgress {
   baking(step: number, candidatePercent: number, bakedSeconds: number, bakeSeconds: number): void;
 }
 
+/**
+ * The loop, then the operating demo's five weeks of two agents' traffic (after the loop, so its dataset,
+ * judging and canary see exactly the demo batch), for `sial report costs | regressions | confidence`.
+ */
 export async function runLocal(options: LocalRunOptions, print: (line: string) => void, progress?: LocalRunProgress): Promise<LocalRunReport> {
+  const report = await runLoop(options, print, progress);
+  print('');
+  print(`Operating demo: ${OPERATING_HISTORY_DAYS} days of [SIMULATED] traffic of ${OPERATING_AGENTS.steady} and ${OPERATING_AGENTS.regressing} (which regresses in the last ${REGRESSION_DAYS} days) through the gate and score code...`);
+  const operating = await runLocalIngest({ stage: options.stage, lakeDir: options.layout.lakeDir, traceCount: 0, comprehendLatencyMs: 0, comprehendTps: 1000, records: (now, boundary) => generateOperatingRecords({ end: now, boundary }) });
+  print(`  ${operating.delivered} trace(s) kept, ${operating.discarded} discarded; the daily reports: sial report regressions --local ${options.layout.lakeDir} (also costs, confidence)`);
+  return { ...report, operating };
+}
+
+async function runLoop(options: LocalRunOptions, print: (line: string) => void, progress?: LocalRunProgress): Promise<LocalRunReport> {
   const { layout, scenario } = options;
   print(`Self-Improving Agent Loop - local run (stage ${options.stage}, model ${options.targetModelId}, scenario ${scenario.name}; no AWS account used)`);
   print(`  Scenario ${scenario.name}: ${scenario.description}`);

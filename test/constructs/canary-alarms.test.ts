@@ -93,7 +93,8 @@ describe.each(STAGE_NAMES)('canary alarms of %s', (stage) => {
 
   test(`periods are ${a.periodSeconds} s: high resolution over the gate's 1-second per-variant metrics`, () => {
     expect(DEFAULT_CANARY.alarms.periodSeconds).toBe(10);
-    const canary = Object.values(alarms).filter((al) => al.AlarmName?.startsWith(`sial-${stage}-`));
+    // The canary alarms are named after their target model (the per-agent alarms share the stage prefix).
+    const canary = Object.values(alarms).filter((al) => config.targetModels.some((m) => al.AlarmName?.startsWith(`sial-${stage}-${m.id}-`)));
     expect(canary).toHaveLength(config.targetModels.length * CANARY_SIGNALS.length);
     for (const alarm of canary) {
       for (const q of alarm.Metrics.filter((mq) => mq.MetricStat !== undefined)) expect(q.MetricStat!.Period).toBe(a.periodSeconds);

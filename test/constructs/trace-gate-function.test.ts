@@ -44,6 +44,7 @@ describe.each(STAGE_NAMES)('gate function in %s', (stage) => {
       targetModelIds: config.targetModels.map((m) => m.id),
       defaultLatencySloMs: config.defaultLatencySloMs,
       rewardPolicy: rewardPolicyFor(config),
+      modelPrices: config.operations.modelPrices,
     });
   });
 

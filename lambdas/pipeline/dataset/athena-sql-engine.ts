@@ -106,6 +106,7 @@ const TRINO_FUNCTIONS: Omit<SqlDialect, keyof LakeTableNames> = {
   to_hex: 'to_hex',
   message_list_type: 'array(ROW(role VARCHAR, content VARCHAR))',
   slice: 'slice',
+  percentile: 'approx_percentile',
 };
 
 /** Name prefix of the tables `materialize` creates in the lake's database (the build's IAM is scoped to it). */

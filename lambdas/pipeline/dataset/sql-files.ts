@@ -28,13 +28,19 @@ export const SQL_FILES = [
   'curation-candidates',
   'judge-usage',
   'judged-variant-metrics',
+  // The daily operating reports (lambdas/operations).
+  'agent-window-metrics',
+  'agent-affected-traces',
+  'agent-serving-mix',
+  'agent-costs',
+  'agent-model-outcomes',
 ] as const;
 
 /**
  * Shared query text a file includes with `{{NAME}}` (before the dialect's placeholders are rendered), so a
  * rule shared by several queries exists once: `{{selection}}` is sql/selection.sql.
  */
-export const SQL_INCLUDES = ['selection'] as const;
+export const SQL_INCLUDES = ['selection', 'operating-rows'] as const;
 export type SqlFileName = (typeof SQL_FILES)[number];
 
 /** The folder the query files are read from. */

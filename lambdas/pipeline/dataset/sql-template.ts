@@ -19,6 +19,9 @@
  * | `{{to_hex}}`      | `to_hex`                | (nothing)             | Trino's sha256 gives bytes, DuckDB's hex text: `lower({{to_hex}}(sha256(...)))` is hex in both |
  * | `{{message_list_type}}` | `array(ROW(role VARCHAR, content VARCHAR))` | `STRUCT(role VARCHAR, content VARCHAR)[]` | the two spell array types differently |
  *
+ * `{{percentile}}(x, p)` is Trino's `approx_percentile` and DuckDB's `quantile_cont` (its `approx_quantile`
+ * takes no bound parameter for p): the latency percentile of the operating reports.
+ *
  * `{{table:NAME}}` is a table the build materialised earlier (`SqlEngine.materialize`), a quoted identifier.
  * `{{slice}}` is Trino's `slice(array, start, length)`; DuckDB gets a macro of that meaning
  * (`list_slice` takes an end, not a length).
@@ -48,6 +51,7 @@ export const SQL_PLACEHOLDERS = [
   'to_hex',
   'message_list_type',
   'slice',
+  'percentile',
 ] as const;
 export type SqlPlaceholder = (typeof SQL_PLACEHOLDERS)[number];
 

@@ -1,0 +1,163 @@
+/**
+ * `sial report costs | regressions | confidence [--agent ID] [--window 7d] [--local DIR]`: the daily
+ * operating reports over a local run's lake, with the same query files and pure report code the AWS report
+ * workflow runs on Athena. Prints a table and writes the report files (JSON; the cost report as CSV and
+ * Parquet) under `<lake dir>/reports/<end date>/`.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadStageConfig } from '../../config';
+import { agentCosts, agentModelConfidence, agentRegressionReports, type OperatingReportSettings } from '../../lambdas/operations/operating-reports';
+import { costReportCsv } from '../../lambdas/operations/cost';
+import { parseWindowDays } from '../../lambdas/operations/report-window';
+import { quoteLiteral } from '../../lambdas/pipeline/dataset/sql-template';
+import { DEFAULT_LAKE_DIR, LakeDirRefused, openLakeDir } from '../../local/lake-dir';
+import { LocalLake } from '../../local/local-lake';
+import { DuckDbSqlEngine } from '../../local/pipeline/duckdb-sql-engine';
+import { EXIT, parseCommandLine, UsageError, type CliCommand, type CliContext } from './command';
+import { formatTable } from './table';
+
+const REPORTS = ['costs', 'regressions', 'confidence'] as const;
+type ReportName = (typeof REPORTS)[number];
+
+const USAGE = `usage:
+  sial report costs|regressions|confidence [--agent ID] [--window 7d] [--local DIR] [--stage NAME]
+
+The daily operating reports over the lake of a local run (DuckDB; the AWS report workflow runs the same
+queries on Athena and writes the same files to the artifact bucket):
+  costs        per agent: tokens_in, tokens_out, cost_usd in the current window (CSV + Parquet)
+  regressions  per agent: each dimension of the current window against the baseline window; JSON
+               {target, window, regressions: [{dimension, baseline, current, delta_pp, affected_trace_ids, hypothesized_cause}]}
+  confidence   per agent x model: the confidence score, its weight, decay and divergence from the global score
+
+where:
+  --agent ID    only this agent
+  --window 7d   the current window in days (default: the stage's operations.regression.currentWindowDays);
+                the baseline is operations.regression.baselineWindowDays before it
+  --local DIR   the run's lake directory (sial local run --lake-dir; default ${DEFAULT_LAKE_DIR})
+  --stage NAME  the stage whose operations settings apply (default dev)
+
+The reports end now; files go to <DIR>/reports/<end date>/.`;
+
+const OPTIONS = {
+  agent: { type: 'string' },
+  window: { type: 'string' },
+  local: { type: 'string', default: DEFAULT_LAKE_DIR },
+  stage: { type: 'string', default: 'dev' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** The regression report compares latency at p95 for every agent (each agent's SLO alarm uses its own percentile). */
+const REGRESSION_LATENCY_PERCENTILE = 0.95;
+
+/** Days of feedback the confidence scores are computed from. */
+const CONFIDENCE_LOOKBACK_DAYS = 90;
+
+function isReportName(value: string | undefined): value is ReportName {
+  return (REPORTS as readonly (string | undefined)[]).includes(value);
+}
+
+const fixed = (value: number | null, digits: number) => (value === null ? '' : value.toFixed(digits));
+
+async function writeCostFiles(lake: LocalLake, dir: string, csv: string): Promise<string[]> {
+  const csvPath = join(dir, 'costs.csv');
+  const parquetPath = join(dir, 'costs.parquet');
+  writeFileSync(csvPath, csv);
+  // The same columns and types the workflow's Athena UNLOAD writes.
+  await lake.run(
+    `COPY (SELECT * FROM read_csv(${quoteLiteral(csvPath)}, header = true, columns = {'agent_id': 'VARCHAR', 'tokens_in': 'BIGINT', 'tokens_out': 'BIGINT', 'cost_usd': 'DOUBLE', 'requests': 'BIGINT', 'unpriced_requests': 'BIGINT'}))
+     TO ${quoteLiteral(parquetPath)} (FORMAT parquet)`,
+  );
+  return [csvPath, parquetPath];
+}
+
+async function runReport(name: ReportName, lake: LocalLake, settings: OperatingReportSettings, outDir: string, context: CliContext): Promise<void> {
+  const sql = new DuckDbSqlEngine(lake);
+  const out = (line: string) => context.io.out(line);
+  mkdirSync(outDir, { recursive: true });
+  if (name === 'costs') {
+    const rows = await agentCosts(sql, settings);
+    formatTable(
+      ['agent_id', 'tokens_in', 'tokens_out', 'cost_usd', 'requests', 'unpriced'],
+      rows.map((r) => [r.agent_id, String(r.tokens_in), String(r.tokens_out), r.cost_usd.toFixed(6), String(r.requests), String(r.unpriced_requests)]),
+    ).forEach(out);
+    const files = await writeCostFiles(lake, outDir, costReportCsv(rows));
+    out(`written: ${files.join(', ')}`);
+    return;
+  }
+  if (name === 'regressions') {
+    const reports = await agentRegressionReports(sql, settings);
+    const rows = reports.flatMap((r) => r.regressions.map((g) => [r.target, g.dimension, fixed(g.baseline, 4), fixed(g.current, 4), fixed(g.delta_pp, 2), String(g.affected_trace_ids.length)]));
+    out(`baseline ${reports[0]?.window.baseline ?? '(no traffic)'}, current ${reports[0]?.window.current ?? ''}, threshold ${settings.thresholdPoints} points`);
+    formatTable(['agent', 'dimension', 'baseline', 'current', 'delta_pp', 'affected'], rows).forEach(out);
+    for (const report of reports) {
+      const path = join(outDir, `regressions-${report.target}.json`);
+      writeFileSync(path, `${JSON.stringify(report, null, 2)}\n`);
+      out(report.regressions.length === 0 ? `${report.target}: no regression detected (${path})` : `${report.target}: ${report.regressions.length} regression(s) (${path})`);
+      out(JSON.stringify(report, null, 2));
+    }
+    return;
+  }
+  const scores = await agentModelConfidence(sql, settings);
+  formatTable(
+    ['agent_id', 'model', 'score', 'global', 'weight', 'feedback', 'idle_days', 'divergence_pp'],
+    scores.map((s) => [s.agent_id, s.model, s.score.toFixed(4), s.global_score.toFixed(4), s.weight.toFixed(2), String(s.feedback_count), String(s.idle_days), s.divergence_pp.toFixed(2)]),
+  ).forEach(out);
+  // Divergence from the global score is logged for a person to review, never acted on automatically.
+  for (const s of scores.filter((x) => x.needs_review)) out(`review: ${s.agent_id} x ${s.model} scores ${s.score.toFixed(4)}, ${s.divergence_pp.toFixed(2)} points from the global ${s.global_score.toFixed(4)}`);
+  const path = join(outDir, 'confidence.json');
+  writeFileSync(path, `${JSON.stringify(scores, null, 2)}\n`);
+  out(`written: ${path}`);
+}
+
+export const reportCommand: CliCommand = {
+  name: 'report',
+  summary: 'operating reports per agent over a local lake: sial report costs|regressions|confidence [--agent ID] [--window 7d]',
+  usage: USAGE,
+  async run(args, context) {
+    const parsed = parseCommandLine(args, OPTIONS, USAGE, context);
+    if (parsed === undefined) return EXIT.ok;
+    const [name, ...extra] = parsed.positionals;
+    if (!isReportName(name)) throw new UsageError(name === undefined ? `say which report: ${REPORTS.join(', ')}` : `unknown report "${name}" (one of ${REPORTS.join(', ')})`);
+    if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+    const operations = loadStageConfig(parsed.values.stage).operations;
+    let currentWindowDays = operations.regression.currentWindowDays;
+    if (parsed.values.window !== undefined) {
+      try {
+        currentWindowDays = parseWindowDays(parsed.values.window);
+      } catch (error) {
+        throw new UsageError(`--window: ${(error as Error).message}`);
+      }
+    }
+    let lakeDir: string;
+    try {
+      lakeDir = openLakeDir(parsed.values.local).lakeDir;
+    } catch (error) {
+      if (error instanceof LakeDirRefused) {
+        context.io.err(`sial report: ${error.message}`);
+        return EXIT.failed;
+      }
+      throw error;
+    }
+    const end = context.clock();
+    const settings: OperatingReportSettings = {
+      end,
+      currentWindowDays,
+      baselineWindowDays: operations.regression.baselineWindowDays,
+      thresholdPoints: operations.regression.thresholdPoints,
+      minRequests: operations.regression.minRequests,
+      maxAffectedTraceIds: operations.regression.maxAffectedTraceIds,
+      latencyPercentile: REGRESSION_LATENCY_PERCENTILE,
+      confidence: operations.confidence,
+      confidenceLookbackDays: CONFIDENCE_LOOKBACK_DAYS,
+      ...(parsed.values.agent === undefined ? {} : { agentId: parsed.values.agent }),
+    };
+    const lake = await LocalLake.open(lakeDir);
+    try {
+      await runReport(name, lake, settings, join(lakeDir, 'reports', end.toISOString().slice(0, 10)), context);
+      return EXIT.ok;
+    } finally {
+      lake.close();
+    }
+  },
+};

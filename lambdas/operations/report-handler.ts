@@ -1,0 +1,38 @@
+/**
+ * `Write operating reports` Lambda: `{ startedAt }` -> `{ reportPrefix, regressedAgents, regressions,
+ * message }`. Runs the daily reports on Athena (the same query files `sial report --local` runs on DuckDB)
+ * and writes them under REPORTS_PREFIX/<date>/: costs.csv, confidence.json, regressions-<agent>.json.
+ * Needs OPERATING_REPORTS, ATHENA_WORKGROUP, REPORTS_PREFIX, SIAL_SQL_DIR.
+ */
+import { AthenaClient } from '@aws-sdk/client-athena';
+import { S3Client } from '@aws-sdk/client-s3';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import { S3ObjectStore } from '../pipeline/aws/s3-object-store';
+import { AthenaSqlEngine } from '../pipeline/dataset/athena-sql-engine';
+import { logger } from '../shared/powertools';
+import { writeOperatingReports, type OperatingReportsResult } from './write-reports';
+import { OPERATING_REPORTS_ENV, parseOperatingReportsConfig, reportEnv } from './report-settings';
+
+const config = parseOperatingReportsConfig(process.env[OPERATING_REPORTS_ENV.settings]);
+const store = new S3ObjectStore(new S3Client({}));
+const sql = new AthenaSqlEngine(new AthenaClient({}), {
+  workGroup: reportEnv(OPERATING_REPORTS_ENV.athenaWorkGroup),
+  database: config.lake.databaseName,
+  tables: { traces: config.lake.tracesTable, gate_audit: config.lake.auditTable, feedback: config.lake.feedbackTable, judgments: config.lake.judgmentsTable },
+  // Queries are stopped well before the function's own timeout, never left scanning unobserved.
+  timeoutMs: 10 * 60 * 1000,
+  readText: (uri) => store.getText(uri),
+  deletePrefix: (prefix) => store.deletePrefix(prefix),
+  onQueryCompleted: (info) => logger.info('athena query completed', { ...info }),
+});
+
+async function writeStep(event: unknown): Promise<OperatingReportsResult> {
+  const startedAt = typeof event === 'object' && event !== null ? (event as { startedAt?: unknown }).startedAt : undefined;
+  if (typeof startedAt !== 'string' || Number.isNaN(Date.parse(startedAt))) throw new Error('Write operating reports: the input needs startedAt, an ISO 8601 time');
+  const result = await writeOperatingReports(sql, store, config, new Date(startedAt), reportEnv(OPERATING_REPORTS_ENV.reportsPrefix));
+  logger.info('operating reports written', { reportPrefix: result.reportPrefix, regressedAgents: result.regressedAgents });
+  return result;
+}
+
+export const handler = middy(writeStep).use(injectLambdaContext(logger));

@@ -1,0 +1,51 @@
+/**
+ * What the daily report workflow's function needs, as one JSON environment variable (OPERATING_REPORTS),
+ * checked at cold start with a plain type guard (no schema library in this bundle).
+ */
+import type { ConfidenceSettings } from './confidence';
+
+export const OPERATING_REPORTS_ENV = {
+  settings: 'OPERATING_REPORTS',
+  athenaWorkGroup: 'ATHENA_WORKGROUP',
+  /** s3:// prefix the reports are written under, one `<date>/` folder per day. */
+  reportsPrefix: 'REPORTS_PREFIX',
+} as const;
+
+export interface OperatingReportsConfig {
+  readonly stage: string;
+  readonly lake: { readonly databaseName: string; readonly tracesTable: string; readonly auditTable: string; readonly feedbackTable: string; readonly judgmentsTable: string };
+  readonly currentWindowDays: number;
+  readonly baselineWindowDays: number;
+  readonly thresholdPoints: number;
+  readonly minRequests: number;
+  readonly maxAffectedTraceIds: number;
+  readonly confidence: ConfidenceSettings;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const positive = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v) && v > 0;
+
+/** @throws Error naming the first field that does not fit */
+export function parseOperatingReportsConfig(json: string | undefined): OperatingReportsConfig {
+  if (json === undefined || json === '') throw new Error(`${OPERATING_REPORTS_ENV.settings} is not set: the construct passes it`);
+  const value: unknown = JSON.parse(json);
+  if (!isRecord(value) || typeof value.stage !== 'string') throw new Error(`${OPERATING_REPORTS_ENV.settings}.stage must be text`);
+  const lake = value.lake;
+  if (!isRecord(lake) || !['databaseName', 'tracesTable', 'auditTable', 'feedbackTable', 'judgmentsTable'].every((k) => typeof lake[k] === 'string')) throw new Error(`${OPERATING_REPORTS_ENV.settings}.lake must name the database and the four tables`);
+  for (const field of ['currentWindowDays', 'baselineWindowDays', 'thresholdPoints', 'minRequests', 'maxAffectedTraceIds']) {
+    if (!positive(value[field])) throw new Error(`${OPERATING_REPORTS_ENV.settings}.${field} must be a positive number`);
+  }
+  const c = value.confidence;
+  if (!isRecord(c) || typeof c.decayPerIdleDay !== 'number' || !positive(c.fullWeightFeedback) || !positive(c.divergenceReviewPoints)) throw new Error(`${OPERATING_REPORTS_ENV.settings}.confidence is incomplete`);
+  return value as unknown as OperatingReportsConfig;
+}
+
+/**
+ * An environment variable the construct sets. (Not the pipeline's `requiredEnv`: its module carries the
+ * pipeline's zod schemas, which this bundle does not need.)
+ */
+export function reportEnv(name: string, env: NodeJS.ProcessEnv = process.env): string {
+  const value = env[name];
+  if (value === undefined || value === '') throw new Error(`${name} is not set: the construct passes it`);
+  return value;
+}

@@ -1,0 +1,115 @@
+/**
+ * The daily operating reports of one stage: one function that runs the report queries on Athena and writes
+ * the files under `reports/<date>/` of the artifact bucket, the state machine that notifies on a
+ * regression (stepfunctions/operating-reports.ts), and its schedule.
+ *
+ * Least privilege: the function queries the lake through the stage's Athena workgroup (read of
+ * `traces`, `feedback` and `judgments` only) and writes under `reports/`; the state machine publishes
+ * to the one topic.
+ */
+import * as path from 'node:path';
+import { Duration, RemovalPolicy, Stack, TimeZone } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { SQL_DIR_ENV } from '../../lambdas/pipeline/dataset/sql-files';
+import { OPERATING_REPORTS_ENV, type OperatingReportsConfig } from '../../lambdas/operations/report-settings';
+import { buildOperatingReportsDefinition } from '../../stepfunctions/operating-reports';
+import type { ArtifactStore } from './artifact-store';
+import { createStepFunctions, PROJECT_ROOT } from './private/esm-function';
+import { createLambdaStateMachine } from './private/state-machine';
+import type { TraceLake } from './trace-lake';
+import { DATASET_SQL_COPY, DATASET_SQL_DIR } from './training-pipeline';
+
+export const OPERATING_REPORTS_HANDLER_ENTRY = 'lambdas/operations/report-handler.ts';
+
+export interface OperatingReportsProps {
+  readonly stage: string;
+  readonly config: OperatingReportsConfig;
+  readonly lake: TraceLake;
+  readonly artifacts: ArtifactStore;
+  readonly workGroupName: string;
+  /** Who hears of a regression (the pipeline notifications topic). */
+  readonly topic: sns.ITopic;
+  /** When it runs (`operations.reportSchedule`), in `schedules.timezone`; off unless `schedules.enabled`. */
+  readonly schedule: string;
+  readonly timezone: string;
+  readonly schedulesEnabled: boolean;
+  readonly logRetention?: logs.RetentionDays;
+  readonly logRemovalPolicy?: RemovalPolicy;
+}
+
+export class OperatingReports extends Construct {
+  public readonly function: nodejs.NodejsFunction;
+  public readonly role: iam.Role;
+  public readonly stateMachine: sfn.StateMachine;
+  public readonly schedule: scheduler.Schedule;
+
+  constructor(scope: Construct, id: string, props: OperatingReportsProps) {
+    super(scope, id);
+    const { artifacts, lake } = props;
+    const stack = Stack.of(this);
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
+    const logRemovalPolicy = props.logRemovalPolicy ?? RemovalPolicy.RETAIN;
+    const { functions, roles } = createStepFunctions(
+      this,
+      {
+        writeReports: {
+          entry: path.join(PROJECT_ROOT, OPERATING_REPORTS_HANDLER_ENTRY),
+          description: `${props.stage}: Write operating reports: per-agent costs, confidence and regressions (Athena) under reports/<date>/`,
+          memorySize: 512,
+          timeout: Duration.minutes(12),
+          environment: {
+            [OPERATING_REPORTS_ENV.settings]: JSON.stringify(props.config),
+            [OPERATING_REPORTS_ENV.athenaWorkGroup]: props.workGroupName,
+            [OPERATING_REPORTS_ENV.reportsPrefix]: artifacts.uriOf(artifacts.reportsPrefix),
+            [SQL_DIR_ENV]: DATASET_SQL_DIR,
+            POWERTOOLS_SERVICE_NAME: 'operating-reports',
+          },
+          copyIntoBundle: [DATASET_SQL_COPY],
+        },
+      },
+      { logRetention, logRemovalPolicy },
+    );
+    this.function = functions.writeReports;
+    this.role = roles.writeReports;
+
+    const workGroupArn = stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: props.workGroupName });
+    iam.Grant.addToPrincipal({
+      grantee: this.role,
+      actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StopQueryExecution', 'athena:GetWorkGroup'],
+      resourceArns: [workGroupArn],
+    });
+    lake.grantTableRead(this.role, [props.config.lake.tracesTable, props.config.lake.feedbackTable, props.config.lake.judgmentsTable]);
+    artifacts.grantRead(this.role, artifacts.queryResultsPrefix);
+    artifacts.grantWrite(this.role, artifacts.queryResultsPrefix);
+    artifacts.grantWrite(this.role, artifacts.reportsPrefix);
+
+    const definition = buildOperatingReportsDefinition(this, { writeReports: this.function, topic: props.topic, stage: props.stage });
+    this.stateMachine = createLambdaStateMachine(this, {
+      comment: `Self-Improving Agent Loop ${props.stage}: the daily operating reports per agent (costs, confidence, regressions)`,
+      definition,
+      functions: { writeReports: this.function },
+      logRetention,
+      logRemovalPolicy,
+    });
+
+    const schedulerRole = new iam.Role(this, 'SchedulerRole', {
+      description: `EventBridge Scheduler: starts ${props.stage} operating report executions`,
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account, 'aws:SourceArn': stack.formatArn({ service: 'scheduler', resource: 'schedule-group', resourceName: 'default' }) } },
+      }),
+    });
+    this.schedule = new scheduler.Schedule(this, 'Schedule', {
+      description: `${props.stage}: the daily operating reports per agent`,
+      schedule: scheduler.ScheduleExpression.expression(props.schedule, TimeZone.of(props.timezone)),
+      enabled: props.schedulesEnabled,
+      target: new schedulerTargets.StepFunctionsStartExecution(this.stateMachine, { role: schedulerRole, input: scheduler.ScheduleTargetInput.fromObject({}), retryAttempts: 3, maxEventAge: Duration.hours(1) }),
+    });
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * The daily operating reports workflow: synthesized in the loop stack (function, grants, state machine,
+ * schedule), executed on the local Step Functions engine (a regression notifies, none does not, a
+ * failure ends in Reports failed), and its step run for real on a local lake with the operating demo.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadStageConfig } from '../../config';
+import { writeOperatingReports } from '../../lambdas/operations/write-reports';
+import { isRegressionReport } from '../../lambdas/operations/regression';
+import { OPERATING_REPORTS_ENV, parseOperatingReportsConfig } from '../../lambdas/operations/report-settings';
+import { runLocalIngest } from '../../local/local-ingest';
+import { LocalLake } from '../../local/local-lake';
+import { generateOperatingRecords, OPERATING_AGENTS } from '../../local/operating-traffic';
+import { DuckDbSqlEngine } from '../../local/pipeline/duckdb-sql-engine';
+import { FsObjectStore } from '../../local/pipeline/fs-object-store';
+import { renderAsl, stateMachineLogicalIds } from '../../stepfunctions/render-asl';
+import { OPERATING_REPORT_STATES as S } from '../../stepfunctions/operating-reports';
+import { actionsOf, loopTemplate, resourcesOf, resourcesOfType, statementsOfRole } from '../helpers/app';
+import { execute, named } from './asl-execution';
+
+const template = loopTemplate('dev');
+const config = loadStageConfig('dev');
+
+function reportFunction(): { id: string; env: Record<string, string> } {
+  const [id, fn] = resourcesOfType(template, 'AWS::Lambda::Function').find(([, r]) => JSON.stringify(r.Properties).includes('Write operating reports'))!;
+  return { id, env: ((fn.Properties as { Environment: { Variables: Record<string, string> } }).Environment.Variables) };
+}
+
+describe('operating reports workflow (dev, synthesized)', () => {
+  it('passes the function its settings from the stage, validated by the function\'s own parser', () => {
+    const settings = parseOperatingReportsConfig(reportFunction().env[OPERATING_REPORTS_ENV.settings]);
+    expect(settings).toEqual(expect.objectContaining({ stage: 'dev', thresholdPoints: config.operations.regression.thresholdPoints, currentWindowDays: 7, baselineWindowDays: 28, confidence: config.operations.confidence }));
+  });
+
+  it('lets the function write only under reports/, query through Athena, and publish nothing itself', () => {
+    const roleId = (resourcesOfType(template, 'AWS::Lambda::Function').find(([id]) => id === reportFunction().id)![1].Properties as { Role: { 'Fn::GetAtt': [string] } }).Role['Fn::GetAtt'][0];
+    const statements = statementsOfRole(template, roleId);
+    const puts = statements.filter((s) => actionsOf(s).includes('s3:PutObject')).flatMap(resourcesOf);
+    expect(JSON.stringify(puts)).toContain('/reports/*');
+    expect(JSON.stringify(puts)).not.toMatch(/runs\/|golden-sets\/|curation\//);
+    expect(statements.some((s) => actionsOf(s).includes('athena:StartQueryExecution'))).toBe(true);
+    expect(statements.some((s) => actionsOf(s).some((a) => a.startsWith('sns:')))).toBe(false);
+  });
+
+  it('runs on the configured schedule, off while the stage\'s schedules are off', () => {
+    const schedule = resourcesOfType(template, 'AWS::Scheduler::Schedule').find(([id]) => id.startsWith('OperatingReports'))![1].Properties as { ScheduleExpression: string; State: string };
+    expect(schedule.ScheduleExpression).toBe(config.operations.reportSchedule);
+    expect(schedule.State).toBe(config.schedules.enabled ? 'ENABLED' : 'DISABLED');
+  });
+});
+
+describe('the operating reports state machine, executed', () => {
+  const asl = (() => {
+    const json = template.toJSON() as unknown;
+    return renderAsl(json, stateMachineLogicalIds(json).find((i) => i.startsWith('OperatingReportsStateMachine'))!);
+  })();
+
+  it('notifies when an agent regressed', async () => {
+    const result = await execute(asl, {}, {
+      [S.writeReports]: () => ({ reportPrefix: 's3://b/reports/2026-12-04/', regressedAgents: ['chat-assistant'], regressions: 4, message: 'chat-assistant regressed' }),
+      [S.notifyRegression]: () => ({}),
+    });
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.visited).toEqual([S.writeReports, S.regressionFound, S.notifyRegression, S.reported]);
+    expect(result.inputs[S.notifyRegression]).toEqual(expect.objectContaining({ Message: 'chat-assistant regressed' }));
+    expect(Object.keys(result.inputs[S.writeReports] as object)).toEqual(['startedAt']);
+  });
+
+  it('does not notify when nothing regressed, and ends in Reports failed when the reports fail', async () => {
+    const quiet = await execute(asl, {}, { [S.writeReports]: () => ({ reportPrefix: 's3://b/reports/x/', regressedAgents: [], regressions: 0, message: '' }) });
+    expect(quiet.visited).toEqual([S.writeReports, S.regressionFound, S.reported]);
+    const failing = await execute(asl, {}, { [S.writeReports]: () => named('Error', 'athena said no') });
+    expect(failing.status).toBe('FAILED');
+    expect(failing.visited.at(-1)).toBe(S.reportsFailed);
+    expect(failing.cause).toContain('athena said no');
+  });
+});
+
+describe('the report step on a local lake', () => {
+  let root: string;
+  beforeAll(() => {
+    root = mkdtempSync(join(tmpdir(), 'sial-ops-sfn-'));
+  });
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('writes the three reports and a notification naming the regressing agent', async () => {
+    const lakeDir = join(root, 'lake');
+    const end = new Date('2026-12-04T05:00:00.000Z');
+    await runLocalIngest({ stage: 'dev', lakeDir, traceCount: 0, comprehendLatencyMs: 0, comprehendTps: 10_000, clock: () => end, records: (now, boundary) => generateOperatingRecords({ end: now, boundary }) });
+    const settings = parseOperatingReportsConfig(reportFunction().env[OPERATING_REPORTS_ENV.settings]);
+    const lake = await LocalLake.open(lakeDir);
+    const store = new FsObjectStore(join(root, 's3'));
+    try {
+      const result = await writeOperatingReports(new DuckDbSqlEngine(lake), store, settings, end, 's3://artifacts/reports/');
+      expect(result.reportPrefix).toBe('s3://artifacts/reports/2026-12-04/');
+      expect(result.regressedAgents).toEqual([OPERATING_AGENTS.regressing]);
+      expect(result.message).toContain(`- ${OPERATING_AGENTS.regressing}: `);
+      const report: unknown = JSON.parse(readFileSync(store.pathOf(`${result.reportPrefix}regressions-${OPERATING_AGENTS.regressing}.json`), 'utf8'));
+      expect(isRegressionReport(report)).toBe(true);
+      expect(readFileSync(store.pathOf(`${result.reportPrefix}costs.csv`), 'utf8')).toMatch(/^agent_id,tokens_in,tokens_out,cost_usd/);
+      expect(JSON.parse(readFileSync(store.pathOf(`${result.reportPrefix}confidence.json`), 'utf8'))).toHaveLength(2);
+    } finally {
+      lake.close();
+    }
+  }, 120_000);
+});
