@@ -15,7 +15,7 @@
  * "The newest N" moves with every promotion, so it cannot be written into a static policy: the policies
  * protect every registered version, and `sial retention remove` refuses the newest N even to break-glass.
  */
-import { Aspects, CustomResourceProviderBase, Duration, Stack, Validations, type IAspect } from 'aws-cdk-lib';
+import { Aspects, CustomResourceProviderBase, Duration, RemovalPolicy, Stack, Validations, type IAspect } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -110,6 +110,8 @@ export class RetentionGuard extends Construct {
   public readonly breakGlassRole: iam.Role;
   /** Told of every assumption of the break-glass role. */
   public readonly alertTopic: sns.Topic;
+  /** The alert topic's key (EventBridge may use it; the lake key stays closed to EventBridge). */
+  public readonly alertKey: kms.Key;
   /** The Deny statements as a managed policy, for administrators to attach to operator roles. */
   public readonly operatorDenyPolicy: iam.ManagedPolicy;
 
@@ -172,8 +174,12 @@ export class RetentionGuard extends Construct {
       statements: retentionDenyStatements(bucket.bucketArn),
     });
 
-    const alertKey = new kms.Key(this, 'AlertKey', { enableKeyRotation: true, description: `${props.stage}: break-glass alert topic` });
-    alertKey.addToResourcePolicy(
+    this.alertKey = new kms.Key(this, 'AlertKey', {
+      enableKeyRotation: true,
+      description: `${props.stage}: break-glass alert topic`,
+      removalPolicy: props.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+    this.alertKey.addToResourcePolicy(
       new iam.PolicyStatement({
         principals: [new iam.ServicePrincipal('events.amazonaws.com')],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
@@ -181,7 +187,7 @@ export class RetentionGuard extends Construct {
         conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
       }),
     );
-    this.alertTopic = new sns.Topic(this, 'AlertTopic', { displayName: `sial ${props.stage} retention break-glass`, masterKey: alertKey, enforceSSL: true });
+    this.alertTopic = new sns.Topic(this, 'AlertTopic', { displayName: `sial ${props.stage} retention break-glass`, masterKey: this.alertKey, enforceSSL: true });
     for (const email of props.alertEmails) this.alertTopic.addSubscription(new subscriptions.EmailSubscription(email));
     // CloudTrail records AssumeRole as a management event; EventBridge sees it where a trail logs them.
     new events.Rule(this, 'BreakGlassAssumed', {

@@ -53,6 +53,7 @@ export const PINNED_LOGICAL_IDS = {
   approvalsTable: 'ApprovalsTable',
   deploymentsTable: 'DeploymentsTable',
   reviewQueueTable: 'ReviewQueueTable',
+  retentionAlertKey: 'RetentionAlertKey',
 } as const;
 
 /** Pinned logical id of a family's model package group, e.g. `ModelPackageGroupQwen3`. */
@@ -238,6 +239,7 @@ export class DataStack extends Stack {
     pin(this.pipelineTables.approvalsTable, PINNED_LOGICAL_IDS.approvalsTable);
     pin(this.pipelineTables.deploymentsTable, PINNED_LOGICAL_IDS.deploymentsTable);
     pin(this.pipelineTables.reviewQueueTable, PINNED_LOGICAL_IDS.reviewQueueTable);
+    pin(this.retentionGuard.alertKey, PINNED_LOGICAL_IDS.retentionAlertKey);
     for (const [family, group] of Object.entries(this.modelRegistry.groups)) pin(group, modelPackageGroupLogicalId(family));
 
     Tags.of(this).add('project', 'self-improving-agent-loop');
