@@ -129,9 +129,12 @@ export class RetentionGuard extends Construct {
       maxSessionDuration: Duration.hours(1),
     });
     const packages = stack.formatArn({ service: 'sagemaker', resource: 'model-package', resourceName: `sial-${props.stage}-*/*` });
-    this.breakGlassRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sagemaker:DeleteModelPackage'], resources: [packages] }));
+    // sial retention remove lists (and describes) the group to refuse its newest versions, then deletes.
+    this.breakGlassRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sagemaker:DeleteModelPackage', 'sagemaker:DescribeModelPackage'], resources: [packages] }));
     this.breakGlassRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sagemaker:ListModelPackages'], resources: ['*'] }));
     this.breakGlassRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...ARTIFACT_REMOVAL_ACTIONS], resources: [registered] }));
+    // Every version of the archive is removed, so they are listed first.
+    this.breakGlassRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:ListBucketVersions'], resources: [bucket.bucketArn] }));
     acknowledgeWildcardResourceToken(this.breakGlassRole, packages, 'Break-glass removes one old version of this stage\'s model package groups (model-package/sial-<stage>-*/<version>); which one is chosen at the time, by a person.');
     acknowledgeWildcardResourceToken(this.breakGlassRole, registered, 'Break-glass removes the artifact of one old registered version (runs/<runId>/output/model.tar.gz); the run is chosen at the time, by a person.');
     Validations.of(this.breakGlassRole).acknowledge({

@@ -128,7 +128,7 @@ describe.each(STAGE_NAMES)('retention guard in %s', (stage) => {
       .filter((p) => p.Roles.some((r) => r.Ref === breakGlass))
       .flatMap((p) => p.PolicyDocument.Statement);
     expect(own.filter((s) => s.Effect === 'Deny')).toEqual([]);
-    expect(own.flatMap((s) => ([] as string[]).concat(s.Action)).sort()).toEqual(['s3:DeleteObject', 's3:DeleteObjectVersion', 'sagemaker:DeleteModelPackage', 'sagemaker:ListModelPackages']);
+    expect(own.flatMap((s) => ([] as string[]).concat(s.Action)).sort()).toEqual(['s3:DeleteObject', 's3:DeleteObjectVersion', 's3:ListBucketVersions', 'sagemaker:DeleteModelPackage', 'sagemaker:DescribeModelPackage', 'sagemaker:ListModelPackages']);
   });
 
   test('assuming break-glass alerts the stage by SNS (CloudTrail AssumeRole event rule), encrypted topic', () => {

@@ -12,6 +12,7 @@ import type { StageConfig } from '../../config/schema';
 import type { RewardPolicy } from '../../lambdas/gate-score/reward/policy';
 import { parseRewardPolicy } from '../../config/reward-policies/read';
 import { buildApp, type BuiltApp } from '../../lib/app';
+import { RETENTION_SIDS } from '../../lib/constructs/retention-guard';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const STAGE_NAMES = ['dev', 'prod-eu', 'prod-kr'] as const;
@@ -103,11 +104,18 @@ export interface SynthesizedStatement {
   readonly Condition?: unknown;
 }
 
-/** Every statement of every AWS::IAM::Policy attached to the role `roleLogicalId` (default and standalone policies). */
+/** Sids of the retention Deny statements every role carries; test/constructs/retention-guard.test.ts checks them, once for all roles. */
+const RETENTION_DENY_SIDS: ReadonlySet<string> = new Set([RETENTION_SIDS.roleDenyRegistry, RETENTION_SIDS.roleDenyArtifacts]);
+
+/**
+ * Every statement of every AWS::IAM::Policy attached to the role `roleLogicalId` (default and standalone
+ * policies), without the retention Denies every role carries: what the role itself was granted.
+ */
 export function statementsOfRole(template: Template, roleLogicalId: string): SynthesizedStatement[] {
   return resourcesOfType(template, 'AWS::IAM::Policy')
     .filter(([, p]) => ((p.Properties?.Roles as unknown[] | undefined) ?? []).some((r) => JSON.stringify(r) === JSON.stringify({ Ref: roleLogicalId })))
-    .flatMap(([, p]) => (p.Properties!.PolicyDocument as { Statement: SynthesizedStatement[] }).Statement);
+    .flatMap(([, p]) => (p.Properties!.PolicyDocument as { Statement: Array<SynthesizedStatement & { Sid?: string }> }).Statement)
+    .filter((s) => s.Sid === undefined || !RETENTION_DENY_SIDS.has(s.Sid));
 }
 
 /** The actions of a statement as a list. */
