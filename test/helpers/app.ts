@@ -98,6 +98,7 @@ export function resourcesOfType(template: Template, type: string): Array<[string
 
 /** An IAM policy statement as synthesized. */
 export interface SynthesizedStatement {
+  readonly Sid?: string;
   readonly Effect: string;
   readonly Action: string | string[];
   readonly Resource: unknown;
@@ -114,8 +115,15 @@ const RETENTION_DENY_SIDS: ReadonlySet<string> = new Set([RETENTION_SIDS.roleDen
 export function statementsOfRole(template: Template, roleLogicalId: string): SynthesizedStatement[] {
   return resourcesOfType(template, 'AWS::IAM::Policy')
     .filter(([, p]) => ((p.Properties?.Roles as unknown[] | undefined) ?? []).some((r) => JSON.stringify(r) === JSON.stringify({ Ref: roleLogicalId })))
-    .flatMap(([, p]) => (p.Properties!.PolicyDocument as { Statement: Array<SynthesizedStatement & { Sid?: string }> }).Statement)
-    .filter((s) => s.Sid === undefined || !RETENTION_DENY_SIDS.has(s.Sid));
+    .flatMap(([, p]) => withoutRetentionDenies((p.Properties!.PolicyDocument as { Statement: SynthesizedStatement[] }).Statement));
+}
+
+/** `statements` without the retention Denies every role carries (checked in retention-guard.test.ts). */
+export function withoutRetentionDenies<S extends object>(statements: readonly S[]): S[] {
+  return statements.filter((s) => {
+    const sid = (s as { Sid?: unknown }).Sid;
+    return typeof sid !== 'string' || !RETENTION_DENY_SIDS.has(sid);
+  });
 }
 
 /** The actions of a statement as a list. */
