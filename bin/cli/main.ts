@@ -10,10 +10,11 @@ import { localCommand } from './local';
 import { policyCommand } from './policy';
 import { reportCommand } from './report';
 import { reviewCommand } from './review';
+import { retentionCommand } from './retention';
 import { rolloutCommand } from './rollout';
 
 /** Every command; a new one is a module exporting a CliCommand, added here. */
-export const COMMANDS: readonly CliCommand[] = [localCommand, lakeCommand, ingestCommand, approvalsCommand, rolloutCommand, reviewCommand, policyCommand, eraseCommand, reportCommand];
+export const COMMANDS: readonly CliCommand[] = [localCommand, lakeCommand, ingestCommand, approvalsCommand, rolloutCommand, reviewCommand, policyCommand, eraseCommand, reportCommand, retentionCommand];
 
 function help(commands: readonly CliCommand[]): string[] {
   const width = Math.max(...commands.map((c) => c.name.length));

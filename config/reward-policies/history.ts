@@ -147,3 +147,16 @@ export function acceptanceProblems(dir: string): string[] {
   }
   return problems;
 }
+
+/**
+ * The guard in front of removing a published policy's file: one of the last {@link RETAINED_VERSIONS}
+ * published versions is refused (a stage may roll back to it, a backtest compares with it); an older one
+ * may go. The history entry itself stays either way: history.json is append-only.
+ */
+export function policyRemovalRefusal(history: readonly PublishedPolicy[], version: string): string | undefined {
+  const index = history.findIndex((e) => e.version === version);
+  if (index === -1) return `reward policy ${version} was never published (config/reward-policies/${HISTORY_FILE} has no entry for it); nothing to retain, but check the name`;
+  const retained = history.slice(-RETAINED_VERSIONS).map((e) => e.version);
+  if (retained.includes(version)) return `reward policy ${version} is one of the last ${RETAINED_VERSIONS} published versions (${retained.join(', ')}); its file stays, unchanged`;
+  return undefined;
+}

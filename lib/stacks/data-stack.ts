@@ -19,6 +19,7 @@ import { PseudonymisationKey } from '../constructs/pseudonymisation-key';
 import { TraceGateFunction } from '../constructs/trace-gate-function';
 import { TraceLake } from '../constructs/trace-lake';
 import { LakeTableMaintenance } from '../constructs/lake-table-maintenance';
+import { denyRetentionBreakingActions, RetentionGuard } from '../constructs/retention-guard';
 
 /** Properties of {@link DataStack}. */
 export interface DataStackProps extends StackProps {
@@ -52,6 +53,7 @@ export const PINNED_LOGICAL_IDS = {
   approvalsTable: 'ApprovalsTable',
   deploymentsTable: 'DeploymentsTable',
   reviewQueueTable: 'ReviewQueueTable',
+  retentionAlertKey: 'RetentionAlertKey',
 } as const;
 
 /** Pinned logical id of a family's model package group, e.g. `ModelPackageGroupQwen3`. */
@@ -97,6 +99,8 @@ export class DataStack extends Stack {
   public readonly pipelineTables: PipelineTables;
   /** One SageMaker model package group per target model family. */
   public readonly modelRegistry: ModelRegistry;
+  /** Registered versions and artifacts nobody but the audited break-glass role may remove. */
+  public readonly retentionGuard: RetentionGuard;
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
     const { config, rewardPolicy, ...stackProps } = props;
@@ -209,6 +213,14 @@ export class DataStack extends Stack {
       production: config.production,
     });
 
+    this.retentionGuard = new RetentionGuard(this, 'RetentionGuard', {
+      stage: config.stage,
+      artifacts: this.artifacts,
+      production: config.production,
+      alertEmails: config.approvals.notificationEmails,
+    });
+    denyRetentionBreakingActions(this, this.artifacts.bucket.bucketArn);
+
     pin(this.lake.key, PINNED_LOGICAL_IDS.lakeKey);
     pin(this.pseudonymisationKey.secret, PINNED_LOGICAL_IDS.pseudonymisationKey);
     pin(this.lake.bucket, PINNED_LOGICAL_IDS.lakeBucket);
@@ -228,6 +240,7 @@ export class DataStack extends Stack {
     pin(this.pipelineTables.approvalsTable, PINNED_LOGICAL_IDS.approvalsTable);
     pin(this.pipelineTables.deploymentsTable, PINNED_LOGICAL_IDS.deploymentsTable);
     pin(this.pipelineTables.reviewQueueTable, PINNED_LOGICAL_IDS.reviewQueueTable);
+    pin(this.retentionGuard.alertKey, PINNED_LOGICAL_IDS.retentionAlertKey);
     for (const [family, group] of Object.entries(this.modelRegistry.groups)) pin(group, modelPackageGroupLogicalId(family));
 
     Tags.of(this).add('project', 'self-improving-agent-loop');
@@ -247,6 +260,14 @@ export class DataStack extends Stack {
     new CfnOutput(this, 'LakeBucketName', { value: this.lake.bucket.bucketName, description: 'Iceberg data (tables/) and error output (errors/)' });
     new CfnOutput(this, 'LakeDatabaseName', { value: this.lake.database.ref, description: 'Glue database of the Iceberg tables' });
     new CfnOutput(this, 'ArtifactBucketName', { value: this.artifacts.bucket.bucketName, description: 'Training pipeline artifacts: runs/<runId>/ (dataset, checkpoints, model, eval), golden-sets/' });
+    new CfnOutput(this, 'RetentionBreakGlassRoleArn', {
+      value: this.retentionGuard.breakGlassRole.roleArn,
+      description: 'The only role that may remove an old registered version (MFA, audited): sial retention remove',
+    });
+    new CfnOutput(this, 'RetentionOperatorDenyPolicyArn', {
+      value: this.retentionGuard.operatorDenyPolicy.managedPolicyArn,
+      description: 'Attach to operator roles / permission sets: no registry version or registered artifact removed outside break-glass',
+    });
     // The tables have generated names; operators reach them through these outputs (README, Operations).
     new CfnOutput(this, 'ApprovalsTableName', {
       value: this.pipelineTables.approvalsTable.tableName,

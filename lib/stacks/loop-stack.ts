@@ -38,6 +38,7 @@ import { RouterTrainingCompute } from '../constructs/router-training-compute';
 import { JudgeCuration } from '../constructs/judge-curation';
 import { curationSettingsFromStage } from '../../lambdas/judge/curation/settings';
 import { TrainingPipeline } from '../constructs/training-pipeline';
+import { denyRetentionBreakingActions } from '../constructs/retention-guard';
 
 /** Properties of {@link LoopStack}. */
 export interface LoopStackProps extends StackProps {
@@ -134,6 +135,8 @@ export class LoopStack extends Stack {
     });
     // Strong (Export/ImportValue): the data stack cannot drop a table, bucket or group this stack uses.
     CrossStackReferences.of(this).consume(ReferenceStrength.STRONG);
+    // Every role of the loop (functions, state machines, jobs, SageMaker) may never remove a registered version.
+    denyRetentionBreakingActions(this, artifacts.bucket.bucketArn);
     // Stateless: nothing here holds data that outlives a redeploy, but logs are audit evidence in production.
     const logRemovalPolicy = config.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 

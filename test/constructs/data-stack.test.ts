@@ -26,6 +26,7 @@ const STATEFUL_TYPES: Record<keyof typeof PINNED_LOGICAL_IDS, string> = {
   approvalsTable: 'AWS::DynamoDB::Table',
   deploymentsTable: 'AWS::DynamoDB::Table',
   reviewQueueTable: 'AWS::DynamoDB::Table',
+  retentionAlertKey: 'AWS::KMS::Key',
 };
 
 describe.each(STAGE_NAMES)('data stack of %s', (stage) => {

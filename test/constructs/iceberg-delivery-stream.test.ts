@@ -6,7 +6,7 @@ import { FEEDBACK_TABLE, GATE_AUDIT_TABLE, TRACES_TABLE } from '../../lambdas/sh
 import { IcebergDeliveryStream, type IcebergDeliveryStreamProps } from '../../lib/constructs/iceberg-delivery-stream';
 import { TraceLake } from '../../lib/constructs/trace-lake';
 import { PINNED_LOGICAL_IDS } from '../../lib/stacks/data-stack';
-import { STAGE_NAMES, bareApp, dataTemplate, resourcesOfType } from '../helpers/app';
+import { STAGE_NAMES, bareApp, dataTemplate, resourcesOfType, withoutRetentionDenies } from '../helpers/app';
 
 const ids = PINNED_LOGICAL_IDS;
 
@@ -24,7 +24,7 @@ function roleStatements(template: Template, streamLogicalId: string): Statement[
   const roleId = props.RoleARN['Fn::GetAtt'][0];
   const policies = resourcesOfType(template, 'AWS::IAM::Policy').filter(([, p]) => JSON.stringify(p.Properties?.Roles) === JSON.stringify([{ Ref: roleId }]));
   expect(policies).toHaveLength(1);
-  return (policies[0]![1].Properties!.PolicyDocument as { Statement: Statement[] }).Statement;
+  return withoutRetentionDenies((policies[0]![1].Properties!.PolicyDocument as { Statement: Statement[] }).Statement);
 }
 
 function actionsOf(s: Statement): string[] {

@@ -12,6 +12,7 @@ import type { StageConfig } from '../../config/schema';
 import type { RewardPolicy } from '../../lambdas/gate-score/reward/policy';
 import { parseRewardPolicy } from '../../config/reward-policies/read';
 import { buildApp, type BuiltApp } from '../../lib/app';
+import { RETENTION_SIDS } from '../../lib/constructs/retention-guard';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const STAGE_NAMES = ['dev', 'prod-eu', 'prod-kr'] as const;
@@ -105,17 +106,32 @@ export function resourcesOfType(template: Template, type: string): Array<[string
 
 /** An IAM policy statement as synthesized. */
 export interface SynthesizedStatement {
+  readonly Sid?: string;
   readonly Effect: string;
   readonly Action: string | string[];
   readonly Resource: unknown;
   readonly Condition?: unknown;
 }
 
-/** Every statement of every AWS::IAM::Policy attached to the role `roleLogicalId` (default and standalone policies). */
+/** Sids of the retention Deny statements every role carries; test/constructs/retention-guard.test.ts checks them, once for all roles. */
+const RETENTION_DENY_SIDS: ReadonlySet<string> = new Set([RETENTION_SIDS.roleDenyRegistry, RETENTION_SIDS.roleDenyArtifacts]);
+
+/**
+ * Every statement of every AWS::IAM::Policy attached to the role `roleLogicalId` (default and standalone
+ * policies), without the retention Denies every role carries: what the role itself was granted.
+ */
 export function statementsOfRole(template: Template, roleLogicalId: string): SynthesizedStatement[] {
   return resourcesOfType(template, 'AWS::IAM::Policy')
     .filter(([, p]) => ((p.Properties?.Roles as unknown[] | undefined) ?? []).some((r) => JSON.stringify(r) === JSON.stringify({ Ref: roleLogicalId })))
-    .flatMap(([, p]) => (p.Properties!.PolicyDocument as { Statement: SynthesizedStatement[] }).Statement);
+    .flatMap(([, p]) => withoutRetentionDenies((p.Properties!.PolicyDocument as { Statement: SynthesizedStatement[] }).Statement));
+}
+
+/** `statements` without the retention Denies every role carries (checked in retention-guard.test.ts). */
+export function withoutRetentionDenies<S extends object>(statements: readonly S[]): S[] {
+  return statements.filter((s) => {
+    const sid = (s as { Sid?: unknown }).Sid;
+    return typeof sid !== 'string' || !RETENTION_DENY_SIDS.has(sid);
+  });
 }
 
 /** The actions of a statement as a list. */

@@ -7,6 +7,7 @@ mode's TypeScript object store, so the local pipeline and the real trainer read 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -14,6 +15,9 @@ from pathlib import Path
 from typing import Any, Mapping, Protocol
 
 from .exit_codes import NO_INPUT, STORAGE, JobError
+
+#: Part size of a create-only multipart upload (S3 allows at most 10,000 parts: archives up to ~640 GB).
+MULTIPART_PART_BYTES = 64 * 1024 * 1024
 
 _S3_URI = re.compile(r"^s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(.*)$")
 
@@ -43,8 +47,27 @@ class ObjectStore(Protocol):
 
     def upload_file(self, path: Path, uri: str) -> None: ...
 
+    def upload_file_once(self, path: Path, uri: str) -> None:
+        """Creates the object only if it does not exist (a registered model archive is write-once).
+
+        The same content already there is success (a retried attempt re-publishing its own archive);
+        different content is a STORAGE error, and the object is left as it was.
+        """
+
     def list_keys(self, prefix_uri: str) -> list[str]:
         """URIs of every object under the prefix, sorted."""
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _exists_with_other_content(uri: str) -> JobError:
+    return JobError(STORAGE, f"{uri} already exists with other content; a registered model archive is write-once (the bucket policy denies overwriting it)")
 
 
 def require_bytes(store: ObjectStore, uri: str, what: str) -> bytes:
@@ -120,6 +143,14 @@ class FileObjectStore:
         shutil.copyfile(path, partial)
         os.replace(partial, target)
 
+    def upload_file_once(self, path: Path, uri: str) -> None:
+        target = self.path_of(uri)
+        if target.is_file():
+            if file_sha256(target) == file_sha256(path):
+                return
+            raise _exists_with_other_content(uri)
+        self.upload_file(path, uri)
+
     def list_keys(self, prefix_uri: str) -> list[str]:
         bucket, key_prefix = split_uri(prefix_uri)
         bucket_dir = self.root / bucket
@@ -189,6 +220,50 @@ class S3ObjectStore:
             self.client.upload_file(str(path), bucket, key)
         except Exception as error:
             raise self._storage_error(uri, error) from error
+
+    def upload_file_once(self, path: Path, uri: str) -> None:
+        bucket, key = split_uri(uri)
+        digest = file_sha256(path)
+        # If-None-Match: * on the PUT (or on the multipart completion): S3 refuses to replace an existing
+        # key, which is also what the bucket policy demands on registered archives.
+        try:
+            if path.stat().st_size <= MULTIPART_PART_BYTES:
+                with path.open("rb") as body:
+                    self.client.put_object(Bucket=bucket, Key=key, Body=body, IfNoneMatch="*", Metadata={"sha256": digest})
+            else:
+                self._multipart_once(path, bucket, key, digest)
+            return
+        except Exception as error:
+            if not self._is_precondition_failed(error):
+                raise self._storage_error(uri, error) from error
+        try:
+            existing = self.client.head_object(Bucket=bucket, Key=key).get("Metadata", {}).get("sha256")
+        except Exception as error:
+            raise self._storage_error(uri, error) from error
+        if existing != digest:
+            raise _exists_with_other_content(uri)
+
+    def _multipart_once(self, path: Path, bucket: str, key: str, digest: str) -> None:
+        upload_id = self.client.create_multipart_upload(Bucket=bucket, Key=key, Metadata={"sha256": digest})["UploadId"]
+        try:
+            parts = []
+            with path.open("rb") as handle:
+                for number, chunk in enumerate(iter(lambda: handle.read(MULTIPART_PART_BYTES), b""), start=1):
+                    etag = self.client.upload_part(Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=chunk)["ETag"]
+                    parts.append({"ETag": etag, "PartNumber": number})
+            self.client.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}, IfNoneMatch="*")
+        except BaseException:
+            # Parts of an unfinished upload are billed until aborted (the lifecycle rule aborts them after 7 days).
+            try:
+                self.client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
+            except Exception:
+                pass
+            raise
+
+    @staticmethod
+    def _is_precondition_failed(error: Exception) -> bool:
+        response = getattr(error, "response", None) or {}
+        return str(response.get("Error", {}).get("Code", "")) in ("PreconditionFailed", "412")
 
     def list_keys(self, prefix_uri: str) -> list[str]:
         bucket, prefix = split_uri(prefix_uri)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from sial_training import checkpoints, contract, dataset, golden_set, gpu_hours, metrics
-from sial_training.exit_codes import CONTRACT, DATA, NO_INPUT, JobError
+from sial_training.exit_codes import CONTRACT, DATA, NO_INPUT, STORAGE, JobError
 from sial_training.reward import RewardPolicy, token_f1
 from sial_training.store import FileObjectStore, download_prefix, open_store, require_bytes
 
@@ -206,6 +206,41 @@ class TestStores:
             assert store.download_file("s3://sial-test/none", tmp_path / "none") is False
             with pytest.raises(JobError, match="S3 call on s3://missing-bucket/x failed"):
                 store.put_bytes("s3://missing-bucket/x", b"")
+
+
+    def test_file_store_writes_a_model_archive_once(self, tmp_path: Path) -> None:
+        store = FileObjectStore(tmp_path / "store")
+        (tmp_path / "a.tgz").write_bytes(b"archive")
+        (tmp_path / "b.tgz").write_bytes(b"other archive")
+        store.upload_file_once(tmp_path / "a.tgz", "s3://bucket-a/runs/r1/output/model.tar.gz")
+        store.upload_file_once(tmp_path / "a.tgz", "s3://bucket-a/runs/r1/output/model.tar.gz")  # a retry: same content
+        with pytest.raises(JobError, match="already exists with other content") as raised:
+            store.upload_file_once(tmp_path / "b.tgz", "s3://bucket-a/runs/r1/output/model.tar.gz")
+        assert raised.value.code == STORAGE
+        assert store.get_bytes("s3://bucket-a/runs/r1/output/model.tar.gz") == b"archive"
+
+    @pytest.mark.parametrize("size", [3, 6 * 1024 * 1024])
+    def test_s3_store_writes_a_model_archive_once_against_moto(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: int) -> None:
+        moto = pytest.importorskip("moto")
+        import boto3
+
+        from sial_training import store as store_module
+
+        # 5 MiB parts (S3's minimum): a 6 MiB archive takes the multipart path with If-None-Match on completion.
+        monkeypatch.setattr(store_module, "MULTIPART_PART_BYTES", 5 * 1024 * 1024)
+        with moto.mock_aws():
+            client = boto3.client("s3", region_name="us-east-1")
+            client.create_bucket(Bucket="sial-test")
+            s3 = store_module.S3ObjectStore(client)
+            (tmp_path / "a.tgz").write_bytes(b"a" * size)
+            (tmp_path / "b.tgz").write_bytes(b"b" * size)
+            uri = "s3://sial-test/runs/r1/output/model.tar.gz"
+            s3.upload_file_once(tmp_path / "a.tgz", uri)
+            s3.upload_file_once(tmp_path / "a.tgz", uri)
+            with pytest.raises(JobError, match="already exists with other content"):
+                s3.upload_file_once(tmp_path / "b.tgz", uri)
+            assert s3.get_bytes(uri) == b"a" * size
+            assert client.list_multipart_uploads(Bucket="sial-test").get("Uploads", []) == []
 
 
 class TestAccounting:

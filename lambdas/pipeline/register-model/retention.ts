@@ -26,3 +26,26 @@ export function protectedApprovedVersions(packages: readonly RegisteredModelPack
   const chosen = [...byTarget.values()].flatMap((group) => [...group].sort((a, b) => b.version - a.version).slice(0, keep));
   return chosen.sort((a, b) => b.version - a.version);
 }
+
+/** Whether one registered version may be removed, and why: the answer `sial retention remove` prints. */
+export type RemovalDecision = { readonly removable: true; readonly reason: string } | { readonly removable: false; readonly reason: string };
+
+/**
+ * The guard in front of every deliberate removal: a version among the newest `keep` approved versions
+ * of its target model is refused, whoever asks (break-glass included), because a canary rolls back to
+ * exactly those. An older approved version, or one never approved, may go.
+ */
+export function removalDecision(target: RegisteredModelPackage, packages: readonly RegisteredModelPackage[], keep: number): RemovalDecision {
+  const model = target.metadata[MODEL_METADATA.targetModelId] ?? UNLABELLED_TARGET;
+  const sameModel = packages.filter((p) => (p.metadata[MODEL_METADATA.targetModelId] ?? UNLABELLED_TARGET) === model);
+  const kept = protectedApprovedVersions(sameModel, keep);
+  const versions = kept.map((p) => p.version).join(', ');
+  if (kept.some((p) => p.arn === target.arn)) {
+    return {
+      removable: false,
+      reason: `version ${target.version} of ${model} is one of its newest ${keep} approved versions (${versions}); they stay deployable so a canary can roll back to any of them, and no one removes them`,
+    };
+  }
+  if (target.approvalStatus !== 'Approved') return { removable: true, reason: `version ${target.version} of ${model} was never approved (${target.approvalStatus}); the newest ${keep} approved versions (${versions || 'none'}) are untouched` };
+  return { removable: true, reason: `version ${target.version} of ${model} is approved but older than its newest ${keep} approved versions (${versions})` };
+}

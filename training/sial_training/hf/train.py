@@ -261,7 +261,8 @@ def run_train(job: TrainJob, store: ObjectStore, workdir: Path, *, judge: Judge 
     trainer.processing_class.save_pretrained(final_dir)
     archive = workdir / "model.tar.gz"
     write_artifact(final_dir, archive, {"runId": job.run_id, "algorithm": job.algorithm, "baseModelUri": job.base_model_uri, "steps": state.global_step, "lora": job.hyperparameters.lora, "merged": True})
-    store.upload_file(archive, join_uri(job.output_uri, "model.tar.gz"))
+    # Write-once: the registered version points at this key, and the bucket policy refuses to replace it.
+    store.upload_file_once(archive, join_uri(job.output_uri, "model.tar.gz"))
 
     tokens = int(getattr(state, "num_input_tokens_seen", 0) or 0) or int(max(train_log.series("num_tokens") or [0]))
     metrics = training_metrics(

@@ -18,6 +18,9 @@ from pathlib import Path
 from ..exit_codes import DATA, NO_INPUT, JobError
 from ..store import ObjectStore, download_prefix
 
+#: The archive SageMaker serves and a registered router version points at.
+ARCHIVE_FILE = "model.tar.gz"
+
 
 def is_uri(location: str) -> bool:
     return location.startswith("s3://")
@@ -70,4 +73,9 @@ def publish(folder: Path, location: str, store: ObjectStore) -> None:
     prefix = location if location.endswith("/") else location + "/"
     files = sorted((p for p in folder.rglob("*") if p.is_file()), key=lambda p: (p.name == "metrics.json", p.as_posix()))
     for path in files:
-        store.upload_file(path, prefix + path.relative_to(folder).as_posix())
+        uri = prefix + path.relative_to(folder).as_posix()
+        # The archive is what a registered version points at: write-once (the bucket policy demands it).
+        if path.name == ARCHIVE_FILE:
+            store.upload_file_once(path, uri)
+        else:
+            store.upload_file(path, uri)

@@ -29,11 +29,11 @@ from ..exit_codes import CONTRACT, DATA, JobError
 from .config import RouterConfig
 from .dataset import RouterDataset, in_holdout, read_dataset
 from .evaluate import GateVerdict, SetEvaluation, evaluate_set, gate, majority_tier
+from .locations import ARCHIVE_FILE
 from .labels import LabelledExample, LabelledSet, label_traces
 from .model import MODEL_FILE, SPEC_FILE, RouterModel, feature_spec, fit_router, load_model, save_model
 
 METRICS_FILE = "metrics.json"
-ARCHIVE_FILE = "model.tar.gz"
 METRICS_FORMAT = "sial-router-metrics/1"
 #: metrics.json lists at most this many malformed lines (all are counted).
 MAX_LISTED_PROBLEMS = 50
