@@ -1211,15 +1211,17 @@ function exportQuirkVariants(): Variant[] {
   const observationConsent = (type: string, metadata: unknown) => (o: Json) => {
     langfuseObservation(o, type).metadata = metadata;
   };
+  // A cost the producer did not send (or sent as Langfuse's -1) is unknown: never kept as sent; the gate
+  // may price the trace's tokens from the stage's price table instead, so it is empty or a real cost.
   const unknown = 'an unknown value is read as unknown: the trace is delivered';
   return [
     quirk('latency -1', ['langfuse'], delivered(unknown, [{ column: 'latency_ms', is: 'null-or-non-negative' }]), (o) => {
       o.latency = -1;
     }),
-    quirk('totalCost -1', ['langfuse'], delivered(unknown, [{ column: 'cost_usd', is: 'null' }]), (o) => {
+    quirk('totalCost -1', ['langfuse'], delivered(unknown, [{ column: 'cost_usd', is: 'null-or-non-negative' }]), (o) => {
       o.totalCost = -1;
     }),
-    quirk('latency -1 and totalCost -1', ['langfuse'], delivered(unknown, [{ column: 'latency_ms', is: 'null-or-non-negative' }, { column: 'cost_usd', is: 'null' }]), (o) => {
+    quirk('latency -1 and totalCost -1', ['langfuse'], delivered(unknown, [{ column: 'latency_ms', is: 'null-or-non-negative' }, { column: 'cost_usd', is: 'null-or-non-negative' }]), (o) => {
       o.latency = -1;
       o.totalCost = -1;
     }),
@@ -1230,7 +1232,7 @@ function exportQuirkVariants(): Variant[] {
       ['langfuse'],
       delivered(unknown, [
         { column: 'latency_ms', is: 'null-or-non-negative' },
-        { column: 'cost_usd', is: 'null' },
+        { column: 'cost_usd', is: 'null-or-non-negative' },
         { column: 'feedback_outcome', is: 'null' },
       ]),
       (o, ctx) => {
@@ -1279,7 +1281,7 @@ function exportQuirkVariants(): Variant[] {
       },
       2,
     ),
-    quirk('no cost and no feedback', ['otlp'], delivered(unknown, [{ column: 'cost_usd', is: 'null' }, { column: 'feedback_outcome', is: 'null' }]), () => undefined, 2),
+    quirk('no cost and no feedback', ['otlp'], delivered(unknown, [{ column: 'cost_usd', is: 'null-or-non-negative' }, { column: 'feedback_outcome', is: 'null' }]), () => undefined, 2),
     quirk(
       'no latency, cost or feedback',
       ['native'],
