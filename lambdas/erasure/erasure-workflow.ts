@@ -30,9 +30,12 @@ import { erasureDeadline, erasureId, type ErasureLedger, type ErasureLedgerEntry
  */
 export const ERASURE_VACUUM_SNAPSHOT_AGE_SECONDS = 300;
 
-/** Runs one Athena statement in the stage's workgroup and returns its rows (none for DML and maintenance). */
+/** Runs Athena statements in the stage's workgroup. */
 export interface LakeStatements {
-  run(name: string, sql: string): Promise<Record<string, unknown>[]>;
+  /** A SELECT: resolves to its rows. */
+  query(name: string, sql: string): Promise<Record<string, unknown>[]>;
+  /** DML or table maintenance (DELETE, OPTIMIZE, VACUUM, ALTER TABLE): resolves when it succeeded. */
+  execute(name: string, sql: string): Promise<void>;
 }
 
 /** The lake bucket's object versions under the table prefixes. */
@@ -111,7 +114,17 @@ async function update(deps: ErasureWorkflowDeps, id: string, change: (entry: Era
   return next;
 }
 
-const qualified = (deps: ErasureWorkflowDeps, table: string): string => `"${deps.database}"."${table}"`;
+const PLAIN_IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
+
+/**
+ * `database.table`, unquoted: OPTIMIZE, VACUUM and ALTER TABLE are parsed as Athena DDL, which quotes
+ * with backticks, DELETE and SELECT as Trino SQL, which quotes with double quotes; plain lower-case
+ * names need neither, so only such names are accepted.
+ */
+function qualified(deps: ErasureWorkflowDeps, table: string): string {
+  for (const name of [deps.database, table]) if (!PLAIN_IDENTIFIER.test(name)) throw new Error(`"${name}" is not a plain lower-case identifier; the erasure statements name the lake tables unquoted`);
+  return `${deps.database}.${table}`;
+}
 
 function count(rows: readonly Record<string, unknown>[]): number {
   const n = Number(rows[0]?.n ?? Number.NaN);
@@ -155,10 +168,10 @@ export async function recordRequest(deps: ErasureWorkflowDeps, input: unknown, s
 
 /** Resolve targets: the trace ids the target reaches, and the data files ("$path") holding its rows in each table. */
 export async function resolveTargets(deps: ErasureWorkflowDeps, state: ErasureRunState): Promise<ErasureRunState> {
-  const reached = reachedRows(await deps.athena.run('erasure-reached', reachedQuery(state.target, { traces: qualified(deps, 'traces'), gateAudit: qualified(deps, 'gate_audit') })));
+  const reached = reachedRows(await deps.athena.query('erasure-reached', reachedQuery(state.target, { traces: qualified(deps, 'traces'), gateAudit: qualified(deps, 'gate_audit') })));
   const files: Record<string, string[]> = {};
   for (const { table } of SUBJECT_TABLES) {
-    const rows = await deps.athena.run(`erasure-files-${table.name}`, `SELECT DISTINCT "$path" AS path FROM ${qualified(deps, table.name)} WHERE ${rowPredicate(table, state.target, reached)}`);
+    const rows = await deps.athena.query(`erasure-files-${table.name}`, `SELECT DISTINCT "$path" AS path FROM ${qualified(deps, table.name)} WHERE ${rowPredicate(table, state.target, reached)}`);
     files[table.name] = rows.map((r) => keyOfPath(deps, table.name, String(r.path))).sort();
   }
   return { ...state, reached, files };
@@ -175,8 +188,8 @@ export async function deleteRows(deps: ErasureWorkflowDeps, state: ErasureRunSta
   const rowsDeleted: Record<string, number> = {};
   for (const { table } of SUBJECT_TABLES) {
     const predicate = rowPredicate(table, state.target, reached);
-    rowsDeleted[table.name] = count(await deps.athena.run(`erasure-count-${table.name}`, `SELECT count(*) AS n FROM ${qualified(deps, table.name)} WHERE ${predicate}`));
-    if (rowsDeleted[table.name]! > 0) await deps.athena.run(`erasure-delete-${table.name}`, `DELETE FROM ${qualified(deps, table.name)} WHERE ${predicate}`);
+    rowsDeleted[table.name] = count(await deps.athena.query(`erasure-count-${table.name}`, `SELECT count(*) AS n FROM ${qualified(deps, table.name)} WHERE ${predicate}`));
+    if (rowsDeleted[table.name]! > 0) await deps.athena.execute(`erasure-delete-${table.name}`, `DELETE FROM ${qualified(deps, table.name)} WHERE ${predicate}`);
   }
   await update(deps, state.erasureId, () => ({ status: 'rows-deleted', traceIds: reached.traceIds.length, rowsDeleted }));
   return state;
@@ -188,15 +201,15 @@ export async function deleteRows(deps: ErasureWorkflowDeps, state: ErasureRunSta
  */
 export async function rewriteFiles(deps: ErasureWorkflowDeps, state: ErasureRunState): Promise<ErasureRunState> {
   for (const { table } of SUBJECT_TABLES) {
-    await deps.athena.run(`erasure-optimize-${table.name}`, `OPTIMIZE ${qualified(deps, table.name)} REWRITE DATA USING BIN_PACK`);
-    await deps.athena.run(`erasure-vacuum-age-${table.name}`, `ALTER TABLE ${qualified(deps, table.name)} SET TBLPROPERTIES ('vacuum_max_snapshot_age_seconds'='${ERASURE_VACUUM_SNAPSHOT_AGE_SECONDS}')`);
+    await deps.athena.execute(`erasure-optimize-${table.name}`, `OPTIMIZE ${qualified(deps, table.name)} REWRITE DATA USING BIN_PACK`);
+    await deps.athena.execute(`erasure-vacuum-age-${table.name}`, `ALTER TABLE ${qualified(deps, table.name)} SET TBLPROPERTIES ('vacuum_max_snapshot_age_seconds'='${ERASURE_VACUUM_SNAPSHOT_AGE_SECONDS}')`);
   }
   return state;
 }
 
 /** Vacuum: expires the snapshots older than the VACUUM age, deleting the files only they referenced. */
 export async function vacuumTables(deps: ErasureWorkflowDeps, state: ErasureRunState): Promise<ErasureRunState> {
-  for (const { table } of SUBJECT_TABLES) await deps.athena.run(`erasure-vacuum-${table.name}`, `VACUUM ${qualified(deps, table.name)}`);
+  for (const { table } of SUBJECT_TABLES) await deps.athena.execute(`erasure-vacuum-${table.name}`, `VACUUM ${qualified(deps, table.name)}`);
   return state;
 }
 
@@ -217,7 +230,7 @@ export async function verifyErasure(deps: ErasureWorkflowDeps, state: ErasureRun
   const remainingRows: Record<string, number> = {};
   let leftoverFiles = 0;
   for (const { table } of SUBJECT_TABLES) {
-    remainingRows[table.name] = count(await deps.athena.run(`erasure-verify-${table.name}`, `SELECT count(*) AS n FROM ${qualified(deps, table.name)} WHERE ${rowPredicate(table, state.target, reached)}`));
+    remainingRows[table.name] = count(await deps.athena.query(`erasure-verify-${table.name}`, `SELECT count(*) AS n FROM ${qualified(deps, table.name)} WHERE ${rowPredicate(table, state.target, reached)}`));
     for (const key of state.files?.[table.name] ?? []) leftoverFiles += await deps.versions.storedVersions(key);
   }
   const verified = Object.values(remainingRows).every((n) => n === 0) && leftoverFiles === 0;

@@ -59,11 +59,16 @@ describe('Erasure construct', () => {
     expect(listed[0]).not.toContain('/');
   });
 
-  it('would catch the gap: without delete on the table prefixes the assertion above has nothing to find', () => {
-    // The statements the test reads really are the erasure role's: removing its delete grants empties them.
-    const withoutDelete = statements.filter((s) => !actionsOf(s).includes('s3:DeleteObject'));
-    expect(withoutDelete.length).toBeLessThan(statements.length);
-    expect(withoutDelete.some((s) => actionsOf(s).includes('s3:DeleteObject'))).toBe(false);
+  it('would catch the gap: the same check on the role without s3:DeleteObject fails', () => {
+    const tables = SUBJECT_TABLES.map((t) => t.table.name).sort();
+    const gaps = (list: typeof statements): string[] =>
+      ['s3:DeleteObject', 's3:DeleteObjectVersion'].filter((action) => {
+        const granted = list.filter((s) => actionsOf(s).includes(action)).flatMap((s) => resourcesOf(s).map((r) => /"\/tables\/([a-z_]+)\/\*"/.exec(JSON.stringify(r))?.[1]));
+        return JSON.stringify(granted.sort()) !== JSON.stringify(tables);
+      });
+    expect(gaps(statements)).toEqual([]);
+    const withoutDelete = statements.map((s) => ({ ...s, Action: actionsOf(s).filter((a) => a !== 's3:DeleteObject') }));
+    expect(gaps(withoutDelete)).toEqual(['s3:DeleteObject']);
   });
 
   it('holds nothing wider: no s3:* or service wildcard, no * resource except the actions without resource-level permissions', () => {
