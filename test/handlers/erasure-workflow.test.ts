@@ -10,6 +10,7 @@ import { DeleteObjectsCommand, ListObjectVersionsCommand, S3Client } from '@aws-
 import { DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { Template } from 'aws-cdk-lib/assertions';
 import { mockClient } from 'aws-sdk-client-mock';
+import { gzipSync } from 'node:zlib';
 import { athenaLakeStatements } from '../../lambdas/erasure/aws/athena-lake-statements';
 import { DynamoDbErasureLedger } from '../../lambdas/erasure/aws/dynamodb-erasure-ledger';
 import { S3LakeObjectVersions } from '../../lambdas/erasure/aws/s3-lake-object-versions';
@@ -86,8 +87,22 @@ function mockAws(lake: Lake): void {
   ddb.on(ScanCommand).callsFake(() => ({ Items: [...lake.ledger.values()] }));
 }
 
-function deps(flagged: string[]): ErasureStepDeps {
-  const packages: RegisteredModelPackage[] = [];
+const PACKAGE: RegisteredModelPackage = {
+  arn: 'arn:aws:sagemaker:eu-central-1:123456789012:model-package/sial-dev-llama/3',
+  groupName: 'sial-dev-llama',
+  version: 3,
+  approvalStatus: 'Approved',
+  createdAt: new Date('2026-11-01T00:00:00Z'),
+  metadata: { runId: 'run-7', datasetId: 'ds-7', targetModelId: 'llama' },
+};
+/** The artifact bucket of the run that registered PACKAGE: its manifest and trace-id file (gzip, as Athena writes it). */
+const ARTIFACTS: Record<string, Uint8Array> = {
+  's3://artifact-bucket/runs/run-7/dataset/manifest.json': Buffer.from(JSON.stringify({ datasetId: 'ds-7', manifestUri: 's3://artifact-bucket/runs/run-7/dataset/manifest.json', targetModelId: 'llama', createdAt: '2026-10-31T00:00:00Z', files: { traceIds: ['s3://artifact-bucket/runs/run-7/dataset/trace-ids/part-0.gz'] } })),
+  's3://artifact-bucket/runs/run-7/dataset/trace-ids/part-0.gz': gzipSync('t-0\nt-1\n'),
+};
+
+function deps(flagged: { arn: string; entries: Readonly<Record<string, string>> }[]): ErasureStepDeps {
+  const packages: RegisteredModelPackage[] = [PACKAGE];
   return {
     workflow: {
       ledger: new DynamoDbErasureLedger(DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-central-1' })), 'erasure-ledger'),
@@ -99,16 +114,16 @@ function deps(flagged: string[]): ErasureStepDeps {
       deadlineDays: 30,
       now: () => new Date('2026-12-04T10:00:00Z'),
     },
-    registry: { listAllPackages: async () => packages, setMetadata: async (arn) => void flagged.push(arn) },
-    datasets: { getBytes: async () => undefined },
+    registry: { listAllPackages: async () => packages, setMetadata: async (arn, entries) => void flagged.push({ arn, entries }) },
+    datasets: { getBytes: async (uri) => ARTIFACTS[uri] },
     artifactBucket: 'artifact-bucket',
     lineagePolicy: { routerTargetIds: new Set(), retainApprovedModelVersions: 2, retainApprovedRouterVersions: 2 },
   };
 }
 
-async function run(lake: Lake): Promise<{ result: Awaited<ReturnType<typeof execute>>; notified: Json[] }> {
+async function run(lake: Lake, flagged: { arn: string; entries: Readonly<Record<string, string>> }[] = []): Promise<{ result: Awaited<ReturnType<typeof execute>>; notified: Json[] }> {
   mockAws(lake);
-  const d = deps([]);
+  const d = deps(flagged);
   const notified: Json[] = [];
   const step: TaskStub = (input) => runErasureStep(d, input) as unknown as Json;
   const stubs: Record<string, TaskStub> = Object.fromEntries(
@@ -137,10 +152,14 @@ function freshLake(): Lake {
 describe('the erasure state machine with the real steps over mocked Athena, S3 and DynamoDB', () => {
   it('erases, expires the old versions, verifies and records verified in the ledger', async () => {
     const lake = freshLake();
-    const { result, notified } = await run(lake);
+    const flagged: { arn: string; entries: Readonly<Record<string, string>> }[] = [];
+    const { result, notified } = await run(lake, flagged);
     expect(result.status).toBe('SUCCEEDED');
     expect(notified).toEqual([]);
     const [entry] = [...lake.ledger.values()];
+    // The registered version whose run's dataset listed the erased trace is flagged with the erasure id, not deleted.
+    expect(flagged).toEqual([{ arn: PACKAGE.arn, entries: { 'erasure.trainedOnErasedData': entry!.erasureId } }]);
+    expect(entry!.lineage).toEqual({ datasets: ['ds-7'], versions: [PACKAGE.arn] });
     expect(entry).toMatchObject({ status: 'verified', target: `subject:${SUBJECT}`, traceIds: 1, rowsDeleted: { traces: 1, gate_audit: 0 } });
     expect(entry!.verification).toMatchObject({ verified: true, leftoverFiles: 0, remainingRows: { traces: 0 } });
     // DELETE only where rows matched; OPTIMIZE, the VACUUM age and VACUUM on every table, in that order.
