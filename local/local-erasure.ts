@@ -14,14 +14,13 @@
  */
 import { readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { erasureDeadlineDays, isRouterTarget, type StageConfig } from '../config/schema';
 import { erasureTarget, reachedQuery, reachedRows, rowPredicate, targetKey, type ErasureSelector } from '../lambdas/erasure/erasure-request';
-import { ERASED_DATA_METADATA_KEY, erasureLineage, type DatasetTraceList, type LineageReport } from '../lambdas/erasure/lineage';
+import { reportAndFlagLineage } from '../lambdas/erasure/flag-lineage';
+import { traceIdLines } from '../lambdas/erasure/registered-datasets';
+import type { DatasetTraceList, LineageReport } from '../lambdas/erasure/lineage';
 import { erasureDeadline, erasureId, type ErasureLedgerEntry } from '../lambdas/erasure/ledger';
 import { datasetManifestSchema } from '../lambdas/pipeline/contracts';
-import { protectedApprovedVersions } from '../lambdas/pipeline/register-model/retention';
-import { MODEL_METADATA } from '../lambdas/pipeline/register-model/model-registry';
 import { SUBJECT_TABLES } from '../lambdas/shared/lake-tables';
 import { createPseudonymiser } from '../lambdas/shared/pseudonymisation';
 import type { LakeLayout } from './lake-dir';
@@ -73,10 +72,7 @@ function localDatasets(objectsDir: string): DatasetTraceList[] {
     const m = parsed.data;
     const traceIds = new Set<string>();
     for (const uri of m.files.traceIds) {
-      const bytes = readFileSync(store.pathOf(uri));
-      // Athena writes gzip parts, local mode plain text: told apart by the magic bytes.
-      const text = bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes).toString('utf8') : bytes.toString('utf8');
-      for (const line of text.split('\n')) if (line.trim() !== '') traceIds.add(line.trim());
+      traceIdLines(readFileSync(store.pathOf(uri))).forEach((id) => traceIds.add(id));
     }
     datasets.push({ datasetId: m.datasetId, manifestUri: m.manifestUri, targetModelId: m.targetModelId, createdAt: m.createdAt, traceIds });
   }
@@ -145,23 +141,13 @@ export async function runLocalErasure(layout: LakeLayout, stage: StageConfig, se
     const leftoverFiles = SUBJECT_TABLES.flatMap(({ table }) => readdirSync(lake.tableDir(table.name), { recursive: true }).filter((f) => String(f).endsWith('.erasure.tmp'))).length;
     const verified = Object.values(remainingRows).every((n) => n === 0) && leftoverFiles === 0;
 
-    const registry = new LocalModelRegistry(layout.registryFile, now);
-    const packages = await registry.listAllPackages();
-    const routerIds = new Set(stage.targetModels.filter(isRouterTarget).map((m) => m.id));
-    const isRouter = (id: string): boolean => routerIds.has(id);
-    const targetOf = (p: (typeof packages)[number]): string => p.metadata[MODEL_METADATA.targetModelId] ?? '';
-    const protectedArns = new Set(
-      [
-        ...protectedApprovedVersions(packages.filter((p) => !isRouter(targetOf(p))), stage.retainApprovedModelVersions),
-        ...protectedApprovedVersions(packages.filter((p) => isRouter(targetOf(p))), stage.retainApprovedRouterVersions),
-      ].map((p) => p.arn),
+    const lineage = await reportAndFlagLineage(
+      new LocalModelRegistry(layout.registryFile, now),
+      async () => localDatasets(layout.objectsDir),
+      { routerTargetIds: new Set(stage.targetModels.filter(isRouterTarget).map((m) => m.id)), retainApprovedModelVersions: stage.retainApprovedModelVersions, retainApprovedRouterVersions: stage.retainApprovedRouterVersions },
+      new Set(traceIds),
+      entry.erasureId,
     );
-    const lineage = erasureLineage({ erasedTraceIds: new Set(traceIds), datasets: localDatasets(layout.objectsDir), packages, isRouter, protectedArns });
-    for (const version of [...lineage.models, ...lineage.routers]) {
-      const pkg = packages.find((p) => p.arn === version.arn);
-      const earlier = (pkg?.metadata[ERASED_DATA_METADATA_KEY] ?? '').split(' ').filter((id) => id !== '');
-      if (!earlier.includes(entry.erasureId)) await registry.setMetadata(version.arn, { [ERASED_DATA_METADATA_KEY]: [...earlier, entry.erasureId].join(' ') });
-    }
 
     entry = {
       ...entry,

@@ -6,7 +6,7 @@
  */
 import type { ErasureTarget } from './erasure-request';
 
-export const ERASURE_STATUSES = ['requested', 'rows-deleted', 'verified', 'verification-failed'] as const;
+export const ERASURE_STATUSES = ['requested', 'rows-deleted', 'verified', 'verification-failed', 'failed'] as const;
 export type ErasureStatus = (typeof ERASURE_STATUSES)[number];
 
 export interface ErasureVerification {
@@ -36,6 +36,8 @@ export interface ErasureLedgerEntry {
   readonly verification: ErasureVerification | null;
   /** Datasets and model versions the lineage report flagged. */
   readonly lineage: { readonly datasets: readonly string[]; readonly versions: readonly string[] } | null;
+  /** Set when a step of the AWS workflow failed (status `failed`): the error name and the execution, never row data. */
+  readonly failure?: { readonly error: string; readonly execution: string };
 }
 
 /** Where ledger entries live. */

@@ -101,6 +101,16 @@ export class ModelRegistry extends Construct {
     return create.combine(this.grantRead(grantee));
   }
 
+  /**
+   * Read the versions and add metadata to them (UpdateModelPackage): the erasure lineage's flag
+   * "trained on erased data". UpdateModelPackage also changes approval status; the erasure function's
+   * code never sends one (SageMakerModelRegistry.setMetadata sends metadata only).
+   */
+  public grantFlagVersions(grantee: iam.IGrantable): iam.Grant {
+    const update = iam.Grant.addToPrincipal({ grantee, actions: ['sagemaker:UpdateModelPackage'], resourceArns: this.packageArns });
+    return update.combine(this.grantRead(grantee));
+  }
+
   /** Records why `model-package/<group>/*` is needed (cdk-nag IAM5): versions are numbered by SageMaker. */
   private acknowledgePackages(grantee: iam.IGrantable): void {
     const principal = grantee.grantPrincipal;

@@ -243,6 +243,22 @@ export class TraceLake extends Construct {
   }
 
   /**
+   * Lets the erasure workflow remove what an erasure leaves of the given tables in the versioned
+   * bucket: list the object versions (bucket level) and delete versions by id, on exactly those tables'
+   * prefixes. Comes on top of {@link grantIcebergWrite}, whose s3:DeleteObject Athena's VACUUM needs
+   * (without it VACUUM reports success and deletes nothing).
+   */
+  public grantVersionExpiry(grantee: iam.IGrantable & IConstruct, tableNames: readonly string[]): iam.Grant {
+    if (tableNames.length === 0) throw new Error('TraceLake.grantVersionExpiry: tableNames is empty; expected at least one table');
+    tableNames.forEach((name) => this.requireTable(name));
+    const list = iam.Grant.addToPrincipal({ grantee, actions: ['s3:ListBucketVersions'], resourceArns: [this.bucket.bucketArn] });
+    const objects = tableNames.map((name) => this.bucket.arnForObjects(`${TABLES_PREFIX}${name}/*`));
+    const remove = iam.Grant.addToPrincipal({ grantee, actions: ['s3:DeleteObjectVersion'], resourceArns: objects });
+    objects.forEach((arn, i) => acknowledgeWildcardResourceToken(grantee, arn, `The ${tableNames[i]} Iceberg table's files (data, delete and metadata files under generated names) and their versions: the erasure workflow rewrites, expires and deletes them.`));
+    return list.combine(remove);
+  }
+
+  /**
    * Lets a writer put objects under `errors/<subPrefix>/` (and nowhere else under `errors/`), encrypted
    * with the lake key.
    */

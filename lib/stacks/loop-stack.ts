@@ -14,7 +14,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import { isRouterTarget, type StageConfig, type TrainingConfig } from '../../config/schema';
+import { erasureDeadlineDays, isRouterTarget, type StageConfig, type TrainingConfig } from '../../config/schema';
 import type { RewardPolicy } from '../../lambdas/gate-score/reward/policy';
 import { FEEDBACK_TABLE, GATE_AUDIT_TABLE, JUDGMENTS_TABLE, TRACES_TABLE } from '../../lambdas/shared/lake-tables';
 import { pipelineSettingsFromStage, rewardScoringOf, type PipelineSettings } from '../../lambdas/pipeline/settings';
@@ -36,6 +36,7 @@ import type { TraceLake } from '../constructs/trace-lake';
 import { TrainingCompute } from '../constructs/training-compute';
 import { RouterTrainingCompute } from '../constructs/router-training-compute';
 import { JudgeCuration } from '../constructs/judge-curation';
+import { Erasure } from '../constructs/erasure';
 import { curationSettingsFromStage } from '../../lambdas/judge/curation/settings';
 import { TrainingPipeline } from '../constructs/training-pipeline';
 import { denyRetentionBreakingActions } from '../constructs/retention-guard';
@@ -126,6 +127,8 @@ export class LoopStack extends Stack {
   public readonly judgeCuration?: JudgeCuration;
   /** Weekly review sample, review page, agreement report and its alarms. */
   public readonly judgeCalibration: JudgeCalibration;
+  /** The erasure ledger, workflow and deadline alarm. */
+  public readonly erasure: Erasure;
 
   constructor(scope: Construct, id: string, props: LoopStackProps) {
     const { config, lake, artifacts, pipelineTables, modelRegistry, traceStream, judgmentStream, reviewStream, pseudonymisationKey, trainingImageDirectory, ...stackProps } = props;
@@ -308,6 +311,26 @@ export class LoopStack extends Stack {
       logRemovalPolicy,
     });
 
+    this.erasure = new Erasure(this, 'Erasure', {
+      stage: config.stage,
+      production: config.production,
+      deadlineDays: erasureDeadlineDays(config),
+      lake,
+      artifacts,
+      registry: modelRegistry,
+      approvals: this.approvals,
+      workGroupName: this.pipeline.workGroup.name as string,
+      lineage: {
+        modelPackageGroups: Object.values(modelRegistry.groupNames).sort(),
+        routerTargetIds: routers.map((m) => m.id),
+        retainApprovedModelVersions: config.retainApprovedModelVersions,
+        retainApprovedRouterVersions: config.retainApprovedRouterVersions,
+      },
+      metricsNamespace: config.metricsNamespace,
+      timezone: config.schedules.timezone,
+      logRemovalPolicy,
+    });
+
     this.observability = new Observability(this, 'Observability', {
       stage: config.stage,
       metricsNamespace: config.metricsNamespace,
@@ -328,6 +351,9 @@ export class LoopStack extends Stack {
     new CfnOutput(this, 'JobQueueArn', { value: this.compute.jobQueue.jobQueueArn, description: 'Batch queue of the training and eval jobs' });
     new CfnOutput(this, 'RolloutStateMachineArn', { value: this.rollout.stateMachine.stateMachineArn, description: 'Canary rollout: started by the training pipeline for each registered model, or by hand' });
     new CfnOutput(this, 'GameDayStateMachineArn', { value: this.rollout.gameDayStateMachine.stateMachineArn, description: 'Game-day drill: start with { "targetModelId", "requestedBy" }' });
+    new CfnOutput(this, 'ErasureStateMachineArn', { value: this.erasure.stateMachine.stateMachineArn, description: 'Erasure workflow: sial erase --subject|--session|--trace-id ... --state-machine <this>' });
+    new CfnOutput(this, 'ErasureLedgerTableName', { value: this.erasure.ledgerTable.tableName, description: 'Erasure ledger: sial erase --ledger --ledger-table <this>' });
+    new CfnOutput(this, 'PseudonymisationKeySecretArn', { value: pseudonymisationKey.secretArn, description: 'The pseudonymisation key: sial erase --subject|--session reads it to pseudonymise the id before the execution starts' });
     new CfnOutput(this, 'DashboardUrl', { value: this.observability.dashboardUrl, description: `CloudWatch dashboard ${this.observability.dashboardName}: canary alarms and signals per model, ingest, pipeline executions, GPU budget, rollback seconds` });
     const eksTargets = config.targetModels.flatMap((m) => (m.rollout.kind === 'eks' ? [m.rollout] : []));
     if (eksTargets.length > 0) {

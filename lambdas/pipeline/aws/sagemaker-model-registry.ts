@@ -88,6 +88,14 @@ export class SageMakerModelRegistry implements ModelRegistry, ModelApprover {
     );
   }
 
+  /**
+   * Adds metadata entries to a version (UpdateModelPackage CustomerMetadataProperties, which SageMaker
+   * merges into the version's existing entries): the erasure lineage's "trained on erased data" flag.
+   */
+  async setMetadata(arn: string, entries: Readonly<Record<string, string>>): Promise<void> {
+    await this.client.send(new UpdateModelPackageCommand({ ModelPackageArn: arn, CustomerMetadataProperties: { ...entries } }));
+  }
+
   private async describe(summary: ModelPackageSummary, groupName: string): Promise<RegisteredModelPackage> {
     const arn = summary.ModelPackageArn;
     if (arn === undefined) throw new Error(`ListModelPackages returned a package of ${groupName} without an ARN`);

@@ -210,6 +210,17 @@ export class AthenaSqlEngine implements SqlEngine {
   }
 
   /**
+   * Runs a statement that returns no rows (DML, OPTIMIZE, VACUUM, ALTER TABLE) and waits for it to
+   * succeed; its results are not read (Athena gives such statements no column metadata).
+   */
+  async execute(query: SqlQuery, params: readonly SqlParam[]): Promise<void> {
+    const text = prepareSql(query.template, this.dialect, params.length, query.name, query.inline, query.tables);
+    const id = await this.start(query.name, text, params);
+    const stats = await this.waitForSuccess(query.name, id);
+    this.options.onQueryCompleted?.({ name: query.name, queryExecutionId: id, dataScannedBytes: stats.dataScannedBytes, engineExecutionMs: stats.engineExecutionMs, rows: 0 });
+  }
+
+  /**
    * UNLOAD (query) TO prefix: Athena writes the rows as gzip-compressed JSON lines (or text lines) in
    * parallel files; the files come from the data manifest Athena writes in the result location. Nothing
    * of the rows is read here.
