@@ -13,10 +13,7 @@ import middy from '@middy/core';
 import { logger, metrics } from '../shared/powertools';
 import { DynamoDbErasureLedger } from './aws/dynamodb-erasure-ledger';
 import { overdueErasures, type ErasureLedger } from './ledger';
-import { ERASURE_ENV } from './settings';
-
-/** The metric the deadline alarm watches. */
-export const ERASURES_OVERDUE_METRIC = 'ErasuresOverdue';
+import { ERASURE_ENV, ERASURES_OVERDUE_METRIC } from './settings';
 
 /** The overdue count and ids (ids name requests, never people). */
 export async function checkErasureDeadlines(ledger: ErasureLedger, now: Date): Promise<{ overdue: number; erasureIds: string[] }> {

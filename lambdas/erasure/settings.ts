@@ -11,6 +11,9 @@ export const ERASURE_ENV = {
   lineage: 'ERASURE_LINEAGE',
 } as const;
 
+/** The metric the deadline check emits and the overdue alarm watches (here, not in the handler, so the construct never imports middy). */
+export const ERASURES_OVERDUE_METRIC = 'ErasuresOverdue';
+
 export interface ErasureSettings {
   readonly ledgerTable: string;
   readonly workGroup: string;

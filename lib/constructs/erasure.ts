@@ -1,8 +1,8 @@
 /**
- * The right to erasure in a stage: the erasure ledger (DynamoDB, encrypted with the lake key, PITR),
- * the erasure function and its state machine (stepfunctions/erasure.ts), the alarm on failed
+ * The right to erasure in a stage: the erasure function and its state machine (stepfunctions/erasure.ts), the alarm on failed
  * executions, and the daily deadline check with its alarm (requests past `erasure.deadlineDays`
- * without a verified deletion). Both alarms go to the stage's notifications topic.
+ * without a verified deletion). Both alarms go to the stage's notifications topic. The ledger itself
+ * (DynamoDB, lake key, PITR) is stateful and lives in the data stack (PipelineTables).
  *
  * Least privilege of the erasure role: Athena on the stage's workgroup and its result prefix; Glue
  * read and update of exactly the lake tables (DELETE, OPTIMIZE, VACUUM and ALTER commit new table
@@ -15,7 +15,7 @@ import * as path from 'node:path';
 import { Duration, RemovalPolicy, Stack, TimeZone, Validations, type CfnElement } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
-import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -23,10 +23,8 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { ERASURES_OVERDUE_METRIC } from '../../lambdas/erasure/deadline-handler';
 import { ERASURE_VACUUM_SNAPSHOT_AGE_SECONDS } from '../../lambdas/erasure/erasure-workflow';
-import { ERASURE_LEDGER_KEY } from '../../lambdas/erasure/aws/dynamodb-erasure-ledger';
-import { ERASURE_ENV, type ErasureSettings } from '../../lambdas/erasure/settings';
+import { ERASURE_ENV, ERASURES_OVERDUE_METRIC, type ErasureSettings } from '../../lambdas/erasure/settings';
 import { SUBJECT_TABLES } from '../../lambdas/shared/lake-tables';
 import { buildErasureDefinition } from '../../stepfunctions/erasure';
 import type { Approvals } from './approvals';
@@ -48,6 +46,8 @@ export interface ErasureProps {
   readonly artifacts: ArtifactStore;
   readonly registry: ModelRegistry;
   readonly approvals: Approvals;
+  /** The erasure ledger (stateful, so it lives in the data stack with the other records). */
+  readonly ledgerTable: dynamodb.ITable;
   /** The stage's Athena workgroup (encrypted results under the artifact store's query-results prefix). */
   readonly workGroupName: string;
   readonly lineage: ErasureSettings['lineage'];
@@ -58,7 +58,6 @@ export interface ErasureProps {
 }
 
 export class Erasure extends Construct {
-  public readonly ledgerTable: dynamodb.Table;
   public readonly erasureFunction: nodejs.NodejsFunction;
   /** The erasure role: every grant the workflow holds. */
   public readonly role: iam.Role;
@@ -74,20 +73,11 @@ export class Erasure extends Construct {
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
     const logRemovalPolicy = props.logRemovalPolicy ?? RemovalPolicy.RETAIN;
 
-    // The ledger is the evidence of each erasure: kept, protected in production, recoverable.
-    this.ledgerTable = new dynamodb.Table(this, 'Ledger', {
-      partitionKey: { name: ERASURE_LEDGER_KEY, type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
-      encryptionKey: lake.key,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      deletionProtection: props.production,
-      removalPolicy: props.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
-    });
+    const ledgerTable = props.ledgerTable;
 
     const tables = SUBJECT_TABLES.map((t) => t.table.name);
     const environment: Record<string, string> = {
-      [ERASURE_ENV.ledgerTable]: this.ledgerTable.tableName,
+      [ERASURE_ENV.ledgerTable]: ledgerTable.tableName,
       [ERASURE_ENV.workGroup]: props.workGroupName,
       [ERASURE_ENV.database]: lake.databaseName,
       [ERASURE_ENV.lakeBucket]: lake.bucket.bucketName,
@@ -112,7 +102,7 @@ export class Erasure extends Construct {
           description: `${props.stage}: erasure deadline check: requests past ${props.deadlineDays} days without a verified deletion`,
           memorySize: 256,
           timeout: Duration.minutes(2),
-          environment: { [ERASURE_ENV.ledgerTable]: this.ledgerTable.tableName, POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace, POWERTOOLS_SERVICE_NAME: 'erasure-deadline' },
+          environment: { [ERASURE_ENV.ledgerTable]: ledgerTable.tableName, POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace, POWERTOOLS_SERVICE_NAME: 'erasure-deadline' },
         },
       },
       { logRetention, logRemovalPolicy },
@@ -121,11 +111,10 @@ export class Erasure extends Construct {
     this.deadlineFunction = functions.deadline;
     this.role = roles.erase;
 
-    const ledgerKey = lake.key;
-    this.ledgerTable.grant(this.role, 'dynamodb:GetItem', 'dynamodb:PutItem');
-    ledgerKey.grant(this.role, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey');
-    this.ledgerTable.grant(roles.deadline, 'dynamodb:Scan');
-    ledgerKey.grantDecrypt(roles.deadline);
+    ledgerTable.grant(this.role, 'dynamodb:GetItem', 'dynamodb:PutItem');
+    ledgerTable.encryptionKey?.grant(this.role, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey');
+    ledgerTable.grant(roles.deadline, 'dynamodb:Scan');
+    ledgerTable.encryptionKey?.grantDecrypt(roles.deadline);
 
     const workGroupArn = stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: props.workGroupName });
     iam.Grant.addToPrincipal({

@@ -2,13 +2,15 @@
  * The loop's durable records: the GPU-hour ledger (what each stage spent per month, the FinOps
  * evidence), the approvals (who decided what, when; the task token while a run waits) and the
  * deployments (which version serves each target model, which stay deployable, the active rollout and
- * every rollback record) and the judge-calibration review queue (which sampled traces wait for a person). All are stateful and live in the data stack; the loop stack's functions
- * receive them as props.
+ * every rollback record), the judge-calibration review queue (which sampled traces wait for a person)
+ * and the erasure ledger (each erasure request, its deadline and its verified deletion). All are
+ * stateful and live in the data stack; the loop stack's functions receive them as props.
  */
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { ERASURE_LEDGER_KEY } from '../../lambdas/erasure/aws/dynamodb-erasure-ledger';
 import { REVIEW_QUEUE_TABLE_SCHEMA } from '../../lambdas/judge/calibration/review-item';
 import { APPROVALS_TABLE_SCHEMA } from '../../lambdas/pipeline/approvals/approval-record';
 
@@ -48,7 +50,7 @@ const ATTRIBUTE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,254}$/;
 export const DEFAULT_DEPLOYMENT_KEYS: TableKeySchema = { partitionKey: 'pk', sortKey: 'sk' };
 
 /**
- * Four on-demand tables, SSE-KMS with the given key and point-in-time recovery. The approvals table
+ * Five on-demand tables, SSE-KMS with the given key and point-in-time recovery. The approvals table
  * expires records through DynamoDB TTL (attribute `ttl`, set by the Lambdas well after expiry so that
  * decisions stay auditable) and has the sparse `waiting-by-stage` index the CLI lists pending
  * approvals from.
@@ -70,6 +72,11 @@ export class PipelineTables extends Construct {
    * band; no content), open until a person reviewed it. The sparse `open-items` index lists the open ones.
    */
   public readonly reviewQueueTable: dynamodb.Table;
+  /**
+   * The erasure ledger: one item per erasure request (the pseudonymised subject, never the raw id), its
+   * deadline and the verified deletion; the evidence a data protection officer asks for.
+   */
+  public readonly erasureLedgerTable: dynamodb.Table;
 
   constructor(scope: Construct, id: string, props: PipelineTablesProps) {
     super(scope, id);
@@ -137,6 +144,11 @@ export class PipelineTables extends Construct {
       partitionKey: { name: REVIEW_QUEUE_TABLE_SCHEMA.openIndex.partitionKey, type: dynamodb.AttributeType.STRING },
       sortKey: { name: REVIEW_QUEUE_TABLE_SCHEMA.openIndex.sortKey, type: dynamodb.AttributeType.STRING },
       projectionType: dynamodb.ProjectionType.ALL,
+    });
+
+    this.erasureLedgerTable = new dynamodb.Table(this, 'ErasureLedger', {
+      ...common,
+      partitionKey: { name: ERASURE_LEDGER_KEY, type: dynamodb.AttributeType.STRING },
     });
   }
 }

@@ -53,6 +53,7 @@ export const PINNED_LOGICAL_IDS = {
   approvalsTable: 'ApprovalsTable',
   deploymentsTable: 'DeploymentsTable',
   reviewQueueTable: 'ReviewQueueTable',
+  erasureLedgerTable: 'ErasureLedgerTable',
   retentionAlertKey: 'RetentionAlertKey',
 } as const;
 
@@ -240,6 +241,7 @@ export class DataStack extends Stack {
     pin(this.pipelineTables.approvalsTable, PINNED_LOGICAL_IDS.approvalsTable);
     pin(this.pipelineTables.deploymentsTable, PINNED_LOGICAL_IDS.deploymentsTable);
     pin(this.pipelineTables.reviewQueueTable, PINNED_LOGICAL_IDS.reviewQueueTable);
+    pin(this.pipelineTables.erasureLedgerTable, PINNED_LOGICAL_IDS.erasureLedgerTable);
     pin(this.retentionGuard.alertKey, PINNED_LOGICAL_IDS.retentionAlertKey);
     for (const [family, group] of Object.entries(this.modelRegistry.groups)) pin(group, modelPackageGroupLogicalId(family));
 
@@ -284,6 +286,10 @@ export class DataStack extends Stack {
     new CfnOutput(this, 'GpuLedgerTableName', {
       value: this.pipelineTables.ledgerTable.tableName,
       description: "GPU-hours per stage and month (the budget's ledger; FinOps reads and corrects it here)",
+    });
+    new CfnOutput(this, 'ErasureLedgerTableName', {
+      value: this.pipelineTables.erasureLedgerTable.tableName,
+      description: 'Erasure ledger: sial erase --ledger --ledger-table <this>',
     });
   }
 }

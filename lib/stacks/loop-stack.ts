@@ -319,6 +319,7 @@ export class LoopStack extends Stack {
       artifacts,
       registry: modelRegistry,
       approvals: this.approvals,
+      ledgerTable: pipelineTables.erasureLedgerTable,
       workGroupName: this.pipeline.workGroup.name as string,
       lineage: {
         modelPackageGroups: Object.values(modelRegistry.groupNames).sort(),
@@ -352,7 +353,6 @@ export class LoopStack extends Stack {
     new CfnOutput(this, 'RolloutStateMachineArn', { value: this.rollout.stateMachine.stateMachineArn, description: 'Canary rollout: started by the training pipeline for each registered model, or by hand' });
     new CfnOutput(this, 'GameDayStateMachineArn', { value: this.rollout.gameDayStateMachine.stateMachineArn, description: 'Game-day drill: start with { "targetModelId", "requestedBy" }' });
     new CfnOutput(this, 'ErasureStateMachineArn', { value: this.erasure.stateMachine.stateMachineArn, description: 'Erasure workflow: sial erase --subject|--session|--trace-id ... --state-machine <this>' });
-    new CfnOutput(this, 'ErasureLedgerTableName', { value: this.erasure.ledgerTable.tableName, description: 'Erasure ledger: sial erase --ledger --ledger-table <this>' });
     new CfnOutput(this, 'PseudonymisationKeySecretArn', { value: pseudonymisationKey.secretArn, description: 'The pseudonymisation key: sial erase --subject|--session reads it to pseudonymise the id before the execution starts' });
     new CfnOutput(this, 'DashboardUrl', { value: this.observability.dashboardUrl, description: `CloudWatch dashboard ${this.observability.dashboardName}: canary alarms and signals per model, ingest, pipeline executions, GPU budget, rollback seconds` });
     const eksTargets = config.targetModels.flatMap((m) => (m.rollout.kind === 'eks' ? [m.rollout] : []));

@@ -26,6 +26,7 @@ const STATEFUL_TYPES: Record<keyof typeof PINNED_LOGICAL_IDS, string> = {
   approvalsTable: 'AWS::DynamoDB::Table',
   deploymentsTable: 'AWS::DynamoDB::Table',
   reviewQueueTable: 'AWS::DynamoDB::Table',
+  erasureLedgerTable: 'AWS::DynamoDB::Table',
   retentionAlertKey: 'AWS::KMS::Key',
 };
 
@@ -59,7 +60,7 @@ describe.each(STAGE_NAMES)('data stack of %s', (stage) => {
 
   const expectedPolicy = config.production ? 'Retain' : 'Delete';
   test(`the key, buckets, database and tables are ${config.production ? 'retained' : 'deleted'} with the stack`, () => {
-    for (const id of ['lakeKey', 'pseudonymisationKey', 'lakeBucket', 'accessLogBucket', 'database', 'tracesTable', 'gateAuditTable', 'feedbackTable', 'artifactBucket', 'gpuLedgerTable', 'approvalsTable', 'deploymentsTable', 'reviewQueueTable'] as const) {
+    for (const id of ['lakeKey', 'pseudonymisationKey', 'lakeBucket', 'accessLogBucket', 'database', 'tracesTable', 'gateAuditTable', 'feedbackTable', 'artifactBucket', 'gpuLedgerTable', 'approvalsTable', 'deploymentsTable', 'reviewQueueTable', 'erasureLedgerTable'] as const) {
       const r = resources[PINNED_LOGICAL_IDS[id]]!;
       expect({ id, DeletionPolicy: r.DeletionPolicy, UpdateReplacePolicy: r.UpdateReplacePolicy }).toEqual({
         id,

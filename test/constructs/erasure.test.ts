@@ -5,6 +5,7 @@
  * state machine EXECUTED through its paths (the synthesized ASL, run locally with stubbed Tasks).
  */
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { PINNED_LOGICAL_IDS } from '../../lib/stacks/data-stack';
 import { SUBJECT_TABLES } from '../../lambdas/shared/lake-tables';
 import { ERASURE_STATES as S } from '../../stepfunctions/erasure';
 import { renderAsl, stateMachineLogicalIds } from '../../stepfunctions/render-asl';
@@ -24,8 +25,8 @@ function objectResourcesOf(action: string): string[] {
 
 describe('Erasure construct', () => {
   it('keeps the ledger encrypted with a customer managed key, with point-in-time recovery', () => {
-    const ledger = loopStack.getLogicalId(loopStack.erasure.ledgerTable.node.defaultChild as never);
-    const props = template.toJSON().Resources[ledger].Properties;
+    // Stateful, so in the data stack with the other records; the loop stack only references it.
+    const props = Template.fromStack(built.dataStack).toJSON().Resources[PINNED_LOGICAL_IDS.erasureLedgerTable].Properties;
     expect(props.SSESpecification).toMatchObject({ SSEEnabled: true, SSEType: 'KMS' });
     expect(props.SSESpecification.KMSMasterKeyId).toBeDefined();
     expect(props.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
