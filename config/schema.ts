@@ -31,8 +31,7 @@ export const MANAGED_MODEL_MARKERS = [
   'mistral-large',
 ] as const;
 
-export const CONFIDENTIALITY_LEVELS = ['public', 'internal', 'customer-confidential', 'internal-only', 'restricted'] as const;
-export type ConfidentialityLevel = (typeof CONFIDENTIALITY_LEVELS)[number];
+export { CONFIDENTIALITY_LEVELS, type ConfidentialityLevel } from './confidentiality';
 
 const awsRegion = z.string().check(z.regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS region code such as eu-central-1'));
 const languageCode = z.string().check(z.regex(/^[a-z]{2,3}$/, 'must be a lower-case ISO 639 language code such as en or ko'));

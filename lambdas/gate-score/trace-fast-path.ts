@@ -10,7 +10,7 @@
  * timestamp not in the normalised form, a number that is not finite), it answers false and zod decides:
  * false is always safe, only a wrong true would be a defect.
  */
-import { CONFIDENTIALITY_LEVELS } from '../../config/schema';
+import { CONFIDENTIALITY_LEVELS } from '../../config/confidentiality';
 import type { IdentifierRuleName } from '../shared/lake-tables';
 import { IDENTIFIER_RULES, identifierViolation } from './identifiers';
 import { canonicalUtcMs } from './normalize/values';

@@ -7,7 +7,7 @@
  * (e.g. `missing_consent`), which the audit table and the metrics count separately from malformed input.
  */
 import * as z from '../shared/zod-mini';
-import { CONFIDENTIALITY_LEVELS } from '../../config/schema';
+import { CONFIDENTIALITY_LEVELS } from '../../config/confidentiality';
 import { identifierSchema } from './identifiers';
 
 /** Longest text accepted in one field; bigger fields are a schema failure, not a silent truncation. */

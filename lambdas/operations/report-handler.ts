@@ -12,12 +12,13 @@ import { S3ObjectStore } from '../pipeline/aws/s3-object-store';
 import { AthenaSqlEngine } from '../pipeline/dataset/athena-sql-engine';
 import { logger } from '../shared/powertools';
 import { writeOperatingReports, type OperatingReportsResult } from './write-reports';
-import { OPERATING_REPORTS_ENV, parseOperatingReportsConfig, reportEnv } from './report-settings';
+import { requiredEnv } from '../shared/required-env';
+import { OPERATING_REPORTS_ENV, parseOperatingReportsConfig } from './report-settings';
 
 const config = parseOperatingReportsConfig(process.env[OPERATING_REPORTS_ENV.settings]);
 const store = new S3ObjectStore(new S3Client({}));
 const sql = new AthenaSqlEngine(new AthenaClient({}), {
-  workGroup: reportEnv(OPERATING_REPORTS_ENV.athenaWorkGroup),
+  workGroup: requiredEnv(OPERATING_REPORTS_ENV.athenaWorkGroup),
   database: config.lake.databaseName,
   tables: { traces: config.lake.tracesTable, gate_audit: config.lake.auditTable, feedback: config.lake.feedbackTable, judgments: config.lake.judgmentsTable },
   // Queries are stopped well before the function's own timeout, never left scanning unobserved.
@@ -30,7 +31,7 @@ const sql = new AthenaSqlEngine(new AthenaClient({}), {
 async function writeStep(event: unknown): Promise<OperatingReportsResult> {
   const startedAt = typeof event === 'object' && event !== null ? (event as { startedAt?: unknown }).startedAt : undefined;
   if (typeof startedAt !== 'string' || Number.isNaN(Date.parse(startedAt))) throw new Error('Write operating reports: the input needs startedAt, an ISO 8601 time');
-  const result = await writeOperatingReports(sql, store, config, new Date(startedAt), reportEnv(OPERATING_REPORTS_ENV.reportsPrefix));
+  const result = await writeOperatingReports(sql, store, config, new Date(startedAt), requiredEnv(OPERATING_REPORTS_ENV.reportsPrefix));
   logger.info('operating reports written', { reportPrefix: result.reportPrefix, regressedAgents: result.regressedAgents });
   return result;
 }

@@ -40,12 +40,3 @@ export function parseOperatingReportsConfig(json: string | undefined): Operating
   return value as unknown as OperatingReportsConfig;
 }
 
-/**
- * An environment variable the construct sets. (Not the pipeline's `requiredEnv`: its module carries the
- * pipeline's zod schemas, which this bundle does not need.)
- */
-export function reportEnv(name: string, env: NodeJS.ProcessEnv = process.env): string {
-  const value = env[name];
-  if (value === undefined || value === '') throw new Error(`${name} is not set: the construct passes it`);
-  return value;
-}

@@ -6,6 +6,7 @@
  * grant* next to them.
  */
 import * as z from '../shared/zod-mini';
+import { lakeSettingsSchema } from './lake-settings';
 import { DATA_BOUNDARIES } from '../../config/boundaries';
 import { judgePromptHash, type JudgePolicy } from '../judge/judge-policy';
 import { registryKeyOf, approvalsSchema, canarySchema, datasetSchema, eligibilitySchema, evalGateSchema, gpuBudgetSchema, targetModelSchema, trainingSchema, type StageConfig, type TargetModel } from '../../config/schema';
@@ -62,13 +63,7 @@ export const pipelineSettingsSchema = z.strictObject({
   approvalExpiryHours: approvalsSchema.shape.expiryHours,
   retainApprovedModelVersions: z.number().check(z.int(), z.gte(3)),
   retainApprovedRouterVersions: z.number().check(z.int(), z.gte(10)),
-  lake: z.strictObject({
-    databaseName: z.string().check(z.minLength(1)),
-    tracesTable: z.string().check(z.minLength(1)),
-    auditTable: z.string().check(z.minLength(1)),
-    feedbackTable: z.string().check(z.minLength(1)),
-    judgmentsTable: z.string().check(z.minLength(1)),
-  }),
+  lake: lakeSettingsSchema,
   /** SageMaker model package group per model family, and per router (by its id: a router is no family). */
   modelPackageGroups: z.record(z.string(), z.string().check(z.minLength(1))),
   /**
@@ -184,8 +179,4 @@ export function pipelineSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): P
 }
 
 /** Reads a required resource variable, naming it when it is missing. */
-export function requiredEnv(name: string, env: NodeJS.ProcessEnv = process.env): string {
-  const value = env[name];
-  if (value === undefined || value === '') throw new Error(`${name} is not set: the construct passes it`);
-  return value;
-}
+export { requiredEnv } from '../shared/required-env';

@@ -7,7 +7,7 @@
  * a container answer of 429/5xx are transient; anything else is final for the call.
  */
 import { InvokeEndpointCommand, type SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
-import { isTransientSageMakerError } from '../../shared/aws/sagemaker-ner-detector';
+import { isTransientSageMakerError } from '../../shared/aws/sagemaker-errors';
 import { chatCompletionsBody, readChatCompletion, JudgeResponseError } from './chat-completions';
 import { TransientJudgeError, type JudgeCompletion, type JudgeCompletionRequest, type JudgeModel } from '../judge-model';
 

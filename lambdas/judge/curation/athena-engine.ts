@@ -3,7 +3,7 @@ import { AthenaClient } from '@aws-sdk/client-athena';
 import { S3Client } from '@aws-sdk/client-s3';
 import { S3ObjectStore } from '../../pipeline/aws/s3-object-store';
 import { AthenaSqlEngine } from '../../pipeline/dataset/athena-sql-engine';
-import { requiredEnv } from '../../pipeline/settings';
+import { requiredEnv } from '../../shared/required-env';
 import { logger } from '../../shared/powertools';
 import { CURATION_ENV, type CurationSettings } from './settings';
 

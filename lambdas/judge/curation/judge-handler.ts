@@ -11,7 +11,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import { S3ObjectStore } from '../../pipeline/aws/s3-object-store';
-import { requiredEnv } from '../../pipeline/settings';
+import { requiredEnv } from '../../shared/required-env';
 import { putRecordBatches } from '../../shared/aws/put-record-batches';
 import { logger, metrics } from '../../shared/powertools';
 import { judgeModelForStage } from '../adapters/judge-model-for-stage';

@@ -5,7 +5,7 @@
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import { requiredEnv } from '../../pipeline/settings';
+import { requiredEnv } from '../../shared/required-env';
 import { logger } from '../../shared/powertools';
 import { curationSqlEngine } from './athena-engine';
 import { parseEvent, selectEventSchema } from './contracts';

@@ -8,7 +8,7 @@ import { DATA_BOUNDARIES } from '../../../config/boundaries';
 import { judgeStageSchema } from '../../../config/judge';
 import type { StageConfig } from '../../../config/schema';
 import type { RewardPolicy } from '../../gate-score/reward/policy';
-import { pipelineSettingsSchema } from '../../pipeline/settings';
+import { lakeSettingsSchema } from '../../pipeline/lake-settings';
 import { judgePolicySchema } from '../judge-policy';
 
 export const CURATION_ENV = {
@@ -31,7 +31,7 @@ export const curationSettingsSchema = z.strictObject({
   linesPerInvocation: z.number().check(z.int(), z.gte(1), z.lte(10_000)),
   metricsNamespace: z.string().check(z.minLength(1)),
   /** The lake's Glue database and table names, as the pipeline's functions get them. */
-  lake: pipelineSettingsSchema.shape.lake,
+  lake: lakeSettingsSchema,
 });
 export type CurationSettings = z.infer<typeof curationSettingsSchema>;
 

@@ -29,27 +29,14 @@ import {
   parseTokenClassificationResponse,
   tokenClassificationRequest,
 } from '../token-classification';
-import { isTransientAwsError } from './transient-errors';
+import { isTransientSageMakerError } from './sagemaker-errors';
+
+export { isTransientSageMakerError };
 
 /** Per-request timeouts: a hung endpoint fails fast into the gate's backoff, well inside the Lambda's timeout. */
 export const SAGEMAKER_CONNECTION_TIMEOUT_MS = 3_000;
 export const SAGEMAKER_REQUEST_TIMEOUT_MS = 20_000;
 
-/** Error names (SDK exception classes and service error codes) worth retrying with backoff. */
-const TRANSIENT_ERROR_NAMES: ReadonlySet<string> = new Set([
-  'ThrottlingException',
-  'TooManyRequestsException',
-  'ThrottledException',
-  'ModelNotReadyException',
-  'ServiceUnavailable',
-  'ServiceUnavailableException',
-  'InternalFailure',
-  'InternalDependencyException',
-  'InternalServerError',
-  'RequestTimeout',
-  'RequestTimeoutException',
-  'TimeoutError',
-]);
 
 /**
  * A SageMaker Runtime client for the detector: SDK retries off (the gate owns retrying) and explicit
@@ -67,17 +54,6 @@ export function createSageMakerRuntimeClient(config: SageMakerRuntimeClientConfi
   });
 }
 
-/**
- * True for an error worth retrying (see the module comment). A `ModelError` is judged by the status
- * the container answered (`OriginalStatusCode`), not by the 424 SageMaker wraps it in.
- */
-export function isTransientSageMakerError(error: unknown): boolean {
-  if (error !== null && typeof error === 'object' && (error as { name?: unknown }).name === 'ModelError') {
-    const status = (error as { OriginalStatusCode?: unknown }).OriginalStatusCode;
-    return typeof status === 'number' && (status === 429 || status >= 500);
-  }
-  return isTransientAwsError(error, TRANSIENT_ERROR_NAMES);
-}
 
 /** How a SageMakerNerDetector calls its endpoint. */
 export interface SageMakerNerDetectorOptions {

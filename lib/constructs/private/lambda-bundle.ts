@@ -73,6 +73,4 @@ export function checkHandlerEntry(entry: string): void {
 export const BUNDLE_CEILINGS_OVER_BUDGET: Readonly<Record<string, number>> = {
   // About 105 KB of its own code (normalisers, PII detection, reward) besides its libraries.
   'gate-score/handler': 220_000,
-  // The judge adapters, the trace schema and curation: 152 KB.
-  'judge/curation/judge-handler': 160_000,
 };
