@@ -134,7 +134,7 @@ export async function runLocalTraining(options: LocalTrainingOptions): Promise<L
   const model: TargetModel | undefined = stage.targetModels.find((m) => m.id === options.targetModelId);
   if (model === undefined) throw new Error(`--model ${options.targetModelId} is not a target model of stage ${stage.stage}: ${stage.targetModels.map((m) => m.id).join(', ')}`);
   const notifier = new ConsoleNotifier({ file: layout.notificationsFile, print: notificationPrinter(print, options.autoApprove) });
-  const approvals = await startLocalApprovals({ dir: layout.approvalsDir, expiryHours: stage.approvals.expiryHours, notifier });
+  const approvals = await startLocalApprovals({ dir: layout.approvalsDir, expiryHours: stage.approvals.expiryHours, notifier, addresses: stage.approvals });
   const approver = options.autoApprove ? startScriptedApprover(approvals, scenario.autoApprove) : undefined;
   const store = new FsObjectStore(layout.objectsDir);
   // Datasets are decontaminated against the target's golden set; a fresh local store gets the starter set.

@@ -33,7 +33,11 @@ export interface ObjectDigester {
 
 /** Sends a human-readable notification to a topic (SNS e-mail in AWS, the console and a file locally). */
 export interface Notifier {
-  publish(topic: 'approvals' | 'finops' | 'notifications', subject: string, message: string): Promise<void>;
+  /**
+   * Sends a message to a topic's subscribers; with `recipient`, to that address's subscription only
+   * (SNS: a `recipient` message attribute matched by each e-mail subscription's filter policy).
+   */
+  publish(topic: 'approvals' | 'finops' | 'notifications', subject: string, message: string, recipient?: string): Promise<void>;
 }
 
 /** The current time; injected so that expiry and month boundaries are testable. */

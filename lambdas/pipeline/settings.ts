@@ -85,6 +85,10 @@ export const PIPELINE_ENV = {
   approvalsTable: 'APPROVALS_TABLE',
   signingSecretArn: 'APPROVAL_SIGNING_SECRET_ARN',
   approvalPageBaseUrl: 'APPROVAL_PAGE_BASE_URL',
+  /** JSON `{ kind: [address, ...] }`: who gets a personal approval link, per approval kind (approval-recipients.ts). */
+  approvalRecipients: 'APPROVAL_RECIPIENTS',
+  /** JSON `{ kind: [address, ...] }`: the stage's approver e-mail lists the page enforces (empty: none named). */
+  approverEmails: 'APPROVER_EMAILS',
   approvalsTopicArn: 'APPROVALS_TOPIC_ARN',
   finopsTopicArn: 'FINOPS_TOPIC_ARN',
   notificationsTopicArn: 'NOTIFICATIONS_TOPIC_ARN',

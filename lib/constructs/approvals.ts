@@ -17,6 +17,9 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { approvalRecipients, approverEmailLists, type AddressesByKind } from '../../lambdas/pipeline/approvals/approval-recipients';
+import type { ApproverLists } from '../../lambdas/pipeline/approvals/approver-duties';
+import { RECIPIENT_ATTRIBUTE } from '../../lambdas/pipeline/aws/sns-notifier';
 import { PIPELINE_ENV } from '../../lambdas/pipeline/settings';
 import { PROJECT_ROOT, createEsmFunction } from './private/esm-function';
 
@@ -32,6 +35,14 @@ export interface ApprovalsProps {
   readonly finopsEmails: readonly string[];
   /** Who receives pipeline notifications (not eligible, rejected, expired, failed, registered). */
   readonly notificationEmails: readonly string[];
+
+  /**
+   * Who may decide each kind of approval (the stage's `approvals.approvers`): their e-mail addresses
+   * get personal links and are subscribed to the kind's topic; the page refuses any other address.
+   *
+   * @default none named: every topic address gets a personal link, anyone but the requester decides
+   */
+  readonly approvers?: ApproverLists;
   /** CloudWatch namespace of the page function's EMF metrics. */
   readonly metricsNamespace: string;
 
@@ -109,6 +120,8 @@ export class Approvals extends Construct {
   public readonly role: iam.Role;
   /** The page function's log group. */
   public readonly logGroup: logs.LogGroup;
+  /** Who gets a personal link per approval kind (APPROVAL_RECIPIENTS of the request function). */
+  public readonly recipients: AddressesByKind;
   /** Base URL approval links start with (`<base>/approvals/<id>?exp=..&sig=..`); APPROVAL_PAGE_BASE_URL. */
   public readonly pageBaseUrl: string;
   /** The page's SendTask* policy, once a state machine waits for approvals (one statement, every state machine). */
@@ -167,14 +180,23 @@ export class Approvals extends Construct {
         'Rotation is an operator action (put a new value; the functions verify AWSPREVIOUS too, so links already e-mailed keep working until they expire). An automatic schedule would add a rotation Lambda for a key that never leaves Secrets Manager and signs links valid for days.',
     });
 
-    const topic = (topicId: string, displayName: string, emails: readonly string[]): sns.Topic => {
+    const addresses = { approverEmails: props.approverEmails, finopsEmails: props.finopsEmails, ...(props.approvers !== undefined ? { approvers: props.approvers } : {}) };
+    this.recipients = approvalRecipients(addresses);
+    const approverEmails = approverEmailLists(addresses);
+    const topic = (topicId: string, displayName: string, emails: readonly string[], personal: boolean): sns.Topic => {
       const t = new sns.Topic(this, topicId, { displayName, masterKey: this.key, enforceSSL: true });
-      for (const email of emails) t.addSubscription(new subscriptions.EmailSubscription(email));
+      for (const email of new Set(emails.map((e) => e.trim().toLowerCase()))) {
+        // A personal approval link carries its address in the `recipient` attribute and reaches that
+        // address only; a message without the attribute (the budget alarm) still reaches everyone.
+        const filterPolicy = personal ? { [RECIPIENT_ATTRIBUTE]: new sns.SubscriptionFilter([email, { exists: false }]) } : undefined;
+        t.addSubscription(new subscriptions.EmailSubscription(email, filterPolicy !== undefined ? { filterPolicy } : {}));
+      }
       return t;
     };
-    this.approvalsTopic = topic('ApprovalsTopic', `sial ${props.stage} approvals`, props.approverEmails);
-    this.finopsTopic = topic('FinopsTopic', `sial ${props.stage} FinOps`, props.finopsEmails);
-    this.notificationsTopic = topic('NotificationsTopic', `sial ${props.stage} pipeline`, props.notificationEmails);
+    // Each topic is subscribed by everyone who gets its kinds' personal links.
+    this.approvalsTopic = topic('ApprovalsTopic', `sial ${props.stage} approvals`, [...props.approverEmails, ...this.recipients.train, ...this.recipients['deploy-stage']], true);
+    this.finopsTopic = topic('FinopsTopic', `sial ${props.stage} FinOps`, [...props.finopsEmails, ...this.recipients.finops], true);
+    this.notificationsTopic = topic('NotificationsTopic', `sial ${props.stage} pipeline`, props.notificationEmails, false);
     for (const t of [this.finopsTopic, this.notificationsTopic]) {
       // The TLS-only topic policy replaces SNS's default one, so alarms of this account are allowed explicitly.
       t.addToResourcePolicy(
@@ -195,6 +217,7 @@ export class Approvals extends Construct {
       environment: {
         [PIPELINE_ENV.approvalsTable]: props.table.tableName,
         [PIPELINE_ENV.signingSecretArn]: this.signingSecret.secretArn,
+        [PIPELINE_ENV.approverEmails]: JSON.stringify(approverEmails),
         POWERTOOLS_SERVICE_NAME: 'approval-page',
         POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace,
       },

@@ -225,6 +225,7 @@ export class TrainingPipeline extends Construct {
           [PIPELINE_ENV.approvalsTable]: approvals.table.tableName,
           [PIPELINE_ENV.signingSecretArn]: approvals.signingSecret.secretArn,
           [PIPELINE_ENV.approvalPageBaseUrl]: approvals.pageBaseUrl,
+          [PIPELINE_ENV.approvalRecipients]: JSON.stringify(approvals.recipients),
           [PIPELINE_ENV.approvalsTopicArn]: approvals.approvalsTopic.topicArn,
           [PIPELINE_ENV.finopsTopicArn]: approvals.finopsTopic.topicArn,
           POWERTOOLS_SERVICE_NAME: 'pipeline-request-approval',

@@ -186,6 +186,7 @@ export class LoopStack extends Stack {
       approverEmails: config.approvals.approverEmails,
       finopsEmails: config.approvals.finopsEmails,
       notificationEmails: config.approvals.notificationEmails,
+      ...(config.approvals.approvers !== undefined ? { approvers: config.approvals.approvers } : {}),
       metricsNamespace: config.metricsNamespace,
       logRemovalPolicy,
     });

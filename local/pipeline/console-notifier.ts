@@ -15,6 +15,8 @@ export interface LocalNotification {
   readonly topic: Topic;
   readonly subject: string;
   readonly message: string;
+  /** The one address it was for (a personal approval link); absent when for every subscriber. */
+  readonly recipient?: string;
 }
 
 export interface ConsoleNotifierOptions {
@@ -36,11 +38,11 @@ export class ConsoleNotifier implements Notifier {
     this.clock = options.clock ?? (() => new Date());
   }
 
-  async publish(topic: Topic, subject: string, message: string): Promise<void> {
-    const notification: LocalNotification = { at: this.clock().toISOString(), topic, subject, message };
+  async publish(topic: Topic, subject: string, message: string, recipient?: string): Promise<void> {
+    const notification: LocalNotification = { at: this.clock().toISOString(), topic, subject, message, ...(recipient !== undefined ? { recipient } : {}) };
     this.sent.push(notification);
     const indented = message.replace(/^/gm, '    ');
-    this.print(`[local notification -> ${topic}] ${subject}\n${indented}`);
+    this.print(`[local notification -> ${topic}${recipient !== undefined ? `, to ${recipient}` : ''}] ${subject}\n${indented}`);
     if (this.options.file !== undefined) {
       mkdirSync(dirname(this.options.file), { recursive: true });
       appendFileSync(this.options.file, `${JSON.stringify({ ...notification, local: true })}\n`);

@@ -14,6 +14,7 @@ import { z } from 'zod';
 import { approvalIdSchema } from '../../lambdas/pipeline/approvals/approval-record';
 import { parseTaskInput } from '../../lambdas/pipeline/approvals/parse-input';
 import { prepareApproval, prepareApprovalInputSchema } from '../../lambdas/pipeline/approvals/prepare-approval';
+import { approvalRecipients, approverEmailLists, pageApproverLists, type ApprovalAddressConfig } from '../../lambdas/pipeline/approvals/approval-recipients';
 import { requestApproval } from '../../lambdas/pipeline/approvals/request-approval';
 import { ApprovalLinkSigner } from '../../lambdas/pipeline/approvals/signer';
 import type { ApprovalRef } from '../../lambdas/pipeline/contracts';
@@ -33,7 +34,15 @@ export interface LocalApprovalsOptions {
   /** The page's port on 127.0.0.1; 0 (default) picks a free one. */
   readonly port?: number;
   readonly clock?: Clock;
+  /**
+   * The stage's approval addresses (`approvals` of the stage configuration): who gets a personal link
+   * and which lists the page enforces. Default: {@link SIMULATED_LOCAL_APPROVERS}.
+   */
+  readonly addresses?: ApprovalAddressConfig;
 }
+
+/** SIMULATED approver addresses for local runs that pass none: nobody receives mail locally, the links are printed. */
+export const SIMULATED_LOCAL_APPROVERS: ApprovalAddressConfig = { approverEmails: ['simulated-approver@sial.local'], finopsEmails: ['simulated-finops@sial.local'] };
 
 export interface LocalApprovals {
   readonly baseUrl: string;
@@ -59,7 +68,10 @@ export async function startLocalApprovals(options: LocalApprovalsOptions): Promi
   const store = new LocalApprovalStore(options.dir);
   const callbacks = new LocalTaskCallbacks(options.dir, clock);
   const signer = new ApprovalLinkSigner(new LocalSigningKeyProvider(options.dir));
-  const server: LocalApprovalServer = await startLocalApprovalServer({ store, signer, callbacks, clock, ...(options.port !== undefined ? { port: options.port } : {}) });
+  const addresses = options.addresses ?? SIMULATED_LOCAL_APPROVERS;
+  const recipients = approvalRecipients(addresses);
+  const approvers = pageApproverLists(approverEmailLists(addresses));
+  const server: LocalApprovalServer = await startLocalApprovalServer({ store, signer, callbacks, clock, approvers, ...(options.port !== undefined ? { port: options.port } : {}) });
   return {
     baseUrl: server.baseUrl,
     store,
@@ -72,7 +84,7 @@ export async function startLocalApprovals(options: LocalApprovalsOptions): Promi
       // state the same placeholder token, which would let a FinOps decision answer the training wait.
       const taskToken = `local-task:${approvalId}:${randomBytes(8).toString('hex')}`;
       await callbacks.open(taskToken);
-      const requested = await requestApproval({ taskToken, approvalId }, { store, signer, notifier: options.notifier, clock, pageBaseUrl: server.baseUrl });
+      const requested = await requestApproval({ taskToken, approvalId }, { store, signer, notifier: options.notifier, clock, pageBaseUrl: server.baseUrl, recipients });
       const untilExpiry = Math.max(0, Date.parse(requested.expiresAt) - clock().getTime());
       return callbacks.waitFor(taskToken, { timeoutMs: wait.timeoutMs ?? untilExpiry, ...(wait.signal !== undefined ? { signal: wait.signal } : {}) });
     },

@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { noticePage, PAGE_HEADERS } from '../../lambdas/pipeline/approvals/page';
+import type { ApproverLists } from '../../lambdas/pipeline/approvals/approver-duties';
 import type { ApprovalLinkSigner } from '../../lambdas/pipeline/approvals/signer';
 import type { ApprovalStore } from '../../lambdas/pipeline/approvals/store';
 import type { TaskCallbacks } from '../../lambdas/pipeline/approvals/task-callbacks';
@@ -16,6 +17,8 @@ export interface LocalApprovalServerOptions {
   readonly store: ApprovalStore;
   readonly signer: ApprovalLinkSigner;
   readonly callbacks: TaskCallbacks;
+  /** The stage's approver lists the page enforces (none: anyone but the requester). */
+  readonly approvers?: ApproverLists;
   /** 0 (the default) picks a free port. */
   readonly port?: number;
   readonly clock?: Clock;
@@ -68,7 +71,7 @@ async function serve(request: IncomingMessage, response: ServerResponse, options
       ...(request.socket.remoteAddress !== undefined ? { sourceIp: request.socket.remoteAddress } : {}),
       ...(userAgent !== undefined ? { userAgent } : {}),
     },
-    { store: options.store, signer: options.signer, callbacks: options.callbacks, clock: options.clock ?? (() => new Date()) },
+    { store: options.store, signer: options.signer, callbacks: options.callbacks, clock: options.clock ?? (() => new Date()), approversOf: () => options.approvers },
   );
   sendPage(response, result);
 }

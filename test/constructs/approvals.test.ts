@@ -7,6 +7,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { loadStageConfig } from '../../config';
+import { approverEmailLists } from '../../lambdas/pipeline/approvals/approval-recipients';
 import { BUDGET_METRIC } from '../../lambdas/pipeline/budget/budget-metrics';
 import { PIPELINE_ENV } from '../../lambdas/pipeline/settings';
 import { Approvals } from '../../lib/constructs/approvals';
@@ -55,6 +56,15 @@ describe.each(STAGE_NAMES)('approvals of %s', (stage) => {
     ];
     expect(subscriptions).toEqual(expect.arrayContaining(expected));
     expect(subscriptions).toHaveLength(expected.length);
+  });
+
+  test("each approver's subscription gets only its own personal links (and messages without a recipient, such as the budget alarm)", () => {
+    for (const [, sub] of resourcesOfType(template, 'AWS::SNS::Subscription').filter(([id]) => id.startsWith('Approvals'))) {
+      const topic = (sub.Properties!.TopicArn as { Ref: string }).Ref;
+      const endpoint = sub.Properties!.Endpoint as string;
+      if (topic.startsWith('ApprovalsNotificationsTopic')) expect(sub.Properties!.FilterPolicy).toBeUndefined();
+      else expect(sub.Properties!.FilterPolicy).toEqual({ recipient: [endpoint.toLowerCase(), { exists: false }] });
+    }
   });
 
   test('CloudWatch alarms of this account may publish to the FinOps topic and use the key', () => {
@@ -122,7 +132,9 @@ describe.each(STAGE_NAMES)('approvals of %s', (stage) => {
   test('the page function reads the approvals table and the secret, and completes tasks of the state machines that wait for approvals only', () => {
     const [, fn] = resourcesOfType(template, 'AWS::Lambda::Function').find(([id]) => id.startsWith('ApprovalsFunction'))!;
     const env = (fn.Properties!.Environment as { Variables: Record<string, unknown> }).Variables;
-    expect(Object.keys(env).sort()).toEqual([PIPELINE_ENV.signingSecretArn, PIPELINE_ENV.approvalsTable, 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME'].sort());
+    expect(Object.keys(env).sort()).toEqual([PIPELINE_ENV.signingSecretArn, PIPELINE_ENV.approvalsTable, PIPELINE_ENV.approverEmails, 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME'].sort());
+    // The page enforces the stage's approver e-mail lists.
+    expect(JSON.parse(env[PIPELINE_ENV.approverEmails] as string)).toEqual(approverEmailLists(config.approvals));
     const roleId = (fn.Properties!.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
     const statements = statementsOfRole(template, roleId);
     const dynamo = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));

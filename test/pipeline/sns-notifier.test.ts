@@ -27,6 +27,18 @@ describe('SnsNotifier', () => {
     expect(NOTIFIER_TOPIC_ENV).toEqual({ approvals: 'APPROVALS_TOPIC_ARN', finops: 'FINOPS_TOPIC_ARN', notifications: 'NOTIFICATIONS_TOPIC_ARN' });
   });
 
+  it("a message for one recipient carries the `recipient` attribute each e-mail subscription's filter policy matches", async () => {
+    sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+    const notifier = SnsNotifier.fromEnv(client, { APPROVALS_TOPIC_ARN: ARN('approvals') });
+    await notifier.publish('approvals', 'Approval needed', 'Your personal link.', 'jane@example.com');
+    expect(sns.commandCalls(PublishCommand)[0]!.args[0].input).toEqual({
+      TopicArn: ARN('approvals'),
+      Subject: 'Approval needed',
+      Message: 'Your personal link.',
+      MessageAttributes: { recipient: { DataType: 'String', StringValue: 'jane@example.com' } },
+    });
+  });
+
   it('names the missing variable when a function publishes to a topic it was not given', async () => {
     const notifier = SnsNotifier.fromEnv(client, { NOTIFICATIONS_TOPIC_ARN: ARN('notifications'), FINOPS_TOPIC_ARN: '' });
     await expect(notifier.publish('finops', 's', 'm')).rejects.toThrow('FINOPS_TOPIC_ARN is not set: this function was not given the "finops" topic by its construct');

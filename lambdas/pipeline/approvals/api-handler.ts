@@ -1,7 +1,7 @@
 /**
  * The approval page and API behind API Gateway (REST API, Lambda proxy integration):
  *   GET  /approvals/{id}?exp=..&sig=..  confirmation page (changes nothing)
- *   POST /approvals/{id}                form-encoded decision (exp, sig, decision, approver, comment)
+ *   POST /approvals/{id}                form-encoded decision (exp, to, sig, decision, comment)
  * The behaviour is web.ts, shared with the local server; this file only translates the event and
  * keeps secrets out of logs and traces (the query string and the form carry the link's signature).
  */
@@ -11,10 +11,14 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { logger, metrics } from '../../shared/powertools';
+import { PIPELINE_ENV, requiredEnv } from '../settings';
+import { pageApproverLists, parseAddressesByKind } from './approval-recipients';
 import { approvalStoreFromEnv, linkSignerFromEnv, taskCallbacks } from './aws/wiring';
 import { handleApprovalHttp, internalErrorResponse, type ApprovalHttpRequest, type ApprovalHttpResponse } from './web';
 
-const deps = { store: approvalStoreFromEnv(), signer: linkSignerFromEnv(), callbacks: taskCallbacks(), clock: () => new Date() };
+// The stage's approver e-mail lists: the page decides as the link's address, checked against them.
+const approverLists = pageApproverLists(parseAddressesByKind(requiredEnv(PIPELINE_ENV.approverEmails), PIPELINE_ENV.approverEmails));
+const deps = { store: approvalStoreFromEnv(), signer: linkSignerFromEnv(), callbacks: taskCallbacks(), clock: () => new Date(), approversOf: () => approverLists };
 
 function header(event: APIGatewayProxyEvent, name: string): string | undefined {
   const headers = event.headers ?? {};

@@ -1,5 +1,6 @@
 /**
- * The one e-mail an approval sends: a human summary and one link to the confirmation page. Plain
+ * The e-mail an approval sends to each approver: a human summary and that approver's personal link to
+ * the confirmation page (or, with nobody to address, the view-only link and the CLI command). Plain
  * text (SNS e-mail subscriptions deliver text); every value passes through `plainText`, so a hostile
  * summary cannot add lines, links or reordered text. It never contains the task token.
  */
@@ -18,8 +19,11 @@ export function topicFor(kind: ApprovalKind): 'approvals' | 'finops' {
   return kind === 'finops' ? 'finops' : 'approvals';
 }
 
-/** Composes the e-mail for a record; `approvalUrl` is the signed page link (no token in it). */
-export function approvalEmail(record: ApprovalRecord, approvalUrl: string): ApprovalEmail {
+/**
+ * Composes the e-mail for a record; `approvalUrl` is the signed page link (no token in it), personal
+ * to `recipient` when given.
+ */
+export function approvalEmail(record: ApprovalRecord, approvalUrl: string, recipient?: string): ApprovalEmail {
   const what = kindLabel(record.kind);
   // The Notifier adapter makes subjects fit its transport (SNS: printable ASCII, under 100 characters).
   const subject = plainText(`[sial ${record.stage}] Approval needed: ${what} for ${record.targetModelId} (run ${record.runId})`, 200);
@@ -36,10 +40,14 @@ export function approvalEmail(record: ApprovalRecord, approvalUrl: string): Appr
     'Summary',
     ...(summary.length > 0 ? summary : ['  (none given)']),
     '',
-    'Review and decide on the approval page (opening it changes nothing; the decision is a button on the page):',
-    approvalUrl,
-    '',
-    `The link works once and expires at ${utc(record.expiresAt)}. Without a decision by then the pipeline stops waiting and nothing proceeds.`,
+    ...(recipient !== undefined
+      ? [
+          `Review and decide on the approval page (opening it changes nothing; the decision is a button on the page). This link is personal to ${recipient}: it decides as you, so do not forward it.`,
+          approvalUrl,
+          '',
+          `The link works once and expires at ${utc(record.expiresAt)}. Without a decision by then the pipeline stops waiting and nothing proceeds.`,
+        ]
+      : ['No approver address is configured for this kind of approval, so this link only shows the request:', approvalUrl, '', `Without a decision by ${utc(record.expiresAt)} the pipeline stops waiting and nothing proceeds.`]),
     `With AWS credentials you can also decide from a terminal: sial approvals approve ${record.approvalId}  (or: reject)`,
     '',
     `Execution: ${plainText(record.executionArn)}`,

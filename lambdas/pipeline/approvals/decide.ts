@@ -22,7 +22,7 @@ import { canClaimDelivery, type DecisionFields } from './transitions';
 /** A delivery still `pending` this long after it started belongs to a process that died; it may be retried. */
 export const STALE_DELIVERY_MS = 5 * 60_000;
 
-/** Longest approver string kept (a name typed on the page, or an IAM ARN). */
+/** Longest approver string kept (the page link's e-mail address, or an IAM ARN). */
 export const MAX_APPROVER_CHARS = 256;
 
 /** What a human supplies with a decision, validated the same way for the page and the CLI. */

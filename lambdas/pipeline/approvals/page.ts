@@ -62,7 +62,7 @@ export function decisionFacts(record: ApprovalRecord): Array<readonly [string, s
   return [
     ['Decision', record.status],
     ['Decided by', record.approver],
-    ['Via', record.via === 'page' ? 'approval page (name as typed)' : record.via === 'cli' ? 'CLI (IAM principal)' : undefined],
+    ['Via', record.via === 'page' ? 'approval page (personal link)' : record.via === 'cli' ? 'CLI (IAM principal)' : undefined],
     ['Decided at', record.decidedAt === undefined ? undefined : utc(record.decidedAt)],
     ['Comment', record.comment],
   ];
@@ -70,7 +70,6 @@ export function decisionFacts(record: ApprovalRecord): Array<readonly [string, s
 
 /** What the confirmation form shows again after a refused submission. */
 export interface FormState {
-  readonly approver?: string;
   readonly comment?: string;
   readonly error?: string;
 }
@@ -91,15 +90,16 @@ export function confirmationPage(record: ApprovalRecord, link: LinkParams, now: 
     `<form method="post" action="./${escapeHtml(encodeURIComponent(record.approvalId))}">`,
     `<input type="hidden" name="exp" value="${escapeHtml(link.exp)}">`,
     `<input type="hidden" name="sig" value="${escapeHtml(link.sig)}">`,
-    '<label for="approver">Your name</label>',
-    `<input type="text" id="approver" name="approver" required maxlength="256" autocomplete="name" value="${escapeHtml(form.approver ?? '')}">`,
+    // The approver is the address the link's signature covers: shown, carried, never typed.
+    `<input type="hidden" name="to" value="${escapeHtml(link.to ?? '')}">`,
+    `<p class="as">Deciding as <strong>${escapeHtml(link.to ?? '')}</strong> (the address this personal link was sent to).</p>`,
     '<label for="comment">Comment (optional)</label>',
     `<textarea id="comment" name="comment" rows="3" maxlength="2000">${escapeHtml(form.comment ?? '')}</textarea>`,
     '<div class="actions">',
     '<button type="submit" class="approve" name="decision" value="approved">Approve</button>',
     '<button type="submit" class="reject" name="decision" value="rejected">Reject</button>',
     '</div></form>',
-    '<p class="note">Opening this page changed nothing. A decision is final: it is recorded with the name you type, the time, your IP address and browser, and the link stops working.</p>',
+    '<p class="note">Opening this page changed nothing. A decision is final: it is recorded as decided by this address, with the time, your IP address and browser, and the link stops working.</p>',
   ].join('\n');
   return layout(title, body);
 }

@@ -1,6 +1,7 @@
 /**
  * `Request ... approval` (a `lambda:invoke.waitForTaskToken` task, payload `{ taskToken, approvalId }`):
- * attaches the task token to the pending record, then sends the one e-mail with the page link. The
+ * attaches the task token to the pending record, then sends each approver of the kind an e-mail with
+ * their personal page link (one publish per address, delivered to that address's subscription only). The
  * execution then waits until a human decides (SendTaskSuccess / SendTaskFailure) or the state's
  * TimeoutSeconds, equal to the approval's expiry, times the task out (States.Timeout).
  *
@@ -13,6 +14,7 @@ import * as z from '../../shared/zod-mini';
 import type { Clock, Notifier } from '../ports';
 import { approvalIdSchema, approvalStatus, isDecided } from './approval-record';
 import { approvalEmail, topicFor } from './approval-email';
+import type { AddressesByKind } from './approval-recipients';
 import type { ApprovalLinkSigner } from './signer';
 import type { ApprovalStore } from './store';
 
@@ -29,6 +31,8 @@ export interface RequestApprovalDeps {
   readonly notifier: Notifier;
   readonly clock: Clock;
   readonly pageBaseUrl: string;
+  /** Who gets a personal link for each kind (approval-recipients.ts); none: one view-only message. */
+  readonly recipients: AddressesByKind;
 }
 
 /** The approval cannot take a token: it is unknown, decided, expired, or its e-mail already went out. */
@@ -43,6 +47,8 @@ export interface RequestApprovalResult {
   readonly expiresAt: string;
   /** False only when a decision arrived before the e-mail could go out. */
   readonly notified: boolean;
+  /** How many personal links went out (0: one view-only message, nobody to address). */
+  readonly personalLinks: number;
 }
 
 /** Attaches the token and sends the e-mail; throws {@link ApprovalNotRequestable} when the record refuses the token. */
@@ -58,10 +64,19 @@ export async function requestApproval(input: RequestApprovalInput, deps: Request
   }
   // Someone with the console link decided between the two reads: the decision already went to this
   // token, so asking by e-mail would only confuse.
-  if (isDecided(record)) return { approvalId, topic: topicFor(record.kind), expiresAt: record.expiresAt, notified: false };
-  const approvalUrl = await deps.signer.url(deps.pageBaseUrl, approvalId, new Date(record.expiresAt));
-  const email = approvalEmail(record, approvalUrl);
-  await deps.notifier.publish(email.topic, email.subject, email.message);
+  if (isDecided(record)) return { approvalId, topic: topicFor(record.kind), expiresAt: record.expiresAt, notified: false, personalLinks: 0 };
+  const expiresAt = new Date(record.expiresAt);
+  const recipients = deps.recipients[record.kind];
+  if (recipients.length === 0) {
+    const email = approvalEmail(record, await deps.signer.url(deps.pageBaseUrl, approvalId, expiresAt));
+    await deps.notifier.publish(email.topic, email.subject, email.message);
+  }
+  // One message per approver, each with a link only they receive: a shared message would let every
+  // approver read (and use) the others' links. A retried attempt re-sends the same links.
+  for (const recipient of recipients) {
+    const email = approvalEmail(record, await deps.signer.url(deps.pageBaseUrl, approvalId, expiresAt, recipient), recipient);
+    await deps.notifier.publish(email.topic, email.subject, email.message, recipient);
+  }
   await deps.store.markNotified(approvalId, deps.clock());
-  return { approvalId, topic: email.topic, expiresAt: record.expiresAt, notified: true };
+  return { approvalId, topic: topicFor(record.kind), expiresAt: record.expiresAt, notified: true, personalLinks: recipients.length };
 }

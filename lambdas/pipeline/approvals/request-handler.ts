@@ -10,6 +10,7 @@ import middy from '@middy/core';
 import { logger, metrics } from '../../shared/powertools';
 import { PIPELINE_ENV, requiredEnv } from '../settings';
 import { approvalNotifierFromEnv, approvalStoreFromEnv, linkSignerFromEnv } from './aws/wiring';
+import { parseAddressesByKind } from './approval-recipients';
 import { parseTaskInput } from './parse-input';
 import { requestApproval, requestApprovalInputSchema, type RequestApprovalResult } from './request-approval';
 
@@ -17,13 +18,14 @@ const pageBaseUrl = requiredEnv(PIPELINE_ENV.approvalPageBaseUrl);
 const store = approvalStoreFromEnv();
 const signer = linkSignerFromEnv();
 const notifier = approvalNotifierFromEnv();
+const recipients = parseAddressesByKind(requiredEnv(PIPELINE_ENV.approvalRecipients), PIPELINE_ENV.approvalRecipients);
 
 async function request(event: unknown): Promise<RequestApprovalResult> {
   const input = parseTaskInput(requestApprovalInputSchema, event, 'Request approval');
-  const result = await requestApproval(input, { store, signer, notifier, clock: () => new Date(), pageBaseUrl });
+  const result = await requestApproval(input, { store, signer, notifier, clock: () => new Date(), pageBaseUrl, recipients });
   if (result.notified) metrics.addMetric('ApprovalsRequested', MetricUnit.Count, 1);
   // Never the token: it would let anyone who reads the logs (and may call SendTaskSuccess) decide.
-  logger.info('approval requested', { approvalId: result.approvalId, topic: result.topic, expiresAt: result.expiresAt, notified: result.notified });
+  logger.info('approval requested', { approvalId: result.approvalId, topic: result.topic, expiresAt: result.expiresAt, notified: result.notified, personalLinks: result.personalLinks });
   return result;
 }
 

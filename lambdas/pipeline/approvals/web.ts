@@ -4,7 +4,11 @@
  * back, so AWS and local mode serve the same pages and take the same decisions.
  *
  *   GET  /approvals/{id}?exp&sig  the confirmation page; reads, never writes (link scanners follow GETs)
- *   POST /approvals/{id}          form-encoded exp, sig, decision, approver, comment: decides once
+ *   POST /approvals/{id}          form-encoded exp, to, sig, decision, comment: decides once, as `to`
+ *
+ * Only a personal link (one whose signature covers an approver's address, `to`) can decide, and it
+ * decides as that address: the run's requester, an address not on the kind's approver list and a
+ * link without an address are refused before anything is recorded.
  *
  * Status codes: 200 shown/decided, 400 bad form, 403 invalid link (nothing else said), 404 unknown,
  * 405 other methods, 409 already decided or too late, 410 expired, 413/415 bad body, 502 recorded
@@ -15,7 +19,7 @@ import type { ApprovalRecord } from './approval-record';
 import { approvalIdSchema, approvalStatus, isDecided, kindLabel } from './approval-record';
 import { decideApproval, decisionInputSchema, DecisionNotDelivered, type DecideDeps, type DecideOutcome } from './decide';
 import { confirmationPage, noticePage, PAGE_HEADERS, type FormState } from './page';
-import type { ApprovalLinkSigner, LinkParams } from './signer';
+import type { ApprovalLinkSigner } from './signer';
 import { utc } from './summary-text';
 
 /** Largest form body accepted: a comment of 2,000 characters, percent-encoded, fits many times over. */
@@ -175,6 +179,24 @@ function outcomePage(outcome: DecideOutcome): ApprovalHttpResponse {
   }
 }
 
+/** An authentic link that names no approver (the operator's link in the execution's input): it shows, never decides. */
+function viewOnly(record: ApprovalRecord): ApprovalHttpResponse {
+  return respond(
+    200,
+    'shown',
+    noticePage({
+      title: 'Waiting for an approver',
+      paragraphs: ['This link shows the request only. Each approver decides with the personal link e-mailed to them, or with the CLI: sial approvals approve ' + record.approvalId + ' (or: reject).'],
+      record,
+    }),
+  );
+}
+
+/** A POST from a link that names no approver: nothing is recorded. */
+function noApprover(record: ApprovalRecord | undefined): ApprovalHttpResponse {
+  return respond(403, 'refused', noticePage({ title: 'Not a personal link', paragraphs: ['Only the personal link e-mailed to an approver can decide. Nothing was recorded.'], ...(record !== undefined ? { record } : {}) }));
+}
+
 /** After an authentic link is past its expiry: decided records still say who decided. */
 async function expiredLink(approvalId: string, deps: ApprovalWebDeps, decidedStatus: number): Promise<ApprovalHttpResponse> {
   const record = await deps.store.get(approvalId);
@@ -182,7 +204,7 @@ async function expiredLink(approvalId: string, deps: ApprovalWebDeps, decidedSta
   return expired(record);
 }
 
-async function showPage(approvalId: string, link: Partial<LinkParams>, deps: ApprovalWebDeps): Promise<ApprovalHttpResponse> {
+async function showPage(approvalId: string, link: { readonly exp?: string | undefined; readonly sig?: string | undefined; readonly to?: string | undefined }, deps: ApprovalWebDeps): Promise<ApprovalHttpResponse> {
   const now = deps.clock();
   const check = await deps.signer.verify(approvalId, link, now);
   if (!check.ok) return check.reason === 'forged' ? invalidLink() : expiredLink(approvalId, deps, 200);
@@ -192,7 +214,8 @@ async function showPage(approvalId: string, link: Partial<LinkParams>, deps: App
   if (status === 'expired') return expired(record);
   if (status !== 'pending') return alreadyDecided(record, 200);
   if (record.taskToken === undefined) return notRequested(record);
-  return respond(200, 'shown', confirmationPage(record, { exp: link.exp ?? '', sig: link.sig ?? '' }, now));
+  if (check.to === undefined) return viewOnly(record);
+  return respond(200, 'shown', confirmationPage(record, { exp: link.exp ?? '', sig: link.sig ?? '', to: check.to }, now));
 }
 
 function formField(form: URLSearchParams, name: string): string | undefined {
@@ -209,19 +232,21 @@ async function submitDecision(approvalId: string, request: ApprovalHttpRequest, 
     return respond(413, 'too-large', noticePage({ title: 'Form too large', paragraphs: [`The form exceeds ${MAX_FORM_BYTES} bytes; shorten the comment.`] }));
   }
   const form = new URLSearchParams(body);
-  const link = { exp: formField(form, 'exp'), sig: formField(form, 'sig') };
+  const link = { exp: formField(form, 'exp'), sig: formField(form, 'sig'), to: formField(form, 'to') };
   const check = await deps.signer.verify(approvalId, link, deps.clock());
   if (!check.ok) return check.reason === 'forged' ? invalidLink() : expiredLink(approvalId, deps, 409);
+  const approver = check.to;
+  if (approver === undefined) return noApprover(await deps.store.get(approvalId));
 
-  const input = decisionInputSchema.safeParse({ decision: formField(form, 'decision'), approver: formField(form, 'approver'), comment: formField(form, 'comment') });
+  const input = decisionInputSchema.safeParse({ decision: formField(form, 'decision'), approver, comment: formField(form, 'comment') });
   if (!input.success) {
     const record = await deps.store.get(approvalId);
     if (record === undefined) return notFound();
     const issue = input.error.issues[0];
-    const field = { decision: 'Decision', approver: 'Your name', comment: 'Comment' }[String(issue?.path[0])] ?? 'Form';
-    const state: FormState = { approver: formField(form, 'approver') ?? '', comment: formField(form, 'comment') ?? '', error: `${field}: ${issue?.message ?? 'invalid'}` };
+    const field = { decision: 'Decision', comment: 'Comment' }[String(issue?.path[0])] ?? 'Form';
+    const state: FormState = { comment: formField(form, 'comment') ?? '', error: `${field}: ${issue?.message ?? 'invalid'}` };
     if (approvalStatus(record, deps.clock()) !== 'pending') return outcomePage(isDecided(record) ? { kind: 'already-decided', record } : { kind: 'expired', record });
-    return respond(400, 'invalid-form', confirmationPage(record, { exp: link.exp ?? '', sig: link.sig ?? '' }, deps.clock(), state));
+    return respond(400, 'invalid-form', confirmationPage(record, { exp: link.exp ?? '', sig: link.sig ?? '', to: approver }, deps.clock(), state));
   }
 
   try {
@@ -229,6 +254,7 @@ async function submitDecision(approvalId: string, request: ApprovalHttpRequest, 
       {
         approvalId,
         ...input.data,
+        identity: { kind: 'email', email: approver },
         via: 'page',
         ...(request.sourceIp !== undefined ? { sourceIp: request.sourceIp.slice(0, MAX_SOURCE_IP_CHARS) } : {}),
         ...(request.userAgent !== undefined ? { userAgent: request.userAgent.slice(0, MAX_USER_AGENT_CHARS) } : {}),
@@ -260,7 +286,7 @@ export async function handleApprovalHttp(request: ApprovalHttpRequest, deps: App
   const id = approvalIdSchema.safeParse(request.approvalId);
   // A malformed id cannot have been signed by us: the same answer as any other invalid link.
   if (!id.success) return invalidLink();
-  return method === 'GET' ? showPage(id.data, { exp: request.query.exp, sig: request.query.sig }, deps) : submitDecision(id.data, request, deps);
+  return method === 'GET' ? showPage(id.data, { exp: request.query.exp, sig: request.query.sig, to: request.query.to }, deps) : submitDecision(id.data, request, deps);
 }
 
 /** The page for an error nothing above anticipated (the transport logs the error itself). */

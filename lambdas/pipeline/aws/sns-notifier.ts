@@ -16,6 +16,9 @@ export const NOTIFIER_TOPIC_ENV: Readonly<Record<NotifierTopic, string>> = {
   notifications: PIPELINE_ENV.notificationsTopicArn,
 };
 
+/** The message attribute naming the one subscriber a message is for (personal approval links). */
+export const RECIPIENT_ATTRIBUTE = 'recipient';
+
 /** SNS limits: a subject is printable ASCII, no line breaks, under 100 characters; a message at most 256 KiB. */
 export const SNS_MAX_SUBJECT_CHARS = 99;
 export const SNS_MAX_MESSAGE_BYTES = 256 * 1024;
@@ -63,11 +66,13 @@ export class SnsNotifier implements Notifier {
     return new SnsNotifier(client, arns);
   }
 
-  async publish(topic: NotifierTopic, subject: string, message: string): Promise<void> {
+  async publish(topic: NotifierTopic, subject: string, message: string, recipient?: string): Promise<void> {
     const arn = this.topicArns[topic];
     if (arn === undefined) {
       throw new Error(`${NOTIFIER_TOPIC_ENV[topic]} is not set: this function was not given the "${topic}" topic by its construct`);
     }
-    await this.client.send(new PublishCommand({ TopicArn: arn, Subject: snsSubject(subject), Message: snsMessage(message) }));
+    // The attribute is what each e-mail subscription's filter policy matches (lib/constructs/approvals.ts).
+    const attributes = recipient === undefined ? {} : { MessageAttributes: { [RECIPIENT_ATTRIBUTE]: { DataType: 'String', StringValue: recipient } } };
+    await this.client.send(new PublishCommand({ TopicArn: arn, Subject: snsSubject(subject), Message: snsMessage(message), ...attributes }));
   }
 }

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ApprovalKind, ApprovalRef, ValidatedRequest } from '../../../lambdas/pipeline/contracts';
 import type { Notifier } from '../../../lambdas/pipeline/ports';
+import type { AddressesByKind } from '../../../lambdas/pipeline/approvals/approval-recipients';
 import { ApprovalLinkSigner, type SigningKeyProvider, type SigningKeys } from '../../../lambdas/pipeline/approvals/signer';
 import type { TaskCallbacks } from '../../../lambdas/pipeline/approvals/task-callbacks';
 import { prepareApproval, type PrepareApprovalInput } from '../../../lambdas/pipeline/approvals/prepare-approval';
@@ -81,9 +82,9 @@ export class TestClock {
 }
 
 export class RecordingNotifier implements Notifier {
-  readonly sent: Array<{ topic: string; subject: string; message: string }> = [];
-  async publish(topic: 'approvals' | 'finops' | 'notifications', subject: string, message: string): Promise<void> {
-    this.sent.push({ topic, subject, message });
+  readonly sent: Array<{ topic: string; subject: string; message: string; recipient?: string }> = [];
+  async publish(topic: 'approvals' | 'finops' | 'notifications', subject: string, message: string, recipient?: string): Promise<void> {
+    this.sent.push({ topic, subject, message, ...(recipient !== undefined ? { recipient } : {}) });
   }
 }
 
@@ -112,22 +113,33 @@ export function tempDir(prefix = 'sial-approvals-'): { dir: string; cleanup: () 
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** The `exp` and `sig` of a link. */
-export function linkParams(url: string): { id: string; exp: string; sig: string; path: string } {
+/** The `exp`, `sig` and `to` (empty on a view-only link) of a link. */
+export function linkParams(url: string): { id: string; exp: string; sig: string; to: string; path: string } {
   const parsed = new URL(url);
   const id = decodeURIComponent(parsed.pathname.split('/').pop() ?? '');
-  return { id, exp: parsed.searchParams.get('exp') ?? '', sig: parsed.searchParams.get('sig') ?? '', path: parsed.pathname };
+  return { id, exp: parsed.searchParams.get('exp') ?? '', sig: parsed.searchParams.get('sig') ?? '', to: parsed.searchParams.get('to') ?? '', path: parsed.pathname };
+}
+
+/** Who the helpers' approvals are sent to, per kind. */
+export const TEST_RECIPIENTS: AddressesByKind = { train: ['approver@example.com', 'second@example.com'], 'deploy-stage': ['approver@example.com'], finops: ['finops@example.com'] };
+
+/** The one page link in an approval e-mail. */
+export function linkIn(message: string): string {
+  const links = message.split('\n').filter((l) => l.startsWith('http'));
+  if (links.length !== 1) throw new Error(`expected one link in the e-mail, found ${links.length}`);
+  return links[0]!;
 }
 
 /** Prepares and requests an approval (token attached, e-mail sent) the way the two states do. */
 export async function requestedApproval(
   store: ApprovalStore,
   clock: TestClock,
-  options: { kind?: ApprovalKind; summary?: PrepareApprovalInput['summary']; token?: string; baseUrl?: string; expiryHours?: number; linkSigner?: ApprovalLinkSigner } = {},
+  options: { kind?: ApprovalKind; summary?: PrepareApprovalInput['summary']; token?: string; baseUrl?: string; expiryHours?: number; linkSigner?: ApprovalLinkSigner; recipients?: AddressesByKind; requestedBy?: string } = {},
 ): Promise<{ ref: ApprovalRef; notifier: RecordingNotifier; url: string }> {
   const linkSigner = options.linkSigner ?? signer();
   const pageBaseUrl = options.baseUrl ?? 'https://approvals.example.com/prod';
-  const ref = await prepareApproval(prepareInput(options.kind ?? 'train', options.summary ?? defaultSummary()), {
+  const input = prepareInput(options.kind ?? 'train', options.summary ?? defaultSummary());
+  const ref = await prepareApproval(options.requestedBy === undefined ? input : { ...input, request: { ...input.request, requestedBy: options.requestedBy } }, {
     store,
     signer: linkSigner,
     clock: clock.fn,
@@ -135,8 +147,9 @@ export async function requestedApproval(
     expiryHours: options.expiryHours ?? 72,
   });
   const notifier = new RecordingNotifier();
-  await requestApproval({ taskToken: options.token ?? TOKEN, approvalId: ref.approvalId }, { store, signer: linkSigner, notifier, clock: clock.fn, pageBaseUrl });
-  return { ref, notifier, url: ref.approvalUrl };
+  await requestApproval({ taskToken: options.token ?? TOKEN, approvalId: ref.approvalId }, { store, signer: linkSigner, notifier, clock: clock.fn, pageBaseUrl, recipients: options.recipients ?? TEST_RECIPIENTS });
+  // `url`: the first approver's personal link, as their e-mail carries it.
+  return { ref, notifier, url: linkIn(notifier.sent[0]!.message) };
 }
 
 /** A record as `Request ... approval` leaves it: token attached, e-mail sent, waiting for a human. */

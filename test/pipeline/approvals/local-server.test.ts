@@ -1,7 +1,7 @@
 import { approvalDecisionSchema } from '../../../lambdas/pipeline/contracts';
 import { startLocalApprovals, type LocalApprovals } from '../../../local/pipeline/local-approval-runtime';
 import { settleLocalTask } from '../../../local/pipeline/local-task-callbacks';
-import { RecordingNotifier, prepareInput, tempDir } from './helpers';
+import { RecordingNotifier, linkIn, prepareInput, tempDir } from './helpers';
 
 async function until<T>(probe: () => T | undefined, timeoutMs = 5_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -44,7 +44,8 @@ describe('local approval server over HTTP on 127.0.0.1', () => {
     const waiting = approvals.requestAndWait({ taskToken: 'local-task-token:run-1', approvalId: ref.approvalId });
     const email = await until(() => notifier.sent[0]);
     const link = /^http:\/\/127\.0\.0\.1:\d+\/approvals\/\S+$/m.exec(email.message)?.[0];
-    expect(link).toBe(ref.approvalUrl);
+    // The e-mail carries the approver's personal link (the ref's is view-only).
+    expect(link).toBe(await approvals.signer.url(approvals.baseUrl, ref.approvalId, new Date(ref.expiresAt), 'simulated-approver@sial.local'));
     expect(email.message).not.toContain('local-task');
 
     const page = await fetch(link!);
@@ -60,14 +61,14 @@ describe('local approval server over HTTP on 127.0.0.1', () => {
     const { action, fields } = formOf(html, link!);
     expect(action.pathname).toBe(`/approvals/${ref.approvalId}`);
     expect(action.search).toBe('');
-    const body = new URLSearchParams({ ...fields, approver: 'Jane Doe', comment: 'Looks good', decision: 'approved' });
+    const body = new URLSearchParams({ ...fields, comment: 'Looks good', decision: 'approved' });
     const decided = await fetch(action, { method: 'POST', body, headers: { 'user-agent': 'e2e-browser/1.0' } });
     expect(decided.status).toBe(200);
     expect(await decided.text()).toContain('<h1>Approved</h1>');
 
     const outcome = await waiting;
     const decision = approvalDecisionSchema.parse(settleLocalTask(outcome));
-    expect(decision).toMatchObject({ approvalId: ref.approvalId, decision: 'approved', approver: 'Jane Doe', comment: 'Looks good', via: 'page' });
+    expect(decision).toMatchObject({ approvalId: ref.approvalId, decision: 'approved', approver: 'simulated-approver@sial.local', comment: 'Looks good', via: 'page' });
     expect(await approvals.store.get(ref.approvalId)).toMatchObject({ status: 'approved', sourceIp: expect.stringMatching(/127\.0\.0\.1/), userAgent: 'e2e-browser/1.0', deliveryStatus: 'delivered' });
 
     const replay = await fetch(action, { method: 'POST', body });
@@ -77,10 +78,10 @@ describe('local approval server over HTTP on 127.0.0.1', () => {
   it('a rejection fails the waiting task with ApprovalRejected and the decision as cause', async () => {
     const ref = await approvals.prepare(prepareInput('finops'));
     const waiting = approvals.requestAndWait({ approvalId: ref.approvalId });
-    await until(() => notifier.sent[0]);
-    const page = await fetch(ref.approvalUrl);
-    const { action, fields } = formOf(await page.text(), ref.approvalUrl);
-    const response = await fetch(action, { method: 'POST', body: new URLSearchParams({ ...fields, approver: 'Fin Ops', comment: 'Over budget', decision: 'rejected' }) });
+    const personal = linkIn((await until(() => notifier.sent[0])).message);
+    const page = await fetch(personal);
+    const { action, fields } = formOf(await page.text(), personal);
+    const response = await fetch(action, { method: 'POST', body: new URLSearchParams({ ...fields, comment: 'Over budget', decision: 'rejected' }) });
     expect(response.status).toBe(200);
     const outcome = await waiting;
     expect(() => settleLocalTask(outcome)).toThrow(expect.objectContaining({ name: 'ApprovalRejected', message: expect.stringContaining('"comment":"Over budget"') }));
@@ -89,8 +90,9 @@ describe('local approval server over HTTP on 127.0.0.1', () => {
   it('an approval nobody decides times out the wait; a later decision is recorded as too late', async () => {
     const ref = await approvals.prepare(prepareInput());
     await expect(approvals.requestAndWait({ approvalId: ref.approvalId }, { timeoutMs: 50 })).resolves.toEqual({ status: 'timed-out' });
-    const { fields, action } = formOf(await (await fetch(ref.approvalUrl)).text(), ref.approvalUrl);
-    const late = await fetch(action, { method: 'POST', body: new URLSearchParams({ ...fields, approver: 'Late', decision: 'approved' }) });
+    const personal = linkIn(notifier.sent[0]!.message);
+    const { fields, action } = formOf(await (await fetch(personal)).text(), personal);
+    const late = await fetch(action, { method: 'POST', body: new URLSearchParams({ ...fields, decision: 'approved' }) });
     expect(late.status).toBe(409);
     expect(await late.text()).toContain('Recorded, but too late');
   });

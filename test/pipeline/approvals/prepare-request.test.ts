@@ -4,7 +4,7 @@ import { ApprovalNotRequestable, requestApproval } from '../../../lambdas/pipeli
 import { ApprovalExistsError } from '../../../lambdas/pipeline/approvals/store';
 import { approvalRefSchema } from '../../../lambdas/pipeline/contracts';
 import { LocalApprovalStore } from '../../../local/pipeline/local-approval-store';
-import { RecordingNotifier, TestClock, TOKEN, linkParams, prepareInput, requestedApproval, signer, tempDir } from './helpers';
+import { RecordingNotifier, TestClock, TEST_RECIPIENTS, TOKEN, linkIn, linkParams, prepareInput, requestedApproval, signer, tempDir } from './helpers';
 
 const BASE = 'https://approvals.example.com/prod';
 
@@ -55,14 +55,19 @@ describe('prepare and request an approval', () => {
     expect(prepareApprovalInputSchema.safeParse({ ...prepareInput(), taskToken: TOKEN }).success).toBe(false);
   });
 
-  it('request: attaches the token, then sends one e-mail with the link and never the token', async () => {
+  it('request: attaches the token, then sends each approver one e-mail with their own personal link and never the token', async () => {
     const { ref, notifier } = await requestedApproval(store, clock, { baseUrl: BASE });
     expect(await store.get(ref.approvalId)).toMatchObject({ taskToken: TOKEN, waitingStage: 'dev', notifiedAt: clock.now.toISOString() });
-    expect(notifier.sent).toHaveLength(1);
+    expect(notifier.sent.map((m) => m.recipient)).toEqual(['approver@example.com', 'second@example.com']);
+    const links = notifier.sent.map((m) => linkIn(m.message));
+    // Each message carries only its recipient's link, signed for that address; nobody sees another's.
+    expect(links.map((l) => linkParams(l).to)).toEqual(['approver@example.com', 'second@example.com']);
+    expect(notifier.sent[0]!.message).not.toContain('second@example.com');
+    expect(links[0]).not.toBe(ref.approvalUrl);
     const email = notifier.sent[0]!;
     expect(email.topic).toBe('approvals');
     expect(email.subject).toBe('[sial dev] Approval needed: training run for qwen3-4b (run run-2026-11-23-a)');
-    expect(email.message).toContain(ref.approvalUrl);
+    expect(email.message).toContain('This link is personal to approver@example.com');
     expect(email.message).toContain('datasetCounts.tracesUsed: 1,234');
     expect(email.message).toContain('eligibility.lastTrainedAt: none');
     expect(email.message).toContain('gpuBudget.estimateGpuHours: 192');
@@ -72,8 +77,17 @@ describe('prepare and request an approval', () => {
 
   it('sends FinOps approvals to the FinOps topic', async () => {
     const { notifier } = await requestedApproval(store, clock, { kind: 'finops' });
-    expect(notifier.sent.map((m) => m.topic)).toEqual(['finops']);
+    expect(notifier.sent.map((m) => [m.topic, m.recipient])).toEqual([['finops', 'finops@example.com']]);
     expect(notifier.sent[0]!.subject).toContain('FinOps budget exception');
+  });
+
+  it('with nobody to address for the kind, one view-only message goes to the topic: it names no approver and cannot decide', async () => {
+    const { ref, notifier } = await requestedApproval(store, clock, { recipients: { ...TEST_RECIPIENTS, train: [] } });
+    expect(notifier.sent).toHaveLength(1);
+    expect(notifier.sent[0]!.recipient).toBeUndefined();
+    expect(linkIn(notifier.sent[0]!.message)).toBe(ref.approvalUrl);
+    expect(linkParams(ref.approvalUrl).to).toBe('');
+    expect(notifier.sent[0]!.message).toContain('this link only shows the request');
   });
 
   it('a hostile summary cannot add lines or links to the e-mail', async () => {
@@ -86,7 +100,7 @@ describe('prepare and request an approval', () => {
   it('the token is attached once: a replayed request after the e-mail is refused and sends nothing', async () => {
     const { ref } = await requestedApproval(store, clock);
     const notifier = new RecordingNotifier();
-    await expect(requestApproval({ taskToken: 'another-token', approvalId: ref.approvalId }, { store, signer: signer(), notifier, clock: clock.fn, pageBaseUrl: BASE })).rejects.toThrow(
+    await expect(requestApproval({ taskToken: 'another-token', approvalId: ref.approvalId }, { store, signer: signer(), notifier, clock: clock.fn, pageBaseUrl: BASE, recipients: TEST_RECIPIENTS })).rejects.toThrow(
       ApprovalNotRequestable,
     );
     expect(notifier.sent).toHaveLength(0);
@@ -96,17 +110,17 @@ describe('prepare and request an approval', () => {
   it('a retried attempt whose e-mail failed replaces the token of the failed attempt', async () => {
     const ref = await prepare();
     const failing = { publish: async () => Promise.reject(new Error('SNS throttled')) };
-    await expect(requestApproval({ taskToken: 'attempt-1', approvalId: ref.approvalId }, { store, signer: signer(), notifier: failing, clock: clock.fn, pageBaseUrl: BASE })).rejects.toThrow('SNS throttled');
+    await expect(requestApproval({ taskToken: 'attempt-1', approvalId: ref.approvalId }, { store, signer: signer(), notifier: failing, clock: clock.fn, pageBaseUrl: BASE, recipients: TEST_RECIPIENTS })).rejects.toThrow('SNS throttled');
     const notifier = new RecordingNotifier();
-    await requestApproval({ taskToken: 'attempt-2', approvalId: ref.approvalId }, { store, signer: signer(), notifier, clock: clock.fn, pageBaseUrl: BASE });
+    await requestApproval({ taskToken: 'attempt-2', approvalId: ref.approvalId }, { store, signer: signer(), notifier, clock: clock.fn, pageBaseUrl: BASE, recipients: TEST_RECIPIENTS });
     expect(await store.get(ref.approvalId)).toMatchObject({ taskToken: 'attempt-2' });
-    expect(notifier.sent).toHaveLength(1);
+    expect(notifier.sent).toHaveLength(TEST_RECIPIENTS.train.length);
   });
 
   it('refuses to request an expired or unknown approval', async () => {
     const ref = await prepare();
     clock.advance(72 * 3_600_000);
-    const deps = { store, signer: signer(), notifier: new RecordingNotifier(), clock: clock.fn, pageBaseUrl: BASE };
+    const deps = { store, signer: signer(), notifier: new RecordingNotifier(), clock: clock.fn, pageBaseUrl: BASE, recipients: TEST_RECIPIENTS };
     await expect(requestApproval({ taskToken: TOKEN, approvalId: ref.approvalId }, deps)).rejects.toThrow('it is expired');
     await expect(requestApproval({ taskToken: TOKEN, approvalId: 'train-unknown' }, deps)).rejects.toThrow('does not exist');
     const record = await store.get(ref.approvalId);

@@ -15,6 +15,34 @@ describe('approval link signer', () => {
     await expect(s.verify('train-0011223344556677', { exp, sig }, new Date(EXPIRES.getTime() - 1))).resolves.toMatchObject({ ok: true });
   });
 
+  it('a personal link names its approver (lower-cased) in `to`, inside the signature', async () => {
+    const s = signer();
+    const url = await s.url(BASE, 'train-a', EXPIRES, '  Jane.Doe@Example.com ');
+    expect(url).toMatch(/\/approvals\/train-a\?exp=\d+&to=jane\.doe%40example\.com&sig=[A-Za-z0-9_-]{43}$/);
+    const link = linkParams(url);
+    expect(link.to).toBe('jane.doe@example.com');
+    await expect(s.verify('train-a', link, T0)).resolves.toEqual({ ok: true, expiresAt: EXPIRES, to: 'jane.doe@example.com' });
+  });
+
+  it('a tampered, added or removed address is forged: a signature covers exactly one approver (or none)', async () => {
+    const s = signer();
+    const personal = await s.sign('train-a', EXPIRES, 'jane@example.com');
+    const viewOnly = await s.sign('train-a', EXPIRES);
+    const forged = { ok: false, reason: 'forged' };
+    await expect(s.verify('train-a', { ...personal, to: 'mallory@example.com' }, T0)).resolves.toEqual(forged);
+    await expect(s.verify('train-a', { ...personal, to: 'JANE@example.com' }, T0)).resolves.toEqual(forged);
+    await expect(s.verify('train-a', { exp: personal.exp, sig: personal.sig }, T0)).resolves.toEqual(forged);
+    await expect(s.verify('train-a', { ...viewOnly, to: 'jane@example.com' }, T0)).resolves.toEqual(forged);
+    await expect(s.verify('train-a', { ...personal, to: 'jane@example.com\nx' }, T0)).resolves.toEqual(forged);
+    // A view-only link verifies without an address (an empty `to` field is no address).
+    await expect(s.verify('train-a', { ...viewOnly, to: '' }, T0)).resolves.toEqual({ ok: true, expiresAt: EXPIRES });
+  });
+
+  it('refuses to sign a link for something that is not an address', async () => {
+    await expect(signer().sign('train-a', EXPIRES, 'not an address')).rejects.toThrow('not an e-mail address');
+    await expect(signer().sign('train-a', EXPIRES, `${'a'.repeat(250)}@example.com`)).rejects.toThrow('not an e-mail address');
+  });
+
   it('reads an authentic link at or after its expiry as expired', async () => {
     const s = signer();
     const link = await s.sign('train-a', EXPIRES);
