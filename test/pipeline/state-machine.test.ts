@@ -208,7 +208,7 @@ describe('training pipeline, executed locally on the synthesized definition', ()
       expect(events.map((e) => [e.source, e['detail-type']])).toEqual([['sial.dev', 'sial.dataset.ready']]);
       const detail = events[0]!.detail as { datasetId: string; mode: string; counts: { tracesUsed: number } };
       expect(validateEventDetail('sial.dataset.ready', detail)).toEqual([]);
-      expect(detail.datasetId).toBe((result.output as { dataset: { datasetId: string } }).dataset.datasetId);
+      expect(detail.datasetId).toBe((result.output as { datasetId: string }).datasetId); // the manifest is a dataset-only run's output
       expect(detail.mode).toBe('dataset-only');
       expect(detail.counts.tracesUsed).toBeGreaterThan(0);
     } finally {
