@@ -307,7 +307,7 @@ export function buildTrainingPipelineDefinition(scope: Construct, props: Trainin
           runId: J.stringAt('$.request.runId'),
           executionName: J.executionName,
           datasetId: J.stringAt('$.dataset.datasetId'),
-          targetModelId: J.stringAt('$.dataset.targetModelId'),
+          targetModelId: J.stringAt('$.request.targetModelId'),
           mode: J.stringAt('$.request.mode'),
           manifestUri: J.stringAt('$.dataset.manifestUri'),
           counts: J.objectAt('$.dataset.counts'),
