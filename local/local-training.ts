@@ -188,7 +188,7 @@ export async function runLocalTraining(options: LocalTrainingOptions): Promise<L
     const input: PipelineInput = { mode: 'train', targetModelId: model.id, requestedBy: 'local:sial-local-run' };
     print('Training pipeline:');
     const run = await runLocalPipeline(
-      { stage, settings, pipeline, lake, store, ledger, registry, notifier, approvals, clock, approvalTimeoutMs, onStateEntered: stateProgress('training', print), ...(routerBatch === undefined ? {} : { routerBatch }) },
+      { stage, settings, pipeline, lake, store, ledger, registry, notifier, approvals, clock, approvalTimeoutMs, onStateEntered: stateProgress('training', print), onEvent: (event) => print(`  [local event -> events.jsonl] ${event['detail-type']} from ${event.source}`), ...(routerBatch === undefined ? {} : { routerBatch }) },
       input,
       executionName,
       scenario.batch(stage.training.attempts),

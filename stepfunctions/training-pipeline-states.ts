@@ -5,6 +5,7 @@
 export const TRAINING_STATES = {
   validateRequest: 'Validate request',
   buildDataset: 'Build dataset',
+  emitDatasetReady: 'Emit dataset ready',
   datasetOnly: 'Dataset only?',
   datasetBuilt: 'Dataset built',
   checkEligibility: 'Check eligibility',

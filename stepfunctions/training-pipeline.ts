@@ -16,6 +16,7 @@
  */
 import { Duration, Stack } from 'aws-cdk-lib';
 import type * as batch from 'aws-cdk-lib/aws-batch';
+import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -24,6 +25,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import { MODEL_ARTIFACT_FILE } from '../lambdas/pipeline/register-model/register-model';
 import type { GpuJobKind } from '../lambdas/pipeline/contracts';
+import { eventSourceOf, PIPELINE_EVENT_TYPES } from './pipeline-events';
 import { PIPELINE_ERRORS, TRAINING_STATES, type TrainingStateName } from './training-pipeline-states';
 import { awaitApprovalDecision, invokeForResult } from './lambda-tasks';
 
@@ -86,6 +88,8 @@ export interface TrainingPipelineDefinitionProps {
    * for its own deploy approval).
    */
   readonly rolloutStateMachine: sfn.IStateMachine;
+  /** The EventBridge bus the pipeline's events (`sial.dataset.ready`) go to, with source `sial.<stage>`. */
+  readonly eventBus: events.IEventBus;
   /**
    * Where router targets train (CPU, Fargate). Without it the definition has no router states at all
    * (a stage without a router target).
@@ -144,6 +148,9 @@ export const START_EXECUTION_TRANSIENT_ERRORS = ['StepFunctions.ExecutionLimitEx
 
 /** Where every caught failure is placed (read by `Notify failure` and `Pipeline failed`). */
 export const ERROR_PATH = '$.error';
+
+/** Throttling and service errors of `events:putEvents`, retried before the run fails. */
+export const EVENTBRIDGE_TRANSIENT_ERRORS = ['EventBridge.InternalException', 'EventBridge.ThrottlingException'] as const;
 
 /** BatchSubmitJob's JSONPath props with the queue and job definition as constructs instead of ARNs. */
 type ScopedBatchSubmitJobProps = Omit<tasks.BatchSubmitJobJsonPathProps, 'jobQueueArn' | 'jobDefinitionArn'> & {
@@ -271,7 +278,7 @@ export function buildTrainingPipelineDefinition(scope: Construct, props: Trainin
   releaseAfterFailure.addCatch(notifyFailure, { errors: [sfn.Errors.ALL], resultPath: '$.releaseError' });
   releaseAfterFailure.next(notifyFailure);
   const failure = releaseAfterFailure;
-  const onFailure = (task: tasks.LambdaInvoke | tasks.SnsPublish | tasks.StepFunctionsStartExecution): void => {
+  const onFailure = (task: tasks.LambdaInvoke | tasks.SnsPublish | tasks.StepFunctionsStartExecution | tasks.EventBridgePutEvents): void => {
     task.addCatch(failure, { errors: [sfn.Errors.ALL], resultPath: ERROR_PATH });
   };
 
@@ -289,6 +296,28 @@ export function buildTrainingPipelineDefinition(scope: Construct, props: Trainin
   // 2. Build dataset; a dataset-only run (the daily schedule) ends here.
   const buildDataset = invoke(TRAINING_STATES.buildDataset, fn.buildDataset, { request: J.objectAt('$.request') }, '$.dataset');
   onFailure(buildDataset);
+  // Other systems subscribe to a built dataset; the event carries ids and counts, never trace content.
+  const emitDatasetReady = new tasks.EventBridgePutEvents(scope, TRAINING_STATES.emitDatasetReady, {
+    entries: [
+      {
+        eventBus: props.eventBus,
+        source: eventSourceOf(stage),
+        detailType: PIPELINE_EVENT_TYPES.datasetReady,
+        detail: sfn.TaskInput.fromObject({
+          runId: J.stringAt('$.request.runId'),
+          executionName: J.executionName,
+          datasetId: J.stringAt('$.dataset.datasetId'),
+          targetModelId: J.stringAt('$.request.targetModelId'),
+          mode: J.stringAt('$.request.mode'),
+          manifestUri: J.stringAt('$.dataset.manifestUri'),
+          counts: J.objectAt('$.dataset.counts'),
+        }),
+      },
+    ],
+    resultPath: J.DISCARD,
+  });
+  emitDatasetReady.addRetry({ errors: [...EVENTBRIDGE_TRANSIENT_ERRORS], interval: Duration.seconds(2), maxAttempts: 4, backoffRate: 2 });
+  onFailure(emitDatasetReady);
   const datasetOnly = new sfn.Choice(scope, TRAINING_STATES.datasetOnly);
 
   // 3. Eligibility.
@@ -561,6 +590,7 @@ export function buildTrainingPipelineDefinition(scope: Construct, props: Trainin
 
   const chain = sfn.Chain.start(validateRequest)
     .next(buildDataset)
+    .next(emitDatasetReady)
     .next(
       datasetOnly
         .when(sfn.Condition.stringEquals('$.request.mode', 'dataset-only'), datasetBuilt)

@@ -7,6 +7,7 @@
 import * as path from 'node:path';
 import { Duration, RemovalPolicy, Stack, TimeZone, Validations, type CfnElement } from 'aws-cdk-lib';
 import type * as athena from 'aws-cdk-lib/aws-athena';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -339,6 +340,9 @@ export class TrainingPipeline extends Construct {
       budget.grantRecord(roles.routerJob);
     }
 
+    // The stage's events go to the account's default bus (source `sial.<stage>` tells stages apart), so
+    // subscribers need no bus of ours to exist before they write their rules.
+    const eventBus = events.EventBus.fromEventBusName(this, 'DefaultEventBus', 'default');
     const definition = buildTrainingPipelineDefinition(this, {
       stage: props.stage,
       functions,
@@ -350,6 +354,7 @@ export class TrainingPipeline extends Construct {
       hyperparameters: props.settings.training.hyperparameters,
       goldenSetsUri: artifacts.uriOf(artifacts.goldenSetsPrefix),
       rolloutStateMachine: props.rolloutStateMachine,
+      eventBus,
       ...(routerCompute === undefined ? {} : { routerJob: { jobQueue: routerCompute.jobQueue, jobDefinition: routerCompute.jobDefinition } }),
     });
 
@@ -370,6 +375,8 @@ export class TrainingPipeline extends Construct {
     // The SNS tasks publish to a KMS-encrypted topic.
     approvals.grantPublish(approvals.notificationsTopic, this.stateMachine);
     approvals.grantTaskDecisions(this.stateMachine);
+    // events:PutEvents on the default bus only.
+    eventBus.grantPutEventsTo(this.stateMachine);
 
     const smRole = this.stateMachine.role;
     Validations.of(smRole).acknowledge({

@@ -22,6 +22,7 @@ import type { LocalLake } from '../local-lake';
 import { runAsl, type AslRunResult, type LocalTaskHandler } from './asl-runner';
 import { DuckDbSqlEngine } from './duckdb-sql-engine';
 import type { FsObjectStore } from './fs-object-store';
+import { localPutEventsHandler, type LocalEvent } from './local-event-log';
 import { settleLocalTask } from './local-task-callbacks';
 import type { LocalApprovals } from './local-approval-runtime';
 import type { LocalModelRegistry } from './local-model-registry';
@@ -60,6 +61,8 @@ export interface LocalPipelineEnvironment {
   readonly onStateEntered?: (name: string) => void;
   /** The real router trainer, for a router target (`Train router`). */
   readonly routerBatch?: LocalRouterBatch;
+  /** Called with each event a workflow puts (also appended to `<lake>/state/events.jsonl`). */
+  readonly onEvent?: (event: LocalEvent) => void;
 }
 
 export interface LocalPipelineRun extends AslRunResult {
@@ -87,6 +90,7 @@ function handlersFor(env: LocalPipelineEnvironment, batch: LocalBatch, onHandOve
     await env.notifier.publish('notifications', Subject ?? '(no subject)', Message ?? '');
     return { MessageId: `local-${Date.now()}` };
   };
+  const putEvents = localPutEventsHandler(env.lake.root, clock, env.onEvent);
   const submit: LocalTaskHandler = async (input) => asJson(await batch.submitJob(input as unknown as Parameters<LocalBatch['submitJob']>[0]));
   const reserve = lambda((payload) => reserveGpuBudget(parseReserveEvent(payload), { ledger, stage: settings.stage, ceilingGpuHours: settings.gpuBudget.monthlyCeilingGpuHours, now: clock() }));
   const release = lambda((payload) => releaseGpuReservation(parseReleaseEvent(payload).runId, { ledger, stage: settings.stage, now: clock() }));
@@ -135,6 +139,7 @@ function handlersFor(env: LocalPipelineEnvironment, batch: LocalBatch, onHandOve
   // Every SNS publish state notifies locally (Notify not eligible, ... rejection, failure, registered).
   for (const [name, state] of Object.entries(env.pipeline.definition.States)) {
     if (state.Type === 'Task' && handlers[name] === undefined && String(state.Resource).includes(':sns:publish')) handlers[name] = notify;
+    if (state.Type === 'Task' && handlers[name] === undefined && String(state.Resource).includes(':events:putEvents')) handlers[name] = putEvents;
   }
   return handlers;
 }

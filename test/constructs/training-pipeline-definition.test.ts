@@ -213,6 +213,7 @@ describe('training pipeline ASL executed locally (dev)', () => {
   const ok = (algorithm: 'grpo' | 'dpo'): Record<string, TaskStub> => ({
     [TRAINING_STATES.validateRequest]: () => request(algorithm),
     [TRAINING_STATES.buildDataset]: () => ({ datasetId: 'ds-1', grpoUri: 's3://art/runs/run-1/dataset/grpo.jsonl', dpoUri: 's3://art/runs/run-1/dataset/dpo.jsonl', manifestUri: 's3://art/runs/run-1/dataset/manifest.json', rewardPolicyVersion: 'v1', counts: { tracesUsed: 120 } }),
+    [TRAINING_STATES.emitDatasetReady]: () => ({ Entries: [{ EventId: 'event-1' }], FailedEntryCount: 0 }),
     [TRAINING_STATES.checkEligibility]: () => ({ eligible: true, reasons: [], figures: { positiveFeedback: 140 } }),
     [TRAINING_STATES.checkGpuBudget]: () => ({ withinBudget: true, jobTimeoutSeconds: 7200 }),
     [TRAINING_STATES.prepareTrainingApproval]: () => ({ approvalId: 'train-1', kind: 'train', approvalUrl: 'https://x/approvals/train-1?exp=1&sig=s', expiresAt: '2025-01-09T03:00:00Z' }),

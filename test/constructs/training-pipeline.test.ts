@@ -185,6 +185,13 @@ describe.each(STAGE_NAMES)('training pipeline of %s', (stage) => {
     });
   });
 
+  test('the state machine role puts events on the default bus only', () => {
+    // (Its other events: actions are the .sync tasks' managed rules, scoped by the integrations.)
+    const puts = statementsOfRole(template, machineRoleId).filter((s) => actionsOf(s).includes('events:PutEvents'));
+    expect(puts.flatMap(actionsOf)).toEqual(['events:PutEvents']);
+    expect(puts.flatMap(resourcesOf)).toEqual([{ 'Fn::Join': ['', [`arn:aws:events:${config.region}:`, { Ref: 'AWS::AccountId' }, ':event-bus/default']] }]);
+  });
+
   test('the state machine role invokes only the pipeline functions, submits only to this queue and job definitions, publishes only notifications', () => {
     const statements = statementsOfRole(template, machineRoleId);
     const invoked = statements.filter((s) => actionsOf(s).includes('lambda:InvokeFunction')).flatMap(resourcesOf);

@@ -27,6 +27,7 @@ import type { ApprovalRecord } from '../../lambdas/pipeline/approvals/approval-r
 import { synthesizePipeline } from '../../local/pipeline/synthesized-pipeline';
 import { TRAINING_STATES as S } from '../../stepfunctions/training-pipeline-states';
 import type { ApprovalKind } from '../../lambdas/pipeline/contracts';
+import { readLocalEvents, validateEventDetail } from '../helpers/event-schemas';
 
 const NOW = new Date('2026-11-21T09:00:00.000Z');
 const clock = () => NOW;
@@ -146,6 +147,7 @@ describe('training pipeline, executed locally on the synthesized definition', ()
       expect(result.visited).toEqual([
         S.validateRequest,
         S.buildDataset,
+        S.emitDatasetReady,
         S.datasetOnly,
         S.checkEligibility,
         S.eligible,
@@ -200,7 +202,15 @@ describe('training pipeline, executed locally on the synthesized definition', ()
     try {
       const result = await run(h, {}, SUCCESS, { ...TRAIN, mode: 'dataset-only' });
       expect(result.status).toBe('SUCCEEDED');
-      expect(result.visited).toEqual([S.validateRequest, S.buildDataset, S.datasetOnly, S.datasetBuilt]);
+      expect(result.visited).toEqual([S.validateRequest, S.buildDataset, S.emitDatasetReady, S.datasetOnly, S.datasetBuilt]);
+      // The putEvents task's entry, as the local event log recorded it, matches the published schema.
+      const events = readLocalEvents(lakeDir).filter((e) => (e.detail as { executionName?: string }).executionName === `exec-${runCounter}`);
+      expect(events.map((e) => [e.source, e['detail-type']])).toEqual([['sial.dev', 'sial.dataset.ready']]);
+      const detail = events[0]!.detail as { datasetId: string; mode: string; counts: { tracesUsed: number } };
+      expect(validateEventDetail('sial.dataset.ready', detail)).toEqual([]);
+      expect(detail.datasetId).toBe((result.output as { datasetId: string }).datasetId); // the manifest is a dataset-only run's output
+      expect(detail.mode).toBe('dataset-only');
+      expect(detail.counts.tracesUsed).toBeGreaterThan(0);
     } finally {
       await h.close();
     }
