@@ -43,7 +43,7 @@ const LLM_ENV: Record<Exclude<PipelineStep, 'routerJob'>, string[]> = {
   checkGpuBudget: [...COMMON_ENV, PIPELINE_ENV.ledgerTable],
   recordGpuHours: [...COMMON_ENV, PIPELINE_ENV.ledgerTable],
   prepareApproval: [...COMMON_ENV, PIPELINE_ENV.approvalsTable, PIPELINE_ENV.signingSecretArn, PIPELINE_ENV.approvalPageBaseUrl],
-  requestApproval: [...COMMON_ENV, PIPELINE_ENV.approvalsTable, PIPELINE_ENV.signingSecretArn, PIPELINE_ENV.approvalPageBaseUrl, PIPELINE_ENV.approvalsTopicArn, PIPELINE_ENV.finopsTopicArn],
+  requestApproval: [...COMMON_ENV, PIPELINE_ENV.approvalsTable, PIPELINE_ENV.signingSecretArn, PIPELINE_ENV.approvalPageBaseUrl, PIPELINE_ENV.approvalsTopicArn, PIPELINE_ENV.finopsTopicArn, PIPELINE_ENV.approvalRecipients],
   checkEvalGate: [...COMMON_ENV],
   registerModel: [...COMMON_ENV, REGISTER_MODEL_ENV.servingImageUri],
 };

@@ -1,15 +1,15 @@
 /**
  * Validates an event's detail against its published JSON Schema (docs/events/<detail type>.json) with
- * ajv, which the toolchain already installs (no new dependency).
+ * ajv (a dev dependency).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Ajv from 'ajv';
+import Ajv, { type ValidateFunction } from 'ajv';
 
 export { readLocalEvents } from '../../local/pipeline/local-event-log';
 
 const ajv = new Ajv({ allErrors: true });
-const compiled = new Map<string, Ajv.ValidateFunction>();
+const compiled = new Map<string, ValidateFunction>();
 
 /** The schema's error messages for `detail`; empty when it conforms. */
 export function validateEventDetail(detailType: string, detail: unknown): string[] {
@@ -19,5 +19,5 @@ export function validateEventDetail(detailType: string, detail: unknown): string
     compiled.set(detailType, validate);
   }
   if (validate(detail) === true) return [];
-  return (validate.errors ?? []).map((e) => `${e.dataPath || '/'} ${e.message ?? ''}`);
+  return (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}`);
 }
