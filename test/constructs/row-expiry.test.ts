@@ -31,7 +31,7 @@ describe('row expiry (dev, synthesized)', () => {
   it('runs one Athena DELETE per table with a retention, on the table\'s time column and its days, with no Lambda', () => {
     expect(tables.length).toBeGreaterThan(0);
     for (const table of tables) {
-      const state = asl.States[S.expire(table)] as { Resource: string; Parameters: { QueryString: string; QueryExecutionContext: { Database: string } } };
+      const state = asl.States[S.expire(table)] as unknown as { Resource: string; Parameters: { QueryString: string; QueryExecutionContext: { Database: string } } };
       expect(state.Resource).toBe(ATHENA_START_QUERY_SYNC);
       expect(state.Parameters.QueryString).toBe(
         `DELETE FROM "${config.lake.databaseName}"."${table}" WHERE "${RETENTION_TIME_COLUMNS[table as keyof typeof RETENTION_TIME_COLUMNS]}" < date_add('day', -${retention[table as keyof typeof retention]}, CAST(current_date AS timestamp))`,
