@@ -9,17 +9,17 @@
  * write that workgroup's result prefix, and delete rows of exactly the tables with a retention (Glue
  * update of those tables, read and write of their files, the lake key); it deletes no S3 object.
  */
-import { Duration, RemovalPolicy, Stack, TimeZone } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
+import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { RowRetentionRule } from '../../lambdas/shared/row-retention';
 import { buildRowExpiryDefinition } from '../../stepfunctions/row-expiry';
 import type { ArtifactStore } from './artifact-store';
 import { createLambdaStateMachine } from './private/state-machine';
+import { scheduleStateMachine } from './private/state-machine-schedule';
 import type { TraceLake } from './trace-lake';
 
 /** When the expiry runs where the stage sets no `schedules.rowExpiry`: 04:30 every day. */
@@ -74,27 +74,13 @@ export class RowExpiry extends Construct {
     // Athena's DML acts with the caller's permissions on the tables and their files.
     lake.grantRowDelete(role, rules.map((r) => r.table));
 
-    const schedulerRole = new iam.Role(this, 'SchedulerRole', {
-      description: `EventBridge Scheduler: starts ${props.stage} row expiry executions`,
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: {
-          StringEquals: {
-            'aws:SourceAccount': stack.account,
-            'aws:SourceArn': stack.formatArn({ service: 'scheduler', resource: 'schedule-group', resourceName: 'default' }),
-          },
-        },
-      }),
-    });
-    this.schedule = new scheduler.Schedule(this, 'Schedule', {
+    this.schedule = scheduleStateMachine(this, {
+      stateMachine: this.stateMachine,
+      roleDescription: `EventBridge Scheduler: starts ${props.stage} row expiry executions`,
       description: `${props.stage}: deletes lake rows older than their table's retention`,
-      schedule: scheduler.ScheduleExpression.expression(props.schedule, TimeZone.of(props.timezone)),
+      expression: props.schedule,
+      timezone: props.timezone,
       enabled: props.schedulesEnabled,
-      target: new schedulerTargets.StepFunctionsStartExecution(this.stateMachine, {
-        role: schedulerRole,
-        input: scheduler.ScheduleTargetInput.fromObject({}),
-        retryAttempts: 3,
-        maxEventAge: Duration.hours(1),
-      }),
     });
   }
 }
