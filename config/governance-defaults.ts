@@ -3,7 +3,7 @@
  * override. Changing one here changes every stage that does not override it.
  */
 import type { OperationsConfig } from './operations';
-import type { ApprovalsConfig, CanaryConfig, DatasetConfig, EligibilityConfig, EvalGateConfig, GpuBudgetConfig, JudgeCalibrationConfig, RouterTargetModel, TableMaintenanceConfig, TrainingConfig } from './schema';
+import type { ApprovalsConfig, CanaryConfig, DatasetConfig, EligibilityConfig, EvalGateConfig, GpuBudgetConfig, JudgeCalibrationConfig, RouterTargetModel, RowRetentionDaysConfig, TableMaintenanceConfig, TrainingConfig } from './schema';
 
 /**
  * The dataset build's defaults: only the v1 reward policy so far; DPO pairs need a reward margin of 0.2
@@ -26,6 +26,13 @@ export const DEFAULT_TABLE_MAINTENANCE: TableMaintenanceConfig = {
   snapshotRetention: { enabled: true, retentionDays: 5, minSnapshotsToKeep: 10, cleanExpiredFiles: true },
   orphanFileDeletion: { enabled: true, orphanFileRetentionDays: 3 },
 };
+
+/**
+ * Row retention: traces (and their judgments) 90 days in the lake, long enough for the dataset windows
+ * and a quarter's comparisons; feedback, human reviews and the gate audit a year, the evidence of how
+ * the loop was fed, calibrated and gated. Older rows are deleted daily (`schedules.rowExpiry`).
+ */
+export const DEFAULT_ROW_RETENTION_DAYS: RowRetentionDaysConfig = { traces: 90, judgments: 90, feedback: 365, reviews: 365, gate_audit: 365 };
 
 /** Eligibility: >= 100 positive feedback in 30 days, >= 50 high-quality traces, no training in 7 days. */
 export const DEFAULT_ELIGIBILITY: EligibilityConfig = {

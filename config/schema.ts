@@ -430,6 +430,15 @@ export const tableMaintenanceSchema = z.strictObject({
   }),
 });
 
+const retentionDays = z.number().check(z.int(), z.gte(1));
+export const rowRetentionDaysSchema = z.strictObject({
+  traces: z.optional(retentionDays),
+  gate_audit: z.optional(retentionDays),
+  feedback: z.optional(retentionDays),
+  judgments: z.optional(retentionDays),
+  reviews: z.optional(retentionDays),
+});
+
 export const lakeSchema = z.strictObject({
   /** Glue database name (a logical name; Glue requires lower case). */
   databaseName: z.string().check(z.regex(/^[a-z][a-z0-9_]{0,63}$/, 'must be lower-case letters, digits and underscores')),
@@ -449,6 +458,12 @@ export const lakeSchema = z.strictObject({
   }),
   /** Glue table optimizers on every lake table (compaction, snapshot expiry, orphan files). */
   tableMaintenance: tableMaintenanceSchema,
+  /**
+   * Days each table keeps its rows (by the table's time column, lambdas/shared/lake-tables.ts); older
+   * rows are deleted by the scheduled row expiry and then physically removed by the table maintenance.
+   * A table left out (or the whole key absent) keeps its rows until they are erased.
+   */
+  rowRetentionDays: z.optional(rowRetentionDaysSchema),
 });
 
 const cronExpression = z.string().check(z.regex(/^(cron|rate)\(.+\)$/, 'must be an EventBridge Scheduler expression such as cron(0 3 ? * MON *)'));
@@ -569,6 +584,8 @@ export const schedulesSchema = z.strictObject({
   datasetBuild: cronExpression,
   /** Weekly training request: only *requests* approval (training is always a person's decision). */
   trainingRequest: cronExpression,
+  /** Daily row expiry of the lake (`lake.rowRetentionDays`); absent: a default of 04:30 every day. */
+  rowExpiry: z.optional(cronExpression),
   /** Schedules are created disabled when false (e.g. a fresh dev stage). */
   enabled: z.boolean(),
   timezone: z.string().check(z.minLength(1)),
@@ -649,6 +666,7 @@ export type TrainingConfig = z.infer<typeof trainingSchema>;
 export type EvalGateConfig = z.infer<typeof evalGateSchema>;
 export type ApprovalsConfig = z.infer<typeof approvalsSchema>;
 export type SchedulesConfig = z.infer<typeof schedulesSchema>;
+export type RowRetentionDaysConfig = z.infer<typeof rowRetentionDaysSchema>;
 export type JudgeCalibrationConfig = z.infer<typeof judgeCalibrationSchema>;
 
 /** Raised when a stage file does not validate; the message lists every offending field. */

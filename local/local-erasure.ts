@@ -12,7 +12,7 @@
  * 5. lineage: every dataset manifest that listed an erased trace, every model and router version in the
  *    registry trained on one, flagged "trained on erased data" (never deleted).
  */
-import { readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { erasureDeadlineDays, isRouterTarget, type StageConfig } from '../config/schema';
 import { erasureTarget, reachedQuery, reachedRows, rowPredicate, targetKey, type ErasureSelector } from '../lambdas/erasure/erasure-request';
@@ -26,6 +26,7 @@ import { createPseudonymiser } from '../lambdas/shared/pseudonymisation';
 import type { LakeLayout } from './lake-dir';
 import { LocalErasureLedger } from './local-erasure-ledger';
 import { LocalLake } from './local-lake';
+import { countMatching, deleteParquetRows, REWRITE_SUFFIX } from './parquet-row-delete';
 import { LocalPseudonymisationKeyProvider } from './local-pseudonymisation-key';
 import { FsObjectStore } from './pipeline/fs-object-store';
 import { LocalModelRegistry } from './pipeline/local-model-registry';
@@ -37,28 +38,9 @@ export interface LocalErasureResult {
   readonly filesRewritten: Readonly<Record<string, number>>;
 }
 
-const quote = (text: string): string => `'${text.replaceAll("'", "''")}'`;
-
-function parquetFiles(dir: string): string[] {
-  let entries;
-  try {
-    entries = readdirSync(dir, { withFileTypes: true, recursive: true });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
-  return entries.filter((e) => e.isFile() && e.name.endsWith('.parquet')).map((e) => join(e.parentPath, e.name)).sort();
-}
-
 async function columnsOf(lake: LocalLake, relation: string): Promise<Set<string>> {
   const rows = await lake.query(`DESCRIBE SELECT * FROM ${relation}`);
   return new Set(rows.map((r) => String(r.column_name)));
-}
-
-
-async function count(lake: LocalLake, relation: string, predicate: string): Promise<number> {
-  const rows = await lake.query(`SELECT count(*) AS n FROM ${relation} WHERE coalesce(${predicate}, false)`);
-  return Number(rows[0]?.n ?? 0);
 }
 
 /** Every dataset manifest in the local object store, with its trace-id list. */
@@ -109,25 +91,11 @@ export async function runLocalErasure(layout: LakeLayout, stage: StageConfig, se
     const rowsDeleted: Record<string, number> = {};
     const filesRewritten: Record<string, number> = {};
     for (const { table } of SUBJECT_TABLES) {
-      let deleted = 0;
-      let rewrittenFiles = 0;
-      for (const file of parquetFiles(lake.tableDir(table.name))) {
-        const relation = `read_parquet(${quote(file)})`;
-        const filePredicate = rowPredicate(table, target, reached, { hasSubjectKey: (await columnsOf(lake, relation)).has('subject_key') });
-        const matching = await count(lake, relation, filePredicate);
-        if (matching === 0) continue;
-        const kept = await count(lake, relation, `NOT coalesce(${filePredicate}, false)`);
-        if (kept === 0) rmSync(file);
-        else {
-          const rewritten = `${file}.erasure.tmp`;
-          await lake.run(`COPY (SELECT * FROM ${relation} WHERE NOT coalesce(${filePredicate}, false)) TO ${quote(rewritten)} (FORMAT parquet)`);
-          renameSync(rewritten, file);
-        }
-        deleted += matching;
-        rewrittenFiles += 1;
-      }
-      rowsDeleted[table.name] = deleted;
-      filesRewritten[table.name] = rewrittenFiles;
+      const deletion = await deleteParquetRows(lake, lake.tableDir(table.name), async (relation) =>
+        rowPredicate(table, target, reached, { hasSubjectKey: (await columnsOf(lake, relation)).has('subject_key') }),
+      );
+      rowsDeleted[table.name] = deletion.rows;
+      filesRewritten[table.name] = deletion.files;
     }
     entry = { ...entry, status: 'rows-deleted', updatedAt: now().toISOString(), traceIds: traceIds.length, rowsDeleted };
     await ledger.put(entry);
@@ -136,9 +104,9 @@ export async function runLocalErasure(layout: LakeLayout, stage: StageConfig, se
     const remainingRows: Record<string, number> = {};
     for (const { table } of SUBJECT_TABLES) {
       const predicate = rowPredicate(table, target, reached, { hasSubjectKey: (await columnsOf(lake, table.name)).has('subject_key') });
-      remainingRows[table.name] = await count(lake, table.name, predicate);
+      remainingRows[table.name] = await countMatching(lake, table.name, predicate);
     }
-    const leftoverFiles = SUBJECT_TABLES.flatMap(({ table }) => readdirSync(lake.tableDir(table.name), { recursive: true }).filter((f) => String(f).endsWith('.erasure.tmp'))).length;
+    const leftoverFiles = SUBJECT_TABLES.flatMap(({ table }) => readdirSync(lake.tableDir(table.name), { recursive: true }).filter((f) => String(f).endsWith(REWRITE_SUFFIX))).length;
     const verified = Object.values(remainingRows).every((n) => n === 0) && leftoverFiles === 0;
 
     const lineage = await reportAndFlagLineage(

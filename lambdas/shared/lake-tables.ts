@@ -290,3 +290,20 @@ export const SUBJECT_TABLES: readonly { readonly table: LakeTableDefinition; rea
   { table: JUDGMENTS_TABLE, by: 'trace_id' },
   { table: REVIEWS_TABLE, by: 'trace_id' },
 ];
+
+/** The name of a lake table (a unit test keeps it equal to the names in {@link LAKE_TABLES}). */
+export type LakeTableName = 'traces' | 'gate_audit' | 'feedback' | 'judgments' | 'reviews';
+
+/**
+ * The time column row retention (`lake.rowRetentionDays`) measures each table's rows by: the column
+ * the table is partitioned by day on, so an expiry deletes whole old days. `judgments` goes by its
+ * trace's start (trace_ts), so a judgment expires with its trace under equal retention.
+ * A unit test keeps every table listed and each column a timestamp.
+ */
+export const RETENTION_TIME_COLUMNS: Readonly<Record<LakeTableName, string>> = {
+  traces: 'ts',
+  gate_audit: 'discarded_at',
+  feedback: 'received_at',
+  judgments: 'trace_ts',
+  reviews: 'reviewed_at',
+};

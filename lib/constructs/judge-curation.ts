@@ -9,12 +9,11 @@
  * one API-key secret) and puts records on the judgment stream, nothing else.
  */
 import * as path from 'node:path';
-import { ArnFormat, Duration, RemovalPolicy, Stack, TimeZone } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
+import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { SQL_DIR_ENV } from '../../lambdas/pipeline/dataset/sql-files';
@@ -25,6 +24,7 @@ import type { IcebergDeliveryStream } from './iceberg-delivery-stream';
 import { createStepFunctions, PROJECT_ROOT, type StepFunctionSpec } from './private/esm-function';
 import { acknowledgeWildcardResourceToken } from './private/acknowledge';
 import { createLambdaStateMachine } from './private/state-machine';
+import { scheduleStateMachine } from './private/state-machine-schedule';
 import { BOUNDARY_REGIONS } from '../../config/boundaries';
 import type { TraceLake } from './trace-lake';
 import { DATASET_SQL_COPY, DATASET_SQL_DIR } from './training-pipeline';
@@ -131,27 +131,13 @@ export class JudgeCuration extends Construct {
       logRemovalPolicy,
     });
 
-    const schedulerRole = new iam.Role(this, 'SchedulerRole', {
-      description: `EventBridge Scheduler: starts ${props.stage} judge curation executions`,
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: {
-          StringEquals: {
-            'aws:SourceAccount': stack.account,
-            'aws:SourceArn': stack.formatArn({ service: 'scheduler', resource: 'schedule-group', resourceName: 'default' }),
-          },
-        },
-      }),
-    });
-    this.schedule = new scheduler.Schedule(this, 'Schedule', {
+    this.schedule = scheduleStateMachine(this, {
+      stateMachine: this.stateMachine,
+      roleDescription: `EventBridge Scheduler: starts ${props.stage} judge curation executions`,
       description: `${props.stage}: the judge's curation of the last ${settings.judge.curation.windowHours} h of kept traces`,
-      schedule: scheduler.ScheduleExpression.expression(settings.judge.curation.schedule, TimeZone.of(props.timezone)),
+      expression: settings.judge.curation.schedule,
+      timezone: props.timezone,
       enabled: props.schedulesEnabled,
-      target: new schedulerTargets.StepFunctionsStartExecution(this.stateMachine, {
-        role: schedulerRole,
-        input: scheduler.ScheduleTargetInput.fromObject({}),
-        retryAttempts: 3,
-        maxEventAge: Duration.hours(1),
-      }),
     });
   }
 

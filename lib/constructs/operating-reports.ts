@@ -8,12 +8,11 @@
  * to the one topic.
  */
 import * as path from 'node:path';
-import { Duration, RemovalPolicy, Stack, TimeZone } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
+import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
@@ -23,6 +22,7 @@ import { buildOperatingReportsDefinition } from '../../stepfunctions/operating-r
 import type { ArtifactStore } from './artifact-store';
 import { createStepFunctions, PROJECT_ROOT } from './private/esm-function';
 import { createLambdaStateMachine } from './private/state-machine';
+import { scheduleStateMachine } from './private/state-machine-schedule';
 import type { TraceLake } from './trace-lake';
 import { DATASET_SQL_COPY, DATASET_SQL_DIR } from './training-pipeline';
 
@@ -99,17 +99,13 @@ export class OperatingReports extends Construct {
       logRemovalPolicy,
     });
 
-    const schedulerRole = new iam.Role(this, 'SchedulerRole', {
-      description: `EventBridge Scheduler: starts ${props.stage} operating report executions`,
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': stack.account, 'aws:SourceArn': stack.formatArn({ service: 'scheduler', resource: 'schedule-group', resourceName: 'default' }) } },
-      }),
-    });
-    this.schedule = new scheduler.Schedule(this, 'Schedule', {
+    this.schedule = scheduleStateMachine(this, {
+      stateMachine: this.stateMachine,
+      roleDescription: `EventBridge Scheduler: starts ${props.stage} operating report executions`,
       description: `${props.stage}: the daily operating reports per agent`,
-      schedule: scheduler.ScheduleExpression.expression(props.schedule, TimeZone.of(props.timezone)),
+      expression: props.schedule,
+      timezone: props.timezone,
       enabled: props.schedulesEnabled,
-      target: new schedulerTargets.StepFunctionsStartExecution(this.stateMachine, { role: schedulerRole, input: scheduler.ScheduleTargetInput.fromObject({}), retryAttempts: 3, maxEventAge: Duration.hours(1) }),
     });
   }
 }

@@ -221,6 +221,28 @@ export class TraceLake extends Construct {
   }
 
   /**
+   * Lets an Athena DELETE's caller (Athena writes with the caller's permissions) delete rows of the given
+   * Iceberg tables: Glue read and update on exactly the catalog, the database and those tables; read and
+   * write of those tables' files (an Iceberg DELETE writes delete files and a new snapshot's metadata,
+   * it removes no object, so no s3:DeleteObject); the lake key.
+   */
+  public grantRowDelete(grantee: iam.IGrantable & IConstruct, tableNames: readonly string[]): iam.Grant {
+    if (tableNames.length === 0) throw new Error('TraceLake.grantRowDelete: tableNames is empty; expected at least one table');
+    const glueGrant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:UpdateTable'],
+      resourceArns: [this.catalogArn, this.databaseArn, ...tableNames.map((name) => this.tableArn(name))],
+    });
+    let grant = glueGrant.combine(this.grantBucketLevel(grantee));
+    for (const table of tableNames) {
+      const objects = this.bucket.arnForObjects(`${TABLES_PREFIX}${table}/*`);
+      grant = grant.combine(iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'], resourceArns: [objects] }));
+      acknowledgeWildcardResourceToken(grantee, objects, `Read and write of the ${table} Iceberg table's files (data, delete and metadata files under generated names) for its row expiry; no object is deleted.`);
+    }
+    return grant.combine(this.key.grant(grantee, 'kms:Decrypt', 'kms:GenerateDataKey'));
+  }
+
+  /**
    * Lets a query's caller read the given Iceberg tables (Athena reads with the caller's permissions):
    * Glue GetDatabase/GetTable on exactly the catalog, the database and those tables; list on the bucket;
    * GetObject on those tables' prefixes; decrypt with the lake key. Nothing is writable.

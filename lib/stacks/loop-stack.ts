@@ -37,6 +37,8 @@ import { TrainingCompute } from '../constructs/training-compute';
 import { RouterTrainingCompute } from '../constructs/router-training-compute';
 import { JudgeCuration } from '../constructs/judge-curation';
 import { Erasure } from '../constructs/erasure';
+import { DEFAULT_ROW_EXPIRY_SCHEDULE, RowExpiry } from '../constructs/row-expiry';
+import { rowRetentionRules } from '../../lambdas/shared/row-retention';
 import { curationSettingsFromStage } from '../../lambdas/judge/curation/settings';
 import { TrainingPipeline } from '../constructs/training-pipeline';
 import { denyRetentionBreakingActions } from '../constructs/retention-guard';
@@ -129,6 +131,8 @@ export class LoopStack extends Stack {
   public readonly judgeCalibration: JudgeCalibration;
   /** The erasure ledger, workflow and deadline alarm. */
   public readonly erasure: Erasure;
+  /** The daily row expiry of the lake; absent when no table has a row retention. */
+  public readonly rowExpiry?: RowExpiry;
 
   constructor(scope: Construct, id: string, props: LoopStackProps) {
     const { config, lake, artifacts, pipelineTables, modelRegistry, traceStream, judgmentStream, reviewStream, pseudonymisationKey, trainingImageDirectory, ...stackProps } = props;
@@ -332,6 +336,21 @@ export class LoopStack extends Stack {
       timezone: config.schedules.timezone,
       logRemovalPolicy,
     });
+
+    const rowRetention = rowRetentionRules(config.lake.rowRetentionDays ?? {});
+    if (rowRetention.length > 0) {
+      this.rowExpiry = new RowExpiry(this, 'RowExpiry', {
+        stage: config.stage,
+        lake,
+        artifacts,
+        workGroupName: this.pipeline.workGroup.name as string,
+        rules: rowRetention,
+        schedule: config.schedules.rowExpiry ?? DEFAULT_ROW_EXPIRY_SCHEDULE,
+        timezone: config.schedules.timezone,
+        schedulesEnabled: config.schedules.enabled,
+        logRemovalPolicy,
+      });
+    }
 
     this.observability = new Observability(this, 'Observability', {
       stage: config.stage,
