@@ -17,6 +17,7 @@ process.env.APPROVAL_SIGNING_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:1234
 process.env.POWERTOOLS_METRICS_NAMESPACE = 'Test';
 process.env.POWERTOOLS_SERVICE_NAME = 'approvals-api';
 process.env.POWERTOOLS_DEV = 'true';
+process.env.APPROVER_EMAILS = JSON.stringify({ train: ['approver@example.com'], 'deploy-stage': [], finops: [] });
 
 // Imported after the environment is set: the module reads it at load, as in Lambda.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -52,8 +53,12 @@ async function invoke(e: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
 
 const future = () => new Date(Math.floor(Date.now() / 1000) * 1000 + 48 * 3_600_000);
 
-async function link(expiresAt: Date): Promise<{ exp: string; sig: string }> {
-  return signer().sign(ID, expiresAt);
+/** The personal link's address: the page decides as this approver, whatever a form types. */
+const APPROVER = 'approver@example.com';
+
+async function link(expiresAt: Date): Promise<{ exp: string; sig: string; to: string }> {
+  const params = await signer().sign(ID, expiresAt, APPROVER);
+  return { exp: params.exp, sig: params.sig, to: APPROVER };
 }
 
 const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
@@ -91,8 +96,8 @@ describe('approval API handler (API Gateway REST proxy)', () => {
     expect(calls).toHaveLength(1);
     expect(calls[0]!.args[0].input.taskToken).toBe(TOKEN);
     const decision = JSON.parse(calls[0]!.args[0].input.output!);
-    expect(decision).toEqual({ approvalId: ID, decision: 'approved', approver: 'Jane Doe', decidedAt: expect.any(String), via: 'page' });
-    expect(items.get(ID)).toMatchObject({ status: 'approved', approver: 'Jane Doe', via: 'page', sourceIp: '203.0.113.9', userAgent: 'Mozilla/5.0 (approver)', deliveryStatus: 'delivered' });
+    expect(decision).toEqual({ approvalId: ID, decision: 'approved', approver: APPROVER, decidedAt: expect.any(String), via: 'page' });
+    expect(items.get(ID)).toMatchObject({ status: 'approved', approver: APPROVER, via: 'page', sourceIp: '203.0.113.9', userAgent: 'Mozilla/5.0 (approver)', deliveryStatus: 'delivered' });
     expect(items.get(ID)?.waitingStage).toBeUndefined();
   });
 
@@ -130,7 +135,7 @@ describe('approval API handler (API Gateway REST proxy)', () => {
     expect(result.statusCode).toBe(200);
     const input = sfn.commandCalls(SendTaskFailureCommand)[0]!.args[0].input;
     expect(input).toMatchObject({ taskToken: TOKEN, error: 'ApprovalRejected' });
-    expect(JSON.parse(input.cause!)).toEqual({ approvalId: ID, decision: 'rejected', approver: 'Jane Doe', comment: 'Reward policy v2 first, please', decidedAt: expect.any(String), via: 'page' });
+    expect(JSON.parse(input.cause!)).toEqual({ approvalId: ID, decision: 'rejected', approver: APPROVER, comment: 'Reward policy v2 first, please', decidedAt: expect.any(String), via: 'page' });
   });
 
   it('a forged signature or a tampered expiry gets 403 without a single read of the table', async () => {

@@ -4,7 +4,7 @@ import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import type * as RequestHandlerModule from '../../lambdas/pipeline/approvals/request-handler';
 import { fakeApprovalsTable } from '../pipeline/approvals/fake-approvals-table';
-import { SIGNING_KEY, TOKEN, linkParams, signer, waitingRecord } from '../pipeline/approvals/helpers';
+import { SIGNING_KEY, TEST_RECIPIENTS, TOKEN, linkParams, signer, waitingRecord } from '../pipeline/approvals/helpers';
 import { lambdaContext } from '../helpers/lambda-context';
 
 const ddb = mockClient(DynamoDBDocumentClient);
@@ -20,6 +20,7 @@ process.env.FINOPS_TOPIC_ARN = FINOPS_TOPIC;
 process.env.POWERTOOLS_METRICS_NAMESPACE = 'Test';
 process.env.POWERTOOLS_SERVICE_NAME = 'approvals-request';
 process.env.POWERTOOLS_DEV = 'true';
+process.env.APPROVAL_RECIPIENTS = JSON.stringify(TEST_RECIPIENTS);
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { handler } = require('../../lambdas/pipeline/approvals/request-handler') as typeof RequestHandlerModule;
@@ -46,24 +47,29 @@ beforeEach(() => {
 });
 
 describe('request approval handler (waitForTaskToken)', () => {
-  it('attaches the token, then publishes ONE e-mail with the signed link; the token is in neither the e-mail nor the result', async () => {
+  it('attaches the token, then publishes one e-mail per approver, each with its own signed link; the token is in no e-mail and not in the result', async () => {
     const items = fakeApprovalsTable(ddb, [prepared()]);
     const result = await handler({ taskToken: TOKEN, approvalId: ID }, lambdaContext('approvals-request'));
     expect(items.get(ID)).toMatchObject({ taskToken: TOKEN, waitingStage: 'dev', notifiedAt: expect.any(String) });
-    const publishes = sns.commandCalls(PublishCommand);
-    expect(publishes).toHaveLength(1);
-    const input = publishes[0]!.args[0].input;
-    expect(input.TopicArn).toBe(APPROVALS_TOPIC);
-    expect(input.Subject).toBe('[sial dev] Approval needed: training run for qwen3-4b (run run-2026-11-23-a)');
-    expect(JSON.stringify(input)).not.toContain(TOKEN);
+    const publishes = sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
+    // One message per recipient of the kind, addressed by the attribute each e-mail subscription filters on.
+    expect(publishes.map((p) => p.MessageAttributes?.recipient?.StringValue)).toEqual([...TEST_RECIPIENTS.train]);
     expect(JSON.stringify(result)).not.toContain(TOKEN);
-    const urls = input.Message!.match(/https:\/\/\S+/g) ?? [];
-    expect(urls).toHaveLength(1);
-    expect(urls[0]).not.toContain(TOKEN);
-    expect(urls[0]).not.toContain(encodeURIComponent(TOKEN));
-    const { id, exp, sig } = linkParams(urls[0]!);
-    expect(id).toBe(ID);
-    await expect(signer().verify(id, { exp, sig }, new Date())).resolves.toMatchObject({ ok: true });
+    for (const input of publishes) {
+      expect(input.TopicArn).toBe(APPROVALS_TOPIC);
+      expect(input.Subject).toBe('[sial dev] Approval needed: training run for qwen3-4b (run run-2026-11-23-a)');
+      expect(JSON.stringify(input)).not.toContain(TOKEN);
+      const urls = input.Message!.match(/https:\/\/\S+/g) ?? [];
+      expect(urls).toHaveLength(1);
+      expect(urls[0]).not.toContain(TOKEN);
+      expect(urls[0]).not.toContain(encodeURIComponent(TOKEN));
+      const { id, exp, sig, to } = linkParams(urls[0]!);
+      expect(id).toBe(ID);
+      // The link names the address it was sent to, and its signature covers that address.
+      expect(to).toBe(input.MessageAttributes!.recipient!.StringValue);
+      await expect(signer().verify(id, { exp, sig, to }, new Date())).resolves.toMatchObject({ ok: true });
+      await expect(signer().verify(id, { exp, sig, to: 'mallory@example.com' }, new Date())).resolves.toMatchObject({ ok: false });
+    }
     // The attach is the conditional write of transitions.canAttachToken.
     const attach = ddb.commandCalls(UpdateCommand)[0]!.args[0].input;
     expect(attach.ConditionExpression).toBe('#status = :pending AND #expiresAt > :now AND attribute_not_exists(#notifiedAt)');
