@@ -2,7 +2,8 @@
  * `Write operating reports` Lambda: `{ startedAt }` -> `{ reportPrefix, regressedAgents, regressions,
  * message }`. Runs the daily reports on Athena (the same query files `sial report --local` runs on DuckDB)
  * and writes them under REPORTS_PREFIX/<date>/: costs.csv, confidence.json, regressions-<agent>.json.
- * Needs OPERATING_REPORTS, ATHENA_WORKGROUP, REPORTS_PREFIX, SIAL_SQL_DIR.
+ * Publishes the regressions and confidence scores as EMF metrics for the stage dashboard (report-metrics.ts).
+ * Needs OPERATING_REPORTS, ATHENA_WORKGROUP, REPORTS_PREFIX, SIAL_SQL_DIR, POWERTOOLS_METRICS_NAMESPACE.
  */
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -10,12 +11,14 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { S3ObjectStore } from '../pipeline/aws/s3-object-store';
 import { AthenaSqlEngine } from '../pipeline/dataset/athena-sql-engine';
-import { logger } from '../shared/powertools';
+import { logger, metrics } from '../shared/powertools';
 import { writeOperatingReports, type OperatingReportsResult } from './write-reports';
 import { requiredEnv } from '../shared/required-env';
+import { publishReportMetrics } from './report-metrics';
 import { OPERATING_REPORTS_ENV, parseOperatingReportsConfig } from './report-settings';
 
 const config = parseOperatingReportsConfig(process.env[OPERATING_REPORTS_ENV.settings]);
+const listed = { agents: new Set(config.agents), models: new Set(config.models) };
 const store = new S3ObjectStore(new S3Client({}));
 const sql = new AthenaSqlEngine(new AthenaClient({}), {
   workGroup: requiredEnv(OPERATING_REPORTS_ENV.athenaWorkGroup),
@@ -31,7 +34,9 @@ const sql = new AthenaSqlEngine(new AthenaClient({}), {
 async function writeStep(event: unknown): Promise<OperatingReportsResult> {
   const startedAt = typeof event === 'object' && event !== null ? (event as { startedAt?: unknown }).startedAt : undefined;
   if (typeof startedAt !== 'string' || Number.isNaN(Date.parse(startedAt))) throw new Error('Write operating reports: the input needs startedAt, an ISO 8601 time');
-  const result = await writeOperatingReports(sql, store, config, new Date(startedAt), requiredEnv(OPERATING_REPORTS_ENV.reportsPrefix));
+  const result = await writeOperatingReports(sql, store, config, new Date(startedAt), requiredEnv(OPERATING_REPORTS_ENV.reportsPrefix), (figures) =>
+    publishReportMetrics(metrics, config.stage, figures, listed),
+  );
   logger.info('operating reports written', { reportPrefix: result.reportPrefix, regressedAgents: result.regressedAgents });
   return result;
 }

@@ -20,6 +20,10 @@ export interface OperatingReportsConfig {
   readonly minRequests: number;
   readonly maxAffectedTraceIds: number;
   readonly confidence: ConfidenceSettings;
+  /** The stage's agents (`agents[].id`): the only ones whose report figures get metric series of their own. */
+  readonly agents: readonly string[];
+  /** The stage's models (target models and priced model names): the same, for confidence scores. */
+  readonly models: readonly string[];
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -34,6 +38,10 @@ export function parseOperatingReportsConfig(json: string | undefined): Operating
   if (!isRecord(lake) || !['databaseName', 'tracesTable', 'auditTable', 'feedbackTable', 'judgmentsTable'].every((k) => typeof lake[k] === 'string')) throw new Error(`${OPERATING_REPORTS_ENV.settings}.lake must name the database and the four tables`);
   for (const field of ['currentWindowDays', 'baselineWindowDays', 'thresholdPoints', 'minRequests', 'maxAffectedTraceIds']) {
     if (!positive(value[field])) throw new Error(`${OPERATING_REPORTS_ENV.settings}.${field} must be a positive number`);
+  }
+  for (const field of ['agents', 'models']) {
+    const list = value[field];
+    if (!Array.isArray(list) || !list.every((v) => typeof v === 'string')) throw new Error(`${OPERATING_REPORTS_ENV.settings}.${field} must be a list of names`);
   }
   const c = value.confidence;
   if (!isRecord(c) || typeof c.decayPerIdleDay !== 'number' || !positive(c.fullWeightFeedback) || !positive(c.divergenceReviewPoints)) throw new Error(`${OPERATING_REPORTS_ENV.settings}.confidence is incomplete`);

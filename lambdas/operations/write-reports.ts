@@ -6,6 +6,7 @@
 import type { SqlEngine } from '../pipeline/dataset/sql-engine';
 import { costReportCsv } from './cost';
 import { agentCosts, agentModelConfidence, agentRegressionReports, type OperatingReportSettings } from './operating-reports';
+import type { ReportFigures } from './report-metrics';
 import type { OperatingReportsConfig } from './report-settings';
 
 /** Where the reports go: anything that stores text at a URI (S3 in AWS, files locally). */
@@ -25,13 +26,25 @@ export interface OperatingReportsResult {
 const LATENCY_PERCENTILE = 0.95;
 const CONFIDENCE_LOOKBACK_DAYS = 90;
 
-export async function writeOperatingReports(sql: SqlEngine, store: ReportStore, config: OperatingReportsConfig, end: Date, reportsPrefix: string): Promise<OperatingReportsResult> {
+/**
+ * `publish` receives the figures once every file is written, so a metric never announces a report that
+ * is not in the bucket (the handler publishes them for the dashboard).
+ */
+export async function writeOperatingReports(
+  sql: SqlEngine,
+  store: ReportStore,
+  config: OperatingReportsConfig,
+  end: Date,
+  reportsPrefix: string,
+  publish?: (figures: ReportFigures) => void,
+): Promise<OperatingReportsResult> {
   const settings: OperatingReportSettings = { ...config, end, latencyPercentile: LATENCY_PERCENTILE, confidenceLookbackDays: CONFIDENCE_LOOKBACK_DAYS };
   const prefix = `${reportsPrefix}${end.toISOString().slice(0, 10)}/`;
   const [costs, regressions, confidence] = [await agentCosts(sql, settings), await agentRegressionReports(sql, settings), await agentModelConfidence(sql, settings)];
   await store.putText(`${prefix}costs.csv`, costReportCsv(costs), 'text/csv');
   await store.putText(`${prefix}confidence.json`, `${JSON.stringify(confidence, null, 2)}\n`);
   for (const report of regressions) await store.putText(`${prefix}regressions-${report.target}.json`, `${JSON.stringify(report, null, 2)}\n`);
+  publish?.({ regressions, confidence });
   const regressed = regressions.filter((r) => r.regressions.length > 0);
   const lines = regressed.map((r) => `- ${r.target}: ${r.regressions.map((g) => `${g.dimension} ${g.baseline} -> ${g.current} (${g.delta_pp > 0 ? '+' : ''}${g.delta_pp})`).join('; ')} (${prefix}regressions-${r.target}.json)`);
   return {

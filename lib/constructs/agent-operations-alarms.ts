@@ -32,6 +32,8 @@ export class AgentOperationsAlarms extends Construct {
   /** Per agent id. */
   readonly sloAlarms = new Map<string, cloudwatch.Alarm>();
   readonly costAlarms = new Map<string, cloudwatch.CfnAlarm>();
+  /** The cost alarms as IAlarm (an anomaly band needs the L1 alarm), for alarm status widgets. */
+  readonly costAlarmStates = new Map<string, cloudwatch.IAlarm>();
 
   constructor(scope: Construct, id: string, props: AgentOperationsAlarmsProps) {
     super(scope, id);
@@ -79,6 +81,7 @@ export class AgentOperationsAlarms extends Construct {
         ],
       });
       this.costAlarms.set(slo.agentId, cost);
+      this.costAlarmStates.set(slo.agentId, cloudwatch.Alarm.fromAlarmArn(this, `CostState${index}`, cost.attrArn));
     });
   }
 }

@@ -8,11 +8,14 @@
  * 2. Per target model: faithfulness and misroute of the current and candidate variants beside the
  *    alarm's own difference and threshold, the candidate's error rate and mean latency (the alarm
  *    expressions) beside the current version's, traces per variant, and drops per variant by gate.
- * 3. Ingest: the gate's batch totals, drops by gate and reason, Firehose Iceberg delivery and the gate
+ * 3. Per agent (agent-dashboard.ts): traffic, latency at the SLO's percentile against the SLO alarm, daily
+ *    cost against the cost alarm's anomaly band, both alarms' state, the daily reports' regressions and
+ *    confidence per model; then the shared `unlisted` series.
+ * 4. Ingest: the gate's batch totals, drops by gate and reason, Firehose Iceberg delivery and the gate
  *    invocations Firehose makes.
- * 4. Pipeline: executions by outcome of the training, rollout and game-day state machines, and the GPU
+ * 5. Pipeline: executions by outcome of the training, rollout and game-day state machines, and the GPU
  *    budget's used share of the month's ceiling with the alarm threshold.
- * 5. Rollback: seconds from breach to verified rollback (alarm Lambda and game days) against the
+ * 6. Rollback: seconds from breach to verified rollback (alarm Lambda and game days) against the
  *    configured bound and target, promotions and rollbacks.
  *
  * Metric and dimension names come from the Lambdas that publish them (the gate, the budget steps, the
@@ -25,8 +28,10 @@ import { Construct } from 'constructs';
 import type { CanaryConfig } from '../../config/schema';
 import { DIMENSION, METRIC } from '../../lambdas/gate-score/publish-metrics';
 import { ROLLOUT_DIMENSION, ROLLOUT_METRIC } from '../../lambdas/rollout/rollout-metrics';
+import { agentSections, type AgentDashboardProps } from './agent-dashboard';
 import { CANARY_SIGNALS, CANARY_VARIANTS, type CanaryAlarms } from './canary-alarms';
 import type { GpuBudget } from './gpu-budget';
+import { alarmTileHeight, heading, MAX_DASHBOARD_WIDGETS, widgetCount } from './private/dashboard-layout';
 
 /** The state machines whose executions the dashboard counts. */
 export interface ObservedStateMachines {
@@ -56,6 +61,8 @@ export interface ObservabilityProps {
   readonly stateMachines: ObservedStateMachines;
   /** Name of the trace delivery stream (the `AWS/Firehose` `DeliveryStreamName` dimension). */
   readonly traceDeliveryStreamName: string;
+  /** The per-agent sections: the stage's agents, their alarms, the daily reports (agent-dashboard.ts). */
+  readonly agents: Omit<AgentDashboardProps, 'stage' | 'metricsNamespace'>;
 
   /**
    * The dashboard's name. CloudWatch dashboard names are unique per account, not per region, so the
@@ -92,9 +99,8 @@ const DASHBOARD_NAME = /^[A-Za-z0-9_-]{1,255}$/;
 // Characters CloudWatch allows in a namespace; nothing here can break out of a SEARCH string.
 const NAMESPACE = /^[A-Za-z0-9._/#:-]{1,255}$/;
 const FIREHOSE_NAMESPACE = 'AWS/Firehose';
-const GRID_WIDTH = 24;
 
-/** One CloudWatch dashboard for the stage's loop: health, canaries, ingest, pipeline, rollbacks. */
+/** One CloudWatch dashboard for the stage's loop: health, canaries, agents, ingest, pipeline, rollbacks. */
 export class Observability extends Construct {
   /** The dashboard. */
   public readonly dashboard: cloudwatch.Dashboard;
@@ -136,11 +142,20 @@ export class Observability extends Construct {
     this.dashboardUrl = Fn.join('', [`https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#dashboards/dashboard/`, this.dashboard.dashboardName]);
 
     const widgets = new DashboardWidgets(props);
-    this.dashboard.addWidgets(...widgets.loopHealth());
-    for (const modelId of props.targetModelIds) this.dashboard.addWidgets(...widgets.canaryModel(modelId));
-    this.dashboard.addWidgets(...widgets.ingest());
-    this.dashboard.addWidgets(...widgets.pipeline());
-    this.dashboard.addWidgets(...widgets.rollback());
+    const rows = [
+      ...widgets.loopHealth(),
+      ...props.targetModelIds.flatMap((modelId) => widgets.canaryModel(modelId)),
+      ...agentSections({ ...props.agents, stage: props.stage, metricsNamespace: props.metricsNamespace }),
+      ...widgets.ingest(),
+      ...widgets.pipeline(),
+      ...widgets.rollback(),
+    ];
+    // CloudWatch refuses the whole body beyond its widget limit; say so at synth, not at deploy.
+    const count = widgetCount(rows);
+    if (count > MAX_DASHBOARD_WIDGETS) {
+      throw new Error(`Observability: the dashboard would have ${count} widgets (${props.targetModelIds.length} target models, ${props.agents.slos.length} agents); CloudWatch allows ${MAX_DASHBOARD_WIDGETS}`);
+    }
+    this.dashboard.addWidgets(...rows);
   }
 }
 
@@ -401,19 +416,9 @@ class DashboardWidgets {
   }
 }
 
-/** A full-width markdown heading with one line of explanation. */
-function heading(title: string, text: string): cloudwatch.TextWidget {
-  return new cloudwatch.TextWidget({ markdown: `${title}\n${text}`, width: GRID_WIDTH, height: 2, background: cloudwatch.TextWidgetBackground.TRANSPARENT });
-}
-
 /** A CloudWatch dynamic label: the value of dimension `name` of each series a SEARCH returns. */
 function dimensionLabel(name: string): string {
   return `\${PROP('Dim.${name}')}`;
-}
-
-/** Height of an alarm status widget: a title row plus one row per four alarm tiles. */
-function alarmTileHeight(alarms: number): number {
-  return 2 + Math.ceil(alarms / 4);
 }
 
 /**

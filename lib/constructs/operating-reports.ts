@@ -34,6 +34,8 @@ export interface OperatingReportsProps {
   readonly lake: TraceLake;
   readonly artifacts: ArtifactStore;
   readonly workGroupName: string;
+  /** Namespace of the reports' EMF metrics (`config.metricsNamespace`), which the stage dashboard reads. */
+  readonly metricsNamespace: string;
   /** Who hears of a regression (the pipeline notifications topic). */
   readonly topic: sns.ITopic;
   /** When it runs (`operations.reportSchedule`), in `schedules.timezone`; off unless `schedules.enabled`. */
@@ -70,6 +72,7 @@ export class OperatingReports extends Construct {
             [OPERATING_REPORTS_ENV.reportsPrefix]: artifacts.uriOf(artifacts.reportsPrefix),
             [SQL_DIR_ENV]: DATASET_SQL_DIR,
             POWERTOOLS_SERVICE_NAME: 'operating-reports',
+            POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace,
           },
           copyIntoBundle: [DATASET_SQL_COPY],
         },

@@ -303,12 +303,23 @@ export class LoopStack extends Stack {
       costTopic: this.approvals.finopsTopic,
     });
 
+    // The models traces name that the stage knows (what it trains and what it prices): the only ones
+    // whose confidence scores get metric series of their own.
+    const operatingModels = [...new Set([...config.targetModels.map((m) => m.id), ...Object.keys(config.operations.modelPrices)])].sort();
     this.operatingReports = new OperatingReports(this, 'OperatingReports', {
       stage: config.stage,
-      config: { stage: config.stage, lake: this.pipelineSettings.lake, ...config.operations.regression, confidence: config.operations.confidence },
+      config: {
+        stage: config.stage,
+        lake: this.pipelineSettings.lake,
+        ...config.operations.regression,
+        confidence: config.operations.confidence,
+        agents: config.agents.map((a) => a.id),
+        models: operatingModels,
+      },
       lake,
       artifacts,
       workGroupName: this.pipeline.workGroup.name as string,
+      metricsNamespace: config.metricsNamespace,
       topic: this.approvals.notificationsTopic,
       schedule: config.operations.reportSchedule,
       timezone: config.schedules.timezone,
@@ -361,6 +372,15 @@ export class LoopStack extends Stack {
       budget: this.budget,
       stateMachines: { trainingPipeline: this.pipeline.stateMachine, rollout: this.rollout.stateMachine, gameDay: this.rollout.gameDayStateMachine },
       traceDeliveryStreamName: traceStream.deliveryStreamName,
+      agents: {
+        slos: agentSlos(config.agents),
+        alarms: this.agentAlarms,
+        costAnomalyStdDevs: config.operations.costAnomalyStdDevs,
+        // What the reward holds unlisted agents to: the default SLO at p95.
+        defaultSlo: { percentile: 'p95', targetMs: config.defaultLatencySloMs },
+        models: operatingModels,
+        reportsUri: artifacts.uriOf(artifacts.reportsPrefix),
+      },
     });
 
     Tags.of(this).add('project', 'self-improving-agent-loop');
@@ -374,7 +394,7 @@ export class LoopStack extends Stack {
     new CfnOutput(this, 'GameDayStateMachineArn', { value: this.rollout.gameDayStateMachine.stateMachineArn, description: 'Game-day drill: start with { "targetModelId", "requestedBy" }' });
     new CfnOutput(this, 'ErasureStateMachineArn', { value: this.erasure.stateMachine.stateMachineArn, description: 'Erasure workflow: sial erase --subject|--session|--trace-id ... --state-machine <this>' });
     new CfnOutput(this, 'PseudonymisationKeySecretArn', { value: pseudonymisationKey.secretArn, description: 'The pseudonymisation key: sial erase --subject|--session reads it to pseudonymise the id before the execution starts' });
-    new CfnOutput(this, 'DashboardUrl', { value: this.observability.dashboardUrl, description: `CloudWatch dashboard ${this.observability.dashboardName}: canary alarms and signals per model, ingest, pipeline executions, GPU budget, rollback seconds` });
+    new CfnOutput(this, 'DashboardUrl', { value: this.observability.dashboardUrl, description: `CloudWatch dashboard ${this.observability.dashboardName}: canary alarms and signals per model, per-agent traffic, cost, SLO and reports, ingest, pipeline executions, GPU budget, rollback seconds` });
     const eksTargets = config.targetModels.flatMap((m) => (m.rollout.kind === 'eks' ? [m.rollout] : []));
     if (eksTargets.length > 0) {
       // What each EKS cluster must grant before a rollout can move its traffic (docs/decisions.md).

@@ -6,129 +6,30 @@
  * game-day annotation is the configured bound. The last block checks the names against the EMF the
  * Lambdas actually print.
  */
-import { Stack, type CfnElement } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { loadStageConfig } from '../../config';
 import type { StageConfig } from '../../config/schema';
-import { countDiscard, countFailure, countKept, countTraceIn, newBatchReport } from '../../lambdas/gate-score/batch-report';
+import { countDiscard, countFailure, countKept, countOperating, countTraceIn, newBatchReport } from '../../lambdas/gate-score/batch-report';
 import { DIMENSION, METRIC, publishBatchMetrics } from '../../lambdas/gate-score/publish-metrics';
 import type { Reward } from '../../lambdas/gate-score/reward/score';
 import { BUDGET_DIMENSION, BUDGET_METRIC, publishBudgetMetrics } from '../../lambdas/pipeline/budget/budget-metrics';
+import { REPORT_METRIC, publishReportMetrics, type ReportFigures } from '../../lambdas/operations/report-metrics';
 import { ROLLOUT_DIMENSION, ROLLOUT_METRIC, publishPromotion, publishRollback, publishRollbackSeconds } from '../../lambdas/rollout/rollout-metrics';
+import { agentSlos } from '../../config/operations';
+import { AgentOperationsAlarms } from '../../lib/constructs/agent-operations-alarms';
 import { CANARY_SIGNALS, CANARY_VARIANTS, CanaryAlarms, canarySignalAlarmName } from '../../lib/constructs/canary-alarms';
 import { GpuBudget } from '../../lib/constructs/gpu-budget';
 import { Observability, dashboardNameOf, type ObservabilityProps } from '../../lib/constructs/observability';
 import { PINNED_LOGICAL_IDS } from '../../lib/stacks/data-stack';
 import { STAGE_NAMES, bareApp, buildTestApp, resourcesOfType, synthesizedStage } from '../helpers/app';
 import { makeTrace } from '../helpers/trace-factory';
-
-// ---------------------------------------------------------------------------------------------------
-// Reading the dashboard body
-
-interface MetricOptions {
-  readonly id?: string;
-  readonly expression?: string;
-  readonly label?: string;
-  readonly stat?: string;
-  readonly period?: number;
-  readonly visible?: boolean;
-  readonly yAxis?: string;
-}
-type MetricRow = Array<string | MetricOptions>;
-interface Annotation {
-  readonly value: number;
-  readonly label?: string;
-  readonly yAxis?: string;
-}
-interface Widget {
-  readonly type: 'text' | 'alarm' | 'metric';
-  readonly x: number;
-  readonly y: number;
-  readonly width: number;
-  readonly height: number;
-  readonly properties: {
-    readonly title?: string;
-    readonly markdown?: string;
-    readonly alarms?: string[];
-    readonly metrics?: MetricRow[];
-    readonly annotations?: { readonly horizontal?: Annotation[] };
-    readonly start?: string;
-    readonly period?: number;
-  };
-}
-interface DashboardBody {
-  readonly start?: string;
-  readonly periodOverride?: string;
-  readonly widgets: Widget[];
-}
-
-/** A metric row of a graph: a metric (namespace, name, dimensions) or an expression. */
-interface ReadMetric {
-  readonly namespace?: string;
-  readonly metricName?: string;
-  readonly dimensions: Record<string, string>;
-  readonly options: MetricOptions;
-}
-
-/** Placeholder of a CloudFormation token inside the body (never contains a quote or a backslash). */
-function placeholder(part: unknown): string {
-  if (typeof part === 'string') return part;
-  const token = part as Record<string, unknown>;
-  if ('Fn::GetAtt' in token) {
-    const [logicalId, attribute] = token['Fn::GetAtt'] as [string, string];
-    return `<GetAtt:${logicalId}.${attribute}>`;
-  }
-  if ('Ref' in token) return `<Ref:${token.Ref as string}>`;
-  if ('Fn::ImportValue' in token) return `<Import:${token['Fn::ImportValue'] as string}>`;
-  throw new Error(`unexpected token in the dashboard body: ${JSON.stringify(part)}`);
-}
-
-function dashboardOf(template: Template): { name: string; body: DashboardBody } {
-  const dashboards = resourcesOfType(template, 'AWS::CloudWatch::Dashboard');
-  expect(dashboards).toHaveLength(1);
-  const props = dashboards[0]![1].Properties as { DashboardName: string; DashboardBody: string | { 'Fn::Join': [string, unknown[]] } };
-  const raw = typeof props.DashboardBody === 'string' ? props.DashboardBody : props.DashboardBody['Fn::Join'][1].map(placeholder).join(props.DashboardBody['Fn::Join'][0]);
-  return { name: props.DashboardName, body: JSON.parse(raw) as DashboardBody };
-}
-
-function readRow(row: MetricRow): ReadMetric {
-  const last = row[row.length - 1];
-  const options = typeof last === 'object' ? last : {};
-  const strings = row.filter((p): p is string => typeof p === 'string');
-  if (strings.length === 0) return { dimensions: {}, options };
-  const [namespace, metricName, ...pairs] = strings;
-  const dimensions: Record<string, string> = {};
-  for (let i = 0; i < pairs.length; i += 2) dimensions[pairs[i]!] = pairs[i + 1]!;
-  return { namespace, metricName, dimensions, options };
-}
-
-function metricsOf(widget: Widget): ReadMetric[] {
-  return (widget.properties.metrics ?? []).map(readRow);
-}
-
-function graph(body: DashboardBody, title: string): Widget {
-  const found = body.widgets.filter((w) => w.properties.title === title);
-  expect({ title, count: found.length }).toEqual({ title, count: 1 });
-  return found[0]!;
-}
-
-/** Metric name and sorted dimension names of every series a SEARCH expression reads: `name|D1,D2`. */
-function searchedSeries(expression: string): { namespace: string; key: string; values: Record<string, string> } {
-  const match = /^SEARCH\('\{([^}]*)\} MetricName="([^"]+)"((?: [A-Za-z]+="[^"]*")*)', '(\w+)', (\d+)\)$/.exec(expression);
-  if (match === null) throw new Error(`not a SEARCH this dashboard writes: ${expression}`);
-  const [namespace, ...dimensions] = match[1]!.split(',').map((p) => JSON.parse(p) as string);
-  const values = Object.fromEntries([...match[3]!.matchAll(/ ([A-Za-z]+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
-  return { namespace: namespace!, key: `${match[2]}|${[...dimensions].sort().join(',')}`, values };
-}
-
-function logicalIdOf(stack: Stack, construct: { node: { defaultChild?: unknown } }): string {
-  return stack.getLogicalId(construct.node.defaultChild as CfnElement);
-}
+import { dashboardOf, emittedSeries, graph, logicalIdOf, metricsOf, readSeries, searchedSeries, type Widget } from '../helpers/dashboard-body';
 
 type AlarmQuery = { Id: string; Expression?: string; ReturnData?: boolean; MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions: Array<{ Name: string; Value: string }> }; Period: number; Stat: string } };
 type AlarmProps = { AlarmName: string; Metrics: AlarmQuery[]; Threshold: number };
@@ -355,7 +256,7 @@ describe.each(STAGE_NAMES)('dashboard of %s', (stage) => {
   test('outputs the dashboard URL in the stage\'s region', () => {
     loopTemplate.hasOutput('DashboardUrl', {
       Value: { 'Fn::Join': ['', [`https://${config.region}.console.aws.amazon.com/cloudwatch/home?region=${config.region}#dashboards/dashboard/`, { Ref: logicalIdOf(loopStack, loopStack.observability.dashboard) }]] },
-      Description: `CloudWatch dashboard sial-${stage}: canary alarms and signals per model, ingest, pipeline executions, GPU budget, rollback seconds`,
+      Description: `CloudWatch dashboard sial-${stage}: canary alarms and signals per model, per-agent traffic, cost, SLO and reports, ingest, pipeline executions, GPU budget, rollback seconds`,
     });
   });
 });
@@ -407,6 +308,9 @@ describe('Observability props', () => {
       targetModelIds: overrides.alarmModels ?? ['m1'],
       alarms: { ...config.canary.alarms, periodSeconds: overrides.alarmPeriodSeconds ?? config.canary.alarms.periodSeconds },
     });
+    const topic = new sns.Topic(stack, 'AgentTopic');
+    const slos = agentSlos([{ id: 'a1', latencySloMs: 500 }]);
+    const agentAlarms = new AgentOperationsAlarms(stack, 'AgentAlarms', { stage: 'dev', metricsNamespace: 'Ns', slos, costAnomalyStdDevs: 2, sloTopic: topic, costTopic: topic });
     const machine = (id: string): sfn.IStateMachine => sfn.StateMachine.fromStateMachineArn(stack, id, `arn:aws:states:eu-central-1:123456789012:stateMachine:${id}`);
     const { alarmModels: _models, alarmPeriodSeconds: _period, ...props } = overrides;
     return () =>
@@ -419,6 +323,7 @@ describe('Observability props', () => {
         budget,
         stateMachines: { trainingPipeline: machine('T'), rollout: machine('R'), gameDay: machine('G') },
         traceDeliveryStreamName: 'stream',
+        agents: { slos, alarms: agentAlarms, costAnomalyStdDevs: 2, defaultSlo: { percentile: 'p95', targetMs: 3000 }, models: ['m1'], reportsUri: 's3://bucket/reports/' },
         ...props,
       });
   }
@@ -455,47 +360,11 @@ describe('Observability props', () => {
 // ---------------------------------------------------------------------------------------------------
 // The names against the EMF the Lambdas print
 
-type EmfDocument = Record<string, unknown> & { _aws: { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string }> }> } };
-
-function restoreEnv(name: string, value: string | undefined): void {
-  if (value === undefined) delete process.env[name];
-  else process.env[name] = value;
-}
-
-/** Every (metric name | sorted dimension names) the EMF documents printed by `publish` carry. */
-function emittedSeries(namespace: string, serviceName: string, publish: (metrics: Metrics) => void): Set<string> {
-  const lines: string[] = [];
-  const saved = { dev: process.env.POWERTOOLS_DEV, disabled: process.env.POWERTOOLS_METRICS_DISABLED };
-  const spy = jest.spyOn(console, 'log').mockImplementation((line: string) => void lines.push(line));
-  try {
-    // Dev mode prints EMF through the global console (spied here); it disables metrics unless told not to.
-    process.env.POWERTOOLS_DEV = 'true';
-    process.env.POWERTOOLS_METRICS_DISABLED = 'false';
-    const metrics = new Metrics({ namespace, serviceName });
-    publish(metrics);
-  } finally {
-    spy.mockRestore();
-    restoreEnv('POWERTOOLS_DEV', saved.dev);
-    restoreEnv('POWERTOOLS_METRICS_DISABLED', saved.disabled);
-  }
-  const series = new Set<string>();
-  for (const doc of lines.map((l) => JSON.parse(l) as EmfDocument)) {
-    for (const directive of doc._aws.CloudWatchMetrics) {
-      expect(directive.Namespace).toBe(namespace);
-      for (const dims of directive.Dimensions) for (const m of directive.Metrics) series.add(`${m.Name}|${[...dims].sort().join(',')}`);
-    }
-  }
-  return series;
-}
-
-/** Every (metric name | sorted dimension names) in the stage's namespace the dashboard reads. */
-function readSeries(body: DashboardBody, namespace: string): Set<string> {
-  const series = new Set<string>();
-  for (const m of body.widgets.flatMap(metricsOf)) {
-    if (m.namespace === namespace) series.add(`${m.metricName}|${Object.keys(m.dimensions).sort().join(',')}`);
-    if (m.options.expression?.startsWith('SEARCH') === true) series.add(searchedSeries(m.options.expression).key);
-  }
-  return series;
+/** A day's report figures: one listed agent's report with a regression, and its score on one model. */
+function reportFigures(agentId: string, model: string): ReportFigures {
+  const regression = { dimension: 'error_rate', baseline: 0.01, current: 0.1, delta_pp: 9, affected_trace_ids: [], hypothesized_cause: 'no change in serving' } as const;
+  const score = { agent_id: agentId, model, score: 0.8, global_score: 0.7, observed_rate: 0.8, feedback_count: 60, weight: 1, idle_days: 0, divergence_pp: 10, needs_review: false, last_feedback_at: '2026-12-03T00:00:00Z' };
+  return { regressions: [{ target: agentId, window: { baseline: 'b', current: 'c' }, regressions: [regression] }], confidence: [score] };
 }
 
 const reward = (value: number, groundedness: number): Reward => ({ reward: value, policyVersion: 'v1', components: { feedback: null, errors: 1, latency: 1, groundedness, judge: null } });
@@ -509,6 +378,8 @@ function publishGateBatch(metrics: Metrics, modelId: string, stage: string): voi
   for (const t of [current, candidate, dropped]) countTraceIn(report, t);
   countKept(report, current, reward(0.8, 0.9));
   countKept(report, candidate, reward(0.6, 0.7));
+  // What the handler counts for each kept trace: the agent's latency value and cost (SLO and cost alarms).
+  countOperating(report, current.agent_id, 420, 0.002);
   countDiscard(report, dropped, { gate: 'consent', reason: 'missing_consent: none' });
   countFailure(report, 'invalid_json: the record is not valid JSON');
   publishBatchMetrics(metrics, report, { agents: new Set([current.agent_id]), targetModels: new Set([modelId]) }, stage);
@@ -527,19 +398,20 @@ describe('the dashboard reads what the Lambdas publish', () => {
   // The gate's function sets POWERTOOLS_SERVICE_NAME (lib/constructs/trace-gate-function.ts).
   const gateService = 'trace-gate';
 
-  test('reads gate, budget and rollout series only', () => {
-    const known = new Set<string>([...Object.values(METRIC), ...Object.values(BUDGET_METRIC), ...Object.values(ROLLOUT_METRIC)]);
+  test('reads gate, budget, rollout and report series only', () => {
+    const known = new Set<string>([...Object.values(METRIC), ...Object.values(BUDGET_METRIC), ...Object.values(ROLLOUT_METRIC), ...Object.values(REPORT_METRIC)]);
     for (const s of read) expect(known.has(s.split('|')[0]!)).toBe(true);
     expect(gateRead.length).toBeGreaterThan(10);
   });
 
-  test('every budget and rollout series it reads is printed with exactly those dimensions', () => {
+  test('every budget, rollout and report series it reads is printed with exactly those dimensions', () => {
     const emitted = emittedSeries(config.metricsNamespace, 'pipeline-record-gpu-hours', (metrics) => {
       publishBudgetMetrics(metrics, { stage, usedGpuHours: 10, ceilingGpuHours: 100 });
       publishRollbackSeconds(metrics, ROLLOUT_METRIC.rollbackSeconds, stage, modelId, 42);
       publishRollbackSeconds(metrics, ROLLOUT_METRIC.gameDayRollbackSeconds, stage, modelId, 42);
       publishRollback(metrics, stage, modelId, 'alarm');
       publishPromotion(metrics, stage, modelId);
+      publishReportMetrics(metrics, stage, reportFigures(config.agents[0]!.id, modelId), { agents: new Set([config.agents[0]!.id]), models: new Set([modelId]) });
     });
     const others = [...read].filter((s) => !gateNames.has(s.split('|')[0]!));
     expect(others.length).toBeGreaterThan(0);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { loadStageConfig } from '../../config';
 import { writeOperatingReports } from '../../lambdas/operations/write-reports';
 import { isRegressionReport } from '../../lambdas/operations/regression';
+import type { ReportFigures } from '../../lambdas/operations/report-metrics';
 import { OPERATING_REPORTS_ENV, parseOperatingReportsConfig } from '../../lambdas/operations/report-settings';
 import { runLocalIngest } from '../../local/local-ingest';
 import { LocalLake } from '../../local/local-lake';
@@ -32,6 +33,20 @@ describe('operating reports workflow (dev, synthesized)', () => {
   it('passes the function its settings from the stage, validated by the function\'s own parser', () => {
     const settings = parseOperatingReportsConfig(reportFunction().env[OPERATING_REPORTS_ENV.settings]);
     expect(settings).toEqual(expect.objectContaining({ stage: 'dev', thresholdPoints: config.operations.regression.thresholdPoints, currentWindowDays: 7, baselineWindowDays: 28, confidence: config.operations.confidence }));
+  });
+
+  it('names the stage\'s agents and models (the only ones with metric series of their own) and the metrics namespace the dashboard reads', () => {
+    const { env } = reportFunction();
+    const settings = parseOperatingReportsConfig(env[OPERATING_REPORTS_ENV.settings]);
+    expect(settings.agents).toEqual(config.agents.map((a) => a.id));
+    expect(settings.models).toEqual([...new Set([...config.targetModels.map((m) => m.id), ...Object.keys(config.operations.modelPrices)])].sort());
+    expect(env.POWERTOOLS_METRICS_NAMESPACE).toBe(config.metricsNamespace);
+  });
+
+  it('refuses settings without the lists of agents and models', () => {
+    const settings = JSON.parse(reportFunction().env[OPERATING_REPORTS_ENV.settings]!) as Record<string, unknown>;
+    expect(() => parseOperatingReportsConfig(JSON.stringify({ ...settings, agents: undefined }))).toThrow(`${OPERATING_REPORTS_ENV.settings}.agents must be a list of names`);
+    expect(() => parseOperatingReportsConfig(JSON.stringify({ ...settings, models: [1] }))).toThrow(`${OPERATING_REPORTS_ENV.settings}.models must be a list of names`);
   });
 
   it('lets the function write only under reports/, query through Athena, and publish nothing itself', () => {
@@ -93,14 +108,23 @@ describe('the report step on a local lake', () => {
     const lake = await LocalLake.open(lakeDir);
     const store = new FsObjectStore(join(root, 's3'));
     try {
-      const result = await writeOperatingReports(new DuckDbSqlEngine(lake), store, settings, end, 's3://artifacts/reports/');
+      const published: ReportFigures[] = [];
+      const result = await writeOperatingReports(new DuckDbSqlEngine(lake), store, settings, end, 's3://artifacts/reports/', (figures) => published.push(figures));
       expect(result.reportPrefix).toBe('s3://artifacts/reports/2026-12-04/');
       expect(result.regressedAgents).toEqual([OPERATING_AGENTS.regressing]);
       expect(result.message).toContain(`- ${OPERATING_AGENTS.regressing}: `);
       const report: unknown = JSON.parse(readFileSync(store.pathOf(`${result.reportPrefix}regressions-${OPERATING_AGENTS.regressing}.json`), 'utf8'));
       expect(isRegressionReport(report)).toBe(true);
       expect(readFileSync(store.pathOf(`${result.reportPrefix}costs.csv`), 'utf8')).toMatch(/^agent_id,tokens_in,tokens_out,cost_usd/);
-      expect(JSON.parse(readFileSync(store.pathOf(`${result.reportPrefix}confidence.json`), 'utf8'))).toHaveLength(2);
+      const confidence: unknown = JSON.parse(readFileSync(store.pathOf(`${result.reportPrefix}confidence.json`), 'utf8'));
+      expect(confidence).toHaveLength(2);
+      // The metrics the dashboard shows are the files' figures, handed over once.
+      expect(published).toHaveLength(1);
+      expect(published[0]!.confidence).toEqual(confidence);
+      expect(published[0]!.regressions.map((r) => [r.target, r.regressions.length > 0])).toEqual(
+        expect.arrayContaining([[OPERATING_AGENTS.regressing, true], [OPERATING_AGENTS.steady, false]]),
+      );
+      expect(published[0]!.regressions.reduce((n, r) => n + r.regressions.length, 0)).toBe(result.regressions);
     } finally {
       lake.close();
     }
