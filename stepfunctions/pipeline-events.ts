@@ -5,9 +5,31 @@
  */
 export const PIPELINE_EVENT_TYPES = {
   datasetReady: 'sial.dataset.ready',
+  /** A run's Batch job was submitted, succeeded or failed (`status`). */
+  jobUpdated: 'sial.job.updated',
+  /** A model version was registered, promoted or rolled back (`action`). */
+  modelUpdated: 'sial.model.updated',
 } as const;
 
 export type PipelineEventType = (typeof PIPELINE_EVENT_TYPES)[keyof typeof PIPELINE_EVENT_TYPES];
+
+/**
+ * The jobs a run submits to Batch; each job's name is `<kind>-<runId>`, so a subscriber can match
+ * Batch's own `aws.batch` state changes (RUNNABLE, RUNNING, ...) to a run.
+ */
+export const JOB_EVENT_KINDS = ['train', 'eval', 'train-router'] as const;
+export type JobEventKind = (typeof JOB_EVENT_KINDS)[number];
+
+/**
+ * What the workflow itself sees of a job: it submits it, then `.sync` waits for the end. Batch's
+ * intermediate states are not the workflow's to report (aws.batch events carry them).
+ */
+export const JOB_EVENT_STATUSES = ['submitted', 'succeeded', 'failed'] as const;
+export type JobEventStatus = (typeof JOB_EVENT_STATUSES)[number];
+
+/** What happened to a model version. */
+export const MODEL_EVENT_ACTIONS = ['registered', 'promoted', 'rolled-back'] as const;
+export type ModelEventAction = (typeof MODEL_EVENT_ACTIONS)[number];
 
 /** The `source` of every event a stage emits. */
 export function eventSourceOf(stage: string): string {

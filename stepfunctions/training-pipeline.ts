@@ -25,7 +25,9 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import { MODEL_ARTIFACT_FILE } from '../lambdas/pipeline/register-model/register-model';
 import type { GpuJobKind } from '../lambdas/pipeline/contracts';
-import { eventSourceOf, PIPELINE_EVENT_TYPES } from './pipeline-events';
+import { putEventTask, type EventTarget } from './event-tasks';
+import { jobEventStates, type JobEventStates } from './job-events';
+import { PIPELINE_EVENT_TYPES } from './pipeline-events';
 import { PIPELINE_ERRORS, TRAINING_STATES, type TrainingStateName } from './training-pipeline-states';
 import { awaitApprovalDecision, invokeForResult } from './lambda-tasks';
 
@@ -149,8 +151,10 @@ export const START_EXECUTION_TRANSIENT_ERRORS = ['StepFunctions.ExecutionLimitEx
 /** Where every caught failure is placed (read by `Notify failure` and `Pipeline failed`). */
 export const ERROR_PATH = '$.error';
 
-/** Throttling and service errors of `events:putEvents`, retried before the run fails. */
-export const EVENTBRIDGE_TRANSIENT_ERRORS = ['EventBridge.InternalException', 'EventBridge.ThrottlingException'] as const;
+export { EVENTBRIDGE_TRANSIENT_ERRORS } from './event-tasks';
+
+/** Where a job or model event that could not be put is kept when the run goes on without it. */
+export const EVENT_ERROR_PATH = '$.eventError';
 
 /** BatchSubmitJob's JSONPath props with the queue and job definition as constructs instead of ARNs. */
 type ScopedBatchSubmitJobProps = Omit<tasks.BatchSubmitJobJsonPathProps, 'jobQueueArn' | 'jobDefinitionArn'> & {
@@ -213,12 +217,31 @@ const GPU_BOOKINGS: Readonly<Record<GpuJobKind, GpuBooking>> = {
 };
 
 /**
+ * After a job's failure was booked: its `failed` event, then the run's failure. A failed event that
+ * cannot be put does not hide the job's error (kept at $.error).
+ */
+function reportJobFailure(booking: tasks.LambdaInvoke, events: JobEventStates, failure: sfn.IChainable): void {
+  events.failed.addCatch(failure, { errors: [sfn.Errors.ALL], resultPath: EVENT_ERROR_PATH });
+  booking.next(events.failed).next(failure);
+}
+
+/**
+ * After a job's success was booked: its `succeeded` event, then `next`. The job's work is done and
+ * paid for, so an event that cannot be put (after its retries) does not throw it away: the run goes on
+ * with the error at $.eventError.
+ */
+function reportJobSuccess(booking: tasks.LambdaInvoke, events: JobEventStates, next: sfn.IChainable): void {
+  events.succeeded.addCatch(next, { errors: [sfn.Errors.ALL], resultPath: EVENT_ERROR_PATH });
+  booking.next(events.succeeded).next(next);
+}
+
+/**
  * Books the GPU-hours of `jobTask`'s Batch job whether it succeeded or failed, with the record function
  * (`jobKind` tells it which of the run's ledger items to write). Returns the success state to chain on;
  * the job's Catch-all goes to the failure state, which keeps the job's error at $.error and goes on to
- * `failure` even when the booking itself fails.
+ * the job's failed event and `failure` (straight to `failure` when the booking itself fails).
  */
-function bookGpuHours(scope: Construct, jobKind: GpuJobKind, jobTask: tasks.BatchSubmitJob, recordFunction: lambda.IFunction, failure: sfn.IChainable): tasks.LambdaInvoke {
+function bookGpuHours(scope: Construct, jobKind: GpuJobKind, jobTask: tasks.BatchSubmitJob, recordFunction: lambda.IFunction, events: JobEventStates, failure: sfn.IChainable): tasks.LambdaInvoke {
   const { succeeded, failed, jobPath, resultPath } = GPU_BOOKINGS[jobKind];
   const common = { jobKind, request: J.objectAt('$.request'), budget: J.objectAt('$.budget') };
   const afterSuccess = invokeForResult(scope, succeeded, recordFunction, { ...common, job: J.objectAt(jobPath) }, resultPath);
@@ -227,7 +250,7 @@ function bookGpuHours(scope: Construct, jobKind: GpuJobKind, jobTask: tasks.Batc
   const afterFailure = invokeForResult(scope, failed, recordFunction, { ...common, error: J.objectAt(ERROR_PATH) }, resultPath);
   // Keep the job's error at $.error: it is what the run failed with, not the booking problem.
   afterFailure.addCatch(failure, { errors: [sfn.Errors.ALL], resultPath: '$.recordError' });
-  afterFailure.next(failure);
+  reportJobFailure(afterFailure, events, failure);
   jobTask.addCatch(afterFailure, { errors: [sfn.Errors.ALL], resultPath: ERROR_PATH });
   return afterSuccess;
 }
@@ -239,6 +262,7 @@ export function buildTrainingPipelineDefinition(scope: Construct, props: Trainin
     throw new Error(`Training pipeline: approvalTimeout is ${timeoutSeconds} s; expected whole seconds, at least 60`);
   }
   const { functions: fn, stage } = props;
+  const eventTarget: EventTarget = { stage, eventBus: props.eventBus };
   const subject = (what: string): string => `[sial ${stage}] ${what}`;
 
   const invoke = (id: string, lambdaFunction: lambda.IFunction, payload: Record<string, unknown>, resultPath: string): tasks.LambdaInvoke =>
@@ -281,6 +305,13 @@ export function buildTrainingPipelineDefinition(scope: Construct, props: Trainin
   const onFailure = (task: tasks.LambdaInvoke | tasks.SnsPublish | tasks.StepFunctionsStartExecution | tasks.EventBridgePutEvents): void => {
     task.addCatch(failure, { errors: [sfn.Errors.ALL], resultPath: ERROR_PATH });
   };
+  // A job's `submitted` event fails the run when it cannot be put, like `Emit dataset ready`: nothing
+  // has run yet, and the failure path gives the reservation back.
+  const jobEvents = (kind: 'train' | 'eval' | 'train-router', names: readonly [TrainingStateName, TrainingStateName, TrainingStateName], jobPath: string, usagePath: string): JobEventStates => {
+    const states = jobEventStates(scope, eventTarget, { kind, names: { submitted: names[0], succeeded: names[1], failed: names[2] }, jobPath, usagePath });
+    onFailure(states.submitted);
+    return states;
+  };
 
   const datasetBuilt = new sfn.Succeed(scope, TRAINING_STATES.datasetBuilt, { comment: 'Dataset-only run (daily schedule): the manifest is the output', outputPath: '$.dataset' });
   const notEligible = new sfn.Succeed(scope, TRAINING_STATES.notEligible, { comment: 'Not eligible for training: the reasons are the output', outputPath: '$.eligibility' });
@@ -297,26 +328,15 @@ export function buildTrainingPipelineDefinition(scope: Construct, props: Trainin
   const buildDataset = invoke(TRAINING_STATES.buildDataset, fn.buildDataset, { request: J.objectAt('$.request') }, '$.dataset');
   onFailure(buildDataset);
   // Other systems subscribe to a built dataset; the event carries ids and counts, never trace content.
-  const emitDatasetReady = new tasks.EventBridgePutEvents(scope, TRAINING_STATES.emitDatasetReady, {
-    entries: [
-      {
-        eventBus: props.eventBus,
-        source: eventSourceOf(stage),
-        detailType: PIPELINE_EVENT_TYPES.datasetReady,
-        detail: sfn.TaskInput.fromObject({
-          runId: J.stringAt('$.request.runId'),
-          executionName: J.executionName,
-          datasetId: J.stringAt('$.dataset.datasetId'),
-          targetModelId: J.stringAt('$.request.targetModelId'),
-          mode: J.stringAt('$.request.mode'),
-          manifestUri: J.stringAt('$.dataset.manifestUri'),
-          counts: J.objectAt('$.dataset.counts'),
-        }),
-      },
-    ],
-    resultPath: J.DISCARD,
+  const emitDatasetReady = putEventTask(scope, TRAINING_STATES.emitDatasetReady, eventTarget, PIPELINE_EVENT_TYPES.datasetReady, {
+    runId: J.stringAt('$.request.runId'),
+    executionName: J.executionName,
+    datasetId: J.stringAt('$.dataset.datasetId'),
+    targetModelId: J.stringAt('$.request.targetModelId'),
+    mode: J.stringAt('$.request.mode'),
+    manifestUri: J.stringAt('$.dataset.manifestUri'),
+    counts: J.objectAt('$.dataset.counts'),
   });
-  emitDatasetReady.addRetry({ errors: [...EVENTBRIDGE_TRANSIENT_ERRORS], interval: Duration.seconds(2), maxAttempts: 4, backoffRate: 2 });
   onFailure(emitDatasetReady);
   const datasetOnly = new sfn.Choice(scope, TRAINING_STATES.datasetOnly);
 
@@ -465,10 +485,11 @@ export function buildTrainingPipelineDefinition(scope: Construct, props: Trainin
     '$.cpuUsage',
   );
   recordRouterCpuAfterFailure.addCatch(failure, { errors: [sfn.Errors.ALL], resultPath: '$.recordError' });
-  recordRouterCpuAfterFailure.next(failure);
+  const routerEvents = jobEvents('train-router', [TRAINING_STATES.emitRouterJobSubmitted, TRAINING_STATES.emitRouterJobSucceeded, TRAINING_STATES.emitRouterJobFailed], '$.trainJob', '$.cpuUsage');
+  reportJobFailure(recordRouterCpuAfterFailure, routerEvents, failure);
   trainRouterTask.addCatch(recordRouterCpuAfterFailure, { errors: [sfn.Errors.ALL], resultPath: ERROR_PATH });
-  prepareRouterJob.next(trainRouterTask).next(recordRouterCpu);
-  return { routerTarget, noGpuBudget, whichTrainer, prepareRouterJob, trainRouterTask, recordRouterCpu };
+  prepareRouterJob.next(routerEvents.submitted).next(trainRouterTask).next(recordRouterCpu);
+  return { routerTarget, noGpuBudget, whichTrainer, prepareRouterJob, trainRouterTask, recordRouterCpu, routerEvents };
   })();
 
   // 5c. Reserve the run's estimate now that it is approved: atomically, within the ceiling, or FinOps
@@ -510,7 +531,8 @@ export function buildTrainingPipelineDefinition(scope: Construct, props: Trainin
   trainTask.addRetry({ errors: [...BATCH_TRANSIENT_ERRORS], interval: Duration.seconds(10), maxAttempts: 4, backoffRate: 2 });
 
   // 7. Book the training job's GPU-hours, after success or after failure.
-  const bookTrain = bookGpuHours(scope, 'train', trainTask, fn.recordGpuHours, failure);
+  const trainEvents = jobEvents('train', [TRAINING_STATES.emitTrainJobSubmitted, TRAINING_STATES.emitTrainJobSucceeded, TRAINING_STATES.emitTrainJobFailed], '$.trainJob', '$.gpuUsage');
+  const bookTrain = bookGpuHours(scope, 'train', trainTask, fn.recordGpuHours, trainEvents, failure);
 
   // 8. Evaluate on the golden set, then the gate.
   const evalTask = new ScopedBatchSubmitJob(scope, TRAINING_STATES.evaluate, {
@@ -534,7 +556,8 @@ export function buildTrainingPipelineDefinition(scope: Construct, props: Trainin
   });
   evalTask.addRetry({ errors: [...BATCH_TRANSIENT_ERRORS], interval: Duration.seconds(10), maxAttempts: 4, backoffRate: 2 });
   // The eval job holds the same GPUs: its hours are booked too, as the run's second ledger item.
-  const bookEval = bookGpuHours(scope, 'eval', evalTask, fn.recordGpuHours, failure);
+  const evalEvents = jobEvents('eval', [TRAINING_STATES.emitEvalJobSubmitted, TRAINING_STATES.emitEvalJobSucceeded, TRAINING_STATES.emitEvalJobFailed], '$.evalJob', '$.evalGpuUsage');
+  const bookEval = bookGpuHours(scope, 'eval', evalTask, fn.recordGpuHours, evalEvents, failure);
 
   // Both GPU jobs are booked: whatever the reservation still holds goes back before the (GPU-free) rest.
   const releaseReservation = invoke(TRAINING_STATES.releaseGpuReservation, fn.recordGpuHours, { operation: 'release', executionName: J.executionName }, '$.reservationRelease');
@@ -566,6 +589,20 @@ export function buildTrainingPipelineDefinition(scope: Construct, props: Trainin
     ),
   );
   onFailure(notifyRegistered);
+  // The registered version, for subscribers (sial.model.updated); the rollout puts promoted and rolled
+  // back. The model is registered by now: an event that cannot be put does not undo that.
+  const emitModelRegistered = putEventTask(scope, TRAINING_STATES.emitModelRegistered, eventTarget, PIPELINE_EVENT_TYPES.modelUpdated, {
+    action: 'registered',
+    targetModelId: J.stringAt('$.request.targetModelId'),
+    modelPackageGroupName: J.stringAt('$.registration.modelPackageGroupName'),
+    modelPackageArn: J.stringAt('$.registration.modelPackageArn'),
+    modelPackageVersion: J.numberAt('$.registration.modelPackageVersion'),
+    runId: J.stringAt('$.request.runId'),
+    executionName: J.executionName,
+    datasetId: J.stringAt('$.dataset.datasetId'),
+    modelOutputUri: J.stringAt('$.request.uris.output'),
+  });
+  emitModelRegistered.addCatch(notifyRegistered, { errors: [sfn.Errors.ALL], resultPath: EVENT_ERROR_PATH });
 
   // 10. Start the canary rollout and end: the rollout runs on its own, behind its own deploy approval,
   // for days if need be. Its execution name is this execution's, so a retried StartExecution (same name,
@@ -606,9 +643,13 @@ export function buildTrainingPipelineDefinition(scope: Construct, props: Trainin
         ),
     );
 
-  trainTask.next(bookTrain).next(evalTask).next(bookEval).next(releaseReservation).next(checkEvalGate).next(registerModel).next(notifyRegistered).next(handOver);
-  reserveApprovedByFinops.next(trainTask);
-  reserveBudget.next(budgetReserved.when(sfn.Condition.booleanEquals('$.reservation.reserved', true), trainTask).otherwise(prepareFinopsOfReservation));
+  trainEvents.submitted.next(trainTask).next(bookTrain);
+  reportJobSuccess(bookTrain, trainEvents, evalEvents.submitted);
+  evalEvents.submitted.next(evalTask).next(bookEval);
+  reportJobSuccess(bookEval, evalEvents, releaseReservation);
+  releaseReservation.next(checkEvalGate).next(registerModel).next(emitModelRegistered).next(notifyRegistered).next(handOver);
+  reserveApprovedByFinops.next(trainEvents.submitted);
+  reserveBudget.next(budgetReserved.when(sfn.Condition.booleanEquals('$.reservation.reserved', true), trainEvents.submitted).otherwise(prepareFinopsOfReservation));
   prepareFinopsOfReservation.next(requestFinopsOfReservation).next(reserveApprovedByFinops);
   const reserveForLlm = approvedByFinops.when(sfn.Condition.isPresent('$.finopsDecision'), reserveApprovedByFinops).otherwise(reserveBudget);
   const approved = prepareTraining.next(requestTraining);
@@ -617,7 +658,7 @@ export function buildTrainingPipelineDefinition(scope: Construct, props: Trainin
     trainingApprovalChain = approved.next(reserveForLlm);
   } else {
     // The router's job writes its own metrics.json (the trainer evaluates and gates): straight to the gate.
-    routerPath.recordRouterCpu.next(checkEvalGate);
+    reportJobSuccess(routerPath.recordRouterCpu, routerPath.routerEvents, checkEvalGate);
     trainingApprovalChain = approved.next(routerPath.whichTrainer.when(routerCondition, routerPath.prepareRouterJob).otherwise(reserveForLlm));
     routerPath.noGpuBudget.next(prepareTraining);
   }

@@ -12,7 +12,8 @@ import { validatedRequestSchema } from '../../lambdas/pipeline/contracts';
 import { PIPELINE_ERRORS, TRAINING_STATES } from '../../stepfunctions/training-pipeline-states';
 import { allStateNames, renderAsl, stateMachineLogicalIds, type AslDefinition, type AslState } from '../../stepfunctions/render-asl';
 import { STAGE_NAMES, loopTemplate } from '../helpers/app';
-import { execute, keysDeep, named, type Json, type TaskStub } from './asl-execution';
+import { validateEventDetail } from '../helpers/event-schemas';
+import { execute, keysDeep, named, type ExecutionResult, type Json, type TaskStub } from './asl-execution';
 
 type Catcher = { ErrorEquals: string[]; Next: string; ResultPath?: string };
 type Retrier = { ErrorEquals: string[]; MaxAttempts?: number };
@@ -34,6 +35,17 @@ function state(asl: AslDefinition, name: string): AslState & Record<string, unkn
 function environment(asl: AslDefinition, name: string): Record<string, string> {
   const env = (state(asl, name).Parameters as { ContainerOverrides: { Environment: Array<{ Name: string; Value?: string; 'Value.$'?: string }> } }).ContainerOverrides.Environment;
   return Object.fromEntries(env.map((e) => [e.Name, e.Value ?? `(path) ${e['Value.$']}`]));
+}
+
+/** The entries the run's putEvents states were given, in the order the states ran. */
+function putEventsOf(asl: AslDefinition, run: ExecutionResult): Array<{ state: string; source: string; detailType: string; detail: unknown }> {
+  const putStates = new Set(Object.entries(asl.States).filter(([, s]) => s.Type === 'Task' && String(s.Resource).includes(':events:putEvents')).map(([name]) => name));
+  return run.visited
+    .filter((name) => putStates.has(name))
+    .map((state) => {
+      const entry = (run.inputs[state] as { Entries: Array<{ Source: string; DetailType: string; Detail: unknown }> }).Entries[0]!;
+      return { state, source: entry.Source, detailType: entry.DetailType, detail: typeof entry.Detail === 'string' ? JSON.parse(entry.Detail) : entry.Detail };
+    });
 }
 
 const TASK_RESULT_PATHS: Record<string, string> = {
@@ -67,7 +79,7 @@ describe.each(STAGE_NAMES)('training pipeline ASL of %s', (stage) => {
 
   test('has exactly the contract state names, starting at Validate request', () => {
     // A stage without a router target has no router states at all.
-    const routerStates = new Set<string>([TRAINING_STATES.routerTarget, TRAINING_STATES.routerNeedsNoGpuBudget, TRAINING_STATES.whichTrainer, TRAINING_STATES.prepareRouterJob, TRAINING_STATES.trainRouter, TRAINING_STATES.recordRouterCpuHours, TRAINING_STATES.recordRouterCpuHoursAfterFailure]);
+    const routerStates = new Set<string>([TRAINING_STATES.routerTarget, TRAINING_STATES.routerNeedsNoGpuBudget, TRAINING_STATES.whichTrainer, TRAINING_STATES.prepareRouterJob, TRAINING_STATES.trainRouter, TRAINING_STATES.recordRouterCpuHours, TRAINING_STATES.recordRouterCpuHoursAfterFailure, TRAINING_STATES.emitRouterJobSubmitted, TRAINING_STATES.emitRouterJobSucceeded, TRAINING_STATES.emitRouterJobFailed]);
     const hasRouter = config.targetModels.some(isRouterTarget);
     expect(allStateNames(asl).sort()).toEqual(Object.values(TRAINING_STATES).filter((n) => hasRouter || !routerStates.has(n)).sort());
     expect(asl.StartAt).toBe(TRAINING_STATES.validateRequest);
@@ -91,8 +103,13 @@ describe.each(STAGE_NAMES)('training pipeline ASL of %s', (stage) => {
       const all = catches.find((c) => c.ErrorEquals.includes('States.ALL'));
       expect({ name, catchesAll: all !== undefined }).toEqual({ name, catchesAll: true });
       // A failed Batch job books its GPU-hours first; every failure then releases the run's GPU
-      // reservation, and the release notifies.
+      // reservation, and the release notifies. An event after the job's work (or the registration) is
+      // done does not fail the run: its Catch goes on to the next state.
       const allowedTargets: Record<string, string> = {
+        [TRAINING_STATES.emitTrainJobSucceeded]: TRAINING_STATES.emitEvalJobSubmitted,
+        [TRAINING_STATES.emitEvalJobSucceeded]: TRAINING_STATES.releaseGpuReservation,
+        [TRAINING_STATES.emitRouterJobSucceeded]: TRAINING_STATES.checkEvalGate,
+        [TRAINING_STATES.emitModelRegistered]: TRAINING_STATES.notifyRegistered,
         [TRAINING_STATES.train]: TRAINING_STATES.recordGpuHoursAfterFailure,
         [TRAINING_STATES.evaluate]: TRAINING_STATES.recordEvalGpuHoursAfterFailure,
         [TRAINING_STATES.trainRouter]: TRAINING_STATES.recordRouterCpuHoursAfterFailure,
@@ -210,10 +227,13 @@ describe('training pipeline ASL executed locally (dev)', () => {
     requestedAt: '2025-01-06T03:00:00Z',
     uris: { datasetPrefix: 's3://art/runs/run-1/dataset/', output: 's3://art/runs/run-1/output/', checkpoints: 's3://art/runs/run-1/checkpoints/', evalOutput: 's3://art/runs/run-1/eval/', metrics: 's3://art/runs/run-1/eval/metrics.json' },
   });
+  // Every putEvents state answers like EventBridge; their details are checked against the schemas below.
+  const putEvents = (): Record<string, TaskStub> =>
+    Object.fromEntries(Object.entries(asl.States).filter(([, s]) => s.Type === 'Task' && String(s.Resource).includes(':events:putEvents')).map(([name]) => [name, () => ({ Entries: [{ EventId: `event-${name}` }], FailedEntryCount: 0 })]));
   const ok = (algorithm: 'grpo' | 'dpo'): Record<string, TaskStub> => ({
+    ...putEvents(),
     [TRAINING_STATES.validateRequest]: () => request(algorithm),
-    [TRAINING_STATES.buildDataset]: () => ({ datasetId: 'ds-1', grpoUri: 's3://art/runs/run-1/dataset/grpo.jsonl', dpoUri: 's3://art/runs/run-1/dataset/dpo.jsonl', manifestUri: 's3://art/runs/run-1/dataset/manifest.json', rewardPolicyVersion: 'v1', counts: { tracesUsed: 120 } }),
-    [TRAINING_STATES.emitDatasetReady]: () => ({ Entries: [{ EventId: 'event-1' }], FailedEntryCount: 0 }),
+    [TRAINING_STATES.buildDataset]: () => ({ datasetId: 'ds-1', grpoUri: 's3://art/runs/run-1/dataset/grpo.jsonl', dpoUri: 's3://art/runs/run-1/dataset/dpo.jsonl', manifestUri: 's3://art/runs/run-1/dataset/manifest.json', rewardPolicyVersion: 'v1', counts: { tracesUsed: 120, grpoGroups: 30, grpoCompletions: 120, dpoPairs: 40 } }),
     [TRAINING_STATES.checkEligibility]: () => ({ eligible: true, reasons: [], figures: { positiveFeedback: 140 } }),
     [TRAINING_STATES.checkGpuBudget]: () => ({ withinBudget: true, jobTimeoutSeconds: 7200 }),
     [TRAINING_STATES.prepareTrainingApproval]: () => ({ approvalId: 'train-1', kind: 'train', approvalUrl: 'https://x/approvals/train-1?exp=1&sig=s', expiresAt: '2025-01-09T03:00:00Z' }),
@@ -222,15 +242,15 @@ describe('training pipeline ASL executed locally (dev)', () => {
     [TRAINING_STATES.releaseGpuReservation]: () => ({ runId: 'run-1', releasedGpuHours: 28 }),
     [TRAINING_STATES.releaseGpuReservationAfterFailure]: () => ({ runId: 'run-1', releasedGpuHours: 0 }),
     [TRAINING_STATES.train]: () => ({ JobId: 'job-1', Status: 'SUCCEEDED', Attempts: [] }),
-    [TRAINING_STATES.recordGpuHours]: () => ({ runId: 'run-1', gpuHours: 16 }),
+    [TRAINING_STATES.recordGpuHours]: () => ({ runId: 'run-1', attempts: 2, gpuHours: 16 }),
     [TRAINING_STATES.evaluate]: () => ({ JobId: 'job-2', Status: 'SUCCEEDED' }),
-    [TRAINING_STATES.recordEvalGpuHours]: () => ({ runId: 'run-1', jobKind: 'eval', gpuHours: 4 }),
-    [TRAINING_STATES.recordEvalGpuHoursAfterFailure]: () => ({ runId: 'run-1', jobKind: 'eval', gpuHours: 2 }),
+    [TRAINING_STATES.recordEvalGpuHours]: () => ({ runId: 'run-1', jobKind: 'eval', attempts: 1, gpuHours: 4 }),
+    [TRAINING_STATES.recordEvalGpuHoursAfterFailure]: () => ({ runId: 'run-1', jobKind: 'eval', attempts: 1, gpuHours: 2 }),
     [TRAINING_STATES.checkEvalGate]: () => ({ passed: true }),
-    [TRAINING_STATES.registerModel]: () => ({ modelPackageArn: 'arn:aws:sagemaker:us-east-1:000000000000:model-package/sial-dev-qwen3/4', modelPackageVersion: 4 }),
+    [TRAINING_STATES.registerModel]: () => ({ modelPackageGroupName: 'sial-dev-qwen3', modelPackageArn: 'arn:aws:sagemaker:us-east-1:000000000000:model-package/sial-dev-qwen3/4', modelPackageVersion: 4 }),
     [TRAINING_STATES.notifyRegistered]: () => ({}),
     [TRAINING_STATES.notifyFailure]: () => ({}),
-    [TRAINING_STATES.recordGpuHoursAfterFailure]: () => ({ runId: 'run-1', gpuHours: 3 }),
+    [TRAINING_STATES.recordGpuHoursAfterFailure]: () => ({ runId: 'run-1', attempts: 3, gpuHours: 3 }),
     [TRAINING_STATES.notifyTrainingRejected]: () => ({}),
     [TRAINING_STATES.handOverToRollout]: () => ({ ExecutionArn: 'arn:aws:states:local:000000000000:execution:rollout:run-1', StartDate: '2025-01-06T10:00:00Z' }),
   });
@@ -242,7 +262,7 @@ describe('training pipeline ASL executed locally (dev)', () => {
     const run = await execute(asl, { mode: 'train', targetModelId: 'qwen3-4b', requestedBy: 'tester' }, ok(algorithm));
     expect(run.status).toBe('SUCCEEDED');
     expect(run.visited.at(-1)).toBe(TRAINING_STATES.handOverToRollout);
-    expect(run.output).toEqual({ modelPackageArn: expect.stringContaining('model-package/sial-dev-qwen3/4'), modelPackageVersion: 4 });
+    expect(run.output).toEqual({ modelPackageGroupName: 'sial-dev-qwen3', modelPackageArn: expect.stringContaining('model-package/sial-dev-qwen3/4'), modelPackageVersion: 4 });
     const env = (run.inputs[TRAINING_STATES.train] as { ContainerOverrides: { Environment: Array<{ Name: string; Value: string }> } }).ContainerOverrides.Environment;
     const byName = Object.fromEntries(env.map((e) => [e.Name, e.Value]));
     expect(byName.SIAL_DATASET_URI).toBe(`s3://art/runs/run-1/dataset/${algorithm}.jsonl`);
@@ -277,7 +297,7 @@ describe('training pipeline ASL executed locally (dev)', () => {
       [TRAINING_STATES.trainRouter]: () => ({ JobId: 'job-r', Status: 'SUCCEEDED', Attempts: [{ StartedAt: 0, StoppedAt: 60_000 }] }),
       [TRAINING_STATES.recordRouterCpuHours]: () => ({ runId: 'run-1', jobStatus: 'SUCCEEDED', attempts: 1, vcpus: 2, vcpuHours: 0.033 }),
       [TRAINING_STATES.recordRouterCpuHoursAfterFailure]: () => ({ runId: 'run-1', jobStatus: 'FAILED', attempts: 1, vcpus: 2, vcpuHours: 0.01 }),
-      [TRAINING_STATES.registerModel]: () => ({ modelPackageArn: 'arn:aws:sagemaker:us-east-1:000000000000:model-package/sial-dev-support-router/2', modelPackageVersion: 2 }),
+      [TRAINING_STATES.registerModel]: () => ({ modelPackageGroupName: 'sial-dev-support-router', modelPackageArn: 'arn:aws:sagemaker:us-east-1:000000000000:model-package/sial-dev-support-router/2', modelPackageVersion: 2 }),
     });
 
     test('skips the GPU budget, asks the same training approval, trains on the router queue with its command and size, gates and registers', async () => {
@@ -319,13 +339,85 @@ describe('training pipeline ASL executed locally (dev)', () => {
       expect(run.visited).not.toContain(TRAINING_STATES.registerModel);
     });
 
+    test('its job events name the router job and match the schema', async () => {
+      const run = await execute(asl, { mode: 'train', targetModelId: 'support-router', requestedBy: 'tester' }, routerOk());
+      const jobs = putEventsOf(asl, run).filter((e) => e.detailType === 'sial.job.updated');
+      expect(jobs.map((e) => [e.state, (e.detail as { jobName: string }).jobName])).toEqual([
+        [TRAINING_STATES.emitRouterJobSubmitted, 'train-router-run-1'],
+        [TRAINING_STATES.emitRouterJobSucceeded, 'train-router-run-1'],
+      ]);
+      for (const e of jobs) expect(validateEventDetail(e.detailType, e.detail)).toEqual([]);
+      expect(jobs[1]!.detail).toMatchObject({ jobKind: 'train-router', jobId: 'job-r', attempts: 1 });
+    });
+
     test('a failed router job books its CPU hours and fails with the job error', async () => {
       const run = await execute(asl, { mode: 'train', targetModelId: 'support-router', requestedBy: 'tester' }, {
         ...routerOk(),
         [TRAINING_STATES.trainRouter]: () => named('States.TaskFailed', '{"Status":"FAILED","StatusReason":"Essential container in task exited"}'),
       });
       expect(run).toMatchObject({ status: 'FAILED', error: 'States.TaskFailed' });
-      expect(run.visited.slice(-4)).toEqual([TRAINING_STATES.recordRouterCpuHoursAfterFailure, TRAINING_STATES.releaseGpuReservationAfterFailure, TRAINING_STATES.notifyFailure, TRAINING_STATES.failed]);
+      expect(run.visited.slice(-5)).toEqual([TRAINING_STATES.recordRouterCpuHoursAfterFailure, TRAINING_STATES.emitRouterJobFailed, TRAINING_STATES.releaseGpuReservationAfterFailure, TRAINING_STATES.notifyFailure, TRAINING_STATES.failed]);
+    });
+  });
+
+  describe('the events a run puts', () => {
+    const train = { mode: 'train', targetModelId: 'qwen3-4b', requestedBy: 'tester' };
+
+    test('an approved run: dataset ready, each job submitted then succeeded (its id and booked attempts), the model registered; every detail matches its schema', async () => {
+      const run = await execute(asl, train, ok('grpo'));
+      const events = putEventsOf(asl, run);
+      expect(events.map((e) => e.state)).toEqual([
+        TRAINING_STATES.emitDatasetReady,
+        TRAINING_STATES.emitTrainJobSubmitted,
+        TRAINING_STATES.emitTrainJobSucceeded,
+        TRAINING_STATES.emitEvalJobSubmitted,
+        TRAINING_STATES.emitEvalJobSucceeded,
+        TRAINING_STATES.emitModelRegistered,
+      ]);
+      for (const e of events) expect({ state: e.state, source: e.source, errors: validateEventDetail(e.detailType, e.detail) }).toEqual({ state: e.state, source: 'sial.dev', errors: [] });
+      const detailOf = (name: string): Record<string, unknown> => events.find((e) => e.state === name)!.detail as Record<string, unknown>;
+      expect(detailOf(TRAINING_STATES.emitTrainJobSubmitted)).toEqual({
+        runId: 'run-1',
+        executionName: 'run-1',
+        targetModelId: 'qwen3-4b',
+        datasetId: 'ds-1',
+        jobKind: 'train',
+        jobName: 'train-run-1',
+        status: 'submitted',
+        modelOutputUri: 's3://art/runs/run-1/output/',
+      });
+      expect(detailOf(TRAINING_STATES.emitTrainJobSucceeded)).toMatchObject({ status: 'succeeded', jobId: 'job-1', attempts: 2 });
+      expect(detailOf(TRAINING_STATES.emitEvalJobSucceeded)).toMatchObject({ jobKind: 'eval', jobName: 'eval-run-1', status: 'succeeded', jobId: 'job-2', attempts: 1 });
+      expect(detailOf(TRAINING_STATES.emitModelRegistered)).toEqual({
+        action: 'registered',
+        targetModelId: 'qwen3-4b',
+        modelPackageGroupName: 'sial-dev-qwen3',
+        modelPackageArn: expect.stringContaining('model-package/sial-dev-qwen3/4'),
+        modelPackageVersion: 4,
+        runId: 'run-1',
+        executionName: 'run-1',
+        datasetId: 'ds-1',
+        modelOutputUri: 's3://art/runs/run-1/output/',
+      });
+    });
+
+    test('a failed training job: submitted, then failed with the error name and the attempts its booking read; never the cause', async () => {
+      const run = await execute(asl, train, { ...ok('grpo'), [TRAINING_STATES.train]: () => named('States.TaskFailed', '{"Status":"FAILED","StatusReason":"Essential container in task exited"}') });
+      const events = putEventsOf(asl, run).filter((e) => e.detailType === 'sial.job.updated');
+      expect(events.map((e) => (e.detail as { status: string }).status)).toEqual(['submitted', 'failed']);
+      expect(events[1]!.detail).toMatchObject({ jobKind: 'train', status: 'failed', attempts: 3, error: 'States.TaskFailed' });
+      expect(validateEventDetail('sial.job.updated', events[1]!.detail)).toEqual([]);
+      expect(JSON.stringify(events[1]!.detail)).not.toContain('Essential container');
+    });
+
+    test('an event that cannot be put after a job succeeded does not fail the run; one before a job does, and gives the reservation back', async () => {
+      const lost = await execute(asl, train, { ...ok('grpo'), [TRAINING_STATES.emitTrainJobSucceeded]: () => named('EventBridge.AccessDeniedException', 'no') });
+      expect(lost.status).toBe('SUCCEEDED');
+      expect(lost.visited).toContain(TRAINING_STATES.evaluate);
+      const before = await execute(asl, train, { ...ok('grpo'), [TRAINING_STATES.emitTrainJobSubmitted]: () => named('EventBridge.AccessDeniedException', 'no') });
+      expect(before).toMatchObject({ status: 'FAILED', error: 'EventBridge.AccessDeniedException' });
+      expect(before.visited).not.toContain(TRAINING_STATES.train);
+      expect(before.visited).toContain(TRAINING_STATES.releaseGpuReservationAfterFailure);
     });
   });
 
@@ -356,8 +448,10 @@ describe('training pipeline ASL executed locally (dev)', () => {
       [TRAINING_STATES.recordEvalGpuHoursAfterFailure]: () => named('Lambda.Unknown', 'the ledger is unreachable'),
     });
     expect(run).toMatchObject({ status: 'FAILED', error: 'States.TaskFailed', cause: expect.stringContaining('Essential container') });
-    expect(run.visited.slice(-6)).toEqual([
+    expect(run.visited.slice(-8)).toEqual([
       TRAINING_STATES.recordGpuHours,
+      TRAINING_STATES.emitTrainJobSucceeded,
+      TRAINING_STATES.emitEvalJobSubmitted,
       TRAINING_STATES.evaluate,
       TRAINING_STATES.recordEvalGpuHoursAfterFailure,
       TRAINING_STATES.releaseGpuReservationAfterFailure,
@@ -372,8 +466,9 @@ describe('training pipeline ASL executed locally (dev)', () => {
     const run = await execute(asl, { mode: 'train', targetModelId: 'qwen3-4b', requestedBy: 'tester' }, ok('grpo'));
     const at = (name: string) => run.visited.indexOf(name);
     expect(at(TRAINING_STATES.evaluate) + 1).toBe(at(TRAINING_STATES.recordEvalGpuHours));
-    // ... and the reservation's rest is given back in between: both GPU jobs are done.
-    expect(at(TRAINING_STATES.recordEvalGpuHours) + 1).toBe(at(TRAINING_STATES.releaseGpuReservation));
+    // ... and the reservation's rest is given back in between (after the job's event): both GPU jobs are done.
+    expect(at(TRAINING_STATES.recordEvalGpuHours) + 1).toBe(at(TRAINING_STATES.emitEvalJobSucceeded));
+    expect(at(TRAINING_STATES.emitEvalJobSucceeded) + 1).toBe(at(TRAINING_STATES.releaseGpuReservation));
     expect(at(TRAINING_STATES.releaseGpuReservation) + 1).toBe(at(TRAINING_STATES.checkEvalGate));
     expect(run.inputs[TRAINING_STATES.reserveGpuBudget]).toMatchObject({ operation: 'reserve', overCeilingApproved: false, budget: { jobTimeoutSeconds: 7200 } });
     expect(run.inputs[TRAINING_STATES.releaseGpuReservation]).toEqual({ operation: 'release', executionName: expect.any(String) });

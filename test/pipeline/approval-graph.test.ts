@@ -25,10 +25,14 @@ describe.each(['dev', 'prod-eu', 'prod-kr'])('approval gate on the %s pipeline g
 
   it('enters Train only from a GPU reservation, and Train router only from the training approval, on their success paths', () => {
     const into = (target: string): string[] => Object.entries(definition.States).filter(([, state]) => successors(state).includes(target)).map(([name]) => name).sort();
-    // Train: the reservation held (`Budget reserved?` true) or held past the ceiling after a FinOps approval.
-    expect(into(S.train)).toEqual([S.budgetReserved, S.reserveGpuBudgetApprovedByFinops].sort());
+    // Train: right after its `submitted` event, which is entered only when the reservation held
+    // (`Budget reserved?` true) or held past the ceiling after a FinOps approval; the event's own
+    // Catch leads to the failure path, never to Train.
+    expect(into(S.train)).toEqual([S.emitTrainJobSubmitted]);
+    expect(into(S.emitTrainJobSubmitted)).toEqual([S.budgetReserved, S.reserveGpuBudgetApprovedByFinops].sort());
+    expect(((definition.States[S.emitTrainJobSubmitted]!.Catch as Array<{ Next: string }>) ?? []).map((c) => c.Next)).not.toContain(S.train);
     const reserved = definition.States[S.budgetReserved]!;
-    expect((reserved.Choices as Array<{ Next: string; Variable: string; BooleanEquals: boolean }>).map((c) => [c.Variable, c.BooleanEquals, c.Next])).toEqual([['$.reservation.reserved', true, S.train]]);
+    expect((reserved.Choices as Array<{ Next: string; Variable: string; BooleanEquals: boolean }>).map((c) => [c.Variable, c.BooleanEquals, c.Next])).toEqual([['$.reservation.reserved', true, S.emitTrainJobSubmitted]]);
     expect(reserved.Default).toBe(S.prepareFinopsApprovalOfReservation);
     // The reservations are entered only after the training approval succeeded.
     expect(into(S.approvedByFinops)).toEqual([hasRouter ? S.whichTrainer : S.requestTrainingApproval]);
@@ -37,7 +41,8 @@ describe.each(['dev', 'prod-eu', 'prod-kr'])('approval gate on the %s pipeline g
     if (hasRouter) {
       expect(into(S.whichTrainer)).toEqual([S.requestTrainingApproval]);
       expect(into(S.prepareRouterJob)).toEqual([S.whichTrainer]);
-      expect(into(S.trainRouter)).toEqual([S.prepareRouterJob]);
+      expect(into(S.trainRouter)).toEqual([S.emitRouterJobSubmitted]);
+      expect(into(S.emitRouterJobSubmitted)).toEqual([S.prepareRouterJob]);
     }
     const approval = definition.States[S.requestTrainingApproval]!;
     expect(approval.Next).toBe(hasRouter ? S.whichTrainer : S.approvedByFinops);

@@ -160,16 +160,35 @@ describe('training pipeline, executed locally on the synthesized definition', ()
         S.approvedByFinops,
         S.reserveGpuBudget,
         S.budgetReserved,
+        S.emitTrainJobSubmitted,
         S.train,
         S.recordGpuHours,
+        S.emitTrainJobSucceeded,
+        S.emitEvalJobSubmitted,
         S.evaluate,
         S.recordEvalGpuHours,
+        S.emitEvalJobSucceeded,
         S.releaseGpuReservation,
         S.checkEvalGate,
         S.registerModel,
+        S.emitModelRegistered,
         S.notifyRegistered,
         S.handOverToRollout,
       ]);
+      // The run's events, as the local event log recorded them, each valid against its published schema.
+      const events = readLocalEvents(lakeDir).filter((e) => (e.detail as { executionName?: string }).executionName === `exec-${runCounter}`);
+      expect(events.map((e) => [e['detail-type'], (e.detail as { status?: string; action?: string }).status ?? (e.detail as { action?: string }).action ?? ''])).toEqual([
+        ['sial.dataset.ready', ''],
+        ['sial.job.updated', 'submitted'],
+        ['sial.job.updated', 'succeeded'],
+        ['sial.job.updated', 'submitted'],
+        ['sial.job.updated', 'succeeded'],
+        ['sial.model.updated', 'registered'],
+      ]);
+      for (const e of events) expect({ type: e['detail-type'], errors: validateEventDetail(e['detail-type'], e.detail) }).toEqual({ type: e['detail-type'], errors: [] });
+      const trainDone = events[2]!.detail as { jobId: string; attempts: number; jobName: string; datasetId: string };
+      expect(trainDone).toMatchObject({ jobId: expect.stringMatching(/^simulated-/), attempts: 1, jobName: `train-${(events[0]!.detail as { runId: string }).runId}` });
+      expect(trainDone.datasetId).toBe((events[0]!.detail as { datasetId: string }).datasetId);
       // The hand-over's output is the registration the canary rollout starts from.
       const registration = result.output as { approvalStatus: string; modelPackageArn: string };
       expect(registration.approvalStatus).toBe('PendingManualApproval');
@@ -338,7 +357,7 @@ describe('training pipeline, executed locally on the synthesized definition', ()
         S.prepareFinopsApprovalOfReservation,
         S.requestFinopsApprovalOfReservation,
         S.reserveGpuBudgetApprovedByFinops,
-        S.train,
+        S.emitTrainJobSubmitted,
       ]);
       expect(b.visited.filter((state) => state === S.checkGpuBudget)).toHaveLength(1);
       // FinOps approved going past the ceiling for B: its reservation says so, and nothing is held at the end.
@@ -388,6 +407,12 @@ describe('training pipeline, executed locally on the synthesized definition', ()
       const [booked] = h.ledger.bookedRuns();
       // Both attempts burned GPU time: the reclaimed half attempt and the full second one.
       expect(booked?.gpuHours).toBeCloseTo((0.75 + 1.5) * stage.training.gpusPerJob);
+      // The job's succeeded event counts both attempts: a subscriber sees the Spot retry.
+      const succeeded = readLocalEvents(lakeDir).filter((e) => (e.detail as { executionName?: string }).executionName === `exec-${runCounter}` && (e.detail as { status?: string }).status === 'succeeded');
+      expect(succeeded.map((e) => [(e.detail as { jobKind: string }).jobKind, (e.detail as { attempts: number }).attempts])).toEqual([
+        ['train', 2],
+        ['eval', 1],
+      ]);
     } finally {
       await h.close();
     }
@@ -398,7 +423,11 @@ describe('training pipeline, executed locally on the synthesized definition', ()
     try {
       const result = await run(h, { train: 'approve' }, { ...SUCCESS, trainAttempts: ['app-error', 'success'] });
       expect(result.status).toBe('FAILED');
-      expect(result.visited.slice(-5)).toEqual([S.train, S.recordGpuHoursAfterFailure, S.releaseGpuReservationAfterFailure, S.notifyFailure, S.failed]);
+      expect(result.visited.slice(-6)).toEqual([S.train, S.recordGpuHoursAfterFailure, S.emitTrainJobFailed, S.releaseGpuReservationAfterFailure, S.notifyFailure, S.failed]);
+      // Subscribers learn that the job failed, after one attempt (the app error is not retried).
+      const failed = readLocalEvents(lakeDir).filter((e) => (e.detail as { executionName?: string; status?: string }).executionName === `exec-${runCounter}` && (e.detail as { status?: string }).status === 'failed');
+      expect(failed.map((e) => e.detail)).toEqual([expect.objectContaining({ jobKind: 'train', attempts: 1, error: 'States.TaskFailed' })]);
+      expect(validateEventDetail('sial.job.updated', failed[0]!.detail)).toEqual([]);
       expectNothingHeld(h.ledger);
       expect(result.batch.jobs[0]?.attemptEnvironments).toHaveLength(1);
       expect(h.ledger.bookedRuns()).toHaveLength(1);
@@ -413,7 +442,18 @@ describe('training pipeline, executed locally on the synthesized definition', ()
     try {
       const result = await run(h, { train: 'approve' }, { ...SUCCESS, evalAttempts: ['spot-reclaim', 'app-error'], evalAttemptHours: 0.5 });
       expect(result.status).toBe('FAILED');
-      expect(result.visited.slice(-7)).toEqual([S.train, S.recordGpuHours, S.evaluate, S.recordEvalGpuHoursAfterFailure, S.releaseGpuReservationAfterFailure, S.notifyFailure, S.failed]);
+      expect(result.visited.slice(-10)).toEqual([
+        S.train,
+        S.recordGpuHours,
+        S.emitTrainJobSucceeded,
+        S.emitEvalJobSubmitted,
+        S.evaluate,
+        S.recordEvalGpuHoursAfterFailure,
+        S.emitEvalJobFailed,
+        S.releaseGpuReservationAfterFailure,
+        S.notifyFailure,
+        S.failed,
+      ]);
       expectNothingHeld(h.ledger);
       // The error is the eval job's own (its job description), not anything from the booking.
       expect(result.error).toBe('States.TaskFailed');
@@ -422,6 +462,8 @@ describe('training pipeline, executed locally on the synthesized definition', ()
       // A reclaimed half attempt (0.25 h), retried, then an application error (0.1 h).
       expect(evaluation).toMatchObject({ jobStatus: 'FAILED', attempts: 2, spotReclaims: 1, source: 'batch-attempts' });
       expect(evaluation?.gpuHours).toBeCloseTo((0.25 + 0.1) * stage.training.gpusPerJob);
+      const failed = readLocalEvents(lakeDir).filter((e) => (e.detail as { executionName?: string }).executionName === `exec-${runCounter}` && (e.detail as { status?: string }).status === 'failed');
+      expect(failed.map((e) => e.detail)).toEqual([expect.objectContaining({ jobKind: 'eval', attempts: 2, error: 'States.TaskFailed' })]);
       expect(h.ledger.bookedRuns().map((r) => r.jobKind)).toEqual(['train', 'eval']);
       // The training job succeeded, so the model did train: the cooldown comes from it, not from the eval.
       expect(await h.ledger.lastTrainedAt(TRAIN.targetModelId)).toEqual(new Date(NOW.getTime() + 1.5 * 3_600_000));
