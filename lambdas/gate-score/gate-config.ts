@@ -6,7 +6,8 @@
 import * as z from '../shared/zod-mini';
 import { DATA_BOUNDARIES } from '../../config/boundaries';
 import { modelPriceSchema } from '../../config/operations';
-import { piiSchema, type StageConfig } from '../../config/schema';
+import { piiSchema } from '../../config/pii';
+import type { StageConfig } from '../../config/schema';
 import { rewardPolicySchema, type RewardPolicy } from './reward/policy';
 
 /** The gate function's environment variables: the construct sets them, the handler reads them. */

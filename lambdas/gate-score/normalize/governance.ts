@@ -10,7 +10,8 @@
  *   - everything else (data region, model, agent, ...): all values must agree, otherwise the record is
  *     refused as `conflicting_field`; nothing else has an order that makes one value the safe one.
  */
-import { CONFIDENTIALITY_LEVELS, SELF_HOSTED_MODEL_FAMILIES, type ConfidentialityLevel } from '../../../config/schema';
+import { CONFIDENTIALITY_LEVELS, type ConfidentialityLevel } from '../../../config/confidentiality';
+import { SELF_HOSTED_MODEL_FAMILIES } from '../../../config/model-families';
 import { FEEDBACK_OUTCOMES, type FeedbackOutcome } from '../trace';
 import { NormalizeFailure } from './errors';
 

@@ -21,7 +21,7 @@ import {
   SageMakerRuntimeClient,
   type SageMakerRuntimeClientConfig,
 } from '@aws-sdk/client-sagemaker-runtime';
-import { parseSageMakerEndpoint, type PiiConfig } from '../../../config/schema';
+import { parseSageMakerEndpoint, type PiiConfig } from '../../../config/pii';
 import { TransientDetectorError, type DetectorBatchLimits, type PiiEntity, type PiiEntityDetector } from '../ports';
 import {
   TokenClassificationResponseError,

@@ -71,6 +71,7 @@ export function checkHandlerEntry(entry: string): void {
  * that comes under the budget must leave this list (the test says so); a new function never enters it.
  */
 export const BUNDLE_CEILINGS_OVER_BUDGET: Readonly<Record<string, number>> = {
-  // About 105 KB of its own code (normalisers, PII detection, reward) besides its libraries.
-  'gate-score/handler': 220_000,
+  // 201.8 KB: about 107 KB of its own code (normalisers, PII detection, reward), zod ~34 KB and
+  // Powertools with middy ~41 KB; it no longer bundles the stage schema or the other lake tables.
+  'gate-score/handler': 203_000,
 };
