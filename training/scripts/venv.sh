@@ -10,6 +10,15 @@ LOCK=training/requirements/test.txt
 STAMP="$VENV/.sial-requirements.sha256"
 want=$(cat "$LOCK" training/pyproject.toml | sha256sum | cut -d' ' -f1)
 
+# One installer at a time: `npm test` runs the Python suite beside jest, and jest's `--trainer real`
+# run needs the same environment, so on a fresh clone both arrive here before .venv exists. Without
+# the lock, two `python3 -m venv`/pip runs write into one directory and one of them fails; with it,
+# the second waits and then finds the environment ready.
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$VENV.install-lock"
+  flock 9
+fi
+
 if [[ ! -x "$VENV/bin/python" || "$(cat "$STAMP" 2>/dev/null)" != "$want" ]]; then
   command -v python3 >/dev/null 2>&1 || { echo "npm test needs python3 (3.11) with venv and pip for the training suite" >&2; exit 1; }
   started=$(date +%s)
