@@ -19,6 +19,7 @@ import { GAME_DAY_STATES } from '../stepfunctions/canary-rollout-states';
 import type { DrillMeasurement } from '../lambdas/rollout/game-day/measure-drill';
 import type { FsObjectStore } from './pipeline/fs-object-store';
 import type { LocalApprovals } from './pipeline/local-approval-runtime';
+import type { LocalEvent } from './pipeline/local-event-log';
 import type { LocalModelRegistry } from './pipeline/local-model-registry';
 import { LOCAL_ARTIFACT_BUCKET, LOCAL_SERVING_IMAGE } from './pipeline/local-pipeline';
 import type { SynthesizedPipeline } from './pipeline/synthesized-pipeline';
@@ -67,6 +68,8 @@ export interface LocalRolloutRunOptions {
   readonly settings: PipelineSettings;
   readonly pipeline: SynthesizedPipeline;
   readonly model: TargetModel;
+  /** The lake directory (its `state/events.jsonl` gets the rollout's events). */
+  readonly lakeDir: string;
   readonly stateDir: string;
   readonly registry: LocalModelRegistry;
   readonly approvals: LocalApprovals;
@@ -76,6 +79,8 @@ export interface LocalRolloutRunOptions {
   readonly print: (line: string) => void;
   readonly onStateEntered?: (name: string) => void;
   readonly onCanaryCheck?: (bake: CanaryBakeProgress) => void;
+  /** Called with each event the rollout puts. */
+  readonly onEvent?: (event: LocalEvent) => void;
 }
 
 /** What a rollout or a drill did, for the run's summary. */
@@ -118,9 +123,11 @@ async function localTarget(options: LocalRolloutRunOptions, clock: VirtualClock)
     notifier: options.notifier,
     endpoints,
     routes,
+    lakeDir: options.lakeDir,
     approvalTimeoutMs: options.approvalTimeoutMs,
     ...(options.onStateEntered !== undefined ? { onStateEntered: options.onStateEntered } : {}),
     ...(options.onCanaryCheck !== undefined ? { onCanaryCheck: options.onCanaryCheck } : {}),
+    ...(options.onEvent !== undefined ? { onEvent: options.onEvent } : {}),
   };
 }
 

@@ -20,6 +20,7 @@ import { ConsoleNotifier } from './pipeline/console-notifier';
 import { FsObjectStore } from './pipeline/fs-object-store';
 import { ensureStarterGoldenSet } from './pipeline/local-golden-set';
 import { startLocalApprovals } from './pipeline/local-approval-runtime';
+import type { LocalEvent } from './pipeline/local-event-log';
 import { LocalModelRegistry } from './pipeline/local-model-registry';
 import { LOCAL_GOLDEN_SETS_URI, runLocalPipeline, type LocalPipelineRun } from './pipeline/local-pipeline';
 import { RealBatch, ensurePythonEnvironment } from './pipeline/real-batch';
@@ -171,7 +172,8 @@ export async function runLocalTraining(options: LocalTrainingOptions): Promise<L
       ceiling: stage.gpuBudget.monthlyCeilingGpuHours,
       booked: ledger.bookedRuns(),
     });
-    const rolloutOptions = { stage, settings, pipeline, model, stateDir: layout.stateDir, registry, approvals, notifier, approvalTimeoutMs, print };
+    const onEvent = (event: LocalEvent): void => print(`  [local event -> events.jsonl] ${event['detail-type']} from ${event.source}`);
+    const rolloutOptions = { stage, settings, pipeline, model, lakeDir: layout.lakeDir, stateDir: layout.stateDir, registry, approvals, notifier, approvalTimeoutMs, print, onEvent };
     const executionName = `local-${clock().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}`;
 
     if (scenario.gameDay === true) {
@@ -188,7 +190,7 @@ export async function runLocalTraining(options: LocalTrainingOptions): Promise<L
     const input: PipelineInput = { mode: 'train', targetModelId: model.id, requestedBy: 'local:sial-local-run' };
     print('Training pipeline:');
     const run = await runLocalPipeline(
-      { stage, settings, pipeline, lake, store, ledger, registry, notifier, approvals, clock, approvalTimeoutMs, onStateEntered: stateProgress('training', print), onEvent: (event) => print(`  [local event -> events.jsonl] ${event['detail-type']} from ${event.source}`), ...(routerBatch === undefined ? {} : { routerBatch }) },
+      { stage, settings, pipeline, lake, store, ledger, registry, notifier, approvals, clock, approvalTimeoutMs, onStateEntered: stateProgress('training', print), onEvent, ...(routerBatch === undefined ? {} : { routerBatch }) },
       input,
       executionName,
       scenario.batch(stage.training.attempts),

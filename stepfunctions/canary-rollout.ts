@@ -14,7 +14,7 @@
  *        read, the two backends weighed); Patch HTTPRoute weights (eks:call PATCH, that merge patch)
  *        -> $.route (the route as stored) -> Verify HTTPRoute weights -> $.verified
  *   Bake -> Check canary -> $.check -> Canary healthy? -> Advance step -> $.progress -> Next step ...
- *   done -> Promote candidate -> $.promotion -> Notify promoted -> Promoted
+ *   done -> Promote candidate -> $.promotion -> Emit model promoted -> Notify promoted -> Promoted
  *
  * Every way out that is not a promotion goes through `Roll back`, which restores 100 % on the current
  * version (verified) before anything else happens: an alarm (Canary healthy? rollBack), a rejected or
@@ -28,9 +28,16 @@
  * rollback ends as `RolledBack` with its reason and a failed rollback ends loudly with its own error.
  * The state names have no choice of their own after `Roll back`, so `Next step` routes the ends too
  * (rejected -> Notify rollout rejected, any other rollback -> Notify rolled back).
+ *
+ * Events (sial.model.updated on the default bus): `promoted` after `Promote candidate`, `rolled-back`
+ * after a `Roll back` that succeeded (`Rollback reason?` picks the reason: the canary alarm's name,
+ * `operator` for a rejected step approval, ...). Neither is put when nothing moved (a refused rollout)
+ * or when the rollback itself failed. Both are put after the change they report is done, so a put that
+ * still fails after its retries is caught into `$.eventError` and the execution ends as it would have.
  */
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks';
+import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -40,8 +47,10 @@ import type { Construct } from 'constructs';
 import { rollbackRecordSchema } from '../lambdas/rollout/contracts';
 import { ROLLOUT_LAMBDA_ERRORS } from '../lambdas/rollout/errors';
 import { ROLLOUT_ERRORS, ROLLOUT_STATES } from './canary-rollout-states';
+import { putEventTask } from './event-tasks';
 import { awaitApprovalDecision, invokeForResult } from './lambda-tasks';
-import { SNS_TRANSIENT_ERRORS } from './training-pipeline';
+import { PIPELINE_EVENT_TYPES, type RollbackEventReason } from './pipeline-events';
+import { EVENT_ERROR_PATH, SNS_TRANSIENT_ERRORS } from './training-pipeline';
 import { PIPELINE_ERRORS } from './training-pipeline-states';
 
 /** The rollout's Lambda functions (the approval pair is the training pipeline's, shared). */
@@ -79,6 +88,8 @@ export interface CanaryRolloutDefinitionProps {
   readonly functions: CanaryRolloutFunctions;
   /** Where the rollout's outcome is announced (promoted, rolled back, rejected). */
   readonly notificationsTopic: sns.ITopic;
+  /** Where `sial.model.updated` goes (promoted, rolled back): the account's default bus. */
+  readonly eventBus: events.IEventBus;
   /** How long a human has to decide a step approval; the task-token state times out after it. */
   readonly approvalTimeout: Duration;
   /**
@@ -136,6 +147,9 @@ export const ROLLOUT_ERROR_PATH = '$.error';
 
 /** Errors of a step approval that end the rollout as rejected (not approved in time counts as rejected). */
 export const REJECTION_ERRORS = [PIPELINE_ERRORS.approvalRejected, sfn.Errors.TIMEOUT] as const;
+
+/** Where `Rollback reason?` puts `{ reason }` for `Emit model rolled back`. */
+export const ROLLBACK_EVENT_PATH = '$.rolledBackFor';
 
 const J = sfn.JsonPath;
 
@@ -408,6 +422,60 @@ export function buildCanaryRolloutDefinition(scope: Construct, props: CanaryRoll
   const promote = invoke(S.promote, fn.promote, planAndStep, '$.promotion');
   onFailure(promote);
 
+  // 8. Events for subscribers: ids only. Each is put after the change it reports is done; a lost event
+  // must not turn a done promotion or rollback into a failed execution, so a put that still fails after
+  // its retries is kept at $.eventError and the execution goes on to the end it would have reached.
+  const eventTarget = { stage, eventBus: props.eventBus };
+  const emitPromoted = putEventTask(scope, S.emitModelPromoted, eventTarget, PIPELINE_EVENT_TYPES.modelUpdated, {
+    action: 'promoted',
+    targetModelId: J.stringAt('$.promotion.targetModelId'),
+    modelPackageArn: J.stringAt('$.promotion.current.modelPackageArn'),
+    modelPackageVersion: J.numberAt('$.promotion.current.modelPackageVersion'),
+    executionName: J.executionName,
+    rolloutId: J.stringAt('$.rollout.rolloutId'),
+    servingModelPackageArn: J.stringAt('$.promotion.current.modelPackageArn'),
+    servingModelPackageVersion: J.numberAt('$.promotion.current.modelPackageVersion'),
+    previousModelPackageArn: J.stringAt('$.promotion.previous.modelPackageArn'),
+    previousModelPackageVersion: J.numberAt('$.promotion.previous.modelPackageVersion'),
+  });
+  emitPromoted.addCatch(notifyPromoted, { errors: [sfn.Errors.ALL], resultPath: EVENT_ERROR_PATH });
+
+  // The rolled-back event names the version rolled back (the candidate) and the one restored (current).
+  const emitRolledBack = putEventTask(scope, S.emitModelRolledBack, eventTarget, PIPELINE_EVENT_TYPES.modelUpdated, {
+    action: 'rolled-back',
+    targetModelId: J.stringAt('$.rollout.targetModelId'),
+    modelPackageArn: J.stringAt('$.rollout.candidate.modelPackageArn'),
+    modelPackageVersion: J.numberAt('$.rollout.candidate.modelPackageVersion'),
+    executionName: J.executionName,
+    rolloutId: J.stringAt('$.rollout.rolloutId'),
+    servingModelPackageArn: J.stringAt('$.rollout.current.modelPackageArn'),
+    servingModelPackageVersion: J.numberAt('$.rollout.current.modelPackageVersion'),
+    rolledBackBy: J.stringAt('$.rollback.by'),
+    reason: J.stringAt(`${ROLLBACK_EVENT_PATH}.reason`),
+  });
+  // After the event, `Next step` routes the end as before (rejected or rolled back).
+  emitRolledBack.addCatch(nextStep, { errors: [sfn.Errors.ALL], resultPath: EVENT_ERROR_PATH });
+  emitRolledBack.next(nextStep);
+
+  // The reason is an id, never the record's words (an alarm's reason text, an error's cause): the
+  // canary alarm's name when the alarm acted or was in ALARM, else what ended the rollout.
+  const reasonOf = (id: string, reason: string): sfn.Pass => {
+    const pass = new sfn.Pass(scope, id, { parameters: { reason }, resultPath: ROLLBACK_EVENT_PATH });
+    pass.next(emitRolledBack);
+    return pass;
+  };
+  const errorIs = (error: string): sfn.Condition => sfn.Condition.and(sfn.Condition.isPresent('$.error.Error'), sfn.Condition.stringEquals('$.error.Error', error));
+  const checkSaw = (alarmState: string): sfn.Condition =>
+    sfn.Condition.and(sfn.Condition.isPresent('$.check.rollBack'), sfn.Condition.booleanEquals('$.check.rollBack', true), sfn.Condition.stringEquals('$.check.alarmState', alarmState));
+  const rollbackReason = new sfn.Choice(scope, S.rollbackReason)
+    // The alarm Lambda acted first (the alarm fired, or an operator set it to ALARM by hand), or the
+    // check found the alarm in ALARM.
+    .when(sfn.Condition.or(sfn.Condition.stringEquals('$.rollback.by', 'alarm-lambda'), checkSaw('ALARM')), reasonOf(S.reasonAlarm, J.stringAt('$.rollout.alarmName')))
+    .when(errorIs(PIPELINE_ERRORS.approvalRejected), reasonOf(S.reasonOperator, 'operator' satisfies RollbackEventReason))
+    .when(errorIs(sfn.Errors.TIMEOUT), reasonOf(S.reasonApprovalExpired, 'approval-expired' satisfies RollbackEventReason))
+    .when(checkSaw('INSUFFICIENT_DATA'), reasonOf(S.reasonInsufficientData, 'insufficient-data' satisfies RollbackEventReason))
+    .otherwise(reasonOf(S.reasonFailure, 'failure' satisfies RollbackEventReason));
+
   // Wiring.
   deployTarget
     .when(sfn.Condition.stringEquals('$.rollout.target.kind', 'sagemaker'), deployCandidate)
@@ -438,8 +506,9 @@ export function buildCanaryRolloutDefinition(scope: Construct, props: CanaryRoll
     .when(sfn.Condition.booleanEquals('$.progress.done', true), promote)
     .otherwise(prepareApproval);
   advanceStep.next(nextStep);
+  // A failed rollback restored nothing: no event, straight to the notice of the failure.
   rollBack.addCatch(nextStep, { errors: [sfn.Errors.ALL], resultPath: '$.rollback' });
-  rollBack.next(nextStep);
+  rollBack.next(rollbackReason);
 
   prepareApproval.next(requestApproval);
   requestApproval.next(trafficTarget);
@@ -459,7 +528,7 @@ export function buildCanaryRolloutDefinition(scope: Construct, props: CanaryRoll
     .when(sfn.Condition.booleanEquals('$.check.rollBack', true), rollBack)
     .when(sfn.Condition.booleanEquals('$.check.baked', true), advanceStep)
     .otherwise(bake);
-  promote.next(notifyPromoted);
+  promote.next(emitPromoted).next(notifyPromoted);
 
   validate.next(deployTarget);
   return { chain: validate, setSageMakerWeights, patchRoute, readRoute };

@@ -35,3 +35,11 @@ export type ModelEventAction = (typeof MODEL_EVENT_ACTIONS)[number];
 export function eventSourceOf(stage: string): string {
   return `sial.${stage}`;
 }
+
+/**
+ * Why a `rolled-back` event's version was rolled back, when no canary alarm was the cause (then the
+ * reason is the alarm's name): a step approval rejected (`operator`) or not decided in time, too few
+ * candidate traces to judge it by twice its bake time, or a failure of the rollout itself.
+ */
+export const ROLLBACK_EVENT_REASONS = ['operator', 'approval-expired', 'insufficient-data', 'failure'] as const;
+export type RollbackEventReason = (typeof ROLLBACK_EVENT_REASONS)[number];

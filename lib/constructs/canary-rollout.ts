@@ -318,7 +318,9 @@ export class CanaryRollout extends Construct {
       }
     }
 
-    // The rollout state machine.
+    // The rollout state machine. Its sial.model.updated events (promoted, rolled back) go to the account's
+    // default bus, as the training pipeline's do: source `sial.<stage>` tells stages apart.
+    const eventBus = events.EventBus.fromEventBusName(this, 'DefaultEventBus', 'default');
     const definition = buildCanaryRolloutDefinition(this, {
       stage: props.stage,
       functions: {
@@ -336,6 +338,7 @@ export class CanaryRollout extends Construct {
         rollBack: functions.rollBack,
       },
       notificationsTopic: approvals.notificationsTopic,
+      eventBus,
       approvalTimeout: Duration.seconds(approvalTimeoutSeconds(settings.approvalExpiryHours)),
       sageMakerEndpointArns: endpointArns,
       eksClusterArns: clusterArns,
@@ -351,6 +354,8 @@ export class CanaryRollout extends Construct {
     });
     approvals.grantPublish(approvals.notificationsTopic, this.stateMachine);
     approvals.grantTaskDecisions(this.stateMachine);
+    // events:PutEvents on the default bus only.
+    eventBus.grantPutEventsTo(this.stateMachine);
     this.acknowledgeStateMachine(this.stateMachine, [
       functions.validateRollout,
       functions.deployCandidate,

@@ -24,6 +24,7 @@ import { verifyWeights, verifyWeightsEventSchema } from '../../lambdas/rollout/v
 import { ROLLOUT_STATES as R } from '../../stepfunctions/canary-rollout-states';
 import { runAsl, type AslRunResult, type LocalTaskHandler } from '../pipeline/asl-runner';
 import type { LocalApprovals } from '../pipeline/local-approval-runtime';
+import { localPutEventsHandler, type LocalEvent } from '../pipeline/local-event-log';
 import type { LocalModelRegistry } from '../pipeline/local-model-registry';
 import { settleLocalTask } from '../pipeline/local-task-callbacks';
 import { asStateMachineDefinition, type SynthesizedPipeline } from '../pipeline/synthesized-pipeline';
@@ -64,6 +65,10 @@ export interface LocalRolloutEnvironment {
   readonly endpoints: ReadonlyMap<string, SimulatedSageMakerEndpoint>;
   /** One simulated route per EKS target, by route name. */
   readonly routes: ReadonlyMap<string, SimulatedHttpRoute>;
+  /** The lake directory: the rollout's events are appended to `<lakeDir>/state/events.jsonl`. */
+  readonly lakeDir: string;
+  /** Called with each event the rollout puts (also appended to the event log). */
+  readonly onEvent?: (event: LocalEvent) => void;
   /** How long a local approval wait lasts before it times out like the task does at expiry. */
   readonly approvalTimeoutMs?: number;
   /** Called as each state is entered (the local run's progress lines). */
@@ -194,8 +199,10 @@ function handlersFor(env: LocalRolloutEnvironment, hooks: LocalRolloutHooks): Re
     [R.promote]: lambda((payload) => promote(promoteEventSchema.parse(payload), { approver: registry, store, settings, clock: clock.now })),
     [R.rollBack]: lambda((payload) => rollBack(rollBackEventSchema.parse(payload), { router, store, alarms, settle })),
   };
+  const putEvents = localPutEventsHandler(env.lakeDir, clock.now, env.onEvent);
   for (const [name, state] of Object.entries(env.pipeline.rollout.States)) {
     if (state.Type === 'Task' && handlers[name] === undefined && String(state.Resource).includes(':sns:publish')) handlers[name] = notify;
+    if (state.Type === 'Task' && handlers[name] === undefined && String(state.Resource).includes(':events:putEvents')) handlers[name] = putEvents;
   }
   return { ...handlers, ...(hooks.overrides ?? {}) };
 }
