@@ -14,13 +14,17 @@ import { startDrillEventSchema } from '../../lambdas/rollout/game-day/start-dril
 import { planRoutePatch } from '../../lambdas/rollout/route-patch/plan-route-patch';
 import { validateRolloutEventSchema } from '../../lambdas/rollout/validate-rollout/validate-rollout';
 import { DRILL_SIGNAL } from '../../lib/constructs/canary-alarms';
-import { EKS_API_TRANSIENT_ERRORS, EKS_TRANSIENT_ERRORS, HTTP_ROUTE_PATH_FORMAT, REJECTION_ERRORS, SAGEMAKER_TRANSIENT_ERRORS } from '../../stepfunctions/canary-rollout';
+import { EKS_API_TRANSIENT_ERRORS, EKS_TRANSIENT_ERRORS, HTTP_ROUTE_PATH_FORMAT, REJECTION_ERRORS, ROLLBACK_EVENT_PATH, SAGEMAKER_TRANSIENT_ERRORS } from '../../stepfunctions/canary-rollout';
 import { GAME_DAY_STATES, ROLLOUT_ERRORS, ROLLOUT_STATES } from '../../stepfunctions/canary-rollout-states';
+import { EVENTBRIDGE_TRANSIENT_ERRORS } from '../../stepfunctions/event-tasks';
 import { DRILL_TOO_SLOW_ERROR } from '../../stepfunctions/game-day';
+import { PIPELINE_EVENT_TYPES, ROLLBACK_EVENT_REASONS } from '../../stepfunctions/pipeline-events';
+import { EVENT_ERROR_PATH } from '../../stepfunctions/training-pipeline';
 import { PIPELINE_ERRORS } from '../../stepfunctions/training-pipeline-states';
 import { allStateNames, renderAsl, stateMachineLogicalIds, type AslDefinition, type AslState } from '../../stepfunctions/render-asl';
 import { STAGE_NAMES, loopTemplate, type StageName } from '../helpers/app';
-import { execute, keysDeep, named, type Json, type TaskStub } from './asl-execution';
+import { validateEventDetail } from '../helpers/event-schemas';
+import { execute, keysDeep, named, type ExecutionResult, type Json, type TaskStub } from './asl-execution';
 
 type Catcher = { ErrorEquals: string[]; Next: string; ResultPath?: string | null };
 type Retrier = { ErrorEquals: string[]; MaxAttempts?: number };
@@ -71,6 +75,9 @@ describe.each(STAGE_NAMES)('canary rollout ASL of %s', (stage) => {
       [S.notifyRolledBack]: S.rolledBack,
       [S.notifyRejected]: S.rejected,
       [S.notifyPromoted]: S.promoted,
+      // An event is put after the change it reports is done: a lost one goes on to the same end.
+      [S.emitModelPromoted]: S.notifyPromoted,
+      [S.emitModelRolledBack]: S.nextStep,
     };
     for (const [name, s] of tasksOf(asl)) {
       const retries = (s.Retry as Retrier[] | undefined) ?? [];
@@ -82,6 +89,7 @@ describe.each(STAGE_NAMES)('canary rollout ASL of %s', (stage) => {
       const all = catches.find((c) => c.ErrorEquals.includes('States.ALL'));
       expect({ name, next: all?.Next }).toEqual({ name, next: catchAllTarget[name] ?? S.rollBack });
       if (all?.Next === S.rollBack) expect({ name, resultPath: all.ResultPath }).toEqual({ name, resultPath: '$.error' });
+      if (String(s.Resource).includes(':events:putEvents')) expect({ name, resultPath: all?.ResultPath }).toEqual({ name, resultPath: EVENT_ERROR_PATH });
     }
     // Roll back keeps its failure where its success goes, so `Rolled back` reads one path either way.
     expect((state(asl, S.rollBack).Catch as Catcher[])[0]).toEqual({ ErrorEquals: ['States.ALL'], ResultPath: '$.rollback', Next: S.nextStep });
@@ -228,6 +236,47 @@ describe.each(STAGE_NAMES)('canary rollout ASL of %s', (stage) => {
   });
 });
 
+describe.each(STAGE_NAMES)('canary rollout events of %s', (stage) => {
+  const asl = render(stage, 'RolloutStateMachine');
+
+  test('Emit model promoted and Emit model rolled back: native putEvents on the default bus, source sial.<stage>, ids only', () => {
+    const putStates = tasksOf(asl).filter(([, s]) => String(s.Resource).includes(':events:putEvents')).map(([name]) => name);
+    expect(putStates.sort()).toEqual([S.emitModelPromoted, S.emitModelRolledBack].sort());
+    for (const name of putStates) {
+      const entries = (state(asl, name).Parameters as { Entries: Array<Record<string, unknown>> }).Entries;
+      expect(entries).toHaveLength(1);
+      expect(entries[0]).toMatchObject({ Source: `sial.${stage}`, DetailType: PIPELINE_EVENT_TYPES.modelUpdated });
+      expect(String(JSON.stringify(entries[0]!.EventBusName))).toMatch(/event-bus\/default/);
+      expect(state(asl, name).ResultPath).toBeNull();
+      expect((state(asl, name).Retry as Retrier[])[0]!.ErrorEquals).toEqual([...EVENTBRIDGE_TRANSIENT_ERRORS]);
+      // Never the rollback record's words or an error's cause: those may quote anything.
+      const detail = JSON.stringify(entries[0]!.Detail);
+      for (const text of ['$.rollback.reason', '$.rollback.Cause', '$.error', '$.check.reason', 'Execution.Input']) expect({ name, text, used: detail.includes(text) }).toEqual({ name, text, used: false });
+    }
+    expect(state(asl, S.promote).Next).toBe(S.emitModelPromoted);
+    expect(state(asl, S.emitModelPromoted).Next).toBe(S.notifyPromoted);
+    expect(state(asl, S.rollBack).Next).toBe(S.rollbackReason);
+    expect(state(asl, S.emitModelRolledBack).Next).toBe(S.nextStep);
+  });
+
+  test('Rollback reason? names the alarm when it acted or was in ALARM, else an id of what ended the rollout', () => {
+    const choice = state(asl, S.rollbackReason) as unknown as { Choices: Array<{ Next: string }>; Default: string };
+    expect(choice.Choices.map((c) => c.Next)).toEqual([S.reasonAlarm, S.reasonOperator, S.reasonApprovalExpired, S.reasonInsufficientData]);
+    expect(choice.Default).toBe(S.reasonFailure);
+    const passes: Record<string, Record<string, string>> = {
+      [S.reasonAlarm]: { 'reason.$': '$.rollout.alarmName' },
+      [S.reasonOperator]: { reason: 'operator' },
+      [S.reasonApprovalExpired]: { reason: 'approval-expired' },
+      [S.reasonInsufficientData]: { reason: 'insufficient-data' },
+      [S.reasonFailure]: { reason: 'failure' },
+    };
+    for (const [name, parameters] of Object.entries(passes)) {
+      expect({ name, s: state(asl, name) }).toEqual({ name, s: { Type: 'Pass', Parameters: parameters, ResultPath: ROLLBACK_EVENT_PATH, Next: S.emitModelRolledBack } });
+    }
+    expect(Object.values(passes).flatMap((p) => (p.reason === undefined ? [] : [p.reason])).sort()).toEqual([...ROLLBACK_EVENT_REASONS].sort());
+  });
+});
+
 describe.each(STAGE_NAMES)('game-day ASL of %s', (stage) => {
   const config = loadStageConfig(stage);
   const asl = render(stage, 'RolloutGameDayStateMachine');
@@ -344,7 +393,21 @@ function passing(kind: 'sagemaker' | 'eks'): Record<string, TaskStub> {
     [S.notifyPromoted]: () => ({}),
     [S.notifyRolledBack]: () => ({}),
     [S.notifyRejected]: () => ({}),
+    [S.emitModelPromoted]: () => ({ Entries: [{ EventId: 'promoted' }], FailedEntryCount: 0 }),
+    [S.emitModelRolledBack]: () => ({ Entries: [{ EventId: 'rolled-back' }], FailedEntryCount: 0 }),
   };
+}
+
+/** The sial.model.updated details the run put, in order, each checked against the published schema. */
+function modelEvents(run: ExecutionResult): Array<Record<string, unknown>> {
+  return run.visited
+    .filter((name) => name === S.emitModelPromoted || name === S.emitModelRolledBack)
+    .map((name) => {
+      const entry = (run.inputs[name] as { Entries: Array<{ Source: string; DetailType: string; Detail: unknown }> }).Entries[0]!;
+      const detail = (typeof entry.Detail === 'string' ? JSON.parse(entry.Detail) : entry.Detail) as Record<string, unknown>;
+      expect({ name, type: entry.DetailType, errors: validateEventDetail(entry.DetailType, detail) }).toEqual({ name, type: PIPELINE_EVENT_TYPES.modelUpdated, errors: [] });
+      return detail;
+    });
 }
 
 function traffic(kind: 'sagemaker' | 'eks'): string[] {
@@ -366,10 +429,25 @@ describe('canary rollout executed locally (dev)', () => {
       S.nextStep,
       ...devConfig.canary.stepsPercent.flatMap(() => step),
       S.promote,
+      S.emitModelPromoted,
       S.notifyPromoted,
       S.promoted,
     ]);
     expect(run.visited).not.toContain(S.rollBack);
+    expect(modelEvents(run)).toEqual([
+      {
+        action: 'promoted',
+        targetModelId: sageMakerModel.id,
+        modelPackageArn: 'arn:aws:sagemaker:us-east-1:000000000000:model-package/sial-dev-qwen3/4',
+        modelPackageVersion: 4,
+        executionName: 'run-1',
+        rolloutId: 'run-1',
+        servingModelPackageArn: 'arn:aws:sagemaker:us-east-1:000000000000:model-package/sial-dev-qwen3/4',
+        servingModelPackageVersion: 4,
+        previousModelPackageArn: 'arn:aws:sagemaker:us-east-1:000000000000:model-package/sial-dev-qwen3/3',
+        previousModelPackageVersion: 3,
+      },
+    ]);
     expect(run.output).toMatchObject({ approvedModelPackageArn: expect.stringContaining('/4') });
     // What the state passes is what the Lambda accepts: this execution's name and ARN.
     expect(validateRolloutEventSchema.parse(run.inputs[S.validateRollout])).toMatchObject({ input: INPUT, executionName: 'run-1', executionArn: expect.stringMatching(/:execution:[^:]+:run-1$/) });
@@ -410,9 +488,64 @@ describe('canary rollout executed locally (dev)', () => {
       [S.checkCanary]: () => ({ alarmState: 'ALARM', rollBack: true, reason: 'canary alarm sial-dev-qwen3-4b-canary is in ALARM', baked: false, checkedAt: '2026-05-04T10:07:00.000Z' }),
     });
     expect(run).toMatchObject({ status: 'FAILED', error: ROLLOUT_ERRORS.rolledBack, cause: RECORD.reason });
-    expect(run.visited.slice(-6)).toEqual([S.checkCanary, S.canaryHealthy, S.rollBack, S.nextStep, S.notifyRolledBack, S.rolledBack]);
+    expect(run.visited.slice(-9)).toEqual([S.checkCanary, S.canaryHealthy, S.rollBack, S.rollbackReason, S.reasonAlarm, S.emitModelRolledBack, S.nextStep, S.notifyRolledBack, S.rolledBack]);
     expect(run.inputs[S.rollBack]).toMatchObject({ rollout: { rolloutId: 'run-1' }, check: { rollBack: true }, error: null });
     expect((run.inputs[S.notifyRolledBack] as { Subject: string }).Subject).toBe(`[sial dev] rollout not promoted (${ROLLOUT_ERRORS.rolledBack})`);
+    expect(modelEvents(run)).toEqual([
+      {
+        action: 'rolled-back',
+        targetModelId: sageMakerModel.id,
+        modelPackageArn: 'arn:aws:sagemaker:us-east-1:000000000000:model-package/sial-dev-qwen3/4',
+        modelPackageVersion: 4,
+        executionName: 'run-1',
+        rolloutId: 'run-1',
+        servingModelPackageArn: 'arn:aws:sagemaker:us-east-1:000000000000:model-package/sial-dev-qwen3/3',
+        servingModelPackageVersion: 3,
+        rolledBackBy: 'state-machine',
+        reason: `sial-dev-${sageMakerModel.id}-canary`,
+      },
+    ]);
+  });
+
+  test('the alarm Lambda\'s rollback, seen by a verify state, is reported with the alarm as reason', async () => {
+    const run = await execute(rolloutAsl, INPUT, {
+      ...passing('sagemaker'),
+      [S.verifySageMakerWeights]: () => named(ROLLOUT_ERRORS.rolledBack, 'rolled back by the alarm-lambda'),
+      [S.rollBack]: () => ({ ...RECORD, by: 'alarm-lambda' }),
+    });
+    expect(run).toMatchObject({ status: 'FAILED', error: ROLLOUT_ERRORS.rolledBack });
+    expect(modelEvents(run)).toEqual([expect.objectContaining({ action: 'rolled-back', rolledBackBy: 'alarm-lambda', reason: `sial-dev-${sageMakerModel.id}-canary` })]);
+  });
+
+  test('insufficient data at twice the bake time is its own reason', async () => {
+    const run = await execute(rolloutAsl, INPUT, {
+      ...passing('eks'),
+      [S.checkCanary]: () => ({ alarmState: 'INSUFFICIENT_DATA', rollBack: true, reason: 'too few candidate traces', baked: false, checkedAt: '2026-05-04T10:07:00.000Z' }),
+    });
+    expect(run).toMatchObject({ status: 'FAILED', error: ROLLOUT_ERRORS.rolledBack });
+    expect(modelEvents(run)).toEqual([expect.objectContaining({ action: 'rolled-back', reason: 'insufficient-data' })]);
+  });
+
+  test('an event that cannot be put after Promote candidate is kept at $.eventError; the promotion stands', async () => {
+    const run = await execute(rolloutAsl, INPUT, { ...passing('sagemaker'), [S.emitModelPromoted]: () => named('EventBridge.AccessDeniedException', 'not authorized') });
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.visited.slice(-4)).toEqual([S.promote, S.emitModelPromoted, S.notifyPromoted, S.promoted]);
+    expect(run.visited).not.toContain(S.rollBack);
+    expect(run.output).toMatchObject({ approvedModelPackageArn: expect.stringContaining('/4') });
+    // A throttled put is retried first (4 retries after the first attempt); an access error is not.
+    const throttled = await execute(rolloutAsl, INPUT, { ...passing('sagemaker'), [S.emitModelPromoted]: () => named('EventBridge.ThrottlingException', 'slow down') });
+    expect([throttled.status, throttled.calls[S.emitModelPromoted]]).toEqual(['SUCCEEDED', 5]);
+    expect(run.calls[S.emitModelPromoted]).toBe(1);
+  });
+
+  test('an event that cannot be put after Roll back is kept at $.eventError; the rollout still ends RolledBack with its reason', async () => {
+    const run = await execute(rolloutAsl, INPUT, {
+      ...passing('sagemaker'),
+      [S.checkCanary]: () => ({ alarmState: 'ALARM', rollBack: true, reason: 'canary alarm sial-dev-qwen3-4b-canary is in ALARM', baked: false, checkedAt: '2026-05-04T10:07:00.000Z' }),
+      [S.emitModelRolledBack]: () => named('EventBridge.AccessDeniedException', 'not authorized'),
+    });
+    expect(run).toMatchObject({ status: 'FAILED', error: ROLLOUT_ERRORS.rolledBack, cause: RECORD.reason });
+    expect(run.visited.slice(-4)).toEqual([S.emitModelRolledBack, S.nextStep, S.notifyRolledBack, S.rolledBack]);
   });
 
   test.each([
@@ -421,8 +554,10 @@ describe('canary rollout executed locally (dev)', () => {
   ])('a step approval %s at the second step rolls back first, then ends as Rollout rejected', async (_what, error) => {
     const run = await execute(rolloutAsl, INPUT, { ...passing('eks'), [S.requestStepApproval]: (_input, call) => (call === 2 ? error : { approvalId: 'a', decision: 'approved', approver: 'ana', decidedAt: '2026-05-04T10:05:00Z', via: 'page' }) });
     expect(run.status).toBe('SUCCEEDED');
-    expect(run.visited.slice(-5)).toEqual([S.requestStepApproval, S.rollBack, S.nextStep, S.notifyRejected, S.rejected]);
+    const reason = error.name === 'States.Timeout' ? [S.reasonApprovalExpired, 'approval-expired'] : [S.reasonOperator, 'operator'];
+    expect(run.visited.slice(-8)).toEqual([S.requestStepApproval, S.rollBack, S.rollbackReason, reason[0], S.emitModelRolledBack, S.nextStep, S.notifyRejected, S.rejected]);
     expect(run.inputs[S.rollBack]).toMatchObject({ error: { Error: error.name } });
+    expect(modelEvents(run)).toEqual([expect.objectContaining({ action: 'rolled-back', reason: reason[1] })]);
     expect((run.inputs[S.notifyRejected] as { Message: string }).Message).toContain('50 % step');
   });
 
@@ -434,15 +569,19 @@ describe('canary rollout executed locally (dev)', () => {
   test.each(FAILING)('a failure at %s (%s) rolls back, notifies and ends RolledBack', async (failing, kind) => {
     const run = await execute(rolloutAsl, INPUT, { ...passing(kind), [failing]: () => named('Injected.Failure', `injected at ${failing}`) });
     expect(run).toMatchObject({ status: 'FAILED', error: ROLLOUT_ERRORS.rolledBack });
-    expect(run.visited.slice(-4)).toEqual([S.rollBack, S.nextStep, S.notifyRolledBack, S.rolledBack]);
-    expect(run.visited.at(-5)).toBe(failing);
+    expect(run.visited.slice(-7)).toEqual([S.rollBack, S.rollbackReason, S.reasonFailure, S.emitModelRolledBack, S.nextStep, S.notifyRolledBack, S.rolledBack]);
+    expect(run.visited.at(-8)).toBe(failing);
     expect(run.inputs[S.rollBack]).toMatchObject({ error: { Error: 'Injected.Failure', Cause: expect.stringContaining(`injected at ${failing}`) } });
+    // The event says `failure`, never the error's cause.
+    expect(modelEvents(run)).toEqual([expect.objectContaining({ action: 'rolled-back', reason: 'failure' })]);
+    expect(JSON.stringify(modelEvents(run))).not.toContain('injected');
   });
 
   test('a refused rollout ends at once with its refusal, nothing deployed or rolled back', async () => {
     const run = await execute(rolloutAsl, INPUT, { ...passing('sagemaker'), [S.validateRollout]: () => named('RolloutRefused', 'targetModelId: unknown target model "gpt"') });
     expect(run).toMatchObject({ status: 'FAILED', error: 'RolloutRefused', cause: expect.stringContaining('unknown target model') });
     expect(run.visited).toEqual([S.validateRollout, S.notifyRolledBack, S.rolledBack]);
+    expect(modelEvents(run)).toEqual([]);
   });
 
   test('a rollback that keeps failing is retried hard, then fails loudly with its own error (not RolledBack)', async () => {
@@ -455,6 +594,8 @@ describe('canary rollout executed locally (dev)', () => {
     expect(run.calls[S.rollBack]).toBe(7);
     expect(run.visited.slice(-3)).toEqual([S.nextStep, S.notifyRolledBack, S.rolledBack]);
     expect((run.inputs[S.notifyRolledBack] as { Subject: string }).Subject).toBe('[sial dev] rollout not promoted (WeightsNotApplied)');
+    // Nothing was restored: no rolled-back event.
+    expect(modelEvents(run)).toEqual([]);
   });
 
   test('a rejection whose rollback fails is not reported as a clean rejection', async () => {
@@ -472,6 +613,7 @@ describe('canary rollout executed locally (dev)', () => {
     expect(run).toMatchObject({ status: 'FAILED', error: ROLLOUT_ERRORS.rolledBack });
     expect(run.visited).not.toContain(S.setSageMakerWeights);
     expect(run.visited).not.toContain(S.prepareStepApproval);
+    expect(modelEvents(run)).toEqual([expect.objectContaining({ action: 'rolled-back', reason: 'failure' })]);
   });
 });
 

@@ -29,6 +29,8 @@ import { SimulatedHttpRoute, initialRoute } from '../../local/rollout/simulated-
 import { SimulatedSageMakerEndpoint } from '../../local/rollout/simulated-sagemaker-endpoint';
 import { GAME_DAY_STATES as G, ROLLOUT_STATES as R } from '../../stepfunctions/canary-rollout-states';
 import { runLocalGameDay } from '../../local/rollout/local-game-day';
+import { PIPELINE_EVENT_TYPES } from '../../stepfunctions/pipeline-events';
+import { readLocalEvents, validateEventDetail } from '../helpers/event-schemas';
 
 const stage = loadStageConfig('dev');
 const settings = pipelineSettingsFromStage(stage, { databaseName: 'sial_dev', tracesTable: TRACES_TABLE.name, auditTable: GATE_AUDIT_TABLE.name, feedbackTable: FEEDBACK_TABLE.name, judgmentsTable: JUDGMENTS_TABLE.name });
@@ -45,6 +47,8 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 interface Harness {
   readonly env: LocalRolloutEnvironment;
+  /** The sial.model.updated details the rollout put (the local event log), each checked against the schema. */
+  modelEvents(): Array<Record<string, unknown>>;
   readonly input: RolloutInput;
   readonly current: ServingVersion;
   readonly approvals: LocalApprovals;
@@ -103,6 +107,7 @@ async function harness(model: TargetModel, options: { approvalTimeoutMs?: number
     notifier,
     endpoints,
     routes,
+    lakeDir: dir,
     ...(options.approvalTimeoutMs !== undefined ? { approvalTimeoutMs: options.approvalTimeoutMs } : {}),
   };
   const plan = { current, candidate: { modelPackageArn: v2.arn, modelPackageVersion: 2, servingName: 'unused' } };
@@ -112,6 +117,13 @@ async function harness(model: TargetModel, options: { approvalTimeoutMs?: number
     current,
     approvals,
     notifier,
+    modelEvents: () => {
+      const events = readLocalEvents(dir);
+      for (const e of events) {
+        expect({ source: e.source, type: e['detail-type'], errors: validateEventDetail(e['detail-type'], e.detail) }).toEqual({ source: 'sial.dev', type: PIPELINE_EVENT_TYPES.modelUpdated, errors: [] });
+      }
+      return events.map((e) => e.detail as Record<string, unknown>);
+    },
     weights: async () => {
       // Read the split by the serving names: whatever serves besides `current` is the candidate.
       if (rollout.kind === 'sagemaker') {
@@ -182,6 +194,21 @@ describe.each([
       const deployed = await h.env.store.getCurrent(model.id);
       expect(deployed?.current.modelPackageVersion).toBe(2);
       expect(deployed?.deployable.map((v) => v.modelPackageVersion)).toContain(1);
+      // Exactly one event: the promotion, ids only, naming the version it replaced.
+      expect(h.modelEvents()).toEqual([
+        {
+          action: 'promoted',
+          targetModelId: model.id,
+          modelPackageArn: h.input.modelPackageArn,
+          modelPackageVersion: 2,
+          executionName: `rollout-${counter}`,
+          rolloutId: `rollout-${counter}`,
+          servingModelPackageArn: h.input.modelPackageArn,
+          servingModelPackageVersion: 2,
+          previousModelPackageArn: h.current.modelPackageArn,
+          previousModelPackageVersion: 1,
+        },
+      ]);
     } finally {
       await h.close();
     }
@@ -212,6 +239,21 @@ describe.each([
       const record = (await h.env.store.getRollback(`rollout-${counter}`))!;
       expect(record.by).toBe('alarm-lambda');
       expect(record.breachAt).not.toBeNull();
+      // One rolled-back event with the alarm as its reason (its name, not its words), and no promotion.
+      expect(h.modelEvents()).toEqual([
+        {
+          action: 'rolled-back',
+          targetModelId: model.id,
+          modelPackageArn: h.input.modelPackageArn,
+          modelPackageVersion: 2,
+          executionName: `rollout-${counter}`,
+          rolloutId: `rollout-${counter}`,
+          servingModelPackageArn: h.current.modelPackageArn,
+          servingModelPackageVersion: 1,
+          rolledBackBy: 'alarm-lambda',
+          reason: canaryAlarmName(stage.stage, model.id),
+        },
+      ]);
     } finally {
       await h.close();
     }
@@ -240,6 +282,8 @@ describe.each([
       // Roll back keeps the caught error: the local run tells a rejection from an expiry by it.
       expect(result.outputs.get(R.rollBack)).toMatchObject({ error: { Error: 'ApprovalRejected' } });
       expect(await h.weights()).toEqual({ currentPercent: 100, candidatePercent: 0 });
+      // A person stopped it: the reason is `operator`, the state machine restored the previous version.
+      expect(h.modelEvents()).toEqual([expect.objectContaining({ action: 'rolled-back', reason: 'operator', rolledBackBy: 'state-machine', servingModelPackageVersion: 1 })]);
     } finally {
       await h.close();
     }
@@ -264,12 +308,56 @@ describe.each([
     }
   });
 
-  // Every Task on this target's path except Roll back itself (whose failure cannot promise the outcome)
-  // and the notifications (they run after traffic is settled).
+  it('an event that cannot be put after the promotion neither fails nor undoes it', async () => {
+    const h = await harness(model);
+    try {
+      const result = await run(h, { 'deploy-stage': 'approve' }, {
+        overrides: {
+          [R.emitModelPromoted]: async () => {
+            throw new LocalTaskError('EventBridge.AccessDeniedException', 'not authorized to perform events:PutEvents');
+          },
+        },
+      });
+      expect([result.status, result.visited.slice(-3)]).toEqual(['SUCCEEDED', [R.emitModelPromoted, R.notifyPromoted, R.promoted]]);
+      // The error is kept where the training pipeline keeps a lost event's, for the execution history.
+      expect(result.outputs.get(R.emitModelPromoted)).toMatchObject({ eventError: { Error: 'EventBridge.AccessDeniedException' } });
+      expect(result.visited).not.toContain(R.rollBack);
+      expect(await h.weights()).toEqual({ currentPercent: 0, candidatePercent: 100 });
+      expect((await h.env.store.getCurrent(model.id))?.current.modelPackageVersion).toBe(2);
+      expect(h.modelEvents()).toEqual([]);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('an event that cannot be put after a rollback still ends the rollout as rolled back', async () => {
+    const h = await harness(model);
+    try {
+      const result = await run(h, { 'deploy-stage': 'approve' }, {
+        beforeCheckCanary: async (step, controls) => {
+          if (step.index === 0) await controls.breach(model.id, 'faithfulness of the candidate 8 points below current (simulated)');
+        },
+        overrides: {
+          [R.emitModelRolledBack]: async () => {
+            throw new LocalTaskError('EventBridge.InternalException', 'internal error');
+          },
+        },
+      });
+      expect([result.status, result.error]).toEqual(['FAILED', 'RolledBack']);
+      expect(result.visited.slice(-5)).toEqual([R.reasonAlarm, R.emitModelRolledBack, R.nextStep, R.notifyRolledBack, R.rolledBack]);
+      expect(await h.weights()).toEqual({ currentPercent: 100, candidatePercent: 0 });
+      expect(h.modelEvents()).toEqual([]);
+    } finally {
+      await h.close();
+    }
+  });
+
+  // Every Task on this target's path except Roll back itself (whose failure cannot promise the outcome),
+  // the notifications (they run after traffic is settled) and the events (put after the change they report).
   const otherTargetStates: readonly string[] =
     model.rollout.kind === 'sagemaker' ? [R.describeCluster, R.readRoute, R.planRoutePatch, R.patchRouteWeights, R.verifyRouteWeights] : [R.deployCandidateVariant, R.checkEndpointStatus, R.setSageMakerWeights, R.verifySageMakerWeights];
   const taskStates = Object.entries(pipeline.rollout.States)
-    .filter(([name, state]) => state.Type === 'Task' && name !== R.rollBack && !String(state.Resource).includes(':sns:publish') && !otherTargetStates.includes(name))
+    .filter(([name, state]) => state.Type === 'Task' && name !== R.rollBack && !/:sns:publish|:events:putEvents/.test(String(state.Resource)) && !otherTargetStates.includes(name))
     .map(([name]) => name);
 
   it('injects failures into every Task state on the path (the list is not empty or stale)', () => {
@@ -293,6 +381,9 @@ describe.each([
       expect(result.status).toBe('FAILED');
       expect(await h.weights()).toEqual({ currentPercent: 100, candidatePercent: 0 });
       expect((await h.env.store.getCurrent(model.id))?.current.modelPackageVersion).toBe(1);
+      // Validate rollout refuses before anything moves: no event. Otherwise the restored version is reported.
+      const expected = failing === R.validateRollout ? [] : [expect.objectContaining({ action: 'rolled-back', reason: 'failure', servingModelPackageVersion: 1 })];
+      expect(h.modelEvents()).toEqual(expected);
     } finally {
       await h.close();
     }
