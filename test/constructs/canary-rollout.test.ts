@@ -219,6 +219,13 @@ describe.each(STAGE_NAMES)('canary rollout of %s', (stage) => {
     expect(statements.flatMap(actionsOf).filter((a) => /^(eks|states|dynamodb|cloudwatch|iam):/.test(a))).toEqual(clusterArns.length > 0 ? ['eks:DescribeCluster'] : []);
   });
 
+  test('the rollout role puts events (sial.model.updated) on the default bus only; the game-day role puts none', () => {
+    const puts = statementsOfRole(template, roleOf(machine)).filter((s) => actionsOf(s).some((a) => a.startsWith('events:')));
+    expect(puts.flatMap(actionsOf)).toEqual(['events:PutEvents']);
+    expect(puts.flatMap(resourcesOf)).toEqual([{ 'Fn::Join': ['', [`arn:aws:events:${config.region}:`, { Ref: 'AWS::AccountId' }, ':event-bus/default']] }]);
+    expect(statementsOfRole(template, roleOf(gameDay)).flatMap(actionsOf).filter((a) => a.startsWith('events:'))).toEqual([]);
+  });
+
   test('EKS: only the functions that move traffic themselves may describe the configured clusters, and nothing else of EKS', () => {
     const movers = ['rollBack', 'alarmRollback', 'setSelfCanary'] as const;
     for (const step of steps) {
