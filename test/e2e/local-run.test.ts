@@ -11,6 +11,14 @@ import { join } from 'node:path';
 import { runCli } from '../../bin/cli/main';
 import { datasetManifestSchema, type DatasetManifest } from '../../lambdas/pipeline/contracts';
 import { LAKE_MARKER } from '../../local/lake-dir';
+import { readLocalEvents, validateEventDetail } from '../helpers/event-schemas';
+
+/** The model events the run put (`<lake>/state/events.jsonl`), each valid against its schema: `action` per event. */
+function modelActions(lakeDir: string): string[] {
+  const events = readLocalEvents(lakeDir).filter((e) => e['detail-type'] === 'sial.model.updated');
+  for (const e of events) expect(validateEventDetail(e['detail-type'], e.detail)).toEqual([]);
+  return events.map((e) => (e.detail as { action: string }).action);
+}
 
 const REPO = join(__dirname, '..', '..');
 
@@ -71,6 +79,9 @@ describe('sial local run --scenario, each ending with its exit code and summary'
     // The simulated endpoint's traffic, step by step on the virtual clock, labelled as simulated.
     expect(text).toMatch(/\[SIMULATED\] .*SageMaker endpoint sial-dev-qwen3-4b: weights now qwen3-4b-v1=90, qwen3-4b-v2=10/);
     expect(text).toMatch(/\[SIMULATED\] .*weights now qwen3-4b-v1=0, qwen3-4b-v2=100/);
+    // The version's events: registered by the pipeline, promoted by the rollout, each printed as put.
+    expect(modelActions(lakeDir)).toEqual(['registered', 'promoted']);
+    expect(text.indexOf('[local event -> events.jsonl] sial.model.updated')).toBeLessThan(text.indexOf('[rollout] Notify promoted'));
 
     // The e-mails carry the evidence each approver needs: dataset, eligibility and budget for training,
     // the eval comparison with production for every deploy step.
@@ -102,6 +113,9 @@ describe('sial local run --scenario, each ending with its exit code and summary'
   it('regression: the canary alarm rolls the candidate back (exit 8), with the alarm and the rollback time', async () => {
     const c = cli();
     expect(await c.run('local', 'run', '--lake-dir', join(root, 'regression'), '--auto-approve', '--scenario', 'regression')).toBe(8);
+    expect(modelActions(join(root, 'regression'))).toEqual(['registered', 'rolled-back']);
+    const rolledBack = readLocalEvents(join(root, 'regression')).find((e) => (e.detail as { action?: string }).action === 'rolled-back')!;
+    expect(rolledBack.detail).toMatchObject({ reason: 'sial-dev-qwen3-4b-canary', rolledBackBy: 'alarm-lambda', servingModelPackageVersion: 1 });
     const summary = summaryOf(c.text());
     expect(summary).toMatch(/^Outcome: rolled back: .* \(exit code 8\)/);
     expect(summary).toContain('the candidate reached 50 %; ended in "Rolled back"');
