@@ -439,8 +439,16 @@ export const evalGateSchema = z.strictObject({
 /** Who may decide one kind of approval. */
 export const approverListSchema = z.strictObject({
   principals: z.optional(z.array(z.string().check(z.regex(/^arn:aws[a-z-]*:(iam|sts)::\d{12}:[A-Za-z0-9+=,.@_/-]+$/, 'must be an IAM role, user or assumed-role ARN')))),
+  /** Individual mailboxes: a link sent to a distribution list lets everyone on it decide as the list. */
   emails: z.optional(z.array(email)),
-});
+}).check(
+  // The page knows only the addresses: a kind that names principals but no addresses would send its
+  // links to every subscriber of the topic and let each of them decide.
+  z.refine((list) => (list.principals ?? []).length === 0 || (list.emails ?? []).length > 0, {
+    message: 'names principals but no emails: name the people who may decide on the approval page too (their individual addresses), or the page would be open to everyone its links reach',
+    path: ['emails'],
+  }),
+);
 
 export const approvalsSchema = z.strictObject({
   /** How long an approval link and its task token stay valid. */

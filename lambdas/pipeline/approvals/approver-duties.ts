@@ -12,7 +12,10 @@ export interface ApproverList {
   readonly emails?: readonly string[];
 }
 
-/** The stage's approver lists by approval kind; a kind without a list is open to anyone but the requester. */
+/**
+ * The stage's approver lists by approval kind; a kind without a list is open to anyone but the requester,
+ * a kind with one is decided only by its named principals (CLI) and addresses (page).
+ */
 export type ApproverLists = Partial<Readonly<Record<ApprovalKind, ApproverList>>>;
 
 /** Who is deciding, as verified by the channel: the CLI's STS caller ARN, or the page link's e-mail. */
@@ -57,8 +60,10 @@ export function identityLabel(identity: ApproverIdentity): string {
 export function dutyRefusal(approval: { readonly kind: ApprovalKind; readonly requestedBy: string }, identity: ApproverIdentity, lists: ApproverLists | undefined): DutyRefusal | undefined {
   if (sameIdentity(identity, approval.requestedBy)) return 'own-run';
   const list = lists?.[approval.kind];
+  // A kind the stage names approvers for is closed on every channel: a list of principals only keeps
+  // the page (e-mail identities) out too, rather than leaving it open to anyone the link reaches.
+  if ((list?.principals?.length ?? 0) + (list?.emails?.length ?? 0) === 0) return undefined;
   const named = identity.kind === 'email' ? (list?.emails ?? []) : (list?.principals ?? []);
-  if (named.length === 0) return undefined;
   return named.some((entry) => sameIdentity(identity, entry)) ? undefined : 'not-an-approver';
 }
 

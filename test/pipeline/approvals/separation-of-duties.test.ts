@@ -38,6 +38,17 @@ describe('dutyRefusal', () => {
     expect(dutyRefusal({ kind: 'train', requestedBy: 'scheduler:weekly' }, { kind: 'principal', arn: session(ML_ROLE.replace('111111111111', '222222222222'), 'x') }, LISTS)).toBe('not-an-approver');
   });
 
+  it('keeps the page out of a kind whose list names principals only, and the CLI out of one that names addresses only', () => {
+    const principalsOnly = { train: { principals: [ML_ROLE] } };
+    expect(dutyRefusal({ kind: 'train', requestedBy: 'scheduler:weekly' }, { kind: 'email', email: 'anyone@example.com' }, principalsOnly)).toBe('not-an-approver');
+    expect(dutyRefusal({ kind: 'train', requestedBy: 'scheduler:weekly' }, { kind: 'principal', arn: session(ML_ROLE, 'jane') }, principalsOnly)).toBeUndefined();
+    const emailsOnly = { train: { emails: ['ana@example.com'] } };
+    expect(dutyRefusal({ kind: 'train', requestedBy: 'scheduler:weekly' }, { kind: 'principal', arn: session(ML_ROLE, 'jane') }, emailsOnly)).toBe('not-an-approver');
+    expect(dutyRefusal({ kind: 'train', requestedBy: 'scheduler:weekly' }, { kind: 'email', email: 'ANA@example.com' }, emailsOnly)).toBeUndefined();
+    // Another kind without a list stays open.
+    expect(dutyRefusal({ kind: 'finops', requestedBy: 'scheduler:weekly' }, { kind: 'email', email: 'anyone@example.com' }, principalsOnly)).toBeUndefined();
+  });
+
   it('lets anyone but the requester decide a kind the stage names no approvers for (non-production stages)', () => {
     expect(dutyRefusal({ kind: 'finops', requestedBy: 'scheduler:weekly' }, { kind: 'email', email: 'someone@example.com' }, {})).toBeUndefined();
   });
@@ -84,6 +95,11 @@ describe('decideApproval with separation of duties', () => {
 });
 
 describe('approver lists in the stage configuration', () => {
+  it('refuses a kind that names principals but no addresses: the page would be open to every subscriber', () => {
+    const approvers = { ...prodEu.approvals.approvers, train: { principals: ['arn:aws:iam::111111111111:role/sial-ml-approver'] } };
+    expect(() => parseStageConfig({ ...prodEu, approvals: { ...prodEu.approvals, approvers } }, 'config/stages/prod-eu.ts')).toThrow(/approvals\.approvers\.train\.emails: received nothing \(the field is missing\); names principals but no emails/);
+  });
+
   it('a production stage without approver lists does not synthesize', () => {
     const { approvers: _approvers, ...withoutLists } = prodEu.approvals;
     expect(() => parseStageConfig({ ...prodEu, approvals: withoutLists }, 'config/stages/prod-eu.ts')).toThrow(/approvals\.approvers\.finops\.principals: received nothing; a production stage must name who may decide/);
