@@ -9,10 +9,13 @@
  * write that workgroup's result prefix, and delete rows of exactly the tables with a retention (Glue
  * update of those tables, read and write of their files, the lake key); it deletes no S3 object.
  */
-import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { RowRetentionRule } from '../../lambdas/shared/row-retention';
@@ -36,6 +39,8 @@ export interface RowExpiryProps {
   readonly schedule: string;
   readonly timezone: string;
   readonly schedulesEnabled: boolean;
+  /** Where a failed expiry is announced (the stage's notifications topic). */
+  readonly failureTopic: sns.ITopic;
   readonly logRetention?: logs.RetentionDays;
   readonly logRemovalPolicy?: RemovalPolicy;
 }
@@ -43,6 +48,8 @@ export interface RowExpiryProps {
 export class RowExpiry extends Construct {
   public readonly stateMachine: sfn.StateMachine;
   public readonly schedule: scheduler.Schedule;
+  /** In alarm when an expiry execution failed: rows past their retention are still in the lake. */
+  public readonly failedAlarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: RowExpiryProps) {
     super(scope, id);
@@ -82,5 +89,17 @@ export class RowExpiry extends Construct {
       timezone: props.timezone,
       enabled: props.schedulesEnabled,
     });
+
+    // A retention that silently stops working breaks the promise as surely as none: a failed run is
+    // announced, not only left in the execution history. The next day's run retries what was left.
+    this.failedAlarm = new cloudwatch.Alarm(this, 'FailedAlarm', {
+      alarmDescription: `${props.stage}: a row expiry execution failed; rows past their retention are still in the lake. See the execution's failed statement, fix the cause, and start the state machine again (or wait for the next day's run).`,
+      metric: this.stateMachine.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.failedAlarm.addAlarmAction(new cloudwatchActions.SnsAction(props.failureTopic));
   }
 }

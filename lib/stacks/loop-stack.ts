@@ -359,6 +359,7 @@ export class LoopStack extends Stack {
         schedule: config.schedules.rowExpiry ?? DEFAULT_ROW_EXPIRY_SCHEDULE,
         timezone: config.schedules.timezone,
         schedulesEnabled: config.schedules.enabled,
+        failureTopic: this.approvals.notificationsTopic,
         logRemovalPolicy,
       });
     }
@@ -392,6 +393,9 @@ export class LoopStack extends Stack {
     new CfnOutput(this, 'JobQueueArn', { value: this.compute.jobQueue.jobQueueArn, description: 'Batch queue of the training and eval jobs' });
     new CfnOutput(this, 'RolloutStateMachineArn', { value: this.rollout.stateMachine.stateMachineArn, description: 'Canary rollout: started by the training pipeline for each registered model, or by hand' });
     new CfnOutput(this, 'GameDayStateMachineArn', { value: this.rollout.gameDayStateMachine.stateMachineArn, description: 'Game-day drill: start with { "targetModelId", "requestedBy" }' });
+    if (this.rowExpiry !== undefined) {
+      new CfnOutput(this, 'RowExpiryStateMachineArn', { value: this.rowExpiry.stateMachine.stateMachineArn, description: 'Row expiry of the lake tables (daily): start it by hand after fixing a failed run' });
+    }
     new CfnOutput(this, 'ErasureStateMachineArn', { value: this.erasure.stateMachine.stateMachineArn, description: 'Erasure workflow: sial erase --subject|--session|--trace-id ... --state-machine <this>' });
     new CfnOutput(this, 'PseudonymisationKeySecretArn', { value: pseudonymisationKey.secretArn, description: 'The pseudonymisation key: sial erase --subject|--session reads it to pseudonymise the id before the execution starts' });
     new CfnOutput(this, 'DashboardUrl', { value: this.observability.dashboardUrl, description: `CloudWatch dashboard ${this.observability.dashboardName}: canary alarms and signals per model, per-agent traffic, cost, SLO and reports, ingest, pipeline executions, GPU budget, rollback seconds` });

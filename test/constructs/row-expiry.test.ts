@@ -54,6 +54,16 @@ describe('row expiry (dev, synthesized)', () => {
     expect(athenaResources).toContain('workgroup/');
   });
 
+  it('announces a failed run on the notifications topic, and outputs the state machine for a rerun by hand', () => {
+    const [, alarm] = resourcesOfType(template, 'AWS::CloudWatch::Alarm').find(([id]) => id.startsWith('RowExpiryFailedAlarm'))!;
+    const props = alarm.Properties as { MetricName: string; Namespace: string; Dimensions: Array<{ Value: { Ref: string } }>; AlarmActions: Array<{ Ref: string }>; Threshold: number; ComparisonOperator: string };
+    expect({ metric: props.MetricName, namespace: props.Namespace, threshold: props.Threshold, op: props.ComparisonOperator }).toEqual({ metric: 'ExecutionsFailed', namespace: 'AWS/States', threshold: 0, op: 'GreaterThanThreshold' });
+    expect(props.Dimensions[0]!.Value.Ref).toMatch(/^RowExpiryStateMachine/);
+    expect(props.AlarmActions.map((a) => a.Ref)).toEqual([expect.stringMatching(/NotificationsTopic/)]);
+    const outputs = (template.toJSON() as { Outputs: Record<string, { Value: { Ref: string } }> }).Outputs;
+    expect(outputs.RowExpiryStateMachineArn?.Value.Ref).toMatch(/^RowExpiryStateMachine/);
+  });
+
   it('runs on the default daily schedule, off while the stage\'s schedules are off', () => {
     const schedule = resourcesOfType(template, 'AWS::Scheduler::Schedule').find(([id]) => id.startsWith('RowExpiry'))![1].Properties as { ScheduleExpression: string; State: string };
     expect(schedule.ScheduleExpression).toBe(config.schedules.rowExpiry ?? DEFAULT_ROW_EXPIRY_SCHEDULE);
