@@ -1,9 +1,10 @@
 /**
- * `Write operating reports` Lambda: `{ startedAt }` -> `{ reportPrefix, costsParquetPrefix, regressedAgents,
- * regressions, message }`. Runs the daily reports on Athena (the same query files `sial report --local` runs on DuckDB)
- * and writes them under REPORTS_PREFIX/<date>/: costs.csv, confidence.json, regressions-<agent>.json, and
- * the cost report as Parquet under costs.parquet/run=<invocation time>/ (Athena UNLOAD with this
- * function's credentials; a rerun or retry gets a folder of its own, since UNLOAD needs an empty one).
+ * `Write operating reports` Lambda: `{ startedAt }` -> `{ reportPrefix, costsParquetPrefix,
+ * regressedAgents, regressions, message }`. Runs the daily reports on Athena (the same query files
+ * `sial report --local` runs on DuckDB) and writes them under REPORTS_PREFIX/<date>/: costs.csv,
+ * confidence.json, regressions-<agent>.json, and the cost report as Parquet under
+ * costs.parquet/run=<invocation time>/ (Athena UNLOAD with this function's credentials; a rerun or retry
+ * gets a folder of its own, since UNLOAD needs an empty one).
  * Publishes the regressions and confidence scores as EMF metrics for the stage dashboard (report-metrics.ts).
  * Needs OPERATING_REPORTS, ATHENA_WORKGROUP, REPORTS_PREFIX, SIAL_SQL_DIR, POWERTOOLS_METRICS_NAMESPACE.
  */

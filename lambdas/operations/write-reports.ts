@@ -52,18 +52,19 @@ export interface CostReportFiles {
 }
 
 /**
- * The cost report as `<dayPrefix>costs.csv` (from the rows, which are few: one per agent) and as
- * Parquet under `costs.parquet/run=<runId>/`, which the engine writes from the same query (Athena
- * UNLOAD, DuckDB COPY): no row of the Parquet file passes through this process. The CSV is overwritten
- * by a rerun; each run's Parquet set stays in its own folder.
+ * The cost report as Parquet under `costs.parquet/run=<runId>/`, which the engine writes from the cost
+ * query (Athena UNLOAD, DuckDB COPY): no row of it passes through this process; and as
+ * `<dayPrefix>costs.csv` from the same query's rows (one per agent). Each run's Parquet set stays in its
+ * own folder; the CSV is overwritten, and only once the Parquet is written, so the CSV is always the
+ * last run that completed both.
  */
 export async function writeCostReport(sql: SqlEngine, store: ReportStore, settings: OperatingReportSettings, dayPrefix: string, runId: string): Promise<CostReportFiles> {
   const parquetPrefix = costsParquetPrefix(dayPrefix, runId);
   const rows = await agentCosts(sql, settings);
-  const csv = `${dayPrefix}costs.csv`;
-  await store.putText(csv, costReportCsv(rows), 'text/csv');
   const { query, params } = agentCostsQuery(settings);
   const { files } = await sql.unload(query, params, parquetPrefix, 'parquet');
+  const csv = `${dayPrefix}costs.csv`;
+  await store.putText(csv, costReportCsv(rows), 'text/csv');
   return { rows, csv, parquetPrefix, parquetFiles: files };
 }
 
