@@ -7,7 +7,7 @@
  *                     -> Reported
  *
  * Any failure ends in `Reports failed` with the error at `$.error`; files already written stay (a rerun
- * for the same day writes the same files again).
+ * for the same day writes the same files again, and the Parquet cost report into a run folder of its own).
  */
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';

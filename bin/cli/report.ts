@@ -2,18 +2,18 @@
  * `sial report costs | regressions | confidence [--agent ID] [--window 7d] [--local DIR]`: the daily
  * operating reports over a local run's lake, with the same query files and pure report code the AWS report
  * workflow runs on Athena. Prints a table and writes the report files (JSON; the cost report as CSV and
- * Parquet) under `<lake dir>/reports/<end date>/`.
+ * Parquet, the layout the workflow writes) under `<lake dir>/reports/<end date>/`.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadStageConfig } from '../../config';
-import { agentCosts, agentModelConfidence, agentRegressionReports, type OperatingReportSettings } from '../../lambdas/operations/operating-reports';
-import { costReportCsv } from '../../lambdas/operations/cost';
+import { agentModelConfidence, agentRegressionReports, type OperatingReportSettings } from '../../lambdas/operations/operating-reports';
 import { parseWindowDays } from '../../lambdas/operations/report-window';
-import { quoteLiteral } from '../../lambdas/pipeline/dataset/sql-template';
+import { reportRunId, writeCostReport } from '../../lambdas/operations/write-reports';
 import { DEFAULT_LAKE_DIR, LakeDirRefused, openLakeDir } from '../../local/lake-dir';
 import { LocalLake } from '../../local/local-lake';
 import { DuckDbSqlEngine } from '../../local/pipeline/duckdb-sql-engine';
+import { FsObjectStore } from '../../local/pipeline/fs-object-store';
 import { EXIT, parseCommandLine, UsageError, type CliCommand, type CliContext } from './command';
 import { formatTable } from './table';
 
@@ -25,7 +25,8 @@ const USAGE = `usage:
 
 The daily operating reports over the lake of a local run (DuckDB; the AWS report workflow runs the same
 queries on Athena and writes the same files to the artifact bucket):
-  costs        per agent: tokens_in, tokens_out, cost_usd in the current window (CSV + Parquet)
+  costs        per agent: tokens_in, tokens_out, cost_usd in the current window: costs.csv, and
+               costs.parquet/run=<time>/ (Parquet of the same rows, a folder per run)
   regressions  per agent: each dimension of the current window against the baseline window; JSON
                {target, window, regressions: [{dimension, baseline, current, delta_pp, affected_trace_ids, hypothesized_cause}]}
   confidence   per agent x model: the confidence score, its weight, decay and divergence from the global score
@@ -59,32 +60,29 @@ function isReportName(value: string | undefined): value is ReportName {
 
 const fixed = (value: number | null, digits: number) => (value === null ? '' : value.toFixed(digits));
 
-async function writeCostFiles(lake: LocalLake, dir: string, csv: string): Promise<string[]> {
-  const csvPath = join(dir, 'costs.csv');
-  const parquetPath = join(dir, 'costs.parquet');
-  writeFileSync(csvPath, csv);
-  // The same columns and types the workflow's Athena UNLOAD writes.
-  await lake.run(
-    `COPY (SELECT * FROM read_csv(${quoteLiteral(csvPath)}, header = true, columns = {'agent_id': 'VARCHAR', 'tokens_in': 'BIGINT', 'tokens_out': 'BIGINT', 'cost_usd': 'DOUBLE', 'requests': 'BIGINT', 'unpriced_requests': 'BIGINT'}))
-     TO ${quoteLiteral(parquetPath)} (FORMAT parquet)`,
-  );
-  return [csvPath, parquetPath];
-}
+/**
+ * The lake folder's `reports/` as the bucket `reports` of a local object store, so the cost report is
+ * written by the workflow's own code: `s3://reports/<date>/costs.csv` is `<lake dir>/reports/<date>/costs.csv`.
+ */
+const LOCAL_REPORTS_URI = 's3://reports/';
 
-async function runReport(name: ReportName, lake: LocalLake, settings: OperatingReportSettings, outDir: string, context: CliContext): Promise<void> {
-  const sql = new DuckDbSqlEngine(lake);
+async function runReport(name: ReportName, lake: LocalLake, settings: OperatingReportSettings, lakeDir: string, context: CliContext): Promise<void> {
+  const date = settings.end.toISOString().slice(0, 10);
+  const outDir = join(lakeDir, 'reports', date);
   const out = (line: string) => context.io.out(line);
   mkdirSync(outDir, { recursive: true });
   if (name === 'costs') {
-    const rows = await agentCosts(sql, settings);
+    // The workflow's writer: CSV from the rows, Parquet by DuckDB's COPY of the same query, in a run folder.
+    const store = new FsObjectStore(lakeDir);
+    const report = await writeCostReport(new DuckDbSqlEngine(lake, (uri) => store.pathOf(uri)), store, settings, `${LOCAL_REPORTS_URI}${date}/`, reportRunId(settings.end));
     formatTable(
       ['agent_id', 'tokens_in', 'tokens_out', 'cost_usd', 'requests', 'unpriced'],
-      rows.map((r) => [r.agent_id, String(r.tokens_in), String(r.tokens_out), r.cost_usd.toFixed(6), String(r.requests), String(r.unpriced_requests)]),
+      report.rows.map((r) => [r.agent_id, String(r.tokens_in), String(r.tokens_out), r.cost_usd.toFixed(6), String(r.requests), String(r.unpriced_requests)]),
     ).forEach(out);
-    const files = await writeCostFiles(lake, outDir, costReportCsv(rows));
-    out(`written: ${files.join(', ')}`);
+    out(`written: ${[report.csv, ...report.parquetFiles].map((uri) => store.pathOf(uri)).join(', ')}`);
     return;
   }
+  const sql = new DuckDbSqlEngine(lake);
   if (name === 'regressions') {
     const reports = await agentRegressionReports(sql, settings);
     const rows = reports.flatMap((r) => r.regressions.map((g) => [r.target, g.dimension, fixed(g.baseline, 4), fixed(g.current, 4), fixed(g.delta_pp, 2), String(g.affected_trace_ids.length)]));
@@ -154,7 +152,7 @@ export const reportCommand: CliCommand = {
     };
     const lake = await LocalLake.open(lakeDir);
     try {
-      await runReport(name, lake, settings, join(lakeDir, 'reports', end.toISOString().slice(0, 10)), context);
+      await runReport(name, lake, settings, lakeDir, context);
       return EXIT.ok;
     } finally {
       lake.close();

@@ -3,7 +3,7 @@
  * Athena in AWS and on DuckDB over the local lake (lambdas/pipeline/dataset/sql/agent-*.sql). This module
  * only binds parameters and turns rows into the pure reports (cost.ts, regression.ts, confidence.ts).
  */
-import type { SqlEngine, SqlParam, SqlRow } from '../pipeline/dataset/sql-engine';
+import type { SqlEngine, SqlParam, SqlQuery, SqlRow } from '../pipeline/dataset/sql-engine';
 import { loadSql } from '../pipeline/dataset/sql-files';
 import { confidenceScores, type AgentModelOutcomes, type ConfidenceScore, type ConfidenceSettings } from './confidence';
 import type { AgentCostRow } from './cost';
@@ -60,21 +60,29 @@ function forAgent<T extends { readonly agent_id: string }>(rows: readonly T[], a
   return agentId === undefined ? [...rows] : rows.filter((r) => r.agent_id === agentId);
 }
 
-/** The per-agent cost report over the current window. */
-export async function agentCosts(sql: SqlEngine, settings: OperatingReportSettings): Promise<AgentCostRow[]> {
+/**
+ * The cost report's query and parameters (the current window, and the one agent or '' for all): what
+ * `agentCosts` reads as rows and what the report workflow unloads to Parquet, so both files hold the
+ * same rows. The agent is filtered in SQL for that reason, not with `forAgent`.
+ */
+export function agentCostsQuery(settings: Pick<OperatingReportSettings, 'end' | 'currentWindowDays' | 'baselineWindowDays' | 'agentId'>): { query: SqlQuery; params: SqlParam[] } {
   const windows = reportWindows(settings.end, settings.currentWindowDays, settings.baselineWindowDays);
-  const rows = await sql.query(loadSql('agent-costs'), [sqlTime(windows.currentStart), sqlTime(windows.end)]);
-  return forAgent(
-    rows.map((r) => ({
-      agent_id: text(r, 'agent_id'),
-      requests: num(r, 'requests'),
-      tokens_in: num(r, 'tokens_in'),
-      tokens_out: num(r, 'tokens_out'),
-      cost_usd: Math.round(num(r, 'cost_usd') * 1e6) / 1e6,
-      unpriced_requests: num(r, 'unpriced_requests'),
-    })),
-    settings.agentId,
-  );
+  const agent = settings.agentId ?? '';
+  return { query: loadSql('agent-costs'), params: [sqlTime(windows.currentStart), sqlTime(windows.end), agent, agent] };
+}
+
+/** The per-agent cost report over the current window (cost already rounded to micro-dollars by the query). */
+export async function agentCosts(sql: SqlEngine, settings: OperatingReportSettings): Promise<AgentCostRow[]> {
+  const { query, params } = agentCostsQuery(settings);
+  const rows = await sql.query(query, params);
+  return rows.map((r) => ({
+    agent_id: text(r, 'agent_id'),
+    requests: num(r, 'requests'),
+    tokens_in: num(r, 'tokens_in'),
+    tokens_out: num(r, 'tokens_out'),
+    cost_usd: num(r, 'cost_usd'),
+    unpriced_requests: num(r, 'unpriced_requests'),
+  }));
 }
 
 /** One regression report per agent seen in either window (an agent with no regression gets an empty list). */

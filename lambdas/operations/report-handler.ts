@@ -1,7 +1,10 @@
 /**
- * `Write operating reports` Lambda: `{ startedAt }` -> `{ reportPrefix, regressedAgents, regressions,
- * message }`. Runs the daily reports on Athena (the same query files `sial report --local` runs on DuckDB)
- * and writes them under REPORTS_PREFIX/<date>/: costs.csv, confidence.json, regressions-<agent>.json.
+ * `Write operating reports` Lambda: `{ startedAt }` -> `{ reportPrefix, costsParquetPrefix,
+ * regressedAgents, regressions, message }`. Runs the daily reports on Athena (the same query files
+ * `sial report --local` runs on DuckDB) and writes them under REPORTS_PREFIX/<date>/: costs.csv,
+ * confidence.json, regressions-<agent>.json, and the cost report as Parquet under
+ * costs.parquet/run=<invocation time>/ (Athena UNLOAD with this function's credentials; a rerun or retry
+ * gets a folder of its own, since UNLOAD needs an empty one).
  * Publishes the regressions and confidence scores as EMF metrics for the stage dashboard (report-metrics.ts).
  * Needs OPERATING_REPORTS, ATHENA_WORKGROUP, REPORTS_PREFIX, SIAL_SQL_DIR, POWERTOOLS_METRICS_NAMESPACE.
  */
@@ -12,7 +15,7 @@ import middy from '@middy/core';
 import { S3ObjectStore } from '../pipeline/aws/s3-object-store';
 import { AthenaSqlEngine } from '../pipeline/dataset/athena-sql-engine';
 import { logger, metrics } from '../shared/powertools';
-import { writeOperatingReports, type OperatingReportsResult } from './write-reports';
+import { reportRunId, writeOperatingReports, type OperatingReportsResult } from './write-reports';
 import { requiredEnv } from '../shared/required-env';
 import { publishReportMetrics } from './report-metrics';
 import { OPERATING_REPORTS_ENV, parseOperatingReportsConfig } from './report-settings';
@@ -34,10 +37,13 @@ const sql = new AthenaSqlEngine(new AthenaClient({}), {
 async function writeStep(event: unknown): Promise<OperatingReportsResult> {
   const startedAt = typeof event === 'object' && event !== null ? (event as { startedAt?: unknown }).startedAt : undefined;
   if (typeof startedAt !== 'string' || Number.isNaN(Date.parse(startedAt))) throw new Error('Write operating reports: the input needs startedAt, an ISO 8601 time');
-  const result = await writeOperatingReports(sql, store, config, new Date(startedAt), requiredEnv(OPERATING_REPORTS_ENV.reportsPrefix), (figures) =>
-    publishReportMetrics(metrics, config.stage, figures, listed),
-  );
-  logger.info('operating reports written', { reportPrefix: result.reportPrefix, regressedAgents: result.regressedAgents });
+  // The invocation's own time, not startedAt: a retry of the same execution must not reuse a folder.
+  const runId = reportRunId(new Date());
+  const result = await writeOperatingReports(sql, store, config, new Date(startedAt), requiredEnv(OPERATING_REPORTS_ENV.reportsPrefix), {
+    runId,
+    publish: (figures) => publishReportMetrics(metrics, config.stage, figures, listed),
+  });
+  logger.info('operating reports written', { reportPrefix: result.reportPrefix, costsParquetPrefix: result.costsParquetPrefix, regressedAgents: result.regressedAgents });
   return result;
 }
 

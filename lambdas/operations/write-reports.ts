@@ -4,8 +4,8 @@
  * files under `<reportsPrefix><date>/`, and a summary the workflow notifies on when an agent regressed.
  */
 import type { SqlEngine } from '../pipeline/dataset/sql-engine';
-import { costReportCsv } from './cost';
-import { agentCosts, agentModelConfidence, agentRegressionReports, type OperatingReportSettings } from './operating-reports';
+import { costReportCsv, type AgentCostRow } from './cost';
+import { agentCosts, agentCostsQuery, agentModelConfidence, agentRegressionReports, type OperatingReportSettings } from './operating-reports';
 import type { ReportFigures } from './report-metrics';
 import type { OperatingReportsConfig } from './report-settings';
 
@@ -16,6 +16,8 @@ export interface ReportStore {
 
 export interface OperatingReportsResult {
   readonly reportPrefix: string;
+  /** This run's Parquet copy of the cost report: `<reportPrefix>costs.parquet/run=<runId>/`. */
+  readonly costsParquetPrefix: string;
   readonly regressedAgents: string[];
   readonly regressions: number;
   /** The notification's text when an agent regressed; empty otherwise. */
@@ -27,28 +29,75 @@ const LATENCY_PERCENTILE = 0.95;
 const CONFIDENCE_LOOKBACK_DAYS = 90;
 
 /**
- * `publish` receives the figures once every file is written, so a metric never announces a report that
- * is not in the bucket (the handler publishes them for the dashboard).
+ * A run's folder name under `costs.parquet/`: the time the run started, in ISO 8601 basic format
+ * (`20261204T050000.123Z`), so folders sort by time and the name is one an UNLOAD path may hold. An
+ * UNLOAD needs an empty prefix, so every run (a rerun of the day, a retried invocation) gets its own.
  */
+export function reportRunId(startedAt: Date): string {
+  return startedAt.toISOString().replaceAll('-', '').replaceAll(':', '');
+}
+
+/** Where a run's Parquet cost report goes: `<dayPrefix>costs.parquet/run=<runId>/`. */
+export function costsParquetPrefix(dayPrefix: string, runId: string): string {
+  if (!/^[0-9]{8}T[0-9]{6}\.[0-9]{3}Z$/.test(runId)) throw new Error(`run id "${runId}" is not an ISO 8601 basic time such as 20261204T050000.123Z (reportRunId)`);
+  return `${dayPrefix}costs.parquet/run=${runId}/`;
+}
+
+/** What `writeCostReport` wrote. */
+export interface CostReportFiles {
+  readonly rows: AgentCostRow[];
+  readonly csv: string;
+  readonly parquetPrefix: string;
+  readonly parquetFiles: readonly string[];
+}
+
+/**
+ * The cost report as Parquet under `costs.parquet/run=<runId>/`, which the engine writes from the cost
+ * query (Athena UNLOAD, DuckDB COPY): no row of it passes through this process; and as
+ * `<dayPrefix>costs.csv` from the same query's rows (one per agent). Each run's Parquet set stays in its
+ * own folder; the CSV is overwritten, and only once the Parquet is written, so the CSV is always the
+ * last run that completed both.
+ */
+export async function writeCostReport(sql: SqlEngine, store: ReportStore, settings: OperatingReportSettings, dayPrefix: string, runId: string): Promise<CostReportFiles> {
+  const parquetPrefix = costsParquetPrefix(dayPrefix, runId);
+  const rows = await agentCosts(sql, settings);
+  const { query, params } = agentCostsQuery(settings);
+  const { files } = await sql.unload(query, params, parquetPrefix, 'parquet');
+  const csv = `${dayPrefix}costs.csv`;
+  await store.putText(csv, costReportCsv(rows), 'text/csv');
+  return { rows, csv, parquetPrefix, parquetFiles: files };
+}
+
+export interface WriteOperatingReportsOptions {
+  /** This run's id (`reportRunId` of the time it started), naming its Parquet folder. */
+  readonly runId: string;
+  /**
+   * Receives the figures once every file is written, so a metric never announces a report that is not
+   * in the bucket (the handler publishes them for the dashboard).
+   */
+  readonly publish?: (figures: ReportFigures) => void;
+}
+
 export async function writeOperatingReports(
   sql: SqlEngine,
   store: ReportStore,
   config: OperatingReportsConfig,
   end: Date,
   reportsPrefix: string,
-  publish?: (figures: ReportFigures) => void,
+  options: WriteOperatingReportsOptions,
 ): Promise<OperatingReportsResult> {
   const settings: OperatingReportSettings = { ...config, end, latencyPercentile: LATENCY_PERCENTILE, confidenceLookbackDays: CONFIDENCE_LOOKBACK_DAYS };
   const prefix = `${reportsPrefix}${end.toISOString().slice(0, 10)}/`;
-  const [costs, regressions, confidence] = [await agentCosts(sql, settings), await agentRegressionReports(sql, settings), await agentModelConfidence(sql, settings)];
-  await store.putText(`${prefix}costs.csv`, costReportCsv(costs), 'text/csv');
+  const costs = await writeCostReport(sql, store, settings, prefix, options.runId);
+  const [regressions, confidence] = [await agentRegressionReports(sql, settings), await agentModelConfidence(sql, settings)];
   await store.putText(`${prefix}confidence.json`, `${JSON.stringify(confidence, null, 2)}\n`);
   for (const report of regressions) await store.putText(`${prefix}regressions-${report.target}.json`, `${JSON.stringify(report, null, 2)}\n`);
-  publish?.({ regressions, confidence });
+  options.publish?.({ regressions, confidence });
   const regressed = regressions.filter((r) => r.regressions.length > 0);
   const lines = regressed.map((r) => `- ${r.target}: ${r.regressions.map((g) => `${g.dimension} ${g.baseline} -> ${g.current} (${g.delta_pp > 0 ? '+' : ''}${g.delta_pp})`).join('; ')} (${prefix}regressions-${r.target}.json)`);
   return {
     reportPrefix: prefix,
+    costsParquetPrefix: costs.parquetPrefix,
     regressedAgents: regressed.map((r) => r.target),
     regressions: regressed.reduce((n, r) => n + r.regressions.length, 0),
     message: regressed.length === 0 ? '' : [`sial ${config.stage}: ${regressed.length} agent(s) regressed in the window ${regressed[0]?.window.current ?? ''}`, ...lines].join('\n'),

@@ -4,8 +4,8 @@
  * regression (stepfunctions/operating-reports.ts), and its schedule.
  *
  * Least privilege: the function queries the lake through the stage's Athena workgroup (read of
- * `traces`, `feedback` and `judgments` only) and writes under `reports/`; the state machine publishes
- * to the one topic.
+ * `traces`, `feedback` and `judgments` only) and writes under `reports/`, deleting nothing; the state
+ * machine publishes to the one topic.
  */
 import * as path from 'node:path';
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
@@ -91,6 +91,9 @@ export class OperatingReports extends Construct {
     lake.grantTableRead(this.role, [props.config.lake.tracesTable, props.config.lake.feedbackTable, props.config.lake.judgmentsTable]);
     artifacts.grantRead(this.role, artifacts.queryResultsPrefix);
     artifacts.grantWrite(this.role, artifacts.queryResultsPrefix);
+    // Also what the cost report's Parquet UNLOAD needs: Athena writes those files with this role's
+    // credentials (put under reports/, list for the empty-prefix check, the bucket key's data keys) and
+    // leaves the data manifest in the query results. No delete: each run writes a folder of its own.
     artifacts.grantWrite(this.role, artifacts.reportsPrefix);
 
     const definition = buildOperatingReportsDefinition(this, { writeReports: this.function, topic: props.topic, stage: props.stage });

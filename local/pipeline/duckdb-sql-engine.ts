@@ -38,10 +38,14 @@ const MACROS = [
 /** Where an s3:// URI lives on this machine (the local object store's mapping). */
 export type LocalPathOf = (uri: string) => string;
 
-/** COPY options per unload format: JSON lines, or the one column as bare lines (no header, no quoting). */
+/**
+ * COPY options per unload format: JSON lines, the one column as bare lines (no header, no quoting), or
+ * Parquet with Snappy named explicitly, as the Athena adapter's UNLOAD names it.
+ */
 const COPY_OPTIONS: Record<UnloadFormat, { readonly options: string; readonly extension: string }> = {
   json: { options: 'FORMAT json', extension: 'jsonl' },
   text: { options: "FORMAT csv, HEADER false, QUOTE '', ESCAPE ''", extension: 'txt' },
+  parquet: { options: 'FORMAT parquet, COMPRESSION snappy', extension: 'parquet' },
 };
 
 function cellValue(value: unknown, type: DuckDBType, column: string): SqlValue {

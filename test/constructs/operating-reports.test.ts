@@ -3,11 +3,12 @@
  * schedule), executed on the local Step Functions engine (a regression notifies, none does not, a
  * failure ends in Reports failed), and its step run for real on a local lake with the operating demo.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { loadStageConfig } from '../../config';
-import { writeOperatingReports } from '../../lambdas/operations/write-reports';
+import { COST_REPORT_COLUMNS } from '../../lambdas/operations/cost';
+import { reportRunId, writeOperatingReports } from '../../lambdas/operations/write-reports';
 import { isRegressionReport } from '../../lambdas/operations/regression';
 import type { ReportFigures } from '../../lambdas/operations/report-metrics';
 import { OPERATING_REPORTS_ENV, parseOperatingReportsConfig } from '../../lambdas/operations/report-settings';
@@ -57,6 +58,26 @@ describe('operating reports workflow (dev, synthesized)', () => {
     expect(JSON.stringify(puts)).not.toMatch(/runs\/|golden-sets\/|curation\//);
     expect(statements.some((s) => actionsOf(s).includes('athena:StartQueryExecution'))).toBe(true);
     expect(statements.some((s) => actionsOf(s).some((a) => a.startsWith('sns:')))).toBe(false);
+  });
+
+  it('lets Athena UNLOAD the Parquet cost report with the function\'s own grants, and grants nothing broader for it', () => {
+    const roleId = (resourcesOfType(template, 'AWS::Lambda::Function').find(([id]) => id === reportFunction().id)![1].Properties as { Role: { 'Fn::GetAtt': [string] } }).Role['Fn::GetAtt'][0];
+    const statements = statementsOfRole(template, roleId);
+    const onObjects = (suffix: string) => statements.filter((s) => JSON.stringify(resourcesOf(s)).includes(`"${suffix}"`)).flatMap(actionsOf).sort();
+    // The UNLOAD files under reports/ (written with the function's credentials): put, and abort an
+    // unfinished multipart upload; no read, no delete (a rerun writes a new run= folder instead).
+    expect(onObjects('/reports/*')).toEqual(['s3:AbortMultipartUpload', 's3:PutObject']);
+    // Query results and the UNLOAD's data manifest, which the engine reads to learn the files' names.
+    expect(onObjects('/athena-results/*')).toEqual(['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject']);
+    // UNLOAD checks that its prefix is empty: listing the bucket, not reading its objects.
+    const bucketLevel = statements.filter((s) => resourcesOf(s).some((r) => JSON.stringify(r).includes('ArtifactBucketArn') && !JSON.stringify(r).includes('/')));
+    expect(bucketLevel.flatMap(actionsOf).sort()).toEqual(['s3:GetBucketLocation', 's3:ListBucket']);
+    // The workgroup encrypts UNLOAD output with the bucket's key (SSE-KMS): data keys, nothing else.
+    const kms = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('kms:')));
+    expect(kms.flatMap(actionsOf).sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+    const everything = statements.flatMap(actionsOf);
+    expect(everything.filter((a) => /^s3:(Delete|PutObjectAcl|PutBucket|\*)|^s3:\*$|^kms:\*$|^athena:\*$/.test(a))).toEqual([]);
+    expect(statements.flatMap(resourcesOf).some((r) => JSON.stringify(r).includes('/*"') && !/\/(reports|athena-results|tables\/(traces|feedback|judgments))\/\*"/.test(JSON.stringify(r)))).toBe(false);
   });
 
   it('runs on the configured schedule, off while the stage\'s schedules are off', () => {
@@ -109,8 +130,11 @@ describe('the report step on a local lake', () => {
     const store = new FsObjectStore(join(root, 's3'));
     try {
       const published: ReportFigures[] = [];
-      const result = await writeOperatingReports(new DuckDbSqlEngine(lake), store, settings, end, 's3://artifacts/reports/', (figures) => published.push(figures));
+      const sql = new DuckDbSqlEngine(lake, (uri) => store.pathOf(uri));
+      const runId = reportRunId(new Date('2026-12-04T05:00:01.250Z'));
+      const result = await writeOperatingReports(sql, store, settings, end, 's3://artifacts/reports/', { runId, publish: (figures) => published.push(figures) });
       expect(result.reportPrefix).toBe('s3://artifacts/reports/2026-12-04/');
+      expect(result.costsParquetPrefix).toBe('s3://artifacts/reports/2026-12-04/costs.parquet/run=20261204T050001.250Z/');
       expect(result.regressedAgents).toEqual([OPERATING_AGENTS.regressing]);
       expect(result.message).toContain(`- ${OPERATING_AGENTS.regressing}: `);
       const report: unknown = JSON.parse(readFileSync(store.pathOf(`${result.reportPrefix}regressions-${OPERATING_AGENTS.regressing}.json`), 'utf8'));
@@ -125,8 +149,42 @@ describe('the report step on a local lake', () => {
         expect.arrayContaining([[OPERATING_AGENTS.regressing, true], [OPERATING_AGENTS.steady, false]]),
       );
       expect(published[0]!.regressions.reduce((n, r) => n + r.regressions.length, 0)).toBe(result.regressions);
+
+      // The Parquet cost report: written by DuckDB from the same query, the CSV's rows, columns and types.
+      const csvRows = readFileSync(store.pathOf(`${result.reportPrefix}costs.csv`), 'utf8').trim().split('\n').map((line) => line.split(','));
+      const parquet = await parquetRows(lake, store.pathOf(`${result.costsParquetPrefix}part-00000.parquet`));
+      expect(csvRows[0]).toEqual([...COST_REPORT_COLUMNS]);
+      expect(parquet.columns).toEqual([...COST_REPORT_COLUMNS]);
+      expect(parquet.types).toEqual(['VARCHAR', 'BIGINT', 'BIGINT', 'DOUBLE', 'BIGINT', 'BIGINT']);
+      expect(parquet.rows).toEqual(csvRows.slice(1).map(([agent, ...numbers]) => [agent, ...numbers.map(Number)]));
+      expect(csvRows.slice(1).map(([agent]) => agent)).toEqual([...Object.values(OPERATING_AGENTS)].sort());
+
+      // A rerun of the day (a later invocation) succeeds: the CSV is rewritten, the Parquet goes to a run
+      // folder of its own, and the day's Parquet sets are each complete and equal.
+      const rerun = await writeOperatingReports(sql, store, settings, end, 's3://artifacts/reports/', { runId: reportRunId(new Date('2026-12-04T07:30:00.000Z')) });
+      expect(rerun.costsParquetPrefix).toBe('s3://artifacts/reports/2026-12-04/costs.parquet/run=20261204T073000.000Z/');
+      const runs = readdirSync(dirname(dirname(store.pathOf(`${rerun.costsParquetPrefix}part-00000.parquet`)))).sort();
+      expect(runs).toEqual(['run=20261204T050001.250Z', 'run=20261204T073000.000Z']);
+      const latest = await parquetRows(lake, store.pathOf(`${rerun.costsParquetPrefix}part-00000.parquet`));
+      expect(latest.rows).toEqual(parquet.rows);
+      // Read as one set, the folder name is a Hive partition column: a reader picks the day's latest run.
+      const day = dirname(dirname(store.pathOf(`${rerun.costsParquetPrefix}part-00000.parquet`)));
+      const perRun = await lake.query(`SELECT run, count(*) AS agents FROM read_parquet('${day}/*/*.parquet', hive_partitioning = true) GROUP BY run ORDER BY run`);
+      expect(perRun.map((r) => [r.run, Number(r.agents)])).toEqual([['20261204T050001.250Z', parquet.rows.length], ['20261204T073000.000Z', parquet.rows.length]]);
+      // The same run id twice is refused by the engine, as Athena refuses a non-empty UNLOAD prefix.
+      await expect(writeOperatingReports(sql, store, settings, end, 's3://artifacts/reports/', { runId })).rejects.toThrow('is not empty');
     } finally {
       lake.close();
     }
   }, 120_000);
 });
+
+/** A Parquet file's column names, DuckDB types and rows, read by DuckDB itself. */
+async function parquetRows(lake: LocalLake, path: string): Promise<{ columns: string[]; types: string[]; rows: unknown[][] }> {
+  const reader = await lake.run(`SELECT * FROM read_parquet('${path}', hive_partitioning = false) ORDER BY agent_id`);
+  return {
+    columns: reader.columnNames(),
+    types: reader.columnTypes().map((t) => t.toString()),
+    rows: reader.getRowsJson().map((row) => row.map((v) => (typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : v))),
+  };
+}

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../../bin/cli/main';
 import { isRegressionReport, type RegressionReport } from '../../lambdas/operations/regression';
+import { reportRunId } from '../../lambdas/operations/write-reports';
 import { LocalLake } from '../../local/local-lake';
 import { OPERATING_AGENTS } from '../../local/operating-traffic';
 
@@ -94,12 +95,23 @@ describe('sial report on the lake of sial local run', () => {
     // Every operating trace reports tokens and no cost: the gate priced all of them.
     expect(Number(chat[3])).toBeGreaterThan(0);
     expect(chat[5]).toBe('0');
-    const parquet = join(reportDir(), 'costs.parquet');
+    // The Parquet copy, in the workflow's layout: a folder per run, named after the time the report ran.
+    const parquet = join(reportDir(), 'costs.parquet', `run=${reportRunId(now)}`, 'part-00000.parquet');
     expect(existsSync(parquet)).toBe(true);
+    expect(c.out.join('\n')).toContain(`written: ${join(reportDir(), 'costs.csv')}, ${parquet}`);
+    // --agent narrows both files; a second run of the day writes a run folder of its own.
+    const later = new Date(now.getTime() + 1);
+    const one = cli(() => later);
+    expect(await one.run('report', 'costs', '--local', lakeDir, '--agent', OPERATING_AGENTS.steady)).toBe(0);
+    const laterDir = join(lakeDir, 'reports', later.toISOString().slice(0, 10));
+    const steadyCsv = readFileSync(join(laterDir, 'costs.csv'), 'utf8').trim().split('\n');
     const lake = await LocalLake.open(lakeDir);
     try {
       const rows = await lake.query(`SELECT agent_id, cost_usd FROM read_parquet('${parquet}') WHERE agent_id = '${OPERATING_AGENTS.regressing}'`);
       expect(rows).toEqual([{ agent_id: OPERATING_AGENTS.regressing, cost_usd: Number(chat[3]) }]);
+      const steady = await lake.query(`SELECT agent_id, cost_usd FROM read_parquet('${join(laterDir, 'costs.parquet', `run=${reportRunId(later)}`, '*.parquet')}')`);
+      expect(steadyCsv.slice(1).map((l) => l.split(',')).map(([agent, , , cost]) => ({ agent_id: agent, cost_usd: Number(cost) }))).toEqual(steady);
+      expect(steady.map((r) => r.agent_id)).toEqual([OPERATING_AGENTS.steady]);
     } finally {
       lake.close();
     }

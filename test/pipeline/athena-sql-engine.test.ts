@@ -249,6 +249,25 @@ describe('AthenaSqlEngine.unload', () => {
     expect(input.ExecutionParameters).toEqual(["'rag-qa-agent'", '0.8', 'true']);
   });
 
+  it('unloads Parquet with Snappy named explicitly, the same SELECT and parameters as the other formats', async () => {
+    const reports = 's3://sial-prod-eu-artifacts/reports/2026-12-04/costs.parquet/run=20261204T050000.123Z/';
+    athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'qe-3' });
+    athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' }, Statistics: { DataManifestLocation: 's3://results/qe-3-manifest.csv' } } });
+    const manifest = (): Promise<string | undefined> => Promise.resolve(`${reports}20261204_050001_00007_abcde_1\n`);
+    const result = await engine({ readText: manifest }).engine.unload(QUERY, ['rag-qa-agent', 0.8, true], reports, 'parquet');
+    expect(result.files).toEqual([`${reports}20261204_050001_00007_abcde_1`]);
+    const input = athena.commandCalls(StartQueryExecutionCommand)[0]!.args[0].input;
+    expect(input.QueryString).toBe(
+      [
+        'UNLOAD (',
+        'SELECT trace_id, json_format(CAST(transform(x, m -> m.content) AS JSON)) AS j',
+        `FROM "traces_v2"   WHERE agent_id = ? AND note = '?' AND reward >= ? AND consent = ?`,
+        `) TO '${reports}' WITH (format = 'PARQUET', compression = 'SNAPPY')`,
+      ].join('\n'),
+    );
+    expect(input.ExecutionParameters).toEqual(["'rag-qa-agent'", '0.8', 'true']);
+  });
+
   it('refuses a prefix it would have to splice unsafely, and a file outside the prefix', async () => {
     await expect(engine({ readText }).engine.unload(QUERY, ['a', 1, true], "s3://bucket/x'; DROP/", 'json')).rejects.toThrow('must be an s3://bucket/key/ URI');
     await expect(engine({ readText }).engine.unload(QUERY, ['a', 1, true], 's3://bucket/no-slash', 'text')).rejects.toThrow('ending in /');

@@ -115,8 +115,12 @@ export const MATERIALIZED_TABLE_PREFIX = 'sial_build_';
 /** Athena's limit on a query's text (not adjustable); the inlined golden n-grams count against it. */
 export const MAX_QUERY_BYTES = 262_144;
 
-/** UNLOAD's format per unload format; Athena compresses JSON and TEXTFILE output with gzip. */
-const UNLOAD_FORMATS: Record<UnloadFormat, string> = { json: 'JSON', text: 'TEXTFILE' };
+/**
+ * UNLOAD's WITH properties per unload format. Athena compresses JSON and TEXTFILE output with gzip (its
+ * only choice for them). Parquet is named Snappy rather than left to Athena's default (gzip): DuckDB's
+ * COPY writes Snappy too, so both engines' files are alike, and every Parquet reader decodes it.
+ */
+const UNLOAD_FORMATS: Record<UnloadFormat, string> = { json: "format = 'JSON'", text: "format = 'TEXTFILE'", parquet: "format = 'PARQUET', compression = 'SNAPPY'" };
 
 /** An UNLOAD target: put into the query text (it cannot be a parameter), so held to a strict shape. */
 const UNLOAD_PREFIX = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/[A-Za-z0-9._:=/-]+\/$/;
@@ -221,8 +225,8 @@ export class AthenaSqlEngine implements SqlEngine {
   }
 
   /**
-   * UNLOAD (query) TO prefix: Athena writes the rows as gzip-compressed JSON lines (or text lines) in
-   * parallel files; the files come from the data manifest Athena writes in the result location. Nothing
+   * UNLOAD (query) TO prefix: Athena writes the rows as gzip-compressed JSON lines (or text lines), or as
+   * Snappy-compressed Parquet, in parallel files; the files come from the data manifest Athena writes in the result location. Nothing
    * of the rows is read here.
    */
   async unload(query: SqlQuery, params: readonly SqlParam[], prefix: string, format: UnloadFormat): Promise<UnloadResult> {
@@ -230,7 +234,7 @@ export class AthenaSqlEngine implements SqlEngine {
     if (readText === undefined) throw new Error(`${query.name}: AthenaSqlEngine needs readText to unload (it reads the data manifest)`);
     if (!UNLOAD_PREFIX.test(prefix)) throw new Error(`${query.name}: unload prefix "${prefix}" must be an s3://bucket/key/ URI of plain characters ending in /`);
     const select = prepareSql(query.template, this.dialect, params.length, query.name, query.inline, query.tables);
-    const text = `UNLOAD (\n${select}\n) TO ${quoteLiteral(prefix)} WITH (format = '${UNLOAD_FORMATS[format]}')`;
+    const text = `UNLOAD (\n${select}\n) TO ${quoteLiteral(prefix)} WITH (${UNLOAD_FORMATS[format]})`;
     const id = await this.start(query.name, text, params);
     const stats = await this.waitForSuccess(query.name, id);
     if (stats.dataManifestLocation === undefined) throw new Error(`${query.name}: Athena query ${id} wrote no data manifest, so the files it wrote are unknown`);

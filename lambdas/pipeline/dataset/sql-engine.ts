@@ -29,8 +29,11 @@ export interface SqlQuery {
   readonly tables?: Readonly<Record<string, string>>;
 }
 
-/** How `unload` writes rows: JSON lines (nested values as JSON), or the one column as plain text lines. */
-export type UnloadFormat = 'json' | 'text';
+/**
+ * How `unload` writes rows: JSON lines (nested values as JSON), the one column as plain text lines, or
+ * Parquet (typed columns, Snappy-compressed pages, for readers that want a table rather than lines).
+ */
+export type UnloadFormat = 'json' | 'text' | 'parquet';
 
 /** What an unload wrote. */
 export interface UnloadResult {
@@ -51,8 +54,9 @@ export interface SqlEngine {
   /**
    * Runs the query and has the engine write its rows as files under `prefix` (an s3:// URI ending in `/`
    * that holds nothing yet): Athena with UNLOAD, DuckDB with COPY. No row passes through this process.
-   * Athena writes gzip-compressed files (its only choice for JSON and text), DuckDB plain ones; readers
-   * tell them apart by the gzip magic bytes.
+   * JSON and text: Athena writes gzip-compressed files (its only choice for them), DuckDB plain ones;
+   * readers tell them apart by the gzip magic bytes. Parquet: both write Snappy-compressed Parquet (the
+   * compression is inside the file, so any Parquet reader opens either engine's files).
    * @throws Error as `query` does, or when the prefix is not empty.
    */
   unload(query: SqlQuery, params: readonly SqlParam[], prefix: string, format: UnloadFormat): Promise<UnloadResult>;
