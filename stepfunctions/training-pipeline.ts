@@ -16,6 +16,7 @@
  */
 import { Duration, Stack } from 'aws-cdk-lib';
 import type * as batch from 'aws-cdk-lib/aws-batch';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -27,6 +28,7 @@ import { MODEL_ARTIFACT_FILE } from '../lambdas/pipeline/register-model/register
 import type { GpuJobKind } from '../lambdas/pipeline/contracts';
 import { putEventTask, type EventTarget } from './event-tasks';
 import { jobEventStates, type JobEventStates } from './job-events';
+import { jobRecordStates, treatAlreadyWrittenAsDone, type JobRecordStates } from './job-records';
 import { PIPELINE_EVENT_TYPES } from './pipeline-events';
 import { PIPELINE_ERRORS, TRAINING_STATES, type TrainingStateName } from './training-pipeline-states';
 import { awaitApprovalDecision, invokeForResult } from './lambda-tasks';
@@ -93,6 +95,11 @@ export interface TrainingPipelineDefinitionProps {
   /** The EventBridge bus the pipeline's events (`sial.dataset.ready`) go to, with source `sial.<stage>`. */
   readonly eventBus: events.IEventBus;
   /**
+   * The jobs table (data stack, lambdas/pipeline/jobs/job-record.ts): one record per Batch job, written by
+   * `Record ... job ...` states with `dynamodb:updateItem` on it alone.
+   */
+  readonly jobsTable: dynamodb.ITable;
+  /**
    * Where router targets train (CPU, Fargate). Without it the definition has no router states at all
    * (a stage without a router target).
    *
@@ -156,6 +163,15 @@ export { EVENTBRIDGE_TRANSIENT_ERRORS } from './event-tasks';
 /** Where a job or model event that could not be put is kept when the run goes on without it. */
 export const EVENT_ERROR_PATH = '$.eventError';
 
+/** Where a job record that could not be written is kept when the run goes on without it. */
+export const JOB_RECORD_ERROR_PATH = '$.jobRecordError';
+
+/** What is reported of one Batch job at each of its moments: its record, then its event. */
+interface JobReports {
+  readonly records: JobRecordStates;
+  readonly events: JobEventStates;
+}
+
 /** BatchSubmitJob's JSONPath props with the queue and job definition as constructs instead of ARNs. */
 type ScopedBatchSubmitJobProps = Omit<tasks.BatchSubmitJobJsonPathProps, 'jobQueueArn' | 'jobDefinitionArn'> & {
   readonly jobQueue: batch.IJobQueue;
@@ -217,22 +233,26 @@ const GPU_BOOKINGS: Readonly<Record<GpuJobKind, GpuBooking>> = {
 };
 
 /**
- * After a job's failure was booked: its `failed` event, then the run's failure. A failed event that
- * cannot be put does not hide the job's error (kept at $.error).
+ * After a job's end was booked: its record, its event, then `next`. The job has run and is paid for, so
+ * neither a record that cannot be written nor an event that cannot be put (after their retries) changes
+ * what follows: the run goes on, with the error at $.jobRecordError or $.eventError, and a failed job's
+ * own error stays at $.error.
  */
-function reportJobFailure(booking: tasks.LambdaInvoke, events: JobEventStates, failure: sfn.IChainable): void {
-  events.failed.addCatch(failure, { errors: [sfn.Errors.ALL], resultPath: EVENT_ERROR_PATH });
-  booking.next(events.failed).next(failure);
+function reportJobEnd(booking: tasks.LambdaInvoke, record: tasks.DynamoUpdateItem, event: tasks.EventBridgePutEvents, next: sfn.IChainable): void {
+  treatAlreadyWrittenAsDone(record, event);
+  record.addCatch(event, { errors: [sfn.Errors.ALL], resultPath: JOB_RECORD_ERROR_PATH });
+  event.addCatch(next, { errors: [sfn.Errors.ALL], resultPath: EVENT_ERROR_PATH });
+  booking.next(record).next(event).next(next);
 }
 
-/**
- * After a job's success was booked: its `succeeded` event, then `next`. The job's work is done and
- * paid for, so an event that cannot be put (after its retries) does not throw it away: the run goes on
- * with the error at $.eventError.
- */
-function reportJobSuccess(booking: tasks.LambdaInvoke, events: JobEventStates, next: sfn.IChainable): void {
-  events.succeeded.addCatch(next, { errors: [sfn.Errors.ALL], resultPath: EVENT_ERROR_PATH });
-  booking.next(events.succeeded).next(next);
+/** After a job's failure was booked: its `failed` record and event, then the run's failure. */
+function reportJobFailure(booking: tasks.LambdaInvoke, reports: JobReports, failure: sfn.IChainable): void {
+  reportJobEnd(booking, reports.records.failed, reports.events.failed, failure);
+}
+
+/** After a job's success was booked: its `succeeded` record and event, then `next`. */
+function reportJobSuccess(booking: tasks.LambdaInvoke, reports: JobReports, next: sfn.IChainable): void {
+  reportJobEnd(booking, reports.records.succeeded, reports.events.succeeded, next);
 }
 
 /**
@@ -241,7 +261,7 @@ function reportJobSuccess(booking: tasks.LambdaInvoke, events: JobEventStates, n
  * the job's Catch-all goes to the failure state, which keeps the job's error at $.error and goes on to
  * the job's failed event and `failure` (straight to `failure` when the booking itself fails).
  */
-function bookGpuHours(scope: Construct, jobKind: GpuJobKind, jobTask: tasks.BatchSubmitJob, recordFunction: lambda.IFunction, events: JobEventStates, failure: sfn.IChainable): tasks.LambdaInvoke {
+function bookGpuHours(scope: Construct, jobKind: GpuJobKind, jobTask: tasks.BatchSubmitJob, recordFunction: lambda.IFunction, reports: JobReports, failure: sfn.IChainable): tasks.LambdaInvoke {
   const { succeeded, failed, jobPath, resultPath } = GPU_BOOKINGS[jobKind];
   const common = { jobKind, request: J.objectAt('$.request'), budget: J.objectAt('$.budget') };
   const afterSuccess = invokeForResult(scope, succeeded, recordFunction, { ...common, job: J.objectAt(jobPath) }, resultPath);
@@ -250,7 +270,7 @@ function bookGpuHours(scope: Construct, jobKind: GpuJobKind, jobTask: tasks.Batc
   const afterFailure = invokeForResult(scope, failed, recordFunction, { ...common, error: J.objectAt(ERROR_PATH) }, resultPath);
   // Keep the job's error at $.error: it is what the run failed with, not the booking problem.
   afterFailure.addCatch(failure, { errors: [sfn.Errors.ALL], resultPath: '$.recordError' });
-  reportJobFailure(afterFailure, events, failure);
+  reportJobFailure(afterFailure, reports, failure);
   jobTask.addCatch(afterFailure, { errors: [sfn.Errors.ALL], resultPath: ERROR_PATH });
   return afterSuccess;
 }
@@ -302,15 +322,23 @@ export function buildTrainingPipelineDefinition(scope: Construct, props: Trainin
   releaseAfterFailure.addCatch(notifyFailure, { errors: [sfn.Errors.ALL], resultPath: '$.releaseError' });
   releaseAfterFailure.next(notifyFailure);
   const failure = releaseAfterFailure;
-  const onFailure = (task: tasks.LambdaInvoke | tasks.SnsPublish | tasks.StepFunctionsStartExecution | tasks.EventBridgePutEvents): void => {
+  const onFailure = (task: tasks.LambdaInvoke | tasks.SnsPublish | tasks.StepFunctionsStartExecution | tasks.EventBridgePutEvents | tasks.DynamoUpdateItem): void => {
     task.addCatch(failure, { errors: [sfn.Errors.ALL], resultPath: ERROR_PATH });
   };
-  // A job's `submitted` event fails the run when it cannot be put, like `Emit dataset ready`: nothing
-  // has run yet, and the failure path gives the reservation back.
-  const jobEvents = (kind: 'train' | 'eval' | 'train-router', names: readonly [TrainingStateName, TrainingStateName, TrainingStateName], jobPath: string, usagePath: string): JobEventStates => {
-    const states = jobEventStates(scope, eventTarget, { kind, names: { submitted: names[0], succeeded: names[1], failed: names[2] }, jobPath, usagePath });
-    onFailure(states.submitted);
-    return states;
+  // A job's `submitted` record and event fail the run when they cannot be written or put, like `Emit
+  // dataset ready`: nothing has run yet, and the failure path gives the reservation back. So every job
+  // that runs has its record and its event. The record comes first: `records.submitted` is where a job
+  // is entered from, and the event leads to the job.
+  type StateNames = readonly [TrainingStateName, TrainingStateName, TrainingStateName];
+  const jobReports = (kind: 'train' | 'eval' | 'train-router', eventNames: StateNames, recordNames: StateNames, jobPath: string, usagePath: string): JobReports => {
+    const named = (names: StateNames) => ({ submitted: names[0], succeeded: names[1], failed: names[2] });
+    const events = jobEventStates(scope, eventTarget, { kind, names: named(eventNames), jobPath, usagePath });
+    const records = jobRecordStates(scope, props.jobsTable, { kind, names: named(recordNames), jobPath, usagePath });
+    onFailure(events.submitted);
+    treatAlreadyWrittenAsDone(records.submitted, events.submitted);
+    onFailure(records.submitted);
+    records.submitted.next(events.submitted);
+    return { records, events };
   };
 
   const datasetBuilt = new sfn.Succeed(scope, TRAINING_STATES.datasetBuilt, { comment: 'Dataset-only run (daily schedule): the manifest is the output', outputPath: '$.dataset' });
@@ -485,11 +513,18 @@ export function buildTrainingPipelineDefinition(scope: Construct, props: Trainin
     '$.cpuUsage',
   );
   recordRouterCpuAfterFailure.addCatch(failure, { errors: [sfn.Errors.ALL], resultPath: '$.recordError' });
-  const routerEvents = jobEvents('train-router', [TRAINING_STATES.emitRouterJobSubmitted, TRAINING_STATES.emitRouterJobSucceeded, TRAINING_STATES.emitRouterJobFailed], '$.trainJob', '$.cpuUsage');
-  reportJobFailure(recordRouterCpuAfterFailure, routerEvents, failure);
+  const routerReports = jobReports(
+    'train-router',
+    [TRAINING_STATES.emitRouterJobSubmitted, TRAINING_STATES.emitRouterJobSucceeded, TRAINING_STATES.emitRouterJobFailed],
+    [TRAINING_STATES.recordRouterJobSubmitted, TRAINING_STATES.recordRouterJobSucceeded, TRAINING_STATES.recordRouterJobFailed],
+    '$.trainJob',
+    '$.cpuUsage',
+  );
+  reportJobFailure(recordRouterCpuAfterFailure, routerReports, failure);
   trainRouterTask.addCatch(recordRouterCpuAfterFailure, { errors: [sfn.Errors.ALL], resultPath: ERROR_PATH });
-  prepareRouterJob.next(routerEvents.submitted).next(trainRouterTask).next(recordRouterCpu);
-  return { routerTarget, noGpuBudget, whichTrainer, prepareRouterJob, trainRouterTask, recordRouterCpu, routerEvents };
+  prepareRouterJob.next(routerReports.records.submitted);
+  routerReports.events.submitted.next(trainRouterTask).next(recordRouterCpu);
+  return { routerTarget, noGpuBudget, whichTrainer, prepareRouterJob, trainRouterTask, recordRouterCpu, routerReports };
   })();
 
   // 5c. Reserve the run's estimate now that it is approved: atomically, within the ceiling, or FinOps
@@ -531,8 +566,14 @@ export function buildTrainingPipelineDefinition(scope: Construct, props: Trainin
   trainTask.addRetry({ errors: [...BATCH_TRANSIENT_ERRORS], interval: Duration.seconds(10), maxAttempts: 4, backoffRate: 2 });
 
   // 7. Book the training job's GPU-hours, after success or after failure.
-  const trainEvents = jobEvents('train', [TRAINING_STATES.emitTrainJobSubmitted, TRAINING_STATES.emitTrainJobSucceeded, TRAINING_STATES.emitTrainJobFailed], '$.trainJob', '$.gpuUsage');
-  const bookTrain = bookGpuHours(scope, 'train', trainTask, fn.recordGpuHours, trainEvents, failure);
+  const trainReports = jobReports(
+    'train',
+    [TRAINING_STATES.emitTrainJobSubmitted, TRAINING_STATES.emitTrainJobSucceeded, TRAINING_STATES.emitTrainJobFailed],
+    [TRAINING_STATES.recordTrainJobSubmitted, TRAINING_STATES.recordTrainJobSucceeded, TRAINING_STATES.recordTrainJobFailed],
+    '$.trainJob',
+    '$.gpuUsage',
+  );
+  const bookTrain = bookGpuHours(scope, 'train', trainTask, fn.recordGpuHours, trainReports, failure);
 
   // 8. Evaluate on the golden set, then the gate.
   const evalTask = new ScopedBatchSubmitJob(scope, TRAINING_STATES.evaluate, {
@@ -556,8 +597,14 @@ export function buildTrainingPipelineDefinition(scope: Construct, props: Trainin
   });
   evalTask.addRetry({ errors: [...BATCH_TRANSIENT_ERRORS], interval: Duration.seconds(10), maxAttempts: 4, backoffRate: 2 });
   // The eval job holds the same GPUs: its hours are booked too, as the run's second ledger item.
-  const evalEvents = jobEvents('eval', [TRAINING_STATES.emitEvalJobSubmitted, TRAINING_STATES.emitEvalJobSucceeded, TRAINING_STATES.emitEvalJobFailed], '$.evalJob', '$.evalGpuUsage');
-  const bookEval = bookGpuHours(scope, 'eval', evalTask, fn.recordGpuHours, evalEvents, failure);
+  const evalReports = jobReports(
+    'eval',
+    [TRAINING_STATES.emitEvalJobSubmitted, TRAINING_STATES.emitEvalJobSucceeded, TRAINING_STATES.emitEvalJobFailed],
+    [TRAINING_STATES.recordEvalJobSubmitted, TRAINING_STATES.recordEvalJobSucceeded, TRAINING_STATES.recordEvalJobFailed],
+    '$.evalJob',
+    '$.evalGpuUsage',
+  );
+  const bookEval = bookGpuHours(scope, 'eval', evalTask, fn.recordGpuHours, evalReports, failure);
 
   // Both GPU jobs are booked: whatever the reservation still holds goes back before the (GPU-free) rest.
   const releaseReservation = invoke(TRAINING_STATES.releaseGpuReservation, fn.recordGpuHours, { operation: 'release', executionName: J.executionName }, '$.reservationRelease');
@@ -643,13 +690,13 @@ export function buildTrainingPipelineDefinition(scope: Construct, props: Trainin
         ),
     );
 
-  trainEvents.submitted.next(trainTask).next(bookTrain);
-  reportJobSuccess(bookTrain, trainEvents, evalEvents.submitted);
-  evalEvents.submitted.next(evalTask).next(bookEval);
-  reportJobSuccess(bookEval, evalEvents, releaseReservation);
+  trainReports.events.submitted.next(trainTask).next(bookTrain);
+  reportJobSuccess(bookTrain, trainReports, evalReports.records.submitted);
+  evalReports.events.submitted.next(evalTask).next(bookEval);
+  reportJobSuccess(bookEval, evalReports, releaseReservation);
   releaseReservation.next(checkEvalGate).next(registerModel).next(emitModelRegistered).next(notifyRegistered).next(handOver);
-  reserveApprovedByFinops.next(trainEvents.submitted);
-  reserveBudget.next(budgetReserved.when(sfn.Condition.booleanEquals('$.reservation.reserved', true), trainEvents.submitted).otherwise(prepareFinopsOfReservation));
+  reserveApprovedByFinops.next(trainReports.records.submitted);
+  reserveBudget.next(budgetReserved.when(sfn.Condition.booleanEquals('$.reservation.reserved', true), trainReports.records.submitted).otherwise(prepareFinopsOfReservation));
   prepareFinopsOfReservation.next(requestFinopsOfReservation).next(reserveApprovedByFinops);
   const reserveForLlm = approvedByFinops.when(sfn.Condition.isPresent('$.finopsDecision'), reserveApprovedByFinops).otherwise(reserveBudget);
   const approved = prepareTraining.next(requestTraining);
@@ -658,7 +705,7 @@ export function buildTrainingPipelineDefinition(scope: Construct, props: Trainin
     trainingApprovalChain = approved.next(reserveForLlm);
   } else {
     // The router's job writes its own metrics.json (the trainer evaluates and gates): straight to the gate.
-    reportJobSuccess(routerPath.recordRouterCpu, routerPath.routerEvents, checkEvalGate);
+    reportJobSuccess(routerPath.recordRouterCpu, routerPath.routerReports, checkEvalGate);
     trainingApprovalChain = approved.next(routerPath.whichTrainer.when(routerCondition, routerPath.prepareRouterJob).otherwise(reserveForLlm));
     routerPath.noGpuBudget.next(prepareTraining);
   }

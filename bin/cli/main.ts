@@ -5,6 +5,7 @@ import { approvalsCommand } from './approvals';
 import { EXIT, UsageError, type CliCommand, type CliContext } from './command';
 import { eraseCommand } from './erase';
 import { ingestCommand } from './ingest';
+import { jobsCommand } from './jobs';
 import { lakeCommand } from './lake';
 import { localCommand } from './local';
 import { policyCommand } from './policy';
@@ -14,7 +15,7 @@ import { retentionCommand } from './retention';
 import { rolloutCommand } from './rollout';
 
 /** Every command; a new one is a module exporting a CliCommand, added here. */
-export const COMMANDS: readonly CliCommand[] = [localCommand, lakeCommand, ingestCommand, approvalsCommand, rolloutCommand, reviewCommand, policyCommand, eraseCommand, reportCommand, retentionCommand];
+export const COMMANDS: readonly CliCommand[] = [localCommand, lakeCommand, ingestCommand, approvalsCommand, jobsCommand, rolloutCommand, reviewCommand, policyCommand, eraseCommand, reportCommand, retentionCommand];
 
 function help(commands: readonly CliCommand[]): string[] {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -2,8 +2,9 @@
  * The loop's durable records: the GPU-hour ledger (what each stage spent per month, the FinOps
  * evidence), the approvals (who decided what, when; the task token while a run waits) and the
  * deployments (which version serves each target model, which stay deployable, the active rollout and
- * every rollback record), the judge-calibration review queue (which sampled traces wait for a person)
- * and the erasure ledger (each erasure request, its deadline and its verified deletion). All are
+ * every rollback record), the judge-calibration review queue (which sampled traces wait for a person),
+ * the erasure ledger (each erasure request, its deadline and its verified deletion) and the job records
+ * (each Batch job of a training run and how it ended). All are
  * stateful and live in the data stack; the loop stack's functions receive them as props.
  */
 import { RemovalPolicy } from 'aws-cdk-lib';
@@ -13,6 +14,7 @@ import { Construct } from 'constructs';
 import { ERASURE_LEDGER_KEY } from '../../lambdas/erasure/aws/dynamodb-erasure-ledger';
 import { REVIEW_QUEUE_TABLE_SCHEMA } from '../../lambdas/judge/calibration/review-item';
 import { APPROVALS_TABLE_SCHEMA } from '../../lambdas/pipeline/approvals/approval-record';
+import { JOB_RECORDS_TABLE_SCHEMA } from '../../lambdas/pipeline/jobs/job-record';
 
 /** Key schema of a table (attribute names of type string). */
 export interface TableKeySchema {
@@ -50,7 +52,7 @@ const ATTRIBUTE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,254}$/;
 export const DEFAULT_DEPLOYMENT_KEYS: TableKeySchema = { partitionKey: 'pk', sortKey: 'sk' };
 
 /**
- * Five on-demand tables, SSE-KMS with the given key and point-in-time recovery. The approvals table
+ * Six on-demand tables, SSE-KMS with the given key and point-in-time recovery. The approvals table
  * expires records through DynamoDB TTL (attribute `ttl`, set by the Lambdas well after expiry so that
  * decisions stay auditable) and has the sparse `waiting-by-stage` index the CLI lists pending
  * approvals from.
@@ -77,6 +79,12 @@ export class PipelineTables extends Construct {
    * deadline and the verified deletion; the evidence a data protection officer asks for.
    */
   public readonly erasureLedgerTable: dynamodb.Table;
+  /**
+   * The job records: one item per Batch job of a training run (its kind, run, target, dataset, output,
+   * status history, attempts, error name), written by the training pipeline's state machine and read by
+   * `sial jobs`.
+   */
+  public readonly jobsTable: dynamodb.Table;
 
   constructor(scope: Construct, id: string, props: PipelineTablesProps) {
     super(scope, id);
@@ -149,6 +157,13 @@ export class PipelineTables extends Construct {
     this.erasureLedgerTable = new dynamodb.Table(this, 'ErasureLedger', {
       ...common,
       partitionKey: { name: ERASURE_LEDGER_KEY, type: dynamodb.AttributeType.STRING },
+    });
+
+    // Which jobs ran, how often they were retried and how they ended is the GPU spend's other half of
+    // the evidence (the ledger has the hours): recoverable and retained like the other records.
+    this.jobsTable = new dynamodb.Table(this, 'Jobs', {
+      ...common,
+      partitionKey: { name: JOB_RECORDS_TABLE_SCHEMA.partitionKey, type: dynamodb.AttributeType.STRING },
     });
   }
 }

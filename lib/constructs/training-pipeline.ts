@@ -7,6 +7,7 @@
 import * as path from 'node:path';
 import { Duration, RemovalPolicy, Stack, TimeZone, Validations, type CfnElement } from 'aws-cdk-lib';
 import type * as athena from 'aws-cdk-lib/aws-athena';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -72,6 +73,11 @@ export interface TrainingPipelineProps {
   readonly budget: GpuBudget;
   /** Approval records, signing secret, topics and the page API. */
   readonly approvals: Approvals;
+  /**
+   * The jobs table (data stack), encrypted with a customer managed key: the state machine records each
+   * Batch job of a run in it (`sial jobs`).
+   */
+  readonly jobsTable: dynamodb.ITable;
   /** Batch queue and job definitions. */
   readonly compute: TrainingCompute;
   /**
@@ -146,6 +152,7 @@ export class TrainingPipeline extends Construct {
   constructor(scope: Construct, id: string, props: TrainingPipelineProps) {
     super(scope, id);
     const { settings, approvals, artifacts, budget, compute, registry, lake } = props;
+    if (props.jobsTable.encryptionKey === undefined) throw new Error('TrainingPipeline: the jobs table has no customer managed key; expected one');
     if (settings.stage !== props.stage) throw new Error(`TrainingPipeline: settings are for stage "${settings.stage}" but the stage is "${props.stage}"`);
     if (!/^[0-9]{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\/[a-z0-9._/-]+(:[A-Za-z0-9._-]+|@sha256:[0-9a-f]{64})$/.test(props.servingImageUri)) {
       throw new Error(`TrainingPipeline: servingImageUri "${props.servingImageUri}" is not an ECR image URI (account.dkr.ecr.region.amazonaws.com/repository:tag); SageMaker serves model packages from ECR`);
@@ -355,6 +362,7 @@ export class TrainingPipeline extends Construct {
       goldenSetsUri: artifacts.uriOf(artifacts.goldenSetsPrefix),
       rolloutStateMachine: props.rolloutStateMachine,
       eventBus,
+      jobsTable: props.jobsTable,
       ...(routerCompute === undefined ? {} : { routerJob: { jobQueue: routerCompute.jobQueue, jobDefinition: routerCompute.jobDefinition } }),
     });
 
@@ -377,6 +385,9 @@ export class TrainingPipeline extends Construct {
     approvals.grantTaskDecisions(this.stateMachine);
     // events:PutEvents on the default bus only.
     eventBus.grantPutEventsTo(this.stateMachine);
+    // The `Record ... job ...` tasks grant dynamodb:UpdateItem on the jobs table alone (no read, no
+    // delete, no other table); the table's key must also let the role encrypt and decrypt its items.
+    props.jobsTable.encryptionKey!.grant(this.stateMachine, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey');
 
     const smRole = this.stateMachine.role;
     Validations.of(smRole).acknowledge({

@@ -54,6 +54,7 @@ export const PINNED_LOGICAL_IDS = {
   deploymentsTable: 'DeploymentsTable',
   reviewQueueTable: 'ReviewQueueTable',
   erasureLedgerTable: 'ErasureLedgerTable',
+  jobsTable: 'JobsTable',
   retentionAlertKey: 'RetentionAlertKey',
 } as const;
 
@@ -242,6 +243,7 @@ export class DataStack extends Stack {
     pin(this.pipelineTables.deploymentsTable, PINNED_LOGICAL_IDS.deploymentsTable);
     pin(this.pipelineTables.reviewQueueTable, PINNED_LOGICAL_IDS.reviewQueueTable);
     pin(this.pipelineTables.erasureLedgerTable, PINNED_LOGICAL_IDS.erasureLedgerTable);
+    pin(this.pipelineTables.jobsTable, PINNED_LOGICAL_IDS.jobsTable);
     pin(this.retentionGuard.alertKey, PINNED_LOGICAL_IDS.retentionAlertKey);
     for (const [family, group] of Object.entries(this.modelRegistry.groups)) pin(group, modelPackageGroupLogicalId(family));
 
@@ -286,6 +288,10 @@ export class DataStack extends Stack {
     new CfnOutput(this, 'GpuLedgerTableName', {
       value: this.pipelineTables.ledgerTable.tableName,
       description: "GPU-hours per stage and month (the budget's ledger; FinOps reads and corrects it here)",
+    });
+    new CfnOutput(this, 'JobsTableName', {
+      value: this.pipelineTables.jobsTable.tableName,
+      description: 'One record per Batch job of a training run (status history, attempts, error name): sial jobs --table <this> (or $SIAL_JOBS_TABLE)',
     });
     new CfnOutput(this, 'ErasureLedgerTableName', {
       value: this.pipelineTables.erasureLedgerTable.tableName,

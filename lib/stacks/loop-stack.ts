@@ -222,6 +222,7 @@ export class LoopStack extends Stack {
       registry: modelRegistry,
       budget: this.budget,
       approvals: this.approvals,
+      jobsTable: pipelineTables.jobsTable,
       compute: this.compute,
       ...(this.routerCompute === undefined ? {} : { routerCompute: this.routerCompute }),
       schedules: config.schedules,

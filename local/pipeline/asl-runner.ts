@@ -39,6 +39,11 @@ export interface AslRunOptions {
   readonly retryIntervalMs?: number;
   /** Called as each state is entered, in order (progress lines). */
   readonly onStateEntered?: (name: string) => void;
+  /**
+   * What `$$.State.EnteredTime` reads (the job records' timestamps); default the wall clock. The local
+   * run passes its own clock, as its other local stand-ins use.
+   */
+  readonly clock?: () => Date;
 }
 
 /** Task state names of a definition, at the top level (the pipeline has no Map or Parallel states). */
@@ -106,6 +111,13 @@ export async function runAsl(definition: StateMachineDefinition, input: Json, op
       Execution: { Id: `arn:aws:states:local:000000000000:execution:sial:${options.executionName}`, Name: options.executionName, Input: input, StartTime: startTime },
       // Token-waiting states read $$.Task.Token; local overrides wait on the approval id instead.
       Task: { Token: `local-task-token:${options.executionName}` },
+      // The engine has no $$.State; a state's Parameters are resolved as it is entered, so the clock read
+      // then is the state's entered time. A getter, because the engine copies the context object once.
+      State: {
+        get EnteredTime(): string {
+          return (options.clock ?? (() => new Date()))().toISOString();
+        },
+      },
     },
   });
 

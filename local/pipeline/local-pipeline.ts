@@ -23,6 +23,7 @@ import { runAsl, type AslRunResult, type LocalTaskHandler } from './asl-runner';
 import { DuckDbSqlEngine } from './duckdb-sql-engine';
 import type { FsObjectStore } from './fs-object-store';
 import { localPutEventsHandler, type LocalEvent } from './local-event-log';
+import { localJobRecordsHandler } from './local-job-records';
 import { settleLocalTask } from './local-task-callbacks';
 import type { LocalApprovals } from './local-approval-runtime';
 import type { LocalModelRegistry } from './local-model-registry';
@@ -91,6 +92,8 @@ function handlersFor(env: LocalPipelineEnvironment, batch: LocalBatch, onHandOve
     return { MessageId: `local-${Date.now()}` };
   };
   const putEvents = localPutEventsHandler(env.lake.root, clock, env.onEvent);
+  // The job records go to <lake>/state/jobs.json, where `sial jobs --local` reads them.
+  const recordJob = localJobRecordsHandler(env.lake.root);
   const submit: LocalTaskHandler = async (input) => asJson(await batch.submitJob(input as unknown as Parameters<LocalBatch['submitJob']>[0]));
   const reserve = lambda((payload) => reserveGpuBudget(parseReserveEvent(payload), { ledger, stage: settings.stage, ceilingGpuHours: settings.gpuBudget.monthlyCeilingGpuHours, now: clock() }));
   const release = lambda((payload) => releaseGpuReservation(parseReleaseEvent(payload).runId, { ledger, stage: settings.stage, now: clock() }));
@@ -115,6 +118,15 @@ function handlersFor(env: LocalPipelineEnvironment, batch: LocalBatch, onHandOve
     [TRAINING_STATES.reserveGpuBudgetApprovedByFinops]: reserve,
     [TRAINING_STATES.releaseGpuReservation]: release,
     [TRAINING_STATES.releaseGpuReservationAfterFailure]: release,
+    [TRAINING_STATES.recordTrainJobSubmitted]: recordJob,
+    [TRAINING_STATES.recordTrainJobSucceeded]: recordJob,
+    [TRAINING_STATES.recordTrainJobFailed]: recordJob,
+    [TRAINING_STATES.recordEvalJobSubmitted]: recordJob,
+    [TRAINING_STATES.recordEvalJobSucceeded]: recordJob,
+    [TRAINING_STATES.recordEvalJobFailed]: recordJob,
+    [TRAINING_STATES.recordRouterJobSubmitted]: recordJob,
+    [TRAINING_STATES.recordRouterJobSucceeded]: recordJob,
+    [TRAINING_STATES.recordRouterJobFailed]: recordJob,
     [TRAINING_STATES.train]: submit,
     [TRAINING_STATES.evaluate]: submit,
     [TRAINING_STATES.recordGpuHours]: record,
@@ -150,6 +162,7 @@ export async function runLocalPipeline(env: LocalPipelineEnvironment, input: Pip
   let handedOver: LocalPipelineRun['handedOver'];
   const result = await runAsl(asStateMachineDefinition(env.pipeline.definition), asJson(input), {
     executionName,
+    clock: env.clock,
     handlers: handlersFor(env, batch, (name, started) => (handedOver = { name, input: started })),
     ...(env.onStateEntered !== undefined ? { onStateEntered: env.onStateEntered } : {}),
   });

@@ -26,6 +26,8 @@ export interface ExecutionResult {
   readonly inputs: Record<string, Json>;
   /** How often each Task state was called (retries included). */
   readonly calls: Record<string, number>;
+  /** Each state's output when it last exited (the whole state data after its ResultPath), by name. */
+  readonly outputs: ReadonlyMap<string, Json>;
 }
 
 /** An Error with the given name (what a Catch or Retry matches). */

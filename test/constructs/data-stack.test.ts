@@ -3,6 +3,7 @@ import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { loadStageConfig } from '../../config';
 import { APPROVALS_TABLE_ENV, approvalsCommand } from '../../bin/cli/approvals';
 import { ROLLOUT_ENV, rolloutCommand } from '../../bin/cli/rollout';
+import { JOBS_TABLE_ENV, jobsCommand } from '../../bin/cli/jobs';
 import { PINNED_LOGICAL_IDS, modelPackageGroupLogicalId } from '../../lib/stacks/data-stack';
 import { STAGE_NAMES, synthesizedStage } from '../helpers/app';
 
@@ -27,6 +28,7 @@ const STATEFUL_TYPES: Record<keyof typeof PINNED_LOGICAL_IDS, string> = {
   deploymentsTable: 'AWS::DynamoDB::Table',
   reviewQueueTable: 'AWS::DynamoDB::Table',
   erasureLedgerTable: 'AWS::DynamoDB::Table',
+  jobsTable: 'AWS::DynamoDB::Table',
   retentionAlertKey: 'AWS::KMS::Key',
 };
 
@@ -60,7 +62,7 @@ describe.each(STAGE_NAMES)('data stack of %s', (stage) => {
 
   const expectedPolicy = config.production ? 'Retain' : 'Delete';
   test(`the key, buckets, database and tables are ${config.production ? 'retained' : 'deleted'} with the stack`, () => {
-    for (const id of ['lakeKey', 'pseudonymisationKey', 'lakeBucket', 'accessLogBucket', 'database', 'tracesTable', 'gateAuditTable', 'feedbackTable', 'artifactBucket', 'gpuLedgerTable', 'approvalsTable', 'deploymentsTable', 'reviewQueueTable', 'erasureLedgerTable'] as const) {
+    for (const id of ['lakeKey', 'pseudonymisationKey', 'lakeBucket', 'accessLogBucket', 'database', 'tracesTable', 'gateAuditTable', 'feedbackTable', 'artifactBucket', 'gpuLedgerTable', 'approvalsTable', 'deploymentsTable', 'reviewQueueTable', 'erasureLedgerTable', 'jobsTable'] as const) {
       const r = resources[PINNED_LOGICAL_IDS[id]]!;
       expect({ id, DeletionPolicy: r.DeletionPolicy, UpdateReplacePolicy: r.UpdateReplacePolicy }).toEqual({
         id,
@@ -112,9 +114,11 @@ describe.each(STAGE_NAMES)('data stack of %s', (stage) => {
     template.hasOutput('ApprovalsTableName', { Value: { Ref: PINNED_LOGICAL_IDS.approvalsTable }, Description: Match.stringLikeRegexp(`sial approvals --table.*\\$${APPROVALS_TABLE_ENV}`) });
     template.hasOutput('DeploymentsTableName', { Value: { Ref: PINNED_LOGICAL_IDS.deploymentsTable }, Description: Match.stringLikeRegexp(`sial rollout --table.*\\$${ROLLOUT_ENV.table}`) });
     template.hasOutput('GpuLedgerTableName', { Value: { Ref: PINNED_LOGICAL_IDS.gpuLedgerTable }, Description: Match.stringLikeRegexp('GPU-hours') });
+    template.hasOutput('JobsTableName', { Value: { Ref: PINNED_LOGICAL_IDS.jobsTable }, Description: Match.stringLikeRegexp(`sial jobs --table.*\\$${JOBS_TABLE_ENV}`) });
     // The CLIs point operators at these outputs by name.
     expect(approvalsCommand.usage).toContain('stack output ApprovalsTableName of sial-<stage>-data');
     expect(rolloutCommand.usage).toMatch(/stack output DeploymentsTableName of\s+sial-<stage>-data/);
+    expect(jobsCommand.usage).toMatch(/stack output JobsTableName of\s+sial-<stage>-data/);
   });
 
   test('synthesis raises no warning or error annotation', () => {

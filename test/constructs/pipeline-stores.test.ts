@@ -1,6 +1,6 @@
 /**
- * The training pipeline's stateful parts in the data stack: artifact bucket, GPU ledger and approvals
- * tables, model package groups.
+ * The training pipeline's stateful parts in the data stack: artifact bucket, GPU ledger, approvals and
+ * jobs tables, model package groups.
  */
 import { registryKeyOf } from '../../config/schema';
 import { Stack } from 'aws-cdk-lib';
@@ -10,6 +10,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { loadStageConfig } from '../../config';
 import { APPROVALS_TABLE_SCHEMA } from '../../lambdas/pipeline/approvals/approval-record';
 import { LEDGER_KEYS } from '../../lambdas/pipeline/budget/dynamodb-ledger';
+import { JOB_RECORDS_TABLE_SCHEMA } from '../../lambdas/pipeline/jobs/job-record';
 import { modelPackageGroupName } from '../../lambdas/pipeline/settings';
 import { ArtifactStore } from '../../lib/constructs/artifact-store';
 import { ModelRegistry } from '../../lib/constructs/model-registry';
@@ -45,8 +46,8 @@ describe.each(STAGE_NAMES)('pipeline stores of %s', (stage) => {
     });
   });
 
-  test('both tables are on-demand, KMS-encrypted with the lake key and recoverable to a point in time', () => {
-    for (const id of [PINNED_LOGICAL_IDS.gpuLedgerTable, PINNED_LOGICAL_IDS.approvalsTable]) {
+  test('the ledger, approvals and jobs tables are on-demand, KMS-encrypted with the lake key and recoverable to a point in time', () => {
+    for (const id of [PINNED_LOGICAL_IDS.gpuLedgerTable, PINNED_LOGICAL_IDS.approvalsTable, PINNED_LOGICAL_IDS.jobsTable]) {
       expect({ id, props: resources[id]!.Properties }).toMatchObject({
         id,
         props: {
@@ -69,6 +70,14 @@ describe.each(STAGE_NAMES)('pipeline stores of %s', (stage) => {
         { AttributeName: 'sk', KeyType: 'RANGE' },
       ],
     });
+  });
+
+  test('the jobs table is keyed by job id alone, as the state machine writes and sial jobs reads it; nothing expires', () => {
+    expect(JOB_RECORDS_TABLE_SCHEMA).toEqual({ partitionKey: 'jobId' });
+    const props = resources[PINNED_LOGICAL_IDS.jobsTable]!.Properties;
+    expect(props).toMatchObject({ KeySchema: [{ AttributeName: 'jobId', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'jobId', AttributeType: 'S' }] });
+    expect(props.TimeToLiveSpecification).toBeUndefined();
+    expect(props.GlobalSecondaryIndexes).toBeUndefined();
   });
 
   test('the approvals table expires records through TTL attribute `ttl` and has the sparse waiting index', () => {

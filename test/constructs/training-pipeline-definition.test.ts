@@ -14,6 +14,8 @@ import { allStateNames, renderAsl, stateMachineLogicalIds, type AslDefinition, t
 import { STAGE_NAMES, loopTemplate } from '../helpers/app';
 import { validateEventDetail } from '../helpers/event-schemas';
 import { execute, keysDeep, named, type ExecutionResult, type Json, type TaskStub } from './asl-execution';
+import { applyUpdateItem, keyOf, plainItem, type Item, type UpdateItemInput } from '../../local/pipeline/local-dynamodb-update';
+import { parseJobRecord, type JobRecord } from '../../lambdas/pipeline/jobs/job-record';
 
 type Catcher = { ErrorEquals: string[]; Next: string; ResultPath?: string };
 type Retrier = { ErrorEquals: string[]; MaxAttempts?: number };
@@ -48,6 +50,35 @@ function putEventsOf(asl: AslDefinition, run: ExecutionResult): Array<{ state: s
     });
 }
 
+/** The names of the states that write job records (native dynamodb:updateItem). */
+function recordStateNames(asl: AslDefinition): string[] {
+  return Object.entries(asl.States).filter(([, s]) => s.Type === 'Task' && String(s.Resource).includes(':dynamodb:updateItem')).map(([name]) => name);
+}
+
+/**
+ * A jobs table for stubs: each record state's UpdateItem is executed (the local engine's interpreter,
+ * which refuses what DynamoDB would refuse) on items kept here, so the test reads the records a run wrote.
+ */
+function jobsTable(asl: AslDefinition): { stubs: Record<string, TaskStub>; records(): Record<string, JobRecord> } {
+  const items: Record<string, Item> = {};
+  const stubs = Object.fromEntries(
+    recordStateNames(asl).map((name): [string, TaskStub] => [
+      name,
+      (input) => {
+        const update = input as unknown as UpdateItemInput;
+        const id = keyOf(update).jobId!.S!;
+        try {
+          items[id] = applyUpdateItem(items[id], update);
+        } catch (error) {
+          return error as Error;
+        }
+        return {};
+      },
+    ]),
+  );
+  return { stubs, records: () => Object.fromEntries(Object.entries(items).map(([id, item]) => [id, parseJobRecord(plainItem(item))])) };
+}
+
 const TASK_RESULT_PATHS: Record<string, string> = {
   [TRAINING_STATES.validateRequest]: '$.request',
   [TRAINING_STATES.buildDataset]: '$.dataset',
@@ -79,7 +110,7 @@ describe.each(STAGE_NAMES)('training pipeline ASL of %s', (stage) => {
 
   test('has exactly the contract state names, starting at Validate request', () => {
     // A stage without a router target has no router states at all.
-    const routerStates = new Set<string>([TRAINING_STATES.routerTarget, TRAINING_STATES.routerNeedsNoGpuBudget, TRAINING_STATES.whichTrainer, TRAINING_STATES.prepareRouterJob, TRAINING_STATES.trainRouter, TRAINING_STATES.recordRouterCpuHours, TRAINING_STATES.recordRouterCpuHoursAfterFailure, TRAINING_STATES.emitRouterJobSubmitted, TRAINING_STATES.emitRouterJobSucceeded, TRAINING_STATES.emitRouterJobFailed]);
+    const routerStates = new Set<string>([TRAINING_STATES.routerTarget, TRAINING_STATES.routerNeedsNoGpuBudget, TRAINING_STATES.whichTrainer, TRAINING_STATES.prepareRouterJob, TRAINING_STATES.trainRouter, TRAINING_STATES.recordRouterCpuHours, TRAINING_STATES.recordRouterCpuHoursAfterFailure, TRAINING_STATES.emitRouterJobSubmitted, TRAINING_STATES.emitRouterJobSucceeded, TRAINING_STATES.emitRouterJobFailed, TRAINING_STATES.recordRouterJobSubmitted, TRAINING_STATES.recordRouterJobSucceeded, TRAINING_STATES.recordRouterJobFailed]);
     const hasRouter = config.targetModels.some(isRouterTarget);
     expect(allStateNames(asl).sort()).toEqual(Object.values(TRAINING_STATES).filter((n) => hasRouter || !routerStates.has(n)).sort());
     expect(asl.StartAt).toBe(TRAINING_STATES.validateRequest);
@@ -106,7 +137,14 @@ describe.each(STAGE_NAMES)('training pipeline ASL of %s', (stage) => {
       // reservation, and the release notifies. An event after the job's work (or the registration) is
       // done does not fail the run: its Catch goes on to the next state.
       const allowedTargets: Record<string, string> = {
-        [TRAINING_STATES.emitTrainJobSucceeded]: TRAINING_STATES.emitEvalJobSubmitted,
+        // A job's end record goes on to its event whatever happened to the write.
+        [TRAINING_STATES.recordTrainJobSucceeded]: TRAINING_STATES.emitTrainJobSucceeded,
+        [TRAINING_STATES.recordTrainJobFailed]: TRAINING_STATES.emitTrainJobFailed,
+        [TRAINING_STATES.recordEvalJobSucceeded]: TRAINING_STATES.emitEvalJobSucceeded,
+        [TRAINING_STATES.recordEvalJobFailed]: TRAINING_STATES.emitEvalJobFailed,
+        [TRAINING_STATES.recordRouterJobSucceeded]: TRAINING_STATES.emitRouterJobSucceeded,
+        [TRAINING_STATES.recordRouterJobFailed]: TRAINING_STATES.emitRouterJobFailed,
+        [TRAINING_STATES.emitTrainJobSucceeded]: TRAINING_STATES.recordEvalJobSubmitted,
         [TRAINING_STATES.emitEvalJobSucceeded]: TRAINING_STATES.releaseGpuReservation,
         [TRAINING_STATES.emitRouterJobSucceeded]: TRAINING_STATES.checkEvalGate,
         [TRAINING_STATES.emitModelRegistered]: TRAINING_STATES.notifyRegistered,
@@ -209,6 +247,41 @@ describe.each(STAGE_NAMES)('training pipeline ASL of %s', (stage) => {
     expect(env.SIAL_GOLDEN_SET_URI).toMatch(/^\(path\) States\.Format\('s3:\/\/[a-z0-9-]+\/golden-sets\/\{\}\/', \$\.request\.targetModelId\)$/);
     expect(state(asl, TRAINING_STATES.checkEvalGate).Catch).toContainEqual({ ErrorEquals: [PIPELINE_ERRORS.evalGateFailed], ResultPath: '$.error', Next: TRAINING_STATES.releaseGpuReservationAfterFailure });
   });
+
+  test('each job record is a native dynamodb:updateItem on the jobs table, right before the job event of the same moment, idempotent by its condition', () => {
+    const hasRouter = config.targetModels.some(isRouterTarget);
+    const pairs: Array<[string, string]> = [
+      [TRAINING_STATES.recordTrainJobSubmitted, TRAINING_STATES.emitTrainJobSubmitted],
+      [TRAINING_STATES.recordTrainJobSucceeded, TRAINING_STATES.emitTrainJobSucceeded],
+      [TRAINING_STATES.recordTrainJobFailed, TRAINING_STATES.emitTrainJobFailed],
+      [TRAINING_STATES.recordEvalJobSubmitted, TRAINING_STATES.emitEvalJobSubmitted],
+      [TRAINING_STATES.recordEvalJobSucceeded, TRAINING_STATES.emitEvalJobSucceeded],
+      [TRAINING_STATES.recordEvalJobFailed, TRAINING_STATES.emitEvalJobFailed],
+      ...(hasRouter
+        ? ([
+            [TRAINING_STATES.recordRouterJobSubmitted, TRAINING_STATES.emitRouterJobSubmitted],
+            [TRAINING_STATES.recordRouterJobSucceeded, TRAINING_STATES.emitRouterJobSucceeded],
+            [TRAINING_STATES.recordRouterJobFailed, TRAINING_STATES.emitRouterJobFailed],
+          ] as Array<[string, string]>)
+        : []),
+    ];
+    expect(recordStateNames(asl).sort()).toEqual(pairs.map(([record]) => record).sort());
+    const tables = new Set<string>();
+    for (const [record, event] of pairs) {
+      const s = state(asl, record);
+      expect({ record, Resource: s.Resource, ResultPath: s.ResultPath, Next: s.Next }).toEqual({ record, Resource: 'arn:aws:states:::dynamodb:updateItem', ResultPath: null, Next: event });
+      const parameters = s.Parameters as { TableName: string; ConditionExpression: string };
+      tables.add(parameters.TableName);
+      expect(parameters.ConditionExpression).toBe('attribute_not_exists(#status) OR #status <> :status');
+      // A write that had landed before its retry finds its status recorded: done, the state's data unchanged.
+      expect((s.Catch as Catcher[])[0]).toEqual({ ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'], ResultPath: null, Next: event });
+      // The job itself is entered only from its submitted event, which only its submitted record reaches.
+      const into = Object.entries(asl.States).filter(([, other]) => other.Next === event || ((other.Catch as Catcher[] | undefined) ?? []).some((c) => c.Next === event));
+      expect({ event, from: into.map(([n]) => n) }).toEqual({ event, from: [record] });
+    }
+    // One table: the data stack's jobs table.
+    expect([...tables]).toEqual([expect.stringMatching(/jobstable/i)]);
+  });
 });
 
 describe('training pipeline ASL executed locally (dev)', () => {
@@ -232,6 +305,7 @@ describe('training pipeline ASL executed locally (dev)', () => {
     Object.fromEntries(Object.entries(asl.States).filter(([, s]) => s.Type === 'Task' && String(s.Resource).includes(':events:putEvents')).map(([name]) => [name, () => ({ Entries: [{ EventId: `event-${name}` }], FailedEntryCount: 0 })]));
   const ok = (algorithm: 'grpo' | 'dpo'): Record<string, TaskStub> => ({
     ...putEvents(),
+    ...jobsTable(asl).stubs,
     [TRAINING_STATES.validateRequest]: () => request(algorithm),
     [TRAINING_STATES.buildDataset]: () => ({ datasetId: 'ds-1', grpoUri: 's3://art/runs/run-1/dataset/grpo.jsonl', dpoUri: 's3://art/runs/run-1/dataset/dpo.jsonl', manifestUri: 's3://art/runs/run-1/dataset/manifest.json', rewardPolicyVersion: 'v1', counts: { tracesUsed: 120, grpoGroups: 30, grpoCompletions: 120, dpoPairs: 40 } }),
     [TRAINING_STATES.checkEligibility]: () => ({ eligible: true, reasons: [], figures: { positiveFeedback: 140 } }),
@@ -356,7 +430,7 @@ describe('training pipeline ASL executed locally (dev)', () => {
         [TRAINING_STATES.trainRouter]: () => named('States.TaskFailed', '{"Status":"FAILED","StatusReason":"Essential container in task exited"}'),
       });
       expect(run).toMatchObject({ status: 'FAILED', error: 'States.TaskFailed' });
-      expect(run.visited.slice(-5)).toEqual([TRAINING_STATES.recordRouterCpuHoursAfterFailure, TRAINING_STATES.emitRouterJobFailed, TRAINING_STATES.releaseGpuReservationAfterFailure, TRAINING_STATES.notifyFailure, TRAINING_STATES.failed]);
+      expect(run.visited.slice(-6)).toEqual([TRAINING_STATES.recordRouterCpuHoursAfterFailure, TRAINING_STATES.recordRouterJobFailed, TRAINING_STATES.emitRouterJobFailed, TRAINING_STATES.releaseGpuReservationAfterFailure, TRAINING_STATES.notifyFailure, TRAINING_STATES.failed]);
     });
   });
 
@@ -421,6 +495,90 @@ describe('training pipeline ASL executed locally (dev)', () => {
     });
   });
 
+  describe('the job records a run writes', () => {
+    const train = { mode: 'train', targetModelId: 'qwen3-4b', requestedBy: 'tester' };
+    const withTable = (stubs: Record<string, TaskStub>): { stubs: Record<string, TaskStub>; records(): Record<string, JobRecord> } => {
+      const table = jobsTable(asl);
+      return { stubs: { ...stubs, ...table.stubs }, records: table.records };
+    };
+    // The local engine has no $$.State.EnteredTime of its own: runAsl answers it from the wall clock.
+    const instant = expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+
+    test('an approved run: one record per job, its identity whole, submitted then succeeded with the booked attempts and the Batch job id', async () => {
+      const table = withTable(ok('grpo'));
+      const run = await execute(asl, train, table.stubs);
+      expect(run.status).toBe('SUCCEEDED');
+      const records = table.records();
+      expect(Object.keys(records).sort()).toEqual(['eval-run-1', 'train-run-1']);
+      expect(records['train-run-1']).toEqual({
+        jobId: 'train-run-1',
+        jobKind: 'train',
+        runId: 'run-1',
+        executionName: 'run-1',
+        targetModelId: 'qwen3-4b',
+        datasetId: 'ds-1',
+        modelOutputUri: 's3://art/runs/run-1/output/',
+        status: 'succeeded',
+        updatedAt: instant,
+        submittedAt: instant,
+        endedAt: instant,
+        attempts: 2,
+        batchJobId: 'job-1',
+        history: [
+          { status: 'submitted', at: instant },
+          { status: 'succeeded', at: instant, attempts: 2, batchJobId: 'job-1' },
+        ],
+      });
+      expect(records['eval-run-1']).toMatchObject({ jobKind: 'eval', status: 'succeeded', attempts: 1, batchJobId: 'job-2', history: [{ status: 'submitted' }, { status: 'succeeded' }] });
+      // Each record is written before the event of the same moment.
+      const at = (name: string) => run.visited.indexOf(name);
+      expect(at(TRAINING_STATES.recordTrainJobSubmitted) + 1).toBe(at(TRAINING_STATES.emitTrainJobSubmitted));
+      expect(at(TRAINING_STATES.recordGpuHours) + 1).toBe(at(TRAINING_STATES.recordTrainJobSucceeded));
+    });
+
+    test('a failed training job: failed with the attempts its booking read and the error name, never the cause', async () => {
+      const table = withTable({ ...ok('grpo'), [TRAINING_STATES.train]: () => named('States.TaskFailed', '{"Status":"FAILED","StatusReason":"Essential container in task exited"}') });
+      const run = await execute(asl, train, table.stubs);
+      expect(run).toMatchObject({ status: 'FAILED', error: 'States.TaskFailed' });
+      const records = table.records();
+      expect(Object.keys(records)).toEqual(['train-run-1']);
+      expect(records['train-run-1']).toMatchObject({ status: 'failed', attempts: 3, error: 'States.TaskFailed', history: [{ status: 'submitted' }, { status: 'failed', attempts: 3, error: 'States.TaskFailed' }] });
+      expect(JSON.stringify(records)).not.toContain('Essential container');
+    });
+
+    test('a record that cannot be written after a job ended does not fail the run (kept at $.jobRecordError); one before a job does, and gives the reservation back', async () => {
+      const lost = await execute(asl, train, { ...ok('grpo'), [TRAINING_STATES.recordTrainJobSucceeded]: () => named('DynamoDB.AccessDeniedException', 'no') });
+      expect(lost.status).toBe('SUCCEEDED');
+      expect(lost.visited).toEqual(expect.arrayContaining([TRAINING_STATES.emitTrainJobSucceeded, TRAINING_STATES.evaluate, TRAINING_STATES.registerModel]));
+      expect(lost.outputs.get(TRAINING_STATES.emitTrainJobSucceeded)).toMatchObject({ jobRecordError: { Error: 'DynamoDB.AccessDeniedException' } });
+      // A failed job's record lost: the run still fails with the job's own error, after its event.
+      const failedLost = await execute(asl, train, {
+        ...ok('grpo'),
+        [TRAINING_STATES.train]: () => named('States.TaskFailed', '{}'),
+        [TRAINING_STATES.recordTrainJobFailed]: () => named('DynamoDB.AccessDeniedException', 'no'),
+      });
+      expect(failedLost).toMatchObject({ status: 'FAILED', error: 'States.TaskFailed' });
+      expect(failedLost.visited).toContain(TRAINING_STATES.emitTrainJobFailed);
+      const before = await execute(asl, train, { ...ok('grpo'), [TRAINING_STATES.recordTrainJobSubmitted]: () => named('DynamoDB.AccessDeniedException', 'no') });
+      expect(before).toMatchObject({ status: 'FAILED', error: 'DynamoDB.AccessDeniedException' });
+      expect(before.visited).not.toContain(TRAINING_STATES.emitTrainJobSubmitted);
+      expect(before.visited).not.toContain(TRAINING_STATES.train);
+      expect(before.visited).toContain(TRAINING_STATES.releaseGpuReservationAfterFailure);
+    });
+
+    test('a write retried after it had landed finds its status recorded and goes on as done, appending nothing twice', async () => {
+      const table = withTable(ok('grpo'));
+      const write = table.stubs[TRAINING_STATES.recordTrainJobSucceeded]!;
+      // The first attempt lands but its answer is lost (a service error), so Step Functions retries it.
+      const stubs = { ...table.stubs, [TRAINING_STATES.recordTrainJobSucceeded]: (input: Json, call: number) => (call === 1 ? (write(input, call), named('DynamoDB.InternalServerErrorException', 'lost answer')) : write(input, call)) };
+      const run = await execute(asl, train, stubs);
+      expect(run.status).toBe('SUCCEEDED');
+      expect(run.calls[TRAINING_STATES.recordTrainJobSucceeded]).toBe(2);
+      expect(run.outputs.get(TRAINING_STATES.recordTrainJobSucceeded)).not.toHaveProperty('jobRecordError');
+      expect(table.records()['train-run-1']!.history.map((e) => e.status)).toEqual(['submitted', 'succeeded']);
+    });
+  });
+
   test('a refused request ends the run at once with RequestRefused and its reason, after the failure notice', async () => {
     const run = await execute(asl, { mode: 'train', targetModelId: 'gpt-4.1', requestedBy: 'tester' }, {
       ...ok('grpo'),
@@ -448,9 +606,11 @@ describe('training pipeline ASL executed locally (dev)', () => {
       [TRAINING_STATES.recordEvalGpuHoursAfterFailure]: () => named('Lambda.Unknown', 'the ledger is unreachable'),
     });
     expect(run).toMatchObject({ status: 'FAILED', error: 'States.TaskFailed', cause: expect.stringContaining('Essential container') });
-    expect(run.visited.slice(-8)).toEqual([
+    expect(run.visited.slice(-10)).toEqual([
       TRAINING_STATES.recordGpuHours,
+      TRAINING_STATES.recordTrainJobSucceeded,
       TRAINING_STATES.emitTrainJobSucceeded,
+      TRAINING_STATES.recordEvalJobSubmitted,
       TRAINING_STATES.emitEvalJobSubmitted,
       TRAINING_STATES.evaluate,
       TRAINING_STATES.recordEvalGpuHoursAfterFailure,
@@ -467,7 +627,8 @@ describe('training pipeline ASL executed locally (dev)', () => {
     const at = (name: string) => run.visited.indexOf(name);
     expect(at(TRAINING_STATES.evaluate) + 1).toBe(at(TRAINING_STATES.recordEvalGpuHours));
     // ... and the reservation's rest is given back in between (after the job's event): both GPU jobs are done.
-    expect(at(TRAINING_STATES.recordEvalGpuHours) + 1).toBe(at(TRAINING_STATES.emitEvalJobSucceeded));
+    expect(at(TRAINING_STATES.recordEvalGpuHours) + 1).toBe(at(TRAINING_STATES.recordEvalJobSucceeded));
+    expect(at(TRAINING_STATES.recordEvalJobSucceeded) + 1).toBe(at(TRAINING_STATES.emitEvalJobSucceeded));
     expect(at(TRAINING_STATES.emitEvalJobSucceeded) + 1).toBe(at(TRAINING_STATES.releaseGpuReservation));
     expect(at(TRAINING_STATES.releaseGpuReservation) + 1).toBe(at(TRAINING_STATES.checkEvalGate));
     expect(run.inputs[TRAINING_STATES.reserveGpuBudget]).toMatchObject({ operation: 'reserve', overCeilingApproved: false, budget: { jobTimeoutSeconds: 7200 } });

@@ -223,7 +223,21 @@ describe.each(STAGE_NAMES)('training pipeline of %s', (stage) => {
     expect(published.map((r) => (r as { Ref: string }).Ref.replace(/[0-9A-F]{8}$/, ''))).toEqual(['ApprovalsNotificationsTopic']);
     // The hand-over starts the canary rollout, and nothing else.
     expect(statements.filter((s) => actionsOf(s).some((a) => a.startsWith('states:')))).toEqual([{ Effect: 'Allow', Action: 'states:StartExecution', Resource: { Ref: rolloutMachineId } }]);
-    expect(statements.flatMap(actionsOf).filter((a) => a.startsWith('dynamodb:') || a.startsWith('s3:'))).toEqual([]);
+    expect(statements.flatMap(actionsOf).filter((a) => a.startsWith('s3:'))).toEqual([]);
+  });
+
+  test('the state machine role may only update job records: dynamodb:UpdateItem on the jobs table, and the lake key for its items', () => {
+    const statements = statementsOfRole(template, machineRoleId);
+    const dynamo = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
+    expect(dynamo.flatMap(actionsOf)).toEqual(['dynamodb:UpdateItem']);
+    const tables = dynamo.flatMap(resourcesOf).map((r) => JSON.stringify(r));
+    expect(tables).toHaveLength(1);
+    // The table's ARN, no index and no wildcard: `table/<the jobs table's name>`.
+    expect(tables[0]).toMatch(new RegExp(`:table/",\\{"Fn::ImportValue":"sial-${stage}-data:ExportsOutputRef${PINNED_LOGICAL_IDS.jobsTable}[0-9A-F]{8}"\\}\\]\\]\\}$`));
+    // (The other kms statement is the notifications topic's key, for the SNS tasks.)
+    const lakeKey = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('kms:')) && JSON.stringify(resourcesOf(s)).includes(`ExportsOutputFnGetAtt${PINNED_LOGICAL_IDS.lakeKey}Arn`));
+    expect(lakeKey.flatMap(actionsOf).sort()).toEqual(['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey']);
+    expect(lakeKey.flatMap(resourcesOf)).toHaveLength(1);
   });
 
   test('schedules: a daily dataset build and a weekly training request per target model, in the stage time zone', () => {

@@ -62,6 +62,13 @@ describe('sial local run --target router', () => {
     const metrics = JSON.parse(readFileSync(path(candidate.metricsUri), 'utf8')) as { gate: { passed: boolean }; holdout: { candidate: { accuracy: number }; baseline: { accuracy: number } } };
     expect(metrics.gate.passed).toBe(true);
     expect(metrics.holdout.candidate.accuracy - metrics.holdout.baseline.accuracy).toBeGreaterThan(0.15);
+
+    // Its one Batch job, the Fargate router job, has its record: sial jobs shows it on the same directory.
+    const jobs = cli();
+    expect(await jobs.run('jobs', 'list', '--local', lakeDir, '--json')).toBe(0);
+    expect(JSON.parse(jobs.out.join('\n'))).toEqual([
+      expect.objectContaining({ jobKind: 'train-router', jobId: expect.stringMatching(/^train-router-/), targetModelId: 'support-router', status: 'succeeded', attempts: 1, history: [expect.objectContaining({ status: 'submitted' }), expect.objectContaining({ status: 'succeeded', attempts: 1 })] }),
+    ]);
   }, 300_000);
 
   it('regression: the misroute alarm fires at 50 % and traffic rolls back to the current router (exit 8)', async () => {

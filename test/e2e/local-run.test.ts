@@ -108,6 +108,17 @@ describe('sial local run --scenario, each ending with its exit code and summary'
     const r = cli();
     expect(await r.run('rollout', 'status', '--model', 'qwen3-4b', '--local', lakeDir)).toBe(0);
     expect(r.out.join('\n')).toMatch(/current: +version 2 /);
+    // Each Batch job of the run has its record, written by the executed state machine: sial jobs lists them.
+    const runId = (readLocalEvents(lakeDir).find((e) => e['detail-type'] === 'sial.dataset.ready')!.detail as { runId: string }).runId;
+    const jobs = cli();
+    expect(await jobs.run('jobs', 'list', '--local', lakeDir)).toBe(0);
+    expect(jobs.out.slice(2).map((l) => l.split(/\s+/).slice(0, 5))).toEqual([
+      [`eval-${runId}`, 'eval', 'succeeded', '1', 'qwen3-4b'],
+      [`train-${runId}`, 'train', 'succeeded', '2', 'qwen3-4b'],
+    ]);
+    const show = cli();
+    expect(await show.run('jobs', 'show', `train-${runId}`, '--local', lakeDir)).toBe(0);
+    expect(show.out.slice(-3)).toEqual(['history:', expect.stringMatching(/^ {2}\S+ \S+Z {2}submitted$/), expect.stringMatching(/^ {2}\S+ \S+Z {2}succeeded {2}attempts 2, batch job simulated-/)]);
   });
 
   it('regression: the canary alarm rolls the candidate back (exit 8), with the alarm and the rollback time', async () => {
@@ -144,6 +155,10 @@ describe('sial local run --scenario, each ending with its exit code and summary'
     expect(summary).toContain('booked: nothing (no GPU job ran)');
     expect(c.text()).toContain('[training] Request FinOps approval');
     expect(c.text()).not.toContain('[training] Train');
+    // No job was submitted, so none is recorded.
+    const jobs = cli();
+    expect(await jobs.run('jobs', 'list', '--local', join(root, 'over-budget'))).toBe(0);
+    expect(jobs.out).toEqual([`No jobs are recorded (local run ${join(root, 'over-budget')}).`]);
   });
 
   it('spot-storm: every attempt but the last is reclaimed, each resumes from its checkpoint, and it still promotes (exit 0)', async () => {

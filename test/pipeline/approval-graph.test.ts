@@ -25,14 +25,18 @@ describe.each(['dev', 'prod-eu', 'prod-kr'])('approval gate on the %s pipeline g
 
   it('enters Train only from a GPU reservation, and Train router only from the training approval, on their success paths', () => {
     const into = (target: string): string[] => Object.entries(definition.States).filter(([, state]) => successors(state).includes(target)).map(([name]) => name).sort();
-    // Train: right after its `submitted` event, which is entered only when the reservation held
-    // (`Budget reserved?` true) or held past the ceiling after a FinOps approval; the event's own
-    // Catch leads to the failure path, never to Train.
+    // Train: right after its `submitted` event, which follows only its `submitted` record, which is
+    // entered only when the reservation held (`Budget reserved?` true) or held past the ceiling after a
+    // FinOps approval; the record's and the event's own Catch lead to the failure path (or, for a record
+    // already written, on to the event), never to Train.
     expect(into(S.train)).toEqual([S.emitTrainJobSubmitted]);
-    expect(into(S.emitTrainJobSubmitted)).toEqual([S.budgetReserved, S.reserveGpuBudgetApprovedByFinops].sort());
-    expect(((definition.States[S.emitTrainJobSubmitted]!.Catch as Array<{ Next: string }>) ?? []).map((c) => c.Next)).not.toContain(S.train);
+    expect(into(S.emitTrainJobSubmitted)).toEqual([S.recordTrainJobSubmitted]);
+    expect(into(S.recordTrainJobSubmitted)).toEqual([S.budgetReserved, S.reserveGpuBudgetApprovedByFinops].sort());
+    for (const name of [S.recordTrainJobSubmitted, S.emitTrainJobSubmitted]) {
+      expect(((definition.States[name]!.Catch as Array<{ Next: string }>) ?? []).map((c) => c.Next)).not.toContain(S.train);
+    }
     const reserved = definition.States[S.budgetReserved]!;
-    expect((reserved.Choices as Array<{ Next: string; Variable: string; BooleanEquals: boolean }>).map((c) => [c.Variable, c.BooleanEquals, c.Next])).toEqual([['$.reservation.reserved', true, S.emitTrainJobSubmitted]]);
+    expect((reserved.Choices as Array<{ Next: string; Variable: string; BooleanEquals: boolean }>).map((c) => [c.Variable, c.BooleanEquals, c.Next])).toEqual([['$.reservation.reserved', true, S.recordTrainJobSubmitted]]);
     expect(reserved.Default).toBe(S.prepareFinopsApprovalOfReservation);
     // The reservations are entered only after the training approval succeeded.
     expect(into(S.approvedByFinops)).toEqual([hasRouter ? S.whichTrainer : S.requestTrainingApproval]);
@@ -42,7 +46,8 @@ describe.each(['dev', 'prod-eu', 'prod-kr'])('approval gate on the %s pipeline g
       expect(into(S.whichTrainer)).toEqual([S.requestTrainingApproval]);
       expect(into(S.prepareRouterJob)).toEqual([S.whichTrainer]);
       expect(into(S.trainRouter)).toEqual([S.emitRouterJobSubmitted]);
-      expect(into(S.emitRouterJobSubmitted)).toEqual([S.prepareRouterJob]);
+      expect(into(S.emitRouterJobSubmitted)).toEqual([S.recordRouterJobSubmitted]);
+      expect(into(S.recordRouterJobSubmitted)).toEqual([S.prepareRouterJob]);
     }
     const approval = definition.States[S.requestTrainingApproval]!;
     expect(approval.Next).toBe(hasRouter ? S.whichTrainer : S.approvedByFinops);

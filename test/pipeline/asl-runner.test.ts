@@ -30,6 +30,20 @@ describe('runAsl', () => {
     expect(run.outputs.get('Name')).toEqual({ n: 1, named: 'ok' });
   });
 
+  test('$$.State.EnteredTime is the given clock when each state is entered (the wall clock without one)', async () => {
+    const asl = definition({
+      First: { Type: 'Task', Resource: LAMBDA, Parameters: { 'at.$': '$$.State.EnteredTime' }, ResultPath: '$.first', Next: 'Second' },
+      Second: { Type: 'Task', Resource: LAMBDA, Parameters: { 'at.$': '$$.State.EnteredTime' }, ResultPath: '$.second', End: true },
+    });
+    let now = Date.parse('2026-11-21T09:00:00.000Z');
+    const clock = () => new Date((now += 60_000));
+    const echo: LocalTaskHandler = async (input) => (input as { at: string }).at;
+    const run = await runAsl(asl, {}, { executionName: 'run-1', clock, handlers: { First: echo, Second: echo } });
+    expect(run.output).toEqual({ first: '2026-11-21T09:01:00.000Z', second: '2026-11-21T09:02:00.000Z' });
+    const wall = await runAsl(asl, {}, { executionName: 'run-1', handlers: { First: echo, Second: echo } });
+    expect(Math.abs(Date.parse((wall.output as { first: string }).first) - Date.now())).toBeLessThan(60_000);
+  });
+
   test('a Fail state fails the run with its Error and Cause', async () => {
     const asl = definition({ Stop: { Type: 'Fail', Error: 'Refused', Cause: 'not today' } });
     expect(await runAsl(asl, {}, { executionName: 'run-1', handlers: {} })).toEqual({ status: 'FAILED', error: 'Refused', cause: 'not today', visited: ['Stop'], outputs: new Map() });

@@ -28,6 +28,8 @@ import { synthesizePipeline } from '../../local/pipeline/synthesized-pipeline';
 import { TRAINING_STATES as S } from '../../stepfunctions/training-pipeline-states';
 import type { ApprovalKind } from '../../lambdas/pipeline/contracts';
 import { readLocalEvents, validateEventDetail } from '../helpers/event-schemas';
+import { readLocalJobRecords } from '../../local/pipeline/local-job-records';
+import type { JobRecord } from '../../lambdas/pipeline/jobs/job-record';
 
 const NOW = new Date('2026-11-21T09:00:00.000Z');
 const clock = () => NOW;
@@ -134,6 +136,11 @@ function expectNothingHeld(ledger: InMemoryLedger): void {
   expect(ledger.allReservations().every((r) => r.status === 'released' && r.remainingGpuHours === 0)).toBe(true);
 }
 
+/** The job records the run's states wrote to the local jobs table, by job id. */
+function jobRecordsOf(executionName: string): Record<string, JobRecord> {
+  return Object.fromEntries(readLocalJobRecords(lakeDir).filter((r) => r.executionName === executionName).map((r) => [r.jobId, r]));
+}
+
 function subjects(h: Harness): string[] {
   return h.notifier.sent.map((n) => n.subject);
 }
@@ -160,13 +167,17 @@ describe('training pipeline, executed locally on the synthesized definition', ()
         S.approvedByFinops,
         S.reserveGpuBudget,
         S.budgetReserved,
+        S.recordTrainJobSubmitted,
         S.emitTrainJobSubmitted,
         S.train,
         S.recordGpuHours,
+        S.recordTrainJobSucceeded,
         S.emitTrainJobSucceeded,
+        S.recordEvalJobSubmitted,
         S.emitEvalJobSubmitted,
         S.evaluate,
         S.recordEvalGpuHours,
+        S.recordEvalJobSucceeded,
         S.emitEvalJobSucceeded,
         S.releaseGpuReservation,
         S.checkEvalGate,
@@ -189,6 +200,31 @@ describe('training pipeline, executed locally on the synthesized definition', ()
       const trainDone = events[2]!.detail as { jobId: string; attempts: number; jobName: string; datasetId: string };
       expect(trainDone).toMatchObject({ jobId: expect.stringMatching(/^simulated-/), attempts: 1, jobName: `train-${(events[0]!.detail as { runId: string }).runId}` });
       expect(trainDone.datasetId).toBe((events[0]!.detail as { datasetId: string }).datasetId);
+      // One job record per Batch job, written by the executed state machine: what `sial jobs` lists.
+      const runId = (events[0]!.detail as { runId: string }).runId;
+      const records = jobRecordsOf(`exec-${runCounter}`);
+      expect(Object.keys(records).sort()).toEqual([`eval-${runId}`, `train-${runId}`]);
+      const at = NOW.toISOString();
+      expect(records[`train-${runId}`]).toEqual({
+        jobId: `train-${runId}`,
+        jobKind: 'train',
+        runId,
+        executionName: `exec-${runCounter}`,
+        targetModelId: 'qwen3-4b',
+        datasetId: trainDone.datasetId,
+        modelOutputUri: (events[1]!.detail as { modelOutputUri: string }).modelOutputUri,
+        status: 'succeeded',
+        updatedAt: at,
+        submittedAt: at,
+        endedAt: at,
+        attempts: 1,
+        batchJobId: trainDone.jobId,
+        history: [
+          { status: 'submitted', at },
+          { status: 'succeeded', at, attempts: 1, batchJobId: trainDone.jobId },
+        ],
+      });
+      expect(records[`eval-${runId}`]).toMatchObject({ jobKind: 'eval', status: 'succeeded', attempts: 1, history: [{ status: 'submitted' }, { status: 'succeeded' }] });
       // The hand-over's output is the registration the canary rollout starts from.
       const registration = result.output as { approvalStatus: string; modelPackageArn: string };
       expect(registration.approvalStatus).toBe('PendingManualApproval');
@@ -348,7 +384,7 @@ describe('training pipeline, executed locally on the synthesized definition', ()
       expect(a.visited).not.toContain(S.requestFinopsApproval);
       expect(b.status).toBe('SUCCEEDED');
       const bAfterApproval = b.visited.slice(b.visited.indexOf(S.requestTrainingApproval));
-      expect(bAfterApproval.slice(0, 9)).toEqual([
+      expect(bAfterApproval.slice(0, 10)).toEqual([
         S.requestTrainingApproval,
         S.whichTrainer,
         S.approvedByFinops,
@@ -357,6 +393,7 @@ describe('training pipeline, executed locally on the synthesized definition', ()
         S.prepareFinopsApprovalOfReservation,
         S.requestFinopsApprovalOfReservation,
         S.reserveGpuBudgetApprovedByFinops,
+        S.recordTrainJobSubmitted,
         S.emitTrainJobSubmitted,
       ]);
       expect(b.visited.filter((state) => state === S.checkGpuBudget)).toHaveLength(1);
@@ -413,6 +450,14 @@ describe('training pipeline, executed locally on the synthesized definition', ()
         ['train', 2],
         ['eval', 1],
       ]);
+      // So does its record: one job, submitted once, succeeded after two attempts.
+      const records = Object.values(jobRecordsOf(`exec-${runCounter}`));
+      expect(records.map((r) => [r.jobKind, r.status, r.attempts, r.history.map((e) => e.status)])).toEqual(
+        expect.arrayContaining([
+          ['train', 'succeeded', 2, ['submitted', 'succeeded']],
+          ['eval', 'succeeded', 1, ['submitted', 'succeeded']],
+        ]),
+      );
     } finally {
       await h.close();
     }
@@ -423,11 +468,17 @@ describe('training pipeline, executed locally on the synthesized definition', ()
     try {
       const result = await run(h, { train: 'approve' }, { ...SUCCESS, trainAttempts: ['app-error', 'success'] });
       expect(result.status).toBe('FAILED');
-      expect(result.visited.slice(-6)).toEqual([S.train, S.recordGpuHoursAfterFailure, S.emitTrainJobFailed, S.releaseGpuReservationAfterFailure, S.notifyFailure, S.failed]);
+      expect(result.visited.slice(-7)).toEqual([S.train, S.recordGpuHoursAfterFailure, S.recordTrainJobFailed, S.emitTrainJobFailed, S.releaseGpuReservationAfterFailure, S.notifyFailure, S.failed]);
       // Subscribers learn that the job failed, after one attempt (the app error is not retried).
       const failed = readLocalEvents(lakeDir).filter((e) => (e.detail as { executionName?: string; status?: string }).executionName === `exec-${runCounter}` && (e.detail as { status?: string }).status === 'failed');
       expect(failed.map((e) => e.detail)).toEqual([expect.objectContaining({ jobKind: 'train', attempts: 1, error: 'States.TaskFailed' })]);
       expect(validateEventDetail('sial.job.updated', failed[0]!.detail)).toEqual([]);
+      // The record says the same, with the error's name only, and no eval job was ever recorded.
+      const records = Object.values(jobRecordsOf(`exec-${runCounter}`));
+      expect(records).toEqual([
+        expect.objectContaining({ jobKind: 'train', status: 'failed', attempts: 1, error: 'States.TaskFailed', history: [expect.objectContaining({ status: 'submitted' }), expect.objectContaining({ status: 'failed', attempts: 1, error: 'States.TaskFailed' })] }),
+      ]);
+      expect(records[0]!.batchJobId).toBeUndefined();
       expectNothingHeld(h.ledger);
       expect(result.batch.jobs[0]?.attemptEnvironments).toHaveLength(1);
       expect(h.ledger.bookedRuns()).toHaveLength(1);
@@ -442,13 +493,16 @@ describe('training pipeline, executed locally on the synthesized definition', ()
     try {
       const result = await run(h, { train: 'approve' }, { ...SUCCESS, evalAttempts: ['spot-reclaim', 'app-error'], evalAttemptHours: 0.5 });
       expect(result.status).toBe('FAILED');
-      expect(result.visited.slice(-10)).toEqual([
+      expect(result.visited.slice(-13)).toEqual([
         S.train,
         S.recordGpuHours,
+        S.recordTrainJobSucceeded,
         S.emitTrainJobSucceeded,
+        S.recordEvalJobSubmitted,
         S.emitEvalJobSubmitted,
         S.evaluate,
         S.recordEvalGpuHoursAfterFailure,
+        S.recordEvalJobFailed,
         S.emitEvalJobFailed,
         S.releaseGpuReservationAfterFailure,
         S.notifyFailure,
@@ -464,6 +518,12 @@ describe('training pipeline, executed locally on the synthesized definition', ()
       expect(evaluation?.gpuHours).toBeCloseTo((0.25 + 0.1) * stage.training.gpusPerJob);
       const failed = readLocalEvents(lakeDir).filter((e) => (e.detail as { executionName?: string }).executionName === `exec-${runCounter}` && (e.detail as { status?: string }).status === 'failed');
       expect(failed.map((e) => e.detail)).toEqual([expect.objectContaining({ jobKind: 'eval', attempts: 2, error: 'States.TaskFailed' })]);
+      expect(Object.values(jobRecordsOf(`exec-${runCounter}`)).map((r) => [r.jobKind, r.status, r.attempts, r.error])).toEqual(
+        expect.arrayContaining([
+          ['train', 'succeeded', 1, undefined],
+          ['eval', 'failed', 2, 'States.TaskFailed'],
+        ]),
+      );
       expect(h.ledger.bookedRuns().map((r) => r.jobKind)).toEqual(['train', 'eval']);
       // The training job succeeded, so the model did train: the cooldown comes from it, not from the eval.
       expect(await h.ledger.lastTrainedAt(TRAIN.targetModelId)).toEqual(new Date(NOW.getTime() + 1.5 * 3_600_000));
