@@ -4,6 +4,7 @@
  * that finds another one synthesizing waits for it, and synthesizes itself if that one failed.
  */
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -48,7 +49,7 @@ describe('sharedStageTemplates', () => {
     expect(sharedStageTemplates('dev', () => templates(4))).toEqual(templates(4));
   });
 
-  it('waits for the templates another worker is writing instead of synthesizing them again', () => {
+  it('waits for the templates another worker is writing instead of synthesizing them again', async () => {
     const file = path.join(runDir, 'dev.json');
     fs.writeFileSync(`${file}.lock`, '');
     // The other worker finishes while this one waits (a child process writes the file a little later).
@@ -57,6 +58,6 @@ describe('sharedStageTemplates', () => {
     const synthesize = jest.fn(() => templates(6));
     expect(sharedStageTemplates('dev', synthesize)).toEqual(templates(5));
     expect(synthesize).not.toHaveBeenCalled();
-    writer.kill();
+    await once(writer, 'exit');
   });
 });
