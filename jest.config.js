@@ -22,4 +22,7 @@ module.exports = {
   testTimeout: 120000,
   // Test-wide environment (the AWS SDK's Node.js version notice): see the file.
   setupFiles: ['<rootDir>/test/setup/environment.ts'],
+  // One folder per run for the stage templates the construct suites share (test/helpers/shared-synthesis.ts).
+  globalSetup: '<rootDir>/test/setup/global-setup.ts',
+  globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
 };

@@ -4,7 +4,8 @@
  * domain code, not their bundles), and the state machine's ASL is rendered from the loop stack's
  * template. Local mode and the state-machine tests execute this definition, never a hand-written copy.
  */
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
@@ -45,11 +46,33 @@ type LoopTemplate = { Resources: Record<string, TemplateResource> };
 const loopTemplates = new Map<string, LoopTemplate>();
 const MAX_CACHED_TEMPLATES = 8;
 
+/**
+ * The folder of one jest run (made by test/setup/global-setup.ts, removed when the run ends, inherited by
+ * the `npm run local` processes the tests start): a template one test process synthesized is written there
+ * and read by the others, so a run synthesizes each set of inputs once instead of once per test file. Unset
+ * outside the tests; a new folder per run, so no process reads a template older code synthesized.
+ */
+const SHARED_SYNTHESIS_ENV = 'SIAL_TEST_SYNTHESIS_DIR';
+
+function sharedTemplateFile(key: string): string | undefined {
+  const dir = process.env[SHARED_SYNTHESIS_ENV];
+  if (dir === undefined || dir === '' || !existsSync(dir)) return undefined;
+  return join(dir, `loop-${createHash('sha256').update(key).digest('hex')}.json`);
+}
+
+function remember(key: string, template: LoopTemplate): LoopTemplate {
+  if (loopTemplates.size >= MAX_CACHED_TEMPLATES) loopTemplates.delete(loopTemplates.keys().next().value!);
+  loopTemplates.set(key, template);
+  return template;
+}
+
 function synthesizedLoopTemplate(config: StageConfig, rewardPolicy: RewardPolicy): LoopTemplate {
   const cdkJsonText = readFileSync(join(REPO_ROOT, 'cdk.json'), 'utf8');
   const key = JSON.stringify([cdkJsonText, config, rewardPolicy]);
   const cached = loopTemplates.get(key);
   if (cached !== undefined) return cached;
+  const shared = sharedTemplateFile(key);
+  if (shared !== undefined && existsSync(shared)) return remember(key, JSON.parse(readFileSync(shared, 'utf8')) as LoopTemplate);
   const cdkJson = JSON.parse(cdkJsonText) as { context?: Record<string, unknown> };
   const app = new App({
     context: { ...(cdkJson.context ?? {}), stage: config.stage, 'aws:cdk:bundling-stacks': [] },
@@ -61,9 +84,12 @@ function synthesizedLoopTemplate(config: StageConfig, rewardPolicy: RewardPolicy
   });
   buildApp({ app, config, rewardPolicy, nag: false });
   const template = app.synth().getStackByName(loopStackName(config.stage)).template as LoopTemplate;
-  if (loopTemplates.size >= MAX_CACHED_TEMPLATES) loopTemplates.delete(loopTemplates.keys().next().value!);
-  loopTemplates.set(key, template);
-  return template;
+  if (shared !== undefined) {
+    // Written whole, then renamed: a process reading it never sees half a file.
+    writeFileSync(`${shared}.${process.pid}.tmp`, JSON.stringify(template));
+    renameSync(`${shared}.${process.pid}.tmp`, shared);
+  }
+  return remember(key, template);
 }
 
 /** Synthesizes the stage's app and returns the training pipeline's definition and job definitions. */

@@ -4,17 +4,17 @@
  * delete-version must both be there, on exactly the lake table prefixes), the alarms, cdk-nag, and the
  * state machine EXECUTED through its paths (the synthesized ASL, run locally with stubbed Tasks).
  */
-import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { PINNED_LOGICAL_IDS } from '../../lib/stacks/data-stack';
 import { SUBJECT_TABLES } from '../../lambdas/shared/lake-tables';
 import { ERASURE_STATES as S } from '../../stepfunctions/erasure';
 import { renderAsl, stateMachineLogicalIds } from '../../stepfunctions/render-asl';
-import { actionsOf, buildTestApp, resourcesOf, statementsOfRole } from '../helpers/app';
+import { actionsOf, buildTestApp, resourcesOf, statementsOfRole, synthesizedStage } from '../helpers/app';
 import { execute, named } from './asl-execution';
 
-const built = buildTestApp('dev');
+const built = synthesizedStage('dev');
 const loopStack = built.loopStack;
-const template = Template.fromStack(loopStack);
+const template = built.loopTemplate;
 const erasureRole = loopStack.getLogicalId(loopStack.erasure.role.node.defaultChild as never);
 const statements = statementsOfRole(template, erasureRole);
 
@@ -26,7 +26,7 @@ function objectResourcesOf(action: string): string[] {
 describe('Erasure construct', () => {
   it('keeps the ledger encrypted with a customer managed key, with point-in-time recovery', () => {
     // Stateful, so in the data stack with the other records; the loop stack only references it.
-    const props = Template.fromStack(built.dataStack).toJSON().Resources[PINNED_LOGICAL_IDS.erasureLedgerTable].Properties;
+    const props = built.template.toJSON().Resources[PINNED_LOGICAL_IDS.erasureLedgerTable].Properties;
     expect(props.SSESpecification).toMatchObject({ SSEEnabled: true, SSEType: 'KMS' });
     expect(props.SSESpecification.KMSMasterKeyId).toBeDefined();
     expect(props.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });

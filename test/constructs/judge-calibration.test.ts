@@ -3,17 +3,15 @@
  * PITR), the review page on the approvals API, the weekly schedules, least-privilege grants per job,
  * and the agreement alarms with the stage's thresholds.
  */
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Match } from 'aws-cdk-lib/assertions';
 import { loadStageConfig } from '../../config';
 import { PINNED_LOGICAL_IDS } from '../../lib/stacks/data-stack';
-import { buildTestApp } from '../helpers/app';
+import { synthesizedStage } from '../helpers/app';
 
 type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
 
 describe('JudgeCalibration (dev)', () => {
-  const { dataStack, loopStack } = buildTestApp('dev');
-  const data = Template.fromStack(dataStack);
-  const loop = Template.fromStack(loopStack);
+  const { loopStack, template: data, loopTemplate: loop } = synthesizedStage('dev');
   const config = loadStageConfig('dev').judgeCalibration;
   const calibration = loopStack.judgeCalibration;
 

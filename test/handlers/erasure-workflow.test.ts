@@ -8,7 +8,6 @@ import { AthenaClient, GetQueryExecutionCommand, GetQueryResultsCommand, StartQu
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteObjectsCommand, ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { Template } from 'aws-cdk-lib/assertions';
 import { mockClient } from 'aws-sdk-client-mock';
 import { gzipSync } from 'node:zlib';
 import { athenaLakeStatements } from '../../lambdas/erasure/aws/athena-lake-statements';
@@ -21,14 +20,14 @@ import type { RegisteredModelPackage } from '../../lambdas/pipeline/register-mod
 import { ERASURE_STATES as S } from '../../stepfunctions/erasure';
 import { renderAsl, stateMachineLogicalIds } from '../../stepfunctions/render-asl';
 import { execute, type Json, type TaskStub } from '../constructs/asl-execution';
-import { buildTestApp } from '../helpers/app';
+import { loopTemplate } from '../helpers/app';
 
 const athena = mockClient(AthenaClient);
 const s3 = mockClient(S3Client);
 const ddb = mockClient(DynamoDBDocumentClient);
 
 const asl = (() => {
-  const json = Template.fromStack(buildTestApp('dev').loopStack).toJSON() as unknown;
+  const json = loopTemplate('dev').toJSON() as unknown;
   return renderAsl(json, stateMachineLogicalIds(json).find((i) => i.startsWith('Erasure'))!);
 })();
 

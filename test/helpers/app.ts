@@ -1,7 +1,7 @@
 /**
  * Builds the app the way `cdk synth -c stage=NAME` does (cdk.json's feature flags, the stage file, the
- * reward policy file), without spawning the CLI. Synthesized templates are cached per stage and mode so
- * the construct suite synthesizes each stage once (both stacks come from the same synthesis).
+ * reward policy file), without spawning the CLI. A stage's templates (both stacks from one synthesis) are
+ * synthesized once per jest run and shared by every file through test/helpers/shared-synthesis.ts.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -12,6 +12,7 @@ import type { StageConfig } from '../../config/schema';
 import type { RewardPolicy } from '../../lambdas/gate-score/reward/policy';
 import { parseRewardPolicy } from '../../config/reward-policies/read';
 import { buildApp, type BuiltApp } from '../../lib/app';
+import { sharedStageTemplates } from './shared-synthesis';
 import { RETENTION_SIDS } from '../../lib/constructs/retention-guard';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -79,12 +80,36 @@ export interface SynthesizedStage extends BuiltApp {
 
 const synthesized = new Map<StageName, SynthesizedStage>();
 
-/** The app of a stage (bundling and validators off), built and synthesized once per test file. */
+/**
+ * The app of a stage (bundling and validators off), once per test file. The templates come from this jest
+ * run's shared synthesis (`sharedStageTemplates`), so a file that only reads templates never builds the
+ * app; `app`, `dataStack` and `loopStack` are built on first use (the same code, the same construct tree
+ * and logical ids) for a test that needs the objects themselves.
+ */
 export function synthesizedStage(stage: StageName): SynthesizedStage {
   const cached = synthesized.get(stage);
   if (cached !== undefined) return cached;
-  const built = buildTestApp(stage);
-  const result = { ...built, template: Template.fromStack(built.dataStack), loopTemplate: Template.fromStack(built.loopStack) };
+  let built: BuiltApp | undefined;
+  const shared = sharedStageTemplates(stage, () => {
+    // What Template.fromStack reads (its cyclic-dependency check runs in Template.fromJSON below).
+    built = buildTestApp(stage);
+    const assembly = built.app.synth();
+    return { data: assembly.getStackArtifact(built.dataStack.artifactId).template, loop: assembly.getStackArtifact(built.loopStack.artifactId).template };
+  });
+  const objects = (): BuiltApp => (built ??= buildTestApp(stage));
+  const result: SynthesizedStage = {
+    template: Template.fromJSON(shared.data),
+    loopTemplate: Template.fromJSON(shared.loop),
+    get app() {
+      return objects().app;
+    },
+    get dataStack() {
+      return objects().dataStack;
+    },
+    get loopStack() {
+      return objects().loopStack;
+    },
+  };
   synthesized.set(stage, result);
   return result;
 }
