@@ -141,7 +141,7 @@ export async function runLocalTraining(options: LocalTrainingOptions): Promise<L
   // Datasets are decontaminated against the target's golden set; a fresh local store gets the starter set.
   // A router has no starter set (an LLM's would be the wrong format): its held-out split gates it.
   const router = isRouterTarget(model) ? model : undefined;
-  const routerBatch = router === undefined ? undefined : new LocalRouterBatch({ storeRoot: layout.objectsDir, workDir: `${layout.stateDir}/router-trainer`, print });
+  const routerBatch = router === undefined ? undefined : new LocalRouterBatch({ storeRoot: layout.objectsDir, workDir: `${layout.stateDir}/router-trainer`, print, python: ensurePythonEnvironment(print) });
   const seeded = router === undefined ? ensureStarterGoldenSet(store, LOCAL_GOLDEN_SETS_URI, model.id) : undefined;
   if (seeded !== undefined) print(`Golden set: the starter set ${seeded} copied to ${LOCAL_GOLDEN_SETS_URI}${model.id}/ (datasets are decontaminated against it)`);
   const registry = new LocalModelRegistry(layout.registryFile);

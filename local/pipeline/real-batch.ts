@@ -43,10 +43,15 @@ export interface RealBatchOptions {
   readonly python?: string;
 }
 
-/** The Python environment the real trainer runs in, created on first use (training/scripts/venv.sh). */
+/**
+ * The Python environment the real trainers (LLM and router) run in, created on first use
+ * (training/scripts/venv.sh). The script is run even when `.venv/bin/python` exists: it is there as soon
+ * as another process starts creating the environment, long before its packages are installed, and the
+ * script waits for that install (and reinstalls when the lock changed).
+ */
 export function ensurePythonEnvironment(print: (line: string) => void): string {
   const python = join(REPO, '.venv', 'bin', 'python');
-  print('[real trainer] checking the Python environment (.venv; the first install downloads torch, a few minutes)');
+  print('[python] checking the training Python environment (.venv; the first install downloads torch, a few minutes)');
   const result = spawnSync('bash', [join(REPO, 'training', 'scripts', 'venv.sh')], { cwd: REPO, stdio: ['ignore', 'inherit', 'inherit'] });
   if (result.status !== 0 || !existsSync(python)) throw new Error(`the training Python environment could not be created (training/scripts/venv.sh exited ${String(result.status)})`);
   return python;

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../../bin/cli/main';
-import { repositoryPython } from '../../local/router/local-router-batch';
+import { ensurePythonEnvironment } from '../../local/pipeline/real-batch';
 
 function cli() {
   const out: string[] = [];
@@ -25,10 +25,12 @@ function summaryOf(text: string): string {
 
 let root: string;
 beforeAll(() => {
-  // The router trains for real: the repository's Python environment must be there (npm test creates it).
-  if (!existsSync(repositoryPython())) throw new Error(`the router e2e test needs ${repositoryPython()} (training/scripts/venv.sh creates it)`);
+  // The router trains for real, in the repository's Python environment. On a fresh clone npm test's
+  // Python suite may be installing it right now: .venv/bin/python then exists before scikit-learn does,
+  // so wait for the install (venv.sh serialises installers) rather than test for the file.
+  ensurePythonEnvironment(() => undefined);
   root = mkdtempSync(join(tmpdir(), 'sial-local-router-'));
-});
+}, 900_000);
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('sial local run --target router', () => {
