@@ -31,6 +31,7 @@ import type { Approvals } from './approvals';
 import type { ArtifactStore } from './artifact-store';
 import type { ModelRegistry } from './model-registry';
 import { acknowledgeWildcardResource } from './private/acknowledge';
+import { failedExecutionsAlarm } from './private/failed-executions-alarm';
 import { createStepFunctions } from './private/esm-function';
 import { PROJECT_ROOT } from './private/esm-function';
 import type { TraceLake } from './trace-lake';
@@ -156,15 +157,7 @@ export class Erasure extends Construct {
     acknowledgeWildcardResource(this.stateMachine.role, this.erasureFunction.node.defaultChild as CfnElement, 'Arn', ':*', 'lambda:InvokeFunction on the versions and aliases of the erasure function (function-arn:*), as the invoke task grants it.');
 
     const alarmAction = new cloudwatchActions.SnsAction(approvals.notificationsTopic);
-    this.failedAlarm = new cloudwatch.Alarm(this, 'FailedAlarm', {
-      alarmDescription: `${props.stage}: an erasure execution failed; its ledger entry says failed. Fix the cause and start the request again.`,
-      metric: this.stateMachine.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
-      threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    this.failedAlarm.addAlarmAction(alarmAction);
+    this.failedAlarm = failedExecutionsAlarm(this, this.stateMachine, approvals.notificationsTopic, `${props.stage}: an erasure execution failed; its ledger entry says failed. Fix the cause and start the request again.`);
     this.deadlineAlarm = new cloudwatch.Alarm(this, 'DeadlineAlarm', {
       alarmDescription: `${props.stage}: erasure requests are past their ${props.deadlineDays}-day deadline without a verified deletion (sial erase --ledger)`,
       metric: new cloudwatch.Metric({ namespace: props.metricsNamespace, metricName: ERASURES_OVERDUE_METRIC, dimensionsMap: { service: 'erasure-deadline' }, period: Duration.days(1), statistic: 'Maximum' }),

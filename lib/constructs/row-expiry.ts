@@ -9,9 +9,8 @@
  * write that workgroup's result prefix, and delete rows of exactly the tables with a retention (Glue
  * update of those tables, read and write of their files, the lake key); it deletes no S3 object.
  */
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
@@ -21,6 +20,7 @@ import { Construct } from 'constructs';
 import type { RowRetentionRule } from '../../lambdas/shared/row-retention';
 import { buildRowExpiryDefinition } from '../../stepfunctions/row-expiry';
 import type { ArtifactStore } from './artifact-store';
+import { failedExecutionsAlarm } from './private/failed-executions-alarm';
 import { createLambdaStateMachine } from './private/state-machine';
 import { scheduleStateMachine } from './private/state-machine-schedule';
 import type { TraceLake } from './trace-lake';
@@ -92,14 +92,11 @@ export class RowExpiry extends Construct {
 
     // A retention that silently stops working breaks the promise as surely as none: a failed run is
     // announced, not only left in the execution history. The next day's run retries what was left.
-    this.failedAlarm = new cloudwatch.Alarm(this, 'FailedAlarm', {
-      alarmDescription: `${props.stage}: a row expiry execution failed; rows past their retention are still in the lake. See the execution's failed statement, fix the cause, and start the state machine again (or wait for the next day's run).`,
-      metric: this.stateMachine.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
-      threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    this.failedAlarm.addAlarmAction(new cloudwatchActions.SnsAction(props.failureTopic));
+    this.failedAlarm = failedExecutionsAlarm(
+      this,
+      this.stateMachine,
+      props.failureTopic,
+      `${props.stage}: a row expiry execution failed; rows past their retention are still in the lake. See the execution's failed statement, fix the cause, and start the state machine again (or wait for the next day's run).`,
+    );
   }
 }
