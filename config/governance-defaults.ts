@@ -32,7 +32,7 @@ export const DEFAULT_TABLE_MAINTENANCE: TableMaintenanceConfig = {
  * and a quarter's comparisons; feedback, human reviews and the gate audit a year, the evidence of how
  * the loop was fed, calibrated and gated. Older rows are deleted daily (`schedules.rowExpiry`).
  */
-export const DEFAULT_ROW_RETENTION_DAYS: RowRetentionDaysConfig = { traces: 90, judgments: 90, feedback: 365, reviews: 365, gate_audit: 365 };
+export const DEFAULT_ROW_RETENTION_DAYS: RowRetentionDaysConfig = { traces: 90, judgments: 90, feedback: 365, reviews: 365, gate_audit: 365, confidence_scores: 730 };
 
 /** Eligibility: >= 100 positive feedback in 30 days, >= 50 high-quality traces, no training in 7 days. */
 export const DEFAULT_ELIGIBILITY: EligibilityConfig = {

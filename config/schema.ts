@@ -324,6 +324,7 @@ export const rowRetentionDaysSchema = z.strictObject({
   feedback: z.optional(retentionDays),
   judgments: z.optional(retentionDays),
   reviews: z.optional(retentionDays),
+  confidence_scores: z.optional(retentionDays),
 });
 
 export const lakeSchema = z.strictObject({

@@ -14,6 +14,7 @@
  * Rows about a person carry `subject_key`, the keyed pseudonym of the user id the producer sent
  * (traces, gate_audit); the tables keyed by trace id (feedback, judgments, reviews) reach the person
  * through the trace ids of those rows, which is how erasure finds them (see {@link SUBJECT_TABLES}).
+ * `confidence_scores` holds aggregates per agent x model only ({@link AGGREGATE_TABLES}).
  */
 
 export type IcebergPrimitive = 'string' | 'boolean' | 'int' | 'long' | 'double' | 'timestamp';
@@ -279,7 +280,35 @@ export const REVIEWS_TABLE: LakeTableDefinition = {
   sortBy: ['trace_id'],
 };
 
-export const LAKE_TABLES = [TRACES_TABLE, GATE_AUDIT_TABLE, FEEDBACK_TABLE, JUDGMENTS_TABLE, REVIEWS_TABLE] as const;
+/**
+ * The daily confidence scores per agent x model (lambdas/operations/confidence.ts), one row per report
+ * day, agent and model: aggregates of the feedback outcomes, no trace, request or person in them. The
+ * operating-report workflow MERGEs each day's scores keyed by (report_date, agent_id, model), so a
+ * rerun that computes the same scores changes nothing (lambdas/operations/confidence-table.ts).
+ */
+export const CONFIDENCE_SCORES_TABLE: LakeTableDefinition = {
+  name: 'confidence_scores',
+  description: 'Daily confidence score per agent x model (feedback aggregates, blended with the model\'s global score, decayed when idle); no trace, request or person',
+  fields: [
+    { id: 1, name: 'report_date', type: 'timestamp', required: true, doc: 'the report day at 00:00 UTC (the day its end falls on); with agent_id and model the row\'s key' },
+    { id: 2, name: 'agent_id', type: 'string', required: true, content: identifier('agent-id') },
+    { id: 3, name: 'model', type: 'string', required: true, content: identifier('model-name') },
+    { id: 4, name: 'score', type: 'double', required: true, doc: '0..1' },
+    { id: 5, name: 'global_score', type: 'double', required: true, doc: 'the model\'s positive-outcome rate over all agents (the prior)' },
+    { id: 6, name: 'observed_rate', type: 'double', required: true },
+    { id: 7, name: 'feedback_count', type: 'long', required: true },
+    { id: 8, name: 'weight', type: 'double', required: true, doc: 'the agent\'s own share of the score' },
+    { id: 9, name: 'idle_days', type: 'int', required: true },
+    { id: 10, name: 'divergence_pp', type: 'double', required: true, doc: 'score minus global score, in percentage points' },
+    { id: 11, name: 'needs_review', type: 'boolean', required: true },
+    { id: 12, name: 'last_feedback_at', type: 'timestamp', required: true },
+    { id: 13, name: 'computed_at', type: 'timestamp', required: true, doc: 'the end of the report run that wrote the row\'s values (its start time); a rerun with equal scores leaves it' },
+  ],
+  partitions: [{ sourceName: 'report_date', transform: 'day', name: 'report_day', fieldId: 1000 }],
+  sortBy: ['agent_id', 'model'],
+};
+
+export const LAKE_TABLES = [TRACES_TABLE, GATE_AUDIT_TABLE, FEEDBACK_TABLE, JUDGMENTS_TABLE, REVIEWS_TABLE, CONFIDENCE_SCORES_TABLE] as const;
 
 /**
  * How erasure finds a data subject's rows in each table: by the subject key column (tables whose rows
@@ -295,8 +324,18 @@ export const SUBJECT_TABLES: readonly { readonly table: LakeTableDefinition; rea
   { table: REVIEWS_TABLE, by: 'trace_id' },
 ];
 
+/**
+ * The lake tables that hold no data about a person: aggregates over many traces, with no trace id,
+ * request id or subject key to reach a person by. Erasure has nothing to remove from them; their rows
+ * still expire under a row retention. Together with {@link SUBJECT_TABLES} every lake table is listed
+ * exactly once (a unit test fails otherwise), so a new table must say which it is.
+ */
+export const AGGREGATE_TABLES: readonly { readonly table: LakeTableDefinition; readonly why: string }[] = [
+  { table: CONFIDENCE_SCORES_TABLE, why: 'one row per report day, agent and model: counts and rates of feedback outcomes, never a trace, request or user' },
+];
+
 /** The name of a lake table (a unit test keeps it equal to the names in {@link LAKE_TABLES}). */
-export type LakeTableName = 'traces' | 'gate_audit' | 'feedback' | 'judgments' | 'reviews';
+export type LakeTableName = 'traces' | 'gate_audit' | 'feedback' | 'judgments' | 'reviews' | 'confidence_scores';
 
 /**
  * The time column row retention (`lake.rowRetentionDays`) measures each table's rows by: the column
@@ -310,4 +349,5 @@ export const RETENTION_TIME_COLUMNS: Readonly<Record<LakeTableName, string>> = {
   feedback: 'received_at',
   judgments: 'trace_ts',
   reviews: 'reviewed_at',
+  confidence_scores: 'report_date',
 };

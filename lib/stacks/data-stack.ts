@@ -7,7 +7,7 @@
 import { CfnElement, CfnOutput, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import type { Construct, IConstruct } from 'constructs';
 import { registryKeyOf, type StageConfig } from '../../config/schema';
-import { FEEDBACK_TABLE, GATE_AUDIT_TABLE, JUDGMENTS_TABLE, REVIEWS_TABLE, TRACES_TABLE } from '../../lambdas/shared/lake-tables';
+import { CONFIDENCE_SCORES_TABLE, FEEDBACK_TABLE, GATE_AUDIT_TABLE, JUDGMENTS_TABLE, REVIEWS_TABLE, TRACES_TABLE } from '../../lambdas/shared/lake-tables';
 import type { RewardPolicy } from '../../lambdas/gate-score/reward/policy';
 import { LEDGER_KEYS } from '../../lambdas/pipeline/budget/dynamodb-ledger';
 import { ArtifactStore } from '../constructs/artifact-store';
@@ -44,6 +44,7 @@ export const PINNED_LOGICAL_IDS = {
   feedbackTable: 'LakeTableFeedback',
   judgmentsTable: 'LakeTableJudgments',
   reviewsTable: 'LakeTableReviews',
+  confidenceScoresTable: 'LakeTableConfidenceScores',
   traceStream: 'TraceDeliveryStream',
   feedbackStream: 'FeedbackDeliveryStream',
   judgmentStream: 'JudgmentDeliveryStream',
@@ -233,6 +234,7 @@ export class DataStack extends Stack {
     pin(requireTable(this.lake, FEEDBACK_TABLE.name), PINNED_LOGICAL_IDS.feedbackTable);
     pin(requireTable(this.lake, JUDGMENTS_TABLE.name), PINNED_LOGICAL_IDS.judgmentsTable);
     pin(requireTable(this.lake, REVIEWS_TABLE.name), PINNED_LOGICAL_IDS.reviewsTable);
+    pin(requireTable(this.lake, CONFIDENCE_SCORES_TABLE.name), PINNED_LOGICAL_IDS.confidenceScoresTable);
     pin(this.traceStream.deliveryStream, PINNED_LOGICAL_IDS.traceStream);
     pin(this.feedbackStream.deliveryStream, PINNED_LOGICAL_IDS.feedbackStream);
     pin(this.judgmentStream.deliveryStream, PINNED_LOGICAL_IDS.judgmentStream);

@@ -18,6 +18,7 @@ const STATEFUL_TYPES: Record<keyof typeof PINNED_LOGICAL_IDS, string> = {
   feedbackTable: 'AWS::Glue::Table',
   judgmentsTable: 'AWS::Glue::Table',
   reviewsTable: 'AWS::Glue::Table',
+  confidenceScoresTable: 'AWS::Glue::Table',
   traceStream: 'AWS::KinesisFirehose::DeliveryStream',
   feedbackStream: 'AWS::KinesisFirehose::DeliveryStream',
   judgmentStream: 'AWS::KinesisFirehose::DeliveryStream',

@@ -10,7 +10,7 @@ import { readRewardPolicy } from '../../config/reward-policies/read';
 import { gateConfigFromStage } from '../../lambdas/gate-score/gate-config';
 import { normalizeRecord } from '../../lambdas/gate-score/normalize';
 import { processBatch } from '../../lambdas/gate-score/process-batch';
-import { LAKE_TABLES, SUBJECT_TABLES } from '../../lambdas/shared/lake-tables';
+import { AGGREGATE_TABLES, LAKE_TABLES, SUBJECT_TABLES } from '../../lambdas/shared/lake-tables';
 import { SimulatedComprehendDetector } from '../../local/simulated-comprehend';
 import { makeTrace } from '../helpers/trace-factory';
 import { testPseudonymiser } from '../helpers/pseudonymiser';
@@ -74,8 +74,13 @@ describe('subject_key on lake rows', () => {
     expect(everything).not.toContain(userId);
   });
 
-  it('says for every lake table how erasure finds the subject', () => {
-    expect(SUBJECT_TABLES.map((s) => s.table.name).sort()).toEqual(LAKE_TABLES.map((t) => t.name).sort());
+  it('says for every lake table how erasure finds the subject, or that it holds no data about a person', () => {
+    expect([...SUBJECT_TABLES, ...AGGREGATE_TABLES].map((s) => s.table.name).sort()).toEqual(LAKE_TABLES.map((t) => t.name).sort());
+    // An aggregate table has no column a person could be reached by.
+    for (const { table } of AGGREGATE_TABLES) {
+      expect([table.name, table.fields.map((f) => f.name).filter((n) => ['subject_key', 'trace_id', 'request_id', 'session_id', 'reviewer'].includes(n))]).toEqual([table.name, []]);
+      expect([table.name, table.fields.filter((f) => f.content?.kind === 'pseudonym' || f.content?.kind === 'masked-text').map((f) => f.name)]).toEqual([table.name, []]);
+    }
     const needs = { subject_key: ['subject_key', 'trace_id'], trace_id: ['trace_id'], trace_or_request_id: ['trace_id', 'agent_id', 'request_id'] } as const;
     for (const { table, by } of SUBJECT_TABLES) {
       const names = table.fields.map((f) => f.name);
