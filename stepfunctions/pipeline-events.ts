@@ -9,6 +9,8 @@ export const PIPELINE_EVENT_TYPES = {
   jobUpdated: 'sial.job.updated',
   /** A model version was registered, promoted or rolled back (`action`). */
   modelUpdated: 'sial.model.updated',
+  /** The daily operating reports (costs, confidence, regressions) of a day were written. */
+  reportsReady: 'sial.reports.ready',
 } as const;
 
 export type PipelineEventType = (typeof PIPELINE_EVENT_TYPES)[keyof typeof PIPELINE_EVENT_TYPES];

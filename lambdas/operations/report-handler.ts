@@ -1,8 +1,9 @@
 /**
- * `Write operating reports` Lambda: `{ startedAt }` -> `{ reportPrefix, costsParquetPrefix,
- * regressedAgents, regressions, message }`. Runs the daily reports on Athena (the same query files
- * `sial report --local` runs on DuckDB) and writes them under REPORTS_PREFIX/<date>/: costs.csv,
- * confidence.json, regressions-<agent>.json, and the cost report as Parquet under
+ * `Write operating reports` Lambda: `{ startedAt }` -> OperatingReportsResult (the files and table it
+ * wrote, the counts the `sial.reports.ready` event carries, the regression summary). Runs the daily
+ * reports on Athena (the same query files `sial report --local` runs on DuckDB) and writes them under
+ * REPORTS_PREFIX/<date>/: costs.csv, confidence.json, regressions-<agent>.json; MERGEs the day's
+ * confidence scores into the `confidence_scores` Iceberg table; and writes the cost report as Parquet under
  * costs.parquet/run=<invocation time>/ (Athena UNLOAD with this function's credentials; a rerun or retry
  * gets a folder of its own, since UNLOAD needs an empty one).
  * Publishes the regressions and confidence scores as EMF metrics for the stage dashboard (report-metrics.ts).
@@ -14,6 +15,8 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { S3ObjectStore } from '../pipeline/aws/s3-object-store';
 import { AthenaSqlEngine } from '../pipeline/dataset/athena-sql-engine';
+import { quoteIdentifier } from '../pipeline/dataset/sql-template';
+import { renderConfidenceMerge, type ConfidenceTableWriter } from './confidence-table';
 import { logger, metrics } from '../shared/powertools';
 import { reportRunId, writeOperatingReports, type OperatingReportsResult } from './write-reports';
 import { requiredEnv } from '../shared/required-env';
@@ -34,6 +37,16 @@ const sql = new AthenaSqlEngine(new AthenaClient({}), {
   onQueryCompleted: (info) => logger.info('athena query completed', { ...info }),
 });
 
+/** The day's scores, MERGEd into the Iceberg table by Athena with this function's grants (that table only). */
+const confidenceTable: ConfidenceTableWriter = {
+  location: `${config.lake.databaseName}.${config.lake.confidenceTable}`,
+  merge: async (rows) => {
+    if (rows.length === 0) return;
+    const target = `${quoteIdentifier(config.lake.databaseName)}.${quoteIdentifier(config.lake.confidenceTable)}`;
+    await sql.execute({ name: 'confidence-scores-merge', template: renderConfidenceMerge(target, rows) }, []);
+  },
+};
+
 async function writeStep(event: unknown): Promise<OperatingReportsResult> {
   const startedAt = typeof event === 'object' && event !== null ? (event as { startedAt?: unknown }).startedAt : undefined;
   if (typeof startedAt !== 'string' || Number.isNaN(Date.parse(startedAt))) throw new Error('Write operating reports: the input needs startedAt, an ISO 8601 time');
@@ -41,9 +54,10 @@ async function writeStep(event: unknown): Promise<OperatingReportsResult> {
   const runId = reportRunId(new Date());
   const result = await writeOperatingReports(sql, store, config, new Date(startedAt), requiredEnv(OPERATING_REPORTS_ENV.reportsPrefix), {
     runId,
+    confidenceTable,
     publish: (figures) => publishReportMetrics(metrics, config.stage, figures, listed),
   });
-  logger.info('operating reports written', { reportPrefix: result.reportPrefix, costsParquetPrefix: result.costsParquetPrefix, regressedAgents: result.regressedAgents });
+  logger.info('operating reports written', { reportPrefix: result.reportPrefix, costsParquetPrefix: result.costsParquetPrefix, confidenceTable: result.confidenceTable, regressedAgents: result.regressedAgents });
   return result;
 }
 

@@ -13,7 +13,15 @@ export const OPERATING_REPORTS_ENV = {
 
 export interface OperatingReportsConfig {
   readonly stage: string;
-  readonly lake: { readonly databaseName: string; readonly tracesTable: string; readonly auditTable: string; readonly feedbackTable: string; readonly judgmentsTable: string };
+  readonly lake: {
+    readonly databaseName: string;
+    readonly tracesTable: string;
+    readonly auditTable: string;
+    readonly feedbackTable: string;
+    readonly judgmentsTable: string;
+    /** The Iceberg table the day's confidence scores are merged into (the only table the function writes). */
+    readonly confidenceTable: string;
+  };
   readonly currentWindowDays: number;
   readonly baselineWindowDays: number;
   readonly thresholdPoints: number;
@@ -35,7 +43,7 @@ export function parseOperatingReportsConfig(json: string | undefined): Operating
   const value: unknown = JSON.parse(json);
   if (!isRecord(value) || typeof value.stage !== 'string') throw new Error(`${OPERATING_REPORTS_ENV.settings}.stage must be text`);
   const lake = value.lake;
-  if (!isRecord(lake) || !['databaseName', 'tracesTable', 'auditTable', 'feedbackTable', 'judgmentsTable'].every((k) => typeof lake[k] === 'string')) throw new Error(`${OPERATING_REPORTS_ENV.settings}.lake must name the database and the four tables`);
+  if (!isRecord(lake) || !['databaseName', 'tracesTable', 'auditTable', 'feedbackTable', 'judgmentsTable', 'confidenceTable'].every((k) => typeof lake[k] === 'string')) throw new Error(`${OPERATING_REPORTS_ENV.settings}.lake must name the database and the five tables`);
   for (const field of ['currentWindowDays', 'baselineWindowDays', 'thresholdPoints', 'minRequests', 'maxAffectedTraceIds']) {
     if (!positive(value[field])) throw new Error(`${OPERATING_REPORTS_ENV.settings}.${field} must be a positive number`);
   }

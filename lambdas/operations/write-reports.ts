@@ -1,9 +1,12 @@
 /**
  * The daily report workflow's work, apart from AWS clients (a SqlEngine and an object store are passed
  * in, so a test runs it on the local lake): the three reports for the day that ends at `end`, written as
- * files under `<reportsPrefix><date>/`, and a summary the workflow notifies on when an agent regressed.
+ * files under `<reportsPrefix><date>/`, the day's confidence scores merged into the `confidence_scores`
+ * table, and a summary the workflow puts in its `sial.reports.ready` event and notifies on when an agent
+ * regressed.
  */
 import type { SqlEngine } from '../pipeline/dataset/sql-engine';
+import { confidenceTableRows, type ConfidenceTableWriter } from './confidence-table';
 import { costReportCsv, type AgentCostRow } from './cost';
 import { agentCosts, agentCostsQuery, agentModelConfidence, agentRegressionReports, type OperatingReportSettings } from './operating-reports';
 import type { ReportFigures } from './report-metrics';
@@ -15,9 +18,21 @@ export interface ReportStore {
 }
 
 export interface OperatingReportsResult {
+  /** `YYYY-MM-DD`: the day the report's end falls on (UTC). */
+  readonly reportDate: string;
   readonly reportPrefix: string;
+  /** `<reportPrefix>costs.csv`. */
+  readonly costsCsv: string;
   /** This run's Parquet copy of the cost report: `<reportPrefix>costs.parquet/run=<runId>/`. */
   readonly costsParquetPrefix: string;
+  /** `<reportPrefix>confidence.json`, the export the gateway reads. */
+  readonly confidenceJson: string;
+  /** The confidence table the day's scores were merged into (`<database>.confidence_scores`, or its local folder). */
+  readonly confidenceTable: string;
+  /** One file per agent: `<reportPrefix>regressions-<agent>.json`. */
+  readonly regressionReports: string[];
+  /** Agents in any of the reports (costs, regressions, confidence). */
+  readonly agents: number;
   readonly regressedAgents: string[];
   readonly regressions: number;
   /** The notification's text when an agent regressed; empty otherwise. */
@@ -71,6 +86,8 @@ export async function writeCostReport(sql: SqlEngine, store: ReportStore, settin
 export interface WriteOperatingReportsOptions {
   /** This run's id (`reportRunId` of the time it started), naming its Parquet folder. */
   readonly runId: string;
+  /** Where the day's confidence scores are merged (the Iceberg table through Athena, or the local lake). */
+  readonly confidenceTable: ConfidenceTableWriter;
   /**
    * Receives the figures once every file is written, so a metric never announces a report that is not
    * in the bucket (the handler publishes them for the dashboard).
@@ -90,14 +107,26 @@ export async function writeOperatingReports(
   const prefix = `${reportsPrefix}${end.toISOString().slice(0, 10)}/`;
   const costs = await writeCostReport(sql, store, settings, prefix, options.runId);
   const [regressions, confidence] = [await agentRegressionReports(sql, settings), await agentModelConfidence(sql, settings)];
-  await store.putText(`${prefix}confidence.json`, `${JSON.stringify(confidence, null, 2)}\n`);
-  for (const report of regressions) await store.putText(`${prefix}regressions-${report.target}.json`, `${JSON.stringify(report, null, 2)}\n`);
+  const confidenceJson = `${prefix}confidence.json`;
+  await store.putText(confidenceJson, `${JSON.stringify(confidence, null, 2)}\n`);
+  // The table after the JSON: a failed MERGE fails the run with the export already written, and the
+  // rerun that follows writes both again (a MERGE of equal scores changes nothing).
+  await options.confidenceTable.merge(confidenceTableRows(end, confidence));
+  const regressionReports = regressions.map((report) => `${prefix}regressions-${report.target}.json`);
+  for (const [i, report] of regressions.entries()) await store.putText(regressionReports[i]!, `${JSON.stringify(report, null, 2)}\n`);
   options.publish?.({ regressions, confidence });
   const regressed = regressions.filter((r) => r.regressions.length > 0);
   const lines = regressed.map((r) => `- ${r.target}: ${r.regressions.map((g) => `${g.dimension} ${g.baseline} -> ${g.current} (${g.delta_pp > 0 ? '+' : ''}${g.delta_pp})`).join('; ')} (${prefix}regressions-${r.target}.json)`);
+  const agents = new Set([...costs.rows.map((r) => r.agent_id), ...regressions.map((r) => r.target), ...confidence.map((c) => c.agent_id)]);
   return {
+    reportDate: end.toISOString().slice(0, 10),
     reportPrefix: prefix,
+    costsCsv: costs.csv,
     costsParquetPrefix: costs.parquetPrefix,
+    confidenceJson,
+    confidenceTable: options.confidenceTable.location,
+    regressionReports,
+    agents: agents.size,
     regressedAgents: regressed.map((r) => r.target),
     regressions: regressed.reduce((n, r) => n + r.regressions.length, 0),
     message: regressed.length === 0 ? '' : [`sial ${config.stage}: ${regressed.length} agent(s) regressed in the window ${regressed[0]?.window.current ?? ''}`, ...lines].join('\n'),

@@ -4,11 +4,14 @@
  * regression (stepfunctions/operating-reports.ts), and its schedule.
  *
  * Least privilege: the function queries the lake through the stage's Athena workgroup (read of
- * `traces`, `feedback` and `judgments` only) and writes under `reports/`, deleting nothing; the state
- * machine publishes to the one topic.
+ * `traces`, `feedback` and `judgments` only), MERGEs into `confidence_scores` (the one table it may
+ * write: Glue update of that table, read and write of its prefix, no delete) and writes under
+ * `reports/`, deleting nothing; the state machine publishes to the one topic and puts
+ * `sial.reports.ready` on the account's default bus only.
  */
 import * as path from 'node:path';
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -89,6 +92,8 @@ export class OperatingReports extends Construct {
       resourceArns: [workGroupArn],
     });
     lake.grantTableRead(this.role, [props.config.lake.tracesTable, props.config.lake.feedbackTable, props.config.lake.judgmentsTable]);
+    // Athena's MERGE acts with the caller's permissions: the confidence table only.
+    lake.grantRowWrite(this.role, [props.config.lake.confidenceTable]);
     artifacts.grantRead(this.role, artifacts.queryResultsPrefix);
     artifacts.grantWrite(this.role, artifacts.queryResultsPrefix);
     // Also what the cost report's Parquet UNLOAD needs: Athena writes those files with this role's
@@ -96,7 +101,9 @@ export class OperatingReports extends Construct {
     // leaves the data manifest in the query results. No delete: each run writes a folder of its own.
     artifacts.grantWrite(this.role, artifacts.reportsPrefix);
 
-    const definition = buildOperatingReportsDefinition(this, { writeReports: this.function, topic: props.topic, stage: props.stage });
+    // sial.reports.ready goes to the account's default bus, as the pipeline's and the rollout's events do.
+    const eventBus = events.EventBus.fromEventBusName(this, 'DefaultEventBus', 'default');
+    const definition = buildOperatingReportsDefinition(this, { writeReports: this.function, topic: props.topic, stage: props.stage, eventBus });
     this.stateMachine = createLambdaStateMachine(this, {
       comment: `Self-Improving Agent Loop ${props.stage}: the daily operating reports per agent (costs, confidence, regressions)`,
       definition,
@@ -104,6 +111,8 @@ export class OperatingReports extends Construct {
       logRetention,
       logRemovalPolicy,
     });
+    // events:PutEvents on the default bus only.
+    eventBus.grantPutEventsTo(this.stateMachine);
 
     this.schedule = scheduleStateMachine(this, {
       stateMachine: this.stateMachine,

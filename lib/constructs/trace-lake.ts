@@ -227,7 +227,20 @@ export class TraceLake extends Construct {
    * it removes no object, so no s3:DeleteObject); the lake key.
    */
   public grantRowDelete(grantee: iam.IGrantable & IConstruct, tableNames: readonly string[]): iam.Grant {
-    if (tableNames.length === 0) throw new Error('TraceLake.grantRowDelete: tableNames is empty; expected at least one table');
+    return this.grantRowDml(grantee, tableNames, 'grantRowDelete', 'for its row expiry');
+  }
+
+  /**
+   * Lets an Athena INSERT or MERGE's caller write rows of the given Iceberg tables: the same grants as
+   * {@link grantRowDelete} (Glue read and update of exactly those tables, read and write of their files,
+   * no s3:DeleteObject: a MERGE writes data, delete and metadata files and removes none; the lake key).
+   */
+  public grantRowWrite(grantee: iam.IGrantable & IConstruct, tableNames: readonly string[]): iam.Grant {
+    return this.grantRowDml(grantee, tableNames, 'grantRowWrite', 'for the rows the report workflow merges into it');
+  }
+
+  private grantRowDml(grantee: iam.IGrantable & IConstruct, tableNames: readonly string[], method: string, purpose: string): iam.Grant {
+    if (tableNames.length === 0) throw new Error(`TraceLake.${method}: tableNames is empty; expected at least one table`);
     const glueGrant = iam.Grant.addToPrincipal({
       grantee,
       actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:UpdateTable'],
@@ -237,7 +250,7 @@ export class TraceLake extends Construct {
     for (const table of tableNames) {
       const objects = this.bucket.arnForObjects(`${TABLES_PREFIX}${table}/*`);
       grant = grant.combine(iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'], resourceArns: [objects] }));
-      acknowledgeWildcardResourceToken(grantee, objects, `Read and write of the ${table} Iceberg table's files (data, delete and metadata files under generated names) for its row expiry; no object is deleted.`);
+      acknowledgeWildcardResourceToken(grantee, objects, `Read and write of the ${table} Iceberg table's files (data, delete and metadata files under generated names) ${purpose}; no object is deleted.`);
     }
     return grant.combine(this.key.grant(grantee, 'kms:Decrypt', 'kms:GenerateDataKey'));
   }

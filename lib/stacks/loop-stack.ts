@@ -16,7 +16,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { erasureDeadlineDays, isRouterTarget, type StageConfig, type TrainingConfig } from '../../config/schema';
 import type { RewardPolicy } from '../../lambdas/gate-score/reward/policy';
-import { FEEDBACK_TABLE, GATE_AUDIT_TABLE, JUDGMENTS_TABLE, TRACES_TABLE } from '../../lambdas/shared/lake-tables';
+import { CONFIDENCE_SCORES_TABLE, FEEDBACK_TABLE, GATE_AUDIT_TABLE, JUDGMENTS_TABLE, TRACES_TABLE } from '../../lambdas/shared/lake-tables';
 import { pipelineSettingsFromStage, rewardScoringOf, type PipelineSettings } from '../../lambdas/pipeline/settings';
 import { Approvals } from '../constructs/approvals';
 import type { ArtifactStore } from '../constructs/artifact-store';
@@ -311,7 +311,7 @@ export class LoopStack extends Stack {
       stage: config.stage,
       config: {
         stage: config.stage,
-        lake: this.pipelineSettings.lake,
+        lake: { ...this.pipelineSettings.lake, confidenceTable: CONFIDENCE_SCORES_TABLE.name },
         ...config.operations.regression,
         confidence: config.operations.confidence,
         agents: config.agents.map((a) => a.id),

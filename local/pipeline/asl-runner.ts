@@ -44,6 +44,8 @@ export interface AslRunOptions {
    * run passes its own clock, as its other local stand-ins use.
    */
   readonly clock?: () => Date;
+  /** What `$$.Execution.StartTime` reads; default the wall clock when the run starts. */
+  readonly startTime?: Date;
 }
 
 /** Task state names of a definition, at the top level (the pipeline has no Map or Parallel states). */
@@ -100,7 +102,7 @@ export async function runAsl(definition: StateMachineDefinition, input: Json, op
   const waits = Object.entries((definition as unknown as { States: Record<string, { Type: string }> }).States)
     .filter(([, state]) => state.Type === 'Wait')
     .map(([name]) => name);
-  const startTime = new Date().toISOString();
+  const startTime = (options.startTime ?? new Date()).toISOString();
   const execution = machine.run(input, {
     overrides: {
       taskResourceLocalHandlers: options.handlers as Record<string, (input: unknown) => Promise<never>>,

@@ -12,6 +12,7 @@ import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { readRewardPolicy } from '../../config/reward-policies/read';
 import type { StageConfig } from '../../config/schema';
 import type { RewardPolicy } from '../../lambdas/gate-score/reward/policy';
+import { OPERATING_REPORTS_ENV, parseOperatingReportsConfig, type OperatingReportsConfig } from '../../lambdas/operations/report-settings';
 import { buildApp, loopStackName } from '../../lib/app';
 import { renderAsl, stateMachineLogicalIds, type AslDefinition } from '../../stepfunctions/render-asl';
 import type { SimulatedJobDefinition, BatchRetryRule } from './simulated-batch';
@@ -26,13 +27,26 @@ export interface SynthesizedPipeline {
   readonly gameDay: AslDefinition;
   /** The judge's curation; absent for a stage without a judge. */
   readonly curation?: AslDefinition;
+  /** The daily operating reports, and the settings the stack passes their function. */
+  readonly operatingReports: AslDefinition;
+  readonly operatingReportsConfig: OperatingReportsConfig;
   /** Retry strategy of a Batch job definition, by the placeholder ARN the ASL names it with. */
   readonly jobDefinition: (arnOrName: string) => SimulatedJobDefinition;
 }
 
 interface TemplateResource {
   readonly Type: string;
-  readonly Properties?: { readonly RetryStrategy?: { readonly Attempts?: number; readonly EvaluateOnExit?: BatchRetryRule[] } };
+  readonly Properties?: {
+    readonly RetryStrategy?: { readonly Attempts?: number; readonly EvaluateOnExit?: BatchRetryRule[] };
+    readonly Environment?: { readonly Variables?: Readonly<Record<string, unknown>> };
+  };
+}
+
+/** The OPERATING_REPORTS setting of the report function, exactly as the stack synthesizes it. */
+function operatingReportsConfigOf(template: LoopTemplate): OperatingReportsConfig {
+  const fn = Object.values(template.Resources).find((r) => r.Type === 'AWS::Lambda::Function' && typeof r.Properties?.Environment?.Variables?.[OPERATING_REPORTS_ENV.settings] === 'string');
+  if (fn === undefined) throw new Error(`The loop stack template has no function with ${OPERATING_REPORTS_ENV.settings}`);
+  return parseOperatingReportsConfig(fn.Properties!.Environment!.Variables![OPERATING_REPORTS_ENV.settings] as string);
 }
 
 type LoopTemplate = { Resources: Record<string, TemplateResource> };
@@ -108,6 +122,8 @@ export function synthesizePipeline(config: StageConfig, rewardPolicy: RewardPoli
     rollout: render('RolloutStateMachine'),
     gameDay: render('RolloutGameDayStateMachine'),
     ...(machines.some((id) => id.startsWith('JudgeCurationStateMachine')) ? { curation: render('JudgeCurationStateMachine') } : {}),
+    operatingReports: render('OperatingReportsStateMachine'),
+    operatingReportsConfig: operatingReportsConfigOf(template),
     jobDefinition(arnOrName: string): SimulatedJobDefinition {
       const match = jobDefinitions.find(([id]) => arnOrName.includes(id));
       if (match === undefined) throw new Error(`No job definition in the template matches "${arnOrName}"`);

@@ -1,7 +1,9 @@
 /**
  * The daily operating reports workflow: synthesized in the loop stack (function, grants, state machine,
- * schedule), executed on the local Step Functions engine (a regression notifies, none does not, a
- * failure ends in Reports failed), and its step run for real on a local lake with the operating demo.
+ * schedule, the event on the default bus), executed on the local Step Functions engine (a regression
+ * notifies, none does not, a failure ends in Reports failed, a lost event does not), its step run for
+ * real on a local lake with the operating demo, and the whole synthesized workflow executed locally
+ * (the event schema-validated, the confidence table's rows, a rerun of the day changing nothing).
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,15 +14,22 @@ import { reportRunId, writeOperatingReports } from '../../lambdas/operations/wri
 import { isRegressionReport } from '../../lambdas/operations/regression';
 import type { ReportFigures } from '../../lambdas/operations/report-metrics';
 import { OPERATING_REPORTS_ENV, parseOperatingReportsConfig } from '../../lambdas/operations/report-settings';
+import { CONFIDENCE_TABLE_COLUMNS } from '../../lambdas/operations/confidence-table';
+import { CONFIDENCE_SCORES_TABLE } from '../../lambdas/shared/lake-tables';
+import { LocalConfidenceTable } from '../../local/local-confidence-table';
 import { runLocalIngest } from '../../local/local-ingest';
+import { runLocalOperatingReports } from '../../local/local-operating-reports';
+import { readLocalEvents } from '../../local/pipeline/local-event-log';
+import { validateEventDetail } from '../helpers/event-schemas';
 import { LocalLake } from '../../local/local-lake';
 import { generateOperatingRecords, OPERATING_AGENTS } from '../../local/operating-traffic';
 import { DuckDbSqlEngine } from '../../local/pipeline/duckdb-sql-engine';
 import { FsObjectStore } from '../../local/pipeline/fs-object-store';
 import { renderAsl, stateMachineLogicalIds } from '../../stepfunctions/render-asl';
 import { OPERATING_REPORT_STATES as S } from '../../stepfunctions/operating-reports';
-import { actionsOf, loopTemplate, resourcesOf, resourcesOfType, statementsOfRole } from '../helpers/app';
-import { execute, named } from './asl-execution';
+import { PINNED_LOGICAL_IDS } from '../../lib/stacks/data-stack';
+import { actionsOf, dataTemplate, loopTemplate, resourcesOf, resourcesOfType, statementsOfRole } from '../helpers/app';
+import { execute, named, type Json } from './asl-execution';
 
 const template = loopTemplate('dev');
 const config = loadStageConfig('dev');
@@ -77,7 +86,34 @@ describe('operating reports workflow (dev, synthesized)', () => {
     expect(kms.flatMap(actionsOf).sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
     const everything = statements.flatMap(actionsOf);
     expect(everything.filter((a) => /^s3:(Delete|PutObjectAcl|PutBucket|\*)|^s3:\*$|^kms:\*$|^athena:\*$/.test(a))).toEqual([]);
-    expect(statements.flatMap(resourcesOf).some((r) => JSON.stringify(r).includes('/*"') && !/\/(reports|athena-results|tables\/(traces|feedback|judgments))\/\*"/.test(JSON.stringify(r)))).toBe(false);
+    expect(statements.flatMap(resourcesOf).some((r) => JSON.stringify(r).includes('/*"') && !/\/(reports|athena-results|tables\/(traces|feedback|judgments|confidence_scores))\/\*"/.test(JSON.stringify(r)))).toBe(false);
+  });
+
+  it('lets the function write the confidence_scores table and no other: Glue update of that table, read and write of its prefix, no delete', () => {
+    const roleId = (resourcesOfType(template, 'AWS::Lambda::Function').find(([id]) => id === reportFunction().id)![1].Properties as { Role: { 'Fn::GetAtt': [string] } }).Role['Fn::GetAtt'][0];
+    const statements = statementsOfRole(template, roleId);
+    const updated = statements.filter((s) => actionsOf(s).includes('glue:UpdateTable')).flatMap(resourcesOf).map((r) => JSON.stringify(r));
+    const updatedTables = updated.map((r) => /:table\/[^"]*\/([a-z_]+)"/.exec(r)?.[1]).filter((t) => t !== undefined);
+    expect(updatedTables).toEqual([CONFIDENCE_SCORES_TABLE.name]);
+    const onLake = (action: string) => statements.filter((s) => actionsOf(s).includes(action)).flatMap(resourcesOf).map((r) => JSON.stringify(r)).filter((r) => r.includes('LakeBucket'));
+    expect(onLake('s3:PutObject').map((r) => /"\/tables\/([a-z_]+)\/\*"/.exec(r)?.[1])).toEqual([CONFIDENCE_SCORES_TABLE.name]);
+    expect(onLake('s3:GetObject').map((r) => /"\/tables\/([a-z_]+)\/\*"/.exec(r)?.[1]).sort()).toEqual([CONFIDENCE_SCORES_TABLE.name, 'feedback', 'judgments', 'traces'].sort());
+    expect(statements.flatMap(actionsOf).filter((a) => /^s3:Delete|^glue:(Delete|Create)/.test(a))).toEqual([]);
+  });
+
+  it('maintains the confidence_scores table like every lake table: pinned logical id, compaction, snapshot retention, orphan files', () => {
+    const data = dataTemplate('dev').toJSON() as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
+    expect(data.Resources[PINNED_LOGICAL_IDS.confidenceScoresTable]).toEqual(expect.objectContaining({ Type: 'AWS::Glue::Table' }));
+    const optimizers = Object.values(data.Resources).filter((r) => r.Type === 'AWS::Glue::TableOptimizer' && r.Properties.TableName === CONFIDENCE_SCORES_TABLE.name);
+    expect(optimizers.map((r) => r.Properties.Type).sort()).toEqual(['compaction', 'orphan_file_deletion', 'retention']);
+  });
+
+  it('lets the state machine put events on the default bus only (sial.reports.ready)', () => {
+    const machine = resourcesOfType(template, 'AWS::StepFunctions::StateMachine').find(([id]) => id.startsWith('OperatingReportsStateMachine'))!;
+    const roleId = (machine[1].Properties as { RoleArn: { 'Fn::GetAtt': [string] } }).RoleArn['Fn::GetAtt'][0];
+    const puts = statementsOfRole(template, roleId).filter((s) => actionsOf(s).some((a) => a.startsWith('events:')));
+    expect(puts.flatMap(actionsOf)).toEqual(['events:PutEvents']);
+    expect(puts.flatMap(resourcesOf)).toEqual([{ 'Fn::Join': ['', [`arn:aws:events:${config.region}:`, { Ref: 'AWS::AccountId' }, ':event-bus/default']] }]);
   });
 
   it('runs on the configured schedule, off while the stage\'s schedules are off', () => {
@@ -95,24 +131,67 @@ describe('the operating reports state machine, executed', () => {
 
   it('notifies when an agent regressed', async () => {
     const result = await execute(asl, {}, {
-      [S.writeReports]: () => ({ reportPrefix: 's3://b/reports/2026-12-04/', regressedAgents: ['chat-assistant'], regressions: 4, message: 'chat-assistant regressed' }),
+      [S.writeReports]: () => writeResult({ regressedAgents: ['chat-assistant'], regressions: 4, message: 'chat-assistant regressed' }),
+      [S.emitReportsReady]: () => ({}),
       [S.notifyRegression]: () => ({}),
     });
     expect(result.status).toBe('SUCCEEDED');
-    expect(result.visited).toEqual([S.writeReports, S.regressionFound, S.notifyRegression, S.reported]);
+    expect(result.visited).toEqual([S.writeReports, S.emitReportsReady, S.regressionFound, S.notifyRegression, S.reported]);
     expect(result.inputs[S.notifyRegression]).toEqual(expect.objectContaining({ Message: 'chat-assistant regressed' }));
     expect(Object.keys(result.inputs[S.writeReports] as object)).toEqual(['startedAt']);
   });
 
   it('does not notify when nothing regressed, and ends in Reports failed when the reports fail', async () => {
-    const quiet = await execute(asl, {}, { [S.writeReports]: () => ({ reportPrefix: 's3://b/reports/x/', regressedAgents: [], regressions: 0, message: '' }) });
-    expect(quiet.visited).toEqual([S.writeReports, S.regressionFound, S.reported]);
+    const quiet = await execute(asl, {}, { [S.writeReports]: () => writeResult({}), [S.emitReportsReady]: () => ({}) });
+    expect(quiet.visited).toEqual([S.writeReports, S.emitReportsReady, S.regressionFound, S.reported]);
     const failing = await execute(asl, {}, { [S.writeReports]: () => named('Error', 'athena said no') });
     expect(failing.status).toBe('FAILED');
     expect(failing.visited.at(-1)).toBe(S.reportsFailed);
     expect(failing.cause).toContain('athena said no');
+    // No event for reports that were not written.
+    expect(failing.visited).not.toContain(S.emitReportsReady);
+  });
+
+  it('puts sial.reports.ready on the default bus with the locations and counts, schema-valid', async () => {
+    const result = await execute(asl, {}, { [S.writeReports]: () => writeResult({}), [S.emitReportsReady]: () => ({}) }, 'reports-1');
+    const entries = (result.inputs[S.emitReportsReady] as { Entries: { Source: string; DetailType: string; EventBusName: string; Detail: unknown }[] }).Entries;
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toEqual(expect.objectContaining({ Source: 'sial.dev', DetailType: 'sial.reports.ready', EventBusName: expect.stringMatching(/:event-bus\/default$/) }));
+    const detail = entries[0]!.Detail;
+    expect(validateEventDetail('sial.reports.ready', detail)).toEqual([]);
+    expect(detail).toEqual(expect.objectContaining({ stage: 'dev', reportDate: '2026-12-04', executionName: 'reports-1', agents: 2, regressions: 0, confidence: { json: 's3://b/reports/2026-12-04/confidence.json', table: 'sial_dev.confidence_scores' } }));
+  });
+
+  it('keeps an event that cannot be put at $.eventError and still notifies: the reports are written', async () => {
+    const result = await execute(asl, {}, {
+      [S.writeReports]: () => writeResult({ regressedAgents: ['chat-assistant'], regressions: 1, message: 'chat-assistant regressed' }),
+      [S.emitReportsReady]: () => named('EventBridge.AccessDeniedException', 'no'),
+      [S.notifyRegression]: () => ({}),
+    });
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.visited).toEqual([S.writeReports, S.emitReportsReady, S.regressionFound, S.notifyRegression, S.reported]);
+    expect(result.outputs.get(S.emitReportsReady)).toMatchObject({ eventError: { Error: 'EventBridge.AccessDeniedException' } });
   });
 });
+
+/** A write step's result as the function returns it, with `overrides`. */
+function writeResult(overrides: { [key: string]: Json }): Json {
+  const prefix = 's3://b/reports/2026-12-04/';
+  return {
+    reportDate: '2026-12-04',
+    reportPrefix: prefix,
+    costsCsv: `${prefix}costs.csv`,
+    costsParquetPrefix: `${prefix}costs.parquet/run=20261204T050001.250Z/`,
+    confidenceJson: `${prefix}confidence.json`,
+    confidenceTable: 'sial_dev.confidence_scores',
+    regressionReports: [`${prefix}regressions-a.json`, `${prefix}regressions-b.json`],
+    agents: 2,
+    regressedAgents: [],
+    regressions: 0,
+    message: '',
+    ...overrides,
+  };
+}
 
 describe('the report step on a local lake', () => {
   let root: string;
@@ -132,7 +211,8 @@ describe('the report step on a local lake', () => {
       const published: ReportFigures[] = [];
       const sql = new DuckDbSqlEngine(lake, (uri) => store.pathOf(uri));
       const runId = reportRunId(new Date('2026-12-04T05:00:01.250Z'));
-      const result = await writeOperatingReports(sql, store, settings, end, 's3://artifacts/reports/', { runId, publish: (figures) => published.push(figures) });
+      const confidenceTable = new LocalConfidenceTable(lake);
+      const result = await writeOperatingReports(sql, store, settings, end, 's3://artifacts/reports/', { runId, confidenceTable, publish: (figures) => published.push(figures) });
       expect(result.reportPrefix).toBe('s3://artifacts/reports/2026-12-04/');
       expect(result.costsParquetPrefix).toBe('s3://artifacts/reports/2026-12-04/costs.parquet/run=20261204T050001.250Z/');
       expect(result.regressedAgents).toEqual([OPERATING_AGENTS.regressing]);
@@ -161,7 +241,7 @@ describe('the report step on a local lake', () => {
 
       // A rerun of the day (a later invocation) succeeds: the CSV is rewritten, the Parquet goes to a run
       // folder of its own, and the day's Parquet sets are each complete and equal.
-      const rerun = await writeOperatingReports(sql, store, settings, end, 's3://artifacts/reports/', { runId: reportRunId(new Date('2026-12-04T07:30:00.000Z')) });
+      const rerun = await writeOperatingReports(sql, store, settings, end, 's3://artifacts/reports/', { runId: reportRunId(new Date('2026-12-04T07:30:00.000Z')), confidenceTable });
       expect(rerun.costsParquetPrefix).toBe('s3://artifacts/reports/2026-12-04/costs.parquet/run=20261204T073000.000Z/');
       const runs = readdirSync(dirname(dirname(store.pathOf(`${rerun.costsParquetPrefix}part-00000.parquet`)))).sort();
       expect(runs).toEqual(['run=20261204T050001.250Z', 'run=20261204T073000.000Z']);
@@ -172,11 +252,69 @@ describe('the report step on a local lake', () => {
       const perRun = await lake.query(`SELECT run, count(*) AS agents FROM read_parquet('${day}/*/*.parquet', hive_partitioning = true) GROUP BY run ORDER BY run`);
       expect(perRun.map((r) => [r.run, Number(r.agents)])).toEqual([['20261204T050001.250Z', parquet.rows.length], ['20261204T073000.000Z', parquet.rows.length]]);
       // The same run id twice is refused by the engine, as Athena refuses a non-empty UNLOAD prefix.
-      await expect(writeOperatingReports(sql, store, settings, end, 's3://artifacts/reports/', { runId })).rejects.toThrow('is not empty');
+      await expect(writeOperatingReports(sql, store, settings, end, 's3://artifacts/reports/', { runId, confidenceTable })).rejects.toThrow('is not empty');
     } finally {
       lake.close();
     }
   }, 120_000);
+});
+
+describe('the operating reports workflow, executed locally as synthesized', () => {
+  let root: string;
+  beforeAll(() => {
+    root = mkdtempSync(join(tmpdir(), 'sial-ops-run-'));
+  });
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('writes the reports and the confidence table, puts a schema-valid sial.reports.ready, and a rerun of the day changes no row', async () => {
+    const lakeDir = join(root, 'lake');
+    const end = new Date('2026-12-04T05:00:00.000Z');
+    await runLocalIngest({ stage: 'dev', lakeDir, traceCount: 0, comprehendLatencyMs: 0, comprehendTps: 10_000, clock: () => end, records: (now, boundary) => generateOperatingRecords({ end: now, boundary }) });
+    const first = await runLocalOperatingReports({ stage: 'dev', lakeDir, startTime: end, clock: () => new Date('2026-12-04T05:00:01.250Z'), executionName: 'reports-1' });
+    expect(first.status).toBe('SUCCEEDED');
+    expect(first.visited).toEqual([S.writeReports, S.emitReportsReady, S.regressionFound, S.notifyRegression, S.reported]);
+
+    // The event, as a subscriber on the default bus receives it, in the local event log.
+    const events = readLocalEvents(lakeDir);
+    expect(events).toHaveLength(1);
+    const [event] = events;
+    expect(event).toEqual(expect.objectContaining({ source: 'sial.dev', 'detail-type': 'sial.reports.ready' }));
+    expect(event!['event-bus-name']).toMatch(/default$/);
+    expect(validateEventDetail('sial.reports.ready', event!.detail)).toEqual([]);
+    const detail = event!.detail as { confidence: { json: string; table: string }; costs: { csv: string; parquetPrefix: string }; regressionReports: string[]; agents: number; regressions: number; reportDate: string };
+    expect(detail).toEqual(expect.objectContaining({ reportDate: '2026-12-04', agents: 2, regressions: first.report!.regressions, regressedAgents: [OPERATING_AGENTS.regressing] }));
+    expect(detail.regressions).toBeGreaterThan(0);
+    const store = new FsObjectStore(lakeDir);
+    for (const file of [detail.costs.csv, detail.confidence.json, ...detail.regressionReports]) expect(readFileSync(store.pathOf(file), 'utf8').length).toBeGreaterThan(0);
+    expect(detail.regressionReports).toHaveLength(2);
+    expect(detail.confidence.table).toBe(join(lakeDir, CONFIDENCE_SCORES_TABLE.name));
+
+    // The table holds the JSON export's scores, keyed by the report day.
+    const json = JSON.parse(readFileSync(store.pathOf(detail.confidence.json), 'utf8')) as Record<string, unknown>[];
+    const tableRows = async () => {
+      const lake = await LocalLake.open(lakeDir);
+      try {
+        return await lake.query(`SELECT ${CONFIDENCE_TABLE_COLUMNS.map((c) => `CAST("${c}" AS VARCHAR) AS "${c}"`).join(', ')}, report_day FROM confidence_scores ORDER BY agent_id, model`);
+      } finally {
+        lake.close();
+      }
+    };
+    const rows = await tableRows();
+    expect(first.confidenceRowsChanged).toBe(json.length);
+    expect(rows).toHaveLength(json.length);
+    expect(rows.map((r) => [r.agent_id, r.model, Number(r.score), Number(r.feedback_count), r.needs_review === 'true'])).toEqual(json.map((c) => [c.agent_id, c.model, c.score, c.feedback_count, c.needs_review]));
+    expect(new Set(rows.map((r) => `${String(r.report_date)} ${String(r.report_day)}`))).toEqual(new Set(['2026-12-04 00:00:00 2026-12-04']));
+    const files = () => readdirSync(join(lakeDir, CONFIDENCE_SCORES_TABLE.name), { recursive: true }).map(String).sort();
+    const filesBefore = files();
+
+    // A rerun of the same day (a later execution, same scores): nothing inserted or updated, same files.
+    const rerun = await runLocalOperatingReports({ stage: 'dev', lakeDir, startTime: end, clock: () => new Date('2026-12-04T07:30:00.000Z'), executionName: 'reports-2' });
+    expect(rerun.status).toBe('SUCCEEDED');
+    expect(rerun.confidenceRowsChanged).toBe(0);
+    expect(await tableRows()).toEqual(rows);
+    expect(files()).toEqual(filesBefore);
+    expect(readLocalEvents(lakeDir)).toHaveLength(2);
+  }, 180_000);
 });
 
 /** A Parquet file's column names, DuckDB types and rows, read by DuckDB itself. */
