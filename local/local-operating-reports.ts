@@ -32,6 +32,8 @@ export interface LocalOperatingReportsOptions {
   readonly clock?: () => Date;
   readonly executionName?: string;
   readonly print?: (line: string) => void;
+  /** Called with each event as it is put (the local run prints it). */
+  readonly onEvent?: (event: LocalEvent) => void;
 }
 
 export interface LocalOperatingReportsRun extends AslRunResult {
@@ -66,7 +68,10 @@ export async function runLocalOperatingReports(options: LocalOperatingReportsOpt
           report = await writeOperatingReports(sql, store, settings, new Date(startedAt), LOCAL_REPORTS_URI, { runId: reportRunId(clock()), confidenceTable: table });
           return report as unknown as Json;
         },
-        [S.emitReportsReady]: localPutEventsHandler(options.lakeDir, clock, (event) => events.push(event)),
+        [S.emitReportsReady]: localPutEventsHandler(options.lakeDir, clock, (event) => {
+          events.push(event);
+          options.onEvent?.(event);
+        }),
         [S.notifyRegression]: async (input) => {
           const { Subject: subject, Message: message } = input as { Subject?: string; Message?: string };
           print(`  [SIMULATED] SNS: ${subject ?? ''}`);

@@ -2,7 +2,8 @@
  * `sial report costs | regressions | confidence [--agent ID] [--window 7d] [--local DIR]`: the daily
  * operating reports over a local run's lake, with the same query files and pure report code the AWS report
  * workflow runs on Athena. Prints a table and writes the report files (JSON; the cost report as CSV and
- * Parquet, the layout the workflow writes) under `<lake dir>/reports/<end date>/`.
+ * Parquet, the layout the workflow writes) under `<lake dir>/reports/<end date>/`; the confidence scores
+ * also go into the local lake's `confidence_scores` table by the workflow's MERGE.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,6 +11,8 @@ import { loadStageConfig } from '../../config';
 import { agentModelConfidence, agentRegressionReports, type OperatingReportSettings } from '../../lambdas/operations/operating-reports';
 import { parseWindowDays } from '../../lambdas/operations/report-window';
 import { reportRunId, writeCostReport } from '../../lambdas/operations/write-reports';
+import { confidenceTableRows } from '../../lambdas/operations/confidence-table';
+import { LocalConfidenceTable } from '../../local/local-confidence-table';
 import { DEFAULT_LAKE_DIR, LakeDirRefused, openLakeDir } from '../../local/lake-dir';
 import { LocalLake } from '../../local/local-lake';
 import { DuckDbSqlEngine } from '../../local/pipeline/duckdb-sql-engine';
@@ -29,7 +32,8 @@ queries on Athena and writes the same files to the artifact bucket):
                costs.parquet/run=<time>/ (Parquet of the same rows, a folder per run)
   regressions  per agent: each dimension of the current window against the baseline window; JSON
                {target, window, regressions: [{dimension, baseline, current, delta_pp, affected_trace_ids, hypothesized_cause}]}
-  confidence   per agent x model: the confidence score, its weight, decay and divergence from the global score
+  confidence   per agent x model: the confidence score, its weight, decay and divergence from the global score;
+               confidence.json, and merged into the lake's confidence_scores table (keyed by day, agent, model)
 
 where:
   --agent ID    only this agent
@@ -106,6 +110,11 @@ async function runReport(name: ReportName, lake: LocalLake, settings: OperatingR
   const path = join(outDir, 'confidence.json');
   writeFileSync(path, `${JSON.stringify(scores, null, 2)}\n`);
   out(`written: ${path}`);
+  // The day's scores into the lake's confidence_scores table, by the workflow's MERGE: a second run of
+  // the day with the same scores changes no row.
+  const table = new LocalConfidenceTable(lake);
+  await table.merge(confidenceTableRows(settings.end, scores));
+  out(`merged into ${table.location}: ${table.lastChanged} row(s) inserted or updated`);
 }
 
 export const reportCommand: CliCommand = {

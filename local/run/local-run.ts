@@ -5,11 +5,13 @@
  * or, for the game-day scenario, the drill. Returns what happened; the caller prints the summary and
  * turns the outcome into the exit code. Options arrive validated (bin/cli/local-run-options.ts).
  */
+import { join } from 'node:path';
 import type { LakeLayout } from '../lake-dir';
 import { runLocalIngest, type LocalIngestSummary } from '../local-ingest';
 import { LocalLake } from '../local-lake';
 import { generateOperatingRecords, OPERATING_AGENTS, OPERATING_HISTORY_DAYS, REGRESSION_DAYS } from '../operating-traffic';
 import { runLocalTraining, type LocalTrainingResult } from '../local-training';
+import { runLocalOperatingReports, type LocalOperatingReportsRun } from '../local-operating-reports';
 import type { Scenario } from '../scenarios';
 import { outcomeOf, type LocalRunOutcome } from './outcome';
 import { writeRunReport } from './report/write-report';
@@ -40,6 +42,8 @@ export interface LocalRunReport {
   readonly training?: LocalTrainingResult;
   /** The operating demo's ingest (operating-traffic.ts), after the loop. */
   readonly operating?: LocalIngestSummary;
+  /** The daily operating-reports workflow over that traffic (files, confidence table, sial.reports.ready). */
+  readonly operatingReports?: LocalOperatingReportsRun;
   readonly outcome: LocalRunOutcome;
   /** The run's HTML report (charts), in the run's directory. */
   readonly reportFile?: string;
@@ -89,15 +93,32 @@ export interface LocalRunProgress {
 
 /**
  * The loop, then the operating demo's five weeks of two agents' traffic (after the loop, so its dataset,
- * judging and canary see exactly the demo batch), for `sial report costs | regressions | confidence`.
+ * judging and canary see exactly the demo batch), then the daily operating-reports workflow over it (the
+ * synthesized state machine: report files, the confidence table, sial.reports.ready); `sial report costs
+ * | regressions | confidence` reads the same lake.
  */
 export async function runLocal(options: LocalRunOptions, print: (line: string) => void, progress?: LocalRunProgress): Promise<LocalRunReport> {
   const report = await runLoop(options, print, progress);
   print('');
   print(`Operating demo: ${OPERATING_HISTORY_DAYS} days of [SIMULATED] traffic of ${OPERATING_AGENTS.steady} and ${OPERATING_AGENTS.regressing} (which regresses in the last ${REGRESSION_DAYS} days) through the gate and score code...`);
   const operating = await runLocalIngest({ stage: options.stage, lakeDir: options.layout.lakeDir, traceCount: 0, comprehendLatencyMs: 0, comprehendTps: 1000, records: (now, boundary) => generateOperatingRecords({ end: now, boundary }) });
-  print(`  ${operating.delivered} trace(s) kept, ${operating.discarded} discarded; the daily reports: sial report regressions --local ${options.layout.lakeDir} (also costs, confidence)`);
-  return { ...report, operating };
+  print(`  ${operating.delivered} trace(s) kept, ${operating.discarded} discarded`);
+  print('Operating reports: the daily report workflow (the synthesized state machine) on the local lake...');
+  const operatingReports = await runLocalOperatingReports({
+    stage: options.stage,
+    lakeDir: options.layout.lakeDir,
+    startTime: new Date(),
+    print,
+    onEvent: (event) => print(`  [local event -> events.jsonl] ${event['detail-type']} from ${event.source}`),
+  });
+  const written = operatingReports.report;
+  if (operatingReports.status === 'SUCCEEDED' && written !== undefined) {
+    print(`  ${written.agents} agent(s), ${written.regressions} regression(s); files under ${join(options.layout.lakeDir, 'reports', written.reportDate)}, confidence scores in ${written.confidenceTable} (${operatingReports.confidenceRowsChanged} row(s) written)`);
+  } else {
+    print(`  the report workflow ended ${operatingReports.status}: ${operatingReports.error ?? ''} ${operatingReports.cause ?? ''}`.trimEnd());
+  }
+  print(`  the reports again, as tables: sial report regressions --local ${options.layout.lakeDir} (also costs, confidence)`);
+  return { ...report, operating, operatingReports };
 }
 
 async function runLoop(options: LocalRunOptions, print: (line: string) => void, progress?: LocalRunProgress): Promise<LocalRunReport> {

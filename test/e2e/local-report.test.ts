@@ -12,6 +12,7 @@ import { isRegressionReport, type RegressionReport } from '../../lambdas/operati
 import { reportRunId } from '../../lambdas/operations/write-reports';
 import { LocalLake } from '../../local/local-lake';
 import { OPERATING_AGENTS } from '../../local/operating-traffic';
+import { readLocalEvents, validateEventDetail } from '../helpers/event-schemas';
 
 function cli(clock: () => Date) {
   const out: string[] = [];
@@ -127,5 +128,32 @@ describe('sial report on the lake of sial local run', () => {
     // The regressing agent's rejected answers pull its score below the steady one's, both around the same prior.
     expect(chat.score).toBeLessThan(steady.score);
     expect(chat.global_score).toBe(steady.global_score);
+
+    // The same scores in the lake's confidence_scores table, keyed by the report day; the local run's own
+    // report workflow wrote the day's rows already, so equal scores change nothing, new ones are merged.
+    expect(c.out.join('\n')).toMatch(/merged into .*confidence_scores: \d+ row\(s\) inserted or updated/);
+    const lake = await LocalLake.open(lakeDir);
+    try {
+      const day = `${now.toISOString().slice(0, 10)} 00:00:00`;
+      const rows = await lake.query(`SELECT agent_id, model, score FROM confidence_scores WHERE CAST(report_date AS VARCHAR) = '${day}' ORDER BY agent_id, model`);
+      expect(rows).toEqual(scores.map((s) => ({ agent_id: s.agent_id, model: s.model, score: s.score })).sort((a, b) => a.agent_id.localeCompare(b.agent_id) || a.model.localeCompare(b.model)));
+    } finally {
+      lake.close();
+    }
+    const again = cli(clock);
+    expect(await again.run('report', 'confidence', '--local', lakeDir)).toBe(0);
+    expect(again.out.join('\n')).toContain('confidence_scores: 0 row(s) inserted or updated');
+  });
+
+  it('the local run executed the report workflow: files, the confidence table, and a schema-valid sial.reports.ready', () => {
+    const events = readLocalEvents(lakeDir).filter((e) => e['detail-type'] === 'sial.reports.ready');
+    expect(events).toHaveLength(1);
+    expect(validateEventDetail('sial.reports.ready', events[0]!.detail)).toEqual([]);
+    const detail = events[0]!.detail as { agents: number; regressedAgents: string[]; confidence: { table: string } };
+    // The demo batch's agents and the operating demo's two.
+    expect(detail.agents).toBeGreaterThanOrEqual(2);
+    expect(detail.regressedAgents).toContain(OPERATING_AGENTS.regressing);
+    expect(detail.regressedAgents).not.toContain(OPERATING_AGENTS.steady);
+    expect(detail.confidence.table).toBe(join(lakeDir, 'confidence_scores'));
   });
 });
