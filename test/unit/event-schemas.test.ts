@@ -24,3 +24,29 @@ describe('sial.dataset.ready schema', () => {
     expect(validateEventDetail('sial.dataset.ready', { ...READY, traceText: 'hello' })).not.toEqual([]);
   });
 });
+
+const REPORTS = {
+  stage: 'dev',
+  reportDate: '2026-12-04',
+  executionName: 'reports-1',
+  reportPrefix: 's3://artifacts/reports/2026-12-04/',
+  costs: { csv: 's3://artifacts/reports/2026-12-04/costs.csv', parquetPrefix: 's3://artifacts/reports/2026-12-04/costs.parquet/run=20261204T050001.250Z/' },
+  confidence: { json: 's3://artifacts/reports/2026-12-04/confidence.json', table: 'sial_dev.confidence_scores' },
+  regressionReports: ['s3://artifacts/reports/2026-12-04/regressions-chat-assistant.json'],
+  agents: 1,
+  regressions: 2,
+  regressedAgents: ['chat-assistant'],
+};
+
+describe('sial.reports.ready schema', () => {
+  it('accepts a complete detail', () => {
+    expect(validateEventDetail('sial.reports.ready', REPORTS)).toEqual([]);
+  });
+
+  it('rejects a detail without the confidence table, with a day that is not a date, negative counts, or extra fields', () => {
+    expect(validateEventDetail('sial.reports.ready', { ...REPORTS, confidence: { json: REPORTS.confidence.json } }).join()).toMatch(/table/);
+    expect(validateEventDetail('sial.reports.ready', { ...REPORTS, reportDate: '04.12.2026' })).not.toEqual([]);
+    expect(validateEventDetail('sial.reports.ready', { ...REPORTS, agents: -1 })).not.toEqual([]);
+    expect(validateEventDetail('sial.reports.ready', { ...REPORTS, scores: [] })).not.toEqual([]);
+  });
+});
