@@ -26,7 +26,10 @@ export function agentPseudonym(pseudonymiser: Pseudonymiser, agentId: string): P
 /**
  * How a stage writes and names its agents. `plain`: ids are stored as they come (the default); `hashed`:
  * every stored id is the agent's pseudonym. Either way the agents the stage declares keep their
- * configured names in reports and metric dimensions.
+ * configured names in reports and metric dimensions. (Metric dimensions need nothing more: the gate and
+ * the report metrics give declared agents their own id and fold every other agent into `unlisted`, so no
+ * producer-chosen id reaches CloudWatch with the option or without it; a reader of hashed rows maps a
+ * row to its declared agent with {@link AgentIdentities.declaredAgentOf} before folding.)
  */
 export class AgentIdentities {
   private readonly declaredByStored: ReadonlyMap<string, string>;
@@ -66,14 +69,5 @@ export class AgentIdentities {
   /** What a report shows for a stored id: the configured name of a declared agent, the stored id otherwise. */
   displayName(storedId: string): string {
     return this.declaredAgentOf(storedId) ?? storedId;
-  }
-
-  /**
-   * The `Agent` metric dimension of the agent `agentId`: its own id when the stage declares it (the
-   * operator's name, which the per-agent SLO and cost alarms and the dashboard name), what the lake stores
-   * otherwise (with the option on, an undeclared producer's id stays out of CloudWatch too).
-   */
-  metricDimension(agentId: string): string {
-    return this.declared.includes(agentId) ? agentId : this.stored(agentId);
   }
 }

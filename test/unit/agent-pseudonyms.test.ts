@@ -50,7 +50,6 @@ describe('AgentIdentities', () => {
     expect(plain.stored('someone-else')).toBe('someone-else');
     expect(plain.declaredAgentOf('support-bot')).toBe('support-bot');
     expect(plain.displayName('someone-else')).toBe('someone-else');
-    expect(plain.metricDimension('someone-else')).toBe('someone-else');
   });
 
   it('hashed: stores pseudonyms; a declared agent is found and shown by its configured name, an undeclared one by its pseudonym', () => {
@@ -66,10 +65,6 @@ describe('AgentIdentities', () => {
     expect(hashed.declaredAgentOf('support-bot')).toBeUndefined();
   });
 
-  it("hashed: metric dimensions keep a declared agent's own id (its SLO and cost alarms name it) and the pseudonym for the rest", () => {
-    expect(hashed.metricDimension('rag-qa-agent')).toBe('rag-qa-agent');
-    expect(hashed.metricDimension('acme-hr-assistant')).toBe(agentPseudonym(testPseudonymiser, 'acme-hr-assistant'));
-  });
 });
 
 describe('lake.hashAgentIds in the stage schema', () => {
