@@ -700,12 +700,13 @@ function checkCanaryEvidence(config: StageConfig, source: string): void {
 
 /**
  * `lake.hashAgentIds: true` is refused until every part of the loop that reads `agent_id` from the lake
- * and matches it to a declared agent does so through the agents' pseudonyms. Only the pseudonym itself
- * (lambdas/shared/agent-pseudonyms.ts) is built; a stage that hashed ids in its writers alone would lose
- * its per-agent eligibility, reports and SLO figures without a word.
+ * and matches it to a declared agent does so through the agents' pseudonyms. The pseudonym
+ * (lambdas/shared/agent-pseudonyms.ts) and the writers (gate, feedback API) are built; a stage whose
+ * writers hashed ids while its readers did not would lose its per-agent reports and report metrics
+ * without a word.
  */
 export const HASH_AGENT_IDS_NOT_BUILT =
-  'storing agent ids as pseudonyms is not available yet: the gate, the feedback API and the readers of agent_id (dataset eligibility, operating reports, judge curation, sial report) do not apply it; leave lake.hashAgentIds out or false (docs/decisions.md, "Agent ids as pseudonyms")';
+  'storing agent ids as pseudonyms is not available yet: the gate and the feedback API write them, but the readers that match agent_id to the stage\'s agents (operating reports and their per-agent metrics, sial report --agent, the names in dataset manifests and judge review pages) do not; leave lake.hashAgentIds out or false (docs/decisions.md, "Agent ids as pseudonyms")';
 
 function checkHashAgentIds(config: StageConfig, source: string): void {
   if (config.lake.hashAgentIds === true) throw new ConfigError(`Invalid stage configuration in ${source}:\n  - lake.hashAgentIds: received true; ${HASH_AGENT_IDS_NOT_BUILT}`);
