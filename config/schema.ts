@@ -352,6 +352,16 @@ export const lakeSchema = z.strictObject({
    * A table left out (or the whole key absent) keeps its rows until they are erased.
    */
   rowRetentionDays: z.optional(rowRetentionDaysSchema),
+  /**
+   * Store agent ids in the lake as keyed pseudonyms (HMAC-SHA-256 under the stage's pseudonymisation
+   * key, kind `agent`: lambdas/shared/agent-pseudonyms.ts) instead of as the producers send them. Off
+   * when absent, and existing stages leave it off.
+   *
+   * Not available yet: `true` is refused (see checkHashAgentIds below and docs/decisions.md,
+   * "Agent ids as pseudonyms"). Turning it on for a stage whose lake already holds rows would also split
+   * each agent's history in two (raw ids before, pseudonyms after): nothing rewrites old rows.
+   */
+  hashAgentIds: z.optional(z.boolean()),
 });
 
 const cronExpression = z.string().check(z.regex(/^(cron|rate)\(.+\)$/, 'must be an EventBridge Scheduler expression such as cron(0 3 ? * MON *)'));
@@ -589,6 +599,7 @@ export function parseStageConfig(raw: unknown, source: string): StageConfig {
     checkBaseModels(result.data, source);
     checkTargetIds(result.data, source);
     checkCanaryEvidence(result.data, source);
+    checkHashAgentIds(result.data, source);
     checkEntityDetectorEndpoints(result.data, source);
     checkApproverLists(result.data, source);
     const judgeProblems = judgeBoundaryProblems(result.data.judge, result.data.dataBoundary);
@@ -686,6 +697,20 @@ function checkCanaryEvidence(config: StageConfig, source: string): void {
       }`,
     );
   }
+}
+
+/**
+ * `lake.hashAgentIds: true` is refused until every part of the loop that reads `agent_id` from the lake
+ * and matches it to a declared agent does so through the agents' pseudonyms. The pseudonym
+ * (lambdas/shared/agent-pseudonyms.ts) and the writers (gate, feedback API) are built; a stage whose
+ * writers hashed ids while its readers did not would lose its per-agent reports and report metrics
+ * without a word.
+ */
+export const HASH_AGENT_IDS_NOT_BUILT =
+  'storing agent ids as pseudonyms is not available yet: the gate and the feedback API write them, but the readers that match agent_id to the stage\'s agents (operating reports and their per-agent metrics, sial report --agent, the names in dataset manifests and judge review pages) do not; leave lake.hashAgentIds out or false (docs/decisions.md, "Agent ids as pseudonyms")';
+
+function checkHashAgentIds(config: StageConfig, source: string): void {
+  if (config.lake.hashAgentIds === true) throw new ConfigError(`Invalid stage configuration in ${source}:\n  - lake.hashAgentIds: received true; ${HASH_AGENT_IDS_NOT_BUILT}`);
 }
 
 /**

@@ -10,6 +10,7 @@ import { loadStageConfig } from '../config';
 import type { DataBoundary } from '../config/boundaries';
 import { readRewardPolicy } from '../config/reward-policies/read';
 import { handleFeedback } from '../lambdas/feedback/handle-feedback';
+import { agentPseudonym } from '../lambdas/shared/agent-pseudonyms';
 import type { BatchReport } from '../lambdas/gate-score/batch-report';
 import type { FirehoseInputRecord } from '../lambdas/gate-score/firehose-records';
 import { gateConfigFromStage } from '../lambdas/gate-score/gate-config';
@@ -144,7 +145,7 @@ export async function runLocalIngest(options: LocalIngestOptions): Promise<Local
     const sink = new LakeFeedbackSink();
     for (let i = 0; i < (options.records === undefined ? Math.min(10, options.traceCount) : 0); i++) {
       const body = JSON.stringify({ request_id: `req-demo-${i}`, trace_id: `demo-${String(i).padStart(5, '0')}`, outcome: i % 4 === 0 ? 'user_rejected' : 'success', metadata: { completion_quality: i % 4 === 0 ? 2 : 8 } });
-      await handleFeedback({ agentId: 'rag-qa-agent', body }, sink, clock());
+      await handleFeedback({ agentId: 'rag-qa-agent', body }, sink, clock(), config.hashAgentIds === true ? { storedAgentId: (agentId) => agentPseudonym(pseudonymiser, agentId) } : {});
     }
     await lake.append(FEEDBACK_TABLE.name, sink.rows);
 

@@ -5,6 +5,12 @@
 import type { FeedbackSink } from '../shared/ports';
 import { agentIdSchema, feedbackRow, parseFeedbackBody } from './feedback-event';
 
+/** The feedback function's environment beyond the stream name. */
+export const FEEDBACK_ENV = {
+  /** Set only for a stage with `lake.hashAgentIds`: the stage's pseudonymisation key secret. */
+  pseudonymisationKeySecretArn: 'FEEDBACK_PSEUDONYMISATION_KEY_SECRET_ARN',
+} as const;
+
 /** Feedback events are small; anything larger is a client bug or abuse. */
 export const MAX_FEEDBACK_BODY_BYTES = 16 * 1024;
 
@@ -19,7 +25,20 @@ export interface FeedbackResponse {
   readonly body: Record<string, unknown>;
 }
 
-export async function handleFeedback(request: FeedbackRequest, sink: FeedbackSink, now: Date): Promise<FeedbackResponse> {
+/** How the row stores the agent id of the path. */
+export interface FeedbackOptions {
+  /**
+   * The stored form of an agent id (`lake.hashAgentIds`: its keyed pseudonym, as the gate writes it in
+   * the trace rows the feedback joins). Absent: the id as the path names it.
+   */
+  readonly storedAgentId?: (agentId: string) => string;
+}
+
+/**
+ * The path keeps the agent's own id (producers know their agent's name, not its pseudonym); it is
+ * validated as it is, then stored as `options.storedAgentId` says.
+ */
+export async function handleFeedback(request: FeedbackRequest, sink: FeedbackSink, now: Date, options: FeedbackOptions = {}): Promise<FeedbackResponse> {
   const agent = agentIdSchema.safeParse(request.agentId);
   if (!agent.success) {
     return { statusCode: 400, body: { error: 'invalid_request', field: 'agent-id', message: agent.error.issues[0]?.message ?? 'invalid agent id' } };
@@ -32,7 +51,7 @@ export async function handleFeedback(request: FeedbackRequest, sink: FeedbackSin
   if (!parsed.ok) {
     return { statusCode: 400, body: { error: 'invalid_body', field: parsed.error.field, message: parsed.error.message } };
   }
-  const row = feedbackRow(agent.data, parsed.body, now);
+  const row = feedbackRow(options.storedAgentId?.(agent.data) ?? agent.data, parsed.body, now);
   await sink.put(row);
   return { statusCode: 202, body: { feedback_id: row.feedback_id } };
 }

@@ -33,6 +33,11 @@ export const gateConfigSchema = z.strictObject({
   rewardPolicy: rewardPolicySchema,
   /** Prices per model name: a trace that reports tokens but no cost is priced with them. */
   modelPrices: z.record(z.string(), modelPriceSchema),
+  /**
+   * `lake.hashAgentIds`: rows carry the agent id's keyed pseudonym (kind `agent`) instead of the id.
+   * Absent: the id as the producer sent it. Metrics keep the declared agents' ids either way.
+   */
+  hashAgentIds: z.optional(z.boolean()),
 });
 
 export type GateConfig = z.infer<typeof gateConfigSchema>;
@@ -66,6 +71,8 @@ export type GateStageSettings = Pick<StageConfig, 'stage' | 'dataBoundary' | 'pi
   readonly operations?: Pick<StageConfig['operations'], 'modelPrices'>;
   readonly agents: ReadonlyArray<{ readonly id: string; readonly latencySloMs: number }>;
   readonly targetModels: ReadonlyArray<{ readonly id: string }>;
+  /** `lake.hashAgentIds`; absent or false: agent ids are stored as they are. */
+  readonly lake?: { readonly hashAgentIds?: boolean };
 };
 
 /**
@@ -86,6 +93,8 @@ export function gateConfigFromStage(stage: GateStageSettings, rewardPolicy: Rewa
     defaultLatencySloMs: stage.defaultLatencySloMs,
     rewardPolicy,
     modelPrices: stage.operations?.modelPrices ?? {},
+    // Only when on, so the configuration of every stage without the option is what it was.
+    ...(stage.lake?.hashAgentIds === true ? { hashAgentIds: true } : {}),
   };
   return validateGateConfig(candidate, 'The gate configuration');
 }

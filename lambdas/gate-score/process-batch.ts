@@ -11,10 +11,13 @@
  * - identifiers were validated by the schema gate (identifiers.ts) before any row exists;
  * - a producer's session id and user id are replaced by their keyed pseudonyms right after
  *   normalisation, before the gates, the scan, the rows or the diagnostics see the trace;
+ * - with `hashAgentIds`, both rows carry the agent id's keyed pseudonym (the metrics count the id itself:
+ *   declared agents keep their series, the rest are folded into `unlisted`);
  * - every reason (audit column, metric dimension, diagnostic) passes `safeReason`;
  * - every row is checked column by column against its table definition (row-guard.ts) as it is built.
  */
 import type { PiiEntityDetector, Sleep } from '../shared/ports';
+import { agentPseudonym } from '../shared/agent-pseudonyms';
 import type { Pseudonym, Pseudonymiser } from '../shared/pseudonymisation';
 import { countDiscard, countDuplicate, countFailure, countKept, countOperating, countTraceIn, newBatchReport, type BatchReport } from './batch-report';
 import { decodeRecord, okRecord, type FirehoseInputRecord, type FirehoseOutputRecord, type IcebergRoute } from './firehose-records';
@@ -102,6 +105,8 @@ export async function processBatch(input: readonly FirehoseInputRecord[], deps: 
   const candidates: Candidate[] = [];
   const tracesRoute: IcebergRoute = { destinationDatabaseName: config.databaseName, destinationTableName: config.tracesTable, operation: 'insert' };
   const auditRoute: IcebergRoute = { destinationDatabaseName: config.databaseName, destinationTableName: config.auditTable, operation: 'insert' };
+  /** The trace as its rows see it: the agent id replaced by its pseudonym when the stage stores pseudonyms. */
+  const forRow = <T extends Trace>(trace: T): T => (config.hashAgentIds === true ? { ...trace, agent_id: agentPseudonym(deps.pseudonymiser, trace.agent_id) } : trace);
 
   /** A record that cannot be written: counted, logged with a checked reason, kept raw by Firehose only. */
   const fail = (index: number, record: FirehoseInputRecord, reason: string, traceId?: string): void => {
@@ -115,7 +120,7 @@ export async function processBatch(input: readonly FirehoseInputRecord[], deps: 
     const verdict: Discard = { gate: found.gate, reason: safeReason(found.reason) };
     let row;
     try {
-      row = auditRow(trace, verdict, config.dataBoundary, now, subject);
+      row = auditRow(forRow(trace), verdict, config.dataBoundary, now, subject);
     } catch (error) {
       if (error instanceof RowGuardError) return fail(index, record, error.reason, trace.trace_id);
       throw error;
@@ -170,7 +175,7 @@ export async function processBatch(input: readonly FirehoseInputRecord[], deps: 
     try {
       row = traceRow(
         {
-          masked: scan.trace,
+          masked: forRow(scan.trace),
           session: candidate.session,
           subject: candidate.subject,
           format: candidate.format,

@@ -20,8 +20,12 @@
 import { createHmac } from 'node:crypto';
 
 /** What a pseudonym stands for. The key is the same for every kind; the kind separates them. */
-/** `subject` is the data subject's user id: its pseudonym is the subject key that erasure finds rows by. */
-export type PseudonymKind = 'session' | 'reviewer' | 'subject';
+/**
+ * `subject` is the data subject's user id: its pseudonym is the subject key that erasure finds rows by.
+ * `agent` is an agent id, for a stage that stores agent ids as pseudonyms (`lake.hashAgentIds`,
+ * agent-pseudonyms.ts).
+ */
+export type PseudonymKind = 'session' | 'reviewer' | 'subject' | 'agent';
 
 /** A keyed pseudonym, `hmac-sha256:<64 lower-case hex digits>`. */
 export type Pseudonym = string & { readonly __pseudonym: true };

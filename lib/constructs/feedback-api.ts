@@ -8,8 +8,9 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { MAX_FEEDBACK_BODY_BYTES } from '../../lambdas/feedback/handle-feedback';
+import { FEEDBACK_ENV, MAX_FEEDBACK_BODY_BYTES } from '../../lambdas/feedback/handle-feedback';
 import type { IcebergDeliveryStream } from './iceberg-delivery-stream';
 import { PROJECT_ROOT, createEsmFunction } from './private/esm-function';
 
@@ -21,6 +22,13 @@ export interface FeedbackApiProps {
   readonly stage: string;
   /** CloudWatch namespace of the function's EMF metrics (POWERTOOLS_METRICS_NAMESPACE). */
   readonly metricsNamespace: string;
+  /**
+   * A stage with `lake.hashAgentIds`: its pseudonymisation key. The function may read it and stores the
+   * path's agent id as its keyed pseudonym, as the gate stores it in the trace rows feedback joins.
+   *
+   * @default - agent ids stored as the path names them; the function reads no secret
+   */
+  readonly agentPseudonymisationKey?: secretsmanager.ISecret;
 
   /**
    * Powertools service name (POWERTOOLS_SERVICE_NAME).
@@ -115,6 +123,7 @@ export class FeedbackApi extends Construct {
         FEEDBACK_STREAM_NAME: props.stream.deliveryStreamName,
         POWERTOOLS_SERVICE_NAME: props.serviceName ?? 'feedback-api',
         POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace,
+        ...(props.agentPseudonymisationKey === undefined ? {} : { [FEEDBACK_ENV.pseudonymisationKeySecretArn]: props.agentPseudonymisationKey.secretArn }),
       },
       logRetention,
       logRemovalPolicy,
@@ -123,6 +132,7 @@ export class FeedbackApi extends Construct {
     this.role = parts.role;
     this.logGroup = parts.logGroup;
     props.stream.grantPutRecord(this.role);
+    props.agentPseudonymisationKey?.grantRead(this.role);
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'Only the X-Ray actions added for active tracing (xray:PutTraceSegments, xray:PutTelemetryRecords) are on *: X-Ray supports no resource-level permissions.',

@@ -60,6 +60,14 @@ export interface TraceGateFunctionProps {
   readonly pseudonymisationKey: secretsmanager.ISecret;
 
   /**
+   * `lake.hashAgentIds`: rows carry the agent id's keyed pseudonym under {@link pseudonymisationKey}
+   * (the gate already reads it), metrics the declared agents' ids.
+   *
+   * @default - agent ids stored as the producers send them
+   */
+  readonly lake?: { readonly hashAgentIds?: boolean };
+
+  /**
    * Powertools service name (POWERTOOLS_SERVICE_NAME), the `service` dimension of every metric.
    *
    * @default 'trace-gate'

@@ -8,16 +8,22 @@ import * as path from 'node:path';
 import { Duration, RemovalPolicy, Stack, TimeZone, Validations, type CfnElement } from 'aws-cdk-lib';
 import type * as athena from 'aws-cdk-lib/aws-athena';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as eventsTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambdaDestinations from 'aws-cdk-lib/aws-lambda-destinations';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { lakeQueryWorkGroup } from './private/athena-workgroup';
 import { Construct } from 'constructs';
 import type { SchedulesConfig } from '../../config/schema';
+import { EXECUTION_STATUS_CHANGE, RELEASE_ON_END_INPUT_PATHS, RELEASE_ON_STATUSES } from '../../lambdas/pipeline/budget/execution-ended';
 import { REGISTER_MODEL_ENV } from '../../lambdas/pipeline/register-model/register-model';
 import { PIPELINE_ENV, type PipelineSettings } from '../../lambdas/pipeline/settings';
 import { SQL_DIR_ENV } from '../../lambdas/pipeline/dataset/sql-files';
@@ -148,6 +154,15 @@ export class TrainingPipeline extends Construct {
   public readonly datasetSchedules: Readonly<Record<string, scheduler.Schedule>>;
   /** Weekly training requests, by target model id. */
   public readonly trainingSchedules: Readonly<Record<string, scheduler.Schedule>>;
+  /**
+   * An execution of this state machine that ended ABORTED, TIMED_OUT or FAILED -> the booking function's
+   * `release` (a stopped execution runs no release state of its own).
+   */
+  public readonly reservationReleaseRule: events.Rule;
+  /** Releases the rule could not deliver, or the function failed after its retries (alarmed to FinOps). */
+  public readonly reservationReleaseDeadLetterQueue: sqs.Queue;
+  /** A message in the dead-letter queue: a reservation may still be held. */
+  public readonly reservationReleaseDeadLetterAlarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: TrainingPipelineProps) {
     super(scope, id);
@@ -388,6 +403,56 @@ export class TrainingPipeline extends Construct {
     // The `Record ... job ...` tasks grant dynamodb:UpdateItem on the jobs table alone (no read, no
     // delete, no other table); the table's key must also let the role encrypt and decrypt its items.
     props.jobsTable.encryptionKey!.grant(this.stateMachine, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey');
+
+    // A run stopped from outside (StopExecution) or by the state machine's timeout runs no further state,
+    // so no release state gives its GPU reservation back; Step Functions' status-change event does. FAILED
+    // too, in case a failure bypassed the failure path: a second release of the same run is a no-op.
+    this.reservationReleaseRule = new events.Rule(this, 'ReservationReleaseRule', {
+      description: `${props.stage}: a training pipeline execution ended ${RELEASE_ON_STATUSES.join(', ')} -> release its GPU reservation`,
+      eventPattern: {
+        source: [EXECUTION_STATUS_CHANGE.source],
+        detailType: [EXECUTION_STATUS_CHANGE.detailType],
+        detail: { stateMachineArn: [this.stateMachine.stateMachineArn], status: [...RELEASE_ON_STATUSES] },
+      },
+    });
+    this.reservationReleaseDeadLetterQueue = new sqs.Queue(this, 'ReservationReleaseDeadLetters', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.reservationReleaseDeadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself the dead-letter queue of the reservation release (EventBridge target DLQ and the booking function\'s async on-failure destination); a DLQ of a DLQ would only move the same message.',
+    });
+    this.reservationReleaseRule.addTarget(
+      new eventsTargets.LambdaFunction(functions.recordGpuHours, {
+        event: events.RuleTargetInput.fromObject({
+          operation: 'release',
+          executionName: events.EventField.fromPath(RELEASE_ON_END_INPUT_PATHS.executionName),
+          endedAs: events.EventField.fromPath(RELEASE_ON_END_INPUT_PATHS.endedAs),
+        }),
+        // Delivery retries cover a throttled invocation; nothing waits on the release, so a day is fine.
+        retryAttempts: 8,
+        maxEventAge: Duration.hours(24),
+        deadLetterQueue: this.reservationReleaseDeadLetterQueue,
+      }),
+    );
+    // The rule invokes asynchronously (the state machine's invocations are synchronous and unaffected):
+    // a release that still fails after Lambda's retries (e.g. the ledger throttled) lands in the same queue.
+    functions.recordGpuHours.configureAsyncInvoke({
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(6),
+      onFailure: new lambdaDestinations.SqsDestination(this.reservationReleaseDeadLetterQueue),
+    });
+    this.reservationReleaseDeadLetterAlarm = new cloudwatch.Alarm(this, 'ReservationReleaseDeadLetterAlarm', {
+      alarmDescription: `${props.stage}: a GPU reservation release of an ended training run was not delivered or failed; the run's reservation may still be held (docs/governance.md, GPU budget)`,
+      metric: this.reservationReleaseDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.reservationReleaseDeadLetterAlarm.addAlarmAction(new cloudwatchActions.SnsAction(approvals.finopsTopic));
 
     const smRole = this.stateMachine.role;
     Validations.of(smRole).acknowledge({

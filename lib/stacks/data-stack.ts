@@ -144,6 +144,7 @@ export class DataStack extends Stack {
       auditTable: GATE_AUDIT_TABLE.name,
       metricsNamespace: config.metricsNamespace,
       pseudonymisationKey: this.pseudonymisationKey.secret,
+      lake: { hashAgentIds: config.lake.hashAgentIds === true },
       // Dev accounts often have a 10-execution account limit, under which any reservation fails to deploy.
       reservedConcurrentExecutions: config.production ? GATE_RESERVED_CONCURRENCY : undefined,
       logRemovalPolicy,
@@ -195,6 +196,7 @@ export class DataStack extends Stack {
       stream: this.feedbackStream,
       stage: config.stage,
       metricsNamespace: config.metricsNamespace,
+      ...(config.lake.hashAgentIds === true ? { agentPseudonymisationKey: this.pseudonymisationKey.secret } : {}),
       logRemovalPolicy,
     });
 

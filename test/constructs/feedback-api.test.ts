@@ -1,11 +1,12 @@
 import { Stack, Validations } from 'aws-cdk-lib';
-import type { Template } from 'aws-cdk-lib/assertions';
-import { handleFeedback, MAX_FEEDBACK_BODY_BYTES } from '../../lambdas/feedback/handle-feedback';
+import { Template } from 'aws-cdk-lib/assertions';
+import { FEEDBACK_ENV, handleFeedback, MAX_FEEDBACK_BODY_BYTES } from '../../lambdas/feedback/handle-feedback';
 import { FeedbackApi } from '../../lib/constructs/feedback-api';
 import { IcebergDeliveryStream } from '../../lib/constructs/iceberg-delivery-stream';
+import { PseudonymisationKey } from '../../lib/constructs/pseudonymisation-key';
 import { TraceLake } from '../../lib/constructs/trace-lake';
 import { PINNED_LOGICAL_IDS } from '../../lib/stacks/data-stack';
-import { bareApp, dataTemplate, resourcesOfType, synthesizedStage } from '../helpers/app';
+import { actionsOf, bareApp, dataTemplate, resourcesOf, resourcesOfType, statementsOfRole, synthesizedStage } from '../helpers/app';
 
 const template: Template = dataTemplate('prod-eu');
 
@@ -77,6 +78,36 @@ describe('feedback API (prod-eu)', () => {
     const statements = (policy![1].Properties!.PolicyDocument as { Statement: Array<{ Action: string | string[]; Resource: unknown }> }).Statement;
     const firehose = statements.filter((s) => JSON.stringify(s.Action).includes('firehose:'));
     expect(firehose).toEqual([{ Effect: 'Allow', Action: 'firehose:PutRecord', Resource: { 'Fn::GetAtt': [PINNED_LOGICAL_IDS.feedbackStream, 'Arn'] } }]);
+  });
+});
+
+describe('FeedbackApi with lake.hashAgentIds', () => {
+  const build = (withKey: boolean) => {
+    const stack = new Stack(bareApp(), 'S');
+    const lake = new TraceLake(stack, 'Lake', { databaseName: 'lake', production: true, errorOutputRetentionDays: 7, accessLogRetentionDays: 30 });
+    const stream = new IcebergDeliveryStream(stack, 'Stream', { lake, label: 'feedback', tableNames: ['feedback'], bufferIntervalSeconds: 60, bufferSizeMiB: 64 });
+    const key = new PseudonymisationKey(stack, 'Key', { stage: 't', encryptionKey: lake.key });
+    new FeedbackApi(stack, 'Api', { stream, stage: 't', metricsNamespace: 'T', ...(withKey ? { agentPseudonymisationKey: key.secret } : {}) });
+    const built = Template.fromStack(stack);
+    const [, fn] = resourcesOfType(built, 'AWS::Lambda::Function').find(([id]) => id.startsWith('ApiFunction'))!;
+    const roleId = (fn.Properties!.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    return { env: (fn.Properties!.Environment as { Variables: Record<string, unknown> }).Variables, statements: statementsOfRole(built, roleId), keyId: resourcesOfType(built, 'AWS::SecretsManager::Secret')[0]![0] };
+  };
+
+  test('with the key: the function is told the secret and may read that secret only', () => {
+    const { env, statements, keyId } = build(true);
+    expect(env[FEEDBACK_ENV.pseudonymisationKeySecretArn]).toEqual({ Ref: keyId });
+    const secretReads = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('secretsmanager:')));
+    expect(secretReads.flatMap(resourcesOf)).toEqual([{ Ref: keyId }]);
+    expect(secretReads.flatMap(actionsOf).sort()).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+  });
+
+  test('without it (the default, and every shipped stage): no secret, no read', () => {
+    const { env, statements } = build(false);
+    expect(env[FEEDBACK_ENV.pseudonymisationKeySecretArn]).toBeUndefined();
+    expect(statements.flatMap(actionsOf).filter((a) => a.startsWith('secretsmanager:'))).toEqual([]);
+    const fn = resourcesOfType(template, 'AWS::Lambda::Function').find(([id]) => id.startsWith('FeedbackApiFunction'))!;
+    expect(Object.keys((fn[1].Properties!.Environment as { Variables: Record<string, unknown> }).Variables)).not.toContain(FEEDBACK_ENV.pseudonymisationKeySecretArn);
   });
 });
 

@@ -13,6 +13,10 @@ import { PIPELINE_HANDLER_ENTRIES, type PipelineStep } from '../../lib/construct
 import { PINNED_LOGICAL_IDS } from '../../lib/stacks/data-stack';
 import { renderAsl } from '../../stepfunctions/render-asl';
 import { TRAINING_STATES } from '../../stepfunctions/training-pipeline-states';
+import { RELEASE_ON_STATUSES } from '../../lambdas/pipeline/budget/execution-ended';
+import { InMemoryLedger } from '../../lambdas/pipeline/budget/in-memory-ledger';
+import { parseReleaseEvent, releaseGpuReservation } from '../../lambdas/pipeline/budget/reserve-budget';
+import { applyInputTransformer, matchesEventPattern } from '../helpers/event-rule';
 import { STAGE_NAMES, actionsOf, loopTemplate, resourcesOf, resourcesOfType, statementsOfRole, synthesizedStage, type SynthesizedStatement } from '../helpers/app';
 
 type Fn = { Properties: { Environment: { Variables: Record<string, unknown> }; Role: { 'Fn::GetAtt': [string, string] }; Timeout: number; MemorySize: number } };
@@ -146,10 +150,95 @@ describe.each(STAGE_NAMES)('training pipeline of %s', (stage) => {
     const bookings = [TRAINING_STATES.recordGpuHours, TRAINING_STATES.recordGpuHoursAfterFailure, TRAINING_STATES.recordEvalGpuHours, TRAINING_STATES.recordEvalGpuHoursAfterFailure];
     for (const name of bookings) expect({ name, resource: asl.States[name]?.Resource }).toEqual({ name, resource: expect.stringMatching(new RegExp(`:${recordId}$`)) });
     const grants = grantsOf(template, 'recordGpuHours');
-    expect([...new Set(grants.flatMap(actionsOf).map((a) => a.split(':')[0]))].sort()).toEqual(['dynamodb', 'kms']);
+    expect([...new Set(grants.flatMap(actionsOf).map((a) => a.split(':')[0]))].sort()).toEqual(['dynamodb', 'kms', 'sqs']);
+    // sqs: only its async on-failure destination, the reservation release's dead-letter queue.
+    const queueStatements = grants.filter((s) => actionsOf(s).some((a) => a.startsWith('sqs:')));
+    expect(actionSet(queueStatements, 'sqs')).toEqual(['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']);
+    expect(queueStatements.flatMap(resourcesOf)).toEqual([{ 'Fn::GetAtt': [id('AWS::SQS::Queue', 'PipelineReservationReleaseDeadLetters'), 'Arn'] }]);
     const ledgerStatements = grants.filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
     expect(ledgerStatements.flatMap(resourcesOf).map((r) => JSON.stringify(r))).toEqual([expect.stringContaining('GpuLedgerTable')]);
     expect(actionSet(grants, 'kms')).toEqual(['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey']);
+  });
+
+  describe('an execution that ends without a release state (stopped, timed out, failed past the failure path) releases its reservation', () => {
+    type Rule = { Properties: { State: string; EventPattern: Record<string, unknown>; Targets: Array<{ Arn: unknown; InputTransformer: { InputPathsMap: Record<string, string>; InputTemplate: string }; RetryPolicy: unknown; DeadLetterConfig: unknown }> } };
+    const [ruleId, rule] = resourcesOfType(template, 'AWS::Events::Rule').find(([rid]) => rid.startsWith('PipelineReservationReleaseRule'))! as unknown as [string, Rule];
+    const queueId = id('AWS::SQS::Queue', 'PipelineReservationReleaseDeadLetters');
+    const machineArn = 'arn:aws:states:eu-west-1:111122223333:stateMachine:PipelineStateMachine-abc';
+    // The pattern with this state machine's ARN resolved, as CloudFormation does.
+    const pattern = JSON.parse(JSON.stringify(rule.Properties.EventPattern).replace(JSON.stringify({ Ref: machineId }), JSON.stringify(machineArn))) as Record<string, unknown>;
+    const statusChange = (status: string, stateMachineArn = machineArn, name = 'run-41'): Record<string, unknown> => ({
+      version: '0',
+      source: 'aws.states',
+      'detail-type': 'Step Functions Execution Status Change',
+      resources: [`${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`],
+      detail: { executionArn: `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`, stateMachineArn, name, status, startDate: 1, stopDate: 2 },
+    });
+
+    test('the rule names this state machine only, and the ABORTED, TIMED_OUT and FAILED statuses', () => {
+      expect(rule.Properties.State).toBe('ENABLED');
+      expect(rule.Properties.EventPattern).toEqual({
+        source: ['aws.states'],
+        'detail-type': ['Step Functions Execution Status Change'],
+        detail: { stateMachineArn: [{ Ref: machineId }], status: [...RELEASE_ON_STATUSES] },
+      });
+      expect([...RELEASE_ON_STATUSES].sort()).toEqual(['ABORTED', 'FAILED', 'TIMED_OUT']);
+      for (const status of RELEASE_ON_STATUSES) expect({ status, matches: matchesEventPattern(pattern, statusChange(status)) }).toEqual({ status, matches: true });
+      // A run that succeeded passed its release states; the rollout's executions hold no GPU budget.
+      for (const status of ['SUCCEEDED', 'RUNNING']) expect({ status, matches: matchesEventPattern(pattern, statusChange(status)) }).toEqual({ status, matches: false });
+      expect(matchesEventPattern(pattern, statusChange('ABORTED', 'arn:aws:states:eu-west-1:111122223333:stateMachine:RolloutStateMachine-abc'))).toBe(false);
+      expect(JSON.stringify(rule.Properties.EventPattern)).not.toContain(rolloutMachineId);
+    });
+
+    test('its one target is the booking function, with retries and the dead-letter queue; EventBridge may invoke it from this rule only', () => {
+      expect(rule.Properties.Targets).toHaveLength(1);
+      expect(rule.Properties.Targets[0]).toMatchObject({
+        Arn: { 'Fn::GetAtt': [pipelineFunction(template, 'recordGpuHours')[0], 'Arn'] },
+        RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 86_400 },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [queueId, 'Arn'] } },
+      });
+      template.hasResourceProperties('AWS::Lambda::Permission', {
+        Action: 'lambda:InvokeFunction',
+        Principal: 'events.amazonaws.com',
+        FunctionName: { 'Fn::GetAtt': [pipelineFunction(template, 'recordGpuHours')[0], 'Arn'] },
+        SourceArn: { 'Fn::GetAtt': [ruleId, 'Arn'] },
+      });
+      // A release that fails after Lambda's own retries lands in the same queue, which alarms FinOps.
+      template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+        FunctionName: { Ref: pipelineFunction(template, 'recordGpuHours')[0] },
+        MaximumRetryAttempts: 2,
+        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queueId, 'Arn'] } } },
+      });
+      expect(resources[queueId]!.Properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 86_400 });
+      const [, alarm] = resourcesOfType(template, 'AWS::CloudWatch::Alarm').find(([aid]) => aid.startsWith('PipelineReservationReleaseDeadLetterAlarm'))!;
+      expect(alarm.Properties).toMatchObject({
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queueId, 'QueueName'] } }],
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      });
+      expect(JSON.stringify(alarm.Properties!.AlarmActions)).toMatch(/FinopsTopic/);
+    });
+
+    test("the input it builds from a stopped execution's event releases that run's reservation, once, and leaves booked hours as they are", async () => {
+      const ledger = new InMemoryLedger();
+      const now = new Date('2026-05-03T12:00:00.000Z');
+      ledger.seedMonth(stage, '2026-05', 10);
+      await ledger.reserve({ stage, runId: 'run-41', month: '2026-05', gpuHours: 48, ceilingGpuHours: 1000, overCeilingApproved: false, at: now.toISOString() });
+      await ledger.convertReservation(stage, 'run-41', 'train', 20);
+      const release = async (event: Record<string, unknown>): Promise<number> => {
+        const input = applyInputTransformer(rule.Properties.Targets[0]!.InputTransformer, event);
+        expect(input).toEqual({ operation: 'release', executionName: 'run-41', endedAs: (event.detail as { status: string }).status });
+        return (await releaseGpuReservation(parseReleaseEvent(input).runId, { ledger, stage, now })).releasedGpuHours;
+      };
+      expect(await release(statusChange('ABORTED'))).toBe(28);
+      expect(await ledger.monthCommitment(stage, '2026-05')).toEqual({ usedGpuHours: 10, reservedGpuHours: 0 });
+      expect(ledger.allReservations()).toEqual([expect.objectContaining({ runId: 'run-41', status: 'released', remainingGpuHours: 0, convertedJobs: ['train'] })]);
+      // A redelivered event, or a FAILED one after the failure path released: nothing more.
+      expect(await release(statusChange('FAILED'))).toBe(0);
+      expect(await ledger.monthCommitment(stage, '2026-05')).toEqual({ usedGpuHours: 10, reservedGpuHours: 0 });
+    });
   });
 
   test('approvals: prepare only creates records; request updates them and publishes to the approver and FinOps topics', () => {

@@ -137,3 +137,36 @@ describe('Record GPU hours handler', () => {
     expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
   });
 });
+
+describe('Release of an execution that ended without a release state (the EventBridge rule)', () => {
+  const reservationKey = { pk: 'STAGE#dev', sk: 'RESERVATION#run-7' };
+  const held = { ...reservationKey, type: 'reservation', stage: 'dev', runId: 'run-7', month: '2026-05', reservedGpuHours: 48, remainingGpuHours: 30, convertedJobs: ['train'], status: 'held', overCeilingApproved: false, reservedAt: '2026-05-03T10:00:00.000Z' };
+
+  it('gives back what a stopped run still holds and leaves its booked hours alone; a second release changes nothing', async () => {
+    ddb.on(GetCommand, { Key: reservationKey }).resolvesOnce({ Item: held }).resolves({ Item: { ...held, remainingGpuHours: 0, status: 'released' } });
+    ddb.on(TransactWriteCommand).resolves({});
+    // The input the rule builds from an ABORTED status change (see the construct test).
+    await expect(record({ operation: 'release', executionName: 'run-7', endedAs: 'ABORTED' }, lambdaContext('record-gpu-hours'))).resolves.toEqual({ runId: 'run-7', releasedGpuHours: 30 });
+    const items = ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
+    expect(items[0]!.Put).toMatchObject({ Item: { ...reservationKey, status: 'released', remainingGpuHours: 0, reservedGpuHours: 48, convertedJobs: ['train'] } });
+    // Only the month's reserved hours go down, by what was still held: usedGpuHours is not touched.
+    expect(items[1]!.Update).toMatchObject({ Key: { pk: 'STAGE#dev', sk: 'MONTH#2026-05' }, UpdateExpression: 'ADD reservedGpuHours :hours SET updatedAt = :now', ExpressionAttributeValues: { ':hours': -30 } });
+    expect(items).toHaveLength(2);
+    // The same run also failed through the failure path (or the event came twice): nothing more.
+    await expect(record({ operation: 'release', executionName: 'run-7', endedAs: 'FAILED' }, lambdaContext('record-gpu-hours'))).resolves.toEqual({ runId: 'run-7', releasedGpuHours: 0 });
+    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(1);
+    expect(ddb.commandCalls(UpdateCommand)).toHaveLength(0);
+  });
+
+  it('derives the run id from the execution name as Validate request does', async () => {
+    ddb.on(GetCommand).resolves({});
+    const result = await record({ operation: 'release', executionName: 'run 7', endedAs: 'TIMED_OUT' }, lambdaContext('record-gpu-hours'));
+    expect(result).toEqual({ runId: expect.stringMatching(/^run-7-[0-9a-f]{8}$/), releasedGpuHours: 0 });
+    expect(ddb.commandCalls(GetCommand)[0]!.args[0].input.Key).toEqual({ pk: 'STAGE#dev', sk: `RESERVATION#${(result as { runId: string }).runId}` });
+  });
+
+  it('refuses an end status that is not a string', async () => {
+    await expect(record({ operation: 'release', executionName: 'run-7', endedAs: 3 }, lambdaContext('record-gpu-hours'))).rejects.toThrow(/endedAs/);
+    expect(ddb.commandCalls(GetCommand)).toHaveLength(0);
+  });
+});

@@ -1,6 +1,14 @@
 import { handleFeedback, MAX_FEEDBACK_BODY_BYTES } from '../../lambdas/feedback/handle-feedback';
 import { feedbackRow, parseFeedbackBody } from '../../lambdas/feedback/feedback-event';
 import type { FeedbackSink } from '../../lambdas/shared/ports';
+import { dev } from '../../config/stages/dev';
+import { readRewardPolicy } from '../../config/reward-policies/read';
+import { gateConfigFromStage } from '../../lambdas/gate-score/gate-config';
+import { processBatch } from '../../lambdas/gate-score/process-batch';
+import { agentPseudonym } from '../../lambdas/shared/agent-pseudonyms';
+import { SimulatedComprehendDetector } from '../../local/simulated-comprehend';
+import { makeTrace } from '../helpers/trace-factory';
+import { testPseudonymiser } from '../helpers/pseudonymiser';
 
 class MemorySink implements FeedbackSink {
   readonly rows: object[] = [];
@@ -73,5 +81,32 @@ describe('handleFeedback', () => {
     expect((await handleFeedback({ agentId: 'a', body: encoded, isBase64Encoded: true }, sink, now)).statusCode).toBe(202);
     const huge = JSON.stringify({ request_id: 'r', outcome: 'success', pad: 'x'.repeat(MAX_FEEDBACK_BODY_BYTES) });
     expect((await handleFeedback({ agentId: 'a', body: huge }, sink, now)).statusCode).toBe(413);
+  });
+});
+
+describe('handleFeedback with lake.hashAgentIds', () => {
+  const stored = (agentId: string): string => agentPseudonym(testPseudonymiser, agentId);
+
+  it("validates the path's own agent id and stores its pseudonym, the same value the gate writes in the agent's trace rows", async () => {
+    const sink = new MemorySink();
+    const response = await handleFeedback({ agentId: 'rag-qa-agent', body: JSON.stringify({ request_id: 'req-9', trace_id: 'tr-9', outcome: 'success' }) }, sink, now, { storedAgentId: stored });
+    expect(response.statusCode).toBe(202);
+    expect(sink.rows).toEqual([expect.objectContaining({ agent_id: stored('rag-qa-agent'), request_id: 'req-9' })]);
+    expect(JSON.stringify(sink.rows)).not.toContain('rag-qa-agent');
+
+    // Feedback rows match trace rows: the gate, under the same key and option, writes the same agent_id.
+    const config = gateConfigFromStage({ ...dev, lake: { ...dev.lake, hashAgentIds: true } }, readRewardPolicy('v1'), { databaseName: 'db', tracesTable: 'traces', auditTable: 'gate_audit' });
+    const trace = makeTrace({ agent_id: 'rag-qa-agent', request_id: 'req-9', trace_id: 'tr-9' });
+    const outcome = await processBatch([{ recordId: 'r0', data: Buffer.from(JSON.stringify(trace)).toString('base64') }], { config, detector: new SimulatedComprehendDetector(), pseudonymiser: testPseudonymiser, now: () => now });
+    const traceRow = JSON.parse(Buffer.from(outcome.records[0]!.data, 'base64').toString('utf8')) as { agent_id: string; request_id: string };
+    const feedback = sink.rows[0] as { agent_id: string; request_id: string };
+    expect([traceRow.agent_id, traceRow.request_id]).toEqual([feedback.agent_id, feedback.request_id]);
+  });
+
+  it('still refuses an invalid agent id in the path before pseudonymising anything', async () => {
+    const calls: string[] = [];
+    const response = await handleFeedback({ agentId: 'a/b', body: '{}' }, new MemorySink(), now, { storedAgentId: (id) => (calls.push(id), stored(id)) });
+    expect(response).toEqual({ statusCode: 400, body: expect.objectContaining({ field: 'agent-id' }) });
+    expect(calls).toEqual([]);
   });
 });

@@ -4,6 +4,7 @@ import { readRewardPolicy } from '../../config/reward-policies/read';
 import type { FirehoseInputRecord } from '../../lambdas/gate-score/firehose-records';
 import { gateConfigFromStage } from '../../lambdas/gate-score/gate-config';
 import { processBatch } from '../../lambdas/gate-score/process-batch';
+import { agentPseudonym } from '../../lambdas/shared/agent-pseudonyms';
 import type { StageConfig } from '../../config/schema';
 import { withLanguageDetectors } from '../../lambdas/shared/language-detectors';
 import { SimulatedComprehendDetector } from '../../local/simulated-comprehend';
@@ -143,5 +144,45 @@ describe('processBatch and the row guard', () => {
       { recordId: 'r0', traceId: 'tr-guarded', result: 'ProcessingFailed', reason: 'schema: unsafe_column: traces.pii_scanner failed its vocabulary rule; the record was not written' },
     ]);
     expect(outcome.report.failuresByReason.get('unsafe_column')).toBe(1);
+  });
+});
+
+describe('processBatch with lake.hashAgentIds', () => {
+  // gateConfigFromStage takes the option from the stage (the stage schema still refuses it: readers are not built).
+  const hashed = gateConfigFromStage({ ...dev, lake: { ...dev.lake, hashAgentIds: true } }, readRewardPolicy('v1'), tables);
+  const batch = () => [
+    makeTrace({ agent_id: 'rag-qa-agent' }),
+    makeTrace({ agent_id: 'acme-unlisted-hr-bot' }),
+    makeTrace({ agent_id: 'rag-qa-agent', consent: false }),
+    makeTrace({ agent_id: 'acme-unlisted-hr-bot', consent: false }),
+  ];
+  const rowsOf = (outcome: Awaited<ReturnType<typeof processBatch>>) =>
+    outcome.records.map((r) => ({ table: 'metadata' in r ? r.metadata.otfMetadata.destinationTableName : r.result, row: JSON.parse(Buffer.from(r.data, 'base64').toString('utf8')) as { agent_id: string } }));
+
+  it('takes the option from the stage only when on: every other stage configuration is unchanged', () => {
+    expect(hashed.hashAgentIds).toBe(true);
+    expect('hashAgentIds' in configFor(dev)).toBe(false);
+    expect('hashAgentIds' in gateConfigFromStage({ ...dev, lake: { ...dev.lake, hashAgentIds: false } }, readRewardPolicy('v1'), tables)).toBe(false);
+  });
+
+  it('writes the agent pseudonym in traces and gate_audit rows when on, and no raw agent id in any row', async () => {
+    const outcome = await processBatch(records(batch().map((t) => Buffer.from(JSON.stringify(t)))), { config: hashed, detector: new SimulatedComprehendDetector(), pseudonymiser: testPseudonymiser, now });
+    const rows = rowsOf(outcome);
+    expect(rows.map((r) => [r.table, r.row.agent_id])).toEqual([
+      ['traces', agentPseudonym(testPseudonymiser, 'rag-qa-agent')],
+      ['traces', agentPseudonym(testPseudonymiser, 'acme-unlisted-hr-bot')],
+      ['gate_audit', agentPseudonym(testPseudonymiser, 'rag-qa-agent')],
+      ['gate_audit', agentPseudonym(testPseudonymiser, 'acme-unlisted-hr-bot')],
+    ]);
+    const text = rows.map((r) => JSON.stringify(r.row)).join('\n');
+    expect(text).not.toContain('rag-qa-agent');
+    expect(text).not.toContain('acme-unlisted-hr-bot');
+    // Metrics count by the id itself: the declared agent keeps its series, the unlisted one is folded later.
+    expect([...outcome.report.byAgent.keys()].sort()).toEqual(['acme-unlisted-hr-bot', 'rag-qa-agent']);
+  });
+
+  it('writes the raw agent ids when off', async () => {
+    const outcome = await processBatch(records(batch().map((t) => Buffer.from(JSON.stringify(t)))), { config: configFor(dev), detector: new SimulatedComprehendDetector(), pseudonymiser: testPseudonymiser, now });
+    expect(rowsOf(outcome).map((r) => r.row.agent_id)).toEqual(['rag-qa-agent', 'acme-unlisted-hr-bot', 'rag-qa-agent', 'acme-unlisted-hr-bot']);
   });
 });

@@ -5,7 +5,9 @@
  * `$.evalGpuUsage`). Books each job of a run once, whether it succeeded or failed, takes it off the
  * run's reservation, and publishes the month's usage for the 80 % alarm. The reservation states:
  * `{ operation: 'reserve', ... }` -> BudgetReservation (`$.reservation`) and `{ operation: 'release',
- * executionName }` -> ReservationRelease (`$.reservationRelease`), see reserve-budget.ts.
+ * executionName }` -> ReservationRelease (`$.reservationRelease`), see reserve-budget.ts; the same
+ * release, with `endedAs`, comes asynchronously from the EventBridge rule on executions that ended
+ * ABORTED, TIMED_OUT or FAILED (execution-ended.ts).
  * Needs PIPELINE_SETTINGS and LEDGER_TABLE (dynamodb:GetItem, PutItem, UpdateItem on the table; the
  * transaction needs no permission of its own).
  */
@@ -32,8 +34,10 @@ async function reserve(event: unknown): Promise<BudgetReservation> {
 }
 
 async function release(event: unknown): Promise<ReservationRelease> {
-  const released = await releaseGpuReservation(parseReleaseEvent(event).runId, { ledger, stage: settings.stage, now: new Date() });
-  logger.info('GPU reservation released', { ...released });
+  const { runId, endedAs } = parseReleaseEvent(event);
+  const released = await releaseGpuReservation(runId, { ledger, stage: settings.stage, now: new Date() });
+  // endedAs: the execution ended (ABORTED, TIMED_OUT, FAILED) without a release state; the rule sent this.
+  logger.info(endedAs === undefined ? 'GPU reservation released' : `GPU reservation released after the execution ended ${endedAs}`, { ...released, ...(endedAs === undefined ? {} : { endedAs }) });
   return released;
 }
 

@@ -53,12 +53,17 @@ export function parseReserveEvent(event: unknown): ReserveEvent {
   return { request, estimateGpuHours: budget.estimateGpuHours, overCeilingApproved: event.overCeilingApproved };
 }
 
-/** Reads a release state's input: `{ operation: 'release', executionName }` (the run id is derived from it, as Validate request does). */
-export function parseReleaseEvent(event: unknown): { readonly runId: string } {
+/**
+ * Reads a release's input: `{ operation: 'release', executionName }` from a release state, or with
+ * `endedAs` (the execution's end status) from the rule on executions that ended without one
+ * (execution-ended.ts). The run id is derived from the execution name, as Validate request does.
+ */
+export function parseReleaseEvent(event: unknown): { readonly runId: string; readonly endedAs?: string } {
   if (!isRecord(event) || typeof event.executionName !== 'string' || event.executionName === '') {
     throw new Error('Invalid input to Release GPU reservation: expected { operation: "release", executionName }');
   }
-  return { runId: runIdFromExecutionName(event.executionName) };
+  if (event.endedAs !== undefined && typeof event.endedAs !== 'string') throw new Error('Invalid input to Release GPU reservation: endedAs must be the execution status');
+  return { runId: runIdFromExecutionName(event.executionName), ...(typeof event.endedAs === 'string' ? { endedAs: event.endedAs } : {}) };
 }
 
 export interface ReservationDeps {
