@@ -148,34 +148,50 @@ rescored AS (
            + (CASE WHEN w.judge_score IS NULL THEN 0 ELSE p.w_judge END))))
       ELSE coalesce(w.reward_components.errors, 0)
     END AS final_reward,
-    -- The user's words, lower-cased and split on white space, punctuation and symbols: what the golden
-    -- set is compared with (decontamination.ts splits the golden prompts the same way).
-    filter(
-      {{regexp_split}}(lower({{array_join}}({{transform}}(filter(w.input_messages, m -> m.role = 'user'), m -> m.content), ' ')), '[\s\p{P}\p{S}]+'),
-      x -> x <> ''
-    ) AS user_words
+    -- The user's text, lower-cased: what the golden set is compared with (decontamination.ts splits the
+    -- golden prompts into words the same way: on white space, punctuation and symbols).
+    lower({{array_join}}({{transform}}(filter(w.input_messages, m -> m.role = 'user'), m -> m.content), ' ')) AS user_text
   FROM with_feedback w CROSS JOIN params p
 ),
 golden AS (
   SELECT DISTINCT gram FROM UNNEST(split({{inline:golden_ngrams}}, '|')) AS u(gram) WHERE gram <> ''
 ),
+-- Per prompt, two single-pattern tests. A user turn: the text has a character that is not white space,
+-- punctuation or a symbol (the words are what the split below keeps). A possible overlap: a cheap test that
+-- lets through every prompt that could hold a golden n-gram, the n-gram's words in order, each pair apart by
+-- at least one character that is not a-z or 0-9 (every word separator is such a character). The exact count
+-- below runs only on the prompts it lets through. The n-grams hold no pattern syntax (decontamination.ts
+-- splits words on punctuation and symbols), `|` between them is the pattern's alternation, and `\b\B` (which
+-- never matches) stands before the first and after the last `|`, so no alternative is empty.
+screened AS (
+  SELECT
+    r.*,
+    regexp_like(r.user_text, '[^\s\p{P}\p{S}]') AS has_user_words,
+    regexp_like(r.user_text, '\b\B' || replace({{inline:golden_ngrams}}, ' ', '[^a-z0-9]+') || '\b\B') AS may_overlap
+  FROM rescored r
+),
+-- The user's words of the prompts that may overlap, split as decontamination.ts splits the golden prompts.
+screened_words AS (
+  SELECT trace_id, filter({{regexp_split}}(user_text, '[\s\p{P}\p{S}]+'), x -> x <> '') AS user_words
+  FROM screened
+  WHERE may_overlap
+),
 -- Golden n-grams found in each prompt's words (as a whole-word substring of the space-joined words, which
 -- for an n-gram of n words is exactly "one of the prompt's n-grams"; a golden prompt shorter than n words
--- is found wherever it occurs). One pass over traces x golden n-grams, with no per-trace n-gram lists.
+-- is found wherever it occurs).
 overlap AS (
-  SELECT r.trace_id, count(DISTINCT gd.gram) AS hits
-  FROM rescored r
-  JOIN golden gd ON strpos(' ' || {{array_join}}(r.user_words, ' ') || ' ', ' ' || gd.gram || ' ') > 0
-  GROUP BY r.trace_id
+  SELECT sw.trace_id, {{cardinality}}(sw.user_words) AS word_count, count(DISTINCT gd.gram) AS hits
+  FROM (SELECT trace_id, user_words, ' ' || {{array_join}}(user_words, ' ') || ' ' AS padded FROM screened_words) sw
+  JOIN golden gd ON strpos(sw.padded, ' ' || gd.gram || ' ') > 0
+  GROUP BY sw.trace_id, {{cardinality}}(sw.user_words)
 ),
 candidates AS (
   SELECT
     r.*,
-    {{cardinality}}(r.user_words) > 0 AS has_user_words,
     -- A prompt of w words has max(1, w - n + 1) n-grams: excluded when at least max_overlap of them are golden.
     coalesce(o.hits, 0) > 0
-      AND coalesce(o.hits, 0) >= p.max_overlap * greatest(1, {{cardinality}}(r.user_words) - p.ngram_words + 1) AS contaminated
-  FROM rescored r CROSS JOIN params p LEFT JOIN overlap o ON o.trace_id = r.trace_id
+      AND coalesce(o.hits, 0) >= p.max_overlap * greatest(1, o.word_count - p.ngram_words + 1) AS contaminated
+  FROM screened r CROSS JOIN params p LEFT JOIN overlap o ON o.trace_id = r.trace_id
 )
 SELECT
   trace_id, agent_id, request_id, reward_policy_version, feedback_outcome, input_messages, retrieved_contexts, output,
