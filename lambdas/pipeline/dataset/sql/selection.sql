@@ -75,12 +75,15 @@ training AS (
       -- differently (Trino escapes characters outside the Basic Multilingual Plane, DuckDB does not) and
       -- the same prompt must get the same group id in Athena and locally. Each piece is escaped (the
       -- backslash first, then the three separators) and the lists are prefixed with their length, so two
-      -- different prompts never spell the same text.
+      -- different prompts never spell the same text. A piece holding none of the four is its own escape, so it is
+      -- copied as it is (most are: four searches cost less than four replacements).
       CAST({{cardinality}}(u.input_messages) AS VARCHAR) || chr(30) || {{array_join}}({{transform}}(u.input_messages, m ->
-        m.role || chr(31) || replace(replace(replace(replace(m.content, '\', '\\'), chr(29), '\' || chr(29)), chr(30), '\' || chr(30)), chr(31), '\' || chr(31))
+        m.role || chr(31) || CASE WHEN strpos(m.content, '\') + strpos(m.content, chr(29)) + strpos(m.content, chr(30)) + strpos(m.content, chr(31)) = 0 THEN m.content
+          ELSE replace(replace(replace(replace(m.content, '\', '\\'), chr(29), '\' || chr(29)), chr(30), '\' || chr(30)), chr(31), '\' || chr(31)) END
       ), chr(30)) AS prompt_key,
       CAST({{cardinality}}(u.retrieved_contexts) AS VARCHAR) || chr(30) || {{array_join}}({{transform}}(u.retrieved_contexts, c ->
-        replace(replace(replace(replace(c, '\', '\\'), chr(29), '\' || chr(29)), chr(30), '\' || chr(30)), chr(31), '\' || chr(31))
+        CASE WHEN strpos(c, '\') + strpos(c, chr(29)) + strpos(c, chr(30)) + strpos(c, chr(31)) = 0 THEN c
+          ELSE replace(replace(replace(replace(c, '\', '\\'), chr(29), '\' || chr(29)), chr(30), '\' || chr(30)), chr(31), '\' || chr(31)) END
       ), chr(30)) AS contexts_key
     FROM usable u JOIN agent_figures af ON af.agent_id = u.agent_id AND af.eligible
   ) k
