@@ -153,9 +153,6 @@ rescored AS (
     lower({{array_join}}({{transform}}(filter(w.input_messages, m -> m.role = 'user'), m -> m.content), ' ')) AS user_text
   FROM with_feedback w CROSS JOIN params p
 ),
-golden AS (
-  SELECT DISTINCT gram FROM UNNEST(split({{inline:golden_ngrams}}, '|')) AS u(gram) WHERE gram <> ''
-),
 -- Per prompt, two single-pattern tests. A user turn: the text has a character that is not white space,
 -- punctuation or a symbol (the words are what the split below keeps). A possible overlap: a cheap test that
 -- lets through every prompt that could hold a golden n-gram, the n-gram's words in order, each pair apart by
@@ -171,27 +168,31 @@ screened AS (
   FROM rescored r
 ),
 -- The user's words of the prompts that may overlap, split as decontamination.ts splits the golden prompts.
-screened_words AS (
-  SELECT trace_id, filter({{regexp_split}}(user_text, '[\s\p{P}\p{S}]+'), x -> x <> '') AS user_words
-  FROM screened
-  WHERE may_overlap
+worded AS (
+  SELECT
+    s.*,
+    CASE WHEN s.may_overlap THEN filter({{regexp_split}}(s.user_text, '[\s\p{P}\p{S}]+'), x -> x <> '') END AS user_words
+  FROM screened s
 ),
--- Golden n-grams found in each prompt's words (as a whole-word substring of the space-joined words, which
--- for an n-gram of n words is exactly "one of the prompt's n-grams"; a golden prompt shorter than n words
--- is found wherever it occurs).
+-- Golden n-grams found in each such prompt's words (as a whole-word substring of the space-joined words,
+-- which for an n-gram of n words is exactly "one of the prompt's n-grams"; a golden prompt shorter than n
+-- words is found wherever it occurs), counted per row against the golden set's distinct n-grams.
 overlap AS (
-  SELECT sw.trace_id, {{cardinality}}(sw.user_words) AS word_count, count(DISTINCT gd.gram) AS hits
-  FROM (SELECT trace_id, user_words, ' ' || {{array_join}}(user_words, ' ') || ' ' AS padded FROM screened_words) sw
-  JOIN golden gd ON strpos(sw.padded, ' ' || gd.gram || ' ') > 0
-  GROUP BY sw.trace_id, {{cardinality}}(sw.user_words)
+  SELECT
+    w.*,
+    CASE WHEN w.may_overlap THEN {{cardinality}}(filter(
+      array_distinct(filter(split({{inline:golden_ngrams}}, '|'), g -> g <> '')),
+      g -> strpos(' ' || {{array_join}}(w.user_words, ' ') || ' ', ' ' || g || ' ') > 0
+    )) END AS hits
+  FROM worded w
 ),
 candidates AS (
   SELECT
-    r.*,
+    o.*,
     -- A prompt of w words has max(1, w - n + 1) n-grams: excluded when at least max_overlap of them are golden.
     coalesce(o.hits, 0) > 0
-      AND coalesce(o.hits, 0) >= p.max_overlap * greatest(1, o.word_count - p.ngram_words + 1) AS contaminated
-  FROM screened r CROSS JOIN params p LEFT JOIN overlap o ON o.trace_id = r.trace_id
+      AND coalesce(o.hits, 0) >= p.max_overlap * greatest(1, {{cardinality}}(o.user_words) - p.ngram_words + 1) AS contaminated
+  FROM overlap o CROSS JOIN params p
 )
 SELECT
   trace_id, agent_id, request_id, reward_policy_version, feedback_outcome, input_messages, retrieved_contexts, output,
