@@ -94,15 +94,19 @@ grouped AS (
     count(*) OVER (PARTITION BY t.agent_id, t.group_id) AS group_size,
     max(t.final_reward) OVER (PARTITION BY t.agent_id, t.group_id)
       - min(t.final_reward) OVER (PARTITION BY t.agent_id, t.group_id) AS reward_spread,
-    -- Two mirror-image total orders: the first row of one is the last of the other, so in a group of two
-    -- or more the chosen and the rejected completion are always different rows, ties broken by trace id.
-    row_number() OVER (PARTITION BY t.agent_id, t.group_id ORDER BY t.final_reward DESC, t.trace_id ASC) AS best_rank,
-    row_number() OVER (PARTITION BY t.agent_id, t.group_id ORDER BY t.final_reward ASC, t.trace_id DESC) AS worst_rank
+    -- A total order (trace ids are unique after de-duplication, rewards never null), ties broken by trace id.
+    row_number() OVER (PARTITION BY t.agent_id, t.group_id ORDER BY t.final_reward DESC, t.trace_id ASC) AS best_rank
   FROM training t
 ),
 -- GRPO compares completions within a group: only groups of two or more train.
 members AS (
-  SELECT g.*, g.reward_spread >= p.dpo_min_margin AS pairable
+  SELECT
+    g.*,
+    -- The rank in the mirror-image order (reward ascending, then trace id descending): the first row of one
+    -- order is the last of the other, so in a group of two or more the chosen and the rejected completion
+    -- are always different rows. Counted from the end of the best order, with no second sort.
+    g.group_size - g.best_rank + 1 AS worst_rank,
+    g.reward_spread >= p.dpo_min_margin AS pairable
   FROM grouped g CROSS JOIN params p
   WHERE g.group_size >= 2
 )
