@@ -76,51 +76,75 @@ judged AS (
   ) ranked
   WHERE judgment_rank = 1 AND judge_score IS NOT NULL
 ),
--- Feedback events reach their trace by (agent, request id) or by trace id; UNION keeps an event matched
--- both ways once. The latest event of a trace is its feedback.
-event_matches AS (
-  SELECT s.trace_id, e.feedback_id, e.outcome, e.quality, e.received_at
-  FROM in_scope s JOIN events e ON e.agent_id = s.agent_id AND e.request_id = s.request_id
-  UNION
-  SELECT s.trace_id, e.feedback_id, e.outcome, e.quality, e.received_at
-  FROM in_scope s JOIN events e ON e.trace_id = s.trace_id
+-- Feedback events reach their trace by (agent, request id) or by trace id; the latest event of a trace is
+-- its feedback. The latest of each way is found from the events alone (no copy of the traces is made for
+-- it), and a trace reached both ways takes the later of the two (received_at, then feedback id: the order
+-- of the events it reaches), which is the latest of all the events it reaches.
+latest_by_request AS (
+  SELECT agent_id, request_id, feedback_id, outcome, quality, received_at
+  FROM (
+    SELECT e.*, row_number() OVER (PARTITION BY e.agent_id, e.request_id ORDER BY e.received_at DESC, e.feedback_id DESC) AS event_rank
+    FROM events e
+  ) ranked
+  WHERE event_rank = 1
+),
+latest_by_trace AS (
+  SELECT trace_id, feedback_id, outcome, quality, received_at
+  FROM (
+    SELECT e.*, row_number() OVER (PARTITION BY e.trace_id ORDER BY e.received_at DESC, e.feedback_id DESC) AS event_rank
+    FROM events e
+    WHERE e.trace_id IS NOT NULL
+  ) ranked
+  WHERE event_rank = 1
 ),
 latest_event AS (
   SELECT
-    ranked.trace_id,
-    ranked.quality,
-    ranked.outcome,
-    CASE ranked.outcome
+    m.*,
+    CASE m.le_outcome
       WHEN 'success' THEN p.s_success
       WHEN 'fallback' THEN p.s_fallback
       WHEN 'timeout' THEN p.s_timeout
       WHEN 'error' THEN p.s_error
       WHEN 'user_rejected' THEN p.s_user_rejected
-    END AS outcome_score,
-    p.quality_share
+    END AS le_outcome_score,
+    p.quality_share AS le_quality_share
   FROM (
-    SELECT m.*, row_number() OVER (PARTITION BY m.trace_id ORDER BY m.received_at DESC, m.feedback_id DESC) AS event_rank
-    FROM event_matches m
-  ) ranked CROSS JOIN params p
-  WHERE ranked.event_rank = 1
+    SELECT
+      c.*,
+      c.by_request OR c.by_trace AS le_found,
+      CASE WHEN c.trace_wins THEN c.bt_outcome ELSE c.br_outcome END AS le_outcome,
+      CASE WHEN c.trace_wins THEN c.bt_quality ELSE c.br_quality END AS le_quality
+    FROM (
+      SELECT
+        s.*,
+        br.agent_id IS NOT NULL AS by_request,
+        bt.trace_id IS NOT NULL AS by_trace,
+        bt.trace_id IS NOT NULL
+          AND (br.agent_id IS NULL OR bt.received_at > br.received_at OR (bt.received_at = br.received_at AND bt.feedback_id > br.feedback_id)) AS trace_wins,
+        br.outcome AS br_outcome, br.quality AS br_quality, bt.outcome AS bt_outcome, bt.quality AS bt_quality
+      FROM in_scope s
+      LEFT JOIN latest_by_request br ON br.agent_id = s.agent_id AND br.request_id = s.request_id
+      LEFT JOIN latest_by_trace bt ON bt.trace_id = s.trace_id
+    ) c
+  ) m CROSS JOIN params p
 ),
 -- The feedback component: the latest event's (the reward policy's rule: outcome score blended with the
 -- 0-10 quality by the quality share), else what the trace carried when it was scored.
 with_feedback AS (
   SELECT
     s.*,
-    le.trace_id IS NOT NULL AS late_feedback,
+    s.le_found AS late_feedback,
     -- The outcome the router's labelling reads: the latest event's, else the trace's own.
-    CASE WHEN le.trace_id IS NULL THEN s.feedback_outcome ELSE coalesce(le.outcome, s.feedback_outcome) END AS effective_feedback_outcome,
+    CASE WHEN NOT s.le_found THEN s.feedback_outcome ELSE coalesce(s.le_outcome, s.feedback_outcome) END AS effective_feedback_outcome,
     CASE
-      WHEN le.trace_id IS NULL THEN s.reward_components.feedback
-      WHEN le.outcome_score IS NOT NULL AND le.quality IS NOT NULL
-        THEN least(1.0, greatest(0.0, (1 - le.quality_share) * le.outcome_score + le.quality_share * (le.quality / 10)))
-      ELSE coalesce(le.outcome_score, le.quality / 10)
+      WHEN NOT s.le_found THEN s.reward_components.feedback
+      WHEN s.le_outcome_score IS NOT NULL AND s.le_quality IS NOT NULL
+        THEN least(1.0, greatest(0.0, (1 - s.le_quality_share) * s.le_outcome_score + s.le_quality_share * (s.le_quality / 10)))
+      ELSE coalesce(s.le_outcome_score, s.le_quality / 10)
     END AS feedback_score,
     j.trace_id IS NOT NULL AS judged,
     coalesce(j.judge_score, s.reward_components.judge) AS judge_score
-  FROM in_scope s LEFT JOIN latest_event le ON le.trace_id = s.trace_id LEFT JOIN judged j ON j.trace_id = s.trace_id
+  FROM latest_event s LEFT JOIN judged j ON j.trace_id = s.trace_id
 ),
 -- Re-scoring: the stored components re-weighted under the current policy, a component without evidence
 -- left out and the weights renormalised (the online rule). Rows of the current version without late
