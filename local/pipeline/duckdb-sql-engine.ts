@@ -33,6 +33,9 @@ export const DUCKDB_DIALECT: SqlDialect = {
 const MACROS = [
   // Trino's slice(array, start, length); DuckDB's list_slice takes an inclusive end instead.
   'CREATE OR REPLACE TEMP MACRO sial_slice(l, s, n) AS list_slice(l, s, s + n - 1)',
+  // Trino's regexp_like(string, pattern): whether the pattern matches anywhere in the string, which is what
+  // DuckDB's regexp_matches does; the query files use Trino's name.
+  'CREATE OR REPLACE TEMP MACRO regexp_like(s, p) AS regexp_matches(s, p)',
 ];
 
 /** Where an s3:// URI lives on this machine (the local object store's mapping). */

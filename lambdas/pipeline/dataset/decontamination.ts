@@ -1,7 +1,7 @@
 /**
  * Decontamination against the target's golden set: the golden prompts' user text as word n-grams, handed
  * to the dataset SQL, which splits every trace's user text the same way and excludes a trace when at least
- * `maxOverlap` of its n-grams occur in the golden set (sql/selection.sql, `overlap`). Training on the
+ * `maxOverlap` of its n-grams occur in the golden set (sql/candidates.sql, `screened` and `overlap`). Training on the
  * evaluation's own questions would make the eval gate measure memory instead of skill.
  */
 import * as z from '../../shared/zod-mini';
@@ -81,8 +81,18 @@ export async function goldenNgrams(store: ObjectStore, goldenSetUri: string, n: 
   return { goldenSet: { uri: `${prefix}golden.jsonl`, version: meta.data.version, sha256: meta.data.sha256, examples }, ngrams: grams };
 }
 
-/** The n-grams as the SQL's `{{inline:golden_ngrams}}` value: `|gram|gram|`, sorted, or '' for none. */
+// What an n-gram from `ngrams(words(...))` never holds: an empty word, a separator other than one space, or
+// pattern syntax. The SQL relies on it (candidates.sql puts the n-grams into a pattern, `|` between them).
+const NOT_A_GRAM = /^ | $| {2}|[\\^$.|?*+()[\]{}]/;
+
+/**
+ * The n-grams as the SQL's `{{inline:golden_ngrams}}` value: `|gram|gram|`, sorted, or '' for none.
+ * @throws Error on a value that is not an n-gram of words (see NOT_A_GRAM).
+ */
 export function ngramsLiteral(grams: ReadonlySet<string>): string {
   if (grams.size === 0) return '';
+  for (const gram of grams) {
+    if (gram === '' || NOT_A_GRAM.test(gram)) throw new Error(`"${gram}" is not an n-gram of words (lower-cased, split on white space, punctuation and symbols)`);
+  }
   return `|${[...grams].sort().join('|')}|`;
 }

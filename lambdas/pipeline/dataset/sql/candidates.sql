@@ -8,8 +8,9 @@
 --   5-9 policy weights: feedback, errors, latency, groundedness, judge
 --   10-14 feedback outcome scores: success, fallback, timeout, error, user_rejected  15 quality share
 --   16 n-gram words  17 max golden overlap
---   18 data_boundary  19-20 trace window (ts)  21-22 feedback window (received_at)
---   23 the current policy's judge prompt hash ('' when it has no judge)  24-25 trace window (trace_ts)
+--   18 data_boundary  19-20 trace window (ts), then both again twice (re-delivered ids, their copies, the
+--   traces with one copy)  27-28 feedback window (received_at)  29 the current policy's judge prompt hash
+--   ('' when it has no judge)  30-31 trace window (trace_ts)
 -- {{inline:golden_ngrams}} is the golden set's n-grams as one literal '|gram|gram|' (too long for a bound
 -- parameter on Athena); the build escapes it like a parameter.
 WITH params AS (
@@ -35,6 +36,19 @@ WITH params AS (
 -- Every copy of every trace of this boundary in the window. Firehose delivers at least once, so one trace
 -- id may have several rows. Boundary and window are bound directly (not through params) so that both
 -- engines prune partitions on them.
+-- Trace ids with more than one copy (few: only re-deliveries), found from the ids alone.
+redelivered AS (
+  SELECT trace_id
+  FROM {{traces}}
+  WHERE consent = true
+    AND data_boundary = ?
+    AND ts >= CAST(? AS TIMESTAMP)
+    AND ts <= CAST(? AS TIMESTAMP)
+  GROUP BY trace_id
+  HAVING count(*) > 1
+),
+-- The copies of a re-delivered trace are ranked; a trace with one copy is its own latest, so the ranking
+-- (a sort of whole rows) runs only on the re-delivered ones.
 copies AS (
   SELECT
     trace_id, ts, agent_id, request_id, training_scope, input_messages, retrieved_contexts, output,
@@ -44,11 +58,25 @@ copies AS (
     -- The latest gated copy wins: a re-delivered trace was gated again by the gate code and policy of the
     -- day, so its masking and its scores are the newest; ties (true duplicates) are broken deterministically.
     row_number() OVER (PARTITION BY trace_id ORDER BY gated_at DESC, reward_policy_version DESC, reward ASC, output ASC) AS copy_rank
-  FROM {{traces}}
+  FROM {{traces}} t
   WHERE consent = true
     AND data_boundary = ?
     AND ts >= CAST(? AS TIMESTAMP)
     AND ts <= CAST(? AS TIMESTAMP)
+    AND trace_id IN (SELECT trace_id FROM redelivered)
+  UNION ALL
+  SELECT
+    trace_id, ts, agent_id, request_id, training_scope, input_messages, retrieved_contexts, output,
+    feedback_outcome, reward, reward_components, reward_policy_version, gated_at,
+    -- What the router classifier learns from (router-members.sql): the request's shape and how it was routed.
+    language, tool_calls, "error", route_tier, misrouted,
+    1 AS copy_rank
+  FROM {{traces}} t
+  WHERE consent = true
+    AND data_boundary = ?
+    AND ts >= CAST(? AS TIMESTAMP)
+    AND ts <= CAST(? AS TIMESTAMP)
+    AND NOT EXISTS (SELECT 1 FROM redelivered r WHERE r.trace_id = t.trace_id)
 ),
 in_scope AS (
   SELECT c.*, strpos(p.accepted_versions, '|' || c.reward_policy_version || '|') > 0 AS version_accepted
@@ -76,51 +104,75 @@ judged AS (
   ) ranked
   WHERE judgment_rank = 1 AND judge_score IS NOT NULL
 ),
--- Feedback events reach their trace by (agent, request id) or by trace id; UNION keeps an event matched
--- both ways once. The latest event of a trace is its feedback.
-event_matches AS (
-  SELECT s.trace_id, e.feedback_id, e.outcome, e.quality, e.received_at
-  FROM in_scope s JOIN events e ON e.agent_id = s.agent_id AND e.request_id = s.request_id
-  UNION
-  SELECT s.trace_id, e.feedback_id, e.outcome, e.quality, e.received_at
-  FROM in_scope s JOIN events e ON e.trace_id = s.trace_id
+-- Feedback events reach their trace by (agent, request id) or by trace id; the latest event of a trace is
+-- its feedback. The latest of each way is found from the events alone (no copy of the traces is made for
+-- it), and a trace reached both ways takes the later of the two (received_at, then feedback id: the order
+-- of the events it reaches), which is the latest of all the events it reaches.
+latest_by_request AS (
+  SELECT agent_id, request_id, feedback_id, outcome, quality, received_at
+  FROM (
+    SELECT e.*, row_number() OVER (PARTITION BY e.agent_id, e.request_id ORDER BY e.received_at DESC, e.feedback_id DESC) AS event_rank
+    FROM events e
+  ) ranked
+  WHERE event_rank = 1
+),
+latest_by_trace AS (
+  SELECT trace_id, feedback_id, outcome, quality, received_at
+  FROM (
+    SELECT e.*, row_number() OVER (PARTITION BY e.trace_id ORDER BY e.received_at DESC, e.feedback_id DESC) AS event_rank
+    FROM events e
+    WHERE e.trace_id IS NOT NULL
+  ) ranked
+  WHERE event_rank = 1
 ),
 latest_event AS (
   SELECT
-    ranked.trace_id,
-    ranked.quality,
-    ranked.outcome,
-    CASE ranked.outcome
+    m.*,
+    CASE m.le_outcome
       WHEN 'success' THEN p.s_success
       WHEN 'fallback' THEN p.s_fallback
       WHEN 'timeout' THEN p.s_timeout
       WHEN 'error' THEN p.s_error
       WHEN 'user_rejected' THEN p.s_user_rejected
-    END AS outcome_score,
-    p.quality_share
+    END AS le_outcome_score,
+    p.quality_share AS le_quality_share
   FROM (
-    SELECT m.*, row_number() OVER (PARTITION BY m.trace_id ORDER BY m.received_at DESC, m.feedback_id DESC) AS event_rank
-    FROM event_matches m
-  ) ranked CROSS JOIN params p
-  WHERE ranked.event_rank = 1
+    SELECT
+      c.*,
+      c.by_request OR c.by_trace AS le_found,
+      CASE WHEN c.trace_wins THEN c.bt_outcome ELSE c.br_outcome END AS le_outcome,
+      CASE WHEN c.trace_wins THEN c.bt_quality ELSE c.br_quality END AS le_quality
+    FROM (
+      SELECT
+        s.*,
+        br.agent_id IS NOT NULL AS by_request,
+        bt.trace_id IS NOT NULL AS by_trace,
+        bt.trace_id IS NOT NULL
+          AND (br.agent_id IS NULL OR bt.received_at > br.received_at OR (bt.received_at = br.received_at AND bt.feedback_id > br.feedback_id)) AS trace_wins,
+        br.outcome AS br_outcome, br.quality AS br_quality, bt.outcome AS bt_outcome, bt.quality AS bt_quality
+      FROM in_scope s
+      LEFT JOIN latest_by_request br ON br.agent_id = s.agent_id AND br.request_id = s.request_id
+      LEFT JOIN latest_by_trace bt ON bt.trace_id = s.trace_id
+    ) c
+  ) m CROSS JOIN params p
 ),
 -- The feedback component: the latest event's (the reward policy's rule: outcome score blended with the
 -- 0-10 quality by the quality share), else what the trace carried when it was scored.
 with_feedback AS (
   SELECT
     s.*,
-    le.trace_id IS NOT NULL AS late_feedback,
+    s.le_found AS late_feedback,
     -- The outcome the router's labelling reads: the latest event's, else the trace's own.
-    CASE WHEN le.trace_id IS NULL THEN s.feedback_outcome ELSE coalesce(le.outcome, s.feedback_outcome) END AS effective_feedback_outcome,
+    CASE WHEN NOT s.le_found THEN s.feedback_outcome ELSE coalesce(s.le_outcome, s.feedback_outcome) END AS effective_feedback_outcome,
     CASE
-      WHEN le.trace_id IS NULL THEN s.reward_components.feedback
-      WHEN le.outcome_score IS NOT NULL AND le.quality IS NOT NULL
-        THEN least(1.0, greatest(0.0, (1 - le.quality_share) * le.outcome_score + le.quality_share * (le.quality / 10)))
-      ELSE coalesce(le.outcome_score, le.quality / 10)
+      WHEN NOT s.le_found THEN s.reward_components.feedback
+      WHEN s.le_outcome_score IS NOT NULL AND s.le_quality IS NOT NULL
+        THEN least(1.0, greatest(0.0, (1 - s.le_quality_share) * s.le_outcome_score + s.le_quality_share * (s.le_quality / 10)))
+      ELSE coalesce(s.le_outcome_score, s.le_quality / 10)
     END AS feedback_score,
     j.trace_id IS NOT NULL AS judged,
     coalesce(j.judge_score, s.reward_components.judge) AS judge_score
-  FROM in_scope s LEFT JOIN latest_event le ON le.trace_id = s.trace_id LEFT JOIN judged j ON j.trace_id = s.trace_id
+  FROM latest_event s LEFT JOIN judged j ON j.trace_id = s.trace_id
 ),
 -- Re-scoring: the stored components re-weighted under the current policy, a component without evidence
 -- left out and the weights renormalised (the online rule). Rows of the current version without late
@@ -148,34 +200,51 @@ rescored AS (
            + (CASE WHEN w.judge_score IS NULL THEN 0 ELSE p.w_judge END))))
       ELSE coalesce(w.reward_components.errors, 0)
     END AS final_reward,
-    -- The user's words, lower-cased and split on white space, punctuation and symbols: what the golden
-    -- set is compared with (decontamination.ts splits the golden prompts the same way).
-    filter(
-      {{regexp_split}}(lower({{array_join}}({{transform}}(filter(w.input_messages, m -> m.role = 'user'), m -> m.content), ' ')), '[\s\p{P}\p{S}]+'),
-      x -> x <> ''
-    ) AS user_words
+    -- The user's text, lower-cased: what the golden set is compared with (decontamination.ts splits the
+    -- golden prompts into words the same way: on white space, punctuation and symbols).
+    lower({{array_join}}({{transform}}(filter(w.input_messages, m -> m.role = 'user'), m -> m.content), ' ')) AS user_text
   FROM with_feedback w CROSS JOIN params p
 ),
-golden AS (
-  SELECT DISTINCT gram FROM UNNEST(split({{inline:golden_ngrams}}, '|')) AS u(gram) WHERE gram <> ''
-),
--- Golden n-grams found in each prompt's words (as a whole-word substring of the space-joined words, which
--- for an n-gram of n words is exactly "one of the prompt's n-grams"; a golden prompt shorter than n words
--- is found wherever it occurs). One pass over traces x golden n-grams, with no per-trace n-gram lists.
-overlap AS (
-  SELECT r.trace_id, count(DISTINCT gd.gram) AS hits
+-- Per prompt, two single-pattern tests. A user turn: the text has a character that is not white space,
+-- punctuation or a symbol (the words are what the split below keeps). A possible overlap: a cheap test that
+-- lets through every prompt that could hold a golden n-gram, the n-gram's words in order, each pair apart by
+-- at least one character that is not a-z or 0-9 (every word separator is such a character). The exact count
+-- below runs only on the prompts it lets through. The n-grams hold no pattern syntax (decontamination.ts
+-- splits words on punctuation and symbols), `|` between them is the pattern's alternation, and `\b\B` (which
+-- never matches) stands before the first and after the last `|`, so no alternative is empty.
+screened AS (
+  SELECT
+    r.*,
+    regexp_like(r.user_text, '[^\s\p{P}\p{S}]') AS has_user_words,
+    regexp_like(r.user_text, '\b\B' || replace({{inline:golden_ngrams}}, ' ', '[^a-z0-9]+') || '\b\B') AS may_overlap
   FROM rescored r
-  JOIN golden gd ON strpos(' ' || {{array_join}}(r.user_words, ' ') || ' ', ' ' || gd.gram || ' ') > 0
-  GROUP BY r.trace_id
+),
+-- The user's words of the prompts that may overlap, split as decontamination.ts splits the golden prompts.
+worded AS (
+  SELECT
+    s.*,
+    CASE WHEN s.may_overlap THEN filter({{regexp_split}}(s.user_text, '[\s\p{P}\p{S}]+'), x -> x <> '') END AS user_words
+  FROM screened s
+),
+-- Golden n-grams found in each such prompt's words (as a whole-word substring of the space-joined words,
+-- which for an n-gram of n words is exactly "one of the prompt's n-grams"; a golden prompt shorter than n
+-- words is found wherever it occurs), counted per row against the golden set's distinct n-grams.
+overlap AS (
+  SELECT
+    w.*,
+    CASE WHEN w.may_overlap THEN {{cardinality}}(filter(
+      array_distinct(filter(split({{inline:golden_ngrams}}, '|'), g -> g <> '')),
+      g -> strpos(' ' || {{array_join}}(w.user_words, ' ') || ' ', ' ' || g || ' ') > 0
+    )) END AS hits
+  FROM worded w
 ),
 candidates AS (
   SELECT
-    r.*,
-    {{cardinality}}(r.user_words) > 0 AS has_user_words,
+    o.*,
     -- A prompt of w words has max(1, w - n + 1) n-grams: excluded when at least max_overlap of them are golden.
     coalesce(o.hits, 0) > 0
-      AND coalesce(o.hits, 0) >= p.max_overlap * greatest(1, {{cardinality}}(r.user_words) - p.ngram_words + 1) AS contaminated
-  FROM rescored r CROSS JOIN params p LEFT JOIN overlap o ON o.trace_id = r.trace_id
+      AND coalesce(o.hits, 0) >= p.max_overlap * greatest(1, {{cardinality}}(o.user_words) - p.ngram_words + 1) AS contaminated
+  FROM overlap o CROSS JOIN params p
 )
 SELECT
   trace_id, agent_id, request_id, reward_policy_version, feedback_outcome, input_messages, retrieved_contexts, output,

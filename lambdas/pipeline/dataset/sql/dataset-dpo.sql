@@ -2,20 +2,23 @@
 -- best and worst rewards differ by at least the stage's margin; the best is chosen over the worst. Format:
 --   {"group_id", "agent_id", "prompt": [...], "contexts": [...], "chosen": [{"role": "assistant", "content"}],
 --    "rejected": [...], "chosen_trace_id", "rejected_trace_id", "chosen_reward", "rejected_reward"}
--- No parameters: it reads the materialised members.
+-- No parameters: it reads the materialised members and, by trace id, their content in the materialised
+-- candidates.
 SELECT
-  c.group_id,
-  c.agent_id,
-  c.input_messages AS prompt,
-  c.retrieved_contexts AS contexts,
-  ARRAY[CAST(ROW('assistant', c.output) AS ROW(role VARCHAR, content VARCHAR))] AS chosen,
-  ARRAY[CAST(ROW('assistant', r.output) AS ROW(role VARCHAR, content VARCHAR))] AS rejected,
-  c.trace_id AS chosen_trace_id,
-  r.trace_id AS rejected_trace_id,
-  c.final_reward AS chosen_reward,
-  r.final_reward AS rejected_reward
-FROM {{table:members}} c
-JOIN {{table:members}} r ON r.agent_id = c.agent_id AND r.group_id = c.group_id AND r.worst_rank = 1
-WHERE c.best_rank = 1
-  AND c.pairable
-ORDER BY c.agent_id, c.group_id
+  b.group_id,
+  b.agent_id,
+  bc.input_messages AS prompt,
+  bc.retrieved_contexts AS contexts,
+  ARRAY[CAST(ROW('assistant', bc.output) AS ROW(role VARCHAR, content VARCHAR))] AS chosen,
+  ARRAY[CAST(ROW('assistant', wc.output) AS ROW(role VARCHAR, content VARCHAR))] AS rejected,
+  b.trace_id AS chosen_trace_id,
+  w.trace_id AS rejected_trace_id,
+  b.final_reward AS chosen_reward,
+  w.final_reward AS rejected_reward
+FROM {{table:members}} b
+JOIN {{table:members}} w ON w.agent_id = b.agent_id AND w.group_id = b.group_id AND w.worst_rank = 1
+JOIN {{table:candidates}} bc ON bc.trace_id = b.trace_id
+JOIN {{table:candidates}} wc ON wc.trace_id = w.trace_id
+WHERE b.best_rank = 1
+  AND b.pairable
+ORDER BY b.agent_id, b.group_id

@@ -75,12 +75,15 @@ training AS (
       -- differently (Trino escapes characters outside the Basic Multilingual Plane, DuckDB does not) and
       -- the same prompt must get the same group id in Athena and locally. Each piece is escaped (the
       -- backslash first, then the three separators) and the lists are prefixed with their length, so two
-      -- different prompts never spell the same text.
+      -- different prompts never spell the same text. A piece holding none of the four is its own escape, so it is
+      -- copied as it is (most are: four searches cost less than four replacements).
       CAST({{cardinality}}(u.input_messages) AS VARCHAR) || chr(30) || {{array_join}}({{transform}}(u.input_messages, m ->
-        m.role || chr(31) || replace(replace(replace(replace(m.content, '\', '\\'), chr(29), '\' || chr(29)), chr(30), '\' || chr(30)), chr(31), '\' || chr(31))
+        m.role || chr(31) || CASE WHEN strpos(m.content, '\') + strpos(m.content, chr(29)) + strpos(m.content, chr(30)) + strpos(m.content, chr(31)) = 0 THEN m.content
+          ELSE replace(replace(replace(replace(m.content, '\', '\\'), chr(29), '\' || chr(29)), chr(30), '\' || chr(30)), chr(31), '\' || chr(31)) END
       ), chr(30)) AS prompt_key,
       CAST({{cardinality}}(u.retrieved_contexts) AS VARCHAR) || chr(30) || {{array_join}}({{transform}}(u.retrieved_contexts, c ->
-        replace(replace(replace(replace(c, '\', '\\'), chr(29), '\' || chr(29)), chr(30), '\' || chr(30)), chr(31), '\' || chr(31))
+        CASE WHEN strpos(c, '\') + strpos(c, chr(29)) + strpos(c, chr(30)) + strpos(c, chr(31)) = 0 THEN c
+          ELSE replace(replace(replace(replace(c, '\', '\\'), chr(29), '\' || chr(29)), chr(30), '\' || chr(30)), chr(31), '\' || chr(31)) END
       ), chr(30)) AS contexts_key
     FROM usable u JOIN agent_figures af ON af.agent_id = u.agent_id AND af.eligible
   ) k
@@ -91,15 +94,19 @@ grouped AS (
     count(*) OVER (PARTITION BY t.agent_id, t.group_id) AS group_size,
     max(t.final_reward) OVER (PARTITION BY t.agent_id, t.group_id)
       - min(t.final_reward) OVER (PARTITION BY t.agent_id, t.group_id) AS reward_spread,
-    -- Two mirror-image total orders: the first row of one is the last of the other, so in a group of two
-    -- or more the chosen and the rejected completion are always different rows, ties broken by trace id.
-    row_number() OVER (PARTITION BY t.agent_id, t.group_id ORDER BY t.final_reward DESC, t.trace_id ASC) AS best_rank,
-    row_number() OVER (PARTITION BY t.agent_id, t.group_id ORDER BY t.final_reward ASC, t.trace_id DESC) AS worst_rank
+    -- A total order (trace ids are unique after de-duplication, rewards never null), ties broken by trace id.
+    row_number() OVER (PARTITION BY t.agent_id, t.group_id ORDER BY t.final_reward DESC, t.trace_id ASC) AS best_rank
   FROM training t
 ),
 -- GRPO compares completions within a group: only groups of two or more train.
 members AS (
-  SELECT g.*, g.reward_spread >= p.dpo_min_margin AS pairable
+  SELECT
+    g.*,
+    -- The rank in the mirror-image order (reward ascending, then trace id descending): the first row of one
+    -- order is the last of the other, so in a group of two or more the chosen and the rejected completion
+    -- are always different rows. Counted from the end of the best order, with no second sort.
+    g.group_size - g.best_rank + 1 AS worst_rank,
+    g.reward_spread >= p.dpo_min_margin AS pairable
   FROM grouped g CROSS JOIN params p
   WHERE g.group_size >= 2
 )
