@@ -62,8 +62,9 @@ export function candidatesParams(s: TraceSelection): SqlParam[] {
     feedback.qualityShare,
     s.dataset.decontamination.ngramWords,
     s.dataset.decontamination.maxOverlap,
-    // The trace scan, three times: the re-delivered ids, their copies, the traces with one copy.
-    ...[1, 2, 3].flatMap(() => [s.boundary, sqlTimestamp(s.from), sqlTimestamp(s.to)]),
+    s.boundary,
+    sqlTimestamp(s.from),
+    sqlTimestamp(s.to),
     sqlTimestamp(s.from),
     sqlTimestamp(s.to),
     s.scoring.judgePromptHash,

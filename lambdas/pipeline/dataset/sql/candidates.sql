@@ -8,9 +8,8 @@
 --   5-9 policy weights: feedback, errors, latency, groundedness, judge
 --   10-14 feedback outcome scores: success, fallback, timeout, error, user_rejected  15 quality share
 --   16 n-gram words  17 max golden overlap
---   18 data_boundary  19-20 trace window (ts), then both again twice (re-delivered ids, their copies, the
---   traces with one copy)  27-28 feedback window (received_at)  29 the current policy's judge prompt hash
---   ('' when it has no judge)  30-31 trace window (trace_ts)
+--   18 data_boundary  19-20 trace window (ts)  21-22 feedback window (received_at)
+--   23 the current policy's judge prompt hash ('' when it has no judge)  24-25 trace window (trace_ts)
 -- {{inline:golden_ngrams}} is the golden set's n-grams as one literal '|gram|gram|' (too long for a bound
 -- parameter on Athena); the build escapes it like a parameter.
 WITH params AS (
@@ -36,19 +35,6 @@ WITH params AS (
 -- Every copy of every trace of this boundary in the window. Firehose delivers at least once, so one trace
 -- id may have several rows. Boundary and window are bound directly (not through params) so that both
 -- engines prune partitions on them.
--- Trace ids with more than one copy (few: only re-deliveries), found from the ids alone.
-redelivered AS (
-  SELECT trace_id
-  FROM {{traces}}
-  WHERE consent = true
-    AND data_boundary = ?
-    AND ts >= CAST(? AS TIMESTAMP)
-    AND ts <= CAST(? AS TIMESTAMP)
-  GROUP BY trace_id
-  HAVING count(*) > 1
-),
--- The copies of a re-delivered trace are ranked; a trace with one copy is its own latest, so the ranking
--- (a sort of whole rows) runs only on the re-delivered ones.
 copies AS (
   SELECT
     trace_id, ts, agent_id, request_id, training_scope, input_messages, retrieved_contexts, output,
@@ -58,25 +44,11 @@ copies AS (
     -- The latest gated copy wins: a re-delivered trace was gated again by the gate code and policy of the
     -- day, so its masking and its scores are the newest; ties (true duplicates) are broken deterministically.
     row_number() OVER (PARTITION BY trace_id ORDER BY gated_at DESC, reward_policy_version DESC, reward ASC, output ASC) AS copy_rank
-  FROM {{traces}} t
+  FROM {{traces}}
   WHERE consent = true
     AND data_boundary = ?
     AND ts >= CAST(? AS TIMESTAMP)
     AND ts <= CAST(? AS TIMESTAMP)
-    AND trace_id IN (SELECT trace_id FROM redelivered)
-  UNION ALL
-  SELECT
-    trace_id, ts, agent_id, request_id, training_scope, input_messages, retrieved_contexts, output,
-    feedback_outcome, reward, reward_components, reward_policy_version, gated_at,
-    -- What the router classifier learns from (router-members.sql): the request's shape and how it was routed.
-    language, tool_calls, "error", route_tier, misrouted,
-    1 AS copy_rank
-  FROM {{traces}} t
-  WHERE consent = true
-    AND data_boundary = ?
-    AND ts >= CAST(? AS TIMESTAMP)
-    AND ts <= CAST(? AS TIMESTAMP)
-    AND NOT EXISTS (SELECT 1 FROM redelivered r WHERE r.trace_id = t.trace_id)
 ),
 in_scope AS (
   SELECT c.*, strpos(p.accepted_versions, '|' || c.reward_policy_version || '|') > 0 AS version_accepted
