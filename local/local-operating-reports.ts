@@ -13,6 +13,7 @@ import { reportRunId, writeOperatingReports } from '../lambdas/operations/write-
 import { OPERATING_REPORT_STATES as S } from '../stepfunctions/operating-reports';
 import type { Json } from '../stepfunctions/render-asl';
 import { LocalConfidenceTable } from './local-confidence-table';
+import { localAgentIdentities } from './local-pseudonymisation-key';
 import { LocalLake } from './local-lake';
 import { runAsl, type AslRunResult } from './pipeline/asl-runner';
 import { DuckDbSqlEngine } from './pipeline/duckdb-sql-engine';
@@ -50,6 +51,8 @@ export async function runLocalOperatingReports(options: LocalOperatingReportsOpt
   const print = options.print ?? (() => undefined);
   const synthesized = synthesizePipeline(loadStageConfig(options.stage));
   const settings = synthesized.operatingReportsConfig;
+  // lake.hashAgentIds: the declared agents' pseudonyms under the local lake's key, as the gate wrote them.
+  const identities = await localAgentIdentities(settings, options.lakeDir);
   const lake = await LocalLake.open(options.lakeDir);
   const store = new FsObjectStore(options.lakeDir);
   const table = new LocalConfidenceTable(lake);
@@ -65,7 +68,7 @@ export async function runLocalOperatingReports(options: LocalOperatingReportsOpt
         [S.writeReports]: async (input) => {
           const startedAt = (input as { startedAt?: unknown } | null)?.startedAt;
           if (typeof startedAt !== 'string') throw new Error('Write operating reports (local): the input needs startedAt');
-          report = await writeOperatingReports(sql, store, settings, new Date(startedAt), LOCAL_REPORTS_URI, { runId: reportRunId(clock()), confidenceTable: table });
+          report = await writeOperatingReports(sql, store, settings, new Date(startedAt), LOCAL_REPORTS_URI, { runId: reportRunId(clock()), confidenceTable: table, identities });
           return report as unknown as Json;
         },
         [S.emitReportsReady]: localPutEventsHandler(options.lakeDir, clock, (event) => {

@@ -28,7 +28,8 @@ import { FsObjectStore } from '../../local/pipeline/fs-object-store';
 import { renderAsl, stateMachineLogicalIds } from '../../stepfunctions/render-asl';
 import { OPERATING_REPORT_STATES as S } from '../../stepfunctions/operating-reports';
 import { PINNED_LOGICAL_IDS } from '../../lib/stacks/data-stack';
-import { actionsOf, dataTemplate, loopTemplate, resourcesOf, resourcesOfType, statementsOfRole } from '../helpers/app';
+import { Template } from 'aws-cdk-lib/assertions';
+import { actionsOf, buildTestApp, dataTemplate, loopTemplate, resourcesOf, resourcesOfType, statementsOfRole } from '../helpers/app';
 import { execute, named, type Json } from './asl-execution';
 
 const template = loopTemplate('dev');
@@ -120,6 +121,33 @@ describe('operating reports workflow (dev, synthesized)', () => {
     const schedule = resourcesOfType(template, 'AWS::Scheduler::Schedule').find(([id]) => id.startsWith('OperatingReports'))![1].Properties as { ScheduleExpression: string; State: string };
     expect(schedule.ScheduleExpression).toBe(config.operations.reportSchedule);
     expect(schedule.State).toBe(config.schedules.enabled ? 'ENABLED' : 'DISABLED');
+  });
+});
+
+describe('operating reports with lake.hashAgentIds', () => {
+  function reportRole(built: Template): { env: Record<string, unknown>; statements: ReturnType<typeof statementsOfRole> } {
+    const [, fn] = resourcesOfType(built, 'AWS::Lambda::Function').find(([, r]) => JSON.stringify(r.Properties).includes('Write operating reports'))!;
+    const roleId = (fn.Properties!.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
+    return { env: (fn.Properties as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables, statements: statementsOfRole(built, roleId) };
+  }
+
+  it('with the option: the function is told it and the key secret, and may read that secret only', () => {
+    const hashed = { ...config, lake: { ...config.lake, hashAgentIds: true } };
+    const { loopStack } = buildTestApp('dev', { config: hashed });
+    const { env, statements } = reportRole(Template.fromStack(loopStack));
+    expect(parseOperatingReportsConfig(env[OPERATING_REPORTS_ENV.settings] as string).hashAgentIds).toBe(true);
+    expect(JSON.stringify(env[OPERATING_REPORTS_ENV.pseudonymisationKeySecretArn])).toContain('PseudonymisationKey');
+    const secretReads = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('secretsmanager:')));
+    expect(secretReads.flatMap(actionsOf).sort()).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+    expect(secretReads.flatMap(resourcesOf)).toHaveLength(1);
+    expect(JSON.stringify(secretReads.flatMap(resourcesOf))).toContain('PseudonymisationKey');
+  }, 120_000);
+
+  it('without it (every shipped stage): no key, no secret read', () => {
+    const { env, statements } = reportRole(template);
+    expect(parseOperatingReportsConfig(env[OPERATING_REPORTS_ENV.settings] as string).hashAgentIds).toBeUndefined();
+    expect(env[OPERATING_REPORTS_ENV.pseudonymisationKeySecretArn]).toBeUndefined();
+    expect(statements.flatMap(actionsOf).filter((a) => a.startsWith('secretsmanager:'))).toEqual([]);
   });
 });
 
