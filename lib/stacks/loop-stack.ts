@@ -216,6 +216,7 @@ export class LoopStack extends Stack {
     this.pipeline = new TrainingPipeline(this, 'Pipeline', {
       stage: config.stage,
       settings: this.pipelineSettings,
+      ...(config.lake.hashAgentIds === true ? { agentPseudonymisationKey: pseudonymisationKey } : {}),
       metricsNamespace: config.metricsNamespace,
       lake,
       artifacts,

@@ -14,6 +14,7 @@ import { reportRunId, writeOperatingReports } from '../../lambdas/operations/wri
 import { isRegressionReport } from '../../lambdas/operations/regression';
 import type { ReportFigures } from '../../lambdas/operations/report-metrics';
 import { OPERATING_REPORTS_ENV, parseOperatingReportsConfig } from '../../lambdas/operations/report-settings';
+import { PIPELINE_ENV } from '../../lambdas/pipeline/settings';
 import { CONFIDENCE_TABLE_COLUMNS } from '../../lambdas/operations/confidence-table';
 import { CONFIDENCE_SCORES_TABLE } from '../../lambdas/shared/lake-tables';
 import { LocalConfidenceTable } from '../../local/local-confidence-table';
@@ -124,30 +125,46 @@ describe('operating reports workflow (dev, synthesized)', () => {
   });
 });
 
-describe('operating reports with lake.hashAgentIds', () => {
-  function reportRole(built: Template): { env: Record<string, unknown>; statements: ReturnType<typeof statementsOfRole> } {
-    const [, fn] = resourcesOfType(built, 'AWS::Lambda::Function').find(([, r]) => JSON.stringify(r.Properties).includes('Write operating reports'))!;
+describe('the loop stack with lake.hashAgentIds: the readers that name agents may read the key, no other', () => {
+  let hashedTemplate: Template | undefined;
+  const hashedLoop = (): Template => {
+    hashedTemplate ??= Template.fromStack(buildTestApp('dev', { config: { ...config, lake: { ...config.lake, hashAgentIds: true } } }).loopStack);
+    return hashedTemplate;
+  };
+  function roleOf(built: Template, description: string): { env: Record<string, unknown>; statements: ReturnType<typeof statementsOfRole> } {
+    const [, fn] = resourcesOfType(built, 'AWS::Lambda::Function').find(([, r]) => JSON.stringify(r.Properties).includes(description))!;
     const roleId = (fn.Properties!.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
     return { env: (fn.Properties as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables, statements: statementsOfRole(built, roleId) };
   }
+  const secretReads = (statements: ReturnType<typeof statementsOfRole>) => statements.filter((s) => actionsOf(s).some((a) => a.startsWith('secretsmanager:')));
 
-  it('with the option: the function is told it and the key secret, and may read that secret only', () => {
-    const hashed = { ...config, lake: { ...config.lake, hashAgentIds: true } };
-    const { loopStack } = buildTestApp('dev', { config: hashed });
-    const { env, statements } = reportRole(Template.fromStack(loopStack));
+  it('Write operating reports: told the option and the key secret, and may read that secret only', () => {
+    const { env, statements } = roleOf(hashedLoop(), 'Write operating reports');
     expect(parseOperatingReportsConfig(env[OPERATING_REPORTS_ENV.settings] as string).hashAgentIds).toBe(true);
     expect(JSON.stringify(env[OPERATING_REPORTS_ENV.pseudonymisationKeySecretArn])).toContain('PseudonymisationKey');
-    const secretReads = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('secretsmanager:')));
-    expect(secretReads.flatMap(actionsOf).sort()).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
-    expect(secretReads.flatMap(resourcesOf)).toHaveLength(1);
-    expect(JSON.stringify(secretReads.flatMap(resourcesOf))).toContain('PseudonymisationKey');
+    expect(secretReads(statements).flatMap(actionsOf).sort()).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+    expect(secretReads(statements).flatMap(resourcesOf)).toHaveLength(1);
+    expect(JSON.stringify(secretReads(statements).flatMap(resourcesOf))).toContain('PseudonymisationKey');
+  }, 120_000);
+
+  it('Build dataset: told the declared agents and the key secret, and may read that secret only; its sibling steps may not', () => {
+    const built = hashedLoop();
+    const { env, statements } = roleOf(built, 'Build dataset:');
+    expect(JSON.parse(env[PIPELINE_ENV.settings] as string).hashedAgents).toEqual(config.agents.map((a) => a.id));
+    expect(JSON.stringify(env[PIPELINE_ENV.pseudonymisationKeySecretArn])).toContain('PseudonymisationKey');
+    expect(secretReads(statements).flatMap(actionsOf).sort()).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+    const other = roleOf(built, 'Check eligibility:');
+    expect(other.env[PIPELINE_ENV.pseudonymisationKeySecretArn]).toBeUndefined();
+    expect(secretReads(other.statements)).toEqual([]);
   }, 120_000);
 
   it('without it (every shipped stage): no key, no secret read', () => {
-    const { env, statements } = reportRole(template);
-    expect(parseOperatingReportsConfig(env[OPERATING_REPORTS_ENV.settings] as string).hashAgentIds).toBeUndefined();
-    expect(env[OPERATING_REPORTS_ENV.pseudonymisationKeySecretArn]).toBeUndefined();
-    expect(statements.flatMap(actionsOf).filter((a) => a.startsWith('secretsmanager:'))).toEqual([]);
+    for (const description of ['Write operating reports', 'Build dataset:']) {
+      const { env, statements } = roleOf(template, description);
+      expect(env[OPERATING_REPORTS_ENV.pseudonymisationKeySecretArn]).toBeUndefined();
+      expect(statements.flatMap(actionsOf).filter((a) => a.startsWith('secretsmanager:'))).toEqual([]);
+    }
+    expect(parseOperatingReportsConfig(roleOf(template, 'Write operating reports').env[OPERATING_REPORTS_ENV.settings] as string).hashAgentIds).toBeUndefined();
   });
 });
 
