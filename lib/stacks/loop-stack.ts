@@ -290,6 +290,7 @@ export class LoopStack extends Stack {
       lake,
       reviewStream,
       pseudonymisationKey,
+      ...(config.lake.hashAgentIds === true ? { hashedAgents: config.agents.map((a) => a.id) } : {}),
       artifacts,
       approvals: this.approvals,
       metricsNamespace: config.metricsNamespace,
