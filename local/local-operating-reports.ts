@@ -7,7 +7,7 @@
  * into the local lake's `confidence_scores` table.
  */
 import { randomUUID } from 'node:crypto';
-import { loadStageConfig } from '../config';
+import { loadStageConfig, type StageConfig } from '../config';
 import type { OperatingReportsResult } from '../lambdas/operations/write-reports';
 import { reportRunId, writeOperatingReports } from '../lambdas/operations/write-reports';
 import { OPERATING_REPORT_STATES as S } from '../stepfunctions/operating-reports';
@@ -35,6 +35,8 @@ export interface LocalOperatingReportsOptions {
   readonly print?: (line: string) => void;
   /** Called with each event as it is put (the local run prints it). */
   readonly onEvent?: (event: LocalEvent) => void;
+  /** The stage's configuration as parsed, instead of loading `stage` by name (a test's variant of a stage). */
+  readonly config?: StageConfig;
 }
 
 export interface LocalOperatingReportsRun extends AslRunResult {
@@ -49,7 +51,7 @@ export interface LocalOperatingReportsRun extends AslRunResult {
 export async function runLocalOperatingReports(options: LocalOperatingReportsOptions): Promise<LocalOperatingReportsRun> {
   const clock = options.clock ?? (() => new Date());
   const print = options.print ?? (() => undefined);
-  const synthesized = synthesizePipeline(loadStageConfig(options.stage));
+  const synthesized = synthesizePipeline(options.config ?? loadStageConfig(options.stage));
   const settings = synthesized.operatingReportsConfig;
   // lake.hashAgentIds: the declared agents' pseudonyms under the local lake's key, as the gate wrote them.
   const identities = await localAgentIdentities(settings, options.lakeDir);
