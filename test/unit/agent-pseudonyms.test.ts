@@ -65,6 +65,13 @@ describe('AgentIdentities', () => {
     expect(hashed.declaredAgentOf('support-bot')).toBeUndefined();
   });
 
+  it('hashed: a raw id (a row from before the option, the accepted history split) is shown apart from the agent\'s current name', () => {
+    expect(hashed.displayName('support-bot')).toBe('unhashed:support-bot');
+    expect(hashed.displayName(hashed.stored('support-bot'))).toBe('support-bot');
+    // Plain: raw ids are the names.
+    expect(AgentIdentities.plain(['support-bot']).displayName('support-bot')).toBe('support-bot');
+  });
+
 });
 
 describe('lake.hashAgentIds in the stage schema', () => {
