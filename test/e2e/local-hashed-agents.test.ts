@@ -11,6 +11,9 @@ import { parseStageConfig } from '../../config';
 import { dev } from '../../config/stages/dev';
 import { readRewardPolicy } from '../../config/reward-policies/read';
 import { agentRegressionReports, type OperatingReportSettings } from '../../lambdas/operations/operating-reports';
+import { regressionsPerSeries, type ReportFigures } from '../../lambdas/operations/report-metrics';
+import type { OperatingReportsConfig } from '../../lambdas/operations/report-settings';
+import { reportRunId, writeOperatingReports } from '../../lambdas/operations/write-reports';
 import { buildDataset } from '../../lambdas/pipeline/dataset/build-dataset';
 import { pipelineSettingsFromStage, rewardScoringOf } from '../../lambdas/pipeline/settings';
 import { LAKE_TABLES } from '../../lambdas/shared/lake-tables';
@@ -69,7 +72,7 @@ describe('a local lake written with lake.hashAgentIds', () => {
     }
   }, 120_000);
 
-  it('sial report --agent finds one declared agent by its configured id (matched through its pseudonym)', async () => {
+  it('sial report --agent finds one declared agent by its configured id (matched through its pseudonym); the published figures keep the declared agents\' series', async () => {
     const identities = await localAgentIdentities({ agents: declared, hashAgentIds: true }, lakeDir);
     const lake = await LocalLake.open(lakeDir);
     try {
@@ -90,6 +93,29 @@ describe('a local lake written with lake.hashAgentIds', () => {
       const reports = await agentRegressionReports(new DuckDbSqlEngine(lake), settings);
       expect(reports.map((r) => r.target)).toEqual([OPERATING_AGENTS.regressing]);
       expect(reports[0]!.regressions.length).toBeGreaterThan(0);
+
+      // The figures the report function publishes as metrics: the declared agents keep their own series.
+      const published: ReportFigures[] = [];
+      const store = new FsObjectStore(join(root, 'figures'));
+      const config: OperatingReportsConfig = {
+        stage: 'dev',
+        lake: { databaseName: 'sial_dev', tracesTable: 'traces', auditTable: 'gate_audit', feedbackTable: 'feedback', judgmentsTable: 'judgments', confidenceTable: 'confidence_scores' },
+        ...ops.regression,
+        confidence: ops.confidence,
+        agents: declared,
+        models: [],
+        hashAgentIds: true,
+      };
+      await writeOperatingReports(new DuckDbSqlEngine(lake, (uri) => store.pathOf(uri)), store, config, END, 's3://artifacts/reports/', {
+        runId: reportRunId(new Date('2026-12-04T06:00:00.000Z')),
+        confidenceTable: { location: 'none', merge: async () => undefined },
+        identities,
+        publish: (figures) => published.push(figures),
+      });
+      const series = regressionsPerSeries(published[0]!.regressions, new Set(declared));
+      expect(series.get(OPERATING_AGENTS.regressing)).toBeGreaterThan(0);
+      expect(series.get(OPERATING_AGENTS.steady)).toBe(0);
+      expect(published[0]!.confidence.map((c) => c.agent_id)).toEqual(expect.arrayContaining(Object.values(OPERATING_AGENTS)));
     } finally {
       lake.close();
     }
