@@ -357,11 +357,18 @@ export const lakeSchema = z.strictObject({
    * key, kind `agent`: lambdas/shared/agent-pseudonyms.ts) instead of as the producers send them. Off
    * when absent, and existing stages leave it off.
    *
-   * Not available yet: `true` is refused (see checkHashAgentIds below and docs/decisions.md,
-   * "Agent ids as pseudonyms"). Turning it on for a stage whose lake already holds rows would also split
-   * each agent's history in two (raw ids before, pseudonyms after): nothing rewrites old rows.
+   * Turning it on for a stage whose lake already holds rows splits each agent's history in two (raw ids
+   * before, pseudonyms after): nothing rewrites old rows. So `true` is accepted only beside
+   * `acceptAgentHistorySplit: true` (checkHashAgentIds below; docs/decisions.md, "Agent ids as
+   * pseudonyms"). Readers compute the declared agents' pseudonyms and show their configured names.
    */
   hashAgentIds: z.optional(z.boolean()),
+  /**
+   * Required beside `hashAgentIds: true`: the operator's acknowledgement that rows written before the
+   * change keep the raw id, so eligibility windows and the operating reports count the two halves as
+   * two agents until the older rows expire (`rowRetentionDays`). Means nothing without `hashAgentIds`.
+   */
+  acceptAgentHistorySplit: z.optional(z.literal(true)),
 });
 
 const cronExpression = z.string().check(z.regex(/^(cron|rate)\(.+\)$/, 'must be an EventBridge Scheduler expression such as cron(0 3 ? * MON *)'));
@@ -700,17 +707,18 @@ function checkCanaryEvidence(config: StageConfig, source: string): void {
 }
 
 /**
- * `lake.hashAgentIds: true` is refused until every part of the loop that reads `agent_id` from the lake
- * and matches it to a declared agent does so through the agents' pseudonyms. The pseudonym
- * (lambdas/shared/agent-pseudonyms.ts) and the writers (gate, feedback API) are built; a stage whose
- * writers hashed ids while its readers did not would lose its per-agent reports and report metrics
- * without a word.
+ * `lake.hashAgentIds: true` is accepted only with `lake.acceptAgentHistorySplit: true`: in a lake that
+ * already holds rows, the rows before the change keep the raw id and nothing rewrites them, so every
+ * reader counts each agent's history as two agents until the older rows expire. A stage turns it on
+ * knowingly or not at all.
  */
-export const HASH_AGENT_IDS_NOT_BUILT =
-  'storing agent ids as pseudonyms is not available yet: the gate and the feedback API write them, but the readers that match agent_id to the stage\'s agents (operating reports and their per-agent metrics, sial report --agent, the names in dataset manifests and judge review pages) do not; leave lake.hashAgentIds out or false (docs/decisions.md, "Agent ids as pseudonyms")';
+export const HASH_AGENT_IDS_SPLITS_HISTORY =
+  'rows already in the lake keep the raw agent id and nothing rewrites them, so each agent\'s history splits in two (eligibility windows and operating reports count the halves as two agents until the older rows expire, lake.rowRetentionDays); set lake.acceptAgentHistorySplit: true beside it to say the stage accepts that (docs/decisions.md, "Agent ids as pseudonyms")';
 
 function checkHashAgentIds(config: StageConfig, source: string): void {
-  if (config.lake.hashAgentIds === true) throw new ConfigError(`Invalid stage configuration in ${source}:\n  - lake.hashAgentIds: received true; ${HASH_AGENT_IDS_NOT_BUILT}`);
+  if (config.lake.hashAgentIds === true && config.lake.acceptAgentHistorySplit !== true) {
+    throw new ConfigError(`Invalid stage configuration in ${source}:\n  - lake.hashAgentIds: received true without lake.acceptAgentHistorySplit; ${HASH_AGENT_IDS_SPLITS_HISTORY}`);
+  }
 }
 
 /**

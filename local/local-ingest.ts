@@ -6,7 +6,7 @@
  */
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadStageConfig } from '../config';
+import { loadStageConfig, type StageConfig } from '../config';
 import type { DataBoundary } from '../config/boundaries';
 import { readRewardPolicy } from '../config/reward-policies/read';
 import { handleFeedback } from '../lambdas/feedback/handle-feedback';
@@ -43,6 +43,8 @@ export interface LocalIngestOptions {
    * (operating-traffic.ts); the demo's feedback events are then not sent.
    */
   readonly records?: (now: Date, boundary: DataBoundary) => readonly DemoRecord[];
+  /** The stage's configuration as parsed, instead of loading `stage` by name (a test's variant of a stage). */
+  readonly config?: StageConfig;
 }
 
 export interface LocalIngestSummary {
@@ -93,7 +95,7 @@ class LakeFeedbackSink implements FeedbackSink {
 }
 
 export async function runLocalIngest(options: LocalIngestOptions): Promise<LocalIngestSummary> {
-  const stage = loadStageConfig(options.stage);
+  const stage = options.config ?? loadStageConfig(options.stage);
   const config = gateConfigFromStage(stage, readRewardPolicy(stage.rewardPolicyVersion), {
     databaseName: stage.lake.databaseName,
     tracesTable: TRACES_TABLE.name,

@@ -7,12 +7,13 @@
  * into the local lake's `confidence_scores` table.
  */
 import { randomUUID } from 'node:crypto';
-import { loadStageConfig } from '../config';
+import { loadStageConfig, type StageConfig } from '../config';
 import type { OperatingReportsResult } from '../lambdas/operations/write-reports';
 import { reportRunId, writeOperatingReports } from '../lambdas/operations/write-reports';
 import { OPERATING_REPORT_STATES as S } from '../stepfunctions/operating-reports';
 import type { Json } from '../stepfunctions/render-asl';
 import { LocalConfidenceTable } from './local-confidence-table';
+import { localAgentIdentities } from './local-pseudonymisation-key';
 import { LocalLake } from './local-lake';
 import { runAsl, type AslRunResult } from './pipeline/asl-runner';
 import { DuckDbSqlEngine } from './pipeline/duckdb-sql-engine';
@@ -34,6 +35,8 @@ export interface LocalOperatingReportsOptions {
   readonly print?: (line: string) => void;
   /** Called with each event as it is put (the local run prints it). */
   readonly onEvent?: (event: LocalEvent) => void;
+  /** The stage's configuration as parsed, instead of loading `stage` by name (a test's variant of a stage). */
+  readonly config?: StageConfig;
 }
 
 export interface LocalOperatingReportsRun extends AslRunResult {
@@ -48,8 +51,10 @@ export interface LocalOperatingReportsRun extends AslRunResult {
 export async function runLocalOperatingReports(options: LocalOperatingReportsOptions): Promise<LocalOperatingReportsRun> {
   const clock = options.clock ?? (() => new Date());
   const print = options.print ?? (() => undefined);
-  const synthesized = synthesizePipeline(loadStageConfig(options.stage));
+  const synthesized = synthesizePipeline(options.config ?? loadStageConfig(options.stage));
   const settings = synthesized.operatingReportsConfig;
+  // lake.hashAgentIds: the declared agents' pseudonyms under the local lake's key, as the gate wrote them.
+  const identities = await localAgentIdentities(settings, options.lakeDir);
   const lake = await LocalLake.open(options.lakeDir);
   const store = new FsObjectStore(options.lakeDir);
   const table = new LocalConfidenceTable(lake);
@@ -65,7 +70,7 @@ export async function runLocalOperatingReports(options: LocalOperatingReportsOpt
         [S.writeReports]: async (input) => {
           const startedAt = (input as { startedAt?: unknown } | null)?.startedAt;
           if (typeof startedAt !== 'string') throw new Error('Write operating reports (local): the input needs startedAt');
-          report = await writeOperatingReports(sql, store, settings, new Date(startedAt), LOCAL_REPORTS_URI, { runId: reportRunId(clock()), confidenceTable: table });
+          report = await writeOperatingReports(sql, store, settings, new Date(startedAt), LOCAL_REPORTS_URI, { runId: reportRunId(clock()), confidenceTable: table, identities });
           return report as unknown as Json;
         },
         [S.emitReportsReady]: localPutEventsHandler(options.lakeDir, clock, (event) => {

@@ -8,8 +8,9 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { AgentIdentities } from '../lambdas/shared/agent-pseudonyms';
 import type { PseudonymisationKeyProvider } from '../lambdas/shared/ports';
-import { checkPseudonymisationKey } from '../lambdas/shared/pseudonymisation';
+import { checkPseudonymisationKey, createPseudonymiser } from '../lambdas/shared/pseudonymisation';
 import { writeFileOnce } from './write-file-once';
 
 export const LOCAL_PSEUDONYMISATION_KEY_FILE = 'pseudonymisation-key.local.json';
@@ -44,4 +45,13 @@ export class LocalPseudonymisationKeyProvider implements PseudonymisationKeyProv
     if (!parsed.success) throw new Error(`${path} is not a local pseudonymisation key file; delete it to have a new one generated`);
     return checkPseudonymisationKey(Buffer.from(parsed.data.key, 'base64url'), path);
   }
+}
+
+/**
+ * How a local lake stores the stage's agents: with `hashAgentIds`, pseudonyms under the lake directory's
+ * key (pseudonymisation-key.local.json, the key local ingest and `sial erase --local` use); plain otherwise.
+ */
+export async function localAgentIdentities(config: { readonly agents: readonly string[]; readonly hashAgentIds?: boolean }, lakeDir: string): Promise<AgentIdentities> {
+  if (config.hashAgentIds !== true) return AgentIdentities.plain(config.agents);
+  return AgentIdentities.hashed(config.agents, createPseudonymiser(await new LocalPseudonymisationKeyProvider(lakeDir).key()));
 }

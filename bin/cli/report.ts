@@ -8,13 +8,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadStageConfig } from '../../config';
-import { agentModelConfidence, agentRegressionReports, type OperatingReportSettings } from '../../lambdas/operations/operating-reports';
+import { agentModelConfidence, agentRegressionReports, confidenceWithDisplayNames, type OperatingReportSettings } from '../../lambdas/operations/operating-reports';
 import { parseWindowDays } from '../../lambdas/operations/report-window';
 import { reportRunId, writeCostReport } from '../../lambdas/operations/write-reports';
 import { confidenceTableRows } from '../../lambdas/operations/confidence-table';
 import { LocalConfidenceTable } from '../../local/local-confidence-table';
 import { DEFAULT_LAKE_DIR, LakeDirRefused, openLakeDir } from '../../local/lake-dir';
 import { LocalLake } from '../../local/local-lake';
+import { localAgentIdentities } from '../../local/local-pseudonymisation-key';
 import { DuckDbSqlEngine } from '../../local/pipeline/duckdb-sql-engine';
 import { FsObjectStore } from '../../local/pipeline/fs-object-store';
 import { EXIT, parseCommandLine, UsageError, type CliCommand, type CliContext } from './command';
@@ -36,13 +37,16 @@ queries on Athena and writes the same files to the artifact bucket):
                confidence.json, and merged into the lake's confidence_scores table (keyed by day, agent, model)
 
 where:
-  --agent ID    only this agent
+  --agent ID    only this agent (its configured id; when the stage stores agent ids as pseudonyms,
+                lake.hashAgentIds, the id is pseudonymised with the lake's key to find its rows)
   --window 7d   the current window in days (default: the stage's operations.regression.currentWindowDays);
                 the baseline is operations.regression.baselineWindowDays before it
   --local DIR   the run's lake directory (sial local run --lake-dir; default ${DEFAULT_LAKE_DIR})
   --stage NAME  the stage whose operations settings apply (default dev)
 
-The reports end now; files go to <DIR>/reports/<end date>/.`;
+The reports end now; files go to <DIR>/reports/<end date>/. A stage that stores agent ids as pseudonyms
+shows each declared agent by its configured id (the confidence table and the cost Parquet keep the
+stored pseudonym, like the lake's tables).`;
 
 const OPTIONS = {
   agent: { type: 'string' },
@@ -100,7 +104,8 @@ async function runReport(name: ReportName, lake: LocalLake, settings: OperatingR
     }
     return;
   }
-  const scores = await agentModelConfidence(sql, settings);
+  const stored = await agentModelConfidence(sql, settings);
+  const scores = confidenceWithDisplayNames(stored, settings.identities);
   formatTable(
     ['agent_id', 'model', 'score', 'global', 'weight', 'feedback', 'idle_days', 'divergence_pp'],
     scores.map((s) => [s.agent_id, s.model, s.score.toFixed(4), s.global_score.toFixed(4), s.weight.toFixed(2), String(s.feedback_count), String(s.idle_days), s.divergence_pp.toFixed(2)]),
@@ -113,7 +118,7 @@ async function runReport(name: ReportName, lake: LocalLake, settings: OperatingR
   // The day's scores into the lake's confidence_scores table, by the workflow's MERGE: a second run of
   // the day with the same scores changes no row.
   const table = new LocalConfidenceTable(lake);
-  await table.merge(confidenceTableRows(settings.end, scores));
+  await table.merge(confidenceTableRows(settings.end, stored));
   out(`merged into ${table.location}: ${table.lastChanged} row(s) inserted or updated`);
 }
 
@@ -127,7 +132,8 @@ export const reportCommand: CliCommand = {
     const [name, ...extra] = parsed.positionals;
     if (!isReportName(name)) throw new UsageError(name === undefined ? `say which report: ${REPORTS.join(', ')}` : `unknown report "${name}" (one of ${REPORTS.join(', ')})`);
     if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
-    const operations = loadStageConfig(parsed.values.stage).operations;
+    const stageConfig = loadStageConfig(parsed.values.stage);
+    const operations = stageConfig.operations;
     let currentWindowDays = operations.regression.currentWindowDays;
     if (parsed.values.window !== undefined) {
       try {
@@ -158,6 +164,9 @@ export const reportCommand: CliCommand = {
       confidence: operations.confidence,
       confidenceLookbackDays: CONFIDENCE_LOOKBACK_DAYS,
       ...(parsed.values.agent === undefined ? {} : { agentId: parsed.values.agent }),
+      // lake.hashAgentIds: --agent is matched by its pseudonym under the local lake's key, and declared
+      // agents are shown by their configured ids.
+      identities: await localAgentIdentities({ agents: stageConfig.agents.map((a) => a.id), hashAgentIds: stageConfig.lake.hashAgentIds === true }, lakeDir),
     };
     const lake = await LocalLake.open(lakeDir);
     try {

@@ -4,6 +4,7 @@
  * only binds parameters and turns rows into the pure reports (cost.ts, regression.ts, confidence.ts).
  */
 import type { SqlEngine, SqlParam, SqlQuery, SqlRow } from '../pipeline/dataset/sql-engine';
+import { AgentIdentities } from '../shared/agent-pseudonyms';
 import { loadSql } from '../pipeline/dataset/sql-files';
 import { confidenceScores, type AgentModelOutcomes, type ConfidenceScore, type ConfidenceSettings } from './confidence';
 import type { AgentCostRow } from './cost';
@@ -23,8 +24,24 @@ export interface OperatingReportSettings {
   readonly confidence: ConfidenceSettings;
   /** Days of feedback the confidence scores are computed over. */
   readonly confidenceLookbackDays: number;
-  /** Only this agent, when set. */
+  /** Only this agent, when set: its id as the producer names it (the configured id), not its stored form. */
   readonly agentId?: string;
+  /**
+   * How the lake stores agent ids (`lake.hashAgentIds`): the reports match `agentId` against its stored
+   * form and show a declared agent's configured name where a row holds its pseudonym. Default: plain.
+   */
+  readonly identities?: AgentIdentities;
+}
+
+const PLAIN = AgentIdentities.plain([]);
+
+function identitiesOf(settings: Pick<OperatingReportSettings, 'identities'>): AgentIdentities {
+  return settings.identities ?? PLAIN;
+}
+
+/** The stored form of the one agent asked for, or undefined for all. */
+function storedAgentId(settings: Pick<OperatingReportSettings, 'identities' | 'agentId'>): string | undefined {
+  return settings.agentId === undefined ? undefined : identitiesOf(settings).stored(settings.agentId);
 }
 
 const DAY_MS = 86_400_000;
@@ -65,18 +82,23 @@ function forAgent<T extends { readonly agent_id: string }>(rows: readonly T[], a
  * `agentCosts` reads as rows and what the report workflow unloads to Parquet, so both files hold the
  * same rows. The agent is filtered in SQL for that reason, not with `forAgent`.
  */
-export function agentCostsQuery(settings: Pick<OperatingReportSettings, 'end' | 'currentWindowDays' | 'baselineWindowDays' | 'agentId'>): { query: SqlQuery; params: SqlParam[] } {
+export function agentCostsQuery(settings: Pick<OperatingReportSettings, 'end' | 'currentWindowDays' | 'baselineWindowDays' | 'agentId' | 'identities'>): { query: SqlQuery; params: SqlParam[] } {
   const windows = reportWindows(settings.end, settings.currentWindowDays, settings.baselineWindowDays);
-  const agent = settings.agentId ?? '';
+  // The rows hold the stored form (with lake.hashAgentIds, the pseudonym), so the filter does too.
+  const agent = storedAgentId(settings) ?? '';
   return { query: loadSql('agent-costs'), params: [sqlTime(windows.currentStart), sqlTime(windows.end), agent, agent] };
 }
 
-/** The per-agent cost report over the current window (cost already rounded to micro-dollars by the query). */
+/**
+ * The per-agent cost report over the current window (cost already rounded to micro-dollars by the query),
+ * each agent under the name a report shows (identities.displayName: a declared agent's configured name).
+ */
 export async function agentCosts(sql: SqlEngine, settings: OperatingReportSettings): Promise<AgentCostRow[]> {
   const { query, params } = agentCostsQuery(settings);
   const rows = await sql.query(query, params);
+  const identities = identitiesOf(settings);
   return rows.map((r) => ({
-    agent_id: text(r, 'agent_id'),
+    agent_id: identities.displayName(text(r, 'agent_id')),
     requests: num(r, 'requests'),
     tokens_in: num(r, 'tokens_in'),
     tokens_out: num(r, 'tokens_out'),
@@ -85,7 +107,10 @@ export async function agentCosts(sql: SqlEngine, settings: OperatingReportSettin
   }));
 }
 
-/** One regression report per agent seen in either window (an agent with no regression gets an empty list). */
+/**
+ * One regression report per agent seen in either window (an agent with no regression gets an empty list),
+ * its `target` the name a report shows (a declared agent's configured name where the rows hold its pseudonym).
+ */
 export async function agentRegressionReports(sql: SqlEngine, settings: OperatingReportSettings): Promise<RegressionReport[]> {
   const windows = reportWindows(settings.end, settings.currentWindowDays, settings.baselineWindowDays);
   const params = windowParams(windows);
@@ -108,9 +133,11 @@ export async function agentRegressionReports(sql: SqlEngine, settings: Operating
     });
   }
   const agents = [...new Set(metricRows.map((r) => text(r, 'agent_id')))].sort();
+  const only = storedAgentId(settings);
+  const identities = identitiesOf(settings);
   const window = { baseline: intervalText(windows.baselineStart, windows.currentStart), current: intervalText(windows.currentStart, windows.end) };
   return agents
-    .filter((agentId) => settings.agentId === undefined || agentId === settings.agentId)
+    .filter((agentId) => only === undefined || agentId === only)
     .map((agentId) => {
       const affected: Partial<Record<RegressionDimension, string[]>> = {};
       for (const r of affectedRows.filter((row) => row.agent_id === agentId)) {
@@ -122,7 +149,7 @@ export async function agentRegressionReports(sql: SqlEngine, settings: Operating
         .filter((r) => r.agent_id === agentId)
         .map((r) => ({ window: text(r, 'report_window') === 'current' ? 'current' : 'baseline', model: text(r, 'model'), model_version: text(r, 'model_version'), requests: num(r, 'requests') }));
       return regressionReport({
-        agentId,
+        agentId: identities.displayName(agentId),
         window,
         baseline: metrics.get(`${agentId}/baseline`),
         current: metrics.get(`${agentId}/current`),
@@ -135,7 +162,11 @@ export async function agentRegressionReports(sql: SqlEngine, settings: Operating
     });
 }
 
-/** The confidence score of every agent x model pair with feedback in the lookback, as of the report's end. */
+/**
+ * The confidence score of every agent x model pair with feedback in the lookback, as of the report's end,
+ * with `agent_id` as the lake stores it (the form the confidence_scores table keeps, like every lake
+ * table); `confidenceWithDisplayNames` gives the form the JSON export and the metrics show.
+ */
 export async function agentModelConfidence(sql: SqlEngine, settings: OperatingReportSettings): Promise<ConfidenceScore[]> {
   const start = sqlTime(new Date(settings.end.getTime() - settings.confidenceLookbackDays * DAY_MS));
   const end = sqlTime(settings.end);
@@ -148,5 +179,11 @@ export async function agentModelConfidence(sql: SqlEngine, settings: OperatingRe
     last_feedback_at: text(r, 'last_feedback_at'),
   }));
   // Global scores come from every agent, even when one agent is asked for.
-  return forAgent(confidenceScores(outcomes, settings.end, settings.confidence), settings.agentId);
+  return forAgent(confidenceScores(outcomes, settings.end, settings.confidence), storedAgentId(settings));
+}
+
+/** Confidence scores under the names a report shows: a declared agent's configured name, the stored id otherwise. */
+export function confidenceWithDisplayNames(scores: readonly ConfidenceScore[], identities: AgentIdentities | undefined): ConfidenceScore[] {
+  const ids = identities ?? PLAIN;
+  return scores.map((s) => ({ ...s, agent_id: ids.displayName(s.agent_id) }));
 }

@@ -7,10 +7,13 @@
  * costs.parquet/run=<invocation time>/ (Athena UNLOAD with this function's credentials; a rerun or retry
  * gets a folder of its own, since UNLOAD needs an empty one).
  * Publishes the regressions and confidence scores as EMF metrics for the stage dashboard (report-metrics.ts).
- * Needs OPERATING_REPORTS, ATHENA_WORKGROUP, REPORTS_PREFIX, SIAL_SQL_DIR, POWERTOOLS_METRICS_NAMESPACE.
+ * Needs OPERATING_REPORTS, ATHENA_WORKGROUP, REPORTS_PREFIX, SIAL_SQL_DIR, POWERTOOLS_METRICS_NAMESPACE; with
+ * `hashAgentIds` (lake.hashAgentIds) also PSEUDONYMISATION_KEY_SECRET_ARN: the rows hold agent pseudonyms,
+ * and the reports name each declared agent by its configured id (its pseudonym under the stage's key).
  */
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { S3ObjectStore } from '../pipeline/aws/s3-object-store';
@@ -18,6 +21,9 @@ import { AthenaSqlEngine } from '../pipeline/dataset/athena-sql-engine';
 import { quoteIdentifier } from '../pipeline/dataset/sql-template';
 import { renderConfidenceMerge, type ConfidenceTableWriter } from './confidence-table';
 import { logger, metrics } from '../shared/powertools';
+import { AgentIdentities } from '../shared/agent-pseudonyms';
+import { SecretsManagerPseudonymisationKeyProvider } from '../shared/aws/secrets-manager-pseudonymisation-key';
+import { createPseudonymiser } from '../shared/pseudonymisation';
 import { reportRunId, writeOperatingReports, type OperatingReportsResult } from './write-reports';
 import { requiredEnv } from '../shared/required-env';
 import { publishReportMetrics } from './report-metrics';
@@ -25,6 +31,15 @@ import { OPERATING_REPORTS_ENV, parseOperatingReportsConfig } from './report-set
 
 const config = parseOperatingReportsConfig(process.env[OPERATING_REPORTS_ENV.settings]);
 const listed = { agents: new Set(config.agents), models: new Set(config.models) };
+// lake.hashAgentIds: the declared agents' pseudonyms are computed with the stage's key, read once.
+const keyProvider =
+  config.hashAgentIds === true ? new SecretsManagerPseudonymisationKeyProvider(new SecretsManagerClient({}), requiredEnv(OPERATING_REPORTS_ENV.pseudonymisationKeySecretArn)) : undefined;
+let identities: AgentIdentities | undefined;
+
+async function agentIdentities(): Promise<AgentIdentities> {
+  identities ??= keyProvider === undefined ? AgentIdentities.plain(config.agents) : AgentIdentities.hashed(config.agents, createPseudonymiser(await keyProvider.key()));
+  return identities;
+}
 const store = new S3ObjectStore(new S3Client({}));
 const sql = new AthenaSqlEngine(new AthenaClient({}), {
   workGroup: requiredEnv(OPERATING_REPORTS_ENV.athenaWorkGroup),
@@ -55,6 +70,7 @@ async function writeStep(event: unknown): Promise<OperatingReportsResult> {
   const result = await writeOperatingReports(sql, store, config, new Date(startedAt), requiredEnv(OPERATING_REPORTS_ENV.reportsPrefix), {
     runId,
     confidenceTable,
+    identities: await agentIdentities(),
     publish: (figures) => publishReportMetrics(metrics, config.stage, figures, listed),
   });
   logger.info('operating reports written', { reportPrefix: result.reportPrefix, costsParquetPrefix: result.costsParquetPrefix, confidenceTable: result.confidenceTable, regressedAgents: result.regressedAgents });

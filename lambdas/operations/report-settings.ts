@@ -9,6 +9,8 @@ export const OPERATING_REPORTS_ENV = {
   athenaWorkGroup: 'ATHENA_WORKGROUP',
   /** s3:// prefix the reports are written under, one `<date>/` folder per day. */
   reportsPrefix: 'REPORTS_PREFIX',
+  /** Set only for a stage with `lake.hashAgentIds`: the stage's pseudonymisation key secret. */
+  pseudonymisationKeySecretArn: 'PSEUDONYMISATION_KEY_SECRET_ARN',
 } as const;
 
 export interface OperatingReportsConfig {
@@ -32,6 +34,11 @@ export interface OperatingReportsConfig {
   readonly agents: readonly string[];
   /** The stage's models (target models and priced model names): the same, for confidence scores. */
   readonly models: readonly string[];
+  /**
+   * `lake.hashAgentIds`: rows hold agent pseudonyms; the function computes the declared agents'
+   * pseudonyms with the stage's key (PSEUDONYMISATION_KEY_SECRET_ARN) to name them. Absent: plain ids.
+   */
+  readonly hashAgentIds?: boolean;
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -51,6 +58,7 @@ export function parseOperatingReportsConfig(json: string | undefined): Operating
     const list = value[field];
     if (!Array.isArray(list) || !list.every((v) => typeof v === 'string')) throw new Error(`${OPERATING_REPORTS_ENV.settings}.${field} must be a list of names`);
   }
+  if (value.hashAgentIds !== undefined && typeof value.hashAgentIds !== 'boolean') throw new Error(`${OPERATING_REPORTS_ENV.settings}.hashAgentIds must be true or false`);
   const c = value.confidence;
   if (!isRecord(c) || typeof c.decayPerIdleDay !== 'number' || !positive(c.fullWeightFeedback) || !positive(c.divergenceReviewPoints)) throw new Error(`${OPERATING_REPORTS_ENV.settings}.confidence is incomplete`);
   return value as unknown as OperatingReportsConfig;

@@ -8,7 +8,8 @@
 import type { SqlEngine } from '../pipeline/dataset/sql-engine';
 import { confidenceTableRows, type ConfidenceTableWriter } from './confidence-table';
 import { costReportCsv, type AgentCostRow } from './cost';
-import { agentCosts, agentCostsQuery, agentModelConfidence, agentRegressionReports, type OperatingReportSettings } from './operating-reports';
+import type { AgentIdentities } from '../shared/agent-pseudonyms';
+import { agentCosts, agentCostsQuery, agentModelConfidence, agentRegressionReports, confidenceWithDisplayNames, type OperatingReportSettings } from './operating-reports';
 import type { ReportFigures } from './report-metrics';
 import type { OperatingReportsConfig } from './report-settings';
 
@@ -68,8 +69,10 @@ export interface CostReportFiles {
 
 /**
  * The cost report as Parquet under `costs.parquet/run=<runId>/`, which the engine writes from the cost
- * query (Athena UNLOAD, DuckDB COPY): no row of it passes through this process; and as
- * `<dayPrefix>costs.csv` from the same query's rows (one per agent). Each run's Parquet set stays in its
+ * query (Athena UNLOAD, DuckDB COPY): no row of it passes through this process, so its `agent_id` is
+ * the lake's stored form (with `lake.hashAgentIds`, the pseudonym: the Parquet joins the lake tables
+ * and the confidence_scores table as they are); and as
+ * `<dayPrefix>costs.csv` from the same query's rows (one per agent, under the name a report shows). Each run's Parquet set stays in its
  * own folder; the CSV is overwritten, and only once the Parquet is written, so the CSV is always the
  * last run that completed both.
  */
@@ -93,6 +96,12 @@ export interface WriteOperatingReportsOptions {
    * in the bucket (the handler publishes them for the dashboard).
    */
   readonly publish?: (figures: ReportFigures) => void;
+  /**
+   * How the lake stores agent ids (`lake.hashAgentIds`: pseudonyms under the stage's key); default plain.
+   * The files, the message and the published figures show declared agents by their configured names;
+   * the confidence table and the cost Parquet keep the stored form.
+   */
+  readonly identities?: AgentIdentities;
 }
 
 export async function writeOperatingReports(
@@ -103,15 +112,23 @@ export async function writeOperatingReports(
   reportsPrefix: string,
   options: WriteOperatingReportsOptions,
 ): Promise<OperatingReportsResult> {
-  const settings: OperatingReportSettings = { ...config, end, latencyPercentile: LATENCY_PERCENTILE, confidenceLookbackDays: CONFIDENCE_LOOKBACK_DAYS };
+  const settings: OperatingReportSettings = {
+    ...config,
+    end,
+    latencyPercentile: LATENCY_PERCENTILE,
+    confidenceLookbackDays: CONFIDENCE_LOOKBACK_DAYS,
+    ...(options.identities === undefined ? {} : { identities: options.identities }),
+  };
   const prefix = `${reportsPrefix}${end.toISOString().slice(0, 10)}/`;
   const costs = await writeCostReport(sql, store, settings, prefix, options.runId);
-  const [regressions, confidence] = [await agentRegressionReports(sql, settings), await agentModelConfidence(sql, settings)];
+  const [regressions, storedConfidence] = [await agentRegressionReports(sql, settings), await agentModelConfidence(sql, settings)];
+  const confidence = confidenceWithDisplayNames(storedConfidence, options.identities);
   const confidenceJson = `${prefix}confidence.json`;
   await store.putText(confidenceJson, `${JSON.stringify(confidence, null, 2)}\n`);
   // The table after the JSON: a failed MERGE fails the run with the export already written, and the
   // rerun that follows writes both again (a MERGE of equal scores changes nothing).
-  await options.confidenceTable.merge(confidenceTableRows(end, confidence));
+  // The table keeps agent_id as the lake stores it (the pseudonym with lake.hashAgentIds).
+  await options.confidenceTable.merge(confidenceTableRows(end, storedConfidence));
   const regressionReports = regressions.map((report) => `${prefix}regressions-${report.target}.json`);
   for (const [i, report] of regressions.entries()) await store.putText(regressionReports[i]!, `${JSON.stringify(report, null, 2)}\n`);
   options.publish?.({ regressions, confidence });

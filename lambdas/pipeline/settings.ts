@@ -71,6 +71,12 @@ export const pipelineSettingsSchema = z.strictObject({
    * game-day bound. Each target model's `rollout` (SageMaker endpoint or EKS HTTPRoute) is in targetModels.
    */
   canary: canarySchema,
+  /**
+   * Only for a stage with `lake.hashAgentIds`: the declared agent ids (`agents[].id`), whose pseudonyms
+   * (under the key at PIPELINE_ENV.pseudonymisationKeySecretArn) the dataset build computes to show
+   * them by name in the manifest's eligibility figures. Absent: rows hold the ids as they are.
+   */
+  hashedAgents: z.optional(z.array(z.string().check(z.minLength(1)))),
 });
 export type PipelineSettings = z.infer<typeof pipelineSettingsSchema>;
 
@@ -92,6 +98,8 @@ export const PIPELINE_ENV = {
   approvalsTopicArn: 'APPROVALS_TOPIC_ARN',
   finopsTopicArn: 'FINOPS_TOPIC_ARN',
   notificationsTopicArn: 'NOTIFICATIONS_TOPIC_ARN',
+  /** Build dataset only, and only with `hashedAgents` (lake.hashAgentIds): the pseudonymisation key secret. */
+  pseudonymisationKeySecretArn: 'PSEUDONYMISATION_KEY_SECRET_ARN',
 } as const;
 
 /**
@@ -158,6 +166,7 @@ export function pipelineSettingsFromStage(stage: StageConfig, lake: PipelineSett
     lake,
     modelPackageGroups: Object.fromEntries(registryKeys.map((k) => [k, modelPackageGroupName(stage.stage, k)])),
     canary: stage.canary,
+    ...(stage.lake.hashAgentIds === true ? { hashedAgents: stage.agents.map((a) => a.id) } : {}),
   };
   return parseSettings(candidate, 'The pipeline settings');
 }

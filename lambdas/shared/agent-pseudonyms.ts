@@ -16,7 +16,10 @@
  * Pure apart from node:crypto (through the Pseudonymiser); the key comes through the
  * PseudonymisationKeyProvider port.
  */
-import type { Pseudonym, Pseudonymiser } from './pseudonymisation';
+import { isPseudonym, type Pseudonym, type Pseudonymiser } from './pseudonymisation';
+
+/** How a hashed lake's reports show a raw id written before the option (see AgentIdentities.displayName). */
+export const UNHASHED_PREFIX = 'unhashed:';
 
 /** The pseudonym an agent id is stored as. */
 export function agentPseudonym(pseudonymiser: Pseudonymiser, agentId: string): Pseudonym {
@@ -66,8 +69,15 @@ export class AgentIdentities {
     return this.declaredByStored.get(storedId);
   }
 
-  /** What a report shows for a stored id: the configured name of a declared agent, the stored id otherwise. */
+  /**
+   * What a report shows for a stored id: the configured name of a declared agent, the stored id otherwise.
+   * In a hashed lake, a raw id is a row written before the option was turned on (the history split the
+   * stage accepted, `lake.acceptAgentHistorySplit`): it is shown as `unhashed:<id>`, so that half of an
+   * agent's history never passes for, or overwrites, the agent's current figures under its name.
+   */
   displayName(storedId: string): string {
-    return this.declaredAgentOf(storedId) ?? storedId;
+    const declared = this.declaredAgentOf(storedId);
+    if (declared !== undefined) return declared;
+    return this.hashed && !isPseudonym(storedId) ? `${UNHASHED_PREFIX}${storedId}` : storedId;
   }
 }

@@ -55,6 +55,12 @@ export interface JudgeCalibrationProps {
   readonly reviewStream: IcebergDeliveryStream;
   /** The stage's pseudonymisation key: reviewers are stored as keyed pseudonyms. */
   readonly pseudonymisationKey: secretsmanager.ISecret;
+  /**
+   * Only for a stage with `lake.hashAgentIds`: the declared agent ids. The sampler's e-mail and the review
+   * page show a declared agent by this name where a review item holds its pseudonym (the sampler may
+   * then read the key too).
+   */
+  readonly hashedAgents?: readonly string[];
   /** The artifact bucket: Athena results and the reports. */
   readonly artifacts: ArtifactStore;
   /** The approvals construct: its API serves the review page, its secret signs the links, its key encrypts the topic. */
@@ -133,6 +139,8 @@ export class JudgeCalibration extends Construct {
       [CALIBRATION_ENV.settings]: JSON.stringify(settings),
       POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace,
     };
+    const hashedAgentsEnv: Record<string, string> =
+      props.hashedAgents === undefined ? {} : { [CALIBRATION_ENV.hashedAgents]: JSON.stringify(props.hashedAgents), [CALIBRATION_ENV.pseudonymisationSecretArn]: props.pseudonymisationKey.secretArn };
     const specs: Record<CalibrationFunction, StepFunctionSpec> = {
       sample: {
         entry: path.join(PROJECT_ROOT, ENTRIES.sample),
@@ -145,6 +153,7 @@ export class JudgeCalibration extends Construct {
           [CALIBRATION_ENV.reviewersTopicArn]: this.reviewersTopic.topicArn,
           [CALIBRATION_ENV.pageBaseUrl]: approvals.pageBaseUrl,
           [CALIBRATION_ENV.signingSecretArn]: approvals.signingSecret.secretArn,
+          ...hashedAgentsEnv,
           POWERTOOLS_SERVICE_NAME: 'judge-calibration-sample',
         },
       },
@@ -171,6 +180,7 @@ export class JudgeCalibration extends Construct {
           [CALIBRATION_ENV.signingSecretArn]: approvals.signingSecret.secretArn,
           [CALIBRATION_ENV.reviewStream]: props.reviewStream.deliveryStreamName,
           [CALIBRATION_ENV.pseudonymisationSecretArn]: props.pseudonymisationKey.secretArn,
+          ...(props.hashedAgents === undefined ? {} : { [CALIBRATION_ENV.hashedAgents]: JSON.stringify(props.hashedAgents) }),
           POWERTOOLS_SERVICE_NAME: 'review-page',
         },
       },
@@ -219,6 +229,11 @@ export class JudgeCalibration extends Construct {
     // Granted on the role only: Secret.grantRead would also write the role into the key policy of the
     // data stack (a cycle between the stacks). The secret is encrypted with the lake key.
     iam.Grant.addToPrincipal({ grantee: roles.page, actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], resourceArns: [props.pseudonymisationKey.secretArn] });
+    // lake.hashAgentIds only: the sampler computes the declared agents' pseudonyms to name them in its
+    // e-mail (it already decrypts with the lake key for Athena).
+    if (props.hashedAgents !== undefined) {
+      iam.Grant.addToPrincipal({ grantee: roles.sample, actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], resourceArns: [props.pseudonymisationKey.secretArn] });
+    }
     artifacts.grantWrite(roles.report, CALIBRATION_REPORTS_PREFIX);
 
     // The review page lives next to the approval page: one API, one throttle, one access log, the same

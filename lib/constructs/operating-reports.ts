@@ -16,6 +16,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
@@ -47,6 +48,11 @@ export interface OperatingReportsProps {
   readonly schedulesEnabled: boolean;
   readonly logRetention?: logs.RetentionDays;
   readonly logRemovalPolicy?: RemovalPolicy;
+  /**
+   * A stage with `lake.hashAgentIds` (`config.hashAgentIds`): its pseudonymisation key, which the function
+   * may read to compute the declared agents' pseudonyms. Absent: no access to the key.
+   */
+  readonly agentPseudonymisationKey?: secretsmanager.ISecret;
 }
 
 export class OperatingReports extends Construct {
@@ -58,6 +64,9 @@ export class OperatingReports extends Construct {
   constructor(scope: Construct, id: string, props: OperatingReportsProps) {
     super(scope, id);
     const { artifacts, lake } = props;
+    if ((props.config.hashAgentIds === true) !== (props.agentPseudonymisationKey !== undefined)) {
+      throw new Error('OperatingReports: config.hashAgentIds and agentPseudonymisationKey go together (the function names hashed agents with the key)');
+    }
     const stack = Stack.of(this);
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
     const logRemovalPolicy = props.logRemovalPolicy ?? RemovalPolicy.RETAIN;
@@ -76,6 +85,7 @@ export class OperatingReports extends Construct {
             [SQL_DIR_ENV]: DATASET_SQL_DIR,
             POWERTOOLS_SERVICE_NAME: 'operating-reports',
             POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace,
+            ...(props.agentPseudonymisationKey === undefined ? {} : { [OPERATING_REPORTS_ENV.pseudonymisationKeySecretArn]: props.agentPseudonymisationKey.secretArn }),
           },
           copyIntoBundle: [DATASET_SQL_COPY],
         },
@@ -84,6 +94,14 @@ export class OperatingReports extends Construct {
     );
     this.function = functions.writeReports;
     this.role = roles.writeReports;
+    // With the option only: that secret's GetSecretValue, and Decrypt of the lake key it is encrypted
+    // with (Secrets Manager decrypts with the caller's rights). Granted on the role only, as the judge
+    // calibration page's read of the same secret: Secret.grantRead would also write the role into the
+    // data stack's key policy (a cycle between the stacks).
+    if (props.agentPseudonymisationKey !== undefined) {
+      iam.Grant.addToPrincipal({ grantee: this.role, actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], resourceArns: [props.agentPseudonymisationKey.secretArn] });
+      lake.key.grantDecrypt(this.role);
+    }
 
     const workGroupArn = stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: props.workGroupName });
     iam.Grant.addToPrincipal({

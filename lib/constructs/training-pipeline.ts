@@ -13,6 +13,7 @@ import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventsTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as lambdaDestinations from 'aws-cdk-lib/aws-lambda-destinations';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -67,6 +68,11 @@ export interface TrainingPipelineProps {
   readonly stage: string;
   /** The validated PIPELINE_SETTINGS (lambdas/pipeline/settings.ts `pipelineSettingsFromStage`). */
   readonly settings: PipelineSettings;
+  /**
+   * Required with `settings.hashedAgents` (lake.hashAgentIds), refused without: the stage's
+   * pseudonymisation key, which Build dataset alone may read to name the declared agents in its manifest.
+   */
+  readonly agentPseudonymisationKey?: secretsmanager.ISecret;
   /** CloudWatch namespace of the functions' EMF metrics (the budget alarm watches it). */
   readonly metricsNamespace: string;
   /** The trace lake (data stack): the dataset build reads its Iceberg tables through Athena. */
@@ -166,6 +172,9 @@ export class TrainingPipeline extends Construct {
 
   constructor(scope: Construct, id: string, props: TrainingPipelineProps) {
     super(scope, id);
+    if ((props.settings.hashedAgents !== undefined) !== (props.agentPseudonymisationKey !== undefined)) {
+      throw new Error('TrainingPipeline: settings.hashedAgents and agentPseudonymisationKey go together (Build dataset names hashed agents with the key)');
+    }
     const { settings, approvals, artifacts, budget, compute, registry, lake } = props;
     if (props.jobsTable.encryptionKey === undefined) throw new Error('TrainingPipeline: the jobs table has no customer managed key; expected one');
     if (settings.stage !== props.stage) throw new Error(`TrainingPipeline: settings are for stage "${settings.stage}" but the stage is "${props.stage}"`);
@@ -206,6 +215,7 @@ export class TrainingPipeline extends Construct {
           [PIPELINE_ENV.goldenSetsUri]: artifacts.uriOf(artifacts.goldenSetsPrefix),
           [SQL_DIR_ENV]: DATASET_SQL_DIR,
           POWERTOOLS_SERVICE_NAME: 'pipeline-build-dataset',
+          ...(props.agentPseudonymisationKey === undefined ? {} : { [PIPELINE_ENV.pseudonymisationKeySecretArn]: props.agentPseudonymisationKey.secretArn }),
         },
         copyIntoBundle: [DATASET_SQL_COPY],
       },
@@ -335,6 +345,12 @@ export class TrainingPipeline extends Construct {
     // Athena writes and reads query results (and UNLOAD's data manifests) with the caller's permissions.
     artifacts.grantRead(roles.buildDataset, artifacts.queryResultsPrefix);
     artifacts.grantWrite(roles.buildDataset, artifacts.queryResultsPrefix);
+    // lake.hashAgentIds only: the key secret's read, and Decrypt of the lake key it is encrypted with, on
+    // the role only (Secret.grantRead would write the role into the data stack's key policy: a cycle).
+    if (props.agentPseudonymisationKey !== undefined) {
+      iam.Grant.addToPrincipal({ grantee: roles.buildDataset, actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], resourceArns: [props.agentPseudonymisationKey.secretArn] });
+      lake.key.grantDecrypt(roles.buildDataset);
+    }
 
     budget.grantRead(roles.checkEligibility);
     budget.grantRead(roles.checkGpuBudget);

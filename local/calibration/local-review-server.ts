@@ -8,6 +8,7 @@ import { loadMaskedTrace } from '../../lambdas/judge/calibration/calibration-que
 import type { ReviewItem } from '../../lambdas/judge/calibration/review-item';
 import { REVIEW_PAGE_HEADERS, reviewNoticePage } from '../../lambdas/judge/calibration/review-page';
 import { handleReviewHttp, MAX_REVIEW_FORM_BYTES, reviewInternalErrorResponse, type ReviewWebDeps } from '../../lambdas/judge/calibration/review-web';
+import { AgentIdentities } from '../../lambdas/shared/agent-pseudonyms';
 import { ApprovalLinkSigner, REVIEW_LINK } from '../../lambdas/pipeline/approvals/signer';
 import { createPseudonymiser } from '../../lambdas/shared/pseudonymisation';
 import { LocalLake } from '../local-lake';
@@ -65,6 +66,8 @@ export interface LocalReviewsOptions {
   readonly port?: number;
   readonly clock?: () => Date;
   readonly onError?: (error: unknown) => void;
+  /** A lake written with `lake.hashAgentIds`: the stage's declared agent ids, which the page names. */
+  readonly hashedAgents?: readonly string[];
 }
 
 /** Opens the local lake and serves the review page on 127.0.0.1; resolves once it listens. */
@@ -82,6 +85,8 @@ export async function startLocalReviews(options: LocalReviewsOptions): Promise<L
     sink: new LocalLakeReviewSink(lake),
     pseudonymiser: async () => createPseudonymiser(await keys.key()),
     clock,
+    // A lake written with hashAgentIds: a declared agent's configured name where the item holds its pseudonym.
+    ...(options.hashedAgents === undefined ? {} : { agentName: async (id: string) => AgentIdentities.hashed(options.hashedAgents ?? [], createPseudonymiser(await keys.key())).displayName(id) }),
   };
   const onError = options.onError ?? ((error: unknown) => console.error('local review server:', error));
   const server = await serveOnLoopback((request, response) => serve(request, response, deps), { port: options.port, onError, internalError: reviewInternalErrorResponse });

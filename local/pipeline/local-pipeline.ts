@@ -20,6 +20,7 @@ import type { PipelineSettings } from '../../lambdas/pipeline/settings';
 import { TRAINING_STATES } from '../../stepfunctions/training-pipeline-states';
 import type { LocalLake } from '../local-lake';
 import { runAsl, type AslRunResult, type LocalTaskHandler } from './asl-runner';
+import { localAgentIdentities } from '../local-pseudonymisation-key';
 import { DuckDbSqlEngine } from './duckdb-sql-engine';
 import type { FsObjectStore } from './fs-object-store';
 import { localPutEventsHandler, type LocalEvent } from './local-event-log';
@@ -100,8 +101,16 @@ function handlersFor(env: LocalPipelineEnvironment, batch: LocalBatch, onHandOve
   const record = lambda(async (payload) => (await recordGpuHours(recordGpuHoursEventSchema.parse(payload), { ledger, gpusPerJob: settings.training.gpusPerJob, now: clock() })).usage);
   const handlers: Record<string, LocalTaskHandler> = {
     [TRAINING_STATES.validateRequest]: lambda((payload) => validateRequest(payload, { settings, artifactBucket: LOCAL_ARTIFACT_BUCKET, now: clock() })),
-    [TRAINING_STATES.buildDataset]: lambda((payload) =>
-      buildDataset(validatedRequestSchema.parse((payload as { request: unknown }).request), { sql, store, settings, clock, goldenSetsUri: LOCAL_GOLDEN_SETS_URI }),
+    [TRAINING_STATES.buildDataset]: lambda(async (payload) =>
+      buildDataset(validatedRequestSchema.parse((payload as { request: unknown }).request), {
+        sql,
+        store,
+        settings,
+        clock,
+        goldenSetsUri: LOCAL_GOLDEN_SETS_URI,
+        // lake.hashAgentIds: the declared agents' pseudonyms under the local lake's key name them.
+        ...(settings.hashedAgents === undefined ? {} : { agents: await localAgentIdentities({ agents: settings.hashedAgents, hashAgentIds: true }, env.lake.root) }),
+      }),
     ),
     [TRAINING_STATES.checkEligibility]: lambda((payload) => {
       const { request, dataset } = payload as { request: unknown; dataset: unknown };

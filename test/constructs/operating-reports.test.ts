@@ -14,6 +14,7 @@ import { reportRunId, writeOperatingReports } from '../../lambdas/operations/wri
 import { isRegressionReport } from '../../lambdas/operations/regression';
 import type { ReportFigures } from '../../lambdas/operations/report-metrics';
 import { OPERATING_REPORTS_ENV, parseOperatingReportsConfig } from '../../lambdas/operations/report-settings';
+import { PIPELINE_ENV } from '../../lambdas/pipeline/settings';
 import { CONFIDENCE_TABLE_COLUMNS } from '../../lambdas/operations/confidence-table';
 import { CONFIDENCE_SCORES_TABLE } from '../../lambdas/shared/lake-tables';
 import { LocalConfidenceTable } from '../../local/local-confidence-table';
@@ -28,7 +29,8 @@ import { FsObjectStore } from '../../local/pipeline/fs-object-store';
 import { renderAsl, stateMachineLogicalIds } from '../../stepfunctions/render-asl';
 import { OPERATING_REPORT_STATES as S } from '../../stepfunctions/operating-reports';
 import { PINNED_LOGICAL_IDS } from '../../lib/stacks/data-stack';
-import { actionsOf, dataTemplate, loopTemplate, resourcesOf, resourcesOfType, statementsOfRole } from '../helpers/app';
+import { Template } from 'aws-cdk-lib/assertions';
+import { actionsOf, buildTestApp, dataTemplate, loopTemplate, resourcesOf, resourcesOfType, statementsOfRole } from '../helpers/app';
 import { execute, named, type Json } from './asl-execution';
 
 const template = loopTemplate('dev');
@@ -120,6 +122,49 @@ describe('operating reports workflow (dev, synthesized)', () => {
     const schedule = resourcesOfType(template, 'AWS::Scheduler::Schedule').find(([id]) => id.startsWith('OperatingReports'))![1].Properties as { ScheduleExpression: string; State: string };
     expect(schedule.ScheduleExpression).toBe(config.operations.reportSchedule);
     expect(schedule.State).toBe(config.schedules.enabled ? 'ENABLED' : 'DISABLED');
+  });
+});
+
+describe('the loop stack with lake.hashAgentIds: the readers that name agents may read the key, no other', () => {
+  let hashedTemplate: Template | undefined;
+  const hashedLoop = (): Template => {
+    hashedTemplate ??= Template.fromStack(buildTestApp('dev', { config: { ...config, lake: { ...config.lake, hashAgentIds: true } } }).loopStack);
+    return hashedTemplate;
+  };
+  function roleOf(built: Template, description: string): { env: Record<string, unknown>; statements: ReturnType<typeof statementsOfRole> } {
+    const [, fn] = resourcesOfType(built, 'AWS::Lambda::Function').find(([, r]) => JSON.stringify(r.Properties).includes(description))!;
+    const roleId = (fn.Properties!.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
+    return { env: (fn.Properties as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables, statements: statementsOfRole(built, roleId) };
+  }
+  const secretReads = (statements: ReturnType<typeof statementsOfRole>) => statements.filter((s) => actionsOf(s).some((a) => a.startsWith('secretsmanager:')));
+
+  it('Write operating reports: told the option and the key secret, and may read that secret only', () => {
+    const { env, statements } = roleOf(hashedLoop(), 'Write operating reports');
+    expect(parseOperatingReportsConfig(env[OPERATING_REPORTS_ENV.settings] as string).hashAgentIds).toBe(true);
+    expect(JSON.stringify(env[OPERATING_REPORTS_ENV.pseudonymisationKeySecretArn])).toContain('PseudonymisationKey');
+    expect(secretReads(statements).flatMap(actionsOf).sort()).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+    expect(secretReads(statements).flatMap(resourcesOf)).toHaveLength(1);
+    expect(JSON.stringify(secretReads(statements).flatMap(resourcesOf))).toContain('PseudonymisationKey');
+  }, 120_000);
+
+  it('Build dataset: told the declared agents and the key secret, and may read that secret only; its sibling steps may not', () => {
+    const built = hashedLoop();
+    const { env, statements } = roleOf(built, 'Build dataset:');
+    expect(JSON.parse(env[PIPELINE_ENV.settings] as string).hashedAgents).toEqual(config.agents.map((a) => a.id));
+    expect(JSON.stringify(env[PIPELINE_ENV.pseudonymisationKeySecretArn])).toContain('PseudonymisationKey');
+    expect(secretReads(statements).flatMap(actionsOf).sort()).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+    const other = roleOf(built, 'Check eligibility:');
+    expect(other.env[PIPELINE_ENV.pseudonymisationKeySecretArn]).toBeUndefined();
+    expect(secretReads(other.statements)).toEqual([]);
+  }, 120_000);
+
+  it('without it (every shipped stage): no key, no secret read', () => {
+    for (const description of ['Write operating reports', 'Build dataset:']) {
+      const { env, statements } = roleOf(template, description);
+      expect(env[OPERATING_REPORTS_ENV.pseudonymisationKeySecretArn]).toBeUndefined();
+      expect(statements.flatMap(actionsOf).filter((a) => a.startsWith('secretsmanager:'))).toEqual([]);
+    }
+    expect(parseOperatingReportsConfig(roleOf(template, 'Write operating reports').env[OPERATING_REPORTS_ENV.settings] as string).hashAgentIds).toBeUndefined();
   });
 });
 

@@ -1,10 +1,10 @@
 /**
  * Agent ids as keyed pseudonyms (`lake.hashAgentIds`): the pseudonym fits every column that holds an
  * agent id, is the agent's alone (not a session's or another stage's), and the stage's declared agents
- * keep their configured names in reports and metric dimensions. The option itself is refused by the
- * stage schema until the writers and readers apply it (docs/decisions.md, "Agent ids as pseudonyms").
+ * keep their configured names in reports and metric dimensions. The stage schema accepts the option only
+ * with the acknowledgement that it splits each agent's history (docs/decisions.md, "Agent ids as pseudonyms").
  */
-import { ConfigError, HASH_AGENT_IDS_NOT_BUILT, parseStageConfig } from '../../config/schema';
+import { ConfigError, HASH_AGENT_IDS_SPLITS_HISTORY, parseStageConfig } from '../../config/schema';
 import { dev } from '../../config/stages/dev';
 import { feedbackRow } from '../../lambdas/feedback/feedback-event';
 import { IDENTIFIER_RULES } from '../../lambdas/gate-score/identifiers';
@@ -65,6 +65,13 @@ describe('AgentIdentities', () => {
     expect(hashed.declaredAgentOf('support-bot')).toBeUndefined();
   });
 
+  it('hashed: a raw id (a row from before the option, the accepted history split) is shown apart from the agent\'s current name', () => {
+    expect(hashed.displayName('support-bot')).toBe('unhashed:support-bot');
+    expect(hashed.displayName(hashed.stored('support-bot'))).toBe('support-bot');
+    // Plain: raw ids are the names.
+    expect(AgentIdentities.plain(['support-bot']).displayName('support-bot')).toBe('support-bot');
+  });
+
 });
 
 describe('lake.hashAgentIds in the stage schema', () => {
@@ -75,9 +82,15 @@ describe('lake.hashAgentIds in the stage schema', () => {
     expect(parseStageConfig(withOption(false), 'test').lake.hashAgentIds).toBe(false);
   });
 
-  it('refuses true until the writers and readers apply it, saying so', () => {
+  it('refuses true without the acknowledgement that it splits each agent\'s history, saying so', () => {
     expect(() => parseStageConfig(withOption(true), 'test')).toThrow(ConfigError);
-    expect(() => parseStageConfig(withOption(true), 'test')).toThrow(`lake.hashAgentIds: received true; ${HASH_AGENT_IDS_NOT_BUILT}`);
+    expect(() => parseStageConfig(withOption(true), 'test')).toThrow(`lake.hashAgentIds: received true without lake.acceptAgentHistorySplit; ${HASH_AGENT_IDS_SPLITS_HISTORY}`);
     expect(() => parseStageConfig(withOption('yes'), 'test')).toThrow(/lake\.hashAgentIds: received "yes"/);
+  });
+
+  it('accepts true beside acceptAgentHistorySplit: true, and only true there', () => {
+    const on = parseStageConfig({ ...dev, lake: { ...dev.lake, hashAgentIds: true, acceptAgentHistorySplit: true } }, 'test');
+    expect(on.lake).toEqual(expect.objectContaining({ hashAgentIds: true, acceptAgentHistorySplit: true }));
+    expect(() => parseStageConfig({ ...dev, lake: { ...dev.lake, hashAgentIds: true, acceptAgentHistorySplit: false } }, 'test')).toThrow(/acceptAgentHistorySplit/);
   });
 });

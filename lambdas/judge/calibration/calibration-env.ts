@@ -15,6 +15,11 @@ export const CALIBRATION_ENV = {
   signingSecretArn: 'REVIEW_SIGNING_SECRET_ARN',
   reviewStream: 'REVIEW_STREAM_NAME',
   pseudonymisationSecretArn: 'PSEUDONYMISATION_SECRET_ARN',
+  /**
+   * Only for a stage with `lake.hashAgentIds`: the declared agent ids as a JSON list. The sampler's
+   * e-mail and the review page show a declared agent by this name where the item holds its pseudonym.
+   */
+  hashedAgents: 'CALIBRATION_HASHED_AGENTS',
 } as const;
 
 /** Reads a required variable, naming it when it is missing. */

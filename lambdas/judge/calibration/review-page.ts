@@ -63,9 +63,13 @@ export interface ReviewFormState {
   readonly error?: string;
 }
 
-/** The review form for an open item. Rendering it changes nothing. */
-export function reviewFormPage(item: ReviewItem, trace: MaskedTrace, link: LinkParams, form: ReviewFormState = {}): string {
-  const title = `Review ${item.agentId} trace ${item.traceId}`;
+/**
+ * The review form for an open item. Rendering it changes nothing. `agentName` is the agent as the page
+ * shows it: with `lake.hashAgentIds`, the item holds the stored pseudonym and the page shows the
+ * declared agent's configured name (the pseudonym for any other agent); default: the stored id.
+ */
+export function reviewFormPage(item: ReviewItem, trace: MaskedTrace, link: LinkParams, form: ReviewFormState = {}, agentName: string = item.agentId): string {
+  const title = `Review ${agentName} trace ${item.traceId}`;
   const checked = (value: string): string => ((form.misrouted ?? (trace.routeTier === null ? 'na' : '')) === value ? ' checked' : '');
   const body = [
     `<h1>${escapeHtml(visibleText(title))}</h1>`,

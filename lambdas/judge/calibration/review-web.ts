@@ -58,6 +58,15 @@ export interface ReviewWebDeps extends SubmitReviewDeps {
   readonly signer: ApprovalLinkSigner;
   /** The item's masked trace from the lake, or undefined when the lake no longer holds it. */
   readonly loadTrace: (item: ReviewItem) => Promise<MaskedTrace | undefined>;
+  /**
+   * The name the page shows for a stored agent id (`lake.hashAgentIds`: a declared agent's configured
+   * name where the id is its pseudonym). Default: the stored id.
+   */
+  readonly agentName?: (storedAgentId: string) => Promise<string>;
+}
+
+async function shownAgent(item: ReviewItem, deps: ReviewWebDeps): Promise<string> {
+  return deps.agentName === undefined ? item.agentId : deps.agentName(item.agentId);
 }
 
 function respond(statusCode: number, outcome: ReviewHttpOutcome, title: string, paragraphs: readonly string[], extra: Record<string, string> = {}): ReviewHttpResponse {
@@ -81,7 +90,7 @@ async function showPage(itemId: string, link: Partial<LinkParams>, deps: ReviewW
   if (item.status !== 'open') return alreadyReviewed(item, 200);
   const trace = await deps.loadTrace(item);
   if (trace === undefined) return traceGone();
-  return { statusCode: 200, outcome: 'shown', body: reviewFormPage(item, trace, { exp: link.exp ?? '', sig: link.sig ?? '' }), headers: { ...REVIEW_PAGE_HEADERS } };
+  return { statusCode: 200, outcome: 'shown', body: reviewFormPage(item, trace, { exp: link.exp ?? '', sig: link.sig ?? '' }, {}, await shownAgent(item, deps)), headers: { ...REVIEW_PAGE_HEADERS } };
 }
 
 const FIELD_LABELS: Record<string, string> = { faithfulness: 'Faithfulness', answerRelevance: 'Answer relevance', misrouted: 'Misrouted', reviewer: 'Your name' };
@@ -112,7 +121,7 @@ async function submit(itemId: string, request: ReviewHttpRequest, deps: ReviewWe
       reviewer: field('reviewer') ?? '',
       error: `${FIELD_LABELS[String(issue?.path[0])] ?? 'Form'}: ${issue?.message ?? 'invalid'}`,
     };
-    return { statusCode: 400, outcome: 'invalid-form', body: reviewFormPage(item, trace, { exp: link.exp ?? '', sig: link.sig ?? '' }, state), headers: { ...REVIEW_PAGE_HEADERS } };
+    return { statusCode: 400, outcome: 'invalid-form', body: reviewFormPage(item, trace, { exp: link.exp ?? '', sig: link.sig ?? '' }, state, await shownAgent(item, deps)), headers: { ...REVIEW_PAGE_HEADERS } };
   }
   const outcome = await submitReview(itemId, input.data, deps);
   switch (outcome.kind) {

@@ -12,6 +12,7 @@ import type { Clock, ObjectConcatenator, ObjectDigester, ObjectStore } from '../
 import type { PipelineSettings } from '../settings';
 import { goldenNgrams, ngramsLiteral } from './decontamination';
 import { countRouterRows, materializeRouterMembers, materializeSelection, queryAgentEligibility, queryDatasetSummary, queryDiscardsByGate, unloadDatasetFile, type BuildTables, type TraceSelection } from './dataset-queries';
+import type { AgentIdentities } from '../../shared/agent-pseudonyms';
 import type { SqlEngine } from './sql-engine';
 
 /**
@@ -36,6 +37,13 @@ export interface BuildDatasetDeps {
    * and the manifest says so (`decontamination.goldenSet: null`).
    */
   readonly goldenSetsUri?: string;
+  /**
+   * How the lake stores agent ids (`settings.hashedAgents`: pseudonyms under the stage's key). The
+   * manifest's per-agent eligibility figures show a declared agent's configured name where the rows hold
+   * its pseudonym, and the pseudonym for any other agent. Eligibility itself is per stored id and needs
+   * no name. Default: plain (the ids as stored).
+   */
+  readonly agents?: AgentIdentities;
 }
 
 /**
@@ -203,7 +211,7 @@ export async function buildDataset(request: ValidatedRequest, deps: BuildDataset
       positiveFeedbackWindowDays: windowDays,
       highQualityTraces: agents.reduce((n, a) => n + a.highQualityTraces, 0),
       highQualityReward: settings.eligibility.highQualityReward,
-      agents,
+      agents: agents.map((a) => ({ ...a, agentId: deps.agents?.displayName(a.agentId) ?? a.agentId })),
     },
   });
   await store.putText(manifest.manifestUri, `${JSON.stringify(manifest, null, 2)}\n`, 'application/json');

@@ -3,10 +3,12 @@
  * Queries the lake with Athena and writes the dataset under the run's dataset prefix in S3.
  * Needs PIPELINE_SETTINGS, ATHENA_WORKGROUP, GOLDEN_SETS_URI and SIAL_SQL_DIR (the construct copies sql/
  * into the bundle), plus Athena, Glue and lake-bucket read access, read of the golden sets and of the
- * workgroup's result location, and write access under the runs' dataset prefixes only.
+ * workgroup's result location, and write access under the runs' dataset prefixes only. With
+ * `hashedAgents` (lake.hashAgentIds) also PSEUDONYMISATION_KEY_SECRET_ARN and read of that secret.
  */
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
@@ -16,6 +18,9 @@ import { validatedRequestSchema, type DatasetManifest } from '../contracts';
 import { PIPELINE_ENV, pipelineSettingsFromEnv, requiredEnv } from '../settings';
 import { S3ObjectStore } from '../aws/s3-object-store';
 import { logger, metrics } from '../../shared/powertools';
+import { AgentIdentities } from '../../shared/agent-pseudonyms';
+import { SecretsManagerPseudonymisationKeyProvider } from '../../shared/aws/secrets-manager-pseudonymisation-key';
+import { createPseudonymiser } from '../../shared/pseudonymisation';
 import { AthenaSqlEngine } from './athena-sql-engine';
 import { buildDataset } from './build-dataset';
 
@@ -36,12 +41,23 @@ const sql = new AthenaSqlEngine(new AthenaClient({}), {
   onQueryCompleted: (info) => logger.info('athena query completed', { ...info }),
 });
 const eventSchema = z.strictObject({ request: validatedRequestSchema });
+// lake.hashAgentIds (settings.hashedAgents): the declared agents' pseudonyms name them in the manifest.
+const keyProvider =
+  settings.hashedAgents === undefined ? undefined : new SecretsManagerPseudonymisationKeyProvider(new SecretsManagerClient({}), requiredEnv(PIPELINE_ENV.pseudonymisationKeySecretArn));
+let agents: AgentIdentities | undefined;
+
+async function agentIdentities(): Promise<AgentIdentities | undefined> {
+  if (keyProvider === undefined || settings.hashedAgents === undefined) return undefined;
+  agents ??= AgentIdentities.hashed(settings.hashedAgents, createPseudonymiser(await keyProvider.key()));
+  return agents;
+}
 
 async function buildDatasetStep(event: unknown): Promise<DatasetManifest> {
   const parsed = eventSchema.safeParse(event);
   if (!parsed.success) throw new Error(`Build dataset: invalid input: ${z.prettifyError(parsed.error)}`);
   const { request } = parsed.data;
-  const manifest = await buildDataset(request, { sql, store, settings, clock: () => new Date(), goldenSetsUri });
+  const identities = await agentIdentities();
+  const manifest = await buildDataset(request, { sql, store, settings, clock: () => new Date(), goldenSetsUri, ...(identities === undefined ? {} : { agents: identities }) });
   // Counts and ids only: the dataset's content never reaches the logs.
   logger.info('dataset built', {
     runId: request.runId,

@@ -11,10 +11,12 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { logger, metrics } from '../../../shared/powertools';
 import { loadMaskedTrace } from '../calibration-queries';
 import { handleReviewHttp, reviewInternalErrorResponse, type ReviewHttpRequest, type ReviewHttpResponse, type ReviewWebDeps } from '../review-web';
-import { athenaEngineFromEnv, pseudonymiserFromEnv, reviewLinkSignerFromEnv, reviewQueueFromEnv, reviewSinkFromEnv } from './wiring';
+import { agentIdentitiesFromEnv, athenaEngineFromEnv, pseudonymiserFromEnv, reviewLinkSignerFromEnv, reviewQueueFromEnv, reviewSinkFromEnv } from './wiring';
 
 const engine = athenaEngineFromEnv();
+const identities = agentIdentitiesFromEnv();
 const deps: ReviewWebDeps = {
+  ...(identities === undefined ? {} : { agentName: async (id: string) => (await identities()).displayName(id) }),
   queue: reviewQueueFromEnv(),
   signer: reviewLinkSignerFromEnv(),
   loadTrace: (item) => loadMaskedTrace(engine, item),

@@ -9,7 +9,17 @@ export interface ReviewLinksEmail {
   readonly message: string;
 }
 
-export function reviewLinksEmail(stage: string, week: string, links: ReadonlyArray<{ readonly item: ReviewItem; readonly url: string }>, expiresAt: Date): ReviewLinksEmail {
+/**
+ * `agentName` gives the name shown for an item's stored agent id (`lake.hashAgentIds`: the declared
+ * agent's configured name where the id is its pseudonym); default: the stored id.
+ */
+export function reviewLinksEmail(
+  stage: string,
+  week: string,
+  links: ReadonlyArray<{ readonly item: ReviewItem; readonly url: string }>,
+  expiresAt: Date,
+  agentName: (storedAgentId: string) => string = (id) => id,
+): ReviewLinksEmail {
   return {
     subject: `sial ${stage}: ${links.length} judged traces to review (${week})`.slice(0, 99),
     message: [
@@ -17,7 +27,7 @@ export function reviewLinksEmail(stage: string, week: string, links: ReadonlyArr
       'Score each answer yourself (faithfulness, answer relevance, misroute). The judge\'s scores are not shown.',
       `Each link works once and until ${expiresAt.toISOString().slice(0, 16).replace('T', ' ')} UTC. Do not forward them.`,
       '',
-      ...links.flatMap(({ item, url }) => [`${item.agentId} / ${item.band}:`, url, '']),
+      ...links.flatMap(({ item, url }) => [`${agentName(item.agentId)} / ${item.band}:`, url, '']),
     ].join('\n'),
   };
 }

@@ -15,7 +15,7 @@ import { isoWeek } from '../iso-week';
 import type { ReviewItem } from '../review-item';
 import { sampleReviewWeek } from '../sample-week';
 import { reviewLinksEmail } from './review-links-email';
-import { athenaEngineFromEnv, calibrationTablesFromEnv, reviewLinkSignerFromEnv, reviewQueueFromEnv } from './wiring';
+import { agentIdentitiesFromEnv, athenaEngineFromEnv, calibrationTablesFromEnv, reviewLinkSignerFromEnv, reviewQueueFromEnv } from './wiring';
 
 const settings = calibrationSettingsFromEnv();
 const stage = requiredCalibrationEnv(CALIBRATION_ENV.stage);
@@ -24,6 +24,8 @@ const pageBaseUrl = requiredCalibrationEnv(CALIBRATION_ENV.pageBaseUrl);
 const deps = { engine: athenaEngineFromEnv(), tables: calibrationTablesFromEnv(), queue: reviewQueueFromEnv(), clock: () => new Date() };
 const signer = reviewLinkSignerFromEnv();
 const sns = new SNSClient({});
+// lake.hashAgentIds: the e-mail names declared agents by their configured ids.
+const identities = agentIdentitiesFromEnv();
 
 export interface SampleSummary {
   readonly week: string;
@@ -36,7 +38,8 @@ export interface SampleSummary {
 async function announce(week: string, fresh: readonly ReviewItem[]): Promise<void> {
   const expiresAt = new Date(deps.clock().getTime() + settings.linkExpiryHours * 3_600_000);
   const links = await Promise.all(fresh.map(async (item) => ({ item, url: await signer.url(pageBaseUrl, item.itemId, expiresAt) })));
-  const email = reviewLinksEmail(stage, week, links, expiresAt);
+  const names = identities === undefined ? undefined : await identities();
+  const email = reviewLinksEmail(stage, week, links, expiresAt, names === undefined ? undefined : (id) => names.displayName(id));
   await sns.send(new PublishCommand({ TopicArn: topicArn, Subject: email.subject, Message: email.message }));
 }
 

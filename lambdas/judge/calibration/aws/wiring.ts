@@ -14,6 +14,7 @@ import { SecretsManagerKeyProvider } from '../../../pipeline/approvals/aws/secre
 import { FirehoseRowSink } from '../../../shared/aws/firehose-sink';
 import { SecretsManagerPseudonymisationKeyProvider } from '../../../shared/aws/secrets-manager-pseudonymisation-key';
 import { createPseudonymiser, type Pseudonymiser } from '../../../shared/pseudonymisation';
+import { AgentIdentities } from '../../../shared/agent-pseudonyms';
 import type { CalibrationTables } from '../calibration-queries';
 import { CALIBRATION_ENV, requiredCalibrationEnv } from '../calibration-env';
 import type { ReviewRowSink } from '../submit-review';
@@ -60,4 +61,19 @@ export function reviewSinkFromEnv(from: NodeJS.ProcessEnv = process.env): Review
 export function pseudonymiserFromEnv(from: NodeJS.ProcessEnv = process.env): () => Promise<Pseudonymiser> {
   const keys = new SecretsManagerPseudonymisationKeyProvider(new SecretsManagerClient({}), env(CALIBRATION_ENV.pseudonymisationSecretArn, from));
   return async () => createPseudonymiser(await keys.key());
+}
+
+/**
+ * With CALIBRATION_HASHED_AGENTS (a stage with `lake.hashAgentIds`): how the e-mail and the page name
+ * an item's stored agent id (a declared agent's configured name where the id is its pseudonym, under
+ * the key at PSEUDONYMISATION_SECRET_ARN). Undefined without it: the stored id is shown as it is.
+ */
+export function agentIdentitiesFromEnv(from: NodeJS.ProcessEnv = process.env): (() => Promise<AgentIdentities>) | undefined {
+  const listed = from[CALIBRATION_ENV.hashedAgents];
+  if (listed === undefined || listed === '') return undefined;
+  const declared: unknown = JSON.parse(listed);
+  if (!Array.isArray(declared) || !declared.every((id) => typeof id === 'string')) throw new Error(`${CALIBRATION_ENV.hashedAgents} must be a JSON list of agent ids`);
+  const pseudonymiser = pseudonymiserFromEnv(from);
+  let identities: Promise<AgentIdentities> | undefined;
+  return () => (identities ??= pseudonymiser().then((p) => AgentIdentities.hashed(declared as string[], p)));
 }
