@@ -368,10 +368,12 @@ function finish(work: Work): PiiScanOutcome {
     const masked = work.texts.map((text, field) => {
       const skeleton = work.skeletons[field];
       if (skeleton === undefined) throw new Error(`text ${field} has no skeleton`);
-      const spans = [
-        ...entitiesInOriginal(skeleton, work.spans[field] ?? [], 'codePoints'),
-        ...entitiesInOriginal(skeleton, findPatternPii(skeleton.text), 'utf16'),
-      ];
+      const detected = entitiesInOriginal(skeleton, work.spans[field] ?? [], 'codePoints');
+      const patterns = entitiesInOriginal(skeleton, findPatternPii(skeleton.text), 'utf16');
+      // Most texts have no finding: the text stays as it is (maskText's answer for no spans), and
+      // no joined list or result is allocated for it.
+      if (detected.length === 0 && patterns.length === 0) return text;
+      const spans = patterns.length === 0 ? detected : detected.length === 0 ? patterns : [...detected, ...patterns];
       const result = maskText(text, spans);
       entitiesMasked += result.masked;
       return result.text;
