@@ -101,7 +101,12 @@ function foldAscii(code: number): number {
  */
 function sameSlice(a: string, aStart: number, aEnd: number, b: string, bStart: number, bEnd: number): boolean {
   if (aEnd - aStart !== bEnd - bStart) return false;
-  for (let i = 0; i < aEnd - aStart; i++) if (foldAscii(a.charCodeAt(aStart + i)) !== foldAscii(b.charCodeAt(bStart + i))) return false;
+  for (let i = 0; i < aEnd - aStart; i++) {
+    const x = a.charCodeAt(aStart + i);
+    const y = b.charCodeAt(bStart + i);
+    // Equal once folded: the same unit (the usual case, read first), or an ASCII letter in its two cases.
+    if (x !== y && ((x ^ y) !== 0x20 || ((x | 0x20) < 0x61 || (x | 0x20) > 0x7a))) return false;
+  }
   return true;
 }
 
