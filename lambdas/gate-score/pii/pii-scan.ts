@@ -178,10 +178,11 @@ export async function scanAndMaskTraces(requests: readonly PiiScanRequest[], dep
       const texts = traceTexts(request.trace);
       const skeletons = texts.map(buildSkeleton);
       const spans = texts.map((): PiiEntity[] => []);
-      // Each Work is written out as one literal: spreading a shared base object cost more than the rest
-      // of this loop's own work per trace.
+      // One object literal per Work: spreading a shared base object cost more than the rest of this
+      // loop's own work per trace.
+      const workOf = (scanner: string): Work => ({ index, key: request.key, trace: request.trace, language, scanner, texts, skeletons, spans });
       if (route.kind === 'comprehend') {
-        const work: Work = { index, key: request.key, trace: request.trace, language, scanner: 'comprehend', texts, skeletons, spans };
+        const work = workOf('comprehend');
         works.push(work);
         addTexts(groupOf(detector, route.language, config.minScore), work);
         return;
@@ -190,7 +191,7 @@ export async function scanAndMaskTraces(requests: readonly PiiScanRequest[], dep
       const runs = skeletons.map((skeleton) => latinRuns(skeleton.text));
       const own = route.kind === 'entity-detector' ? route.detector.name : 'pattern';
       const hasRuns = runs.some((fieldRuns) => fieldRuns.length > 0);
-      const work: Work = { index, key: request.key, trace: request.trace, language, scanner: hasRuns ? `${own}+${detector.name}` : own, texts, skeletons, spans };
+      const work = workOf(hasRuns ? `${own}+${detector.name}` : own);
       works.push(work);
       if (route.kind === 'entity-detector') addTexts(groupOf(route.detector, language, route.minScore), work);
       if (hasRuns) {
