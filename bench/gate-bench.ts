@@ -165,12 +165,16 @@ export async function runGateBench(argv: string[]): Promise<void> {
       'buffer-mb': { type: 'string', default: '3' },
       'cpu-seconds': { type: 'string', default: '5' },
       'import-runs': { type: 'string', default: '5' },
+      only: { type: 'string' },
     },
   });
+  const sections = values.only === undefined ? ['calls', 'wall', 'cpu', 'bundles'] : values.only.split(',');
+  const unknown = sections.filter((s) => !['calls', 'wall', 'cpu', 'bundles'].includes(s));
+  if (unknown.length > 0) throw new Error(`--only takes calls, wall, cpu, bundles (comma-separated), received ${unknown.join(',')}`);
   const config = gateConfigFromStage(dev, readRewardPolicy(dev.rewardPolicyVersion), { databaseName: 'bench', tracesTable: 'traces', auditTable: 'gate_audit' });
   console.log('Gate benchmark (simulated Comprehend: SimulatedComprehendDetector, clearly not the real service)\n');
-  await callsPerThousand(config);
-  await wallTimePerBuffer(config, Number(values['latency-ms']), Number(values.tps), Number(values['buffer-mb']));
-  await cpuThroughput(config, Number(values['cpu-seconds']));
-  await bundleSizes(Number(values['import-runs']));
+  if (sections.includes('calls')) await callsPerThousand(config);
+  if (sections.includes('wall')) await wallTimePerBuffer(config, Number(values['latency-ms']), Number(values.tps), Number(values['buffer-mb']));
+  if (sections.includes('cpu')) await cpuThroughput(config, Number(values['cpu-seconds']));
+  if (sections.includes('bundles')) await bundleSizes(Number(values['import-runs']));
 }

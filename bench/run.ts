@@ -25,12 +25,14 @@ traces/s and memory growth.`,
   },
   gate: {
     run: runGateBench,
-    usage: `npm run bench -- gate [--latency-ms 50] [--tps 20] [--buffer-mb 3] [--cpu-seconds 5] [--import-runs 5]
+    usage: `npm run bench -- gate [--latency-ms 50] [--tps 20] [--buffer-mb 3] [--cpu-seconds 5] [--import-runs 5] [--only calls,wall,cpu,bundles]
 
 Comprehend calls per 1,000 traces (packed vs one per trace), wall time per Firehose buffer against the
 simulated Comprehend (--latency-ms per call, --tps quota, --buffer-mb buffer size), the gate path's CPU
 throughput beside a decode-and-re-encode floor (--cpu-seconds each), and every Lambda's bundle size
-against the budget, its largest parts and its import time (median of --import-runs fresh processes).`,
+against the budget, its largest parts and its import time (median of --import-runs fresh processes).
+--only runs the named sections alone (e.g. --only cpu); to profile the CPU section:
+  node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/run.ts gate --only cpu`,
   },
   judge: {
     run: runJudgeBench,

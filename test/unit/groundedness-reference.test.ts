@@ -73,4 +73,19 @@ describe('estimateGroundedness agrees with the plain definition', () => {
       expect(estimateGroundedness(answer, [long.slice(100, 3000)], settings)).toBe(referenceGroundedness(answer, [long.slice(100, 3000)], 3, 0.5));
     }
   });
+
+  it('reads ASCII in place with A-Z folded, and a text from its first unit of U+0080 or above lower-cased', () => {
+    // Mixed case before and after the first non-ASCII unit, words found before it in a context, and
+    // characters whose lower case is longer (U+0130) or depends on what follows (final sigma).
+    const ascii = fc.array(fc.constantFrom('Refund', 'REFUND', 'refund', 'Plan', 'plans', 'The', 'x1', '42', ' ', '. ', '\n', '!', 'abc'), { maxLength: 40 }).map((parts) => parts.join(''));
+    const other = fc.constantFrom('\u0130', '\u03a3', '\u03a3 ', 'na\u00efve', 'STRASSE', 'Stra\u00dfe', '\u212a', '\u017f', '\ud800', '\u{20000}', '\u00a0', '\u3002', '\u00c9T\u00c9');
+    const mixed = fc.tuple(ascii, fc.option(other, { nil: '' }), ascii).map(([a, o, b]) => `${a}${o}${b}`);
+    fc.assert(
+      fc.property(mixed, fc.array(mixed, { minLength: 1, maxLength: 3 }), fc.integer({ min: 1, max: 4 }), fc.constantFrom(0, 0.5, 1), (answer, contexts, minTokenLength, threshold) => {
+        const settings = { minTokenLength, sentenceSupportThreshold: threshold };
+        expect(estimateGroundedness(answer, contexts, settings)).toBe(referenceGroundedness(answer, contexts, minTokenLength, threshold));
+      }),
+      { numRuns: 2000 },
+    );
+  });
 });

@@ -1,5 +1,7 @@
+import fc from 'fast-check';
 import {
   CHECKSUM_SCORE,
+  atWordCandidates,
   UNCHECKED_RRN_SCORE,
   detectPatternPii,
   ibanValid,
@@ -256,5 +258,43 @@ describe('detectPatternPii: mainland China mobiles', () => {
   it('finds them written together or grouped 3-4-4, not other eleven-digit numbers', () => {
     expect(valuesOf('call 13800138000 or 139 1234 5678', 'PHONE')).toEqual(['13800138000', '139 1234 5678']);
     expect(valuesOf('order 12800138000 shipped', 'PHONE')).toEqual([]);
+  });
+});
+
+describe('spelled-out e-mails: the `at` candidates', () => {
+  /**
+   * The search the candidates replaced, written as it was: per spelling, `indexOf` from two past the
+   * last hit, skipping a hit with an ASCII letter or digit beside it. Collected per spelling and merged.
+   */
+  function perSpellingSearch(text: string): number[] {
+    const alphanumeric = (unit: number): boolean => (unit >= 0x61 && unit <= 0x7a) || (unit >= 0x41 && unit <= 0x5a) || (unit >= 0x30 && unit <= 0x39);
+    const hits: number[] = [];
+    for (const spelling of ['at', 'AT', 'At', 'aT']) {
+      for (let p = text.indexOf(spelling); p !== -1; p = text.indexOf(spelling, p + 2)) {
+        if (alphanumeric(text.charCodeAt(p - 1)) || alphanumeric(text.charCodeAt(p + 2))) continue;
+        hits.push(p);
+      }
+    }
+    return hits.sort((a, b) => a - b);
+  }
+
+  it('are every hit of the per-spelling search, on random texts with Unicode noise', () => {
+    const piece = fc.oneof(
+      fc.constantFrom('at', 'AT', 'At', 'aT', 'a', 't', 'T', 'A', 'ta', 'atat', 'cat', 'at1', '1at', '_at_', ' ', '\n', '[', ']', '(', ')', '.', '@', 'dot', 'x'),
+      fc.constantFrom('\u00e0t', 'a\u0074', '\u0430t', '\u200b', '\u00a0', '\uff41\uff54', '\ud83d\ude00', '\ud800', '\u0301', '\u212a'),
+      fc.string({ maxLength: 3 }),
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 60 }).map((parts) => parts.join('')), (text) => {
+        expect([...atWordCandidates(text)]).toEqual(perSpellingSearch(text));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('find the spelled addresses around each other as before', () => {
+    expect(valuesOf('mail john at example dot com AT work', 'EMAIL')).toEqual(['john at example dot com']);
+    expect(valuesOf('at at example dot com', 'EMAIL')).toEqual(['at at example dot com']);
+    expect(valuesOf('jane [AT] example [dot] org and bob (at) example.com, not cat at home', 'EMAIL')).toEqual(['jane [AT] example [dot] org', 'bob (at) example.com']);
   });
 });

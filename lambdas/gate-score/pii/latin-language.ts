@@ -83,6 +83,20 @@ for (const [word, languages] of LANGUAGES_OF_WORD) {
   TRIE_LANGUAGES[node] = languages;
 }
 
+/** The languages by index; the trie's nodes list the indices of the languages a word counts for. */
+const LANGUAGES: readonly string[] = Object.keys(FUNCTION_WORDS);
+const TRIE_LANGUAGE_IDS: Array<readonly number[] | undefined> = TRIE_LANGUAGES.map((languages) => languages?.map((language) => LANGUAGES.indexOf(language)));
+
+/**
+ * The hits of the current call per language index, and the indices in the order of their first hit
+ * (the order a Map of the hits would iterate in, which decides ties). Reused by every call: the
+ * function is synchronous, so calls never overlap; a fresh Map and its entry arrays per hit cost more
+ * than the trie walk on short samples.
+ */
+const hitCounts = new Int32Array(LANGUAGES.length);
+const hitOrder = new Int32Array(LANGUAGES.length);
+let hitLanguages = 0;
+
 /**
  * The language a Latin-script sample's function words point to, or undefined when they do not
  * decide (fewer than MIN_HITS, or no lead of MIN_LEAD over the runner-up).
@@ -90,33 +104,53 @@ for (const [word, languages] of LANGUAGES_OF_WORD) {
 export function guessLatinLanguage(sample: string): string | undefined {
   // Lower-cased once: the function words are lower case.
   const text = (sample.length > WORD_SAMPLE_CHARS ? sample.slice(0, WORD_SAMPLE_CHARS) : sample).toLowerCase();
-  const hits = new Map<string, number>();
-  // The trie node of the token read so far: 0 before a token, -1 once it cannot be a function word.
-  let node = 0;
-  for (let i = 0; i <= text.length; i++) {
-    const unit = i < text.length ? text.charCodeAt(i) : -1;
-    if (unit >= 0 && isWordUnit(unit)) {
-      if (node >= 0) node = trieChild(node, unit);
+  hitCounts.fill(0);
+  hitLanguages = 0;
+  // Each step reads a whole token, walking the trie while it can still be a function word (node -1
+  // once it cannot), or one unit between tokens.
+  const length = text.length;
+  let i = 0;
+  while (i < length) {
+    let unit = text.charCodeAt(i);
+    if (!isWordUnit(unit)) {
+      i += 1;
       continue;
     }
-    const languages = node > 0 ? TRIE_LANGUAGES[node] : undefined;
-    node = 0;
+    let node = 0;
+    for (;;) {
+      if (node >= 0) node = trieChild(node, unit);
+      i += 1;
+      if (i === length) break;
+      unit = text.charCodeAt(i);
+      if (!isWordUnit(unit)) break;
+    }
+    const languages = node > 0 ? TRIE_LANGUAGE_IDS[node] : undefined;
     if (languages === undefined) continue;
-    for (const language of languages) hits.set(language, (hits.get(language) ?? 0) + 1);
-    const leader = ranking(hits);
-    if (leader.bestHits >= SETTLED_HITS && leader.bestHits >= leader.runnerUp * MIN_LEAD * 2) return leader.best;
+    for (const language of languages) {
+      if (hitCounts[language] === 0) hitOrder[hitLanguages++] = language;
+      hitCounts[language] = (hitCounts[language] as number) + 1;
+    }
+    ranking();
+    if (rankedBestHits >= SETTLED_HITS && rankedBestHits >= rankedRunnerUp * MIN_LEAD * 2) return LANGUAGES[rankedBest];
   }
-  const { best, bestHits, runnerUp } = ranking(hits);
-  if (best === undefined || bestHits < MIN_HITS || bestHits < runnerUp * MIN_LEAD) return undefined;
-  return best;
+  ranking();
+  if (rankedBest < 0 || rankedBestHits < MIN_HITS || rankedBestHits < rankedRunnerUp * MIN_LEAD) return undefined;
+  return LANGUAGES[rankedBest];
 }
 
-/** The language with most hits, its hits, and the runner-up's. */
-function ranking(hits: ReadonlyMap<string, number>): { best: string | undefined; bestHits: number; runnerUp: number } {
-  let best: string | undefined;
+/** What `ranking` found: the index of the language with most hits (-1: none), its hits, and the runner-up's. */
+let rankedBest = -1;
+let rankedBestHits = 0;
+let rankedRunnerUp = 0;
+
+/** Ranks the current hits, visiting languages in the order of their first hit (ties go to the earlier). */
+function ranking(): void {
+  let best = -1;
   let bestHits = 0;
   let runnerUp = 0;
-  for (const [language, count] of hits) {
+  for (let k = 0; k < hitLanguages; k++) {
+    const language = hitOrder[k] as number;
+    const count = hitCounts[language] as number;
     if (count > bestHits) {
       runnerUp = bestHits;
       best = language;
@@ -125,5 +159,7 @@ function ranking(hits: ReadonlyMap<string, number>): { best: string | undefined;
       runnerUp = count;
     }
   }
-  return { best, bestHits, runnerUp };
+  rankedBest = best;
+  rankedBestHits = bestHits;
+  rankedRunnerUp = runnerUp;
 }

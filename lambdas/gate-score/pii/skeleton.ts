@@ -216,9 +216,12 @@ function codePointText(cp: number): string | undefined {
   return Number.isInteger(cp) && cp >= 0 && cp <= 0x10ffff ? String.fromCodePoint(cp) : undefined;
 }
 
+/** The edits of a text that is its own skeleton: one shared, frozen empty list (nothing appends to it). */
+const NO_EDITS: readonly Edit[] = Object.freeze([]);
+
 /** Builds the skeleton of a text (see the module comment). Linear in the text's length. */
 export function buildSkeleton(original: string): Skeleton {
-  if (ONLY_PLAIN.test(original)) return { original, text: original, edits: [] };
+  if (ONLY_PLAIN.test(original)) return { original, text: original, edits: NO_EDITS };
   const edits: Edit[] = [];
   const parts: string[] = [];
   let cursor = 0; // original index up to which the text has been copied or edited

@@ -9,6 +9,13 @@
  * substring is ever allocated, and words are compared through a small open-addressing hash table of
  * the answer's distinct words (typed arrays reused between calls). Context tokens, usually the bulk of
  * a trace, are hashed as they are read and only looked up.
+ *
+ * An ASCII text is read in place with A-Z folded to a-z as each unit is read, which is exactly what
+ * `toLowerCase` does to ASCII: no lower-cased copy is allocated. In the gate every copy made while a
+ * batch is alive costs more than its own time, since each young-generation collection copies the
+ * batch's surviving data, and these copies were a large share of the path's allocations. A text with
+ * any unit of U+0080 or above is lower-cased first, as before (see `readAnswer` and `readContext` for
+ * why switching on the first such unit gives the same result).
  */
 
 const NON_ASCII_WORD_CHAR = /[\p{L}\p{N}\p{M}]/u;
@@ -82,10 +89,24 @@ function prepare(tokens: number): number {
  */
 let answerHashShared = false;
 
-/** Whether `a[aStart, aEnd)` and `b[bStart, bEnd)` hold the same UTF-16 units. */
+/** A-Z to a-z; every other unit as it is (`toLowerCase` on an ASCII unit; no-op on lower-cased text). */
+function foldAscii(code: number): number {
+  return code >= 0x41 && code <= 0x5a ? code | 0x20 : code;
+}
+
+/**
+ * Whether `a[aStart, aEnd)` and `b[bStart, bEnd)` hold the same UTF-16 units once A-Z are folded. Each
+ * side is either ASCII read in place or already lower-cased (which holds no A-Z), so this is equality
+ * of the lower-cased texts.
+ */
 function sameSlice(a: string, aStart: number, aEnd: number, b: string, bStart: number, bEnd: number): boolean {
   if (aEnd - aStart !== bEnd - bStart) return false;
-  for (let i = 0; i < aEnd - aStart; i++) if (a.charCodeAt(aStart + i) !== b.charCodeAt(bStart + i)) return false;
+  for (let i = 0; i < aEnd - aStart; i++) {
+    const x = a.charCodeAt(aStart + i);
+    const y = b.charCodeAt(bStart + i);
+    // Equal once folded: the same unit (the usual case, read first), or an ASCII letter in its two cases.
+    if (x !== y && ((x ^ y) !== 0x20 || ((x | 0x20) < 0x61 || (x | 0x20) > 0x7a))) return false;
+  }
   return true;
 }
 
@@ -121,6 +142,124 @@ function newlyFoundWord(mask: number, hash: number, text: string, start: number,
   }
 }
 
+/** `readAnswer` / `readContext` met a unit of U+0080 or above while reading in place. */
+const NOT_ASCII = -1;
+
+/** What `readAnswer` found: its tokens, their distinct words, and its sentences. */
+let answerTokens = 0;
+let answerWords = 0;
+let answerSentences = 0;
+
+/**
+ * Reads the answer's tokens, distinct words and sentences into the scratch arrays. `inPlace`: the text
+ * is the raw answer, read with A-Z folded; it returns NOT_ASCII at its first unit of U+0080 or above,
+ * and the caller starts again on the lower-cased answer (nothing read so far is kept: `prepare` and
+ * the counters are reset). Otherwise the text is already lower-cased. Each step reads either a whole
+ * token (the inner loop, hashing as it goes) or one unit between tokens.
+ */
+function readAnswer(text: string, mask: number, minLength: number, inPlace: boolean): number {
+  answerHashShared = false;
+  let tokens = 0;
+  let words = 0;
+  let sentence = 0;
+  let tokensInSentence = 0;
+  const length = text.length;
+  let i = 0;
+  while (i < length) {
+    let code = text.charCodeAt(i);
+    if (inPlace && code >= 0x80) return NOT_ASCII;
+    if (!isWordUnit(code, text, i)) {
+      if (tokensInSentence > 0 && isSentenceEnd(code)) {
+        sentence += 1;
+        tokensInSentence = 0;
+      }
+      i += 1;
+      continue;
+    }
+    const start = i;
+    let hash = FNV_OFFSET;
+    for (;;) {
+      hash = Math.imul(hash ^ foldAscii(code), FNV_PRIME);
+      i += 1;
+      if (i === length) break;
+      code = text.charCodeAt(i);
+      if (inPlace && code >= 0x80) return NOT_ASCII;
+      if (!isWordUnit(code, text, i)) break;
+    }
+    if (i - start >= minLength) {
+      const slot = findSlot(mask, hash, text, start, i, text);
+      let id = (slotWord[slot] as number) - 1;
+      if (id < 0) {
+        id = words++;
+        wordStart[id] = start;
+        wordEnd[id] = i;
+        wordPresent[id] = 0;
+        slotWord[slot] = id + 1;
+        slotHash[slot] = hash;
+      }
+      tokenWord[tokens] = id;
+      tokenSentence[tokens] = sentence;
+      tokens += 1;
+      tokensInSentence += 1;
+    }
+  }
+  // The end of the answer ends its last sentence.
+  if (tokensInSentence > 0) sentence += 1;
+  answerTokens = tokens;
+  answerWords = words;
+  answerSentences = sentence;
+  return 0;
+}
+
+/** Whether some context has a token (of at least the minimum length), and how many answer words no context has yet. */
+let contextHasWords = false;
+let missing = 0;
+
+/**
+ * Looks up every token of one context, marking the answer words it has, until none is missing.
+ * `inPlace`: the raw context read with A-Z folded; returns NOT_ASCII at its first unit of U+0080 or
+ * above, and the caller reads the lower-cased context from its start. What this pass marked until
+ * then stays marked, which is exact: every token it finished ended at an ASCII unit before that first
+ * unit, and lower-casing leaves that ASCII prefix as it is, unit for unit (`toLowerCase` never changes
+ * a character because of the ones after it, except a final sigma, itself not ASCII), so the
+ * lower-cased context has the same tokens there and would mark the same words; an answer word
+ * already marked is not counted twice.
+ */
+function readContext(text: string, mask: number, minLength: number, answer: string, inPlace: boolean): number {
+  const length = text.length;
+  let k = 0;
+  while (k < length) {
+    let code = text.charCodeAt(k);
+    if (inPlace && code >= 0x80) return NOT_ASCII;
+    if (!isWordUnit(code, text, k)) {
+      k += 1;
+      continue;
+    }
+    const start = k;
+    let hash = FNV_OFFSET;
+    for (;;) {
+      hash = Math.imul(hash ^ foldAscii(code), FNV_PRIME);
+      k += 1;
+      if (k === length) break;
+      code = text.charCodeAt(k);
+      if (inPlace && code >= 0x80) return NOT_ASCII;
+      if (!isWordUnit(code, text, k)) break;
+    }
+    if (k - start >= minLength) {
+      contextHasWords = true;
+      if (answerWords > 0) {
+        const id = newlyFoundWord(mask, hash, text, start, k, answer);
+        if (id >= 0) {
+          wordPresent[id] = 1;
+          missing -= 1;
+          if (missing === 0) return 0;
+        }
+      }
+    }
+  }
+  return 0;
+}
+
 /**
  * Groundedness of `answer` against `contexts`, in [0, 1], or undefined when it cannot be estimated
  * (no contexts, no content words in the contexts, or none in the answer).
@@ -132,89 +271,29 @@ export function estimateGroundedness(answer: string, contexts: readonly string[]
   if (contexts.length === 0) return undefined;
   const { minTokenLength, sentenceSupportThreshold } = settings;
   const minLength = Math.max(1, minTokenLength);
-  const lower = answer.toLowerCase();
-  // Tokens are at least minLength units long and separated by at least one unit.
-  const mask = prepare(Math.floor(lower.length / (minLength + 1)) + 1);
-  answerHashShared = false;
 
-  // The answer: its tokens, their distinct words, and its sentences.
-  let tokens = 0;
-  let words = 0;
-  let sentence = 0;
-  let tokensInSentence = 0;
-  let start = -1;
-  let hash = FNV_OFFSET;
-  for (let i = 0; i <= lower.length; i++) {
-    const code = i < lower.length ? lower.charCodeAt(i) : -1;
-    if (code >= 0 && isWordUnit(code, lower, i)) {
-      if (start === -1) {
-        start = i;
-        hash = FNV_OFFSET;
-      }
-      hash = Math.imul(hash ^ code, FNV_PRIME);
-      continue;
-    }
-    if (start !== -1) {
-      if (i - start >= minLength) {
-        const slot = findSlot(mask, hash, lower, start, i, lower);
-        let id = (slotWord[slot] as number) - 1;
-        if (id < 0) {
-          id = words++;
-          wordStart[id] = start;
-          wordEnd[id] = i;
-          wordPresent[id] = 0;
-          slotWord[slot] = id + 1;
-          slotHash[slot] = hash;
-        }
-        tokenWord[tokens] = id;
-        tokenSentence[tokens] = sentence;
-        tokens += 1;
-        tokensInSentence += 1;
-      }
-      start = -1;
-    }
-    if ((code < 0 || isSentenceEnd(code)) && tokensInSentence > 0) {
-      sentence += 1;
-      tokensInSentence = 0;
-    }
+  // The answer, in place when it is ASCII, else lower-cased. Tokens are at least minLength units long
+  // and separated by at least one unit.
+  let text = answer;
+  let mask = prepare(Math.floor(text.length / (minLength + 1)) + 1);
+  if (readAnswer(text, mask, minLength, true) === NOT_ASCII) {
+    text = answer.toLowerCase();
+    mask = prepare(Math.floor(text.length / (minLength + 1)) + 1);
+    readAnswer(text, mask, minLength, false);
   }
+  const tokens = answerTokens;
+  const sentence = answerSentences;
 
   // Without an answer sentence there is nothing to estimate, whatever the contexts hold.
   if (sentence === 0) return undefined;
 
   // The contexts: every token is looked up, nothing is kept. Once every answer word has been found
   // the rest cannot change the result, so reading stops there.
-  let contextHasWords = false;
-  let missing = words;
+  contextHasWords = false;
+  missing = answerWords;
   for (const context of contexts) {
     if (contextHasWords && missing === 0) break;
-    const text = context.toLowerCase();
-    start = -1;
-    for (let i = 0; i <= text.length; i++) {
-      const code = i < text.length ? text.charCodeAt(i) : -1;
-      if (code >= 0 && isWordUnit(code, text, i)) {
-        if (start === -1) {
-          start = i;
-          hash = FNV_OFFSET;
-        }
-        hash = Math.imul(hash ^ code, FNV_PRIME);
-        continue;
-      }
-      if (start !== -1) {
-        if (i - start >= minLength) {
-          contextHasWords = true;
-          if (words > 0) {
-            const id = newlyFoundWord(mask, hash, text, start, i, lower);
-            if (id >= 0) {
-              wordPresent[id] = 1;
-              missing -= 1;
-              if (missing === 0) break;
-            }
-          }
-        }
-        start = -1;
-      }
-    }
+    if (readContext(context, mask, minLength, text, true) === NOT_ASCII) readContext(context.toLowerCase(), mask, minLength, text, false);
   }
   if (!contextHasWords) return undefined;
 
