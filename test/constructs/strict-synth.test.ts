@@ -2,14 +2,22 @@
  * The one synthesis that runs like `cdk synth` in full, for both stacks of every stage: real esbuild
  * bundling, CloudFormation's built-in template validation in strict mode (a warning fails), and the
  * cdk-nag plugin. Every other construct test switches these off for speed.
+ *
+ * cdk-nag AwsSolutions over every stage, on the same apps: zero unacknowledged findings, and every
+ * acknowledgement carries a specific reason (test/nag.test.ts proves the plugin fails synthesis on a
+ * finding).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { Stack, Validations, type App } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { loadStageConfig } from '../../config';
 import { ESM_REQUIRE_BANNER } from '../../lib/constructs/private/esm-function';
 import { ROLLOUT_HANDLER_ENTRIES } from '../../lib/constructs/canary-rollout';
 import { DATASET_SQL_COPY, PIPELINE_HANDLER_ENTRIES } from '../../lib/constructs/training-pipeline';
-import { REPO_ROOT, STAGE_NAMES, buildTestApp } from '../helpers/app';
+import { REPO_ROOT, STAGE_NAMES, buildTestApp, type StageName } from '../helpers/app';
 
 type FunctionResource = { Type: string; Properties: { Code?: { S3Key?: string }; Handler?: string } };
 
@@ -34,6 +42,8 @@ function checkBundle(id: string, dir: string, sdkClient?: RegExp): void {
 // the same in every stage (all of them today) is bundled once, and each stage's template still points at
 // its bundle, checked below.
 let outdir: string;
+/** Each stage's app, synthesized in full (with the cdk-nag plugin) by the first test; the cdk-nag checks read them. */
+const synthesized = new Map<StageName, App>();
 beforeAll(() => {
   outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'sial-strict-synth-'));
 });
@@ -49,6 +59,7 @@ test('every stage synthesizes under strict CloudFormation validation with real E
     // The previous stage's report is removed first, so the one read below is this synthesis's own.
     fs.rmSync(path.join(outdir, 'validation-report.json'), { force: true });
     const assembly = app.synth();
+    synthesized.set(stage, app);
     expect(assembly.directory).toBe(outdir);
     const artifact = assembly.getStackArtifact(dataStack.artifactId);
     const report = JSON.parse(fs.readFileSync(path.join(assembly.directory, 'validation-report.json'), 'utf8')) as { pluginReports: unknown[] };
@@ -95,4 +106,87 @@ test('every stage synthesizes under strict CloudFormation validation with real E
       checkBundle(id, assetDir, /^Rollout(AdvanceStep|PlanRoutePatch)Function/.test(id) ? undefined : /from\s*"@aws-sdk\/(client-[a-z-]+|lib-dynamodb)"/);
     }
   }
+});
+
+interface Acknowledgement {
+  readonly path: string;
+  readonly id: string;
+  readonly reason: string;
+}
+
+function acknowledgements(root: IConstruct): Acknowledgement[] {
+  return root.node.findAll().flatMap((c) =>
+    c.node.metadata
+      .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((m) => Object.entries(m.data as Record<string, string>).map(([id, reason]) => ({ path: c.node.path, id, reason }))),
+  );
+}
+
+/**
+ * The stage's app as the full synthesis above left it (synthesis runs the aspects that record late
+ * acknowledgements, then the registered nag plugin, which throws on any unacknowledged finding); built
+ * and synthesized the same way here when that test did not run (`-t` naming only these).
+ */
+function synthesizedWithNag(stage: StageName): App {
+  let app = synthesized.get(stage);
+  if (app === undefined) {
+    app = buildTestApp(stage, { strict: true, nag: true, outdir }).app;
+    app.synth();
+    synthesized.set(stage, app);
+  }
+  return app;
+}
+
+describe.each(STAGE_NAMES)('cdk-nag AwsSolutions in %s', (stage) => {
+  test('reports no unacknowledged finding (errors and warnings alike)', () => {
+    const app = synthesizedWithNag(stage);
+    const report = new AwsSolutionsChecks(undefined, { verbose: true }).validateScope(app);
+    const findings = report.violations.flatMap((v) => v.violatingResources.map((r) => `${v.severity} ${v.ruleName} at ${r.constructPath}: ${v.description}`));
+    expect(findings).toEqual([]);
+    expect(report.success).toBe(true);
+  });
+
+  test('every acknowledgement names one rule (wildcards one by one) and gives a specific reason', () => {
+    const acks = acknowledgements(synthesizedWithNag(stage)).filter((a) => a.id.includes('AwsSolutions-'));
+    expect(acks.length).toBeGreaterThan(0);
+    for (const ack of acks) {
+      expect({ ...ack, reasonLength: ack.reason.length >= 60 }).toEqual({ ...ack, reasonLength: true });
+      // An IAM5 acknowledgement always names the finding it covers, never the whole rule.
+      if (ack.id.includes('AwsSolutions-IAM5')) expect(ack.id).toMatch(/AwsSolutions-IAM5\[(Resource|Action)::.+\]$/);
+      if (ack.id.includes('AwsSolutions-IAM4')) expect(ack.id).toMatch(/AwsSolutions-IAM4\[Policy::.+\]$/);
+    }
+    // No rule is waved through for the whole stack or app.
+    expect(acks.filter((a) => !a.path.includes('/'))).toEqual([]);
+  });
+
+  test('both stacks of the stage are checked: the loop stack carries its own acknowledgements', () => {
+    const app = synthesizedWithNag(stage);
+    const stacks = app.node.children.filter((c): c is Stack => c instanceof Stack).map((c) => c.stackName);
+    expect(stacks.sort()).toEqual([`sial-${stage}-data`, `sial-${stage}-loop`]);
+    const loopAcks = acknowledgements(app).filter((a) => a.path.startsWith(`sial-${stage}-loop/`)).map((a) => a.id.replace(/^Annotation::/i, ''));
+    // The approval page is deliberately not IAM-authorized; the reason is recorded, not hidden.
+    expect(loopAcks).toEqual(expect.arrayContaining(['AwsSolutions-APIG4', 'AwsSolutions-COG4', 'AwsSolutions-SMG4']));
+  });
+
+  test('the pseudonymisation key is the only secret of the data stack, and it says why it is not rotated', () => {
+    const dataAcks = acknowledgements(synthesizedWithNag(stage)).filter((a) => a.path.startsWith(`sial-${stage}-data/`) && a.id.replace(/^Annotation::/i, '') === 'AwsSolutions-SMG4');
+    expect(dataAcks.map((a) => a.path)).toEqual([`sial-${stage}-data/PseudonymisationKey/Secret`]);
+    expect(dataAcks[0]?.reason).toMatch(/breaking joins/);
+  });
+
+  test('the canary rollout acknowledges its wildcards one by one, on the role that holds each', () => {
+    const rolloutAcks = acknowledgements(synthesizedWithNag(stage)).filter((a) => a.path.startsWith(`sial-${stage}-loop/Rollout/`));
+    const ids = (role: string): string[] => rolloutAcks.filter((a) => a.path === `sial-${stage}-loop/Rollout/${role}`).map((a) => a.id.replace(/^Annotation::/i, ''));
+    // Every function role: X-Ray (and, for Validate, ListModelPackages) only.
+    expect(ids('RollBack/Role')).toEqual(['AwsSolutions-IAM5[Resource::*]']);
+    // Deploying a variant: the configurations and models a rollout names at run time, the packages it reads.
+    const config = loadStageConfig(stage);
+    const deploy = ids('DeployCandidate/Role');
+    if (config.targetModels.some((m) => m.rollout.kind === 'sagemaker')) {
+      expect(deploy).toEqual(expect.arrayContaining([expect.stringMatching(/^AwsSolutions-IAM5\[Resource::arn:aws:sagemaker:[a-z0-9-]+:<AWS::AccountId>:endpoint-config\/\*\]$/)]));
+      expect(deploy.filter((id) => /:model\/[a-z0-9.-]+-v\*\]$/.test(id))).toHaveLength(config.targetModels.filter((m) => m.rollout.kind === 'sagemaker').length);
+    }
+    // The state machines: each invoked function's versions, by name.
+    expect(ids('StateMachine/Role').filter((id) => id.endsWith('.Arn>:*]')).length).toBeGreaterThanOrEqual(11);
+  });
 });

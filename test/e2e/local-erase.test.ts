@@ -3,6 +3,9 @@
  * runs): the subject's rows leave every table (checked by querying the lake), nobody else's do, the
  * ledger records a verified request without the raw id, and the lineage report names the dataset and
  * the model version trained on the subject's traces, which the registry now flags.
+ *
+ * The lake is a copy of the healthy run test/e2e/local-run.test.ts makes with the same command, when that
+ * file made it in this jest run (test/helpers/shared-local-lake.ts); otherwise this file runs it.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +15,7 @@ import { ERASED_DATA_METADATA_KEY } from '../../lambdas/erasure/lineage';
 import { createPseudonymiser } from '../../lambdas/shared/pseudonymisation';
 import { LocalLake } from '../../local/local-lake';
 import { LocalPseudonymisationKeyProvider } from '../../local/local-pseudonymisation-key';
+import { HEALTHY_LAKE, copySharedLake } from '../helpers/shared-local-lake';
 
 jest.setTimeout(600_000);
 
@@ -29,6 +33,7 @@ let lakeDir: string;
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'sial-erase-'));
   lakeDir = join(root, 'lake');
+  if (await copySharedLake(HEALTHY_LAKE, lakeDir)) return;
   const c = cli();
   expect(await c.run('local', 'run', '--lake-dir', lakeDir, '--auto-approve')).toBe(0);
 });

@@ -3,8 +3,13 @@
  * training pipeline, the canary rollout or the drill) and must end with its own exit code and a summary
  * that says what happened. Most runs are in-process (the same command the CLI dispatches to); two go
  * through `npm run local` as a user types it, to prove the process exit code and --help.
+ *
+ * A run is made once and read by every test that needs it: the healthy run is the first run of the --keep
+ * test too (and its lake is published for test/e2e/local-erase.test.ts, test/helpers/shared-local-lake.ts),
+ * and the regression scenario's `npm run local` process is the run whose summary and events the regression
+ * test reads.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +17,7 @@ import { runCli } from '../../bin/cli/main';
 import { datasetManifestSchema, type DatasetManifest } from '../../lambdas/pipeline/contracts';
 import { LAKE_MARKER } from '../../local/lake-dir';
 import { readLocalEvents, validateEventDetail } from '../helpers/event-schemas';
+import { HEALTHY_LAKE, announceSharedLake, type SharedLakeProducer } from '../helpers/shared-local-lake';
 
 /** The model events the run put (`<lake>/state/events.jsonl`), each valid against its schema: `action` per event. */
 function modelActions(lakeDir: string): string[] {
@@ -30,10 +36,38 @@ function cli() {
 }
 
 let root: string;
+let healthyLake: SharedLakeProducer | undefined;
 beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'sial-local-run-'));
+  healthyLake = announceSharedLake(HEALTHY_LAKE);
 });
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+afterAll(() => {
+  healthyLake?.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+/** The healthy run (`--auto-approve`, nothing else), made once on first use: its lake directory and output. */
+let healthy: Promise<{ lakeDir: string; code: number; text: string }> | undefined;
+function healthyRun(): Promise<{ lakeDir: string; code: number; text: string }> {
+  healthy ??= (async () => {
+    const c = cli();
+    const lakeDir = join(root, 'healthy');
+    const code = await c.run('local', 'run', '--lake-dir', lakeDir, '--auto-approve');
+    if (code === 0) healthyLake?.publish(lakeDir);
+    return { lakeDir, code, text: c.text() };
+  })();
+  return healthy;
+}
+
+/** The regression scenario through `npm run local` as a user types it, run once on first use. */
+let npmRegression: { dir: string; result: SpawnSyncReturns<string> } | undefined;
+function npmRegressionRun(): { dir: string; result: SpawnSyncReturns<string> } {
+  if (npmRegression === undefined) {
+    const dir = join(root, 'npm-regression');
+    npmRegression = { dir, result: spawnSync('npm', ['run', '-s', 'local', '--', '--lake-dir', dir, '--auto-approve', '--scenario', 'regression'], { encoding: 'utf8', cwd: REPO }) };
+  }
+  return npmRegression;
+}
 
 /** The summary: everything from the outcome banner on. */
 function summaryOf(text: string): string {
@@ -44,9 +78,10 @@ function summaryOf(text: string): string {
 
 describe('sial local run --scenario, each ending with its exit code and summary', () => {
   it('healthy: promoted (exit 0), with the gate funnel, dataset, budget, eval comparison, canary and where things are', async () => {
-    const c = cli();
-    const lakeDir = join(root, 'healthy');
-    expect(await c.run('local', 'run', '--lake-dir', lakeDir, '--auto-approve')).toBe(0);
+    const run = await healthyRun();
+    const lakeDir = run.lakeDir;
+    const c = { text: () => run.text };
+    expect(run.code).toBe(0);
     const summary = summaryOf(c.text());
     expect(summary).toMatch(/^Outcome: promoted: .* \(exit code 0\)/);
     expect(summary).toMatch(/Gates: {6}1504 records in -> \d+ kept in the lake, \d+ discarded by a gate, 3 malformed, 1 duplicate\(s\)/);
@@ -121,13 +156,14 @@ describe('sial local run --scenario, each ending with its exit code and summary'
     expect(show.out.slice(-3)).toEqual(['history:', expect.stringMatching(/^ {2}\S+ \S+Z {2}submitted$/), expect.stringMatching(/^ {2}\S+ \S+Z {2}succeeded {2}attempts 2, batch job simulated-/)]);
   });
 
-  it('regression: the canary alarm rolls the candidate back (exit 8), with the alarm and the rollback time', async () => {
-    const c = cli();
-    expect(await c.run('local', 'run', '--lake-dir', join(root, 'regression'), '--auto-approve', '--scenario', 'regression')).toBe(8);
-    expect(modelActions(join(root, 'regression'))).toEqual(['registered', 'rolled-back']);
-    const rolledBack = readLocalEvents(join(root, 'regression')).find((e) => (e.detail as { action?: string }).action === 'rolled-back')!;
+  it('regression: the canary alarm rolls the candidate back (exit 8), with the alarm and the rollback time', () => {
+    // The run `npm run local` makes below (its exit code is checked there too): the same command in a process.
+    const { dir, result } = npmRegressionRun();
+    expect(result.status).toBe(8);
+    expect(modelActions(dir)).toEqual(['registered', 'rolled-back']);
+    const rolledBack = readLocalEvents(dir).find((e) => (e.detail as { action?: string }).action === 'rolled-back')!;
     expect(rolledBack.detail).toMatchObject({ reason: 'sial-dev-qwen3-4b-canary', rolledBackBy: 'alarm-lambda', servingModelPackageVersion: 1 });
-    const summary = summaryOf(c.text());
+    const summary = summaryOf(result.stdout);
     expect(summary).toMatch(/^Outcome: rolled back: .* \(exit code 8\)/);
     expect(summary).toContain('the candidate reached 50 %; ended in "Rolled back"');
     expect(summary).toMatch(/rollback by the alarm-lambda: canary alarm sial-dev-qwen3-4b-canary went into ALARM: \[SIMULATED\] candidate faithfulness 12 points below current/);
@@ -214,8 +250,10 @@ describe('sial local run --scenario, each ending with its exit code and summary'
   });
 
   it('--keep on the same lake: the re-delivered demo traces change nothing in the dataset', async () => {
-    const lakeDir = join(root, 'keep');
-    expect(await cli().run('local', 'run', '--lake-dir', lakeDir, '--auto-approve')).toBe(0);
+    // The first run is the healthy run (the same command; its test has read its lake by now).
+    const first = await healthyRun();
+    const lakeDir = first.lakeDir;
+    expect(first.code).toBe(0);
     // The second run ingests the same demo traces again: every kept trace now has two copies in the lake.
     expect(await cli().run('local', 'run', '--lake-dir', lakeDir, '--auto-approve', '--keep')).toBe(0);
     const runsDir = join(lakeDir, 'state', 'objects', 'sial-local-artifacts', 'runs');
@@ -296,8 +334,7 @@ describe('npm run local, as a user types it', () => {
   });
 
   it('exits with the outcome\'s code: the regression scenario exits 8', () => {
-    const dir = join(root, 'npm-regression');
-    const result = spawnSync('npm', ['run', '-s', 'local', '--', '--lake-dir', dir, '--auto-approve', '--scenario', 'regression'], { encoding: 'utf8', cwd: REPO });
+    const { dir, result } = npmRegressionRun();
     expect(result.status).toBe(8);
     expect(result.stdout).toContain('Outcome: rolled back');
     expect(readFileSync(join(dir, LAKE_MARKER), 'utf8')).toContain('sial local run');
