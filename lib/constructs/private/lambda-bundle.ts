@@ -71,7 +71,8 @@ export function checkHandlerEntry(entry: string): void {
  * that comes under the budget must leave this list (the test says so); a new function never enters it.
  */
 export const BUNDLE_CEILINGS_OVER_BUDGET: Readonly<Record<string, number>> = {
-  // 201.8 KB: about 107 KB of its own code (normalisers, PII detection, reward), zod ~34 KB and
-  // Powertools with middy ~41 KB; it no longer bundles the stage schema or the other lake tables.
-  'gate-score/handler': 203_000,
+  // 202.2 KB: about 107 KB of its own code (normalisers, PII detection, reward), zod ~33 KB and
+  // Powertools with middy ~41 KB; it no longer bundles the stage schema, the other lake tables or the
+  // operations schemas it does not read. Without zod at all it would still be ~170 KB (decisions.md).
+  'gate-score/handler': 202_500,
 };
