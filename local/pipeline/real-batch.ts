@@ -198,6 +198,7 @@ export class RealBatch implements LocalBatch {
     const key = createHash('sha256').update(readFileSync(join(REPO, 'training', 'sial_training', 'hf', 'tiny.py'))).update(readFileSync(stamp)).digest('hex').slice(0, 24);
     return join(this.options.baseModelCache ?? join(REPO, '.cache', 'tiny-base-model'), key);
   }
+
   /** The starter golden set of the target (training/golden-sets/), unless one is already in the store. */
   private ensureGoldenSet(uri: string, targetModelId: string): void {
     const dir = this.options.store.pathOf(`${uri}golden.json`).replace(/golden\.json$/, '');
