@@ -7,8 +7,9 @@
  * SimulatedBatch: an attempt interrupted by SIGTERM (exit 75) counts as a Spot reclaim and resumes.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, cpSync, existsSync, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import type { RewardPolicy } from '../../lambdas/gate-score/reward/policy';
 import { LocalTaskError } from './asl-runner';
 import type { FsObjectStore } from './fs-object-store';
@@ -41,6 +42,11 @@ export interface RealBatchOptions {
   readonly print: (line: string) => void;
   /** @default <repository>/.venv/bin/python */
   readonly python?: string;
+  /**
+   * Where a built tiny base model is kept for the next run (one folder per tiny.py and Python environment).
+   * @default <repository>/.cache/tiny-base-model
+   */
+  readonly baseModelCache?: string;
 }
 
 /**
@@ -159,13 +165,38 @@ export class RealBatch implements LocalBatch {
     });
   }
 
-  /** A tiny model built on this machine stands in for the base weights (no download). */
+  /**
+   * A tiny model built on this machine stands in for the base weights (no download). It is the same model
+   * on every run (fixed corpus and seed), so it is built once per training/sial_training/hf/tiny.py and
+   * Python environment (its requirements stamp) and copied from the cache after that: building it is a
+   * Python process that spends about nine CPU seconds importing transformers and torch for a tenth of a
+   * second of work.
+   */
   private ensureBaseModel(uri: string): void {
     const dir = this.options.store.pathOf(`${uri.endsWith('/') ? uri : `${uri}/`}config.json`).replace(/config\.json$/, '');
     if (existsSync(join(dir, 'config.json'))) return;
+    const cached = this.baseModelCacheFolder();
+    if (cached !== undefined && existsSync(join(cached, 'config.json'))) {
+      cpSync(cached, dir, { recursive: true });
+      this.options.print(`[real trainer] the tiny Qwen2 model and tokenizer (random weights, trained on nothing yet) copied from ${cached} as the base weights at ${uri}`);
+      return;
+    }
     this.options.print(`[real trainer] building a tiny Qwen2 model and tokenizer as the base weights at ${uri} (random weights, trained on nothing yet)`);
-    const result = spawnSync(this.python, ['-m', 'sial_training.hf.tiny', dir], { cwd: REPO, env: { ...process.env, PYTHONPATH: join(REPO, 'training') }, encoding: 'utf8' });
+    const result = spawnSync(this.python, ['-m', 'sial_training.hf.tiny', dir], {
+      cwd: REPO,
+      env: { ...process.env, PYTHONPATH: join(REPO, 'training'), OMP_NUM_THREADS: process.env.OMP_NUM_THREADS ?? '1', TOKENIZERS_PARALLELISM: 'false' },
+      encoding: 'utf8',
+    });
     if (result.status !== 0) throw new LocalTaskError('States.TaskFailed', `could not build the tiny base model: ${result.stderr.slice(-2000)}`);
+    if (cached !== undefined) keepInCache(dir, cached);
+  }
+
+  /** The cache folder of the tiny base model, or undefined when the environment has no requirements stamp (training/scripts/venv.sh writes it). */
+  private baseModelCacheFolder(): string | undefined {
+    const stamp = join(dirname(dirname(this.python)), '.sial-requirements.sha256');
+    if (!existsSync(stamp)) return undefined;
+    const key = createHash('sha256').update(readFileSync(join(REPO, 'training', 'sial_training', 'hf', 'tiny.py'))).update(readFileSync(stamp)).digest('hex').slice(0, 24);
+    return join(this.options.baseModelCache ?? join(REPO, '.cache', 'tiny-base-model'), key);
   }
 
   /** The starter golden set of the target (training/golden-sets/), unless one is already in the store. */
@@ -176,6 +207,22 @@ export class RealBatch implements LocalBatch {
     mkdirSync(dir, { recursive: true });
     cpSync(starter, dir, { recursive: true });
     this.options.print(`[real trainer] golden set: the starter set ${starter} copied to ${uri}`);
+  }
+}
+
+/** Copies a built model into the cache under a temporary name and renames it, so a reader never sees half a folder; a failure only costs the next run a build. */
+function keepInCache(built: string, cached: string): void {
+  try {
+    mkdirSync(dirname(cached), { recursive: true });
+    const staging = mkdtempSync(`${cached}.partial-`);
+    cpSync(built, staging, { recursive: true });
+    try {
+      renameSync(staging, cached);
+    } catch {
+      rmSync(staging, { recursive: true, force: true }); // another run cached it first
+    }
+  } catch {
+    // an unwritable cache folder: the model is built again next time
   }
 }
 
