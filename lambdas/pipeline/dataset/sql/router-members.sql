@@ -24,4 +24,7 @@ SELECT
   u.final_reward AS reward,
   u.effective_feedback_outcome AS feedback_outcome,
   u."error"
-FROM usable u JOIN agent_figures af ON af.agent_id = u.agent_id AND af.eligible
+-- The usable rows (selection.sql's usable: its three conditions), read from {{table:candidates}} itself for
+-- the request features, which the selection's narrow copy of the candidates does not carry.
+FROM {{table:candidates}} u JOIN agent_figures af ON af.agent_id = u.agent_id AND af.eligible
+WHERE u.version_accepted AND u.has_user_words AND NOT u.contaminated
