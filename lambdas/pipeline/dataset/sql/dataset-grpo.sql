@@ -18,23 +18,28 @@ WITH groups AS (
     m.agent_id,
     m.group_id,
     -- Sorted by best_rank (1 = the best: reward, then trace id; selection.sql) as an array rather than by an
-    -- ordered aggregate: each completion is put behind its rank, the list sorted on the rank (unique in a
-    -- group, so the completion itself is never compared), and the rank taken off again. The same order as
-    -- ORDER BY final_reward DESC, trace_id ASC, without the engine sorting whole rows group by group.
+    -- ordered aggregate: each completion's fields are put behind its rank, the list sorted on the rank (unique
+    -- in a group, so the other fields are never compared), and each completion then built from its fields.
+    -- The same order as ORDER BY final_reward DESC, trace_id ASC, without the engine sorting whole rows group
+    -- by group; the aggregate holds flat rows, and the nested completion (its message list and components)
+    -- is built once per completion after the sort.
     {{transform}}(array_sort(array_agg(
       CAST(ROW(
-        m.best_rank,
-        CAST(ROW(
-          m.trace_id,
-          m.final_reward,
-          ARRAY[CAST(ROW('assistant', c.output) AS ROW(role VARCHAR, content VARCHAR))],
-          CAST(ROW(c.feedback_score, c.reward_components.errors, c.reward_components.latency, c.reward_components.groundedness, c.judge_score)
-            AS ROW(feedback DOUBLE, errors DOUBLE, latency DOUBLE, groundedness DOUBLE, judge DOUBLE)),
-          c.reward_policy_version,
-          c.late_feedback
-        ) AS ROW(trace_id VARCHAR, reward DOUBLE, completion {{message_list_type}}, reward_components ROW(feedback DOUBLE, errors DOUBLE, latency DOUBLE, groundedness DOUBLE, judge DOUBLE), reward_policy_version VARCHAR, late_feedback BOOLEAN))
-      ) AS ROW(sort_key BIGINT, completion ROW(trace_id VARCHAR, reward DOUBLE, completion {{message_list_type}}, reward_components ROW(feedback DOUBLE, errors DOUBLE, latency DOUBLE, groundedness DOUBLE, judge DOUBLE), reward_policy_version VARCHAR, late_feedback BOOLEAN)))
-    )), x -> x.completion) AS completions
+        m.best_rank, m.trace_id, m.final_reward, c.output,
+        c.feedback_score, c.reward_components.errors, c.reward_components.latency, c.reward_components.groundedness, c.judge_score,
+        c.reward_policy_version, c.late_feedback
+      ) AS ROW(sort_key BIGINT, trace_id VARCHAR, reward DOUBLE, output VARCHAR,
+        feedback DOUBLE, errors DOUBLE, latency DOUBLE, groundedness DOUBLE, judge DOUBLE,
+        reward_policy_version VARCHAR, late_feedback BOOLEAN))
+    )), x -> CAST(ROW(
+      x.trace_id,
+      x.reward,
+      ARRAY[CAST(ROW('assistant', x.output) AS ROW(role VARCHAR, content VARCHAR))],
+      CAST(ROW(x.feedback, x.errors, x.latency, x.groundedness, x.judge)
+        AS ROW(feedback DOUBLE, errors DOUBLE, latency DOUBLE, groundedness DOUBLE, judge DOUBLE)),
+      x.reward_policy_version,
+      x.late_feedback
+    ) AS ROW(trace_id VARCHAR, reward DOUBLE, completion {{message_list_type}}, reward_components ROW(feedback DOUBLE, errors DOUBLE, latency DOUBLE, groundedness DOUBLE, judge DOUBLE), reward_policy_version VARCHAR, late_feedback BOOLEAN))) AS completions
   FROM {{table:members}} m
   JOIN {{table:candidates}} c ON c.trace_id = m.trace_id
   GROUP BY m.agent_id, m.group_id
