@@ -75,7 +75,9 @@ export class FsObjectStore implements ObjectStore, ObjectBytesReader, ObjectDige
   async sha256Of(uris: readonly string[]): Promise<string> {
     const hash = createHash('sha256');
     for (const uri of uris) {
-      for await (const chunk of createReadStream(this.pathOf(uri))) hash.update(chunk as Buffer);
+      // 4 MiB reads instead of the default 64 KiB: a dataset's files are hundreds of MiB, and the per-chunk
+      // overhead of the stream was a third of the hashing's CPU time (the digest is the same).
+      for await (const chunk of createReadStream(this.pathOf(uri), { highWaterMark: 4 * 1024 * 1024 })) hash.update(chunk as Buffer);
     }
     return hash.digest('hex');
   }

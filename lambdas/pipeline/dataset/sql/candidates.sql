@@ -221,10 +221,10 @@ candidates AS (
 SELECT
   trace_id, agent_id, request_id, reward_policy_version, feedback_outcome, input_messages, retrieved_contexts, output,
   reward_components, feedback_score, judge_score, late_feedback, final_reward, version_accepted, has_user_words, contaminated,
-  -- The router's request features (the training/sial_training/router line contract).
+  -- The router's request features (the training/sial_training/router line contract) that need the trace's
+  -- own columns; those derived from the conversation and contexts (the last user message, the context
+  -- length, the earlier turns) are computed by router-members.sql for the rows it keeps, not for every row
+  -- of every build.
   ts, language, route_tier, misrouted, "error", effective_feedback_outcome,
-  {{cardinality}}(tool_calls) AS tool_call_count,
-  coalesce(length({{array_join}}(retrieved_contexts, '')), 0) AS context_chars,
-  greatest(0, {{cardinality}}(filter(input_messages, m -> m.role = 'user')) - 1) AS prior_turns,
-  {{array_join}}({{transform}}({{slice}}(filter(input_messages, m -> m.role = 'user'), -1, 1), m -> m.content), '') AS user_message
+  {{cardinality}}(tool_calls) AS tool_call_count
 FROM candidates

@@ -20,7 +20,8 @@ SELECT
   (SELECT count(*) FROM usable u WHERE NOT EXISTS (SELECT 1 FROM agent_figures af WHERE af.agent_id = u.agent_id AND af.eligible)) AS excluded_ineligible_agent,
   (SELECT count(*) FROM usable WHERE late_feedback) AS late_feedback_applied,
   (SELECT count(*) FROM usable u WHERE u.reward_policy_version <> ?) AS rescored_older_policy,
-  (SELECT count(DISTINCT trace_id) FROM {{table:members}}) AS traces_used,
+  -- One member row per trace (the candidates keep one copy of each trace id): counted without a DISTINCT.
+  (SELECT count(*) FROM {{table:members}}) AS traces_used,
   (SELECT count(DISTINCT group_id) FROM {{table:members}}) AS grpo_groups,
   (SELECT count(*) FROM {{table:members}}) AS grpo_completions,
   (SELECT count(DISTINCT group_id) FROM {{table:members}} WHERE pairable) AS dpo_pairs

@@ -15,13 +15,16 @@ SELECT
     || lpad(CAST(second(u.ts) AS VARCHAR), 2, '0') || 'Z' AS ts,
   u.agent_id,
   u.language,
-  u.user_message,
-  CAST(u.context_chars AS BIGINT) AS context_chars,
+  {{array_join}}({{transform}}({{slice}}(filter(u.input_messages, m -> m.role = 'user'), -1, 1), m -> m.content), '') AS user_message,
+  CAST(coalesce(length({{array_join}}(u.retrieved_contexts, '')), 0) AS BIGINT) AS context_chars,
   CAST(u.tool_call_count AS BIGINT) AS tool_calls,
-  CAST(u.prior_turns AS BIGINT) AS prior_turns,
+  CAST(greatest(0, {{cardinality}}(filter(u.input_messages, m -> m.role = 'user')) - 1) AS BIGINT) AS prior_turns,
   u.route_tier,
   u.misrouted,
   u.final_reward AS reward,
   u.effective_feedback_outcome AS feedback_outcome,
   u."error"
-FROM usable u JOIN agent_figures af ON af.agent_id = u.agent_id AND af.eligible
+-- The usable rows (selection.sql's usable: its three conditions), read from {{table:candidates}} itself for
+-- the request features, which the selection's narrow copy of the candidates does not carry.
+FROM {{table:candidates}} u JOIN agent_figures af ON af.agent_id = u.agent_id AND af.eligible
+WHERE u.version_accepted AND u.has_user_words AND NOT u.contaminated

@@ -11,8 +11,13 @@ params AS (
     CAST(? AS BIGINT) AS min_high_quality,
     CAST(? AS DOUBLE) AS dpo_min_margin
 ),
+-- The candidates' narrow columns only. DuckDB keeps a CTE read more than once as a working copy: with
+-- every column (SELECT *) that copied each conversation twice (here and in usable) for every query that
+-- names the selection. The conversations are read from {{table:candidates}} by the one part that needs
+-- them (training, below).
 candidates AS (
-  SELECT * FROM {{table:candidates}}
+  SELECT trace_id, agent_id, request_id, reward_policy_version, feedback_outcome, final_reward, late_feedback, version_accepted, has_user_words, contaminated
+  FROM {{table:candidates}}
 ),
 events AS (
   SELECT feedback_id, agent_id, request_id, trace_id, outcome, quality, received_at
@@ -20,7 +25,8 @@ events AS (
   WHERE received_at >= CAST(? AS TIMESTAMP)
     AND received_at <= CAST(? AS TIMESTAMP)
 ),
--- What may train: an accepted policy version, a user turn, no golden-set overlap.
+-- What may train: an accepted policy version, a user turn, no golden-set overlap (training, below, applies
+-- the same three conditions to {{table:candidates}} itself).
 usable AS (
   SELECT * FROM candidates WHERE version_accepted AND has_user_words AND NOT contaminated
 ),
@@ -85,7 +91,9 @@ training AS (
         CASE WHEN strpos(c, '\') + strpos(c, chr(29)) + strpos(c, chr(30)) + strpos(c, chr(31)) = 0 THEN c
           ELSE replace(replace(replace(replace(c, '\', '\\'), chr(29), '\' || chr(29)), chr(30), '\' || chr(30)), chr(31), '\' || chr(31)) END
       ), chr(30)) AS contexts_key
-    FROM usable u JOIN agent_figures af ON af.agent_id = u.agent_id AND af.eligible
+    -- The usable rows (the three conditions of usable, above), read with their conversations.
+    FROM {{table:candidates}} u JOIN agent_figures af ON af.agent_id = u.agent_id AND af.eligible
+    WHERE u.version_accepted AND u.has_user_words AND NOT u.contaminated
   ) k
 ),
 grouped AS (
