@@ -1,4 +1,4 @@
--- Eligibility figures (seed 003) over the same selection and window as the training completions.
+-- Eligibility figures over the same selection and window as the training completions.
 --
 -- Placeholders (see training-completions.sql): {{traces}}, {{feedback}}.
 -- Parameters, in order:
