@@ -9,18 +9,9 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONFIDENCE_TABLE_COLUMNS, renderConfidenceMerge, type ConfidenceTableRow, type ConfidenceTableWriter } from '../lambdas/operations/confidence-table';
-import { CONFIDENCE_SCORES_TABLE, type IcebergType } from '../lambdas/shared/lake-tables';
-import type { LocalLake } from './local-lake';
-
-const DUCK_TYPES: Readonly<Record<string, string>> = { string: 'VARCHAR', boolean: 'BOOLEAN', int: 'INTEGER', long: 'BIGINT', double: 'DOUBLE', timestamp: 'TIMESTAMP' };
-
-function duckType(type: IcebergType): string {
-  const name = typeof type === 'string' ? DUCK_TYPES[type] : undefined;
-  if (name === undefined) throw new Error(`confidence_scores: column type ${JSON.stringify(type)} has no local spelling`);
-  return name;
-}
-
-const quote = (text: string) => `'${text.replaceAll("'", "''")}'`;
+import { CONFIDENCE_SCORES_TABLE } from '../lambdas/shared/lake-tables';
+import { parquetDuckType, type LocalLake } from './local-lake';
+import { quoteSqlString as quote } from './parquet-row-delete';
 
 export class LocalConfidenceTable implements ConfidenceTableWriter {
   constructor(private readonly lake: LocalLake) {}
@@ -41,7 +32,7 @@ export class LocalConfidenceTable implements ConfidenceTableWriter {
     const table = `confidence_day_${randomUUID().replaceAll('-', '')}`;
     const columns = CONFIDENCE_TABLE_COLUMNS.map((c) => `"${c}"`).join(', ');
     const hasFiles = existsSync(dayDir) && readdirSync(dayDir).some((f) => f.endsWith('.parquet'));
-    const definition = CONFIDENCE_SCORES_TABLE.fields.map((f) => `"${f.name}" ${duckType(f.type)}`).join(', ');
+    const definition = CONFIDENCE_SCORES_TABLE.fields.map((f) => `"${f.name}" ${parquetDuckType(f.type)}`).join(', ');
     await this.lake.run(`CREATE TEMP TABLE ${table} (${definition})`);
     try {
       if (hasFiles) await this.lake.run(`INSERT INTO ${table} SELECT ${columns} FROM read_parquet(${quote(join(dayDir, '*.parquet'))}, hive_partitioning = false)`);

@@ -19,6 +19,11 @@ function duckType(type: IcebergType): string {
   return `STRUCT(${type.fields.map((f) => `"${f.name}" ${duckType(f.type)}`).join(', ')})`;
 }
 
+/** A column's type as the Parquet files hold it: timestamps are TIMESTAMP there (BIGINT only when staged). */
+export function parquetDuckType(type: IcebergType): string {
+  return type === 'timestamp' ? 'TIMESTAMP' : duckType(type);
+}
+
 function quote(text: string): string {
   return `'${text.replaceAll("'", "''")}'`;
 }
@@ -99,9 +104,8 @@ export class LocalLake {
           `CREATE OR REPLACE TEMP VIEW ${table.name} AS SELECT * FROM read_parquet(${files}, hive_partitioning = true, union_by_name = true)`,
         );
       } catch {
-        // No files yet: an empty view with the table's columns, so queries still run. Timestamps are
-        // TIMESTAMP here, as in the Parquet files (duckType's BIGINT is only the staged JSON's form).
-        const empty = table.fields.map((f) => `NULL::${f.type === 'timestamp' ? 'TIMESTAMP' : duckType(f.type)} AS "${f.name}"`).join(', ');
+        // No files yet: an empty view with the table's columns, so queries still run.
+        const empty = table.fields.map((f) => `NULL::${parquetDuckType(f.type)} AS "${f.name}"`).join(', ');
         await this.connection.run(`CREATE OR REPLACE TEMP VIEW ${table.name} AS SELECT * FROM (SELECT ${empty}) WHERE false`);
       }
     }
