@@ -6,7 +6,8 @@
 import { createHash } from 'node:crypto';
 import * as z from '../shared/zod-mini';
 import { guardRow } from '../gate-score/row-guard';
-import { FEEDBACK_OUTCOMES, agentIdSchema, requestIdSchema, traceIdSchema } from '../gate-score/trace';
+import { agentIdSchema, requestIdSchema, traceIdSchema } from '../gate-score/identifier-schemas';
+import { FEEDBACK_OUTCOMES } from '../gate-score/trace';
 import { FEEDBACK_TABLE } from '../shared/lake-tables';
 
 /** The agent id of the path: the same rule as a trace's agent id, so feedback joins traces. */

@@ -16,9 +16,10 @@
  * Conversation ids (session ids) are not identifiers of this kind: producers fill them with phone
  * numbers and user handles, so they are stored only as keyed pseudonyms (shared/pseudonymisation.ts).
  *
- * Pure: no I/O, no AWS SDK. A violation names the rule, never the value.
+ * Pure: no I/O, no AWS SDK, no schema library (the trace contract checks identifiers with
+ * {@link identifierViolation}; identifier-schemas.ts wraps the same rules in zod schemas for the
+ * functions that validate with zod). A violation names the rule, never the value.
  */
-import * as z from '../shared/zod-mini';
 import type { IdentifierRuleName } from '../shared/lake-tables';
 import { detectPatternPii } from './pii/pattern-detector';
 
@@ -117,18 +118,4 @@ export function identifierViolation(rule: IdentifierRule, value: string): string
   if (!rule.pattern.test(value)) return rule.expectation;
   if (holdsStructuredPii(value)) return PERSONAL_DATA_RULE;
   return undefined;
-}
-
-/**
- * The zod schema of an identifier field. Each check aborts the rest on failure, so the detector only
- * ever reads a short value of the allowed characters.
- */
-export function identifierSchema(name: IdentifierRuleName): z.ZodMiniString {
-  const rule = IDENTIFIER_RULES[name];
-  return z.string().check(
-    z.minLength(1, { abort: true }),
-    z.maxLength(rule.maxLength, { abort: true }),
-    z.regex(rule.pattern, { message: rule.expectation, abort: true }),
-    z.refine((value) => !holdsStructuredPii(value), { message: PERSONAL_DATA_RULE, abort: true }),
-  );
 }

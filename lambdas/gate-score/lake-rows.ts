@@ -13,7 +13,7 @@ import type { Discard } from './gates/verdict';
 import { GATE_AUDIT_TABLE, TRACES_TABLE } from '../shared/lake-tables';
 import type { Pseudonym } from '../shared/pseudonymisation';
 import type { Reward, RewardComponents } from './reward/score';
-import { canonicalUtcMs } from './normalize/values';
+import { canonicalUtcMs } from './iso-instant';
 import { guardRow } from './row-guard';
 import type { Message, ToolCall, Trace, TraceFormat } from './trace';
 

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import fc from 'fast-check';
-import { IDENTIFIER_RULES, PERSONAL_DATA_RULE, identifierSchema, identifierViolation } from '../../lambdas/gate-score/identifiers';
+import { identifierSchema } from '../../lambdas/gate-score/identifier-schemas';
+import { IDENTIFIER_RULES, PERSONAL_DATA_RULE, identifierViolation } from '../../lambdas/gate-score/identifiers';
 import { normalizeRecord } from '../../lambdas/gate-score/normalize';
 import type { IdentifierRuleName } from '../../lambdas/shared/lake-tables';
 import { makeTrace } from '../helpers/trace-factory';

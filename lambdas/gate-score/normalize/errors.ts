@@ -6,9 +6,8 @@
  * taken from the record unless the key is one of the project's own names (vocabulary.ts): a producer
  * controls its keys, and a key can be an e-mail address or a name.
  */
-import type * as z from '../../shared/zod-mini';
+import type { TraceIssue } from '../trace';
 import { describeUnrecognisedKeys, keyForReason } from './vocabulary';
-import { PERSONAL_DATA_RULE } from '../identifiers';
 
 /** Machine codes a normalisation failure can carry; the first word of every `reason`. */
 export const NORMALIZE_ERROR_CODES = [
@@ -55,7 +54,7 @@ export function formatReason(code: NormalizeErrorCode, detail: string): string {
 }
 
 /**
- * Renders a path such as `input_messages[2].content` from zod-style path segments. A key that is not
+ * Renders a path such as `input_messages[2].content` from its segments (keys and array indexes). A key that is not
  * one of the project's own names is shown as `?`.
  */
 export function renderPath(path: readonly PropertyKey[]): string {
@@ -93,66 +92,22 @@ function sourceFor(path: readonly PropertyKey[], sources: SourceMap): string | u
   return undefined;
 }
 
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  let cursor: unknown = root;
-  for (const segment of path) {
-    if (cursor === null || typeof cursor !== 'object') return undefined;
-    if (!Object.prototype.hasOwnProperty.call(cursor, segment)) return undefined;
-    cursor = (cursor as Record<PropertyKey, unknown>)[segment];
-  }
-  return cursor;
-}
-
-function unitOf(origin: unknown): string {
-  if (origin === 'string') return ' characters';
-  if (origin === 'array') return ' items';
-  return '';
-}
-
-/** The messages of the trace schema's own refinements: fixed text, safe to pass through. */
-const OWN_CUSTOM_MESSAGES: ReadonlySet<string> = new Set([PERSONAL_DATA_RULE]);
-
-/** States what a zod issue expected, in our words: zod's own messages may quote long regex patterns. */
-function expectation(issue: z.core.$ZodIssue): string {
-  switch (issue.code) {
-    case 'invalid_type':
-      return `expected ${issue.expected}`;
-    case 'invalid_value':
-      return `expected one of ${issue.values.map((v) => String(v)).join(', ')}`;
-    case 'invalid_format':
-      if (issue.format === 'datetime') return 'expected an ISO-8601 date-time with an explicit offset, e.g. 2026-04-19T10:00:00.000Z';
-      // Our own schemas give regexes a human message; zod's default would quote the pattern.
-      return issue.message.startsWith('Invalid') ? `expected the ${issue.format} format` : issue.message;
-    case 'too_big':
-      return `expected at most ${String(issue.maximum)}${unitOf(issue.origin)}`;
-    case 'too_small':
-      return `expected at least ${String(issue.minimum)}${unitOf(issue.origin)}`;
-    case 'unrecognized_keys':
-      return describeUnrecognisedKeys(issue.keys);
-    case 'custom':
-      // Our own refinements' messages are fixed text; any other could quote input.
-      return OWN_CUSTOM_MESSAGES.has(issue.message) ? issue.message : `did not validate (${issue.code})`;
-    default:
-      // Not zod's message: a future one could quote input. The code is zod's own word.
-      return `did not validate (${issue.code})`;
-  }
-}
-
 /**
- * Turns the schema gate's zod issues into one reason. The first issue decides the code (missing vs
- * invalid); up to three issues are described, then a count of the rest.
+ * Turns the trace contract's issues (trace.ts `checkTrace`) into one reason. The first issue decides
+ * the code (missing vs invalid); up to three issues are described, then a count of the rest. The
+ * expectations are the contract's own fixed words; keys the contract does not know are counted or
+ * quoted only when they are the project's own names (vocabulary.ts).
  */
-export function reasonFromIssues(issues: readonly z.core.$ZodIssue[], candidate: unknown, sources: SourceMap): string {
+export function reasonFromIssues(issues: readonly TraceIssue[], sources: SourceMap): string {
   const first = issues[0];
   if (first === undefined) return formatReason('invalid_field', '(root): did not validate');
-  const missing = first.code === 'invalid_type' && valueAt(candidate, first.path) === undefined;
   const parts = issues.slice(0, 3).map((issue) => {
     const path = renderPath(issue.path);
     const source = sourceFor(issue.path, sources);
-    const absent = issue.code === 'invalid_type' && valueAt(candidate, issue.path) === undefined;
-    const what = absent ? `required (${expectation(issue)})` : expectation(issue);
+    const what =
+      issue.code === 'unrecognised_keys' ? describeUnrecognisedKeys(issue.keys) : issue.code === 'missing' ? `required (${issue.expected})` : issue.expected;
     return source === undefined ? `${path}: ${what}` : `${path} (from ${source}): ${what}`;
   });
   const more = issues.length > 3 ? `; (+${issues.length - 3} more)` : '';
-  return formatReason(missing ? 'missing_field' : 'invalid_field', `${parts.join('; ')}${more}`);
+  return formatReason(first.code === 'missing' ? 'missing_field' : 'invalid_field', `${parts.join('; ')}${more}`);
 }

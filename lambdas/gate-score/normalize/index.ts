@@ -1,7 +1,7 @@
 /**
  * Input-format normalisation: the first half of the schema gate. A Firehose record (already
  * base64-decoded and JSON-parsed by the handler) is recognised as one of three formats, mapped to the
- * internal `Trace`, and validated with `traceSchema` (the second half of the schema gate). The result
+ * internal `Trace`, and checked against the trace contract (trace.ts `checkTrace`, the second half of the schema gate). The result
  * is a Trace, or a reason `<code>: <detail>` that names the field and the expectation, never its value.
  *
  * Format detection, by top-level own keys (exactly one marker may be present):
@@ -11,8 +11,7 @@
  *
  * Pure: no I/O, no AWS SDK; safe to run on hostile input (never throws, never mutates prototypes).
  */
-import { traceSchema, type Trace, type TraceFormat } from '../trace';
-import { isWellFormedTrace } from '../trace-fast-path';
+import { checkTrace, type Trace, type TraceFormat } from '../trace';
 import { NormalizeFailure, formatReason, reasonFromIssues, type Candidate } from './errors';
 import { isLangfuseTrace, normaliseLangfuse } from './langfuse';
 import { NATIVE_DISCRIMINATOR, normaliseNative } from './native';
@@ -57,9 +56,8 @@ export function detectFormat(raw: unknown): { format: TraceFormat } | { format: 
 }
 
 /**
- * What a record of a detected format becomes before the schema check (exported for the test that
- * holds the fast acceptance check to the schema). Throws NormalizeFailure for a record its normaliser
- * refuses.
+ * What a record of a detected format becomes before the contract's check (exported for the tests
+ * of the contract over the corpora). Throws NormalizeFailure for a record its normaliser refuses.
  */
 export function schemaCandidate(format: TraceFormat, record: JsonObject): Candidate {
   switch (format) {
@@ -84,12 +82,9 @@ export function normalizeRecord(raw: unknown): NormalizeResult {
     if (detected.format === 'unknown') return { ok: false, format: 'unknown', reason: detected.reason };
     format = detected.format;
     const { candidate, sources } = schemaCandidate(detected.format, raw as JsonObject);
-    // Most records are well formed: the fast check accepts them without a zod parse; anything it is
-    // not sure of goes through traceSchema, which also words the reason.
-    if (isWellFormedTrace(candidate)) return { ok: true, trace: candidate, format: detected.format };
-    const parsed = traceSchema.safeParse(candidate);
-    if (!parsed.success) return { ok: false, format, reason: reasonFromIssues(parsed.error.issues, candidate, sources) };
-    return { ok: true, trace: parsed.data, format: detected.format };
+    const checked = checkTrace(candidate);
+    if (!checked.ok) return { ok: false, format, reason: reasonFromIssues(checked.issues, sources) };
+    return { ok: true, trace: checked.trace, format: detected.format };
   } catch (error) {
     if (error instanceof NormalizeFailure) return { ok: false, format, reason: formatReason(error.code, error.detail) };
     // Deliberately not the error message: it could quote input. The name is enough to find the defect.

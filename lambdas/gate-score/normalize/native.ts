@@ -20,7 +20,7 @@ const DEFAULTS: Readonly<Record<string, () => unknown>> = {
 
 /**
  * Fills the defaults and normalises the timestamp to UTC milliseconds; validation of everything else is
- * the schema gate's job (traceSchema in index.ts), which reports unknown keys too.
+ * the schema gate's job (the trace contract, trace.ts `checkTrace`), which reports unknown keys too.
  */
 export function normaliseNative(record: JsonObject): Candidate {
   // Spread copies own keys as data properties (a `__proto__` key stays a plain, reportable key).

@@ -3,10 +3,12 @@
  * record's `__proto__` / `constructor` keys are read as plain data and never reach Object.prototype;
  * every recursion is depth-bounded, so deep nesting fails with a reason instead of a stack overflow.
  */
-import * as z from '../../shared/zod-mini';
+import { canonicalUtcMs, isIsoDateTimeWithOffset } from '../iso-instant';
 import { parseStrictJson, type DuplicateMember } from '../strict-json';
 import { NormalizeFailure, renderPath } from './errors';
 import { isKnownKey } from './vocabulary';
+
+export { canonicalUtcMs } from '../iso-instant';
 
 /** Deepest nesting the normalisers walk into (message parts, attribute values, tool arguments). */
 export const MAX_NESTING = 64;
@@ -104,8 +106,6 @@ export function describeDuplicate(duplicate: DuplicateMember, what: string): str
   return `${what} gives ${name} twice${where}; a JSON object must not repeat a member name`;
 }
 
-const isoWithOffset = z.iso.datetime({ offset: true });
-
 /**
  * Normalises an ISO-8601 instant to UTC with milliseconds (`2026-04-19T01:00:00.000Z`). An explicit
  * offset (or `Z`) is required: a bare local time would be read in the Lambda's zone, silently shifting
@@ -115,52 +115,12 @@ export function isoInstant(value: unknown, path: string): string {
   if (value === undefined || value === null) throw new NormalizeFailure('missing_field', `${path}: required (an ISO-8601 date-time)`);
   // Most producers already send the normalised form; it is checked without parsing a date.
   if (typeof value === 'string' && canonicalUtcMs(value) !== undefined) return value;
-  if (typeof value !== 'string' || !isoWithOffset.safeParse(value).success) {
+  if (typeof value !== 'string' || !isIsoDateTimeWithOffset(value)) {
     throw new NormalizeFailure('invalid_field', `${path}: expected an ISO-8601 date-time with an explicit offset, e.g. 2026-04-19T10:00:00.000Z`);
   }
   const ms = Date.parse(value);
   if (!Number.isFinite(ms)) throw new NormalizeFailure('invalid_field', `${path}: not a real calendar instant`);
   return new Date(ms).toISOString();
-}
-
-/** The two-digit number at `at`, or -1 when either unit is not an ASCII digit. */
-function twoDigits(text: string, at: number): number {
-  const tens = text.charCodeAt(at) - 0x30;
-  const ones = text.charCodeAt(at + 1) - 0x30;
-  return tens >= 0 && tens <= 9 && ones >= 0 && ones <= 9 ? tens * 10 + ones : -1;
-}
-
-function daysInMonth(year: number, month: number): number {
-  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
-  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
-}
-
-/**
- * Epoch milliseconds of a string in exactly the normalised form `YYYY-MM-DDTHH:mm:ss.sssZ` that names
- * a real instant (years 0100-9999, real calendar days, no leap second), or undefined for anything
- * else, which callers then parse the slow way. Reads the digits in place: every trace's timestamp
- * takes this path, and parsing a date string costs several times more.
- */
-export function canonicalUtcMs(value: string): number | undefined {
-  if (value.length !== 24) return undefined;
-  // - - T : : . Z at their fixed positions
-  if (value.charCodeAt(4) !== 0x2d || value.charCodeAt(7) !== 0x2d || value.charCodeAt(10) !== 0x54 || value.charCodeAt(13) !== 0x3a) return undefined;
-  if (value.charCodeAt(16) !== 0x3a || value.charCodeAt(19) !== 0x2e || value.charCodeAt(23) !== 0x5a) return undefined;
-  const century = twoDigits(value, 0);
-  const yy = twoDigits(value, 2);
-  const month = twoDigits(value, 5);
-  const day = twoDigits(value, 8);
-  const hour = twoDigits(value, 11);
-  const minute = twoDigits(value, 14);
-  const second = twoDigits(value, 17);
-  const tenthsHundredths = twoDigits(value, 20);
-  const thousandths = value.charCodeAt(22) - 0x30;
-  if (century < 0 || yy < 0 || tenthsHundredths < 0 || thousandths < 0 || thousandths > 9) return undefined;
-  const year = century * 100 + yy;
-  // Date.UTC maps years 0-99 to 1900-1999: those take the slow path.
-  if (year < 100 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
-  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return undefined;
-  return Date.UTC(year, month - 1, day, hour, minute, second, tenthsHundredths * 10 + thousandths);
 }
 
 /** Like isoInstant, but absent (undefined/null) stays undefined. Returns epoch milliseconds. */

@@ -5,8 +5,9 @@
  * reasons end up in logs, metric dimensions and the audit trail, so such a key is counted or shown as
  * `?`, never quoted.
  */
-import * as z from '../../shared/zod-mini';
-import { traceSchema } from '../trace';
+import { TRACE_KEYS } from '../trace';
+
+export { TRACE_KEYS };
 
 /** Attribute keys of our own governance namespace (not part of any OTel convention). */
 export const SIAL_ATTRIBUTES = {
@@ -83,24 +84,6 @@ const MESSAGE_FIELDS = [
   'role', 'content', 'parts', 'tool_calls', 'messages', 'type', 'text', 'response', 'result', 'documents', 'page_content',
   'pageContent', 'index', 'message', 'finish_reason', 'data', 'meta',
 ];
-
-/** Every key of a zod object schema, nested objects and array elements included. */
-function schemaKeys(schema: z.ZodMiniType, into: Set<string>): Set<string> {
-  if (schema instanceof z.ZodMiniObject) {
-    for (const [key, child] of Object.entries(schema.shape as Record<string, z.ZodMiniType>)) {
-      into.add(key);
-      schemaKeys(child, into);
-    }
-  } else if (schema instanceof z.ZodMiniOptional || schema instanceof z.ZodMiniNullable) {
-    schemaKeys(schema._zod.def.innerType as z.ZodMiniType, into);
-  } else if (schema instanceof z.ZodMiniArray) {
-    schemaKeys(schema._zod.def.element as z.ZodMiniType, into);
-  }
-  return into;
-}
-
-/** The Trace contract's own keys, at every level (trace.ts is the single source of truth). */
-export const TRACE_KEYS: ReadonlySet<string> = schemaKeys(traceSchema, new Set());
 
 const KNOWN: ReadonlySet<string> = new Set([
   ...TRACE_KEYS,
