@@ -1,38 +1,17 @@
 /**
  * The stage's PII settings: which detector reads which language (Comprehend, a self-hosted
  * named-entity endpoint per language, or patterns alone under a recorded risk acceptance). Part of the
- * stage schema (config/schema.ts re-exports it), in a module of its own so that the gate, which
- * re-validates these settings at cold start, does not bundle the whole stage schema.
+ * stage schema (config/schema.ts re-exports it), in a module of its own so that the gate's
+ * configuration (lambdas/gate-score/gate-config.ts, validated at synthesis) does not need the whole
+ * stage schema. The gate's bundle carries none of it: it reads endpoint names with
+ * sagemaker-endpoint.ts.
  */
 import * as z from '../lambdas/shared/zod-mini';
+import { SAGEMAKER_ENDPOINT_ARN, SAGEMAKER_ENDPOINT_NAME } from './sagemaker-endpoint';
 
 const languageCode = z.string().check(z.regex(/^[a-z]{2,3}$/, 'must be a lower-case ISO 639 language code such as en or ko'));
 
-/** A SageMaker endpoint name, as SageMaker accepts it. */
-const SAGEMAKER_ENDPOINT_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
-/** A SageMaker endpoint ARN: partition, region, account and name as capture groups. */
-const SAGEMAKER_ENDPOINT_ARN = /^arn:(aws[a-z-]*):sagemaker:([a-z]{2}(?:-gov)?-[a-z]+-\d):(\d{12}):endpoint\/([a-zA-Z0-9](?:-*[a-zA-Z0-9]){0,62})$/;
-
-/** The parts of a SageMaker endpoint reference given as a name or an ARN. */
-export interface SageMakerEndpointRef {
-  readonly name: string;
-  /** Only when the reference is an ARN. */
-  readonly region?: string;
-  readonly account?: string;
-}
-
-/**
- * Reads an entity detector's `endpoint` (a name, or an ARN). The gate always invokes the endpoint by
- * name in its own region and account; an ARN is accepted only to be checked against the stage.
- *
- * @throws Error when the value is neither
- */
-export function parseSageMakerEndpoint(endpoint: string): SageMakerEndpointRef {
-  if (SAGEMAKER_ENDPOINT_NAME.test(endpoint)) return { name: endpoint };
-  const arn = SAGEMAKER_ENDPOINT_ARN.exec(endpoint);
-  if (arn === null) throw new Error(`"${endpoint}" is neither a SageMaker endpoint name nor an endpoint ARN`);
-  return { name: arn[4] ?? '', region: arn[2] ?? '', account: arn[3] ?? '' };
-}
+export { parseSageMakerEndpoint, type SageMakerEndpointRef } from './sagemaker-endpoint';
 
 /**
  * A named-entity detector for one language that Comprehend does not read: a self-hosted

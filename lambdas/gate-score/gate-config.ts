@@ -1,7 +1,10 @@
 /**
- * What the gate/score Lambda needs from the stage configuration, passed by the construct as one JSON
- * environment variable (GATE_CONFIG) and validated once at cold start: a bad deployment fails loudly
- * on its first invocation instead of gating traces with defaults.
+ * What the gate/score Lambda needs from the stage configuration, and its rules: validated here, at
+ * synthesis (the construct) and in local mode, with the zod schemas of every part (PII settings,
+ * reward policy, judge policy, model prices). The construct passes the validated JSON as one
+ * environment variable (GATE_CONFIG) with its SHA-256; the cold start checks the digest and reads the
+ * JSON without validating it again (gate-config-env.ts), so the function's bundle carries no schema.
+ * The gate's handler must not import this module (type imports aside).
  */
 import * as z from '../shared/zod-mini';
 import { DATA_BOUNDARIES } from '../../config/boundaries';
@@ -10,13 +13,7 @@ import { piiSchema } from '../../config/pii';
 import type { StageConfig } from '../../config/schema';
 import { rewardPolicySchema, type RewardPolicy } from './reward/policy';
 
-/** The gate function's environment variables: the construct sets them, the handler reads them. */
-export const GATE_ENV = {
-  /** The gate configuration as JSON ({@link gateConfigSchema}). */
-  config: 'GATE_CONFIG',
-  /** ARN of the Secrets Manager secret that holds the stage's pseudonymisation key. */
-  pseudonymisationKeySecretArn: 'PSEUDONYMISATION_KEY_SECRET_ARN',
-} as const;
+export { GATE_ENV, gateConfigDigest, parseGateConfig } from './gate-config-env';
 
 export const gateConfigSchema = z.strictObject({
   stage: z.string().check(z.minLength(1)),
@@ -50,12 +47,6 @@ function validateGateConfig(candidate: unknown, what: string): GateConfig {
     throw new Error(`${what} is invalid: ${fields}`);
   }
   return result.data;
-}
-
-/** Parses the GATE_CONFIG JSON; throws with every invalid field named. */
-export function parseGateConfig(json: string | undefined): GateConfig {
-  if (json === undefined || json === '') throw new Error('GATE_CONFIG is not set: the construct passes the gate configuration as JSON');
-  return validateGateConfig(JSON.parse(json), 'GATE_CONFIG');
 }
 
 /** Table names the gate routes rows to; the lake construct and the local lake use the same names. */

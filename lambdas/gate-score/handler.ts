@@ -19,12 +19,13 @@ import { SecretsManagerPseudonymisationKeyProvider } from '../shared/aws/secrets
 import { logger, metrics } from '../shared/powertools';
 import { createPseudonymiser, type Pseudonymiser } from '../shared/pseudonymisation';
 import type { FirehoseOutputRecord } from './firehose-records';
-import { GATE_ENV, parseGateConfig } from './gate-config';
+import { GATE_ENV, parseGateConfig } from './gate-config-env';
 import { processBatch } from './process-batch';
 import { publishBatchMetrics } from './publish-metrics';
 
-// Fail at cold start, not per record: a misconfigured gate must not gate anything.
-const config = parseGateConfig(process.env[GATE_ENV.config]);
+// Fail at cold start, not per record: a configuration that is not the one validated at synthesis
+// (edited in place, or without its digest) must not gate anything.
+const config = parseGateConfig(process.env[GATE_ENV.config], process.env[GATE_ENV.configSha256]);
 const known = { agents: new Set(Object.keys(config.agentSlosMs)), targetModels: new Set(config.targetModelIds) };
 // The stage's named-entity endpoints (e.g. Korean) ride beside Comprehend; a stage without any
 // builds no SageMaker client.

@@ -3,7 +3,7 @@
  * routes each output row to its Iceberg table.
  */
 import * as path from 'node:path';
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -12,7 +12,7 @@ import { Construct } from 'constructs';
 import type { DataBoundary } from '../../config/boundaries';
 import { parseSageMakerEndpoint, type PiiConfig } from '../../config/schema';
 import type { OperationsConfig } from '../../config/operations';
-import { GATE_ENV, gateConfigFromStage, type GateConfig } from '../../lambdas/gate-score/gate-config';
+import { GATE_ENV, gateConfigDigest, gateConfigFromStage, type GateConfig } from '../../lambdas/gate-score/gate-config';
 import type { RewardPolicy } from '../../lambdas/gate-score/reward/policy';
 import { PROJECT_ROOT, createEsmFunction } from './private/esm-function';
 
@@ -123,7 +123,8 @@ const FIREHOSE_MAX_TIMEOUT = Duration.minutes(5);
 /**
  * The gate/score function, bundled from lambdas/gate-score/handler.ts. Its whole configuration travels
  * as one JSON environment variable, GATE_CONFIG, validated here against the Lambda's own schema so a
- * bad stage fails at synth rather than on the first invocation. It may read the pseudonymisation key
+ * bad stage fails at synth rather than on the first invocation; GATE_CONFIG_SHA256 carries its digest,
+ * which the cold start checks instead of validating again (the bundle carries no schema). It may read the pseudonymisation key
  * (PSEUDONYMISATION_KEY_SECRET_ARN), and nothing else of Secrets Manager.
  */
 export class TraceGateFunction extends Construct {
@@ -159,6 +160,11 @@ export class TraceGateFunction extends Construct {
     }
 
     this.gateConfig = gateConfigFromStage(props, props.rewardPolicy, props);
+    const gateConfigJson = JSON.stringify(this.gateConfig);
+    // The digest is of the text as synthesised: a token resolved at deployment would change the text.
+    if (Token.isUnresolved(gateConfigJson)) {
+      throw new Error('TraceGateFunction: the gate configuration holds an unresolved token; GATE_CONFIG must be plain values, since its SHA-256 is fixed at synthesis');
+    }
 
     const parts = createEsmFunction(this, {
       entry: props.entry ?? path.join(PROJECT_ROOT, 'lambdas', 'gate-score', 'handler.ts'),
@@ -167,7 +173,8 @@ export class TraceGateFunction extends Construct {
       timeout,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       environment: {
-        [GATE_ENV.config]: JSON.stringify(this.gateConfig),
+        [GATE_ENV.config]: gateConfigJson,
+        [GATE_ENV.configSha256]: gateConfigDigest(gateConfigJson),
         [GATE_ENV.pseudonymisationKeySecretArn]: props.pseudonymisationKey.secretArn,
         POWERTOOLS_SERVICE_NAME: props.serviceName ?? 'trace-gate',
         POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace,

@@ -1,9 +1,9 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Lazy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { loadStageConfig } from '../../config';
 import type { StageConfig } from '../../config/schema';
-import { parseGateConfig } from '../../lambdas/gate-score/gate-config';
+import { gateConfigDigest, parseGateConfig } from '../../lambdas/gate-score/gate-config-env';
 import { TraceGateFunction, type TraceGateFunctionProps } from '../../lib/constructs/trace-gate-function';
 import { GATE_RESERVED_CONCURRENCY, PINNED_LOGICAL_IDS } from '../../lib/stacks/data-stack';
 import { STAGE_NAMES, actionsOf, bareApp, dataTemplate, resourcesOf, resourcesOfType, rewardPolicyFor, statementsOfRole, withoutRetentionDenies, type SynthesizedStatement } from '../helpers/app';
@@ -31,8 +31,9 @@ describe.each(STAGE_NAMES)('gate function in %s', (stage) => {
     });
   });
 
-  test('GATE_CONFIG parses with the Lambda\'s own parser and carries the stage configuration', () => {
-    const gate = parseGateConfig(env.GATE_CONFIG);
+  test('GATE_CONFIG parses with the Lambda\'s own parser, its digest beside it, and carries the stage configuration', () => {
+    expect(env.GATE_CONFIG_SHA256).toBe(gateConfigDigest(env.GATE_CONFIG as string));
+    const gate = parseGateConfig(env.GATE_CONFIG, env.GATE_CONFIG_SHA256);
     expect(gate).toEqual({
       stage: config.stage,
       dataBoundary: config.dataBoundary,
@@ -129,6 +130,10 @@ describe('TraceGateFunction validation', () => {
 
   test('refuses a configuration that breaks the GATE_CONFIG contract, naming the field', () => {
     expect(() => build({ tracesTable: '' })).toThrow(/The gate configuration is invalid: tracesTable: /);
+  });
+
+  test('refuses a configuration holding an unresolved token: its digest is fixed at synthesis', () => {
+    expect(() => build({ tracesTable: Lazy.string({ produce: () => 'traces' }) })).toThrow(/unresolved token; GATE_CONFIG must be plain values/);
   });
 
   test('refuses an agent listed twice', () => {

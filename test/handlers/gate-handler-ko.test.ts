@@ -16,7 +16,7 @@ import type * as GateHandlerModule from '../../lambdas/gate-score/handler';
 import { prodKr } from '../../config/stages/prod-kr';
 import { readRewardPolicy } from '../../config/reward-policies/read';
 import type { FirehoseOutputRecord } from '../../lambdas/gate-score/firehose-records';
-import { gateConfigFromStage } from '../../lambdas/gate-score/gate-config';
+import { gateConfigDigest, gateConfigFromStage } from '../../lambdas/gate-score/gate-config';
 import { lambdaContext } from '../helpers/lambda-context';
 import { makeTrace } from '../helpers/trace-factory';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -28,6 +28,7 @@ process.env.PSEUDONYMISATION_KEY_SECRET_ARN = 'arn:aws:secretsmanager:ap-northea
 process.env.GATE_CONFIG = JSON.stringify(
   gateConfigFromStage(prodKr, readRewardPolicy('v1'), { databaseName: 'sial_prod_kr', tracesTable: 'traces', auditTable: 'gate_audit' }),
 );
+process.env.GATE_CONFIG_SHA256 = gateConfigDigest(process.env.GATE_CONFIG);
 process.env.POWERTOOLS_METRICS_NAMESPACE = 'Test';
 process.env.POWERTOOLS_SERVICE_NAME = 'gate-score';
 process.env.POWERTOOLS_TRACE_ENABLED = 'false';

@@ -6,7 +6,7 @@ import type * as GateHandlerModule from '../../lambdas/gate-score/handler';
 import { dev } from '../../config/stages/dev';
 import { readRewardPolicy } from '../../config/reward-policies/read';
 import type { FirehoseOutputRecord } from '../../lambdas/gate-score/firehose-records';
-import { gateConfigFromStage } from '../../lambdas/gate-score/gate-config';
+import { gateConfigDigest, gateConfigFromStage } from '../../lambdas/gate-score/gate-config';
 import { hostileCorpus } from '../helpers/hostile-corpus';
 import { lambdaContext } from '../helpers/lambda-context';
 import { makeTrace } from '../helpers/trace-factory';
@@ -18,6 +18,7 @@ process.env.PSEUDONYMISATION_KEY_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:
 process.env.GATE_CONFIG = JSON.stringify(
   gateConfigFromStage(dev, readRewardPolicy('v1'), { databaseName: 'sial_dev', tracesTable: 'traces', auditTable: 'gate_audit' }),
 );
+process.env.GATE_CONFIG_SHA256 = gateConfigDigest(process.env.GATE_CONFIG);
 process.env.POWERTOOLS_METRICS_NAMESPACE = 'Test';
 process.env.POWERTOOLS_SERVICE_NAME = 'gate-score';
 process.env.POWERTOOLS_TRACE_ENABLED = 'false';

@@ -19,7 +19,7 @@ import type { StageConfig } from '../../config/schema';
 import { dev } from '../../config/stages/dev';
 import { prodKr } from '../../config/stages/prod-kr';
 import type { FirehoseOutputRecord } from '../../lambdas/gate-score/firehose-records';
-import { gateConfigFromStage } from '../../lambdas/gate-score/gate-config';
+import { gateConfigDigest, gateConfigFromStage } from '../../lambdas/gate-score/gate-config';
 import type * as GateHandlerModule from '../../lambdas/gate-score/handler';
 import { processBatch } from '../../lambdas/gate-score/process-batch';
 import type { DetectorLanguage } from '../../lambdas/shared/ports';
@@ -124,6 +124,7 @@ async function simulatedInvokeEndpoint(input: SageMakerRuntimeSdk.InvokeEndpoint
  */
 function loadHandler(stage: CorpusStage): Handler {
   process.env.GATE_CONFIG = JSON.stringify(configFor(stage));
+  process.env.GATE_CONFIG_SHA256 = gateConfigDigest(process.env.GATE_CONFIG);
   process.env.PSEUDONYMISATION_KEY_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:pseudonymisation-key';
   let handler: Handler | undefined;
   jest.isolateModules(() => {

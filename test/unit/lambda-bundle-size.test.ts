@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import { BUNDLE_BUDGET_BYTES, BUNDLE_CEILINGS_OVER_BUDGET, LAMBDAS_ROOT, checkHandlerEntry, lambdaEntries } from '../../lib/constructs/private/lambda-bundle';
-import { buildLambdaBundles, bundleComposition } from '../../bench/bundle-size';
+import { buildLambdaBundle, buildLambdaBundles, bundleComposition } from '../../bench/bundle-size';
 
 test('every Lambda bundle is within the budget, or within its recorded ceiling while it is not', async () => {
   const bundles = await buildLambdaBundles();
@@ -21,6 +21,14 @@ test('every Lambda bundle is within the budget, or within its recorded ceiling w
   expect(findings).toEqual([]);
   // A ceiling for a function that no longer exists is dead weight.
   expect(Object.keys(BUNDLE_CEILINGS_OVER_BUDGET).filter((name) => !bundles.some((b) => b.name === name))).toEqual([]);
+});
+
+test('the gate bundles no schema library: its trace contract is hand-written and its configuration was validated at synthesis', async () => {
+  const gate = lambdaEntries().find((entry) => entry.name === 'gate-score/handler');
+  if (gate === undefined) throw new Error('no gate-score/handler entry');
+  const { metafile } = await buildLambdaBundle(gate);
+  const bundled = Object.values(metafile.outputs).flatMap((output) => Object.entries(output.inputs).filter(([, { bytesInOutput }]) => bytesInOutput > 0).map(([input]) => input));
+  expect(bundled.filter((input) => /node_modules\/zod\/|shared\/zod-mini\.ts$/.test(input))).toEqual([]);
 });
 
 test('a function entry must be named so that lambdaEntries() finds it', () => {

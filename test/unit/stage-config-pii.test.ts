@@ -3,7 +3,7 @@ import { ConfigError, parseSageMakerEndpoint, parseStageConfig, type PatternOnly
 import { dev } from '../../config/stages/dev';
 import { prodKr } from '../../config/stages/prod-kr';
 import { readRewardPolicy } from '../../config/reward-policies/read';
-import { gateConfigFromStage, parseGateConfig } from '../../lambdas/gate-score/gate-config';
+import { gateConfigDigest, gateConfigFromStage, parseGateConfig } from '../../lambdas/gate-score/gate-config';
 
 const parse = (raw: unknown) => () => parseStageConfig(raw, 'test');
 const withPii = (stage: StageConfig, pii: Record<string, unknown>) => ({ ...stage, pii: { ...stage.pii, ...pii } });
@@ -88,10 +88,23 @@ describe('PII settings per language', () => {
     });
   });
 
-  it('the gate re-validates the same rules at cold start (GATE_CONFIG)', () => {
-    const gate = gateConfigFromStage(prodKr, readRewardPolicy('v1'), { databaseName: 'db', tracesTable: 'traces', auditTable: 'gate_audit' });
-    expect(parseGateConfig(JSON.stringify(gate)).pii).toEqual(prodKr.pii);
-    const tampered = { ...gate, pii: { ...gate.pii, entityDetectors: {}, patternOnlyRiskAcceptances: [{ ...acceptance, acceptedBy: ' ' }] } };
-    expect(() => parseGateConfig(JSON.stringify(tampered))).toThrow(/GATE_CONFIG is invalid: pii\.patternOnlyRiskAcceptances\.0\.acceptedBy: must not be empty/);
+  it('the gate validates these rules at synthesis, and its cold start refuses a GATE_CONFIG edited after it (digest)', () => {
+    const tables = { databaseName: 'db', tracesTable: 'traces', auditTable: 'gate_audit' };
+    const gate = gateConfigFromStage(prodKr, readRewardPolicy('v1'), tables);
+    const json = JSON.stringify(gate);
+    expect(parseGateConfig(json, gateConfigDigest(json)).pii).toEqual(prodKr.pii);
+    // The same rule refuses the broken acceptance at synthesis, naming the field ...
+    const broken = { ...prodKr, pii: { ...prodKr.pii, entityDetectors: {}, patternOnlyRiskAcceptances: [{ ...acceptance, acceptedBy: ' ' }] } };
+    expect(() => gateConfigFromStage(broken, readRewardPolicy('v1'), tables)).toThrow(
+      /The gate configuration is invalid: pii\.patternOnlyRiskAcceptances\.0\.acceptedBy: must not be empty/,
+    );
+    // ... and the cold start refuses it edited into the environment, whose digest no longer matches.
+    const tampered = JSON.stringify({ ...gate, pii: { ...gate.pii, entityDetectors: {}, patternOnlyRiskAcceptances: [{ ...acceptance, acceptedBy: ' ' }] } });
+    expect(() => parseGateConfig(tampered, gateConfigDigest(json))).toThrow(/^GATE_CONFIG changed after synthesis: its SHA-256 is not GATE_CONFIG_SHA256; .*redeploy/);
+    expect(() => parseGateConfig(`${json} `, gateConfigDigest(json))).toThrow(/GATE_CONFIG changed after synthesis/);
+    expect(() => parseGateConfig(json, undefined)).toThrow(/^GATE_CONFIG_SHA256 is not set/);
+    expect(() => parseGateConfig(json, '')).toThrow(/^GATE_CONFIG_SHA256 is not set/);
+    expect(() => parseGateConfig(undefined, gateConfigDigest(json))).toThrow(/^GATE_CONFIG is not set/);
+    expect(parseGateConfig(json, gateConfigDigest(json).toUpperCase())).toEqual(gate);
   });
 });

@@ -21,7 +21,8 @@ import {
   SageMakerRuntimeClient,
   type SageMakerRuntimeClientConfig,
 } from '@aws-sdk/client-sagemaker-runtime';
-import { parseSageMakerEndpoint, type PiiConfig } from '../../../config/pii';
+import type { PiiConfig } from '../../../config/pii';
+import { parseSageMakerEndpoint } from '../../../config/sagemaker-endpoint';
 import { TransientDetectorError, type DetectorBatchLimits, type PiiEntity, type PiiEntityDetector } from '../ports';
 import {
   TokenClassificationResponseError,
