@@ -24,8 +24,11 @@ export const BUNDLE_SETTINGS = {
   target: 'node22',
   mainFields: ['module', 'main'],
   minify: true,
-  // Keeps function and class names in stack traces of a minified bundle.
-  keepNames: true,
+  // Off: keeping every function and class name cost each bundle 4-5 % of its size (8.7 KB of the
+  // gate's, 1.6-6.8 KB of the others'). Nothing reads a name at run time (every Error subclass sets
+  // its `name` explicitly); what is lost is the original names in the stack traces of a minified
+  // bundle (docs/decisions.md, "Lambda bundles").
+  keepNames: false,
   external: ['@aws-sdk/*'],
   banner: ESM_REQUIRE_BANNER,
 } as const;
