@@ -54,8 +54,8 @@ export function formatReason(code: NormalizeErrorCode, detail: string): string {
 }
 
 /**
- * Renders a path such as `input_messages[2].content` from its segments (keys and array indexes). A key that is not
- * one of the project's own names is shown as `?`.
+ * Renders a path such as `input_messages[2].content` from its segments (keys and array indexes). A key
+ * that is not one of the project's own names is shown as `?`.
  */
 export function renderPath(path: readonly PropertyKey[]): string {
   let out = '';
