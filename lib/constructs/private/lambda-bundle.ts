@@ -67,16 +67,3 @@ export function checkHandlerEntry(entry: string): void {
     throw new Error(`Lambda entry "${entry}" must be lambdas/**/handler.ts or lambdas/**/<name>-handler.ts (the bundle-size test finds functions by that name)`);
   }
 }
-
-/**
- * Functions still over {@link BUNDLE_BUDGET_BYTES}, each held to a ceiling a little above its size when
- * it was recorded, so none grows until it is split (docs/decisions.md, "Lambda bundles"). A function
- * that comes under the budget must leave this list (the test says so); a new function never enters it.
- */
-export const BUNDLE_CEILINGS_OVER_BUDGET: Readonly<Record<string, number>> = {
-  // 153.8 KB, with no schema library and no keepNames: its own code 98.8 KB (normalisers 37.5 KB, PII
-  // detection 33.2 KB, the trace contract, batch, rows and metrics 23.4 KB, reward and gates 4.7 KB),
-  // Powertools logger, metrics and commons 34.4 KB with middy and the invoke store 5.2 KB, our shared
-  // modules 14.1 KB (the lake tables 5.0 KB of them); see docs/decisions.md, "Lambda bundles".
-  'gate-score/handler': 154_000,
-};
