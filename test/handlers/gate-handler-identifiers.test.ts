@@ -151,6 +151,14 @@ describe('gate handler: planted identifiers', () => {
     }
   });
 
+  it('tags its log lines with the invocation (Powertools context), and its batch metrics reach the log as EMF', () => {
+    // Dev mode pretty-prints each log record over several lines.
+    expect(logs).toMatch(/"message":\s*"batch gated"/);
+    expect(logs).toMatch(/"function_name":\s*"gate-score"/);
+    expect(logs).toMatch(/"function_request_id":\s*"req-test"/);
+    expect(logs).toMatch(/"_aws":\{"Timestamp":\d+,"CloudWatchMetrics":\[\{"Namespace":"Test"/);
+  });
+
   it('names the field and the rule in each refusal, never the value', () => {
     const reasons = logs.split('\n').filter((line) => line.includes('schema: '));
     expect(reasons.length).toBeGreaterThan(0);
