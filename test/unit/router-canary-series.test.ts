@@ -32,7 +32,7 @@ describe("the router's canary series", () => {
     expect(totals.get(`${base.model.name}/current`)).toMatchObject({ kept: 4, routed: 4, misrouted: 2 });
   });
 
-  it('accepts the router fields in both the fast path and the schema, and refuses unknown ones alike', () => {
+  it('accepts the router fields in the trace contract, and refuses unknown ones', () => {
     const good = {
       trace_id: 't-1',
       timestamp: '2026-11-20T10:15:02.125Z',
