@@ -60,6 +60,11 @@ function watch(lake: LocalLake, marker: string, meet = 0, patienceMs = 1000): { 
   return { maxAtOnce: () => maxAtOnce, sessions: () => sessions, closed: () => closed };
 }
 
+async function threadsOf(lake: LocalLake): Promise<number> {
+  const [row] = (await lake.query("SELECT current_setting('threads') AS threads")) as Array<{ threads: number | string }>;
+  return Number(row?.threads);
+}
+
 async function buildTables(lake: LocalLake): Promise<string[]> {
   const rows = (await lake.query("SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'sial_build_%' ORDER BY table_name")) as Array<{ table_name: string }>;
   return rows.map((r) => r.table_name);
@@ -79,30 +84,38 @@ describe('DuckDbSqlEngine', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('runs independent statements at once, each on its own connection, and all of them see the materialised table', async () => {
+  it('runs independent statements at once, each on its own connection and thread, and all of them see the materialised table', async () => {
+    await lake.run('SET threads = 3');
     const sql = new DuckDbSqlEngine(lake);
-    const table = await sql.materialize('numbers', { name: 'numbers', template: 'SELECT range AS n FROM range(1000)' }, [], 's3://bucket/work/numbers/');
+    const threads = "CAST(current_setting('threads') AS BIGINT) AS threads";
+    // A statement alone runs with DuckDB's own thread count.
+    const table = await sql.materialize('numbers', { name: 'numbers', template: `SELECT range AS n, ${threads} FROM range(1000)` }, [], 's3://bucket/work/numbers/');
     const watched = watch(lake, 'at_once', 2);
     const tables = { numbers: table };
     const [sum, count] = await Promise.all([
-      sql.query({ name: 'sum', template: 'SELECT sum(n) AS total FROM {{table:numbers}} at_once', tables }, []),
-      sql.query({ name: 'count', template: 'SELECT count(*) AS rows FROM {{table:numbers}} at_once WHERE n >= ?', tables }, [500]),
+      sql.query({ name: 'sum', template: `SELECT sum(n) AS total, max(threads) AS alone, ${threads} FROM {{table:numbers}} at_once`, tables }, []),
+      sql.query({ name: 'count', template: `SELECT count(*) AS rows, ${threads} FROM {{table:numbers}} at_once WHERE n >= ?`, tables }, [500]),
     ]);
-    expect(sum).toEqual([{ total: 499_500 }]);
-    expect(count).toEqual([{ rows: 500 }]);
+    expect(sum).toEqual([{ total: 499_500, alone: 3, threads: 1 }]);
+    expect(count).toEqual([{ rows: 500, threads: 1 }]);
     expect(watched.maxAtOnce()).toBe(2);
     expect(watched.sessions()).toBe(1);
     await sql.release();
     expect(await buildTables(lake)).toEqual([]);
+    // The lake's other users get DuckDB's own count back.
+    expect(await threadsOf(lake)).toBe(3);
   });
 
   it('runs no more statements at once than its connections, one after another with one', async () => {
+    await lake.run('SET threads = 3');
     const one = new DuckDbSqlEngine(lake, undefined, { connections: 1 });
     const watched = watch(lake, 'queued', 3, 100);
     const statements = [1, 2, 3].map((i) => one.query({ name: `q${i}`, template: 'SELECT CAST(? AS INTEGER) AS i FROM (SELECT 1) queued', tables: {} }, [i]));
     expect(await Promise.all(statements)).toEqual([[{ i: 1 }], [{ i: 2 }], [{ i: 3 }]]);
     expect(watched.maxAtOnce()).toBe(1);
     expect(watched.sessions()).toBe(0);
+    // One at a time, each statement keeps DuckDB's thread count.
+    expect(await threadsOf(lake)).toBe(3);
     expect(() => new DuckDbSqlEngine(lake, undefined, { connections: 0 })).toThrow(/at least 1/);
   });
 
