@@ -2,7 +2,8 @@
  * `npm run bench -- dataset [--sizes 100000,1000000] [--no-baseline]`: builds the dataset from local lakes
  * of synthetic traces with the shipped SQL (DuckDB writes the files, the process only writes the manifest)
  * and, on the same lake, with the former in-memory build (rows read back and assembled in JavaScript,
- * bench/dataset-baseline/). Prints wall time, traces/s and the process's memory growth side by side.
+ * bench/dataset-baseline/). Prints wall time, CPU seconds (with the load average at the start: other work
+ * on the machine moves both), traces/s and the process's memory growth side by side.
  *
  * The lake: 5 agents, prompts answered four times each (GRPO groups of four), a system prompt, a user
  * question and one retrieved context per trace, a third with their own success feedback, feedback events
