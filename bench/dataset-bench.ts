@@ -2,7 +2,8 @@
  * `npm run bench -- dataset [--sizes 100000,1000000] [--no-baseline]`: builds the dataset from local lakes
  * of synthetic traces with the shipped SQL (DuckDB writes the files, the process only writes the manifest)
  * and, on the same lake, with the former in-memory build (rows read back and assembled in JavaScript,
- * bench/dataset-baseline/). Prints wall time, traces/s and the process's memory growth side by side.
+ * bench/dataset-baseline/). Prints wall time, CPU seconds (with the load average at the start: other work
+ * on the machine moves both), traces/s and the process's memory growth side by side.
  *
  * The lake: 5 agents, prompts answered four times each (GRPO groups of four), a system prompt, a user
  * question and one retrieved context per trace, a third with their own success feedback, feedback events
@@ -11,7 +12,7 @@
  * Written straight to Parquet by DuckDB in the local lake's layout, so generating it is not timed.
  */
 import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadStageConfig } from '../config';
 import { readRewardPolicy } from '../config/reward-policies/read';
@@ -106,6 +107,10 @@ function mib(bytes: number): string {
 interface Timed<T> {
   readonly value: T;
   readonly seconds: number;
+  /** CPU seconds of the whole process (user and system, DuckDB's threads included). */
+  readonly cpuSeconds: number;
+  /** The one-minute load average when the run started: other work on the machine moves the figures. */
+  readonly loadAverage: number;
   readonly heapGrowth: number;
   readonly rssGrowth: number;
 }
@@ -118,12 +123,15 @@ async function timed<T>(run: () => Promise<T>): Promise<Timed<T>> {
   const sampler = setInterval(() => {
     peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
   }, 20);
+  const loadAverage = loadavg()[0] ?? 0;
+  const cpu = process.cpuUsage();
   const started = process.hrtime.bigint();
   try {
     const value = await run();
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const used = process.cpuUsage(cpu);
     peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
-    return { value, seconds, heapGrowth: peakHeap - heap, rssGrowth: process.memoryUsage().rss - rss };
+    return { value, seconds, cpuSeconds: (used.user + used.system) / 1e6, loadAverage, heapGrowth: peakHeap - heap, rssGrowth: process.memoryUsage().rss - rss };
   } finally {
     clearInterval(sampler);
   }
@@ -156,7 +164,7 @@ export async function runDatasetBench(argv: string[]): Promise<void> {
         const m = shipped.value.counts;
         console.log(`\n${n.toLocaleString('en-US')} traces (lake written in ${generated.seconds.toFixed(1)} s, not timed below)`);
         console.log(
-          `  engine writes the files (shipped): ${shipped.seconds.toFixed(2)} s, ${Math.round(n / shipped.seconds).toLocaleString('en-US')} traces/s; ` +
+          `  engine writes the files (shipped): ${shipped.seconds.toFixed(2)} s (${shipped.cpuSeconds.toFixed(1)} CPU s, load average ${shipped.loadAverage.toFixed(2)} at start), ${Math.round(n / shipped.seconds).toLocaleString('en-US')} traces/s; ` +
             `heap +${mib(shipped.heapGrowth)}, RSS +${mib(shipped.rssGrowth)}; ${m.grpoGroups.toLocaleString('en-US')} groups, ${m.grpoCompletions.toLocaleString('en-US')} completions, ${m.dpoPairs.toLocaleString('en-US')} pairs`,
         );
         if (baseline) {
@@ -164,7 +172,7 @@ export async function runDatasetBench(argv: string[]): Promise<void> {
           try {
             const former = await timed(() => buildInMemory(new DuckDbSqlEngine(lake), store, selection, `s3://${BUCKET}/runs/baseline-${n}/dataset/`));
             console.log(
-              `  in-memory build (baseline):        ${former.seconds.toFixed(2)} s, ${Math.round(n / former.seconds).toLocaleString('en-US')} traces/s; ` +
+              `  in-memory build (baseline):        ${former.seconds.toFixed(2)} s (${former.cpuSeconds.toFixed(1)} CPU s), ${Math.round(n / former.seconds).toLocaleString('en-US')} traces/s; ` +
                 `heap +${mib(former.heapGrowth)}, RSS +${mib(former.rssGrowth)}; ${former.value.groups.toLocaleString('en-US')} groups, ${former.value.completions.toLocaleString('en-US')} completions, ${former.value.pairs.toLocaleString('en-US')} pairs`,
             );
             console.log(`  ratio: the shipped build takes ${(shipped.seconds / former.seconds).toFixed(2)}x the baseline's time (it also de-duplicates, re-scores, decontaminates and checks per-agent eligibility)`);

@@ -21,7 +21,7 @@ const BENCHES: Record<string, Bench> = {
 
 Builds the dataset from local lakes of synthetic traces (--sizes, comma-separated) with the shipped SQL
 on DuckDB, beside the former in-memory build on the same lake (left out with --no-baseline): wall time,
-traces/s and memory growth.`,
+CPU seconds and the load average at the start, traces/s and memory growth.`,
   },
   gate: {
     run: runGateBench,

@@ -42,16 +42,46 @@ function partitionColumns(table: LakeTableDefinition): string[] {
   return table.partitions.map((p) => (p.transform === 'identity' ? p.sourceName : p.name));
 }
 
+/**
+ * A further connection to the lake's database, for a statement that should run while another runs on the
+ * lake's own connection: DuckDB runs the statements of different connections at once. It reads the lake's
+ * tables as `LocalLake.run` does, and sees the ordinary (not temporary) tables made on any connection.
+ */
+export interface LakeSession {
+  /** As LocalLake.run, on this session's connection. */
+  run(sql: string, params?: readonly DuckDBValue[]): Promise<DuckDBResultReader>;
+  /** Closes the connection (never under a running statement); the lake's `close` closes any still open. */
+  close(): void;
+}
+
 export class LocalLake {
+  private readonly sessions = new Set<DuckDBConnection>();
+
   private constructor(
     readonly root: string,
+    private readonly instance: DuckDBInstance,
     private readonly connection: DuckDBConnection,
   ) {}
 
   static async open(root: string): Promise<LocalLake> {
     mkdirSync(root, { recursive: true });
     const instance = await DuckDBInstance.create(':memory:');
-    return new LocalLake(root, await instance.connect());
+    return new LocalLake(root, instance, await instance.connect());
+  }
+
+  /** A further connection to the same database (see LakeSession). */
+  async session(): Promise<LakeSession> {
+    const connection = await this.instance.connect();
+    this.sessions.add(connection);
+    return {
+      run: async (sql, params = []) => {
+        await this.defineViews(connection);
+        return connection.runAndReadAll(sql, params.length > 0 ? [...params] : undefined);
+      },
+      close: () => {
+        if (this.sessions.delete(connection)) connection.closeSync();
+      },
+    };
   }
 
   tableDir(table: string): string {
@@ -90,28 +120,31 @@ export class LocalLake {
    * text), returning the reader so that callers can map values by column type.
    */
   async run(sql: string, params: readonly DuckDBValue[] = []): Promise<DuckDBResultReader> {
-    await this.defineViews();
+    await this.defineViews(this.connection);
     // Without parameters the statement runs unprepared, exactly as `query` always ran it.
     return this.connection.runAndReadAll(sql, params.length > 0 ? [...params] : undefined);
   }
 
   /** (Re)creates the views over the Parquet files, so that files appended since are seen. */
-  private async defineViews(): Promise<void> {
+  private async defineViews(connection: DuckDBConnection): Promise<void> {
     for (const table of LAKE_TABLES) {
       const files = quote(join(this.tableDir(table.name), '**', '*.parquet'));
       try {
-        await this.connection.run(
+        await connection.run(
           `CREATE OR REPLACE TEMP VIEW ${table.name} AS SELECT * FROM read_parquet(${files}, hive_partitioning = true, union_by_name = true)`,
         );
       } catch {
         // No files yet: an empty view with the table's columns, so queries still run.
         const empty = table.fields.map((f) => `NULL::${parquetDuckType(f.type)} AS "${f.name}"`).join(', ');
-        await this.connection.run(`CREATE OR REPLACE TEMP VIEW ${table.name} AS SELECT * FROM (SELECT ${empty}) WHERE false`);
+        await connection.run(`CREATE OR REPLACE TEMP VIEW ${table.name} AS SELECT * FROM (SELECT ${empty}) WHERE false`);
       }
     }
   }
 
+  /** Closes the lake's connection and every session still open. */
   close(): void {
+    for (const connection of this.sessions) connection.closeSync();
+    this.sessions.clear();
     this.connection.closeSync();
   }
 }

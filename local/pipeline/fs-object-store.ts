@@ -6,10 +6,13 @@ import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep, isAbsolute } from 'node:path';
 import { concatenatedLines } from '../../lambdas/pipeline/plain-chunks';
 import type { ObjectBytesReader, ObjectConcatenator, ObjectDigester, ObjectStore } from '../../lambdas/pipeline/ports';
+
+/** How much `sha256Of` reads at a time. */
+const HASH_READ_BYTES = 4 * 1024 * 1024;
 
 const S3_URI = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.+)$/;
 
@@ -71,13 +74,29 @@ export class FsObjectStore implements ObjectStore, ObjectBytesReader, ObjectDige
     await pipeline(Readable.from(concatenatedLines(open)), createWriteStream(path));
   }
 
-  /** Streams the files through one sha256, in order. */
+  /**
+   * Streams the files through one sha256, in order: 4 MiB reads (the default 64 KiB chunks' overhead was a
+   * third of the hashing's CPU time) into two buffers used in turn, the next read running while the last
+   * one is hashed. A fresh buffer per read, as a read stream allocates, costs a page fault per 4 KiB of the
+   * hundreds of MiB a dataset holds; the digest is the same.
+   */
   async sha256Of(uris: readonly string[]): Promise<string> {
     const hash = createHash('sha256');
+    let [next, spare] = [Buffer.allocUnsafe(HASH_READ_BYTES), Buffer.allocUnsafe(HASH_READ_BYTES)];
     for (const uri of uris) {
-      // 4 MiB reads instead of the default 64 KiB: a dataset's files are hundreds of MiB, and the per-chunk
-      // overhead of the stream was a third of the hashing's CPU time (the digest is the same).
-      for await (const chunk of createReadStream(this.pathOf(uri), { highWaterMark: 4 * 1024 * 1024 })) hash.update(chunk as Buffer);
+      const file = await open(this.pathOf(uri), 'r');
+      try {
+        let reading = file.read(next, 0, HASH_READ_BYTES, null);
+        for (;;) {
+          const { bytesRead } = await reading;
+          if (bytesRead === 0) break;
+          [next, spare] = [spare, next];
+          reading = file.read(next, 0, HASH_READ_BYTES, null);
+          hash.update(spare.subarray(0, bytesRead));
+        }
+      } finally {
+        await file.close();
+      }
     }
     return hash.digest('hex');
   }

@@ -146,7 +146,7 @@ export async function buildDataset(request: ValidatedRequest, deps: BuildDataset
     // The heavy part once: every file, the lineage and the counts then read the same materialised rows.
     let tables: BuildTables = await materializeSelection(sql, selection, `${attempt}work/`);
     if (isRouter) tables = await materializeRouterMembers(sql, selection, tables, `${attempt}work/`);
-    // Independent queries; an engine may run them at once (DuckDB queues them on its one connection). A
+    // Independent queries; an engine may run them at once (DuckDB on two connections of the lake). A
     // router run writes the router file and its own lineage instead of the LLM files.
     outputs = await allSettledOrThrow([
       isRouter ? none : unloadDatasetFile(sql, 'grpo', tables, prefixes.grpo),

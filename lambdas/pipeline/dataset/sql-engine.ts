@@ -62,7 +62,8 @@ export interface SqlEngine {
   unload(query: SqlQuery, params: readonly SqlParam[], prefix: string, format: UnloadFormat): Promise<UnloadResult>;
   /**
    * Runs the query once and keeps its rows as a table for this build's later queries (the heavy part of
-   * the build is computed once, and every file and count reads the same rows). DuckDB: a temporary table;
+   * the build is computed once, and every file and count reads the same rows). DuckDB: a table of the
+   * engine's own in the lake's in-memory database (seen by every connection the engine runs statements on);
    * Athena: a CTAS table in Parquet under `location` (inside the build's own folder). Returns the table's
    * name for `{{table:NAME}}`.
    */

@@ -1,6 +1,6 @@
 -- Candidates: every trace of the boundary in the window (the latest gated copy of each trace id), in the
 -- target's scopes, re-scored, with late feedback folded in and golden-set overlap measured: the heavy part
--- of the build, run once and materialised (DuckDB a temporary table, Athena a CTAS table under the build's
+-- of the build, run once and materialised (DuckDB a table of the build's own, Athena a CTAS table under the build's
 -- own folder) as {{table:candidates}}, which every other dataset query reads.
 --
 -- Parameters, in order (dataset-queries.ts binds them by name in this order):
