@@ -34,6 +34,11 @@ export interface CliCommand {
   run(args: readonly string[], context: CliContext): Promise<number>;
 }
 
+/** An option or environment value, with an empty string read as not given (`--table ''`, `VAR=`). */
+export function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
+}
+
 /** Exit codes: 0 done, 1 refused or failed (the message says why), 2 the command line was wrong. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 

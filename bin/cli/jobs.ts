@@ -7,7 +7,7 @@
 import { loadStageConfig } from '../../config';
 import { JOB_STATUSES, selectJobs, type JobHistoryEntry, type JobRecord, type JobStatus } from '../../lambdas/pipeline/jobs/job-record';
 import { LakeDirRefused } from '../../local/lake-dir';
-import { EXIT, parseCommandLine, UsageError, type CliCommand, type CliContext, type ParsedCommandLine } from './command';
+import { EXIT, nonEmpty, parseCommandLine, UsageError, type CliCommand, type CliContext, type ParsedCommandLine } from './command';
 import { awsJobsBackend as defaultAwsBackend, localJobsBackend, type AwsJobsBackendOptions, type JobsBackend } from './jobs-backend';
 import { formatTable } from './table';
 
@@ -52,10 +52,6 @@ const OPTIONS = {
 } as const;
 
 type Values = ParsedCommandLine<typeof OPTIONS>['values'];
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value === '' ? undefined : value;
-}
 
 function isJobStatus(value: string): value is JobStatus {
   return (JOB_STATUSES as readonly string[]).includes(value);

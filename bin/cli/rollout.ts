@@ -9,7 +9,7 @@ import type { TargetModel } from '../../config/schema';
 import { errorName } from '../../lambdas/pipeline/approvals/aws/error-name';
 import { EXECUTION_ARN } from '../../lambdas/rollout/contracts';
 import { findModel } from '../../lambdas/rollout/validate-rollout/validate-rollout';
-import { EXIT, parseCommandLine, UsageError, type CliCommand, type CliContext, type ParsedCommandLine } from './command';
+import { EXIT, nonEmpty, parseCommandLine, UsageError, type CliCommand, type CliContext, type ParsedCommandLine } from './command';
 import { isStateMachineArn, rolloutRelease, rolloutSeed, rolloutStatus, type ActionOptions } from './rollout-actions';
 import { awsRolloutBackend as defaultAwsBackend, localRolloutBackend, type AwsRolloutBackendOptions, type RolloutBackend } from './rollout-backend';
 import { SeedRefused } from './rollout-version';
@@ -88,10 +88,6 @@ const ACTION_OPTIONS: Record<Action, readonly (keyof typeof OPTIONS)[]> = {
   release: ['execution', 'force'],
 };
 const COMMON_OPTIONS: readonly (keyof typeof OPTIONS)[] = ['local', 'stage', 'model', 'table', 'region', 'state-machine', 'game-day-state-machine', 'help'];
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value === '' ? undefined : value;
-}
 
 function modelList(stage: StageConfig): string {
   return stage.targetModels.map((m) => `${m.id} (${m.rollout.kind})`).join(', ');
